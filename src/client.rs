@@ -1,0 +1,616 @@
+//! The blocking Flow Service client.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::{Duration, SystemTime};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Delivery, Error, Scrubber, TransportError, TransportErrorKind};
+use crate::postgres::PostgresConnection;
+use crate::response::{self, CreatedConnection, RawResponse};
+use crate::secret::Secret;
+
+/// Flow Service's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/flowservice";
+/// Default time allowed to open the TCP connection (and TLS handshake).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time allowed for a whole request, from connect to the last byte
+/// of the answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap on the size of a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+pub(crate) const HEADER_AUTHORIZATION: &str = "authorization";
+pub(crate) const HEADER_API_KEY: &str = "x-api-key";
+pub(crate) const HEADER_ORG_ID: &str = "x-gw-ims-org-id";
+pub(crate) const HEADER_SANDBOX: &str = "x-sandbox-name";
+pub(crate) const HEADER_REQUEST_ID: &str = "x-request-id";
+const USER_AGENT: &str = concat!("aep-flow/", env!("CARGO_PKG_VERSION"));
+
+/// Who is calling and where: the four values every Platform call carries,
+/// plus the base URL.
+///
+/// ```
+/// use aep_flow::{Platform, Secret};
+/// let platform = Platform::new(
+///     Secret::from(std::env::var("AEP_ACCESS_TOKEN").unwrap_or_default()),
+///     "my-client-id",
+///     "ABC123@AdobeOrg",
+///     "prod",
+/// );
+/// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
+/// ```
+pub struct Platform {
+    access_token: Secret,
+    api_key: String,
+    org_id: String,
+    sandbox_name: String,
+    base_url: String,
+}
+
+impl Platform {
+    /// Credentials for the production Flow Service: a bearer access token
+    /// (from Adobe IMS), the API key (the Developer Console client id), the
+    /// IMS organization id (`...@AdobeOrg`) and the sandbox name (`prod`).
+    pub fn new(
+        access_token: Secret,
+        api_key: impl Into<String>,
+        org_id: impl Into<String>,
+        sandbox_name: impl Into<String>,
+    ) -> Self {
+        Platform {
+            access_token,
+            api_key: api_key.into(),
+            org_id: org_id.into(),
+            sandbox_name: sandbox_name.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+        }
+    }
+
+    /// Overrides the base URL (a stage environment, or a local fake). Must
+    /// be `https://` unless the host is a loopback address.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API key (`x-api-key`).
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The IMS organization id (`x-gw-ims-org-id`).
+    pub fn org_id(&self) -> &str {
+        &self.org_id
+    }
+
+    /// The sandbox name (`x-sandbox-name`).
+    pub fn sandbox_name(&self) -> &str {
+        &self.sandbox_name
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        for (field, value) in [
+            ("platform.access_token", self.access_token.expose_secret()),
+            ("platform.api_key", self.api_key.as_str()),
+            ("platform.org_id", self.org_id.as_str()),
+            ("platform.sandbox_name", self.sandbox_name.as_str()),
+        ] {
+            check_header_value(field, value)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Platform")
+            .field("access_token", &self.access_token)
+            .field("api_key", &self.api_key)
+            .field("org_id", &self.org_id)
+            .field("sandbox_name", &self.sandbox_name)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Header values must be visible ASCII: no spaces, no control characters,
+/// nothing a proxy could read as a second header.
+fn check_header_value(field: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_input(
+            field,
+            "must be visible ASCII only (no spaces, control characters or non-ASCII bytes)",
+        ));
+    }
+    Ok(())
+}
+
+/// A parsed base URL: `scheme://authority/path`, no query or fragment.
+struct BaseUrl {
+    url: String,
+    loopback: bool,
+}
+
+fn parse_base_url(raw: &str) -> Result<BaseUrl, Error> {
+    const FIELD: &str = "platform.base_url";
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::invalid_input(
+            FIELD,
+            "must not contain spaces or control characters",
+        ));
+    }
+    let (scheme, rest) = raw.split_once("://").ok_or_else(|| {
+        Error::invalid_input(
+            FIELD,
+            "must be an absolute URL such as https://platform.adobe.io/data/foundation/flowservice",
+        )
+    })?;
+    let scheme = scheme.to_ascii_lowercase();
+    if rest.contains(['?', '#']) {
+        return Err(Error::invalid_input(
+            FIELD,
+            "must not have a query or fragment",
+        ));
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(Error::invalid_input(
+            FIELD,
+            "must not contain user information",
+        ));
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    if host.is_empty() {
+        return Err(Error::invalid_input(FIELD, "must name a host"));
+    }
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+        || host
+            .parse::<Ipv6Addr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false);
+    match scheme.as_str() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(Error::invalid_input(
+            FIELD,
+            "must use https:// (plain http is allowed only for loopback hosts such as 127.0.0.1)",
+        )),
+    }
+    Ok(BaseUrl {
+        url: format!("{scheme}://{}", rest.trim_end_matches('/')),
+        loopback,
+    })
+}
+
+/// Settings for a [`Client`]. Every setting has a default; see each method.
+pub struct ClientBuilder {
+    platform: Platform,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_response_bytes: u64,
+}
+
+impl ClientBuilder {
+    /// Time allowed to connect (TCP and TLS). Defaults to 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request, from connect to the last byte of
+    /// the answer. Defaults to 60 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest response body accepted; a larger one is refused without
+    /// reading it all. Defaults to 1 MiB.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Checks the credentials and the base URL and builds the client. No
+    /// network traffic happens here.
+    pub fn build(self) -> Result<Client, Error> {
+        self.platform.validate()?;
+        let base = parse_base_url(&self.platform.base_url)?;
+        if self.timeout.is_zero() {
+            return Err(Error::invalid_input("timeout", "must be greater than zero"));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid_input(
+                "connect_timeout",
+                "must be greater than zero",
+            ));
+        }
+        let config = ureq::Agent::config_builder()
+            // Error statuses are answers to parse, not transport failures.
+            .http_status_as_error(false)
+            // Never follow a redirect: the bearer token stays with the
+            // configured host, and a 3xx becomes an error naming Location.
+            .max_redirects(0)
+            .https_only(!base.loopback)
+            // Loopback traffic never goes through a proxy from the environment.
+            .proxy(if base.loopback {
+                None
+            } else {
+                ureq::Proxy::try_from_env()
+            })
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.timeout))
+            .user_agent(USER_AGENT)
+            .build();
+        Ok(Client {
+            agent: ureq::Agent::new_with_config(config),
+            base_url: base.url,
+            platform: self.platform,
+            max_response_bytes: self.max_response_bytes,
+        })
+    }
+}
+
+/// A reusable Flow Service client: holds one connection pool
+/// (`ureq::Agent`), the credentials and the settings. Cheap to call many
+/// times; not `Clone` (it holds the access token).
+pub struct Client {
+    agent: ureq::Agent,
+    base_url: String,
+    platform: Platform,
+    max_response_bytes: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("platform", &self.platform)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    pub fn new(platform: Platform) -> Result<Client, Error> {
+        Client::builder(platform).build()
+    }
+
+    /// A builder to change timeouts and limits.
+    pub fn builder(platform: Platform) -> ClientBuilder {
+        ClientBuilder {
+            platform,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// The base URL in use (normalized: no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Creates a PostgreSQL base connection: `POST {base}/connections`.
+    ///
+    /// Validates everything first (an invalid field is an
+    /// [`Error::InvalidInput`] and nothing is sent). Returns the new id and
+    /// etag on 201 (or 200).
+    pub fn create_postgres_connection(
+        &self,
+        connection: &PostgresConnection,
+    ) -> Result<CreatedConnection, Error> {
+        let body = connection.request_body()?;
+        let conn_string = match connection.spec() {
+            crate::AuthSpec::ConnectionString => Some(connection.connection_string()?),
+            crate::AuthSpec::Basic => None,
+        };
+        let mut scrubber = Scrubber::new();
+        scrubber.add(connection.password().expose_secret());
+        if let Some(cs) = &conn_string {
+            scrubber.add(cs.expose_secret());
+        }
+        let resp = self.execute("POST", "/connections", Some(&body), &mut scrubber)?;
+        match resp.status {
+            200 | 201 => response::parse_created(&resp),
+            _ => Err(self.error_from(&resp, &scrubber)),
+        }
+    }
+
+    /// Turns a non-success answer into the right error.
+    pub(crate) fn error_from(&self, resp: &RawResponse, scrubber: &Scrubber<'_>) -> Error {
+        match resp.status {
+            300..=399 => Error::UnexpectedResponse {
+                status: resp.status,
+                detail: format!(
+                    "redirect to {} not followed (the access token is only sent to the configured base URL)",
+                    resp.location
+                        .as_deref()
+                        .map(|l| scrubber.scrub(l))
+                        .unwrap_or_else(|| "an unnamed location".into())
+                ),
+                request_id: resp.request_id.clone(),
+            },
+            400..=599 => Error::Api(Box::new(response::parse_api_error(resp, scrubber))),
+            _ => Error::UnexpectedResponse {
+                status: resp.status,
+                detail: "a status this operation does not use".into(),
+                request_id: resp.request_id.clone(),
+            },
+        }
+    }
+
+    /// Sends one request with the platform headers and reads the answer
+    /// (bounded) into a zeroizing buffer.
+    pub(crate) fn execute<'s>(
+        &'s self,
+        method: &'static str,
+        path: &str,
+        body: Option<&[u8]>,
+        scrubber: &mut Scrubber<'s>,
+    ) -> Result<RawResponse, Error> {
+        let token = self.platform.access_token.expose_secret();
+        scrubber.add(token);
+        let mut authorization = Zeroizing::new(String::with_capacity(7 + token.len()));
+        authorization.push_str("Bearer ");
+        authorization.push_str(token);
+
+        let url = format!("{}{}", self.base_url, path);
+        let builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header(HEADER_AUTHORIZATION, authorization.as_str())
+            .header(HEADER_API_KEY, &self.platform.api_key)
+            .header(HEADER_ORG_ID, &self.platform.org_id)
+            .header(HEADER_SANDBOX, &self.platform.sandbox_name)
+            .header("accept", "application/json");
+        let result = match body {
+            Some(bytes) => builder
+                .header("content-type", "application/json")
+                .body(bytes)
+                .map(|req| self.agent.run(req)),
+            None => builder.body(()).map(|req| self.agent.run(req)),
+        };
+        let mut response = result
+            .map_err(|_| {
+                Error::invalid_input("platform.base_url", "does not form a valid request URL")
+            })?
+            .map_err(|e| transport_error(e, scrubber))?;
+
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| scrubber.scrub(v))
+        };
+        let status = response.status().as_u16();
+        let request_id = header(HEADER_REQUEST_ID);
+        let retry_after =
+            header("retry-after").and_then(|v| response::parse_retry_after(&v, SystemTime::now()));
+        let location = header("location");
+        let content_type = header("content-type");
+
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec();
+        let body = match body {
+            Ok(b) => Zeroizing::new(b),
+            Err(e) => {
+                return Err(body_error(
+                    e,
+                    status,
+                    request_id,
+                    self.max_response_bytes,
+                    scrubber,
+                ))
+            }
+        };
+        Ok(RawResponse {
+            status,
+            request_id,
+            retry_after,
+            location,
+            content_type,
+            body,
+        })
+    }
+}
+
+fn transport_error(e: ureq::Error, scrubber: &Scrubber<'_>) -> Error {
+    use ureq::Error as U;
+    let (kind, delivery) = match &e {
+        U::HostNotFound => (TransportErrorKind::Dns, Delivery::NotSent),
+        U::ConnectionFailed => (TransportErrorKind::Connect, Delivery::NotSent),
+        U::Timeout(t) => (
+            TransportErrorKind::Timeout,
+            match t {
+                ureq::Timeout::Resolve | ureq::Timeout::Connect => Delivery::NotSent,
+                _ => Delivery::Unknown,
+            },
+        ),
+        U::Tls(_) | U::Rustls(_) | U::TlsRequired => (TransportErrorKind::Tls, Delivery::NotSent),
+        U::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (TransportErrorKind::Connect, Delivery::NotSent)
+        }
+        U::RequireHttpsOnly(_) => {
+            return Error::invalid_input("platform.base_url", "must use https://")
+        }
+        _ => (TransportErrorKind::Io, Delivery::Unknown),
+    };
+    let detail = scrubber.scrub(&e.to_string());
+    Error::Transport(TransportError {
+        kind,
+        delivery,
+        detail,
+        source: Some(Box::new(e)),
+    })
+}
+
+fn body_error(
+    e: ureq::Error,
+    status: u16,
+    request_id: Option<String>,
+    limit: u64,
+    scrubber: &Scrubber<'_>,
+) -> Error {
+    match e {
+        ureq::Error::BodyExceedsLimit(_) => Error::UnexpectedResponse {
+            status,
+            detail: format!("the body is larger than the {limit}-byte limit; it was not read"),
+            request_id,
+        },
+        ureq::Error::Timeout(_) => Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            delivery: Delivery::Unknown,
+            detail: format!("timed out reading the body of an HTTP {status} answer"),
+            source: Some(Box::new(e)),
+        }),
+        other => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "the body could not be read in full ({})",
+                scrubber.scrub(&other.to_string())
+            ),
+            request_id,
+        },
+    }
+}
+
+/// Creates a PostgreSQL connection in one call, with a client built for the
+/// occasion (default timeouts and limits).
+///
+/// ```no_run
+/// use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+///
+/// let platform = Platform::new(
+///     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
+///     "my-client-id",
+///     "ABC123@AdobeOrg",
+///     "prod",
+/// );
+/// let conn = PostgresConnection::new(
+///     "orders-db",
+///     "db.example.com",
+///     "orders",
+///     "etl_reader",
+///     Secret::from(std::env::var("PGPASSWORD")?),
+/// );
+/// let created = create_postgres_connection(platform, &conn)?;
+/// println!("{} {}", created.id, created.etag);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn create_postgres_connection(
+    platform: Platform,
+    connection: &PostgresConnection,
+) -> Result<CreatedConnection, Error> {
+    connection.validate()?;
+    Client::new(platform)?.create_postgres_connection(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platform() -> Platform {
+        Platform::new(Secret::from("tok-canary-99"), "key", "ORG@AdobeOrg", "prod")
+    }
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("expected InvalidInput, got {other}"),
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        for ok in [
+            "https://platform.adobe.io/data/foundation/flowservice",
+            "https://platform-stage.adobe.io/data/foundation/flowservice/",
+            "http://127.0.0.1:8080/x",
+            "http://localhost:1",
+            "http://[::1]:9/x",
+            "http://127.3.4.5",
+        ] {
+            let c = Client::new(platform().with_base_url(ok));
+            assert!(c.is_ok(), "{ok}: {:?}", c.err());
+        }
+        for bad in [
+            "http://platform.adobe.io/data",
+            "http://10.0.0.1/x",
+            "http://localhost.evil.com/x",
+            "ftp://127.0.0.1/",
+            "platform.adobe.io",
+            "https://user:pw@platform.adobe.io",
+            "https://platform.adobe.io/x?y=1",
+            "https://",
+        ] {
+            let e = Client::new(platform().with_base_url(bad)).unwrap_err();
+            assert_eq!(field_of(e), "platform.base_url", "{bad}");
+        }
+        let c = Client::new(platform().with_base_url("https://h.example/a/")).unwrap();
+        assert_eq!(c.base_url(), "https://h.example/a");
+    }
+
+    #[test]
+    fn header_values_must_be_visible_ascii() {
+        let cases = [
+            (
+                Platform::new(Secret::from("tok\r\nX-Evil: 1"), "k", "o", "s"),
+                "platform.access_token",
+            ),
+            (
+                Platform::new(Secret::from(""), "k", "o", "s"),
+                "platform.access_token",
+            ),
+            (
+                Platform::new(Secret::from("t"), "k y", "o", "s"),
+                "platform.api_key",
+            ),
+            (
+                Platform::new(Secret::from("t"), "k", "", "s"),
+                "platform.org_id",
+            ),
+            (
+                Platform::new(Secret::from("t"), "k", "o", "prod\u{a0}"),
+                "platform.sandbox_name",
+            ),
+        ];
+        for (p, field) in cases {
+            let e = Client::new(p).unwrap_err();
+            let text = e.to_string();
+            assert!(!text.contains("X-Evil"), "{text}");
+            assert_eq!(field_of(e), field);
+        }
+    }
+
+    #[test]
+    fn debug_of_client_and_platform_hides_the_token() {
+        let c = Client::new(platform()).unwrap();
+        let text = format!("{c:?} {:?}", platform());
+        assert!(!text.contains("canary"), "{text}");
+        assert!(text.contains("ORG@AdobeOrg"));
+    }
+}

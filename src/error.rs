@@ -1,0 +1,349 @@
+//! The crate's one error type.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong in a call to Flow Service.
+///
+/// No variant holds a secret: text that comes from the service (or from the
+/// transport) is scrubbed of the call's secrets before it is stored.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input was rejected before anything was sent.
+    InvalidInput {
+        /// Which field (e.g. `postgres.password`, `platform.api_key`).
+        field: String,
+        /// The rule it broke, phrased as what to fix.
+        rule: String,
+    },
+    /// The request could not be carried out at the network level.
+    Transport(TransportError),
+    /// The service answered with an error status.
+    Api(Box<ApiError>),
+    /// The service answered something the API does not promise (a 201
+    /// without an id, a body that is not JSON, a body over the size limit).
+    UnexpectedResponse {
+        /// HTTP status of the response.
+        status: u16,
+        /// What was wrong with it.
+        detail: String,
+        /// Request id from the `x-request-id` header, if any.
+        request_id: Option<String>,
+    },
+}
+
+/// Whether a failed request may have reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Nothing was sent (DNS failure, connection refused, TLS handshake
+    /// failure): safe to retry.
+    NotSent,
+    /// The request may have been processed (e.g. the connection broke or
+    /// timed out after the request was written). A create may have
+    /// succeeded: look the connection up by name before trying again.
+    Unknown,
+}
+
+/// What kind of network failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name could not be resolved.
+    Dns,
+    /// The TCP connection could not be made.
+    Connect,
+    /// TLS failed (handshake, certificate verification).
+    Tls,
+    /// A timeout expired.
+    Timeout,
+    /// Any other I/O or protocol failure.
+    Io,
+}
+
+/// A network-level failure. See [`Error::Transport`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// Whether the request may have reached the service.
+    pub delivery: Delivery,
+    /// Description of the failure (secrets scrubbed).
+    pub detail: String,
+    pub(crate) source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+/// An error answer from Flow Service or the Adobe I/O gateway in front of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status, e.g. 400.
+    pub status: u16,
+    /// Adobe's error code: `FLOW-1415-400` (Flow Service, from `type`),
+    /// `401013` (gateway `error_code`), when the body carried one.
+    pub code: Option<String>,
+    /// The service's title for the error (`title`), when it gave one.
+    pub title: Option<String>,
+    /// The service's explanation (secrets scrubbed).
+    pub message: String,
+    /// The request id to quote in a support ticket: the body's
+    /// `report.request-id`, else the `x-request-id` header.
+    pub request_id: Option<String>,
+    /// The `Retry-After` the service asked for, if any.
+    pub retry_after: Option<Duration>,
+}
+
+impl Error {
+    pub(crate) fn invalid_input(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::UnexpectedResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Request id of the answer, when there was one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::UnexpectedResponse { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// True when the input was refused before anything was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. })
+    }
+}
+
+impl ApiError {
+    /// A short, practical hint for the common statuses.
+    pub fn hint(&self) -> Option<&'static str> {
+        let code = self.code.as_deref().unwrap_or("");
+        Some(match (self.status, code) {
+            (_, "400003") => "send the IMS organization id (x-gw-ims-org-id, ends in @AdobeOrg)",
+            (_, "403000") | (_, "403003") => {
+                "check the API key: it is the Developer Console project's client id"
+            }
+            (401, _) => "the access token was rejected or has expired: get a new one from Adobe IMS",
+            (403, _) => "the credentials lack permission: check the product profile and the sandbox name",
+            (404, _) => "check the sandbox name and the base URL",
+            (429, _) => "rate limited: wait and try again",
+            (500..=599, _) => "the service failed: if this was a create, check whether the connection exists before trying again",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Flow Service answered HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " [{code}]")?;
+        }
+        if let Some(title) = &self.title {
+            if title != &self.message {
+                write!(f, " {title}")?;
+            }
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, " (retry after {} s)", after.as_secs())?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Dns => "host name lookup failed",
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Tls => "TLS failed",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Io => "connection failed",
+        })
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.detail)?;
+        if self.delivery == Delivery::Unknown {
+            f.write_str(
+                " (the request may have reached the service: if it was a create, \
+                 look for the connection by name before trying again)",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, rule } => {
+                write!(f, "invalid {field}: {rule} (nothing was sent)")
+            }
+            Error::Transport(e) => e.fmt(f),
+            Error::Api(e) => e.fmt(f),
+            Error::UnexpectedResponse {
+                status,
+                detail,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "unexpected response from Flow Service (HTTP {status}): {detail}"
+                )?;
+                if let Some(id) = request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+impl StdError for ApiError {}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Transport(e) => Some(e),
+            Error::Api(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// Replaces every occurrence of the call's secrets in text the library is
+/// about to keep or show. Both the raw form and the JSON-escaped form are
+/// removed, since a server that echoes a request body echoes it escaped.
+pub(crate) struct Scrubber<'a> {
+    secrets: Vec<&'a str>,
+}
+
+impl<'a> Scrubber<'a> {
+    pub(crate) fn new() -> Self {
+        Scrubber {
+            secrets: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, secret: &'a str) {
+        // Very short values would redact ordinary words; they cannot be
+        // told apart from normal text, and an empty one matches everywhere.
+        if secret.len() >= 4 {
+            self.secrets.push(secret);
+        }
+    }
+
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        // Longest first, so a connection string is removed whole before the
+        // password inside it.
+        let mut secrets = self.secrets.clone();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for secret in secrets {
+            replace_all(&mut out, secret);
+            let escaped = zeroize::Zeroizing::new(json_escaped(secret));
+            if escaped.as_str() != secret {
+                replace_all(&mut out, &escaped);
+            }
+        }
+        out
+    }
+}
+
+fn replace_all(text: &mut String, needle: &str) {
+    if text.contains(needle) {
+        let replaced = text.replace(needle, crate::secret::REDACTED);
+        zeroize::Zeroize::zeroize(text);
+        *text = replaced;
+    }
+}
+
+fn json_escaped(s: &str) -> String {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    let inner = quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or("");
+    let out = inner.to_owned();
+    drop(zeroize::Zeroizing::new(quoted));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubber_removes_raw_and_json_escaped_forms() {
+        let mut s = Scrubber::new();
+        s.add("p\"w\\canary");
+        s.add("abc"); // too short to scrub safely
+        let text = r#"raw p"w\canary and escaped p\"w\\canary, abc stays"#;
+        let out = s.scrub(text);
+        assert!(!out.contains("canary"), "{out}");
+        assert_eq!(out.matches(crate::secret::REDACTED).count(), 2);
+        assert!(out.contains("abc stays"));
+    }
+
+    #[test]
+    fn display_of_each_variant_names_what_matters() {
+        let e = Error::invalid_input("postgres.port", "must be between 1 and 65535");
+        assert_eq!(
+            e.to_string(),
+            "invalid postgres.port: must be between 1 and 65535 (nothing was sent)"
+        );
+        let api = Error::Api(Box::new(ApiError {
+            status: 400,
+            code: Some("FLOW-1415-400".into()),
+            title: Some("Bad request".into()),
+            message: "connection spec not found".into(),
+            request_id: Some("req-1".into()),
+            retry_after: None,
+        }));
+        let text = api.to_string();
+        for part in ["400", "FLOW-1415-400", "connection spec not found", "req-1"] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+        assert_eq!(api.status(), Some(400));
+        assert_eq!(api.request_id(), Some("req-1"));
+        let t = Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            delivery: Delivery::Unknown,
+            detail: "global timeout".into(),
+            source: None,
+        });
+        assert!(t.to_string().contains("may have reached the service"));
+    }
+}

@@ -1,0 +1,94 @@
+//! # aep-flow
+//!
+//! A small blocking client for Adobe Experience Platform's **Flow Service**
+//! API that creates PostgreSQL source connections, exactly as Adobe's
+//! tutorial does it, with every secret in a zeroizing type.
+//!
+//! - One call: [`create_postgres_connection`], or a reusable [`Client`]
+//!   that keeps one connection pool.
+//! - Both PostgreSQL auth specs: *Connection String Based Authentication*
+//!   (the default; values quoted by the ODBC brace rule) and *Basic
+//!   Authentication* (field by field; the safer choice for passwords with
+//!   `;`, `{`, `}` and other special characters).
+//! - Input is checked before anything is sent ([`Error::InvalidInput`] names
+//!   the field and the rule). Service errors keep the HTTP status, Adobe's
+//!   code, its message and the request id ([`ApiError`]).
+//! - TLS (rustls, webpki roots) is always verified; plain `http://` is
+//!   accepted only for loopback hosts. Redirects are never followed, so the
+//!   token only goes to the configured host. Response bodies are read with a
+//!   size limit. Timeouts: 10 s to connect, 60 s per request (both
+//!   configurable on [`ClientBuilder`]).
+//!
+//! ```no_run
+//! use aep_flow::{AuthSpec, Client, Platform, PostgresConnection, Secret, SslMode};
+//!
+//! let platform = Platform::new(
+//!     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
+//!     "my-client-id",          // x-api-key
+//!     "ABC123@AdobeOrg",       // x-gw-ims-org-id
+//!     "prod",                  // x-sandbox-name
+//! );
+//! let client = Client::new(platform)?;
+//! let conn = PostgresConnection::new(
+//!     "orders-db",
+//!     "db.example.com",
+//!     "orders",
+//!     "etl_reader",
+//!     Secret::from(std::env::var("PGPASSWORD")?),
+//! )
+//! .ssl_mode(SslMode::VerifyFull)
+//! .auth_spec(AuthSpec::Basic);
+//! let created = client.create_postgres_connection(&conn)?;
+//! println!("created {} (etag {})", created.id, created.etag);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Security
+//!
+//! Zeroized on drop: the access token, the database password, the
+//! connection string (built in a buffer sized once, so it never
+//! reallocates), the serialized request body (same), the `Authorization`
+//! header value the library builds, every response body, and parsed error
+//! JSON. Error messages are scrubbed of the call's secrets (raw and
+//! JSON-escaped) even when the service echoes them back. `Debug` of every
+//! public type prints `[REDACTED]` for secrets.
+//!
+//! Not zeroized: copies made inside `ureq`, `http` and `rustls` (the header
+//! value ureq stores, TLS record buffers, pooled connection buffers), copies
+//! the caller made before handing a value to [`Secret`] (an environment
+//! variable, a `String` grown by pushing), and the non-secret headers
+//! (API key, org id, sandbox name).
+//!
+//! ## Testing your own tools
+//!
+//! With the `testing` feature, [`testing::FakeFlowService`] runs a fake
+//! Flow Service on 127.0.0.1 that checks requests like the real one and can
+//! be scripted with failures.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod postgres;
+mod response;
+mod secret;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use client::{
+    create_postgres_connection, Client, ClientBuilder, Platform, DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+};
+pub use error::{ApiError, Delivery, Error, TransportError, TransportErrorKind};
+pub use postgres::{
+    parse_connection_string, quote_connection_string_value, AuthSpec, PostgresConnection, SslMode,
+    BASIC_AUTH, CONNECTION_STRING_AUTH, DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID,
+    POSTGRES_CONNECTION_SPEC_VERSION,
+};
+pub use response::CreatedConnection;
+pub use secret::{Secret, REDACTED};
+
+#[cfg(test)]
+mod fixture_tests;

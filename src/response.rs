@@ -1,0 +1,346 @@
+//! Reading Flow Service's answers: success bodies and the error envelopes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::Value;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{ApiError, Error, Scrubber};
+
+/// What Flow Service returns for a created (or updated) connection.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CreatedConnection {
+    /// The new connection's id.
+    pub id: String,
+    /// Its etag, byte for byte as returned (it includes literal double
+    /// quotes, e.g. `"\"1700e582-0000-0200-0000-5e3c85180000\""`). Send it as
+    /// is in `If-Match`.
+    pub etag: String,
+}
+
+/// A response as the library keeps it: status, the few headers it uses, and
+/// the body in a zeroizing buffer (a server may echo secrets back).
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+/// Parses a 200/201 create answer `{"id", "etag"}`.
+pub(crate) fn parse_created(resp: &RawResponse) -> Result<CreatedConnection, Error> {
+    let unexpected = |detail: String| Error::UnexpectedResponse {
+        status: resp.status,
+        detail,
+        request_id: resp.request_id.clone(),
+    };
+    #[derive(Deserialize)]
+    struct Loose {
+        id: Option<String>,
+        etag: Option<String>,
+    }
+    let parsed: Loose = serde_json::from_slice(&resp.body).map_err(|e| {
+        unexpected(format!(
+            "the body is not the JSON object {{\"id\", \"etag\"}} ({}); {}",
+            describe_json_error(&e),
+            describe_body(resp)
+        ))
+    })?;
+    match (parsed.id, parsed.etag) {
+        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
+            Ok(CreatedConnection { id, etag })
+        }
+        (id, _) => Err(unexpected(format!(
+            "the body lacks {} (the connection may have been created: look it up by name)",
+            if id.as_deref().is_none_or(str::is_empty) {
+                "an id"
+            } else {
+                "an etag"
+            }
+        ))),
+    }
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    // serde_json's messages quote no input, only positions and categories.
+    match e.classify() {
+        serde_json::error::Category::Eof => "the body ends early".into(),
+        serde_json::error::Category::Syntax => {
+            format!("not JSON at line {} column {}", e.line(), e.column())
+        }
+        serde_json::error::Category::Data => "JSON of the wrong shape".into(),
+        serde_json::error::Category::Io => "read failed".into(),
+    }
+}
+
+fn describe_body(resp: &RawResponse) -> String {
+    format!(
+        "{} bytes of {}",
+        resp.body.len(),
+        resp.content_type
+            .as_deref()
+            .unwrap_or("unknown content type")
+    )
+}
+
+/// Turns an error answer into [`ApiError`], whatever envelope it uses
+/// (gateway, Flow Service, platform generic), or none (empty, HTML).
+pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> ApiError {
+    let mut value: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    let error = {
+        let envelope = Envelope::read(&value);
+        let mut message = envelope
+            .message
+            .map(|m| scrubber.scrub(m))
+            .unwrap_or_else(|| body_summary(resp, scrubber));
+        if message.trim().is_empty() {
+            message = reason_phrase(resp.status).to_owned();
+        }
+        ApiError {
+            status: resp.status,
+            code: envelope.code.map(|c| scrubber.scrub(&c)),
+            title: envelope.title.map(|t| scrubber.scrub(t)),
+            message,
+            request_id: envelope
+                .request_id
+                .map(|r| scrubber.scrub(&r))
+                .or_else(|| resp.request_id.clone()),
+            retry_after: resp.retry_after,
+        }
+    };
+    // The parsed JSON may hold an echoed secret: wipe it before it is freed.
+    wipe(&mut value);
+    error
+}
+
+struct Envelope<'v> {
+    code: Option<String>,
+    title: Option<&'v str>,
+    message: Option<&'v str>,
+    request_id: Option<String>,
+}
+
+impl<'v> Envelope<'v> {
+    fn read(v: &'v Value) -> Self {
+        let text = |key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let report = v.get("report");
+        let report_text = |key: &str| {
+            report
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        // Gateway: {"error_code": "401013", "message": ...}; the code may be a number.
+        let gateway_code = v.get("error_code").and_then(|c| match c {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        // Flow Service / generic: the code is the last path segment of `type`.
+        let type_code = text("type").and_then(|t| {
+            let last = t.rsplit('/').next().unwrap_or(t);
+            (!last.is_empty() && last.chars().any(|c| c.is_ascii_digit())).then(|| last.to_owned())
+        });
+        let request_id = report
+            .and_then(|r| r.get("request-id"))
+            .and_then(|r| match r {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        Envelope {
+            code: gateway_code.or(type_code),
+            title: text("title"),
+            message: report_text("detailed-message")
+                .or_else(|| text("errorMessage"))
+                .or_else(|| text("detail"))
+                .or_else(|| text("message"))
+                .or_else(|| text("error_description"))
+                .or_else(|| text("title")),
+            request_id,
+        }
+    }
+}
+
+/// Overwrites every string in a parsed JSON value before it is dropped.
+pub(crate) fn wipe(v: &mut Value) {
+    match v {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
+/// A one-line account of a body that is not a JSON error envelope: the
+/// HTML `<title>` of a proxy page, or the start of the text.
+fn body_summary(resp: &RawResponse, scrubber: &Scrubber<'_>) -> String {
+    if resp.body.is_empty() {
+        return format!("{} (empty body)", reason_phrase(resp.status));
+    }
+    let text = Zeroizing::new(String::from_utf8_lossy(&resp.body).into_owned());
+    let scrubbed = Zeroizing::new(scrubber.scrub(&text));
+    let lower = scrubbed.to_ascii_lowercase();
+    let snippet = match (lower.find("<title>"), lower.find("</title>")) {
+        (Some(a), Some(b)) if b > a + 7 => &scrubbed[a + 7..b],
+        _ => scrubbed.as_str(),
+    };
+    let mut one_line: String = snippet
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    if one_line.is_empty() {
+        one_line = reason_phrase(resp.status).to_owned();
+    }
+    format!("{one_line} ({})", describe_body(resp))
+}
+
+pub(crate) fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "error",
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date (IMF-fixdate).
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    if parts.len() != 5 || parts[4] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[0].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[1])? as u64
+        + 1;
+    let year: u64 = parts[2].parse().ok()?;
+    let hms: Vec<u64> = parts[3]
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if hms.len() != 3
+        || !(1..=31).contains(&day)
+        || year < 1970
+        || hms[0] > 23
+        || hms[1] > 59
+        || hms[2] > 60
+    {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), epoch 1970-01-01.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn raw(status: u16, body: &[u8]) -> RawResponse {
+        RawResponse {
+            status,
+            request_id: None,
+            retry_after: None,
+            location: None,
+            content_type: Some("application/json".into()),
+            body: Zeroizing::new(body.to_vec()),
+        }
+    }
+
+    #[test]
+    fn created_without_etag_is_unexpected() {
+        let err = parse_created(&raw(201, br#"{"id":"abc"}"#)).unwrap_err();
+        assert!(err.to_string().contains("lacks an etag"), "{err}");
+        let err = parse_created(&raw(201, b"<html>")).unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { status: 201, .. }));
+        let err = parse_created(&raw(201, br#"{"id":"","etag":"x"}"#)).unwrap_err();
+        assert!(err.to_string().contains("lacks an id"), "{err}");
+    }
+
+    #[test]
+    fn numeric_gateway_codes_and_odd_shapes_are_tolerated() {
+        let s = Scrubber::new();
+        let e = parse_api_error(
+            &raw(
+                401,
+                br#"{"error_code": 401013, "message": "Oauth token is not valid"}"#,
+            ),
+            &s,
+        );
+        assert_eq!(e.code.as_deref(), Some("401013"));
+        for body in [
+            &b"[1,2]"[..],
+            b"\"str\"",
+            b"{\"report\": 5, \"type\": 7}",
+            b"null",
+        ] {
+            let e = parse_api_error(&raw(500, body), &s);
+            assert_eq!(e.status, 500);
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Foo 1994 08:50:07 GMT", now),
+            None
+        );
+    }
+}

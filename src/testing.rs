@@ -1,0 +1,729 @@
+//! A fake Flow Service on 127.0.0.1, for testing tools built on this crate
+//! without an Adobe account (feature `testing`).
+//!
+//! [`FakeFlowService`] is a real HTTP/1.1 server on a loopback port. It
+//! behaves like Flow Service's create endpoint: it checks the platform
+//! headers, the content type, the connection spec id and the body's shape
+//! like the real service would, answers with the same envelopes (the
+//! crate's `fixtures/`), records every request for assertions, and can be
+//! scripted with replies for failure tests.
+//!
+//! ```
+//! use aep_flow::testing::{FakeFlowService, Reply};
+//! use aep_flow::{Client, PostgresConnection, Secret};
+//!
+//! let fake = FakeFlowService::start().unwrap();
+//! let client = Client::new(fake.platform()).unwrap();
+//! let conn = PostgresConnection::new("demo", "db.example.com", "orders", "etl", Secret::from("pw"));
+//!
+//! let created = client.create_postgres_connection(&conn).unwrap();
+//! assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e"); // the tutorial's answer
+//!
+//! let requests = fake.requests();
+//! assert_eq!(requests[0].method, "POST");
+//! assert_eq!(requests[0].header("x-sandbox-name"), Some("prod"));
+//!
+//! // Script a failure for the next request.
+//! fake.push_reply(Reply::json(503, r#"{"error_code":"503000","message":"down"}"#));
+//! assert_eq!(client.create_postgres_connection(&conn).unwrap_err().status(), Some(503));
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::{HEADER_API_KEY, HEADER_AUTHORIZATION, HEADER_ORG_ID, HEADER_SANDBOX};
+use crate::postgres::{
+    parse_connection_string, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
+    POSTGRES_CONNECTION_SPEC_VERSION,
+};
+use crate::{Platform, Secret};
+
+/// The path Flow Service is served under, as on `platform.adobe.io`.
+pub const BASE_PATH: &str = "/data/foundation/flowservice";
+/// Access token the fake hands out through [`FakeFlowService::platform`].
+pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
+/// API key the fake hands out through [`FakeFlowService::platform`].
+pub const DEMO_API_KEY: &str = "demo-api-key";
+/// Org id the fake hands out through [`FakeFlowService::platform`].
+pub const DEMO_ORG_ID: &str = "DEMO0000000000000000@AdobeOrg";
+/// Sandbox the fake hands out through [`FakeFlowService::platform`].
+pub const DEMO_SANDBOX: &str = "prod";
+
+/// The tutorial's answer to a connection-string create.
+pub const FIXTURE_CREATE_RESPONSE: &str = include_str!("../fixtures/create_response.json");
+/// An answer to a Basic Authentication create.
+pub const FIXTURE_CREATE_RESPONSE_BASIC: &str =
+    include_str!("../fixtures/create_response_basic.json");
+/// The gateway's answer to a bad token.
+pub const FIXTURE_ERROR_GATEWAY_401: &str = include_str!("../fixtures/error_gateway_401.json");
+/// A Flow Service error envelope.
+pub const FIXTURE_ERROR_FLOW_SERVICE_400: &str =
+    include_str!("../fixtures/error_flow_service_400.json");
+/// A Platform generic error envelope.
+pub const FIXTURE_ERROR_GENERIC_400: &str = include_str!("../fixtures/error_generic_400.json");
+/// A proxy's HTML error page.
+pub const FIXTURE_ERROR_PROXY_502: &str = include_str!("../fixtures/error_proxy_502.html");
+
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+const POLL: Duration = Duration::from_millis(100);
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// One request as the fake received it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Path and query, e.g. `/data/foundation/flowservice/connections`.
+    pub path: String,
+    /// Header names (lower case) and values, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (`Value::Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl fmt::Debug for RecordedRequest {
+    // Requests carry the token and the password: show their shape only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("header_names", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// A scripted answer: the next request gets it instead of the normal
+/// behaviour (replies are used in the order pushed).
+#[derive(Clone, Debug)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    /// A reply with this status and an empty body.
+    pub fn new(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A JSON reply (`Content-Type: application/json`).
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Reply::new(status)
+            .header("Content-Type", "application/json")
+            .body(body.into().into_bytes())
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+}
+
+/// A connection the fake has created.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct StoredConnection {
+    /// Its id.
+    pub id: String,
+    /// Its etag (with the quotes).
+    pub etag: String,
+    /// Its name.
+    pub name: String,
+    /// Its auth spec name.
+    pub spec_name: String,
+}
+
+impl fmt::Debug for StoredConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredConnection")
+            .field("id", &self.id)
+            .field("etag", &self.etag)
+            .field("name", &self.name)
+            .field("spec_name", &self.spec_name)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Expected {
+    access_token: Option<String>,
+    api_key: Option<String>,
+    org_id: Option<String>,
+    sandbox_name: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<RecordedRequest>,
+    replies: VecDeque<Reply>,
+    connections: Vec<StoredConnection>,
+    created_connection_string: usize,
+    created_basic: usize,
+    next_request_id: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    expected: Expected,
+    shutdown: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not wedge the server.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Options for [`FakeFlowService`]: which credentials it insists on.
+#[derive(Default)]
+pub struct FakeFlowServiceBuilder {
+    expected: Expected,
+}
+
+impl FakeFlowServiceBuilder {
+    /// Only this bearer token is accepted (default: any non-empty token).
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.expected.access_token = Some(token.into());
+        self
+    }
+
+    /// Only this API key is accepted (default: any).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.expected.api_key = Some(key.into());
+        self
+    }
+
+    /// Only this org id is accepted (default: any).
+    pub fn org_id(mut self, org: impl Into<String>) -> Self {
+        self.expected.org_id = Some(org.into());
+        self
+    }
+
+    /// Only this sandbox is accepted (default: any).
+    pub fn sandbox_name(mut self, sandbox: impl Into<String>) -> Self {
+        self.expected.sandbox_name = Some(sandbox.into());
+        self
+    }
+
+    /// Binds 127.0.0.1 on a free port and starts serving.
+    pub fn start(self) -> io::Result<FakeFlowService> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            expected: self.expected,
+            shutdown: AtomicBool::new(false),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let accept = thread::Builder::new()
+            .name("aep-flow-fake-accept".into())
+            .spawn(move || accept_loop(listener, accept_shared))?;
+        Ok(FakeFlowService {
+            addr,
+            shared,
+            accept: Some(accept),
+        })
+    }
+}
+
+/// A fake Flow Service on 127.0.0.1. Stops when dropped.
+pub struct FakeFlowService {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for FakeFlowService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeFlowService")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeFlowService {
+    /// Starts a fake that accepts any well-formed credentials.
+    pub fn start() -> io::Result<FakeFlowService> {
+        FakeFlowServiceBuilder::default().start()
+    }
+
+    /// A builder to require specific credentials.
+    pub fn builder() -> FakeFlowServiceBuilder {
+        FakeFlowServiceBuilder::default()
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/data/foundation/flowservice`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, BASE_PATH)
+    }
+
+    /// A [`Platform`] pointed at this fake, with the credentials it expects
+    /// (the demo values where it expects none in particular).
+    pub fn platform(&self) -> Platform {
+        let e = &self.shared.expected;
+        Platform::new(
+            Secret::from(e.access_token.as_deref().unwrap_or(DEMO_ACCESS_TOKEN)),
+            e.api_key.as_deref().unwrap_or(DEMO_API_KEY),
+            e.org_id.as_deref().unwrap_or(DEMO_ORG_ID),
+            e.sandbox_name.as_deref().unwrap_or(DEMO_SANDBOX),
+        )
+        .with_base_url(self.base_url())
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Queues a scripted reply for the next request.
+    pub fn push_reply(&self, reply: Reply) {
+        self.shared.lock().replies.push_back(reply);
+    }
+
+    /// The connections created so far.
+    pub fn connections(&self) -> Vec<StoredConnection> {
+        self.shared.lock().connections.clone()
+    }
+}
+
+impl Drop for FakeFlowService {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(handle) = self.accept.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.shutdown.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let conn_shared = Arc::clone(&shared);
+        let _ = thread::Builder::new()
+            .name("aep-flow-fake-conn".into())
+            .spawn(move || {
+                let _ = serve_connection(stream, &conn_shared);
+            });
+    }
+}
+
+/// Serves requests on one connection until the peer closes it, asks to
+/// close, goes idle, or the fake shuts down.
+fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    stream.set_read_timeout(Some(POLL))?;
+    stream.set_nodelay(true)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buf, shared)? else {
+            return Ok(());
+        };
+        let close = request
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let reply = {
+            let mut state = shared.lock();
+            state.requests.push(request.clone());
+            match state.replies.pop_front() {
+                Some(r) => r,
+                None => handle(&request, &mut state, &shared.expected),
+            }
+        };
+        write_reply(&mut stream, &reply, close)?;
+        if close {
+            let _ = stream.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+    }
+}
+
+/// Reads one request. `Ok(None)` when the connection ends cleanly between
+/// requests.
+fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    shared: &Shared,
+) -> io::Result<Option<RecordedRequest>> {
+    let mut chunk = [0u8; 8192];
+    let mut idle_since = Instant::now();
+    let head_end = loop {
+        if let Some(pos) = find(buf, b"\r\n\r\n") {
+            break pos;
+        }
+        if buf.len() > MAX_HEAD_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                idle_since = Instant::now();
+            }
+            Err(e) if is_timeout(&e) => {
+                if shared.shutdown.load(Ordering::SeqCst) || idle_since.elapsed() > IDLE_LIMIT {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    buf.drain(..head_end + 4);
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        read_chunked(stream, buf)?
+    } else {
+        let len: usize = header("content-length")
+            .map(|v| v.parse().map_err(|_| bad("bad content-length")))
+            .transpose()?
+            .unwrap_or(0);
+        if len > MAX_BODY_BYTES {
+            return Err(bad("body too large"));
+        }
+        fill(stream, buf, len)?;
+        buf.drain(..len).collect()
+    };
+    Ok(Some(RecordedRequest {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
+
+fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = loop {
+            if let Some(p) = find(buf, b"\r\n") {
+                break p;
+            }
+            let have = buf.len();
+            fill(stream, buf, have + 1)?;
+        };
+        let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| bad("bad chunk size"))?;
+        buf.drain(..line_end + 2);
+        if body.len() + size > MAX_BODY_BYTES {
+            return Err(bad("body too large"));
+        }
+        fill(stream, buf, size + 2)?;
+        body.extend(buf.drain(..size));
+        buf.drain(..2);
+        if size == 0 {
+            return Ok(body);
+        }
+    }
+}
+
+/// Reads until `buf` holds at least `len` bytes.
+fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, len: usize) -> io::Result<()> {
+    let mut chunk = [0u8; 8192];
+    let started = Instant::now();
+    while buf.len() < len {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if is_timeout(&e) && started.elapsed() < IDLE_LIMIT => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn bad(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256 + reply.body.len());
+    write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        crate::response::reason_phrase(reply.status)
+    )?;
+    for (k, v) in &reply.headers {
+        write!(out, "{k}: {v}\r\n")?;
+    }
+    write!(out, "Content-Length: {}\r\n", reply.body.len())?;
+    if close {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&reply.body);
+    stream.write_all(&out)?;
+    stream.flush()
+}
+
+/// What Flow Service would answer.
+fn handle(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {
+    state.next_request_id += 1;
+    let request_id = format!("fake-request-{:04}", state.next_request_id);
+    if let Some(reply) = check_gateway(req, expected) {
+        return reply.header("x-request-id", request_id);
+    }
+    let path = req.path.split('?').next().unwrap_or("");
+    let reply = match (req.method.as_str(), path.strip_prefix(BASE_PATH)) {
+        ("POST", Some("/connections")) => create(req, state, &request_id),
+        (_, Some("/connections")) => {
+            flow_error(405, "FLOW-1405-405", "Method not allowed", &request_id)
+        }
+        _ => flow_error(404, "FLOW-1404-404", "Resource not found", &request_id),
+    };
+    reply.header("x-request-id", request_id)
+}
+
+/// The gateway's checks, in the order Adobe I/O applies them.
+fn check_gateway(req: &RecordedRequest, expected: &Expected) -> Option<Reply> {
+    let gateway = |status: u16, code: &str, message: &str| {
+        Some(Reply::json(
+            status,
+            json!({"error_code": code, "message": message}).to_string(),
+        ))
+    };
+    let token = req
+        .header(HEADER_AUTHORIZATION)
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.is_empty());
+    match token {
+        None => return gateway(401, "403010", "Oauth token is missing."),
+        Some(t) if expected.access_token.as_deref().is_some_and(|e| e != t) => {
+            return Some(Reply::json(401, FIXTURE_ERROR_GATEWAY_401))
+        }
+        Some(_) => {}
+    }
+    match req.header(HEADER_API_KEY).filter(|v| !v.is_empty()) {
+        None => return gateway(403, "403000", "Api Key is required"),
+        Some(k) if expected.api_key.as_deref().is_some_and(|e| e != k) => {
+            return gateway(403, "403003", "Api Key is invalid")
+        }
+        Some(_) => {}
+    }
+    match req.header(HEADER_ORG_ID).filter(|v| !v.is_empty()) {
+        None => return gateway(400, "400003", "Missing x-gw-ims-org-id header"),
+        Some(o) if expected.org_id.as_deref().is_some_and(|e| e != o) => {
+            return gateway(403, "403025", "Profile is not valid")
+        }
+        Some(_) => {}
+    }
+    match req.header(HEADER_SANDBOX).filter(|v| !v.is_empty()) {
+        None => {
+            return Some(Reply::json(
+                400,
+                FIXTURE_ERROR_GENERIC_400.replace("is invalid", "is missing"),
+            ))
+        }
+        Some(s) if expected.sandbox_name.as_deref().is_some_and(|e| e != s) => {
+            return Some(Reply::json(400, FIXTURE_ERROR_GENERIC_400))
+        }
+        Some(_) => {}
+    }
+    None
+}
+
+fn flow_error(status: u16, code: &str, message: &str, request_id: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({
+            "type": format!("https://ns.adobe.com/aep/errors/{code}"),
+            "title": crate::response::reason_phrase(status),
+            "status": status,
+            "report": {"detailed-message": message, "request-id": request_id},
+            "errorMessage": message,
+        })
+        .to_string(),
+    )
+}
+
+fn create(req: &RecordedRequest, state: &mut State, request_id: &str) -> Reply {
+    let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
+    if !req
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json"))
+    {
+        return flow_error(
+            415,
+            "FLOW-1415-415",
+            "Content-Type must be application/json",
+            request_id,
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+        return invalid("Request body is not valid JSON");
+    };
+    let name = match body.get("name").and_then(Value::as_str) {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => return invalid("name is required"),
+    };
+    if body.get("description").is_some_and(|d| !d.is_string()) {
+        return invalid("description must be a string");
+    }
+    let spec = &body["connectionSpec"];
+    if spec["id"].as_str() != Some(POSTGRES_CONNECTION_SPEC_ID) {
+        return flow_error(
+            400,
+            "FLOW-1415-400",
+            "Connection spec not found. This fake knows only PostgreSQL (74a1c565-4e59-48d7-9d67-7c03b8a13137)",
+            request_id,
+        );
+    }
+    if spec["version"].as_str() != Some(POSTGRES_CONNECTION_SPEC_VERSION) {
+        return invalid("connectionSpec.version must be \"1.0\"");
+    }
+    let spec_name = body["auth"]["specName"].as_str().unwrap_or("");
+    let params = &body["auth"]["params"];
+    let problem = match spec_name {
+        CONNECTION_STRING_AUTH => check_connection_string(params),
+        BASIC_AUTH => check_basic(params),
+        _ => Some("auth.specName must be \"Connection String Based Authentication\" or \"Basic Authentication\""),
+    };
+    if let Some(problem) = problem {
+        return invalid(problem);
+    }
+    let (counter, fixture) = if spec_name == BASIC_AUTH {
+        (&mut state.created_basic, FIXTURE_CREATE_RESPONSE_BASIC)
+    } else {
+        (
+            &mut state.created_connection_string,
+            FIXTURE_CREATE_RESPONSE,
+        )
+    };
+    *counter += 1;
+    let answer: Value = if *counter == 1 {
+        // The first create of each kind answers exactly like the fixture.
+        serde_json::from_str(fixture).unwrap_or(Value::Null)
+    } else {
+        let n = state.connections.len() as u64 + 1;
+        json!({
+            "id": format!("00000000-0000-4000-8000-{n:012x}"),
+            "etag": format!("\"{n:08x}-0000-0200-0000-000000000000\""),
+        })
+    };
+    let id = answer["id"].as_str().unwrap_or("").to_owned();
+    state.connections.push(StoredConnection {
+        id: id.clone(),
+        etag: answer["etag"].as_str().unwrap_or("").to_owned(),
+        name,
+        spec_name: spec_name.to_owned(),
+    });
+    Reply::json(201, answer.to_string()).header("Location", format!("{BASE_PATH}/connections/{id}"))
+}
+
+fn check_connection_string(params: &Value) -> Option<&'static str> {
+    let Some(s) = params["connectionString"].as_str() else {
+        return Some("auth.params.connectionString is required");
+    };
+    let Some(pairs) = parse_connection_string(s) else {
+        return Some("auth.params.connectionString is malformed");
+    };
+    let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    if keys.len() < 5 || keys[..5] != ["Server", "Database", "Port", "UID", "Password"] {
+        return Some("auth.params.connectionString must start Server=..;Database=..;Port=..;UID=..;Password=..");
+    }
+    if pairs[2].1.parse::<u16>().map_or(true, |p| p == 0) {
+        return Some("auth.params.connectionString has an invalid Port");
+    }
+    for (k, v) in &pairs[5..] {
+        let ok = match k.as_str() {
+            "EncryptionMethod" => ["0", "1", "6"].contains(&v.as_str()),
+            "ValidateServerCertificate" => ["0", "1"].contains(&v.as_str()),
+            _ => false,
+        };
+        if !ok {
+            return Some("auth.params.connectionString has an unknown option");
+        }
+    }
+    None
+}
+
+fn check_basic(params: &Value) -> Option<&'static str> {
+    for key in ["server", "database", "username", "password"] {
+        if params[key].as_str().is_none_or(str::is_empty) {
+            return Some("auth.params needs server, port, database, username and password");
+        }
+    }
+    match params["port"].as_str().map(str::parse::<u16>) {
+        Some(Ok(p)) if p > 0 => {}
+        _ => return Some("auth.params.port must be a string holding a port number"),
+    }
+    if params.get("sslMode").is_some_and(|m| !m.is_string()) {
+        return Some("auth.params.sslMode must be a string");
+    }
+    None
+}
