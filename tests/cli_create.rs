@@ -1,0 +1,214 @@
+//! The `create_postgres_connection` example as a user runs it: a child
+//! process with a controlled environment, against the fake on 127.0.0.1.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use aep_flow::testing::{FakeFlowService, Reply};
+
+/// `cargo test` builds the examples next to the test binaries.
+fn example(name: &str) -> Command {
+    let mut path: PathBuf = std::env::current_exe().unwrap();
+    path.pop(); // the test binary
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.push("examples");
+    path.push(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run through `cargo test`, which builds the examples",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    cmd.env_clear();
+    cmd
+}
+
+fn cli() -> Command {
+    example("create_postgres_connection")
+}
+
+fn with_platform(cmd: &mut Command, fake: &FakeFlowService) {
+    cmd.env("AEP_ACCESS_TOKEN", "tok-cli-7788")
+        .env("AEP_API_KEY", "cli-key")
+        .env("AEP_ORG_ID", "CLI@AdobeOrg")
+        .env("AEP_SANDBOX_NAME", "prod")
+        .env("AEP_FLOW_SERVICE_URL", fake.base_url())
+        .env("PGHOST", "db.internal")
+        .env("PGDATABASE", "orders")
+        .env("PGUSER", "reader")
+        .env("PGPASSWORD", "pw-canary-4411");
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_mode_works_with_an_empty_environment() {
+    let out = cli().args(["--name", "demo"]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["id"], "056dd1b4-da33-42f9-add1-b4da3392f94e");
+    assert_eq!(v["etag"], "\"1700e582-0000-0200-0000-5e3c85180000\"");
+    assert!(stdout.starts_with("{\"id\":"), "{stdout}");
+    assert!(stderr.contains("fake Flow Service"), "{stderr}");
+}
+
+#[test]
+fn real_mode_sends_the_environment_values() {
+    let fake = FakeFlowService::builder()
+        .access_token("tok-cli-7788")
+        .start()
+        .unwrap();
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env("PGPORT", "6543").env("PGSSLMODE", "verify-full");
+    let out = cmd
+        .args([
+            "--name",
+            "orders",
+            "--description",
+            "from cron",
+            "--auth",
+            "basic",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("fake"),
+        "no demo note in real mode: {stderr}"
+    );
+    assert!(stdout.contains("9f3c8b2e"), "{stdout}");
+    let req = &fake.requests()[0];
+    assert_eq!(req.header("x-api-key"), Some("cli-key"));
+    assert_eq!(req.header("x-gw-ims-org-id"), Some("CLI@AdobeOrg"));
+    let body = req.json();
+    assert_eq!(body["description"], "from cron");
+    let p = &body["auth"]["params"];
+    assert_eq!(
+        (
+            p["server"].as_str(),
+            p["port"].as_str(),
+            p["database"].as_str()
+        ),
+        (Some("db.internal"), Some("6543"), Some("orders"))
+    );
+    assert_eq!(p["password"], "pw-canary-4411");
+    assert_eq!(p["sslMode"], "Verify-Full");
+}
+
+#[test]
+fn a_partial_platform_environment_is_exit_2_naming_the_missing() {
+    let fake = FakeFlowService::start().unwrap();
+    let out = cli()
+        .env("AEP_ACCESS_TOKEN", "tok")
+        .env("AEP_SANDBOX_NAME", "prod")
+        .env("AEP_FLOW_SERVICE_URL", fake.base_url())
+        .args(["--name", "x"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("AEP_API_KEY") && stderr.contains("AEP_ORG_ID"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("set AEP_ACCESS_TOKEN"), "{stderr}");
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn bad_usage_and_bad_input_are_exit_2_and_send_nothing() {
+    let fake = FakeFlowService::start().unwrap();
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![], vec![], "--name is required"),
+        (vec!["--name", "x", "--bogus"], vec![], "unknown argument"),
+        (vec!["--name", "x", "--auth", "kerberos"], vec![], "--auth"),
+        (vec!["--name", "x", "--timeout", "-1"], vec![], "--timeout"),
+        (vec!["--name", "x"], vec![("PGPORT", "70000")], "PGPORT"),
+        (vec!["--name", "x"], vec![("PGSSLMODE", "on")], "PGSSLMODE"),
+        (vec!["--name", "x"], vec![("PGPASSWORD", "")], "PGPASSWORD"),
+        (
+            vec!["--name", "x"],
+            vec![("PGPASSWORD", "a\tb")],
+            "postgres.password",
+        ),
+        (
+            vec!["--name", "x"],
+            vec![("AEP_FLOW_SERVICE_URL", "http://example.com/x")],
+            "platform.base_url",
+        ),
+    ];
+    for (args, env, expect) in cases {
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(&args).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains(expect), "{args:?} {env:?}: {stderr}");
+    }
+    assert!(fake.requests().is_empty(), "nothing may be sent");
+}
+
+#[test]
+fn a_service_error_is_exit_1_with_status_code_message_and_request_id() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(
+        Reply::json(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1415-400","title":"Bad Request","report":{"detailed-message":"Invalid connection string for pw-canary-4411","request-id":"req-abc"}}"#,
+        ),
+    );
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.is_empty());
+    for part in [
+        "400",
+        "FLOW-1415-400",
+        "Invalid connection string",
+        "req-abc",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(
+        !stderr.contains("canary"),
+        "the echoed password leaked: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn an_unreachable_service_is_exit_1() {
+    // Bind then drop a listener: the port is (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fake = FakeFlowService::start().unwrap();
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env("AEP_FLOW_SERVICE_URL", format!("http://127.0.0.1:{port}/x"));
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not connect"), "{stderr}");
+}
