@@ -1,8 +1,10 @@
 //! The blocking Flow Service client.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv6Addr};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use zeroize::Zeroizing;
 
@@ -20,6 +22,13 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default cap on the size of a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Default bound on the total time spent on one call including retries.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(30);
+/// Default first backoff when the service gives no `Retry-After`; it
+/// doubles with each retry and is jittered down by up to half.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
 pub(crate) const HEADER_AUTHORIZATION: &str = "authorization";
 pub(crate) const HEADER_API_KEY: &str = "x-api-key";
@@ -206,6 +215,39 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_response_bytes: u64,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("platform", &self.platform)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// When and how long to wait before trying again.
+#[derive(Debug, Clone, Copy)]
+struct RetryPolicy {
+    max_retries: u32,
+    budget: Duration,
+    backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0-based) when the service gave
+    /// no `Retry-After`: `backoff * 2^retry`, minus up to half at random so
+    /// that many clients do not come back in step.
+    fn backoff(&self, retry: u32) -> Duration {
+        let full = self.backoff.saturating_mul(1 << retry.min(16));
+        let random = RandomState::new().hash_one(retry);
+        let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+        full.mul_f64(fraction)
+    }
 }
 
 impl ClientBuilder {
@@ -226,6 +268,30 @@ impl ClientBuilder {
     /// reading it all. Defaults to 1 MiB.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// Retries allowed after the first attempt, for answers that were not
+    /// processed (429) and failures before anything was sent (DNS,
+    /// connection refused). Defaults to 3. `0` disables retries.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Bound on the waiting one call may do: a retry is made only if its
+    /// wait ends within this time of the first attempt. A `Retry-After`
+    /// that would end past it fails at once (the error carries the
+    /// Retry-After) instead of sleeping. Defaults to 30 seconds.
+    pub fn retry_budget(mut self, budget: Duration) -> Self {
+        self.retry.budget = budget;
+        self
+    }
+
+    /// First wait when the service gives no `Retry-After`; doubled for each
+    /// further retry, with random jitter of up to half. Defaults to 500 ms.
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.retry.backoff = backoff;
         self
     }
 
@@ -265,6 +331,7 @@ impl ClientBuilder {
             base_url: base.url,
             platform: self.platform,
             max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
         })
     }
 }
@@ -277,6 +344,7 @@ pub struct Client {
     base_url: String,
     platform: Platform,
     max_response_bytes: u64,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -285,6 +353,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.base_url)
             .field("platform", &self.platform)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -302,6 +371,11 @@ impl Client {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryPolicy {
+                max_retries: DEFAULT_MAX_RETRIES,
+                budget: DEFAULT_RETRY_BUDGET,
+                backoff: DEFAULT_RETRY_BACKOFF,
+            },
         }
     }
 
@@ -329,10 +403,62 @@ impl Client {
         if let Some(cs) = &conn_string {
             scrubber.add(cs.expose_secret());
         }
-        let resp = self.execute("POST", "/connections", Some(&body), &mut scrubber)?;
+        // A create is not idempotent: only answers that were not processed
+        // (429) and failures before sending are retried.
+        let resp = self.send("POST", "/connections", Some(&body), &mut scrubber, false)?;
         match resp.status {
             200 | 201 => response::parse_created(&resp),
             _ => Err(self.error_from(&resp, &scrubber)),
+        }
+    }
+
+    /// Sends with the retry policy. Retried: 429 (not processed), failures
+    /// before anything was sent, and, when `idempotent`, 502/503/504 and
+    /// failures after sending. Everything else is returned at once.
+    pub(crate) fn send<'s>(
+        &'s self,
+        method: &'static str,
+        path: &str,
+        body: Option<&[u8]>,
+        scrubber: &mut Scrubber<'s>,
+        idempotent: bool,
+    ) -> Result<RawResponse, Error> {
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let result = self.execute(method, path, body, scrubber);
+            let retries_left = attempts <= self.retry.max_retries;
+            let wait = match &result {
+                Ok(resp)
+                    if resp.status == 429 || (idempotent && matches!(resp.status, 502..=504)) =>
+                {
+                    resp.retry_after
+                        .unwrap_or_else(|| self.retry.backoff(attempts - 1))
+                }
+                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent || idempotent => {
+                    self.retry.backoff(attempts - 1)
+                }
+                _ => return result,
+            };
+            let fits = started.elapsed() + wait <= self.retry.budget;
+            if !(retries_left && fits) {
+                return match result {
+                    Ok(resp) => {
+                        let mut err = self.error_from(&resp, scrubber);
+                        if let Error::Api(api) = &mut err {
+                            api.attempts = attempts;
+                        }
+                        Err(err)
+                    }
+                    Err(Error::Transport(mut t)) => {
+                        t.attempts = attempts;
+                        Err(Error::Transport(t))
+                    }
+                    other => other,
+                };
+            }
+            std::thread::sleep(wait);
         }
     }
 
@@ -464,6 +590,7 @@ fn transport_error(e: ureq::Error, scrubber: &Scrubber<'_>) -> Error {
         kind,
         delivery,
         detail,
+        attempts: 1,
         source: Some(Box::new(e)),
     })
 }
@@ -485,6 +612,7 @@ fn body_error(
             kind: TransportErrorKind::Timeout,
             delivery: Delivery::Unknown,
             detail: format!("timed out reading the body of an HTTP {status} answer"),
+            attempts: 1,
             source: Some(Box::new(e)),
         }),
         other => Error::UnexpectedResponse {

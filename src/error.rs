@@ -73,6 +73,9 @@ pub struct TransportError {
     pub delivery: Delivery,
     /// Description of the failure (secrets scrubbed).
     pub detail: String,
+    /// How many attempts were made (more than 1 when a failure before
+    /// sending was retried).
+    pub attempts: u32,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -94,6 +97,8 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The `Retry-After` the service asked for, if any.
     pub retry_after: Option<Duration>,
+    /// How many attempts were made (more than 1 after 429 retries).
+    pub attempts: u32,
 }
 
 impl Error {
@@ -140,7 +145,7 @@ impl ApiError {
             (401, _) => "the access token was rejected or has expired: get a new one from Adobe IMS",
             (403, _) => "the credentials lack permission: check the product profile and the sandbox name",
             (404, _) => "check the sandbox name and the base URL",
-            (429, _) => "rate limited: wait and try again",
+            (429, _) => "rate limited: wait for the Retry-After delay, then try again",
             (500..=599, _) => "the service failed: if this was a create, check whether the connection exists before trying again",
             _ => return None,
         })
@@ -163,7 +168,10 @@ impl fmt::Display for ApiError {
             write!(f, " (request id {id})")?;
         }
         if let Some(after) = self.retry_after {
-            write!(f, " (retry after {} s)", after.as_secs())?;
+            write!(f, " (Retry-After {} s)", after.as_secs())?;
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
         }
         if let Some(hint) = self.hint() {
             write!(f, "; hint: {hint}")?;
@@ -187,6 +195,9 @@ impl fmt::Display for TransportErrorKind {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind, self.detail)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
         if self.delivery == Delivery::Unknown {
             f.write_str(
                 " (the request may have reached the service: if it was a create, \
@@ -331,6 +342,7 @@ mod tests {
             message: "connection spec not found".into(),
             request_id: Some("req-1".into()),
             retry_after: None,
+            attempts: 1,
         }));
         let text = api.to_string();
         for part in ["400", "FLOW-1415-400", "connection spec not found", "req-1"] {
@@ -342,6 +354,7 @@ mod tests {
             kind: TransportErrorKind::Timeout,
             delivery: Delivery::Unknown,
             detail: "global timeout".into(),
+            attempts: 1,
             source: None,
         });
         assert!(t.to_string().contains("may have reached the service"));

@@ -79,7 +79,8 @@ pub mod testing;
 
 pub use client::{
     create_postgres_connection, Client, ClientBuilder, Platform, DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, Delivery, Error, TransportError, TransportErrorKind};
 pub use postgres::{
@@ -92,3 +93,8 @@ pub use secret::{Secret, REDACTED};
 
 #[cfg(test)]
 mod fixture_tests;
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -110,6 +110,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
                 .map(|r| scrubber.scrub(&r))
                 .or_else(|| resp.request_id.clone()),
             retry_after: resp.retry_after,
+            attempts: 1,
         }
     };
     // The parsed JSON may hold an echoed secret: wipe it before it is freed.

@@ -120,12 +120,30 @@ impl fmt::Debug for RecordedRequest {
 }
 
 /// A scripted answer: the next request gets it instead of the normal
-/// behaviour (replies are used in the order pushed).
+/// behaviour (replies are used in the order pushed). Besides ordinary
+/// answers it can produce the faults a network produces: silence, a body
+/// cut short, a huge body, a dropped connection, an echo of the request.
 #[derive(Clone, Debug)]
 pub struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    action: Action,
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Respond,
+    /// Read the request, then say nothing for this long, then close.
+    Silent(Duration),
+    /// Declare this Content-Length, send the body (shorter), then close.
+    Truncate(usize),
+    /// Send a body of this many bytes, generated on the fly.
+    Stream(u64),
+    /// Close the connection without answering.
+    Close,
+    /// Answer with the request (headers and body) in a JSON error message.
+    Echo,
 }
 
 impl Reply {
@@ -135,6 +153,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            action: Action::Respond,
         }
     }
 
@@ -155,6 +174,55 @@ impl Reply {
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
+    }
+
+    /// Reads the request and never answers; the connection is closed after
+    /// `hold` (or when the fake stops).
+    pub fn silent(hold: Duration) -> Self {
+        Reply {
+            action: Action::Silent(hold),
+            ..Reply::new(0)
+        }
+    }
+
+    /// Declares `Content-Length: declared_len` but sends only `body`
+    /// (which must be shorter), then closes the connection.
+    pub fn truncated(status: u16, declared_len: usize, body: impl Into<Vec<u8>>) -> Self {
+        Reply {
+            action: Action::Truncate(declared_len),
+            ..Reply::new(status)
+                .header("Content-Type", "application/json")
+                .body(body)
+        }
+    }
+
+    /// A body of `len` bytes (`{"id":"` then `a` repeated), written in
+    /// chunks as the client reads, without holding it in memory. The number
+    /// of bytes that got out is in [`FakeFlowService::bytes_streamed`].
+    pub fn huge(status: u16, len: u64) -> Self {
+        Reply {
+            action: Action::Stream(len),
+            ..Reply::new(status).header("Content-Type", "application/json")
+        }
+    }
+
+    /// Closes the connection after reading the request, without a word.
+    pub fn close() -> Self {
+        Reply {
+            action: Action::Close,
+            ..Reply::new(0)
+        }
+    }
+
+    /// Answers `status` with the whole request echoed back inside a gateway
+    /// error envelope: `{"error_code": "...", "message": "<headers and body>"}`,
+    /// plus the `Authorization` value in an `x-echo-authorization` header. A
+    /// client that shows service messages must scrub them.
+    pub fn echo(status: u16) -> Self {
+        Reply {
+            action: Action::Echo,
+            ..Reply::new(status)
+        }
     }
 }
 
@@ -199,6 +267,7 @@ struct State {
     created_connection_string: usize,
     created_basic: usize,
     next_request_id: u64,
+    bytes_streamed: u64,
 }
 
 struct Shared {
@@ -325,6 +394,12 @@ impl FakeFlowService {
         self.shared.lock().replies.push_back(reply);
     }
 
+    /// How many body bytes the last [`Reply::huge`] got onto the socket
+    /// before the client stopped reading.
+    pub fn bytes_streamed(&self) -> u64 {
+        self.shared.lock().bytes_streamed
+    }
+
     /// The connections created so far.
     pub fn connections(&self) -> Vec<StoredConnection> {
         self.shared.lock().connections.clone()
@@ -378,12 +453,81 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 None => handle(&request, &mut state, &shared.expected),
             }
         };
-        write_reply(&mut stream, &reply, close)?;
+        match &reply.action {
+            Action::Respond => write_reply(&mut stream, &reply, close)?,
+            Action::Echo => write_reply(&mut stream, &echo_reply(&reply, &request), close)?,
+            Action::Silent(hold) => {
+                let until = Instant::now() + *hold;
+                while Instant::now() < until && !shared.shutdown.load(Ordering::SeqCst) {
+                    thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+                }
+                return Ok(());
+            }
+            Action::Close => {
+                let _ = stream.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            Action::Truncate(declared) => {
+                let mut head = reply.clone();
+                head.headers
+                    .push(("Content-Length".into(), declared.to_string()));
+                write_head(&mut stream, &head, None)?;
+                stream.write_all(&reply.body)?;
+                stream.flush()?;
+                let _ = stream.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            Action::Stream(len) => {
+                write_head(&mut stream, &reply, Some(*len))?;
+                let written = stream_body(&mut stream, *len);
+                shared.lock().bytes_streamed = written;
+                let _ = stream.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+        }
         if close {
             let _ = stream.shutdown(Shutdown::Both);
             return Ok(());
         }
     }
+}
+
+/// Writes `len` bytes of a JSON-looking body; returns how many got out
+/// before the peer stopped reading (or closed).
+fn stream_body(stream: &mut TcpStream, len: u64) -> u64 {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let chunk = [b'a'; 64 * 1024];
+    let prefix = b"{\"id\":\"";
+    let mut written = 0u64;
+    if stream.write_all(prefix).is_err() {
+        return 0;
+    }
+    written += prefix.len() as u64;
+    while written < len {
+        let n = (len - written).min(chunk.len() as u64) as usize;
+        match stream.write(&chunk[..n]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => written += k as u64,
+        }
+    }
+    written
+}
+
+fn echo_reply(reply: &Reply, request: &RecordedRequest) -> Reply {
+    let mut text = format!("{} {}\n", request.method, request.path);
+    for (k, v) in &request.headers {
+        text.push_str(&format!("{k}: {v}\n"));
+    }
+    text.push_str(&String::from_utf8_lossy(&request.body));
+    let mut out = Reply::json(
+        reply.status,
+        json!({"error_code": format!("{}000", reply.status), "message": text}).to_string(),
+    );
+    if let Some(auth) = request.header(HEADER_AUTHORIZATION) {
+        out = out.header("x-echo-authorization", auth);
+    }
+    out.headers.extend(reply.headers.iter().cloned());
+    out
 }
 
 /// Reads one request. `Ok(None)` when the connection ends cleanly between
@@ -400,7 +544,11 @@ fn read_request(
             break pos;
         }
         if buf.len() > MAX_HEAD_BYTES {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
+            return Err(bad("head too large"));
+        }
+        if buf.first().is_some_and(|b| !b.is_ascii_uppercase()) {
+            // Not HTTP (a TLS ClientHello, say): hang up like a plain server.
+            return Err(bad("not an HTTP request"));
         }
         match stream.read(&mut chunk) {
             Ok(0) => return Ok(None),
@@ -510,8 +658,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result<()> {
-    let mut out = Vec::with_capacity(256 + reply.body.len());
+fn write_head(
+    stream: &mut TcpStream,
+    reply: &Reply,
+    content_length: Option<u64>,
+) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256);
     write!(
         out,
         "HTTP/1.1 {} {}\r\n",
@@ -521,13 +673,20 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result
     for (k, v) in &reply.headers {
         write!(out, "{k}: {v}\r\n")?;
     }
-    write!(out, "Content-Length: {}\r\n", reply.body.len())?;
-    if close {
-        out.extend_from_slice(b"Connection: close\r\n");
+    if let Some(len) = content_length {
+        write!(out, "Content-Length: {len}\r\n")?;
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&reply.body);
-    stream.write_all(&out)?;
+    stream.write_all(&out)
+}
+
+fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result<()> {
+    let mut head = reply.clone();
+    if close {
+        head.headers.push(("Connection".into(), "close".into()));
+    }
+    write_head(stream, &head, Some(reply.body.len() as u64))?;
+    stream.write_all(&reply.body)?;
     stream.flush()
 }
 

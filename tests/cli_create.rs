@@ -212,3 +212,81 @@ fn an_unreachable_service_is_exit_1() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not connect"), "{stderr}");
 }
+
+#[test]
+fn a_silent_service_is_exit_1_after_the_timeout() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(Reply::silent(std::time::Duration::from_secs(20)));
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let started = std::time::Instant::now();
+    let out = cmd
+        .args(["--name", "x", "--timeout", "1"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn a_long_retry_after_is_exit_1_naming_it() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(
+        Reply::new(429)
+            .header("Retry-After", "3600")
+            .header("x-request-id", "rl-1"),
+    );
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("429") && stderr.contains("Retry-After 3600 s") && stderr.contains("rl-1"),
+        "{stderr}"
+    );
+}
+
+/// Peak RSS (KiB) of the CLI as a whole process, by GNU time, which reads
+/// the child's own high-water mark.
+fn peak_kib(fake: &FakeFlowService) -> (Option<i32>, u64) {
+    let bin = cli().get_program().to_owned();
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.env_clear()
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args(["--name", "x"]);
+    with_platform(&mut cmd, fake);
+    let out = cmd
+        .output()
+        .expect("GNU time (/usr/bin/time, Debian package `time`)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kib = stderr.lines().last().and_then(|l| l.trim().parse().ok());
+    (
+        out.status.code(),
+        kib.unwrap_or_else(|| panic!("no %M in {stderr}")),
+    )
+}
+
+#[test]
+fn a_64_mib_answer_is_refused_with_bounded_memory() {
+    let fake = FakeFlowService::start().unwrap();
+    let (code, normal) = peak_kib(&fake);
+    assert_eq!(code, Some(0));
+    fake.push_reply(Reply::huge(201, 64 * 1024 * 1024));
+    let (code, refusing) = peak_kib(&fake);
+    assert_eq!(code, Some(1));
+    eprintln!("peak RSS: normal create {normal} KiB, refusing a 64 MiB body {refusing} KiB");
+    // The 1 MiB limit (and the buffer growth to reach it) is the only
+    // difference allowed; reading 64 MiB would add at least 64 MiB.
+    assert!(
+        refusing < normal + 8 * 1024,
+        "refusing a 64 MiB body cost {refusing} KiB against {normal} KiB"
+    );
+}

@@ -135,7 +135,11 @@ fn invalid_input_sends_nothing() {
 #[test]
 fn error_fixtures_end_to_end() {
     let fake = FakeFlowService::start().unwrap();
-    let client = Client::new(fake.platform()).unwrap();
+    // No retries: the 429 case must come back as it is.
+    let client = Client::builder(fake.platform())
+        .max_retries(0)
+        .build()
+        .unwrap();
     struct Case {
         status: u16,
         body: String,

@@ -1,0 +1,324 @@
+//! Every network fault a 3 a.m. cron job meets, produced for real by the
+//! fake on 127.0.0.1, and what the client turns it into.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use aep_flow::testing::{FakeFlowService, Reply};
+use aep_flow::{
+    Client, ClientBuilder, Delivery, Error, PostgresConnection, Secret, TransportErrorKind,
+};
+
+const TOKEN: &str = "tok-canary-Hx81Lq";
+const PASSWORD: &str = "pw-canary-Zt55\"{;}";
+
+fn fake() -> FakeFlowService {
+    FakeFlowService::builder()
+        .access_token(TOKEN)
+        .start()
+        .unwrap()
+}
+
+fn conn() -> PostgresConnection {
+    PostgresConnection::new(
+        "nightly",
+        "db.internal",
+        "orders",
+        "etl",
+        Secret::from(PASSWORD),
+    )
+}
+
+fn builder(fake: &FakeFlowService) -> ClientBuilder {
+    Client::builder(fake.platform()).retry_backoff(Duration::from_millis(20))
+}
+
+/// Neither canary, nor the connection string, may appear in what the
+/// library shows.
+fn assert_no_secret(err: &Error) {
+    let shown = format!("{err} | {err:?}");
+    assert!(!shown.contains("canary"), "secret leaked: {shown}");
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let text = format!("{s} | {s:?}");
+        assert!(!text.contains("canary"), "secret leaked in source: {text}");
+        source = s.source();
+    }
+}
+
+#[test]
+fn a_429_is_retried_after_retry_after_then_succeeds() {
+    let fake = fake();
+    fake.push_reply(
+        Reply::json(
+            429,
+            r#"{"error_code":"429050","message":"Too many requests"}"#,
+        )
+        .header("Retry-After", "1"),
+    );
+    fake.push_reply(Reply::new(429)); // empty body, no Retry-After: default backoff
+    let client = builder(&fake).build().unwrap();
+    let started = Instant::now();
+    let created = client.create_postgres_connection(&conn()).unwrap();
+    let took = started.elapsed();
+    assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
+    assert_eq!(fake.requests().len(), 3);
+    assert!(
+        took >= Duration::from_secs(1),
+        "Retry-After: 1 was not honoured ({took:?})"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[test]
+fn a_retry_after_past_the_budget_fails_at_once_and_carries_it() {
+    let fake = fake();
+    fake.push_reply(
+        Reply::json(
+            429,
+            r#"{"error_code":"429050","message":"Too many requests"}"#,
+        )
+        .header("Retry-After", "120"),
+    );
+    let client = builder(&fake)
+        .retry_budget(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "it slept");
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.status, 429);
+    assert_eq!(api.code.as_deref(), Some("429050"));
+    assert_eq!(api.retry_after, Some(Duration::from_secs(120)));
+    assert!(err.to_string().contains("Retry-After 120 s"), "{err}");
+    assert_eq!(fake.requests().len(), 1);
+    assert_no_secret(&err);
+}
+
+#[test]
+fn retries_are_capped() {
+    let fake = fake();
+    for _ in 0..5 {
+        fake.push_reply(Reply::new(429).header("Retry-After", "0"));
+    }
+    let client = builder(&fake).max_retries(2).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    let Error::Api(api) = &err else { panic!() };
+    assert_eq!(api.attempts, 3);
+    assert_eq!(fake.requests().len(), 3);
+    assert!(err.to_string().contains("after 3 attempts"), "{err}");
+}
+
+#[test]
+fn a_create_that_fails_with_5xx_is_sent_once() {
+    for status in [500, 502, 503, 504] {
+        let fake = fake();
+        fake.push_reply(Reply::echo(status));
+        let client = builder(&fake).build().unwrap();
+        let err = client.create_postgres_connection(&conn()).unwrap_err();
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(fake.requests().len(), 1, "HTTP {status} create was retried");
+        let text = err.to_string();
+        assert!(
+            text.contains("check whether the connection exists"),
+            "{text}"
+        );
+        // The echo put the token and the password in the message.
+        assert!(text.contains(aep_flow::REDACTED), "{text}");
+        assert_no_secret(&err);
+    }
+}
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed() {
+    let other = fake(); // "another host": any request it gets is a leak
+    let fake = fake();
+    let location = format!("{}/connections?token={TOKEN}", other.base_url());
+    fake.push_reply(Reply::new(307).header("Location", location));
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(other.requests().is_empty(), "the redirect was followed");
+    let Error::UnexpectedResponse { status, detail, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 307);
+    assert!(
+        detail.contains(&other.base_url()),
+        "the Location is named: {detail}"
+    );
+    assert!(detail.contains("not followed"), "{detail}");
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_64_mib_body_is_refused_without_reading_it() {
+    let fake = fake();
+    fake.push_reply(Reply::huge(201, 64 * 1024 * 1024));
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::UnexpectedResponse { status, detail, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 201);
+    assert!(
+        detail.contains("larger than the 1048576-byte limit"),
+        "{detail}"
+    );
+    // The client stopped reading at the limit: what got out is the limit
+    // plus what the kernel's socket buffers held, far from 64 MiB.
+    std::thread::sleep(Duration::from_millis(300));
+    let streamed = fake.bytes_streamed();
+    assert!(streamed < 24 * 1024 * 1024, "{streamed} bytes were read");
+}
+
+#[test]
+fn a_truncated_body_is_an_error_not_a_panic() {
+    let fake = fake();
+    fake.push_reply(Reply::truncated(
+        201,
+        200,
+        format!(r#"{{"id":"abc","etag":"{PASSWORD}"#),
+    ));
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::UnexpectedResponse { status, detail, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 201);
+    assert!(detail.contains("could not be read in full"), "{detail}");
+    assert_no_secret(&err);
+
+    // Complete but not the promised JSON.
+    fake.push_reply(Reply::json(201, r#"{"id": "abc", "etag": "#));
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(err.to_string().contains("ends early"), "{err}");
+}
+
+#[test]
+fn a_silent_server_times_out_near_the_configured_time_and_is_not_retried() {
+    let fake = fake();
+    fake.push_reply(Reply::silent(Duration::from_secs(20)));
+    let client = builder(&fake)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind, TransportErrorKind::Timeout);
+    assert_eq!(t.delivery, Delivery::Unknown);
+    assert!(
+        err.to_string().contains("may have reached the service"),
+        "{err}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "a create that may have landed was retried"
+    );
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_dropped_connection_after_sending_is_not_retried() {
+    let fake = fake();
+    fake.push_reply(Reply::close());
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.delivery, Delivery::Unknown);
+    assert_eq!(fake.requests().len(), 1);
+    assert_no_secret(&err);
+}
+
+#[test]
+fn connection_refused_is_retried_within_the_budget_then_reported() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
+        .with_base_url(format!("http://127.0.0.1:{port}/flowservice"));
+    let client = Client::builder(platform)
+        .retry_backoff(Duration::from_millis(50))
+        .max_retries(2)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind, TransportErrorKind::Connect);
+    assert_eq!(t.delivery, Delivery::NotSent);
+    assert_eq!(t.attempts, 3);
+    // Two backoffs of at least 25 ms and 50 ms (jitter takes up to half).
+    assert!(
+        started.elapsed() >= Duration::from_millis(75),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!err.to_string().contains("may have reached"), "{err}");
+    assert_no_secret(&err);
+}
+
+#[test]
+fn https_to_a_plain_http_server_fails_in_tls_and_sends_nothing() {
+    let fake = fake();
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
+        .with_base_url(format!("https://{}/flowservice", fake.addr()));
+    let client = Client::builder(platform)
+        .max_retries(0)
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(t.kind, TransportErrorKind::Tls | TransportErrorKind::Io),
+        "{err:?}"
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "a request went out in clear text"
+    );
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_server_echoing_the_request_leaks_nothing_in_any_auth_spec() {
+    for spec in [
+        aep_flow::AuthSpec::ConnectionString,
+        aep_flow::AuthSpec::Basic,
+    ] {
+        let fake = fake();
+        fake.push_reply(Reply::echo(400).header("x-request-id", TOKEN));
+        let client = builder(&fake).build().unwrap();
+        let err = client
+            .create_postgres_connection(&conn().auth_spec(spec))
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400));
+        assert_no_secret(&err);
+        assert!(
+            err.to_string()
+                .contains("POST /data/foundation/flowservice/connections"),
+            "{err}"
+        );
+    }
+}
