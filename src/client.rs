@@ -209,6 +209,19 @@ fn parse_base_url(raw: &str) -> Result<BaseUrl, Error> {
     })
 }
 
+/// One request: what `Client::send` needs to know.
+pub(crate) struct Call<'b> {
+    pub method: &'static str,
+    /// Path and query under the base URL, starting with `/`.
+    pub path: String,
+    pub body: Option<&'b [u8]>,
+    /// Sent as `If-Match`, exactly as given.
+    pub if_match: Option<&'b str>,
+    /// Safe to repeat: also retried on 502/503/504 and on failures after
+    /// sending.
+    pub idempotent: bool,
+}
+
 /// Settings for a [`Client`]. Every setting has a default; see each method.
 pub struct ClientBuilder {
     platform: Platform,
@@ -405,7 +418,14 @@ impl Client {
         }
         // A create is not idempotent: only answers that were not processed
         // (429) and failures before sending are retried.
-        let resp = self.send("POST", "/connections", Some(&body), &mut scrubber, false)?;
+        let call = Call {
+            method: "POST",
+            path: "/connections".into(),
+            body: Some(&body),
+            if_match: None,
+            idempotent: false,
+        };
+        let resp = self.send(&call, &mut scrubber)?;
         match resp.status {
             200 | 201 => response::parse_created(&resp),
             _ => Err(self.error_from(&resp, &scrubber)),
@@ -417,17 +437,15 @@ impl Client {
     /// failures after sending. Everything else is returned at once.
     pub(crate) fn send<'s>(
         &'s self,
-        method: &'static str,
-        path: &str,
-        body: Option<&[u8]>,
+        call: &Call<'_>,
         scrubber: &mut Scrubber<'s>,
-        idempotent: bool,
     ) -> Result<RawResponse, Error> {
+        let idempotent = call.idempotent;
         let started = Instant::now();
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let result = self.execute(method, path, body, scrubber);
+            let result = self.execute(call, scrubber);
             let retries_left = attempts <= self.retry.max_retries;
             let wait = match &result {
                 Ok(resp)
@@ -489,9 +507,7 @@ impl Client {
     /// (bounded) into a zeroizing buffer.
     pub(crate) fn execute<'s>(
         &'s self,
-        method: &'static str,
-        path: &str,
-        body: Option<&[u8]>,
+        call: &Call<'_>,
         scrubber: &mut Scrubber<'s>,
     ) -> Result<RawResponse, Error> {
         let token = self.platform.access_token.expose_secret();
@@ -500,16 +516,19 @@ impl Client {
         authorization.push_str("Bearer ");
         authorization.push_str(token);
 
-        let url = format!("{}{}", self.base_url, path);
-        let builder = ureq::http::Request::builder()
-            .method(method)
+        let url = format!("{}{}", self.base_url, call.path);
+        let mut builder = ureq::http::Request::builder()
+            .method(call.method)
             .uri(&url)
             .header(HEADER_AUTHORIZATION, authorization.as_str())
             .header(HEADER_API_KEY, &self.platform.api_key)
             .header(HEADER_ORG_ID, &self.platform.org_id)
             .header(HEADER_SANDBOX, &self.platform.sandbox_name)
             .header("accept", "application/json");
-        let result = match body {
+        if let Some(etag) = call.if_match {
+            builder = builder.header("if-match", etag);
+        }
+        let result = match call.body {
             Some(bytes) => builder
                 .header("content-type", "application/json")
                 .body(bytes)

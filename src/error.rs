@@ -22,6 +22,24 @@ pub enum Error {
     Transport(TransportError),
     /// The service answered with an error status.
     Api(Box<ApiError>),
+    /// The connection does not exist (HTTP 404 on a get, test, update or
+    /// delete).
+    NotFound {
+        /// The id asked for.
+        id: String,
+        /// Request id of the answer, if any.
+        request_id: Option<String>,
+    },
+    /// The connection cannot be deleted: dataflows still use it (Flow
+    /// Service code `1418-400`).
+    InUse {
+        /// The connection id.
+        id: String,
+        /// The service's message.
+        message: String,
+        /// Request id of the answer, if any.
+        request_id: Option<String>,
+    },
     /// The service answered something the API does not promise (a 201
     /// without an id, a body that is not JSON, a body over the size limit).
     UnexpectedResponse {
@@ -114,6 +132,8 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::UnexpectedResponse { status, .. } => Some(*status),
+            Error::NotFound { .. } => Some(404),
+            Error::InUse { .. } => Some(400),
             _ => None,
         }
     }
@@ -122,7 +142,9 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.request_id.as_deref(),
-            Error::UnexpectedResponse { request_id, .. } => request_id.as_deref(),
+            Error::UnexpectedResponse { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::InUse { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -216,6 +238,28 @@ impl fmt::Display for Error {
             }
             Error::Transport(e) => e.fmt(f),
             Error::Api(e) => e.fmt(f),
+            Error::NotFound { id, request_id } => {
+                write!(f, "connection {id} not found (HTTP 404)")?;
+                if let Some(r) = request_id {
+                    write!(f, " (request id {r})")?;
+                }
+                Ok(())
+            }
+            Error::InUse {
+                id,
+                message,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "connection {id} is still used by dataflows (HTTP 400 [1418-400]): {message}; \
+                     delete or update those dataflows first"
+                )?;
+                if let Some(r) = request_id {
+                    write!(f, " (request id {r})")?;
+                }
+                Ok(())
+            }
             Error::UnexpectedResponse {
                 status,
                 detail,

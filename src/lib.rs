@@ -69,6 +69,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod connections;
 mod error;
 mod postgres;
 mod response;
@@ -81,6 +82,9 @@ pub use client::{
     create_postgres_connection, Client, ClientBuilder, Platform, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT,
+};
+pub use connections::{
+    Connection, Connections, Ensured, ListFilter, DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE,
 };
 pub use error::{ApiError, Delivery, Error, TransportError, TransportErrorKind};
 pub use postgres::{

@@ -54,11 +54,12 @@ impl AuthSpec {
 
 impl FromStr for AuthSpec {
     type Err = Error;
-    /// Accepts `connection-string` and `basic`.
+    /// Accepts `connection-string` and `basic`, and the spec names
+    /// Flow Service uses.
     fn from_str(s: &str) -> Result<Self, Error> {
         match s {
-            "connection-string" => Ok(AuthSpec::ConnectionString),
-            "basic" => Ok(AuthSpec::Basic),
+            "connection-string" | CONNECTION_STRING_AUTH => Ok(AuthSpec::ConnectionString),
+            "basic" | BASIC_AUTH => Ok(AuthSpec::Basic),
             _ => Err(Error::invalid_input(
                 "auth",
                 "must be `connection-string` or `basic`",
@@ -275,10 +276,6 @@ impl PostgresConnection {
 
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<(), Error> {
-        self.validate_for(self.auth_spec)
-    }
-
-    fn validate_for(&self, spec: AuthSpec) -> Result<(), Error> {
         if self.name.trim().is_empty() {
             return Err(Error::invalid_input("name", "must not be empty"));
         }
@@ -286,6 +283,11 @@ impl PostgresConnection {
         if let Some(d) = &self.description {
             check_no_control("description", d, true)?;
         }
+        self.validate_params(self.auth_spec)
+    }
+
+    /// Checks the database fields as `spec` would send them.
+    fn validate_params(&self, spec: AuthSpec) -> Result<(), Error> {
         if self.port == 0 {
             return Err(Error::invalid_input(
                 "postgres.port",
@@ -340,7 +342,7 @@ impl PostgresConnection {
     /// plus SSL options), quoting values by the ODBC rule, in a buffer that is
     /// sized once and wiped on drop.
     pub fn connection_string(&self) -> Result<Secret, Error> {
-        self.validate_for(AuthSpec::ConnectionString)?;
+        self.validate_params(AuthSpec::ConnectionString)?;
         let port = self.port.to_string();
         let parts: [(&str, &str); 5] = [
             ("Server=", &self.server),
@@ -374,15 +376,50 @@ impl PostgresConnection {
     /// stray copy of the password behind).
     pub(crate) fn request_body(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.validate()?;
-        let conn_string;
-        let params = match self.auth_spec {
+        self.with_params(self.auth_spec, |params| {
+            serialize_exact(&CreateBody {
+                name: &self.name,
+                description: self.description.as_deref(),
+                auth: AuthBody {
+                    spec_name: self.auth_spec.spec_name(),
+                    params,
+                },
+                connection_spec: SpecRef::POSTGRES,
+            })
+        })
+    }
+
+    /// The JSON Patch that replaces a connection's auth params with these
+    /// credentials, written as `spec` wants them (the connection's own auth
+    /// spec, whatever this value's `auth_spec` says):
+    /// `[{"op": "replace", "path": "/auth/params", "value": {...}}]`.
+    /// Same code, same zeroizing buffer as the create body.
+    pub(crate) fn credentials_patch(&self, spec: AuthSpec) -> Result<Zeroizing<Vec<u8>>, Error> {
+        self.validate_params(spec)?;
+        self.with_params(spec, |params| {
+            serialize_exact(&[PatchOp {
+                op: "replace",
+                path: "/auth/params",
+                value: params,
+            }])
+        })
+    }
+
+    /// Calls `f` with the auth params for `spec`, borrowing the secrets; a
+    /// connection string is built for the call and wiped after it.
+    fn with_params<R>(
+        &self,
+        spec: AuthSpec,
+        f: impl FnOnce(Params<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        match spec {
             AuthSpec::ConnectionString => {
-                conn_string = self.connection_string()?;
-                Params::ConnectionString {
+                let conn_string = self.connection_string()?;
+                f(Params::ConnectionString {
                     connection_string: conn_string.expose_secret(),
-                }
+                })
             }
-            AuthSpec::Basic => Params::Basic {
+            AuthSpec::Basic => f(Params::Basic {
                 server: &self.server,
                 port: PortString(self.port),
                 database: &self.database,
@@ -392,19 +429,16 @@ impl PostgresConnection {
                     .basic_ssl_mode_value
                     .as_deref()
                     .or(self.ssl_mode.map(SslMode::basic_auth_value)),
-            },
-        };
-        let body = CreateBody {
-            name: &self.name,
-            description: self.description.as_deref(),
-            auth: AuthBody {
-                spec_name: self.auth_spec.spec_name(),
-                params,
-            },
-            connection_spec: SpecRef::POSTGRES,
-        };
-        serialize_exact(&body)
+            }),
+        }
     }
+}
+
+#[derive(Serialize)]
+struct PatchOp<'a> {
+    op: &'static str,
+    path: &'static str,
+    value: Params<'a>,
 }
 
 /// Serializes `value` as JSON into a zeroizing buffer allocated once at the

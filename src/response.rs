@@ -65,7 +65,7 @@ pub(crate) fn parse_created(resp: &RawResponse) -> Result<CreatedConnection, Err
     }
 }
 
-fn describe_json_error(e: &serde_json::Error) -> String {
+pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
     // serde_json's messages quote no input, only positions and categories.
     match e.classify() {
         serde_json::error::Category::Eof => "the body ends early".into(),

@@ -129,6 +129,7 @@ pub struct Reply {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     action: Action,
+    method: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +145,9 @@ enum Action {
     Close,
     /// Answer with the request (headers and body) in a JSON error message.
     Echo,
+    /// Do what the service would (store the connection, say), then answer
+    /// with this reply instead: a lost answer.
+    ProcessThen,
 }
 
 impl Reply {
@@ -154,6 +158,7 @@ impl Reply {
             headers: Vec::new(),
             body: Vec::new(),
             action: Action::Respond,
+            method: None,
         }
     }
 
@@ -173,6 +178,13 @@ impl Reply {
     /// Sets the body.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
+        self
+    }
+
+    /// Uses this reply only for a request with this method (`PATCH`, say);
+    /// requests with other methods pass it by and are served normally.
+    pub fn only_for(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
         self
     }
 
@@ -214,6 +226,16 @@ impl Reply {
         }
     }
 
+    /// Processes the request as the service would (a create stores the
+    /// connection), then answers with `reply` instead of the real answer:
+    /// the answer was lost on the way back.
+    pub fn after_processing(reply: Reply) -> Self {
+        Reply {
+            action: Action::ProcessThen,
+            ..reply
+        }
+    }
+
     /// Answers `status` with the whole request echoed back inside a gateway
     /// error envelope: `{"error_code": "...", "message": "<headers and body>"}`,
     /// plus the `Authorization` value in an `x-echo-authorization` header. A
@@ -226,7 +248,7 @@ impl Reply {
     }
 }
 
-/// A connection the fake has created.
+/// A connection the fake holds (created through the API or inserted).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct StoredConnection {
@@ -236,8 +258,44 @@ pub struct StoredConnection {
     pub etag: String,
     /// Its name.
     pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its connection spec id.
+    pub spec_id: String,
     /// Its auth spec name.
     pub spec_name: String,
+    /// Its auth params as stored (they hold the credentials; `Debug`
+    /// does not show them).
+    pub params: Value,
+    /// `enabled`.
+    pub state: String,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+    /// Last update, epoch milliseconds.
+    pub updated_at: i64,
+    /// What `GET /connections/{id}/test` answers.
+    pub test_result: bool,
+    /// When set, a delete answers 400 `FLOW-1418-400` (used by dataflows).
+    pub in_use: bool,
+}
+
+impl StoredConnection {
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "createdBy": "fake@AdobeID",
+            "updatedBy": "fake@AdobeID",
+            "name": self.name,
+            "description": self.description.clone().unwrap_or_default(),
+            "connectionSpec": {"id": self.spec_id, "version": POSTGRES_CONNECTION_SPEC_VERSION},
+            "state": self.state,
+            "auth": {"specName": self.spec_name, "params": self.params},
+            "version": "1.0",
+            "etag": self.etag,
+        })
+    }
 }
 
 impl fmt::Debug for StoredConnection {
@@ -246,13 +304,19 @@ impl fmt::Debug for StoredConnection {
             .field("id", &self.id)
             .field("etag", &self.etag)
             .field("name", &self.name)
+            .field("spec_id", &self.spec_id)
             .field("spec_name", &self.spec_name)
-            .finish()
+            .field("params", &crate::REDACTED)
+            .field("state", &self.state)
+            .field("in_use", &self.in_use)
+            .finish_non_exhaustive()
     }
 }
 
 #[derive(Default)]
 struct Expected {
+    max_page_size: Option<usize>,
+    ignore_property_filters: bool,
     access_token: Option<String>,
     api_key: Option<String>,
     org_id: Option<String>,
@@ -268,6 +332,7 @@ struct State {
     created_basic: usize,
     next_request_id: u64,
     bytes_streamed: u64,
+    etag_counter: u64,
 }
 
 struct Shared {
@@ -305,6 +370,21 @@ impl FakeFlowServiceBuilder {
     /// Only this org id is accepted (default: any).
     pub fn org_id(mut self, org: impl Into<String>) -> Self {
         self.expected.org_id = Some(org.into());
+        self
+    }
+
+    /// Largest page a listing returns, whatever `limit` asks (default:
+    /// `limit`, or 10 without one). Small values exercise paging.
+    pub fn max_page_size(mut self, size: usize) -> Self {
+        self.expected.max_page_size = Some(size.max(1));
+        self
+    }
+
+    /// Ignores `property=` filters in listings (every connection comes
+    /// back, page by page), so a client has to check names itself and find
+    /// a match on a later page.
+    pub fn ignore_property_filters(mut self) -> Self {
+        self.expected.ignore_property_filters = true;
         self
     }
 
@@ -400,9 +480,46 @@ impl FakeFlowService {
         self.shared.lock().bytes_streamed
     }
 
-    /// The connections created so far.
+    /// The connections the fake holds.
     pub fn connections(&self) -> Vec<StoredConnection> {
         self.shared.lock().connections.clone()
+    }
+
+    /// Stores a PostgreSQL connection directly (no request recorded), as if
+    /// it had been created earlier. Returns its id.
+    pub fn insert_connection(&self, name: &str, spec_name: &str, params: Value) -> String {
+        let mut state = self.shared.lock();
+        let n = next_serial(&mut state);
+        let id = format!("00000000-0000-4000-8000-{n:012x}");
+        let etag = new_etag(&mut state);
+        state.connections.push(StoredConnection {
+            id: id.clone(),
+            etag,
+            name: name.to_owned(),
+            description: None,
+            spec_id: POSTGRES_CONNECTION_SPEC_ID.to_owned(),
+            spec_name: spec_name.to_owned(),
+            params,
+            state: "enabled".into(),
+            created_at: now_millis(),
+            updated_at: now_millis(),
+            test_result: true,
+            in_use: false,
+        });
+        id
+    }
+
+    /// Changes a stored connection (e.g. `|c| c.in_use = true`). Returns
+    /// false when there is no such id.
+    pub fn modify_connection(&self, id: &str, f: impl FnOnce(&mut StoredConnection)) -> bool {
+        let mut state = self.shared.lock();
+        match state.connections.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                f(c);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -448,13 +565,27 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         let reply = {
             let mut state = shared.lock();
             state.requests.push(request.clone());
-            match state.replies.pop_front() {
-                Some(r) => r,
+            let scripted = state
+                .replies
+                .iter()
+                .position(|r| {
+                    r.method
+                        .as_ref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(&request.method))
+                })
+                .and_then(|i| state.replies.remove(i));
+            match scripted {
+                Some(r) => {
+                    if let Action::ProcessThen = r.action {
+                        let _ = handle(&request, &mut state, &shared.expected);
+                    }
+                    r
+                }
                 None => handle(&request, &mut state, &shared.expected),
             }
         };
         match &reply.action {
-            Action::Respond => write_reply(&mut stream, &reply, close)?,
+            Action::Respond | Action::ProcessThen => write_reply(&mut stream, &reply, close)?,
             Action::Echo => write_reply(&mut stream, &echo_reply(&reply, &request), close)?,
             Action::Silent(hold) => {
                 let until = Instant::now() + *hold;
@@ -697,15 +828,251 @@ fn handle(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Repl
     if let Some(reply) = check_gateway(req, expected) {
         return reply.header("x-request-id", request_id);
     }
-    let path = req.path.split('?').next().unwrap_or("");
-    let reply = match (req.method.as_str(), path.strip_prefix(BASE_PATH)) {
-        ("POST", Some("/connections")) => create(req, state, &request_id),
-        (_, Some("/connections")) => {
+    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+    let rest = path.strip_prefix(BASE_PATH).unwrap_or("");
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let reply = match (req.method.as_str(), segments.as_slice()) {
+        ("POST", ["connections"]) => create(req, state, &request_id),
+        ("GET", ["connections"]) => list(query, state, expected, &request_id),
+        ("GET", ["connections", id]) => match find_connection(state, id) {
+            Some(c) => Reply::json(200, json!({"items": [c.to_json()]}).to_string()),
+            None => not_found(id, &request_id),
+        },
+        ("GET", ["connections", id, "test"]) => match find_connection(state, id) {
+            Some(c) => Reply::json(200, json!({"result": c.test_result}).to_string()),
+            None => not_found(id, &request_id),
+        },
+        ("PATCH", ["connections", id]) => patch(req, id, state, &request_id),
+        ("DELETE", ["connections", id]) => match state.connections.iter().position(|c| c.id == *id)
+        {
+            Some(i) if state.connections[i].in_use => flow_error(
+                400,
+                "FLOW-1418-400",
+                "Connection is in use by one or more dataflows and cannot be deleted",
+                &request_id,
+            ),
+            Some(i) => {
+                state.connections.remove(i);
+                Reply::new(204)
+            }
+            None => not_found(id, &request_id),
+        },
+        (_, ["connections", ..]) => {
             flow_error(405, "FLOW-1405-405", "Method not allowed", &request_id)
         }
         _ => flow_error(404, "FLOW-1404-404", "Resource not found", &request_id),
     };
     reply.header("x-request-id", request_id)
+}
+
+fn find_connection<'s>(state: &'s State, id: &str) -> Option<&'s StoredConnection> {
+    state.connections.iter().find(|c| c.id == id)
+}
+
+fn not_found(id: &str, request_id: &str) -> Reply {
+    flow_error(
+        404,
+        "FLOW-1404-404",
+        &format!("Connection with id {id} not found"),
+        request_id,
+    )
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn next_serial(state: &mut State) -> u64 {
+    state.etag_counter += 1;
+    state.etag_counter
+}
+
+fn new_etag(state: &mut State) -> String {
+    let n = next_serial(state);
+    format!("\"{n:08x}-0000-0200-0000-000000000000\"")
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `GET /connections?limit=N&property=name==X&property=connectionSpec.id==Y&continuationToken=T`
+fn list(query: &str, state: &State, expected: &Expected, request_id: &str) -> Reply {
+    let mut limit = None;
+    let mut offset = 0usize;
+    let mut filters: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        match k {
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if n > 0 => limit = Some(n),
+                _ => {
+                    return flow_error(
+                        400,
+                        "FLOW-1401-400",
+                        "limit must be a positive number",
+                        request_id,
+                    )
+                }
+            },
+            "continuationToken" => {
+                match v.strip_prefix("fake-offset-").and_then(|n| n.parse().ok()) {
+                    Some(n) => offset = n,
+                    None => {
+                        return flow_error(
+                            400,
+                            "FLOW-1401-400",
+                            "Invalid continuationToken",
+                            request_id,
+                        )
+                    }
+                }
+            }
+            "property" => match v.split_once("==") {
+                Some((name, value)) => filters.push((name.to_owned(), value.to_owned())),
+                None => {
+                    return flow_error(
+                        400,
+                        "FLOW-1401-400",
+                        "Unsupported property filter",
+                        request_id,
+                    )
+                }
+            },
+            _ => {}
+        }
+    }
+    let page_size = limit
+        .unwrap_or(10)
+        .min(expected.max_page_size.unwrap_or(usize::MAX));
+    let matching: Vec<&StoredConnection> = state
+        .connections
+        .iter()
+        .filter(|c| {
+            expected.ignore_property_filters
+                || filters.iter().all(|(k, v)| match k.as_str() {
+                    "name" => &c.name == v,
+                    "connectionSpec.id" => &c.spec_id == v,
+                    "state" => &c.state == v,
+                    _ => false,
+                })
+        })
+        .collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .map(|c| c.to_json())
+        .collect();
+    let mut body = json!({"items": page});
+    if offset + page_size < matching.len() {
+        // Like Flow Service: the next link repeats the query with a token.
+        let mut next = String::from("/connections?");
+        for pair in query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("continuationToken="))
+        {
+            next.push_str(pair);
+            next.push('&');
+        }
+        next.push_str(&format!(
+            "continuationToken=fake-offset-{}",
+            offset + page_size
+        ));
+        body["_links"] = json!({"next": {"href": next}});
+    }
+    Reply::json(200, body.to_string())
+}
+
+/// `PATCH /connections/{id}` with `If-Match` and a JSON Patch array.
+fn patch(req: &RecordedRequest, id: &str, state: &mut State, request_id: &str) -> Reply {
+    let Some(index) = state.connections.iter().position(|c| c.id == id) else {
+        return not_found(id, request_id);
+    };
+    let Some(if_match) = req.header("if-match") else {
+        return flow_error(
+            400,
+            "FLOW-1400-400",
+            "If-Match header is required",
+            request_id,
+        );
+    };
+    if if_match != state.connections[index].etag {
+        return flow_error(
+            412,
+            "FLOW-1404-412",
+            "Precondition failed: the etag does not match the current version",
+            request_id,
+        );
+    }
+    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&req.body) else {
+        return flow_error(
+            400,
+            "FLOW-1415-400",
+            "Body must be a JSON Patch array",
+            request_id,
+        );
+    };
+    let spec_name = state.connections[index].spec_name.clone();
+    let mut params = state.connections[index].params.clone();
+    for op in &ops {
+        if op["op"] != "replace" || op["path"] != "/auth/params" {
+            return flow_error(
+                400,
+                "FLOW-1415-400",
+                "Only replace of /auth/params is supported",
+                request_id,
+            );
+        }
+        let problem = match spec_name.as_str() {
+            CONNECTION_STRING_AUTH => check_connection_string(&op["value"]),
+            _ => check_basic(&op["value"]),
+        };
+        if let Some(problem) = problem {
+            return flow_error(400, "FLOW-1415-400", problem, request_id);
+        }
+        params = op["value"].clone();
+    }
+    let etag = new_etag(state);
+    let c = &mut state.connections[index];
+    c.params = params;
+    c.etag = etag;
+    c.updated_at = now_millis();
+    Reply::json(200, json!({"id": c.id, "etag": c.etag}).to_string())
 }
 
 /// The gateway's checks, in the order Adobe I/O applies them.
@@ -824,11 +1191,12 @@ fn create(req: &RecordedRequest, state: &mut State, request_id: &str) -> Reply {
         )
     };
     *counter += 1;
-    let answer: Value = if *counter == 1 {
+    let first = *counter == 1;
+    let n = next_serial(state);
+    let answer: Value = if first {
         // The first create of each kind answers exactly like the fixture.
         serde_json::from_str(fixture).unwrap_or(Value::Null)
     } else {
-        let n = state.connections.len() as u64 + 1;
         json!({
             "id": format!("00000000-0000-4000-8000-{n:012x}"),
             "etag": format!("\"{n:08x}-0000-0200-0000-000000000000\""),
@@ -839,7 +1207,15 @@ fn create(req: &RecordedRequest, state: &mut State, request_id: &str) -> Reply {
         id: id.clone(),
         etag: answer["etag"].as_str().unwrap_or("").to_owned(),
         name,
+        description: body["description"].as_str().map(str::to_owned),
+        spec_id: POSTGRES_CONNECTION_SPEC_ID.to_owned(),
         spec_name: spec_name.to_owned(),
+        params: params.clone(),
+        state: "enabled".into(),
+        created_at: now_millis(),
+        updated_at: now_millis(),
+        test_result: true,
+        in_use: false,
     });
     Reply::json(201, answer.to_string()).header("Location", format!("{BASE_PATH}/connections/{id}"))
 }
