@@ -1,51 +1,15 @@
 //! The `create_postgres_connection` example as a user runs it: a child
 //! process with a controlled environment, against the fake on 127.0.0.1.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
 
 use aep_flow::testing::{FakeFlowService, Reply};
-
-/// `cargo test` builds the examples next to the test binaries.
-fn example(name: &str) -> Command {
-    let mut path: PathBuf = std::env::current_exe().unwrap();
-    path.pop(); // the test binary
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.push("examples");
-    path.push(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run through `cargo test`, which builds the examples",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    cmd.env_clear();
-    cmd
-}
+use common::{example, text, with_platform};
 
 fn cli() -> Command {
     example("create_postgres_connection")
-}
-
-fn with_platform(cmd: &mut Command, fake: &FakeFlowService) {
-    cmd.env("AEP_ACCESS_TOKEN", "tok-cli-7788")
-        .env("AEP_API_KEY", "cli-key")
-        .env("AEP_ORG_ID", "CLI@AdobeOrg")
-        .env("AEP_SANDBOX_NAME", "prod")
-        .env("AEP_FLOW_SERVICE_URL", fake.base_url())
-        .env("PGHOST", "db.internal")
-        .env("PGDATABASE", "orders")
-        .env("PGUSER", "reader")
-        .env("PGPASSWORD", "pw-canary-4411");
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

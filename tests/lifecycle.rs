@@ -1,0 +1,354 @@
+//! list / get / test / delete / ensure / rotate against the stateful fake.
+
+use std::time::Duration;
+
+use aep_flow::testing::{FakeFlowService, Reply};
+use aep_flow::{
+    AuthSpec, Client, Error, ListFilter, PostgresConnection, Secret, BASIC_AUTH,
+    CONNECTION_STRING_AUTH,
+};
+use serde_json::json;
+
+const CANARY: &str = "stored-canary-pw-7Gq2";
+
+fn client(fake: &FakeFlowService) -> Client {
+    Client::builder(fake.platform())
+        .retry_backoff(Duration::from_millis(10))
+        .build()
+        .unwrap()
+}
+
+fn conn(name: &str) -> PostgresConnection {
+    PostgresConnection::new(name, "db.internal", "orders", "etl", Secret::from("pw-1"))
+}
+
+fn insert_cs(fake: &FakeFlowService, name: &str) -> String {
+    fake.insert_connection(
+        name,
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": format!("Server=db;Database=d;Port=5432;UID=u;Password={CANARY}")}),
+    )
+}
+
+#[test]
+fn listing_follows_every_page() {
+    let fake = FakeFlowService::builder().max_page_size(2).start().unwrap();
+    let ids: Vec<String> = (0..7)
+        .map(|i| insert_cs(&fake, &format!("conn-{i}")))
+        .collect();
+    let all = client(&fake).list_connections(&ListFilter::new()).unwrap();
+    assert_eq!(all.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4, "7 items in pages of 2");
+    assert!(requests[0]
+        .path
+        .starts_with("/data/foundation/flowservice/connections?limit=50"));
+    for (i, r) in requests.iter().enumerate().skip(1) {
+        assert!(
+            r.path
+                .contains(&format!("continuationToken=fake-offset-{}", i * 2)),
+            "{}",
+            r.path
+        );
+    }
+}
+
+#[test]
+fn listing_filters_by_name_and_spec_and_honours_the_cap() {
+    let fake = FakeFlowService::builder().max_page_size(2).start().unwrap();
+    for i in 0..5 {
+        insert_cs(&fake, &format!("conn-{i}"));
+    }
+    insert_cs(&fake, "wanted; name & more");
+    let c = client(&fake);
+    let found = c
+        .list_connections(&ListFilter::new().name("wanted; name & more").postgres())
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let query = fake.requests().last().unwrap().path.clone();
+    assert!(
+        query.contains("property=name%3D%3Dwanted%3B%20name%20%26%20more"),
+        "{query}"
+    );
+    assert!(
+        query.contains("property=connectionSpec.id%3D%3D74a1c565-4e59-48d7-9d67-7c03b8a13137"),
+        "{query}"
+    );
+
+    let capped = c.list_connections(&ListFilter::new().max_items(3)).unwrap();
+    assert_eq!(capped.len(), 3);
+
+    let none = c
+        .list_connections(&ListFilter::new().connection_spec_id("another-spec"))
+        .unwrap();
+    assert!(none.is_empty());
+
+    let err = c
+        .list_connections(&ListFilter::new().page_size(0))
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+}
+
+#[test]
+fn a_next_link_to_another_host_is_not_followed() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(Reply::json(
+        200,
+        r#"{"items": [], "_links": {"next": {"href": "https://evil.example/connections?continuationToken=x"}}}"#,
+    ));
+    let err = client(&fake)
+        .list_connections(&ListFilter::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("refusing to follow"), "{err}");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn get_returns_a_typed_connection_without_any_auth_parameter() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "orders");
+    let c = client(&fake).get_connection(&id).unwrap();
+    assert_eq!(c.id, id);
+    assert_eq!(c.name, "orders");
+    assert_eq!(c.state.as_deref(), Some("enabled"));
+    assert_eq!(c.etag, fake.connections()[0].etag);
+    assert!(c.etag.starts_with('"') && c.etag.ends_with('"'));
+    assert_eq!(
+        c.connection_spec_id.as_deref(),
+        Some(aep_flow::POSTGRES_CONNECTION_SPEC_ID)
+    );
+    assert_eq!(c.auth_spec_name.as_deref(), Some(CONNECTION_STRING_AUTH));
+    assert!(c.created_at.is_some() && c.updated_at.is_some());
+    let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
+    assert!(!shown.contains("canary"), "{shown}");
+    // The stored params really did hold the canary.
+    assert!(format!("{}", fake.connections()[0].params).contains(CANARY));
+    assert!(!format!("{:?}", fake.connections()[0]).contains("canary"));
+}
+
+#[test]
+fn get_of_a_missing_connection_is_not_found() {
+    let fake = FakeFlowService::start().unwrap();
+    let err = client(&fake).get_connection("no-such-id").unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { id, .. } if id == "no-such-id"),
+        "{err:?}"
+    );
+    let err = client(&fake).get_connection("../etc").unwrap_err();
+    assert!(err.is_invalid_input());
+    assert_eq!(fake.requests().len(), 1, "a bad id is not sent");
+}
+
+#[test]
+fn test_connection_reports_the_result() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "orders");
+    let c = client(&fake);
+    assert!(c.test_connection(&id).unwrap());
+    fake.modify_connection(&id, |s| s.test_result = false);
+    assert!(!c.test_connection(&id).unwrap());
+    assert_eq!(
+        fake.requests()[0].path,
+        format!("/data/foundation/flowservice/connections/{id}/test")
+    );
+    assert_eq!(fake.requests()[0].method, "GET");
+}
+
+#[test]
+fn delete_success_not_found_and_in_use_are_distinct() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "orders");
+    let busy = insert_cs(&fake, "busy");
+    fake.modify_connection(&busy, |s| s.in_use = true);
+    let c = client(&fake);
+    c.delete_connection(&id).unwrap();
+    assert_eq!(fake.connections().len(), 1);
+    assert_eq!(fake.requests()[0].method, "DELETE");
+
+    let err = c.delete_connection(&id).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("not found"), "{err}");
+
+    let err = c.delete_connection(&busy).unwrap_err();
+    assert!(matches!(err, Error::InUse { .. }), "{err:?}");
+    assert!(err.to_string().contains("still used by dataflows"), "{err}");
+    assert_eq!(fake.connections().len(), 1);
+}
+
+#[test]
+fn idempotent_calls_are_retried_on_503() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "orders");
+    fake.push_reply(Reply::new(503));
+    fake.push_reply(Reply::new(502));
+    let c = client(&fake).get_connection(&id).unwrap();
+    assert_eq!(c.id, id);
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[test]
+fn ensure_creates_when_absent_and_finds_it_the_second_time() {
+    let fake = FakeFlowService::start().unwrap();
+    let c = client(&fake);
+    let first = c.ensure_postgres_connection(&conn("nightly")).unwrap();
+    assert!(first.created);
+    let second = c.ensure_postgres_connection(&conn("nightly")).unwrap();
+    assert!(!second.created);
+    assert_eq!(
+        (second.id.as_str(), second.etag.as_str()),
+        (first.id.as_str(), first.etag.as_str())
+    );
+    assert_eq!(fake.connections().len(), 1, "a second run made a duplicate");
+}
+
+#[test]
+fn ensure_finds_a_match_on_a_later_page() {
+    // This fake ignores the name filter, so the match is only on page 3.
+    let fake = FakeFlowService::builder()
+        .max_page_size(2)
+        .ignore_property_filters()
+        .start()
+        .unwrap();
+    for i in 0..4 {
+        insert_cs(&fake, &format!("other-{i}"));
+    }
+    let id = insert_cs(&fake, "nightly");
+    let ensured = client(&fake)
+        .ensure_postgres_connection(&conn("nightly"))
+        .unwrap();
+    assert!(!ensured.created);
+    assert_eq!(ensured.id, id);
+    assert_eq!(fake.requests().len(), 3);
+    assert!(fake.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn ensure_after_a_lost_create_answer_returns_the_connection_that_was_made() {
+    let fake = FakeFlowService::start().unwrap();
+    // The fake stores the connection, then answers 502.
+    fake.push_reply(Reply::after_processing(Reply::new(502)).only_for("POST"));
+    let ensured = client(&fake)
+        .ensure_postgres_connection(&conn("nightly"))
+        .unwrap();
+    assert!(ensured.created);
+    let stored = fake.connections();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(ensured.id, stored[0].id);
+    let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(
+        methods,
+        ["GET", "POST", "GET"],
+        "the create is sent once, then looked up"
+    );
+}
+
+#[test]
+fn ensure_after_a_create_that_was_not_made_returns_the_error() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(Reply::new(503).only_for("POST"));
+    let err = client(&fake)
+        .ensure_postgres_connection(&conn("nightly"))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(fake.connections().is_empty());
+}
+
+#[test]
+fn rotation_sends_the_exact_etag_and_a_json_patch_for_each_auth_spec() {
+    let fake = FakeFlowService::start().unwrap();
+    let cs = insert_cs(&fake, "cs");
+    let basic = fake.insert_connection(
+        "basic",
+        BASIC_AUTH,
+        json!({"server": "db", "port": "5432", "database": "d", "username": "u", "password": CANARY}),
+    );
+    let c = client(&fake);
+    let new_creds = PostgresConnection::new(
+        "ignored",
+        "db2.internal",
+        "orders",
+        "etl",
+        Secret::from("new;pw}"),
+    )
+    .port(6432)
+    .auth_spec(AuthSpec::Basic); // ignored: each connection keeps its own spec
+
+    for (id, expected_params) in [
+        (
+            &cs,
+            json!({"connectionString": "Server=db2.internal;Database=orders;Port=6432;UID=etl;Password={new;pw}}}"}),
+        ),
+        (
+            &basic,
+            json!({"server": "db2.internal", "port": "6432", "database": "orders", "username": "etl", "password": "new;pw}"}),
+        ),
+    ] {
+        let before = fake
+            .connections()
+            .into_iter()
+            .find(|s| &s.id == id)
+            .unwrap()
+            .etag;
+        let updated = c.update_postgres_credentials(id, &new_creds).unwrap();
+        let after = fake
+            .connections()
+            .into_iter()
+            .find(|s| &s.id == id)
+            .unwrap();
+        assert_eq!(&updated.id, id);
+        assert_eq!(updated.etag, after.etag);
+        assert_ne!(updated.etag, before);
+        assert_eq!(after.params, expected_params);
+        let patch = fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.method == "PATCH")
+            .unwrap();
+        assert_eq!(
+            patch.header("if-match"),
+            Some(before.as_str()),
+            "If-Match byte for byte"
+        );
+        assert_eq!(patch.header("content-type"), Some("application/json"));
+        assert_eq!(
+            patch.json(),
+            json!([{"op": "replace", "path": "/auth/params", "value": expected_params}])
+        );
+    }
+}
+
+#[test]
+fn rotation_recovers_once_from_a_stale_etag() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    let c = client(&fake);
+    fake.push_reply(
+        Reply::json(412, r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-412","title":"Precondition Failed"}"#)
+            .only_for("PATCH"),
+    );
+    let updated = c.update_postgres_credentials(&id, &conn("x")).unwrap();
+    assert_eq!(updated.etag, fake.connections()[0].etag);
+    let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["GET", "PATCH", "GET", "PATCH"]);
+
+    // Stale twice: the second 412 is returned.
+    for _ in 0..2 {
+        fake.push_reply(Reply::json(412, "{}").only_for("PATCH"));
+    }
+    let err = c.update_postgres_credentials(&id, &conn("x")).unwrap_err();
+    assert_eq!(err.status(), Some(412));
+}
+
+#[test]
+fn rotation_errors_never_show_the_new_password() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    fake.push_reply(Reply::echo(400).only_for("PATCH"));
+    let creds = PostgresConnection::new("x", "db", "d", "u", Secret::from("rotated-canary-pw"));
+    let err = client(&fake)
+        .update_postgres_credentials(&id, &creds)
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("canary"), "{shown}");
+    assert!(err.to_string().contains("PATCH"), "{err}");
+}
