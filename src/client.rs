@@ -445,7 +445,10 @@ impl Client {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let result = self.execute(call, scrubber);
+            let mut result = self.execute(call, scrubber);
+            if let Ok(resp) = &mut result {
+                resp.attempts = attempts;
+            }
             let retries_left = attempts <= self.retry.max_retries;
             let wait = match &result {
                 Ok(resp)
@@ -579,6 +582,7 @@ impl Client {
             location,
             content_type,
             body,
+            attempts: 1,
         })
     }
 }

@@ -485,7 +485,8 @@ impl Client {
 
     /// Deletes a connection: `DELETE /connections/{id}`, 204 on success.
     /// [`Error::NotFound`] when there is no such connection,
-    /// [`Error::InUse`] while dataflows still use it.
+    /// [`Error::InUse`] while dataflows still use it. A 404 on a retry
+    /// (after a 502/503/504 or a lost answer) counts as deleted.
     pub fn delete_connection(&self, id: &str) -> Result<(), Error> {
         check_id(id)?;
         let call = Call {
@@ -499,6 +500,9 @@ impl Client {
         let resp = self.send(&call, &mut scrubber)?;
         match resp.status {
             200 | 202 | 204 => Ok(()),
+            // An earlier attempt (whose answer was a 502/503/504 or was
+            // lost) deleted it: the connection is gone, as asked.
+            404 if resp.attempts > 1 => Ok(()),
             _ => Err(self.error_for(&resp, &scrubber, Some(id))),
         }
     }

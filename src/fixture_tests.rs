@@ -19,6 +19,7 @@ fn raw(status: u16, name: &str, content_type: &str) -> RawResponse {
         location: None,
         content_type: Some(content_type.into()),
         body: Zeroizing::new(fixture(name)),
+        attempts: 1,
     }
 }
 

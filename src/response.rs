@@ -29,6 +29,8 @@ pub(crate) struct RawResponse {
     pub location: Option<String>,
     pub content_type: Option<String>,
     pub body: Zeroizing<Vec<u8>>,
+    /// Which attempt this answer came from (1 for the first).
+    pub attempts: u32,
 }
 
 /// Parses a 200/201 create answer `{"id", "etag"}`.
@@ -287,6 +289,7 @@ mod tests {
             location: None,
             content_type: Some("application/json".into()),
             body: Zeroizing::new(body.to_vec()),
+            attempts: 1,
         }
     }
 

@@ -352,3 +352,14 @@ fn rotation_errors_never_show_the_new_password() {
     assert!(!shown.contains("canary"), "{shown}");
     assert!(err.to_string().contains("PATCH"), "{err}");
 }
+
+#[test]
+fn a_delete_whose_answer_was_lost_is_not_reported_as_not_found() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "orders");
+    // Deleted, but the answer is a 502; the retry then meets a 404.
+    fake.push_reply(Reply::after_processing(Reply::new(502)).only_for("DELETE"));
+    client(&fake).delete_connection(&id).unwrap();
+    assert!(fake.connections().is_empty());
+    assert_eq!(fake.requests().len(), 2);
+}
