@@ -8,7 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use zeroize::Zeroizing;
 
-use crate::error::{Delivery, Error, Scrubber, TransportError, TransportErrorKind};
+use std::sync::Arc;
+
+use crate::error::{Delivery, Error, Scrubber, Service, TransportError, TransportErrorKind};
+use crate::ims::{self, Clock, ImsCredentials, ImsToken, SystemClock, TokenCache};
 use crate::postgres::PostgresConnection;
 use crate::response::{self, CreatedConnection, RawResponse};
 use crate::secret::Secret;
@@ -51,7 +54,7 @@ const USER_AGENT: &str = concat!("aep-flow/", env!("CARGO_PKG_VERSION"));
 /// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
 /// ```
 pub struct Platform {
-    access_token: Secret,
+    token: TokenSource,
     api_key: String,
     org_id: String,
     sandbox_name: String,
@@ -69,12 +72,37 @@ impl Platform {
         sandbox_name: impl Into<String>,
     ) -> Self {
         Platform {
-            access_token,
+            token: TokenSource::Static(Arc::new(access_token)),
             api_key: api_key.into(),
             org_id: org_id.into(),
             sandbox_name: sandbox_name.into(),
             base_url: DEFAULT_BASE_URL.to_owned(),
         }
+    }
+
+    /// Credentials that get their access tokens from Adobe IMS (OAuth
+    /// Server-to-Server): the client fetches a token when it first needs
+    /// one, reuses it, renews it 5 minutes before it expires, and on a 401
+    /// renews once and retries the request once. The API key defaults to
+    /// the client id ([`with_api_key`](Platform::with_api_key) changes it).
+    pub fn from_ims(
+        ims: ImsCredentials,
+        org_id: impl Into<String>,
+        sandbox_name: impl Into<String>,
+    ) -> Self {
+        Platform {
+            api_key: ims.client_id().to_owned(),
+            token: TokenSource::Ims(Box::new(ims)),
+            org_id: org_id.into(),
+            sandbox_name: sandbox_name.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+        }
+    }
+
+    /// Sets the API key (`x-api-key`).
+    pub fn with_api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = api_key.into();
+        self
     }
 
     /// Overrides the base URL (a stage environment, or a local fake). Must
@@ -105,8 +133,13 @@ impl Platform {
     }
 
     fn validate(&self) -> Result<(), Error> {
+        match &self.token {
+            TokenSource::Static(token) => {
+                check_header_value("platform.access_token", token.expose_secret())?
+            }
+            TokenSource::Ims(ims) => ims.validate()?,
+        }
         for (field, value) in [
-            ("platform.access_token", self.access_token.expose_secret()),
             ("platform.api_key", self.api_key.as_str()),
             ("platform.org_id", self.org_id.as_str()),
             ("platform.sandbox_name", self.sandbox_name.as_str()),
@@ -120,12 +153,29 @@ impl Platform {
 impl fmt::Debug for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Platform")
-            .field("access_token", &self.access_token)
+            .field("token", &self.token)
             .field("api_key", &self.api_key)
             .field("org_id", &self.org_id)
             .field("sandbox_name", &self.sandbox_name)
             .field("base_url", &self.base_url)
             .finish()
+    }
+}
+
+/// Where the bearer token comes from.
+enum TokenSource {
+    /// Given by the caller; never renewed.
+    Static(Arc<Secret>),
+    /// Fetched from IMS, cached, renewed.
+    Ims(Box<ImsCredentials>),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Static(t) => f.debug_tuple("Static").field(t).finish(),
+            TokenSource::Ims(ims) => f.debug_tuple("Ims").field(ims).finish(),
+        }
     }
 }
 
@@ -229,6 +279,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     max_response_bytes: u64,
     retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -308,6 +359,34 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock token expiry is measured with. Defaults to the system
+    /// clock; tests pass a manual one (`aep_flow::testing::ManualClock`).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn agent(&self, loopback: bool) -> ureq::Agent {
+        let config = ureq::Agent::config_builder()
+            // Error statuses are answers to parse, not transport failures.
+            .http_status_as_error(false)
+            // Never follow a redirect: the bearer token stays with the
+            // configured host, and a 3xx becomes an error naming Location.
+            .max_redirects(0)
+            .https_only(!loopback)
+            // Loopback traffic never goes through a proxy from the environment.
+            .proxy(if loopback {
+                None
+            } else {
+                ureq::Proxy::try_from_env()
+            })
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.timeout))
+            .user_agent(USER_AGENT)
+            .build();
+        ureq::Agent::new_with_config(config)
+    }
+
     /// Checks the credentials and the base URL and builds the client. No
     /// network traffic happens here.
     pub fn build(self) -> Result<Client, Error> {
@@ -322,27 +401,25 @@ impl ClientBuilder {
                 "must be greater than zero",
             ));
         }
-        let config = ureq::Agent::config_builder()
-            // Error statuses are answers to parse, not transport failures.
-            .http_status_as_error(false)
-            // Never follow a redirect: the bearer token stays with the
-            // configured host, and a 3xx becomes an error naming Location.
-            .max_redirects(0)
-            .https_only(!base.loopback)
-            // Loopback traffic never goes through a proxy from the environment.
-            .proxy(if base.loopback {
-                None
-            } else {
-                ureq::Proxy::try_from_env()
-            })
-            .timeout_connect(Some(self.connect_timeout))
-            .timeout_global(Some(self.timeout))
-            .user_agent(USER_AGENT)
-            .build();
+        let token_cache = match &self.platform.token {
+            TokenSource::Static(_) => None,
+            TokenSource::Ims(ims) => {
+                let ims_base = parse_base_url(ims.ims_url()).map_err(|e| match e {
+                    Error::InvalidInput { rule, .. } => Error::invalid_input("ims.url", rule),
+                    other => other,
+                })?;
+                Some(TokenCache::new(
+                    format!("{}{}", ims_base.url, ims::IMS_TOKEN_PATH),
+                    self.agent(ims_base.loopback),
+                ))
+            }
+        };
         Ok(Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent: self.agent(base.loopback),
             base_url: base.url,
             platform: self.platform,
+            token_cache,
+            clock: self.clock,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
         })
@@ -356,6 +433,9 @@ pub struct Client {
     agent: ureq::Agent,
     base_url: String,
     platform: Platform,
+    /// Present when tokens come from IMS.
+    token_cache: Option<TokenCache>,
+    clock: Arc<dyn Clock>,
     max_response_bytes: u64,
     retry: RetryPolicy,
 }
@@ -389,6 +469,7 @@ impl Client {
                 budget: DEFAULT_RETRY_BUDGET,
                 backoff: DEFAULT_RETRY_BACKOFF,
             },
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -443,11 +524,21 @@ impl Client {
         let idempotent = call.idempotent;
         let started = Instant::now();
         let mut attempts = 0u32;
+        let mut renew_token = false;
+        let mut renewed = false;
         loop {
             attempts += 1;
-            let mut result = self.execute(call, scrubber);
+            let mut result = self.execute(call, scrubber, renew_token);
+            renew_token = false;
             if let Ok(resp) = &mut result {
                 resp.attempts = attempts;
+                // A 401 was not processed: with an IMS token source, renew
+                // once and send once more, whatever the method.
+                if resp.status == 401 && self.token_cache.is_some() && !renewed {
+                    renewed = true;
+                    renew_token = true;
+                    continue;
+                }
             }
             let retries_left = attempts <= self.retry.max_retries;
             let wait = match &result {
@@ -462,7 +553,10 @@ impl Client {
                 }
                 _ => return result,
             };
-            let fits = started.elapsed() + wait <= self.retry.budget;
+            let fits = started
+                .elapsed()
+                .checked_add(wait)
+                .is_some_and(|end| end <= self.retry.budget);
             if !(retries_left && fits) {
                 return match result {
                     Ok(resp) => {
@@ -480,6 +574,44 @@ impl Client {
                 };
             }
             std::thread::sleep(wait);
+        }
+    }
+
+    /// The bearer token for the next request: the static one, or IMS's
+    /// (cached; fetched when missing, near expiry, or `renew`).
+    fn bearer_token(&self, renew: bool) -> Result<Arc<Secret>, Error> {
+        match (&self.platform.token, &self.token_cache) {
+            (TokenSource::Static(token), _) => Ok(Arc::clone(token)),
+            (TokenSource::Ims(ims), Some(cache)) => {
+                cache.token(&*self.clock, renew, || self.fetch_token(ims, cache))
+            }
+            (TokenSource::Ims(_), None) => unreachable!("build() makes a cache for IMS"),
+        }
+    }
+
+    /// `POST {ims}/ims/token/v3` with the form body.
+    fn fetch_token(&self, ims: &ImsCredentials, cache: &TokenCache) -> Result<ImsToken, Error> {
+        let body = ims.form_body();
+        // The client secret, raw and as it appears in the form body.
+        let mut scrubber = Scrubber::new();
+        scrubber.add(ims.client_secret().expose_secret());
+        scrubber.add_owned(ims.encoded_secret());
+        let request = ureq::http::Request::builder()
+            .method("POST")
+            .uri(&cache.token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(&body[..])
+            .map_err(|_| Error::invalid_input("ims.url", "does not form a valid request URL"))?;
+        let resp = exchange(&cache.agent, request, self.max_response_bytes, &scrubber)?;
+        match resp.status {
+            200 => ims::parse_token(&resp),
+            300..=399 => Err(self.error_from(&resp, &scrubber)),
+            _ => {
+                let mut api = response::parse_api_error(&resp, &scrubber);
+                api.service = Service::Ims;
+                Err(Error::Api(Box::new(api)))
+            }
         }
     }
 
@@ -512,9 +644,11 @@ impl Client {
         &'s self,
         call: &Call<'_>,
         scrubber: &mut Scrubber<'s>,
+        renew_token: bool,
     ) -> Result<RawResponse, Error> {
-        let token = self.platform.access_token.expose_secret();
-        scrubber.add(token);
+        let token = self.bearer_token(renew_token)?;
+        scrubber.add_shared(Arc::clone(&token));
+        let token = token.expose_secret();
         let mut authorization = Zeroizing::new(String::with_capacity(7 + token.len()));
         authorization.push_str("Bearer ");
         authorization.push_str(token);
@@ -531,60 +665,74 @@ impl Client {
         if let Some(etag) = call.if_match {
             builder = builder.header("if-match", etag);
         }
-        let result = match call.body {
-            Some(bytes) => builder
-                .header("content-type", "application/json")
-                .body(bytes)
-                .map(|req| self.agent.run(req)),
-            None => builder.body(()).map(|req| self.agent.run(req)),
-        };
-        let mut response = result
-            .map_err(|_| {
-                Error::invalid_input("platform.base_url", "does not form a valid request URL")
-            })?
-            .map_err(|e| transport_error(e, scrubber))?;
-
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| scrubber.scrub(v))
-        };
-        let status = response.status().as_u16();
-        let request_id = header(HEADER_REQUEST_ID);
-        let retry_after =
-            header("retry-after").and_then(|v| response::parse_retry_after(&v, SystemTime::now()));
-        let location = header("location");
-        let content_type = header("content-type");
-
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.max_response_bytes)
-            .read_to_vec();
-        let body = match body {
-            Ok(b) => Zeroizing::new(b),
-            Err(e) => {
-                return Err(body_error(
-                    e,
-                    status,
-                    request_id,
-                    self.max_response_bytes,
-                    scrubber,
-                ))
+        let invalid_url =
+            |_| Error::invalid_input("platform.base_url", "does not form a valid request URL");
+        match call.body {
+            Some(bytes) => {
+                let request = builder
+                    .header("content-type", "application/json")
+                    .body(bytes)
+                    .map_err(invalid_url)?;
+                exchange(&self.agent, request, self.max_response_bytes, scrubber)
             }
-        };
-        Ok(RawResponse {
-            status,
-            request_id,
-            retry_after,
-            location,
-            content_type,
-            body,
-            attempts: 1,
-        })
+            None => {
+                let request = builder.body(()).map_err(invalid_url)?;
+                exchange(&self.agent, request, self.max_response_bytes, scrubber)
+            }
+        }
     }
+}
+
+/// Runs one request and reads the answer (bounded) into a zeroizing buffer.
+fn exchange(
+    agent: &ureq::Agent,
+    request: ureq::http::Request<impl ureq::AsSendBody>,
+    max_response_bytes: u64,
+    scrubber: &Scrubber<'_>,
+) -> Result<RawResponse, Error> {
+    let mut response = agent
+        .run(request)
+        .map_err(|e| transport_error(e, scrubber))?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| scrubber.scrub(v))
+    };
+    let status = response.status().as_u16();
+    let request_id = header(HEADER_REQUEST_ID);
+    let retry_after =
+        header("retry-after").and_then(|v| response::parse_retry_after(&v, SystemTime::now()));
+    let location = header("location");
+    let content_type = header("content-type");
+
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(max_response_bytes)
+        .read_to_vec();
+    let body = match body {
+        Ok(b) => Zeroizing::new(b),
+        Err(e) => {
+            return Err(body_error(
+                e,
+                status,
+                request_id,
+                max_response_bytes,
+                scrubber,
+            ))
+        }
+    };
+    Ok(RawResponse {
+        status,
+        request_id,
+        retry_after,
+        location,
+        content_type,
+        body,
+        attempts: 1,
+    })
 }
 
 fn transport_error(e: ureq::Error, scrubber: &Scrubber<'_>) -> Error {

@@ -2,7 +2,12 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::secret::Secret;
 
 /// Everything that can go wrong in a call to Flow Service.
 ///
@@ -97,10 +102,32 @@ pub struct TransportError {
     pub(crate) source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
-/// An error answer from Flow Service or the Adobe I/O gateway in front of it.
+/// Which service answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Service {
+    /// Flow Service (or the Adobe I/O gateway in front of it).
+    FlowService,
+    /// Adobe IMS, the token endpoint.
+    Ims,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::FlowService => "Flow Service",
+            Service::Ims => "Adobe IMS",
+        })
+    }
+}
+
+/// An error answer from Flow Service or the Adobe I/O gateway in front of
+/// it, or from Adobe IMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApiError {
+    /// Which service answered.
+    pub service: Service,
     /// HTTP status, e.g. 400.
     pub status: u16,
     /// Adobe's error code: `FLOW-1415-400` (Flow Service, from `type`),
@@ -159,6 +186,17 @@ impl ApiError {
     /// A short, practical hint for the common statuses.
     pub fn hint(&self) -> Option<&'static str> {
         let code = self.code.as_deref().unwrap_or("");
+        if self.service == Service::Ims {
+            return Some(match code {
+                "invalid_client" => {
+                    "check the client id and client secret (AEP_CLIENT_ID, AEP_CLIENT_SECRET)"
+                }
+                "invalid_scope" => {
+                    "check the scopes (AEP_SCOPES) against the Developer Console project"
+                }
+                _ => "the token request was refused: check the OAuth Server-to-Server credentials",
+            });
+        }
         Some(match (self.status, code) {
             (_, "400003") => "send the IMS organization id (x-gw-ims-org-id, ends in @AdobeOrg)",
             (_, "403000") | (_, "403003") => {
@@ -176,7 +214,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Flow Service answered HTTP {}", self.status)?;
+        write!(f, "{} answered HTTP {}", self.service, self.status)?;
         if let Some(code) = &self.code {
             write!(f, " [{code}]")?;
         }
@@ -302,8 +340,30 @@ impl StdError for Error {
 /// about to keep or show. Both the raw form and the JSON-escaped form are
 /// removed, since a server that echoes a request body echoes it escaped.
 pub(crate) struct Scrubber<'a> {
-    secrets: Vec<&'a str>,
+    secrets: Vec<ScrubItem<'a>>,
 }
+
+/// A secret to scrub: borrowed for the call, shared with a token cache, or
+/// a derived form (form-encoded) owned and wiped here.
+enum ScrubItem<'a> {
+    Borrowed(&'a str),
+    Shared(Arc<Secret>),
+    Owned(Zeroizing<String>),
+}
+
+impl ScrubItem<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            ScrubItem::Borrowed(s) => s,
+            ScrubItem::Shared(s) => s.expose_secret(),
+            ScrubItem::Owned(s) => s.as_str(),
+        }
+    }
+}
+
+/// Very short values would redact ordinary words (and an empty one matches
+/// everywhere); they cannot be told apart from normal text.
+const MIN_SCRUB_LEN: usize = 4;
 
 impl<'a> Scrubber<'a> {
     pub(crate) fn new() -> Self {
@@ -313,10 +373,20 @@ impl<'a> Scrubber<'a> {
     }
 
     pub(crate) fn add(&mut self, secret: &'a str) {
-        // Very short values would redact ordinary words; they cannot be
-        // told apart from normal text, and an empty one matches everywhere.
-        if secret.len() >= 4 {
-            self.secrets.push(secret);
+        if secret.len() >= MIN_SCRUB_LEN {
+            self.secrets.push(ScrubItem::Borrowed(secret));
+        }
+    }
+
+    pub(crate) fn add_shared(&mut self, secret: Arc<Secret>) {
+        if secret.expose_secret().len() >= MIN_SCRUB_LEN {
+            self.secrets.push(ScrubItem::Shared(secret));
+        }
+    }
+
+    pub(crate) fn add_owned(&mut self, secret: Zeroizing<String>) {
+        if secret.len() >= MIN_SCRUB_LEN {
+            self.secrets.push(ScrubItem::Owned(secret));
         }
     }
 
@@ -324,7 +394,7 @@ impl<'a> Scrubber<'a> {
         let mut out = text.to_owned();
         // Longest first, so a connection string is removed whole before the
         // password inside it.
-        let mut secrets = self.secrets.clone();
+        let mut secrets: Vec<&str> = self.secrets.iter().map(ScrubItem::as_str).collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         for secret in secrets {
             replace_all(&mut out, secret);
@@ -380,6 +450,7 @@ mod tests {
             "invalid postgres.port: must be between 1 and 65535 (nothing was sent)"
         );
         let api = Error::Api(Box::new(ApiError {
+            service: Service::FlowService,
             status: 400,
             code: Some("FLOW-1415-400".into()),
             title: Some("Bad request".into()),

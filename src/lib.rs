@@ -71,6 +71,7 @@
 mod client;
 mod connections;
 mod error;
+mod ims;
 mod postgres;
 mod response;
 mod secret;
@@ -86,7 +87,10 @@ pub use client::{
 pub use connections::{
     Connection, Connections, Ensured, ListFilter, DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE,
 };
-pub use error::{ApiError, Delivery, Error, TransportError, TransportErrorKind};
+pub use error::{ApiError, Delivery, Error, Service, TransportError, TransportErrorKind};
+pub use ims::{
+    Clock, ImsCredentials, ImsToken, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
+};
 pub use postgres::{
     parse_connection_string, quote_connection_string_value, AuthSpec, PostgresConnection, SslMode,
     BASIC_AUTH, CONNECTION_STRING_AUTH, DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID,

@@ -103,6 +103,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
             message = reason_phrase(resp.status).to_owned();
         }
         ApiError {
+            service: crate::error::Service::FlowService,
             status: resp.status,
             code: envelope.code.map(|c| scrubber.scrub(&c)),
             title: envelope.title.map(|t| scrubber.scrub(t)),
@@ -155,8 +156,10 @@ impl<'v> Envelope<'v> {
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             });
+        // IMS: {"error": "invalid_client", "error_description": ...}
+        let oauth_code = text("error").map(str::to_owned);
         Envelope {
-            code: gateway_code.or(type_code),
+            code: gateway_code.or(type_code).or(oauth_code),
             title: text("title"),
             message: report_text("detailed-message")
                 .or_else(|| text("errorMessage"))

@@ -44,7 +44,7 @@ use crate::postgres::{
     parse_connection_string, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
     POSTGRES_CONNECTION_SPEC_VERSION,
 };
-use crate::{Platform, Secret};
+use crate::{Clock, ImsCredentials, Platform, Secret};
 
 /// The path Flow Service is served under, as on `platform.adobe.io`.
 pub const BASE_PATH: &str = "/data/foundation/flowservice";
@@ -56,6 +56,13 @@ pub const DEMO_API_KEY: &str = "demo-api-key";
 pub const DEMO_ORG_ID: &str = "DEMO0000000000000000@AdobeOrg";
 /// Sandbox the fake hands out through [`FakeFlowService::platform`].
 pub const DEMO_SANDBOX: &str = "prod";
+/// OAuth client id the fake IMS accepts by default.
+pub const DEMO_CLIENT_ID: &str = "demo-client-id";
+/// OAuth client secret the fake IMS accepts by default.
+pub const DEMO_CLIENT_SECRET: &str = "demo-client-secret";
+/// Scopes [`FakeFlowService::ims_credentials`] asks for.
+pub const DEMO_SCOPES: &str =
+    "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
 
 /// The tutorial's answer to a connection-string create.
 pub const FIXTURE_CREATE_RESPONSE: &str = include_str!("../fixtures/create_response.json");
@@ -315,6 +322,9 @@ impl fmt::Debug for StoredConnection {
 
 #[derive(Default)]
 struct Expected {
+    ims_client_id: Option<String>,
+    ims_client_secret: Option<String>,
+    ims_token_lifetime: Option<Duration>,
     max_page_size: Option<usize>,
     ignore_property_filters: bool,
     access_token: Option<String>,
@@ -333,6 +343,8 @@ struct State {
     next_request_id: u64,
     bytes_streamed: u64,
     etag_counter: u64,
+    issued_tokens: Vec<String>,
+    revoked_tokens: Vec<String>,
 }
 
 struct Shared {
@@ -370,6 +382,25 @@ impl FakeFlowServiceBuilder {
     /// Only this org id is accepted (default: any).
     pub fn org_id(mut self, org: impl Into<String>) -> Self {
         self.expected.org_id = Some(org.into());
+        self
+    }
+
+    /// The OAuth client the fake IMS accepts (default: [`DEMO_CLIENT_ID`]
+    /// and [`DEMO_CLIENT_SECRET`]).
+    pub fn ims_client(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.expected.ims_client_id = Some(client_id.into());
+        self.expected.ims_client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// `expires_in` of the tokens the fake IMS issues (default 86399 s, as
+    /// Adobe's).
+    pub fn ims_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.expected.ims_token_lifetime = Some(lifetime);
         self
     }
 
@@ -462,6 +493,42 @@ impl FakeFlowService {
             e.sandbox_name.as_deref().unwrap_or(DEMO_SANDBOX),
         )
         .with_base_url(self.base_url())
+    }
+
+    /// The fake IMS's base URL (`http://127.0.0.1:PORT`); tokens are at
+    /// `POST /ims/token/v3`.
+    pub fn ims_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// OAuth Server-to-Server credentials the fake IMS accepts, pointed at it.
+    pub fn ims_credentials(&self) -> ImsCredentials {
+        let e = &self.shared.expected;
+        ImsCredentials::new(
+            e.ims_client_id.as_deref().unwrap_or(DEMO_CLIENT_ID),
+            Secret::from(e.ims_client_secret.as_deref().unwrap_or(DEMO_CLIENT_SECRET)),
+            DEMO_SCOPES,
+        )
+        .with_ims_url(self.ims_url())
+    }
+
+    /// A [`Platform`] that gets its tokens from this fake's IMS.
+    pub fn platform_with_ims(&self) -> Platform {
+        Platform::from_ims(self.ims_credentials(), DEMO_ORG_ID, DEMO_SANDBOX)
+            .with_base_url(self.base_url())
+    }
+
+    /// Tokens the fake IMS has issued, oldest first.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.lock().issued_tokens.clone()
+    }
+
+    /// Makes every token issued so far invalid: the platform side answers
+    /// 401 (`401013`) to them, as to an expired token.
+    pub fn revoke_tokens(&self) {
+        let mut state = self.shared.lock();
+        let issued = state.issued_tokens.clone();
+        state.revoked_tokens.extend(issued);
     }
 
     /// Every request received so far, in order.
@@ -825,10 +892,13 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result
 fn handle(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {
     state.next_request_id += 1;
     let request_id = format!("fake-request-{:04}", state.next_request_id);
-    if let Some(reply) = check_gateway(req, expected) {
+    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+    if path == crate::ims::IMS_TOKEN_PATH {
+        return ims_token(req, state, expected);
+    }
+    if let Some(reply) = check_gateway(req, state, expected) {
         return reply.header("x-request-id", request_id);
     }
-    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
     let rest = path.strip_prefix(BASE_PATH).unwrap_or("");
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let reply = match (req.method.as_str(), segments.as_slice()) {
@@ -927,6 +997,128 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `POST /ims/token/v3`: checks the form like IMS, issues `fake-ims-token-N`.
+fn ims_token(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {
+    let oauth_error = |status: u16, error: &str, description: &str| {
+        Reply::json(
+            status,
+            json!({"error": error, "error_description": description}).to_string(),
+        )
+    };
+    if req.method != "POST" {
+        return oauth_error(405, "invalid_request", "POST only");
+    }
+    if !req
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+    {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "Content-Type must be application/x-www-form-urlencoded",
+        );
+    }
+    let body = String::from_utf8_lossy(&req.body);
+    let form: Vec<(String, String)> = body
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if field("grant_type") != Some("client_credentials") {
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        );
+    }
+    let (Some(id), Some(secret)) = (field("client_id"), field("client_secret")) else {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "client_id and client_secret are required",
+        );
+    };
+    if field("scope").is_none_or(str::is_empty) {
+        return oauth_error(400, "invalid_scope", "scope is required");
+    }
+    let want_id = expected.ims_client_id.as_deref().unwrap_or(DEMO_CLIENT_ID);
+    let want_secret = expected
+        .ims_client_secret
+        .as_deref()
+        .unwrap_or(DEMO_CLIENT_SECRET);
+    if id != want_id || secret != want_secret {
+        return oauth_error(
+            400,
+            "invalid_client",
+            "invalid client_id or client_secret parameter",
+        );
+    }
+    let token = format!("fake-ims-token-{}", state.issued_tokens.len() + 1);
+    state.issued_tokens.push(token.clone());
+    let lifetime = expected
+        .ims_token_lifetime
+        .unwrap_or(Duration::from_secs(86_399))
+        .as_secs();
+    Reply::json(
+        200,
+        json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime}).to_string(),
+    )
+}
+
+/// A clock that moves only when told: token expiry without sleeping.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use aep_flow::testing::ManualClock;
+/// use aep_flow::Clock;
+///
+/// let clock = Arc::new(ManualClock::new());
+/// let t0 = clock.now();
+/// clock.advance(Duration::from_secs(3600));
+/// assert_eq!(clock.now() - t0, Duration::from_secs(3600));
+/// ```
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    offset: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock standing at the moment it was made.
+    pub fn new() -> Self {
+        ManualClock {
+            start: Instant::now(),
+            offset: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// `GET /connections?limit=N&property=name==X&property=connectionSpec.id==Y&continuationToken=T`
@@ -1076,7 +1268,7 @@ fn patch(req: &RecordedRequest, id: &str, state: &mut State, request_id: &str) -
 }
 
 /// The gateway's checks, in the order Adobe I/O applies them.
-fn check_gateway(req: &RecordedRequest, expected: &Expected) -> Option<Reply> {
+fn check_gateway(req: &RecordedRequest, state: &State, expected: &Expected) -> Option<Reply> {
     let gateway = |status: u16, code: &str, message: &str| {
         Some(Reply::json(
             status,
@@ -1089,7 +1281,13 @@ fn check_gateway(req: &RecordedRequest, expected: &Expected) -> Option<Reply> {
         .filter(|t| !t.is_empty());
     match token {
         None => return gateway(401, "403010", "Oauth token is missing."),
-        Some(t) if expected.access_token.as_deref().is_some_and(|e| e != t) => {
+        Some(t) if state.revoked_tokens.iter().any(|r| r == t) => {
+            return Some(Reply::json(401, FIXTURE_ERROR_GATEWAY_401))
+        }
+        Some(t)
+            if expected.access_token.as_deref().is_some_and(|e| e != t)
+                && !state.issued_tokens.iter().any(|i| i == t) =>
+        {
             return Some(Reply::json(401, FIXTURE_ERROR_GATEWAY_401))
         }
         Some(_) => {}

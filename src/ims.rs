@@ -1,0 +1,320 @@
+//! Access tokens from Adobe IMS (OAuth Server-to-Server), cached and renewed.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::response::{self, RawResponse};
+use crate::secret::Secret;
+
+/// Adobe IMS's production base URL.
+pub const DEFAULT_IMS_URL: &str = "https://ims-na1.adobelogin.com";
+/// The token endpoint under the IMS base URL.
+pub const IMS_TOKEN_PATH: &str = "/ims/token/v3";
+/// A cached token is renewed this long before it expires.
+pub const RENEWAL_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// OAuth Server-to-Server credentials from the Adobe Developer Console.
+///
+/// # Security warning
+///
+/// The client secret is a [`Secret`]: wiped on drop, never printed. The
+/// form body that carries it to IMS is built in a zeroizing buffer.
+pub struct ImsCredentials {
+    client_id: String,
+    client_secret: Secret,
+    scopes: String,
+    ims_url: String,
+}
+
+impl ImsCredentials {
+    /// Credentials for the production IMS. `scopes` is Adobe's
+    /// comma-separated list, e.g.
+    /// `openid,AdobeID,read_organizations,additional_info.projectedProductContext,session`.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: Secret,
+        scopes: impl Into<String>,
+    ) -> Self {
+        ImsCredentials {
+            client_id: client_id.into(),
+            client_secret,
+            scopes: scopes.into(),
+            ims_url: DEFAULT_IMS_URL.to_owned(),
+        }
+    }
+
+    /// Overrides the IMS base URL (a local fake, another region). Must be
+    /// `https://` unless the host is a loopback address.
+    pub fn with_ims_url(mut self, url: impl Into<String>) -> Self {
+        self.ims_url = url.into();
+        self
+    }
+
+    /// The client id (also the default API key).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The IMS base URL.
+    pub fn ims_url(&self) -> &str {
+        &self.ims_url
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        for (field, value) in [
+            ("ims.client_id", self.client_id.as_str()),
+            ("ims.client_secret", self.client_secret.expose_secret()),
+            ("ims.scopes", self.scopes.as_str()),
+        ] {
+            if value.is_empty() {
+                return Err(Error::invalid_input(field, "must not be empty"));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(Error::invalid_input(
+                    field,
+                    "must not contain control characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `grant_type=client_credentials&client_id=..&client_secret=..&scope=..`,
+    /// form-encoded into a buffer measured first and allocated once.
+    pub(crate) fn form_body(&self) -> Zeroizing<Vec<u8>> {
+        let fields = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
+            ("scope", self.scopes.as_str()),
+        ];
+        let len = fields
+            .iter()
+            .map(|(k, v)| k.len() + 1 + form_encoded_len(v))
+            .sum::<usize>()
+            + fields.len()
+            - 1;
+        let mut body = Zeroizing::new(Vec::with_capacity(len));
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if i > 0 {
+                body.push(b'&');
+            }
+            body.extend_from_slice(k.as_bytes());
+            body.push(b'=');
+            form_encode_into(&mut body, v);
+        }
+        debug_assert_eq!(body.capacity(), len, "the buffer must not reallocate");
+        body
+    }
+
+    /// The secret as it appears inside the form body, for scrubbing.
+    pub(crate) fn encoded_secret(&self) -> Zeroizing<String> {
+        let secret = self.client_secret.expose_secret();
+        let mut out = Zeroizing::new(Vec::with_capacity(form_encoded_len(secret)));
+        form_encode_into(&mut out, secret);
+        // Form encoding yields ASCII only.
+        Zeroizing::new(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    pub(crate) fn client_secret(&self) -> &Secret {
+        &self.client_secret
+    }
+}
+
+impl fmt::Debug for ImsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImsCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scopes", &self.scopes)
+            .field("ims_url", &self.ims_url)
+            .finish()
+    }
+}
+
+fn is_form_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
+}
+
+fn form_encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| if is_form_safe(b) || b == b' ' { 1 } else { 3 })
+        .sum()
+}
+
+/// `application/x-www-form-urlencoded` (WHATWG): unreserved bytes as is,
+/// space as `+`, everything else `%XX`.
+fn form_encode_into(out: &mut Vec<u8>, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if is_form_safe(b) {
+            out.push(b);
+        } else if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        }
+    }
+}
+
+/// A token from IMS.
+#[non_exhaustive]
+pub struct ImsToken {
+    /// The bearer token.
+    pub access_token: Secret,
+    /// `bearer`.
+    pub token_type: String,
+    /// Lifetime from the moment it was issued.
+    pub expires_in: Duration,
+}
+
+impl fmt::Debug for ImsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImsToken")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// Parses IMS's `{"access_token", "token_type", "expires_in"}`.
+pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
+    #[derive(Deserialize)]
+    struct Wire {
+        access_token: Option<String>,
+        #[serde(default)]
+        token_type: Option<String>,
+        #[serde(default)]
+        expires_in: Option<serde_json::Value>,
+    }
+    let unexpected = |detail: String| Error::UnexpectedResponse {
+        status: resp.status,
+        detail,
+        request_id: resp.request_id.clone(),
+    };
+    let wire: Wire = serde_json::from_slice(&resp.body).map_err(|e| {
+        unexpected(format!(
+            "IMS's answer is not a token object ({})",
+            response::describe_json_error(&e)
+        ))
+    })?;
+    // Moved (not copied) into the zeroizing Secret.
+    let access_token = match wire.access_token {
+        Some(t) if !t.is_empty() => Secret::new(t),
+        _ => return Err(unexpected("IMS's answer has no access_token".into())),
+    };
+    if !access_token
+        .expose_secret()
+        .bytes()
+        .all(|b| b.is_ascii_graphic())
+    {
+        return Err(unexpected(
+            "IMS's access_token has characters a header cannot carry".into(),
+        ));
+    }
+    // Adobe documents seconds (86399); accept a number or a numeric string.
+    let expires_in = match &wire.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected("IMS's answer has no usable expires_in".into()))?;
+    Ok(ImsToken {
+        access_token,
+        token_type: wire.token_type.unwrap_or_else(|| "bearer".into()),
+        expires_in: Duration::from_secs(expires_in),
+    })
+}
+
+/// Where "now" comes from, for token expiry. Tests inject a manual clock
+/// instead of sleeping.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// The token cache of a client that gets its tokens from IMS.
+pub(crate) struct TokenCache {
+    pub token_url: String,
+    pub agent: ureq::Agent,
+    cached: Mutex<Option<(Arc<Secret>, Instant)>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(token_url: String, agent: ureq::Agent) -> Self {
+        TokenCache {
+            token_url,
+            agent,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The cached token while it has more than the renewal margin left,
+    /// else a fresh one from `fetch`. `renew` forces a fresh one (after a
+    /// 401).
+    pub(crate) fn token(
+        &self,
+        clock: &dyn Clock,
+        renew: bool,
+        fetch: impl FnOnce() -> Result<ImsToken, Error>,
+    ) -> Result<Arc<Secret>, Error> {
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((token, expires_at)) = cached.as_ref() {
+            if !renew && clock.now() + RENEWAL_MARGIN < *expires_at {
+                return Ok(Arc::clone(token));
+            }
+        }
+        // Holding the lock while fetching: concurrent callers wait for one
+        // renewal instead of each asking IMS.
+        let asked_at = clock.now();
+        let fresh = fetch()?;
+        let token = Arc::new(fresh.access_token);
+        *cached = Some((Arc::clone(&token), asked_at + fresh.expires_in));
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_body_is_encoded_and_exactly_sized() {
+        let creds = ImsCredentials::new(
+            "client id+1",
+            Secret::from("s3cr&t=/ é"),
+            "openid,AdobeID,read_organizations",
+        );
+        let body = creds.form_body();
+        assert_eq!(body.len(), body.capacity());
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "grant_type=client_credentials&client_id=client+id%2B1\
+             &client_secret=s3cr%26t%3D%2F+%C3%A9&scope=openid%2CAdobeID%2Cread_organizations"
+        );
+        assert_eq!(creds.encoded_secret().as_str(), "s3cr%26t%3D%2F+%C3%A9");
+    }
+
+    #[test]
+    fn debug_hides_the_client_secret() {
+        let creds = ImsCredentials::new("id", Secret::from("cs-canary-1"), "openid");
+        assert!(!format!("{creds:?}").contains("canary"));
+    }
+}
