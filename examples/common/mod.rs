@@ -7,7 +7,7 @@ use std::env;
 use std::time::Duration;
 
 use aep_flow::testing::FakeFlowService;
-use aep_flow::{AuthSpec, Error, Platform, PostgresConnection, Secret, SslMode};
+use aep_flow::{AuthSpec, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode};
 
 /// The four Platform credentials; all are needed once any `AEP_*` is set.
 pub const PLATFORM_VARS: [&str; 4] = [
@@ -18,9 +18,16 @@ pub const PLATFORM_VARS: [&str; 4] = [
 ];
 /// Base URL override.
 pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
+/// OAuth Server-to-Server credentials, used when `AEP_ACCESS_TOKEN` is unset.
+pub const IMS_VARS: [&str; 3] = ["AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_SCOPES"];
+/// IMS base URL override.
+pub const IMS_URL_VAR: &str = "AEP_IMS_URL";
 
 pub const ENVIRONMENT_HELP: &str = "environment:
   AEP_ACCESS_TOKEN, AEP_API_KEY, AEP_ORG_ID, AEP_SANDBOX_NAME  Platform credentials (all four)
+  or, instead of AEP_ACCESS_TOKEN:
+  AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES                 tokens from Adobe IMS (AEP_API_KEY defaults to the client id)
+  AEP_IMS_URL                                                  IMS base URL override (optional)
   AEP_FLOW_SERVICE_URL                                         base URL override (optional)
   PGHOST, PGPORT (5432), PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE   the PostgreSQL database
 With no AEP_* variable set, runs against a built-in fake Flow Service on 127.0.0.1.";
@@ -62,7 +69,8 @@ impl Target {
     pub fn from_env(program: &str) -> Result<Target, Failure> {
         let demo = PLATFORM_VARS
             .iter()
-            .chain(std::iter::once(&URL_VAR))
+            .chain(&IMS_VARS)
+            .chain(&[URL_VAR, IMS_URL_VAR])
             .all(|v| env::var_os(v).is_none());
         if !demo {
             return Ok(Target {
@@ -88,26 +96,55 @@ impl Target {
     }
 }
 
+/// `AEP_ACCESS_TOKEN` wins; without it the IMS variables are used.
 fn platform_from_env() -> Result<Platform, Usage> {
-    let missing: Vec<&str> = PLATFORM_VARS
-        .iter()
-        .copied()
-        .filter(|v| var(v).is_none())
-        .collect();
+    let ims_mode = var("AEP_ACCESS_TOKEN").is_none()
+        && IMS_VARS
+            .iter()
+            .chain(&[IMS_URL_VAR])
+            .any(|v| var(v).is_some());
+    let required: Vec<&str> = if ims_mode {
+        IMS_VARS
+            .iter()
+            .chain(&["AEP_ORG_ID", "AEP_SANDBOX_NAME"])
+            .copied()
+            .collect()
+    } else {
+        PLATFORM_VARS.to_vec()
+    };
+    let missing: Vec<&str> = required.into_iter().filter(|v| var(v).is_none()).collect();
     if !missing.is_empty() {
+        let needed = if ims_mode {
+            "AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES, AEP_ORG_ID and AEP_SANDBOX_NAME are needed for IMS tokens"
+        } else {
+            "AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME are needed once any AEP_* variable is set"
+        };
         return Err(Usage(format!(
-            "missing Platform credentials: set {} (all four of {} are needed once any AEP_* variable is set)",
-            missing.join(", "),
-            PLATFORM_VARS.join(", ")
+            "missing Platform credentials: set {} ({needed})",
+            missing.join(", ")
         )));
     }
-    let token = Secret::from(env::var("AEP_ACCESS_TOKEN").unwrap_or_default());
-    let mut platform = Platform::new(
-        token,
-        var("AEP_API_KEY").unwrap_or_default(),
-        var("AEP_ORG_ID").unwrap_or_default(),
-        var("AEP_SANDBOX_NAME").unwrap_or_default(),
-    );
+    let org = var("AEP_ORG_ID").unwrap_or_default();
+    let sandbox = var("AEP_SANDBOX_NAME").unwrap_or_default();
+    let mut platform = if ims_mode {
+        let secret = Secret::from(env::var("AEP_CLIENT_SECRET").unwrap_or_default());
+        let mut ims = ImsCredentials::new(
+            var("AEP_CLIENT_ID").unwrap_or_default(),
+            secret,
+            var("AEP_SCOPES").unwrap_or_default(),
+        );
+        if let Some(url) = var(IMS_URL_VAR) {
+            ims = ims.with_ims_url(url);
+        }
+        let mut platform = Platform::from_ims(ims, org, sandbox);
+        if let Some(key) = var("AEP_API_KEY") {
+            platform = platform.with_api_key(key);
+        }
+        platform
+    } else {
+        let token = Secret::from(env::var("AEP_ACCESS_TOKEN").unwrap_or_default());
+        Platform::new(token, var("AEP_API_KEY").unwrap_or_default(), org, sandbox)
+    };
     if let Some(url) = var(URL_VAR) {
         platform = platform.with_base_url(url);
     }
