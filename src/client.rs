@@ -3,7 +3,7 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use zeroize::Zeroizing;
@@ -237,14 +237,7 @@ fn parse_base_url(raw: &str) -> Result<BaseUrl, Error> {
         return Err(Error::invalid_input(FIELD, "must name a host"));
     }
     let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-        || host
-            .parse::<Ipv6Addr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false);
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     match scheme.as_str() {
         "https" => {}
         "http" if loopback => {}
@@ -487,22 +480,14 @@ impl Client {
         &self,
         connection: &PostgresConnection,
     ) -> Result<CreatedConnection, Error> {
-        let body = connection.request_body()?;
-        let conn_string = match connection.spec() {
-            crate::AuthSpec::ConnectionString => Some(connection.connection_string()?),
-            crate::AuthSpec::Basic => None,
-        };
-        let mut scrubber = Scrubber::new();
-        scrubber.add(connection.password().expose_secret());
-        if let Some(cs) = &conn_string {
-            scrubber.add(cs.expose_secret());
-        }
+        let prepared = connection.request_body()?;
+        let mut scrubber = connection.scrubber(&prepared);
         // A create is not idempotent: only answers that were not processed
         // (429) and failures before sending are retried.
         let call = Call {
             method: "POST",
             path: "/connections".into(),
-            body: Some(&body),
+            body: Some(&prepared.body),
             if_match: None,
             idempotent: false,
         };
@@ -698,7 +683,7 @@ fn exchange(
             .headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(|v| scrubber.scrub(v))
+            .map(|v| response::one_line(&scrubber.scrub(v), 500))
     };
     let status = response.status().as_u16();
     let request_id = header(HEADER_REQUEST_ID);
@@ -751,6 +736,23 @@ fn transport_error(e: ureq::Error, scrubber: &Scrubber<'_>) -> Error {
         U::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             (TransportErrorKind::Connect, Delivery::NotSent)
         }
+        // ureq hands rustls failures up as `InvalidData` I/O errors. A
+        // certificate is only checked during the handshake, before any
+        // request byte is written; other TLS failures may come later.
+        U::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            let text = io.to_string();
+            let handshake = ["certificate", "handshake", "alert"]
+                .iter()
+                .any(|w| text.to_ascii_lowercase().contains(w));
+            (
+                TransportErrorKind::Tls,
+                if handshake {
+                    Delivery::NotSent
+                } else {
+                    Delivery::Unknown
+                },
+            )
+        }
         U::RequireHttpsOnly(_) => {
             return Error::invalid_input("platform.base_url", "must use https://")
         }
@@ -773,23 +775,26 @@ fn body_error(
     limit: u64,
     scrubber: &Scrubber<'_>,
 ) -> Error {
+    let note = response::success_note(status);
     match e {
         ureq::Error::BodyExceedsLimit(_) => Error::UnexpectedResponse {
             status,
-            detail: format!("the body is larger than the {limit}-byte limit; it was not read"),
+            detail: format!(
+                "the body is larger than the {limit}-byte limit; it was not read{note}"
+            ),
             request_id,
         },
         ureq::Error::Timeout(_) => Error::Transport(TransportError {
             kind: TransportErrorKind::Timeout,
             delivery: Delivery::Unknown,
-            detail: format!("timed out reading the body of an HTTP {status} answer"),
+            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
             attempts: 1,
             source: Some(Box::new(e)),
         }),
         other => Error::UnexpectedResponse {
             status,
             detail: format!(
-                "the body could not be read in full ({})",
+                "the body could not be read in full ({}){note}",
                 scrubber.scrub(&other.to_string())
             ),
             request_id,
@@ -824,7 +829,6 @@ pub fn create_postgres_connection(
     platform: Platform,
     connection: &PostgresConnection,
 ) -> Result<CreatedConnection, Error> {
-    connection.validate()?;
     Client::new(platform)?.create_postgres_connection(connection)
 }
 

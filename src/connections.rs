@@ -594,20 +594,12 @@ impl Client {
                     ),
                     request_id: None,
                 })?;
-            let body = credentials.credentials_patch(spec)?;
-            let conn_string = match spec {
-                AuthSpec::ConnectionString => Some(credentials.connection_string()?),
-                AuthSpec::Basic => None,
-            };
-            let mut scrubber = Scrubber::new();
-            scrubber.add(credentials.password().expose_secret());
-            if let Some(cs) = &conn_string {
-                scrubber.add(cs.expose_secret());
-            }
+            let prepared = credentials.credentials_patch(spec)?;
+            let mut scrubber = credentials.scrubber(&prepared);
             let call = Call {
                 method: "PATCH",
                 path: format!("/connections/{id}"),
-                body: Some(&body),
+                body: Some(&prepared.body),
                 if_match: Some(&current.etag),
                 idempotent: false,
             };

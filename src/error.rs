@@ -361,9 +361,9 @@ impl ScrubItem<'_> {
     }
 }
 
-/// Very short values would redact ordinary words (and an empty one matches
-/// everywhere); they cannot be told apart from normal text.
-const MIN_SCRUB_LEN: usize = 4;
+/// An empty value would match everywhere. Anything longer is scrubbed, even
+/// a one-letter password: a mangled message beats a leaked secret.
+const MIN_SCRUB_LEN: usize = 1;
 
 impl<'a> Scrubber<'a> {
     pub(crate) fn new() -> Self {
@@ -398,9 +398,15 @@ impl<'a> Scrubber<'a> {
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         for secret in secrets {
             replace_all(&mut out, secret);
-            let escaped = zeroize::Zeroizing::new(json_escaped(secret));
-            if escaped.as_str() != secret {
-                replace_all(&mut out, &escaped);
+            // A server that echoes the request body echoes it JSON-escaped,
+            // and an echo of an echo (a body quoted inside a JSON string)
+            // escapes it twice.
+            let escaped = Zeroizing::new(json_escaped(secret));
+            let twice = Zeroizing::new(json_escaped(&escaped));
+            for form in [&escaped, &twice] {
+                if form.as_str() != secret {
+                    replace_all(&mut out, form);
+                }
             }
         }
         out
@@ -434,12 +440,13 @@ mod tests {
     fn scrubber_removes_raw_and_json_escaped_forms() {
         let mut s = Scrubber::new();
         s.add("p\"w\\canary");
-        s.add("abc"); // too short to scrub safely
-        let text = r#"raw p"w\canary and escaped p\"w\\canary, abc stays"#;
+        s.add("xy");
+        s.add(""); // would match everywhere: ignored
+        let text = r#"raw p"w\canary, escaped p\"w\\canary, twice p\\\"w\\\\canary; xy too"#;
         let out = s.scrub(text);
         assert!(!out.contains("canary"), "{out}");
-        assert_eq!(out.matches(crate::secret::REDACTED).count(), 2);
-        assert!(out.contains("abc stays"));
+        assert!(!out.contains("xy"), "{out}");
+        assert_eq!(out.matches(crate::secret::REDACTED).count(), 4, "{out}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ fn golden(name: &str) -> String {
 
 #[test]
 fn connection_string_body_matches_golden_byte_for_byte() {
-    let body = golden_connection().request_body().unwrap();
+    let body = golden_connection().request_body().unwrap().body;
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
         golden("request_connection_string.json")
@@ -56,7 +56,8 @@ fn basic_body_matches_golden_byte_for_byte() {
         .auth_spec(AuthSpec::Basic)
         .ssl_mode(SslMode::Require)
         .request_body()
-        .unwrap();
+        .unwrap()
+        .body;
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
         golden("request_basic.json")
@@ -68,7 +69,8 @@ fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
     let body = golden_connection()
         .auth_spec(AuthSpec::Basic)
         .request_body()
-        .unwrap();
+        .unwrap()
+        .body;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["auth"]["params"].get("sslMode").is_none());
     let body = golden_connection()
@@ -76,7 +78,8 @@ fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
         .ssl_mode(SslMode::VerifyFull)
         .basic_ssl_mode_value("verify-full")
         .request_body()
-        .unwrap();
+        .unwrap()
+        .body;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["auth"]["params"]["sslMode"], "verify-full");
 }

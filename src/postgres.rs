@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{Error, Scrubber};
 use crate::secret::Secret;
 
 /// Flow Service's connection spec id for PostgreSQL.
@@ -374,7 +374,7 @@ impl PostgresConnection {
     /// Serializes the create request body into a zeroizing buffer of exactly
     /// the right size (measured first, so it never reallocates and leaves a
     /// stray copy of the password behind).
-    pub(crate) fn request_body(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub(crate) fn request_body(&self) -> Result<Prepared, Error> {
         self.validate()?;
         self.with_params(self.auth_spec, |params| {
             serialize_exact(&CreateBody {
@@ -394,7 +394,7 @@ impl PostgresConnection {
     /// spec, whatever this value's `auth_spec` says):
     /// `[{"op": "replace", "path": "/auth/params", "value": {...}}]`.
     /// Same code, same zeroizing buffer as the create body.
-    pub(crate) fn credentials_patch(&self, spec: AuthSpec) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub(crate) fn credentials_patch(&self, spec: AuthSpec) -> Result<Prepared, Error> {
         self.validate_params(spec)?;
         self.with_params(spec, |params| {
             serialize_exact(&[PatchOp {
@@ -405,33 +405,66 @@ impl PostgresConnection {
         })
     }
 
-    /// Calls `f` with the auth params for `spec`, borrowing the secrets; a
-    /// connection string is built for the call and wiped after it.
-    fn with_params<R>(
+    /// Serializes the auth params for `spec` through `f`, borrowing the
+    /// secrets; the connection string (if any) is built once and handed
+    /// back with the body, for scrubbing.
+    fn with_params(
         &self,
         spec: AuthSpec,
-        f: impl FnOnce(Params<'_>) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+        f: impl FnOnce(Params<'_>) -> Result<Zeroizing<Vec<u8>>, Error>,
+    ) -> Result<Prepared, Error> {
         match spec {
             AuthSpec::ConnectionString => {
                 let conn_string = self.connection_string()?;
-                f(Params::ConnectionString {
+                let body = f(Params::ConnectionString {
                     connection_string: conn_string.expose_secret(),
+                })?;
+                Ok(Prepared {
+                    body,
+                    connection_string: Some(conn_string),
                 })
             }
-            AuthSpec::Basic => f(Params::Basic {
-                server: &self.server,
-                port: PortString(self.port),
-                database: &self.database,
-                username: &self.username,
-                password: self.password.expose_secret(),
-                ssl_mode: self
-                    .basic_ssl_mode_value
-                    .as_deref()
-                    .or(self.ssl_mode.map(SslMode::basic_auth_value)),
+            AuthSpec::Basic => Ok(Prepared {
+                body: f(Params::Basic {
+                    server: &self.server,
+                    port: PortString(self.port),
+                    database: &self.database,
+                    username: &self.username,
+                    password: self.password.expose_secret(),
+                    ssl_mode: self
+                        .basic_ssl_mode_value
+                        .as_deref()
+                        .or(self.ssl_mode.map(SslMode::basic_auth_value)),
+                })?,
+                connection_string: None,
             }),
         }
     }
+
+    /// A scrubber for everything secret this request carries: the
+    /// password (raw, and as quoted inside the connection string) and the
+    /// connection string.
+    pub(crate) fn scrubber<'a>(&'a self, prepared: &'a Prepared) -> Scrubber<'a> {
+        let mut s = Scrubber::new();
+        let password = self.password.expose_secret();
+        s.add(password);
+        if let Some(quoted) = quote_connection_string_value(password) {
+            if quoted != password {
+                s.add_owned(Zeroizing::new(quoted));
+            }
+        }
+        if let Some(cs) = &prepared.connection_string {
+            s.add(cs.expose_secret());
+        }
+        s
+    }
+}
+
+/// A serialized request body (zeroizing) and the connection string it
+/// holds, if any.
+pub(crate) struct Prepared {
+    pub body: Zeroizing<Vec<u8>>,
+    pub connection_string: Option<Secret>,
 }
 
 #[derive(Serialize)]
@@ -763,13 +796,25 @@ mod tests {
 
     #[test]
     fn body_buffer_is_exactly_sized() {
-        let body = conn("p;w}d").description("d").request_body().unwrap();
+        let body = conn("p;w}d").description("d").request_body().unwrap().body;
         assert_eq!(body.len(), body.capacity());
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             v["auth"]["params"]["connectionString"],
             "Server=pg.example.com;Database=analytics;Port=5432;UID=etl;Password={p;w}}d}"
         );
+    }
+
+    #[test]
+    fn the_scrubber_knows_the_password_in_its_quoted_form() {
+        let c = conn("ab}cd;x");
+        let prepared = c.request_body().unwrap();
+        let scrubber = c.scrubber(&prepared);
+        // A message that quotes just the password as it sits in the
+        // connection string: neither the raw password nor the whole string.
+        let out = scrubber.scrub("bad value Password={ab}}cd;x} near UID");
+        assert!(!out.contains("ab}"), "{out}");
+        assert!(out.contains("[REDACTED]"), "{out}");
     }
 
     #[test]

@@ -47,9 +47,10 @@ pub(crate) fn parse_created(resp: &RawResponse) -> Result<CreatedConnection, Err
     }
     let parsed: Loose = serde_json::from_slice(&resp.body).map_err(|e| {
         unexpected(format!(
-            "the body is not the JSON object {{\"id\", \"etag\"}} ({}); {}",
+            "the body is not the JSON object {{\"id\", \"etag\"}} ({}); {}{}",
             describe_json_error(&e),
-            describe_body(resp)
+            describe_body(resp),
+            success_note(resp.status)
         ))
     })?;
     match (parsed.id, parsed.etag) {
@@ -57,13 +58,24 @@ pub(crate) fn parse_created(resp: &RawResponse) -> Result<CreatedConnection, Err
             Ok(CreatedConnection { id, etag })
         }
         (id, _) => Err(unexpected(format!(
-            "the body lacks {} (the connection may have been created: look it up by name)",
+            "the body lacks {}{}",
             if id.as_deref().is_none_or(str::is_empty) {
                 "an id"
             } else {
                 "an etag"
-            }
+            },
+            success_note(resp.status)
         ))),
+    }
+}
+
+/// For a 2xx answer whose body could not be used: the change was made.
+pub(crate) fn success_note(status: u16) -> &'static str {
+    if (200..300).contains(&status) {
+        " (the service answered with success, so the change was made: look the connection up \
+         by name before trying again)"
+    } else {
+        ""
     }
 }
 
@@ -97,7 +109,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
         let envelope = Envelope::read(&value);
         let mut message = envelope
             .message
-            .map(|m| scrubber.scrub(m))
+            .map(|m| one_line(&scrubber.scrub(m), 1000))
             .unwrap_or_else(|| body_summary(resp, scrubber));
         if message.trim().is_empty() {
             message = reason_phrase(resp.status).to_owned();
@@ -105,12 +117,12 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
         ApiError {
             service: crate::error::Service::FlowService,
             status: resp.status,
-            code: envelope.code.map(|c| scrubber.scrub(&c)),
-            title: envelope.title.map(|t| scrubber.scrub(t)),
+            code: envelope.code.map(|c| one_line(&scrubber.scrub(&c), 100)),
+            title: envelope.title.map(|t| one_line(&scrubber.scrub(t), 200)),
             message,
             request_id: envelope
                 .request_id
-                .map(|r| scrubber.scrub(&r))
+                .map(|r| one_line(&scrubber.scrub(&r), 200))
                 .or_else(|| resp.request_id.clone()),
             retry_after: resp.retry_after,
             attempts: 1,
@@ -195,18 +207,34 @@ fn body_summary(resp: &RawResponse, scrubber: &Scrubber<'_>) -> String {
         (Some(a), Some(b)) if b > a + 7 => &scrubbed[a + 7..b],
         _ => scrubbed.as_str(),
     };
-    let mut one_line: String = snippet
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    if one_line.is_empty() {
-        one_line = reason_phrase(resp.status).to_owned();
+    let mut line = one_line(snippet, 200);
+    if line.is_empty() {
+        line = reason_phrase(resp.status).to_owned();
     }
-    format!("{one_line} ({})", describe_body(resp))
+    format!("{line} ({})", describe_body(resp))
+}
+
+/// Service text made safe for a one-line message: white space runs become
+/// one space, control characters (ANSI escapes included) are dropped, and
+/// the length is capped.
+pub(crate) fn one_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars));
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars().filter(|c| !c.is_control()) {
+            if count >= max_chars {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 pub(crate) fn reason_phrase(status: u16) -> &'static str {
@@ -258,7 +286,7 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
         .collect::<Option<_>>()?;
     if hms.len() != 3
         || !(1..=31).contains(&day)
-        || year < 1970
+        || !(1970..=9999).contains(&year)
         || hms[0] > 23
         || hms[1] > 59
         || hms[2] > 60

@@ -161,20 +161,40 @@ fn a_service_error_is_exit_1_with_status_code_message_and_request_id() {
 
 #[test]
 fn an_unreachable_service_is_exit_1() {
-    // Bind then drop a listener: the port is (almost certainly) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 1 (tcpmux): nothing listens there.
     let fake = FakeFlowService::start().unwrap();
     let mut cmd = cli();
     with_platform(&mut cmd, &fake);
-    cmd.env("AEP_FLOW_SERVICE_URL", format!("http://127.0.0.1:{port}/x"));
+    cmd.env("AEP_FLOW_SERVICE_URL", "http://127.0.0.1:1/x");
     let out = cmd.args(["--name", "x"]).output().unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not connect"), "{stderr}");
+}
+
+#[test]
+fn a_multi_line_service_message_is_one_line_on_stderr() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(Reply::json(
+        400,
+        r#"{"error_code":"400000","message":"first line
+second line
+[31mred[0m	tabbed"}"#,
+    ));
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "an escape sequence reached the terminal: {stderr:?}"
+    );
+    assert!(
+        stderr.contains("first line second line [31mred[0m tabbed"),
+        "{stderr:?}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Every network fault a 3 a.m. cron job meets, produced for real by the
 //! fake on 127.0.0.1, and what the client turns it into.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aep_flow::testing::{FakeFlowService, Reply};
@@ -111,6 +112,37 @@ fn retries_are_capped() {
     assert_eq!(api.attempts, 3);
     assert_eq!(fake.requests().len(), 3);
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
+    assert_no_secret(&err);
+}
+
+#[test]
+fn a_retry_after_http_date_is_understood() {
+    let fake = fake();
+    fake.push_reply(Reply::new(429).header("Retry-After", "Fri, 31 Dec 2099 23:59:59 GMT"));
+    let client = builder(&fake)
+        .retry_budget(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    let after = api.retry_after.expect("the date was parsed");
+    assert!(after > Duration::from_secs(60 * 60 * 24 * 365), "{after:?}");
+    assert_eq!(fake.requests().len(), 1, "a far date fails at once");
+}
+
+#[test]
+fn an_absurd_retry_after_neither_panics_nor_sleeps() {
+    let fake = fake();
+    fake.push_reply(Reply::new(429).header("Retry-After", "0"));
+    fake.push_reply(Reply::new(429).header("Retry-After", "18446744073709551615"));
+    fake.push_reply(Reply::new(429).header("Retry-After", "Fri, 31 Dec 99999999999 23:59:59 GMT"));
+    let client = builder(&fake).build().unwrap();
+    let started = Instant::now();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[test]
@@ -168,10 +200,28 @@ fn a_64_mib_body_is_refused_without_reading_it() {
         detail.contains("larger than the 1048576-byte limit"),
         "{detail}"
     );
+    assert!(
+        detail.contains("the change was made"),
+        "a 201 means created: {detail}"
+    );
+    assert_no_secret(&err);
     // The client stopped reading at the limit: what got out is the limit
     // plus what the kernel's socket buffers held, far from 64 MiB.
-    std::thread::sleep(Duration::from_millis(300));
-    let streamed = fake.bytes_streamed();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let streamed = loop {
+        if let Some(n) = fake.bytes_streamed() {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never finished writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        streamed > 1024 * 1024,
+        "the limit itself was reached: {streamed}"
+    );
     assert!(streamed < 24 * 1024 * 1024, "{streamed} bytes were read");
 }
 
@@ -190,12 +240,18 @@ fn a_truncated_body_is_an_error_not_a_panic() {
     };
     assert_eq!(*status, 201);
     assert!(detail.contains("could not be read in full"), "{detail}");
+    assert!(detail.contains("the change was made"), "{detail}");
     assert_no_secret(&err);
 
     // Complete but not the promised JSON.
-    fake.push_reply(Reply::json(201, r#"{"id": "abc", "etag": "#));
+    fake.push_reply(Reply::json(
+        201,
+        format!(r#"{{"id": "abc", "etag": "{TOKEN}"#),
+    ));
     let err = client.create_postgres_connection(&conn()).unwrap_err();
     assert!(err.to_string().contains("ends early"), "{err}");
+    assert!(err.to_string().contains("the change was made"), "{err}");
+    assert_no_secret(&err);
 }
 
 #[test]
@@ -246,13 +302,10 @@ fn a_dropped_connection_after_sending_is_not_retried() {
 
 #[test]
 fn connection_refused_is_retried_within_the_budget_then_reported() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 1 (tcpmux): nothing listens there, and no parallel test can
+    // take it, unlike a port released by a dropped listener.
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!("http://127.0.0.1:{port}/flowservice"));
+        .with_base_url("http://127.0.0.1:1/flowservice");
     let client = Client::builder(platform)
         .retry_backoff(Duration::from_millis(50))
         .max_retries(2)
@@ -276,8 +329,74 @@ fn connection_refused_is_retried_within_the_budget_then_reported() {
     assert_no_secret(&err);
 }
 
+/// Runs a helper script from `tests/support/` and reads the port it prints.
+struct Helper {
+    child: Child,
+    port: u16,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Helper {
+    fn start(script: &str, seconds: &str) -> Helper {
+        let path = format!("{}/tests/support/{script}", env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new("python3")
+            .arg(path)
+            .arg(seconds)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the loopback helper servers");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no port from {script}: {line:?}"));
+        Helper {
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    /// Everything the helper printed after its port, once it has exited.
+    fn rest(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut out);
+        out
+    }
+}
+
 #[test]
-fn https_to_a_plain_http_server_fails_in_tls_and_sends_nothing() {
+fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
+    let server = Helper::start("tls_server.py", "20");
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
+        .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
+    let client = Client::builder(platform)
+        .max_retries(0)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind, TransportErrorKind::Tls, "{err}");
+    assert_eq!(t.delivery, Delivery::NotSent, "{err}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    assert_no_secret(&err);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.rest();
+    assert!(
+        !log.contains("GOT-REQUEST"),
+        "a request went over an untrusted TLS session: {log}"
+    );
+}
+
+#[test]
+fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let fake = fake();
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("https://{}/flowservice", fake.addr()));
@@ -287,18 +406,38 @@ fn https_to_a_plain_http_server_fails_in_tls_and_sends_nothing() {
         .build()
         .unwrap();
     let err = client.create_postgres_connection(&conn()).unwrap_err();
-    let Error::Transport(t) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        matches!(t.kind, TransportErrorKind::Tls | TransportErrorKind::Io),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(
         fake.requests().is_empty(),
         "a request went out in clear text"
     );
     assert_no_secret(&err);
+}
+
+#[test]
+fn a_connect_timeout_is_reported_as_not_sent() {
+    let server = Helper::start("backlog_server.py", "20");
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
+        .with_base_url(format!("http://127.0.0.1:{}/flowservice", server.port));
+    let client = Client::builder(platform)
+        .max_retries(0)
+        .connect_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let took = started.elapsed();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind, TransportErrorKind::Timeout, "{err}");
+    assert_eq!(t.delivery, Delivery::NotSent, "{err}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert_no_secret(&err);
+    drop(server.rest());
 }
 
 #[test]
