@@ -352,6 +352,12 @@ impl Iterator for Connections<'_> {
     }
 }
 
+/// Parses one page of a listing into connections (for the fuzz targets).
+pub(crate) fn parse_page(resp: &RawResponse) -> Result<usize, Error> {
+    let page: WirePage = parse_json(resp, "a page of connections {\"items\": [...]}")?;
+    Ok(page.items.len())
+}
+
 fn parse_json<T: serde::de::DeserializeOwned>(resp: &RawResponse, what: &str) -> Result<T, Error> {
     serde_json::from_slice(&resp.body).map_err(|e| Error::UnexpectedResponse {
         status: resp.status,

@@ -79,6 +79,9 @@ mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use client::{
     create_postgres_connection, Client, ClientBuilder, Platform, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,

@@ -1,0 +1,64 @@
+//! Entry points for the fuzz targets in `fuzz/` and for property tests.
+//! Not part of the supported API: hidden from the docs, may change.
+
+use std::time::SystemTime;
+
+use zeroize::Zeroizing;
+
+use crate::error::Scrubber;
+use crate::response::{self, RawResponse};
+use crate::{PostgresConnection, Secret};
+
+fn raw(status: u16, body: &[u8]) -> RawResponse {
+    RawResponse {
+        status,
+        request_id: Some("fuzz-request".into()),
+        retry_after: None,
+        location: None,
+        content_type: Some("application/json".into()),
+        body: Zeroizing::new(body.to_vec()),
+        attempts: 1,
+    }
+}
+
+/// Parses a create answer; `Ok((id, etag))` or the error's text.
+pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), String> {
+    response::parse_created(&raw(status, body))
+        .map(|c| (c.id, c.etag))
+        .map_err(|e| e.to_string())
+}
+
+/// Parses an error answer (any envelope, or none) and formats it, with
+/// `secret` registered for scrubbing. Returns the displayed text.
+pub fn api_error(status: u16, body: &[u8], secret: &str) -> String {
+    let mut scrubber = Scrubber::new();
+    scrubber.add(secret);
+    crate::Error::Api(Box::new(response::parse_api_error(
+        &raw(status, body),
+        &scrubber,
+    )))
+    .to_string()
+}
+
+/// Parses a page of a connection listing; the number of connections.
+pub fn list_page(body: &[u8]) -> Result<usize, String> {
+    crate::connections::parse_page(&raw(200, body)).map_err(|e| e.to_string())
+}
+
+/// Parses a `Retry-After` value.
+pub fn retry_after(value: &str) -> Option<std::time::Duration> {
+    response::parse_retry_after(value, SystemTime::now())
+}
+
+/// Builds the connection string for these values; `None` when refused.
+pub fn connection_string(
+    server: &str,
+    database: &str,
+    username: &str,
+    password: &str,
+) -> Option<String> {
+    PostgresConnection::new("fuzz", server, database, username, Secret::from(password))
+        .connection_string()
+        .ok()
+        .map(|s| s.expose_secret().to_owned())
+}
