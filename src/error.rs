@@ -373,44 +373,50 @@ impl<'a> Scrubber<'a> {
     }
 
     pub(crate) fn add(&mut self, secret: &'a str) {
-        if secret.len() >= MIN_SCRUB_LEN {
-            self.secrets.push(ScrubItem::Borrowed(secret));
-        }
+        self.push(ScrubItem::Borrowed(secret));
     }
 
     pub(crate) fn add_shared(&mut self, secret: Arc<Secret>) {
-        if secret.expose_secret().len() >= MIN_SCRUB_LEN {
-            self.secrets.push(ScrubItem::Shared(secret));
-        }
+        self.push(ScrubItem::Shared(secret));
     }
 
     pub(crate) fn add_owned(&mut self, secret: Zeroizing<String>) {
-        if secret.len() >= MIN_SCRUB_LEN {
-            self.secrets.push(ScrubItem::Owned(secret));
+        self.push(ScrubItem::Owned(secret));
+    }
+
+    /// Adds a secret and, when JSON escaping changes it, its escaped forms:
+    /// a server that echoes the request body echoes it JSON-escaped, and an
+    /// echo of an echo (a body quoted inside a JSON string) escapes it
+    /// twice. Kept longest first, so a connection string is removed whole
+    /// before the password inside it.
+    fn push(&mut self, item: ScrubItem<'a>) {
+        if item.as_str().len() < MIN_SCRUB_LEN {
+            return;
         }
+        let mut forms = Vec::new();
+        if needs_json_escape(item.as_str()) {
+            let once = json_escaped(item.as_str());
+            forms.push(ScrubItem::Owned(json_escaped(&once)));
+            forms.push(ScrubItem::Owned(once));
+        }
+        self.secrets.push(item);
+        self.secrets.extend(forms);
+        self.secrets
+            .sort_by_key(|s| std::cmp::Reverse(s.as_str().len()));
     }
 
     pub(crate) fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        // Longest first, so a connection string is removed whole before the
-        // password inside it.
-        let mut secrets: Vec<&str> = self.secrets.iter().map(ScrubItem::as_str).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for secret in secrets {
-            replace_all(&mut out, secret);
-            // A server that echoes the request body echoes it JSON-escaped,
-            // and an echo of an echo (a body quoted inside a JSON string)
-            // escapes it twice.
-            let escaped = Zeroizing::new(json_escaped(secret));
-            let twice = Zeroizing::new(json_escaped(&escaped));
-            for form in [&escaped, &twice] {
-                if form.as_str() != secret {
-                    replace_all(&mut out, form);
-                }
-            }
+        for secret in &self.secrets {
+            replace_all(&mut out, secret.as_str());
         }
         out
     }
+}
+
+/// Whether serde_json writes `s` differently inside a JSON string.
+fn needs_json_escape(s: &str) -> bool {
+    s.chars().any(|c| c == '"' || c == '\\' || c < ' ')
 }
 
 fn replace_all(text: &mut String, needle: &str) {
@@ -421,14 +427,13 @@ fn replace_all(text: &mut String, needle: &str) {
     }
 }
 
-fn json_escaped(s: &str) -> String {
-    let quoted = serde_json::to_string(s).unwrap_or_default();
-    let inner = quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or("");
-    let out = inner.to_owned();
-    drop(zeroize::Zeroizing::new(quoted));
+/// `s` as it appears between the quotes of a JSON string, built in a
+/// zeroizing buffer of exactly the right size.
+fn json_escaped(s: &str) -> Zeroizing<String> {
+    let quoted = crate::postgres::serialize_exact(&s).unwrap_or_default();
+    let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or(&[]);
+    let mut out = Zeroizing::new(String::with_capacity(inner.len()));
+    out.push_str(std::str::from_utf8(inner).unwrap_or(""));
     out
 }
 
