@@ -357,6 +357,77 @@ mod tests {
         }
     }
 
+    /// Any JSON value, nested a few levels, with the envelope's own keys
+    /// likely to appear.
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("type".to_owned()),
+            Just("title".to_owned()),
+            Just("status".to_owned()),
+            Just("report".to_owned()),
+            Just("request-id".to_owned()),
+            Just("detailed-message".to_owned()),
+            Just("error_code".to_owned()),
+            Just("message".to_owned()),
+            Just("detail".to_owned()),
+            Just("error".to_owned()),
+            Just("id".to_owned()),
+            Just("etag".to_owned()),
+            ".{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((key.clone(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_error_body_parses_without_panic_or_leak(
+            value in arbitrary_json(),
+            status in 100u16..600,
+            tail in "[a-z0-9\"\\;{}\n]{1,10}",
+            placement in 0u8..4,
+        ) {
+            // "Zq" never occurs in the library's own wording, so any hit is
+            // a leak of service text.
+            let secret = format!("Zq{tail}");
+            let echoed = match placement {
+                0 => value,
+                1 => serde_json::json!({"error_code": secret, "message": format!("bad {secret}"), "x": value}),
+                2 => serde_json::json!({"type": format!("x/{secret}"), "title": secret,
+                    "report": {"detailed-message": secret, "request-id": secret}, "y": value}),
+                _ => serde_json::json!([value, {"detail": format!("{secret}{secret}")}]),
+            };
+            let body = serde_json::to_vec(&echoed).unwrap();
+            let mut scrubber = Scrubber::new();
+            scrubber.add(&secret);
+            let e = parse_api_error(&raw(status, &body), &scrubber);
+            let shown = format!("{} {e:?}", Error::Api(Box::new(e.clone())));
+            proptest::prop_assert!(!shown.contains(secret.as_str()), "{}", shown);
+            proptest::prop_assert!(!Error::Api(Box::new(e)).to_string().contains('\n'));
+            let _ = parse_created(&raw(status, &body));
+        }
+
+        #[test]
+        fn any_bytes_parse_without_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256), status in 100u16..600) {
+            let _ = parse_api_error(&raw(status, &body), &Scrubber::new());
+            let _ = parse_created(&raw(status, &body));
+            let _ = parse_retry_after(&String::from_utf8_lossy(&body), SystemTime::now());
+        }
+    }
+
     #[test]
     fn retry_after_accepts_seconds_and_http_dates() {
         let now = UNIX_EPOCH + Duration::from_secs(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
