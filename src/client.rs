@@ -265,6 +265,19 @@ pub(crate) struct Call<'b> {
     pub idempotent: bool,
 }
 
+impl Call<'_> {
+    /// A bodiless request that is safe to repeat (GET, DELETE).
+    pub(crate) fn idempotent(method: &'static str, path: String) -> Self {
+        Call {
+            method,
+            path,
+            body: None,
+            if_match: None,
+            idempotent: true,
+        }
+    }
+}
+
 /// Settings for a [`Client`]. Every setting has a default; see each method.
 pub struct ClientBuilder {
     platform: Platform,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::client::{Call, Client};
 use crate::error::{Delivery, Error, Scrubber};
-use crate::postgres::{AuthSpec, PostgresConnection, POSTGRES_CONNECTION_SPEC_ID};
+use crate::postgres::{require_text, AuthSpec, PostgresConnection, POSTGRES_CONNECTION_SPEC_ID};
 use crate::response::{self, CreatedConnection, RawResponse};
 
 /// Default number of connections asked for per page.
@@ -188,30 +188,17 @@ impl ListFilter {
         }
         let mut path = format!("/connections?limit={}", self.page_size);
         if let Some(name) = &self.name {
-            check_filter_value("name", name)?;
+            require_text("name", name)?;
             path.push_str("&property=name%3D%3D");
             percent_encode_into(&mut path, name);
         }
         if let Some(spec) = &self.connection_spec_id {
-            check_filter_value("connection_spec_id", spec)?;
+            require_text("connection_spec_id", spec)?;
             path.push_str("&property=connectionSpec.id%3D%3D");
             percent_encode_into(&mut path, spec);
         }
         Ok(path)
     }
-}
-
-fn check_filter_value(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() {
-        return Err(Error::invalid_input(field, "must not be empty"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::invalid_input(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -372,13 +359,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(resp: &RawResponse, what: &str) ->
 impl Client {
     /// A GET that may be retried (idempotent).
     fn get(&self, path: &str, id: Option<&str>) -> Result<RawResponse, Error> {
-        let call = Call {
-            method: "GET",
-            path: path.to_owned(),
-            body: None,
-            if_match: None,
-            idempotent: true,
-        };
+        let call = Call::idempotent("GET", path.to_owned());
         let mut scrubber = Scrubber::new();
         let resp = self.send(&call, &mut scrubber)?;
         match resp.status {
@@ -495,13 +476,7 @@ impl Client {
     /// (after a 502/503/504 or a lost answer) counts as deleted.
     pub fn delete_connection(&self, id: &str) -> Result<(), Error> {
         check_id(id)?;
-        let call = Call {
-            method: "DELETE",
-            path: format!("/connections/{id}"),
-            body: None,
-            if_match: None,
-            idempotent: true,
-        };
+        let call = Call::idempotent("DELETE", format!("/connections/{id}"));
         let mut scrubber = Scrubber::new();
         let resp = self.send(&call, &mut scrubber)?;
         match resp.status {

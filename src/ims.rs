@@ -71,15 +71,7 @@ impl ImsCredentials {
             ("ims.client_secret", self.client_secret.expose_secret()),
             ("ims.scopes", self.scopes.as_str()),
         ] {
-            if value.is_empty() {
-                return Err(Error::invalid_input(field, "must not be empty"));
-            }
-            if value.chars().any(char::is_control) {
-                return Err(Error::invalid_input(
-                    field,
-                    "must not contain control characters",
-                ));
-            }
+            crate::postgres::require_text(field, value)?;
         }
         Ok(())
     }

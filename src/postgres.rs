@@ -556,6 +556,14 @@ impl SpecRef {
     };
 }
 
+/// A required text field: not empty, no control characters.
+pub(crate) fn require_text(field: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    check_no_control(field, value, false)
+}
+
 fn check_no_control(field: &str, value: &str, allow_newlines: bool) -> Result<(), Error> {
     let bad = value
         .chars()
