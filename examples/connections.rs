@@ -67,7 +67,7 @@ fn parse_args(
     }
     let mut name = None;
     let mut description = None;
-    let mut auth = AuthSpec::ConnectionString;
+    let mut auth = None;
     let mut timeout = None;
     let mut positional = Vec::new();
     while let Some(arg) = flags.next_arg() {
@@ -75,7 +75,7 @@ fn parse_args(
             "--help" | "-h" => return Err(Usage(String::new())),
             "--name" => name = Some(flags.value("--name")?),
             "--description" => description = Some(flags.value("--description")?),
-            "--auth" => auth = common::parse_auth(&flags.value("--auth")?)?,
+            "--auth" => auth = Some(common::parse_auth(&flags.value("--auth")?)?),
             "--timeout" => timeout = Some(common::parse_timeout(&flags.value("--timeout")?)?),
             a if a.starts_with("--") => return Err(Usage(format!("unknown argument `{a}`"))),
             _ => positional.push(arg),
@@ -98,13 +98,13 @@ fn parse_args(
     };
     let command = match sub.as_str() {
         "list" => {
-            if !positional.is_empty() || description.is_some() {
+            if !positional.is_empty() || description.is_some() || auth.is_some() {
                 return Err(Usage("`list` takes only --name".into()));
             }
             Command::List { name }
         }
         "get" | "test" | "delete" | "rotate-password" => {
-            no_flags(name.is_none() && description.is_none())?;
+            no_flags(name.is_none() && description.is_none() && auth.is_none())?;
             let id = one_id(positional)?;
             match sub.as_str() {
                 "get" => Command::Get { id },
@@ -120,7 +120,7 @@ fn parse_args(
             Command::Ensure {
                 name: name.ok_or_else(|| Usage("`ensure` needs --name".into()))?,
                 description,
-                auth,
+                auth: auth.unwrap_or_default(),
             }
         }
         other => return Err(Usage(format!("unknown command `{other}`"))),

@@ -278,6 +278,42 @@ impl Call<'_> {
     }
 }
 
+/// Answers IP-literal hosts (`127.0.0.1`, `[::1]`) itself and hands names
+/// to ureq's resolver. With a global timeout set, ureq resolves every call
+/// on a fresh thread (to be able to abandon a slow lookup), even for an
+/// address that needs no lookup: measured, that thread cost most of a
+/// loopback call (see the README's Performance section).
+#[derive(Debug, Default)]
+struct IpLiteralResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for IpLiteralResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        if let Some(authority) = uri.authority() {
+            let host = authority.host();
+            let bare = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            let port = authority.port_u16().or(match uri.scheme_str() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ => None,
+            });
+            if let (Ok(ip), Some(port)) = (bare.parse::<IpAddr>(), port) {
+                let mut addrs = self.empty();
+                addrs.push(std::net::SocketAddr::new(ip, port));
+                return Ok(addrs);
+            }
+        }
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
 /// Settings for a [`Client`]. Every setting has a default; see each method.
 pub struct ClientBuilder {
     platform: Platform,
@@ -390,7 +426,11 @@ impl ClientBuilder {
             .timeout_global(Some(self.timeout))
             .user_agent(USER_AGENT)
             .build();
-        ureq::Agent::new_with_config(config)
+        ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            IpLiteralResolver::default(),
+        )
     }
 
     /// Checks the credentials and the base URL and builds the client. No
@@ -524,12 +564,14 @@ impl Client {
         let mut attempts = 0u32;
         let mut renew_token = false;
         let mut renewed = false;
+        let mut may_have_landed = false;
         loop {
             attempts += 1;
             let mut result = self.execute(call, scrubber, renew_token);
             renew_token = false;
             if let Ok(resp) = &mut result {
                 resp.attempts = attempts;
+                resp.earlier_attempt_may_have_landed = may_have_landed;
                 // A 401 was not processed: with an IMS token source, renew
                 // once and send once more, whatever the method.
                 if resp.status == 401 && self.token_cache.is_some() && !renewed {
@@ -539,16 +581,21 @@ impl Client {
                 }
             }
             let retries_left = attempts <= self.retry.max_retries;
-            let wait = match &result {
-                Ok(resp)
-                    if resp.status == 429 || (idempotent && matches!(resp.status, 502..=504)) =>
-                {
+            let (wait, landed) = match &result {
+                Ok(resp) if resp.status == 429 => (
                     resp.retry_after
-                        .unwrap_or_else(|| self.retry.backoff(attempts - 1))
+                        .unwrap_or_else(|| self.retry.backoff(attempts - 1)),
+                    false,
+                ),
+                Ok(resp) if idempotent && matches!(resp.status, 502..=504) => (
+                    resp.retry_after
+                        .unwrap_or_else(|| self.retry.backoff(attempts - 1)),
+                    true,
+                ),
+                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent => {
+                    (self.retry.backoff(attempts - 1), false)
                 }
-                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent || idempotent => {
-                    self.retry.backoff(attempts - 1)
-                }
+                Err(Error::Transport(_)) if idempotent => (self.retry.backoff(attempts - 1), true),
                 _ => return result,
             };
             let fits = started
@@ -571,6 +618,7 @@ impl Client {
                     other => other,
                 };
             }
+            may_have_landed |= landed;
             std::thread::sleep(wait);
         }
     }
@@ -730,6 +778,7 @@ fn exchange(
         content_type,
         body,
         attempts: 1,
+        earlier_attempt_may_have_landed: false,
     })
 }
 
@@ -751,12 +800,11 @@ fn transport_error(e: ureq::Error, scrubber: &Scrubber<'_>) -> Error {
         }
         // ureq hands rustls failures up as `InvalidData` I/O errors. A
         // certificate is only checked during the handshake, before any
-        // request byte is written; other TLS failures may come later.
+        // request byte is written; other TLS failures (an alert, a bad
+        // record) may come after the request went out.
         U::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            let text = io.to_string();
-            let handshake = ["certificate", "handshake", "alert"]
-                .iter()
-                .any(|w| text.to_ascii_lowercase().contains(w));
+            let text = io.to_string().to_ascii_lowercase();
+            let handshake = text.contains("certificate") || text.contains("handshake");
             (
                 TransportErrorKind::Tls,
                 if handshake {

@@ -483,21 +483,16 @@ impl Client {
             200 | 202 | 204 => Ok(()),
             // An earlier attempt (whose answer was a 502/503/504 or was
             // lost) deleted it: the connection is gone, as asked.
-            404 if resp.attempts > 1 => Ok(()),
+            404 if resp.earlier_attempt_may_have_landed => Ok(()),
             _ => Err(self.error_for(&resp, &scrubber, Some(id))),
         }
     }
 
     /// Finds the PostgreSQL connection named `name` (searching every page).
     pub fn find_postgres_connection(&self, name: &str) -> Result<Option<Connection>, Error> {
+        // The filter checks the name and spec locally too.
         let filter = ListFilter::new().name(name).postgres();
-        for c in self.connections(&filter) {
-            let c = c?;
-            if c.name == name {
-                return Ok(Some(c));
-            }
-        }
-        Ok(None)
+        self.connections(&filter).next().transpose()
     }
 
     /// Returns the PostgreSQL connection named like `connection` if one
@@ -556,6 +551,13 @@ impl Client {
         loop {
             tries += 1;
             let current = self.get_connection(id)?;
+            if current.etag.is_empty() {
+                return Err(Error::UnexpectedResponse {
+                    status: 200,
+                    detail: format!("connection {id} came without an etag; cannot send If-Match"),
+                    request_id: None,
+                });
+            }
             if current.connection_spec_id.as_deref() != Some(POSTGRES_CONNECTION_SPEC_ID) {
                 return Err(Error::invalid_input(
                     "connection_id",

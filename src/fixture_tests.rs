@@ -20,6 +20,7 @@ fn raw(status: u16, name: &str, content_type: &str) -> RawResponse {
         content_type: Some(content_type.into()),
         body: Zeroizing::new(fixture(name)),
         attempts: 1,
+        earlier_attempt_may_have_landed: false,
     }
 }
 

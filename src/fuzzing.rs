@@ -18,6 +18,7 @@ fn raw(status: u16, body: &[u8]) -> RawResponse {
         content_type: Some("application/json".into()),
         body: Zeroizing::new(body.to_vec()),
         attempts: 1,
+        earlier_attempt_may_have_landed: false,
     }
 }
 
@@ -51,14 +52,26 @@ pub fn retry_after(value: &str) -> Option<std::time::Duration> {
 }
 
 /// Builds the connection string for these values; `None` when refused.
+/// The string holds the password: it comes back in a zeroizing buffer.
 pub fn connection_string(
     server: &str,
     database: &str,
     username: &str,
     password: &str,
-) -> Option<String> {
+) -> Option<Zeroizing<String>> {
     PostgresConnection::new("fuzz", server, database, username, Secret::from(password))
         .connection_string()
         .ok()
-        .map(|s| s.expose_secret().to_owned())
+        .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
+}
+
+/// Splits a connection string into `(key, value)` pairs, undoing the
+/// brace quoting; `None` when malformed.
+pub fn parse_connection_string(s: &str) -> Option<Vec<(String, Zeroizing<String>)>> {
+    crate::postgres::parse_connection_string(s).map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k, Zeroizing::new(v)))
+            .collect()
+    })
 }

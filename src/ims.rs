@@ -107,10 +107,11 @@ impl ImsCredentials {
     /// The secret as it appears inside the form body, for scrubbing.
     pub(crate) fn encoded_secret(&self) -> Zeroizing<String> {
         let secret = self.client_secret.expose_secret();
-        let mut out = Zeroizing::new(Vec::with_capacity(form_encoded_len(secret)));
+        let mut out = Vec::with_capacity(form_encoded_len(secret));
         form_encode_into(&mut out, secret);
-        // Form encoding yields ASCII only.
-        Zeroizing::new(String::from_utf8_lossy(&out).into_owned())
+        // Form encoding yields ASCII only, so this cannot fail; the buffer
+        // moves into the String without a copy.
+        Zeroizing::new(String::from_utf8(out).unwrap_or_default())
     }
 
     pub(crate) fn client_secret(&self) -> &Secret {
@@ -155,22 +156,22 @@ fn form_encode_into(out: &mut Vec<u8>, value: &str) {
     }
 }
 
+/// Longest token lifetime believed: IMS tokens live 24 hours.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A token from IMS.
-#[non_exhaustive]
-pub struct ImsToken {
+pub(crate) struct ImsToken {
     /// The bearer token.
     pub access_token: Secret,
-    /// `bearer`.
-    pub token_type: String,
-    /// Lifetime from the moment it was issued.
+    /// Lifetime from the moment it was issued (at most 24 h).
     pub expires_in: Duration,
 }
 
+#[cfg(test)]
 impl fmt::Debug for ImsToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImsToken")
             .field("access_token", &self.access_token)
-            .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .finish()
     }
@@ -218,10 +219,17 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
         _ => None,
     }
     .ok_or_else(|| unexpected("IMS's answer has no usable expires_in".into()))?;
+    if let Some(kind) = wire.token_type.as_deref() {
+        if !kind.eq_ignore_ascii_case("bearer") {
+            return Err(unexpected(format!(
+                "IMS issued a {:?} token; only bearer tokens can be used",
+                response::one_line(kind, 40)
+            )));
+        }
+    }
     Ok(ImsToken {
         access_token,
-        token_type: wire.token_type.unwrap_or_else(|| "bearer".into()),
-        expires_in: Duration::from_secs(expires_in),
+        expires_in: Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME),
     })
 }
 
@@ -268,8 +276,8 @@ impl TokenCache {
         fetch: impl FnOnce() -> Result<ImsToken, Error>,
     ) -> Result<Arc<Secret>, Error> {
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((token, expires_at)) = cached.as_ref() {
-            if !renew && clock.now() + RENEWAL_MARGIN < *expires_at {
+        if let Some((token, renew_at)) = cached.as_ref() {
+            if !renew && clock.now() < *renew_at {
                 return Ok(Arc::clone(token));
             }
         }
@@ -277,8 +285,11 @@ impl TokenCache {
         // renewal instead of each asking IMS.
         let asked_at = clock.now();
         let fresh = fetch()?;
+        // Renew 5 minutes early, or at half-life for a token that short.
+        let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
+        let renew_at = asked_at + (fresh.expires_in - margin);
         let token = Arc::new(fresh.access_token);
-        *cached = Some((Arc::clone(&token), asked_at + fresh.expires_in));
+        *cached = Some((Arc::clone(&token), renew_at));
         Ok(token)
     }
 }

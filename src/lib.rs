@@ -92,12 +92,11 @@ pub use connections::{
 };
 pub use error::{ApiError, Delivery, Error, Service, TransportError, TransportErrorKind};
 pub use ims::{
-    Clock, ImsCredentials, ImsToken, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
+    Clock, ImsCredentials, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
 };
 pub use postgres::{
-    parse_connection_string, quote_connection_string_value, AuthSpec, PostgresConnection, SslMode,
-    BASIC_AUTH, CONNECTION_STRING_AUTH, DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID,
-    POSTGRES_CONNECTION_SPEC_VERSION,
+    AuthSpec, PostgresConnection, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH, DEFAULT_PORT,
+    POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
 };
 pub use response::CreatedConnection;
 pub use secret::{Secret, REDACTED};

@@ -448,9 +448,10 @@ impl PostgresConnection {
         let mut s = Scrubber::new();
         let password = self.password.expose_secret();
         s.add(password);
-        if let Some(quoted) = quote_connection_string_value(password) {
-            if quoted != password {
-                s.add_owned(Zeroizing::new(quoted));
+        // Wrapped at once: even an unchanged copy holds the password.
+        if let Some(quoted) = quote_connection_string_value(password).map(Zeroizing::new) {
+            if quoted.as_str() != password {
+                s.add_owned(quoted);
             }
         }
         if let Some(cs) = &prepared.connection_string {
@@ -611,7 +612,7 @@ fn push_quoted(out: &mut String, value: &str) {
 /// value that contains any of `[]{}(),;?*=!@'"` or starts or ends with white
 /// space, with `}` doubled inside. Returns `None` for a value with a control
 /// character, which the format cannot carry.
-pub fn quote_connection_string_value(value: &str) -> Option<String> {
+pub(crate) fn quote_connection_string_value(value: &str) -> Option<String> {
     if value.chars().any(char::is_control) {
         return None;
     }
@@ -623,7 +624,7 @@ pub fn quote_connection_string_value(value: &str) -> Option<String> {
 /// Splits an ODBC-style connection string into `(key, value)` pairs,
 /// undoing brace quoting. `None` when the string is malformed (an
 /// unterminated brace, text after a closing brace, a pair without `=`).
-pub fn parse_connection_string(s: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn parse_connection_string(s: &str) -> Option<Vec<(String, String)>> {
     let mut pairs = Vec::new();
     let mut rest = s;
     while !rest.is_empty() {
@@ -852,16 +853,20 @@ mod tests {
             password in PRINTABLE,
             username in PRINTABLE,
             database in PRINTABLE,
+            server in PRINTABLE,
+            port in 1u16..,
         ) {
             let c = PostgresConnection::new(
-                "n", "pg.example.com", database.clone(), username.clone(), Secret::from(password.as_str()),
-            ).ssl_mode(SslMode::Require);
+                "n", server.clone(), database.clone(), username.clone(), Secret::from(password.as_str()),
+            ).port(port).ssl_mode(SslMode::Require);
             let s = c.connection_string().unwrap();
             let pairs = parse_connection_string(s.expose_secret()).unwrap();
             let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
             prop_assert_eq!(keys, vec!["Server", "Database", "Port", "UID", "Password",
                 "EncryptionMethod", "ValidateServerCertificate"]);
+            prop_assert_eq!(&pairs[0].1, &server);
             prop_assert_eq!(&pairs[1].1, &database);
+            prop_assert_eq!(&pairs[2].1, &port.to_string());
             prop_assert_eq!(&pairs[3].1, &username);
             prop_assert_eq!(&pairs[4].1, &password);
         }

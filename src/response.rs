@@ -31,6 +31,9 @@ pub(crate) struct RawResponse {
     pub body: Zeroizing<Vec<u8>>,
     /// Which attempt this answer came from (1 for the first).
     pub attempts: u32,
+    /// An earlier attempt of this call may have been processed (it met a
+    /// 502/503/504 or a failure after sending and was retried).
+    pub earlier_attempt_may_have_landed: bool,
 }
 
 /// Parses a 200/201 create answer `{"id", "etag"}`.
@@ -321,6 +324,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: Zeroizing::new(body.to_vec()),
             attempts: 1,
+            earlier_attempt_may_have_landed: false,
         }
     }
 

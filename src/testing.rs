@@ -137,6 +137,8 @@ pub struct Reply {
     body: Vec<u8>,
     action: Action,
     method: Option<String>,
+    /// Do what the service would (store the connection, say) first.
+    process_first: bool,
 }
 
 impl fmt::Debug for Reply {
@@ -150,6 +152,7 @@ impl fmt::Debug for Reply {
             .field("body_len", &self.body.len())
             .field("action", &self.action)
             .field("method", &self.method)
+            .field("process_first", &self.process_first)
             .finish()
     }
 }
@@ -167,9 +170,6 @@ enum Action {
     Close,
     /// Answer with the request (headers and body) in a JSON error message.
     Echo,
-    /// Do what the service would (store the connection, say), then answer
-    /// with this reply instead: a lost answer.
-    ProcessThen,
 }
 
 impl Reply {
@@ -181,6 +181,7 @@ impl Reply {
             body: Vec::new(),
             action: Action::Respond,
             method: None,
+            process_first: false,
         }
     }
 
@@ -249,11 +250,12 @@ impl Reply {
     }
 
     /// Processes the request as the service would (a create stores the
-    /// connection), then answers with `reply` instead of the real answer:
-    /// the answer was lost on the way back.
+    /// connection), then answers with `reply` instead of the real answer
+    /// (an error, [`Reply::close`], [`Reply::silent`]): the answer was lost
+    /// on the way back.
     pub fn after_processing(reply: Reply) -> Self {
         Reply {
-            action: Action::ProcessThen,
+            process_first: true,
             ..reply
         }
     }
@@ -658,7 +660,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 .and_then(|i| state.replies.remove(i));
             match scripted {
                 Some(r) => {
-                    if let Action::ProcessThen = r.action {
+                    if r.process_first {
                         let _ = handle(&request, &mut state, &shared.expected);
                     }
                     r
@@ -667,7 +669,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             }
         };
         match &reply.action {
-            Action::Respond | Action::ProcessThen => write_reply(&mut stream, &reply, close)?,
+            Action::Respond => write_reply(&mut stream, &reply, close)?,
             Action::Echo => write_reply(&mut stream, &echo_reply(&reply, &request), close)?,
             Action::Silent(hold) => {
                 let until = Instant::now() + *hold;
@@ -898,7 +900,9 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result
     if close {
         head.headers.push(("Connection".into(), "close".into()));
     }
-    write_head(stream, &head, Some(reply.body.len() as u64))?;
+    // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110).
+    let no_body = matches!(reply.status, 100..=199 | 204 | 304);
+    write_head(stream, &head, (!no_body).then_some(reply.body.len() as u64))?;
     stream.write_all(&reply.body)?;
     stream.flush()
 }

@@ -152,6 +152,8 @@ fn bad_input_is_exit_2_and_sends_nothing() {
         vec!["ensure"],
         vec!["list", "--bogus"],
         vec!["delete", "a b"],
+        vec!["get", "abc", "--auth", "basic"],
+        vec!["list", "--auth", "basic"],
     ] {
         let (out, stdout, stderr) = run(&fake, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");

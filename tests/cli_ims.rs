@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use aep_flow::testing::{FakeFlowService, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
+use aep_flow::testing::{FakeFlowService, Reply, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
 use common::{example, text};
 
 fn with_ims(cmd: &mut Command, fake: &FakeFlowService, secret: &str) {
@@ -112,4 +112,26 @@ fn incomplete_client_credentials_are_exit_2_naming_the_missing() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("set AEP_SCOPES, AEP_ORG_ID"), "{stderr}");
     assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn an_ims_that_echoes_the_secret_does_not_reach_stderr() {
+    let fake = FakeFlowService::builder()
+        .ims_client(DEMO_CLIENT_ID, "echoed-canary-secret")
+        .start()
+        .unwrap();
+    fake.push_reply(Reply::echo(400).only_for("POST"));
+    let mut cmd = example("create_postgres_connection");
+    with_ims(&mut cmd, &fake, "echoed-canary-secret");
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("client_secret="),
+        "the echo is shown: {stderr}"
+    );
+    assert!(
+        !stderr.contains("canary") && !stdout.contains("canary"),
+        "{stderr}"
+    );
 }

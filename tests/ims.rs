@@ -290,3 +290,45 @@ fn a_garbled_token_answer_is_an_unexpected_response() {
     assert!(err.to_string().contains("no access_token"), "{err}");
     assert!(platform_requests(&fake).is_empty());
 }
+
+#[test]
+fn a_short_lived_token_is_renewed_at_half_life_not_every_call() {
+    let fake = FakeFlowService::builder()
+        .ims_token_lifetime(Duration::from_secs(120))
+        .start()
+        .unwrap();
+    let clock = Arc::new(ManualClock::new());
+    let client = Client::builder(fake.platform_with_ims())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        client.create_postgres_connection(&conn()).unwrap();
+    }
+    assert_eq!(ims_requests(&fake).len(), 1);
+    clock.advance(Duration::from_secs(61));
+    client.create_postgres_connection(&conn()).unwrap();
+    assert_eq!(ims_requests(&fake).len(), 2);
+}
+
+#[test]
+fn an_absurd_expires_in_neither_panics_nor_lives_forever() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(
+        Reply::json(
+            200,
+            r#"{"access_token":"huge-lifetime-token","token_type":"bearer","expires_in":18446744073709551615}"#,
+        )
+        .only_for("POST"),
+    );
+    let clock = Arc::new(ManualClock::new());
+    let client = Client::builder(fake.platform_with_ims())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    client.create_postgres_connection(&conn()).unwrap();
+    // Capped at 24 hours: a day later it is renewed.
+    clock.advance(Duration::from_secs(24 * 3600));
+    client.create_postgres_connection(&conn()).unwrap();
+    assert_eq!(ims_requests(&fake).len(), 2);
+}

@@ -363,3 +363,81 @@ fn a_delete_whose_answer_was_lost_is_not_reported_as_not_found() {
     assert!(fake.connections().is_empty());
     assert_eq!(fake.requests().len(), 2);
 }
+
+#[test]
+fn a_404_after_a_429_retry_is_still_not_found() {
+    let fake = FakeFlowService::start().unwrap();
+    // A 429 was not processed: the 404 that follows is the truth.
+    fake.push_reply(
+        Reply::new(429)
+            .header("Retry-After", "0")
+            .only_for("DELETE"),
+    );
+    let err = client(&fake)
+        .delete_connection("never-existed")
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn ensure_after_a_create_whose_connection_dropped_or_went_silent() {
+    for lost in [Reply::close(), Reply::silent(Duration::from_secs(10))] {
+        let fake = FakeFlowService::start().unwrap();
+        fake.push_reply(Reply::after_processing(lost).only_for("POST"));
+        let c = Client::builder(fake.platform())
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let ensured = c.ensure_postgres_connection(&conn("nightly")).unwrap();
+        assert!(ensured.created);
+        assert_eq!(fake.connections().len(), 1);
+        assert_eq!(ensured.id, fake.connections()[0].id);
+        let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
+        assert_eq!(methods, ["GET", "POST", "GET"]);
+    }
+}
+
+#[test]
+fn rotation_after_a_stale_read_sends_the_fresh_etag() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    let current = fake.connections()[0].etag.clone();
+    // The first read returns an etag that someone else has since replaced:
+    // the fake's own If-Match check answers 412, the client reads again.
+    fake.push_reply(
+        Reply::json(
+            200,
+            json!({"items": [{
+                "id": id, "name": "cs", "etag": "\"stale-etag\"",
+                "connectionSpec": {"id": aep_flow::POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
+                "auth": {"specName": CONNECTION_STRING_AUTH},
+            }]})
+            .to_string(),
+        )
+        .only_for("GET"),
+    );
+    let updated = client(&fake)
+        .update_postgres_credentials(&id, &conn("x"))
+        .unwrap();
+    assert_eq!(updated.etag, fake.connections()[0].etag);
+    let if_match: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.header("if-match").unwrap().to_owned())
+        .collect();
+    assert_eq!(if_match, ["\"stale-etag\"".to_owned(), current]);
+}
+
+#[test]
+fn rotation_refuses_a_connection_without_an_etag() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    fake.modify_connection(&id, |c| c.etag.clear());
+    let err = client(&fake)
+        .update_postgres_credentials(&id, &conn("x"))
+        .unwrap_err();
+    assert!(err.to_string().contains("without an etag"), "{err}");
+    assert!(fake.requests().iter().all(|r| r.method != "PATCH"));
+}
