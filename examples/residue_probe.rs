@@ -2,16 +2,17 @@
 //! in this process after a create, once every value has been dropped?
 //!
 //! ```text
-//! residue_probe BASE_URL [--keep]
+//! residue_probe BASE_URL
 //! ```
 //!
 //! Reads two lines from standard input, straight into [`Secret`]s (no
 //! `String`, no `BufReader`): the canary password, then the canary token.
 //! Creates a PostgreSQL connection against `BASE_URL` (a loopback fake run
-//! by the caller), drops the client and every value, prints `done` and
-//! waits until standard input closes. Meanwhile the caller scans this
-//! process's memory (`/proc/PID/maps`, `/proc/PID/mem`) for the canaries:
-//! see `tests/residue.rs`.
+//! by the caller) and prints `alive`; after the next line on standard input
+//! it drops the client and every value, prints `done`, and waits until
+//! standard input closes. At each stop the caller scans this process's
+//! memory (`/proc/PID/maps`, `/proc/PID/mem`) for the canaries: see
+//! `tests/residue.rs`.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -38,42 +39,38 @@ fn read_secret_line(stdin: &mut File) -> Result<Secret, String> {
     Secret::from_utf8(buf).map_err(|e| e.to_string())
 }
 
+fn say(line: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}").map_err(|e| e.to_string())?;
+    stdout.flush().map_err(|e| e.to_string())
+}
+
 fn run() -> Result<(), String> {
     let base_url = std::env::args()
         .nth(1)
         .ok_or("usage: residue_probe BASE_URL")?;
     // /dev/stdin as a plain file: no userspace buffer holding the canaries.
     let mut stdin = File::open("/dev/stdin").map_err(|e| e.to_string())?;
-    // With `--keep`, the client and the connection stay alive during the
-    // scan: the control that shows the scan finds live secrets.
-    let keep = std::env::args().nth(2).as_deref() == Some("--keep");
-    let mut kept = None;
-    {
-        let password = read_secret_line(&mut stdin)?;
-        let token = read_secret_line(&mut stdin)?;
-        let platform =
-            Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
-        let client = Client::new(platform).map_err(|e| e.to_string())?;
-        let conn =
-            PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);
-        let created = client
-            .create_postgres_connection(&conn)
-            .map_err(|e| e.to_string())?;
-        assert!(!created.id.is_empty());
-        if keep {
-            kept = Some((client, conn));
-        }
-        // Otherwise everything is dropped here: client (agent, pool,
-        // token), conn (password), created.
-    }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "done").map_err(|e| e.to_string())?;
-    stdout.flush().map_err(|e| e.to_string())?;
-    drop(stdout);
-    // Wait for the scan to finish: the caller closes our stdin.
+    let password = read_secret_line(&mut stdin)?;
+    let token = read_secret_line(&mut stdin)?;
+    let platform =
+        Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
+    let client = Client::new(platform).map_err(|e| e.to_string())?;
+    let conn = PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);
+    let created = client
+        .create_postgres_connection(&conn)
+        .map_err(|e| e.to_string())?;
+
+    // First scan: everything alive (the control: the scan must see the
+    // secrets). Then drop the client (agent, pool, token), the connection
+    // (password) and the answer, and wait for the second scan.
+    say("alive")?;
+    let mut line = [0u8; 1];
+    while matches!(stdin.read(&mut line), Ok(1) if line[0] != b'\n') {}
+    drop((client, conn, created));
+    say("done")?;
     let mut rest = [0u8; 64];
     while matches!(stdin.read(&mut rest), Ok(n) if n > 0) {}
-    drop(kept);
     Ok(())
 }
 

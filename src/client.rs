@@ -322,6 +322,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    keep_alive_after_secret_bodies: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -332,6 +333,10 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
+            .field(
+                "keep_alive_after_secret_bodies",
+                &self.keep_alive_after_secret_bodies,
+            )
             .finish()
     }
 }
@@ -398,6 +403,18 @@ impl ClientBuilder {
     /// further retry, with random jitter of up to half. Defaults to 500 ms.
     pub fn retry_backoff(mut self, backoff: Duration) -> Self {
         self.retry.backoff = backoff;
+        self
+    }
+
+    /// Whether a connection that has just carried a request body with a
+    /// secret in it (a create, a credential rotation) may go back to the
+    /// idle pool. Defaults to `false`: such a request is sent with
+    /// `Connection: close`, so ureq's buffer holding the password is freed
+    /// at once instead of lingering in an idle connection until the client
+    /// is dropped. Set `true` for bulk creates, where reusing the
+    /// connection saves a TCP (and TLS) handshake per call.
+    pub fn keep_alive_after_secret_bodies(mut self, keep: bool) -> Self {
+        self.keep_alive_after_secret_bodies = keep;
         self
     }
 
@@ -468,6 +485,7 @@ impl ClientBuilder {
             clock: self.clock,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
+            keep_alive_after_secret_bodies: self.keep_alive_after_secret_bodies,
         })
     }
 }
@@ -482,6 +500,7 @@ pub struct Client {
     /// Present when tokens come from IMS.
     token_cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
+    keep_alive_after_secret_bodies: bool,
     max_response_bytes: u64,
     retry: RetryPolicy,
 }
@@ -516,6 +535,7 @@ impl Client {
                 backoff: DEFAULT_RETRY_BACKOFF,
             },
             clock: Arc::new(SystemClock),
+            keep_alive_after_secret_bodies: false,
         }
     }
 
@@ -647,6 +667,8 @@ impl Client {
             .uri(&cache.token_url)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
+            // The connection's buffer held the client secret: don't pool it.
+            .header("connection", "close")
             .body(&body[..])
             .map_err(|_| Error::invalid_input("ims.url", "does not form a valid request URL"))?;
         let resp = exchange(&cache.agent, request, self.max_response_bytes, &scrubber)?;
@@ -715,6 +737,9 @@ impl Client {
             |_| Error::invalid_input("platform.base_url", "does not form a valid request URL");
         match call.body {
             Some(bytes) => {
+                if !self.keep_alive_after_secret_bodies {
+                    builder = builder.header("connection", "close");
+                }
                 let request = builder
                     .header("content-type", "application/json")
                     .body(bytes)
