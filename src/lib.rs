@@ -53,8 +53,15 @@
 //! JSON-escaped) even when the service echoes them back. `Debug` of every
 //! public type prints `[REDACTED]` for secrets.
 //!
+//! A request whose body holds a secret (create, rotation, IMS token) is sent
+//! with `Connection: close` by default, so ureq's buffer holding it is freed
+//! at once rather than kept in an idle pooled connection
+//! ([`ClientBuilder::keep_alive_after_secret_bodies`]). Measured with a
+//! memory scan of a child process: no copy of the password or the token is
+//! left after the client and the connection are dropped.
+//!
 //! Not zeroized: copies made inside `ureq`, `http` and `rustls` (the header
-//! value ureq stores, TLS record buffers, pooled connection buffers), copies
+//! value ureq stores, TLS record buffers, connection buffers), copies
 //! the caller made before handing a value to [`Secret`] (an environment
 //! variable, a `String` grown by pushing), and the non-secret headers
 //! (API key, org id, sandbox name).
