@@ -8,6 +8,15 @@
 //! crate's `fixtures/`), records every request for assertions, and can be
 //! scripted with replies for failure tests.
 //!
+//! # Security warning
+//!
+//! This module is for tests. What it records and stores is plain text:
+//! [`RecordedRequest`] keeps the `Authorization` header and the request body
+//! (passwords included), [`StoredConnection::params`] keeps the auth params,
+//! and [`FakeFlowService::issued_tokens`] returns the tokens it issued. Their
+//! `Debug` output is redacted, but a failing `assert_eq!` on the values
+//! themselves prints them: use canary values, never real credentials.
+//!
 //! ```
 //! use aep_flow::testing::{FakeFlowService, Reply};
 //! use aep_flow::{Client, PostgresConnection, Secret};
