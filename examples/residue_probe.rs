@@ -2,7 +2,7 @@
 //! in this process after a create, once every value has been dropped?
 //!
 //! ```text
-//! residue_probe BASE_URL
+//! residue_probe BASE_URL [CA_PEM]
 //! ```
 //!
 //! Reads two lines from standard input, straight into [`Secret`]s (no
@@ -48,14 +48,23 @@ fn say(line: &str) -> Result<(), String> {
 fn run() -> Result<(), String> {
     let base_url = std::env::args()
         .nth(1)
-        .ok_or("usage: residue_probe BASE_URL")?;
+        .ok_or("usage: residue_probe BASE_URL [CA_PEM]")?;
+    // An https:// base URL needs the test server's CA.
+    let ca = match std::env::args().nth(2) {
+        Some(path) => Some(std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?),
+        None => None,
+    };
     // /dev/stdin as a plain file: no userspace buffer holding the canaries.
     let mut stdin = File::open("/dev/stdin").map_err(|e| e.to_string())?;
     let password = read_secret_line(&mut stdin)?;
     let token = read_secret_line(&mut stdin)?;
     let platform =
         Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
-    let client = Client::new(platform).map_err(|e| e.to_string())?;
+    let mut builder = Client::builder(platform);
+    if let Some(pem) = ca {
+        builder = builder.root_certificates_pem(pem);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let conn = PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);
     let created = client
         .create_postgres_connection(&conn)

@@ -323,6 +323,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     keep_alive_after_secret_bodies: bool,
+    root_certificates_pem: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -337,6 +338,7 @@ impl fmt::Debug for ClientBuilder {
                 "keep_alive_after_secret_bodies",
                 &self.keep_alive_after_secret_bodies,
             )
+            .field("custom_roots", &self.root_certificates_pem.is_some())
             .finish()
     }
 }
@@ -418,6 +420,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts exactly the CA certificates in this PEM bundle instead of
+    /// Mozilla's roots (webpki-roots, the default): for a TLS-intercepting
+    /// corporate proxy or a test server. Certificates are still verified;
+    /// there is no way to turn verification off.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem = Some(pem.into());
+        self
+    }
+
     /// The clock token expiry is measured with. Defaults to the system
     /// clock; tests pass a manual one (`aep_flow::testing::ManualClock`).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -425,8 +436,30 @@ impl ClientBuilder {
         self
     }
 
-    fn agent(&self, loopback: bool) -> ureq::Agent {
+    /// The trusted roots: Mozilla's, or exactly those of the PEM bundle.
+    fn tls_config(&self) -> Result<ureq::tls::TlsConfig, Error> {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(pem) = &self.root_certificates_pem {
+            const FIELD: &str = "tls.root_certificates";
+            let mut certs = Vec::new();
+            for item in ureq::tls::parse_pem(pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                    Ok(_) => {}
+                    Err(_) => return Err(Error::invalid_input(FIELD, "is not a valid PEM bundle")),
+                }
+            }
+            if certs.is_empty() {
+                return Err(Error::invalid_input(FIELD, "holds no CERTIFICATE section"));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        Ok(tls.build())
+    }
+
+    fn agent(&self, loopback: bool, tls: &ureq::tls::TlsConfig) -> ureq::Agent {
         let config = ureq::Agent::config_builder()
+            .tls_config(tls.clone())
             // Error statuses are answers to parse, not transport failures.
             .http_status_as_error(false)
             // Never follow a redirect: the bearer token stays with the
@@ -464,6 +497,7 @@ impl ClientBuilder {
                 "must be greater than zero",
             ));
         }
+        let tls = self.tls_config()?;
         let token_cache = match &self.platform.token {
             TokenSource::Static(_) => None,
             TokenSource::Ims(ims) => {
@@ -473,12 +507,12 @@ impl ClientBuilder {
                 })?;
                 Some(TokenCache::new(
                     format!("{}{}", ims_base.url, ims::IMS_TOKEN_PATH),
-                    self.agent(ims_base.loopback),
+                    self.agent(ims_base.loopback, &tls),
                 ))
             }
         };
         Ok(Client {
-            agent: self.agent(base.loopback),
+            agent: self.agent(base.loopback, &tls),
             base_url: base.url,
             platform: self.platform,
             token_cache,
@@ -536,6 +570,7 @@ impl Client {
             },
             clock: Arc::new(SystemClock),
             keep_alive_after_secret_bodies: false,
+            root_certificates_pem: None,
         }
     }
 
@@ -612,7 +647,11 @@ impl Client {
                         .unwrap_or_else(|| self.retry.backoff(attempts - 1)),
                     true,
                 ),
-                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent => {
+                // A certificate that does not verify will not verify on the
+                // next try either; other failures before sending may pass.
+                Err(Error::Transport(t))
+                    if t.delivery == Delivery::NotSent && t.kind != TransportErrorKind::Tls =>
+                {
                     (self.retry.backoff(attempts - 1), false)
                 }
                 Err(Error::Transport(_)) if idempotent => (self.retry.backoff(attempts - 1), true),

@@ -329,10 +329,12 @@ fn connection_refused_is_retried_within_the_budget_then_reported() {
     assert_no_secret(&err);
 }
 
-/// Runs a helper script from `tests/support/` and reads the port it prints.
+/// Runs a helper script from `tests/support/` and reads the first line it
+/// prints: the port, then anything else.
 struct Helper {
     child: Child,
     port: u16,
+    extra: String,
     stdout: BufReader<std::process::ChildStdout>,
 }
 
@@ -348,18 +350,21 @@ impl Helper {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("no port from {script}: {line:?}"));
+        let mut words = line.split_whitespace();
+        let port = words
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port from {script}: {line:?}"));
+        let extra = words.collect::<Vec<_>>().join(" ");
         Helper {
             child,
             port,
+            extra,
             stdout,
         }
     }
 
-    /// Everything the helper printed after its port, once it has exited.
+    /// Everything the helper printed after its first line, once stopped.
     fn rest(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -371,7 +376,7 @@ impl Helper {
 
 #[test]
 fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
-    let server = Helper::start("tls_server.py", "20");
+    let server = Helper::start("tls_flow_server.py", "20");
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
     let client = Client::builder(platform)
@@ -390,9 +395,35 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     std::thread::sleep(Duration::from_millis(200));
     let log = server.rest();
     assert!(
-        !log.contains("GOT-REQUEST"),
+        !log.contains("REQUEST"),
         "a request went over an untrusted TLS session: {log}"
     );
+}
+
+#[test]
+fn a_server_trusted_through_its_ca_is_reached_over_tls() {
+    let server = Helper::start("tls_flow_server.py", "20");
+    let pem = std::fs::read(&server.extra).unwrap();
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
+        .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
+    let client = Client::builder(platform)
+        .root_certificates_pem(pem)
+        .build()
+        .unwrap();
+    let created = client.create_postgres_connection(&conn()).unwrap();
+    assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
+    let log = server.rest();
+    assert!(
+        log.contains("REQUEST POST /flowservice/connections"),
+        "{log}"
+    );
+
+    let bad = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod");
+    let err = Client::builder(bad)
+        .root_certificates_pem("not a pem")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("tls.root_certificates"), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use aep_flow::testing::FakeFlowService;
 
@@ -81,14 +81,17 @@ fn scan(pid: u32, password: &str, token: &str) -> Scan {
     out
 }
 
-#[test]
-fn no_copy_of_the_password_or_token_outlives_a_create() {
-    let fake = FakeFlowService::start().unwrap();
+/// Runs the probe against `base_url` (trusting `ca` for https) and scans it
+/// alive, then after the drop. `sent` checks what the server received.
+fn probe(base_url: &str, ca: Option<&str>, sent: impl FnOnce(&str, &str)) -> (Scan, Scan) {
     let password = format!("pw-canary-{}", random_hex());
     let token = format!("tok-canary-{}", random_hex());
-
-    let mut child = common::example("residue_probe")
-        .arg(fake.base_url())
+    let mut probe = common::example("residue_probe");
+    probe.arg(base_url);
+    if let Some(ca) = ca {
+        probe.arg(ca);
+    }
+    let mut child = probe
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -104,15 +107,7 @@ fn no_copy_of_the_password_or_token_outlives_a_create() {
     writeln!(stdin, "{password}\n{token}").unwrap();
     stdin.flush().unwrap();
     wait_for("alive");
-
-    // The create really carried the canaries.
-    let sent = fake.requests().remove(0);
-    assert_eq!(
-        sent.header("authorization"),
-        Some(format!("Bearer {token}").as_str())
-    );
-    assert!(String::from_utf8_lossy(&sent.body).contains(&password));
-
+    sent(&password, &token);
     let alive = scan(child.id(), &password, &token);
     writeln!(stdin).unwrap();
     stdin.flush().unwrap();
@@ -120,10 +115,13 @@ fn no_copy_of_the_password_or_token_outlives_a_create() {
     let dropped = scan(child.id(), &password, &token);
     drop(stdin); // lets the probe exit
     let _ = child.wait();
+    (alive, dropped)
+}
 
+fn check(transport: &str, alive: Scan, dropped: Scan) {
     for (moment, s) in [("alive", &alive), ("after drop", &dropped)] {
         eprintln!(
-            "residue {moment}: password {}, token {} ({} MiB scanned)\n{}",
+            "residue over {transport}, {moment}: password {}, token {} ({} MiB scanned)\n{}",
             s.counts.0,
             s.counts.1,
             s.scanned_bytes / (1024 * 1024),
@@ -138,4 +136,49 @@ fn no_copy_of_the_password_or_token_outlives_a_create() {
         "the number of copies changed:\n{}",
         dropped.report
     );
+}
+
+#[test]
+fn no_copy_of_the_password_or_token_outlives_a_create() {
+    let fake = FakeFlowService::start().unwrap();
+    let (alive, dropped) = probe(&fake.base_url(), None, |password, token| {
+        // The create really carried the canaries.
+        let sent = fake.requests().remove(0);
+        assert_eq!(
+            sent.header("authorization"),
+            Some(format!("Bearer {token}").as_str())
+        );
+        assert!(String::from_utf8_lossy(&sent.body).contains(password));
+    });
+    check("plain HTTP", alive, dropped);
+}
+
+#[test]
+fn over_tls_rustls_leaves_no_copy_either() {
+    // A TLS server (Python, self-signed certificate) answering the create.
+    let mut server = Command::new("python3")
+        .arg(format!(
+            "{}/tests/support/tls_flow_server.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .arg("30")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the TLS helper server");
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let (port, ca) = first.trim().split_once(' ').expect("PORT CERT_PATH");
+    let base_url = format!("https://127.0.0.1:{port}/data/foundation/flowservice");
+    let (alive, dropped) = probe(&base_url, Some(ca), |_, _| {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("REQUEST POST"),
+            "the create did not arrive: {line}"
+        );
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    check("TLS", alive, dropped);
 }
