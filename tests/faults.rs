@@ -379,8 +379,8 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     let server = Helper::start("tls_flow_server.py", "20");
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
+    // Default retry settings: a certificate failure is not retried.
     let client = Client::builder(platform)
-        .max_retries(0)
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -390,6 +390,7 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     };
     assert_eq!(t.kind, TransportErrorKind::Tls, "{err}");
     assert_eq!(t.delivery, Delivery::NotSent, "{err}");
+    assert_eq!(t.attempts, 1, "{err}");
     assert!(err.to_string().contains("certificate"), "{err}");
     assert_no_secret(&err);
     std::thread::sleep(Duration::from_millis(200));
