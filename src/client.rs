@@ -808,7 +808,7 @@ fn exchange(
             .headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(|v| response::one_line(&scrubber.scrub(v), 500))
+            .map(|v| scrubber.shown(v, 500))
     };
     let status = response.status().as_u16();
     let request_id = header(HEADER_REQUEST_ID);

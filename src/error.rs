@@ -412,6 +412,16 @@ impl<'a> Scrubber<'a> {
         }
         out
     }
+
+    /// Service text as the library shows it: on one line, at most
+    /// `max_chars`, without the call's secrets. Scrubbed before and after
+    /// flattening: a secret spelled with white space inside is caught in
+    /// the raw text, and one split by control characters (`a\u0000bc`
+    /// for `abc`) once they are gone.
+    pub(crate) fn shown(&self, text: &str, max_chars: usize) -> String {
+        let flat = Zeroizing::new(crate::response::one_line(&self.scrub(text), max_chars));
+        self.scrub(&flat)
+    }
 }
 
 /// Whether serde_json writes `s` differently inside a JSON string.

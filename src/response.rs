@@ -112,7 +112,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
         let envelope = Envelope::read(&value);
         let mut message = envelope
             .message
-            .map(|m| one_line(&scrubber.scrub(m), 1000))
+            .map(|m| scrubber.shown(m, 1000))
             .unwrap_or_else(|| body_summary(resp, scrubber));
         if message.trim().is_empty() {
             message = reason_phrase(resp.status).to_owned();
@@ -120,12 +120,12 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
         ApiError {
             service: crate::error::Service::FlowService,
             status: resp.status,
-            code: envelope.code.map(|c| one_line(&scrubber.scrub(&c), 100)),
-            title: envelope.title.map(|t| one_line(&scrubber.scrub(t), 200)),
+            code: envelope.code.map(|c| scrubber.shown(&c, 100)),
+            title: envelope.title.map(|t| scrubber.shown(t, 200)),
             message,
             request_id: envelope
                 .request_id
-                .map(|r| one_line(&scrubber.scrub(&r), 200))
+                .map(|r| scrubber.shown(&r, 200))
                 .or_else(|| resp.request_id.clone()),
             retry_after: resp.retry_after,
             attempts: 1,
@@ -210,7 +210,7 @@ fn body_summary(resp: &RawResponse, scrubber: &Scrubber<'_>) -> String {
         (Some(a), Some(b)) if b > a + 7 => &scrubbed[a + 7..b],
         _ => scrubbed.as_str(),
     };
-    let mut line = one_line(snippet, 200);
+    let mut line = scrubber.shown(snippet, 200);
     if line.is_empty() {
         line = reason_phrase(resp.status).to_owned();
     }
@@ -402,7 +402,7 @@ mod tests {
             value in arbitrary_json(),
             status in 100u16..600,
             tail in "[a-z0-9\"\\;{}\n]{1,10}",
-            placement in 0u8..4,
+            placement in 0u8..5,
         ) {
             // "Zq" never occurs in the library's own wording, so any hit is
             // a leak of service text.
@@ -412,7 +412,9 @@ mod tests {
                 1 => serde_json::json!({"error_code": secret, "message": format!("bad {secret}"), "x": value}),
                 2 => serde_json::json!({"type": format!("x/{secret}"), "title": secret,
                     "report": {"detailed-message": secret, "request-id": secret}, "y": value}),
-                _ => serde_json::json!([value, {"detail": format!("{secret}{secret}")}]),
+                3 => serde_json::json!([value, {"detail": format!("{secret}{secret}")}]),
+                // Split by a control character that flattening removes.
+                _ => serde_json::json!({"message": format!("Z\u{0}{}", &secret[1..]), "v": value}),
             };
             let body = serde_json::to_vec(&echoed).unwrap();
             let mut scrubber = Scrubber::new();
@@ -430,6 +432,22 @@ mod tests {
             let _ = parse_created(&raw(status, &body));
             let _ = parse_retry_after(&String::from_utf8_lossy(&body), SystemTime::now());
         }
+    }
+
+    #[test]
+    fn a_secret_is_caught_before_and_after_flattening() {
+        let mut scrubber = Scrubber::new();
+        scrubber.add("pass word");
+        scrubber.add("abc\u{e9}");
+        let body =
+            "{\"message\": \"one pass word, two pass\\tword, three a\\u0000bc\\u001b\u{e9}\"}";
+        let e = parse_api_error(&raw(400, body.as_bytes()), &scrubber);
+        assert_eq!(
+            e.message,
+            "one [REDACTED], two [REDACTED], three [REDACTED]"
+        );
+        let e = parse_api_error(&raw(502, b"proxy said a\x00bc\x03\xc3\xa9"), &scrubber);
+        assert!(!e.message.contains("abc"), "{}", e.message);
     }
 
     #[test]
