@@ -13,14 +13,8 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn raw(status: u16, name: &str, content_type: &str) -> RawResponse {
     RawResponse {
-        status,
-        request_id: Some("header-request-id".into()),
-        retry_after: None,
-        location: None,
         content_type: Some(content_type.into()),
-        body: Zeroizing::new(fixture(name)),
-        attempts: 1,
-        earlier_attempt_may_have_landed: false,
+        ..RawResponse::from_body(status, fixture(name), Some("header-request-id"))
     }
 }
 

@@ -10,16 +10,7 @@ use crate::response::{self, RawResponse};
 use crate::{PostgresConnection, Secret};
 
 fn raw(status: u16, body: &[u8]) -> RawResponse {
-    RawResponse {
-        status,
-        request_id: Some("fuzz-request".into()),
-        retry_after: None,
-        location: None,
-        content_type: Some("application/json".into()),
-        body: Zeroizing::new(body.to_vec()),
-        attempts: 1,
-        earlier_attempt_may_have_landed: false,
-    }
+    RawResponse::from_body(status, body.to_vec(), Some("fuzz-request"))
 }
 
 /// Parses a create answer; `Ok((id, etag))` or the error's text.

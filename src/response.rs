@@ -36,6 +36,23 @@ pub(crate) struct RawResponse {
     pub earlier_attempt_may_have_landed: bool,
 }
 
+impl RawResponse {
+    /// A JSON answer with just a status, a body and a request id: for
+    /// tests and the fuzz entry points.
+    pub(crate) fn from_body(status: u16, body: Vec<u8>, request_id: Option<&str>) -> Self {
+        RawResponse {
+            status,
+            request_id: request_id.map(str::to_owned),
+            retry_after: None,
+            location: None,
+            content_type: Some("application/json".into()),
+            body: Zeroizing::new(body),
+            attempts: 1,
+            earlier_attempt_may_have_landed: false,
+        }
+    }
+}
+
 /// Parses a 200/201 create answer `{"id", "etag"}`.
 pub(crate) fn parse_created(resp: &RawResponse) -> Result<CreatedConnection, Error> {
     let unexpected = |detail: String| Error::UnexpectedResponse {
@@ -316,16 +333,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn raw(status: u16, body: &[u8]) -> RawResponse {
-        RawResponse {
-            status,
-            request_id: None,
-            retry_after: None,
-            location: None,
-            content_type: Some("application/json".into()),
-            body: Zeroizing::new(body.to_vec()),
-            attempts: 1,
-            earlier_attempt_may_have_landed: false,
-        }
+        RawResponse::from_body(status, body.to_vec(), None)
     }
 
     #[test]
