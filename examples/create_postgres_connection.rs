@@ -6,14 +6,17 @@
 //! ```
 //!
 //! Platform credentials come from `AEP_ACCESS_TOKEN`, `AEP_API_KEY`,
-//! `AEP_ORG_ID`, `AEP_SANDBOX_NAME` (and optionally `AEP_FLOW_SERVICE_URL`);
-//! the database from libpq's `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`,
-//! `PGPASSWORD`, `PGSSLMODE`. Secrets are never read from the command line.
+//! `AEP_ORG_ID`, `AEP_SANDBOX_NAME` (and optionally `AEP_FLOW_SERVICE_URL`),
+//! or, instead of the token, OAuth Server-to-Server credentials
+//! `AEP_CLIENT_ID`, `AEP_CLIENT_SECRET`, `AEP_SCOPES` (optionally
+//! `AEP_IMS_URL`; the API key then defaults to the client id); the database
+//! from libpq's `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`,
+//! `PGSSLMODE`. Secrets are never read from the command line.
 //!
 //! With none of the `AEP_*` variables set, it runs against the built-in fake
 //! Flow Service on 127.0.0.1 (demo mode), so it works with no account.
 //!
-//! Prints `{"id": "...", "etag": "..."}` on success (exit 0). Exit 1: the
+//! Prints `{"id":"...","etag":"..."}` on success (exit 0). Exit 1: the
 //! service or the network failed. Exit 2: bad usage or input; nothing sent.
 
 mod common;

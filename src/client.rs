@@ -386,7 +386,9 @@ impl ClientBuilder {
 
     /// Retries allowed after the first attempt, for answers that were not
     /// processed (429) and failures before anything was sent (DNS,
-    /// connection refused). Defaults to 3. `0` disables retries.
+    /// connection refused, connect timeout); for idempotent calls (GET,
+    /// DELETE) also for 502/503/504 and failures after sending. Defaults
+    /// to 3. `0` disables retries.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
         self
@@ -1032,6 +1034,39 @@ mod tests {
             assert!(!text.contains("X-Evil"), "{text}");
             assert_eq!(field_of(e), field);
         }
+    }
+
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let b = Client::builder(platform());
+        assert_eq!(b.connect_timeout, Duration::from_secs(10));
+        assert_eq!(b.timeout, Duration::from_secs(60));
+        assert_eq!(b.max_response_bytes, 1024 * 1024);
+        assert_eq!(b.retry.max_retries, 3);
+        assert_eq!(b.retry.budget, Duration::from_secs(30));
+        assert_eq!(b.retry.backoff, Duration::from_millis(500));
+        assert!(!b.keep_alive_after_secret_bodies);
+        assert!(b.root_certificates_pem.is_none());
+        assert_eq!(platform().base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn backoff_doubles_and_jitters_down_by_at_most_half() {
+        let policy = RetryPolicy {
+            max_retries: 3,
+            budget: Duration::from_secs(30),
+            backoff: Duration::from_millis(400),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for retry in 0..4u32 {
+            let full = Duration::from_millis(400) * 2u32.pow(retry);
+            for _ in 0..50 {
+                let wait = policy.backoff(retry);
+                assert!(wait >= full / 2 && wait <= full, "retry {retry}: {wait:?}");
+                seen.insert(wait);
+            }
+        }
+        assert!(seen.len() > 20, "no jitter: {} distinct waits", seen.len());
     }
 
     #[test]

@@ -547,6 +547,10 @@ impl Client {
         credentials: &PostgresConnection,
     ) -> Result<CreatedConnection, Error> {
         check_id(id)?;
+        // What every auth spec needs, before the connection is read; the
+        // connection-string rules (no control character in the password)
+        // can only be checked once its spec is known.
+        credentials.validate_params(AuthSpec::Basic)?;
         let mut tries = 0;
         loop {
             tries += 1;

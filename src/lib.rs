@@ -16,8 +16,21 @@
 //! - TLS (rustls, webpki roots) is always verified; plain `http://` is
 //!   accepted only for loopback hosts. Redirects are never followed, so the
 //!   token only goes to the configured host. Response bodies are read with a
-//!   size limit. Timeouts: 10 s to connect, 60 s per request (both
-//!   configurable on [`ClientBuilder`]).
+//!   size limit (1 MiB). Timeouts: 10 s to connect, 60 s per request.
+//! - 429 is retried after its `Retry-After` (up to 3 retries within a 30 s
+//!   budget); failures before sending are retried; a create that may have
+//!   reached the service is never retried blindly. All of it is
+//!   configurable on [`ClientBuilder`].
+//! - The lifecycle: [`Client::connections`] / [`Client::list_connections`]
+//!   (every page), [`Client::get_connection`], [`Client::test_connection`],
+//!   [`Client::delete_connection`], the idempotent
+//!   [`Client::ensure_postgres_connection`] (no duplicate even after a lost
+//!   answer) and [`Client::update_postgres_credentials`] (password rotation
+//!   with `If-Match`).
+//! - Access tokens either given ([`Platform::new`]) or fetched from Adobe
+//!   IMS with OAuth Server-to-Server credentials ([`Platform::from_ims`],
+//!   [`ImsCredentials`]): cached, renewed before expiry, renewed once on a
+//!   401.
 //!
 //! ```no_run
 //! use aep_flow::{AuthSpec, Client, Platform, PostgresConnection, Secret, SslMode};
@@ -45,7 +58,8 @@
 //!
 //! ## Security
 //!
-//! Zeroized on drop: the access token, the database password, the
+//! Zeroized on drop: the access token (given or from IMS), the IMS client
+//! secret and the token request's form body, the database password, the
 //! connection string (built in a buffer sized once, so it never
 //! reallocates), the serialized request body (same), the `Authorization`
 //! header value the library builds, every response body, and parsed error

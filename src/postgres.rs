@@ -287,7 +287,7 @@ impl PostgresConnection {
     }
 
     /// Checks the database fields as `spec` would send them.
-    fn validate_params(&self, spec: AuthSpec) -> Result<(), Error> {
+    pub(crate) fn validate_params(&self, spec: AuthSpec) -> Result<(), Error> {
         if self.port == 0 {
             return Err(Error::invalid_input(
                 "postgres.port",
@@ -876,11 +876,19 @@ mod tests {
             prefix in "[a-z]{0,5}",
             control in "\\p{Cc}",
             suffix in "[a-z]{0,5}",
+            field in 0usize..4,
         ) {
-            let password = format!("{prefix}{control}{suffix}");
-            let err = conn(&password).connection_string().unwrap_err();
-            prop_assert!(err.to_string().contains("postgres.password"));
-            prop_assert!(quote_connection_string_value(&password).is_none());
+            let bad = format!("{prefix}{control}{suffix}");
+            let mut values = ["db.internal", "orders", "etl", "pw"].map(str::to_owned);
+            values[field] = bad.clone();
+            let [server, database, username, password] = values;
+            let c = PostgresConnection::new("n", server, database, username, Secret::from(password));
+            let err = c.connection_string().unwrap_err();
+            let name = ["postgres.server", "postgres.database", "postgres.username", "postgres.password"][field];
+            prop_assert!(err.to_string().contains(name), "{}", err);
+            prop_assert!(quote_connection_string_value(&bad).is_none());
+            // Nothing a header or the body could carry is built.
+            prop_assert!(c.request_body().is_err());
         }
     }
 }

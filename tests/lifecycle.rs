@@ -181,9 +181,10 @@ fn idempotent_calls_are_retried_on_503() {
     let id = insert_cs(&fake, "orders");
     fake.push_reply(Reply::new(503));
     fake.push_reply(Reply::new(502));
+    fake.push_reply(Reply::new(504));
     let c = client(&fake).get_connection(&id).unwrap();
     assert_eq!(c.id, id);
-    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(fake.requests().len(), 4);
 }
 
 #[test]
@@ -440,4 +441,33 @@ fn rotation_refuses_a_connection_without_an_etag() {
         .unwrap_err();
     assert!(err.to_string().contains("without an etag"), "{err}");
     assert!(fake.requests().iter().all(|r| r.method != "PATCH"));
+}
+
+#[test]
+fn a_rotation_that_meets_a_5xx_is_not_sent_again() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    fake.push_reply(Reply::new(503).only_for("PATCH"));
+    let err = client(&fake)
+        .update_postgres_credentials(&id, &conn("x"))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    let patches = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1, "a PATCH that may have landed was sent again");
+}
+
+#[test]
+fn a_rotation_with_bad_credentials_reads_nothing() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert_cs(&fake, "cs");
+    let bad = PostgresConnection::new("x", "db", "", "u", Secret::from("pw"));
+    let err = client(&fake)
+        .update_postgres_credentials(&id, &bad)
+        .unwrap_err();
+    assert!(err.to_string().contains("postgres.database"), "{err}");
+    assert!(fake.requests().is_empty());
 }

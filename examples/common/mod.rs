@@ -267,7 +267,7 @@ pub fn parse_timeout(value: &str) -> Result<Duration, Usage> {
         .map(Duration::from_secs_f64)
         .ok_or_else(|| {
             Usage(format!(
-                "--timeout must be a number of seconds between 0 and 86400, not `{value}`"
+                "--timeout must be a number of seconds, greater than 0 and at most 86400, not `{value}`"
             ))
         })
 }
