@@ -490,13 +490,17 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         self.platform.validate()?;
         let base = parse_base_url(&self.platform.base_url)?;
-        if self.timeout.is_zero() {
-            return Err(Error::invalid_input("timeout", "must be greater than zero"));
+        const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+        if self.timeout.is_zero() || self.timeout > DAY {
+            return Err(Error::invalid_input(
+                "timeout",
+                "must be greater than zero and at most a day",
+            ));
         }
-        if self.connect_timeout.is_zero() {
+        if self.connect_timeout.is_zero() || self.connect_timeout > DAY {
             return Err(Error::invalid_input(
                 "connect_timeout",
-                "must be greater than zero",
+                "must be greater than zero and at most a day",
             ));
         }
         let tls = self.tls_config()?;
@@ -624,8 +628,11 @@ impl Client {
         let mut may_have_landed = false;
         loop {
             attempts += 1;
-            let mut result = self.execute(call, scrubber, renew_token);
+            // A failed token request ends the call: the platform request
+            // was not sent, so it says nothing about what may have landed.
+            let token = self.bearer_token(renew_token)?;
             renew_token = false;
+            let mut result = self.execute(call, scrubber, token);
             if let Ok(resp) = &mut result {
                 resp.attempts = attempts;
                 resp.earlier_attempt_may_have_landed = may_have_landed;
@@ -696,8 +703,30 @@ impl Client {
         }
     }
 
-    /// `POST {ims}/ims/token/v3` with the form body.
+    /// `POST {ims}/ims/token/v3` with the form body. Its failures name
+    /// Adobe IMS; a transport failure here means the platform request was
+    /// not sent.
     fn fetch_token(&self, ims: &ImsCredentials, cache: &TokenCache) -> Result<ImsToken, Error> {
+        self.request_token(ims, cache).map_err(|e| match e {
+            Error::Transport(mut t) => {
+                t.detail = format!("Adobe IMS token request: {}", t.detail);
+                t.delivery = Delivery::NotSent;
+                Error::Transport(t)
+            }
+            Error::UnexpectedResponse {
+                status,
+                detail,
+                request_id,
+            } => Error::UnexpectedResponse {
+                status,
+                detail: format!("Adobe IMS token request: {detail}"),
+                request_id,
+            },
+            other => other,
+        })
+    }
+
+    fn request_token(&self, ims: &ImsCredentials, cache: &TokenCache) -> Result<ImsToken, Error> {
         let body = ims.form_body();
         // The client secret, raw and as it appears in the form body.
         let mut scrubber = Scrubber::new();
@@ -753,9 +782,8 @@ impl Client {
         &'s self,
         call: &Call<'_>,
         scrubber: &mut Scrubber<'s>,
-        renew_token: bool,
+        token: Arc<Secret>,
     ) -> Result<RawResponse, Error> {
-        let token = self.bearer_token(renew_token)?;
         scrubber.add_shared(Arc::clone(&token));
         let token = token.expose_secret();
         let mut authorization = Zeroizing::new(String::with_capacity(7 + token.len()));
@@ -1048,6 +1076,30 @@ mod tests {
         assert!(!b.keep_alive_after_secret_bodies);
         assert!(b.root_certificates_pem.is_none());
         assert_eq!(platform().base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn timeouts_must_be_positive_and_at_most_a_day() {
+        for (builder, field) in [
+            (
+                Client::builder(platform()).timeout(Duration::MAX),
+                "timeout",
+            ),
+            (
+                Client::builder(platform()).timeout(Duration::ZERO),
+                "timeout",
+            ),
+            (
+                Client::builder(platform()).connect_timeout(Duration::from_secs(u64::MAX / 2)),
+                "connect_timeout",
+            ),
+        ] {
+            assert_eq!(field_of(builder.build().unwrap_err()), field);
+        }
+        assert!(Client::builder(platform())
+            .timeout(Duration::from_secs(86_400))
+            .build()
+            .is_ok());
     }
 
     #[test]

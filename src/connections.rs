@@ -555,10 +555,13 @@ impl Client {
         loop {
             tries += 1;
             let current = self.get_connection(id)?;
-            if current.etag.is_empty() {
+            if current.etag.is_empty() || !current.etag.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(Error::UnexpectedResponse {
                     status: 200,
-                    detail: format!("connection {id} came without an etag; cannot send If-Match"),
+                    detail: format!(
+                        "connection {id} came without a usable etag (empty or not visible ASCII); \
+                         cannot send If-Match"
+                    ),
                     request_id: None,
                 });
             }

@@ -303,10 +303,7 @@ impl fmt::Display for Error {
                 detail,
                 request_id,
             } => {
-                write!(
-                    f,
-                    "unexpected response from Flow Service (HTTP {status}): {detail}"
-                )?;
+                write!(f, "unexpected response (HTTP {status}): {detail}")?;
                 if let Some(id) = request_id {
                     write!(f, " (request id {id})")?;
                 }
@@ -419,8 +416,11 @@ impl<'a> Scrubber<'a> {
     /// the raw text, and one split by control characters (`a\u0000bc`
     /// for `abc`) once they are gone.
     pub(crate) fn shown(&self, text: &str, max_chars: usize) -> String {
-        let flat = Zeroizing::new(crate::response::one_line(&self.scrub(text), max_chars));
-        self.scrub(&flat)
+        // Cut only at the end: a cut first could leave part of a secret
+        // that the second scrub no longer recognises.
+        let flat = Zeroizing::new(crate::response::one_line(&self.scrub(text), usize::MAX));
+        let scrubbed = Zeroizing::new(self.scrub(&flat));
+        crate::response::one_line(&scrubbed, max_chars)
     }
 }
 
@@ -462,6 +462,17 @@ mod tests {
         assert!(!out.contains("canary"), "{out}");
         assert!(!out.contains("xy"), "{out}");
         assert_eq!(out.matches(crate::secret::REDACTED).count(), 4, "{out}");
+    }
+
+    #[test]
+    fn a_secret_split_at_the_length_cap_is_not_left_half_shown() {
+        let mut s = Scrubber::new();
+        s.add("tokCANARY99");
+        // The split secret ends just where the cap would cut.
+        let text = format!("{}tok\u{1}CANARY99 tail", "a".repeat(995));
+        let out = s.shown(&text, 1000);
+        assert!(!out.contains("tokCA"), "{out}");
+        assert!(out.chars().count() <= 1001);
     }
 
     #[test]

@@ -392,6 +392,28 @@ pub struct FakeFlowServiceBuilder {
     expected: Expected,
 }
 
+impl fmt::Debug for FakeFlowServiceBuilder {
+    // The expected token and client secret stay out of the output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.expected;
+        f.debug_struct("FakeFlowServiceBuilder")
+            .field(
+                "access_token",
+                &e.access_token.as_ref().map(|_| crate::REDACTED),
+            )
+            .field("api_key", &e.api_key)
+            .field("org_id", &e.org_id)
+            .field("sandbox_name", &e.sandbox_name)
+            .field("ims_client_id", &e.ims_client_id)
+            .field(
+                "ims_client_secret",
+                &e.ims_client_secret.as_ref().map(|_| crate::REDACTED),
+            )
+            .field("max_page_size", &e.max_page_size)
+            .finish_non_exhaustive()
+    }
+}
+
 impl FakeFlowServiceBuilder {
     /// Only this bearer token is accepted (default: any non-empty token).
     pub fn access_token(mut self, token: impl Into<String>) -> Self {

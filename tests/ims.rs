@@ -332,3 +332,44 @@ fn an_absurd_expires_in_neither_panics_nor_lives_forever() {
     client.create_postgres_connection(&conn()).unwrap();
     assert_eq!(ims_requests(&fake).len(), 2);
 }
+
+#[test]
+fn a_failed_token_request_is_named_and_never_passes_for_a_lost_answer() {
+    let fake = FakeFlowService::start().unwrap();
+    // The token request's connection drops; the DELETE is never sent.
+    fake.push_reply(Reply::close().only_for("POST"));
+    let err = Client::new(fake.platform_with_ims())
+        .unwrap()
+        .delete_connection("never-existed")
+        .unwrap_err();
+    let Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.delivery, aep_flow::Delivery::NotSent);
+    assert!(
+        err.to_string()
+            .starts_with("connection failed: Adobe IMS token request"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("may have reached"), "{err}");
+    assert!(platform_requests(&fake).is_empty());
+}
+
+#[test]
+fn a_non_bearer_token_is_refused() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(
+        Reply::json(
+            200,
+            r#"{"access_token":"mac-token","token_type":"mac","expires_in":3600}"#,
+        )
+        .only_for("POST"),
+    );
+    let err = Client::new(fake.platform_with_ims())
+        .unwrap()
+        .create_postgres_connection(&conn())
+        .unwrap_err();
+    assert!(err.to_string().contains("only bearer tokens"), "{err}");
+    assert!(err.to_string().contains("Adobe IMS token request"), "{err}");
+    assert!(platform_requests(&fake).is_empty());
+}

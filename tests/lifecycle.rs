@@ -432,14 +432,17 @@ fn rotation_after_a_stale_read_sends_the_fresh_etag() {
 }
 
 #[test]
-fn rotation_refuses_a_connection_without_an_etag() {
+fn rotation_refuses_a_connection_without_a_usable_etag() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
-    fake.modify_connection(&id, |c| c.etag.clear());
-    let err = client(&fake)
-        .update_postgres_credentials(&id, &conn("x"))
-        .unwrap_err();
-    assert!(err.to_string().contains("without an etag"), "{err}");
+    for etag in ["", "\"bad\u{7}etag\""] {
+        fake.modify_connection(&id, |c| c.etag = etag.to_owned());
+        let err = client(&fake)
+            .update_postgres_credentials(&id, &conn("x"))
+            .unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+        assert!(err.to_string().contains("without a usable etag"), "{err}");
+    }
     assert!(fake.requests().iter().all(|r| r.method != "PATCH"));
 }
 
