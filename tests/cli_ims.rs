@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 
 use aep_flow::testing::{FakeFlowService, Reply, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
-use common::{example, text};
+use common::{example, text, with_postgres};
 
 fn with_ims(cmd: &mut Command, fake: &FakeFlowService, secret: &str) {
     cmd.env("AEP_CLIENT_ID", DEMO_CLIENT_ID)
@@ -15,11 +15,8 @@ fn with_ims(cmd: &mut Command, fake: &FakeFlowService, secret: &str) {
         .env("AEP_IMS_URL", fake.ims_url())
         .env("AEP_ORG_ID", "CLI@AdobeOrg")
         .env("AEP_SANDBOX_NAME", "prod")
-        .env("AEP_FLOW_SERVICE_URL", fake.base_url())
-        .env("PGHOST", "db.internal")
-        .env("PGDATABASE", "orders")
-        .env("PGUSER", "reader")
-        .env("PGPASSWORD", "pw-1");
+        .env("AEP_FLOW_SERVICE_URL", fake.base_url());
+    with_postgres(cmd, "pw-1");
 }
 
 fn token_requests(fake: &FakeFlowService) -> usize {

@@ -32,6 +32,14 @@ fn platform_requests(fake: &FakeFlowService) -> Vec<aep_flow::testing::RecordedR
         .collect()
 }
 
+/// The `Authorization` header of each platform request, in order.
+fn bearer_headers(fake: &FakeFlowService) -> Vec<String> {
+    platform_requests(fake)
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn the_token_request_has_exactly_the_documented_form() {
     let fake = FakeFlowService::builder()
@@ -102,12 +110,8 @@ fn the_token_is_renewed_five_minutes_before_it_expires() {
     clock.advance(Duration::from_secs(2));
     client.create_postgres_connection(&conn()).unwrap();
     assert_eq!(ims_requests(&fake).len(), 2);
-    let auth: Vec<String> = platform_requests(&fake)
-        .iter()
-        .map(|r| r.header("authorization").unwrap().to_owned())
-        .collect();
     assert_eq!(
-        auth,
+        bearer_headers(&fake),
         [
             "Bearer fake-ims-token-1",
             "Bearer fake-ims-token-1",
@@ -124,12 +128,8 @@ fn a_401_renews_once_and_retries_once_even_for_a_create() {
     fake.revoke_tokens(); // the platform now answers 401 to token 1
     client.create_postgres_connection(&conn()).unwrap();
     assert_eq!(ims_requests(&fake).len(), 2);
-    let auth: Vec<String> = platform_requests(&fake)
-        .iter()
-        .map(|r| r.header("authorization").unwrap().to_owned())
-        .collect();
     assert_eq!(
-        auth,
+        bearer_headers(&fake),
         [
             "Bearer fake-ims-token-1",
             "Bearer fake-ims-token-1",

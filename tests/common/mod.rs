@@ -31,11 +31,16 @@ pub fn with_platform(cmd: &mut Command, fake: &FakeFlowService) {
         .env("AEP_API_KEY", "cli-key")
         .env("AEP_ORG_ID", "CLI@AdobeOrg")
         .env("AEP_SANDBOX_NAME", "prod")
-        .env("AEP_FLOW_SERVICE_URL", fake.base_url())
-        .env("PGHOST", "db.internal")
+        .env("AEP_FLOW_SERVICE_URL", fake.base_url());
+    with_postgres(cmd, "pw-canary-4411");
+}
+
+/// The libpq variables for a database `db.internal/orders` as `reader`.
+pub fn with_postgres(cmd: &mut Command, password: &str) {
+    cmd.env("PGHOST", "db.internal")
         .env("PGDATABASE", "orders")
         .env("PGUSER", "reader")
-        .env("PGPASSWORD", "pw-canary-4411");
+        .env("PGPASSWORD", password);
 }
 
 pub fn text(out: &Output) -> (String, String) {
