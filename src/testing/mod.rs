@@ -74,19 +74,19 @@ pub const DEMO_SCOPES: &str =
     "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
 
 /// The tutorial's answer to a connection-string create.
-pub const FIXTURE_CREATE_RESPONSE: &str = include_str!("../fixtures/create_response.json");
+pub const FIXTURE_CREATE_RESPONSE: &str = include_str!("../../fixtures/create_response.json");
 /// An answer to a Basic Authentication create.
 pub const FIXTURE_CREATE_RESPONSE_BASIC: &str =
-    include_str!("../fixtures/create_response_basic.json");
+    include_str!("../../fixtures/create_response_basic.json");
 /// The gateway's answer to a bad token.
-pub const FIXTURE_ERROR_GATEWAY_401: &str = include_str!("../fixtures/error_gateway_401.json");
+pub const FIXTURE_ERROR_GATEWAY_401: &str = include_str!("../../fixtures/error_gateway_401.json");
 /// A Flow Service error envelope.
 pub const FIXTURE_ERROR_FLOW_SERVICE_400: &str =
-    include_str!("../fixtures/error_flow_service_400.json");
+    include_str!("../../fixtures/error_flow_service_400.json");
 /// A Platform generic error envelope.
-pub const FIXTURE_ERROR_GENERIC_400: &str = include_str!("../fixtures/error_generic_400.json");
+pub const FIXTURE_ERROR_GENERIC_400: &str = include_str!("../../fixtures/error_generic_400.json");
 /// A proxy's HTML error page.
-pub const FIXTURE_ERROR_PROXY_502: &str = include_str!("../fixtures/error_proxy_502.html");
+pub const FIXTURE_ERROR_PROXY_502: &str = include_str!("../../fixtures/error_proxy_502.html");
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
