@@ -53,7 +53,11 @@ use crate::postgres::{
     parse_connection_string, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
     POSTGRES_CONNECTION_SPEC_VERSION,
 };
-use crate::{Clock, ImsCredentials, Platform, Secret};
+use crate::{ImsCredentials, Platform, Secret};
+
+mod clock;
+
+pub use clock::ManualClock;
 
 /// The path Flow Service is served under, as on `platform.adobe.io`.
 pub const BASE_PATH: &str = "/data/foundation/flowservice";
@@ -1123,52 +1127,6 @@ fn ims_token(req: &RecordedRequest, state: &mut State, expected: &Expected) -> R
         200,
         json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime}).to_string(),
     )
-}
-
-/// A clock that moves only when told: token expiry without sleeping.
-///
-/// ```
-/// use std::sync::Arc;
-/// use std::time::Duration;
-/// use aep_flow::testing::ManualClock;
-/// use aep_flow::Clock;
-///
-/// let clock = Arc::new(ManualClock::new());
-/// let t0 = clock.now();
-/// clock.advance(Duration::from_secs(3600));
-/// assert_eq!(clock.now() - t0, Duration::from_secs(3600));
-/// ```
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    offset: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock standing at the moment it was made.
-    pub fn new() -> Self {
-        ManualClock {
-            start: Instant::now(),
-            offset: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        ManualClock::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.start + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// `GET /connections?limit=N&property=name==X&property=connectionSpec.id==Y&continuationToken=T`
