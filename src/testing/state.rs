@@ -1,0 +1,84 @@
+//! What the fake holds between requests: the request log, scripted
+//! replies, the resources' stores, IMS tokens, and the credentials the fake
+//! insists on.
+
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::connections::Connections;
+use super::http::RecordedRequest;
+use super::reply::Reply;
+use super::store::Serial;
+
+/// What the builder asked for: credentials to insist on, listing quirks.
+#[derive(Default)]
+pub(super) struct Expected {
+    pub(super) ims_client_id: Option<String>,
+    pub(super) ims_client_secret: Option<String>,
+    pub(super) ims_token_lifetime: Option<Duration>,
+    pub(super) max_page_size: Option<usize>,
+    pub(super) ignore_property_filters: bool,
+    pub(super) access_token: Option<String>,
+    pub(super) api_key: Option<String>,
+    pub(super) org_id: Option<String>,
+    pub(super) sandbox_name: Option<String>,
+}
+
+/// Everything that changes as requests come in.
+pub(super) struct State {
+    /// Every request, in order.
+    pub(super) requests: Vec<RecordedRequest>,
+    /// Scripted replies, in the order pushed.
+    pub(super) replies: VecDeque<Reply>,
+    /// `/connections`.
+    pub(super) connections: Connections,
+    /// The last `x-request-id` number handed out.
+    pub(super) next_request_id: u64,
+    /// Bytes a [`Reply::huge`] got out.
+    pub(super) bytes_streamed: Option<u64>,
+    /// Tokens the fake IMS issued, oldest first.
+    pub(super) issued_tokens: Vec<String>,
+    /// Tokens the gateway refuses.
+    pub(super) revoked_tokens: Vec<String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        // One serial for every store: ids are unique across resources.
+        let serial = Serial::default();
+        State {
+            requests: Vec::new(),
+            replies: VecDeque::new(),
+            connections: Connections::new(serial),
+            next_request_id: 0,
+            bytes_streamed: None,
+            issued_tokens: Vec::new(),
+            revoked_tokens: Vec::new(),
+        }
+    }
+}
+
+impl State {
+    /// Takes the first scripted reply meant for a request with `method`.
+    pub(super) fn take_scripted_reply(&mut self, method: &str) -> Option<Reply> {
+        let index = self.replies.iter().position(|r| r.applies_to(method))?;
+        self.replies.remove(index)
+    }
+}
+
+/// What the server threads and the [`FakeFlowService`](super::FakeFlowService)
+/// handle share.
+pub(super) struct Shared {
+    pub(super) state: Mutex<State>,
+    pub(super) expected: Expected,
+    pub(super) shutdown: AtomicBool,
+}
+
+impl Shared {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not wedge the server.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
