@@ -2,8 +2,10 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::Scrubber;
-use crate::response::{parse_api_error, parse_created, RawResponse};
+use crate::client::plumbing::parse_saved as parse_created;
+use crate::error::parse_api_error;
+use crate::wire::response::RawResponse;
+use crate::wire::scrub::Scrubber;
 use crate::{AuthSpec, PostgresConnection, Secret, SslMode};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -26,7 +28,7 @@ fn golden_connection() -> PostgresConnection {
         "etl_reader",
         Secret::from("p@ss;w}rd"),
     )
-    .description("Test connection for PostgreSQL")
+    .with_description("Test connection for PostgreSQL")
 }
 
 fn golden(name: &str) -> String {
@@ -48,8 +50,8 @@ fn connection_string_body_matches_golden_byte_for_byte() {
 #[test]
 fn basic_body_matches_golden_byte_for_byte() {
     let body = golden_connection()
-        .auth_spec(AuthSpec::Basic)
-        .ssl_mode(SslMode::Require)
+        .with_auth_spec(AuthSpec::Basic)
+        .with_ssl_mode(SslMode::Require)
         .request_body()
         .unwrap()
         .body;
@@ -62,16 +64,16 @@ fn basic_body_matches_golden_byte_for_byte() {
 #[test]
 fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
     let body = golden_connection()
-        .auth_spec(AuthSpec::Basic)
+        .with_auth_spec(AuthSpec::Basic)
         .request_body()
         .unwrap()
         .body;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["auth"]["params"].get("sslMode").is_none());
     let body = golden_connection()
-        .auth_spec(AuthSpec::Basic)
-        .ssl_mode(SslMode::VerifyFull)
-        .basic_ssl_mode_value("verify-full")
+        .with_auth_spec(AuthSpec::Basic)
+        .with_ssl_mode(SslMode::VerifyFull)
+        .with_basic_ssl_mode_value("verify-full")
         .request_body()
         .unwrap()
         .body;

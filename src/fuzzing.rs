@@ -1,12 +1,16 @@
 //! Entry points for the fuzz targets in `fuzz/` and for property tests.
-//! Not part of the supported API: hidden from the docs, may change.
+//! Not part of the supported API: compiled only with the hidden,
+//! non-default `fuzzing` feature; may change.
 
 use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
-use crate::error::Scrubber;
-use crate::response::{self, RawResponse};
+use crate::client::plumbing::parse_saved;
+use crate::error::parse_api_error;
+use crate::wire::http_date::parse_retry_after;
+use crate::wire::response::RawResponse;
+use crate::wire::scrub::Scrubber;
 use crate::{PostgresConnection, Secret};
 
 fn raw(status: u16, body: &[u8]) -> RawResponse {
@@ -15,7 +19,7 @@ fn raw(status: u16, body: &[u8]) -> RawResponse {
 
 /// Parses a create answer; `Ok((id, etag))` or the error's text.
 pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), String> {
-    response::parse_created(&raw(status, body))
+    parse_saved(&raw(status, body))
         .map(|c| (c.id, c.etag))
         .map_err(|e| e.to_string())
 }
@@ -25,7 +29,7 @@ pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), Str
 pub fn api_error(status: u16, body: &[u8], secret: &str) -> String {
     let mut scrubber = Scrubber::new();
     scrubber.add(secret);
-    crate::Error::Api(Box::new(response::parse_api_error(
+    crate::Error::Api(Box::new(parse_api_error(
         &raw(status, body),
         &scrubber,
     )))
@@ -34,12 +38,12 @@ pub fn api_error(status: u16, body: &[u8], secret: &str) -> String {
 
 /// Parses a page of a connection listing; the number of connections.
 pub fn list_page(body: &[u8]) -> Result<usize, String> {
-    crate::connections::parse_page(&raw(200, body)).map_err(|e| e.to_string())
+    crate::resources::connections::parse_page(&raw(200, body)).map_err(|e| e.to_string())
 }
 
 /// Parses a `Retry-After` value.
 pub fn retry_after(value: &str) -> Option<std::time::Duration> {
-    response::parse_retry_after(value, SystemTime::now())
+    parse_retry_after(value, SystemTime::now())
 }
 
 /// Builds the connection string for these values; `None` when refused.
@@ -59,7 +63,7 @@ pub fn connection_string(
 /// Splits a connection string into `(key, value)` pairs, undoing the
 /// brace quoting; `None` when malformed.
 pub fn parse_connection_string(s: &str) -> Option<Vec<(String, Zeroizing<String>)>> {
-    crate::postgres::parse_connection_string(s).map(|pairs| {
+    crate::resources::postgres::parse_connection_string(s).map(|pairs| {
         pairs
             .into_iter()
             .map(|(k, v)| (k, Zeroizing::new(v)))

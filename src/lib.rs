@@ -89,38 +89,40 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod client;
-mod connections;
-mod error;
-mod ims;
-mod postgres;
-mod response;
+// Layers, bottom up; each module imports only the ones above it in this
+// list (checked by `tools/modcycles.py`-style review, see the crate docs).
 mod secret;
+mod wire;
+mod error;
+mod transport;
+mod client;
+mod resources;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use client::plumbing::{Ensured, Saved};
 pub use client::{
-    create_postgres_connection, Client, ClientBuilder, Platform, DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT,
-};
-pub use connections::{
-    Connection, Connections, Ensured, ListFilter, DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE,
+    Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock, DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IMS_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, IMS_TOKEN_PATH,
+    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RENEWAL_MARGIN,
 };
 pub use error::{ApiError, Delivery, Error, Service, TransportError, TransportErrorKind};
-pub use ims::{
-    Clock, ImsCredentials, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
+pub use resources::connections::{
+    create_postgres_connection, Connection, Connections, ListFilter, DEFAULT_MAX_ITEMS,
+    DEFAULT_PAGE_SIZE,
 };
-pub use postgres::{
-    AuthSpec, PostgresConnection, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH, DEFAULT_PORT,
-    POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
+pub use resources::postgres::{
+    AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH,
+    CONNECTION_STRING_AUTH, DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID,
+    POSTGRES_CONNECTION_SPEC_VERSION,
 };
-pub use response::CreatedConnection;
-pub use secret::{Secret, REDACTED};
+pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]
 mod fixture_tests;

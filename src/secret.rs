@@ -1,4 +1,5 @@
-//! The zeroizing secret string.
+//! The zeroizing secret string. The bottom layer: it imports nothing from
+//! the crate.
 
 use std::fmt;
 
@@ -36,13 +37,13 @@ impl Secret {
 
     /// Reads a secret from UTF-8 bytes without copying them; the buffer is
     /// wiped if it is not valid UTF-8.
-    pub fn from_utf8(bytes: Vec<u8>) -> Result<Self, crate::Error> {
+    pub fn from_utf8(bytes: Vec<u8>) -> Result<Self, InvalidUtf8> {
         match String::from_utf8(bytes) {
             Ok(s) => Ok(Secret::new(s)),
             Err(e) => {
                 // Wipe the rejected buffer before it is freed.
                 drop(Zeroizing::new(e.into_bytes()));
-                Err(crate::Error::invalid_input("secret", "must be valid UTF-8"))
+                Err(InvalidUtf8)
             }
         }
     }
@@ -63,6 +64,19 @@ impl Secret {
     }
 }
 
+/// The bytes given to [`Secret::from_utf8`] were not UTF-8. Says nothing
+/// about them: they were a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidUtf8;
+
+impl fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the secret is not valid UTF-8")
+    }
+}
+
+impl std::error::Error for InvalidUtf8 {}
+
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Secret::new(value)
@@ -73,9 +87,8 @@ impl From<&str> for Secret {
     /// Copies the text into a buffer of exactly its length. The caller's
     /// `&str` is not wiped: prefer `From<String>` for values you own.
     fn from(value: &str) -> Self {
-        let mut s = String::with_capacity(value.len());
-        s.push_str(value);
-        Secret::new(s)
+        // `to_owned` allocates exactly `value.len()` bytes and copies once.
+        Secret::new(value.to_owned())
     }
 }
 

@@ -11,8 +11,9 @@ use super::router::{self, flow_error, Call};
 use super::state::{Expected, State};
 use super::store::{etag_for, id_for, Entry, Meta, Resource, Serial, Store};
 use super::{BASE_PATH, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC};
-use crate::postgres::{
-    parse_connection_string, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
+use crate::resources::postgres::parse_connection_string;
+use crate::{
+    BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
     POSTGRES_CONNECTION_SPEC_VERSION,
 };
 

@@ -7,7 +7,7 @@ use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::state::{Expected, State};
 use super::{FIXTURE_ERROR_GATEWAY_401, FIXTURE_ERROR_GENERIC_400};
-use crate::client::{HEADER_API_KEY, HEADER_AUTHORIZATION, HEADER_ORG_ID, HEADER_SANDBOX};
+use super::{HEADER_API_KEY, HEADER_AUTHORIZATION, HEADER_ORG_ID, HEADER_SANDBOX};
 
 /// The gateway's checks, in the order Adobe I/O applies them: `Some` is
 /// the refusal.

@@ -304,7 +304,7 @@ fn write_head(
         out,
         "HTTP/1.1 {} {}\r\n",
         reply.status,
-        crate::response::reason_phrase(reply.status)
+        crate::wire::text::reason_phrase(reply.status)
     )?;
     for (k, v) in &reply.headers {
         write!(out, "{k}: {v}\r\n")?;

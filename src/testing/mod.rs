@@ -74,6 +74,12 @@ pub use http::RecordedRequest;
 pub use reply::Reply;
 
 use connections::Connection;
+
+// The header names Flow Service's gateway checks (lower case, as parsed).
+const HEADER_AUTHORIZATION: &str = "authorization";
+const HEADER_API_KEY: &str = "x-api-key";
+const HEADER_ORG_ID: &str = "x-gw-ims-org-id";
+const HEADER_SANDBOX: &str = "x-sandbox-name";
 use state::{Expected, Shared, State};
 
 /// The path Flow Service is served under, as on `platform.adobe.io`.

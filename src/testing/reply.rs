@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::http::RecordedRequest;
-use crate::client::HEADER_AUTHORIZATION;
+use super::HEADER_AUTHORIZATION;
 
 /// A scripted answer: the next request gets it instead of the normal
 /// behaviour (replies are used in the order pushed). Besides ordinary

@@ -48,7 +48,7 @@ pub(super) fn respond(req: &RecordedRequest, state: &mut State, expected: &Expec
     state.next_request_id += 1;
     let request_id = format!("fake-request-{:04}", state.next_request_id);
     let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
-    if path == crate::ims::IMS_TOKEN_PATH {
+    if path == crate::IMS_TOKEN_PATH {
         return ims::token(req, state, expected);
     }
     if let Some(reply) = gateway::check(req, state, expected) {
@@ -81,7 +81,7 @@ pub(super) fn flow_error(status: u16, code: &str, message: &str, request_id: &st
         status,
         json!({
             "type": format!("https://ns.adobe.com/aep/errors/{code}"),
-            "title": crate::response::reason_phrase(status),
+            "title": crate::wire::text::reason_phrase(status),
             "status": status,
             "report": {"detailed-message": message, "request-id": request_id},
             "errorMessage": message,

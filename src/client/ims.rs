@@ -1,15 +1,18 @@
 //! Access tokens from Adobe IMS (OAuth Server-to-Server), cached and renewed.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::input::require_text;
 use crate::error::Error;
-use crate::response::{self, RawResponse};
 use crate::secret::Secret;
+use crate::wire::buffer::exact_bytes;
+use crate::wire::encode::{encode_into, encoded_len, encoded_secret, Style};
+use crate::wire::response::{describe_json_error, RawResponse};
+use crate::wire::text::one_line;
 
 /// Adobe IMS's production base URL.
 pub const DEFAULT_IMS_URL: &str = "https://ims-na1.adobelogin.com";
@@ -71,7 +74,7 @@ impl ImsCredentials {
             ("ims.client_secret", self.client_secret.expose_secret()),
             ("ims.scopes", self.scopes.as_str()),
         ] {
-            crate::postgres::require_text(field, value)?;
+            require_text(field, value)?;
         }
         Ok(())
     }
@@ -87,31 +90,25 @@ impl ImsCredentials {
         ];
         let len = fields
             .iter()
-            .map(|(k, v)| k.len() + 1 + form_encoded_len(v))
+            .map(|(k, v)| k.len() + 1 + encoded_len(v, Style::Form))
             .sum::<usize>()
             + fields.len()
             - 1;
-        let mut body = Zeroizing::new(Vec::with_capacity(len));
-        for (i, (k, v)) in fields.iter().enumerate() {
-            if i > 0 {
-                body.push(b'&');
+        exact_bytes(len, |body| {
+            for (i, (k, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    body.push(b'&');
+                }
+                body.extend_from_slice(k.as_bytes());
+                body.push(b'=');
+                encode_into(body, v, Style::Form);
             }
-            body.extend_from_slice(k.as_bytes());
-            body.push(b'=');
-            form_encode_into(&mut body, v);
-        }
-        debug_assert_eq!(body.capacity(), len, "the buffer must not reallocate");
-        body
+        })
     }
 
     /// The secret as it appears inside the form body, for scrubbing.
     pub(crate) fn encoded_secret(&self) -> Zeroizing<String> {
-        let secret = self.client_secret.expose_secret();
-        let mut out = Vec::with_capacity(form_encoded_len(secret));
-        form_encode_into(&mut out, secret);
-        // Form encoding yields ASCII only, so this cannot fail; the buffer
-        // moves into the String without a copy.
-        Zeroizing::new(String::from_utf8(out).unwrap_or_default())
+        encoded_secret(self.client_secret.expose_secret(), Style::Form)
     }
 
     pub(crate) fn client_secret(&self) -> &Secret {
@@ -127,32 +124,6 @@ impl fmt::Debug for ImsCredentials {
             .field("scopes", &self.scopes)
             .field("ims_url", &self.ims_url)
             .finish()
-    }
-}
-
-fn is_form_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
-}
-
-fn form_encoded_len(value: &str) -> usize {
-    value
-        .bytes()
-        .map(|b| if is_form_safe(b) || b == b' ' { 1 } else { 3 })
-        .sum()
-}
-
-/// `application/x-www-form-urlencoded` (WHATWG): unreserved bytes as is,
-/// space as `+`, everything else `%XX`.
-fn form_encode_into(out: &mut Vec<u8>, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in value.bytes() {
-        if is_form_safe(b) {
-            out.push(b);
-        } else if b == b' ' {
-            out.push(b'+');
-        } else {
-            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
-        }
     }
 }
 
@@ -195,7 +166,7 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
     let wire: Wire = serde_json::from_slice(&resp.body).map_err(|e| {
         unexpected(format!(
             "IMS's answer is not a token object ({})",
-            response::describe_json_error(&e)
+            describe_json_error(&e)
         ))
     })?;
     // Moved (not copied) into the zeroizing Secret.
@@ -223,7 +194,7 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
         if !kind.eq_ignore_ascii_case("bearer") {
             return Err(unexpected(format!(
                 "IMS issued a {:?} token; only bearer tokens can be used",
-                response::one_line(kind, 40)
+                one_line(kind, 40)
             )));
         }
     }
@@ -247,50 +218,6 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
         Instant::now()
-    }
-}
-
-/// The token cache of a client that gets its tokens from IMS.
-pub(crate) struct TokenCache {
-    pub token_url: String,
-    pub agent: ureq::Agent,
-    cached: Mutex<Option<(Arc<Secret>, Instant)>>,
-}
-
-impl TokenCache {
-    pub(crate) fn new(token_url: String, agent: ureq::Agent) -> Self {
-        TokenCache {
-            token_url,
-            agent,
-            cached: Mutex::new(None),
-        }
-    }
-
-    /// The cached token while it has more than the renewal margin left,
-    /// else a fresh one from `fetch`. `renew` forces a fresh one (after a
-    /// 401).
-    pub(crate) fn token(
-        &self,
-        clock: &dyn Clock,
-        renew: bool,
-        fetch: impl FnOnce() -> Result<ImsToken, Error>,
-    ) -> Result<Arc<Secret>, Error> {
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((token, renew_at)) = cached.as_ref() {
-            if !renew && clock.now() < *renew_at {
-                return Ok(Arc::clone(token));
-            }
-        }
-        // Holding the lock while fetching: concurrent callers wait for one
-        // renewal instead of each asking IMS.
-        let asked_at = clock.now();
-        let fresh = fetch()?;
-        // Renew 5 minutes early, or at half-life for a token that short.
-        let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
-        let renew_at = asked_at + (fresh.expires_in - margin);
-        let token = Arc::new(fresh.access_token);
-        *cached = Some((Arc::clone(&token), renew_at));
-        Ok(token)
     }
 }
 

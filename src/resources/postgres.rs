@@ -1,15 +1,17 @@
 //! PostgreSQL connection parameters, the connection string and the create
-//! request body.
+//! and rotation request bodies.
 
 use std::fmt;
-use std::io::{self, Write};
 use std::str::FromStr;
 
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Scrubber};
+use crate::client::input::{check_description, check_name, check_no_control};
+use crate::error::Error;
 use crate::secret::Secret;
+use crate::wire::buffer::{exact_string, serialize_exact};
+use crate::wire::scrub::Scrubber;
 
 /// Flow Service's connection spec id for PostgreSQL.
 pub const POSTGRES_CONNECTION_SPEC_ID: &str = "74a1c565-4e59-48d7-9d67-7c03b8a13137";
@@ -152,26 +154,20 @@ impl fmt::Display for SslMode {
     }
 }
 
-/// A PostgreSQL source connection to create.
+/// Where and as whom Flow Service logs in to the database: host, port,
+/// database, user, password and SSL mode. A credential rotation replaces
+/// all of them at once (the service never returns stored credentials, so
+/// nothing can be merged).
 ///
 /// ```
-/// use aep_flow::{AuthSpec, PostgresConnection, Secret, SslMode};
-/// let conn = PostgresConnection::new(
-///     "orders-db",
-///     "db.example.com",
-///     "orders",
-///     "etl_reader",
-///     Secret::from(String::from("s3cret")),
-/// )
-/// .description("Nightly orders import")
-/// .port(5433)
-/// .ssl_mode(SslMode::Require)
-/// .auth_spec(AuthSpec::Basic);
-/// assert_eq!(conn.port_number(), 5433);
+/// use aep_flow::{PostgresCredentials, Secret, SslMode};
+/// let creds = PostgresCredentials::new("db.example.com", "orders", "etl_reader", Secret::from("s3cret"))
+///     .with_port(5433)
+///     .with_ssl_mode(SslMode::VerifyFull);
+/// assert_eq!(creds.port(), 5433);
+/// assert_eq!(creds.ssl_mode(), Some(SslMode::VerifyFull));
 /// ```
-pub struct PostgresConnection {
-    name: String,
-    description: Option<String>,
+pub struct PostgresCredentials {
     server: String,
     port: u16,
     database: String,
@@ -179,39 +175,32 @@ pub struct PostgresConnection {
     password: Secret,
     ssl_mode: Option<SslMode>,
     basic_ssl_mode_value: Option<String>,
-    auth_spec: AuthSpec,
 }
 
-impl fmt::Debug for PostgresConnection {
+impl fmt::Debug for PostgresCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresConnection")
-            .field("name", &self.name)
-            .field("description", &self.description)
+        f.debug_struct("PostgresCredentials")
             .field("server", &self.server)
             .field("port", &self.port)
             .field("database", &self.database)
             .field("username", &self.username)
             .field("password", &self.password)
             .field("ssl_mode", &self.ssl_mode)
-            .field("auth_spec", &self.auth_spec)
+            .field("basic_ssl_mode_value", &self.basic_ssl_mode_value)
             .finish()
     }
 }
 
-impl PostgresConnection {
-    /// A connection named `name` to `database` on `server` (port 5432),
-    /// logging in as `username` with `password`, using the connection-string
-    /// auth spec and no SSL option.
+impl PostgresCredentials {
+    /// `database` on `server` (port 5432), logging in as `username` with
+    /// `password`, no SSL mode.
     pub fn new(
-        name: impl Into<String>,
         server: impl Into<String>,
         database: impl Into<String>,
         username: impl Into<String>,
         password: Secret,
     ) -> Self {
-        PostgresConnection {
-            name: name.into(),
-            description: None,
+        PostgresCredentials {
             server: server.into(),
             port: DEFAULT_PORT,
             database: database.into(),
@@ -219,75 +208,61 @@ impl PostgresConnection {
             password,
             ssl_mode: None,
             basic_ssl_mode_value: None,
-            auth_spec: AuthSpec::default(),
         }
     }
 
-    /// Sets the description shown in the Platform UI.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
     /// Sets the port (1–65535). Defaults to 5432.
-    pub fn port(mut self, port: u16) -> Self {
+    pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
-    /// Sets the SSL mode. Defaults to none (nothing sent).
-    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+    /// Sets the SSL mode. Defaults to none (no SSL option sent). A
+    /// rotation requires it: see [`Client::update_postgres_credentials`](crate::Client::update_postgres_credentials).
+    pub fn with_ssl_mode(mut self, mode: SslMode) -> Self {
         self.ssl_mode = Some(mode);
         self
     }
 
     /// Overrides the literal `sslMode` string sent with Basic
     /// Authentication (Adobe's docs spell the values inconsistently).
-    pub fn basic_ssl_mode_value(mut self, value: impl Into<String>) -> Self {
+    pub fn with_basic_ssl_mode_value(mut self, value: impl Into<String>) -> Self {
         self.basic_ssl_mode_value = Some(value.into());
         self
     }
 
-    /// Chooses the auth spec. Defaults to [`AuthSpec::ConnectionString`].
-    pub fn auth_spec(mut self, spec: AuthSpec) -> Self {
-        self.auth_spec = spec;
-        self
-    }
-
-    /// The connection's name.
-    pub fn name(&self) -> &str {
-        &self.name
+    /// The database host.
+    pub fn server(&self) -> &str {
+        &self.server
     }
 
     /// The port that will be sent.
-    pub fn port_number(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// The auth spec that will be used.
-    pub fn spec(&self) -> AuthSpec {
-        self.auth_spec
+    /// The database name.
+    pub fn database(&self) -> &str {
+        &self.database
     }
 
-    /// The password.
-    pub fn password(&self) -> &Secret {
-        &self.password
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
     }
 
-    /// Checks every field; the error names the first bad one.
-    pub fn validate(&self) -> Result<(), Error> {
-        if self.name.trim().is_empty() {
-            return Err(Error::invalid_input("name", "must not be empty"));
-        }
-        check_no_control("name", &self.name, false)?;
-        if let Some(d) = &self.description {
-            check_no_control("description", d, true)?;
-        }
-        self.validate_params(self.auth_spec)
+    /// The SSL mode, if set.
+    pub fn ssl_mode(&self) -> Option<SslMode> {
+        self.ssl_mode
+    }
+
+    /// The literal Basic Authentication `sslMode` override, if set.
+    pub fn basic_ssl_mode_value(&self) -> Option<&str> {
+        self.basic_ssl_mode_value.as_deref()
     }
 
     /// Checks the database fields as `spec` would send them.
-    pub(crate) fn validate_params(&self, spec: AuthSpec) -> Result<(), Error> {
+    pub(crate) fn validate(&self, spec: AuthSpec) -> Result<(), Error> {
         if self.port == 0 {
             return Err(Error::invalid_input(
                 "postgres.port",
@@ -300,16 +275,19 @@ impl PostgresConnection {
             ("postgres.database", self.database.as_str()),
             ("postgres.username", self.username.as_str()),
         ] {
-            if value.is_empty() {
-                return Err(Error::invalid_input(field, "must not be empty"));
-            }
-            check_no_control(field, value, false)?;
+            crate::client::input::require_text(field, value)?;
         }
         let password = self.password.expose_secret();
         if password.is_empty() {
             return Err(Error::invalid_input(
                 "postgres.password",
                 "must not be empty",
+            ));
+        }
+        if password.len() > 4096 {
+            return Err(Error::invalid_input(
+                "postgres.password",
+                "must be at most 4096 bytes",
             ));
         }
         if conn_string {
@@ -327,13 +305,7 @@ impl PostgresConnection {
             ));
         }
         if let Some(v) = &self.basic_ssl_mode_value {
-            if v.is_empty() {
-                return Err(Error::invalid_input(
-                    "postgres.ssl_mode",
-                    "must not be empty",
-                ));
-            }
-            check_no_control("postgres.ssl_mode", v, false)?;
+            crate::client::input::require_text("postgres.ssl_mode", v)?;
         }
         Ok(())
     }
@@ -342,7 +314,7 @@ impl PostgresConnection {
     /// plus SSL options), quoting values by the ODBC rule, in a buffer that is
     /// sized once and wiped on drop.
     pub fn connection_string(&self) -> Result<Secret, Error> {
-        self.validate_params(AuthSpec::ConnectionString)?;
+        self.validate(AuthSpec::ConnectionString)?;
         let port = self.port.to_string();
         let parts: [(&str, &str); 5] = [
             ("Server=", &self.server),
@@ -360,49 +332,14 @@ impl PostgresConnection {
             .map(|(k, v)| k.len() + quoted_len(v))
             .sum::<usize>()
             + options.len();
-        let mut out = Zeroizing::new(String::with_capacity(len));
-        for (key, value) in parts {
-            out.push_str(key);
-            push_quoted(&mut out, value);
-        }
-        out.push_str(options);
-        debug_assert_eq!(out.len(), len);
-        debug_assert_eq!(out.capacity(), len, "the buffer must not reallocate");
+        let out = exact_string(len, |out| {
+            for (key, value) in parts {
+                out.push_str(key);
+                push_quoted(out, value);
+            }
+            out.push_str(options);
+        });
         Ok(Secret::from_zeroizing(out))
-    }
-
-    /// Serializes the create request body into a zeroizing buffer of exactly
-    /// the right size (measured first, so it never reallocates and leaves a
-    /// stray copy of the password behind).
-    pub(crate) fn request_body(&self) -> Result<Prepared, Error> {
-        self.validate()?;
-        self.with_params(self.auth_spec, |params| {
-            serialize_exact(&CreateBody {
-                name: &self.name,
-                description: self.description.as_deref(),
-                auth: AuthBody {
-                    spec_name: self.auth_spec.spec_name(),
-                    params,
-                },
-                connection_spec: SpecRef::POSTGRES,
-            })
-        })
-    }
-
-    /// The JSON Patch that replaces a connection's auth params with these
-    /// credentials, written as `spec` wants them (the connection's own auth
-    /// spec, whatever this value's `auth_spec` says):
-    /// `[{"op": "replace", "path": "/auth/params", "value": {...}}]`.
-    /// Same code, same zeroizing buffer as the create body.
-    pub(crate) fn credentials_patch(&self, spec: AuthSpec) -> Result<Prepared, Error> {
-        self.validate_params(spec)?;
-        self.with_params(spec, |params| {
-            serialize_exact(&[PatchOp {
-                op: "replace",
-                path: "/auth/params",
-                value: params,
-            }])
-        })
     }
 
     /// Serializes the auth params for `spec` through `f`, borrowing the
@@ -441,9 +378,24 @@ impl PostgresConnection {
         }
     }
 
-    /// A scrubber for everything secret this request carries: the
-    /// password (raw, and as quoted inside the connection string) and the
-    /// connection string.
+    /// The JSON Patch that replaces a connection's auth params with these
+    /// credentials, written as `spec` wants them (the connection's own
+    /// auth spec): `[{"op": "replace", "path": "/auth/params", "value":
+    /// {...}}]`. Same code, same zeroizing buffer as the create body.
+    pub(crate) fn patch_body(&self, spec: AuthSpec) -> Result<Prepared, Error> {
+        self.validate(spec)?;
+        self.with_params(spec, |params| {
+            serialize(&[PatchOp {
+                op: "replace",
+                path: "/auth/params",
+                value: params,
+            }])
+        })
+    }
+
+    /// A scrubber for everything secret a request with these credentials
+    /// carries: the password (raw, and as quoted inside the connection
+    /// string) and the connection string.
     pub(crate) fn scrubber<'a>(&'a self, prepared: &'a Prepared) -> Scrubber<'a> {
         let mut s = Scrubber::new();
         let password = self.password.expose_secret();
@@ -461,6 +413,159 @@ impl PostgresConnection {
     }
 }
 
+/// A PostgreSQL base connection to create: a name, an optional
+/// description, the auth spec, and the [`PostgresCredentials`].
+///
+/// ```
+/// use aep_flow::{AuthSpec, PostgresConnection, Secret, SslMode};
+/// let conn = PostgresConnection::new(
+///     "orders-db",
+///     "db.example.com",
+///     "orders",
+///     "etl_reader",
+///     Secret::from(String::from("s3cret")),
+/// )
+/// .with_description("Nightly orders import")
+/// .with_port(5433)
+/// .with_ssl_mode(SslMode::Require)
+/// .with_auth_spec(AuthSpec::Basic);
+/// assert_eq!(conn.credentials().port(), 5433);
+/// assert_eq!(conn.auth_spec(), AuthSpec::Basic);
+/// ```
+pub struct PostgresConnection {
+    name: String,
+    description: Option<String>,
+    auth_spec: AuthSpec,
+    credentials: PostgresCredentials,
+}
+
+impl fmt::Debug for PostgresConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConnection")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("auth_spec", &self.auth_spec)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl PostgresConnection {
+    /// A connection named `name` to `database` on `server` (port 5432),
+    /// logging in as `username` with `password`, using the connection-string
+    /// auth spec and no SSL option.
+    pub fn new(
+        name: impl Into<String>,
+        server: impl Into<String>,
+        database: impl Into<String>,
+        username: impl Into<String>,
+        password: Secret,
+    ) -> Self {
+        PostgresConnection::from_credentials(
+            name,
+            PostgresCredentials::new(server, database, username, password),
+        )
+    }
+
+    /// A connection named `name` with these credentials.
+    pub fn from_credentials(name: impl Into<String>, credentials: PostgresCredentials) -> Self {
+        PostgresConnection {
+            name: name.into(),
+            description: None,
+            auth_spec: AuthSpec::default(),
+            credentials,
+        }
+    }
+
+    /// Sets the description shown in the Platform UI.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the port (1–65535). Defaults to 5432.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.credentials = self.credentials.with_port(port);
+        self
+    }
+
+    /// Sets the SSL mode. Defaults to none (nothing sent).
+    pub fn with_ssl_mode(mut self, mode: SslMode) -> Self {
+        self.credentials = self.credentials.with_ssl_mode(mode);
+        self
+    }
+
+    /// Overrides the literal `sslMode` string sent with Basic
+    /// Authentication (Adobe's docs spell the values inconsistently).
+    pub fn with_basic_ssl_mode_value(mut self, value: impl Into<String>) -> Self {
+        self.credentials = self.credentials.with_basic_ssl_mode_value(value);
+        self
+    }
+
+    /// Chooses the auth spec. Defaults to [`AuthSpec::ConnectionString`].
+    pub fn with_auth_spec(mut self, spec: AuthSpec) -> Self {
+        self.auth_spec = spec;
+        self
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The description, if set.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The auth spec that will be used.
+    pub fn auth_spec(&self) -> AuthSpec {
+        self.auth_spec
+    }
+
+    /// The database credentials.
+    pub fn credentials(&self) -> &PostgresCredentials {
+        &self.credentials
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_name("name", &self.name)?;
+        if let Some(d) = &self.description {
+            check_description("description", d)?;
+        }
+        self.credentials.validate(self.auth_spec)
+    }
+
+    /// The connection string these credentials make (see
+    /// [`PostgresCredentials::connection_string`]).
+    pub fn connection_string(&self) -> Result<Secret, Error> {
+        self.credentials.connection_string()
+    }
+
+    /// Serializes the create request body into a zeroizing buffer of exactly
+    /// the right size (measured first, so it never reallocates and leaves a
+    /// stray copy of the password behind).
+    pub(crate) fn request_body(&self) -> Result<Prepared, Error> {
+        self.validate()?;
+        self.credentials.with_params(self.auth_spec, |params| {
+            serialize(&CreateBody {
+                name: &self.name,
+                description: self.description.as_deref(),
+                auth: AuthBody {
+                    spec_name: self.auth_spec.spec_name(),
+                    params,
+                },
+                connection_spec: SpecRef::POSTGRES,
+            })
+        })
+    }
+
+    pub(crate) fn scrubber<'a>(&'a self, prepared: &'a Prepared) -> Scrubber<'a> {
+        self.credentials.scrubber(prepared)
+    }
+}
+
 /// A serialized request body (zeroizing) and the connection string it
 /// holds, if any.
 pub(crate) struct Prepared {
@@ -475,29 +580,9 @@ struct PatchOp<'a> {
     value: Params<'a>,
 }
 
-/// Serializes `value` as JSON into a zeroizing buffer allocated once at the
-/// exact size.
-pub(crate) fn serialize_exact<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut counter = ByteCounter(0);
-    serde_json::to_writer(&mut counter, value)
-        .map_err(|_| Error::invalid_input("request", "could not be serialized as JSON"))?;
-    let mut buf = Zeroizing::new(Vec::with_capacity(counter.0));
-    serde_json::to_writer(&mut *buf, value)
-        .map_err(|_| Error::invalid_input("request", "could not be serialized as JSON"))?;
-    debug_assert_eq!(buf.capacity(), counter.0, "the buffer must not reallocate");
-    Ok(buf)
-}
-
-struct ByteCounter(usize);
-
-impl Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Zeroizing<Vec<u8>>, Error> {
+    serialize_exact(value)
+        .map_err(|_| Error::invalid_input("request", "could not be serialized as JSON"))
 }
 
 #[derive(Serialize)]
@@ -555,28 +640,6 @@ impl SpecRef {
         id: POSTGRES_CONNECTION_SPEC_ID,
         version: POSTGRES_CONNECTION_SPEC_VERSION,
     };
-}
-
-/// A required text field: not empty, no control characters.
-pub(crate) fn require_text(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() {
-        return Err(Error::invalid_input(field, "must not be empty"));
-    }
-    check_no_control(field, value, false)
-}
-
-fn check_no_control(field: &str, value: &str, allow_newlines: bool) -> Result<(), Error> {
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t')));
-    if bad {
-        Err(Error::invalid_input(
-            field,
-            "must not contain control characters",
-        ))
-    } else {
-        Ok(())
-    }
 }
 
 fn needs_braces(value: &str) -> bool {
@@ -731,7 +794,7 @@ mod tests {
         for (mode, suffix) in cases {
             let mut c = conn("pw12");
             if let Some(m) = mode {
-                c = c.ssl_mode(m);
+                c = c.with_ssl_mode(m);
             }
             let s = c.connection_string().unwrap();
             let expected = format!(
@@ -760,7 +823,7 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let cases: Vec<(PostgresConnection, &str)> = vec![
-            (conn("pw").port(0), "postgres.port"),
+            (conn("pw").with_port(0), "postgres.port"),
             (conn(""), "postgres.password"),
             (conn("a\nb"), "postgres.password"),
             (
@@ -798,14 +861,14 @@ mod tests {
 
     #[test]
     fn basic_auth_accepts_a_tab_in_the_password_but_not_nul() {
-        assert!(conn("a\tb").auth_spec(AuthSpec::Basic).validate().is_ok());
-        assert!(conn("a\0b").auth_spec(AuthSpec::Basic).validate().is_err());
+        assert!(conn("a\tb").with_auth_spec(AuthSpec::Basic).validate().is_ok());
+        assert!(conn("a\0b").with_auth_spec(AuthSpec::Basic).validate().is_err());
         assert!(conn("a\tb").validate().is_err());
     }
 
     #[test]
     fn body_buffer_is_exactly_sized() {
-        let body = conn("p;w}d").description("d").request_body().unwrap().body;
+        let body = conn("p;w}d").with_description("d").request_body().unwrap().body;
         assert_eq!(body.len(), body.capacity());
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -858,7 +921,7 @@ mod tests {
         ) {
             let c = PostgresConnection::new(
                 "n", server.clone(), database.clone(), username.clone(), Secret::from(password.as_str()),
-            ).port(port).ssl_mode(SslMode::Require);
+            ).with_port(port).with_ssl_mode(SslMode::Require);
             let s = c.connection_string().unwrap();
             let pairs = parse_connection_string(s.expose_secret()).unwrap();
             let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();

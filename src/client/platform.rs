@@ -1,0 +1,350 @@
+//! Who is calling and where: the credentials every Platform call carries
+//! and the base URL.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::ims::ImsCredentials;
+use super::input::check_header_value;
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Flow Service's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/flowservice";
+
+/// Who is calling and where: the four values every Platform call carries,
+/// plus the base URL.
+///
+/// ```
+/// use aep_flow::{Platform, Secret};
+/// let platform = Platform::new(
+///     Secret::from(std::env::var("AEP_ACCESS_TOKEN").unwrap_or_default()),
+///     "my-client-id",
+///     "ABC123@AdobeOrg",
+///     "prod",
+/// );
+/// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
+/// assert_eq!(platform.sandbox_name(), "prod");
+/// ```
+pub struct Platform {
+    pub(crate) token: TokenSource,
+    pub(crate) api_key: String,
+    pub(crate) org_id: String,
+    pub(crate) sandbox_name: String,
+    pub(crate) base_url: String,
+}
+
+/// Where the bearer token comes from.
+pub(crate) enum TokenSource {
+    /// Given by the caller; never renewed.
+    Static(Arc<Secret>),
+    /// Fetched from IMS, cached, renewed.
+    Ims(Box<ImsCredentials>),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Static(t) => f.debug_tuple("Static").field(t).finish(),
+            TokenSource::Ims(ims) => f.debug_tuple("Ims").field(ims).finish(),
+        }
+    }
+}
+
+impl Platform {
+    /// Credentials for the production Flow Service: a bearer access token
+    /// (from Adobe IMS), the API key (the Developer Console client id), the
+    /// IMS organization id (`...@AdobeOrg`) and the sandbox name (`prod`).
+    pub fn new(
+        access_token: Secret,
+        api_key: impl Into<String>,
+        org_id: impl Into<String>,
+        sandbox_name: impl Into<String>,
+    ) -> Self {
+        Platform {
+            token: TokenSource::Static(Arc::new(access_token)),
+            api_key: api_key.into(),
+            org_id: org_id.into(),
+            sandbox_name: sandbox_name.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+        }
+    }
+
+    /// Credentials that get their access tokens from Adobe IMS (OAuth
+    /// Server-to-Server): the client fetches a token when it first needs
+    /// one, reuses it, renews it 5 minutes before it expires, and on a 401
+    /// renews once and retries the request once. The API key defaults to
+    /// the client id ([`with_api_key`](Platform::with_api_key) changes it).
+    pub fn from_ims(
+        ims: ImsCredentials,
+        org_id: impl Into<String>,
+        sandbox_name: impl Into<String>,
+    ) -> Self {
+        Platform {
+            api_key: ims.client_id().to_owned(),
+            token: TokenSource::Ims(Box::new(ims)),
+            org_id: org_id.into(),
+            sandbox_name: sandbox_name.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+        }
+    }
+
+    /// Sets the API key (`x-api-key`).
+    pub fn with_api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = api_key.into();
+        self
+    }
+
+    /// Overrides the base URL (a stage environment, or a local fake). Must
+    /// be `https://` unless the host is a loopback address.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The base URL calls go to. Defaults to [`DEFAULT_BASE_URL`].
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API key (`x-api-key`).
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The IMS organization id (`x-gw-ims-org-id`).
+    pub fn org_id(&self) -> &str {
+        &self.org_id
+    }
+
+    /// The sandbox name (`x-sandbox-name`).
+    pub fn sandbox_name(&self) -> &str {
+        &self.sandbox_name
+    }
+
+    /// The IMS credentials, when tokens come from IMS.
+    pub fn ims(&self) -> Option<&ImsCredentials> {
+        match &self.token {
+            TokenSource::Ims(ims) => Some(ims),
+            TokenSource::Static(_) => None,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        match &self.token {
+            TokenSource::Static(token) => {
+                check_header_value("platform.access_token", token.expose_secret())?
+            }
+            TokenSource::Ims(ims) => ims.validate()?,
+        }
+        for (field, value) in [
+            ("platform.api_key", self.api_key.as_str()),
+            ("platform.org_id", self.org_id.as_str()),
+            ("platform.sandbox_name", self.sandbox_name.as_str()),
+        ] {
+            check_header_value(field, value)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Platform")
+            .field("token", &self.token)
+            .field("api_key", &self.api_key)
+            .field("org_id", &self.org_id)
+            .field("sandbox_name", &self.sandbox_name)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// A checked base URL: `scheme://host[:port]/path`, no query or fragment,
+/// no trailing slash.
+#[derive(Debug, Clone)]
+pub(crate) struct BaseUrl {
+    pub url: String,
+    /// The path part (`/data/foundation/flowservice`), possibly empty.
+    pub path_start: usize,
+    pub loopback: bool,
+}
+
+impl BaseUrl {
+    pub(crate) fn path(&self) -> &str {
+        &self.url[self.path_start..]
+    }
+}
+
+/// Checks a base URL. `field` names it in errors.
+pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
+    let bad = |rule: &str| Error::invalid_input(field, rule.to_owned());
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("must not contain spaces or control characters"));
+    }
+    // RFC 3986's characters only: no `"`, `|`, `{`, `}`, `<`, `>`, `\`,
+    // `^`, backquote or raw non-ASCII.
+    if !raw.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+    }) {
+        return Err(bad(
+            "may contain only URL characters (percent-encode anything else)",
+        ));
+    }
+    let (scheme, rest) = raw.split_once("://").ok_or_else(|| {
+        bad("must be an absolute URL such as https://platform.adobe.io/data/foundation/flowservice")
+    })?;
+    let scheme = scheme.to_ascii_lowercase();
+    if rest.contains(['?', '#']) {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if !percent_escapes_are_valid(rest) {
+        return Err(bad("has a `%` that does not start a %XX escape"));
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(bad("must not contain user information"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inside, after) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("has an unclosed `[` in the host"))?;
+        if inside.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad("has a bracketed host that is not an IPv6 address"));
+        }
+        match after {
+            "" => (inside, None),
+            p => (
+                inside,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| bad("has text after the IPv6 address"))?,
+                ),
+            ),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("must name a host"));
+    }
+    if !authority.starts_with('[')
+        && !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(bad(
+            "has a host with characters other than letters, digits, `-` and `.`",
+        ));
+    }
+    if let Some(port) = port {
+        let valid = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+        if !valid {
+            return Err(bad("has a port that is not a number from 1 to 65535"));
+        }
+    }
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme.as_str() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(bad(
+                "must use https:// (plain http is allowed only for loopback hosts such as 127.0.0.1)",
+            ))
+        }
+    }
+    let url = format!("{scheme}://{}", rest.trim_end_matches('/'));
+    let path_start = scheme.len() + 3 + authority.len();
+    Ok(BaseUrl {
+        path_start: path_start.min(url.len()),
+        url,
+        loopback,
+    })
+}
+
+fn percent_escapes_are_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("expected InvalidInput, got {other}"),
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        for ok in [
+            "https://platform.adobe.io/data/foundation/flowservice",
+            "https://platform-stage.adobe.io/data/foundation/flowservice/",
+            "http://127.0.0.1:8080/x",
+            "http://localhost:1",
+            "http://[::1]:9/x",
+            "http://127.3.4.5",
+            "https://h.example:65535/a%20b",
+        ] {
+            assert!(parse_base_url("platform.base_url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://platform.adobe.io/data",
+            "http://10.0.0.1/x",
+            "http://localhost.evil.com/x",
+            "ftp://127.0.0.1/",
+            "platform.adobe.io",
+            "https://user:pw@platform.adobe.io",
+            "https://platform.adobe.io/x?y=1",
+            "https://",
+            "https://h.example:99999/x",
+            "https://h.example:0/x",
+            "https://h.example:abc/x",
+            "https://h.example:/x",
+            "https://h.example:-1/x",
+            "https://h.example/a\"b",
+            "https://h.example/a|b",
+            "https://h.example/{x}",
+            "https://h.example/caf\u{e9}",
+            "https://h\u{e9}.example/",
+            "https://h.example/%zz",
+            "https://h.example/%4",
+            "http://[::1/x",
+            "http://[zz]/x",
+            "https://h_x.example/",
+        ] {
+            let e = parse_base_url("platform.base_url", bad).unwrap_err();
+            assert_eq!(field_of(e), "platform.base_url", "{bad}");
+        }
+        let b = parse_base_url("f", "https://h.example/a/").unwrap();
+        assert_eq!(b.url, "https://h.example/a");
+        assert_eq!(b.path(), "/a");
+        assert!(!b.loopback);
+        let b = parse_base_url("f", "http://[::1]:9").unwrap();
+        assert_eq!((b.path(), b.loopback), ("", true));
+    }
+}

@@ -1,0 +1,560 @@
+//! What every resource shares: get one (`{"items": [one]}`), list with
+//! paging, create (`{id, etag}`), patch with `If-Match`, delete. A resource
+//! module brings its types and paths; the wire rules live here once.
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::input::check_from_service;
+use super::{Call, Client};
+use crate::error::{Error, Service};
+use crate::wire::encode::{encode_into_string, Style};
+use crate::wire::response::{describe_json_error, success_note, RawResponse};
+use crate::wire::scrub::Scrubber;
+
+/// A resource the service created or changed: its id and its new etag.
+/// Create, update and enable/disable calls return this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Saved {
+    /// The resource's id.
+    pub id: String,
+    /// Its etag, byte for byte as returned (it includes literal double
+    /// quotes, e.g. `"\"1700e582-0000-0200-0000-5e3c85180000\""`). Send it
+    /// as is in `If-Match`.
+    pub etag: String,
+}
+
+/// What an `ensure_*` call did: the resource (as [`Saved`]) and whether
+/// this call created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Ensured {
+    /// The resource's id and etag.
+    #[serde(flatten)]
+    pub saved: Saved,
+    /// `true` when this call created it, `false` when it existed already.
+    pub created: bool,
+}
+
+impl Ensured {
+    /// The resource's id.
+    pub fn id(&self) -> &str {
+        &self.saved.id
+    }
+
+    /// Its etag.
+    pub fn etag(&self) -> &str {
+        &self.saved.etag
+    }
+}
+
+/// A wire item that carries its id.
+pub(crate) trait WireItem: DeserializeOwned {
+    fn id(&self) -> &str;
+    fn etag(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Parses JSON of type `T`, naming `what` was expected if it is not.
+pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) -> Result<T, Error> {
+    serde_json::from_slice(&resp.body).map_err(|e| {
+        Error::unexpected(
+            resp,
+            format!(
+                "the body is not {what} ({}){}",
+                describe_json_error(&e),
+                success_note(resp.status)
+            ),
+        )
+    })
+}
+
+/// Parses a create or update answer `{"id", "etag"}`; both must be visible
+/// ASCII of a sane length.
+pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
+    #[derive(Deserialize)]
+    struct Loose {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        etag: Option<String>,
+    }
+    let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;
+    match (parsed.id, parsed.etag) {
+        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
+            check_from_service(resp, "an id", &id)?;
+            check_from_service(resp, "an etag", &etag)?;
+            Ok(Saved { id, etag })
+        }
+        (id, _) => Err(Error::unexpected(
+            resp,
+            format!(
+                "the body lacks {}{}",
+                if id.as_deref().is_none_or(str::is_empty) {
+                    "an id"
+                } else {
+                    "an etag"
+                },
+                success_note(resp.status)
+            ),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "W: DeserializeOwned")]
+struct WirePage<W> {
+    #[serde(default = "Vec::new")]
+    items: Vec<W>,
+    #[serde(default, rename = "_links")]
+    links: Option<WireLinks>,
+    #[serde(default, rename = "_page")]
+    page: Option<WirePageInfo>,
+}
+
+#[derive(Deserialize)]
+struct WireLinks {
+    #[serde(default)]
+    next: Option<WireHref>,
+}
+
+#[derive(Deserialize)]
+struct WireHref {
+    #[serde(default)]
+    href: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WirePageInfo {
+    #[serde(default, rename = "continuationToken")]
+    continuation_token: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Characters that `property=field==value` filters cannot carry exactly:
+/// Adobe calls `property` a comma-separated list, and `=`, `!`, `<`, `>`,
+/// `~` are its operators. A value holding one is matched locally only.
+pub(crate) fn filter_can_carry(value: &str) -> bool {
+    !value.is_empty()
+        && value == value.trim()
+        && !value.contains([',', '=', '!', '<', '>', '~', '*'])
+        && !value.chars().any(char::is_control)
+}
+
+/// A listing request: the collection, a page size and `property=` filters.
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    collection: &'static str,
+    limit: u32,
+    params: String,
+}
+
+impl Query {
+    pub(crate) fn new(collection: &'static str, limit: u32) -> Self {
+        Query {
+            collection,
+            limit,
+            params: String::new(),
+        }
+    }
+
+    /// Adds `property={field}=={value}` when the filter syntax can carry
+    /// the value; otherwise the caller's local match does the filtering.
+    pub(crate) fn property(mut self, field: &str, value: &str) -> Self {
+        if filter_can_carry(value) {
+            self.params.push_str("&property=");
+            encode_into_string(&mut self.params, field, Style::Query);
+            self.params.push_str("%3D%3D");
+            encode_into_string(&mut self.params, value, Style::Query);
+        }
+        self
+    }
+
+    /// Adds a raw query parameter (`name=value`, value encoded).
+    pub(crate) fn param(mut self, name: &str, value: &str) -> Self {
+        self.params.push('&');
+        self.params.push_str(name);
+        self.params.push('=');
+        encode_into_string(&mut self.params, value, Style::Query);
+        self
+    }
+
+    pub(crate) fn first_path(&self) -> String {
+        format!("/{}?limit={}{}", self.collection, self.limit, self.params)
+    }
+}
+
+/// Consecutive pages without an item before the listing is refused: a
+/// service that hands out empty pages forever cannot keep a caller here.
+const MAX_EMPTY_PAGES: usize = 100;
+/// Longest next-page link followed.
+const MAX_LINK_LEN: usize = 8 * 1024;
+
+/// Pages through a listing lazily, following `_links.next.href` (or a
+/// `continuationToken`), one item at a time. It stops when there is no
+/// next page or at the item cap; a page seen before (a loop) or a link
+/// outside the collection is an [`Error::UnexpectedResponse`]. Items that
+/// do not pass the local `keep` check are skipped.
+pub(crate) struct Pager<W, T> {
+    client: Client,
+    query: Query,
+    what: &'static str,
+    keep: Box<dyn Fn(&T) -> bool + Send + Sync>,
+    convert: fn(W) -> T,
+    next_path: Option<String>,
+    seen_paths: HashSet<String>,
+    buffered: std::vec::IntoIter<T>,
+    yielded: usize,
+    max_items: usize,
+    pages: usize,
+    empty_pages: usize,
+    failed: bool,
+    pending: Option<Error>,
+    wire: PhantomData<fn() -> W>,
+}
+
+impl<W: WireItem, T> Pager<W, T> {
+    pub(crate) fn new(
+        client: &Client,
+        query: Result<Query, Error>,
+        what: &'static str,
+        max_items: usize,
+        convert: fn(W) -> T,
+        keep: impl Fn(&T) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let (query, pending) = match query {
+            Ok(q) => (q, None),
+            Err(e) => (Query::new("", 1), Some(e)),
+        };
+        Pager {
+            client: client.clone(),
+            next_path: pending.is_none().then(|| query.first_path()),
+            query,
+            what,
+            keep: Box::new(keep),
+            convert,
+            seen_paths: HashSet::new(),
+            buffered: Vec::new().into_iter(),
+            yielded: 0,
+            max_items,
+            pages: 0,
+            empty_pages: 0,
+            failed: false,
+            pending,
+            wire: PhantomData,
+        }
+    }
+
+    /// Pages fetched so far.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Items returned so far.
+    pub(crate) fn yielded(&self) -> usize {
+        self.yielded
+    }
+
+    fn fetch_page(&mut self, path: String) -> Result<(), Error> {
+        self.pages += 1;
+        self.seen_paths.insert(path.clone());
+        let resp = self.client.get(&path, None)?;
+        let page: WirePage<W> = parse_json(&resp, self.what)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            check_from_service(&resp, "an item id", item.id())?;
+            if let Some(etag) = item.etag() {
+                check_from_service(&resp, "an etag", etag)?;
+            }
+            let item = (self.convert)(item);
+            if (self.keep)(&item) {
+                items.push(item);
+            }
+        }
+        if items.is_empty() {
+            self.empty_pages += 1;
+        } else {
+            self.empty_pages = 0;
+        }
+        self.buffered = items.into_iter();
+        let next = page
+            .links
+            .and_then(|l| l.next)
+            .and_then(|n| n.href)
+            .filter(|h| !h.is_empty())
+            .map(|href| self.client.next_page_path(&href, self.query.collection, &resp))
+            .or_else(|| {
+                let token = page
+                    .page
+                    .and_then(|p| p.continuation_token.or(p.next))
+                    .filter(|t| !t.is_empty())?;
+                Some(Ok(self
+                    .query
+                    .clone()
+                    .param("continuationToken", &token)
+                    .first_path()))
+            })
+            .transpose()?;
+        if let Some(next) = &next {
+            if self.seen_paths.contains(next) {
+                return Err(Error::unexpected(
+                    &resp,
+                    format!(
+                        "the next-page link after page {} leads back to a page already read \
+                         (the listing loops); stopped",
+                        self.pages
+                    ),
+                ));
+            }
+            if self.empty_pages >= MAX_EMPTY_PAGES {
+                return Err(Error::unexpected(
+                    &resp,
+                    format!("{MAX_EMPTY_PAGES} pages in a row without an item; stopped"),
+                ));
+            }
+        }
+        self.next_path = next;
+        Ok(())
+    }
+}
+
+impl<W: WireItem, T> Iterator for Pager<W, T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending.take() {
+            self.failed = true;
+            return Some(Err(e));
+        }
+        loop {
+            if self.failed || self.yielded >= self.max_items {
+                return None;
+            }
+            if let Some(item) = self.buffered.next() {
+                self.yielded += 1;
+                return Some(Ok(item));
+            }
+            let path = self.next_path.take()?;
+            if let Err(e) = self.fetch_page(path) {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
+
+impl Client {
+    /// A GET that may be retried (idempotent); 200 or the right error.
+    pub(crate) fn get(&self, path: &str, id: Option<(&'static str, &str)>) -> Result<RawResponse, Error> {
+        let call = Call::idempotent("GET", path.to_owned());
+        let mut scrubber = Scrubber::new();
+        let resp = self.send(&call, &mut scrubber)?;
+        match resp.status {
+            200 => Ok(resp),
+            _ => Err(self.error_for(&resp, &scrubber, id)),
+        }
+    }
+
+    /// Reads one resource: `GET {path}` answering `{"items": [one]}`. An
+    /// empty list is [`Error::NotFound`]; an item with another id than the
+    /// one asked for is an unexpected response.
+    pub(crate) fn get_item<W: WireItem>(
+        &self,
+        path: &str,
+        resource: &'static str,
+        id: &str,
+    ) -> Result<(W, RawResponse), Error> {
+        let resp = self.get(path, Some((resource, id)))?;
+        let page: WirePage<W> = parse_json(&resp, "{\"items\": [one item]}")?;
+        let item = page
+            .items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: resp.request_id.clone(),
+            })?;
+        if item.id() != id {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
+                    item.id().len()
+                ),
+            ));
+        }
+        if let Some(etag) = item.etag() {
+            check_from_service(&resp, "an etag", etag)?;
+        }
+        Ok((item, resp))
+    }
+
+    /// Creates: `POST {path}` with a JSON body → 200/201 `{id, etag}`. Not
+    /// idempotent: only answers that were not processed (429) and failures
+    /// before sending are retried.
+    pub(crate) fn create<'s>(
+        &'s self,
+        path: &str,
+        body: &[u8],
+        secret_body: bool,
+        scrubber: &mut Scrubber<'s>,
+    ) -> Result<Saved, Error> {
+        let call = Call {
+            method: "POST",
+            path: path.to_owned(),
+            body: Some(body),
+            secret_body,
+            if_match: None,
+            idempotent: false,
+        };
+        let resp = self.send(&call, scrubber)?;
+        match resp.status {
+            200 | 201 => parse_saved(&resp),
+            _ => Err(self.error_from(&resp, scrubber, Service::FlowService)),
+        }
+    }
+
+    /// One PATCH with `If-Match: etag` and a JSON Patch body → `{id, etag}`.
+    /// A 412 (someone else changed it) comes back as an [`Error::Api`] with
+    /// status 412; [`update_with_retry`](Self::update_with_retry) re-reads
+    /// and tries once more.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn patch<'s>(
+        &'s self,
+        path: &str,
+        etag: &str,
+        body: &[u8],
+        secret_body: bool,
+        scrubber: &mut Scrubber<'s>,
+        resource: &'static str,
+        id: &str,
+    ) -> Result<Saved, Error> {
+        let call = Call {
+            method: "PATCH",
+            path: path.to_owned(),
+            body: Some(body),
+            secret_body,
+            if_match: Some(etag),
+            idempotent: false,
+        };
+        let resp = self.send(&call, scrubber)?;
+        match resp.status {
+            200 | 201 => parse_saved(&resp),
+            _ => Err(self.error_for(&resp, scrubber, Some((resource, id)))),
+        }
+    }
+
+    /// Reads the current etag with `read`, then writes with `write`; on 412
+    /// reads again and writes once more.
+    pub(crate) fn update_with_retry<C>(
+        &self,
+        mut read: impl FnMut() -> Result<C, Error>,
+        mut write: impl FnMut(&C) -> Result<Saved, Error>,
+    ) -> Result<Saved, Error> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let current = read()?;
+            match write(&current) {
+                Err(Error::Api(api)) if api.status == 412 && tries < 2 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Deletes: `DELETE {path}` → 204. [`Error::NotFound`] when there is no
+    /// such resource, [`Error::InUse`] while others use it. A 404 on a
+    /// retry (after a 502/503/504 or a lost answer) counts as deleted.
+    pub(crate) fn delete_resource(
+        &self,
+        path: &str,
+        resource: &'static str,
+        id: &str,
+    ) -> Result<(), Error> {
+        let call = Call::idempotent("DELETE", path.to_owned());
+        let mut scrubber = Scrubber::new();
+        let resp = self.send(&call, &mut scrubber)?;
+        match resp.status {
+            200 | 202 | 204 => Ok(()),
+            // An earlier attempt (whose answer was a 502/503/504 or was
+            // lost) deleted it: the resource is gone, as asked.
+            404 if resp.earlier_attempt_may_have_landed => Ok(()),
+            _ => Err(self.error_for(&resp, &scrubber, Some((resource, id)))),
+        }
+    }
+
+    /// Like `error_from`, with 404 and "in use" named for the resource.
+    pub(crate) fn error_for(
+        &self,
+        resp: &RawResponse,
+        scrubber: &Scrubber<'_>,
+        id: Option<(&'static str, &str)>,
+    ) -> Error {
+        let err = self.error_from(resp, scrubber, Service::FlowService);
+        let (Some((resource, id)), Error::Api(api)) = (id, &err) else {
+            return err;
+        };
+        if api.status == 404 {
+            return Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: api.request_id.clone(),
+            };
+        }
+        if api.status == 400 && api.code.as_deref().is_some_and(|c| c.ends_with("1418-400")) {
+            return Error::InUse {
+                resource,
+                id: id.to_owned(),
+                message: api.message.clone(),
+                request_id: api.request_id.clone(),
+            };
+        }
+        err
+    }
+
+    /// Resolves a `_links.next.href` against the base URL. Only links to
+    /// the same collection on the configured base are followed (the token
+    /// never goes elsewhere), and only with URL characters. A bad link is
+    /// the service's fault: an unexpected response.
+    fn next_page_path(
+        &self,
+        href: &str,
+        collection: &str,
+        resp: &RawResponse,
+    ) -> Result<String, Error> {
+        let base = self.base();
+        let relative = if let Some(rest) = href.strip_prefix(base.url.as_str()) {
+            rest
+        } else if href.starts_with('/') && !base.path().is_empty() && href.starts_with(base.path())
+        {
+            &href[base.path().len()..]
+        } else {
+            href
+        };
+        let in_collection = relative
+            .strip_prefix('/')
+            .and_then(|r| r.strip_prefix(collection))
+            .is_some_and(|r| r.starts_with('?'));
+        let url_chars = relative.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || b"-._~:/?[]@!$&'()*+,;=%".contains(&b)
+        });
+        if !in_collection || !url_chars || relative.len() > MAX_LINK_LEN {
+            return Err(Error::unexpected(
+                resp,
+                format!(
+                    "refusing to follow a next-page link outside {}/{collection} \
+                     (or with characters a URL cannot hold)",
+                    base.url
+                ),
+            ));
+        }
+        Ok(relative.to_owned())
+    }
+}

@@ -1,0 +1,475 @@
+//! Base connections: create, list, get, test, delete, ensure, rotate.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::postgres::{AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID};
+use crate::client::input::{check_id, check_name, require_text};
+use crate::client::plumbing::{parse_json, Ensured, Pager, Query, Saved, WireItem};
+use crate::client::{Client, Platform};
+use crate::error::Error;
+
+/// Default number of connections asked for per page.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Default cap on the number of connections a listing returns.
+pub const DEFAULT_MAX_ITEMS: usize = 10_000;
+
+/// A base connection as Flow Service describes it.
+///
+/// Auth parameters are deliberately absent: they may hold credentials, and
+/// this type is meant to be printed and logged. Only the auth spec's name is
+/// kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Connection {
+    /// Connection id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// State, e.g. `enabled`.
+    pub state: Option<String>,
+    /// Etag, byte for byte (with its quotes): send it as `If-Match`.
+    pub etag: String,
+    /// Connection spec id (`74a1c565-...` for PostgreSQL).
+    pub connection_spec_id: Option<String>,
+    /// Auth spec name, e.g. `Connection String Based Authentication`.
+    pub auth_spec_name: Option<String>,
+    /// Creation time, epoch milliseconds.
+    pub created_at: Option<i64>,
+    /// Last update time, epoch milliseconds.
+    pub updated_at: Option<i64>,
+}
+
+/// What the wire carries; `auth.params` is skipped by serde without being
+/// copied out of the (zeroizing) response buffer.
+#[derive(Deserialize)]
+struct WireConnection {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default, rename = "connectionSpec")]
+    connection_spec: Option<WireSpec>,
+    #[serde(default)]
+    auth: Option<WireAuth>,
+    #[serde(default, rename = "createdAt")]
+    created_at: Option<Value>,
+    #[serde(default, rename = "updatedAt")]
+    updated_at: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireSpec {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireAuth {
+    #[serde(default, rename = "specName")]
+    spec_name: Option<String>,
+}
+
+impl WireItem for WireConnection {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
+    }
+}
+
+const RESOURCE: &str = "connection";
+
+impl From<WireConnection> for Connection {
+    fn from(w: WireConnection) -> Self {
+        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
+        Connection {
+            id: w.id,
+            name: w.name.unwrap_or_default(),
+            description: w.description,
+            state: w.state,
+            etag: w.etag.unwrap_or_default(),
+            connection_spec_id: w.connection_spec.and_then(|s| s.id),
+            auth_spec_name: w.auth.and_then(|a| a.spec_name),
+            created_at: millis(w.created_at),
+            updated_at: millis(w.updated_at),
+        }
+    }
+}
+
+/// Which connections to list.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    name: Option<String>,
+    connection_spec_id: Option<String>,
+    page_size: u32,
+    max_items: usize,
+}
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        ListFilter {
+            name: None,
+            connection_spec_id: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            max_items: DEFAULT_MAX_ITEMS,
+        }
+    }
+}
+
+impl ListFilter {
+    /// Every connection (up to the cap).
+    pub fn new() -> Self {
+        ListFilter::default()
+    }
+
+    /// Only connections with exactly this name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Only connections of this connection spec (e.g.
+    /// [`POSTGRES_CONNECTION_SPEC_ID`]).
+    pub fn with_connection_spec_id(mut self, id: impl Into<String>) -> Self {
+        self.connection_spec_id = Some(id.into());
+        self
+    }
+
+    /// Only PostgreSQL connections.
+    pub fn postgres(self) -> Self {
+        self.with_connection_spec_id(POSTGRES_CONNECTION_SPEC_ID)
+    }
+
+    /// Items per page (`limit`, 1–1000). Defaults to 50.
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.page_size = size;
+        self
+    }
+
+    /// Stop after this many connections. Defaults to 10 000.
+    pub fn with_max_items(mut self, cap: usize) -> Self {
+        self.max_items = cap;
+        self
+    }
+
+    /// The name filter, if set.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The connection spec filter, if set.
+    pub fn connection_spec_id(&self) -> Option<&str> {
+        self.connection_spec_id.as_deref()
+    }
+
+    /// Items per page.
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// The item cap.
+    pub fn max_items(&self) -> usize {
+        self.max_items
+    }
+
+    fn matches(&self, c: &Connection) -> bool {
+        self.name.as_ref().is_none_or(|n| &c.name == n)
+            && self
+                .connection_spec_id
+                .as_ref()
+                .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
+    }
+
+    fn query(&self) -> Result<Query, Error> {
+        if !(1..=1000).contains(&self.page_size) {
+            return Err(Error::invalid_input(
+                "page_size",
+                "must be between 1 and 1000",
+            ));
+        }
+        let mut query = Query::new("connections", self.page_size);
+        if let Some(name) = &self.name {
+            check_name("name", name)?;
+            query = query.property("name", name);
+        }
+        if let Some(spec) = &self.connection_spec_id {
+            require_text("connection_spec_id", spec)?;
+            query = query.property("connectionSpec.id", spec);
+        }
+        Ok(query)
+    }
+}
+
+/// Pages through a listing of connections, one at a time, following
+/// `_links.next`. Made by [`Client::connections`].
+pub struct Connections {
+    pager: Pager<WireConnection, Connection>,
+}
+
+impl fmt::Debug for Connections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connections")
+            .field("yielded", &self.pager.yielded())
+            .field("pages", &self.pager.pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for Connections {
+    type Item = Result<Connection, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.pager.next()
+    }
+}
+
+/// Parses one page of a listing (for the fuzz targets).
+#[allow(dead_code)] // used by the fuzzing feature
+pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<usize, Error> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        items: Vec<WireConnection>,
+    }
+    let page: Page = parse_json(resp, "a page of connections {\"items\": [...]}")?;
+    Ok(page.items.len())
+}
+
+/// Creates a PostgreSQL connection in one call, with a client built for the
+/// occasion (default timeouts and limits).
+///
+/// ```no_run
+/// use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+///
+/// let platform = Platform::new(
+///     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
+///     "my-client-id",
+///     "ABC123@AdobeOrg",
+///     "prod",
+/// );
+/// let conn = PostgresConnection::new(
+///     "orders-db",
+///     "db.example.com",
+///     "orders",
+///     "etl_reader",
+///     Secret::from(std::env::var("PGPASSWORD")?),
+/// );
+/// let created = create_postgres_connection(platform, &conn)?;
+/// println!("{} {}", created.id, created.etag);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn create_postgres_connection(
+    platform: Platform,
+    connection: &PostgresConnection,
+) -> Result<Saved, Error> {
+    Client::new(platform)?.create_postgres_connection(connection)
+}
+
+impl Client {
+    /// Creates a PostgreSQL base connection: `POST /connections`.
+    ///
+    /// Validates everything first (an invalid field is an
+    /// [`Error::InvalidInput`] and nothing is sent). Returns the new id and
+    /// etag on 201 (or 200). Never retried once it may have reached the
+    /// service; [`ensure_postgres_connection`](Self::ensure_postgres_connection)
+    /// is the call to repeat safely.
+    pub fn create_postgres_connection(&self, connection: &PostgresConnection) -> Result<Saved, Error> {
+        let prepared = connection.request_body()?;
+        let mut scrubber = connection.scrubber(&prepared);
+        self.create("/connections", &prepared.body, true, &mut scrubber)
+    }
+
+    /// Pages through the connections that match `filter`, lazily. Each item
+    /// is a `Result`: a failed page ends the iteration with its error.
+    /// Values the `property=` filter syntax cannot carry exactly (a comma,
+    /// `==`) are matched locally only.
+    pub fn connections(&self, filter: ListFilter) -> Connections {
+        let query = filter.query();
+        let max = filter.max_items;
+        Connections {
+            pager: Pager::new(
+                self,
+                query,
+                "a page of connections {\"items\": [...]}",
+                max,
+                Connection::from,
+                move |c| filter.matches(c),
+            ),
+        }
+    }
+
+    /// Lists the connections that match `filter`, following every page,
+    /// up to the filter's cap (10 000 by default).
+    pub fn list_connections(&self, filter: ListFilter) -> Result<Vec<Connection>, Error> {
+        self.connections(filter).collect()
+    }
+
+    /// Reads one connection: `GET /connections/{id}`.
+    pub fn get_connection(&self, id: &str) -> Result<Connection, Error> {
+        check_id("connection_id", id)?;
+        let (wire, _) =
+            self.get_item::<WireConnection>(&format!("/connections/{id}"), RESOURCE, id)?;
+        Ok(Connection::from(wire))
+    }
+
+    /// Asks Flow Service to test the connection's connectivity:
+    /// `GET /connections/{id}/test`, `{"result": true|false}`.
+    pub fn test_connection(&self, id: &str) -> Result<bool, Error> {
+        check_id("connection_id", id)?;
+        let resp = self.get(&format!("/connections/{id}/test"), Some((RESOURCE, id)))?;
+        #[derive(Deserialize)]
+        struct TestResult {
+            result: bool,
+        }
+        Ok(parse_json::<TestResult>(&resp, "{\"result\": true|false}")?.result)
+    }
+
+    /// Deletes a connection: `DELETE /connections/{id}`, 204 on success.
+    /// [`Error::NotFound`] when there is no such connection,
+    /// [`Error::InUse`] while dataflows or source connections still use
+    /// it. A 404 on a retry (after a 502/503/504 or a lost answer) counts
+    /// as deleted.
+    pub fn delete_connection(&self, id: &str) -> Result<(), Error> {
+        check_id("connection_id", id)?;
+        self.delete_resource(&format!("/connections/{id}"), RESOURCE, id)
+    }
+
+    /// Finds the PostgreSQL connection named `name` (searching every page).
+    pub fn find_postgres_connection(&self, name: &str) -> Result<Option<Connection>, Error> {
+        // The filter checks the name and spec locally too.
+        let filter = ListFilter::new().with_name(name).postgres();
+        self.connections(filter).next().transpose()
+    }
+
+    /// Returns the PostgreSQL connection named like `connection` if one
+    /// exists, else creates it; [`Ensured::created`] says which.
+    ///
+    /// Safe to run twice, and safe after a lost answer: when the create
+    /// fails in a way that may have created the connection (5xx, timeout,
+    /// broken connection after sending, a 2xx that could not be read), it
+    /// looks again by name before giving up, so the caller gets the
+    /// connection that was made instead of a duplicate on the next run.
+    /// Ensures of the same name through one client (and its clones) run
+    /// one at a time. Two processes can still race: run one deploy at a
+    /// time (e.g. under `flock`), or list by name afterwards and delete the
+    /// newer duplicate.
+    pub fn ensure_postgres_connection(
+        &self,
+        connection: &PostgresConnection,
+    ) -> Result<Ensured, Error> {
+        connection.validate()?;
+        let _serialized = self.lock(format!("connection\u{0}{}", connection.name()));
+        let found = |c: Connection, created: bool| Ensured {
+            saved: Saved {
+                id: c.id,
+                etag: c.etag,
+            },
+            created,
+        };
+        if let Some(c) = self.find_postgres_connection(connection.name())? {
+            return Ok(found(c, false));
+        }
+        match self.create_postgres_connection(connection) {
+            Ok(saved) => Ok(Ensured {
+                saved,
+                created: true,
+            }),
+            Err(e) if e.may_have_been_processed() => {
+                match self.find_postgres_connection(connection.name()) {
+                    Ok(Some(c)) => Ok(found(c, true)),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces a PostgreSQL connection's credentials (password rotation).
+    ///
+    /// Every parameter is replaced: host, port, database, user, password
+    /// and SSL mode (the service never returns stored credentials, so
+    /// nothing can be kept). The SSL mode must therefore be set
+    /// ([`PostgresCredentials::with_ssl_mode`]): a rotation without it
+    /// would silently drop the TLS options.
+    ///
+    /// Reads the connection to learn its auth spec and etag, then sends
+    /// `PATCH /connections/{id}` with `If-Match: <etag>` (exactly as
+    /// returned) and `[{"op": "replace", "path": "/auth/params", "value":
+    /// {...}}]`, written for the connection's own auth spec. On 412
+    /// (someone else changed it) it reads again and retries once.
+    pub fn update_postgres_credentials(
+        &self,
+        id: &str,
+        credentials: &PostgresCredentials,
+    ) -> Result<Saved, Error> {
+        check_id("connection_id", id)?;
+        if credentials.ssl_mode().is_none() && credentials.basic_ssl_mode_value().is_none() {
+            return Err(Error::invalid_input(
+                "postgres.ssl_mode",
+                "must be set for a rotation: every connection parameter is replaced, and an \
+                 unset SSL mode would drop the connection's TLS options (use disable to send none)",
+            ));
+        }
+        // What every auth spec needs, before the connection is read; the
+        // connection-string rules (no control character in the password)
+        // can only be checked once its spec is known.
+        credentials.validate(AuthSpec::Basic)?;
+        self.update_with_retry(
+            || {
+                let current = self.get_connection(id)?;
+                if current.connection_spec_id.as_deref() != Some(POSTGRES_CONNECTION_SPEC_ID) {
+                    return Err(Error::InvalidInput {
+                        field: "connection_id".into(),
+                        rule: format!(
+                            "must name a PostgreSQL connection; {id} is of connection spec {} \
+                             (it was read, nothing was written)",
+                            current.connection_spec_id.as_deref().unwrap_or("unknown")
+                        ),
+                    });
+                }
+                let spec: AuthSpec = current
+                    .auth_spec_name
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| Error::UnexpectedResponse {
+                        status: 200,
+                        detail: format!(
+                            "connection {id} uses auth spec {:?}, which this crate cannot write \
+                             (nothing was written)",
+                            crate::wire::text::one_line(
+                                current.auth_spec_name.as_deref().unwrap_or(""),
+                                80
+                            )
+                        ),
+                        request_id: None,
+                    })?;
+                Ok((current.etag, spec))
+            },
+            |(etag, spec)| {
+                let prepared = credentials.patch_body(*spec)?;
+                let mut scrubber = credentials.scrubber(&prepared);
+                self.patch(
+                    &format!("/connections/{id}"),
+                    etag,
+                    &prepared.body,
+                    true,
+                    &mut scrubber,
+                    RESOURCE,
+                    id,
+                )
+            },
+        )
+    }
+}

@@ -1,0 +1,5 @@
+//! Layer 5: one module per Flow Service resource, each a small set of
+//! types and paths on the client core's shared plumbing.
+
+pub(crate) mod connections;
+pub(crate) mod postgres;

@@ -1,0 +1,344 @@
+//! The real transport, on `ureq` (stable API only). The only module that
+//! names `ureq`.
+
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use zeroize::Zeroizing;
+
+use super::{Request, Transport};
+use crate::error::{Delivery, Error, TransportError, TransportErrorKind};
+use crate::wire::http_date::parse_retry_after;
+use crate::wire::response::{success_note, RawResponse};
+use crate::wire::scrub::Scrubber;
+
+const USER_AGENT: &str = concat!("aep-flow/", env!("CARGO_PKG_VERSION"));
+
+/// What the transport is built from.
+pub(crate) struct Settings<'a> {
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// A PEM bundle that replaces the built-in roots.
+    pub root_certificates_pem: Option<&'a [u8]>,
+}
+
+/// Two agents (connection pools): one for remote hosts (HTTPS only, proxy
+/// from the environment) and one for loopback hosts (no proxy).
+#[derive(Debug)]
+pub(crate) struct UreqTransport {
+    remote: ureq::Agent,
+    loopback: ureq::Agent,
+}
+
+impl UreqTransport {
+    pub(crate) fn new(settings: &Settings<'_>) -> Result<Self, Error> {
+        let tls = tls_config(settings.root_certificates_pem)?;
+        Ok(UreqTransport {
+            remote: agent(settings, &tls, false),
+            loopback: agent(settings, &tls, true),
+        })
+    }
+}
+
+/// The trusted roots: Mozilla's (webpki-roots), or exactly those of the
+/// PEM bundle.
+fn tls_config(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, Error> {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(pem) = pem {
+        const FIELD: &str = "tls.root_certificates";
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(_) => return Err(Error::invalid_input(FIELD, "is not a valid PEM bundle")),
+            }
+        }
+        if certs.is_empty() {
+            return Err(Error::invalid_input(FIELD, "holds no CERTIFICATE section"));
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    Ok(tls.build())
+}
+
+fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .tls_config(tls.clone())
+        // Error statuses are answers to parse, not transport failures.
+        .http_status_as_error(false)
+        // Never follow a redirect: the bearer token stays with the
+        // configured host, and a 3xx becomes an error naming Location.
+        .max_redirects(0)
+        .https_only(!loopback)
+        // Loopback traffic never goes through a proxy from the environment.
+        .proxy(if loopback {
+            None
+        } else {
+            ureq::Proxy::try_from_env()
+        })
+        .timeout_connect(Some(settings.connect_timeout))
+        .timeout_global(Some(settings.timeout))
+        .user_agent(USER_AGENT)
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+impl Transport for UreqTransport {
+    fn send(
+        &self,
+        request: &Request<'_>,
+        max_response_bytes: u64,
+        scrubber: &Scrubber<'_>,
+    ) -> Result<RawResponse, Error> {
+        let agent = if request.loopback {
+            &self.loopback
+        } else {
+            &self.remote
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method)
+            .uri(request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, *value);
+        }
+        if request.close {
+            builder = builder.header("connection", "close");
+        }
+        // The client core checked every part of the URL and every header
+        // value, so a refusal here means a link from the service.
+        let invalid = |_| Error::UnexpectedResponse {
+            status: 0,
+            detail: "the request could not be formed from the URL (nothing was sent)".into(),
+            request_id: None,
+        };
+        let timeout = Some(request.timeout);
+        match request.body {
+            Some((content_type, bytes)) => {
+                let req = builder
+                    .header("content-type", content_type)
+                    .body(bytes)
+                    .map_err(invalid)?;
+                let req = agent
+                    .configure_request(req)
+                    .timeout_global(timeout)
+                    .build();
+                exchange(agent, req, max_response_bytes, scrubber)
+            }
+            None => {
+                let req = builder.body(()).map_err(invalid)?;
+                let req = agent
+                    .configure_request(req)
+                    .timeout_global(timeout)
+                    .build();
+                exchange(agent, req, max_response_bytes, scrubber)
+            }
+        }
+    }
+}
+
+/// Runs one request and reads the answer (bounded) into a zeroizing buffer.
+fn exchange(
+    agent: &ureq::Agent,
+    request: ureq::http::Request<impl ureq::AsSendBody>,
+    max_response_bytes: u64,
+    scrubber: &Scrubber<'_>,
+) -> Result<RawResponse, Error> {
+    let mut response = agent
+        .run(request)
+        .map_err(|e| transport_error(&e, scrubber))?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| scrubber.shown(v, 500))
+    };
+    let status = response.status().as_u16();
+    let request_id = header("x-request-id");
+    let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
+    let location = header("location");
+    let content_type = header("content-type");
+
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(max_response_bytes)
+        .read_to_vec();
+    let body = match body {
+        Ok(b) => Zeroizing::new(b),
+        Err(e) => {
+            return Err(body_error(
+                &e,
+                status,
+                request_id,
+                max_response_bytes,
+                scrubber,
+            ))
+        }
+    };
+    Ok(RawResponse {
+        status,
+        request_id,
+        retry_after,
+        location,
+        content_type,
+        body,
+        attempts: 1,
+        earlier_attempt_may_have_landed: false,
+    })
+}
+
+/// Where a failure happened decides whether the request may have been
+/// processed. Everything up to and including the TLS handshake happens
+/// before a request byte is written.
+pub(crate) fn classify(e: &ureq::Error) -> Result<(TransportErrorKind, Delivery), &'static str> {
+    use ureq::Error as U;
+    use Delivery::{NotSent, Unknown};
+    use TransportErrorKind as K;
+    Ok(match e {
+        U::HostNotFound => (K::Dns, NotSent),
+        U::ConnectionFailed => (K::Connect, NotSent),
+        U::ConnectProxyFailed(_) => (K::Connect, NotSent),
+        U::Timeout(t) => (
+            K::Timeout,
+            match t {
+                ureq::Timeout::Resolve | ureq::Timeout::Connect => NotSent,
+                _ => Unknown,
+            },
+        ),
+        U::Tls(_) | U::Rustls(_) | U::TlsRequired => (K::Tls, NotSent),
+        U::Io(io) => classify_io(io),
+        U::RequireHttpsOnly(_) => return Err("must use https://"),
+        _ => (K::Io, Unknown),
+    })
+}
+
+/// ureq hands several failures before sending up as plain I/O errors: a
+/// failed name lookup (std's resolver), a refused connection, and rustls
+/// certificate failures (as `InvalidData`).
+fn classify_io(io: &io::Error) -> (TransportErrorKind, Delivery) {
+    use Delivery::{NotSent, Unknown};
+    use TransportErrorKind as K;
+    let text = io.to_string().to_ascii_lowercase();
+    match io.kind() {
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::AddrNotAvailable => (K::Connect, NotSent),
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            (K::Connect, NotSent)
+        }
+        // A certificate is only checked during the handshake, before any
+        // request byte is written; other TLS failures (an alert, a bad
+        // record) may come after the request went out.
+        io::ErrorKind::InvalidData => {
+            let handshake = text.contains("certificate") || text.contains("handshake");
+            (K::Tls, if handshake { NotSent } else { Unknown })
+        }
+        _ if text.contains("lookup address")
+            || text.contains("name or service not known")
+            || text.contains("nodename nor servname")
+            || text.contains("no address associated") =>
+        {
+            (K::Dns, NotSent)
+        }
+        _ => (K::Io, Unknown),
+    }
+}
+
+fn transport_error(e: &ureq::Error, scrubber: &Scrubber<'_>) -> Error {
+    match classify(e) {
+        Ok((kind, delivery)) => Error::Transport(TransportError {
+            kind,
+            delivery,
+            detail: scrubber.shown(&e.to_string(), 500),
+            attempts: 1,
+        }),
+        Err(rule) => Error::invalid_input("platform.base_url", rule),
+    }
+}
+
+fn body_error(
+    e: &ureq::Error,
+    status: u16,
+    request_id: Option<String>,
+    limit: u64,
+    scrubber: &Scrubber<'_>,
+) -> Error {
+    let note = success_note(status);
+    match e {
+        ureq::Error::BodyExceedsLimit(_) => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "the body is larger than the {limit}-byte limit; it was not read{note}"
+            ),
+            request_id,
+        },
+        ureq::Error::Timeout(_) => Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            delivery: Delivery::Unknown,
+            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
+            attempts: 1,
+        }),
+        other => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "the body could not be read in full ({}){note}",
+                scrubber.shown(&other.to_string(), 300)
+            ),
+            request_id,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_before_sending_are_not_sent() {
+        let lookup = io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        for (e, kind) in [
+            (ureq::Error::Io(lookup), TransportErrorKind::Dns),
+            (ureq::Error::HostNotFound, TransportErrorKind::Dns),
+            (ureq::Error::ConnectionFailed, TransportErrorKind::Connect),
+            (
+                ureq::Error::Io(io::ErrorKind::ConnectionRefused.into()),
+                TransportErrorKind::Connect,
+            ),
+            (
+                ureq::Error::ConnectProxyFailed("403 Forbidden".into()),
+                TransportErrorKind::Connect,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Connect),
+                TransportErrorKind::Timeout,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Resolve),
+                TransportErrorKind::Timeout,
+            ),
+            (
+                ureq::Error::Io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "invalid peer certificate: UnknownIssuer",
+                )),
+                TransportErrorKind::Tls,
+            ),
+        ] {
+            assert_eq!(classify(&e), Ok((kind, Delivery::NotSent)), "{e}");
+        }
+    }
+
+    #[test]
+    fn failures_after_sending_may_have_landed() {
+        for e in [
+            ureq::Error::Io(io::ErrorKind::ConnectionReset.into()),
+            ureq::Error::Io(io::ErrorKind::UnexpectedEof.into()),
+            ureq::Error::Timeout(ureq::Timeout::RecvResponse),
+            ureq::Error::Timeout(ureq::Timeout::Global),
+        ] {
+            assert_eq!(classify(&e).unwrap().1, Delivery::Unknown, "{e}");
+        }
+    }
+}

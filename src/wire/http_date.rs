@@ -1,0 +1,162 @@
+//! `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP date in any
+//! of the three formats a recipient must accept (§5.6.7): IMF-fixdate, the
+//! obsolete RFC 850 format, and ANSI C's asctime format.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The wait a `Retry-After` value asks for, measured from `now`; a date in
+/// the past is no wait. `None` when the value is neither form.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long time".
+        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = parse_http_date(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const LONG_DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// - `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate)
+/// - `Sunday, 06-Nov-94 08:49:37 GMT` (RFC 850; a two-digit year more than
+///   50 years in the future is taken as the past century, §5.6.7)
+/// - `Sun Nov  6 08:49:37 1994` (asctime)
+pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
+    if let Some((day_name, rest)) = s.split_once(", ") {
+        if DAYS.contains(&day_name) {
+            // IMF-fixdate
+            let p: Vec<&str> = rest.split(' ').collect();
+            if p.len() != 5 || p[4] != "GMT" || p[0].len() != 2 || p[2].len() != 4 {
+                return None;
+            }
+            return civil(p[2].parse().ok()?, month(p[1])?, p[0].parse().ok()?, p[3]);
+        }
+        if LONG_DAYS.contains(&day_name) {
+            // RFC 850
+            let p: Vec<&str> = rest.split(' ').collect();
+            if p.len() != 3 || p[2] != "GMT" {
+                return None;
+            }
+            let d: Vec<&str> = p[0].split('-').collect();
+            if d.len() != 3 || d[0].len() != 2 || d[2].len() != 2 {
+                return None;
+            }
+            let yy: u64 = d[2].parse().ok()?;
+            let this_year = 1970
+                + SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs() / 31_556_952)
+                    .unwrap_or(0);
+            let mut year = (this_year / 100) * 100 + yy;
+            if year > this_year + 50 {
+                year -= 100;
+            }
+            return civil(year, month(d[1])?, d[0].parse().ok()?, p[1]);
+        }
+        return None;
+    }
+    // asctime: `Sun Nov  6 08:49:37 1994` (the day is space-padded)
+    let p: Vec<&str> = s.split_whitespace().collect();
+    if p.len() != 5 || !DAYS.contains(&p[0]) || !s.starts_with(p[0]) {
+        return None;
+    }
+    if p[2].is_empty() || p[2].len() > 2 {
+        return None;
+    }
+    civil(p[4].parse().ok()?, month(p[1])?, p[2].parse().ok()?, p[3])
+}
+
+fn month(name: &str) -> Option<u64> {
+    MONTHS.iter().position(|m| *m == name).map(|i| i as u64 + 1)
+}
+
+/// Seconds since the epoch of a civil UTC date and an `HH:MM:SS` time.
+fn civil(year: u64, month: u64, day: u64, time: &str) -> Option<SystemTime> {
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| (p.len() == 2).then(|| p.parse().ok()).flatten())
+        .collect::<Option<_>>()?;
+    if hms.len() != 3
+        || !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+        || hms[0] > 23
+        || hms[1] > 59
+        || hms[2] > 60
+    {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), epoch 1970-01-01.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_seconds_and_all_three_http_date_formats() {
+        let now = UNIX_EPOCH + Duration::from_secs(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let thirty = Some(Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            thirty
+        );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:50:07 GMT", now),
+            thirty
+        );
+        assert_eq!(parse_retry_after("Sun Nov  6 08:50:07 1994", now), thirty);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "soon",
+            "",
+            "-5",
+            "1.5",
+            "Sun, 06 Foo 1994 08:50:07 GMT",
+            "Sun, 6 Nov 1994 08:50:07 GMT",
+            "Sun, 06 Nov 1994 08:50:07 UTC",
+            "Sunday, 06-Nov-1994 08:50:07 GMT",
+            "Sun Nov 6 08:50:07",
+            "Sun Nov 123 08:50:07 1994",
+            "Sun, 06 Nov 1994 8:50:07 GMT",
+            "Sun, 32 Nov 1994 08:50:07 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+    }
+}
