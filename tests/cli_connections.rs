@@ -127,7 +127,14 @@ fn ensure_creates_then_finds() {
 fn rotate_password_uses_pgpassword_and_the_connections_own_spec() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert(&fake, "orders");
-    let (out, stdout, stderr) = run(&fake, &["rotate-password", &id]);
+    let mut cmd: Command = example("connections");
+    with_platform(&mut cmd, &fake);
+    let out = cmd
+        .env("PGSSLMODE", "require")
+        .args(["rotate-password", &id])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let v = &lines(&stdout)[0];
     let stored = &fake.connections()[0];
@@ -136,7 +143,7 @@ fn rotate_password_uses_pgpassword_and_the_connections_own_spec() {
     // with_platform sets PGPASSWORD=pw-canary-4411 (the new password).
     assert_eq!(
         stored.params["connectionString"],
-        "Server=db.internal;Database=orders;Port=5432;UID=reader;Password=pw-canary-4411"
+        "Server=db.internal;Database=orders;Port=5432;UID=reader;Password=pw-canary-4411;EncryptionMethod=1;ValidateServerCertificate=0"
     );
 }
 

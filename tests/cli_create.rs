@@ -13,8 +13,8 @@ fn cli() -> Command {
 }
 
 #[test]
-fn demo_mode_works_with_an_empty_environment() {
-    let out = cli().args(["--name", "demo"]).output().unwrap();
+fn demo_mode_works_with_an_empty_environment_and_demo() {
+    let out = cli().args(["--name", "demo", "--demo"]).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
