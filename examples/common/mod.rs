@@ -204,7 +204,7 @@ fn platform_from_env() -> Result<Platform, Usage> {
         || any_ims;
     if !any {
         return Err(Usage(
-            "no AEP_* variable is set: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
+            "no Platform credentials in the environment: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
              and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME, or pass --demo to run \
              against the built-in fake Flow Service"
                 .into(),
