@@ -2,25 +2,28 @@
 //! rotate-password.
 //!
 //! ```text
-//! connections list [--name NAME]
-//! connections get ID
-//! connections test ID
-//! connections delete ID
-//! connections ensure --name NAME [--description TEXT] [--auth connection-string|basic]
-//! connections rotate-password ID
+//! connections [--demo] [--timeout SECS] list [--name NAME]
+//! connections [--demo] [--timeout SECS] get ID
+//! connections [--demo] [--timeout SECS] test ID
+//! connections [--demo] [--timeout SECS] delete ID
+//! connections [--demo] [--timeout SECS] ensure --name NAME [--description TEXT] [--auth connection-string|basic]
+//! connections [--demo] [--timeout SECS] rotate-password ID
 //! ```
 //!
-//! Same environment as `create_postgres_connection` (`AEP_*`, `PG*`), same
-//! exit codes: 0 ok, 1 service or network failure, 2 bad input (nothing
-//! sent). Output is JSON, one object per line; no auth parameter value is
-//! ever printed.
+//! The common options `--demo` and `--timeout` go anywhere on the line.
+//! Same environment as `create_postgres_connection` (`AEP_*`, `PG*`,
+//! `SSL_CERT_FILE`), same exit codes: 0 ok, 1 service or network failure,
+//! 2 bad input (nothing sent). Output is JSON, one object per line; no auth
+//! parameter value is ever printed. `rotate-password` replaces all of the
+//! connection's parameters (host, port, database, user, password, SSL mode)
+//! from `PG*`, so it refuses to run unless `PGSSLMODE` is set.
 
 mod common;
 
 use std::process::ExitCode;
 
-use aep_flow::{AuthSpec, Client, Connection, ListFilter};
-use common::{Failure, Flags, Target, Usage};
+use aep_flow::{AuthSpec, Connection, ListFilter, PostgresConnection};
+use common::{Common, Failure, Flags, Output, Target, Usage};
 use serde_json::json;
 
 const USAGE: &str = "usage:
@@ -30,7 +33,8 @@ const USAGE: &str = "usage:
   connections delete ID
   connections ensure --name NAME [--description TEXT] [--auth connection-string|basic]
   connections rotate-password ID
-common options: [--timeout SECS]";
+      replaces ALL of the connection's parameters (host, port, database, user,
+      password, SSL mode) with the PG* values; refuses to run unless PGSSLMODE is set";
 
 enum Command {
     List {
@@ -55,32 +59,29 @@ enum Command {
     },
 }
 
-fn parse_args(
-    args: impl Iterator<Item = String>,
-) -> Result<(Command, Option<std::time::Duration>), Usage> {
+fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
     let mut flags = Flags::new(args);
-    let sub = flags
-        .next_arg()
-        .ok_or_else(|| Usage("a command is required".into()))?;
-    if sub == "--help" || sub == "-h" {
-        return Err(Usage(String::new()));
-    }
+    let mut common = Common::default();
+    let mut sub = None;
     let mut name = None;
     let mut description = None;
     let mut auth = None;
-    let mut timeout = None;
     let mut positional = Vec::new();
     while let Some(arg) = flags.next_arg() {
+        if common.take(&arg, &mut flags)? {
+            continue;
+        }
         match arg.as_str() {
             "--help" | "-h" => return Err(Usage(String::new())),
             "--name" => name = Some(flags.value("--name")?),
             "--description" => description = Some(flags.value("--description")?),
             "--auth" => auth = Some(common::parse_auth(&flags.value("--auth")?)?),
-            "--timeout" => timeout = Some(common::parse_timeout(&flags.value("--timeout")?)?),
             a if a.starts_with("--") => return Err(Usage(format!("unknown argument `{a}`"))),
+            _ if sub.is_none() => sub = Some(arg),
             _ => positional.push(arg),
         }
     }
+    let sub = sub.ok_or_else(|| Usage("a command is required".into()))?;
     let one_id = |positional: Vec<String>| -> Result<String, Usage> {
         match <[String; 1]>::try_from(positional) {
             Ok([id]) => Ok(id),
@@ -123,9 +124,9 @@ fn parse_args(
                 auth: auth.unwrap_or_default(),
             }
         }
-        other => return Err(Usage(format!("unknown command `{other}`"))),
+        other => return Err(Usage(format!("unknown command `{}`", other.escape_debug()))),
     };
-    Ok((command, timeout))
+    Ok((command, common))
 }
 
 /// One line of `list`: `{"id","name","state","etag"}`, in that order.
@@ -146,14 +147,53 @@ fn summary(c: &Connection) -> String {
     serde_json::to_string(&line).unwrap_or_default()
 }
 
-fn run() -> Result<Vec<String>, Failure> {
-    let help = format!("{USAGE}\n\n{}", common::ENVIRONMENT_HELP);
-    let (command, timeout) = match parse_args(std::env::args().skip(1)) {
+fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string(value).map_err(|e| Failure(1, format!("error: {e}")))
+}
+
+fn run(out: &mut Output) -> Result<(), Failure> {
+    let help = format!(
+        "{USAGE}\n\n{}\n\n{}",
+        common::COMMON_OPTIONS_HELP,
+        common::ENVIRONMENT_HELP
+    );
+    let parsed = common::args().and_then(parse_args);
+    let (command, options) = match parsed {
         Ok(parsed) => parsed,
-        Err(Usage(m)) if m.is_empty() => return Ok(vec![help]),
+        Err(Usage(m)) if m.is_empty() => return out.line(&help),
         Err(Usage(m)) => return Err(Failure(2, format!("error: {m}\n{help}"))),
     };
-    let target = Target::from_env("connections")?;
+    if matches!(command, Command::RotatePassword { .. }) && common::var("PGSSLMODE")?.is_none() {
+        return Err(Usage(
+            "rotate-password replaces all of the connection's parameters, the SSL mode \
+             included: set PGSSLMODE (disable, allow, prefer, require, verify-ca or verify-full)"
+                .into(),
+        )
+        .into());
+    }
+    let target = Target::from_env("connections", options.demo)?;
+    let demo = target.is_demo();
+    // The database settings are read (and checked) before anything is sent.
+    let postgres: Option<PostgresConnection> = match &command {
+        Command::Ensure {
+            name,
+            description,
+            auth,
+        } => Some(common::postgres_from_env(
+            name,
+            description.as_deref(),
+            *auth,
+            demo,
+        )?),
+        // The name is not sent: the connection keeps its own.
+        Command::RotatePassword { .. } => Some(common::postgres_from_env(
+            "rotate-password",
+            None,
+            AuthSpec::default(),
+            demo,
+        )?),
+        _ => None,
+    };
     if let Some(fake) = &target.demo {
         // Something to look at in demo mode.
         fake.insert_connection(
@@ -162,57 +202,44 @@ fn run() -> Result<Vec<String>, Failure> {
             json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
         );
     }
-    let demo = target.is_demo();
-    let mut builder = Client::builder(target.platform);
-    if let Some(t) = timeout {
-        builder = builder.timeout(t).connect_timeout(t);
-    }
-    let client = builder.build()?;
-    let lines = match command {
+    let client = options.client(target.platform)?;
+    match command {
         Command::List { name } => {
             let mut filter = ListFilter::new();
             if let Some(n) = name {
                 filter = filter.name(n);
             }
-            let mut lines = Vec::new();
+            // Printed as the pages come, so `| head -1` stops the listing.
             for c in client.connections(&filter) {
-                lines.push(summary(&c?));
+                out.line(&summary(&c?))?;
             }
-            lines
         }
         Command::Get { id } => {
             let c = client.get_connection(&id)?;
             // `Connection` holds no auth parameter by construction.
-            vec![serde_json::to_string(&c).map_err(|e| Failure(1, format!("error: {e}")))?]
+            out.line(&to_json(&c)?)?;
         }
         Command::Test { id } => {
-            vec![json!({"result": client.test_connection(&id)?}).to_string()]
+            out.line(&json!({"result": client.test_connection(&id)?}).to_string())?;
         }
-        Command::Delete { id } => {
-            client.delete_connection(&id)?;
-            Vec::new()
-        }
-        Command::Ensure {
-            name,
-            description,
-            auth,
-        } => {
-            let conn = common::postgres_from_env(&name, description.as_deref(), auth, demo)?;
+        Command::Delete { id } => client.delete_connection(&id)?,
+        Command::Ensure { .. } => {
+            let conn = postgres.expect("read above");
             let ensured = client.ensure_postgres_connection(&conn)?;
             // `{"id","etag","created"}`, in that order.
-            vec![serde_json::to_string(&ensured).map_err(|e| Failure(1, format!("error: {e}")))?]
+            out.line(&to_json(&ensured)?)?;
         }
         Command::RotatePassword { id } => {
-            // The name is not sent: the connection keeps its own.
-            let creds =
-                common::postgres_from_env("rotate-password", None, AuthSpec::default(), demo)?;
+            let creds = postgres.expect("read above");
             let updated = client.update_postgres_credentials(&id, &creds)?;
-            vec![serde_json::to_string(&updated).map_err(|e| Failure(1, format!("error: {e}")))?]
+            out.line(&to_json(&updated)?)?;
         }
-    };
-    Ok(lines)
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
-    common::finish(run())
+    let mut out = Output::new();
+    let result = run(&mut out);
+    common::finish(result, out)
 }

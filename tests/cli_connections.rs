@@ -2,7 +2,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use aep_flow::testing::{FakeFlowService, Reply};
 use aep_flow::{BASIC_AUTH, CONNECTION_STRING_AUTH};
@@ -127,7 +129,14 @@ fn ensure_creates_then_finds() {
 fn rotate_password_uses_pgpassword_and_the_connections_own_spec() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert(&fake, "orders");
-    let (out, stdout, stderr) = run(&fake, &["rotate-password", &id]);
+    let mut cmd: Command = example("connections");
+    with_platform(&mut cmd, &fake);
+    let out = cmd
+        .env("PGSSLMODE", "require")
+        .args(["rotate-password", &id])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let v = &lines(&stdout)[0];
     let stored = &fake.connections()[0];
@@ -136,7 +145,7 @@ fn rotate_password_uses_pgpassword_and_the_connections_own_spec() {
     // with_platform sets PGPASSWORD=pw-canary-4411 (the new password).
     assert_eq!(
         stored.params["connectionString"],
-        "Server=db.internal;Database=orders;Port=5432;UID=reader;Password=pw-canary-4411"
+        "Server=db.internal;Database=orders;Port=5432;UID=reader;Password=pw-canary-4411;EncryptionMethod=1;ValidateServerCertificate=0"
     );
 }
 
@@ -174,5 +183,99 @@ fn a_service_failure_is_exit_1() {
     assert!(
         stderr.contains("403") && stderr.contains("403027"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    // `connections list | head -1`: far more output than a pipe holds, so
+    // the CLI is still writing when the reader leaves.
+    let fake = FakeFlowService::start().unwrap();
+    let long = "n".repeat(200);
+    for i in 0..1500 {
+        insert(&fake, &format!("{long}-{i}"));
+    }
+    let mut cmd: Command = example("connections");
+    with_platform(&mut cmd, &fake);
+    let mut child = cmd
+        .arg("list")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"id\":"), "{first}");
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "a broken pipe is a quiet end: {stderr}");
+    // It stopped listing once nobody read: not all 30 pages were fetched.
+    assert!(fake.requests().len() < 30, "{}", fake.requests().len());
+}
+
+#[test]
+fn timeout_bounds_the_whole_command_retries_included() {
+    let fake = FakeFlowService::start().unwrap();
+    for _ in 0..4 {
+        fake.push_reply(Reply::silent(Duration::from_secs(30)));
+    }
+    let started = Instant::now();
+    let (out, stdout, stderr) = run(&fake, &["list", "--timeout", "2"]);
+    let took = started.elapsed();
+    eprintln!("connections list --timeout 2 against a silent service took {took:?}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("timed out"), "{stderr}");
+    // Per attempt, the list (a GET, retried) would take 4 x 2 s plus backoff.
+    assert!(took < Duration::from_secs(5), "{took:?}: {stderr}");
+}
+
+#[test]
+fn rotate_password_refuses_without_pgsslmode_and_sends_nothing() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert(&fake, "orders");
+    let before = fake.connections()[0].clone();
+    let (out, stdout, stderr) = run(&fake, &["rotate-password", &id]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("PGSSLMODE"), "{stderr}");
+    // Demo mode too.
+    let mut cmd = example("connections");
+    let out = cmd
+        .args([
+            "rotate-password",
+            "00000000-0000-4000-8000-000000000001",
+            "--demo",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("PGSSLMODE"), "{stderr}");
+    // Garbled is not "set".
+    let mut cmd = example("connections");
+    with_platform(&mut cmd, &fake);
+    let out = cmd
+        .env("PGSSLMODE", "")
+        .args(["rotate-password", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("PGSSLMODE"));
+    assert!(fake.requests().is_empty(), "nothing may be sent");
+    assert_eq!(fake.connections()[0].params, before.params);
+
+    let out = example("connections").arg("--help").output().unwrap();
+    let (help, _) = text(&out);
+    assert!(
+        help.contains("replaces ALL of the connection's parameters (host, port, database, user,")
+            && help.contains("password, SSL mode)")
+            && help.contains("unless PGSSLMODE is set"),
+        "{help}"
     );
 }

@@ -5,16 +5,19 @@ mod common;
 
 use std::process::Command;
 
+use std::ffi::OsStr;
+use std::process::Output;
+
 use aep_flow::testing::{FakeFlowService, Reply};
-use common::{example, text, with_platform};
+use common::{example, garbled, text, with_platform, with_postgres, TempDir, TlsServer};
 
 fn cli() -> Command {
     example("create_postgres_connection")
 }
 
 #[test]
-fn demo_mode_works_with_an_empty_environment() {
-    let out = cli().args(["--name", "demo"]).output().unwrap();
+fn demo_mode_works_with_an_empty_environment_and_demo() {
+    let out = cli().args(["--name", "demo", "--demo"]).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
@@ -273,4 +276,382 @@ fn a_64_mib_answer_is_refused_with_bounded_memory() {
         refusing < normal + 8 * 1024,
         "refusing a 64 MiB body cost {refusing} KiB against {normal} KiB"
     );
+}
+
+/// Runs `cmd` and checks the common shape of a refusal: exit 2, nothing on
+/// stdout, no panic, `expect` in the message.
+fn refused(cmd: &mut Command, expect: &str) -> String {
+    let out: Output = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{cmd:?}: {stderr}");
+    assert!(stdout.is_empty(), "{cmd:?}: {stdout}");
+    assert!(!stderr.contains("panicked"), "{cmd:?}: {stderr}");
+    assert!(stderr.contains(expect), "{cmd:?}: want {expect}: {stderr}");
+    stderr
+}
+
+#[test]
+fn no_aep_variable_and_no_demo_is_exit_2_naming_what_is_needed() {
+    for (program, args) in [
+        ("create_postgres_connection", vec!["--name", "x"]),
+        ("connections", vec!["list"]),
+    ] {
+        // What cron gives a job whose environment failed to load.
+        let mut cmd = example(program);
+        cmd.env("PATH", "/usr/bin:/bin").env("HOME", "/root");
+        with_postgres(&mut cmd, "pw-1");
+        let stderr = refused(cmd.args(&args), "--demo");
+        for var in [
+            "AEP_ACCESS_TOKEN",
+            "AEP_API_KEY",
+            "AEP_ORG_ID",
+            "AEP_SANDBOX_NAME",
+        ] {
+            assert!(stderr.contains(var), "{program}: {var}: {stderr}");
+        }
+        assert!(!stderr.contains("fake Flow Service at"), "{stderr}");
+    }
+}
+
+#[test]
+fn demo_with_any_aep_variable_is_ambiguous_and_exit_2_naming_it() {
+    let fake = FakeFlowService::start().unwrap();
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let stderr = refused(cmd.args(["--name", "x", "--demo"]), "--demo");
+    assert!(
+        stderr.contains("AEP_ACCESS_TOKEN") && stderr.contains("AEP_FLOW_SERVICE_URL"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tok-cli-7788"),
+        "a value was shown: {stderr}"
+    );
+    // One variable, even an empty or unknown one, is enough.
+    for var in ["AEP_SANDBOX_NAME", "AEP_SOMETHING_ELSE"] {
+        refused(
+            example("connections").env(var, "").args(["list", "--demo"]),
+            var,
+        );
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn demo_is_a_common_option_accepted_wherever_timeout_is() {
+    for args in [
+        vec!["--demo", "--name", "x"],
+        vec!["--name", "x", "--demo"],
+        vec!["--name=x", "--timeout", "5", "--demo"],
+    ] {
+        let out = cli().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out).1);
+    }
+    for args in [
+        vec!["--demo", "list"],
+        vec!["list", "--demo"],
+        vec!["list", "--name", "Test connection for PostgreSQL", "--demo"],
+        vec!["--timeout", "5", "list", "--demo"],
+        vec!["get", "00000000-0000-4000-8000-000000000001", "--demo"],
+        vec![
+            "test",
+            "00000000-0000-4000-8000-000000000001",
+            "--timeout=5",
+            "--demo",
+        ],
+    ] {
+        let out = example("connections").args(&args).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+    }
+    refused(
+        cli().args(["--name", "x", "--demo=yes"]),
+        "--demo takes no value",
+    );
+    refused(cli().args(["--demo", "--name", "x", "--demo"]), "--demo");
+}
+
+#[test]
+fn the_help_names_demo_and_the_meaning_of_timeout() {
+    for program in ["create_postgres_connection", "connections"] {
+        let out = example(program).arg("--help").output().unwrap();
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(0));
+        for part in [
+            "--demo",
+            "--timeout SECS  bound for the whole command, retries included",
+            "SSL_CERT_FILE",
+            "non-empty UTF-8",
+        ] {
+            assert!(stdout.contains(part), "{program}: {part}: {stdout}");
+        }
+        assert!(
+            !stdout.contains("With no AEP_* variable set, runs against"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_garbled_or_empty_variable_is_exit_2_naming_it_never_a_default() {
+    let fake = FakeFlowService::start().unwrap();
+    for var in [
+        "AEP_ACCESS_TOKEN",
+        "AEP_API_KEY",
+        "AEP_ORG_ID",
+        "AEP_SANDBOX_NAME",
+        "AEP_FLOW_SERVICE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGSSLMODE",
+        "SSL_CERT_FILE",
+    ] {
+        for (value, expect) in [
+            (garbled(b"\xff\xfe"), "is not valid UTF-8"),
+            (OsStr::new(""), "is set but empty"),
+        ] {
+            let mut cmd = cli();
+            with_platform(&mut cmd, &fake);
+            cmd.env(var, value).args(["--name", "x"]);
+            let stderr = refused(&mut cmd, &format!("{var} {expect}"));
+            assert!(!stderr.contains('\u{fffd}'), "{stderr}");
+        }
+    }
+    // Not a port: never 5432 instead.
+    for port in ["abc", "0", "99999", "-1", " 5432"] {
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        refused(cmd.env("PGPORT", port).args(["--name", "x"]), "PGPORT");
+    }
+    // The same rules in demo mode: a set value is not replaced by a demo one.
+    refused(
+        cli()
+            .env("PGHOST", garbled(b"db\xff"))
+            .args(["--name", "x", "--demo"]),
+        "PGHOST is not valid UTF-8",
+    );
+    refused(
+        cli().env("PGPORT", "").args(["--name", "x", "--demo"]),
+        "PGPORT is set but empty",
+    );
+    assert!(fake.requests().is_empty(), "nothing may be sent");
+}
+
+#[test]
+fn a_garbled_password_is_reported_as_such_without_any_of_it() {
+    let fake = FakeFlowService::start().unwrap();
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env("PGPASSWORD", garbled(b"pw-canary-\xff-4411"))
+        .args(["--name", "x"]);
+    let stderr = refused(&mut cmd, "PGPASSWORD is not valid UTF-8");
+    assert!(
+        !stderr.contains("canary") && !stderr.contains("4411") && !stderr.contains("missing"),
+        "{stderr}"
+    );
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env("AEP_ACCESS_TOKEN", garbled(b"tok-canary-\xfe"))
+        .args(["--name", "x"]);
+    let stderr = refused(&mut cmd, "AEP_ACCESS_TOKEN is not valid UTF-8");
+    assert!(!stderr.contains("canary"), "{stderr}");
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn a_non_utf8_argument_is_exit_2_not_a_panic() {
+    let fake = FakeFlowService::start().unwrap();
+    for (program, args) in [
+        (
+            "create_postgres_connection",
+            vec![OsStr::new("--name"), garbled(b"x\xff")],
+        ),
+        (
+            "create_postgres_connection",
+            vec![garbled(b"--name=\xc3"), OsStr::new("--demo")],
+        ),
+        ("connections", vec![OsStr::new("get"), garbled(b"\xff\xfe")]),
+        ("connections", vec![garbled(b"\x80list")]),
+    ] {
+        let mut cmd = example(program);
+        with_platform(&mut cmd, &fake);
+        refused(cmd.args(&args), "not valid UTF-8");
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn repeated_flags_and_flags_as_values_are_exit_2_naming_the_flag() {
+    let fake = FakeFlowService::start().unwrap();
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "create_postgres_connection",
+            vec!["--name", "a", "--name", "b"],
+            "--name is given more than once",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "a", "--name=b"],
+            "--name is given more than once",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "a", "--timeout", "1", "--timeout", "2"],
+            "--timeout is given more than once",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "a", "--auth", "basic", "--auth", "basic"],
+            "--auth is given more than once",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "--timeout", "5"],
+            "--name needs a value",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "x", "--description", "--auth", "basic"],
+            "--description needs a value",
+        ),
+        (
+            "create_postgres_connection",
+            vec!["--name", "x", "--timeout"],
+            "--timeout needs a value",
+        ),
+        (
+            "connections",
+            vec!["list", "--name", "a", "--name", "b"],
+            "--name is given more than once",
+        ),
+        (
+            "connections",
+            vec!["--timeout", "1", "list", "--timeout", "2"],
+            "--timeout is given more than once",
+        ),
+        (
+            "connections",
+            vec!["list", "--name", "--timeout", "5"],
+            "--name needs a value",
+        ),
+        (
+            "connections",
+            vec!["ensure", "--name", "--description", "d"],
+            "--name needs a value",
+        ),
+    ];
+    for (program, args, expect) in cases {
+        let mut cmd = example(program);
+        with_platform(&mut cmd, &fake);
+        refused(cmd.args(&args), expect);
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn timeout_must_be_finite_positive_at_least_a_millisecond_and_at_most_a_day() {
+    let fake = FakeFlowService::start().unwrap();
+    for value in [
+        "1e-10", "0", "0.0", "-1", "NaN", "nan", "inf", "-inf", "1e400", "0.0009", "86401", "abc",
+        "",
+    ] {
+        for program in ["create_postgres_connection", "connections"] {
+            let mut cmd = example(program);
+            with_platform(&mut cmd, &fake);
+            let first = if program == "connections" {
+                "list"
+            } else {
+                "--name=x"
+            };
+            refused(
+                cmd.arg(first).arg(format!("--timeout={value}")),
+                "--timeout",
+            );
+        }
+    }
+    assert!(fake.requests().is_empty());
+    for value in ["86400", "2.5"] {
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        let out = cmd
+            .args(["--name", "x", "--timeout", value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{value}: {}", text(&out).1);
+    }
+    // A millisecond is accepted (and is too short to get an answer).
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    let out = cmd
+        .args(["--name", "x", "--timeout", "0.001"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out).1);
+}
+
+#[test]
+fn an_unusable_ssl_cert_file_is_exit_2_naming_it() {
+    let fake = FakeFlowService::start().unwrap();
+    let dir = TempDir::new("cli-ca");
+    let missing = dir.0.join("does-not-exist.pem");
+    let empty = dir.file("empty.pem", b"");
+    let garbage = dir.file("garbage.pem", b"this is not a certificate\n");
+    let key_only = dir.file(
+        "bad.pem",
+        b"-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n",
+    );
+    for (path, expect) in [
+        (&missing, "cannot be read"),
+        (&dir.0, "cannot be read"),
+        (&empty, "empty"),
+        (&garbage, "CERTIFICATE"),
+        (&key_only, "SSL_CERT_FILE"),
+    ] {
+        for (program, args) in [
+            ("create_postgres_connection", vec!["--name", "x"]),
+            ("connections", vec!["list"]),
+        ] {
+            let mut cmd = example(program);
+            with_platform(&mut cmd, &fake);
+            let stderr = refused(cmd.env("SSL_CERT_FILE", path).args(&args), "SSL_CERT_FILE");
+            assert!(stderr.contains(expect), "{path:?}: {stderr}");
+        }
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn ssl_cert_file_replaces_the_built_in_roots() {
+    let server = TlsServer::start();
+    let run = |ca: Option<&str>| {
+        let fake = FakeFlowService::start().unwrap();
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        cmd.env("AEP_FLOW_SERVICE_URL", server.base_url());
+        if let Some(ca) = ca {
+            cmd.env("SSL_CERT_FILE", ca);
+        }
+        cmd.args(["--name", "x", "--timeout", "10"])
+            .output()
+            .unwrap()
+    };
+    // Not in the built-in roots: refused before anything is sent.
+    let out = run(None);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+    // Trusted through SSL_CERT_FILE.
+    let out = run(Some(&server.cert));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("056dd1b4-da33-42f9-add1-b4da3392f94e"),
+        "{stdout}"
+    );
+    let log = server.rest();
+    assert_eq!(log.matches("REQUEST POST").count(), 1, "{log}");
 }

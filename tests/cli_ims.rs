@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 
 use aep_flow::testing::{FakeFlowService, Reply, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
-use common::{example, text, with_postgres};
+use common::{example, garbled, text, with_postgres};
 
 fn with_ims(cmd: &mut Command, fake: &FakeFlowService, secret: &str) {
     cmd.env("AEP_CLIENT_ID", DEMO_CLIENT_ID)
@@ -131,4 +131,39 @@ fn an_ims_that_echoes_the_secret_does_not_reach_stderr() {
         !stderr.contains("canary") && !stdout.contains("canary"),
         "{stderr}"
     );
+}
+
+#[test]
+fn garbled_or_empty_ims_variables_are_exit_2_never_a_default() {
+    let fake = FakeFlowService::start().unwrap();
+    for var in [
+        "AEP_CLIENT_ID",
+        "AEP_CLIENT_SECRET",
+        "AEP_SCOPES",
+        "AEP_IMS_URL",
+        "AEP_FLOW_SERVICE_URL",
+    ] {
+        for (value, expect) in [
+            (garbled(b"canary-\xff\xfe"), "is not valid UTF-8"),
+            (std::ffi::OsStr::new(""), "is set but empty"),
+        ] {
+            for (program, args) in [
+                ("create_postgres_connection", vec!["--name", "x"]),
+                ("connections", vec!["list"]),
+            ] {
+                let mut cmd = example(program);
+                with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
+                let out = cmd.env(var, value).args(&args).output().unwrap();
+                let (stdout, stderr) = text(&out);
+                assert_eq!(out.status.code(), Some(2), "{program} {var}: {stderr}");
+                assert!(stdout.is_empty());
+                assert!(
+                    stderr.contains(&format!("{var} {expect}")),
+                    "{program} {var}: {stderr}"
+                );
+                assert!(!stderr.contains("canary"), "{stderr}");
+            }
+        }
+    }
+    assert!(fake.requests().is_empty(), "no token request, no call");
 }

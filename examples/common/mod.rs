@@ -1,13 +1,21 @@
-//! What the example CLIs share: configuration from the environment, demo
-//! mode, exit codes.
+//! What the example CLIs share: the environment contract, demo mode, the
+//! common options, output and exit codes.
+//!
+//! Every variable read here is either absent, or valid, or the run stops
+//! with exit 2 naming it: a set value is never replaced by a default.
 
 #![allow(dead_code)] // each example uses a different part
 
 use std::env;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use aep_flow::testing::FakeFlowService;
-use aep_flow::{AuthSpec, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode};
+use aep_flow::{
+    AuthSpec, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode,
+};
 
 /// The four Platform credentials; all are needed once any `AEP_*` is set.
 pub const PLATFORM_VARS: [&str; 4] = [
@@ -22,6 +30,14 @@ pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
 pub const IMS_VARS: [&str; 3] = ["AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_SCOPES"];
 /// IMS base URL override.
 pub const IMS_URL_VAR: &str = "AEP_IMS_URL";
+/// A PEM bundle replacing the built-in roots, as curl and OpenSSL read it.
+pub const CA_VAR: &str = "SSL_CERT_FILE";
+
+pub const COMMON_OPTIONS_HELP: &str = "common options (anywhere on the line):
+  --timeout SECS  bound for the whole command, retries included (0.001 to 86400)
+  --demo          run against a built-in fake Flow Service on 127.0.0.1 (no AEP_* variable may be set)
+  --help          this text
+A value that starts with `--` is written --flag=VALUE.";
 
 pub const ENVIRONMENT_HELP: &str = "environment:
   AEP_ACCESS_TOKEN, AEP_API_KEY, AEP_ORG_ID, AEP_SANDBOX_NAME  Platform credentials (all four)
@@ -30,13 +46,18 @@ pub const ENVIRONMENT_HELP: &str = "environment:
   AEP_IMS_URL                                                  IMS base URL override (optional)
   AEP_FLOW_SERVICE_URL                                         base URL override (optional)
   PGHOST, PGPORT (5432), PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE   the PostgreSQL database
-With no AEP_* variable set, runs against a built-in fake Flow Service on 127.0.0.1.";
+  SSL_CERT_FILE                                                PEM bundle trusted instead of the built-in roots (optional)
+A variable is either unset or a non-empty UTF-8 value; an empty or garbled one is
+an error (exit 2), never replaced by a default. With no AEP_* variable set, the
+run stops (exit 2) unless --demo is given.
+exit codes: 0 ok, 1 service or network failure, 2 bad usage or input (nothing sent).";
 
 /// A usage or input problem: exit 2, nothing sent. An empty message means
 /// `--help` was asked for.
 pub struct Usage(pub String);
 
-/// How a run ends: exit code and the message for stderr.
+/// How a run ends: exit code and the message for stderr. An empty message
+/// is a quiet end (the reader of stdout went away).
 pub struct Failure(pub u8, pub String);
 
 impl From<Usage> for Failure {
@@ -53,36 +74,99 @@ impl From<Error> for Failure {
     }
 }
 
-/// A set, non-empty environment variable.
-pub fn var(name: &str) -> Option<String> {
-    env::var(name).ok().filter(|v| !v.is_empty())
+/// Wipes a value that will not be used (it may be a garbled secret).
+fn wipe(value: OsString) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        use zeroize::Zeroize;
+        value.into_vec().zeroize();
+    }
+    #[cfg(not(unix))]
+    drop(value);
 }
 
-/// Where the calls go: the real service (from `AEP_*`) or, when no `AEP_*`
-/// variable is set, a fake on 127.0.0.1 that lives as long as this value.
+/// An environment variable: `None` when unset, its value when it is
+/// non-empty UTF-8, an error naming it otherwise.
+pub fn var(name: &str) -> Result<Option<String>, Usage> {
+    Ok(secret_var(name)?.map(|s| s.expose_secret().to_owned()))
+}
+
+/// Like [`var`], but the value goes straight into a zeroizing [`Secret`]
+/// and no part of it is ever printed.
+pub fn secret_var(name: &str) -> Result<Option<Secret>, Usage> {
+    let Some(value) = env::var_os(name) else {
+        return Ok(None);
+    };
+    match value.into_string() {
+        Ok(s) if s.is_empty() => Err(Usage(format!("{name} is set but empty"))),
+        // Moved, not copied, into the zeroizing Secret.
+        Ok(s) => Ok(Some(Secret::from(s))),
+        Err(garbled) => {
+            wipe(garbled);
+            Err(Usage(format!("{name} is not valid UTF-8")))
+        }
+    }
+}
+
+/// Names of the set environment variables that start with `AEP_`.
+fn aep_vars_set() -> Vec<String> {
+    let mut names: Vec<String> = env::vars_os()
+        .map(|(name, value)| {
+            wipe(value);
+            name.to_string_lossy().into_owned()
+        })
+        .filter(|name| name.starts_with("AEP_"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The program's arguments (without the program name), all UTF-8.
+pub fn args() -> Result<Vec<String>, Usage> {
+    env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(i, arg)| {
+            arg.into_string().map_err(|garbled| {
+                wipe(garbled);
+                Usage(format!("argument {} is not valid UTF-8", i + 1))
+            })
+        })
+        .collect()
+}
+
+/// Where the calls go: the real service (from `AEP_*`) or, with `--demo`,
+/// a fake on 127.0.0.1 that lives as long as this value.
 pub struct Target {
     pub platform: Platform,
     pub demo: Option<FakeFlowService>,
 }
 
 impl Target {
-    pub fn from_env(program: &str) -> Result<Target, Failure> {
-        let demo = PLATFORM_VARS
-            .iter()
-            .chain(&IMS_VARS)
-            .chain(&[URL_VAR, IMS_URL_VAR])
-            .all(|v| env::var_os(v).is_none());
+    pub fn from_env(program: &str, demo: bool) -> Result<Target, Failure> {
         if !demo {
             return Ok(Target {
                 platform: platform_from_env()?,
                 demo: None,
             });
         }
+        let set = aep_vars_set();
+        if !set.is_empty() {
+            return Err(Usage(format!(
+                "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
+                set.join(", "),
+                if set.len() == 1 { "it" } else { "them" },
+                if set.len() == 1 { "it" } else { "them" },
+            ))
+            .into());
+        }
         let fake = FakeFlowService::start()
             .map_err(|e| Failure(1, format!("error: could not start the demo fake: {e}")))?;
-        eprintln!(
-            "note: {program}: no AEP_* variable is set: using the built-in fake Flow Service at {} \
-             (demo mode; nothing leaves this machine)",
+        let _ = writeln!(
+            io::stderr(),
+            "note: {program}: --demo: using the built-in fake Flow Service at {} \
+             (nothing leaves this machine)",
             fake.base_url()
         );
         Ok(Target {
@@ -98,21 +182,55 @@ impl Target {
 
 /// `AEP_ACCESS_TOKEN` wins; without it the IMS variables are used.
 fn platform_from_env() -> Result<Platform, Usage> {
-    let ims_mode = var("AEP_ACCESS_TOKEN").is_none()
-        && IMS_VARS
-            .iter()
-            .chain(&[IMS_URL_VAR])
-            .any(|v| var(v).is_some());
-    let required: Vec<&str> = if ims_mode {
-        IMS_VARS
-            .iter()
-            .chain(&["AEP_ORG_ID", "AEP_SANDBOX_NAME"])
-            .copied()
-            .collect()
+    // Every variable is checked, used or not: a garbled one is a broken
+    // environment.
+    let token = secret_var("AEP_ACCESS_TOKEN")?;
+    let api_key = var("AEP_API_KEY")?;
+    let org = var("AEP_ORG_ID")?;
+    let sandbox = var("AEP_SANDBOX_NAME")?;
+    let client_id = var("AEP_CLIENT_ID")?;
+    let client_secret = secret_var("AEP_CLIENT_SECRET")?;
+    let scopes = var("AEP_SCOPES")?;
+    let ims_url = var(IMS_URL_VAR)?;
+    let base_url = var(URL_VAR)?;
+
+    let any_ims =
+        client_id.is_some() || client_secret.is_some() || scopes.is_some() || ims_url.is_some();
+    let any = token.is_some()
+        || api_key.is_some()
+        || org.is_some()
+        || sandbox.is_some()
+        || base_url.is_some()
+        || any_ims;
+    if !any {
+        return Err(Usage(
+            "no Platform credentials in the environment: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
+             and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME, or pass --demo to run \
+             against the built-in fake Flow Service"
+                .into(),
+        ));
+    }
+    let ims_mode = token.is_none() && any_ims;
+    let required: Vec<(&str, bool)> = if ims_mode {
+        vec![
+            ("AEP_CLIENT_ID", client_id.is_some()),
+            ("AEP_CLIENT_SECRET", client_secret.is_some()),
+            ("AEP_SCOPES", scopes.is_some()),
+            ("AEP_ORG_ID", org.is_some()),
+            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+        ]
     } else {
-        PLATFORM_VARS.to_vec()
+        vec![
+            ("AEP_ACCESS_TOKEN", token.is_some()),
+            ("AEP_API_KEY", api_key.is_some()),
+            ("AEP_ORG_ID", org.is_some()),
+            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+        ]
     };
-    let missing: Vec<&str> = required.into_iter().filter(|v| var(v).is_none()).collect();
+    let missing: Vec<&str> = required
+        .into_iter()
+        .filter_map(|(name, set)| (!set).then_some(name))
+        .collect();
     if !missing.is_empty() {
         let needed = if ims_mode {
             "AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES, AEP_ORG_ID and AEP_SANDBOX_NAME are needed for IMS tokens"
@@ -124,53 +242,51 @@ fn platform_from_env() -> Result<Platform, Usage> {
             missing.join(", ")
         )));
     }
-    let org = var("AEP_ORG_ID").unwrap_or_default();
-    let sandbox = var("AEP_SANDBOX_NAME").unwrap_or_default();
-    let mut platform = if ims_mode {
-        let secret = Secret::from(env::var("AEP_CLIENT_SECRET").unwrap_or_default());
-        let mut ims = ImsCredentials::new(
-            var("AEP_CLIENT_ID").unwrap_or_default(),
-            secret,
-            var("AEP_SCOPES").unwrap_or_default(),
-        );
-        if let Some(url) = var(IMS_URL_VAR) {
-            ims = ims.with_ims_url(url);
+    let org = org.unwrap_or_default();
+    let sandbox = sandbox.unwrap_or_default();
+    let mut platform = match (token, client_secret) {
+        (Some(token), _) => Platform::new(token, api_key.unwrap_or_default(), org, sandbox),
+        (None, secret) => {
+            let secret = secret.unwrap_or_else(|| Secret::from(String::new()));
+            let mut ims = ImsCredentials::new(
+                client_id.unwrap_or_default(),
+                secret,
+                scopes.unwrap_or_default(),
+            );
+            if let Some(url) = ims_url {
+                ims = ims.with_ims_url(url);
+            }
+            let mut platform = Platform::from_ims(ims, org, sandbox);
+            if let Some(key) = api_key {
+                platform = platform.with_api_key(key);
+            }
+            platform
         }
-        let mut platform = Platform::from_ims(ims, org, sandbox);
-        if let Some(key) = var("AEP_API_KEY") {
-            platform = platform.with_api_key(key);
-        }
-        platform
-    } else {
-        let token = Secret::from(env::var("AEP_ACCESS_TOKEN").unwrap_or_default());
-        Platform::new(token, var("AEP_API_KEY").unwrap_or_default(), org, sandbox)
     };
-    if let Some(url) = var(URL_VAR) {
+    if let Some(url) = base_url {
         platform = platform.with_base_url(url);
     }
     Ok(platform)
 }
 
 /// The PostgreSQL connection from libpq's variables. In demo mode missing
-/// values get demo values.
+/// values get demo values; a set value is always used (or refused).
 pub fn postgres_from_env(
     name: &str,
     description: Option<&str>,
     auth: AuthSpec,
     demo: bool,
 ) -> Result<PostgresConnection, Usage> {
-    let pick = |name: &str, demo_value: &str| -> Option<String> {
-        var(name).or_else(|| demo.then(|| demo_value.to_owned()))
+    let pick = |name: &str, demo_value: &str| -> Result<Option<String>, Usage> {
+        Ok(var(name)?.or_else(|| demo.then(|| demo_value.to_owned())))
     };
-    let host = pick("PGHOST", "postgres.demo.internal");
-    let database = pick("PGDATABASE", "demo");
-    let user = pick("PGUSER", "demo_reader");
-    let password = match env::var("PGPASSWORD") {
-        // Moved, not copied, into the zeroizing Secret.
-        Ok(p) if !p.is_empty() => Some(Secret::from(p)),
-        _ if demo => Some(Secret::from("demo-password")),
-        _ => None,
-    };
+    let host = pick("PGHOST", "postgres.demo.internal")?;
+    let port = var("PGPORT")?;
+    let database = pick("PGDATABASE", "demo")?;
+    let user = pick("PGUSER", "demo_reader")?;
+    let password = secret_var("PGPASSWORD")?
+        .or_else(|| demo.then(|| Secret::from(String::from("demo-password"))));
+    let ssl_mode = var("PGSSLMODE")?;
     let missing: Vec<&str> = [
         ("PGHOST", host.is_none()),
         ("PGDATABASE", database.is_none()),
@@ -186,27 +302,29 @@ pub fn postgres_from_env(
             missing.join(", ")
         )));
     }
-    let port = match var("PGPORT") {
+    let port = match port {
         None => aep_flow::DEFAULT_PORT,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| Usage(format!("PGPORT must be a port number 1-65535, not `{p}`")))?,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| {
+            Usage(format!(
+                "PGPORT must be a port number 1-65535, not `{}`",
+                p.escape_debug()
+            ))
+        })?,
     };
     let mut conn = PostgresConnection::new(
         name,
         host.unwrap_or_default(),
         database.unwrap_or_default(),
         user.unwrap_or_default(),
-        password.unwrap_or_else(|| Secret::from("")),
+        password.unwrap_or_else(|| Secret::from(String::new())),
     )
     .port(port)
     .auth_spec(auth);
-    if let Some(mode) = var("PGSSLMODE") {
+    if let Some(mode) = ssl_mode {
         let mode: SslMode = mode.parse().map_err(|_| {
             Usage(format!(
-                "PGSSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full, not `{mode}`"
+                "PGSSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full, not `{}`",
+                mode.escape_debug()
             ))
         })?;
         conn = conn.ssl_mode(mode);
@@ -218,15 +336,20 @@ pub fn postgres_from_env(
 }
 
 /// Splits `--flag=value` and `--flag value` forms; reads the value of the
-/// flag just seen.
-pub struct Flags<I: Iterator<Item = String>> {
-    args: I,
+/// flag just seen; refuses a flag given twice.
+pub struct Flags {
+    args: std::vec::IntoIter<String>,
     inline: Option<String>,
+    seen: Vec<String>,
 }
 
-impl<I: Iterator<Item = String>> Flags<I> {
-    pub fn new(args: I) -> Self {
-        Flags { args, inline: None }
+impl Flags {
+    pub fn new(args: Vec<String>) -> Self {
+        Flags {
+            args: args.into_iter(),
+            inline: None,
+            seen: Vec::new(),
+        }
     }
 
     /// The next flag or positional argument.
@@ -244,13 +367,93 @@ impl<I: Iterator<Item = String>> Flags<I> {
         }
     }
 
-    /// The value for `flag`.
-    pub fn value(&mut self, flag: &str) -> Result<String, Usage> {
-        self.inline
-            .take()
-            .or_else(|| self.args.next())
-            .ok_or_else(|| Usage(format!("{flag} needs a value")))
+    fn once(&mut self, flag: &str) -> Result<(), Usage> {
+        if self.seen.iter().any(|f| f == flag) {
+            return Err(Usage(format!("{flag} is given more than once")));
+        }
+        self.seen.push(flag.to_owned());
+        Ok(())
     }
+
+    /// The value for `flag`. A following argument that looks like a flag
+    /// is not taken as the value (write `--flag=--value` for that).
+    pub fn value(&mut self, flag: &str) -> Result<String, Usage> {
+        self.once(flag)?;
+        if let Some(v) = self.inline.take() {
+            return Ok(v);
+        }
+        match self.args.next() {
+            Some(v) if !v.starts_with("--") => Ok(v),
+            _ => Err(Usage(format!("{flag} needs a value"))),
+        }
+    }
+
+    /// A flag that takes no value.
+    pub fn switch(&mut self, flag: &str) -> Result<(), Usage> {
+        self.once(flag)?;
+        match self.inline.take() {
+            Some(_) => Err(Usage(format!("{flag} takes no value"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The options every CLI takes.
+#[derive(Default)]
+pub struct Common {
+    pub timeout: Option<Duration>,
+    pub demo: bool,
+}
+
+impl Common {
+    /// Takes `flag` (and its value) if it is a common option; `false` when
+    /// it is not one.
+    pub fn take(&mut self, flag: &str, flags: &mut Flags) -> Result<bool, Usage> {
+        match flag {
+            "--timeout" => self.timeout = Some(parse_timeout(&flags.value(flag)?)?),
+            "--demo" => {
+                flags.switch(flag)?;
+                self.demo = true;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The client for `platform`: `--timeout` bounds each attempt and the
+    /// retries' waiting alike; `SSL_CERT_FILE` replaces the built-in roots.
+    pub fn client(&self, platform: Platform) -> Result<Client, Failure> {
+        let mut builder = Client::builder(platform);
+        if let Some(t) = self.timeout {
+            builder = builder.timeout(t).connect_timeout(t).retry_budget(t);
+        }
+        let ca = ca_bundle()?;
+        if let Some((_, pem)) = &ca {
+            builder = builder.root_certificates_pem(pem.clone());
+        }
+        builder.build().map_err(|e| match (&e, &ca) {
+            (Error::InvalidInput { field, rule }, Some((path, _)))
+                if field == "tls.root_certificates" =>
+            {
+                Usage(format!("{CA_VAR} ({path}) {rule}")).into()
+            }
+            _ => e.into(),
+        })
+    }
+}
+
+/// The path in `SSL_CERT_FILE` and the bundle it names, if set.
+fn ca_bundle() -> Result<Option<(String, Vec<u8>)>, Usage> {
+    let Some(path) = var(CA_VAR)? else {
+        return Ok(None);
+    };
+    let shown = path.escape_debug().to_string();
+    let pem = std::fs::read(&path)
+        .map_err(|e| Usage(format!("{CA_VAR} ({shown}) cannot be read: {e}")))?;
+    if pem.is_empty() {
+        return Err(Usage(format!("{CA_VAR} ({shown}) is an empty file")));
+    }
+    Ok(Some((shown, pem)))
 }
 
 pub fn parse_auth(value: &str) -> Result<AuthSpec, Usage> {
@@ -259,31 +462,58 @@ pub fn parse_auth(value: &str) -> Result<AuthSpec, Usage> {
         .map_err(|_| Usage("--auth must be `connection-string` or `basic`".into()))
 }
 
+/// Seconds, at least a millisecond and at most a day.
 pub fn parse_timeout(value: &str) -> Result<Duration, Usage> {
     value
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .filter(|s| s.is_finite() && (0.001..=86_400.0).contains(s))
         .map(Duration::from_secs_f64)
         .ok_or_else(|| {
             Usage(format!(
-                "--timeout must be a number of seconds, greater than 0 and at most 86400, not `{value}`"
+                "--timeout must be a number of seconds from 0.001 to 86400, not `{}`",
+                value.escape_debug()
             ))
         })
 }
 
-/// Prints the outcome and turns it into the process's exit code.
-pub fn finish(result: Result<Vec<String>, Failure>) -> std::process::ExitCode {
-    match result {
-        Ok(lines) => {
-            for line in lines {
-                println!("{line}");
-            }
-            std::process::ExitCode::SUCCESS
-        }
+/// Standard output, written line by line. A reader that went away (EPIPE,
+/// as in `| head -1`) ends the run quietly.
+pub struct Output(io::StdoutLock<'static>);
+
+impl Output {
+    pub fn new() -> Self {
+        Output(io::stdout().lock())
+    }
+
+    pub fn line(&mut self, line: &str) -> Result<(), Failure> {
+        writeln!(self.0, "{line}").map_err(write_failure)
+    }
+
+    fn flush(&mut self) -> Result<(), Failure> {
+        self.0.flush().map_err(write_failure)
+    }
+}
+
+fn write_failure(e: io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Failure(0, String::new())
+    } else {
+        Failure(1, format!("error: could not write the output: {e}"))
+    }
+}
+
+/// Turns the outcome into the process's exit code, the message (if any)
+/// on stderr.
+pub fn finish(result: Result<(), Failure>, mut out: Output) -> ExitCode {
+    match result.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, message)) => {
-            eprintln!("{message}");
-            std::process::ExitCode::from(code)
+            let _ = out.flush();
+            if !message.is_empty() {
+                let _ = writeln!(io::stderr(), "{message}");
+            }
+            ExitCode::from(code)
         }
     }
 }

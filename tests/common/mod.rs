@@ -49,3 +49,93 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Bytes that are not UTF-8, for garbled arguments and variables.
+pub fn garbled(bytes: &[u8]) -> &std::ffi::OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(bytes)
+}
+
+/// A directory of its own under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "aep-flow-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `tests/support/tls_flow_server.py`: a TLS server on 127.0.0.1 with a
+/// self-signed certificate, answering a create with 201. Killed on drop.
+pub struct TlsServer {
+    child: std::process::Child,
+    pub port: u16,
+    /// The server's certificate (PEM), its own CA.
+    pub cert: String,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl TlsServer {
+    pub fn start() -> TlsServer {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .arg(format!(
+                "{}/tests/support/tls_flow_server.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg("30")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the TLS helper server");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let (port, cert) = line.trim().split_once(' ').expect("PORT CERT_PATH");
+        TlsServer {
+            port: port.parse().unwrap(),
+            cert: cert.to_owned(),
+            child,
+            stdout,
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("https://127.0.0.1:{}/flowservice", self.port)
+    }
+
+    /// Everything the server printed after its first line, once stopped.
+    pub fn rest(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut out);
+        out
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
