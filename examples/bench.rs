@@ -473,7 +473,7 @@ fn platform(server: &Server) -> Platform {
 
 fn connection() -> PostgresConnection {
     PostgresConnection::new(NAME, PG_HOST, PG_DATABASE, PG_USER, Secret::from(PASSWORD))
-        .description(NAME)
+        .with_description(NAME)
 }
 
 // ---------------------------------------------------------------------------
@@ -1099,10 +1099,10 @@ fn run(settings: &Settings) -> Result<(), String> {
     // buffer does not linger); that costs a TCP handshake per create and
     // is measured separately below.
     let client = Client::builder(platform(&server))
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
-        .max_retries(0)
-        .keep_alive_after_secret_bodies(true)
+        .with_timeout(Duration::from_secs(5))
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_max_retries(0)
+        .with_keep_alive_after_secret_bodies(true)
         .build()
         .map_err(|e| format!("client: {e}"))?;
 
@@ -1126,9 +1126,9 @@ fn run(settings: &Settings) -> Result<(), String> {
     let body_len = request.len().saturating_sub(head_end + 4);
 
     let default_client = Client::builder(platform(&server))
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
-        .max_retries(0)
+        .with_timeout(Duration::from_secs(5))
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_max_retries(0)
         .build()
         .map_err(|e| format!("client: {e}"))?;
     let default_rates = bench_client(settings, &default_client)?;

@@ -207,10 +207,10 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Command::List { name } => {
             let mut filter = ListFilter::new();
             if let Some(n) = name {
-                filter = filter.name(n);
+                filter = filter.with_name(n);
             }
             // Printed as the pages come, so `| head -1` stops the listing.
-            for c in client.connections(&filter) {
+            for c in client.connections(filter) {
                 out.line(&summary(&c?))?;
             }
         }
@@ -231,7 +231,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         }
         Command::RotatePassword { id } => {
             let creds = postgres.expect("read above");
-            let updated = client.update_postgres_credentials(&id, &creds)?;
+            let updated = client.update_postgres_credentials(&id, creds.credentials())?;
             out.line(&to_json(&updated)?)?;
         }
     }

@@ -62,7 +62,7 @@ fn run() -> Result<(), String> {
         Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
     let mut builder = Client::builder(platform);
     if let Some(pem) = ca {
-        builder = builder.root_certificates_pem(pem);
+        builder = builder.with_root_certificates_pem(pem);
     }
     let client = builder.build().map_err(|e| e.to_string())?;
     let conn = PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);

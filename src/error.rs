@@ -27,6 +27,16 @@ pub enum Error {
         /// The rule it broke, phrased as what to fix.
         rule: String,
     },
+    /// The input names something that exists but cannot be used this way
+    /// (a rotation of a connection that is not PostgreSQL, a table without
+    /// the named column). Found by reading from the service; nothing was
+    /// written.
+    Unsuitable {
+        /// Which input (e.g. `connection_id`).
+        field: String,
+        /// What is wrong with what it names, phrased as what to fix.
+        rule: String,
+    },
     /// The request could not be carried out at the network level.
     Transport(TransportError),
     /// The service answered with an error status.
@@ -194,6 +204,12 @@ impl Error {
         matches!(self, Error::InvalidInput { .. })
     }
 
+    /// True when the input was refused after reading what it names, with
+    /// nothing written ([`Error::Unsuitable`]).
+    pub fn is_unsuitable(&self) -> bool {
+        matches!(self, Error::Unsuitable { .. })
+    }
+
     /// Whether the request may have been carried out by the service even
     /// though the call failed: the connection broke or timed out after the
     /// request was written, a 5xx answer, or a success answer that could
@@ -244,6 +260,10 @@ impl Error {
     pub(crate) fn duplicate(&self) -> Error {
         match self {
             Error::InvalidInput { field, rule } => Error::InvalidInput {
+                field: field.clone(),
+                rule: rule.clone(),
+            },
+            Error::Unsuitable { field, rule } => Error::Unsuitable {
                 field: field.clone(),
                 rule: rule.clone(),
             },
@@ -299,12 +319,8 @@ impl ApiError {
         let code = self.code.as_deref().unwrap_or("");
         if self.service == Service::Ims {
             return Some(match code {
-                "invalid_client" => {
-                    "check the IMS client id and client secret (ImsCredentials)"
-                }
-                "invalid_scope" => {
-                    "check the IMS scopes against the Developer Console project"
-                }
+                "invalid_client" => "check the IMS client id and client secret (ImsCredentials)",
+                "invalid_scope" => "check the IMS scopes against the Developer Console project",
                 _ => "the token request was refused: check the OAuth Server-to-Server credentials",
             });
         }
@@ -384,6 +400,9 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidInput { field, rule } => {
                 write!(f, "invalid {field}: {rule} (nothing was sent)")
+            }
+            Error::Unsuitable { field, rule } => {
+                write!(f, "unsuitable {field}: {rule} (nothing was written)")
             }
             Error::Transport(e) => e.fmt(f),
             Error::Api(e) => e.fmt(f),
@@ -542,7 +561,6 @@ fn body_summary(resp: &RawResponse, scrubber: &Scrubber<'_>) -> String {
     }
     format!("{line} ({})", describe_body(resp))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -752,5 +770,4 @@ mod tests {
         let e = parse_api_error(&raw(502, b"proxy said a\x00bc\x03\xc3\xa9"), &scrubber);
         assert!(!e.message.contains("abc"), "{}", e.message);
     }
-
 }

@@ -29,11 +29,7 @@ pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), Str
 pub fn api_error(status: u16, body: &[u8], secret: &str) -> String {
     let mut scrubber = Scrubber::new();
     scrubber.add(secret);
-    crate::Error::Api(Box::new(parse_api_error(
-        &raw(status, body),
-        &scrubber,
-    )))
-    .to_string()
+    crate::Error::Api(Box::new(parse_api_error(&raw(status, body), &scrubber))).to_string()
 }
 
 /// Parses a page of a connection listing; the number of connections.

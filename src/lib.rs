@@ -49,8 +49,8 @@
 //!     "etl_reader",
 //!     Secret::from(std::env::var("PGPASSWORD")?),
 //! )
-//! .ssl_mode(SslMode::VerifyFull)
-//! .auth_spec(AuthSpec::Basic);
+//! .with_ssl_mode(SslMode::VerifyFull)
+//! .with_auth_spec(AuthSpec::Basic);
 //! let created = client.create_postgres_connection(&conn)?;
 //! println!("created {} (etag {})", created.id, created.etag);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -91,12 +91,12 @@
 
 // Layers, bottom up; each module imports only the ones above it in this
 // list (checked by `tools/modcycles.py`-style review, see the crate docs).
-mod secret;
-mod wire;
-mod error;
-mod transport;
 mod client;
+mod error;
 mod resources;
+mod secret;
+mod transport;
+mod wire;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -118,9 +118,8 @@ pub use resources::connections::{
     DEFAULT_PAGE_SIZE,
 };
 pub use resources::postgres::{
-    AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH,
-    CONNECTION_STRING_AUTH, DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID,
-    POSTGRES_CONNECTION_SPEC_VERSION,
+    AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
+    DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
 };
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 

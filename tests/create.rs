@@ -18,7 +18,7 @@ fn golden_connection() -> PostgresConnection {
         "etl_reader",
         Secret::from("p@ss;w}rd"),
     )
-    .description("Test connection for PostgreSQL")
+    .with_description("Test connection for PostgreSQL")
 }
 
 fn strict_fake() -> FakeFlowService {
@@ -62,8 +62,8 @@ fn basic_authentication_create() {
     let fake = strict_fake();
     let client = Client::new(fake.platform()).unwrap();
     let conn = golden_connection()
-        .auth_spec(AuthSpec::Basic)
-        .ssl_mode(SslMode::Require);
+        .with_auth_spec(AuthSpec::Basic)
+        .with_ssl_mode(SslMode::Require);
     let created = client.create_postgres_connection(&conn).unwrap();
     assert_eq!(created.id, "9f3c8b2e-1d4a-4c6b-bc8b-2e1d4a5c6b7d");
     let r = &fake.requests()[0];
@@ -107,7 +107,7 @@ fn invalid_input_sends_nothing() {
     let fake = FakeFlowService::start().unwrap();
     let client = Client::new(fake.platform()).unwrap();
     let bad = [
-        (golden_connection().port(0), "postgres.port"),
+        (golden_connection().with_port(0), "postgres.port"),
         (
             PostgresConnection::new("n", "h", "d", "u", Secret::from("bad\u{0}pw")),
             "postgres.password",
@@ -137,7 +137,7 @@ fn error_fixtures_end_to_end() {
     let fake = FakeFlowService::start().unwrap();
     // No retries: the 429 case must come back as it is.
     let client = Client::builder(fake.platform())
-        .max_retries(0)
+        .with_max_retries(0)
         .build()
         .unwrap();
     struct Case {

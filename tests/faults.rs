@@ -31,7 +31,7 @@ fn conn() -> PostgresConnection {
 }
 
 fn builder(fake: &FakeFlowService) -> ClientBuilder {
-    Client::builder(fake.platform()).retry_backoff(Duration::from_millis(20))
+    Client::builder(fake.platform()).with_retry_backoff(Duration::from_millis(20))
 }
 
 /// Neither canary, nor the connection string, may appear in what the
@@ -82,7 +82,7 @@ fn a_retry_after_past_the_budget_fails_at_once_and_carries_it() {
         .header("Retry-After", "120"),
     );
     let client = builder(&fake)
-        .retry_budget(Duration::from_secs(5))
+        .with_retry_budget(Duration::from_secs(5))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -105,7 +105,7 @@ fn retries_are_capped() {
     for _ in 0..5 {
         fake.push_reply(Reply::new(429).header("Retry-After", "0"));
     }
-    let client = builder(&fake).max_retries(2).build().unwrap();
+    let client = builder(&fake).with_max_retries(2).build().unwrap();
     let err = client.create_postgres_connection(&conn()).unwrap_err();
     assert_eq!(err.status(), Some(429));
     let Error::Api(api) = &err else { panic!() };
@@ -120,7 +120,7 @@ fn a_retry_after_http_date_is_understood() {
     let fake = fake();
     fake.push_reply(Reply::new(429).header("Retry-After", "Fri, 31 Dec 2099 23:59:59 GMT"));
     let client = builder(&fake)
-        .retry_budget(Duration::from_secs(5))
+        .with_retry_budget(Duration::from_secs(5))
         .build()
         .unwrap();
     let err = client.create_postgres_connection(&conn()).unwrap_err();
@@ -155,10 +155,7 @@ fn a_create_that_fails_with_5xx_is_sent_once() {
         assert_eq!(err.status(), Some(status));
         assert_eq!(fake.requests().len(), 1, "HTTP {status} create was retried");
         let text = err.to_string();
-        assert!(
-            text.contains("check whether the connection exists"),
-            "{text}"
-        );
+        assert!(text.contains("check whether the resource exists"), "{text}");
         // The echo put the token and the password in the message.
         assert!(text.contains(aep_flow::REDACTED), "{text}");
         assert_no_secret(&err);
@@ -259,7 +256,7 @@ fn a_silent_server_times_out_near_the_configured_time_and_is_not_retried() {
     let fake = fake();
     fake.push_reply(Reply::silent(Duration::from_secs(20)));
     let client = builder(&fake)
-        .timeout(Duration::from_secs(1))
+        .with_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -307,8 +304,8 @@ fn connection_refused_is_retried_within_the_budget_then_reported() {
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url("http://127.0.0.1:1/flowservice");
     let client = Client::builder(platform)
-        .retry_backoff(Duration::from_millis(50))
-        .max_retries(2)
+        .with_retry_backoff(Duration::from_millis(50))
+        .with_max_retries(2)
         .build()
         .unwrap();
     let started = Instant::now();
@@ -381,7 +378,7 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
         .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
     // Default retry settings: a certificate failure is not retried.
     let client = Client::builder(platform)
-        .connect_timeout(Duration::from_secs(5))
+        .with_connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let err = client.create_postgres_connection(&conn()).unwrap_err();
@@ -408,7 +405,7 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
     let client = Client::builder(platform)
-        .root_certificates_pem(pem)
+        .with_root_certificates_pem(pem)
         .build()
         .unwrap();
     let created = client.create_postgres_connection(&conn()).unwrap();
@@ -421,7 +418,7 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
 
     let bad = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod");
     let err = Client::builder(bad)
-        .root_certificates_pem("not a pem")
+        .with_root_certificates_pem("not a pem")
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("tls.root_certificates"), "{err}");
@@ -433,8 +430,8 @@ fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("https://{}/flowservice", fake.addr()));
     let client = Client::builder(platform)
-        .max_retries(0)
-        .connect_timeout(Duration::from_secs(3))
+        .with_max_retries(0)
+        .with_connect_timeout(Duration::from_secs(3))
         .build()
         .unwrap();
     let err = client.create_postgres_connection(&conn()).unwrap_err();
@@ -452,8 +449,8 @@ fn a_connect_timeout_is_reported_as_not_sent() {
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
         .with_base_url(format!("http://127.0.0.1:{}/flowservice", server.port));
     let client = Client::builder(platform)
-        .max_retries(0)
-        .connect_timeout(Duration::from_secs(1))
+        .with_max_retries(0)
+        .with_connect_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -482,7 +479,7 @@ fn a_server_echoing_the_request_leaks_nothing_in_any_auth_spec() {
         fake.push_reply(Reply::echo(400).header("x-request-id", TOKEN));
         let client = builder(&fake).build().unwrap();
         let err = client
-            .create_postgres_connection(&conn().auth_spec(spec))
+            .create_postgres_connection(&conn().with_auth_spec(spec))
             .unwrap_err();
         assert_eq!(err.status(), Some(400));
         assert_no_secret(&err);

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use aep_flow::testing::{FakeFlowService, Reply};
 use aep_flow::{
-    AuthSpec, Client, Error, ListFilter, PostgresConnection, Secret, BASIC_AUTH,
-    CONNECTION_STRING_AUTH,
+    Client, Error, ListFilter, PostgresConnection, PostgresCredentials, Secret, SslMode,
+    BASIC_AUTH, CONNECTION_STRING_AUTH,
 };
 use serde_json::json;
 
@@ -13,13 +13,19 @@ const CANARY: &str = "stored-canary-pw-7Gq2";
 
 fn client(fake: &FakeFlowService) -> Client {
     Client::builder(fake.platform())
-        .retry_backoff(Duration::from_millis(10))
+        .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
 }
 
 fn conn(name: &str) -> PostgresConnection {
     PostgresConnection::new(name, "db.internal", "orders", "etl", Secret::from("pw-1"))
+}
+
+/// Credentials for a rotation (the SSL mode is required).
+fn rotation() -> PostgresCredentials {
+    PostgresCredentials::new("db.internal", "orders", "etl", Secret::from("pw-1"))
+        .with_ssl_mode(SslMode::Require)
 }
 
 fn insert_cs(fake: &FakeFlowService, name: &str) -> String {
@@ -36,7 +42,7 @@ fn listing_follows_every_page() {
     let ids: Vec<String> = (0..7)
         .map(|i| insert_cs(&fake, &format!("conn-{i}")))
         .collect();
-    let all = client(&fake).list_connections(&ListFilter::new()).unwrap();
+    let all = client(&fake).list_connections(ListFilter::new()).unwrap();
     assert_eq!(all.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids);
     let requests = fake.requests();
     assert_eq!(requests.len(), 4, "7 items in pages of 2");
@@ -62,7 +68,11 @@ fn listing_filters_by_name_and_spec_and_honours_the_cap() {
     insert_cs(&fake, "wanted; name & more");
     let c = client(&fake);
     let found = c
-        .list_connections(&ListFilter::new().name("wanted; name & more").postgres())
+        .list_connections(
+            ListFilter::new()
+                .with_name("wanted; name & more")
+                .postgres(),
+        )
         .unwrap();
     assert_eq!(found.len(), 1);
     let query = fake.requests().last().unwrap().path.clone();
@@ -75,16 +85,18 @@ fn listing_filters_by_name_and_spec_and_honours_the_cap() {
         "{query}"
     );
 
-    let capped = c.list_connections(&ListFilter::new().max_items(3)).unwrap();
+    let capped = c
+        .list_connections(ListFilter::new().with_max_items(3))
+        .unwrap();
     assert_eq!(capped.len(), 3);
 
     let none = c
-        .list_connections(&ListFilter::new().connection_spec_id("another-spec"))
+        .list_connections(ListFilter::new().with_connection_spec_id("another-spec"))
         .unwrap();
     assert!(none.is_empty());
 
     let err = c
-        .list_connections(&ListFilter::new().page_size(0))
+        .list_connections(ListFilter::new().with_page_size(0))
         .unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
 }
@@ -97,7 +109,7 @@ fn a_next_link_to_another_host_is_not_followed() {
         r#"{"items": [], "_links": {"next": {"href": "https://evil.example/connections?continuationToken=x"}}}"#,
     ));
     let err = client(&fake)
-        .list_connections(&ListFilter::new())
+        .list_connections(ListFilter::new())
         .unwrap_err();
     assert!(err.to_string().contains("refusing to follow"), "{err}");
     assert_eq!(fake.requests().len(), 1);
@@ -171,7 +183,7 @@ fn delete_success_not_found_and_in_use_are_distinct() {
 
     let err = c.delete_connection(&busy).unwrap_err();
     assert!(matches!(err, Error::InUse { .. }), "{err:?}");
-    assert!(err.to_string().contains("still used by dataflows"), "{err}");
+    assert!(err.to_string().contains("still in use"), "{err}");
     assert_eq!(fake.connections().len(), 1);
 }
 
@@ -195,10 +207,7 @@ fn ensure_creates_when_absent_and_finds_it_the_second_time() {
     assert!(first.created);
     let second = c.ensure_postgres_connection(&conn("nightly")).unwrap();
     assert!(!second.created);
-    assert_eq!(
-        (second.id.as_str(), second.etag.as_str()),
-        (first.id.as_str(), first.etag.as_str())
-    );
+    assert_eq!((second.id(), second.etag()), (first.id(), first.etag()));
     assert_eq!(fake.connections().len(), 1, "a second run made a duplicate");
 }
 
@@ -218,7 +227,7 @@ fn ensure_finds_a_match_on_a_later_page() {
         .ensure_postgres_connection(&conn("nightly"))
         .unwrap();
     assert!(!ensured.created);
-    assert_eq!(ensured.id, id);
+    assert_eq!(ensured.id(), id);
     assert_eq!(fake.requests().len(), 3);
     assert!(fake.requests().iter().all(|r| r.method == "GET"));
 }
@@ -234,7 +243,7 @@ fn ensure_after_a_lost_create_answer_returns_the_connection_that_was_made() {
     assert!(ensured.created);
     let stored = fake.connections();
     assert_eq!(stored.len(), 1);
-    assert_eq!(ensured.id, stored[0].id);
+    assert_eq!(ensured.id(), stored[0].id);
     let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(
         methods,
@@ -264,24 +273,20 @@ fn rotation_sends_the_exact_etag_and_a_json_patch_for_each_auth_spec() {
         json!({"server": "db", "port": "5432", "database": "d", "username": "u", "password": CANARY}),
     );
     let c = client(&fake);
-    let new_creds = PostgresConnection::new(
-        "ignored",
-        "db2.internal",
-        "orders",
-        "etl",
-        Secret::from("new;pw}"),
-    )
-    .port(6432)
-    .auth_spec(AuthSpec::Basic); // ignored: each connection keeps its own spec
+    // Each connection keeps its own auth spec; every parameter is replaced.
+    let new_creds =
+        PostgresCredentials::new("db2.internal", "orders", "etl", Secret::from("new;pw}"))
+            .with_port(6432)
+            .with_ssl_mode(SslMode::VerifyFull);
 
     for (id, expected_params) in [
         (
             &cs,
-            json!({"connectionString": "Server=db2.internal;Database=orders;Port=6432;UID=etl;Password={new;pw}}}"}),
+            json!({"connectionString": "Server=db2.internal;Database=orders;Port=6432;UID=etl;Password={new;pw}}};EncryptionMethod=1;ValidateServerCertificate=1"}),
         ),
         (
             &basic,
-            json!({"server": "db2.internal", "port": "6432", "database": "orders", "username": "etl", "password": "new;pw}"}),
+            json!({"server": "db2.internal", "port": "6432", "database": "orders", "username": "etl", "password": "new;pw}", "sslMode": "Verify-Full"}),
         ),
     ] {
         let before = fake
@@ -327,7 +332,7 @@ fn rotation_recovers_once_from_a_stale_etag() {
         Reply::json(412, r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-412","title":"Precondition Failed"}"#)
             .only_for("PATCH"),
     );
-    let updated = c.update_postgres_credentials(&id, &conn("x")).unwrap();
+    let updated = c.update_postgres_credentials(&id, &rotation()).unwrap();
     assert_eq!(updated.etag, fake.connections()[0].etag);
     let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods, ["GET", "PATCH", "GET", "PATCH"]);
@@ -336,7 +341,7 @@ fn rotation_recovers_once_from_a_stale_etag() {
     for _ in 0..2 {
         fake.push_reply(Reply::json(412, "{}").only_for("PATCH"));
     }
-    let err = c.update_postgres_credentials(&id, &conn("x")).unwrap_err();
+    let err = c.update_postgres_credentials(&id, &rotation()).unwrap_err();
     assert_eq!(err.status(), Some(412));
 }
 
@@ -345,7 +350,8 @@ fn rotation_errors_never_show_the_new_password() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
     fake.push_reply(Reply::echo(400).only_for("PATCH"));
-    let creds = PostgresConnection::new("x", "db", "d", "u", Secret::from("rotated-canary-pw"));
+    let creds = PostgresCredentials::new("db", "d", "u", Secret::from("rotated-canary-pw"))
+        .with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &creds)
         .unwrap_err();
@@ -387,13 +393,13 @@ fn ensure_after_a_create_whose_connection_dropped_or_went_silent() {
         let fake = FakeFlowService::start().unwrap();
         fake.push_reply(Reply::after_processing(lost).only_for("POST"));
         let c = Client::builder(fake.platform())
-            .timeout(Duration::from_secs(1))
+            .with_timeout(Duration::from_secs(1))
             .build()
             .unwrap();
         let ensured = c.ensure_postgres_connection(&conn("nightly")).unwrap();
         assert!(ensured.created);
         assert_eq!(fake.connections().len(), 1);
-        assert_eq!(ensured.id, fake.connections()[0].id);
+        assert_eq!(ensured.id(), fake.connections()[0].id);
         let methods: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
         assert_eq!(methods, ["GET", "POST", "GET"]);
     }
@@ -419,7 +425,7 @@ fn rotation_after_a_stale_read_sends_the_fresh_etag() {
         .only_for("GET"),
     );
     let updated = client(&fake)
-        .update_postgres_credentials(&id, &conn("x"))
+        .update_postgres_credentials(&id, &rotation())
         .unwrap();
     assert_eq!(updated.etag, fake.connections()[0].etag);
     let if_match: Vec<String> = fake
@@ -438,10 +444,10 @@ fn rotation_refuses_a_connection_without_a_usable_etag() {
     for etag in ["", "\"bad\u{7}etag\""] {
         fake.modify_connection(&id, |c| c.etag = etag.to_owned());
         let err = client(&fake)
-            .update_postgres_credentials(&id, &conn("x"))
+            .update_postgres_credentials(&id, &rotation())
             .unwrap_err();
         assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
-        assert!(err.to_string().contains("without a usable etag"), "{err}");
+        assert!(err.to_string().contains("an etag that is not"), "{err}");
     }
     assert!(fake.requests().iter().all(|r| r.method != "PATCH"));
 }
@@ -452,7 +458,7 @@ fn a_rotation_that_meets_a_5xx_is_not_sent_again() {
     let id = insert_cs(&fake, "cs");
     fake.push_reply(Reply::new(503).only_for("PATCH"));
     let err = client(&fake)
-        .update_postgres_credentials(&id, &conn("x"))
+        .update_postgres_credentials(&id, &rotation())
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
     let patches = fake
@@ -467,7 +473,8 @@ fn a_rotation_that_meets_a_5xx_is_not_sent_again() {
 fn a_rotation_with_bad_credentials_reads_nothing() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
-    let bad = PostgresConnection::new("x", "db", "", "u", Secret::from("pw"));
+    let bad =
+        PostgresCredentials::new("db", "", "u", Secret::from("pw")).with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &bad)
         .unwrap_err();

@@ -69,7 +69,11 @@ impl From<Usage> for Failure {
 impl From<Error> for Failure {
     /// Exit 2 when the input was refused before sending, 1 otherwise.
     fn from(e: Error) -> Self {
-        let code = if e.is_invalid_input() { 2 } else { 1 };
+        let code = if e.is_invalid_input() || e.is_unsuitable() {
+            2
+        } else {
+            1
+        };
         Failure(code, format!("error: {e}"))
     }
 }
@@ -318,8 +322,8 @@ pub fn postgres_from_env(
         user.unwrap_or_default(),
         password.unwrap_or_else(|| Secret::from(String::new())),
     )
-    .port(port)
-    .auth_spec(auth);
+    .with_port(port)
+    .with_auth_spec(auth);
     if let Some(mode) = ssl_mode {
         let mode: SslMode = mode.parse().map_err(|_| {
             Usage(format!(
@@ -327,10 +331,10 @@ pub fn postgres_from_env(
                 mode.escape_debug()
             ))
         })?;
-        conn = conn.ssl_mode(mode);
+        conn = conn.with_ssl_mode(mode);
     }
     if let Some(d) = description {
-        conn = conn.description(d);
+        conn = conn.with_description(d);
     }
     Ok(conn)
 }
@@ -425,11 +429,14 @@ impl Common {
     pub fn client(&self, platform: Platform) -> Result<Client, Failure> {
         let mut builder = Client::builder(platform);
         if let Some(t) = self.timeout {
-            builder = builder.timeout(t).connect_timeout(t).retry_budget(t);
+            builder = builder
+                .with_timeout(t)
+                .with_connect_timeout(t)
+                .with_retry_budget(t);
         }
         let ca = ca_bundle()?;
         if let Some((_, pem)) = &ca {
-            builder = builder.root_certificates_pem(pem.clone());
+            builder = builder.with_root_certificates_pem(pem.clone());
         }
         builder.build().map_err(|e| match (&e, &ca) {
             (Error::InvalidInput { field, rule }, Some((path, _)))

@@ -15,7 +15,7 @@ pub(crate) enum Auth {
     /// A token the caller gave; never renewed.
     Static(Arc<Secret>),
     /// Tokens fetched from IMS, cached and renewed.
-    Ims(ImsAuth),
+    Ims(Box<ImsAuth>),
 }
 
 /// IMS credentials, the token endpoint and the cache.
@@ -89,10 +89,7 @@ impl TokenCache {
             // Wait for the fetch under way and take its outcome.
             let waiting_for = state.fetches + 1;
             while state.fetching {
-                state = self
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|e| e.into_inner());
+                state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
             }
             if let Some((n, err)) = &state.failure {
                 if *n == waiting_for {

@@ -51,7 +51,11 @@ fn check_length(field: &str, value: &str, max: usize) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn check_no_control(field: &str, value: &str, allow_newlines: bool) -> Result<(), Error> {
+pub(crate) fn check_no_control(
+    field: &str,
+    value: &str,
+    allow_newlines: bool,
+) -> Result<(), Error> {
     let bad = value
         .chars()
         .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t')));
@@ -99,11 +103,7 @@ pub(crate) fn check_id(field: &str, id: &str) -> Result<(), Error> {
 
 /// An id or etag the service sent: visible ASCII of a sane length, so that
 /// it is safe to print and to send back in a path or `If-Match`.
-pub(crate) fn check_from_service(
-    resp: &RawResponse,
-    what: &str,
-    value: &str,
-) -> Result<(), Error> {
+pub(crate) fn check_from_service(resp: &RawResponse, what: &str, value: &str) -> Result<(), Error> {
     if value.is_empty()
         || value.len() > MAX_SERVICE_ID_LEN
         || !value.bytes().all(|b| b.is_ascii_graphic())

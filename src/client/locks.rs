@@ -22,10 +22,7 @@ impl KeyedLocks {
     pub(crate) fn lock(&self, key: String) -> KeyGuard<'_> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         while held.contains(&key) {
-            held = self
-                .released
-                .wait(held)
-                .unwrap_or_else(|e| e.into_inner());
+            held = self.released.wait(held).unwrap_or_else(|e| e.into_inner());
         }
         held.insert(key.clone());
         KeyGuard { locks: self, key }

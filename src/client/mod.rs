@@ -15,7 +15,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use ims::{Clock, ImsCredentials, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN};
+pub use ims::{
+    Clock, ImsCredentials, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
+};
 pub use input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 pub use platform::{Platform, DEFAULT_BASE_URL};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET};
@@ -26,9 +28,7 @@ use locks::{KeyGuard, KeyedLocks};
 use platform::{parse_base_url, BaseUrl, TokenSource};
 use retry::RetryPolicy;
 
-use crate::error::{
-    parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
-};
+use crate::error::{parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind};
 use crate::secret::Secret;
 use crate::transport::ureq_transport::{Settings, UreqTransport};
 use crate::transport::{Request, Transport};
@@ -221,11 +221,11 @@ impl ClientBuilder {
                     url: format!("{}{IMS_TOKEN_PATH}", ims.url),
                     ..ims
                 };
-                Auth::Ims(ImsAuth {
+                Auth::Ims(Box::new(ImsAuth {
                     credentials: *credentials,
                     token_url,
                     cache: TokenCache::default(),
-                })
+                }))
             }
         };
         Ok(Client {
@@ -385,49 +385,54 @@ impl Client {
         let uses_ims = matches!(inner.auth, Auth::Ims(_));
         let mut renewed = false;
         let mut rejected: Option<Arc<Secret>> = None;
-        self.retrying(Service::FlowService, call.idempotent, scrubber, |scrubber, timeout| {
-            // A failed token request ends the call: the platform request
-            // was not sent, so it says nothing about what may have landed.
-            let token = match self.bearer_token(rejected.take().as_ref()) {
-                Ok(t) => t,
-                Err(e) => return Outcome::Final(e),
-            };
-            scrubber.add_shared(Arc::clone(&token));
-            let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
-            let mut headers = vec![
-                ("authorization", authorization.as_str()),
-                ("x-api-key", inner.api_key.as_str()),
-                ("x-gw-ims-org-id", inner.org_id.as_str()),
-                ("x-sandbox-name", inner.sandbox_name.as_str()),
-                ("accept", "application/json"),
-            ];
-            if let Some(etag) = call.if_match {
-                headers.push(("if-match", etag));
-            }
-            let request = Request {
-                method: call.method,
-                url: &url,
-                headers,
-                body: call.body.map(|b| ("application/json", b)),
-                close: call.secret_body && !inner.keep_alive_after_secret_bodies,
-                timeout,
-                loopback: inner.base.loopback,
-            };
-            match inner
-                .transport
-                .send(&request, inner.max_response_bytes, scrubber)
-            {
-                // A 401 was not processed: renew once and send once more,
-                // whatever the method.
-                Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
-                    renewed = true;
-                    rejected = Some(token);
-                    Outcome::Again
+        self.retrying(
+            Service::FlowService,
+            call.idempotent,
+            scrubber,
+            |scrubber, timeout| {
+                // A failed token request ends the call: the platform request
+                // was not sent, so it says nothing about what may have landed.
+                let token = match self.bearer_token(rejected.take().as_ref()) {
+                    Ok(t) => t,
+                    Err(e) => return Outcome::Final(e),
+                };
+                scrubber.add_shared(Arc::clone(&token));
+                let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
+                let mut headers = vec![
+                    ("authorization", authorization.as_str()),
+                    ("x-api-key", inner.api_key.as_str()),
+                    ("x-gw-ims-org-id", inner.org_id.as_str()),
+                    ("x-sandbox-name", inner.sandbox_name.as_str()),
+                    ("accept", "application/json"),
+                ];
+                if let Some(etag) = call.if_match {
+                    headers.push(("if-match", etag));
                 }
-                Ok(resp) => Outcome::Answer(resp),
-                Err(e) => Outcome::Failed(e),
-            }
-        })
+                let request = Request {
+                    method: call.method,
+                    url: &url,
+                    headers,
+                    body: call.body.map(|b| ("application/json", b)),
+                    close: call.secret_body && !inner.keep_alive_after_secret_bodies,
+                    timeout,
+                    loopback: inner.base.loopback,
+                };
+                match inner
+                    .transport
+                    .send(&request, inner.max_response_bytes, scrubber)
+                {
+                    // A 401 was not processed: renew once and send once more,
+                    // whatever the method.
+                    Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
+                        renewed = true;
+                        rejected = Some(token);
+                        Outcome::Again
+                    }
+                    Ok(resp) => Outcome::Answer(resp),
+                    Err(e) => Outcome::Failed(e),
+                }
+            },
+        )
     }
 
     /// The retry loop shared by platform calls and the IMS token request.
@@ -468,10 +473,11 @@ impl Client {
                 // A certificate that does not verify will not verify on the
                 // next try either; other failures before sending may pass.
                 Err(Error::Transport(t))
-                    if t.delivery == Delivery::NotSent && t.kind != TransportErrorKind::Tls =>
+                    if t.delivery == Delivery::NotSent && t.kind == TransportErrorKind::Tls =>
                 {
-                    (backoff(), false)
+                    return result
                 }
+                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent => (backoff(), false),
                 Err(Error::Transport(_)) if idempotent => (backoff(), true),
                 _ => return result,
             };
@@ -479,11 +485,9 @@ impl Client {
                 .elapsed()
                 .checked_add(wait)
                 .is_some_and(|end| end <= inner.retry.budget);
-            let fits_deadline = inner.deadline.is_none_or(|d| {
-                Instant::now()
-                    .checked_add(wait)
-                    .is_some_and(|end| end < d)
-            });
+            let fits_deadline = inner
+                .deadline
+                .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
                 return match result {
                     Ok(resp) => {

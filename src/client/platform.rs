@@ -185,9 +185,10 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
     }
     // RFC 3986's characters only: no `"`, `|`, `{`, `}`, `<`, `>`, `\`,
     // `^`, backquote or raw non-ASCII.
-    if !raw.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
-    }) {
+    if !raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+    {
         return Err(bad(
             "may contain only URL characters (percent-encode anything else)",
         ));
@@ -255,11 +256,9 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
     match scheme.as_str() {
         "https" => {}
         "http" if loopback => {}
-        _ => {
-            return Err(bad(
-                "must use https:// (plain http is allowed only for loopback hosts such as 127.0.0.1)",
-            ))
-        }
+        _ => return Err(bad(
+            "must use https:// (plain http is allowed only for loopback hosts such as 127.0.0.1)",
+        )),
     }
     let url = format!("{scheme}://{}", rest.trim_end_matches('/'));
     let path_start = scheme.len() + 3 + authority.len();

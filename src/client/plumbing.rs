@@ -215,7 +215,11 @@ pub(crate) struct Pager<W, T> {
     pages: usize,
     empty_pages: usize,
     failed: bool,
+    /// An error to return before anything else (a bad filter).
     pending: Option<Error>,
+    /// An error to return once the buffered items are out (a loop found
+    /// after a page was read).
+    after_buffered: Option<Error>,
     wire: PhantomData<fn() -> W>,
 }
 
@@ -247,6 +251,7 @@ impl<W: WireItem, T> Pager<W, T> {
             empty_pages: 0,
             failed: false,
             pending,
+            after_buffered: None,
             wire: PhantomData,
         }
     }
@@ -288,7 +293,10 @@ impl<W: WireItem, T> Pager<W, T> {
             .and_then(|l| l.next)
             .and_then(|n| n.href)
             .filter(|h| !h.is_empty())
-            .map(|href| self.client.next_page_path(&href, self.query.collection, &resp))
+            .map(|href| {
+                self.client
+                    .next_page_path(&href, self.query.collection, &resp)
+            })
             .or_else(|| {
                 let token = page
                     .page
@@ -303,7 +311,7 @@ impl<W: WireItem, T> Pager<W, T> {
             .transpose()?;
         if let Some(next) = &next {
             if self.seen_paths.contains(next) {
-                return Err(Error::unexpected(
+                self.after_buffered = Some(Error::unexpected(
                     &resp,
                     format!(
                         "the next-page link after page {} leads back to a page already read \
@@ -311,6 +319,7 @@ impl<W: WireItem, T> Pager<W, T> {
                         self.pages
                     ),
                 ));
+                return Ok(());
             }
             if self.empty_pages >= MAX_EMPTY_PAGES {
                 return Err(Error::unexpected(
@@ -340,6 +349,10 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
                 self.yielded += 1;
                 return Some(Ok(item));
             }
+            if let Some(e) = self.after_buffered.take() {
+                self.failed = true;
+                return Some(Err(e));
+            }
             let path = self.next_path.take()?;
             if let Err(e) = self.fetch_page(path) {
                 self.failed = true;
@@ -351,7 +364,11 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
 
 impl Client {
     /// A GET that may be retried (idempotent); 200 or the right error.
-    pub(crate) fn get(&self, path: &str, id: Option<(&'static str, &str)>) -> Result<RawResponse, Error> {
+    pub(crate) fn get(
+        &self,
+        path: &str,
+        id: Option<(&'static str, &str)>,
+    ) -> Result<RawResponse, Error> {
         let call = Call::idempotent("GET", path.to_owned());
         let mut scrubber = Scrubber::new();
         let resp = self.send(&call, &mut scrubber)?;
@@ -542,9 +559,9 @@ impl Client {
             .strip_prefix('/')
             .and_then(|r| r.strip_prefix(collection))
             .is_some_and(|r| r.starts_with('?'));
-        let url_chars = relative.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-._~:/?[]@!$&'()*+,;=%".contains(&b)
-        });
+        let url_chars = relative
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?[]@!$&'()*+,;=%".contains(&b));
         if !in_collection || !url_chars || relative.len() > MAX_LINK_LEN {
             return Err(Error::unexpected(
                 resp,

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::postgres::{AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID};
+use super::postgres::{
+    AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
+};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::plumbing::{parse_json, Ensured, Pager, Query, Saved, WireItem};
 use crate::client::{Client, Platform};
@@ -284,7 +286,10 @@ impl Client {
     /// etag on 201 (or 200). Never retried once it may have reached the
     /// service; [`ensure_postgres_connection`](Self::ensure_postgres_connection)
     /// is the call to repeat safely.
-    pub fn create_postgres_connection(&self, connection: &PostgresConnection) -> Result<Saved, Error> {
+    pub fn create_postgres_connection(
+        &self,
+        connection: &PostgresConnection,
+    ) -> Result<Saved, Error> {
         let prepared = connection.request_body()?;
         let mut scrubber = connection.scrubber(&prepared);
         self.create("/connections", &prepared.body, true, &mut scrubber)
@@ -429,11 +434,10 @@ impl Client {
             || {
                 let current = self.get_connection(id)?;
                 if current.connection_spec_id.as_deref() != Some(POSTGRES_CONNECTION_SPEC_ID) {
-                    return Err(Error::InvalidInput {
+                    return Err(Error::Unsuitable {
                         field: "connection_id".into(),
                         rule: format!(
-                            "must name a PostgreSQL connection; {id} is of connection spec {} \
-                             (it was read, nothing was written)",
+                            "must name a PostgreSQL connection; {id} is of connection spec {}",
                             current.connection_spec_id.as_deref().unwrap_or("unknown")
                         ),
                     });

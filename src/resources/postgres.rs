@@ -861,14 +861,24 @@ mod tests {
 
     #[test]
     fn basic_auth_accepts_a_tab_in_the_password_but_not_nul() {
-        assert!(conn("a\tb").with_auth_spec(AuthSpec::Basic).validate().is_ok());
-        assert!(conn("a\0b").with_auth_spec(AuthSpec::Basic).validate().is_err());
+        assert!(conn("a\tb")
+            .with_auth_spec(AuthSpec::Basic)
+            .validate()
+            .is_ok());
+        assert!(conn("a\0b")
+            .with_auth_spec(AuthSpec::Basic)
+            .validate()
+            .is_err());
         assert!(conn("a\tb").validate().is_err());
     }
 
     #[test]
     fn body_buffer_is_exactly_sized() {
-        let body = conn("p;w}d").with_description("d").request_body().unwrap().body;
+        let body = conn("p;w}d")
+            .with_description("d")
+            .request_body()
+            .unwrap()
+            .body;
         assert_eq!(body.len(), body.capacity());
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(

@@ -119,18 +119,12 @@ impl Transport for UreqTransport {
                     .header("content-type", content_type)
                     .body(bytes)
                     .map_err(invalid)?;
-                let req = agent
-                    .configure_request(req)
-                    .timeout_global(timeout)
-                    .build();
+                let req = agent.configure_request(req).timeout_global(timeout).build();
                 exchange(agent, req, max_response_bytes, scrubber)
             }
             None => {
                 let req = builder.body(()).map_err(invalid)?;
-                let req = agent
-                    .configure_request(req)
-                    .timeout_global(timeout)
-                    .build();
+                let req = agent.configure_request(req).timeout_global(timeout).build();
                 exchange(agent, req, max_response_bytes, scrubber)
             }
         }
@@ -223,9 +217,7 @@ fn classify_io(io: &io::Error) -> (TransportErrorKind, Delivery) {
     let text = io.to_string().to_ascii_lowercase();
     match io.kind() {
         io::ErrorKind::ConnectionRefused | io::ErrorKind::AddrNotAvailable => (K::Connect, NotSent),
-        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-            (K::Connect, NotSent)
-        }
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => (K::Connect, NotSent),
         // A certificate is only checked during the handshake, before any
         // request byte is written; other TLS failures (an alert, a bad
         // record) may come after the request went out.
@@ -295,9 +287,8 @@ mod tests {
 
     #[test]
     fn failures_before_sending_are_not_sent() {
-        let lookup = io::Error::other(
-            "failed to lookup address information: Name or service not known",
-        );
+        let lookup =
+            io::Error::other("failed to lookup address information: Name or service not known");
         for (e, kind) in [
             (ureq::Error::Io(lookup), TransportErrorKind::Dns),
             (ureq::Error::HostNotFound, TransportErrorKind::Dns),

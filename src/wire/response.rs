@@ -81,4 +81,3 @@ pub(crate) fn wipe(v: &mut Value) {
         _ => {}
     }
 }
-
