@@ -472,16 +472,26 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
         if message.trim().is_empty() {
             message = reason_phrase(resp.status).to_owned();
         }
+        let mut code = envelope.code.map(|c| scrubber.shown(&c, 100));
+        let mut title = envelope.title.map(|t| scrubber.shown(t, 200));
+        let mut request_id = envelope.request_id.map(|r| scrubber.shown(&r, 200));
+        // Scrubbed again as `Display` shows them side by side: a secret
+        // split across two fields is caught in the joined text.
+        {
+            let mut parts: Vec<&mut String> = Vec::with_capacity(4);
+            parts.extend(code.as_mut());
+            parts.extend(title.as_mut());
+            parts.push(&mut message);
+            parts.extend(request_id.as_mut());
+            scrubber.scrub_joined(&mut parts, " ");
+        }
         ApiError {
             service: Service::FlowService,
             status: resp.status,
-            code: envelope.code.map(|c| scrubber.shown(&c, 100)),
-            title: envelope.title.map(|t| scrubber.shown(t, 200)),
+            code,
+            title,
             message,
-            request_id: envelope
-                .request_id
-                .map(|r| scrubber.shown(&r, 200))
-                .or_else(|| resp.request_id.clone()),
+            request_id: request_id.or_else(|| resp.request_id.clone()),
             retry_after: resp.retry_after,
             attempts: 1,
         }

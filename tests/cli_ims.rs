@@ -124,7 +124,7 @@ fn an_ims_that_echoes_the_secret_does_not_reach_stderr() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("client_secret="),
+        stderr.contains("grant_type=client_credentials"),
         "the echo is shown: {stderr}"
     );
     assert!(

@@ -424,15 +424,17 @@ impl Common {
         Ok(true)
     }
 
-    /// The client for `platform`: `--timeout` bounds each attempt and the
-    /// retries' waiting alike; `SSL_CERT_FILE` replaces the built-in roots.
+    /// The client for `platform`: `--timeout` is the client's deadline,
+    /// the bound for the whole command (every request, retries and token
+    /// requests included); `SSL_CERT_FILE` replaces the built-in roots.
     pub fn client(&self, platform: Platform) -> Result<Client, Failure> {
         let mut builder = Client::builder(platform);
         if let Some(t) = self.timeout {
             builder = builder
                 .with_timeout(t)
                 .with_connect_timeout(t)
-                .with_retry_budget(t);
+                .with_retry_budget(t)
+                .with_deadline(std::time::Instant::now() + t);
         }
         let ca = ca_bundle()?;
         if let Some((_, pem)) = &ca {

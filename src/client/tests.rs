@@ -618,7 +618,7 @@ mod ims_tokens {
     use crate::client::ims::ImsCredentials;
 
     fn ims_client(t: &Arc<MemoryTransport>) -> Client {
-        let creds = ImsCredentials::new("cid", Secret::from("client-secret-canary"), "openid")
+        let creds = ImsCredentials::new("cid", Secret::from("s3cr3t-canary-xyz"), "openid")
             .with_ims_url("https://ims.example");
         Client::builder(
             Platform::from_ims(creds, "ORG@AdobeOrg", "prod")
@@ -734,7 +734,7 @@ mod ims_tokens {
         let t = Arc::new(MemoryTransport::default());
         t.reply(
             400,
-            r#"{"error":"invalid_request","error_description":"client_secret=client-secret-canary is wrong"}"#,
+            r#"{"error":"invalid_request","error_description":"client_secret=s3cr3t-canary-xyz is wrong"}"#,
         );
         let err = ims_client(&t).get_connection("a").unwrap_err();
         let text = format!("{err} {err:?}");

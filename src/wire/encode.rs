@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::buffer::{exact_bytes, exact_string, serialize_exact};
+use super::buffer::{exact_bytes, exact_string};
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -61,20 +61,6 @@ pub(crate) fn encoded_secret(value: &str, style: Style) -> Zeroizing<String> {
     })
 }
 
-/// Whether serde_json writes `s` differently inside a JSON string.
-pub(crate) fn needs_json_escape(s: &str) -> bool {
-    s.chars().any(|c| c == '"' || c == '\\' || c < ' ')
-}
-
-/// `s` as it appears between the quotes of a JSON string, in a zeroizing
-/// buffer of exactly the right size.
-pub(crate) fn json_escaped(s: &str) -> Zeroizing<String> {
-    let quoted = serialize_exact(s).unwrap_or_default();
-    let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or(&[]);
-    let inner = std::str::from_utf8(inner).unwrap_or("");
-    exact_string(inner.len(), |o| o.push_str(inner))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,12 +75,5 @@ mod tests {
         assert_eq!(f, b"a+b*%7E");
         assert_eq!(encoded_len("a b*~", Style::Form), f.len());
         assert_eq!(encoded_secret("p w&", Style::Form).as_str(), "p+w%26");
-    }
-
-    #[test]
-    fn json_escaping() {
-        assert!(needs_json_escape("a\"b"));
-        assert!(!needs_json_escape("plain"));
-        assert_eq!(json_escaped("a\"b\\c\n").as_str(), r#"a\"b\\c\n"#);
     }
 }

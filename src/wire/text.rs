@@ -4,7 +4,9 @@
 /// one space, control characters (ANSI escapes included) are dropped, and
 /// the length is capped at `max_chars` (an ellipsis marks the cut).
 pub(crate) fn one_line(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_chars.saturating_add(4)));
+    // Sized once: the text may hold an echoed secret, and a reallocation
+    // would leave an un-wiped copy behind.
+    let mut out = String::with_capacity(text.len() + '…'.len_utf8());
     let mut count = 0;
     for word in text.split_whitespace() {
         if count > 0 {
