@@ -2,4 +2,5 @@
 //! types and paths on the client core's shared plumbing.
 
 pub(crate) mod connections;
+pub(crate) mod explore;
 pub(crate) mod postgres;
