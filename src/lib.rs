@@ -124,6 +124,9 @@ pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
     DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
 };
+pub use resources::source_connections::{
+    NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
+};
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]

@@ -4,3 +4,4 @@
 pub(crate) mod connections;
 pub(crate) mod explore;
 pub(crate) mod postgres;
+pub(crate) mod source_connections;
