@@ -1,5 +1,5 @@
 //! Manages Flow Service connections: list, get, test, delete, ensure,
-//! rotate-password.
+//! rotate-password, and explores a connection's database.
 //!
 //! ```text
 //! connections [--demo] [--timeout SECS] list [--name NAME]
@@ -8,6 +8,7 @@
 //! connections [--demo] [--timeout SECS] delete ID
 //! connections [--demo] [--timeout SECS] ensure --name NAME [--description TEXT] [--auth connection-string|basic]
 //! connections [--demo] [--timeout SECS] rotate-password ID
+//! connections [--demo] [--timeout SECS] explore ID [--table PATH [--preview]]
 //! ```
 //!
 //! The common options `--demo` and `--timeout` go anywhere on the line.
@@ -17,12 +18,14 @@
 //! parameter value is ever printed. `rotate-password` replaces all of the
 //! connection's parameters (host, port, database, user, password, SSL mode)
 //! from `PG*`, so it refuses to run unless `PGSSLMODE` is set.
+//! `explore ID` prints one line per table; `--table PATH` prints that
+//! table's columns as one object, `--preview` adds sample rows.
 
 mod common;
 
 use std::process::ExitCode;
 
-use aep_flow::{AuthSpec, Connection, ListFilter, PostgresConnection};
+use aep_flow::{AuthSpec, Column, Connection, ListFilter, PostgresConnection, Table};
 use common::{Common, Failure, Flags, Output, Target, Usage};
 use serde_json::json;
 
@@ -34,7 +37,10 @@ const USAGE: &str = "usage:
   connections ensure --name NAME [--description TEXT] [--auth connection-string|basic]
   connections rotate-password ID
       replaces ALL of the connection's parameters (host, port, database, user,
-      password, SSL mode) with the PG* values; refuses to run unless PGSSLMODE is set";
+      password, SSL mode) with the PG* values; refuses to run unless PGSSLMODE is set
+  connections explore ID [--table PATH [--preview]]
+      lists the tables of the connection's database (one JSON line each), or one
+      table's columns (--table, schema-qualified path), with sample rows (--preview)";
 
 enum Command {
     List {
@@ -57,6 +63,11 @@ enum Command {
     RotatePassword {
         id: String,
     },
+    Explore {
+        id: String,
+        table: Option<String>,
+        preview: bool,
+    },
 }
 
 fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
@@ -66,6 +77,8 @@ fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
     let mut name = None;
     let mut description = None;
     let mut auth = None;
+    let mut table = None;
+    let mut preview = false;
     let mut positional = Vec::new();
     while let Some(arg) = flags.next_arg() {
         if common.take(&arg, &mut flags)? {
@@ -76,12 +89,23 @@ fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
             "--name" => name = Some(flags.value("--name")?),
             "--description" => description = Some(flags.value("--description")?),
             "--auth" => auth = Some(common::parse_auth(&flags.value("--auth")?)?),
+            "--table" => table = Some(flags.value("--table")?),
+            "--preview" => {
+                flags.switch("--preview")?;
+                preview = true;
+            }
             a if a.starts_with("--") => return Err(Usage(format!("unknown argument `{a}`"))),
             _ if sub.is_none() => sub = Some(arg),
             _ => positional.push(arg),
         }
     }
     let sub = sub.ok_or_else(|| Usage("a command is required".into()))?;
+    if sub != "explore" && (table.is_some() || preview) {
+        return Err(Usage(format!(
+            "`{}` takes no --table or --preview",
+            sub.escape_debug()
+        )));
+    }
     let one_id = |positional: Vec<String>| -> Result<String, Usage> {
         match <[String; 1]>::try_from(positional) {
             Ok([id]) => Ok(id),
@@ -124,6 +148,17 @@ fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
                 auth: auth.unwrap_or_default(),
             }
         }
+        "explore" => {
+            no_flags(name.is_none() && description.is_none() && auth.is_none())?;
+            if preview && table.is_none() {
+                return Err(Usage("--preview needs --table PATH".into()));
+            }
+            Command::Explore {
+                id: one_id(positional)?,
+                table,
+                preview,
+            }
+        }
         other => return Err(Usage(format!("unknown command `{}`", other.escape_debug()))),
     };
     Ok((command, common))
@@ -145,6 +180,37 @@ fn summary(c: &Connection) -> String {
         etag: &c.etag,
     };
     serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// One line of `explore ID`: `{"name","path","type","canPreview","canFetchSchema"}`.
+fn table_line(t: &Table) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Line<'a> {
+        name: &'a str,
+        path: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        can_preview: bool,
+        can_fetch_schema: bool,
+    }
+    let line = Line {
+        name: &t.name,
+        path: &t.path,
+        kind: &t.kind,
+        can_preview: t.can_preview,
+        can_fetch_schema: t.can_fetch_schema,
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// `explore ID --table PATH [--preview]`: `{"path","columns"[,"rows"]}`.
+#[derive(serde::Serialize)]
+struct TableOutput<'a> {
+    path: &'a str,
+    columns: &'a [Column],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<&'a [serde_json::Map<String, serde_json::Value>]>,
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
@@ -201,6 +267,9 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             aep_flow::CONNECTION_STRING_AUTH,
             json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
         );
+        // Every PostgreSQL connection (this one, and any made later) has
+        // `public.orders` and `public.customers` to explore.
+        fake.use_demo_catalog();
     }
     let client = options.client(target.platform)?;
     match command {
@@ -234,6 +303,29 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             let updated = client.update_postgres_credentials(&id, creds.credentials())?;
             out.line(&to_json(&updated)?)?;
         }
+        Command::Explore { id, table, preview } => match table {
+            None => {
+                for t in client.explore_tables(&id)? {
+                    out.line(&table_line(&t))?;
+                }
+            }
+            Some(path) if preview => {
+                let p = client.preview_table(&id, &path)?;
+                out.line(&to_json(&TableOutput {
+                    path: &p.path,
+                    columns: &p.columns,
+                    rows: Some(&p.rows),
+                })?)?;
+            }
+            Some(path) => {
+                let s = client.explore_columns(&id, &path)?;
+                out.line(&to_json(&TableOutput {
+                    path: &s.path,
+                    columns: &s.columns,
+                    rows: None,
+                })?)?;
+            }
+        },
     }
     Ok(())
 }

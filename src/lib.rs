@@ -117,9 +117,15 @@ pub use resources::connections::{
     create_postgres_connection, Connection, Connections, ListFilter, DEFAULT_MAX_ITEMS,
     DEFAULT_PAGE_SIZE,
 };
+pub use resources::explore::{
+    Column, ColumnType, Table, TablePreview, TableSchema, XdmType, DEFAULT_MAX_EXPLORE_BYTES,
+};
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
     DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
+};
+pub use resources::source_connections::{
+    NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
 };
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 

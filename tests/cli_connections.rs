@@ -279,3 +279,119 @@ fn rotate_password_refuses_without_pgsslmode_and_sends_nothing() {
         "{help}"
     );
 }
+
+fn explore_fake() -> (FakeFlowService, String) {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert(&fake, "pg");
+    fake.set_catalog(
+        &id,
+        vec![
+            aep_flow::testing::FakeTable::new("public.orders")
+                .column("id", "integer")
+                .column_with_format("updated_at", "string", "date-time")
+                .row(json!({"id": 1, "updated_at": "2024-01-01T00:00:00Z"})),
+            aep_flow::testing::FakeTable::new("sales.\"odd table\".ü&#%").column("flag", "boolean"),
+        ],
+    );
+    (fake, id)
+}
+
+#[test]
+fn explore_prints_one_line_per_table() {
+    let (fake, id) = explore_fake();
+    let (out, stdout, stderr) = run(&fake, &["explore", &id]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let items = lines(&stdout);
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["path"], "public.orders");
+    assert_eq!(items[0]["name"], "public.orders");
+    assert_eq!(items[0]["type"], "table");
+    assert_eq!(items[0]["canPreview"], true);
+    assert_eq!(items[1]["path"], "sales.\"odd table\".ü&#%");
+}
+
+#[test]
+fn explore_table_prints_columns_and_preview_adds_rows() {
+    let (fake, id) = explore_fake();
+    let (out, stdout, stderr) = run(&fake, &["explore", &id, "--table", "public.orders"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let items = lines(&stdout);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["path"], "public.orders");
+    assert_eq!(items[0]["columns"][0]["name"], "id");
+    assert_eq!(items[0]["columns"][0]["type"], "integer");
+    assert_eq!(items[0]["columns"][1]["xdm"]["format"], "date-time");
+    assert!(items[0].get("rows").is_none(), "{stdout}");
+
+    let (out, stdout, stderr) = run(
+        &fake,
+        &[
+            "explore",
+            "--preview",
+            &id,
+            "--table",
+            "sales.\"odd table\".ü&#%",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let items = lines(&stdout);
+    assert_eq!(items[0]["columns"][0]["type"], "boolean");
+    assert_eq!(items[0]["rows"], json!([]));
+    let (_, stdout, _) = run(
+        &fake,
+        &["explore", &id, "--table", "public.orders", "--preview"],
+    );
+    assert_eq!(lines(&stdout)[0]["rows"][0]["id"], 1);
+}
+
+#[test]
+fn explore_failures_and_bad_usage() {
+    let (fake, id) = explore_fake();
+    let (out, stdout, stderr) = run(&fake, &["explore", &id, "--table", "public.nope"]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("404") && stderr.contains("public.nope"),
+        "{stderr}"
+    );
+    let sent = fake.requests().len();
+    for args in [
+        vec!["explore", &id, "--preview"],
+        vec!["explore"],
+        vec!["explore", "a/b"],
+        vec!["explore", &id, "--table", ""],
+        vec!["get", &id, "--table", "public.orders"],
+    ] {
+        let (out, _, stderr) = run(&fake, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    }
+    assert_eq!(fake.requests().len(), sent, "nothing may be sent");
+}
+
+#[test]
+fn explore_in_demo_mode_shows_the_demo_catalog() {
+    let demo = |args: &[&str]| {
+        let out = example("connections")
+            .arg("--demo")
+            .args(args)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        lines(&stdout)
+    };
+    let id = "00000000-0000-4000-8000-000000000001";
+    let tables = demo(&["explore", id]);
+    let paths: Vec<&str> = tables.iter().map(|t| t["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["public.orders", "public.customers"]);
+    let cols = demo(&["explore", id, "--table", "public.orders"]);
+    let names: Vec<&str> = cols[0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["id", "customer", "amount", "updated_at"]);
+    let preview = demo(&["explore", id, "--table", "public.orders", "--preview"]);
+    assert_eq!(preview[0]["rows"].as_array().unwrap().len(), 3);
+}

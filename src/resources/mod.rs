@@ -2,4 +2,6 @@
 //! types and paths on the client core's shared plumbing.
 
 pub(crate) mod connections;
+pub(crate) mod explore;
 pub(crate) mod postgres;
+pub(crate) mod source_connections;

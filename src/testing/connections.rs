@@ -178,8 +178,25 @@ impl Connections {
 
 /// Everything under `/connections`.
 pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
-    let connections = &mut state.connections;
     let request_id = call.request_id;
+    match (call.req.method.as_str(), call.rest) {
+        ("GET", [id, "explore"]) => return super::explore::handle(call, id, state),
+        ("DELETE", [id])
+            if state.connections.store.get(id).is_some() && state.source_connections.uses(id) =>
+        {
+            return flow_error(
+                400,
+                "FLOW-1418-400",
+                "Connection is in use by one or more source connections and cannot be deleted",
+                request_id,
+            )
+        }
+        ("DELETE", [id]) => {
+            state.catalogs.remove(*id);
+        }
+        _ => {}
+    }
+    let connections = &mut state.connections;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, connections),
         ("GET", []) => router::list(&connections.store, COLLECTION, call, expected),

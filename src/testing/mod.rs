@@ -60,16 +60,19 @@ use crate::{ImsCredentials, Platform, Secret};
 
 mod clock;
 mod connections;
+mod explore;
 mod gateway;
 mod http;
 mod ims;
 mod reply;
 mod router;
+mod source_connections;
 mod state;
 mod store;
 
 pub use clock::ManualClock;
 pub use connections::StoredConnection;
+pub use explore::{demo_catalog, FakeTable};
 pub use http::RecordedRequest;
 pub use reply::Reply;
 
@@ -119,6 +122,7 @@ pub const FIXTURE_ERROR_PROXY_502: &str = include_str!("../../fixtures/error_pro
 #[derive(Default)]
 pub struct FakeFlowServiceBuilder {
     expected: Expected,
+    demo_catalog: bool,
 }
 
 impl fmt::Debug for FakeFlowServiceBuilder {
@@ -139,6 +143,7 @@ impl fmt::Debug for FakeFlowServiceBuilder {
                 &e.ims_client_secret.as_ref().map(|_| crate::REDACTED),
             )
             .field("max_page_size", &e.max_page_size)
+            .field("demo_catalog", &self.demo_catalog)
             .finish_non_exhaustive()
     }
 }
@@ -202,12 +207,23 @@ impl FakeFlowServiceBuilder {
         self
     }
 
+    /// Gives every base connection without a catalog of its own the
+    /// [`demo_catalog`] (what `--demo` in the example CLIs shows).
+    pub fn demo_catalog(mut self) -> Self {
+        self.demo_catalog = true;
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub fn start(self) -> io::Result<FakeFlowService> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
+        let mut state = State::default();
+        if self.demo_catalog {
+            state.demo_catalog = Some(demo_catalog());
+        }
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             expected: self.expected,
             shutdown: AtomicBool::new(false),
         });
@@ -358,6 +374,39 @@ impl FakeFlowService {
             }
             None => false,
         }
+    }
+}
+
+impl FakeFlowService {
+    /// Sets the tables base connection `base_connection_id` shows to
+    /// explore calls (and accepts for source connections), replacing any
+    /// catalog set before. Without one a connection's database is empty
+    /// (or, with [`use_demo_catalog`](Self::use_demo_catalog), the demo
+    /// catalog).
+    pub fn set_catalog(&self, base_connection_id: &str, tables: Vec<FakeTable>) {
+        self.shared
+            .lock()
+            .catalogs
+            .insert(base_connection_id.to_owned(), tables);
+    }
+
+    /// From now on every base connection without a catalog of its own
+    /// (those already stored and those created later) shows the
+    /// [`demo_catalog`]: `public.orders` and `public.customers`.
+    pub fn use_demo_catalog(&self) {
+        self.shared.lock().demo_catalog = Some(demo_catalog());
+    }
+
+    /// The source connections the fake holds, as the service shows them
+    /// (`{"id", "name", "baseConnectionId", "params": {"tableName"}, ...}`).
+    pub fn source_connections(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state
+            .source_connections
+            .store
+            .iter()
+            .map(|e| e.to_json())
+            .collect()
     }
 }
 

@@ -21,7 +21,7 @@ use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
-use super::{connections, gateway, ims, BASE_PATH};
+use super::{connections, gateway, ims, source_connections, BASE_PATH};
 
 /// A request routed to a resource.
 pub(super) struct Call<'a> {
@@ -41,7 +41,10 @@ pub(super) type Handler = fn(&Call<'_>, &mut State, &Expected) -> Reply;
 
 /// The resources served, by the first path segment under [`BASE_PATH`].
 /// A new resource is one more line here.
-const RESOURCES: &[(&str, Handler)] = &[("connections", connections::handle)];
+const RESOURCES: &[(&str, Handler)] = &[
+    ("connections", connections::handle),
+    ("sourceConnections", source_connections::handle),
+];
 
 /// What Flow Service (or IMS) would answer.
 pub(super) fn respond(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {

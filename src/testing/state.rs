@@ -7,9 +7,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use super::connections::Connections;
+use super::explore::FakeTable;
 use super::http::RecordedRequest;
 use super::reply::Reply;
+use super::source_connections::SourceConnections;
 use super::store::Serial;
 
 /// What the builder asked for: credentials to insist on, listing quirks.
@@ -34,6 +38,12 @@ pub(super) struct State {
     pub(super) replies: VecDeque<Reply>,
     /// `/connections`.
     pub(super) connections: Connections,
+    /// `/sourceConnections`.
+    pub(super) source_connections: SourceConnections,
+    /// Explore catalogs, by base connection id.
+    pub(super) catalogs: HashMap<String, Vec<FakeTable>>,
+    /// The catalog of a connection without one set (demo mode).
+    pub(super) demo_catalog: Option<Vec<FakeTable>>,
     /// The last `x-request-id` number handed out.
     pub(super) next_request_id: u64,
     /// Bytes a [`Reply::huge`] got out.
@@ -51,7 +61,10 @@ impl Default for State {
         State {
             requests: Vec::new(),
             replies: VecDeque::new(),
-            connections: Connections::new(serial),
+            connections: Connections::new(serial.clone()),
+            source_connections: SourceConnections::new(serial),
+            catalogs: HashMap::new(),
+            demo_catalog: None,
             next_request_id: 0,
             bytes_streamed: None,
             issued_tokens: Vec::new(),

@@ -1,0 +1,495 @@
+//! Exploring a base connection's database: its tables, one table's
+//! columns, and sample rows (`GET /connections/{id}/explore`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::input::{check_id, require_text};
+use crate::client::plumbing::parse_json;
+use crate::client::Client;
+use crate::error::Error;
+use crate::wire::encode::{encode_into_string, Style};
+use crate::wire::response::RawResponse;
+
+/// A response-size cap suited to explore calls: a database with thousands
+/// of tables answers the root listing with a body far larger than the
+/// client's default cap ([`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES),
+/// 1 MiB, sized for create answers).
+///
+/// Explore calls are read with the client's own cap. For very large
+/// databases build the client with
+/// `ClientBuilder::with_max_response_bytes(DEFAULT_MAX_EXPLORE_BYTES)`; an
+/// answer beyond the cap is an [`Error::UnexpectedResponse`] that says so
+/// and names this setting.
+pub const DEFAULT_MAX_EXPLORE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One entry of a database's root listing (a table, usually).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Table {
+    /// The entry's kind as the service names it, e.g. `table`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// Its name, e.g. `public.orders`.
+    #[serde(default)]
+    pub name: String,
+    /// Its path, schema-qualified (`public.orders`): what
+    /// [`Client::explore_columns`], [`Client::preview_table`] and source
+    /// connections take.
+    pub path: String,
+    /// Whether sample rows can be asked for.
+    #[serde(rename = "canPreview", default)]
+    pub can_preview: bool,
+    /// Whether its columns can be asked for.
+    #[serde(rename = "canFetchSchema", default)]
+    pub can_fetch_schema: bool,
+}
+
+impl Table {
+    /// Whether this entry is a table (`type` is `table`, in any case).
+    pub fn is_table(&self) -> bool {
+        self.kind.eq_ignore_ascii_case("table")
+    }
+}
+
+/// A column's type, as the service names it. Types this crate does not
+/// know are kept as text in [`ColumnType::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// `boolean`.
+    Boolean,
+    /// `integer`.
+    Integer,
+    /// `long`.
+    Long,
+    /// `double` (XDM `number`).
+    Double,
+    /// `string` (dates and times too: see [`Column::xdm_format`]).
+    String,
+    /// Any other type, as sent.
+    Other(String),
+}
+
+impl ColumnType {
+    /// Parses the service's type name (case-insensitively); unknown names
+    /// become [`ColumnType::Other`].
+    pub fn parse(name: &str) -> Self {
+        match name.to_ascii_lowercase().as_str() {
+            "boolean" => ColumnType::Boolean,
+            "integer" => ColumnType::Integer,
+            "long" => ColumnType::Long,
+            "double" => ColumnType::Double,
+            "string" => ColumnType::String,
+            _ => ColumnType::Other(name.to_owned()),
+        }
+    }
+
+    /// The type's name on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ColumnType::Boolean => "boolean",
+            ColumnType::Integer => "integer",
+            ColumnType::Long => "long",
+            ColumnType::Double => "double",
+            ColumnType::String => "string",
+            ColumnType::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A column's XDM type (`{"type": "string", "format": "date-time"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct XdmType {
+    /// The XDM type, e.g. `string`, `number`, `integer`, `boolean`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Its format, e.g. `date-time`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// One column of a table, in the shape explore answers and source
+/// connections' `params.columns` take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Type name as sent (see [`Column::column_type`]).
+    #[serde(rename = "type", default)]
+    pub type_name: String,
+    /// `meta:xdmType`, e.g. `date-time`, if sent.
+    #[serde(
+        rename = "meta:xdmType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub meta_xdm_type: Option<String>,
+    /// The XDM type, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xdm: Option<XdmType>,
+}
+
+impl Column {
+    /// A column with a name and a type name, no XDM details.
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            type_name: type_name.into(),
+            meta_xdm_type: None,
+            xdm: None,
+        }
+    }
+
+    /// The type, parsed; unknown ones kept as text.
+    pub fn column_type(&self) -> ColumnType {
+        ColumnType::parse(&self.type_name)
+    }
+
+    /// The XDM format (`date-time`, say), from `xdm.format` or else
+    /// `meta:xdmType`.
+    pub fn xdm_format(&self) -> Option<&str> {
+        self.xdm
+            .as_ref()
+            .and_then(|x| x.format.as_deref())
+            .or(self.meta_xdm_type.as_deref())
+    }
+}
+
+/// A table's columns: `{"format", "schema": {"columns": [...]}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TableSchema {
+    /// The table's path, as asked for.
+    pub path: String,
+    /// The format the service reports, e.g. `flat`.
+    pub format: Option<String>,
+    /// The columns, in the service's order.
+    pub columns: Vec<Column>,
+}
+
+/// A table's columns and sample rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TablePreview {
+    /// The table's path, as asked for.
+    pub path: String,
+    /// The format the service reports, e.g. `flat`.
+    pub format: Option<String>,
+    /// The columns, in the service's order.
+    pub columns: Vec<Column>,
+    /// Sample rows, one JSON object (column → value) each.
+    pub rows: Vec<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+struct WireTableAnswer {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    schema: Option<WireSchema>,
+    #[serde(default)]
+    data: Option<Vec<Map<String, Value>>>,
+}
+
+#[derive(Deserialize)]
+struct WireSchema {
+    #[serde(default)]
+    columns: Vec<Column>,
+}
+
+const RESOURCE: &str = "connection";
+
+/// `/connections/{id}/explore?objectType=...`. The tutorials send
+/// `objectType` in lower case (`root`, `table`) while the OpenAPI enum is
+/// upper case; the tutorials' wire examples win, as elsewhere.
+fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
+    let mut path = format!("/connections/{base_id}/explore?objectType=");
+    match table {
+        None => path.push_str("root"),
+        Some(table) => {
+            path.push_str("table&object=");
+            encode_into_string(&mut path, table, Style::Query);
+        }
+    }
+    if preview {
+        path.push_str("&preview=true");
+    }
+    path
+}
+
+/// Adds what to do to a "body is larger than the limit" error.
+fn explain_cap(e: Error) -> Error {
+    match e {
+        Error::UnexpectedResponse {
+            status,
+            detail,
+            request_id,
+        } if detail.contains("limit") && detail.contains("larger") => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "{detail} (explore answers of large databases can be big: build the client with \
+                 ClientBuilder::with_max_response_bytes, e.g. aep_flow::DEFAULT_MAX_EXPLORE_BYTES \
+                 = {DEFAULT_MAX_EXPLORE_BYTES})"
+            ),
+            request_id,
+        },
+        other => other,
+    }
+}
+
+fn parse_table_answer(resp: &RawResponse) -> Result<WireTableAnswer, Error> {
+    parse_json(
+        resp,
+        "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
+    )
+}
+
+impl Client {
+    /// Lists the tables of a base connection's database:
+    /// `GET /connections/{id}/explore?objectType=root`, a JSON array of
+    /// `{"type", "name", "path", "canPreview", "canFetchSchema"}`.
+    ///
+    /// Unknown fields are ignored. [`Error::NotFound`] when there is no
+    /// such connection. The answer is read with the client's response cap;
+    /// see [`DEFAULT_MAX_EXPLORE_BYTES`] for large databases.
+    pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
+        check_id("base_connection_id", base_connection_id)?;
+        let resp = self
+            .get(
+                &explore_path(base_connection_id, None, false),
+                Some((RESOURCE, base_connection_id)),
+            )
+            .map_err(explain_cap)?;
+        parse_json(
+            &resp,
+            "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]",
+        )
+    }
+
+    /// Reads one table's columns: `GET
+    /// /connections/{id}/explore?objectType=table&object={PATH}` (the path
+    /// percent-encoded). An unknown table is the service's 404
+    /// ([`Error::Api`], status 404, with its message).
+    pub fn explore_columns(
+        &self,
+        base_connection_id: &str,
+        table_path: &str,
+    ) -> Result<TableSchema, Error> {
+        check_id("base_connection_id", base_connection_id)?;
+        require_text("table_path", table_path)?;
+        let resp = self
+            .get(
+                &explore_path(base_connection_id, Some(table_path), false),
+                None,
+            )
+            .map_err(explain_cap)?;
+        let answer = parse_table_answer(&resp)?;
+        Ok(TableSchema {
+            path: table_path.to_owned(),
+            format: answer.format,
+            columns: answer.schema.map(|s| s.columns).unwrap_or_default(),
+        })
+    }
+
+    /// Reads one table's columns and sample rows: as
+    /// [`explore_columns`](Self::explore_columns) plus `&preview=true`; the
+    /// rows come from `"data"`. Adobe documents previews only for some
+    /// sources: a refusal is a normal API error.
+    pub fn preview_table(
+        &self,
+        base_connection_id: &str,
+        table_path: &str,
+    ) -> Result<TablePreview, Error> {
+        check_id("base_connection_id", base_connection_id)?;
+        require_text("table_path", table_path)?;
+        let resp = self
+            .get(
+                &explore_path(base_connection_id, Some(table_path), true),
+                None,
+            )
+            .map_err(explain_cap)?;
+        let answer = parse_table_answer(&resp)?;
+        Ok(TablePreview {
+            path: table_path.to_owned(),
+            format: answer.format,
+            columns: answer.schema.map(|s| s.columns).unwrap_or_default(),
+            rows: answer.data.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transport::memory::MemoryTransport;
+    use crate::transport::{Request, Transport};
+    use crate::wire::scrub::Scrubber;
+    use crate::{Platform, Secret};
+
+    const BASE: &str = "https://flow.example/data/foundation/flowservice";
+
+    #[derive(Debug)]
+    pub(crate) struct Shared(pub(crate) Arc<MemoryTransport>);
+
+    impl Transport for Shared {
+        fn send(
+            &self,
+            request: &Request<'_>,
+            max: u64,
+            scrubber: &Scrubber<'_>,
+        ) -> Result<RawResponse, Error> {
+            self.0.send(request, max, scrubber)
+        }
+    }
+
+    /// A client on `transport`, with fast retries.
+    pub(crate) fn client_on(transport: &Arc<MemoryTransport>) -> Client {
+        Client::builder(
+            Platform::new(Secret::from("tok"), "key", "ORG@AdobeOrg", "prod").with_base_url(BASE),
+        )
+        .with_retry_backoff(Duration::from_millis(1))
+        .with_transport(Shared(Arc::clone(transport)))
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn tables_are_typed_and_unknown_fields_ignored() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            r#"[{"type":"table","name":"public.orders","path":"public.orders","canPreview":true,
+                "canFetchSchema":true,"extra":{"x":1}},
+               {"type":"view","name":"v","path":"public.v"}]"#,
+        );
+        let tables = client_on(&t).explore_tables("base-1").unwrap();
+        assert_eq!(tables.len(), 2);
+        assert_eq!(tables[0].path, "public.orders");
+        assert!(tables[0].is_table() && tables[0].can_preview && tables[0].can_fetch_schema);
+        assert!(!tables[1].is_table() && !tables[1].can_preview);
+        assert_eq!(
+            t.seen()[0].url,
+            format!("{BASE}/connections/base-1/explore?objectType=root")
+        );
+    }
+
+    #[test]
+    fn columns_keep_unknown_types_as_text() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            r#"{"format":"flat","schema":{"columns":[
+                {"name":"id","type":"integer","xdm":{"type":"integer"}},
+                {"name":"updated_at","type":"string","meta:xdmType":"date-time",
+                 "xdm":{"type":"string","format":"date-time"}},
+                {"name":"geo","type":"geometry","new":true}]}}"#,
+        );
+        let schema = client_on(&t)
+            .explore_columns("base-1", "public.orders")
+            .unwrap();
+        assert_eq!(schema.format.as_deref(), Some("flat"));
+        let types: Vec<ColumnType> = schema.columns.iter().map(Column::column_type).collect();
+        assert_eq!(
+            types,
+            [
+                ColumnType::Integer,
+                ColumnType::String,
+                ColumnType::Other("geometry".into())
+            ]
+        );
+        assert_eq!(schema.columns[1].xdm_format(), Some("date-time"));
+        assert_eq!(schema.columns[2].column_type().to_string(), "geometry");
+        assert_eq!(
+            t.seen()[0].url,
+            format!("{BASE}/connections/base-1/explore?objectType=table&object=public.orders")
+        );
+    }
+
+    #[test]
+    fn preview_adds_rows_and_the_flag() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            r#"{"format":"flat","schema":{"columns":[{"name":"id","type":"integer"}]},
+                "data":[{"id":1},{"id":2}]}"#,
+        );
+        let p = client_on(&t).preview_table("b", "public.orders").unwrap();
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[1]["id"], 2);
+        assert!(t.seen()[0].url.ends_with("&preview=true"));
+    }
+
+    #[test]
+    fn awkward_paths_are_percent_encoded() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, r#"{"schema":{"columns":[]}}"#);
+        client_on(&t)
+            .explore_columns("b", "public.\"odd table\".ü.x&y#z%+")
+            .unwrap();
+        assert_eq!(
+            t.seen()[0].url,
+            format!(
+                "{BASE}/connections/b/explore?objectType=table&object=\
+                 public.%22odd%20table%22.%C3%BC.x%26y%23z%25%2B"
+            )
+        );
+    }
+
+    #[test]
+    fn bad_input_sends_nothing() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        for e in [
+            c.explore_tables("a/b").unwrap_err(),
+            c.explore_columns("b", "").unwrap_err(),
+            c.preview_table("b", "x\ny").unwrap_err(),
+            c.explore_columns("", "t").unwrap_err(),
+        ] {
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        }
+        assert!(t.seen().is_empty());
+    }
+
+    #[test]
+    fn a_missing_connection_is_not_found_and_garbage_is_unexpected() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(404, r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-404","status":404,"title":"Not Found"}"#)
+            .reply(200, r#"{"not":"an array"}"#);
+        let c = client_on(&t);
+        assert!(matches!(
+            c.explore_tables("gone").unwrap_err(),
+            Error::NotFound {
+                resource: "connection",
+                ..
+            }
+        ));
+        assert!(matches!(
+            c.explore_tables("b").unwrap_err(),
+            Error::UnexpectedResponse { .. }
+        ));
+    }
+
+    #[test]
+    fn a_cap_error_names_the_setting() {
+        let e = explain_cap(Error::UnexpectedResponse {
+            status: 200,
+            detail: "the body is larger than the 10-byte limit; it was not read".into(),
+            request_id: None,
+        });
+        assert!(e.to_string().contains("with_max_response_bytes"), "{e}");
+    }
+}

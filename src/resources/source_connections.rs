@@ -1,0 +1,573 @@
+//! Source connections: one table of a base connection's database, as Flow
+//! Service reads it (`/sourceConnections`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
+use super::explore::Column;
+use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
+use crate::client::input::{check_description, check_id, check_name, require_text};
+use crate::client::plumbing::{Ensured, Pager, Query, Saved, WireItem};
+use crate::client::Client;
+use crate::error::Error;
+
+const RESOURCE: &str = "source connection";
+
+/// A source connection as Flow Service describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SourceConnection {
+    /// Its id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// The base connection it reads through.
+    pub base_connection_id: Option<String>,
+    /// The table it reads (`params.tableName`), schema-qualified.
+    pub table_name: Option<String>,
+    /// The data format (`data.format`), e.g. `tabular`.
+    pub format: Option<String>,
+    /// Connection spec id (`74a1c565-...` for PostgreSQL).
+    pub connection_spec_id: Option<String>,
+    /// State, e.g. `enabled`.
+    pub state: Option<String>,
+    /// Etag, byte for byte (with its quotes).
+    pub etag: String,
+    /// Creation time, epoch milliseconds.
+    pub created_at: Option<i64>,
+    /// Last update time, epoch milliseconds.
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct WireSourceConnection {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, rename = "baseConnectionId")]
+    base_connection_id: Option<String>,
+    #[serde(default)]
+    data: Option<WireData>,
+    #[serde(default)]
+    params: Option<WireParams>,
+    #[serde(default, rename = "connectionSpec")]
+    connection_spec: Option<WireSpec>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default, rename = "createdAt")]
+    created_at: Option<Value>,
+    #[serde(default, rename = "updatedAt")]
+    updated_at: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireData {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireParams {
+    #[serde(default, rename = "tableName")]
+    table_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireSpec {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl WireItem for WireSourceConnection {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
+    }
+}
+
+impl From<WireSourceConnection> for SourceConnection {
+    fn from(w: WireSourceConnection) -> Self {
+        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
+        SourceConnection {
+            id: w.id,
+            name: w.name.unwrap_or_default(),
+            description: w.description.filter(|d| !d.is_empty()),
+            base_connection_id: w.base_connection_id,
+            table_name: w.params.and_then(|p| p.table_name),
+            format: w.data.and_then(|d| d.format),
+            connection_spec_id: w.connection_spec.and_then(|s| s.id),
+            state: w.state,
+            etag: w.etag.unwrap_or_default(),
+            created_at: millis(w.created_at),
+            updated_at: millis(w.updated_at),
+        }
+    }
+}
+
+/// A source connection to create: one table of a PostgreSQL base
+/// connection, read as `tabular` data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSourceConnection {
+    name: String,
+    description: Option<String>,
+    base_connection_id: String,
+    table_path: String,
+    columns: Option<Vec<Column>>,
+}
+
+impl NewSourceConnection {
+    /// A source connection named `name` reading `table_path` (as
+    /// [`Client::explore_tables`] lists it, e.g. `public.orders`) through
+    /// the base connection `base_connection_id`.
+    pub fn new(
+        name: impl Into<String>,
+        base_connection_id: impl Into<String>,
+        table_path: impl Into<String>,
+    ) -> Self {
+        NewSourceConnection {
+            name: name.into(),
+            description: None,
+            base_connection_id: base_connection_id.into(),
+            table_path: table_path.into(),
+            columns: None,
+        }
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sends these columns as `params.columns` (e.g. from
+    /// [`Client::explore_columns`]); optional.
+    pub fn with_columns(mut self, columns: Vec<Column>) -> Self {
+        self.columns = Some(columns);
+        self
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The description, if set.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The base connection's id.
+    pub fn base_connection_id(&self) -> &str {
+        &self.base_connection_id
+    }
+
+    /// The table's path.
+    pub fn table_path(&self) -> &str {
+        &self.table_path
+    }
+
+    /// The columns, if set.
+    pub fn columns(&self) -> Option<&[Column]> {
+        self.columns.as_deref()
+    }
+
+    /// Checks every field; nothing is sent when one is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_name("name", &self.name)?;
+        if let Some(d) = &self.description {
+            check_description("description", d)?;
+        }
+        check_id("base_connection_id", &self.base_connection_id)?;
+        require_text("table_path", &self.table_path)?;
+        if let Some(columns) = &self.columns {
+            for c in columns {
+                require_text("columns.name", &c.name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `POST /sourceConnections` body.
+    fn request_body(&self) -> Result<Vec<u8>, Error> {
+        self.validate()?;
+        let mut params = json!({"tableName": self.table_path});
+        if let Some(columns) = &self.columns {
+            params["columns"] = serde_json::to_value(columns)
+                .map_err(|e| Error::invalid_input("columns", e.to_string()))?;
+        }
+        let body = json!({
+            "name": self.name,
+            "description": self.description.as_deref().unwrap_or(""),
+            "baseConnectionId": self.base_connection_id,
+            "data": {"format": "tabular"},
+            "params": params,
+            "connectionSpec": {
+                "id": POSTGRES_CONNECTION_SPEC_ID,
+                "version": POSTGRES_CONNECTION_SPEC_VERSION,
+            },
+        });
+        serde_json::to_vec(&body)
+            .map_err(|e| Error::invalid_input("source_connection", e.to_string()))
+    }
+}
+
+/// Which source connections to list.
+#[derive(Debug, Clone)]
+pub struct SourceConnectionFilter {
+    base_connection_id: Option<String>,
+    table_name: Option<String>,
+    page_size: u32,
+    max_items: usize,
+}
+
+impl Default for SourceConnectionFilter {
+    fn default() -> Self {
+        SourceConnectionFilter {
+            base_connection_id: None,
+            table_name: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            max_items: DEFAULT_MAX_ITEMS,
+        }
+    }
+}
+
+impl SourceConnectionFilter {
+    /// Every source connection (up to the cap).
+    pub fn new() -> Self {
+        SourceConnectionFilter::default()
+    }
+
+    /// Only those reading through this base connection
+    /// (`property=baseConnectionId==X`, also checked locally).
+    pub fn with_base_connection_id(mut self, id: impl Into<String>) -> Self {
+        self.base_connection_id = Some(id.into());
+        self
+    }
+
+    /// Only those reading this table (`property=params.tableName==X`,
+    /// also checked locally).
+    pub fn with_table_name(mut self, table: impl Into<String>) -> Self {
+        self.table_name = Some(table.into());
+        self
+    }
+
+    /// Items per page (`limit`, 1–1000). Defaults to 50.
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.page_size = size;
+        self
+    }
+
+    /// Stop after this many. Defaults to 10 000.
+    pub fn with_max_items(mut self, cap: usize) -> Self {
+        self.max_items = cap;
+        self
+    }
+
+    /// The base connection filter, if set.
+    pub fn base_connection_id(&self) -> Option<&str> {
+        self.base_connection_id.as_deref()
+    }
+
+    /// The table filter, if set.
+    pub fn table_name(&self) -> Option<&str> {
+        self.table_name.as_deref()
+    }
+
+    /// Items per page.
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// The item cap.
+    pub fn max_items(&self) -> usize {
+        self.max_items
+    }
+
+    fn matches(&self, s: &SourceConnection) -> bool {
+        self.base_connection_id
+            .as_ref()
+            .is_none_or(|b| s.base_connection_id.as_ref() == Some(b))
+            && self
+                .table_name
+                .as_ref()
+                .is_none_or(|t| s.table_name.as_ref() == Some(t))
+    }
+
+    fn query(&self) -> Result<Query, Error> {
+        if !(1..=1000).contains(&self.page_size) {
+            return Err(Error::invalid_input(
+                "page_size",
+                "must be between 1 and 1000",
+            ));
+        }
+        let mut query = Query::new("sourceConnections", self.page_size);
+        if let Some(base) = &self.base_connection_id {
+            check_id("base_connection_id", base)?;
+            query = query.property("baseConnectionId", base);
+        }
+        if let Some(table) = &self.table_name {
+            require_text("table_name", table)?;
+            query = query.property("params.tableName", table);
+        }
+        Ok(query)
+    }
+}
+
+/// Pages through a listing of source connections. Made by
+/// [`Client::source_connections`].
+pub struct SourceConnections {
+    pager: Pager<WireSourceConnection, SourceConnection>,
+}
+
+impl fmt::Debug for SourceConnections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceConnections")
+            .field("yielded", &self.pager.yielded())
+            .field("pages", &self.pager.pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for SourceConnections {
+    type Item = Result<SourceConnection, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.pager.next()
+    }
+}
+
+impl Client {
+    /// Creates a source connection: `POST /sourceConnections` with
+    /// `{"name", "description", "baseConnectionId", "data": {"format":
+    /// "tabular"}, "params": {"tableName", "columns"?}, "connectionSpec"}`.
+    /// Never retried once it may have reached the service;
+    /// [`ensure_source_connection`](Self::ensure_source_connection) is the
+    /// call to repeat safely.
+    pub fn create_source_connection(&self, source: &NewSourceConnection) -> Result<Saved, Error> {
+        let body = source.request_body()?;
+        let mut scrubber = crate::wire::scrub::Scrubber::new();
+        self.create("/sourceConnections", &body, false, &mut scrubber)
+    }
+
+    /// Reads one source connection: `GET /sourceConnections/{id}`.
+    pub fn get_source_connection(&self, id: &str) -> Result<SourceConnection, Error> {
+        check_id("source_connection_id", id)?;
+        let (wire, _) = self.get_item::<WireSourceConnection>(
+            &format!("/sourceConnections/{id}"),
+            RESOURCE,
+            id,
+        )?;
+        Ok(SourceConnection::from(wire))
+    }
+
+    /// Pages through the source connections that match `filter`, lazily.
+    pub fn source_connections(&self, filter: SourceConnectionFilter) -> SourceConnections {
+        let query = filter.query();
+        let max = filter.max_items;
+        SourceConnections {
+            pager: Pager::new(
+                self,
+                query,
+                "a page of source connections {\"items\": [...]}",
+                max,
+                SourceConnection::from,
+                move |s| filter.matches(s),
+            ),
+        }
+    }
+
+    /// Lists the source connections that match `filter`, every page, up to
+    /// the filter's cap.
+    pub fn list_source_connections(
+        &self,
+        filter: SourceConnectionFilter,
+    ) -> Result<Vec<SourceConnection>, Error> {
+        self.source_connections(filter).collect()
+    }
+
+    /// Deletes a source connection: `DELETE /sourceConnections/{id}`.
+    pub fn delete_source_connection(&self, id: &str) -> Result<(), Error> {
+        check_id("source_connection_id", id)?;
+        self.delete_resource(&format!("/sourceConnections/{id}"), RESOURCE, id)
+    }
+
+    /// Finds the source connection reading `table_path` through
+    /// `base_connection_id`, if any.
+    pub fn find_source_connection(
+        &self,
+        base_connection_id: &str,
+        table_path: &str,
+    ) -> Result<Option<SourceConnection>, Error> {
+        let filter = SourceConnectionFilter::new()
+            .with_base_connection_id(base_connection_id)
+            .with_table_name(table_path);
+        self.source_connections(filter).next().transpose()
+    }
+
+    /// Returns the source connection for the same (base connection, table)
+    /// if one exists, else creates it; [`Ensured::created`] says which.
+    ///
+    /// Ensures of the same key through one client (and its clones) run one
+    /// at a time, and a create that failed in a way that may have created
+    /// it (5xx, timeout, lost answer) is followed by a second look, so a
+    /// lost answer never leads to a duplicate.
+    pub fn ensure_source_connection(&self, source: &NewSourceConnection) -> Result<Ensured, Error> {
+        source.validate()?;
+        let (base, table) = (source.base_connection_id(), source.table_path());
+        let _serialized = self.lock(format!("sourceConnection\u{0}{base}\u{0}{table}"));
+        let found = |s: SourceConnection, created: bool| Ensured {
+            saved: Saved {
+                id: s.id,
+                etag: s.etag,
+            },
+            created,
+        };
+        if let Some(s) = self.find_source_connection(base, table)? {
+            return Ok(found(s, false));
+        }
+        match self.create_source_connection(source) {
+            Ok(saved) => Ok(Ensured {
+                saved,
+                created: true,
+            }),
+            Err(e) if e.may_have_been_processed() => match self.find_source_connection(base, table)
+            {
+                Ok(Some(s)) => Ok(found(s, true)),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::resources::explore::tests::client_on;
+    use crate::transport::memory::MemoryTransport;
+    use crate::{Delivery, TransportErrorKind};
+
+    fn item(id: &str, base: &str, table: &str) -> Value {
+        json!({"id": id, "name": format!("n-{id}"), "etag": "\"e1\"", "baseConnectionId": base,
+               "data": {"format": "tabular"}, "params": {"tableName": table},
+               "connectionSpec": {"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
+               "state": "enabled", "createdAt": 1, "updatedAt": 2, "extra": [1]})
+    }
+
+    fn page(items: &[Value]) -> String {
+        json!({ "items": items }).to_string()
+    }
+
+    #[test]
+    fn create_sends_the_tutorial_body() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(201, r#"{"id":"sc-1","etag":"\"e\""}"#);
+        let new = NewSourceConnection::new("orders", "base-1", "public.orders")
+            .with_description("d")
+            .with_columns(vec![Column::new("id", "integer")]);
+        let saved = client_on(&t).create_source_connection(&new).unwrap();
+        assert_eq!(saved.id, "sc-1");
+        let seen = &t.seen()[0];
+        assert_eq!(seen.method, "POST");
+        assert!(seen.url.ends_with("/sourceConnections"));
+        assert_eq!(
+            seen.json(),
+            json!({"name": "orders", "description": "d", "baseConnectionId": "base-1",
+                   "data": {"format": "tabular"},
+                   "params": {"tableName": "public.orders",
+                              "columns": [{"name": "id", "type": "integer"}]},
+                   "connectionSpec": {"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"}})
+        );
+    }
+
+    #[test]
+    fn get_reads_the_fields() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&[item("sc-1", "b", "public.orders")]));
+        let s = client_on(&t).get_source_connection("sc-1").unwrap();
+        assert_eq!(s.table_name.as_deref(), Some("public.orders"));
+        assert_eq!(s.base_connection_id.as_deref(), Some("b"));
+        assert_eq!(s.format.as_deref(), Some("tabular"));
+        assert_eq!(s.etag, "\"e1\"");
+        assert_eq!((s.created_at, s.updated_at), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn listing_filters_on_the_wire_and_locally() {
+        let t = Arc::new(MemoryTransport::default());
+        // A service that ignores the filters: the local check still applies.
+        t.reply(
+            200,
+            &page(&[
+                item("x", "other", "public.orders"),
+                item("y", "b", "public.customers"),
+                item("z", "b", "public.orders"),
+            ]),
+        );
+        let found = client_on(&t)
+            .list_source_connections(
+                SourceConnectionFilter::new()
+                    .with_base_connection_id("b")
+                    .with_table_name("public.orders"),
+            )
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "z");
+        assert!(t.seen()[0].url.ends_with(
+            "/sourceConnections?limit=50&property=baseConnectionId%3D%3Db\
+             &property=params.tableName%3D%3Dpublic.orders"
+        ));
+    }
+
+    #[test]
+    fn ensure_finds_before_creating_and_looks_again_after_a_lost_answer() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        let new = NewSourceConnection::new("orders", "b", "public.orders");
+        t.reply(200, &page(&[item("sc-9", "b", "public.orders")]));
+        let e = c.ensure_source_connection(&new).unwrap();
+        assert_eq!((e.id(), e.created), ("sc-9", false));
+        // Not there; the create's answer is lost; the second look finds it.
+        t.reply(200, &page(&[]))
+            .fail(TransportErrorKind::Io, Delivery::Unknown)
+            .reply(200, &page(&[item("sc-10", "b", "public.orders")]));
+        let e = c.ensure_source_connection(&new).unwrap();
+        assert_eq!((e.id(), e.created), ("sc-10", true));
+        assert_eq!(t.remaining(), 0);
+        let posts = t.seen().iter().filter(|s| s.method == "POST").count();
+        assert_eq!(posts, 1);
+    }
+
+    #[test]
+    fn bad_input_sends_nothing() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        for new in [
+            NewSourceConnection::new(" ", "b", "t"),
+            NewSourceConnection::new("n", "b/../x", "t"),
+            NewSourceConnection::new("n", "b", ""),
+            NewSourceConnection::new("n", "b", "t\u{7}"),
+        ] {
+            let e = c.ensure_source_connection(&new).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+            let e = c.create_source_connection(&new).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        }
+        assert!(c.get_source_connection("").is_err());
+        assert!(c.delete_source_connection("a b").is_err());
+        assert!(t.seen().is_empty());
+    }
+}
