@@ -27,6 +27,10 @@
 //!   [`Client::ensure_postgres_connection`] (no duplicate even after a lost
 //!   answer) and [`Client::update_postgres_credentials`] (password rotation
 //!   with `If-Match`).
+//! - Explore the database behind a base connection
+//!   ([`Client::explore_tables`], [`Client::explore_columns`],
+//!   [`Client::preview_table`]) and create the source connection for one
+//!   table ([`Client::ensure_source_connection`] and friends).
 //! - Access tokens either given ([`Platform::new`]) or fetched from Adobe
 //!   IMS with OAuth Server-to-Server credentials ([`Platform::from_ims`],
 //!   [`ImsCredentials`]): cached, renewed before expiry, renewed once on a
@@ -79,6 +83,20 @@
 //! the caller made before handing a value to [`Secret`] (an environment
 //! variable, a `String` grown by pushing), and the non-secret headers
 //! (API key, org id, sandbox name).
+//!
+//! ## How the crate is built
+//!
+//! Layers, bottom up; each module imports only the layers below it:
+//! `secret` (a leaf) → `wire` (exact-size zeroizing buffers, encoders,
+//! one-line text, the scrubber, the raw answer, `Retry-After`) → `error`
+//! → `transport` (a crate-private trait; the only module that names
+//! `ureq`, through its stable API; an in-memory implementation for unit
+//! tests) → `client` (platform, auth, retries and the deadline, request
+//! building, and the plumbing every resource shares: get one, list pages,
+//! create, patch with `If-Match`, delete) → `resources` (one small module
+//! of types and paths per resource: connections, explore, source
+//! connections). `testing` and the hidden `fuzzing` sit on top, behind
+//! features.
 //!
 //! ## Testing your own tools
 //!

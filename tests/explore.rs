@@ -137,29 +137,31 @@ fn awkward_table_paths_survive_the_round_trip() {
 fn a_large_root_listing_within_and_beyond_the_cap() {
     let fake = FakeFlowService::start().unwrap();
     let id = base(&fake);
-    let tables: Vec<FakeTable> = (0..5000)
+    let tables: Vec<FakeTable> = (0..12_000)
         .map(|i| FakeTable::new(format!("schema_{}.table_number_{i:05}", i % 7)))
         .collect();
     fake.set_catalog(&id, tables);
-    // About 600 KB of JSON: within the default 1 MiB.
+    // About 1.4 MB of JSON: beyond the 1 MiB cap for other answers, within
+    // the explore cap (64 MiB by default).
     let all = client(&fake).explore_tables(&id).unwrap();
-    assert_eq!(all.len(), 5000);
-    // Beyond a smaller cap: a clear error that names the setting.
+    assert_eq!(all.len(), 12_000);
+    // Beyond a smaller explore cap: a clear error that names the setting.
     let small = Client::builder(fake.platform())
-        .with_max_response_bytes(64 * 1024)
+        .with_max_explore_bytes(64 * 1024)
         .build()
         .unwrap();
     let e = small.explore_tables(&id).unwrap_err();
     assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e}");
     let text = e.to_string();
     assert!(text.contains("65536-byte limit"), "{text}");
-    assert!(text.contains("with_max_response_bytes"), "{text}");
-    // The explore cap is far above a create answer's.
+    assert!(text.contains("with_max_explore_bytes"), "{text}");
+    // The explore cap does not raise the cap for other answers.
     let big = Client::builder(fake.platform())
-        .with_max_response_bytes(DEFAULT_MAX_EXPLORE_BYTES)
+        .with_max_explore_bytes(DEFAULT_MAX_EXPLORE_BYTES)
+        .with_max_response_bytes(1024)
         .build()
         .unwrap();
-    assert_eq!(big.explore_tables(&id).unwrap().len(), 5000);
+    assert_eq!(big.explore_tables(&id).unwrap().len(), 12_000);
 }
 
 #[test]

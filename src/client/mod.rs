@@ -43,6 +43,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default cap on the size of a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+/// Default cap on the size of an explore answer: a database with thousands
+/// of tables answers the root listing with a body far larger than a create
+/// answer.
+pub const DEFAULT_MAX_EXPLORE_BYTES: u64 = 64 * 1024 * 1024;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -53,6 +57,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     deadline: Option<Instant>,
     max_response_bytes: u64,
+    max_explore_bytes: u64,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     keep_alive_after_secret_bodies: bool,
@@ -107,6 +112,13 @@ impl ClientBuilder {
     /// reading it all. Defaults to 1 MiB.
     pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// Largest explore answer accepted (table listings, columns, previews).
+    /// Defaults to 64 MiB ([`DEFAULT_MAX_EXPLORE_BYTES`]).
+    pub fn with_max_explore_bytes(mut self, limit: u64) -> Self {
+        self.max_explore_bytes = limit;
         self
     }
 
@@ -188,11 +200,13 @@ impl ClientBuilder {
                 ));
             }
         }
-        if self.max_response_bytes == 0 {
-            return Err(Error::invalid_input(
-                "max_response_bytes",
-                "must be greater than zero",
-            ));
+        for (field, value) in [
+            ("max_response_bytes", self.max_response_bytes),
+            ("max_explore_bytes", self.max_explore_bytes),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid_input(field, "must be greater than zero"));
+            }
         }
         #[cfg(test)]
         let injected = self.transport;
@@ -240,6 +254,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 deadline: self.deadline,
                 max_response_bytes: self.max_response_bytes,
+                max_explore_bytes: self.max_explore_bytes,
                 retry: self.retry,
                 keep_alive_after_secret_bodies: self.keep_alive_after_secret_bodies,
                 locks: KeyedLocks::default(),
@@ -267,6 +282,7 @@ struct Inner {
     timeout: Duration,
     deadline: Option<Instant>,
     max_response_bytes: u64,
+    max_explore_bytes: u64,
     retry: RetryPolicy,
     keep_alive_after_secret_bodies: bool,
     locks: KeyedLocks,
@@ -301,6 +317,8 @@ pub(crate) struct Call<'b> {
     /// Safe to repeat: also retried on 502/503/504 and on failures after
     /// sending.
     pub idempotent: bool,
+    /// Read with the explore cap instead of the response cap.
+    pub large: bool,
 }
 
 impl Call<'_> {
@@ -313,6 +331,7 @@ impl Call<'_> {
             secret_body: false,
             if_match: None,
             idempotent: true,
+            large: false,
         }
     }
 }
@@ -341,6 +360,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             deadline: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_explore_bytes: DEFAULT_MAX_EXPLORE_BYTES,
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
             keep_alive_after_secret_bodies: false,
@@ -417,10 +437,12 @@ impl Client {
                     timeout,
                     loopback: inner.base.loopback,
                 };
-                match inner
-                    .transport
-                    .send(&request, inner.max_response_bytes, scrubber)
-                {
+                let limit = if call.large {
+                    inner.max_explore_bytes
+                } else {
+                    inner.max_response_bytes
+                };
+                match inner.transport.send(&request, limit, scrubber) {
                     // A 401 was not processed: renew once and send once more,
                     // whatever the method.
                     Ok(resp) if resp.status == 401 && uses_ims && !renewed => {

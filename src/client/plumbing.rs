@@ -369,7 +369,25 @@ impl Client {
         path: &str,
         id: Option<(&'static str, &str)>,
     ) -> Result<RawResponse, Error> {
-        let call = Call::idempotent("GET", path.to_owned());
+        self.get_with(Call::idempotent("GET", path.to_owned()), id)
+    }
+
+    /// A GET read with the explore cap (large answers).
+    pub(crate) fn get_large(
+        &self,
+        path: &str,
+        id: Option<(&'static str, &str)>,
+    ) -> Result<RawResponse, Error> {
+        let mut call = Call::idempotent("GET", path.to_owned());
+        call.large = true;
+        self.get_with(call, id)
+    }
+
+    fn get_with(
+        &self,
+        call: Call<'_>,
+        id: Option<(&'static str, &str)>,
+    ) -> Result<RawResponse, Error> {
         let mut scrubber = Scrubber::new();
         let resp = self.send(&call, &mut scrubber)?;
         match resp.status {
@@ -430,6 +448,7 @@ impl Client {
             secret_body,
             if_match: None,
             idempotent: false,
+            large: false,
         };
         let resp = self.send(&call, scrubber)?;
         match resp.status {
@@ -460,6 +479,7 @@ impl Client {
             secret_body,
             if_match: Some(etag),
             idempotent: false,
+            large: false,
         };
         let resp = self.send(&call, scrubber)?;
         match resp.status {

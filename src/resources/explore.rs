@@ -13,17 +13,7 @@ use crate::error::Error;
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::RawResponse;
 
-/// A response-size cap suited to explore calls: a database with thousands
-/// of tables answers the root listing with a body far larger than the
-/// client's default cap ([`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES),
-/// 1 MiB, sized for create answers).
-///
-/// Explore calls are read with the client's own cap. For very large
-/// databases build the client with
-/// `ClientBuilder::with_max_response_bytes(DEFAULT_MAX_EXPLORE_BYTES)`; an
-/// answer beyond the cap is an [`Error::UnexpectedResponse`] that says so
-/// and names this setting.
-pub const DEFAULT_MAX_EXPLORE_BYTES: u64 = 64 * 1024 * 1024;
+pub use crate::client::DEFAULT_MAX_EXPLORE_BYTES;
 
 /// One entry of a database's root listing (a table, usually).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,9 +228,8 @@ fn explain_cap(e: Error) -> Error {
         } if detail.contains("limit") && detail.contains("larger") => Error::UnexpectedResponse {
             status,
             detail: format!(
-                "{detail} (explore answers of large databases can be big: build the client with \
-                 ClientBuilder::with_max_response_bytes, e.g. aep_flow::DEFAULT_MAX_EXPLORE_BYTES \
-                 = {DEFAULT_MAX_EXPLORE_BYTES})"
+                "{detail} (explore answers of large databases can be big: raise \
+                 ClientBuilder::with_max_explore_bytes; the default is {DEFAULT_MAX_EXPLORE_BYTES})"
             ),
             request_id,
         },
@@ -261,12 +250,13 @@ impl Client {
     /// `{"type", "name", "path", "canPreview", "canFetchSchema"}`.
     ///
     /// Unknown fields are ignored. [`Error::NotFound`] when there is no
-    /// such connection. The answer is read with the client's response cap;
-    /// see [`DEFAULT_MAX_EXPLORE_BYTES`] for large databases.
+    /// such connection. The answer is read with the client's explore cap
+    /// (`ClientBuilder::with_max_explore_bytes`, 64 MiB by default), well
+    /// above the cap for other answers.
     pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
         check_id("base_connection_id", base_connection_id)?;
         let resp = self
-            .get(
+            .get_large(
                 &explore_path(base_connection_id, None, false),
                 Some((RESOURCE, base_connection_id)),
             )
@@ -289,7 +279,7 @@ impl Client {
         check_id("base_connection_id", base_connection_id)?;
         require_text("table_path", table_path)?;
         let resp = self
-            .get(
+            .get_large(
                 &explore_path(base_connection_id, Some(table_path), false),
                 None,
             )
@@ -314,7 +304,7 @@ impl Client {
         check_id("base_connection_id", base_connection_id)?;
         require_text("table_path", table_path)?;
         let resp = self
-            .get(
+            .get_large(
                 &explore_path(base_connection_id, Some(table_path), true),
                 None,
             )
@@ -490,6 +480,6 @@ pub(crate) mod tests {
             detail: "the body is larger than the 10-byte limit; it was not read".into(),
             request_id: None,
         });
-        assert!(e.to_string().contains("with_max_response_bytes"), "{e}");
+        assert!(e.to_string().contains("with_max_explore_bytes"), "{e}");
     }
 }
