@@ -448,6 +448,8 @@ fn parse_settings() -> Result<Settings, String> {
             "--runs" => s.runs = value("--runs")?.clamp(10, 1000),
             "--only-client" => s.only_client = true,
             "--no-pin" => s.pin = false,
+            // `cargo bench` passes `--bench` to a bench without harness.
+            "--bench" => {}
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -914,8 +916,14 @@ fn measure_process(
 /// The release `create_postgres_connection` next to this binary, (re)built
 /// with cargo first when cargo is at hand.
 fn release_example() -> Result<(PathBuf, Option<String>), String> {
+    // The bench binary is `target/<profile>/deps/bench-<hash>`; cargo puts
+    // examples in `target/<profile>/examples/`.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = exe.parent().ok_or("no directory for the bench binary")?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("no directory for the bench binary")?
+        .join("examples");
     let target = dir.join(format!(
         "create_postgres_connection{}",
         std::env::consts::EXE_SUFFIX
