@@ -2,7 +2,7 @@
 //! and how it compares with `requests` (Python) and with `curl`.
 //!
 //! ```text
-//! cargo run --release --example bench [-- --n CALLS --rounds R --runs RUNS --no-pin]
+//! cargo bench --bench bench [-- --n CALLS --rounds R --runs RUNS --no-pin]
 //! ```
 //!
 //! Everything runs against ONE loopback server started here: a minimal
@@ -16,7 +16,8 @@
 //! Figures (the last line repeats them as `key=value` pairs):
 //!
 //! - `client_calls_per_s`: N creates through one reused `aep_flow::Client`
-//!   with `keep_alive_after_secret_bodies(true)` (keep-alive for every call).
+//!   with `with_keep_alive_after_secret_bodies(true)` (keep-alive for every
+//!   call).
 //! - `client_close_after_create_calls_per_s`: the same with the default
 //!   settings, which close the connection after each create (a new TCP
 //!   connection per call).
@@ -31,6 +32,14 @@
 //!   peak RSS from GNU `/usr/bin/time -f %M` (not from `wait4` here: Linux
 //!   carries the parent's high-water mark into a child's `ru_maxrss`).
 //!   `curl_*`: the tutorial's `curl -X POST` doing the same call.
+//! - `tls_*`: the same two whole-process calls over TLS (11 runs each),
+//!   against `tests/support/tls_flow_server.py` (a Python TLS server on
+//!   127.0.0.1 with a self-signed certificate made by `openssl`): the example
+//!   trusts it through `SSL_CERT_FILE`, curl through `--cacert`.
+//!   `tls_process_vs_curl` and `tls_peak_vs_curl` are the ratios of the wall
+//!   time medians and of the peak RSS. `n/a` (with a note) when curl,
+//!   python3, openssl or `/usr/bin/time` is missing. The Python server's
+//!   handshake cost is in both figures alike.
 //! - Per-call allocations of a create through the client, from a counting
 //!   global allocator (only the calling thread is counted), with the sizes
 //!   of the blocks at least as large as the request body and the sizes of
@@ -52,7 +61,14 @@
 //! client loop, for a profiler.
 //!
 //! Every loop is bounded, every socket and child process has a timeout, and
-//! the whole run takes well under two minutes.
+//! the whole run takes well under two minutes. A figure that could not be
+//! measured is `n/a` in the table and the last line.
+//!
+//! The release `create_postgres_connection` example is built first (a
+//! nested `cargo build --release --example`), so the process figures need
+//! no separate build step. Modules: `bench/alloc.rs` (counting allocator),
+//! `bench/server.rs` (loopback server), `bench/process.rs` (child
+//! processes, the TLS server).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
