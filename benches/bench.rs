@@ -2,7 +2,7 @@
 //! and how it compares with `requests` (Python) and with `curl`.
 //!
 //! ```text
-//! cargo run --release --example bench [-- --n CALLS --rounds R --runs RUNS --no-pin]
+//! cargo bench --bench bench [-- --n CALLS --rounds R --runs RUNS --no-pin]
 //! ```
 //!
 //! Everything runs against ONE loopback server started here: a minimal
@@ -16,7 +16,8 @@
 //! Figures (the last line repeats them as `key=value` pairs):
 //!
 //! - `client_calls_per_s`: N creates through one reused `aep_flow::Client`
-//!   with `keep_alive_after_secret_bodies(true)` (keep-alive for every call).
+//!   with `with_keep_alive_after_secret_bodies(true)` (keep-alive for every
+//!   call).
 //! - `client_close_after_create_calls_per_s`: the same with the default
 //!   settings, which close the connection after each create (a new TCP
 //!   connection per call).
@@ -31,6 +32,16 @@
 //!   peak RSS from GNU `/usr/bin/time -f %M` (not from `wait4` here: Linux
 //!   carries the parent's high-water mark into a child's `ru_maxrss`).
 //!   `curl_*`: the tutorial's `curl -X POST` doing the same call.
+//! - `tls_*`: the same two whole-process calls over TLS (11 runs each),
+//!   against `tests/support/tls_bench_server.py` (a Python TLS server on
+//!   127.0.0.1 with a self-signed certificate made by `openssl`): the example
+//!   trusts it through `SSL_CERT_FILE`, curl through `--cacert`.
+//!   `tls_process_vs_curl` and `tls_peak_vs_curl` are the ratios of the wall
+//!   time medians and of the peak RSS. `n/a` (with a note) when curl,
+//!   python3, openssl or `/usr/bin/time` is missing. The Python server's
+//!   handshake cost is in both figures alike; it sets `TCP_NODELAY` (unlike
+//!   `tls_flow_server.py`, where curl stalls ~40 ms per call on a delayed
+//!   ACK).
 //! - Per-call allocations of a create through the client, from a counting
 //!   global allocator (only the calling thread is counted), with the sizes
 //!   of the blocks at least as large as the request body and the sizes of
@@ -52,317 +63,34 @@
 //! client loop, for a profiler.
 //!
 //! Every loop is bounded, every socket and child process has a timeout, and
-//! the whole run takes well under two minutes.
+//! the whole run takes well under two minutes. A figure that could not be
+//! measured is `n/a` in the table and the last line.
+//!
+//! The release `create_postgres_connection` example is built first (a
+//! nested `cargo build --release --example`), so the process figures need
+//! no separate build step. Modules: `bench/alloc.rs` (counting allocator),
+//! `bench/server.rs` (loopback server), `bench/process.rs` (child
+//! processes, the TLS server).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aep_flow::{Client, Platform, PostgresConnection, Secret};
 
-// ---------------------------------------------------------------------------
-// Counting allocator
+#[path = "bench/alloc.rs"]
+mod alloc;
+#[path = "bench/process.rs"]
+mod process;
+#[path = "bench/server.rs"]
+mod server;
 
-/// Counts allocations made by threads that opted in (see [`Counting`]).
-struct CountingAllocator;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
-/// When set, the sizes of counted allocations are recorded in `TRACE` and
-/// freed blocks are searched for `MARKER`.
-static TRACING: AtomicBool = AtomicBool::new(false);
-static TRACE: [AtomicUsize; 512] = [const { AtomicUsize::new(0) }; 512];
-static TRACE_LEN: AtomicUsize = AtomicUsize::new(0);
-/// Freed blocks (while tracing) that still contained the password, and
-/// their sizes.
-static FREED_WITH_SECRET: AtomicUsize = AtomicUsize::new(0);
-static FREED_SIZES: [AtomicUsize; 16] = [const { AtomicUsize::new(0) }; 16];
-/// The database password used by the bench; unique enough to search for.
-const MARKER: &[u8] = b"bench-pw-7f3a9c";
-
-thread_local! {
-    static COUNT_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
-fn counting() -> bool {
-    COUNT_THIS_THREAD.try_with(Cell::get).unwrap_or(false)
-}
-
-fn record(size: usize) {
-    if !counting() {
-        return;
-    }
-    ALLOCS.fetch_add(1, Ordering::Relaxed);
-    ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
-    if TRACING.load(Ordering::Relaxed) {
-        let i = TRACE_LEN.fetch_add(1, Ordering::Relaxed);
-        if let Some(slot) = TRACE.get(i) {
-            slot.store(size, Ordering::Relaxed);
-        }
-    }
-}
-
-fn check_freed(ptr: *mut u8, size: usize) {
-    if !(counting() && TRACING.load(Ordering::Relaxed)) || size < MARKER.len() {
-        return;
-    }
-    // SAFETY: `ptr` is a live block of `size` bytes (it is about to be freed).
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
-    if bytes.windows(MARKER.len()).any(|w| w == MARKER) {
-        let i = FREED_WITH_SECRET.fetch_add(1, Ordering::Relaxed);
-        if let Some(slot) = FREED_SIZES.get(i) {
-            slot.store(size, Ordering::Relaxed);
-        }
-    }
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the bookkeeping
-// only touches atomics and a const-initialized thread-local (no allocation).
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        System.alloc(layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        check_freed(ptr, layout.size());
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // A realloc may copy: count it as an allocation of the new size, and
-        // the old block as freed (it may be left behind unwiped).
-        record(new_size);
-        check_freed(ptr, layout.size().min(new_size));
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Counts this thread's allocations while alive.
-struct Counting;
-
-impl Counting {
-    fn start() -> Counting {
-        COUNT_THIS_THREAD.with(|c| c.set(true));
-        Counting
-    }
-}
-
-impl Drop for Counting {
-    fn drop(&mut self) {
-        COUNT_THIS_THREAD.with(|c| c.set(false));
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The loopback server
-
-/// The base path Flow Service lives under.
-const BASE_PATH: &str = "/data/foundation/flowservice";
-/// Idle keep-alive connections are closed after this.
-const SERVER_IDLE: Duration = Duration::from_secs(10);
-
-/// A minimal keep-alive HTTP/1.1 server on 127.0.0.1: one thread per
-/// connection, `201` + the fixture for `POST .../connections`, `404`
-/// otherwise. It captures the first request it receives (head and body).
-struct Server {
-    addr: SocketAddr,
-    served: Arc<AtomicU64>,
-    first_request: Arc<Mutex<Option<Vec<u8>>>>,
-    shutdown: Arc<AtomicBool>,
-}
-
-impl Server {
-    fn start() -> io::Result<Server> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let server = Server {
-            addr,
-            served: Arc::default(),
-            first_request: Arc::default(),
-            shutdown: Arc::default(),
-        };
-        let (served, first, shutdown) = (
-            Arc::clone(&server.served),
-            Arc::clone(&server.first_request),
-            Arc::clone(&server.shutdown),
-        );
-        thread::Builder::new()
-            .name("bench-accept".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if shutdown.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (served, first, shutdown) = (
-                        Arc::clone(&served),
-                        Arc::clone(&first),
-                        Arc::clone(&shutdown),
-                    );
-                    let _ = thread::Builder::new()
-                        .name("bench-conn".into())
-                        .spawn(move || serve(stream, &served, &first, &shutdown));
-                }
-            })?;
-        Ok(server)
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}{BASE_PATH}", self.addr)
-    }
-
-    fn create_url(&self) -> String {
-        format!("{}/connections", self.base_url())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-    }
-}
-
-fn created_response() -> Vec<u8> {
-    let body = aep_flow::testing::FIXTURE_CREATE_RESPONSE.as_bytes();
-    let mut out = format!(
-        "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nx-request-id: bench-request\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-fn not_found_response() -> Vec<u8> {
-    let body = br#"{"error_code":"404000","message":"not found"}"#;
-    let mut out = format!(
-        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-/// Serves one connection until the peer closes it, asks to close, goes
-/// idle, sends something that is not a plain HTTP/1.1 request, or the
-/// server shuts down.
-fn serve(
-    mut stream: TcpStream,
-    served: &AtomicU64,
-    first: &Mutex<Option<Vec<u8>>>,
-    shutdown: &AtomicBool,
-) {
-    let created = created_response();
-    let not_found = not_found_response();
-    if stream.set_nodelay(true).is_err()
-        || stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .is_err()
-    {
-        return;
-    }
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
-    let mut chunk = [0u8; 16 * 1024];
-    let mut idle_since = Instant::now();
-    loop {
-        // Is a whole request in the buffer?
-        if let Some(head_end) = find(&buf, b"\r\n\r\n") {
-            let head = &buf[..head_end];
-            let Some(len) = content_length(head) else {
-                return; // chunked or malformed: not what this bench sends
-            };
-            let total = head_end + 4 + len;
-            if buf.len() >= total {
-                if let Ok(mut slot) = first.lock() {
-                    if slot.is_none() {
-                        *slot = Some(buf[..total].to_vec());
-                    }
-                }
-                let close = header_value(head, b"connection")
-                    .is_some_and(|v| v.eq_ignore_ascii_case(b"close"));
-                let is_create = head.starts_with(b"POST ")
-                    && head
-                        .split(|&b| b == b' ')
-                        .nth(1)
-                        .is_some_and(|p| p.ends_with(b"/connections"));
-                let answer = if is_create { &created } else { &not_found };
-                if stream.write_all(answer).is_err() {
-                    return;
-                }
-                served.fetch_add(1, Ordering::Relaxed);
-                buf.drain(..total);
-                if close {
-                    return;
-                }
-                continue;
-            }
-        } else if buf.len() > 64 * 1024 {
-            return;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return,
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                idle_since = Instant::now();
-            }
-            Err(e) if is_timeout(&e) => {
-                if shutdown.load(Ordering::SeqCst) || idle_since.elapsed() > SERVER_IDLE {
-                    return;
-                }
-            }
-            Err(_) => return,
-        }
-    }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The value of a header in an HTTP head (name case-insensitive).
-fn header_value<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
-    head.split(|&b| b == b'\n').skip(1).find_map(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let colon = line.iter().position(|&b| b == b':')?;
-        let (k, v) = line.split_at(colon);
-        k.eq_ignore_ascii_case(name).then(|| v[1..].trim_ascii())
-    })
-}
-
-/// `Some(0)` without the header, `None` for chunked or a bad value.
-fn content_length(head: &[u8]) -> Option<usize> {
-    if header_value(head, b"transfer-encoding").is_some() {
-        return None;
-    }
-    match header_value(head, b"content-length") {
-        None => Some(0),
-        Some(v) => std::str::from_utf8(v).ok()?.parse().ok(),
-    }
-}
+use alloc::count_allocations;
+use process::{measure_process, release_example, run_with_input, ProcessFigures, TlsServer};
+use server::{content_length, find, Server};
 
 // ---------------------------------------------------------------------------
 // CPU pinning
@@ -448,6 +176,8 @@ fn parse_settings() -> Result<Settings, String> {
             "--runs" => s.runs = value("--runs")?.clamp(10, 1000),
             "--only-client" => s.only_client = true,
             "--no-pin" => s.pin = false,
+            // `cargo bench` passes `--bench` to a bench without harness.
+            "--bench" => {}
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -789,226 +519,6 @@ fn bench_python(settings: &Settings, server: &Server, request: &[u8], timeout: D
 }
 
 // ---------------------------------------------------------------------------
-// Child processes
-
-/// Kills the process `pid` (a child this bench started) unless told to
-/// stand down within `timeout`.
-fn watchdog(pid: u32, timeout: Duration) -> mpsc::Sender<()> {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
-            let _ = Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
-    });
-    tx
-}
-
-/// Runs `cmd` to the end (killed after `timeout`); returns its wall time
-/// (spawn to exit) and output.
-fn run_timed(cmd: &mut Command, timeout: Duration) -> Result<(Duration, Output), String> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let child = cmd.spawn().map_err(|e| e.to_string())?;
-    let guard = watchdog(child.id(), timeout);
-    let out = child.wait_with_output().map_err(|e| e.to_string());
-    let elapsed = started.elapsed();
-    let _ = guard.send(());
-    Ok((elapsed, out?))
-}
-
-fn run_with_input(cmd: &mut Command, input: &[u8], timeout: Duration) -> Result<Output, String> {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-    let guard = watchdog(child.id(), timeout);
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input);
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string());
-    let _ = guard.send(());
-    out
-}
-
-/// Wall-time median and peak RSS of one kind of whole-process call.
-struct ProcessFigures {
-    ms_median: f64,
-    ms_min: f64,
-    peak_kib: u64,
-}
-
-/// Runs `make()` `runs` times for wall time, then 5 times under GNU time
-/// for the peak RSS (median). Each run must exit 0 and print the id.
-fn measure_process(
-    runs: usize,
-    make: impl Fn() -> Command,
-    gnu_time: Option<&Path>,
-) -> Result<(ProcessFigures, Option<String>), String> {
-    let check = |out: &Output| -> Result<(), String> {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if out.status.success() && stdout.contains("056dd1b4-da33-42f9-add1-b4da3392f94e") {
-            Ok(())
-        } else {
-            Err(format!(
-                "exit {:?}, stdout `{}`, stderr `{}`",
-                out.status.code(),
-                stdout.trim(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-    };
-    // One unmeasured run warms the page cache.
-    check(&run_timed(&mut make(), Duration::from_secs(10))?.1)?;
-    let mut ms = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let (elapsed, out) = run_timed(&mut make(), Duration::from_secs(10))?;
-        check(&out)?;
-        ms.push(elapsed.as_secs_f64() * 1000.0);
-    }
-    let mut peak_kib = 0;
-    let mut note = None;
-    match gnu_time {
-        Some(time) => {
-            let mut peaks = Vec::new();
-            for _ in 0..5 {
-                let inner = make();
-                let mut cmd = Command::new(time);
-                cmd.args(["-f", "%M"]).arg(inner.get_program());
-                cmd.args(inner.get_args());
-                cmd.env_clear();
-                for (k, v) in inner.get_envs() {
-                    if let Some(v) = v {
-                        cmd.env(k, v);
-                    }
-                }
-                let (_, out) = run_timed(&mut cmd, Duration::from_secs(10))?;
-                check(&out)?;
-                // GNU time writes `%M` as the last line of stderr.
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                let kib = stderr
-                    .lines()
-                    .last()
-                    .and_then(|l| l.trim().parse::<u64>().ok())
-                    .ok_or_else(|| format!("GNU time printed no %M: `{}`", stderr.trim()))?;
-                peaks.push(kib as f64);
-            }
-            peak_kib = median(&peaks) as u64;
-        }
-        None => note = Some("no /usr/bin/time (GNU time): peak RSS not measured".into()),
-    }
-    Ok((
-        ProcessFigures {
-            ms_median: median(&ms),
-            ms_min: ms.iter().copied().fold(f64::INFINITY, f64::min),
-            peak_kib,
-        },
-        note,
-    ))
-}
-
-/// The release `create_postgres_connection` next to this binary, (re)built
-/// with cargo first when cargo is at hand.
-fn release_example() -> Result<(PathBuf, Option<String>), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = exe.parent().ok_or("no directory for the bench binary")?;
-    let target = dir.join(format!(
-        "create_postgres_connection{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--release",
-        "--quiet",
-        "--example",
-        "create_postgres_connection",
-    ])
-    .current_dir(env!("CARGO_MANIFEST_DIR"));
-    let note = match run_timed(&mut cmd, Duration::from_secs(90)) {
-        Ok((_, out)) if out.status.success() => None,
-        Ok((_, out)) => Some(format!(
-            "cargo build of the example failed ({}); using the binary on disk",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(e) => Some(format!("cargo not run ({e}); using the binary on disk")),
-    };
-    if target.is_file() {
-        Ok((target, note))
-    } else {
-        Err(format!(
-            "{} is missing; run `cargo build --release --example create_postgres_connection`",
-            target.display()
-        ))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Allocations
-
-/// Allocations of one create through the client, averaged over `calls`,
-/// plus the block sizes of one traced call.
-struct Allocations {
-    per_call: f64,
-    bytes_per_call: f64,
-    traced_sizes: Vec<usize>,
-    /// Sizes of the blocks freed during the traced call that still held
-    /// the password.
-    freed_with_secret: Vec<usize>,
-}
-
-fn count_allocations(
-    calls: usize,
-    mut call: impl FnMut() -> Result<(), String>,
-) -> Result<Allocations, String> {
-    call()?;
-    let (a0, b0) = (
-        ALLOCS.load(Ordering::SeqCst),
-        ALLOC_BYTES.load(Ordering::SeqCst),
-    );
-    {
-        let _counting = Counting::start();
-        for _ in 0..calls {
-            call()?;
-        }
-    }
-    let (a1, b1) = (
-        ALLOCS.load(Ordering::SeqCst),
-        ALLOC_BYTES.load(Ordering::SeqCst),
-    );
-    TRACE_LEN.store(0, Ordering::SeqCst);
-    FREED_WITH_SECRET.store(0, Ordering::SeqCst);
-    TRACING.store(true, Ordering::SeqCst);
-    let traced = {
-        let _counting = Counting::start();
-        call()
-    };
-    TRACING.store(false, Ordering::SeqCst);
-    traced?;
-    let len = TRACE_LEN.load(Ordering::SeqCst).min(TRACE.len());
-    let traced_sizes = TRACE[..len]
-        .iter()
-        .map(|s| s.load(Ordering::SeqCst))
-        .collect();
-    Ok(Allocations {
-        per_call: (a1 - a0) as f64 / calls as f64,
-        bytes_per_call: (b1 - b0) as f64 / calls as f64,
-        traced_sizes,
-        freed_with_secret: FREED_SIZES[..FREED_WITH_SECRET
-            .load(Ordering::SeqCst)
-            .min(FREED_SIZES.len())]
-            .iter()
-            .map(|s| s.load(Ordering::SeqCst))
-            .collect(),
-    })
-}
-
-// ---------------------------------------------------------------------------
 // Report
 
 /// One table row and its `key=value` pair.
@@ -1041,7 +551,7 @@ impl Row {
     fn value_text(&self) -> String {
         match self.value {
             Some(v) if v.is_finite() => format!("{v:.*}", self.decimals),
-            _ => "NA".into(),
+            _ => "n/a".into(),
         }
     }
     fn status(&self) -> &'static str {
@@ -1053,6 +563,89 @@ impl Row {
             _ => "MISSED",
         }
     }
+}
+
+/// The release `create_postgres_connection` example doing one create
+/// against `base_url`, trusting `ca` (`SSL_CERT_FILE`) when given.
+fn example_command(exe: &Path, base_url: &str, ca: Option<&str>) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.args(["--name", NAME, "--description", NAME])
+        .env_clear()
+        .env("AEP_ACCESS_TOKEN", TOKEN)
+        .env("AEP_API_KEY", API_KEY)
+        .env("AEP_ORG_ID", ORG_ID)
+        .env("AEP_SANDBOX_NAME", SANDBOX)
+        .env("AEP_FLOW_SERVICE_URL", base_url)
+        .env("PGHOST", PG_HOST)
+        .env("PGDATABASE", PG_DATABASE)
+        .env("PGUSER", PG_USER)
+        .env("PGPASSWORD", PASSWORD);
+    if let Some(ca) = ca {
+        cmd.env("SSL_CERT_FILE", ca);
+    }
+    cmd
+}
+
+/// The tutorial's `curl -X POST`, with `-q` (no ~/.curlrc), `-sS` and
+/// `--noproxy '*'` so that it stays on loopback; `--cacert ca` when given.
+fn curl_command(create_url: &str, body: &str, ca: Option<&str>) -> Command {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-q", "-sS", "--noproxy", "*"]);
+    if let Some(ca) = ca {
+        cmd.args(["--cacert", ca]);
+    }
+    cmd.args(["-X", "POST", create_url])
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+        .args(["-H", &format!("x-api-key: {API_KEY}")])
+        .args(["-H", &format!("x-gw-ims-org-id: {ORG_ID}")])
+        .args(["-H", &format!("x-sandbox-name: {SANDBOX}")])
+        .args(["-H", "Content-Type: application/json"])
+        .args(["-d", body])
+        .env_clear();
+    cmd
+}
+
+/// Whole-process runs for the TLS figures (median reported).
+const TLS_RUNS: usize = 11;
+
+/// One create over TLS as a whole process (the example trusting the test
+/// certificate through `SSL_CERT_FILE`) and curl doing the same POST with
+/// `--cacert`, against `tests/support/tls_bench_server.py`.
+fn bench_tls(
+    exe: &Path,
+    body: &str,
+    gnu_time: Option<&Path>,
+) -> Result<(Option<ProcessFigures>, Option<ProcessFigures>), String> {
+    let server = TlsServer::start(Duration::from_secs(300))?;
+    let base_url = server.base_url();
+    let create_url = format!("{base_url}/connections");
+    let cert = server.cert.clone();
+    let (process, _) = measure_process(
+        TLS_RUNS,
+        || example_command(exe, &base_url, Some(&cert)),
+        gnu_time,
+    )
+    .map_err(|e| format!("example over TLS: {e}"))?;
+    let (curl, _) = measure_process(
+        TLS_RUNS,
+        || curl_command(&create_url, body, Some(&cert)),
+        gnu_time,
+    )
+    .map_err(|e| format!("curl over TLS: {e}"))?;
+    // Each measure_process makes 1 + runs + 5 calls.
+    let expected = 2 * (1 + TLS_RUNS as u64 + 5);
+    // The drain thread may lag the last line by a moment.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while server.requests() < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if server.requests() != expected {
+        return Err(format!(
+            "the TLS server logged {} requests, expected {expected}",
+            server.requests()
+        ));
+    }
+    Ok((Some(process), Some(curl)))
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -1163,26 +756,24 @@ fn run(settings: &Settings) -> Result<(), String> {
     // Whole processes.
     let gnu_time = Path::new("/usr/bin/time");
     let gnu_time = gnu_time.is_file().then_some(gnu_time);
-    let url = server.base_url();
-    let process = match example {
+    let body = String::from_utf8_lossy(&request_parts(&request).1).into_owned();
+    let curl_ok = Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let example = match example {
         Ok((exe, note)) => {
             notes.extend(note);
-            let make = || {
-                let mut cmd = Command::new(&exe);
-                cmd.args(["--name", NAME, "--description", NAME])
-                    .env_clear()
-                    .env("AEP_ACCESS_TOKEN", TOKEN)
-                    .env("AEP_API_KEY", API_KEY)
-                    .env("AEP_ORG_ID", ORG_ID)
-                    .env("AEP_SANDBOX_NAME", SANDBOX)
-                    .env("AEP_FLOW_SERVICE_URL", &url)
-                    .env("PGHOST", PG_HOST)
-                    .env("PGDATABASE", PG_DATABASE)
-                    .env("PGUSER", PG_USER)
-                    .env("PGPASSWORD", PASSWORD);
-                cmd
-            };
-            match measure_process(settings.runs, make, gnu_time) {
+            Ok(exe)
+        }
+        Err(e) => Err(e),
+    };
+    let process = match &example {
+        Ok(exe) => {
+            let url = server.base_url();
+            match measure_process(settings.runs, || example_command(exe, &url, None), gnu_time) {
                 Ok((figures, note)) => {
                     notes.extend(note);
                     Some(figures)
@@ -1198,30 +789,13 @@ fn run(settings: &Settings) -> Result<(), String> {
             None
         }
     };
-    let body = String::from_utf8_lossy(&request_parts(&request).1).into_owned();
-    let create_url = server.create_url();
-    let curl_ok = Command::new("curl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
     let curl = if curl_ok {
-        // The tutorial's command, with `-q` (no ~/.curlrc), `-sS` and
-        // `--noproxy '*'` so that it stays on loopback.
-        let make = || {
-            let mut cmd = Command::new("curl");
-            cmd.args(["-q", "-sS", "--noproxy", "*", "-X", "POST", &create_url])
-                .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
-                .args(["-H", &format!("x-api-key: {API_KEY}")])
-                .args(["-H", &format!("x-gw-ims-org-id: {ORG_ID}")])
-                .args(["-H", &format!("x-sandbox-name: {SANDBOX}")])
-                .args(["-H", "Content-Type: application/json"])
-                .args(["-d", &body])
-                .env_clear();
-            cmd
-        };
-        match measure_process(settings.runs, make, gnu_time) {
+        let create_url = server.create_url();
+        match measure_process(
+            settings.runs,
+            || curl_command(&create_url, &body, None),
+            gnu_time,
+        ) {
             Ok((figures, _)) => Some(figures),
             Err(e) => {
                 notes.push(format!("curl figures skipped: {e}"));
@@ -1231,6 +805,27 @@ fn run(settings: &Settings) -> Result<(), String> {
     } else {
         notes.push("curl not found: curl figures skipped".into());
         None
+    };
+    let (tls_process, tls_curl) = match (&example, curl_ok, gnu_time) {
+        (Err(e), _, _) => {
+            notes.push(format!("tls figures n/a: {e}"));
+            (None, None)
+        }
+        (_, false, _) => {
+            notes.push("tls figures n/a: curl not found".into());
+            (None, None)
+        }
+        (_, _, None) => {
+            notes.push("tls figures n/a: no /usr/bin/time (GNU time)".into());
+            (None, None)
+        }
+        (Ok(exe), true, Some(_)) => match bench_tls(exe, &body, gnu_time) {
+            Ok(figures) => figures,
+            Err(e) => {
+                notes.push(format!("tls figures n/a: {e}"));
+                (None, None)
+            }
+        },
     };
     let floor_kib = gnu_time.and_then(|t| {
         let out = Command::new(t)
@@ -1260,6 +855,11 @@ fn run(settings: &Settings) -> Result<(), String> {
         .as_ref()
         .map(|p| p.peak_kib as f64)
         .filter(|k| *k > 0.0);
+    let ms = |p: &Option<ProcessFigures>| p.as_ref().map(|p| p.ms_median);
+    let kib =
+        |p: &Option<ProcessFigures>| p.as_ref().map(|p| p.peak_kib as f64).filter(|k| *k > 0.0);
+    let (tls_process_ms, tls_process_kib) = (ms(&tls_process), kib(&tls_process));
+    let (tls_curl_ms, tls_curl_kib) = (ms(&tls_curl), kib(&tls_curl));
     let min_spread = |p: &Option<ProcessFigures>| {
         p.as_ref()
             .map(|p| format!("min {:.2}", p.ms_min))
@@ -1295,6 +895,12 @@ fn run(settings: &Settings) -> Result<(), String> {
         Row::new("curl_peak_kib", curl_kib, 0),
         Row::new("process_vs_curl", ratio(process_ms, curl_ms), 3).target("<=", 0.5),
         Row::new("peak_vs_curl", ratio(process_kib, curl_kib), 3).target("<=", 0.5),
+        Row::new("tls_process_ms_median", tls_process_ms, 2).spread(min_spread(&tls_process)),
+        Row::new("tls_process_peak_kib", tls_process_kib, 0),
+        Row::new("tls_curl_ms_median", tls_curl_ms, 2).spread(min_spread(&tls_curl)),
+        Row::new("tls_curl_peak_kib", tls_curl_kib, 0),
+        Row::new("tls_process_vs_curl", ratio(tls_process_ms, tls_curl_ms), 3),
+        Row::new("tls_peak_vs_curl", ratio(tls_process_kib, tls_curl_kib), 3),
         Row::new("client_cpu_us_per_call", client_rates.cpu_us_per_call, 1),
         Row::new("raw_cpu_us_per_call", raw_rates.cpu_us_per_call, 1),
         Row::new("client_allocs_per_call", Some(allocations.per_call), 1),
