@@ -74,7 +74,7 @@
 //! A request whose body holds a secret (create, rotation, IMS token) is sent
 //! with `Connection: close` by default, so ureq's buffer holding it is freed
 //! at once rather than kept in an idle pooled connection
-//! ([`ClientBuilder::keep_alive_after_secret_bodies`]). Measured with a
+//! ([`ClientBuilder::with_keep_alive_after_secret_bodies`]). Measured with a
 //! memory scan of a child process: no copy of the password or the token is
 //! left after the client and the connection are dropped.
 //!
