@@ -434,6 +434,7 @@ impl Client {
                     headers,
                     body: call.body.map(|b| ("application/json", b)),
                     close: call.secret_body && !inner.keep_alive_after_secret_bodies,
+                    secret_body: call.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
                 };
@@ -593,6 +594,9 @@ impl Client {
                 body: Some(("application/x-www-form-urlencoded", &body)),
                 // The connection's buffer held the client secret: don't pool it.
                 close: true,
+                // A form body cannot take trailing white space: it would
+                // become part of the last value.
+                secret_body: false,
                 timeout,
                 loopback: ims.token_url.loopback,
             };

@@ -19,6 +19,7 @@ pub(crate) struct Seen {
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
     pub close: bool,
+    pub secret_body: bool,
 }
 
 impl Seen {
@@ -121,6 +122,7 @@ impl Transport for MemoryTransport {
                 .collect(),
             body: request.body.map(|(_, b)| b.to_vec()),
             close: request.close,
+            secret_body: request.secret_body,
         };
         self.log.lock().unwrap().push(seen.clone());
         let step = self.script.lock().unwrap().pop_front();

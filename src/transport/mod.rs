@@ -30,6 +30,9 @@ pub(crate) struct Request<'a> {
     /// Send `Connection: close`, so that the connection's buffers (which
     /// held a secret body) are freed at once.
     pub close: bool,
+    /// The body holds a secret: after it, send white space that overwrites
+    /// the network library's send buffer (see `ureq_transport`).
+    pub secret_body: bool,
     /// The bound for this attempt, from connect to the last byte.
     pub timeout: Duration,
     /// The URL's host is a loopback address: no proxy, plain HTTP allowed.

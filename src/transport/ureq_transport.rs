@@ -114,6 +114,16 @@ impl Transport for UreqTransport {
         };
         let timeout = Some(request.timeout);
         match request.body {
+            Some((content_type, bytes)) if request.secret_body => {
+                let mut padded = PaddedBody::new(bytes, wipe_len(request, bytes));
+                let req = builder
+                    .header("content-type", content_type)
+                    .header("content-length", padded.len().to_string())
+                    .body(ureq::SendBody::from_reader(&mut padded))
+                    .map_err(invalid)?;
+                let req = agent.configure_request(req).timeout_global(timeout).build();
+                exchange(agent, req, max_response_bytes, scrubber)
+            }
             Some((content_type, bytes)) => {
                 let req = builder
                     .header("content-type", content_type)
@@ -128,6 +138,63 @@ impl Transport for UreqTransport {
                 exchange(agent, req, max_response_bytes, scrubber)
             }
         }
+    }
+}
+
+/// How much white space follows a secret body: enough to cover the request
+/// head (it holds the token) and the body itself in the send buffer.
+fn wipe_len(request: &Request<'_>, body: &[u8]) -> usize {
+    let head: usize = request
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 4)
+        .sum::<usize>()
+        + request.url.len()
+        + 512;
+    head.max(body.len()) + 64
+}
+
+/// A JSON body followed by white space (which JSON allows after a value).
+///
+/// ureq copies a body into its per-connection send buffer, starting at the
+/// buffer's first byte, and never wipes that buffer; the request head (with
+/// the bearer token) was there before. The body is handed over in one
+/// read and the white space in a second one, which ureq writes over the
+/// same bytes, so once the request is sent the buffer holds spaces where
+/// the password and the token were. The freed buffer then holds no
+/// secret, whether the allocator returns it to the kernel or keeps it.
+struct PaddedBody<'a> {
+    body: &'a [u8],
+    sent: usize,
+    padding: usize,
+}
+
+impl<'a> PaddedBody<'a> {
+    fn new(body: &'a [u8], padding: usize) -> Self {
+        PaddedBody {
+            body,
+            sent: 0,
+            padding,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.body.len() + self.padding
+    }
+}
+
+impl io::Read for PaddedBody<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.sent < self.body.len() {
+            let n = (self.body.len() - self.sent).min(buf.len());
+            buf[..n].copy_from_slice(&self.body[self.sent..self.sent + n]);
+            self.sent += n;
+            return Ok(n);
+        }
+        let n = self.padding.min(buf.len());
+        buf[..n].fill(b' ');
+        self.padding -= n;
+        Ok(n)
     }
 }
 
@@ -284,6 +351,21 @@ fn body_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_body_is_followed_by_white_space_in_a_separate_read() {
+        use std::io::Read;
+        let mut padded = PaddedBody::new(br#"{"password":"pw"}"#, 40);
+        assert_eq!(padded.len(), 57);
+        let mut buf = [b'x'; 128];
+        assert_eq!(padded.read(&mut buf).unwrap(), 17, "the body alone first");
+        assert_eq!(padded.read(&mut buf).unwrap(), 40);
+        assert!(
+            buf[..40].iter().all(|b| *b == b' '),
+            "written over the body"
+        );
+        assert_eq!(padded.read(&mut buf).unwrap(), 0);
+    }
 
     #[test]
     fn failures_before_sending_are_not_sent() {
