@@ -80,6 +80,7 @@ fn every_request_carries_the_platform_headers() {
     assert_eq!(seen.header("x-gw-ims-org-id"), Some("ORG@AdobeOrg"));
     assert_eq!(seen.header("x-sandbox-name"), Some("prod"));
     assert!(!seen.close, "a GET holds no secret");
+    assert!(!seen.secret_body);
 }
 
 #[test]
