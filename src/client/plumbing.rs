@@ -3,6 +3,7 @@
 //! module brings its types and paths; the wire rules live here once.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
@@ -156,12 +157,20 @@ pub(crate) struct Query {
 }
 
 impl Query {
-    pub(crate) fn new(collection: &'static str, limit: u32) -> Self {
-        Query {
-            collection,
-            limit,
-            params: String::new(),
+    /// A listing of `collection` with pages of `page_size` (`limit`,
+    /// 1–1000: refused before anything is sent otherwise).
+    pub(crate) fn new(collection: &'static str, page_size: u32) -> Result<Self, Error> {
+        if !(1..=1000).contains(&page_size) {
+            return Err(Error::invalid_input(
+                "page_size",
+                "must be between 1 and 1000",
+            ));
         }
+        Ok(Query {
+            collection,
+            limit: page_size,
+            params: String::new(),
+        })
     }
 
     /// Adds `property={field}=={value}` when the filter syntax can carry
@@ -234,7 +243,14 @@ impl<W: WireItem, T> Pager<W, T> {
     ) -> Self {
         let (query, pending) = match query {
             Ok(q) => (q, None),
-            Err(e) => (Query::new("", 1), Some(e)),
+            Err(e) => (
+                Query {
+                    collection: "",
+                    limit: 1,
+                    params: String::new(),
+                },
+                Some(e),
+            ),
         };
         Pager {
             client: client.clone(),
@@ -254,16 +270,6 @@ impl<W: WireItem, T> Pager<W, T> {
             after_buffered: None,
             wire: PhantomData,
         }
-    }
-
-    /// Pages fetched so far.
-    pub(crate) fn pages(&self) -> usize {
-        self.pages
-    }
-
-    /// Items returned so far.
-    pub(crate) fn yielded(&self) -> usize {
-        self.yielded
     }
 
     fn fetch_page(&mut self, path: String) -> Result<(), Error> {
@@ -330,6 +336,68 @@ impl<W: WireItem, T> Pager<W, T> {
         }
         self.next_path = next;
         Ok(())
+    }
+}
+
+/// Pages through a listing lazily, one item at a time, following the
+/// service's next-page links (`_links.next.href` or a
+/// `continuationToken`). Each item is a `Result`: a failed page ends the
+/// iteration with its error. It stops when there is no next page or at the
+/// listing's item cap; a page seen before (a loop) or a link outside the
+/// collection is an [`Error::UnexpectedResponse`].
+pub struct Pages<T> {
+    inner: Box<dyn PageSource<T>>,
+}
+
+/// What [`Pages`] drives: a [`Pager`] of any wire type.
+trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
+    fn pages(&self) -> usize;
+    fn yielded(&self) -> usize;
+}
+
+impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
+    fn pages(&self) -> usize {
+        self.pages
+    }
+    fn yielded(&self) -> usize {
+        self.yielded
+    }
+}
+
+impl<T: Send + 'static> Pages<T> {
+    pub(crate) fn new<W: WireItem + 'static>(pager: Pager<W, T>) -> Self {
+        Pages {
+            inner: Box::new(pager),
+        }
+    }
+}
+
+impl<T> Pages<T> {
+    /// Pages fetched so far.
+    pub fn pages(&self) -> usize {
+        self.inner.pages()
+    }
+
+    /// Items returned so far.
+    pub fn yielded(&self) -> usize {
+        self.inner.yielded()
+    }
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("yielded", &self.yielded())
+            .field("pages", &self.pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Iterator for Pages<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
     }
 }
 
@@ -485,6 +553,41 @@ impl Client {
         match resp.status {
             200 | 201 => parse_saved(&resp),
             _ => Err(self.error_for(&resp, scrubber, Some((resource, id)))),
+        }
+    }
+
+    /// Finds before it creates, and looks again after a create whose
+    /// answer was lost: `find` returns the resource's id and etag if it
+    /// exists. Ensures of the same `key` through this client (and its
+    /// clones) run one at a time, so threads never both find nothing and
+    /// both create. Two processes can still race.
+    pub(crate) fn ensure_with(
+        &self,
+        key: String,
+        find: impl Fn() -> Result<Option<Saved>, Error>,
+        create: impl FnOnce() -> Result<Saved, Error>,
+    ) -> Result<Ensured, Error> {
+        let _serialized = self.lock(key);
+        if let Some(saved) = find()? {
+            return Ok(Ensured {
+                saved,
+                created: false,
+            });
+        }
+        match create() {
+            Ok(saved) => Ok(Ensured {
+                saved,
+                created: true,
+            }),
+            // The create may have landed: what it made is the answer.
+            Err(e) if e.may_have_been_processed() => match find() {
+                Ok(Some(saved)) => Ok(Ensured {
+                    saved,
+                    created: true,
+                }),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
         }
     }
 

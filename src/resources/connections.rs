@@ -1,7 +1,5 @@
 //! Base connections: create, list, get, test, delete, ensure, rotate.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -9,7 +7,7 @@ use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
 use crate::client::input::{check_id, check_name, require_text};
-use crate::client::plumbing::{parse_json, Ensured, Pager, Query, Saved, WireItem};
+use crate::client::plumbing::{parse_json, Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::{Client, Platform};
 use crate::error::Error;
 
@@ -194,13 +192,7 @@ impl ListFilter {
     }
 
     fn query(&self) -> Result<Query, Error> {
-        if !(1..=1000).contains(&self.page_size) {
-            return Err(Error::invalid_input(
-                "page_size",
-                "must be between 1 and 1000",
-            ));
-        }
-        let mut query = Query::new("connections", self.page_size);
+        let mut query = Query::new("connections", self.page_size)?;
         if let Some(name) = &self.name {
             check_name("name", name)?;
             query = query.property("name", name);
@@ -213,28 +205,9 @@ impl ListFilter {
     }
 }
 
-/// Pages through a listing of connections, one at a time, following
-/// `_links.next`. Made by [`Client::connections`].
-pub struct Connections {
-    pager: Pager<WireConnection, Connection>,
-}
-
-impl fmt::Debug for Connections {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connections")
-            .field("yielded", &self.pager.yielded())
-            .field("pages", &self.pager.pages())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Iterator for Connections {
-    type Item = Result<Connection, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.pager.next()
-    }
-}
+/// Pages through a listing of connections, one at a time. Made by
+/// [`Client::connections`].
+pub type Connections = Pages<Connection>;
 
 /// Parses one page of a listing (for the fuzz targets).
 #[allow(dead_code)] // used by the fuzzing feature
@@ -302,16 +275,14 @@ impl Client {
     pub fn connections(&self, filter: ListFilter) -> Connections {
         let query = filter.query();
         let max = filter.max_items;
-        Connections {
-            pager: Pager::new(
-                self,
-                query,
-                "a page of connections {\"items\": [...]}",
-                max,
-                Connection::from,
-                move |c| filter.matches(c),
-            ),
-        }
+        Pages::new(Pager::<WireConnection, _>::new(
+            self,
+            query,
+            "a page of connections {\"items\": [...]}",
+            max,
+            Connection::from,
+            move |c| filter.matches(c),
+        ))
     }
 
     /// Lists the connections that match `filter`, following every page,
@@ -374,30 +345,19 @@ impl Client {
         connection: &PostgresConnection,
     ) -> Result<Ensured, Error> {
         connection.validate()?;
-        let _serialized = self.lock(format!("connection\u{0}{}", connection.name()));
-        let found = |c: Connection, created: bool| Ensured {
-            saved: Saved {
-                id: c.id,
-                etag: c.etag,
-            },
-            created,
+        let find = || {
+            Ok(self
+                .find_postgres_connection(connection.name())?
+                .map(|c| Saved {
+                    id: c.id,
+                    etag: c.etag,
+                }))
         };
-        if let Some(c) = self.find_postgres_connection(connection.name())? {
-            return Ok(found(c, false));
-        }
-        match self.create_postgres_connection(connection) {
-            Ok(saved) => Ok(Ensured {
-                saved,
-                created: true,
-            }),
-            Err(e) if e.may_have_been_processed() => {
-                match self.find_postgres_connection(connection.name()) {
-                    Ok(Some(c)) => Ok(found(c, true)),
-                    _ => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        self.ensure_with(
+            format!("connection\u{0}{}", connection.name()),
+            find,
+            || self.create_postgres_connection(connection),
+        )
     }
 
     /// Replaces a PostgreSQL connection's credentials (password rotation).

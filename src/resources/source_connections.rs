@@ -1,8 +1,6 @@
 //! Source connections: one table of a base connection's database, as Flow
 //! Service reads it (`/sourceConnections`).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -10,7 +8,7 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::{Ensured, Pager, Query, Saved, WireItem};
+use crate::client::plumbing::{Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 
@@ -305,13 +303,7 @@ impl SourceConnectionFilter {
     }
 
     fn query(&self) -> Result<Query, Error> {
-        if !(1..=1000).contains(&self.page_size) {
-            return Err(Error::invalid_input(
-                "page_size",
-                "must be between 1 and 1000",
-            ));
-        }
-        let mut query = Query::new("sourceConnections", self.page_size);
+        let mut query = Query::new("sourceConnections", self.page_size)?;
         if let Some(base) = &self.base_connection_id {
             check_id("base_connection_id", base)?;
             query = query.property("baseConnectionId", base);
@@ -326,26 +318,7 @@ impl SourceConnectionFilter {
 
 /// Pages through a listing of source connections. Made by
 /// [`Client::source_connections`].
-pub struct SourceConnections {
-    pager: Pager<WireSourceConnection, SourceConnection>,
-}
-
-impl fmt::Debug for SourceConnections {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceConnections")
-            .field("yielded", &self.pager.yielded())
-            .field("pages", &self.pager.pages())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Iterator for SourceConnections {
-    type Item = Result<SourceConnection, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.pager.next()
-    }
-}
+pub type SourceConnections = Pages<SourceConnection>;
 
 impl Client {
     /// Creates a source connection: `POST /sourceConnections` with
@@ -375,16 +348,14 @@ impl Client {
     pub fn source_connections(&self, filter: SourceConnectionFilter) -> SourceConnections {
         let query = filter.query();
         let max = filter.max_items;
-        SourceConnections {
-            pager: Pager::new(
-                self,
-                query,
-                "a page of source connections {\"items\": [...]}",
-                max,
-                SourceConnection::from,
-                move |s| filter.matches(s),
-            ),
-        }
+        Pages::new(Pager::<WireSourceConnection, _>::new(
+            self,
+            query,
+            "a page of source connections {\"items\": [...]}",
+            max,
+            SourceConnection::from,
+            move |s| filter.matches(s),
+        ))
     }
 
     /// Lists the source connections that match `filter`, every page, up to
@@ -425,29 +396,17 @@ impl Client {
     pub fn ensure_source_connection(&self, source: &NewSourceConnection) -> Result<Ensured, Error> {
         source.validate()?;
         let (base, table) = (source.base_connection_id(), source.table_path());
-        let _serialized = self.lock(format!("sourceConnection\u{0}{base}\u{0}{table}"));
-        let found = |s: SourceConnection, created: bool| Ensured {
-            saved: Saved {
+        let find = || {
+            Ok(self.find_source_connection(base, table)?.map(|s| Saved {
                 id: s.id,
                 etag: s.etag,
-            },
-            created,
+            }))
         };
-        if let Some(s) = self.find_source_connection(base, table)? {
-            return Ok(found(s, false));
-        }
-        match self.create_source_connection(source) {
-            Ok(saved) => Ok(Ensured {
-                saved,
-                created: true,
-            }),
-            Err(e) if e.may_have_been_processed() => match self.find_source_connection(base, table)
-            {
-                Ok(Some(s)) => Ok(found(s, true)),
-                _ => Err(e),
-            },
-            Err(e) => Err(e),
-        }
+        self.ensure_with(
+            format!("sourceConnection\u{0}{base}\u{0}{table}"),
+            find,
+            || self.create_source_connection(source),
+        )
     }
 }
 
