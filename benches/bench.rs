@@ -33,15 +33,14 @@
 //!   carries the parent's high-water mark into a child's `ru_maxrss`).
 //!   `curl_*`: the tutorial's `curl -X POST` doing the same call.
 //! - `tls_*`: the same two whole-process calls over TLS (11 runs each),
-//!   against `tests/support/tls_bench_server.py` (a Python TLS server on
+//!   against `tests/support/tls_flow_server.py` (a Python TLS server on
 //!   127.0.0.1 with a self-signed certificate made by `openssl`): the example
 //!   trusts it through `SSL_CERT_FILE`, curl through `--cacert`.
 //!   `tls_process_vs_curl` and `tls_peak_vs_curl` are the ratios of the wall
 //!   time medians and of the peak RSS. `n/a` (with a note) when curl,
 //!   python3, openssl or `/usr/bin/time` is missing. The Python server's
-//!   handshake cost is in both figures alike; it sets `TCP_NODELAY` (unlike
-//!   `tls_flow_server.py`, where curl stalls ~40 ms per call on a delayed
-//!   ACK).
+//!   handshake cost is in both figures alike; it sets `TCP_NODELAY` (without
+//!   it, curl stalls ~40 ms per call on a delayed ACK).
 //! - Per-call allocations of a create through the client, from a counting
 //!   global allocator (only the calling thread is counted), with the sizes
 //!   of the blocks at least as large as the request body and the sizes of
@@ -610,7 +609,7 @@ const TLS_RUNS: usize = 11;
 
 /// One create over TLS as a whole process (the example trusting the test
 /// certificate through `SSL_CERT_FILE`) and curl doing the same POST with
-/// `--cacert`, against `tests/support/tls_bench_server.py`.
+/// `--cacert`, against `tests/support/tls_flow_server.py`.
 fn bench_tls(
     exe: &Path,
     body: &str,

@@ -190,7 +190,7 @@ pub(crate) fn release_example() -> Result<(PathBuf, Option<String>), String> {
     }
 }
 
-/// `tests/support/tls_bench_server.py`: a Python TLS server on 127.0.0.1
+/// `tests/support/tls_flow_server.py`: a Python TLS server on 127.0.0.1
 /// that answers `POST` with `201` and the fixture, its self-signed
 /// certificate for `IP:127.0.0.1` made with `openssl` (the file both the
 /// example, through `SSL_CERT_FILE`, and curl, through `--cacert`, trust).
@@ -219,8 +219,7 @@ impl TlsServer {
                 return Err(format!("{tool} not found"));
             }
         }
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_bench_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_flow_server.py");
         let mut child = Command::new("python3")
             .arg(&script)
             .arg(lifetime.as_secs().to_string())

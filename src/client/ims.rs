@@ -10,7 +10,7 @@ use super::input::require_text;
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::wire::buffer::exact_bytes;
-use crate::wire::encode::{encode_into, encoded_len, encoded_secret, Style};
+use crate::wire::encode::{encode_into, encoded_len, Style};
 use crate::wire::response::{describe_json_error, RawResponse};
 use crate::wire::text::one_line;
 
@@ -104,11 +104,6 @@ impl ImsCredentials {
                 encode_into(body, v, Style::Form);
             }
         })
-    }
-
-    /// The secret as it appears inside the form body, for scrubbing.
-    pub(crate) fn encoded_secret(&self) -> Zeroizing<String> {
-        encoded_secret(self.client_secret.expose_secret(), Style::Form)
     }
 
     pub(crate) fn client_secret(&self) -> &Secret {
@@ -239,7 +234,6 @@ mod tests {
             "grant_type=client_credentials&client_id=client+id%2B1\
              &client_secret=s3cr%26t%3D%2F+%C3%A9&scope=openid%2CAdobeID%2Cread_organizations"
         );
-        assert_eq!(creds.encoded_secret().as_str(), "s3cr%26t%3D%2F+%C3%A9");
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub(crate) mod plumbing;
 mod retry;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use ims::{
@@ -34,7 +34,7 @@ use crate::transport::ureq_transport::{Settings, UreqTransport};
 use crate::transport::{Request, Transport};
 use crate::wire::buffer::concat_exact;
 use crate::wire::response::RawResponse;
-use crate::wire::scrub::Scrubber;
+use crate::wire::scrub::{Scrubber, SecretTables};
 
 /// Default time allowed to open the TCP connection (and TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -258,6 +258,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 keep_alive_after_secret_bodies: self.keep_alive_after_secret_bodies,
                 locks: KeyedLocks::default(),
+                token_tables: Mutex::new(None),
             }),
         })
     }
@@ -286,6 +287,9 @@ struct Inner {
     retry: RetryPolicy,
     keep_alive_after_secret_bodies: bool,
     locks: KeyedLocks,
+    /// The scrubber's spellings of the current bearer token, computed once
+    /// per token rather than once per call.
+    token_tables: Mutex<Option<(Arc<Secret>, Arc<SecretTables>)>>,
 }
 
 impl fmt::Debug for Client {
@@ -416,7 +420,7 @@ impl Client {
                     Ok(t) => t,
                     Err(e) => return Outcome::Final(e),
                 };
-                scrubber.add_shared(Arc::clone(&token));
+                scrubber.add_tables(self.token_tables(&token));
                 let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
                 let mut headers = vec![
                     ("authorization", authorization.as_str()),
@@ -545,6 +549,23 @@ impl Client {
         }
     }
 
+    /// The scrubber's spellings of `token`, cached while it is the token.
+    fn token_tables(&self, token: &Arc<Secret>) -> Arc<SecretTables> {
+        let mut cached = self
+            .inner
+            .token_tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((t, tables)) if Arc::ptr_eq(t, token) => Arc::clone(tables),
+            _ => {
+                let tables = Arc::new(SecretTables::new(token.expose_secret()));
+                *cached = Some((Arc::clone(token), Arc::clone(&tables)));
+                tables
+            }
+        }
+    }
+
     /// The bearer token for the next request: the static one, or IMS's
     /// (cached; fetched when missing, near expiry, or `rejected` by a 401).
     fn bearer_token(&self, rejected: Option<&Arc<Secret>>) -> Result<Arc<Secret>, Error> {
@@ -582,10 +603,10 @@ impl Client {
     fn request_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
         let inner = &*self.inner;
         let body = ims.credentials.form_body();
-        // The client secret, raw and as it appears in the form body.
+        // The client secret; its form-encoded spelling in the body is one
+        // the scrubber knows.
         let mut scrubber = Scrubber::new();
         scrubber.add(ims.credentials.client_secret().expose_secret());
-        scrubber.add_owned(ims.credentials.encoded_secret());
         let resp = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
             let request = Request {
                 method: "POST",

@@ -264,7 +264,7 @@ impl Client {
         connection: &PostgresConnection,
     ) -> Result<Saved, Error> {
         let prepared = connection.request_body()?;
-        let mut scrubber = connection.scrubber(&prepared);
+        let mut scrubber = connection.scrubber();
         self.create("/connections", &prepared.body, true, &mut scrubber)
     }
 
@@ -423,7 +423,7 @@ impl Client {
             },
             |(etag, spec)| {
                 let prepared = credentials.patch_body(*spec)?;
-                let mut scrubber = credentials.scrubber(&prepared);
+                let mut scrubber = credentials.scrubber();
                 self.patch(
                     &format!("/connections/{id}"),
                     etag,

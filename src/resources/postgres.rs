@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -11,7 +12,7 @@ use crate::client::input::{check_description, check_name, check_no_control};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::wire::buffer::{exact_string, serialize_exact};
-use crate::wire::scrub::Scrubber;
+use crate::wire::scrub::{Scrubber, SecretTables};
 
 /// Flow Service's connection spec id for PostgreSQL.
 pub const POSTGRES_CONNECTION_SPEC_ID: &str = "74a1c565-4e59-48d7-9d67-7c03b8a13137";
@@ -175,6 +176,9 @@ pub struct PostgresCredentials {
     password: Secret,
     ssl_mode: Option<SslMode>,
     basic_ssl_mode_value: Option<String>,
+    /// The scrubber's spellings of the password, computed once (wiped on
+    /// drop).
+    scrub_tables: OnceLock<Arc<SecretTables>>,
 }
 
 impl fmt::Debug for PostgresCredentials {
@@ -208,6 +212,7 @@ impl PostgresCredentials {
             password,
             ssl_mode: None,
             basic_ssl_mode_value: None,
+            scrub_tables: OnceLock::new(),
         }
     }
 
@@ -356,10 +361,8 @@ impl PostgresCredentials {
                 let body = f(Params::ConnectionString {
                     connection_string: conn_string.expose_secret(),
                 })?;
-                Ok(Prepared {
-                    body,
-                    connection_string: Some(conn_string),
-                })
+                // The connection string is wiped here; the body holds it.
+                Ok(Prepared { body })
             }
             AuthSpec::Basic => Ok(Prepared {
                 body: f(Params::Basic {
@@ -373,7 +376,6 @@ impl PostgresCredentials {
                         .as_deref()
                         .or(self.ssl_mode.map(SslMode::basic_auth_value)),
                 })?,
-                connection_string: None,
             }),
         }
     }
@@ -394,21 +396,15 @@ impl PostgresCredentials {
     }
 
     /// A scrubber for everything secret a request with these credentials
-    /// carries: the password (raw, and as quoted inside the connection
-    /// string) and the connection string.
-    pub(crate) fn scrubber<'a>(&'a self, prepared: &'a Prepared) -> Scrubber<'a> {
+    /// carries: the password. Its brace-quoted form inside the connection
+    /// string is one of the spellings the scrubber knows, and the rest of
+    /// the connection string (host, database, user) is not secret.
+    pub(crate) fn scrubber(&self) -> Scrubber<'static> {
+        let tables = self
+            .scrub_tables
+            .get_or_init(|| Arc::new(SecretTables::new(self.password.expose_secret())));
         let mut s = Scrubber::new();
-        let password = self.password.expose_secret();
-        s.add(password);
-        // Wrapped at once: even an unchanged copy holds the password.
-        if let Some(quoted) = quote_connection_string_value(password).map(Zeroizing::new) {
-            if quoted.as_str() != password {
-                s.add_owned(quoted);
-            }
-        }
-        if let Some(cs) = &prepared.connection_string {
-            s.add(cs.expose_secret());
-        }
+        s.add_tables(Arc::clone(tables));
         s
     }
 }
@@ -561,16 +557,14 @@ impl PostgresConnection {
         })
     }
 
-    pub(crate) fn scrubber<'a>(&'a self, prepared: &'a Prepared) -> Scrubber<'a> {
-        self.credentials.scrubber(prepared)
+    pub(crate) fn scrubber(&self) -> Scrubber<'static> {
+        self.credentials.scrubber()
     }
 }
 
-/// A serialized request body (zeroizing) and the connection string it
-/// holds, if any.
+/// A serialized request body (zeroizing).
 pub(crate) struct Prepared {
     pub body: Zeroizing<Vec<u8>>,
-    pub connection_string: Option<Secret>,
 }
 
 #[derive(Serialize)]
@@ -675,6 +669,7 @@ fn push_quoted(out: &mut String, value: &str) {
 /// value that contains any of `[]{}(),;?*=!@'"` or starts or ends with white
 /// space, with `}` doubled inside. Returns `None` for a value with a control
 /// character, which the format cannot carry.
+#[cfg(test)]
 pub(crate) fn quote_connection_string_value(value: &str) -> Option<String> {
     if value.chars().any(char::is_control) {
         return None;
@@ -890,8 +885,7 @@ mod tests {
     #[test]
     fn the_scrubber_knows_the_password_in_its_quoted_form() {
         let c = conn("ab}cd;x");
-        let prepared = c.request_body().unwrap();
-        let scrubber = c.scrubber(&prepared);
+        let scrubber = c.scrubber();
         // A message that quotes just the password as it sits in the
         // connection string: neither the raw password nor the whole string.
         let out = scrubber.scrub("bad value Password={ab}}cd;x} near UID");

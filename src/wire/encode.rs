@@ -1,10 +1,6 @@
 //! Percent-encoding (RFC 3986 query components), form encoding (WHATWG
 //! `application/x-www-form-urlencoded`) and JSON string escaping.
 
-use zeroize::Zeroizing;
-
-use super::buffer::{exact_bytes, exact_string};
-
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// How a byte is written.
@@ -52,15 +48,6 @@ pub(crate) fn encode_into_string(out: &mut String, value: &str, style: Style) {
     out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
 }
 
-/// `value` encoded, in a zeroizing string of exactly its length (for
-/// secrets: the form-encoded client secret, for scrubbing).
-pub(crate) fn encoded_secret(value: &str, style: Style) -> Zeroizing<String> {
-    let bytes = exact_bytes(encoded_len(value, style), |o| encode_into(o, value, style));
-    exact_string(bytes.len(), |o| {
-        o.push_str(std::str::from_utf8(&bytes).unwrap_or_default())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +61,5 @@ mod tests {
         encode_into(&mut f, "a b*~", Style::Form);
         assert_eq!(f, b"a+b*%7E");
         assert_eq!(encoded_len("a b*~", Style::Form), f.len());
-        assert_eq!(encoded_secret("p w&", Style::Form).as_str(), "p+w%26");
     }
 }

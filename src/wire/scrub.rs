@@ -95,13 +95,15 @@
 
 // Until the crate switches over from `error::Scrubber`.
 
-use std::marker::PhantomData;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use zeroize::{Zeroize, Zeroizing};
 
 use super::text::one_line;
-use crate::secret::{Secret, REDACTED};
+#[cfg(test)]
+use crate::secret::Secret;
+use crate::secret::REDACTED;
 
 /// Length of the shortest run of a secret that is removed.
 pub(crate) const RUN: usize = 6;
@@ -120,14 +122,55 @@ type Window = [char; RUN];
 
 /// Replaces the call's secrets, in every spelling the module knows, in text
 /// the library is about to keep or show. See the module docs for the rule.
+///
+/// The spellings are computed the first time text is scrubbed, not when a
+/// secret is added: most calls show no service text at all, and a long
+/// secret with many escapable characters has many spellings.
 pub(crate) struct Scrubber<'a> {
+    sources: Vec<Source<'a>>,
+    tables: OnceCell<Tables>,
+    /// Spellings computed once and shared (the bearer token's, reused by
+    /// every call with that token).
+    shared: Vec<Arc<SecretTables>>,
+}
+
+/// The spellings of one secret, computed once, to share between calls.
+pub(crate) struct SecretTables(Tables);
+
+impl SecretTables {
+    pub(crate) fn new(secret: &str) -> Self {
+        let mut t = Tables::default();
+        t.learn(secret);
+        SecretTables(t)
+    }
+}
+
+/// A secret to scrub: borrowed for the call, or shared with a token cache.
+enum Source<'a> {
+    Borrowed(&'a str),
+    #[cfg(test)]
+    Shared(Arc<Secret>),
+}
+
+impl Source<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Source::Borrowed(s) => s,
+            #[cfg(test)]
+            Source::Shared(s) => s.expose_secret(),
+        }
+    }
+}
+
+/// What the secrets are matched with.
+#[derive(Default)]
+struct Tables {
     /// Every run of `RUN` characters of every spelling of every long
     /// secret, case-folded, sorted, without duplicates.
     windows: Zeroizing<Vec<Window>>,
     /// Every whole spelling of every short secret, case-folded, sorted,
     /// without duplicates.
     whole: Zeroizing<Vec<Vec<char>>>,
-    _borrowed: PhantomData<&'a str>,
 }
 
 /// The per-character text encodings.
@@ -171,26 +214,59 @@ const CANONICAL: [Canonical; 6] = [
 impl<'a> Scrubber<'a> {
     pub(crate) fn new() -> Self {
         Scrubber {
-            windows: Zeroizing::new(Vec::new()),
-            whole: Zeroizing::new(Vec::new()),
-            _borrowed: PhantomData,
+            sources: Vec::new(),
+            tables: OnceCell::new(),
+            shared: Vec::new(),
         }
     }
 
-    /// A secret borrowed for the call. Its spellings are computed now; the
-    /// scrubber keeps no reference to it.
+    /// A secret borrowed for the call.
     pub(crate) fn add(&mut self, secret: &'a str) {
-        self.learn(secret);
+        self.push(Source::Borrowed(secret));
     }
 
     /// A secret shared with a token cache.
+    #[cfg(test)]
     pub(crate) fn add_shared(&mut self, secret: Arc<Secret>) {
-        self.learn(secret.expose_secret());
+        self.push(Source::Shared(secret));
     }
 
-    /// A derived form (ODBC-quoted, form-encoded) owned and wiped here.
-    pub(crate) fn add_owned(&mut self, secret: Zeroizing<String>) {
-        self.learn(&secret);
+    /// A secret whose spellings were computed before.
+    pub(crate) fn add_tables(&mut self, tables: Arc<SecretTables>) {
+        if !self.shared.iter().any(|t| Arc::ptr_eq(t, &tables)) {
+            self.shared.push(tables);
+        }
+    }
+
+    /// Marks each character of the folded text that lies in a run of any
+    /// secret.
+    fn cover(&self, t: &[char]) -> Vec<bool> {
+        let mut cover = self.tables().cover(t);
+        for shared in &self.shared {
+            for (c, hit) in cover.iter_mut().zip(shared.0.cover(t)) {
+                *c |= hit;
+            }
+        }
+        cover
+    }
+
+    fn push(&mut self, source: Source<'a>) {
+        if self.sources.iter().any(|s| s.as_str() == source.as_str()) {
+            return;
+        }
+        self.sources.push(source);
+        // Computed again, with the new secret, when next needed.
+        self.tables = OnceCell::new();
+    }
+
+    fn tables(&self) -> &Tables {
+        self.tables.get_or_init(|| {
+            let mut t = Tables::default();
+            for s in &self.sources {
+                t.learn(s.as_str());
+            }
+            t
+        })
     }
 
     /// `text` without any run of a secret (see the module docs).
@@ -270,7 +346,9 @@ impl<'a> Scrubber<'a> {
         let scrubbed = Zeroizing::new(self.scrub(&flat));
         one_line(&scrubbed, max_chars)
     }
+}
 
+impl Tables {
     /// Registers every run (long secret) or whole spelling (short secret).
     fn learn(&mut self, secret: &str) {
         let chars = {
@@ -1351,19 +1429,20 @@ mod tests {
         // A typical password against 64 KiB of ordinary error text.
         let mut s = Scrubber::new();
         s.add("Xk9#mQ2$vL7!pR4&");
-        s.add_owned(Zeroizing::new(
-            "Server=db.example.com;Database=app;Port=5432;UID=app_user;Password={Xk9#mQ2$vL7!pR4&}"
-                .to_owned(),
-        ));
+
         let text = "{\"type\":\"https://ns.adobe.com/aep/errors/FLOW-1415-400\",\"title\":\"Bad request\",\"status\":400,\"report\":{\"detailed-message\":\"The connection spec 74a1c565 was not found; check the id and try again.\"}} <html><title>502 Bad Gateway</title></html> "
             .repeat(300);
         assert_eq!(s.scrub(&text), text);
         // The tables stay small for such secrets.
-        assert!(s.windows.len() < 20_000, "{}", s.windows.len());
+        assert!(
+            s.tables().windows.len() < 20_000,
+            "{}",
+            s.tables().windows.len()
+        );
         // A pathological secret stays within the caps.
         let mut s = Scrubber::new();
         s.add("\"&<>'\"&<>'\"&<>'\"&<>'\"&<>'\"&<>'\"&<>'\"&<>'");
-        assert!(s.windows.len() <= SCHEMES.len() * MAX_WINDOWS_PER_SCHEME + 10_000);
+        assert!(s.tables().windows.len() <= SCHEMES.len() * MAX_WINDOWS_PER_SCHEME + 10_000);
         assert_eq!(s.scrub("a normal message"), "a normal message");
     }
 
@@ -1407,12 +1486,23 @@ mod tests {
     }
 
     #[test]
-    fn shared_and_owned_secrets_are_scrubbed() {
+    fn shared_secrets_are_scrubbed_and_tables_follow_later_adds() {
         let mut s = Scrubber::new();
         s.add_shared(Arc::new(Secret::from("token-CANARY-1")));
-        s.add_owned(Zeroizing::new("s3cr%26t%3D".to_owned()));
         assert_eq!(s.scrub("Bearer token-CAN"), "Bearer [REDACTED]");
+        // Added after a scrub: the spellings are computed again.
+        s.add("s3cr&t=");
         assert_eq!(s.scrub("cs=s3cr%26t%3D"), "cs=[REDACTED]");
+        assert_eq!(s.scrub("Bearer token-CAN"), "Bearer [REDACTED]");
+    }
+
+    #[test]
+    fn nothing_is_computed_until_text_is_scrubbed() {
+        let mut s = Scrubber::new();
+        s.add("pw-canary-0123456789");
+        assert!(s.tables.get().is_none());
+        s.scrub("x");
+        assert!(s.tables.get().is_some());
     }
 
     #[test]
