@@ -233,21 +233,11 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 /// `POST /connections`: the first create of each kind answers exactly like
 /// the fixture; later ones get new ids.
 fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
-    let (req, request_id) = (call.req, call.request_id);
+    let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    if !req
-        .header("content-type")
-        .is_some_and(|v| v.starts_with("application/json"))
-    {
-        return flow_error(
-            415,
-            "FLOW-1415-415",
-            "Content-Type must be application/json",
-            request_id,
-        );
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-        return invalid("Request body is not valid JSON");
+    let body = match router::json_body(call) {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
     };
     let name = match body.get("name").and_then(Value::as_str) {
         Some(n) if !n.trim().is_empty() => n.to_owned(),
@@ -312,33 +302,13 @@ fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
 /// `PATCH /connections/{id}` with `If-Match` and a JSON Patch array that
 /// replaces `/auth/params`.
 fn patch(call: &Call<'_>, id: &str, connections: &mut Connections) -> Reply {
-    let (req, request_id) = (call.req, call.request_id);
+    let request_id = call.request_id;
     let Some(current) = connections.store.get(id) else {
         return not_found(id, request_id);
     };
-    let Some(if_match) = req.header("if-match") else {
-        return flow_error(
-            400,
-            "FLOW-1400-400",
-            "If-Match header is required",
-            request_id,
-        );
-    };
-    if if_match != current.meta.etag {
-        return flow_error(
-            412,
-            "FLOW-1404-412",
-            "Precondition failed: the etag does not match the current version",
-            request_id,
-        );
-    }
-    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&req.body) else {
-        return flow_error(
-            400,
-            "FLOW-1415-400",
-            "Body must be a JSON Patch array",
-            request_id,
-        );
+    let ops = match router::patch_ops(call, &current.meta.etag) {
+        Ok(ops) => ops,
+        Err(refusal) => return refusal,
     };
     let spec_name = current.value.spec_name.as_str();
     let mut params = current.value.params.clone();

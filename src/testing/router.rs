@@ -127,3 +127,59 @@ pub(super) fn list<T: Resource>(
     };
     Reply::json(200, store.list(&query, &options).to_string())
 }
+
+/// The request's JSON body, or the service's refusal: 415 without a JSON
+/// content type, 400 when it does not parse.
+pub(super) fn json_body(call: &Call<'_>) -> Result<serde_json::Value, Reply> {
+    if !call
+        .req
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json"))
+    {
+        return Err(flow_error(
+            415,
+            "FLOW-1415-415",
+            "Content-Type must be application/json",
+            call.request_id,
+        ));
+    }
+    serde_json::from_slice(&call.req.body).map_err(|_| {
+        flow_error(
+            400,
+            "FLOW-1415-400",
+            "Request body is not valid JSON",
+            call.request_id,
+        )
+    })
+}
+
+/// A PATCH's JSON Patch operations, once `If-Match` has been checked
+/// against `etag`: 400 without it, 412 when it is stale, 400 when the body
+/// is not an array.
+pub(super) fn patch_ops(call: &Call<'_>, etag: &str) -> Result<Vec<serde_json::Value>, Reply> {
+    let Some(if_match) = call.req.header("if-match") else {
+        return Err(flow_error(
+            400,
+            "FLOW-1400-400",
+            "If-Match header is required",
+            call.request_id,
+        ));
+    };
+    if if_match != etag {
+        return Err(flow_error(
+            412,
+            "FLOW-1404-412",
+            "Precondition failed: the etag does not match the current version",
+            call.request_id,
+        ));
+    }
+    match serde_json::from_slice(&call.req.body) {
+        Ok(serde_json::Value::Array(ops)) => Ok(ops),
+        _ => Err(flow_error(
+            400,
+            "FLOW-1415-400",
+            "Body must be a JSON Patch array",
+            call.request_id,
+        )),
+    }
+}

@@ -93,21 +93,11 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 
 /// `POST /sourceConnections`.
 fn create(call: &Call<'_>, state: &mut State) -> Reply {
-    let (req, request_id) = (call.req, call.request_id);
+    let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    if !req
-        .header("content-type")
-        .is_some_and(|v| v.starts_with("application/json"))
-    {
-        return flow_error(
-            415,
-            "FLOW-1415-415",
-            "Content-Type must be application/json",
-            request_id,
-        );
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-        return invalid("Request body is not valid JSON");
+    let body = match router::json_body(call) {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
     };
     let name = match body["name"].as_str() {
         Some(n) if !n.trim().is_empty() => n.to_owned(),
@@ -158,33 +148,13 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
 
 /// `PATCH /sourceConnections/{id}`: replace `/name` or `/description`.
 fn patch(call: &Call<'_>, id: &str, sources: &mut SourceConnections) -> Reply {
-    let (req, request_id) = (call.req, call.request_id);
+    let request_id = call.request_id;
     let Some(current) = sources.store.get(id) else {
         return not_found(id, request_id);
     };
-    let Some(if_match) = req.header("if-match") else {
-        return flow_error(
-            400,
-            "FLOW-1400-400",
-            "If-Match header is required",
-            request_id,
-        );
-    };
-    if if_match != current.meta.etag {
-        return flow_error(
-            412,
-            "FLOW-1404-412",
-            "Precondition failed: the etag does not match the current version",
-            request_id,
-        );
-    }
-    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&req.body) else {
-        return flow_error(
-            400,
-            "FLOW-1415-400",
-            "Body must be a JSON Patch array",
-            request_id,
-        );
+    let ops = match router::patch_ops(call, &current.meta.etag) {
+        Ok(ops) => ops,
+        Err(refusal) => return refusal,
     };
     let mut changes = Vec::new();
     for op in &ops {
