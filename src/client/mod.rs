@@ -691,4 +691,6 @@ fn assert_send_sync() {
 }
 
 #[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod tests;

@@ -5,47 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::test_support::{client_on, client_with, platform};
 use super::*;
 use crate::transport::memory::MemoryTransport;
 use crate::{ListFilter, PostgresCredentials, SslMode};
-
-const TOKEN: &str = "tok-canary-99";
-
-fn platform() -> Platform {
-    Platform::new(Secret::from(TOKEN), "key", "ORG@AdobeOrg", "prod")
-        .with_base_url("https://flow.example/data/foundation/flowservice")
-}
-
-/// A client on `transport`, with fast retries. The transport is shared so
-/// the test can script it and read its log.
-fn client_on(transport: &Arc<MemoryTransport>) -> Client {
-    client_with(transport, |b| b)
-}
-
-fn client_with(
-    transport: &Arc<MemoryTransport>,
-    f: impl FnOnce(ClientBuilder) -> ClientBuilder,
-) -> Client {
-    f(Client::builder(platform())
-        .with_retry_backoff(Duration::from_millis(1))
-        .with_transport(Shared(Arc::clone(transport))))
-    .build()
-    .unwrap()
-}
-
-#[derive(Debug)]
-struct Shared(Arc<MemoryTransport>);
-
-impl Transport for Shared {
-    fn send(
-        &self,
-        request: &Request<'_>,
-        max: u64,
-        scrubber: &Scrubber<'_>,
-    ) -> Result<RawResponse, Error> {
-        self.0.send(request, max, scrubber)
-    }
-}
 
 fn page(ids: &[&str], next: Option<&str>) -> String {
     let items: Vec<_> = ids
@@ -626,7 +589,7 @@ mod ims_tokens {
                 .with_base_url("https://flow.example/data/foundation/flowservice"),
         )
         .with_retry_backoff(Duration::from_millis(1))
-        .with_transport(Shared(Arc::clone(t)))
+        .with_transport(Arc::clone(t))
         .build()
         .unwrap()
     }

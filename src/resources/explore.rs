@@ -322,40 +322,12 @@ impl Client {
 #[cfg(test)]
 pub(crate) mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
 
     use super::*;
+    use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
-    use crate::transport::{Request, Transport};
-    use crate::wire::scrub::Scrubber;
-    use crate::{Platform, Secret};
 
     const BASE: &str = "https://flow.example/data/foundation/flowservice";
-
-    #[derive(Debug)]
-    pub(crate) struct Shared(pub(crate) Arc<MemoryTransport>);
-
-    impl Transport for Shared {
-        fn send(
-            &self,
-            request: &Request<'_>,
-            max: u64,
-            scrubber: &Scrubber<'_>,
-        ) -> Result<RawResponse, Error> {
-            self.0.send(request, max, scrubber)
-        }
-    }
-
-    /// A client on `transport`, with fast retries.
-    pub(crate) fn client_on(transport: &Arc<MemoryTransport>) -> Client {
-        Client::builder(
-            Platform::new(Secret::from("tok"), "key", "ORG@AdobeOrg", "prod").with_base_url(BASE),
-        )
-        .with_retry_backoff(Duration::from_millis(1))
-        .with_transport(Shared(Arc::clone(transport)))
-        .build()
-        .unwrap()
-    }
 
     #[test]
     fn tables_are_typed_and_unknown_fields_ignored() {

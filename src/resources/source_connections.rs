@@ -415,7 +415,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::resources::explore::tests::client_on;
+    use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
 

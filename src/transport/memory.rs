@@ -105,6 +105,18 @@ impl MemoryTransport {
     }
 }
 
+/// Shared, so a test keeps a handle to script it and read its log.
+impl Transport for std::sync::Arc<MemoryTransport> {
+    fn send(
+        &self,
+        request: &Request<'_>,
+        max_response_bytes: u64,
+        scrubber: &Scrubber<'_>,
+    ) -> Result<RawResponse, Error> {
+        self.as_ref().send(request, max_response_bytes, scrubber)
+    }
+}
+
 impl Transport for MemoryTransport {
     fn send(
         &self,
