@@ -113,8 +113,11 @@ fn bad_usage_and_bad_input_are_exit_2_and_send_nothing() {
         ),
         (
             vec!["--name", "x"],
-            vec![("AEP_FLOW_SERVICE_URL", "http://example.com/x")],
-            "platform.base_url",
+            vec![(
+                "AEP_FLOW_SERVICE_URL",
+                "http://example.com/data/foundation/flowservice",
+            )],
+            "must use https://",
         ),
     ];
     for (args, env, expect) in cases {
@@ -168,7 +171,10 @@ fn an_unreachable_service_is_exit_1() {
     let fake = FakeFlowService::start().unwrap();
     let mut cmd = cli();
     with_platform(&mut cmd, &fake);
-    cmd.env("AEP_FLOW_SERVICE_URL", "http://127.0.0.1:1/x");
+    cmd.env(
+        "AEP_FLOW_SERVICE_URL",
+        "http://127.0.0.1:1/data/foundation/flowservice",
+    );
     let out = cmd.args(["--name", "x"]).output().unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -654,4 +660,74 @@ fn ssl_cert_file_replaces_the_built_in_roots() {
     );
     let log = server.rest();
     assert_eq!(log.matches("REQUEST POST").count(), 1, "{log}");
+}
+
+#[test]
+fn aep_platform_url_is_the_gateway_root_and_flow_service_url_must_agree_with_it() {
+    let fake = FakeFlowService::start().unwrap();
+    // The root alone.
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env_remove("AEP_FLOW_SERVICE_URL")
+        .env("AEP_PLATFORM_URL", fake.platform_url());
+    let out = cmd.args(["--name", "root"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(fake.connections().len(), 1);
+    // Both, agreeing (a trailing slash is not a disagreement).
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env("AEP_PLATFORM_URL", format!("{}/", fake.platform_url()));
+    let out = cmd.args(["--name", "both"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert_eq!(fake.connections().len(), 2);
+    let before = fake.requests().len();
+    // A Flow Service URL without the Flow Service path, and two that
+    // disagree: exit 2, nothing sent.
+    for (flow, root, says) in [
+        (
+            Some(fake.platform_url() + "/x"),
+            None,
+            "AEP_PLATFORM_URL instead",
+        ),
+        (
+            Some(fake.base_url()),
+            Some("http://127.0.0.1:1".to_owned()),
+            "disagree",
+        ),
+    ] {
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        cmd.env_remove("AEP_FLOW_SERVICE_URL");
+        if let Some(f) = flow {
+            cmd.env("AEP_FLOW_SERVICE_URL", f);
+        }
+        if let Some(r) = root {
+            cmd.env("AEP_PLATFORM_URL", r);
+        }
+        let out = cmd.args(["--name", "x"]).output().unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    // Garbled, empty and non-loopback plain http: exit 2, never production.
+    for bad in [garbled(b"\xff\xfe"), OsStr::new("")] {
+        let mut cmd = cli();
+        with_platform(&mut cmd, &fake);
+        cmd.env_remove("AEP_FLOW_SERVICE_URL")
+            .env("AEP_PLATFORM_URL", bad);
+        let out = cmd.args(["--name", "x"]).output().unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("AEP_PLATFORM_URL"), "{stderr}");
+    }
+    let mut cmd = cli();
+    with_platform(&mut cmd, &fake);
+    cmd.env_remove("AEP_FLOW_SERVICE_URL")
+        .env("AEP_PLATFORM_URL", "http://platform.example");
+    let out = cmd.args(["--name", "x"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("https"), "{stderr}");
+    assert_eq!(fake.requests().len(), before, "nothing was sent");
 }

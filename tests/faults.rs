@@ -302,7 +302,7 @@ fn connection_refused_is_retried_within_the_budget_then_reported() {
     // Port 1 (tcpmux): nothing listens there, and no parallel test can
     // take it, unlike a port released by a dropped listener.
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url("http://127.0.0.1:1/flowservice");
+        .with_base_url("http://127.0.0.1:1/data/foundation/flowservice");
     let client = Client::builder(platform)
         .with_retry_backoff(Duration::from_millis(50))
         .with_max_retries(2)
@@ -375,7 +375,10 @@ impl Helper {
 fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     let server = Helper::start("tls_flow_server.py", "20");
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
+        .with_base_url(format!(
+            "https://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     // Default retry settings: a certificate failure is not retried.
     let client = Client::builder(platform)
         .with_connect_timeout(Duration::from_secs(5))
@@ -403,7 +406,10 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
     let server = Helper::start("tls_flow_server.py", "20");
     let pem = std::fs::read(&server.extra).unwrap();
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!("https://127.0.0.1:{}/flowservice", server.port));
+        .with_base_url(format!(
+            "https://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     let client = Client::builder(platform)
         .with_root_certificates_pem(pem)
         .build()
@@ -412,7 +418,7 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
     assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
     let log = server.rest();
     assert!(
-        log.contains("REQUEST POST /flowservice/connections"),
+        log.contains("REQUEST POST /data/foundation/flowservice/connections"),
         "{log}"
     );
 
@@ -427,8 +433,10 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
 #[test]
 fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let fake = fake();
-    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!("https://{}/flowservice", fake.addr()));
+    let platform =
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod").with_base_url(
+            format!("https://{}/data/foundation/flowservice", fake.addr()),
+        );
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(3))
@@ -447,7 +455,10 @@ fn https_to_a_plain_http_server_fails_and_sends_nothing() {
 fn a_connect_timeout_is_reported_as_not_sent() {
     let server = Helper::start("backlog_server.py", "20");
     let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!("http://127.0.0.1:{}/flowservice", server.port));
+        .with_base_url(format!(
+            "http://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(1))

@@ -24,8 +24,10 @@ pub const PLATFORM_VARS: [&str; 4] = [
     "AEP_ORG_ID",
     "AEP_SANDBOX_NAME",
 ];
-/// Base URL override.
+/// Flow Service base URL override (kept for compatibility).
 pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
+/// Gateway root override: Flow Service, Data Prep and Catalog below it.
+pub const PLATFORM_URL_VAR: &str = "AEP_PLATFORM_URL";
 /// OAuth Server-to-Server credentials, used when `AEP_ACCESS_TOKEN` is unset.
 pub const IMS_VARS: [&str; 3] = ["AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_SCOPES"];
 /// IMS base URL override.
@@ -44,7 +46,9 @@ pub const ENVIRONMENT_HELP: &str = "environment:
   or, instead of AEP_ACCESS_TOKEN:
   AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES                 tokens from Adobe IMS (AEP_API_KEY defaults to the client id)
   AEP_IMS_URL                                                  IMS base URL override (optional)
-  AEP_FLOW_SERVICE_URL                                         base URL override (optional)
+  AEP_PLATFORM_URL                                             gateway root override, e.g. https://platform-stage.adobe.io (optional)
+  AEP_FLOW_SERVICE_URL                                         Flow Service URL override (optional; must end in
+                                                               /data/foundation/flowservice; agrees with AEP_PLATFORM_URL)
   PGHOST, PGPORT (5432), PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE   the PostgreSQL database
   SSL_CERT_FILE                                                PEM bundle trusted instead of the built-in roots (optional)
 A variable is either unset or a non-empty UTF-8 value; an empty or garbled one is
@@ -197,6 +201,8 @@ fn platform_from_env() -> Result<Platform, Usage> {
     let scopes = var("AEP_SCOPES")?;
     let ims_url = var(IMS_URL_VAR)?;
     let base_url = var(URL_VAR)?;
+    let platform_url = var(PLATFORM_URL_VAR)?;
+    let root = gateway_root(base_url.as_deref(), platform_url.as_deref())?;
 
     let any_ims =
         client_id.is_some() || client_secret.is_some() || scopes.is_some() || ims_url.is_some();
@@ -204,7 +210,7 @@ fn platform_from_env() -> Result<Platform, Usage> {
         || api_key.is_some()
         || org.is_some()
         || sandbox.is_some()
-        || base_url.is_some()
+        || root.is_some()
         || any_ims;
     if !any {
         return Err(Usage(
@@ -267,10 +273,38 @@ fn platform_from_env() -> Result<Platform, Usage> {
             platform
         }
     };
-    if let Some(url) = base_url {
-        platform = platform.with_base_url(url);
+    if let Some(url) = root {
+        platform = platform.with_platform_url(url);
     }
     Ok(platform)
+}
+
+/// The gateway root from `AEP_PLATFORM_URL`, or from an
+/// `AEP_FLOW_SERVICE_URL` ending in the Flow Service path (what precedes
+/// the suffix). Anything else, or the two disagreeing, is exit 2.
+fn gateway_root(flow: Option<&str>, root: Option<&str>) -> Result<Option<String>, Usage> {
+    const SUFFIX: &str = aep_flow::FLOW_SERVICE_PATH;
+    let from_flow = match flow {
+        None => None,
+        Some(url) => match url.trim_end_matches('/').strip_suffix(SUFFIX) {
+            Some(r) if !r.is_empty() => Some(r.to_owned()),
+            _ => {
+                return Err(Usage(format!(
+                    "{URL_VAR} must end in {SUFFIX}; for a gateway root (Flow Service, Data Prep \
+                     and Catalog below it) set {PLATFORM_URL_VAR} instead"
+                )))
+            }
+        },
+    };
+    match (from_flow, root) {
+        (Some(a), Some(b)) if a != b.trim_end_matches('/') => Err(Usage(format!(
+            "{URL_VAR} and {PLATFORM_URL_VAR} disagree: {URL_VAR} must be {PLATFORM_URL_VAR} \
+             followed by {SUFFIX}; set only one of them"
+        ))),
+        (Some(a), _) => Ok(Some(a)),
+        (None, Some(b)) => Ok(Some(b.to_owned())),
+        (None, None) => Ok(None),
+    }
 }
 
 /// The PostgreSQL connection from libpq's variables. In demo mode missing

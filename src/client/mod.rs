@@ -19,7 +19,10 @@ pub use ims::{
     Clock, ImsCredentials, SystemClock, DEFAULT_IMS_URL, IMS_TOKEN_PATH, RENEWAL_MARGIN,
 };
 pub use input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
-pub use platform::{Platform, DEFAULT_BASE_URL};
+pub use platform::{
+    Platform, CATALOG_PATH, DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_PLATFORM_URL,
+    FLOW_SERVICE_PATH,
+};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET};
 
 use auth::{Auth, ImsAuth, TokenCache};
@@ -188,7 +191,12 @@ impl ClientBuilder {
     /// network traffic happens here.
     pub fn build(self) -> Result<Client, Error> {
         self.platform.validate()?;
-        let base = parse_base_url("platform.base_url", &self.platform.base_url)?;
+        let root = self.platform.parsed_root()?;
+        let base = BaseUrl {
+            url: format!("{}{FLOW_SERVICE_PATH}", root.url),
+            path_start: root.path_start,
+            loopback: root.loopback,
+        };
         for (field, value) in [
             ("timeout", self.timeout),
             ("connect_timeout", self.connect_timeout),
@@ -245,6 +253,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
+                root,
                 base,
                 api_key,
                 org_id,
@@ -274,6 +283,9 @@ pub struct Client {
 
 struct Inner {
     transport: Box<dyn Transport>,
+    /// The gateway root.
+    root: BaseUrl,
+    /// Flow Service's base, below the root.
     base: BaseUrl,
     api_key: String,
     org_id: String,
@@ -308,9 +320,21 @@ impl fmt::Debug for Client {
     }
 }
 
-/// One request to Flow Service: what [`Client::send`] needs to know.
+/// The path of a Platform service below the gateway root.
+fn service_path(service: Service) -> &'static str {
+    match service {
+        Service::DataPrep => DATA_PREP_PATH,
+        Service::Catalog => CATALOG_PATH,
+        // IMS is not below the gateway; its calls never come here.
+        Service::FlowService | Service::Ims => FLOW_SERVICE_PATH,
+    }
+}
+
+/// One request to a Platform service: what [`Client::send`] needs to know.
 pub(crate) struct Call<'b> {
     pub method: &'static str,
+    /// Which service (its path below the gateway root).
+    pub service: Service,
     /// Path and query under the base URL, starting with `/`.
     pub path: String,
     pub body: Option<&'b [u8]>,
@@ -330,6 +354,7 @@ impl Call<'_> {
     pub(crate) fn idempotent(method: &'static str, path: String) -> Self {
         Call {
             method,
+            service: Service::FlowService,
             path,
             body: None,
             secret_body: false,
@@ -374,9 +399,14 @@ impl Client {
         }
     }
 
-    /// The base URL in use (normalized: no trailing slash).
+    /// Flow Service's base URL in use (normalized: no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.inner.base.url
+    }
+
+    /// The gateway root in use (normalized: no trailing slash).
+    pub fn platform_url(&self) -> &str {
+        &self.inner.root.url
     }
 
     /// The sandbox name every call carries.
@@ -405,12 +435,17 @@ impl Client {
         scrubber: &mut Scrubber<'s>,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
-        let url = format!("{}{}", inner.base.url, call.path);
+        let url = format!(
+            "{}{}{}",
+            inner.root.url,
+            service_path(call.service),
+            call.path
+        );
         let uses_ims = matches!(inner.auth, Auth::Ims(_));
         let mut renewed = false;
         let mut rejected: Option<Arc<Secret>> = None;
         self.retrying(
-            Service::FlowService,
+            call.service,
             call.idempotent,
             scrubber,
             |scrubber, timeout| {

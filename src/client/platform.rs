@@ -10,6 +10,14 @@ use super::input::check_header_value;
 use crate::error::Error;
 use crate::secret::Secret;
 
+/// The Adobe I/O gateway in production: every Platform service is below it.
+pub const DEFAULT_PLATFORM_URL: &str = "https://platform.adobe.io";
+/// Flow Service's path below the gateway root.
+pub const FLOW_SERVICE_PATH: &str = "/data/foundation/flowservice";
+/// Data Prep's (mapping sets) path below the gateway root.
+pub const DATA_PREP_PATH: &str = "/data/foundation/conversion";
+/// Catalog's (datasets) path below the gateway root.
+pub const CATALOG_PATH: &str = "/data/foundation/catalog";
 /// Flow Service's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/flowservice";
 
@@ -24,6 +32,7 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 ///     "ABC123@AdobeOrg",
 ///     "prod",
 /// );
+/// assert_eq!(platform.platform_url(), "https://platform.adobe.io");
 /// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
 /// assert_eq!(platform.sandbox_name(), "prod");
 /// ```
@@ -32,7 +41,8 @@ pub struct Platform {
     pub(crate) api_key: String,
     pub(crate) org_id: String,
     pub(crate) sandbox_name: String,
-    pub(crate) base_url: String,
+    /// The gateway root; each service's base is derived from it.
+    pub(crate) platform_url: String,
 }
 
 /// Where the bearer token comes from.
@@ -67,7 +77,7 @@ impl Platform {
             api_key: api_key.into(),
             org_id: org_id.into(),
             sandbox_name: sandbox_name.into(),
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
         }
     }
 
@@ -86,7 +96,7 @@ impl Platform {
             token: TokenSource::Ims(Box::new(ims)),
             org_id: org_id.into(),
             sandbox_name: sandbox_name.into(),
-            base_url: DEFAULT_BASE_URL.to_owned(),
+            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
         }
     }
 
@@ -96,16 +106,60 @@ impl Platform {
         self
     }
 
-    /// Overrides the base URL (a stage environment, or a local fake). Must
-    /// be `https://` unless the host is a loopback address.
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
+    /// Overrides the gateway root (a stage environment such as
+    /// `https://platform-stage.adobe.io`, or a local fake): Flow Service,
+    /// Data Prep and Catalog are reached below it. Must be `https://` unless
+    /// the host is a loopback address. Defaults to [`DEFAULT_PLATFORM_URL`].
+    pub fn with_platform_url(mut self, url: impl Into<String>) -> Self {
+        self.platform_url = url.into();
         self
     }
 
-    /// The base URL calls go to. Defaults to [`DEFAULT_BASE_URL`].
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    /// Overrides Flow Service's base URL, for compatibility: it must end in
+    /// [`FLOW_SERVICE_PATH`], and the gateway root is what precedes that
+    /// suffix (the other services are derived from it). Anything else is
+    /// refused when the client is built; use
+    /// [`with_platform_url`](Platform::with_platform_url).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        let url: String = base_url.into();
+        let trimmed = url.trim_end_matches('/');
+        self.platform_url = match trimmed.strip_suffix(FLOW_SERVICE_PATH) {
+            Some(root) if !root.is_empty() => root.to_owned(),
+            // Kept as given, with a marker the build refuses with a clear
+            // message.
+            _ => format!("{NOT_A_FLOW_SERVICE_URL}{url}"),
+        };
+        self
+    }
+
+    /// The gateway root.
+    pub fn platform_url(&self) -> &str {
+        self.platform_url
+            .strip_prefix(NOT_A_FLOW_SERVICE_URL)
+            .unwrap_or(&self.platform_url)
+    }
+
+    /// Flow Service's base URL: the gateway root and [`FLOW_SERVICE_PATH`].
+    pub fn base_url(&self) -> String {
+        format!(
+            "{}{FLOW_SERVICE_PATH}",
+            self.platform_url().trim_end_matches('/')
+        )
+    }
+
+    /// The checked gateway root.
+    pub(crate) fn parsed_root(&self) -> Result<BaseUrl, Error> {
+        if let Some(raw) = self.platform_url.strip_prefix(NOT_A_FLOW_SERVICE_URL) {
+            parse_base_url("platform.base_url", raw)?;
+            return Err(Error::invalid_input(
+                "platform.base_url",
+                format!(
+                    "must end in {FLOW_SERVICE_PATH} (Data Prep and Catalog are reached from the \
+                     gateway root: use Platform::with_platform_url for it)"
+                ),
+            ));
+        }
+        parse_base_url("platform.platform_url", &self.platform_url)
     }
 
     /// The API key (`x-api-key`).
@@ -156,10 +210,14 @@ impl fmt::Debug for Platform {
             .field("api_key", &self.api_key)
             .field("org_id", &self.org_id)
             .field("sandbox_name", &self.sandbox_name)
-            .field("base_url", &self.base_url)
+            .field("platform_url", &self.platform_url())
             .finish()
     }
 }
+
+/// Marks a `with_base_url` value that does not end in the Flow Service
+/// path (refused at build time).
+const NOT_A_FLOW_SERVICE_URL: &str = "\u{0}not-flow-service:";
 
 /// A checked base URL: `scheme://host[:port]/path`, no query or fragment,
 /// no trailing slash.

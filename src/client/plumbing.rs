@@ -511,6 +511,7 @@ impl Client {
     ) -> Result<Saved, Error> {
         let call = Call {
             method: "POST",
+            service: Service::FlowService,
             path: path.to_owned(),
             body: Some(body),
             secret_body,
@@ -542,6 +543,7 @@ impl Client {
     ) -> Result<Saved, Error> {
         let call = Call {
             method: "PATCH",
+            service: Service::FlowService,
             path: path.to_owned(),
             body: Some(body),
             secret_body,

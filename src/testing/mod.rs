@@ -275,6 +275,11 @@ impl FakeFlowService {
         format!("http://{}{}", self.addr, BASE_PATH)
     }
 
+    /// The gateway root the fake stands for: `http://127.0.0.1:PORT`.
+    pub fn platform_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// A [`Platform`] pointed at this fake, with the credentials it expects
     /// (the demo values where it expects none in particular).
     pub fn platform(&self) -> Platform {

@@ -120,7 +120,10 @@ impl TlsServer {
     }
 
     pub fn base_url(&self) -> String {
-        format!("https://127.0.0.1:{}/flowservice", self.port)
+        format!(
+            "https://127.0.0.1:{}/data/foundation/flowservice",
+            self.port
+        )
     }
 
     /// Everything the server printed after its first line, once stopped.
