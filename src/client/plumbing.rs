@@ -431,13 +431,59 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
 }
 
 impl Client {
-    /// A GET that may be retried (idempotent); 200 or the right error.
+    /// A Flow Service GET that may be retried (idempotent); 200 or the
+    /// right error.
     pub(crate) fn get(
         &self,
         path: &str,
         id: Option<(&'static str, &str)>,
     ) -> Result<RawResponse, Error> {
-        self.get_with(Call::idempotent("GET", path.to_owned()), id)
+        self.get_from(Service::FlowService, path, id)
+    }
+
+    /// A GET from `service` (its path below the gateway root), retried as
+    /// idempotent; 200 or the right error (404 as [`Error::NotFound`] when
+    /// `id` names the resource).
+    pub(crate) fn get_from(
+        &self,
+        service: Service,
+        path: &str,
+        id: Option<(&'static str, &str)>,
+    ) -> Result<RawResponse, Error> {
+        let mut call = Call::idempotent("GET", path.to_owned());
+        call.service = service;
+        self.get_with(call, id)
+    }
+
+    /// A POST to `service` whose answer the resource parses itself (a
+    /// mapping set's `{id, version}`, a validation report, a flow action's
+    /// `{id, etag}`). 200, 201 and 202 are returned; anything else is the
+    /// right error. `idempotent` is for POSTs that change nothing (a
+    /// validation): they are retried like a GET.
+    pub(crate) fn post(
+        &self,
+        service: Service,
+        path: &str,
+        body: Option<&[u8]>,
+        idempotent: bool,
+        id: Option<(&'static str, &str)>,
+    ) -> Result<RawResponse, Error> {
+        let call = Call {
+            method: "POST",
+            service,
+            path: path.to_owned(),
+            body,
+            secret_body: false,
+            if_match: None,
+            idempotent,
+            large: false,
+        };
+        let mut scrubber = Scrubber::new();
+        let resp = self.send(&call, &mut scrubber)?;
+        match resp.status {
+            200..=202 => Ok(resp),
+            _ => Err(self.error_for(&resp, &scrubber, service, id)),
+        }
     }
 
     /// A GET read with the explore cap (large answers).
@@ -460,7 +506,7 @@ impl Client {
         let resp = self.send(&call, &mut scrubber)?;
         match resp.status {
             200 => Ok(resp),
-            _ => Err(self.error_for(&resp, &scrubber, id)),
+            _ => Err(self.error_for(&resp, &scrubber, call.service, id)),
         }
     }
 
@@ -509,9 +555,21 @@ impl Client {
         secret_body: bool,
         scrubber: &mut Scrubber<'s>,
     ) -> Result<Saved, Error> {
+        self.create_in(Service::FlowService, path, body, secret_body, scrubber)
+    }
+
+    /// [`create`](Self::create) in another service.
+    pub(crate) fn create_in<'s>(
+        &'s self,
+        service: Service,
+        path: &str,
+        body: &[u8],
+        secret_body: bool,
+        scrubber: &mut Scrubber<'s>,
+    ) -> Result<Saved, Error> {
         let call = Call {
             method: "POST",
-            service: Service::FlowService,
+            service,
             path: path.to_owned(),
             body: Some(body),
             secret_body,
@@ -522,7 +580,7 @@ impl Client {
         let resp = self.send(&call, scrubber)?;
         match resp.status {
             200 | 201 => parse_saved(&resp),
-            _ => Err(self.error_from(&resp, scrubber, Service::FlowService)),
+            _ => Err(self.error_from(&resp, scrubber, service)),
         }
     }
 
@@ -554,7 +612,7 @@ impl Client {
         let resp = self.send(&call, scrubber)?;
         match resp.status {
             200 | 201 => parse_saved(&resp),
-            _ => Err(self.error_for(&resp, scrubber, Some((resource, id)))),
+            _ => Err(self.error_for(&resp, scrubber, Service::FlowService, Some((resource, id)))),
         }
     }
 
@@ -628,7 +686,7 @@ impl Client {
             // An earlier attempt (whose answer was a 502/503/504 or was
             // lost) deleted it: the resource is gone, as asked.
             404 if resp.earlier_attempt_may_have_landed => Ok(()),
-            _ => Err(self.error_for(&resp, &scrubber, Some((resource, id)))),
+            _ => Err(self.error_for(&resp, &scrubber, Service::FlowService, Some((resource, id)))),
         }
     }
 
@@ -637,9 +695,10 @@ impl Client {
         &self,
         resp: &RawResponse,
         scrubber: &Scrubber<'_>,
+        service: Service,
         id: Option<(&'static str, &str)>,
     ) -> Error {
-        let err = self.error_from(resp, scrubber, Service::FlowService);
+        let err = self.error_from(resp, scrubber, service);
         let (Some((resource, id)), Error::Api(api)) = (id, &err) else {
             return err;
         };

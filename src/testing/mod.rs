@@ -86,7 +86,11 @@ const HEADER_SANDBOX: &str = "x-sandbox-name";
 use state::{Expected, Shared, State};
 
 /// The path Flow Service is served under, as on `platform.adobe.io`.
-pub const BASE_PATH: &str = "/data/foundation/flowservice";
+pub const BASE_PATH: &str = crate::FLOW_SERVICE_PATH;
+/// The path Data Prep (mapping sets) is served under.
+pub const DATA_PREP_PATH: &str = crate::DATA_PREP_PATH;
+/// The path Catalog (datasets) is served under.
+pub const CATALOG_PATH: &str = crate::CATALOG_PATH;
 /// Access token the fake hands out through [`FakeFlowService::platform`].
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 /// API key the fake hands out through [`FakeFlowService::platform`].

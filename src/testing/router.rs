@@ -21,7 +21,9 @@ use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
-use super::{connections, gateway, ims, source_connections, BASE_PATH};
+use super::{
+    connections, gateway, ims, source_connections, BASE_PATH, CATALOG_PATH, DATA_PREP_PATH,
+};
 
 /// A request routed to a resource.
 pub(super) struct Call<'a> {
@@ -39,11 +41,13 @@ pub(super) struct Call<'a> {
 /// A resource's handler: the answer to any request under its path.
 pub(super) type Handler = fn(&Call<'_>, &mut State, &Expected) -> Reply;
 
-/// The resources served, by the first path segment under [`BASE_PATH`].
-/// A new resource is one more line here.
-const RESOURCES: &[(&str, Handler)] = &[
-    ("connections", connections::handle),
-    ("sourceConnections", source_connections::handle),
+/// The resources served: the service's path below the gateway root
+/// ([`BASE_PATH`] for Flow Service, [`DATA_PREP_PATH`], [`CATALOG_PATH`])
+/// and the first path segment under it. A new resource is one more line
+/// here.
+const RESOURCES: &[(&str, &str, Handler)] = &[
+    (BASE_PATH, "connections", connections::handle),
+    (BASE_PATH, "sourceConnections", source_connections::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.
@@ -57,14 +61,13 @@ pub(super) fn respond(req: &RecordedRequest, state: &mut State, expected: &Expec
     if let Some(reply) = gateway::check(req, state, expected) {
         return reply.header("x-request-id", request_id);
     }
-    let rest = path.strip_prefix(BASE_PATH).unwrap_or("");
-    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-    let handler = RESOURCES
-        .iter()
-        .find(|(name, _)| segments[0] == *name)
-        .map(|(_, handler)| handler);
+    let handler = RESOURCES.iter().find_map(|(service, name, handler)| {
+        let rest = path.strip_prefix(service)?.strip_prefix('/')?;
+        let segments: Vec<&str> = rest.split('/').collect();
+        (segments[0] == *name).then_some((segments, handler))
+    });
     let reply = match handler {
-        Some(handler) => {
+        Some((segments, handler)) => {
             let call = Call {
                 req,
                 query,

@@ -261,6 +261,13 @@ impl ListQuery {
     /// the value, or a number or boolean written as it.
     fn matches(&self, view: &Value) -> bool {
         self.filters.iter().all(|(path, want)| {
+            // `field[]==value`: an array field holding the value.
+            if let Some(array) = path.strip_suffix("[]") {
+                return match array.split('.').try_fold(view, |v, key| v.get(key)) {
+                    Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(want)),
+                    _ => false,
+                };
+            }
             match path.split('.').try_fold(view, |v, key| v.get(key)) {
                 Some(Value::String(s)) => s == want,
                 Some(v @ (Value::Number(_) | Value::Bool(_))) => {
@@ -292,6 +299,14 @@ mod tests {
                 "name": self.name,
                 "spec": {"kind": self.kind, "size": self.size},
             })
+        }
+    }
+
+    struct Tagged(Vec<&'static str>);
+
+    impl Resource for Tagged {
+        fn to_json(&self, meta: &Meta) -> Value {
+            json!({"id": meta.id, "tags": self.0})
         }
     }
 
@@ -423,6 +438,29 @@ mod tests {
         assert_eq!(names(&list(&store, "property=spec.size==4", &ALL)), ["t4"]);
         assert!(names(&list(&store, "property=nope==x", &ALL)).is_empty());
         assert!(names(&list(&store, "property=spec==x", &ALL)).is_empty());
+        // `field[]==value` looks inside an array field.
+        let mut tagged = Store::new(Serial::default());
+        tagged.insert(Tagged(vec!["a", "b"]));
+        tagged.insert(Tagged(vec!["c"]));
+        let q = "property=tags%5B%5D%3D%3Db";
+        assert_eq!(
+            tagged.list(&ListQuery::parse(q).unwrap(), &ALL)["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let q = "property=tags[]==z";
+        assert!(tagged.list(&ListQuery::parse(q).unwrap(), &ALL)["items"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        assert!(
+            tagged.list(&ListQuery::parse("property=tags==a").unwrap(), &ALL)["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
         // Unless filters are ignored.
         let ignore = ListOptions {
             ignore_filters: true,
