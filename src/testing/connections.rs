@@ -67,13 +67,15 @@ impl fmt::Debug for StoredConnection {
 }
 
 /// A connection's own fields (the store keeps id, etag and times).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Connection {
     name: String,
     description: Option<String>,
     spec_id: String,
     spec_name: String,
-    params: Value,
+    /// The auth params (credentials included; never written to a state
+    /// file as they are).
+    pub(super) params: Value,
     state: String,
     test_result: bool,
     in_use: bool,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::persist;
 use super::reply::{Action, Reply};
 use super::router;
 use super::state::Shared;
@@ -96,7 +97,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         let reply = {
             let mut state = shared.lock();
             state.requests.push(request.clone());
-            match state.take_scripted_reply(&request.method) {
+            let reply = match state.take_scripted_reply(&request.method) {
                 Some(r) => {
                     if r.process_first {
                         let _ = router::respond(&request, &mut state, &shared.expected);
@@ -104,7 +105,14 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                     r
                 }
                 None => router::respond(&request, &mut state, &shared.expected),
+            };
+            if request.method != "GET" {
+                if let Some(path) = &shared.state_file {
+                    // A demo's state file: best effort, like a disk would be.
+                    let _ = persist::save(&state, path);
+                }
             }
+            reply
         };
         match &reply.action {
             Action::Respond => write_reply(&mut stream, &reply, close)?,

@@ -64,6 +64,7 @@ mod explore;
 mod gateway;
 mod http;
 mod ims;
+mod persist;
 mod reply;
 mod router;
 mod source_connections;
@@ -127,6 +128,7 @@ pub const FIXTURE_ERROR_PROXY_502: &str = include_str!("../../fixtures/error_pro
 pub struct FakeFlowServiceBuilder {
     expected: Expected,
     demo_catalog: bool,
+    state_file: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for FakeFlowServiceBuilder {
@@ -148,6 +150,7 @@ impl fmt::Debug for FakeFlowServiceBuilder {
             )
             .field("max_page_size", &e.max_page_size)
             .field("demo_catalog", &self.demo_catalog)
+            .field("state_file", &self.state_file)
             .finish_non_exhaustive()
     }
 }
@@ -218,16 +221,32 @@ impl FakeFlowServiceBuilder {
         self
     }
 
+    /// Keeps the fake's objects in this file: read at start (a missing
+    /// file is an empty fake), written after every request that is not a
+    /// GET, so that several runs (the example CLIs' `--demo`) see one
+    /// sandbox. Credentials are never written: a connection's secret auth
+    /// params are stored as `[REDACTED]` (the fake keeps them in memory
+    /// only while it runs). A file that is not a state file is an
+    /// [`io::ErrorKind::InvalidData`] error at start.
+    pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub fn start(self) -> io::Result<FakeFlowService> {
+        let mut state = State::default();
+        if let Some(path) = &self.state_file {
+            persist::load(&mut state, path)?;
+        }
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let mut state = State::default();
         if self.demo_catalog {
             state.demo_catalog = Some(demo_catalog());
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
+            state_file: self.state_file,
             expected: self.expected,
             shutdown: AtomicBool::new(false),
         });

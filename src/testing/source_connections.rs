@@ -15,7 +15,7 @@ use crate::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 const COLLECTION: &str = "/sourceConnections";
 
 /// A source connection's own fields (the store keeps id, etag and times).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct SourceConnection {
     name: String,
     description: String,

@@ -32,6 +32,8 @@ pub(super) struct Expected {
 
 /// Everything that changes as requests come in.
 pub(super) struct State {
+    /// Ids and etags for every store.
+    pub(super) serial: Serial,
     /// Every request, in order.
     pub(super) requests: Vec<RecordedRequest>,
     /// Scripted replies, in the order pushed.
@@ -62,7 +64,8 @@ impl Default for State {
             requests: Vec::new(),
             replies: VecDeque::new(),
             connections: Connections::new(serial.clone()),
-            source_connections: SourceConnections::new(serial),
+            source_connections: SourceConnections::new(serial.clone()),
+            serial,
             catalogs: HashMap::new(),
             demo_catalog: None,
             next_request_id: 0,
@@ -85,6 +88,8 @@ impl State {
 /// handle share.
 pub(super) struct Shared {
     pub(super) state: Mutex<State>,
+    /// Where the state is kept between runs, if anywhere.
+    pub(super) state_file: Option<std::path::PathBuf>,
     pub(super) expected: Expected,
     pub(super) shutdown: AtomicBool,
 }

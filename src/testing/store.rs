@@ -9,6 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::http::percent_decode;
@@ -27,6 +29,17 @@ impl Serial {
     /// The next number (the first is 1).
     pub(super) fn next(&self) -> u64 {
         self.0.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The last number handed out (0 before the first).
+    pub(super) fn current(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Makes the next number at least `n + 1` (after a restore, so that
+    /// new ids never repeat restored ones).
+    pub(super) fn advance_to(&self, n: u64) {
+        self.0.fetch_max(n, Ordering::Relaxed);
     }
 }
 
@@ -49,7 +62,7 @@ pub(super) fn now_millis() -> i64 {
 }
 
 /// What the store keeps about every object, whatever its type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Meta {
     /// The object's id.
     pub(super) id: String,
@@ -159,6 +172,41 @@ impl<T> Store<T> {
     /// Every object, in creation order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &Entry<T>> {
         self.entries.iter()
+    }
+
+    /// Every object as `[{"meta": .., "value": view(value)}, ...]`, for a
+    /// state file (`view` leaves out what must not be written down).
+    pub(super) fn snapshot<U: Serialize>(&self, view: impl Fn(&T) -> U) -> Value {
+        Value::Array(
+            self.entries
+                .iter()
+                .map(|e| json!({"meta": e.meta, "value": view(&e.value)}))
+                .collect(),
+        )
+    }
+
+    /// Replaces every object with those of a [`snapshot`](Self::snapshot);
+    /// the serial moves past every restored number.
+    pub(super) fn restore(&mut self, snapshot: &Value) -> Result<(), String>
+    where
+        T: DeserializeOwned,
+    {
+        #[derive(Deserialize)]
+        #[serde(bound = "T: DeserializeOwned")]
+        struct Saved<T> {
+            meta: Meta,
+            value: T,
+        }
+        let saved: Vec<Saved<T>> =
+            serde_json::from_value(snapshot.clone()).map_err(|e| e.to_string())?;
+        self.entries = saved
+            .into_iter()
+            .map(|s| Entry {
+                meta: s.meta,
+                value: s.value,
+            })
+            .collect();
+        Ok(())
     }
 }
 
