@@ -237,7 +237,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         )
         .into());
     }
-    let target = Target::from_env("connections", options.demo)?;
+    let target = Target::from_env("connections", &options)?;
     let demo = target.is_demo();
     // The database settings are read (and checked) before anything is sent.
     let postgres: Option<PostgresConnection> = match &command {
@@ -260,16 +260,13 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         )?),
         _ => None,
     };
-    if let Some(fake) = &target.demo {
-        // Something to look at in demo mode.
+    if let Some(fake) = target.demo.as_ref().filter(|f| f.connections().is_empty()) {
+        // Something to look at in an empty demo sandbox.
         fake.insert_connection(
             "Test connection for PostgreSQL",
             aep_flow::CONNECTION_STRING_AUTH,
             json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
         );
-        // Every PostgreSQL connection (this one, and any made later) has
-        // `public.orders` and `public.customers` to explore.
-        fake.use_demo_catalog();
     }
     let client = options.client(target.platform)?;
     match command {

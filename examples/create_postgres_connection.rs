@@ -84,7 +84,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Err(Usage(m)) if m.is_empty() => return out.line(&help),
         Err(Usage(m)) => return Err(Failure(2, format!("error: {m}\n{help}"))),
     };
-    let target = Target::from_env("create_postgres_connection", args.common.demo)?;
+    let target = Target::from_env("create_postgres_connection", &args.common)?;
     let conn = common::postgres_from_env(
         &args.name,
         args.description.as_deref(),

@@ -79,6 +79,11 @@ fn a_second_fake_sees_what_the_first_made_and_no_secret_is_written() {
     assert_ne!(again.id, source);
     assert_ne!(again.id, base);
     assert_eq!(fake.source_connections().len(), 2);
+    // The tutorial's fixed answer is not handed out a second time.
+    let conn = PostgresConnection::new("pg3", "db", "d", "u", Secret::from(CANARY));
+    let third = c.create_postgres_connection(&conn).unwrap();
+    assert_ne!(third.id, base);
+    assert_eq!(fake.connections().len(), 3);
     drop(fake);
     assert_no_canary(&std::fs::read_to_string(&path).unwrap());
 }

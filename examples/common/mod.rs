@@ -37,7 +37,10 @@ pub const CA_VAR: &str = "SSL_CERT_FILE";
 
 pub const COMMON_OPTIONS_HELP: &str = "common options (anywhere on the line):
   --timeout SECS  bound for the whole command, retries included (0.001 to 86400)
-  --demo          run against a built-in fake Flow Service on 127.0.0.1 (no AEP_* variable may be set)
+  --demo          run against a built-in fake Flow Service on 127.0.0.1 (no AEP_* variable may be set);
+                  its objects are kept in a state file between runs (AEP_DEMO_STATE, default
+                  aep-flow-demo-USER.json in the temp directory), never a credential
+  --demo-reset    like --demo, starting over from an empty demo sandbox
   --help          this text
 A value that starts with `--` is written --flag=VALUE.";
 
@@ -51,6 +54,7 @@ pub const ENVIRONMENT_HELP: &str = "environment:
                                                                /data/foundation/flowservice; agrees with AEP_PLATFORM_URL)
   PGHOST, PGPORT (5432), PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE   the PostgreSQL database
   SSL_CERT_FILE                                                PEM bundle trusted instead of the built-in roots (optional)
+  AEP_DEMO_STATE                                               the demo's state file (with --demo only)
 A variable is either unset or a non-empty UTF-8 value; an empty or garbled one is
 an error (exit 2), never replaced by a default. With no AEP_* variable set, the
 run stops (exit 2) unless --demo is given.
@@ -152,14 +156,18 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn from_env(program: &str, demo: bool) -> Result<Target, Failure> {
-        if !demo {
+    pub fn from_env(program: &str, common: &Common) -> Result<Target, Failure> {
+        if !common.demo {
             return Ok(Target {
                 platform: platform_from_env()?,
                 demo: None,
             });
         }
-        let set = aep_vars_set();
+        let state = demo_state_file()?;
+        let set: Vec<String> = aep_vars_set()
+            .into_iter()
+            .filter(|name| name != DEMO_STATE_VAR)
+            .collect();
         if !set.is_empty() {
             return Err(Usage(format!(
                 "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
@@ -169,8 +177,27 @@ impl Target {
             ))
             .into());
         }
-        let fake = FakeFlowService::start()
+        if common.demo_reset {
+            match std::fs::remove_file(&state) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Failure(
+                        1,
+                        format!(
+                            "error: --demo-reset: could not remove {}: {e}",
+                            state.display()
+                        ),
+                    ))
+                }
+            }
+        }
+        let fake = FakeFlowService::builder()
+            .state_file(&state)
+            .demo_catalog()
+            .start()
             .map_err(|e| Failure(1, format!("error: could not start the demo fake: {e}")))?;
+        fake.seed_demo();
         let _ = writeln!(
             io::stderr(),
             "note: {program}: --demo: using the built-in fake Flow Service at {} \
@@ -185,6 +212,41 @@ impl Target {
 
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
+    }
+}
+
+/// Where the demo keeps its sandbox between runs.
+pub const DEMO_STATE_VAR: &str = "AEP_DEMO_STATE";
+
+/// `AEP_DEMO_STATE`, or `aep-flow-demo-USER.json` in the temp directory.
+/// Set but empty is an error, never the default.
+fn demo_state_file() -> Result<std::path::PathBuf, Usage> {
+    match env::var_os(DEMO_STATE_VAR) {
+        Some(v) if v.is_empty() => Err(Usage(format!("{DEMO_STATE_VAR} is set but empty"))),
+        Some(v) => {
+            let path = std::path::PathBuf::from(v);
+            if path.is_dir() {
+                return Err(Usage(format!(
+                    "{DEMO_STATE_VAR} names a directory; it must name a file"
+                )));
+            }
+            Ok(path)
+        }
+        None => {
+            let user: String = env::var("USER")
+                .or_else(|_| env::var("LOGNAME"))
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .take(32)
+                .collect();
+            let name = if user.is_empty() {
+                "aep-flow-demo.json".to_owned()
+            } else {
+                format!("aep-flow-demo-{user}.json")
+            };
+            Ok(env::temp_dir().join(name))
+        }
     }
 }
 
@@ -441,6 +503,7 @@ impl Flags {
 pub struct Common {
     pub timeout: Option<Duration>,
     pub demo: bool,
+    pub demo_reset: bool,
 }
 
 impl Common {
@@ -452,6 +515,11 @@ impl Common {
             "--demo" => {
                 flags.switch(flag)?;
                 self.demo = true;
+            }
+            "--demo-reset" => {
+                flags.switch(flag)?;
+                self.demo = true;
+                self.demo_reset = true;
             }
             _ => return Ok(false),
         }

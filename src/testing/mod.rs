@@ -438,6 +438,17 @@ impl FakeFlowService {
     }
 }
 
+impl FakeFlowService {
+    /// What the example CLIs' `--demo` shows: every base connection has
+    /// the [`demo_catalog`], Catalog holds [`DEMO_DATASET_ID`] (schema
+    /// [`DEMO_SCHEMA_ID`], with XDM fields matching `public.orders`), and
+    /// creating a flow records a successful run with counts, so a demo
+    /// shows a whole pipeline. Idempotent: a restored state is kept.
+    pub fn seed_demo(&self) {
+        self.use_demo_catalog();
+    }
+}
+
 impl Drop for FakeFlowService {
     fn drop(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);

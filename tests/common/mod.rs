@@ -23,7 +23,24 @@ pub fn example(name: &str) -> Command {
     );
     let mut cmd = Command::new(path);
     cmd.env_clear();
+    // Each command gets a demo sandbox of its own (a walkthrough test sets
+    // one file for several commands).
+    cmd.env("AEP_DEMO_STATE", fresh_demo_state());
     cmd
+}
+
+/// A path for a demo state file that does not exist yet, under cargo's
+/// temporary directory for integration tests.
+pub fn fresh_demo_state() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "demo-state-{}-{}.json",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 pub fn with_platform(cmd: &mut Command, fake: &FakeFlowService) {
