@@ -488,6 +488,17 @@ impl Flags {
         }
     }
 
+    /// The value for a flag that may be given several times (`--map`).
+    pub fn repeated_value(&mut self, flag: &str) -> Result<String, Usage> {
+        if let Some(v) = self.inline.take() {
+            return Ok(v);
+        }
+        match self.args.next() {
+            Some(v) if !v.starts_with("--") => Ok(v),
+            _ => Err(Usage(format!("{flag} needs a value"))),
+        }
+    }
+
     /// A flag that takes no value.
     pub fn switch(&mut self, flag: &str) -> Result<(), Usage> {
         self.once(flag)?;
