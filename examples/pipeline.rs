@@ -68,11 +68,23 @@ struct Ensure {
 
 enum Command {
     Ensure(Box<Ensure>),
-    Status { flow: String },
-    Runs { flow: String, limit: Option<usize> },
-    Enable { flow: String },
-    Disable { flow: String },
-    Delete { flow: String, with_connections: bool },
+    Status {
+        flow: String,
+    },
+    Runs {
+        flow: String,
+        limit: Option<usize>,
+    },
+    Enable {
+        flow: String,
+    },
+    Disable {
+        flow: String,
+    },
+    Delete {
+        flow: String,
+        with_connections: bool,
+    },
 }
 
 /// Every flag and its value, before the command decides which it takes.
@@ -399,7 +411,6 @@ fn run(out: &mut Output) -> Result<(), Failure> {
                 .to_string(),
             )?;
             if failed {
-                out.flush()?;
                 return Err(Failure(
                     EXIT_RUN_FAILED,
                     format!("error: the latest finished run of flow {flow} failed"),

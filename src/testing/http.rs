@@ -97,7 +97,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         let reply = {
             let mut state = shared.lock();
             state.requests.push(request.clone());
-            let reply = match state.take_scripted_reply(&request.method) {
+            let reply = match state.take_scripted_reply(&request) {
                 Some(r) => {
                     if r.process_first {
                         let _ = router::respond(&request, &mut state, &shared.expected);

@@ -21,6 +21,8 @@ pub struct Reply {
     pub(super) action: Action,
     /// Used only for requests with this method.
     pub(super) method: Option<String>,
+    /// Used only for requests whose path (without the query) ends so.
+    pub(super) path_suffix: Option<String>,
     /// Do what the service would (store the connection, say) first.
     pub(super) process_first: bool,
 }
@@ -36,6 +38,7 @@ impl fmt::Debug for Reply {
             .field("body_len", &self.body.len())
             .field("action", &self.action)
             .field("method", &self.method)
+            .field("path_suffix", &self.path_suffix)
             .field("process_first", &self.process_first)
             .finish()
     }
@@ -66,6 +69,7 @@ impl Reply {
             body: Vec::new(),
             action: Action::Respond,
             method: None,
+            path_suffix: None,
             process_first: false,
         }
     }
@@ -93,6 +97,14 @@ impl Reply {
     /// requests with other methods pass it by and are served normally.
     pub fn only_for(mut self, method: impl Into<String>) -> Self {
         self.method = Some(method.into());
+        self
+    }
+
+    /// Uses this reply only for a request whose path, without the query,
+    /// ends with `suffix` (`/flows`, say; combine with
+    /// [`only_for`](Self::only_for) for `POST /flows`); others pass it by.
+    pub fn only_for_path(mut self, suffix: impl Into<String>) -> Self {
+        self.path_suffix = Some(suffix.into());
         self
     }
 
@@ -157,11 +169,16 @@ impl Reply {
         }
     }
 
-    /// Whether this scripted reply is for a request with `method`.
-    pub(super) fn applies_to(&self, method: &str) -> bool {
+    /// Whether this scripted reply is for `request`.
+    pub(super) fn applies_to(&self, request: &RecordedRequest) -> bool {
+        let path = request.path.split('?').next().unwrap_or("");
         self.method
             .as_ref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            .is_none_or(|m| m.eq_ignore_ascii_case(&request.method))
+            && self
+                .path_suffix
+                .as_ref()
+                .is_none_or(|s| path.ends_with(s.as_str()))
     }
 
     /// The answer an [`Reply::echo`] gives to `request`.

@@ -77,9 +77,9 @@ impl Default for State {
 }
 
 impl State {
-    /// Takes the first scripted reply meant for a request with `method`.
-    pub(super) fn take_scripted_reply(&mut self, method: &str) -> Option<Reply> {
-        let index = self.replies.iter().position(|r| r.applies_to(method))?;
+    /// Takes the first scripted reply meant for `request`.
+    pub(super) fn take_scripted_reply(&mut self, request: &RecordedRequest) -> Option<Reply> {
+        let index = self.replies.iter().position(|r| r.applies_to(request))?;
         self.replies.remove(index)
     }
 }
