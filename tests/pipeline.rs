@@ -1,0 +1,434 @@
+//! `ensure_pipeline` against the fake: the first run creates four objects,
+//! a re-run sends at most five requests and writes nothing, drift is
+//! converged with If-Match, lost answers and killed runs leave exactly one
+//! of each, bad declarations are refused before any write, and a plan
+//! writes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aep_flow::testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
+use aep_flow::{
+    Client, Error, Frequency, Mapping, PipelineChange, PipelineSpec, Schedule,
+    CONNECTION_STRING_AUTH,
+};
+use serde_json::{json, Value};
+
+const DATASET: &str = "5c8c3c555033b814b69f947f";
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
+const START: i64 = 1_764_230_400;
+
+struct Setup {
+    fake: FakeFlowService,
+    client: Client,
+    base: String,
+}
+
+fn setup() -> Setup {
+    let fake = FakeFlowService::start().unwrap();
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    fake.set_schema_fields(
+        SCHEMA,
+        &["_tenant.orderId", "_tenant.customer", "_tenant.amount", "_tenant.updatedAt"],
+    );
+    let client = Client::builder(fake.platform())
+        .with_retry_backoff(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    Setup { fake, client, base }
+}
+
+fn mappings() -> Vec<Mapping> {
+    vec![
+        Mapping::new("id", "_tenant.orderId"),
+        Mapping::new("amount", "_tenant.amount"),
+    ]
+}
+
+fn hourly() -> Schedule {
+    Schedule::every(Frequency::Hour, 1, START).unwrap()
+}
+
+fn spec(s: &Setup) -> PipelineSpec {
+    PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", hourly())
+}
+
+/// Requests the fake saw since `from`.
+fn since(fake: &FakeFlowService, from: usize) -> Vec<RecordedRequest> {
+    fake.requests().split_off(from)
+}
+
+/// A write: anything but a GET and a mapping validation.
+fn is_write(r: &RecordedRequest) -> bool {
+    r.method != "GET" && !r.path.contains("/mappingSets/validate")
+}
+
+fn writes(requests: &[RecordedRequest]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| is_write(r))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn assert_one_of_each(fake: &FakeFlowService) {
+    assert_eq!(fake.source_connections().len(), 1, "source connections");
+    assert_eq!(fake.target_connections().len(), 1, "target connections");
+    assert_eq!(fake.flows().len(), 1, "flows");
+}
+
+/// The mappings of the mapping set the (only) flow uses, as (source, destination).
+fn flow_mappings(fake: &FakeFlowService) -> Vec<(String, String)> {
+    let flow = &fake.flows()[0];
+    let mapping = flow["transformations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Mapping")
+        .unwrap();
+    let id = mapping["params"]["mappingId"].as_str().unwrap();
+    let set = fake
+        .mapping_sets()
+        .into_iter()
+        .find(|m| m["id"] == id)
+        .expect("the flow's mapping set exists");
+    let mut pairs: Vec<(String, String)> = set["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["source"].as_str().unwrap().to_owned(),
+                m["destination"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+fn declared_pairs(mappings: &[Mapping]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = mappings
+        .iter()
+        .map(|m| (m.source().to_owned(), m.destination().to_owned()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn first_run_creates_four_objects_and_a_rerun_changes_nothing_in_at_most_five_requests() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert_eq!(
+        first.changes,
+        [
+            PipelineChange::SourceConnectionCreated,
+            PipelineChange::TargetConnectionCreated,
+            PipelineChange::MappingSetCreated,
+            PipelineChange::FlowCreated,
+        ]
+    );
+    assert!(!first.planned);
+    assert_one_of_each(&s.fake);
+    let flow = &s.fake.flows()[0];
+    assert_eq!(first.flow_id.as_deref(), flow["id"].as_str());
+    assert_eq!(
+        first.source_connection_id.as_deref(),
+        s.fake.source_connections()[0]["id"].as_str()
+    );
+    assert_eq!(
+        first.target_connection_id.as_deref(),
+        s.fake.target_connections()[0]["id"].as_str()
+    );
+    assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
+    // The first run on an empty sandbox: no request it does not need.
+    let all = s.fake.requests();
+    assert_eq!(
+        writes(&all),
+        [
+            "POST /data/foundation/flowservice/sourceConnections",
+            "POST /data/foundation/flowservice/targetConnections",
+            "POST /data/foundation/conversion/mappingSets",
+            "POST /data/foundation/flowservice/flows",
+        ]
+    );
+    let first_count = all.len();
+    assert!(first_count <= 11, "first run sent {first_count} requests");
+    // No lookup of a flow that cannot exist yet.
+    assert!(!all.iter().any(|r| r.method == "GET" && r.path.contains("/flows?")));
+
+    let before = s.fake.requests().len();
+    let again = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let rerun = since(&s.fake, before);
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    assert!(again.is_unchanged());
+    assert!(rerun.len() <= 5, "re-run sent {} requests", rerun.len());
+    assert!(writes(&rerun).is_empty(), "{:?}", writes(&rerun));
+    assert_eq!(again.flow_id, first.flow_id);
+    assert_eq!(again.source_connection_id, first.source_connection_id);
+    assert_eq!(again.target_connection_id, first.target_connection_id);
+    assert_eq!(again.mapping_set_id, first.mapping_set_id);
+    assert_one_of_each(&s.fake);
+}
+
+#[test]
+fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_index() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let etag_before = s.fake.flows()[0]["etag"].clone();
+    let changed = vec![
+        Mapping::new("id", "_tenant.orderId"),
+        Mapping::new("customer", "_tenant.customer"),
+        Mapping::new("amount", "_tenant.amount"),
+    ];
+    let new_spec = PipelineSpec::new(&s.base, "public.orders", DATASET, changed.clone(), "updated_at", hourly());
+    let before = s.fake.requests().len();
+    let out = s.client.ensure_pipeline(&new_spec).unwrap();
+    assert_eq!(
+        out.changes,
+        [PipelineChange::MappingSetCreated, PipelineChange::FlowMappingUpdated]
+    );
+    assert_ne!(out.mapping_set_id, first.mapping_set_id);
+    let sent = since(&s.fake, before);
+    let patch = sent.iter().find(|r| r.method == "PATCH").expect("a PATCH");
+    assert_eq!(patch.header("if-match"), etag_before.as_str());
+    let ops: Value = serde_json::from_slice(&patch.body).unwrap();
+    // Copy is first on a database flow: the Mapping entry is at index 1.
+    assert_eq!(ops[0]["path"], "/transformations/1");
+    assert_eq!(ops[0]["value"]["name"], "Mapping");
+    assert_eq!(flow_mappings(&s.fake), declared_pairs(&changed));
+    let flow = &s.fake.flows()[0];
+    assert_eq!(flow["transformations"][0]["name"], "Copy");
+    assert_ne!(flow["etag"], etag_before);
+    assert_one_of_each(&s.fake);
+    // Converged: the next run changes nothing. Declaration order does not matter.
+    let mut reordered = changed;
+    reordered.reverse();
+    let again = PipelineSpec::new(&s.base, "public.orders", DATASET, reordered, "updated_at", hourly());
+    assert!(s.client.ensure_pipeline(&again).unwrap().changes.is_empty());
+}
+
+#[test]
+fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compared() {
+    let s = setup();
+    s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let etag_before = s.fake.flows()[0]["etag"].clone();
+    let daily = Schedule::every(Frequency::Day, 2, START + 999)
+        .unwrap()
+        .without_backfill();
+    let new_spec = PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", daily);
+    let before = s.fake.requests().len();
+    let out = s.client.ensure_pipeline(&new_spec).unwrap();
+    assert_eq!(out.changes, [PipelineChange::FlowScheduleUpdated]);
+    let sent = since(&s.fake, before);
+    let patch = sent.iter().find(|r| r.method == "PATCH").expect("a PATCH");
+    assert!(patch.header("if-match").is_some());
+    let body = String::from_utf8_lossy(&patch.body);
+    assert!(!body.contains("startTime"), "{body}");
+    let params = &s.fake.flows()[0]["scheduleParams"];
+    assert_eq!(params["frequency"], "day");
+    assert_eq!(params["interval"].to_string().trim_matches('"'), "2");
+    assert_eq!(params["startTime"].to_string().trim_matches('"'), START.to_string());
+    assert_ne!(s.fake.flows()[0]["etag"], etag_before);
+    // Only the start time differs now: nothing to do.
+    let later = Schedule::every(Frequency::Day, 2, START + 86_400)
+        .unwrap()
+        .without_backfill();
+    let same = PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", later);
+    assert!(s.client.ensure_pipeline(&same).unwrap().changes.is_empty());
+}
+
+#[test]
+fn a_disabled_flow_stays_disabled_unless_asked() {
+    let s = setup();
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let flow = out.flow_id.unwrap();
+    s.client.disable_flow(&flow).unwrap();
+    assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().changes.is_empty());
+    assert_eq!(s.fake.flows()[0]["state"], "disabled");
+    let out = s.client.ensure_pipeline(&spec(&s).with_enable(true)).unwrap();
+    assert_eq!(out.changes, [PipelineChange::FlowEnabled]);
+    assert_eq!(s.fake.flows()[0]["state"], "enabled");
+}
+
+#[test]
+fn a_lost_answer_at_each_creating_write_ends_with_one_of_each() {
+    for path in ["/sourceConnections", "/targetConnections", "/mappingSets", "/flows"] {
+        let s = setup();
+        s.fake.push_reply(
+            Reply::after_processing(Reply::close())
+                .only_for("POST")
+                .only_for_path(path),
+        );
+        let first = s.client.ensure_pipeline(&spec(&s));
+        if path == "/mappingSets" {
+            // No identity to look up: the run fails, the set stays behind.
+            assert!(first.is_err(), "{path}");
+            assert!(first.unwrap_err().may_have_been_processed());
+        } else {
+            let out = first.unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(out.changes.len(), 4, "{path}");
+        }
+        let again = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        if path != "/mappingSets" {
+            assert!(again.changes.is_empty(), "{path}: {:?}", again.changes);
+        }
+        assert_one_of_each(&s.fake);
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()), "{path}");
+    }
+}
+
+#[test]
+fn a_run_stopped_after_each_step_is_finished_by_the_next() {
+    for path in ["/targetConnections", "/mappingSets", "/flows"] {
+        let s = setup();
+        // The step is refused before the service acts: the run stops there.
+        s.fake.push_reply(
+            Reply::json(400, r#"{"message": "stopped here"}"#)
+                .only_for("POST")
+                .only_for_path(path),
+        );
+        assert!(s.client.ensure_pipeline(&spec(&s)).is_err(), "{path}");
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        assert!(out.changes.contains(&PipelineChange::FlowCreated), "{path}");
+        assert!(!out.changes.contains(&PipelineChange::SourceConnectionCreated), "{path}");
+        assert_one_of_each(&s.fake);
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()), "{path}");
+        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().changes.is_empty());
+    }
+}
+
+#[test]
+fn bad_declarations_are_refused_before_any_write() {
+    let s = setup();
+    let cases: Vec<(PipelineSpec, &str)> = vec![
+        (
+            PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "changed_at", hourly()),
+            "delta_column",
+        ),
+        (
+            PipelineSpec::new(
+                &s.base,
+                "public.orders",
+                DATASET,
+                vec![Mapping::new("no_such_column", "_tenant.orderId")],
+                "updated_at",
+                hourly(),
+            ),
+            "mappings[0].source",
+        ),
+        (
+            PipelineSpec::new(
+                &s.base,
+                "public.orders",
+                DATASET,
+                vec![Mapping::new("id", "_tenant.notInSchema")],
+                "updated_at",
+                hourly(),
+            ),
+            "mappings",
+        ),
+        (
+            PipelineSpec::new(&s.base, "public.orders", "0000000000000000000000ff", mappings(), "updated_at", hourly()),
+            "dataset",
+        ),
+        (
+            PipelineSpec::new(&s.base, "public.nope", DATASET, mappings(), "updated_at", hourly()),
+            "public.nope",
+        ),
+        (spec(&s).with_schema_id("https://ns.adobe.com/tenant/schemas/other"), "schema_id"),
+    ];
+    for (bad, expect) in cases {
+        let err = s.client.ensure_pipeline(&bad).unwrap_err();
+        assert!(err.to_string().contains(expect), "want {expect}: {err}");
+        assert!(writes(&s.fake.requests()).is_empty(), "{expect}: {err}");
+    }
+    // A base connection that is not PostgreSQL.
+    s.fake.modify_connection(&s.base, |c| c.spec_id = "b3ba5556-48be-44b7-8b85-ff2b69b46dc4".into());
+    let err = s.client.ensure_pipeline(&spec(&s)).unwrap_err();
+    assert!(err.is_unsuitable(), "{err}");
+    assert!(err.to_string().contains("PostgreSQL"), "{err}");
+    assert!(writes(&s.fake.requests()).is_empty());
+    // Input the client refuses without sending anything.
+    let before = s.fake.requests().len();
+    for bad in [
+        PipelineSpec::new("", "public.orders", DATASET, mappings(), "updated_at", hourly()),
+        PipelineSpec::new(&s.base, "", DATASET, mappings(), "updated_at", hourly()),
+        PipelineSpec::new(&s.base, "public.orders", "a/b", mappings(), "updated_at", hourly()),
+        PipelineSpec::new(&s.base, "public.orders", DATASET, vec![], "updated_at", hourly()),
+        PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "", hourly()),
+        spec(&s).with_name(" "),
+    ] {
+        let err = s.client.ensure_pipeline(&bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    }
+    assert_eq!(s.fake.requests().len(), before);
+}
+
+#[test]
+fn a_plan_reports_and_writes_nothing() {
+    let s = setup();
+    let plan = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
+    assert!(plan.planned);
+    assert_eq!(plan.changes.len(), 4);
+    assert_eq!(
+        (plan.flow_id, plan.source_connection_id, plan.target_connection_id, plan.mapping_set_id),
+        (None, None, None, None)
+    );
+    assert!(writes(&s.fake.requests()).is_empty());
+    let json = serde_json::to_value(
+        s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["planned"], true);
+    assert_eq!(json["changed"][0], "created sourceConnection");
+    assert!(json["flowId"].is_null());
+
+    // Drifted: a plan names the updates and the ids it found.
+    let made = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let before = s.fake.requests().len();
+    let drifted = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        vec![Mapping::new("customer", "_tenant.customer")],
+        "updated_at",
+        Schedule::every(Frequency::Minute, 30, START).unwrap(),
+    )
+    .with_plan(true);
+    let plan = s.client.ensure_pipeline(&drifted).unwrap();
+    assert_eq!(
+        plan.changes,
+        [
+            PipelineChange::MappingSetCreated,
+            PipelineChange::FlowMappingUpdated,
+            PipelineChange::FlowScheduleUpdated
+        ]
+    );
+    assert_eq!(plan.flow_id, made.flow_id);
+    assert!(writes(&since(&s.fake, before)).is_empty());
+}
+
+#[test]
+fn concurrent_ensures_on_one_client_make_one_of_each() {
+    let s = setup();
+    let client = Arc::new(s.client.clone());
+    let spec = Arc::new(spec(&s));
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, sp) = (Arc::clone(&client), Arc::clone(&spec));
+            std::thread::spawn(move || c.ensure_pipeline(&sp).unwrap())
+        })
+        .collect();
+    let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(outcomes.iter().filter(|o| !o.changes.is_empty()).count(), 1);
+    assert_one_of_each(&s.fake);
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+}
