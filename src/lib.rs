@@ -146,6 +146,7 @@ pub use resources::postgres::{
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
 };
+pub use resources::runs::{Run, RunError, RunFilter, RunStatus, Runs};
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]
