@@ -4,5 +4,5 @@
 pub(crate) mod connections;
 pub(crate) mod explore;
 pub(crate) mod postgres;
-pub(crate) mod source_connections;
 pub(crate) mod runs;
+pub(crate) mod source_connections;

@@ -245,7 +245,11 @@ impl From<WireRun> for Run {
             .map(str::to_owned);
         Run {
             id: w.id,
-            flow_id: w.flow_id.as_ref().and_then(Value::as_str).map(str::to_owned),
+            flow_id: w
+                .flow_id
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             status: status_summary
                 .and_then(|s| s.get("status"))
                 .and_then(Value::as_str)
@@ -616,7 +620,9 @@ mod tests {
             .unwrap();
         let urls: Vec<String> = t.seen().into_iter().map(|s| s.url).collect();
         assert!(
-            urls[0].ends_with("/data/foundation/flowservice/runs?limit=50&property=flowId%3D%3Dflow-1"),
+            urls[0].ends_with(
+                "/data/foundation/flowservice/runs?limit=50&property=flowId%3D%3Dflow-1"
+            ),
             "{}",
             urls[0]
         );
@@ -714,9 +720,9 @@ mod tests {
         );
         let seen = t.seen();
         assert_eq!(seen.len(), 3);
-        assert!(seen[1].url.ends_with(
-            "/runs?limit=3&property=flowId%3D%3Dflow-1&continuationToken=t1"
-        ));
+        assert!(seen[1]
+            .url
+            .ends_with("/runs?limit=3&property=flowId%3D%3Dflow-1&continuationToken=t1"));
         assert!(seen[2].url.ends_with("&continuationToken=t2"));
     }
 
@@ -797,7 +803,10 @@ mod tests {
         );
         // An empty list for an id is NotFound too.
         t.reply(200, &page(&[]));
-        assert!(matches!(c.get_run("r-9").unwrap_err(), Error::NotFound { .. }));
+        assert!(matches!(
+            c.get_run("r-9").unwrap_err(),
+            Error::NotFound { .. }
+        ));
         // Another run than the one asked for is refused.
         t.reply(200, &page(&[run("r-8", "f", "success", json!(1))]));
         assert!(matches!(
