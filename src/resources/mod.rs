@@ -4,4 +4,5 @@
 pub(crate) mod connections;
 pub(crate) mod explore;
 pub(crate) mod postgres;
+pub(crate) mod runs;
 pub(crate) mod source_connections;

@@ -67,6 +67,7 @@ mod ims;
 mod persist;
 mod reply;
 mod router;
+mod runs;
 mod source_connections;
 mod state;
 mod store;
@@ -76,6 +77,7 @@ pub use connections::StoredConnection;
 pub use explore::{demo_catalog, FakeTable};
 pub use http::RecordedRequest;
 pub use reply::Reply;
+pub use runs::FakeRun;
 
 use connections::Connection;
 
@@ -457,5 +459,28 @@ impl Drop for FakeFlowService {
         if let Some(handle) = self.accept.take() {
             let _ = handle.join();
         }
+    }
+}
+
+impl FakeFlowService {
+    /// Adds a run of flow `flow_id` (no request recorded), as if the flow
+    /// had run; returns the run's id. Runs list in the order added; their
+    /// `createdAt` is [`FakeRun::with_created_at`]'s, or now.
+    pub fn add_run(&self, flow_id: &str, run: FakeRun) -> String {
+        // merge: once flows are stored, refuse (panic on) a flow that does not exist.
+        self.shared.lock().runs.add(flow_id, run)
+    }
+
+    /// The runs the fake holds, in the order added, as the service shows
+    /// them (`{"id", "flowId", "createdAt", "metrics": {...}, ...}`).
+    pub fn runs(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state.runs.store.iter().map(|e| e.to_json()).collect()
+    }
+
+    /// The newest run of `flow_id` (by `createdAt`), as the service shows
+    /// it; what the flow's `lastRunDetails` describes.
+    pub fn latest_run(&self, flow_id: &str) -> Option<Value> {
+        self.shared.lock().runs.latest_for_flow(flow_id)
     }
 }

@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::http::RecordedRequest;
 use super::reply::Reply;
+use super::runs;
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
 use super::{
@@ -48,6 +49,7 @@ pub(super) type Handler = fn(&Call<'_>, &mut State, &Expected) -> Reply;
 const RESOURCES: &[(&str, &str, Handler)] = &[
     (BASE_PATH, "connections", connections::handle),
     (BASE_PATH, "sourceConnections", source_connections::handle),
+    (BASE_PATH, "runs", runs::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.

@@ -13,6 +13,7 @@ use super::connections::Connections;
 use super::explore::FakeTable;
 use super::http::RecordedRequest;
 use super::reply::Reply;
+use super::runs::Runs;
 use super::source_connections::SourceConnections;
 use super::store::Serial;
 
@@ -42,6 +43,8 @@ pub(super) struct State {
     pub(super) connections: Connections,
     /// `/sourceConnections`.
     pub(super) source_connections: SourceConnections,
+    /// `/runs`.
+    pub(super) runs: Runs,
     /// Explore catalogs, by base connection id.
     pub(super) catalogs: HashMap<String, Vec<FakeTable>>,
     /// The catalog of a connection without one set (demo mode).
@@ -64,6 +67,7 @@ impl Default for State {
             requests: Vec::new(),
             replies: VecDeque::new(),
             connections: Connections::new(serial.clone()),
+            runs: Runs::new(serial.clone()),
             source_connections: SourceConnections::new(serial.clone()),
             serial,
             catalogs: HashMap::new(),

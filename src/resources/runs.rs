@@ -1,0 +1,868 @@
+//! Dataflow runs (`/runs`): one execution of a flow, with its status,
+//! times, record and byte counts and errors, as Flow Service's
+//! `metrics` describe them.
+//!
+//! Adobe's sources disagree on the details, so runs are read leniently:
+//! counts and times may come as numbers or as numeric strings, the status
+//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`. Only
+//! the run's `id` is required. The order of a listing is not documented:
+//! [`Client::list_runs`] sorts newest first itself.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
+use crate::client::input::check_id;
+use crate::client::plumbing::{Pager, Pages, Query, WireItem};
+use crate::client::Client;
+use crate::error::Error;
+
+const RESOURCE: &str = "run";
+
+/// A run's status (`metrics.statusSummary.status`), read
+/// case-insensitively; words this crate does not know are kept as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// `success`: the run finished and its data was ingested.
+    Success,
+    /// `failed`: the run finished with an error.
+    Failed,
+    /// `inProgress`: the run is going on.
+    InProgress,
+    /// `scheduled`: the run has not started yet.
+    Scheduled,
+    /// Any other word, as the service sent it (an empty text when the run
+    /// has no status).
+    Other(String),
+}
+
+impl RunStatus {
+    /// Reads a status word, ignoring case and surrounding spaces:
+    /// `success`, `failed`, `inProgress` (also `in_progress`,
+    /// `in progress`, `in-progress`) and `scheduled`. Anything else is
+    /// [`RunStatus::Other`] with the text as sent.
+    pub fn parse(s: &str) -> RunStatus {
+        let word = s.trim().to_ascii_lowercase();
+        match word.as_str() {
+            "success" => RunStatus::Success,
+            "failed" => RunStatus::Failed,
+            "inprogress" | "in_progress" | "in progress" | "in-progress" => RunStatus::InProgress,
+            "scheduled" => RunStatus::Scheduled,
+            _ => RunStatus::Other(s.to_owned()),
+        }
+    }
+
+    /// The wire word: `success`, `failed`, `inProgress`, `scheduled`, or
+    /// the text of [`RunStatus::Other`].
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunStatus::Success => "success",
+            RunStatus::Failed => "failed",
+            RunStatus::InProgress => "inProgress",
+            RunStatus::Scheduled => "scheduled",
+            RunStatus::Other(text) => text,
+        }
+    }
+
+    /// Whether the run is over: [`Success`](RunStatus::Success) or
+    /// [`Failed`](RunStatus::Failed).
+    pub fn is_finished(&self) -> bool {
+        matches!(self, RunStatus::Success | RunStatus::Failed)
+    }
+
+    /// The same status, with unknown words compared case-insensitively.
+    fn same_as(&self, other: &RunStatus) -> bool {
+        match (self, other) {
+            (RunStatus::Other(a), RunStatus::Other(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+            _ => self == other,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RunStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// One error a run reports (`metrics.statusSummary.errors[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RunError {
+    /// The error's code, e.g. `CONNECTOR-2001-500` (numbers are kept as
+    /// their text).
+    pub code: Option<String>,
+    /// The error's message.
+    pub message: Option<String>,
+}
+
+/// A dataflow run as Flow Service describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Run {
+    /// Its id.
+    pub id: String,
+    /// The flow it is a run of.
+    pub flow_id: Option<String>,
+    /// `metrics.statusSummary.status`; `RunStatus::Other("")` when the run
+    /// has none (or it is not text).
+    pub status: RunStatus,
+    /// Creation time, epoch milliseconds.
+    pub created_at: Option<i64>,
+    /// Last update time, epoch milliseconds.
+    pub updated_at: Option<i64>,
+    /// `metrics.durationSummary.startedAtUTC`, epoch milliseconds.
+    pub started_at: Option<i64>,
+    /// `metrics.durationSummary.completedAtUTC`, epoch milliseconds.
+    pub completed_at: Option<i64>,
+    /// `metrics.recordSummary.inputRecordCount`.
+    pub input_records: Option<u64>,
+    /// `metrics.recordSummary.outputRecordCount`.
+    pub output_records: Option<u64>,
+    /// `metrics.recordSummary.failedRecordCount`.
+    pub failed_records: Option<u64>,
+    /// `metrics.sizeSummary.inputBytes`.
+    pub input_bytes: Option<u64>,
+    /// `metrics.sizeSummary.outputBytes`.
+    pub output_bytes: Option<u64>,
+    /// `metrics.statusSummary.errors`, in the service's order.
+    pub errors: Vec<RunError>,
+    /// Etag (`etag` or `eTag`), byte for byte.
+    pub etag: Option<String>,
+}
+
+/// Newest first by `createdAt`; runs without one last; ties by id.
+fn newest_first(a: &Run, b: &Run) -> Ordering {
+    match (a.created_at, b.created_at) {
+        (Some(x), Some(y)) => y.cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| a.id.cmp(&b.id))
+}
+
+#[derive(Deserialize)]
+struct WireRun {
+    id: String,
+    #[serde(default, rename = "flowId")]
+    flow_id: Option<Value>,
+    #[serde(default, rename = "createdAt")]
+    created_at: Option<Value>,
+    #[serde(default, rename = "updatedAt")]
+    updated_at: Option<Value>,
+    #[serde(default)]
+    etag: Option<Value>,
+    #[serde(default, rename = "eTag")]
+    e_tag: Option<Value>,
+    #[serde(default)]
+    metrics: Option<Value>,
+}
+
+impl WireItem for WireRun {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn etag(&self) -> Option<&str> {
+        self.etag
+            .as_ref()
+            .and_then(Value::as_str)
+            .or_else(|| self.e_tag.as_ref().and_then(Value::as_str))
+    }
+}
+
+/// A count: a non-negative whole number, or a string holding one.
+fn count(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A time in epoch milliseconds: a positive whole number, or a string
+/// holding one. Zero and negative values (`0` stands for "not yet" in
+/// Adobe's examples) are read as not set.
+fn millis(v: Option<&Value>) -> Option<i64> {
+    let ms = match v? {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < i64::MAX as f64)
+                .map(|f| f as i64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }?;
+    (ms > 0).then_some(ms)
+}
+
+/// Text, or a number written as text.
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl From<WireRun> for Run {
+    fn from(w: WireRun) -> Self {
+        let metrics = w.metrics.unwrap_or(Value::Null);
+        let at = |section: &str, field: &str| metrics.get(section).and_then(|s| s.get(field));
+        let status_summary = metrics.get("statusSummary");
+        let errors = status_summary
+            .and_then(|s| s.get("errors"))
+            .and_then(Value::as_array)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter(|e| e.is_object())
+                    .map(|e| RunError {
+                        code: text(e.get("code")),
+                        message: text(e.get("message")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let etag = w
+            .etag
+            .as_ref()
+            .and_then(Value::as_str)
+            .or_else(|| w.e_tag.as_ref().and_then(Value::as_str))
+            .map(str::to_owned);
+        Run {
+            id: w.id,
+            flow_id: w
+                .flow_id
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            status: status_summary
+                .and_then(|s| s.get("status"))
+                .and_then(Value::as_str)
+                .map_or_else(|| RunStatus::Other(String::new()), RunStatus::parse),
+            created_at: millis(w.created_at.as_ref()),
+            updated_at: millis(w.updated_at.as_ref()),
+            started_at: millis(at("durationSummary", "startedAtUTC")),
+            completed_at: millis(at("durationSummary", "completedAtUTC")),
+            input_records: count(at("recordSummary", "inputRecordCount")),
+            output_records: count(at("recordSummary", "outputRecordCount")),
+            failed_records: count(at("recordSummary", "failedRecordCount")),
+            input_bytes: count(at("sizeSummary", "inputBytes")),
+            output_bytes: count(at("sizeSummary", "outputBytes")),
+            errors,
+            etag,
+        }
+    }
+}
+
+/// Which runs to list: those of one flow, optionally of one status.
+#[derive(Debug, Clone)]
+pub struct RunFilter {
+    flow_id: String,
+    status: Option<RunStatus>,
+    page_size: u32,
+    max_items: usize,
+}
+
+impl RunFilter {
+    /// The runs of flow `flow_id` (`property=flowId==X`, also checked
+    /// locally).
+    pub fn new(flow_id: impl Into<String>) -> Self {
+        RunFilter {
+            flow_id: flow_id.into(),
+            status: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            max_items: DEFAULT_MAX_ITEMS,
+        }
+    }
+
+    /// Only runs with this status
+    /// (`property=metrics.statusSummary.status==failed`; also checked
+    /// locally, case-insensitively).
+    pub fn with_status(mut self, status: RunStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Items per page (`limit`, 1–1000). Defaults to 50.
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.page_size = size;
+        self
+    }
+
+    /// Stop after this many (counted in the service's order). Defaults to
+    /// 10 000.
+    pub fn with_max_items(mut self, cap: usize) -> Self {
+        self.max_items = cap;
+        self
+    }
+
+    /// The flow's id.
+    pub fn flow_id(&self) -> &str {
+        &self.flow_id
+    }
+
+    /// The status filter, if set.
+    pub fn status(&self) -> Option<&RunStatus> {
+        self.status.as_ref()
+    }
+
+    /// Items per page.
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// The item cap.
+    pub fn max_items(&self) -> usize {
+        self.max_items
+    }
+
+    fn matches(&self, run: &Run) -> bool {
+        run.flow_id.as_deref() == Some(self.flow_id.as_str())
+            && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
+    }
+
+    fn query(&self) -> Result<Query, Error> {
+        check_id("flow_id", &self.flow_id)?;
+        let mut query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
+        if let Some(status) = &self.status {
+            query = query.property("metrics.statusSummary.status", status.as_str());
+        }
+        Ok(query)
+    }
+}
+
+/// Pages through a listing of runs, in the service's order. Made by
+/// [`Client::runs`].
+pub type Runs = Pages<Run>;
+
+impl Client {
+    /// Pages through the runs that match `filter`, lazily, in the
+    /// service's order (which is not documented): `GET
+    /// /runs?limit=N&property=flowId==X[&property=metrics.statusSummary.status==S]`.
+    /// A bad flow id or page size is the first item's error, before
+    /// anything is sent.
+    pub fn runs(&self, filter: RunFilter) -> Runs {
+        let query = filter.query();
+        let max = filter.max_items;
+        Pages::new(Pager::<WireRun, _>::new(
+            self,
+            query,
+            "a page of runs {\"items\": [...]}",
+            max,
+            Run::from,
+            move |r| filter.matches(r),
+        ))
+    }
+
+    /// Lists the runs that match `filter`, every page up to the filter's
+    /// cap, sorted newest first by `createdAt` (runs without one last,
+    /// ties by id). The cap counts runs in the service's order, before
+    /// sorting.
+    pub fn list_runs(&self, filter: RunFilter) -> Result<Vec<Run>, Error> {
+        let mut runs = self.runs(filter).collect::<Result<Vec<_>, _>>()?;
+        runs.sort_by(newest_first);
+        Ok(runs)
+    }
+
+    /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
+    pub fn get_run(&self, id: &str) -> Result<Run, Error> {
+        check_id("run_id", id)?;
+        let (wire, _) = self.get_item::<WireRun>(&format!("/runs/{id}"), RESOURCE, id)?;
+        Ok(Run::from(wire))
+    }
+
+    /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)
+    /// orders them) of flow `flow_id` that is finished
+    /// ([`RunStatus::is_finished`]: success or failed); `None` when the
+    /// flow has no finished run. Runs still in progress or scheduled are
+    /// skipped.
+    pub fn latest_finished_run(&self, flow_id: &str) -> Result<Option<Run>, Error> {
+        Ok(self
+            .list_runs(RunFilter::new(flow_id))?
+            .into_iter()
+            .find(|r| r.status.is_finished()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::client::test_support::{client_on, client_with};
+    use crate::transport::memory::MemoryTransport;
+
+    fn run(id: &str, flow: &str, status: &str, created: Value) -> Value {
+        json!({"id": id, "flowId": flow, "createdAt": created, "updatedAt": 5,
+               "etag": "\"r1\"",
+               "metrics": {
+                   "durationSummary": {"startedAtUTC": 10, "completedAtUTC": 20},
+                   "recordSummary": {"inputRecordCount": 3, "outputRecordCount": 2,
+                                     "failedRecordCount": 1, "skippedRecordCount": 0},
+                   "sizeSummary": {"inputBytes": 300, "outputBytes": 200},
+                   "statusSummary": {"status": status, "errors": []}},
+               "activities": []})
+    }
+
+    fn page(items: &[Value]) -> String {
+        json!({ "items": items }).to_string()
+    }
+
+    fn page_then(items: &[Value], token: &str) -> String {
+        json!({"items": items, "_page": {"continuationToken": token}}).to_string()
+    }
+
+    fn ids(runs: &[Run]) -> Vec<&str> {
+        runs.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn status_words_are_read_case_insensitively_and_unknown_ones_kept() {
+        for (word, want) in [
+            ("success", RunStatus::Success),
+            ("SUCCESS", RunStatus::Success),
+            ("failed", RunStatus::Failed),
+            ("Failed", RunStatus::Failed),
+            ("inProgress", RunStatus::InProgress),
+            ("INPROGRESS", RunStatus::InProgress),
+            ("in_progress", RunStatus::InProgress),
+            ("In Progress", RunStatus::InProgress),
+            ("scheduled", RunStatus::Scheduled),
+            (" Scheduled ", RunStatus::Scheduled),
+            ("Cancelled", RunStatus::Other("Cancelled".into())),
+            ("", RunStatus::Other(String::new())),
+        ] {
+            assert_eq!(RunStatus::parse(word), want, "{word:?}");
+        }
+        assert_eq!(RunStatus::InProgress.as_str(), "inProgress");
+        assert_eq!(RunStatus::Failed.to_string(), "failed");
+        assert_eq!(RunStatus::Other("Queued".into()).as_str(), "Queued");
+        assert!(RunStatus::Success.is_finished() && RunStatus::Failed.is_finished());
+        assert!(!RunStatus::InProgress.is_finished());
+        assert!(!RunStatus::Scheduled.is_finished());
+        assert!(!RunStatus::Other("done".into()).is_finished());
+        for s in [RunStatus::Success, RunStatus::Failed, RunStatus::InProgress] {
+            assert_eq!(RunStatus::parse(s.as_str()), s);
+        }
+        assert_eq!(
+            serde_json::to_value(RunStatus::InProgress).unwrap(),
+            json!("inProgress")
+        );
+    }
+
+    #[test]
+    fn get_reads_every_field() {
+        let t = Arc::new(MemoryTransport::default());
+        let mut item = run("r-1", "flow-1", "Failed", json!(1700));
+        item["metrics"]["statusSummary"]["errors"] = json!([
+            {"code": "CONNECTOR-2001-500", "message": "connection refused"},
+            {"code": 42},
+            "not an object"
+        ]);
+        t.reply(200, &page(&[item]));
+        let r = client_on(&t).get_run("r-1").unwrap();
+        assert!(t.seen()[0]
+            .url
+            .ends_with("/data/foundation/flowservice/runs/r-1"));
+        assert_eq!(t.seen()[0].method, "GET");
+        assert_eq!(r.id, "r-1");
+        assert_eq!(r.flow_id.as_deref(), Some("flow-1"));
+        assert_eq!(r.status, RunStatus::Failed);
+        assert_eq!((r.created_at, r.updated_at), (Some(1700), Some(5)));
+        assert_eq!((r.started_at, r.completed_at), (Some(10), Some(20)));
+        assert_eq!(
+            (r.input_records, r.output_records, r.failed_records),
+            (Some(3), Some(2), Some(1))
+        );
+        assert_eq!((r.input_bytes, r.output_bytes), (Some(300), Some(200)));
+        assert_eq!(r.etag.as_deref(), Some("\"r1\""));
+        assert_eq!(
+            r.errors,
+            [
+                RunError {
+                    code: Some("CONNECTOR-2001-500".into()),
+                    message: Some("connection refused".into())
+                },
+                RunError {
+                    code: Some("42".into()),
+                    message: None
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_may_come_as_strings_and_the_etag_as_e_tag() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &page(&[json!({
+                "id": "r-2", "createdAt": "1700000000000", "updatedAt": " 1700000000001 ",
+                "eTag": "\"e2\"",
+                "metrics": {
+                    "durationSummary": {"startedAtUTC": "11", "completedAtUTC": 12.0},
+                    "recordSummary": {"inputRecordCount": "7", "outputRecordCount": 6.0,
+                                      "failedRecordCount": "1"},
+                    "sizeSummary": {"inputBytes": "1024", "outputBytes": 512}}
+            })]),
+        );
+        let r = client_on(&t).get_run("r-2").unwrap();
+        assert_eq!(r.created_at, Some(1_700_000_000_000));
+        assert_eq!(r.updated_at, Some(1_700_000_000_001));
+        assert_eq!((r.started_at, r.completed_at), (Some(11), Some(12)));
+        assert_eq!(
+            (r.input_records, r.output_records, r.failed_records),
+            (Some(7), Some(6), Some(1))
+        );
+        assert_eq!((r.input_bytes, r.output_bytes), (Some(1024), Some(512)));
+        assert_eq!(r.etag.as_deref(), Some("\"e2\""));
+        // No status at all: an empty `Other`, not finished.
+        assert_eq!(r.status, RunStatus::Other(String::new()));
+        assert_eq!(r.flow_id, None);
+        assert!(r.errors.is_empty());
+    }
+
+    #[test]
+    fn garbled_metrics_are_none_never_a_panic() {
+        let t = Arc::new(MemoryTransport::default());
+        let garbled = [
+            json!({"id": "g1", "metrics": "down", "createdAt": "yesterday", "flowId": 7}),
+            json!({"id": "g2", "metrics": {"recordSummary": [1, 2], "sizeSummary": "big",
+                   "durationSummary": null, "statusSummary": {"status": 3, "errors": "many"}}}),
+            json!({"id": "g3", "createdAt": -5, "updatedAt": 0, "metrics": {
+                   "recordSummary": {"inputRecordCount": -1, "outputRecordCount": "-2",
+                                     "failedRecordCount": 1.5},
+                   "sizeSummary": {"inputBytes": "1e3", "outputBytes": 1e300},
+                   "durationSummary": {"startedAtUTC": {"t": 1},
+                                       "completedAtUTC": "99999999999999999999999"},
+                   "statusSummary": {"status": {"s": "x"}, "errors": [null, [], {"code": {}}]}}}),
+            json!({"id": "g4", "metrics": {"recordSummary": {"inputRecordCount": u64::MAX,
+                   "outputRecordCount": "18446744073709551616"}}}),
+        ];
+        for item in &garbled {
+            t.reply(200, &page(std::slice::from_ref(item)));
+            let id = item["id"].as_str().unwrap();
+            let r = client_on(&t).get_run(id).unwrap();
+            assert_eq!(r.output_records, None, "{id}");
+            assert_eq!(r.failed_records, None, "{id}");
+            assert_eq!((r.input_bytes, r.output_bytes), (None, None), "{id}");
+            assert_eq!((r.started_at, r.completed_at), (None, None), "{id}");
+            assert_eq!((r.created_at, r.updated_at), (None, None), "{id}");
+            assert_eq!(r.status, RunStatus::Other(String::new()), "{id}");
+            assert_eq!(r.flow_id, None, "{id}");
+        }
+        // Only the g3 error object survives, with nothing readable in it.
+        // The largest count still fits.
+        t.reply(200, &page(&[garbled[3].clone()]));
+        assert_eq!(
+            client_on(&t).get_run("g4").unwrap().input_records,
+            Some(u64::MAX)
+        );
+        t.reply(200, &page(&[garbled[2].clone()]));
+        assert_eq!(
+            client_on(&t).get_run("g3").unwrap().errors,
+            [RunError {
+                code: None,
+                message: None
+            }]
+        );
+        // What cannot be a run at all is an unexpected answer.
+        for body in [
+            r#"{"items": [{"flowId": "f"}]}"#,
+            r#"{"items": [{"id": 12}]}"#,
+            r#"{"items": "runs"}"#,
+            "<html>busy</html>",
+            "",
+        ] {
+            t.reply(200, body);
+            let e = client_on(&t).get_run("r-1").unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+            t.reply(200, body);
+            let e = client_on(&t)
+                .list_runs(RunFilter::new("flow-1"))
+                .unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn listing_sends_the_flow_and_status_filters() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&[]));
+        let c = client_on(&t);
+        assert!(c.list_runs(RunFilter::new("flow-1")).unwrap().is_empty());
+        t.reply(200, &page(&[]));
+        c.list_runs(
+            RunFilter::new("flow-1")
+                .with_status(RunStatus::Failed)
+                .with_page_size(5),
+        )
+        .unwrap();
+        t.reply(200, &page(&[]));
+        c.list_runs(RunFilter::new("flow-1").with_status(RunStatus::InProgress))
+            .unwrap();
+        let urls: Vec<String> = t.seen().into_iter().map(|s| s.url).collect();
+        assert!(
+            urls[0].ends_with(
+                "/data/foundation/flowservice/runs?limit=50&property=flowId%3D%3Dflow-1"
+            ),
+            "{}",
+            urls[0]
+        );
+        assert!(
+            urls[1].ends_with(
+                "/runs?limit=5&property=flowId%3D%3Dflow-1\
+                 &property=metrics.statusSummary.status%3D%3Dfailed"
+            ),
+            "{}",
+            urls[1]
+        );
+        assert!(
+            urls[2].ends_with("&property=metrics.statusSummary.status%3D%3DinProgress"),
+            "{}",
+            urls[2]
+        );
+        let f = RunFilter::new("f").with_status(RunStatus::Scheduled);
+        assert_eq!(
+            (f.flow_id(), f.status(), f.page_size(), f.max_items()),
+            (
+                "f",
+                Some(&RunStatus::Scheduled),
+                DEFAULT_PAGE_SIZE,
+                DEFAULT_MAX_ITEMS
+            )
+        );
+    }
+
+    #[test]
+    fn filters_also_apply_locally_with_statuses_in_any_casing() {
+        let t = Arc::new(MemoryTransport::default());
+        // A service that ignores the filters.
+        let items = [
+            run("a", "flow-1", "Failed", json!(1)),
+            run("b", "flow-1", "success", json!(2)),
+            run("c", "other", "failed", json!(3)),
+            run("d", "flow-1", "FAILED", json!(4)),
+            run("e", "flow-1", "Cancelled", json!(5)),
+        ];
+        t.reply(200, &page(&items));
+        let c = client_on(&t);
+        let failed = c
+            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Failed))
+            .unwrap();
+        assert_eq!(ids(&failed), ["d", "a"]);
+        t.reply(200, &page(&items));
+        let all = c.list_runs(RunFilter::new("flow-1")).unwrap();
+        assert_eq!(ids(&all), ["e", "d", "b", "a"]);
+        t.reply(200, &page(&items));
+        let other = c
+            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Other("cancelled".into())))
+            .unwrap();
+        assert_eq!(ids(&other), ["e"]);
+    }
+
+    #[test]
+    fn list_sorts_newest_first_across_scrambled_pages() {
+        let t = Arc::new(MemoryTransport::default());
+        let f = "flow-1";
+        t.reply(
+            200,
+            &page_then(
+                &[
+                    run("r3", f, "success", json!(3000)),
+                    run("none-b", f, "success", Value::Null),
+                    run("r9", f, "failed", json!("9000")),
+                ],
+                "t1",
+            ),
+        )
+        .reply(
+            200,
+            &page_then(
+                &[
+                    run("r1", f, "success", json!(1000)),
+                    run("tie-b", f, "success", json!(5000)),
+                ],
+                "t2",
+            ),
+        )
+        .reply(
+            200,
+            &page(&[
+                run("tie-a", f, "success", json!(5000)),
+                run("none-a", f, "success", json!("never")),
+                run("r7", f, "inProgress", json!(7000)),
+            ]),
+        );
+        let runs = client_on(&t)
+            .list_runs(RunFilter::new(f).with_page_size(3))
+            .unwrap();
+        assert_eq!(
+            ids(&runs),
+            ["r9", "r7", "tie-a", "tie-b", "r3", "r1", "none-a", "none-b"]
+        );
+        let seen = t.seen();
+        assert_eq!(seen.len(), 3);
+        assert!(seen[1]
+            .url
+            .ends_with("/runs?limit=3&property=flowId%3D%3Dflow-1&continuationToken=t1"));
+        assert!(seen[2].url.ends_with("&continuationToken=t2"));
+    }
+
+    #[test]
+    fn the_lazy_listing_keeps_the_service_order_and_the_cap() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &page(&[
+                run("old", "f", "success", json!(1)),
+                run("new", "f", "success", json!(2)),
+                run("newer", "f", "success", json!(3)),
+            ]),
+        );
+        let c = client_on(&t);
+        let runs: Vec<Run> = c
+            .runs(RunFilter::new("f"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids(&runs), ["old", "new", "newer"]);
+        t.reply(
+            200,
+            &page(&[
+                run("old", "f", "success", json!(1)),
+                run("new", "f", "success", json!(2)),
+                run("newer", "f", "success", json!(3)),
+            ]),
+        );
+        let capped = c.list_runs(RunFilter::new("f").with_max_items(2)).unwrap();
+        assert_eq!(ids(&capped), ["new", "old"]);
+    }
+
+    #[test]
+    fn latest_finished_run_skips_runs_not_over() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        t.reply(
+            200,
+            &page(&[
+                run("done-old", "f", "success", json!(100)),
+                run("going", "f", "inProgress", json!(400)),
+                run("failed", "f", "Failed", json!(200)),
+                run("later", "f", "SCHEDULED", json!(500)),
+                run("odd", "f", "Cancelled", json!(300)),
+            ]),
+        );
+        let latest = c.latest_finished_run("f").unwrap().unwrap();
+        assert_eq!(latest.id, "failed");
+        assert_eq!(latest.status, RunStatus::Failed);
+        assert!(t.seen()[0]
+            .url
+            .ends_with("/runs?limit=50&property=flowId%3D%3Df"));
+        t.reply(
+            200,
+            &page(&[
+                run("going", "f", "in_progress", json!(400)),
+                run("later", "f", "scheduled", json!(500)),
+            ]),
+        );
+        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+        t.reply(200, &page(&[]));
+        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+    }
+
+    #[test]
+    fn service_errors() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_with(&t, |b| b.with_max_retries(0));
+        t.reply(
+            404,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-404","title":"Not Found",
+                "status":404,"report":{"detailed-message":"Run with id r-9 not found"}}"#,
+        );
+        let e = c.get_run("r-9").unwrap_err();
+        assert!(
+            matches!(&e, Error::NotFound { resource: "run", id, .. } if id == "r-9"),
+            "{e}"
+        );
+        // An empty list for an id is NotFound too.
+        t.reply(200, &page(&[]));
+        assert!(matches!(
+            c.get_run("r-9").unwrap_err(),
+            Error::NotFound { .. }
+        ));
+        // Another run than the one asked for is refused.
+        t.reply(200, &page(&[run("r-8", "f", "success", json!(1))]));
+        assert!(matches!(
+            c.get_run("r-9").unwrap_err(),
+            Error::UnexpectedResponse { .. }
+        ));
+        t.reply(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1401-400","title":"Bad Request",
+                "status":400,"report":{"detailed-message":"Unsupported property filter"}}"#,
+        );
+        let e = c.list_runs(RunFilter::new("f")).unwrap_err();
+        match &e {
+            Error::Api(api) => {
+                assert_eq!(api.status, 400);
+                assert_eq!(api.code.as_deref(), Some("FLOW-1401-400"));
+            }
+            other => panic!("{other}"),
+        }
+        t.reply(503, r#"{"message":"down"}"#);
+        assert_eq!(c.latest_finished_run("f").unwrap_err().status(), Some(503));
+        t.reply(500, "oops");
+        assert_eq!(c.get_run("r-1").unwrap_err().status(), Some(500));
+        assert_eq!(t.remaining(), 0);
+    }
+
+    #[test]
+    fn bad_input_sends_nothing() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        for bad in ["", "a b", "../runs", "f?x=1", &"x".repeat(129)] {
+            for e in [
+                c.list_runs(RunFilter::new(bad)).unwrap_err(),
+                c.runs(RunFilter::new(bad)).next().unwrap().unwrap_err(),
+                c.latest_finished_run(bad).unwrap_err(),
+            ] {
+                assert!(
+                    matches!(&e, Error::InvalidInput { field, .. } if field == "flow_id"),
+                    "{bad:?}: {e}"
+                );
+            }
+            let e = c.get_run(bad).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field, .. } if field == "run_id"),
+                "{bad:?}: {e}"
+            );
+        }
+        for size in [0, 1001] {
+            let e = c
+                .list_runs(RunFilter::new("f").with_page_size(size))
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field, .. } if field == "page_size"),
+                "{e}"
+            );
+        }
+        assert!(t.seen().is_empty());
+    }
+}

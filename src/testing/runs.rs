@@ -1,0 +1,419 @@
+//! `/runs`: list (filters `flowId` and `metrics.statusSummary.status`,
+//! the status compared case-insensitively; paging) and get by id. The
+//! service makes runs as flows execute; the fake gets them from tests
+//! through [`FakeFlowService::add_run`](super::FakeFlowService::add_run).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::http::percent_decode;
+use super::reply::Reply;
+use super::router::{self, flow_error, Call};
+use super::state::{Expected, State};
+use super::store::{now_millis, ListOptions, ListQuery, Meta, Resource, Serial, Store};
+
+/// The collection's path under the base path.
+const COLLECTION: &str = "/runs";
+/// The status field a listing may filter on.
+const STATUS_FIELD: &str = "metrics.statusSummary.status";
+
+/// A run for [`FakeFlowService::add_run`](super::FakeFlowService::add_run):
+/// its status as the service would send it (any casing, any word), and
+/// the metrics it reports. Unset metrics are left out of the run's JSON.
+///
+/// ```
+/// use aep_flow::testing::FakeRun;
+///
+/// let run = FakeRun::new("failed")
+///     .with_counts(100, 90, 10)
+///     .with_bytes(4096, 3900)
+///     .with_times(1_700_000_000_000, 1_700_000_060_000)
+///     .with_created_at(1_700_000_000_000)
+///     .with_error("CONNECTOR-2001-500", "10 rows failed");
+/// assert_eq!(run.status(), "failed");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FakeRun {
+    status: String,
+    input_records: Option<u64>,
+    output_records: Option<u64>,
+    failed_records: Option<u64>,
+    input_bytes: Option<u64>,
+    output_bytes: Option<u64>,
+    started_at: Option<i64>,
+    completed_at: Option<i64>,
+    created_at: Option<i64>,
+    errors: Vec<(String, String)>,
+}
+
+impl FakeRun {
+    /// A run whose `metrics.statusSummary.status` is `status`, as given
+    /// (e.g. `success`, `Failed`, `inProgress`, `scheduled`).
+    pub fn new(status: &str) -> Self {
+        FakeRun {
+            status: status.to_owned(),
+            input_records: None,
+            output_records: None,
+            failed_records: None,
+            input_bytes: None,
+            output_bytes: None,
+            started_at: None,
+            completed_at: None,
+            created_at: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// `metrics.recordSummary`: input, output and failed record counts.
+    pub fn with_counts(mut self, input: u64, output: u64, failed: u64) -> Self {
+        self.input_records = Some(input);
+        self.output_records = Some(output);
+        self.failed_records = Some(failed);
+        self
+    }
+
+    /// `metrics.sizeSummary`: input and output bytes.
+    pub fn with_bytes(mut self, input: u64, output: u64) -> Self {
+        self.input_bytes = Some(input);
+        self.output_bytes = Some(output);
+        self
+    }
+
+    /// `metrics.durationSummary`: start and completion, epoch ms.
+    pub fn with_times(mut self, started_ms: i64, completed_ms: i64) -> Self {
+        self.started_at = Some(started_ms);
+        self.completed_at = Some(completed_ms);
+        self
+    }
+
+    /// `createdAt`, epoch ms (default: when it is added).
+    pub fn with_created_at(mut self, ms: i64) -> Self {
+        self.created_at = Some(ms);
+        self
+    }
+
+    /// Adds `{code, message}` to `metrics.statusSummary.errors`.
+    pub fn with_error(mut self, code: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push((code.into(), message.into()));
+        self
+    }
+
+    /// The status, as given.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// `createdAt`, if set.
+    pub fn created_at(&self) -> Option<i64> {
+        self.created_at
+    }
+}
+
+/// A stored run: its flow, what the test gave, and its times (kept here,
+/// not in the store's meta, so a test can set `createdAt`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct Run {
+    pub(super) flow_id: String,
+    run: FakeRun,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl Resource for Run {
+    fn to_json(&self, meta: &Meta) -> Value {
+        let r = &self.run;
+        let mut duration = Map::new();
+        put(&mut duration, "startedAtUTC", r.started_at);
+        put(&mut duration, "completedAtUTC", r.completed_at);
+        let mut records = Map::new();
+        put(&mut records, "inputRecordCount", r.input_records);
+        put(&mut records, "outputRecordCount", r.output_records);
+        put(&mut records, "failedRecordCount", r.failed_records);
+        let mut size = Map::new();
+        put(&mut size, "inputBytes", r.input_bytes);
+        put(&mut size, "outputBytes", r.output_bytes);
+        let errors: Vec<Value> = r
+            .errors
+            .iter()
+            .map(|(code, message)| json!({"code": code, "message": message}))
+            .collect();
+        json!({
+            "id": meta.id,
+            "flowId": self.flow_id,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "createdBy": "fake@AdobeID",
+            "updatedBy": "fake@AdobeID",
+            "etag": meta.etag,
+            "metrics": {
+                "durationSummary": duration,
+                "recordSummary": records,
+                "sizeSummary": size,
+                "statusSummary": {"status": r.status, "errors": errors},
+            },
+            "activities": [],
+        })
+    }
+}
+
+fn put<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(key.to_owned(), v.into());
+    }
+}
+
+/// The runs.
+pub(super) struct Runs {
+    pub(super) store: Store<Run>,
+}
+
+impl Runs {
+    pub(super) fn new(serial: Serial) -> Self {
+        Runs {
+            store: Store::new(serial),
+        }
+    }
+
+    /// Stores `run` as a run of `flow_id`; returns its id.
+    pub(super) fn add(&mut self, flow_id: &str, run: FakeRun) -> String {
+        let now = now_millis();
+        let created_at = run.created_at.unwrap_or(now);
+        let entry = self.store.insert(Run {
+            flow_id: flow_id.to_owned(),
+            run,
+            created_at,
+            updated_at: created_at.max(now),
+        });
+        entry.meta.id.clone()
+    }
+
+    /// The newest run of `flow_id` (by `createdAt`; of equal ones, the one
+    /// added last), as the service shows it.
+    pub(super) fn latest_for_flow(&self, flow_id: &str) -> Option<Value> {
+        self.store
+            .iter()
+            .filter(|e| e.value.flow_id == flow_id)
+            .max_by_key(|e| e.value.created_at)
+            .map(|e| e.to_json())
+    }
+
+    /// A flow's `lastRunDetails` (`{id, state, startedAtUTC,
+    /// completedAtUTC}`) from its newest run.
+    // merge: for the flows' handler to fill `lastRunDetails`.
+    #[allow(dead_code)]
+    pub(super) fn last_run_details(&self, flow_id: &str) -> Option<Value> {
+        let run = self.latest_for_flow(flow_id)?;
+        let metrics = &run["metrics"];
+        let mut details = json!({
+            "id": run["id"],
+            "state": metrics["statusSummary"]["status"],
+        });
+        for key in ["startedAtUTC", "completedAtUTC"] {
+            if let Some(t) = metrics["durationSummary"].get(key) {
+                details[key] = t.clone();
+            }
+        }
+        Some(details)
+    }
+}
+
+/// Everything under `/runs`.
+pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+    let request_id = call.request_id;
+    match (call.req.method.as_str(), call.rest) {
+        ("GET", []) => list(call, &state.runs, expected),
+        ("GET", [id]) => match state.runs.store.get(id) {
+            Some(r) => Reply::json(200, json!({"items": [r.to_json()]}).to_string()),
+            None => router::not_found("Run", id, request_id),
+        },
+        _ => router::method_not_allowed(request_id),
+    }
+}
+
+/// `GET /runs?...`: the store's listing, except that a status filter
+/// matches in any casing (`==failed` finds `Failed`), as the client
+/// expects of a service whose casing varies.
+fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
+    let is_status_filter = |pair: &str| {
+        pair.strip_prefix("property=")
+            .map(percent_decode)
+            .and_then(|v| {
+                v.strip_prefix(STATUS_FIELD)?
+                    .strip_prefix("==")
+                    .map(str::to_owned)
+            })
+    };
+    let pairs: Vec<&str> = call.query.split('&').filter(|p| !p.is_empty()).collect();
+    let wanted: Vec<String> = pairs.iter().filter_map(|p| is_status_filter(p)).collect();
+    if wanted.is_empty() || expected.ignore_property_filters {
+        return router::list(&runs.store, COLLECTION, call, expected);
+    }
+    // The runs of the wanted status, listed with the other filters.
+    let mut matching = Store::new(Serial::default());
+    for e in runs.store.iter() {
+        let status = &e.value.run.status;
+        if wanted.iter().all(|w| w.eq_ignore_ascii_case(status)) {
+            matching.insert_as(e.meta.id.clone(), e.meta.etag.clone(), e.value.clone());
+        }
+    }
+    let rest: Vec<&str> = pairs
+        .iter()
+        .copied()
+        .filter(|p| is_status_filter(p).is_none())
+        .collect();
+    let query = match ListQuery::parse(&rest.join("&")) {
+        Ok(query) => query,
+        Err(message) => return flow_error(400, "FLOW-1401-400", message, call.request_id),
+    };
+    let options = ListOptions {
+        collection: COLLECTION,
+        max_page_size: expected.max_page_size,
+        ignore_filters: false,
+    };
+    let mut body = matching.list(&query, &options);
+    // The next link repeats the whole query, status filter included.
+    let token = body["_links"]["next"]["href"]
+        .as_str()
+        .and_then(|href| href.split_once("continuationToken="))
+        .map(|(_, token)| token.to_owned());
+    if let Some(token) = token {
+        let mut next = format!("{COLLECTION}?");
+        for pair in pairs
+            .iter()
+            .filter(|p| !p.starts_with("continuationToken="))
+        {
+            next.push_str(pair);
+            next.push('&');
+        }
+        next.push_str("continuationToken=");
+        next.push_str(&token);
+        body["_links"]["next"]["href"] = Value::String(next);
+    }
+    Reply::json(200, body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::http::RecordedRequest;
+    use crate::testing::BASE_PATH;
+
+    fn request(method: &str, path_and_query: &str) -> RecordedRequest {
+        RecordedRequest {
+            method: method.to_owned(),
+            path: format!("{BASE_PATH}{path_and_query}"),
+            headers: vec![
+                ("authorization".into(), "Bearer t".into()),
+                ("x-api-key".into(), "k".into()),
+                ("x-gw-ims-org-id".into(), "o@AdobeOrg".into()),
+                ("x-sandbox-name".into(), "prod".into()),
+            ],
+            body: Vec::new(),
+        }
+    }
+
+    fn send(state: &mut State, expected: &Expected, method: &str, path: &str) -> (u16, Value) {
+        let reply = router::respond(&request(method, path), state, expected);
+        let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        (reply.status, body)
+    }
+
+    fn statuses(body: &Value) -> Vec<&str> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["metrics"]["statusSummary"]["status"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn status_filter_ignores_case_and_its_next_link_keeps_it() {
+        let mut state = State::default();
+        let expected = Expected {
+            max_page_size: Some(1),
+            ..Expected::default()
+        };
+        for (flow, status) in [
+            ("f", "Failed"),
+            ("f", "success"),
+            ("g", "failed"),
+            ("f", "FAILED"),
+        ] {
+            state.runs.add(flow, FakeRun::new(status));
+        }
+        let q = "/runs?limit=5&property=flowId%3D%3Df&property=metrics.statusSummary.status%3D%3Dfailed";
+        let (status, body) = send(&mut state, &expected, "GET", q);
+        assert_eq!(status, 200);
+        assert_eq!(statuses(&body), ["Failed"]);
+        let next = body["_links"]["next"]["href"].as_str().unwrap().to_owned();
+        assert_eq!(next, format!("{q}&continuationToken=fake-offset-1"));
+        let (_, body) = send(&mut state, &expected, "GET", &next);
+        assert_eq!(statuses(&body), ["FAILED"]);
+        assert!(body.get("_links").is_none());
+        // Without a status filter: the store's listing.
+        let (_, body) = send(
+            &mut state,
+            &Expected::default(),
+            "GET",
+            "/runs?property=flowId==f",
+        );
+        assert_eq!(statuses(&body), ["Failed", "success", "FAILED"]);
+        // A bad parameter is the service's 400.
+        let (status, _) = send(
+            &mut state,
+            &expected,
+            "GET",
+            "/runs?limit=0&property=metrics.statusSummary.status==failed",
+        );
+        assert_eq!(status, 400);
+    }
+
+    #[test]
+    fn get_by_id_404_and_405() {
+        let mut state = State::default();
+        let expected = Expected::default();
+        let id = state
+            .runs
+            .add("f", FakeRun::new("success").with_created_at(5));
+        let (status, body) = send(&mut state, &expected, "GET", &format!("/runs/{id}"));
+        assert_eq!(status, 200);
+        assert_eq!(body["items"][0]["id"], id.as_str());
+        assert_eq!(body["items"][0]["createdAt"], 5);
+        let (status, body) = send(&mut state, &expected, "GET", "/runs/nope");
+        assert_eq!(status, 404);
+        assert_eq!(body["errorMessage"], "Run with id nope not found");
+        for (method, path) in [
+            ("POST", "/runs".to_owned()),
+            ("DELETE", format!("/runs/{id}")),
+            ("PATCH", format!("/runs/{id}")),
+            ("GET", format!("/runs/{id}/action")),
+        ] {
+            assert_eq!(
+                send(&mut state, &expected, method, &path).0,
+                405,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_latest_run_and_last_run_details() {
+        let mut runs = Runs::new(Serial::default());
+        assert!(runs.latest_for_flow("f").is_none());
+        assert!(runs.last_run_details("f").is_none());
+        let newest = runs.add(
+            "f",
+            FakeRun::new("failed")
+                .with_created_at(30)
+                .with_times(31, 32),
+        );
+        runs.add("f", FakeRun::new("success").with_created_at(10));
+        runs.add("g", FakeRun::new("success").with_created_at(99));
+        assert_eq!(runs.latest_for_flow("f").unwrap()["id"], newest.as_str());
+        assert_eq!(
+            runs.last_run_details("f").unwrap(),
+            json!({"id": newest, "state": "failed", "startedAtUTC": 31, "completedAtUTC": 32})
+        );
+    }
+}
