@@ -55,6 +55,7 @@ pub(super) fn snapshot(state: &State) -> Value {
         "serial": state.serial.current(),
         "connections": state.connections.store.snapshot(redacted),
         "sourceConnections": state.source_connections.store.snapshot(Clone::clone),
+        "runs": state.runs.store.snapshot(Clone::clone),
     })
 }
 
@@ -83,6 +84,7 @@ pub(super) fn restore(state: &mut State, file: &Value) -> Result<(), String> {
             .store
             .restore(part("sourceConnections")),
     )?;
+    named("runs", state.runs.store.restore(part("runs")))?;
     state.serial.advance_to(serial);
     Ok(())
 }
