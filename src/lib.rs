@@ -146,6 +146,16 @@ pub use resources::postgres::{
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
 };
+pub use resources::datasets::Dataset;
+pub use resources::mapping_sets::{
+    Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
+    SavedMappingSet,
+};
+pub use resources::target_connections::{
+    NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,
+    DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION, TARGET_DATA_FORMAT,
+    XDM_FULL_CONTENT_TYPE,
+};
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]

@@ -5,3 +5,6 @@ pub(crate) mod connections;
 pub(crate) mod explore;
 pub(crate) mod postgres;
 pub(crate) mod source_connections;
+pub(crate) mod datasets;
+pub(crate) mod mapping_sets;
+pub(crate) mod target_connections;
