@@ -69,6 +69,9 @@ mod router;
 mod source_connections;
 mod state;
 mod store;
+mod catalog;
+mod mapping_sets;
+mod target_connections;
 
 pub use clock::ManualClock;
 pub use connections::StoredConnection;
@@ -427,5 +430,59 @@ impl Drop for FakeFlowService {
         if let Some(handle) = self.accept.take() {
             let _ = handle.join();
         }
+    }
+}
+
+impl FakeFlowService {
+    /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
+    /// answers it), following the XDM schema `schema_id` (its `$id` URL).
+    /// Target connections to it must name that schema. Replaces a dataset
+    /// with the same id.
+    pub fn add_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
+        self.shared.lock().catalog.datasets.insert(
+            dataset_id.to_owned(),
+            catalog::Dataset::new(name, schema_id),
+        );
+    }
+
+    /// Sets the fields of XDM schema `schema_id` (paths like
+    /// `_tenant.orderId`): mapping set validation accepts only these as
+    /// destinations. A schema is known to Data Prep once its fields are set
+    /// or a dataset follows it; one known only through a dataset takes any
+    /// destination.
+    pub fn set_schema_fields(&self, schema_id: &str, fields: &[&str]) {
+        self.shared.lock().catalog.schema_fields.insert(
+            schema_id.to_owned(),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        );
+    }
+
+    /// The target connections the fake holds, as the service shows them
+    /// (`{"id", "name", "data": {"format", "schema": {"id", "version"}},
+    /// "params": {"dataSetId"}, ...}`).
+    pub fn target_connections(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state
+            .target_connections
+            .store
+            .iter()
+            .map(|e| e.to_json())
+            .collect()
+    }
+
+    /// The mapping sets the fake holds, each at its latest version, as
+    /// `GET /mappingSets/{id}` shows them with the current field names
+    /// (`{"id", "version", "outputSchema": {"schemaRef"}, "mappings":
+    /// [{"sourceType", "source", "destination", ...}], ...}`).
+    pub fn mapping_sets(&self) -> Vec<Value> {
+        self.shared.lock().mapping_sets.to_json_all()
+    }
+
+    /// From now on (`on`) `GET /mappingSets/{id}` names the mappings' fields
+    /// the legacy way (`sourceAttribute`, `destinationXdmPath`, `sourceType`
+    /// `text/x.schema-path`), as older mapping sets come back; `false`
+    /// returns to the current names (`source`, `destination`, `ATTRIBUTE`).
+    pub fn legacy_mapping_field_names(&self, on: bool) {
+        self.shared.lock().mapping_sets.legacy_names = on;
     }
 }

@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::http::RecordedRequest;
 use super::reply::Reply;
+use super::{catalog, mapping_sets, target_connections};
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
 use super::{
@@ -48,6 +49,9 @@ pub(super) type Handler = fn(&Call<'_>, &mut State, &Expected) -> Reply;
 const RESOURCES: &[(&str, &str, Handler)] = &[
     (BASE_PATH, "connections", connections::handle),
     (BASE_PATH, "sourceConnections", source_connections::handle),
+    (CATALOG_PATH, "dataSets", catalog::handle),
+    (BASE_PATH, "targetConnections", target_connections::handle),
+    (DATA_PREP_PATH, "mappingSets", mapping_sets::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.

@@ -15,6 +15,7 @@ use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::source_connections::SourceConnections;
 use super::store::Serial;
+use super::{catalog::Catalog, mapping_sets::MappingSets, target_connections::TargetConnections};
 
 /// What the builder asked for: credentials to insist on, listing quirks.
 #[derive(Default)]
@@ -52,6 +53,12 @@ pub(super) struct State {
     pub(super) issued_tokens: Vec<String>,
     /// Tokens the gateway refuses.
     pub(super) revoked_tokens: Vec<String>,
+    /// Catalog: datasets and schemas' fields.
+    pub(super) catalog: Catalog,
+    /// `/targetConnections`.
+    pub(super) target_connections: TargetConnections,
+    /// Data Prep's `/mappingSets`.
+    pub(super) mapping_sets: MappingSets,
 }
 
 impl Default for State {
@@ -62,13 +69,16 @@ impl Default for State {
             requests: Vec::new(),
             replies: VecDeque::new(),
             connections: Connections::new(serial.clone()),
-            source_connections: SourceConnections::new(serial),
+            source_connections: SourceConnections::new(serial.clone()),
             catalogs: HashMap::new(),
             demo_catalog: None,
             next_request_id: 0,
             bytes_streamed: None,
             issued_tokens: Vec::new(),
             revoked_tokens: Vec::new(),
+            catalog: Catalog::default(),
+            target_connections: TargetConnections::new(serial.clone()),
+            mapping_sets: MappingSets::new(serial),
         }
     }
 }
