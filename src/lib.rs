@@ -136,8 +136,13 @@ pub use resources::connections::{
     create_postgres_connection, Connection, Connections, ListFilter, DEFAULT_MAX_ITEMS,
     DEFAULT_PAGE_SIZE,
 };
+pub use resources::datasets::Dataset;
 pub use resources::explore::{
     Column, ColumnType, Table, TablePreview, TableSchema, XdmType, DEFAULT_MAX_EXPLORE_BYTES,
+};
+pub use resources::mapping_sets::{
+    Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
+    SavedMappingSet,
 };
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
@@ -145,11 +150,6 @@ pub use resources::postgres::{
 };
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
-};
-pub use resources::datasets::Dataset;
-pub use resources::mapping_sets::{
-    Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
-    SavedMappingSet,
 };
 pub use resources::target_connections::{
     NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,

@@ -112,11 +112,8 @@ fn legacy_field_names_read_the_same() {
 fn validate_reports_a_bad_destination_and_a_bad_source_column() {
     let fake = setup();
     let c = client(&fake);
-    let good = orders().with_source_columns(vec![
-        "order_id".into(),
-        "amount".into(),
-        "customer".into(),
-    ]);
+    let good =
+        orders().with_source_columns(vec!["order_id".into(), "amount".into(), "customer".into()]);
     let v = c.validate_mapping_set(&good).unwrap();
     assert!(v.is_valid(), "{:?}", v.problems());
     assert_eq!(v.results.len(), 3);
@@ -144,7 +141,10 @@ fn validate_reports_a_bad_destination_and_a_bad_source_column() {
         "{problems:?}"
     );
     let request = fake.requests().pop().unwrap();
-    assert_eq!(request.path, format!("{DATA_PREP_PATH}/mappingSets/validate"));
+    assert_eq!(
+        request.path,
+        format!("{DATA_PREP_PATH}/mappingSets/validate")
+    );
     // Nothing was created.
     assert!(fake.mapping_sets().is_empty());
     // Without source columns, sources are not checked.
@@ -199,6 +199,9 @@ fn an_unknown_mapping_set_is_not_found() {
     );
     // Refused before sending: not a mapping set id.
     let before = fake.requests().len();
-    assert!(c.get_mapping_set("not-an-id").unwrap_err().is_invalid_input());
+    assert!(c
+        .get_mapping_set("not-an-id")
+        .unwrap_err()
+        .is_invalid_input());
     assert_eq!(fake.requests().len(), before);
 }

@@ -64,7 +64,9 @@ fn an_unknown_dataset_is_not_found_in_catalog_and_refused_for_a_target() {
         matches!(&e, Error::NotFound { resource: "dataset", id, .. } if id == "000000000000000000000000"),
         "{e}"
     );
-    assert!(e.request_id().is_some_and(|r| r.starts_with("fake-request-")));
+    assert!(e
+        .request_id()
+        .is_some_and(|r| r.starts_with("fake-request-")));
     let e = c
         .create_target_connection(&NewTargetConnection::new(
             "x",
@@ -119,8 +121,9 @@ fn list_filters_by_dataset_and_delete_removes() {
     assert_eq!(one[0].id, b.id);
     let last = fake.requests().pop().unwrap();
     assert!(
-        last.path
-            .ends_with("/targetConnections?limit=50&property=params.dataSetId%3D%3D5c8c3c555033b814b69f0002"),
+        last.path.ends_with(
+            "/targetConnections?limit=50&property=params.dataSetId%3D%3D5c8c3c555033b814b69f0002"
+        ),
         "{}",
         last.path
     );

@@ -50,8 +50,7 @@ impl MappingSourceType {
         let v = value.trim();
         if v.eq_ignore_ascii_case("ATTRIBUTE") || v.eq_ignore_ascii_case("text/x.schema-path") {
             Some(MappingSourceType::Attribute)
-        } else if v.eq_ignore_ascii_case("EXPRESSION") || v.eq_ignore_ascii_case("text/x.aep-xl")
-        {
+        } else if v.eq_ignore_ascii_case("EXPRESSION") || v.eq_ignore_ascii_case("text/x.aep-xl") {
             Some(MappingSourceType::Expression)
         } else {
             None
@@ -311,10 +310,7 @@ impl NewMappingSet {
 /// names are known here, and a wrong type would make Data Prep refuse good
 /// mappings.
 fn input_schema(columns: &[String]) -> Value {
-    let properties: Map<String, Value> = columns
-        .iter()
-        .map(|c| (c.clone(), json!({})))
-        .collect();
+    let properties: Map<String, Value> = columns.iter().map(|c| (c.clone(), json!({}))).collect();
     json!({"jsonSchema": {"type": "object", "properties": properties}})
 }
 
@@ -507,7 +503,10 @@ fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping
     let lacks = |what: &str| {
         Error::unexpected(
             resp,
-            format!("mapping {i} of the answer lacks {what}{}", success_note(resp.status)),
+            format!(
+                "mapping {i} of the answer lacks {what}{}",
+                success_note(resp.status)
+            ),
         )
     };
     let source = w
@@ -549,7 +548,10 @@ impl Client {
     /// digits. Never retried once it may have reached the service (Data
     /// Prep has no lookup by content: a lost answer can leave an unused
     /// mapping set behind, which is harmless).
-    pub fn create_mapping_set(&self, mapping_set: &NewMappingSet) -> Result<SavedMappingSet, Error> {
+    pub fn create_mapping_set(
+        &self,
+        mapping_set: &NewMappingSet,
+    ) -> Result<SavedMappingSet, Error> {
         let body = mapping_set.request_body()?;
         let resp = self.post(Service::DataPrep, "/mappingSets", Some(&body), false, None)?;
         if !matches!(resp.status, 200 | 201) {
@@ -602,7 +604,10 @@ impl Client {
         let checks = wire.validation_response.ok_or_else(|| {
             Error::unexpected(
                 &resp,
-                format!("the body lacks validationResponse{}", success_note(resp.status)),
+                format!(
+                    "the body lacks validationResponse{}",
+                    success_note(resp.status)
+                ),
             )
         })?;
         let mut results = Vec::with_capacity(checks.len());
@@ -610,12 +615,20 @@ impl Client {
             let status = c.status.filter(|s| !s.is_empty()).ok_or_else(|| {
                 Error::unexpected(
                     &resp,
-                    format!("validation result {i} lacks a status{}", success_note(resp.status)),
+                    format!(
+                        "validation result {i} lacks a status{}",
+                        success_note(resp.status)
+                    ),
                 )
             })?;
             results.push(MappingCheck {
                 status: one_line(&status, 40),
-                errors: c.errors.unwrap_or_default().iter().map(describe_problem).collect(),
+                errors: c
+                    .errors
+                    .unwrap_or_default()
+                    .iter()
+                    .map(describe_problem)
+                    .collect(),
             });
         }
         Ok(MappingValidation { results })
@@ -743,7 +756,10 @@ mod tests {
     #[test]
     fn source_columns_and_expressions_go_on_the_wire() {
         let t = Arc::new(MemoryTransport::default());
-        t.reply(201, &json!({"id": MS_ID.to_uppercase(), "version": "3"}).to_string());
+        t.reply(
+            201,
+            &json!({"id": MS_ID.to_uppercase(), "version": "3"}).to_string(),
+        );
         let new = NewMappingSet::new(
             SCHEMA,
             vec![
@@ -770,9 +786,15 @@ mod tests {
     #[test]
     fn create_refuses_answers_it_cannot_use() {
         for (status, body) in [
-            (200, json!({"id": "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635", "version": 0}).to_string()),
+            (
+                200,
+                json!({"id": "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635", "version": 0}).to_string(),
+            ),
             (200, json!({"id": "xyz", "version": 0}).to_string()),
-            (200, json!({"id": "e7c80e4c0d8f4a98a7d400b4e178b63\u{1b}", "version": 0}).to_string()),
+            (
+                200,
+                json!({"id": "e7c80e4c0d8f4a98a7d400b4e178b63\u{1b}", "version": 0}).to_string(),
+            ),
             (200, json!({"version": 0}).to_string()),
             (200, json!({"id": MS_ID}).to_string()),
             (200, json!({"id": MS_ID, "version": "zero"}).to_string()),
@@ -805,11 +827,14 @@ mod tests {
                 assert_eq!(api.status, 400);
                 assert_eq!(api.code.as_deref(), Some("CNV-1001-400"));
                 assert_eq!(api.message, "Schema not found");
-                assert!(Error::Api(api).to_string().starts_with("Data Prep answered HTTP 400"));
+                assert!(Error::Api(api)
+                    .to_string()
+                    .starts_with("Data Prep answered HTTP 400"));
             }
             other => panic!("{other}"),
         }
-        t.reply(503, "{}").fail(TransportErrorKind::Io, Delivery::Unknown);
+        t.reply(503, "{}")
+            .fail(TransportErrorKind::Io, Delivery::Unknown);
         let e = c.create_mapping_set(&orders()).unwrap_err();
         assert_eq!(e.status(), Some(503));
         assert!(e.may_have_been_processed());
@@ -891,7 +916,10 @@ mod tests {
         );
         let v = c.validate_mapping_set(&orders()).unwrap();
         assert!(v.is_valid() && v.problems().is_empty());
-        t.reply(200, r#"{"validationResponse":[{"status":"FAILURE","errors":null}]}"#);
+        t.reply(
+            200,
+            r#"{"validationResponse":[{"status":"FAILURE","errors":null}]}"#,
+        );
         let v = c.validate_mapping_set(&orders()).unwrap();
         assert_eq!(v.problems(), vec!["mappings[0]: FAILURE".to_owned()]);
         t.reply(200, r#"{"validationResponse":[]}"#);
@@ -905,7 +933,10 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(503, "{}")
             .fail(TransportErrorKind::Io, Delivery::Unknown)
-            .reply(200, r#"{"validationResponse":[{"status":"SUCCESS"},{"status":"SUCCESS"}]}"#);
+            .reply(
+                200,
+                r#"{"validationResponse":[{"status":"SUCCESS"},{"status":"SUCCESS"}]}"#,
+            );
         assert!(client_on(&t)
             .validate_mapping_set(&orders())
             .unwrap()
@@ -930,7 +961,10 @@ mod tests {
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
         let t = Arc::new(MemoryTransport::default());
-        t.reply(400, r#"{"status":400,"title":"Bad Request","detail":"bad body"}"#);
+        t.reply(
+            400,
+            r#"{"status":400,"title":"Bad Request","detail":"bad body"}"#,
+        );
         match client_on(&t).validate_mapping_set(&orders()).unwrap_err() {
             Error::Api(api) => assert_eq!(
                 (api.service, api.message.as_str()),
@@ -998,7 +1032,10 @@ mod tests {
     fn get_maps_404_and_refuses_garbled_answers() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        t.reply(404, r#"{"status":404,"title":"Not Found","detail":"no such mapping set"}"#);
+        t.reply(
+            404,
+            r#"{"status":404,"title":"Not Found","detail":"no such mapping set"}"#,
+        );
         let e = c.get_mapping_set(MS_ID).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "mapping set", id, .. } if id == MS_ID),
@@ -1041,8 +1078,14 @@ mod tests {
         let one = |m: Mapping| NewMappingSet::new(SCHEMA, vec![m]);
         for (new, field) in [
             (NewMappingSet::new(SCHEMA, vec![]), "mappings"),
-            (NewMappingSet::new("", vec![Mapping::new("a", "b")]), "schema_id"),
-            (NewMappingSet::new("a b", vec![Mapping::new("a", "b")]), "schema_id"),
+            (
+                NewMappingSet::new("", vec![Mapping::new("a", "b")]),
+                "schema_id",
+            ),
+            (
+                NewMappingSet::new("a b", vec![Mapping::new("a", "b")]),
+                "schema_id",
+            ),
             (one(Mapping::new("", "_t.a")), "mappings[0].source"),
             (one(Mapping::new("  ", "_t.a")), "mappings[0].source"),
             (one(Mapping::new("a\u{0}", "_t.a")), "mappings[0].source"),
@@ -1055,7 +1098,10 @@ mod tests {
             (one(Mapping::new("a", "a-b")), "mappings[0].destination"),
             (one(Mapping::new("a", "/a/b")), "mappings[0].destination"),
             (one(Mapping::new("a", "é")), "mappings[0].destination"),
-            (one(Mapping::new("a", "a".repeat(1025))), "mappings[0].destination"),
+            (
+                one(Mapping::new("a", "a".repeat(1025))),
+                "mappings[0].destination",
+            ),
             (
                 NewMappingSet::new(
                     SCHEMA,
@@ -1076,14 +1122,24 @@ mod tests {
             assert_eq!(field_of(c.create_mapping_set(&new).unwrap_err()), field);
             assert_eq!(field_of(c.validate_mapping_set(&new).unwrap_err()), field);
         }
-        for bad in ["", "E7C80E4C", "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635", "../e7c80e4c0d8f4a98a7d400b4e178b6"] {
-            assert_eq!(field_of(c.get_mapping_set(bad).unwrap_err()), "mapping_set_id");
+        for bad in [
+            "",
+            "E7C80E4C",
+            "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635",
+            "../e7c80e4c0d8f4a98a7d400b4e178b6",
+        ] {
+            assert_eq!(
+                field_of(c.get_mapping_set(bad).unwrap_err()),
+                "mapping_set_id"
+            );
         }
         assert!(t.seen().is_empty());
         // Good ones pass: a leading `_`, digits, one segment.
         assert!(one(Mapping::new("a", "_id")).validate().is_ok());
         assert!(one(Mapping::new("a", "_tenant.x1.Y_2")).validate().is_ok());
-        assert!(one(Mapping::expression("concat(a,\n b)", "x")).validate().is_ok());
+        assert!(one(Mapping::expression("concat(a,\n b)", "x"))
+            .validate()
+            .is_ok());
     }
 
     #[test]

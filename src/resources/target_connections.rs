@@ -503,7 +503,10 @@ mod tests {
         t.reply(404, r#"{"title":"Not Found","status":404}"#);
         assert!(matches!(
             c.get_target_connection("tc-1").unwrap_err(),
-            Error::NotFound { resource: "target connection", .. }
+            Error::NotFound {
+                resource: "target connection",
+                ..
+            }
         ));
         t.reply(200, r#"{"items": []}"#);
         assert!(matches!(
@@ -628,7 +631,10 @@ mod tests {
         );
         assert!(matches!(
             c.delete_target_connection("tc-1").unwrap_err(),
-            Error::InUse { resource: "target connection", .. }
+            Error::InUse {
+                resource: "target connection",
+                ..
+            }
         ));
         t.reply(404, "{}");
         assert!(matches!(
@@ -650,11 +656,20 @@ mod tests {
         let c = client_on(&t);
         for (new, field) in [
             (NewTargetConnection::new(" ", "ds", SCHEMA), "name"),
-            (NewTargetConnection::new("n", "d/../s", SCHEMA), "dataset_id"),
+            (
+                NewTargetConnection::new("n", "d/../s", SCHEMA),
+                "dataset_id",
+            ),
             (NewTargetConnection::new("n", "", SCHEMA), "dataset_id"),
             (NewTargetConnection::new("n", "ds", ""), "schema_id"),
-            (NewTargetConnection::new("n", "ds", "https://x/ y"), "schema_id"),
-            (NewTargetConnection::new("n", "ds", "https://x/\u{7}"), "schema_id"),
+            (
+                NewTargetConnection::new("n", "ds", "https://x/ y"),
+                "schema_id",
+            ),
+            (
+                NewTargetConnection::new("n", "ds", "https://x/\u{7}"),
+                "schema_id",
+            ),
             (
                 NewTargetConnection::new("n", "ds", "h".repeat(1025)),
                 "schema_id",
@@ -665,8 +680,14 @@ mod tests {
             ),
         ] {
             assert_eq!(field_of(new.validate().unwrap_err()), field);
-            assert_eq!(field_of(c.create_target_connection(&new).unwrap_err()), field);
-            assert_eq!(field_of(c.ensure_target_connection(&new).unwrap_err()), field);
+            assert_eq!(
+                field_of(c.create_target_connection(&new).unwrap_err()),
+                field
+            );
+            assert_eq!(
+                field_of(c.ensure_target_connection(&new).unwrap_err()),
+                field
+            );
         }
         assert!(NewTargetConnection::new("n", "ds", "h".repeat(1024))
             .validate()
@@ -687,13 +708,21 @@ mod tests {
     fn getters_return_what_was_set() {
         let new = NewTargetConnection::new("n", "ds", SCHEMA).with_description("d");
         assert_eq!(
-            (new.name(), new.description(), new.dataset_id(), new.schema_id()),
+            (
+                new.name(),
+                new.description(),
+                new.dataset_id(),
+                new.schema_id()
+            ),
             ("n", Some("d"), "ds", SCHEMA)
         );
         let f = TargetConnectionFilter::new()
             .with_dataset_id("ds")
             .with_page_size(5)
             .with_max_items(7);
-        assert_eq!((f.dataset_id(), f.page_size(), f.max_items()), (Some("ds"), 5, 7));
+        assert_eq!(
+            (f.dataset_id(), f.page_size(), f.max_items()),
+            (Some("ds"), 5, 7)
+        );
     }
 }

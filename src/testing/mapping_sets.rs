@@ -209,7 +209,11 @@ fn read_body(call: &Call<'_>, catalog: &Catalog) -> Result<MappingSetVersion, Re
             None => "ATTRIBUTE".to_owned(),
             Some(t) if t.eq_ignore_ascii_case("ATTRIBUTE") => "ATTRIBUTE".to_owned(),
             Some(t) if t.eq_ignore_ascii_case("EXPRESSION") => "EXPRESSION".to_owned(),
-            Some(t) => return Err(bad(&format!("mappings[{i}].sourceType {t} is not supported"))),
+            Some(t) => {
+                return Err(bad(&format!(
+                    "mappings[{i}].sourceType {t} is not supported"
+                )))
+            }
         };
         let Some(source) = text("source", "sourceAttribute") else {
             return Err(bad(&format!("mappings[{i}].source is required")));
@@ -349,7 +353,7 @@ fn validate(call: &Call<'_>, state: &State) -> Reply {
         .iter()
         .map(|m| {
             let mut errors = Vec::new();
-            if fields.is_some_and(|f| !f.iter().any(|x| *x == m.destination)) {
+            if fields.is_some_and(|f| !f.contains(&m.destination)) {
                 errors.push(json!({
                     "destination": m.destination,
                     "source": m.source,

@@ -58,19 +58,19 @@ use serde_json::Value;
 
 use crate::{ImsCredentials, Platform, Secret};
 
+mod catalog;
 mod clock;
 mod connections;
 mod explore;
 mod gateway;
 mod http;
 mod ims;
+mod mapping_sets;
 mod reply;
 mod router;
 mod source_connections;
 mod state;
 mod store;
-mod catalog;
-mod mapping_sets;
 mod target_connections;
 
 pub use clock::ManualClock;

@@ -19,9 +19,9 @@ use serde_json::json;
 
 use super::http::RecordedRequest;
 use super::reply::Reply;
-use super::{catalog, mapping_sets, target_connections};
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
+use super::{catalog, mapping_sets, target_connections};
 use super::{
     connections, gateway, ims, source_connections, BASE_PATH, CATALOG_PATH, DATA_PREP_PATH,
 };

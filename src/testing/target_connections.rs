@@ -149,7 +149,10 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
             dataset.schema_id
         ));
     }
-    if data["schema"].get("version").is_some_and(|v| !v.is_string()) {
+    if data["schema"]
+        .get("version")
+        .is_some_and(|v| !v.is_string())
+    {
         return invalid("data.schema.version must be a string");
     }
     let entry = state.target_connections.store.insert(TargetConnection {
