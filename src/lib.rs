@@ -136,8 +136,13 @@ pub use resources::connections::{
     create_postgres_connection, Connection, Connections, ListFilter, DEFAULT_MAX_ITEMS,
     DEFAULT_PAGE_SIZE,
 };
+pub use resources::datasets::Dataset;
 pub use resources::explore::{
     Column, ColumnType, Table, TablePreview, TableSchema, XdmType, DEFAULT_MAX_EXPLORE_BYTES,
+};
+pub use resources::mapping_sets::{
+    Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
+    SavedMappingSet,
 };
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
@@ -146,6 +151,11 @@ pub use resources::postgres::{
 pub use resources::runs::{Run, RunError, RunFilter, RunStatus, Runs};
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
+};
+pub use resources::target_connections::{
+    NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,
+    DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION, TARGET_DATA_FORMAT,
+    XDM_FULL_CONTENT_TYPE,
 };
 pub use secret::{InvalidUtf8, Secret, REDACTED};
 

@@ -2,7 +2,10 @@
 //! types and paths on the client core's shared plumbing.
 
 pub(crate) mod connections;
+pub(crate) mod datasets;
 pub(crate) mod explore;
+pub(crate) mod mapping_sets;
 pub(crate) mod postgres;
 pub(crate) mod runs;
 pub(crate) mod source_connections;
+pub(crate) mod target_connections;

@@ -58,12 +58,14 @@ use serde_json::Value;
 
 use crate::{ImsCredentials, Platform, Secret};
 
+mod catalog;
 mod clock;
 mod connections;
 mod explore;
 mod gateway;
 mod http;
 mod ims;
+mod mapping_sets;
 mod persist;
 mod reply;
 mod router;
@@ -71,6 +73,7 @@ mod runs;
 mod source_connections;
 mod state;
 mod store;
+mod target_connections;
 
 pub use clock::ManualClock;
 pub use connections::StoredConnection;
@@ -482,5 +485,56 @@ impl FakeFlowService {
     /// it; what the flow's `lastRunDetails` describes.
     pub fn latest_run(&self, flow_id: &str) -> Option<Value> {
         self.shared.lock().runs.latest_for_flow(flow_id)
+    }
+    /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
+    /// answers it), following the XDM schema `schema_id` (its `$id` URL).
+    /// Target connections to it must name that schema. Replaces a dataset
+    /// with the same id.
+    pub fn add_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
+        self.shared.lock().catalog.datasets.insert(
+            dataset_id.to_owned(),
+            catalog::Dataset::new(name, schema_id),
+        );
+    }
+
+    /// Sets the fields of XDM schema `schema_id` (paths like
+    /// `_tenant.orderId`): mapping set validation accepts only these as
+    /// destinations. A schema is known to Data Prep once its fields are set
+    /// or a dataset follows it; one known only through a dataset takes any
+    /// destination.
+    pub fn set_schema_fields(&self, schema_id: &str, fields: &[&str]) {
+        self.shared.lock().catalog.schema_fields.insert(
+            schema_id.to_owned(),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        );
+    }
+
+    /// The target connections the fake holds, as the service shows them
+    /// (`{"id", "name", "data": {"format", "schema": {"id", "version"}},
+    /// "params": {"dataSetId"}, ...}`).
+    pub fn target_connections(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state
+            .target_connections
+            .store
+            .iter()
+            .map(|e| e.to_json())
+            .collect()
+    }
+
+    /// The mapping sets the fake holds, each at its latest version, as
+    /// `GET /mappingSets/{id}` shows them with the current field names
+    /// (`{"id", "version", "outputSchema": {"schemaRef"}, "mappings":
+    /// [{"sourceType", "source", "destination", ...}], ...}`).
+    pub fn mapping_sets(&self) -> Vec<Value> {
+        self.shared.lock().mapping_sets.to_json_all()
+    }
+
+    /// From now on (`on`) `GET /mappingSets/{id}` names the mappings' fields
+    /// the legacy way (`sourceAttribute`, `destinationXdmPath`, `sourceType`
+    /// `text/x.schema-path`), as older mapping sets come back; `false`
+    /// returns to the current names (`source`, `destination`, `ATTRIBUTE`).
+    pub fn legacy_mapping_field_names(&self, on: bool) {
+        self.shared.lock().mapping_sets.legacy_names = on;
     }
 }

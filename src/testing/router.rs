@@ -22,6 +22,7 @@ use super::reply::Reply;
 use super::runs;
 use super::state::{Expected, State};
 use super::store::{ListOptions, ListQuery, Resource, Store};
+use super::{catalog, mapping_sets, target_connections};
 use super::{
     connections, gateway, ims, source_connections, BASE_PATH, CATALOG_PATH, DATA_PREP_PATH,
 };
@@ -50,6 +51,9 @@ const RESOURCES: &[(&str, &str, Handler)] = &[
     (BASE_PATH, "connections", connections::handle),
     (BASE_PATH, "sourceConnections", source_connections::handle),
     (BASE_PATH, "runs", runs::handle),
+    (CATALOG_PATH, "dataSets", catalog::handle),
+    (BASE_PATH, "targetConnections", target_connections::handle),
+    (DATA_PREP_PATH, "mappingSets", mapping_sets::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.

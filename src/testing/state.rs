@@ -16,6 +16,7 @@ use super::reply::Reply;
 use super::runs::Runs;
 use super::source_connections::SourceConnections;
 use super::store::Serial;
+use super::{catalog::Catalog, mapping_sets::MappingSets, target_connections::TargetConnections};
 
 /// What the builder asked for: credentials to insist on, listing quirks.
 #[derive(Default)]
@@ -57,6 +58,12 @@ pub(super) struct State {
     pub(super) issued_tokens: Vec<String>,
     /// Tokens the gateway refuses.
     pub(super) revoked_tokens: Vec<String>,
+    /// Catalog: datasets and schemas' fields.
+    pub(super) catalog: Catalog,
+    /// `/targetConnections`.
+    pub(super) target_connections: TargetConnections,
+    /// Data Prep's `/mappingSets`.
+    pub(super) mapping_sets: MappingSets,
 }
 
 impl Default for State {
@@ -69,13 +76,16 @@ impl Default for State {
             connections: Connections::new(serial.clone()),
             runs: Runs::new(serial.clone()),
             source_connections: SourceConnections::new(serial.clone()),
-            serial,
             catalogs: HashMap::new(),
             demo_catalog: None,
             next_request_id: 0,
             bytes_streamed: None,
             issued_tokens: Vec::new(),
             revoked_tokens: Vec::new(),
+            catalog: Catalog::default(),
+            target_connections: TargetConnections::new(serial.clone()),
+            mapping_sets: MappingSets::new(serial.clone()),
+            serial,
         }
     }
 }

@@ -1,0 +1,1168 @@
+//! Mapping sets (Data Prep, under [`DATA_PREP_PATH`](crate::DATA_PREP_PATH)):
+//! how a source's columns land in the fields of the dataset's XDM schema.
+//! Create, validate (nothing created) and read one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::datasets::check_schema_id;
+use super::target_connections::XDM_FULL_CONTENT_TYPE;
+use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
+use crate::client::plumbing::parse_json;
+use crate::client::Client;
+use crate::error::{Error, Service};
+use crate::wire::response::{success_note, RawResponse};
+use crate::wire::text::one_line;
+
+const RESOURCE: &str = "mapping set";
+
+/// Longest service text kept in a validation problem.
+const MAX_PROBLEM_CHARS: usize = 500;
+
+/// Where a mapping's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MappingSourceType {
+    /// A source column (`ATTRIBUTE`).
+    Attribute,
+    /// A Data Prep expression over the columns (`EXPRESSION`), e.g.
+    /// `concat(first, " ", last)`.
+    Expression,
+}
+
+impl MappingSourceType {
+    /// The wire value: `ATTRIBUTE` or `EXPRESSION`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MappingSourceType::Attribute => "ATTRIBUTE",
+            MappingSourceType::Expression => "EXPRESSION",
+        }
+    }
+
+    /// Reads a wire value, ignoring case. Data Prep's internal spellings
+    /// that mapping sets made in the UI carry are read too:
+    /// `text/x.schema-path` (an attribute) and `text/x.aep-xl` (an
+    /// expression). `None` for anything else.
+    pub fn parse(value: &str) -> Option<Self> {
+        let v = value.trim();
+        if v.eq_ignore_ascii_case("ATTRIBUTE") || v.eq_ignore_ascii_case("text/x.schema-path") {
+            Some(MappingSourceType::Attribute)
+        } else if v.eq_ignore_ascii_case("EXPRESSION") || v.eq_ignore_ascii_case("text/x.aep-xl") {
+            Some(MappingSourceType::Expression)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for MappingSourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MappingSourceType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        MappingSourceType::parse(s)
+            .ok_or_else(|| Error::invalid_input("source_type", "must be ATTRIBUTE or EXPRESSION"))
+    }
+}
+
+/// One mapping: a source (a column, or an expression) into an XDM field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mapping {
+    source: String,
+    destination: String,
+    source_type: MappingSourceType,
+}
+
+impl Mapping {
+    /// Column `source` into the XDM field `destination` (a dotted path,
+    /// e.g. `_tenant.orderId`): an `ATTRIBUTE` mapping.
+    pub fn new(source: impl Into<String>, destination: impl Into<String>) -> Self {
+        Mapping {
+            source: source.into(),
+            destination: destination.into(),
+            source_type: MappingSourceType::Attribute,
+        }
+    }
+
+    /// A Data Prep expression into the XDM field `destination`: an
+    /// `EXPRESSION` mapping.
+    pub fn expression(expression: impl Into<String>, destination: impl Into<String>) -> Self {
+        Mapping {
+            source: expression.into(),
+            destination: destination.into(),
+            source_type: MappingSourceType::Expression,
+        }
+    }
+
+    /// The source: a column name, or the expression.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The XDM field it fills.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
+    /// Attribute or expression.
+    pub fn source_type(&self) -> MappingSourceType {
+        self.source_type
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "sourceType": self.source_type.as_str(),
+            "source": self.source,
+            "destination": self.destination,
+        })
+    }
+}
+
+/// Whether `path` looks like an XDM field path: names of ASCII letters,
+/// digits and `_`, separated by dots (`_tenant.orderId`).
+fn is_xdm_path(path: &str) -> bool {
+    path.split('.').all(|segment| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
+/// Mapping set ids are 32 hex digits, no dashes
+/// (`e7c80e4c0d8f4a98a7d400b4e178b635`).
+fn is_mapping_set_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A mapping set id from the caller: 32 hex digits.
+pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
+    if is_mapping_set_id(id) {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            field,
+            "must be 32 hexadecimal digits without dashes (a Data Prep mapping set id)",
+        ))
+    }
+}
+
+/// A mapping set id from the service: 32 hex digits, else the answer is
+/// refused.
+fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
+    if is_mapping_set_id(id) {
+        Ok(())
+    } else {
+        Err(Error::unexpected(
+            resp,
+            format!(
+                "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
+                 refusing to use it",
+                id.len()
+            ),
+        ))
+    }
+}
+
+/// A version as Data Prep sends it: a number (a numeric string is taken
+/// too), not negative.
+fn version_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|v| *v >= 0)
+}
+
+/// A mapping set to create (or validate): the XDM schema it fills and its
+/// mappings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMappingSet {
+    schema_id: String,
+    mappings: Vec<Mapping>,
+    source_columns: Option<Vec<String>>,
+}
+
+impl NewMappingSet {
+    /// Mappings into the XDM schema `schema_id` (its `$id` URL, as
+    /// [`Client::get_dataset`] reads it).
+    pub fn new(schema_id: impl Into<String>, mappings: Vec<Mapping>) -> Self {
+        NewMappingSet {
+            schema_id: schema_id.into(),
+            mappings,
+            source_columns: None,
+        }
+    }
+
+    /// The source's column names, sent as `inputSchema` (an inline JSON
+    /// schema whose properties are the columns) so that Data Prep can
+    /// check the mappings' sources, not just their destinations. Optional.
+    pub fn with_source_columns(mut self, columns: Vec<String>) -> Self {
+        self.source_columns = Some(columns);
+        self
+    }
+
+    /// The schema's id.
+    pub fn schema_id(&self) -> &str {
+        &self.schema_id
+    }
+
+    /// The mappings.
+    pub fn mappings(&self) -> &[Mapping] {
+        &self.mappings
+    }
+
+    /// The source columns, if set.
+    pub fn source_columns(&self) -> Option<&[String]> {
+        self.source_columns.as_deref()
+    }
+
+    /// Checks every field; nothing is sent when one is wrong: at least one
+    /// mapping; no empty source; destinations that look like XDM paths
+    /// (`_tenant.orderId`), each mapped once. A refusal names the field,
+    /// e.g. `mappings[2].destination`.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_schema_id("schema_id", &self.schema_id)?;
+        if self.mappings.is_empty() {
+            return Err(Error::invalid_input(
+                "mappings",
+                "must hold at least one mapping",
+            ));
+        }
+        let mut destinations: HashMap<&str, usize> = HashMap::new();
+        for (i, m) in self.mappings.iter().enumerate() {
+            let source_field = format!("mappings[{i}].source");
+            if m.source.trim().is_empty() {
+                return Err(Error::invalid_input(source_field, "must not be empty"));
+            }
+            match m.source_type {
+                MappingSourceType::Attribute => require_text(&source_field, &m.source)?,
+                // Expressions may be long and span lines.
+                MappingSourceType::Expression => check_description(&source_field, &m.source)?,
+            }
+            let dest_field = format!("mappings[{i}].destination");
+            if m.destination.is_empty() {
+                return Err(Error::invalid_input(dest_field, "must not be empty"));
+            }
+            if m.destination.len() > MAX_TEXT_CHARS {
+                return Err(Error::invalid_input(
+                    dest_field,
+                    format!("must be at most {MAX_TEXT_CHARS} characters"),
+                ));
+            }
+            if !is_xdm_path(&m.destination) {
+                return Err(Error::invalid_input(
+                    dest_field,
+                    "must be an XDM field path: names of letters, digits and `_` separated by \
+                     dots (e.g. `_tenant.orderId`)",
+                ));
+            }
+            if let Some(first) = destinations.insert(&m.destination, i) {
+                return Err(Error::invalid_input(
+                    dest_field,
+                    format!(
+                        "repeats mappings[{first}].destination (`{}`): each field is filled once",
+                        m.destination
+                    ),
+                ));
+            }
+        }
+        if let Some(columns) = &self.source_columns {
+            for (i, c) in columns.iter().enumerate() {
+                let field = format!("source_columns[{i}]");
+                if c.trim().is_empty() {
+                    return Err(Error::invalid_input(field, "must not be empty"));
+                }
+                require_text(&field, c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `POST /mappingSets` (and `/mappingSets/validate`) body.
+    fn request_body(&self) -> Result<Vec<u8>, Error> {
+        self.validate()?;
+        let mut body = json!({
+            "outputSchema": {
+                "schemaRef": {"id": self.schema_id, "contentType": XDM_FULL_CONTENT_TYPE},
+            },
+            "mappings": self.mappings.iter().map(Mapping::to_json).collect::<Vec<_>>(),
+        });
+        if let Some(columns) = &self.source_columns {
+            body["inputSchema"] = input_schema(columns);
+        }
+        serde_json::to_vec(&body).map_err(|e| Error::invalid_input("mapping_set", e.to_string()))
+    }
+}
+
+/// `inputSchema` for the source's columns: a `SchemaRepresentation` with an
+/// inline `jsonSchema` whose properties are the columns. The columns'
+/// types are not claimed (each property is the empty schema): only their
+/// names are known here, and a wrong type would make Data Prep refuse good
+/// mappings.
+fn input_schema(columns: &[String]) -> Value {
+    let properties: Map<String, Value> = columns.iter().map(|c| (c.clone(), json!({}))).collect();
+    json!({"jsonSchema": {"type": "object", "properties": properties}})
+}
+
+/// A mapping set Data Prep created: its id and version (what a dataflow's
+/// `Mapping` transformation names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SavedMappingSet {
+    /// Its id: 32 hex digits, no dashes.
+    pub id: String,
+    /// Its version (0 for a new one).
+    pub version: i64,
+}
+
+/// A mapping set as Data Prep describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MappingSet {
+    /// Its id: 32 hex digits, no dashes.
+    pub id: String,
+    /// Its version.
+    pub version: i64,
+    /// The XDM schema it fills (`outputSchema.schemaRef.id`; older mapping
+    /// sets: `schemaRef.id` or `xdmSchema`).
+    pub schema_id: Option<String>,
+    /// The mappings, read from current (`source`, `destination`) or legacy
+    /// (`sourceAttribute`, `destinationXdmPath`) field names.
+    pub mappings: Vec<Mapping>,
+    /// Creation time, epoch milliseconds (`None` when Data Prep sends
+    /// another form, e.g. an ISO date).
+    pub created_at: Option<i64>,
+    /// Last update time, epoch milliseconds (`None` likewise).
+    pub updated_at: Option<i64>,
+}
+
+/// What Data Prep said about each mapping of a set (`POST
+/// /mappingSets/validate`), in the order the mappings were sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MappingValidation {
+    /// One check per mapping.
+    pub results: Vec<MappingCheck>,
+}
+
+impl MappingValidation {
+    /// True when there is at least one result and every one succeeded
+    /// without errors.
+    pub fn is_valid(&self) -> bool {
+        !self.results.is_empty() && self.results.iter().all(MappingCheck::is_success)
+    }
+
+    /// One line per problem, naming the mapping (`mappings[1]: ...`).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, check) in self.results.iter().enumerate() {
+            if check.is_success() {
+                continue;
+            }
+            if check.errors.is_empty() {
+                out.push(format!("mappings[{i}]: {}", check.status));
+            }
+            for e in &check.errors {
+                out.push(format!("mappings[{i}]: {e}"));
+            }
+        }
+        if self.results.is_empty() {
+            out.push("Data Prep checked no mapping".to_owned());
+        }
+        out
+    }
+}
+
+/// Data Prep's check of one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MappingCheck {
+    /// `SUCCESS`, or a failure (`FAILED`, `FAILURE`), as sent.
+    pub status: String,
+    /// What is wrong, one line each (service text, control characters
+    /// removed).
+    pub errors: Vec<String>,
+}
+
+impl MappingCheck {
+    /// True for `SUCCESS` (any case) without errors.
+    pub fn is_success(&self) -> bool {
+        self.status.eq_ignore_ascii_case("SUCCESS") && self.errors.is_empty()
+    }
+}
+
+#[derive(Deserialize)]
+struct WireSaved {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    version: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireMappingSet {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    version: Option<Value>,
+    #[serde(default, rename = "outputSchema")]
+    output_schema: Option<WireOutputSchema>,
+    #[serde(default, rename = "schemaRef")]
+    schema_ref: Option<WireSchemaRef>,
+    #[serde(default, rename = "xdmSchema")]
+    xdm_schema: Option<String>,
+    #[serde(default)]
+    mappings: Option<Vec<WireMapping>>,
+    #[serde(default, rename = "createdDate")]
+    created_date: Option<Value>,
+    #[serde(default, rename = "modifiedDate")]
+    modified_date: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireOutputSchema {
+    #[serde(default, rename = "schemaRef")]
+    schema_ref: Option<WireSchemaRef>,
+}
+
+#[derive(Deserialize)]
+struct WireSchemaRef {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireMapping {
+    #[serde(default, rename = "sourceType")]
+    source_type: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    destination: Option<String>,
+    #[serde(default, rename = "sourceAttribute")]
+    source_attribute: Option<String>,
+    #[serde(default, rename = "destinationXdmPath")]
+    destination_xdm_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireValidation {
+    #[serde(default, rename = "validationResponse")]
+    validation_response: Option<Vec<WireCheck>>,
+}
+
+#[derive(Deserialize)]
+struct WireCheck {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    errors: Option<Vec<Value>>,
+}
+
+/// A `TransformErrorInfo` (`{"exception", "destination", "source",
+/// "columnName"}`) or a plain string, as one line.
+fn describe_problem(v: &Value) -> String {
+    let text = |key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let line = match v {
+        Value::String(s) => s.clone(),
+        Value::Object(_) => {
+            let what = text("exception")
+                .or_else(|| text("message"))
+                .or_else(|| text("error"))
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            let mut context = Vec::new();
+            if let Some(d) = text("destination") {
+                context.push(format!("destination {d}"));
+            }
+            if let Some(s) = text("source").or_else(|| text("columnName")) {
+                context.push(format!("source {s}"));
+            }
+            if context.is_empty() {
+                what
+            } else {
+                format!("{what} ({})", context.join(", "))
+            }
+        }
+        other => other.to_string(),
+    };
+    one_line(&line, MAX_PROBLEM_CHARS)
+}
+
+fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping, Error> {
+    let lacks = |what: &str| {
+        Error::unexpected(
+            resp,
+            format!(
+                "mapping {i} of the answer lacks {what}{}",
+                success_note(resp.status)
+            ),
+        )
+    };
+    let source = w
+        .source
+        .filter(|s| !s.is_empty())
+        .or(w.source_attribute.filter(|s| !s.is_empty()))
+        .ok_or_else(|| lacks("a source (`source` or `sourceAttribute`)"))?;
+    let destination = w
+        .destination
+        .filter(|s| !s.is_empty())
+        .or(w.destination_xdm_path.filter(|s| !s.is_empty()))
+        .ok_or_else(|| lacks("a destination (`destination` or `destinationXdmPath`)"))?;
+    let source_type = match w.source_type.as_deref() {
+        None | Some("") => MappingSourceType::Attribute,
+        Some(t) => MappingSourceType::parse(t).ok_or_else(|| {
+            Error::unexpected(
+                resp,
+                format!(
+                    "mapping {i} of the answer has sourceType `{}`, neither ATTRIBUTE nor \
+                     EXPRESSION",
+                    one_line(t, 40)
+                ),
+            )
+        })?,
+    };
+    Ok(Mapping {
+        source,
+        destination,
+        source_type,
+    })
+}
+
+impl Client {
+    /// Creates a mapping set in Data Prep: `POST
+    /// {DATA_PREP_PATH}/mappingSets` with `{"outputSchema": {"schemaRef":
+    /// {"id", "contentType": XDM_FULL_CONTENT_TYPE}}, "mappings":
+    /// [{"sourceType", "source", "destination"}], "inputSchema"?}` → 200
+    /// (201 accepted too) `{"id", "version", ...}`. The id must be 32 hex
+    /// digits. Never retried once it may have reached the service (Data
+    /// Prep has no lookup by content: a lost answer can leave an unused
+    /// mapping set behind, which is harmless).
+    pub fn create_mapping_set(
+        &self,
+        mapping_set: &NewMappingSet,
+    ) -> Result<SavedMappingSet, Error> {
+        let body = mapping_set.request_body()?;
+        let resp = self.post(Service::DataPrep, "/mappingSets", Some(&body), false, None)?;
+        if !matches!(resp.status, 200 | 201) {
+            return Err(Error::unexpected(
+                &resp,
+                "a status this operation does not use (expected 200 or 201)",
+            ));
+        }
+        let wire: WireSaved = parse_json(&resp, "the JSON object {\"id\", \"version\"}")?;
+        let id = wire.id.filter(|i| !i.is_empty()).ok_or_else(|| {
+            Error::unexpected(
+                &resp,
+                format!("the body lacks an id{}", success_note(resp.status)),
+            )
+        })?;
+        check_answered_id(&resp, &id)?;
+        let version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
+            Error::unexpected(
+                &resp,
+                format!(
+                    "the body lacks a version (a number){}",
+                    success_note(resp.status)
+                ),
+            )
+        })?;
+        Ok(SavedMappingSet { id, version })
+    }
+
+    /// Checks a mapping set without creating it: `POST
+    /// {DATA_PREP_PATH}/mappingSets/validate` with the body
+    /// [`create_mapping_set`](Self::create_mapping_set) would send →
+    /// `{"validationResponse": [{"status", "errors"}, ...]}`, one per
+    /// mapping. Safe to repeat (it is retried like a read).
+    pub fn validate_mapping_set(
+        &self,
+        mapping_set: &NewMappingSet,
+    ) -> Result<MappingValidation, Error> {
+        let body = mapping_set.request_body()?;
+        let resp = self.post(
+            Service::DataPrep,
+            "/mappingSets/validate",
+            Some(&body),
+            true,
+            None,
+        )?;
+        let wire: WireValidation = parse_json(
+            &resp,
+            "the JSON object {\"validationResponse\": [{\"status\", \"errors\"}, ...]}",
+        )?;
+        let checks = wire.validation_response.ok_or_else(|| {
+            Error::unexpected(
+                &resp,
+                format!(
+                    "the body lacks validationResponse{}",
+                    success_note(resp.status)
+                ),
+            )
+        })?;
+        let mut results = Vec::with_capacity(checks.len());
+        for (i, c) in checks.into_iter().enumerate() {
+            let status = c.status.filter(|s| !s.is_empty()).ok_or_else(|| {
+                Error::unexpected(
+                    &resp,
+                    format!(
+                        "validation result {i} lacks a status{}",
+                        success_note(resp.status)
+                    ),
+                )
+            })?;
+            results.push(MappingCheck {
+                status: one_line(&status, 40),
+                errors: c
+                    .errors
+                    .unwrap_or_default()
+                    .iter()
+                    .map(describe_problem)
+                    .collect(),
+            });
+        }
+        Ok(MappingValidation { results })
+    }
+
+    /// Reads one mapping set: `GET {DATA_PREP_PATH}/mappingSets/{id}`.
+    /// Mappings are read from current (`source`/`destination`) and legacy
+    /// (`sourceAttribute`/`destinationXdmPath`) field names.
+    /// [`Error::NotFound`] (resource `mapping set`) when there is none.
+    pub fn get_mapping_set(&self, mapping_set_id: &str) -> Result<MappingSet, Error> {
+        check_mapping_set_id("mapping_set_id", mapping_set_id)?;
+        let resp = self.get_from(
+            Service::DataPrep,
+            &format!("/mappingSets/{mapping_set_id}"),
+            Some((RESOURCE, mapping_set_id)),
+        )?;
+        let wire: WireMappingSet = parse_json(&resp, "a mapping set object")?;
+        let id = wire.id.unwrap_or_default();
+        check_answered_id(&resp, &id)?;
+        if !id.eq_ignore_ascii_case(mapping_set_id) {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for mapping set {mapping_set_id}, the answer describes another one ({id})"
+                ),
+            ));
+        }
+        let version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
+            Error::unexpected(
+                &resp,
+                format!(
+                    "the mapping set lacks a version (a number){}",
+                    success_note(resp.status)
+                ),
+            )
+        })?;
+        let mappings = wire
+            .mappings
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| parse_mapping(&resp, i, m))
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema_id = wire
+            .output_schema
+            .and_then(|o| o.schema_ref)
+            .and_then(|r| r.id)
+            .or_else(|| wire.schema_ref.and_then(|r| r.id))
+            .or(wire.xdm_schema)
+            .filter(|s| !s.is_empty());
+        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
+        Ok(MappingSet {
+            id,
+            version,
+            schema_id,
+            mappings,
+            created_at: millis(wire.created_date),
+            updated_at: millis(wire.modified_date),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::client::test_support::client_on;
+    use crate::error::parse_api_error;
+    use crate::transport::memory::MemoryTransport;
+    use crate::wire::scrub::Scrubber;
+    use crate::{Delivery, TransportErrorKind};
+
+    const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c";
+    const MS_ID: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
+    const BASE: &str = "https://flow.example/data/foundation/conversion";
+
+    fn orders() -> NewMappingSet {
+        NewMappingSet::new(
+            SCHEMA,
+            vec![
+                Mapping::new("order_id", "_tenant.orderId"),
+                Mapping::new("amount", "_tenant.amount"),
+            ],
+        )
+    }
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn create_sends_the_notes_body_to_data_prep() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &json!({"id": MS_ID, "version": 0, "createdDate": 1614901254724i64,
+                    "modifiedDate": 1614901254724i64, "createdBy": "x", "modifiedBy": "x"})
+            .to_string(),
+        );
+        let saved = client_on(&t).create_mapping_set(&orders()).unwrap();
+        assert_eq!(
+            saved,
+            SavedMappingSet {
+                id: MS_ID.into(),
+                version: 0
+            }
+        );
+        let seen = &t.seen()[0];
+        assert_eq!(seen.method, "POST");
+        assert_eq!(seen.url, format!("{BASE}/mappingSets"));
+        assert_eq!(
+            seen.json(),
+            json!({"outputSchema": {"schemaRef": {"id": SCHEMA,
+                       "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+                   "mappings": [
+                       {"sourceType": "ATTRIBUTE", "source": "order_id", "destination": "_tenant.orderId"},
+                       {"sourceType": "ATTRIBUTE", "source": "amount", "destination": "_tenant.amount"}]})
+        );
+    }
+
+    #[test]
+    fn source_columns_and_expressions_go_on_the_wire() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            201,
+            &json!({"id": MS_ID.to_uppercase(), "version": "3"}).to_string(),
+        );
+        let new = NewMappingSet::new(
+            SCHEMA,
+            vec![
+                Mapping::new("id", "_id"),
+                Mapping::expression("concat(first, \" \", last)", "person.name.fullName"),
+            ],
+        )
+        .with_source_columns(vec!["id".into(), "first".into(), "last".into()]);
+        let saved = client_on(&t).create_mapping_set(&new).unwrap();
+        assert_eq!(saved.version, 3);
+        let body = t.seen()[0].json();
+        assert_eq!(
+            body["mappings"][1],
+            json!({"sourceType": "EXPRESSION", "source": "concat(first, \" \", last)",
+                   "destination": "person.name.fullName"})
+        );
+        assert_eq!(
+            body["inputSchema"],
+            json!({"jsonSchema": {"type": "object",
+                                  "properties": {"id": {}, "first": {}, "last": {}}}})
+        );
+    }
+
+    #[test]
+    fn create_refuses_answers_it_cannot_use() {
+        for (status, body) in [
+            (
+                200,
+                json!({"id": "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635", "version": 0}).to_string(),
+            ),
+            (200, json!({"id": "xyz", "version": 0}).to_string()),
+            (
+                200,
+                json!({"id": "e7c80e4c0d8f4a98a7d400b4e178b63\u{1b}", "version": 0}).to_string(),
+            ),
+            (200, json!({"version": 0}).to_string()),
+            (200, json!({"id": MS_ID}).to_string()),
+            (200, json!({"id": MS_ID, "version": "zero"}).to_string()),
+            (200, json!({"id": MS_ID, "version": -1}).to_string()),
+            (200, json!({"id": 7, "version": 0}).to_string()),
+            (200, "[]".to_owned()),
+            (200, "<html>".to_owned()),
+            (202, json!({"id": MS_ID, "version": 0}).to_string()),
+        ] {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(status, &body);
+            let e = client_on(&t).create_mapping_set(&orders()).unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+            assert!(e.may_have_been_processed(), "{body}");
+        }
+    }
+
+    #[test]
+    fn create_is_not_retried_and_errors_name_data_prep() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        t.reply(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/CNV-1001-400","title":"Bad Request",
+                "status":400,"detail":"Schema not found"}"#,
+        );
+        match c.create_mapping_set(&orders()).unwrap_err() {
+            Error::Api(api) => {
+                assert_eq!(api.service, Service::DataPrep);
+                assert_eq!(api.status, 400);
+                assert_eq!(api.code.as_deref(), Some("CNV-1001-400"));
+                assert_eq!(api.message, "Schema not found");
+                assert!(Error::Api(api)
+                    .to_string()
+                    .starts_with("Data Prep answered HTTP 400"));
+            }
+            other => panic!("{other}"),
+        }
+        t.reply(503, "{}")
+            .fail(TransportErrorKind::Io, Delivery::Unknown);
+        let e = c.create_mapping_set(&orders()).unwrap_err();
+        assert_eq!(e.status(), Some(503));
+        assert!(e.may_have_been_processed());
+        let e = c.create_mapping_set(&orders()).unwrap_err();
+        assert!(matches!(e, Error::Transport(_)), "{e}");
+        assert_eq!(t.remaining(), 0);
+        assert_eq!(t.seen().len(), 3);
+    }
+
+    #[test]
+    fn data_prep_error_bodies_give_a_message() {
+        // The OpenAPI description gives Data Prep's errors no body; these
+        // are the shapes Platform services use, and a Spring-style one.
+        let s = Scrubber::new();
+        for (body, message) in [
+            (
+                r#"{"type":"https://ns.adobe.com/aep/errors/CNV-1001-400","title":"Bad Request",
+                    "status":400,"report":{"detailed-message":"Invalid mapping"}}"#,
+                "Invalid mapping",
+            ),
+            (
+                r#"{"type":"http://ns.adobe.com/aep/errors/CNV-1003-400","status":400,
+                    "title":"BadRequestError","detail":"destination not in schema"}"#,
+                "destination not in schema",
+            ),
+            (
+                r#"{"error_code":"403003","message":"Api Key is invalid"}"#,
+                "Api Key is invalid",
+            ),
+            (
+                r#"{"timestamp":"2024-05-01T00:00:00.000+00:00","status":400,"error":"Bad Request",
+                    "message":"Mapping set is invalid","path":"/mappingSets"}"#,
+                "Mapping set is invalid",
+            ),
+        ] {
+            let api = parse_api_error(&RawResponse::from_body(400, body.into(), None), &s);
+            assert_eq!(api.message, message, "{body}");
+        }
+    }
+
+    #[test]
+    fn validate_posts_the_same_body_and_reads_each_check() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &json!({"validationResponse": [
+                {"status": "SUCCESS", "errors": null},
+                {"status": "FAILED", "errors": [
+                    {"destination": "_tenant.amount", "exception": "not a field of the schema\u{1b}[2J"},
+                    "plain text"]}]})
+            .to_string(),
+        );
+        let c = client_on(&t);
+        let v = c.validate_mapping_set(&orders()).unwrap();
+        assert!(!v.is_valid());
+        assert_eq!(v.results.len(), 2);
+        assert!(v.results[0].is_success());
+        assert_eq!(v.results[1].status, "FAILED");
+        assert_eq!(
+            v.problems(),
+            vec![
+                "mappings[1]: not a field of the schema[2J (destination _tenant.amount)".to_owned(),
+                "mappings[1]: plain text".to_owned(),
+            ]
+        );
+        let seen = &t.seen()[0];
+        assert_eq!(seen.method, "POST");
+        assert_eq!(seen.url, format!("{BASE}/mappingSets/validate"));
+        assert_eq!(seen.json(), {
+            let t2 = Arc::new(MemoryTransport::default());
+            t2.reply(200, &json!({"id": MS_ID, "version": 0}).to_string());
+            client_on(&t2).create_mapping_set(&orders()).unwrap();
+            t2.seen()[0].json()
+        });
+        // All good; lower case is read too; a failure without errors is one.
+        t.reply(
+            200,
+            r#"{"validationResponse":[{"status":"success","errors":[]},{"status":"SUCCESS"}]}"#,
+        );
+        let v = c.validate_mapping_set(&orders()).unwrap();
+        assert!(v.is_valid() && v.problems().is_empty());
+        t.reply(
+            200,
+            r#"{"validationResponse":[{"status":"FAILURE","errors":null}]}"#,
+        );
+        let v = c.validate_mapping_set(&orders()).unwrap();
+        assert_eq!(v.problems(), vec!["mappings[0]: FAILURE".to_owned()]);
+        t.reply(200, r#"{"validationResponse":[]}"#);
+        let v = c.validate_mapping_set(&orders()).unwrap();
+        assert!(!v.is_valid());
+        assert_eq!(v.problems().len(), 1);
+    }
+
+    #[test]
+    fn validate_is_retried_like_a_read() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(503, "{}")
+            .fail(TransportErrorKind::Io, Delivery::Unknown)
+            .reply(
+                200,
+                r#"{"validationResponse":[{"status":"SUCCESS"},{"status":"SUCCESS"}]}"#,
+            );
+        assert!(client_on(&t)
+            .validate_mapping_set(&orders())
+            .unwrap()
+            .is_valid());
+        assert_eq!(t.seen().len(), 3);
+    }
+
+    #[test]
+    fn validate_refuses_garbled_answers() {
+        for body in [
+            "{}",
+            "[]",
+            "nope",
+            r#"{"validationResponse": {"status": "SUCCESS"}}"#,
+            r#"{"validationResponse": [{"errors": null}]}"#,
+            r#"{"validationResponse": [{"status": 1}]}"#,
+            r#"{"validationResponse": [{"status": "FAILED", "errors": "x"}]}"#,
+        ] {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(200, body);
+            let e = client_on(&t).validate_mapping_set(&orders()).unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+        }
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            400,
+            r#"{"status":400,"title":"Bad Request","detail":"bad body"}"#,
+        );
+        match client_on(&t).validate_mapping_set(&orders()).unwrap_err() {
+            Error::Api(api) => assert_eq!(
+                (api.service, api.message.as_str()),
+                (Service::DataPrep, "bad body")
+            ),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn get_reads_current_and_legacy_names() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &json!({"id": MS_ID, "version": 2, "createdDate": 1614909614000i64,
+                    "modifiedDate": "2024-05-01T00:00:00Z",
+                    "outputSchema": {"schemaRef": {"id": SCHEMA, "contentType": "x"}},
+                    "mappings": [
+                        {"sourceType": "ATTRIBUTE", "source": "order_id", "destination": "_tenant.orderId"},
+                        {"sourceType": "text/x.schema-path", "sourceAttribute": "amount",
+                         "destinationXdmPath": "_tenant.amount", "identity": false},
+                        {"sourceType": "expression", "source": "upper(name)", "destination": "_tenant.name"},
+                        {"sourceAttribute": "legacy", "destinationXdmPath": "_tenant.legacy"}]})
+            .to_string(),
+        );
+        let ms = client_on(&t).get_mapping_set(MS_ID).unwrap();
+        assert_eq!(t.seen()[0].url, format!("{BASE}/mappingSets/{MS_ID}"));
+        assert_eq!(t.seen()[0].method, "GET");
+        assert_eq!((ms.id.as_str(), ms.version), (MS_ID, 2));
+        assert_eq!(ms.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!((ms.created_at, ms.updated_at), (Some(1614909614000), None));
+        assert_eq!(
+            ms.mappings,
+            vec![
+                Mapping::new("order_id", "_tenant.orderId"),
+                Mapping::new("amount", "_tenant.amount"),
+                Mapping::expression("upper(name)", "_tenant.name"),
+                Mapping::new("legacy", "_tenant.legacy"),
+            ]
+        );
+    }
+
+    #[test]
+    fn get_reads_older_schema_fields() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        t.reply(
+            200,
+            &json!({"id": MS_ID, "version": 0, "schemaRef": {"id": "https://s/1"}}).to_string(),
+        );
+        assert_eq!(
+            c.get_mapping_set(MS_ID).unwrap().schema_id.as_deref(),
+            Some("https://s/1")
+        );
+        t.reply(
+            200,
+            &json!({"id": MS_ID, "version": 0, "xdmSchema": "https://s/2"}).to_string(),
+        );
+        let ms = c.get_mapping_set(MS_ID).unwrap();
+        assert_eq!(ms.schema_id.as_deref(), Some("https://s/2"));
+        assert!(ms.mappings.is_empty());
+    }
+
+    #[test]
+    fn get_maps_404_and_refuses_garbled_answers() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        t.reply(
+            404,
+            r#"{"status":404,"title":"Not Found","detail":"no such mapping set"}"#,
+        );
+        let e = c.get_mapping_set(MS_ID).unwrap_err();
+        assert!(
+            matches!(&e, Error::NotFound { resource: "mapping set", id, .. } if id == MS_ID),
+            "{e}"
+        );
+        t.reply(500, "{}");
+        match c.get_mapping_set(MS_ID).unwrap_err() {
+            Error::Api(api) => assert_eq!((api.service, api.status), (Service::DataPrep, 500)),
+            other => panic!("{other}"),
+        }
+        assert_eq!(t.remaining(), 0);
+        let other = "0123456789abcdef0123456789abcdef";
+        for body in [
+            json!({"id": other, "version": 0}).to_string(),
+            json!({"id": "not-hex", "version": 0}).to_string(),
+            json!({"version": 0}).to_string(),
+            json!({"id": MS_ID}).to_string(),
+            json!({"id": MS_ID, "version": 0, "mappings": [{"source": "a"}]}).to_string(),
+            json!({"id": MS_ID, "version": 0, "mappings": [{"destination": "a"}]}).to_string(),
+            json!({"id": MS_ID, "version": 0,
+                   "mappings": [{"sourceType": "STATIC", "source": "a", "destination": "b"}]})
+            .to_string(),
+            json!({"id": MS_ID, "version": 0, "mappings": {"a": 1}}).to_string(),
+            json!({"id": MS_ID, "version": 0, "mappings": [{"source": 1, "destination": "b"}]})
+                .to_string(),
+            json!({"id": MS_ID, "version": 0, "xdmSchema": 5}).to_string(),
+            "[1]".to_owned(),
+            String::new(),
+        ] {
+            t.reply(200, &body);
+            let e = c.get_mapping_set(MS_ID).unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_input_sends_nothing() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        let one = |m: Mapping| NewMappingSet::new(SCHEMA, vec![m]);
+        for (new, field) in [
+            (NewMappingSet::new(SCHEMA, vec![]), "mappings"),
+            (
+                NewMappingSet::new("", vec![Mapping::new("a", "b")]),
+                "schema_id",
+            ),
+            (
+                NewMappingSet::new("a b", vec![Mapping::new("a", "b")]),
+                "schema_id",
+            ),
+            (one(Mapping::new("", "_t.a")), "mappings[0].source"),
+            (one(Mapping::new("  ", "_t.a")), "mappings[0].source"),
+            (one(Mapping::new("a\u{0}", "_t.a")), "mappings[0].source"),
+            (one(Mapping::expression(" ", "_t.a")), "mappings[0].source"),
+            (one(Mapping::new("a", "")), "mappings[0].destination"),
+            (one(Mapping::new("a", "_t..a")), "mappings[0].destination"),
+            (one(Mapping::new("a", ".a")), "mappings[0].destination"),
+            (one(Mapping::new("a", "a.")), "mappings[0].destination"),
+            (one(Mapping::new("a", "a b")), "mappings[0].destination"),
+            (one(Mapping::new("a", "a-b")), "mappings[0].destination"),
+            (one(Mapping::new("a", "/a/b")), "mappings[0].destination"),
+            (one(Mapping::new("a", "é")), "mappings[0].destination"),
+            (
+                one(Mapping::new("a", "a".repeat(1025))),
+                "mappings[0].destination",
+            ),
+            (
+                NewMappingSet::new(
+                    SCHEMA,
+                    vec![
+                        Mapping::new("a", "_t.a"),
+                        Mapping::new("b", "_t.b"),
+                        Mapping::expression("x", "_t.a"),
+                    ],
+                ),
+                "mappings[2].destination",
+            ),
+            (
+                orders().with_source_columns(vec!["order_id".into(), "".into()]),
+                "source_columns[1]",
+            ),
+        ] {
+            assert_eq!(field_of(new.validate().unwrap_err()), field);
+            assert_eq!(field_of(c.create_mapping_set(&new).unwrap_err()), field);
+            assert_eq!(field_of(c.validate_mapping_set(&new).unwrap_err()), field);
+        }
+        for bad in [
+            "",
+            "E7C80E4C",
+            "e7c80e4c-0d8f-4a98-a7d4-00b4e178b635",
+            "../e7c80e4c0d8f4a98a7d400b4e178b6",
+        ] {
+            assert_eq!(
+                field_of(c.get_mapping_set(bad).unwrap_err()),
+                "mapping_set_id"
+            );
+        }
+        assert!(t.seen().is_empty());
+        // Good ones pass: a leading `_`, digits, one segment.
+        assert!(one(Mapping::new("a", "_id")).validate().is_ok());
+        assert!(one(Mapping::new("a", "_tenant.x1.Y_2")).validate().is_ok());
+        assert!(one(Mapping::expression("concat(a,\n b)", "x"))
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn source_types_parse_without_regard_to_case() {
+        for (text, want) in [
+            ("ATTRIBUTE", MappingSourceType::Attribute),
+            ("attribute", MappingSourceType::Attribute),
+            ("Expression", MappingSourceType::Expression),
+            ("text/x.schema-path", MappingSourceType::Attribute),
+            ("text/x.aep-xl", MappingSourceType::Expression),
+        ] {
+            assert_eq!(text.parse::<MappingSourceType>().unwrap(), want);
+        }
+        assert!("STATIC".parse::<MappingSourceType>().is_err());
+        assert_eq!(MappingSourceType::Expression.to_string(), "EXPRESSION");
+        let m = Mapping::expression("e", "d");
+        assert_eq!(
+            (m.source(), m.destination(), m.source_type()),
+            ("e", "d", MappingSourceType::Expression)
+        );
+        let n = orders().with_source_columns(vec!["c".into()]);
+        assert_eq!(n.schema_id(), SCHEMA);
+        assert_eq!(n.mappings().len(), 2);
+        assert_eq!(n.source_columns(), Some(&["c".to_owned()][..]));
+    }
+}

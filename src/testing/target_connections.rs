@@ -1,0 +1,169 @@
+//! `/targetConnections`: create (the data lake spec, a dataset the fake's
+//! Catalog holds, and that dataset's schema), get, list and delete.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::reply::Reply;
+use super::router::{self, flow_error, Call};
+use super::state::{Expected, State};
+use super::store::{Meta, Resource, Serial, Store};
+use super::BASE_PATH;
+use crate::{DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION};
+
+/// The collection's path under the base path.
+const COLLECTION: &str = "/targetConnections";
+
+/// A target connection's own fields (the store keeps id, etag and times).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct TargetConnection {
+    name: String,
+    description: String,
+    pub(super) dataset_id: String,
+    schema_id: String,
+    schema_version: Option<String>,
+    /// `data.format` as sent; Adobe's tutorials disagree on it, so any
+    /// string (or none) is taken.
+    format: Option<String>,
+}
+
+impl Resource for TargetConnection {
+    fn to_json(&self, meta: &Meta) -> Value {
+        let mut schema = json!({"id": self.schema_id});
+        if let Some(version) = &self.schema_version {
+            schema["version"] = json!(version);
+        }
+        let mut data = json!({"schema": schema});
+        if let Some(format) = &self.format {
+            data["format"] = json!(format);
+        }
+        json!({
+            "id": meta.id,
+            "createdAt": meta.created_at,
+            "updatedAt": meta.updated_at,
+            "createdBy": "fake@AdobeID",
+            "updatedBy": "fake@AdobeID",
+            "name": self.name,
+            "description": self.description,
+            "state": "enabled",
+            "data": data,
+            "params": {"dataSetId": self.dataset_id},
+            "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": DATA_LAKE_CONNECTION_SPEC_VERSION},
+            "version": "1.0",
+            "etag": meta.etag,
+        })
+    }
+}
+
+/// The target connections.
+pub(super) struct TargetConnections {
+    pub(super) store: Store<TargetConnection>,
+}
+
+impl TargetConnections {
+    pub(super) fn new(serial: Serial) -> Self {
+        TargetConnections {
+            store: Store::new(serial),
+        }
+    }
+
+    /// Whether a target connection with this id exists.
+    #[allow(dead_code)] // for the flows' checks
+    pub(super) fn exists(&self, id: &str) -> bool {
+        self.store.get(id).is_some()
+    }
+
+    /// Whether any target connection writes to dataset `dataset_id`.
+    #[allow(dead_code)] // for the flows' checks
+    pub(super) fn uses_dataset(&self, dataset_id: &str) -> bool {
+        self.store.iter().any(|e| e.value.dataset_id == dataset_id)
+    }
+}
+
+/// Everything under `/targetConnections`.
+pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+    let request_id = call.request_id;
+    match (call.req.method.as_str(), call.rest) {
+        ("POST", []) => create(call, state),
+        ("GET", []) => router::list(&state.target_connections.store, COLLECTION, call, expected),
+        ("GET", [id]) => match state.target_connections.store.get(id) {
+            Some(t) => Reply::json(200, json!({"items": [t.to_json()]}).to_string()),
+            None => not_found(id, request_id),
+        },
+        ("DELETE", [id]) => delete(id, state, request_id),
+        _ => router::method_not_allowed(request_id),
+    }
+}
+
+fn not_found(id: &str, request_id: &str) -> Reply {
+    router::not_found("Target connection", id, request_id)
+}
+
+/// `DELETE /targetConnections/{id}`.
+fn delete(id: &str, state: &mut State, request_id: &str) -> Reply {
+    match state.target_connections.store.delete(id) {
+        Some(_) => Reply::new(204),
+        None => not_found(id, request_id),
+    }
+}
+
+/// `POST /targetConnections`.
+fn create(call: &Call<'_>, state: &mut State) -> Reply {
+    let request_id = call.request_id;
+    let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
+    let body = match router::json_body(call) {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    let name = match body["name"].as_str() {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => return invalid("name is required"),
+    };
+    if body.get("description").is_some_and(|d| !d.is_string()) {
+        return invalid("description must be a string");
+    }
+    let spec = &body["connectionSpec"];
+    if spec["id"].as_str() != Some(DATA_LAKE_CONNECTION_SPEC_ID)
+        || spec["version"].as_str() != Some(DATA_LAKE_CONNECTION_SPEC_VERSION)
+    {
+        return invalid(
+            "connectionSpec must be the data lake's (c604ff05-7f1a-43c0-8e18-33bf874cb11c, version 1.0)",
+        );
+    }
+    let data = &body["data"];
+    if data.get("format").is_some_and(|f| !f.is_string()) {
+        return invalid("data.format must be a string");
+    }
+    let Some(dataset_id) = body["params"]["dataSetId"].as_str().map(str::to_owned) else {
+        return invalid("params.dataSetId is required");
+    };
+    let Some(dataset) = state.catalog.dataset(&dataset_id) else {
+        return invalid(&format!("Dataset {dataset_id} not found"));
+    };
+    let Some(schema_id) = data["schema"]["id"].as_str().map(str::to_owned) else {
+        return invalid("data.schema.id is required");
+    };
+    if schema_id != dataset.schema_id {
+        return invalid(&format!(
+            "data.schema.id {schema_id} is not the schema of dataset {dataset_id} ({})",
+            dataset.schema_id
+        ));
+    }
+    if data["schema"]
+        .get("version")
+        .is_some_and(|v| !v.is_string())
+    {
+        return invalid("data.schema.version must be a string");
+    }
+    let entry = state.target_connections.store.insert(TargetConnection {
+        name,
+        description: body["description"].as_str().unwrap_or("").to_owned(),
+        dataset_id,
+        schema_id,
+        schema_version: data["schema"]["version"].as_str().map(str::to_owned),
+        format: data["format"].as_str().map(str::to_owned),
+    });
+    let (id, etag) = (entry.meta.id.clone(), entry.meta.etag.clone());
+    Reply::json(201, json!({"id": id, "etag": etag}).to_string())
+        .header("Location", format!("{BASE_PATH}{COLLECTION}/{id}"))
+}

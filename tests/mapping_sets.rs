@@ -1,0 +1,207 @@
+//! Mapping sets against the fake's Data Prep: create and read back
+//! (current and legacy field names), validate (a bad destination, a bad
+//! source column), and Data Prep's refusals.
+
+use std::time::Duration;
+
+use aep_flow::testing::{
+    FakeFlowService, DATA_PREP_PATH, DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_ORG_ID, DEMO_SANDBOX,
+};
+use aep_flow::{Client, Error, Mapping, MappingSourceType, NewMappingSet, Service};
+
+const DATASET: &str = "5c8c3c555033b814b69f947f";
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
+
+fn client(fake: &FakeFlowService) -> Client {
+    Client::builder(fake.platform())
+        .with_retry_backoff(Duration::from_millis(10))
+        .build()
+        .unwrap()
+}
+
+fn setup() -> FakeFlowService {
+    let fake = FakeFlowService::start().unwrap();
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    fake.set_schema_fields(
+        SCHEMA,
+        &["_id", "_tenant.orderId", "_tenant.amount", "_tenant.label"],
+    );
+    fake
+}
+
+fn orders() -> NewMappingSet {
+    NewMappingSet::new(
+        SCHEMA,
+        vec![
+            Mapping::new("order_id", "_tenant.orderId"),
+            Mapping::new("amount", "_tenant.amount"),
+            Mapping::expression("upper(customer)", "_tenant.label"),
+        ],
+    )
+}
+
+/// A GET with the platform headers over a plain socket: the fake's answer
+/// as sent.
+fn raw_get(fake: &FakeFlowService, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(fake.addr()).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {DEMO_ACCESS_TOKEN}\r\n\
+         x-api-key: {DEMO_API_KEY}\r\nx-gw-ims-org-id: {DEMO_ORG_ID}\r\n\
+         x-sandbox-name: {DEMO_SANDBOX}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str(body).unwrap()
+}
+
+fn is_32_hex(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn create_then_get_round_trip() {
+    let fake = setup();
+    let c = client(&fake);
+    let saved = c.create_mapping_set(&orders()).unwrap();
+    assert!(is_32_hex(&saved.id), "{}", saved.id);
+    assert_eq!(saved.version, 0);
+    let request = &fake.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, format!("{DATA_PREP_PATH}/mappingSets"));
+
+    let got = c.get_mapping_set(&saved.id).unwrap();
+    assert_eq!(got.id, saved.id);
+    assert_eq!(got.version, 0);
+    assert_eq!(got.schema_id.as_deref(), Some(SCHEMA));
+    assert_eq!(got.mappings, orders().mappings());
+    assert_eq!(got.mappings[2].source_type(), MappingSourceType::Expression);
+    assert!(got.created_at.is_some() && got.updated_at.is_some());
+    let stored = fake.mapping_sets();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["mappings"][0]["source"], "order_id");
+}
+
+#[test]
+fn legacy_field_names_read_the_same() {
+    let fake = setup();
+    let c = client(&fake);
+    let saved = c.create_mapping_set(&orders()).unwrap();
+    fake.legacy_mapping_field_names(true);
+    let got = c.get_mapping_set(&saved.id).unwrap();
+    assert_eq!(got.mappings, orders().mappings());
+    // The fake really answers with the legacy names.
+    let body = raw_get(&fake, &format!("{DATA_PREP_PATH}/mappingSets/{}", saved.id));
+    let first = &body["mappings"][0];
+    assert_eq!(first["sourceAttribute"], "order_id");
+    assert_eq!(first["destinationXdmPath"], "_tenant.orderId");
+    assert_eq!(first["sourceType"], "text/x.schema-path");
+    assert!(first.get("source").is_none() && first.get("destination").is_none());
+    fake.legacy_mapping_field_names(false);
+    assert_eq!(
+        c.get_mapping_set(&saved.id).unwrap().mappings,
+        orders().mappings()
+    );
+}
+
+#[test]
+fn validate_reports_a_bad_destination_and_a_bad_source_column() {
+    let fake = setup();
+    let c = client(&fake);
+    let good =
+        orders().with_source_columns(vec!["order_id".into(), "amount".into(), "customer".into()]);
+    let v = c.validate_mapping_set(&good).unwrap();
+    assert!(v.is_valid(), "{:?}", v.problems());
+    assert_eq!(v.results.len(), 3);
+
+    let bad = NewMappingSet::new(
+        SCHEMA,
+        vec![
+            Mapping::new("order_id", "_tenant.orderId"),
+            Mapping::new("amount", "_tenant.nope"),
+            Mapping::new("missing_column", "_tenant.label"),
+        ],
+    )
+    .with_source_columns(vec!["order_id".into(), "amount".into()]);
+    let v = c.validate_mapping_set(&bad).unwrap();
+    assert!(!v.is_valid());
+    assert!(v.results[0].is_success());
+    let problems = v.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with("mappings[1]: ") && problems[0].contains("_tenant.nope"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("mappings[2]: ") && problems[1].contains("missing_column"),
+        "{problems:?}"
+    );
+    let request = fake.requests().pop().unwrap();
+    assert_eq!(
+        request.path,
+        format!("{DATA_PREP_PATH}/mappingSets/validate")
+    );
+    // Nothing was created.
+    assert!(fake.mapping_sets().is_empty());
+    // Without source columns, sources are not checked.
+    let v = c
+        .validate_mapping_set(&NewMappingSet::new(
+            SCHEMA,
+            vec![Mapping::new("anything", "_id")],
+        ))
+        .unwrap();
+    assert!(v.is_valid());
+}
+
+#[test]
+fn an_unknown_schema_is_refused_by_data_prep() {
+    let fake = setup();
+    let c = client(&fake);
+    let unknown = NewMappingSet::new(
+        "https://ns.adobe.com/tenant/schemas/unknown",
+        vec![Mapping::new("a", "_id")],
+    );
+    for e in [
+        c.create_mapping_set(&unknown).unwrap_err(),
+        c.validate_mapping_set(&unknown).map(|_| ()).unwrap_err(),
+    ] {
+        match &e {
+            Error::Api(api) => {
+                assert_eq!((api.service, api.status), (Service::DataPrep, 400));
+                assert!(api.message.contains("unknown"), "{e}");
+                assert!(api.code.as_deref().is_some_and(|c| c.ends_with("-400")));
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(fake.mapping_sets().is_empty());
+    // A schema known only through a dataset is accepted, with any field.
+    let other = "https://ns.adobe.com/tenant/schemas/from-a-dataset";
+    fake.add_dataset("5c8c3c555033b814b69f0002", "other", other);
+    let set = NewMappingSet::new(other, vec![Mapping::new("a", "_tenant.whatever")]);
+    assert!(c.validate_mapping_set(&set).unwrap().is_valid());
+    c.create_mapping_set(&set).unwrap();
+}
+
+#[test]
+fn an_unknown_mapping_set_is_not_found() {
+    let fake = setup();
+    let c = client(&fake);
+    let id = "0123456789abcdef0123456789abcdef";
+    let e = c.get_mapping_set(id).unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { resource: "mapping set", id: got, .. } if got == id),
+        "{e}"
+    );
+    // Refused before sending: not a mapping set id.
+    let before = fake.requests().len();
+    assert!(c
+        .get_mapping_set("not-an-id")
+        .unwrap_err()
+        .is_invalid_input());
+    assert_eq!(fake.requests().len(), before);
+}
