@@ -56,6 +56,8 @@ pub(super) fn snapshot(state: &State) -> Value {
         "connections": state.connections.store.snapshot(redacted),
         "sourceConnections": state.source_connections.store.snapshot(Clone::clone),
         "runs": state.runs.store.snapshot(Clone::clone),
+        "targetConnections": state.target_connections.store.snapshot(Clone::clone),
+        "mappingSets": state.mapping_sets.store.snapshot(Clone::clone),
     })
 }
 
@@ -85,6 +87,17 @@ pub(super) fn restore(state: &mut State, file: &Value) -> Result<(), String> {
             .restore(part("sourceConnections")),
     )?;
     named("runs", state.runs.store.restore(part("runs")))?;
+    named(
+        "targetConnections",
+        state
+            .target_connections
+            .store
+            .restore(part("targetConnections")),
+    )?;
+    named(
+        "mappingSets",
+        state.mapping_sets.store.restore(part("mappingSets")),
+    )?;
     state.serial.advance_to(serial);
     Ok(())
 }
