@@ -97,6 +97,18 @@ pub const BASE_PATH: &str = crate::FLOW_SERVICE_PATH;
 pub const DATA_PREP_PATH: &str = crate::DATA_PREP_PATH;
 /// The path Catalog (datasets) is served under.
 pub const CATALOG_PATH: &str = crate::CATALOG_PATH;
+/// The dataset [`FakeFlowService::seed_demo`] puts in the fake Catalog.
+pub const DEMO_DATASET_ID: &str = "6d1e4a0b8f0c2a001c9e3f7d";
+/// The XDM schema of [`DEMO_DATASET_ID`].
+pub const DEMO_SCHEMA_ID: &str = "https://ns.adobe.com/demo/schemas/0f9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d";
+/// The fields of [`DEMO_SCHEMA_ID`], one per column of the demo
+/// `public.orders` table (`id`, `customer`, `amount`, `updated_at`).
+pub const DEMO_SCHEMA_FIELDS: &[&str] = &[
+    "_demo.orderId",
+    "_demo.customer",
+    "_demo.amount",
+    "_demo.updatedAt",
+];
 /// Access token the fake hands out through [`FakeFlowService::platform`].
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 /// API key the fake hands out through [`FakeFlowService::platform`].
@@ -451,6 +463,8 @@ impl FakeFlowService {
     /// shows a whole pipeline. Idempotent: a restored state is kept.
     pub fn seed_demo(&self) {
         self.use_demo_catalog();
+        self.add_dataset(DEMO_DATASET_ID, "Demo orders", DEMO_SCHEMA_ID);
+        self.set_schema_fields(DEMO_SCHEMA_ID, DEMO_SCHEMA_FIELDS);
     }
 }
 
