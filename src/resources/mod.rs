@@ -5,3 +5,5 @@ pub(crate) mod connections;
 pub(crate) mod explore;
 pub(crate) mod postgres;
 pub(crate) mod source_connections;
+pub(crate) mod flows;
+pub(crate) mod schedule;
