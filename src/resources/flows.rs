@@ -894,7 +894,10 @@ mod tests {
         let saved = client_on(&t)
             .create_flow(&new_flow().with_description("nightly"))
             .unwrap();
-        assert_eq!((saved.id.as_str(), saved.etag.as_str()), ("flow-1", "\"e1\""));
+        assert_eq!(
+            (saved.id.as_str(), saved.etag.as_str()),
+            ("flow-1", "\"e1\"")
+        );
         let seen = t.seen();
         assert_eq!(seen[0].method, "GET");
         assert!(
@@ -1000,10 +1003,7 @@ mod tests {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, body);
             let e = client_on(&t).postgres_flow_spec().unwrap_err();
-            assert!(
-                matches!(e, Error::UnexpectedResponse { .. }),
-                "{body}: {e}"
-            );
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
     }
 
@@ -1072,19 +1072,18 @@ mod tests {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
             let e = client_on(&t).get_flow("f").unwrap_err();
-            assert!(
-                matches!(e, Error::UnexpectedResponse { .. }),
-                "{body}: {e}"
-            );
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
         // Odd but harmless shapes: read as absent.
         let t = Arc::new(MemoryTransport::default());
         t.reply(
             200,
-            &items(&[json!({"id": "f", "scheduleParams": "hourly", "lastRunDetails": 5,
+            &items(&[
+                json!({"id": "f", "scheduleParams": "hourly", "lastRunDetails": 5,
                              "createdAt": "soon", "state": null,
                              "transformations": [{"name": "Mapping", "params": 3},
-                                                 {"name": "Copy"}]})]),
+                                                 {"name": "Copy"}]}),
+            ]),
         );
         let f = client_on(&t).get_flow("f").unwrap();
         assert_eq!(f.schedule, None);
@@ -1108,7 +1107,10 @@ mod tests {
     fn service_errors_keep_their_meaning() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        t.reply(404, r#"{"type": "https://ns.adobe.com/aep/errors/FLOW-1404-404"}"#);
+        t.reply(
+            404,
+            r#"{"type": "https://ns.adobe.com/aep/errors/FLOW-1404-404"}"#,
+        );
         assert!(matches!(
             c.get_flow("f").unwrap_err(),
             Error::NotFound { resource: "flow", ref id, .. } if id == "f"

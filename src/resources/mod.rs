@@ -3,7 +3,7 @@
 
 pub(crate) mod connections;
 pub(crate) mod explore;
-pub(crate) mod postgres;
-pub(crate) mod source_connections;
 pub(crate) mod flows;
+pub(crate) mod postgres;
 pub(crate) mod schedule;
+pub(crate) mod source_connections;

@@ -305,7 +305,10 @@ mod tests {
     fn interval_rules_name_the_field_and_the_rule() {
         let (field, rule) = field_rule(Schedule::every(Frequency::Minute, 14, 1).unwrap_err());
         assert_eq!(field, "interval");
-        assert!(rule.contains("at least 15") && rule.contains("minute"), "{rule}");
+        assert!(
+            rule.contains("at least 15") && rule.contains("minute"),
+            "{rule}"
+        );
         assert!(Schedule::every(Frequency::Minute, 15, 1).is_ok());
         for f in [Frequency::Hour, Frequency::Day, Frequency::Week] {
             let (field, rule) = field_rule(Schedule::every(f, 0, 1).unwrap_err());

@@ -17,6 +17,7 @@
 
 use serde_json::json;
 
+use super::flows;
 use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::state::{Expected, State};
@@ -48,6 +49,8 @@ pub(super) type Handler = fn(&Call<'_>, &mut State, &Expected) -> Reply;
 const RESOURCES: &[(&str, &str, Handler)] = &[
     (BASE_PATH, "connections", connections::handle),
     (BASE_PATH, "sourceConnections", source_connections::handle),
+    (BASE_PATH, "flowSpecs", flows::handle_specs),
+    (BASE_PATH, "flows", flows::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::connections::Connections;
 use super::explore::FakeTable;
+use super::flows::Flows;
 use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::source_connections::SourceConnections;
@@ -52,6 +53,8 @@ pub(super) struct State {
     pub(super) issued_tokens: Vec<String>,
     /// Tokens the gateway refuses.
     pub(super) revoked_tokens: Vec<String>,
+    /// `/flows` and `/flowSpecs`.
+    pub(super) flows: Flows,
 }
 
 impl Default for State {
@@ -62,13 +65,14 @@ impl Default for State {
             requests: Vec::new(),
             replies: VecDeque::new(),
             connections: Connections::new(serial.clone()),
-            source_connections: SourceConnections::new(serial),
+            source_connections: SourceConnections::new(serial.clone()),
             catalogs: HashMap::new(),
             demo_catalog: None,
             next_request_id: 0,
             bytes_streamed: None,
             issued_tokens: Vec::new(),
             revoked_tokens: Vec::new(),
+            flows: Flows::new(serial),
         }
     }
 }
