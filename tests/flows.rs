@@ -128,7 +128,7 @@ fn create_then_get_round_trips() {
     assert_eq!(f.description.as_deref(), Some("nightly"));
     assert_eq!(f.state, FlowState::Enabled);
     assert_eq!(f.flow_spec_id.as_deref(), Some(CRM_TO_AEP_FLOW_SPEC_ID));
-    assert_eq!(f.source_connection_ids, [orders.clone()]);
+    assert_eq!(f.source_connection_ids, std::slice::from_ref(&orders));
     assert_eq!(f.target_connection_ids, [TARGET]);
     assert_eq!(f.schedule, Some(hourly()));
     assert_eq!(f.mapping(), Some((1, MAPPING, 0)));
@@ -393,7 +393,8 @@ fn the_fake_refuses_what_the_service_refuses() {
         other => panic!("{other}"),
     }
     // By hand: bodies the client never sends.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "deltaColumn",
             Box::new(|b| b["transformations"][0]["params"] = json!({})),

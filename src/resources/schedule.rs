@@ -195,7 +195,7 @@ impl Schedule {
     }
 
     /// The `scheduleParams` object.
-    pub(crate) fn to_wire(&self) -> Value {
+    pub(crate) fn to_wire(self) -> Value {
         let members: Map<String, Value> = self
             .wire_members()
             .into_iter()

@@ -388,7 +388,7 @@ fn check_transformation(t: &Value) -> Result<(), String> {
     match name {
         "Copy" => {
             let delta = &params["deltaColumn"];
-            if !delta["name"].as_str().is_some_and(|n| !n.is_empty()) {
+            if delta["name"].as_str().is_none_or(str::is_empty) {
                 return Err("Copy needs params.deltaColumn.name (a table source)".into());
             }
             if delta.get("timezone").is_some_and(|z| z != "UTC") {
@@ -397,13 +397,13 @@ fn check_transformation(t: &Value) -> Result<(), String> {
             Ok(())
         }
         "Mapping" => {
-            if !params["mappingId"].as_str().is_some_and(|m| !m.is_empty()) {
+            if params["mappingId"].as_str().is_none_or(str::is_empty) {
                 return Err("Mapping needs params.mappingId".into());
             }
-            if !params
+            if params
                 .get("mappingVersion")
                 .and_then(int_of)
-                .is_some_and(|v| v >= 0)
+                .is_none_or(|v| v < 0)
             {
                 return Err("Mapping needs params.mappingVersion".into());
             }
