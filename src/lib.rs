@@ -166,3 +166,7 @@ mod fixture_tests;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+pub use resources::flows::{
+    Flow, FlowFilter, FlowSpec, FlowState, Flows, Frequency, LastRun, NewFlow, Schedule,
+    Transformation, CRM_TO_AEP_FLOW_SPEC_ID, CRM_TO_AEP_FLOW_SPEC_NAME, MIN_MINUTE_INTERVAL,
+};

@@ -268,6 +268,7 @@ impl ClientBuilder {
                 keep_alive_after_secret_bodies: self.keep_alive_after_secret_bodies,
                 locks: KeyedLocks::default(),
                 token_tables: Mutex::new(None),
+                memos: Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -302,6 +303,8 @@ struct Inner {
     /// The scrubber's spellings of the current bearer token, computed once
     /// per token rather than once per call.
     token_tables: Mutex<Option<(Arc<Secret>, Arc<SecretTables>)>>,
+    /// Answers read once per client and kept (the flow spec), by key.
+    memos: Mutex<std::collections::HashMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl fmt::Debug for Client {
@@ -421,6 +424,35 @@ impl Client {
     /// Holds the named lock until the guard is dropped.
     pub(crate) fn lock(&self, key: String) -> KeyGuard<'_> {
         self.inner.locks.lock(key)
+    }
+
+    /// The value kept under `key` by an earlier successful `fetch`, else
+    /// what `fetch` returns now (kept when it is `Ok`). Fetches of one key
+    /// run one at a time, so concurrent first calls fetch once. Shared by
+    /// clones.
+    pub(crate) fn memo<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &'static str,
+        fetch: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let kept = |memos: &std::collections::HashMap<_, Arc<dyn std::any::Any + Send + Sync>>| {
+            memos.get(key).and_then(|v| v.downcast_ref::<T>()).cloned()
+        };
+        let lookup = || kept(&self.inner.memos.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(v) = lookup() {
+            return Ok(v);
+        }
+        let _single_flight = self.lock(format!("memo\u{0}{key}"));
+        if let Some(v) = lookup() {
+            return Ok(v);
+        }
+        let value = fetch()?;
+        self.inner
+            .memos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::new(value.clone()));
+        Ok(value)
     }
 
     /// Sends a Flow Service request with the platform headers and the

@@ -4,8 +4,10 @@
 pub(crate) mod connections;
 pub(crate) mod datasets;
 pub(crate) mod explore;
+pub(crate) mod flows;
 pub(crate) mod mapping_sets;
 pub(crate) mod postgres;
 pub(crate) mod runs;
+pub(crate) mod schedule;
 pub(crate) mod source_connections;
 pub(crate) mod target_connections;

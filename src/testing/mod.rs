@@ -62,6 +62,7 @@ mod catalog;
 mod clock;
 mod connections;
 mod explore;
+mod flows;
 mod gateway;
 mod http;
 mod ims;
@@ -465,6 +466,37 @@ impl FakeFlowService {
         self.use_demo_catalog();
         self.add_dataset(DEMO_DATASET_ID, "Demo orders", DEMO_SCHEMA_ID);
         self.set_schema_fields(DEMO_SCHEMA_ID, DEMO_SCHEMA_FIELDS);
+    }
+
+    /// The flows the fake holds, as the service shows them
+    /// (`{"id", "state", "scheduleParams", "transformations", ...}`).
+    pub fn flows(&self) -> Vec<Value> {
+        flows::views(&self.shared.lock())
+    }
+
+    /// Changes a stored flow through its JSON view, as another client's
+    /// write would (a new etag): e.g. `|f| f["scheduleParams"]["interval"] =
+    /// 2.into()`. Returns false when there is no such id.
+    pub fn modify_flow(&self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+        flows::modify(&mut self.shared.lock(), id, f)
+    }
+
+    /// Sets a flow's `state` (e.g. `disabled`), with a new etag.
+    pub fn set_flow_state(&self, id: &str, state: &str) -> bool {
+        self.modify_flow(id, |f| f["state"] = state.into())
+    }
+
+    /// Sets a flow's `lastRunDetails` (`{"id", "state", "startedAtUTC",
+    /// "completedAtUTC"}`), with a new etag.
+    pub fn set_flow_last_run(&self, id: &str, last_run: Value) -> bool {
+        self.modify_flow(id, |f| f["lastRunDetails"] = last_run)
+    }
+
+    /// Sets the `sourceConnectionSpecIds` of the `CRMToAEP` flow spec
+    /// served (to test a sandbox whose spec lacks PostgreSQL).
+    pub fn set_flow_spec_source_connection_spec_ids(&self, ids: &[&str]) {
+        let ids = ids.iter().map(|s| (*s).to_owned()).collect();
+        flows::set_spec_sources(&mut self.shared.lock(), ids);
     }
 }
 

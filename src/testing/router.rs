@@ -17,6 +17,7 @@
 
 use serde_json::json;
 
+use super::flows;
 use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::runs;
@@ -54,6 +55,8 @@ const RESOURCES: &[(&str, &str, Handler)] = &[
     (CATALOG_PATH, "dataSets", catalog::handle),
     (BASE_PATH, "targetConnections", target_connections::handle),
     (DATA_PREP_PATH, "mappingSets", mapping_sets::handle),
+    (BASE_PATH, "flowSpecs", flows::handle_specs),
+    (BASE_PATH, "flows", flows::handle),
 ];
 
 /// What Flow Service (or IMS) would answer.

@@ -79,6 +79,12 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
             None => not_found(id, request_id),
         },
         ("PATCH", [id]) => patch(call, id, &mut state.source_connections),
+        ("DELETE", [id])
+            if state.source_connections.store.get(id).is_some()
+                && state.flows.uses_connection(id) =>
+        {
+            super::flows::in_use(request_id)
+        }
         ("DELETE", [id]) => match state.source_connections.store.delete(id) {
             Some(_) => Reply::new(204),
             None => not_found(id, request_id),

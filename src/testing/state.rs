@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::connections::Connections;
 use super::explore::FakeTable;
+use super::flows::Flows;
 use super::http::RecordedRequest;
 use super::reply::Reply;
 use super::runs::Runs;
@@ -64,6 +65,8 @@ pub(super) struct State {
     pub(super) target_connections: TargetConnections,
     /// Data Prep's `/mappingSets`.
     pub(super) mapping_sets: MappingSets,
+    /// `/flows` and `/flowSpecs`.
+    pub(super) flows: Flows,
 }
 
 impl Default for State {
@@ -85,6 +88,7 @@ impl Default for State {
             catalog: Catalog::default(),
             target_connections: TargetConnections::new(serial.clone()),
             mapping_sets: MappingSets::new(serial.clone()),
+            flows: Flows::new(serial.clone()),
             serial,
         }
     }
