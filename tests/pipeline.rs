@@ -35,7 +35,12 @@ fn setup() -> Setup {
     fake.add_dataset(DATASET, "orders", SCHEMA);
     fake.set_schema_fields(
         SCHEMA,
-        &["_tenant.orderId", "_tenant.customer", "_tenant.amount", "_tenant.updatedAt"],
+        &[
+            "_tenant.orderId",
+            "_tenant.customer",
+            "_tenant.amount",
+            "_tenant.updatedAt",
+        ],
     );
     let client = Client::builder(fake.platform())
         .with_retry_backoff(Duration::from_millis(5))
@@ -56,7 +61,14 @@ fn hourly() -> Schedule {
 }
 
 fn spec(s: &Setup) -> PipelineSpec {
-    PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", hourly())
+    PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "updated_at",
+        hourly(),
+    )
 }
 
 /// Requests the fake saw since `from`.
@@ -162,7 +174,9 @@ fn first_run_creates_four_objects_and_a_rerun_changes_nothing_in_at_most_five_re
     let first_count = all.len();
     assert!(first_count <= 11, "first run sent {first_count} requests");
     // No lookup of a flow that cannot exist yet.
-    assert!(!all.iter().any(|r| r.method == "GET" && r.path.contains("/flows?")));
+    assert!(!all
+        .iter()
+        .any(|r| r.method == "GET" && r.path.contains("/flows?")));
 
     let before = s.fake.requests().len();
     let again = s.client.ensure_pipeline(&spec(&s)).unwrap();
@@ -188,12 +202,22 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
         Mapping::new("customer", "_tenant.customer"),
         Mapping::new("amount", "_tenant.amount"),
     ];
-    let new_spec = PipelineSpec::new(&s.base, "public.orders", DATASET, changed.clone(), "updated_at", hourly());
+    let new_spec = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        changed.clone(),
+        "updated_at",
+        hourly(),
+    );
     let before = s.fake.requests().len();
     let out = s.client.ensure_pipeline(&new_spec).unwrap();
     assert_eq!(
         out.changes,
-        [PipelineChange::MappingSetCreated, PipelineChange::FlowMappingUpdated]
+        [
+            PipelineChange::MappingSetCreated,
+            PipelineChange::FlowMappingUpdated
+        ]
     );
     assert_ne!(out.mapping_set_id, first.mapping_set_id);
     let sent = since(&s.fake, before);
@@ -211,7 +235,14 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
     // Converged: the next run changes nothing. Declaration order does not matter.
     let mut reordered = changed;
     reordered.reverse();
-    let again = PipelineSpec::new(&s.base, "public.orders", DATASET, reordered, "updated_at", hourly());
+    let again = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        reordered,
+        "updated_at",
+        hourly(),
+    );
     assert!(s.client.ensure_pipeline(&again).unwrap().changes.is_empty());
 }
 
@@ -223,7 +254,14 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
     let daily = Schedule::every(Frequency::Day, 2, START + 999)
         .unwrap()
         .without_backfill();
-    let new_spec = PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", daily);
+    let new_spec = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "updated_at",
+        daily,
+    );
     let before = s.fake.requests().len();
     let out = s.client.ensure_pipeline(&new_spec).unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowScheduleUpdated]);
@@ -235,13 +273,23 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
     let params = &s.fake.flows()[0]["scheduleParams"];
     assert_eq!(params["frequency"], "day");
     assert_eq!(params["interval"].to_string().trim_matches('"'), "2");
-    assert_eq!(params["startTime"].to_string().trim_matches('"'), START.to_string());
+    assert_eq!(
+        params["startTime"].to_string().trim_matches('"'),
+        START.to_string()
+    );
     assert_ne!(s.fake.flows()[0]["etag"], etag_before);
     // Only the start time differs now: nothing to do.
     let later = Schedule::every(Frequency::Day, 2, START + 86_400)
         .unwrap()
         .without_backfill();
-    let same = PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "updated_at", later);
+    let same = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "updated_at",
+        later,
+    );
     assert!(s.client.ensure_pipeline(&same).unwrap().changes.is_empty());
 }
 
@@ -251,16 +299,29 @@ fn a_disabled_flow_stays_disabled_unless_asked() {
     let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
     let flow = out.flow_id.unwrap();
     s.client.disable_flow(&flow).unwrap();
-    assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().changes.is_empty());
+    assert!(s
+        .client
+        .ensure_pipeline(&spec(&s))
+        .unwrap()
+        .changes
+        .is_empty());
     assert_eq!(s.fake.flows()[0]["state"], "disabled");
-    let out = s.client.ensure_pipeline(&spec(&s).with_enable(true)).unwrap();
+    let out = s
+        .client
+        .ensure_pipeline(&spec(&s).with_enable(true))
+        .unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowEnabled]);
     assert_eq!(s.fake.flows()[0]["state"], "enabled");
 }
 
 #[test]
 fn a_lost_answer_at_each_creating_write_ends_with_one_of_each() {
-    for path in ["/sourceConnections", "/targetConnections", "/mappingSets", "/flows"] {
+    for path in [
+        "/sourceConnections",
+        "/targetConnections",
+        "/mappingSets",
+        "/flows",
+    ] {
         let s = setup();
         s.fake.push_reply(
             Reply::after_processing(Reply::close())
@@ -281,7 +342,11 @@ fn a_lost_answer_at_each_creating_write_ends_with_one_of_each() {
             assert!(again.changes.is_empty(), "{path}: {:?}", again.changes);
         }
         assert_one_of_each(&s.fake);
-        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()), "{path}");
+        assert_eq!(
+            flow_mappings(&s.fake),
+            declared_pairs(&mappings()),
+            "{path}"
+        );
     }
 }
 
@@ -298,10 +363,23 @@ fn a_run_stopped_after_each_step_is_finished_by_the_next() {
         assert!(s.client.ensure_pipeline(&spec(&s)).is_err(), "{path}");
         let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
         assert!(out.changes.contains(&PipelineChange::FlowCreated), "{path}");
-        assert!(!out.changes.contains(&PipelineChange::SourceConnectionCreated), "{path}");
+        assert!(
+            !out.changes
+                .contains(&PipelineChange::SourceConnectionCreated),
+            "{path}"
+        );
         assert_one_of_each(&s.fake);
-        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()), "{path}");
-        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().changes.is_empty());
+        assert_eq!(
+            flow_mappings(&s.fake),
+            declared_pairs(&mappings()),
+            "{path}"
+        );
+        assert!(s
+            .client
+            .ensure_pipeline(&spec(&s))
+            .unwrap()
+            .changes
+            .is_empty());
     }
 }
 
@@ -310,7 +388,14 @@ fn bad_declarations_are_refused_before_any_write() {
     let s = setup();
     let cases: Vec<(PipelineSpec, &str)> = vec![
         (
-            PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "changed_at", hourly()),
+            PipelineSpec::new(
+                &s.base,
+                "public.orders",
+                DATASET,
+                mappings(),
+                "changed_at",
+                hourly(),
+            ),
             "delta_column",
         ),
         (
@@ -336,14 +421,31 @@ fn bad_declarations_are_refused_before_any_write() {
             "mappings",
         ),
         (
-            PipelineSpec::new(&s.base, "public.orders", "0000000000000000000000ff", mappings(), "updated_at", hourly()),
+            PipelineSpec::new(
+                &s.base,
+                "public.orders",
+                "0000000000000000000000ff",
+                mappings(),
+                "updated_at",
+                hourly(),
+            ),
             "dataset",
         ),
         (
-            PipelineSpec::new(&s.base, "public.nope", DATASET, mappings(), "updated_at", hourly()),
+            PipelineSpec::new(
+                &s.base,
+                "public.nope",
+                DATASET,
+                mappings(),
+                "updated_at",
+                hourly(),
+            ),
             "public.nope",
         ),
-        (spec(&s).with_schema_id("https://ns.adobe.com/tenant/schemas/other"), "schema_id"),
+        (
+            spec(&s).with_schema_id("https://ns.adobe.com/tenant/schemas/other"),
+            "schema_id",
+        ),
     ];
     for (bad, expect) in cases {
         let err = s.client.ensure_pipeline(&bad).unwrap_err();
@@ -351,7 +453,9 @@ fn bad_declarations_are_refused_before_any_write() {
         assert!(writes(&s.fake.requests()).is_empty(), "{expect}: {err}");
     }
     // A base connection that is not PostgreSQL.
-    s.fake.modify_connection(&s.base, |c| c.spec_id = "b3ba5556-48be-44b7-8b85-ff2b69b46dc4".into());
+    s.fake.modify_connection(&s.base, |c| {
+        c.spec_id = "b3ba5556-48be-44b7-8b85-ff2b69b46dc4".into()
+    });
     let err = s.client.ensure_pipeline(&spec(&s)).unwrap_err();
     assert!(err.is_unsuitable(), "{err}");
     assert!(err.to_string().contains("PostgreSQL"), "{err}");
@@ -359,10 +463,31 @@ fn bad_declarations_are_refused_before_any_write() {
     // Input the client refuses without sending anything.
     let before = s.fake.requests().len();
     for bad in [
-        PipelineSpec::new("", "public.orders", DATASET, mappings(), "updated_at", hourly()),
+        PipelineSpec::new(
+            "",
+            "public.orders",
+            DATASET,
+            mappings(),
+            "updated_at",
+            hourly(),
+        ),
         PipelineSpec::new(&s.base, "", DATASET, mappings(), "updated_at", hourly()),
-        PipelineSpec::new(&s.base, "public.orders", "a/b", mappings(), "updated_at", hourly()),
-        PipelineSpec::new(&s.base, "public.orders", DATASET, vec![], "updated_at", hourly()),
+        PipelineSpec::new(
+            &s.base,
+            "public.orders",
+            "a/b",
+            mappings(),
+            "updated_at",
+            hourly(),
+        ),
+        PipelineSpec::new(
+            &s.base,
+            "public.orders",
+            DATASET,
+            vec![],
+            "updated_at",
+            hourly(),
+        ),
         PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "", hourly()),
         spec(&s).with_name(" "),
     ] {
@@ -379,14 +504,17 @@ fn a_plan_reports_and_writes_nothing() {
     assert!(plan.planned);
     assert_eq!(plan.changes.len(), 4);
     assert_eq!(
-        (plan.flow_id, plan.source_connection_id, plan.target_connection_id, plan.mapping_set_id),
+        (
+            plan.flow_id,
+            plan.source_connection_id,
+            plan.target_connection_id,
+            plan.mapping_set_id
+        ),
         (None, None, None, None)
     );
     assert!(writes(&s.fake.requests()).is_empty());
-    let json = serde_json::to_value(
-        s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap(),
-    )
-    .unwrap();
+    let json =
+        serde_json::to_value(s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap()).unwrap();
     assert_eq!(json["planned"], true);
     assert_eq!(json["changed"][0], "created sourceConnection");
     assert!(json["flowId"].is_null());

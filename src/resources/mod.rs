@@ -6,6 +6,7 @@ pub(crate) mod datasets;
 pub(crate) mod explore;
 pub(crate) mod flows;
 pub(crate) mod mapping_sets;
+pub(crate) mod pipeline;
 pub(crate) mod postgres;
 pub(crate) mod runs;
 pub(crate) mod schedule;

@@ -526,7 +526,8 @@ impl Client {
             let schema = checked.schema_id.as_deref().unwrap_or_default();
             let mut set = spec.mapping_set(schema);
             if let Some(columns) = &checked.columns {
-                set = set.with_source_columns(columns.columns.iter().map(|c| c.name.clone()).collect());
+                set = set
+                    .with_source_columns(columns.columns.iter().map(|c| c.name.clone()).collect());
             }
             let validation = self.validate_mapping_set(&set)?;
             if !validation.is_valid() {
@@ -573,7 +574,9 @@ impl Client {
                     },
                 )?;
                 outcome.source_connection_id = Some(saved.clone());
-                outcome.changes.push(PipelineChange::SourceConnectionCreated);
+                outcome
+                    .changes
+                    .push(PipelineChange::SourceConnectionCreated);
                 saved
             }
         };
@@ -591,7 +594,9 @@ impl Client {
                     || Ok(self.find_target_connection(&spec.dataset_id)?.map(|t| t.id)),
                 )?;
                 outcome.target_connection_id = Some(saved.clone());
-                outcome.changes.push(PipelineChange::TargetConnectionCreated);
+                outcome
+                    .changes
+                    .push(PipelineChange::TargetConnectionCreated);
                 saved
             }
         };

@@ -101,7 +101,8 @@ pub const CATALOG_PATH: &str = crate::CATALOG_PATH;
 /// The dataset [`FakeFlowService::seed_demo`] puts in the fake Catalog.
 pub const DEMO_DATASET_ID: &str = "6d1e4a0b8f0c2a001c9e3f7d";
 /// The XDM schema of [`DEMO_DATASET_ID`].
-pub const DEMO_SCHEMA_ID: &str = "https://ns.adobe.com/demo/schemas/0f9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d";
+pub const DEMO_SCHEMA_ID: &str =
+    "https://ns.adobe.com/demo/schemas/0f9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d";
 /// The fields of [`DEMO_SCHEMA_ID`], one per column of the demo
 /// `public.orders` table (`id`, `customer`, `amount`, `updated_at`).
 pub const DEMO_SCHEMA_FIELDS: &[&str] = &[
@@ -466,6 +467,7 @@ impl FakeFlowService {
         self.use_demo_catalog();
         self.add_dataset(DEMO_DATASET_ID, "Demo orders", DEMO_SCHEMA_ID);
         self.set_schema_fields(DEMO_SCHEMA_ID, DEMO_SCHEMA_FIELDS);
+        self.shared.lock().demo_runs = true;
     }
 
     /// The flows the fake holds, as the service shows them
@@ -516,8 +518,14 @@ impl FakeFlowService {
     /// had run; returns the run's id. Runs list in the order added; their
     /// `createdAt` is [`FakeRun::with_created_at`]'s, or now.
     pub fn add_run(&self, flow_id: &str, run: FakeRun) -> String {
-        // merge: once flows are stored, refuse (panic on) a flow that does not exist.
-        self.shared.lock().runs.add(flow_id, run)
+        let mut state = self.shared.lock();
+        assert!(
+            state.flows.store.get(flow_id).is_some(),
+            "add_run: the fake holds no flow {flow_id}"
+        );
+        let id = state.runs.add(flow_id, run);
+        flows::refresh_last_run(&mut state, flow_id);
+        id
     }
 
     /// The runs the fake holds, in the order added, as the service shows

@@ -58,6 +58,7 @@ pub(super) fn snapshot(state: &State) -> Value {
         "runs": state.runs.store.snapshot(Clone::clone),
         "targetConnections": state.target_connections.store.snapshot(Clone::clone),
         "mappingSets": state.mapping_sets.store.snapshot(Clone::clone),
+        "flows": state.flows.store.snapshot(Clone::clone),
     })
 }
 
@@ -98,6 +99,7 @@ pub(super) fn restore(state: &mut State, file: &Value) -> Result<(), String> {
         "mappingSets",
         state.mapping_sets.store.restore(part("mappingSets")),
     )?;
+    named("flows", state.flows.store.restore(part("flows")))?;
     state.serial.advance_to(serial);
     Ok(())
 }

@@ -199,8 +199,6 @@ impl Runs {
 
     /// A flow's `lastRunDetails` (`{id, state, startedAtUTC,
     /// completedAtUTC}`) from its newest run.
-    // merge: for the flows' handler to fill `lastRunDetails`.
-    #[allow(dead_code)]
     pub(super) fn last_run_details(&self, flow_id: &str) -> Option<Value> {
         let run = self.latest_for_flow(flow_id)?;
         let metrics = &run["metrics"];

@@ -67,6 +67,8 @@ pub(super) struct State {
     pub(super) mapping_sets: MappingSets,
     /// `/flows` and `/flowSpecs`.
     pub(super) flows: Flows,
+    /// Demo mode: a new flow gets a successful run at once.
+    pub(super) demo_runs: bool,
 }
 
 impl Default for State {
@@ -89,6 +91,7 @@ impl Default for State {
             target_connections: TargetConnections::new(serial.clone()),
             mapping_sets: MappingSets::new(serial.clone()),
             flows: Flows::new(serial.clone()),
+            demo_runs: false,
             serial,
         }
     }

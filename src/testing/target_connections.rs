@@ -101,6 +101,9 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 
 /// `DELETE /targetConnections/{id}`.
 fn delete(id: &str, state: &mut State, request_id: &str) -> Reply {
+    if state.target_connections.exists(id) && state.flows.uses_connection(id) {
+        return super::flows::in_use(request_id);
+    }
     match state.target_connections.store.delete(id) {
         Some(_) => Reply::new(204),
         None => not_found(id, request_id),
