@@ -7,12 +7,24 @@ use std::time::Duration;
 
 use aep_flow::testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use aep_flow::{
-    Client, Error, FlowFilter, FlowState, Frequency, NewFlow, NewSourceConnection, Schedule,
-    CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
+    Client, Error, FlowFilter, FlowState, Frequency, NewFlow, NewSourceConnection,
+    NewTargetConnection, Schedule, CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
 };
 use serde_json::{json, Value};
 
-const TARGET: &str = "00000000-0000-4000-8000-0000000ta001";
+const DATASET: &str = "5c8c3c555033b814b69f947f";
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
+
+thread_local! {
+    /// The target connection `setup` made for this test (each test has a
+    /// thread of its own).
+    static TARGET: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The target connection of this test's fake.
+fn target() -> String {
+    TARGET.with(|t| t.borrow().clone())
+}
 const MAPPING: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
 /// 2023-11-14: passed.
 const PAST: i64 = 1_700_000_000;
@@ -45,6 +57,12 @@ fn setup() -> (FakeFlowService, Client, String, String) {
         .create_source_connection(&NewSourceConnection::new("c", &base, "public.customers"))
         .unwrap()
         .id;
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    let target = c
+        .create_target_connection(&NewTargetConnection::new("t", DATASET, SCHEMA))
+        .unwrap()
+        .id;
+    TARGET.with(|t| *t.borrow_mut() = target);
     (fake, c, orders, customers)
 }
 
@@ -56,7 +74,7 @@ fn new_flow(source: &str) -> NewFlow {
     NewFlow::new(
         "orders to dataset",
         source,
-        TARGET,
+        target(),
         "updated_at",
         MAPPING,
         0,
@@ -106,7 +124,7 @@ fn raw(
 fn body(source: &str) -> Value {
     json!({"name": "raw", "description": "",
            "flowSpec": {"id": CRM_TO_AEP_FLOW_SPEC_ID, "version": "1.0"},
-           "sourceConnectionIds": [source], "targetConnectionIds": [TARGET],
+           "sourceConnectionIds": [source], "targetConnectionIds": [target()],
            "transformations": [
                {"name": "Copy", "params": {"deltaColumn": {"name": "updated_at",
                    "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}}},
@@ -129,7 +147,7 @@ fn create_then_get_round_trips() {
     assert_eq!(f.state, FlowState::Enabled);
     assert_eq!(f.flow_spec_id.as_deref(), Some(CRM_TO_AEP_FLOW_SPEC_ID));
     assert_eq!(f.source_connection_ids, std::slice::from_ref(&orders));
-    assert_eq!(f.target_connection_ids, [TARGET]);
+    assert_eq!(f.target_connection_ids, [target()]);
     assert_eq!(f.schedule, Some(hourly()));
     assert_eq!(f.mapping(), Some((1, MAPPING, 0)));
     assert_eq!(f.delta_column(), Some("updated_at"));
@@ -159,7 +177,7 @@ fn create_then_get_round_trips() {
     let once = NewFlow::new(
         "once",
         &orders,
-        TARGET,
+        target(),
         "updated_at",
         MAPPING,
         2,
@@ -191,7 +209,7 @@ fn listings_filter_by_source_target_and_state() {
     assert_eq!(by_source.len(), 1);
     assert_eq!(by_source[0].id, b.id);
     let by_target = c
-        .list_flows(FlowFilter::new().with_target_connection_id(TARGET))
+        .list_flows(FlowFilter::new().with_target_connection_id(target()))
         .unwrap();
     assert_eq!(by_target.len(), 2);
     assert!(c
@@ -213,7 +231,7 @@ fn listings_filter_by_source_target_and_state() {
     assert_eq!(disabled[0].id, a.id);
     // find_flow: one request when the first page has it.
     let before = fake.requests().len();
-    let found = c.find_flow(&orders, TARGET).unwrap().unwrap();
+    let found = c.find_flow(&orders, &target()).unwrap().unwrap();
     assert_eq!(found.id, a.id);
     assert_eq!(fake.requests().len(), before + 1);
     assert_eq!(c.find_flow(&orders, "other-target").unwrap(), None);
@@ -373,9 +391,20 @@ fn a_source_connection_used_by_a_flow_cannot_be_deleted() {
         }
         other => panic!("{other}"),
     }
+    // The target connection too.
+    let e = c.delete_target_connection(&target()).unwrap_err();
+    assert!(
+        matches!(&e, Error::InUse { resource, .. } if *resource == "target connection"),
+        "{e}"
+    );
     // An unused one goes.
     c.delete_source_connection(&customers).unwrap();
     c.delete_flow(&saved.id).unwrap();
+    c.delete_target_connection(&target()).unwrap();
+    // A flow needs a target connection that exists.
+    let e = c.create_flow(&new_flow(&orders)).unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    assert!(e.to_string().contains("Target connection"), "{e}");
     c.delete_source_connection(&orders).unwrap();
 }
 

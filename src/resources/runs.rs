@@ -342,7 +342,10 @@ impl RunFilter {
         if let Some(status) = &self.status {
             query = query.property("metrics.statusSummary.status", status.as_str());
         }
-        Ok(query)
+        // Newest first where the service honours `orderby` (the list's
+        // order is not documented; `list_runs` sorts again either way).
+        // With a cap below the flow's run count, this keeps the newest.
+        Ok(query.param("orderby", "-createdAt"))
     }
 }
 
@@ -621,7 +624,7 @@ mod tests {
         let urls: Vec<String> = t.seen().into_iter().map(|s| s.url).collect();
         assert!(
             urls[0].ends_with(
-                "/data/foundation/flowservice/runs?limit=50&property=flowId%3D%3Dflow-1"
+                "/data/foundation/flowservice/runs?limit=50&property=flowId%3D%3Dflow-1&orderby=-createdAt"
             ),
             "{}",
             urls[0]
@@ -629,13 +632,15 @@ mod tests {
         assert!(
             urls[1].ends_with(
                 "/runs?limit=5&property=flowId%3D%3Dflow-1\
-                 &property=metrics.statusSummary.status%3D%3Dfailed"
+                 &property=metrics.statusSummary.status%3D%3Dfailed&orderby=-createdAt"
             ),
             "{}",
             urls[1]
         );
         assert!(
-            urls[2].ends_with("&property=metrics.statusSummary.status%3D%3DinProgress"),
+            urls[2].ends_with(
+                "&property=metrics.statusSummary.status%3D%3DinProgress&orderby=-createdAt"
+            ),
             "{}",
             urls[2]
         );
@@ -720,9 +725,9 @@ mod tests {
         );
         let seen = t.seen();
         assert_eq!(seen.len(), 3);
-        assert!(seen[1]
-            .url
-            .ends_with("/runs?limit=3&property=flowId%3D%3Dflow-1&continuationToken=t1"));
+        assert!(seen[1].url.ends_with(
+            "/runs?limit=3&property=flowId%3D%3Dflow-1&orderby=-createdAt&continuationToken=t1"
+        ));
         assert!(seen[2].url.ends_with("&continuationToken=t2"));
     }
 
@@ -774,7 +779,7 @@ mod tests {
         assert_eq!(latest.status, RunStatus::Failed);
         assert!(t.seen()[0]
             .url
-            .ends_with("/runs?limit=50&property=flowId%3D%3Df"));
+            .ends_with("/runs?limit=50&property=flowId%3D%3Df&orderby=-createdAt"));
         t.reply(
             200,
             &page(&[
