@@ -20,12 +20,13 @@
 
 mod common;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Run, RunFilter, Schedule};
 use common::{Common, Failure, Flags, Output, Target, Usage};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 const USAGE: &str = "usage:
   pipeline ensure --connection BASE_ID --table PATH --dataset DATASET_ID [--schema SCHEMA_ID]
@@ -338,17 +339,42 @@ fn iso(millis: i64) -> String {
     )
 }
 
-/// A run as `status` and `runs` print it.
-fn run_json(r: &Run) -> Value {
-    json!({
-        "id": r.id,
-        "status": r.status.as_str(),
-        "startedAt": r.started_at.map(iso),
-        "completedAt": r.completed_at.map(iso),
-        "inputRecords": r.input_records,
-        "outputRecords": r.output_records,
-        "failedRecords": r.failed_records,
-    })
+/// A run as `status` and `runs` print it, keys in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunLine<'a> {
+    id: &'a str,
+    status: &'a str,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    input_records: Option<u64>,
+    output_records: Option<u64>,
+    failed_records: Option<u64>,
+}
+
+fn run_line(r: &Run) -> RunLine<'_> {
+    RunLine {
+        id: &r.id,
+        status: r.status.as_str(),
+        started_at: r.started_at.map(iso),
+        completed_at: r.completed_at.map(iso),
+        input_records: r.input_records,
+        output_records: r.output_records,
+        failed_records: r.failed_records,
+    }
+}
+
+/// What `status` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusLine<'a> {
+    flow_id: &'a str,
+    state: &'a str,
+    last_run: Option<RunLine<'a>>,
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, Failure> {
+    serde_json::to_string(value).map_err(|e| Failure(1, format!("error: {e}")))
 }
 
 fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
@@ -371,8 +397,8 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
     if let Some(d) = e.description {
         spec = spec.with_description(d);
     }
-    let outcome = client.ensure_pipeline(&spec)?;
-    serde_json::to_string(&outcome).map_err(|e| Failure(1, format!("error: {e}")))
+    // `{"flowId","sourceConnectionId","targetConnectionId","mappingSetId","changed","planned"}`.
+    to_json(&client.ensure_pipeline(&spec)?)
 }
 
 fn run(out: &mut Output) -> Result<(), Failure> {
@@ -387,6 +413,14 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Err(Usage(m)) => return Err(Failure(2, format!("error: {m}\n{help}"))),
     };
     let target = Target::from_env("pipeline", &options)?;
+    if target.is_demo() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: pipeline: --demo: the demo Catalog holds dataset {} (schema fields {})",
+            aep_flow::testing::DEMO_DATASET_ID,
+            aep_flow::testing::DEMO_SCHEMA_FIELDS.join(", ")
+        );
+    }
     let client = options.client(target.platform)?;
     // The demo fake serves until the end of the command.
     let _demo = target.demo;
@@ -402,14 +436,11 @@ fn run(out: &mut Output) -> Result<(), Failure> {
                 .iter()
                 .find(|r| r.status.is_finished())
                 .is_some_and(|r| r.status == aep_flow::RunStatus::Failed);
-            out.line(
-                &json!({
-                    "flowId": f.id,
-                    "state": f.state.as_str(),
-                    "lastRun": runs.first().map(run_json),
-                })
-                .to_string(),
-            )?;
+            out.line(&to_json(&StatusLine {
+                flow_id: &f.id,
+                state: f.state.as_str(),
+                last_run: runs.first().map(run_line),
+            })?)?;
             if failed {
                 return Err(Failure(
                     EXIT_RUN_FAILED,
@@ -420,16 +451,15 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Command::Runs { flow, limit } => {
             let runs = client.list_runs(RunFilter::new(&flow))?;
             for r in runs.iter().take(limit.unwrap_or(usize::MAX)) {
-                out.line(&run_json(r).to_string())?;
+                out.line(&to_json(&run_line(r))?)?;
             }
         }
         Command::Enable { flow } => {
-            let saved = client.enable_flow(&flow)?;
-            out.line(&json!({"id": saved.id, "etag": saved.etag}).to_string())?;
+            // `{"id","etag"}`, in that order.
+            out.line(&to_json(&client.enable_flow(&flow)?)?)?;
         }
         Command::Disable { flow } => {
-            let saved = client.disable_flow(&flow)?;
-            out.line(&json!({"id": saved.id, "etag": saved.etag}).to_string())?;
+            out.line(&to_json(&client.disable_flow(&flow)?)?)?;
         }
         Command::Delete {
             flow,

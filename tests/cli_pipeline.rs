@@ -1,0 +1,394 @@
+//! The `pipeline` example as a user runs it: a demo walkthrough across
+//! commands through one state file, `status` exit codes for cron, and bad
+//! input refused with exit 2 before anything is sent.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use aep_flow::testing::{demo_catalog, FakeFlowService, FakeRun, DEMO_DATASET_ID};
+use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
+use common::{example, fresh_demo_state, garbled, text, with_platform, with_postgres};
+use serde_json::{json, Value};
+
+const DATASET: &str = "5c8c3c555033b814b69f947f";
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
+/// The demo's database password, a canary: no run of six of it may reach
+/// the state file or the output.
+const PG_CANARY: &str = "pg-Canary-9Vx!Qz";
+
+fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) {
+    let mut cmd = example(program);
+    cmd.env("AEP_DEMO_STATE", state)
+        .env("PGPASSWORD", PG_CANARY)
+        .arg("--demo")
+        .args(args);
+    finish(cmd)
+}
+
+fn real(fake: &FakeFlowService, args: &[&str]) -> (Output, String, String) {
+    let mut cmd = example("pipeline");
+    with_platform(&mut cmd, fake);
+    cmd.args(args);
+    finish(cmd)
+}
+
+fn finish(mut cmd: Command) -> (Output, String, String) {
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_no_run_of(PG_CANARY, &stdout);
+    assert_no_run_of(PG_CANARY, &stderr);
+    assert!(!stdout.contains("tok-cli-7788") && !stderr.contains("tok-cli-7788"));
+    (out, stdout, stderr)
+}
+
+fn assert_no_run_of(secret: &str, text: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for run in chars.windows(6) {
+        let run: String = run.iter().collect();
+        assert!(!text.contains(&run), "{run:?} leaked: {text}");
+    }
+}
+
+fn json_line(stdout: &str) -> Value {
+    let line = stdout.lines().next().unwrap_or_else(|| panic!("no output"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+const ENSURE: &[&str] = &[
+    "ensure",
+    "--table",
+    "public.orders",
+    "--map",
+    "id=_demo.orderId",
+    "--map=amount=_demo.amount",
+    "--delta-column",
+    "updated_at",
+    "--frequency",
+    "hour",
+];
+
+#[test]
+fn a_demo_walkthrough_spans_commands_and_writes_no_secret() {
+    let state = fresh_demo_state();
+    let (out, stdout, _) = demo(
+        "create_postgres_connection",
+        &state,
+        &["--name", "orders-db"],
+    );
+    assert_eq!(code(&out), 0);
+    let base = json_line(&stdout)["id"].as_str().unwrap().to_owned();
+
+    let (out, stdout, _) = demo(
+        "connections",
+        &state,
+        &["explore", &base, "--table", "public.orders"],
+    );
+    assert_eq!(code(&out), 0, "{stdout}");
+    assert_eq!(json_line(&stdout)["columns"][3]["name"], "updated_at");
+
+    let mut args = ENSURE.to_vec();
+    args.extend(["--connection", &base, "--dataset", DEMO_DATASET_ID]);
+    let (out, stdout, stderr) = demo("pipeline", &state, &[&args[..], &["--plan"]].concat());
+    assert_eq!(code(&out), 0, "{stderr}");
+    let plan = json_line(&stdout);
+    assert_eq!(plan["planned"], true);
+    assert!(plan["flowId"].is_null());
+    assert_eq!(plan["changed"].as_array().unwrap().len(), 4);
+    assert!(stderr.contains(DEMO_DATASET_ID), "{stderr}");
+
+    let (out, stdout, stderr) = demo("pipeline", &state, &args);
+    assert_eq!(code(&out), 0, "{stderr}");
+    let first = json_line(&stdout);
+    let keys: Vec<&str> = stdout
+        .split("\":")
+        .map(|k| k.rsplit('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        &keys[..5],
+        [
+            "flowId",
+            "sourceConnectionId",
+            "targetConnectionId",
+            "mappingSetId",
+            "changed"
+        ]
+    );
+    assert_eq!(
+        first["changed"],
+        json!([
+            "created sourceConnection",
+            "created targetConnection",
+            "created mappingSet",
+            "created flow"
+        ])
+    );
+    let flow = first["flowId"].as_str().unwrap().to_owned();
+
+    let (out, stdout, _) = demo("pipeline", &state, &args);
+    assert_eq!(code(&out), 0);
+    let again = json_line(&stdout);
+    assert_eq!(again["changed"], json!([]));
+    assert_eq!(again["flowId"], first["flowId"]);
+    assert_eq!(again["mappingSetId"], first["mappingSetId"]);
+
+    // The demo recorded a successful run when the flow was created.
+    let (out, stdout, _) = demo("pipeline", &state, &["status", &flow]);
+    assert_eq!(code(&out), 0, "{stdout}");
+    let status = json_line(&stdout);
+    assert_eq!(status["flowId"], flow.as_str());
+    assert_eq!(status["state"], "enabled");
+    assert_eq!(status["lastRun"]["status"], "success");
+    assert_eq!(status["lastRun"]["inputRecords"], 3);
+    let started = status["lastRun"]["startedAt"].as_str().unwrap();
+    assert!(
+        started.len() == 20 && started.ends_with('Z') && started.as_bytes()[10] == b'T',
+        "{started}"
+    );
+    assert!(stdout.starts_with("{\"flowId\":"), "{stdout}");
+
+    let (out, stdout, _) = demo("pipeline", &state, &["runs", &flow, "--limit", "5"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.starts_with("{\"id\":"), "{stdout}");
+
+    let (out, stdout, _) = demo("pipeline", &state, &["disable", &flow]);
+    assert_eq!(code(&out), 0);
+    assert!(stdout.starts_with("{\"id\":"), "{stdout}");
+    let (_, stdout, _) = demo("pipeline", &state, &args);
+    assert_eq!(json_line(&stdout)["changed"], json!([]));
+    let (_, stdout, _) = demo("pipeline", &state, &[&args[..], &["--enable"]].concat());
+    assert_eq!(json_line(&stdout)["changed"], json!(["enabled flow"]));
+
+    // Nothing of the password in the state file, and not readable by others.
+    let file = std::fs::read_to_string(&state).unwrap();
+    assert_no_run_of(PG_CANARY, &file);
+    assert!(file.contains(&flow));
+
+    // Delete with its connections: the base connection stays.
+    let (out, stdout, stderr) = demo("pipeline", &state, &["delete", &flow, "--with-connections"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(stdout.is_empty());
+    let (out, _, _) = demo("pipeline", &state, &["status", &flow]);
+    assert_eq!(code(&out), 1);
+    let (out, stdout, _) = demo("connections", &state, &["get", &base]);
+    assert_eq!(code(&out), 0, "{stdout}");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(file["sourceConnections"], json!([]));
+    assert_eq!(file["targetConnections"], json!([]));
+    assert_eq!(file["flows"], json!([]));
+
+    // --demo-reset starts over.
+    let (out, _, _) = demo("pipeline", &state, &["status", &flow, "--demo-reset"]);
+    assert_eq!(code(&out), 1);
+    let (out, _, _) = demo("connections", &state, &["get", &base]);
+    assert_eq!(code(&out), 1, "the reset kept the connection");
+    let _ = std::fs::remove_file(&state);
+}
+
+/// A fake with a flow made through the library, for the status tests.
+fn with_flow() -> (FakeFlowService, String) {
+    let fake = FakeFlowService::start().unwrap();
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    let client = Client::new(fake.platform()).unwrap();
+    let spec = PipelineSpec::new(
+        &base,
+        "public.orders",
+        DATASET,
+        vec![Mapping::new("id", "_tenant.orderId")],
+        "updated_at",
+        Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
+    );
+    let flow = client.ensure_pipeline(&spec).unwrap().flow_id.unwrap();
+    (fake, flow)
+}
+
+#[test]
+fn status_exit_codes_follow_the_latest_finished_run() {
+    let (fake, flow) = with_flow();
+    // No run yet: 0, lastRun null.
+    let (out, stdout, _) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(json_line(&stdout)["lastRun"], Value::Null);
+
+    fake.add_run(
+        &flow,
+        FakeRun::new("success")
+            .with_created_at(1_000)
+            .with_counts(5, 5, 0),
+    );
+    let (out, stdout, _) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 0, "{stdout}");
+    assert_eq!(json_line(&stdout)["lastRun"]["outputRecords"], 5);
+
+    // In progress after a success: still 0.
+    fake.add_run(&flow, FakeRun::new("inProgress").with_created_at(2_000));
+    let (out, stdout, _) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(json_line(&stdout)["lastRun"]["status"], "inProgress");
+
+    // A failure (in the service's casing): 3, with the JSON still printed.
+    fake.add_run(
+        &flow,
+        FakeRun::new("Failed")
+            .with_created_at(3_000)
+            .with_counts(5, 3, 2)
+            .with_error("CONNECTOR-2001-500", "2 rows failed"),
+    );
+    let (out, stdout, stderr) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 3, "{stderr}");
+    assert_eq!(json_line(&stdout)["lastRun"]["failedRecords"], 2);
+    assert!(stderr.contains("failed"), "{stderr}");
+    // In progress after the failure: the latest finished run still failed.
+    fake.add_run(&flow, FakeRun::new("scheduled").with_created_at(4_000));
+    let (out, _, _) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 3);
+    // Then a success: 0 again.
+    fake.add_run(&flow, FakeRun::new("SUCCESS").with_created_at(5_000));
+    let (out, _, _) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 0);
+
+    let (out, stdout, _) = real(&fake, &["runs", &flow, "--limit", "2"]);
+    assert_eq!(code(&out), 0);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["status"], "success");
+    assert_eq!(lines[1]["status"], "scheduled");
+
+    // A flow that does not exist: a service answer, exit 1.
+    let (out, _, stderr) = real(&fake, &["status", "00000000-0000-4000-8000-00000000ffff"]);
+    assert_eq!(code(&out), 1, "{stderr}");
+}
+
+#[test]
+fn bad_input_is_exit_2_and_nothing_is_sent() {
+    let fake = FakeFlowService::start().unwrap();
+    let base = ["--connection", "c1", "--dataset", DATASET];
+    let ensure = |extra: &[&str]| -> Vec<String> {
+        ENSURE
+            .iter()
+            .chain(base.iter())
+            .chain(extra.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        (ensure(&["--map", "no-equals"]), "COLUMN=XDM_PATH"),
+        (ensure(&["--map", "=x"]), "COLUMN=XDM_PATH"),
+        (
+            ensure(&["--interval", "5", "--frequency", "minute"]),
+            "--frequency",
+        ),
+        (ensure(&["--start", "soon"]), "--start"),
+        (ensure(&["--start", "-5"]), "--start"),
+        (ensure(&["--plan", "--plan"]), "more than once"),
+        (ensure(&["--limit", "3"]), "--limit"),
+        (ensure(&["--with-connections"]), "--with-connections"),
+        (ensure(&["--map", "id=bad path!"]), "destination"),
+        (ensure(&["--name", " "]), "name"),
+        (vec!["status".into()], "FLOW_ID"),
+        (vec!["status".into(), "a".into(), "b".into()], "FLOW_ID"),
+        (vec!["status".into(), "a/../b".into()], "flow"),
+        (
+            vec!["runs".into(), "f".into(), "--limit".into(), "0".into()],
+            "--limit",
+        ),
+        (
+            vec!["runs".into(), "f".into(), "--limit".into(), "ten".into()],
+            "--limit",
+        ),
+        (vec!["delete".into(), "f".into(), "--plan".into()], "--plan"),
+        (vec!["frobnicate".into()], "unknown command"),
+        (vec![], "a command is required"),
+        (
+            vec!["ensure".into(), "--table".into(), "t".into()],
+            "--connection",
+        ),
+    ];
+    // --frequency once with an interval, a bad frequency, a minute interval below 15.
+    let mut with_frequency = |f: &str, extra: &[&str], expect: &'static str| {
+        let mut args: Vec<String> = ensure(&[]);
+        let i = args.iter().position(|a| a == "hour").unwrap();
+        args[i] = f.into();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        cases.push((args, expect));
+    };
+    with_frequency("once", &["--interval", "2"], "--interval");
+    with_frequency("once", &["--no-backfill"], "--no-backfill");
+    with_frequency("yearly", &[], "once, minute, hour, day or week");
+    with_frequency("minute", &["--interval", "5"], "interval");
+    with_frequency("hour", &["--interval", "0"], "interval");
+    with_frequency("hour", &["--interval", "-1"], "--interval");
+    for (args, expect) in cases {
+        let (out, stdout, stderr) =
+            real(&fake, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code(&out), 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(stderr.contains(expect), "{args:?}: want {expect}: {stderr}");
+    }
+    // A garbled argument.
+    let mut cmd = example("pipeline");
+    with_platform(&mut cmd, &fake);
+    let out = cmd
+        .arg("status")
+        .arg(garbled(b"flow-\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests().len());
+}
+
+#[test]
+fn a_declaration_the_service_side_refuses_is_exit_2_with_no_write() {
+    let (fake, _) = with_flow();
+    let base = fake.connections()[0].id.clone();
+    let before = fake.requests().len();
+    let mut cmd = example("pipeline");
+    with_platform(&mut cmd, &fake);
+    with_postgres(&mut cmd, "pw-canary-4411");
+    let out = cmd
+        .args([
+            "ensure",
+            "--connection",
+            &base,
+            "--table",
+            "public.orders",
+            "--dataset",
+            DATASET,
+        ])
+        .args([
+            "--map",
+            "id=_tenant.orderId",
+            "--delta-column",
+            "changed_at",
+            "--frequency",
+            "week",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(code(&out), 2, "{stderr}");
+    assert!(
+        stderr.contains("delta_column") && stderr.contains("changed_at"),
+        "{stderr}"
+    );
+    let writes = fake.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("/validate"))
+        .count();
+    assert_eq!(writes, 0);
+}
