@@ -46,6 +46,13 @@
 //!   of the blocks at least as large as the request body and the sizes of
 //!   freed blocks that still held the password (copies not wiped).
 //!
+//! - `pipeline_*`: request economy of `Client::ensure_pipeline` against the
+//!   stateful `testing::FakeFlowService` (its request log counts): the
+//!   requests and writes of a first run on an empty sandbox, of a re-run
+//!   that finds everything as declared (target: at most 5 requests, no
+//!   write), and of a run that converges a changed schedule; and the
+//!   re-run's wall time (median of 51) next to one GET's.
+//!
 //! Diagnostic rows, to show where the time goes: `raw_split_calls_per_s`
 //! (the raw loop writing head and body in two writes, as ureq does),
 //! `ureq_calls_per_s` (a bare `ureq::Agent` configured like the client, same
@@ -668,6 +675,88 @@ fn main() {
     }
 }
 
+/// Requests and writes one `ensure_pipeline` sends, from the fake's log.
+struct PipelineCounts {
+    first: (usize, usize),
+    rerun: (usize, usize),
+    drift: (usize, usize),
+    rerun_ms: f64,
+    get_ms: f64,
+}
+
+fn bench_pipeline() -> Result<PipelineCounts, String> {
+    use aep_flow::testing::{demo_catalog, FakeFlowService};
+    use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
+    let fake = FakeFlowService::start().map_err(|e| format!("fake: {e}"))?;
+    let base = fake.insert_connection(
+        "pg",
+        aep_flow::CONNECTION_STRING_AUTH,
+        serde_json::json!({"connectionString": "Server=db;Database=d;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    let dataset = "5c8c3c555033b814b69f947f";
+    fake.add_dataset(dataset, "orders", "https://ns.adobe.com/t/schemas/orders");
+    let client = Client::new(fake.platform()).map_err(|e| format!("client: {e}"))?;
+    let spec = |frequency| {
+        PipelineSpec::new(
+            &base,
+            "public.orders",
+            dataset,
+            vec![
+                Mapping::new("id", "_t.orderId"),
+                Mapping::new("amount", "_t.amount"),
+            ],
+            "updated_at",
+            Schedule::every(frequency, 1, 1_764_230_400).expect("a valid schedule"),
+        )
+    };
+    let count = |spec: &PipelineSpec| -> Result<(usize, usize), String> {
+        let before = fake.requests().len();
+        client
+            .ensure_pipeline(spec)
+            .map_err(|e| format!("pipeline: {e}"))?;
+        let sent = fake.requests().split_off(before);
+        let writes = sent
+            .iter()
+            .filter(|r| r.method != "GET" && !r.path.contains("/validate"))
+            .count();
+        Ok((sent.len(), writes))
+    };
+    let first = count(&spec(Frequency::Hour))?;
+    let rerun = count(&spec(Frequency::Hour))?;
+    let drift = count(&spec(Frequency::Day))?;
+    let median_ms = |f: &dyn Fn() -> Result<(), String>| -> Result<f64, String> {
+        let mut times = Vec::new();
+        for _ in 0..51 {
+            let t = Instant::now();
+            f()?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        Ok(times[times.len() / 2])
+    };
+    let daily = spec(Frequency::Day);
+    let rerun_ms = median_ms(&|| {
+        client
+            .ensure_pipeline(&daily)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })?;
+    let get_ms = median_ms(&|| {
+        client
+            .get_connection(&base)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(PipelineCounts {
+        first,
+        rerun,
+        drift,
+        rerun_ms,
+        get_ms,
+    })
+}
+
 fn run(settings: &Settings) -> Result<(), String> {
     let mut notes: Vec<String> = Vec::new();
     // Build (or find) the release example first, before pinning (cargo may
@@ -841,6 +930,13 @@ fn run(settings: &Settings) -> Result<(), String> {
             .ok()
     });
 
+    let pipeline = bench_pipeline();
+    if let Err(e) = &pipeline {
+        notes.push(format!("pipeline figures skipped: {e}"));
+    }
+    let p = pipeline.as_ref().ok();
+    let n = |f: fn(&PipelineCounts) -> usize| p.map(|p| f(p) as f64);
+
     // Report.
     let client_rate = Some(client_rates.median());
     let raw_rate = Some(raw_rates.median());
@@ -907,6 +1003,18 @@ fn run(settings: &Settings) -> Result<(), String> {
             "client_alloc_bytes_per_call",
             Some(allocations.bytes_per_call),
             0,
+        ),
+        Row::new("pipeline_first_run_requests", n(|p| p.first.0), 0),
+        Row::new("pipeline_first_run_writes", n(|p| p.first.1), 0),
+        Row::new("pipeline_rerun_requests", n(|p| p.rerun.0), 0).target("<=", 5.0),
+        Row::new("pipeline_rerun_writes", n(|p| p.rerun.1), 0).target("<=", 0.0),
+        Row::new("pipeline_schedule_drift_requests", n(|p| p.drift.0), 0),
+        Row::new("pipeline_schedule_drift_writes", n(|p| p.drift.1), 0),
+        Row::new("pipeline_rerun_ms_median", p.map(|p| p.rerun_ms), 2),
+        Row::new(
+            "pipeline_rerun_vs_one_get",
+            p.map(|p| p.rerun_ms / p.get_ms),
+            2,
         ),
         Row::new("ureq_allocs_per_call", Some(ureq_allocations.per_call), 1),
         Row::new(
