@@ -560,3 +560,48 @@ fn concurrent_ensures_on_one_client_make_one_of_each() {
     assert_one_of_each(&s.fake);
     assert_eq!(s.fake.mapping_sets().len(), 1);
 }
+
+#[test]
+fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
+    let s = setup();
+    let c = &s.client;
+    // Another tool made two source connections for the table and two
+    // target connections for the dataset, and a flow joining the second of each.
+    let source = |name: &str| {
+        c.create_source_connection(&aep_flow::NewSourceConnection::new(
+            name,
+            &s.base,
+            "public.orders",
+        ))
+        .unwrap()
+        .id
+    };
+    let target = |name: &str| {
+        c.create_target_connection(&aep_flow::NewTargetConnection::new(name, DATASET, SCHEMA))
+            .unwrap()
+            .id
+    };
+    let (_s1, s2) = (source("a"), source("b"));
+    let (_t1, t2) = (target("a"), target("b"));
+    let set = c
+        .create_mapping_set(&aep_flow::NewMappingSet::new(SCHEMA, mappings()))
+        .unwrap();
+    let flow = c
+        .create_flow(&aep_flow::NewFlow::new(
+            "by hand",
+            &s2,
+            &t2,
+            "updated_at",
+            &set.id,
+            set.version,
+            hourly(),
+        ))
+        .unwrap()
+        .id;
+    let out = c.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(out.changes.is_empty(), "{:?}", out.changes);
+    assert_eq!(out.flow_id.as_deref(), Some(flow.as_str()));
+    assert_eq!(out.source_connection_id.as_deref(), Some(s2.as_str()));
+    assert_eq!(out.target_connection_id.as_deref(), Some(t2.as_str()));
+    assert_eq!(s.fake.flows().len(), 1);
+}

@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use super::connections::Connection;
 use super::explore::TableSchema;
-use super::flows::{Flow, FlowState, NewFlow, Schedule};
+use super::flows::{Flow, FlowFilter, FlowState, NewFlow, Schedule};
 use super::mapping_sets::{Mapping, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::source_connections::{NewSourceConnection, SourceConnection};
-use super::target_connections::{NewTargetConnection, TargetConnection};
+use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
+use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
 use crate::client::plumbing::Saved;
 use crate::client::Client;
@@ -401,14 +401,46 @@ impl Client {
         Ok(outcome)
     }
 
-    /// Looks up what exists: at most four requests.
+    /// Looks up what exists: four requests when the sandbox holds one of
+    /// each (more only when it holds duplicates made elsewhere).
     fn find_pipeline(&self, spec: &PipelineSpec) -> Result<Found, Error> {
-        let source = self.find_source_connection(&spec.base_connection_id, &spec.table_path)?;
-        let target = self.find_target_connection(&spec.dataset_id)?;
-        let flow = match (&source, &target) {
-            (Some(s), Some(t)) => self.find_flow(&s.id, &t.id)?,
-            // A flow joins both: without one of them there is none.
-            _ => None,
+        let sources = self.list_source_connections(
+            SourceConnectionFilter::new()
+                .with_base_connection_id(&spec.base_connection_id)
+                .with_table_name(&spec.table_path),
+        )?;
+        let targets = self.list_target_connections(
+            TargetConnectionFilter::new().with_dataset_id(&spec.dataset_id),
+        )?;
+        // A flow joins both: without one of them there is none. With
+        // duplicates (made by hand, or by another tool), the flow joining
+        // any of them is the pipeline, so that no second flow is made.
+        let mut found = None;
+        if !sources.is_empty() {
+            'targets: for t in &targets {
+                let filter = if sources.len() == 1 {
+                    FlowFilter::new()
+                        .with_source_connection_id(&sources[0].id)
+                        .with_target_connection_id(&t.id)
+                } else {
+                    FlowFilter::new().with_target_connection_id(&t.id)
+                };
+                for flow in self.flows(filter) {
+                    let flow = flow?;
+                    if let Some(s) = sources
+                        .iter()
+                        .find(|s| flow.source_connection_ids.contains(&s.id))
+                    {
+                        found = Some((s.clone(), t.clone(), flow));
+                        break 'targets;
+                    }
+                }
+            }
+        }
+        let (source, target, flow) = match found {
+            Some((s, t, f)) => (Some(s), Some(t), Some(f)),
+            // The oldest of each (the service lists in creation order).
+            None => (sources.into_iter().next(), targets.into_iter().next(), None),
         };
         let (mut mapping_matches, mut schedule_matches) = (false, false);
         if let Some(flow) = &flow {
