@@ -392,3 +392,63 @@ fn a_declaration_the_service_side_refuses_is_exit_2_with_no_write() {
         .count();
     assert_eq!(writes, 0);
 }
+
+#[test]
+fn a_run_killed_while_waiting_on_a_write_is_finished_by_the_next() {
+    use aep_flow::testing::Reply;
+    use std::time::{Duration, Instant};
+    for (path, processed) in [("/targetConnections", false), ("/flows", true)] {
+        let fake = FakeFlowService::start().unwrap();
+        let base = fake.insert_connection(
+            "pg",
+            CONNECTION_STRING_AUTH,
+            json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+        );
+        fake.set_catalog(&base, demo_catalog());
+        fake.add_dataset(DATASET, "orders", SCHEMA);
+        let silent = Reply::silent(Duration::from_secs(30));
+        let reply = if processed {
+            Reply::after_processing(silent)
+        } else {
+            silent
+        };
+        fake.push_reply(reply.only_for("POST").only_for_path(path));
+        let args = [
+            "ensure",
+            "--connection",
+            &base,
+            "--table",
+            "public.orders",
+            "--dataset",
+            DATASET,
+            "--map",
+            "id=_tenant.orderId",
+            "--delta-column",
+            "updated_at",
+        ];
+        let mut cmd = example("pipeline");
+        with_platform(&mut cmd, &fake);
+        let mut child = cmd.args(args).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !fake
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with(path))
+        {
+            assert!(Instant::now() < deadline, "{path}: the write never came");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (out, stdout, stderr) = real(&fake, &args);
+        assert_eq!(code(&out), 0, "{path}: {stderr}");
+        let changed = json_line(&stdout)["changed"].clone();
+        assert!(
+            !changed.to_string().contains("sourceConnection"),
+            "{path}: {changed}"
+        );
+        assert_eq!(fake.source_connections().len(), 1, "{path}");
+        assert_eq!(fake.target_connections().len(), 1, "{path}");
+        assert_eq!(fake.flows().len(), 1, "{path}");
+    }
+}
