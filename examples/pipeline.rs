@@ -431,15 +431,15 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         }
         Command::Status { flow } => {
             let f = client.get_flow(&flow)?;
-            let runs = client.list_runs(RunFilter::new(&flow))?;
+            let runs = client.run_summary(&flow)?;
             let failed = runs
-                .iter()
-                .find(|r| r.status.is_finished())
+                .latest_finished
+                .as_ref()
                 .is_some_and(|r| r.status == aep_flow::RunStatus::Failed);
             out.line(&to_json(&StatusLine {
                 flow_id: &f.id,
                 state: f.state.as_str(),
-                last_run: runs.first().map(run_line),
+                last_run: runs.latest.as_ref().map(run_line),
             })?)?;
             if failed {
                 return Err(Failure(

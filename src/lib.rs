@@ -149,7 +149,7 @@ pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
     DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
 };
-pub use resources::runs::{Run, RunError, RunFilter, RunStatus, Runs};
+pub use resources::runs::{Run, RunError, RunFilter, RunStatus, RunSummary, Runs};
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
 };

@@ -535,9 +535,9 @@ fn a_plan_reports_and_writes_nothing() {
     assert_eq!(
         plan.changes,
         [
+            PipelineChange::FlowScheduleUpdated,
             PipelineChange::MappingSetCreated,
             PipelineChange::FlowMappingUpdated,
-            PipelineChange::FlowScheduleUpdated
         ]
     );
     assert_eq!(plan.flow_id, made.flow_id);

@@ -40,7 +40,12 @@ fn seed(fake: &FakeFlowService) -> Vec<String> {
 
 #[test]
 fn runs_added_out_of_order_come_back_newest_first_across_pages() {
-    let fake = FakeFlowService::builder().max_page_size(2).start().unwrap();
+    // A service that lists in its own order: the client sorts.
+    let fake = FakeFlowService::builder()
+        .max_page_size(2)
+        .ignore_orderby()
+        .start()
+        .unwrap();
     let newest_first = seed(&fake);
     let c = client(&fake);
     let runs = c.list_runs(RunFilter::new(FLOW)).unwrap();
@@ -58,7 +63,7 @@ fn runs_added_out_of_order_come_back_newest_first_across_pages() {
             r.path
         );
     }
-    // The lazy listing keeps the fake's (insertion) order.
+    // The lazy listing keeps the service's (here: insertion) order.
     let lazy: Vec<String> = c
         .runs(RunFilter::new(FLOW).with_page_size(3))
         .map(|r| r.unwrap().id)
@@ -197,4 +202,41 @@ fn a_flow_without_runs_has_none() {
         .unwrap_err()
         .is_invalid_input());
     assert_eq!(fake.requests().len(), before);
+}
+
+/// 300 runs, oldest first, then a failed one: the summary finds it.
+fn long_lived(fake: &FakeFlowService) -> String {
+    let mut last = String::new();
+    for i in 0..300 {
+        last = fake.add_run(FLOW, FakeRun::new("success").with_created_at(1_000 + i));
+    }
+    let failed = fake.add_run(FLOW, FakeRun::new("Failed").with_created_at(5_000));
+    assert_ne!(last, failed);
+    failed
+}
+
+#[test]
+fn the_summary_reads_one_page_when_the_service_sorts_newest_first() {
+    let fake = FakeFlowService::start().unwrap();
+    let failed = long_lived(&fake);
+    fake.add_run(FLOW, FakeRun::new("inProgress").with_created_at(6_000));
+    let c = client(&fake);
+    let summary = c.run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest.unwrap().status, RunStatus::InProgress);
+    assert_eq!(summary.latest_finished.unwrap().id, failed);
+    assert_eq!(fake.requests().len(), 1, "one page");
+    assert!(fake.requests()[0].path.contains("orderby=-createdAt"));
+}
+
+#[test]
+fn the_summary_reads_every_page_when_the_service_ignores_the_order() {
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let failed = long_lived(&fake);
+    let c = client(&fake);
+    let summary = c.run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest.as_ref().unwrap().id, failed);
+    assert_eq!(summary.latest_finished.unwrap().id, failed);
+    // 301 runs in pages of 50: every page.
+    assert_eq!(fake.requests().len(), 7);
+    assert_eq!(c.latest_finished_run(FLOW).unwrap().unwrap().id, failed);
 }

@@ -639,10 +639,33 @@ impl Client {
     /// (`sourceAttribute`/`destinationXdmPath`) field names.
     /// [`Error::NotFound`] (resource `mapping set`) when there is none.
     pub fn get_mapping_set(&self, mapping_set_id: &str) -> Result<MappingSet, Error> {
+        self.get_mapping_set_at(mapping_set_id, None)
+    }
+
+    /// Reads one version of a mapping set (`GET
+    /// /mappingSets/{id}?version=N`): the one a flow names in its
+    /// `Mapping` entry, which need not be the latest.
+    pub fn get_mapping_set_version(
+        &self,
+        mapping_set_id: &str,
+        version: i64,
+    ) -> Result<MappingSet, Error> {
+        if version < 0 {
+            return Err(Error::invalid_input("version", "must be 0 or more"));
+        }
+        self.get_mapping_set_at(mapping_set_id, Some(version))
+    }
+
+    fn get_mapping_set_at(
+        &self,
+        mapping_set_id: &str,
+        version: Option<i64>,
+    ) -> Result<MappingSet, Error> {
         check_mapping_set_id("mapping_set_id", mapping_set_id)?;
+        let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
         let resp = self.get_from(
             Service::DataPrep,
-            &format!("/mappingSets/{mapping_set_id}"),
+            &format!("/mappingSets/{mapping_set_id}{query}"),
             Some((RESOURCE, mapping_set_id)),
         )?;
         let wire: WireMappingSet = parse_json(&resp, "a mapping set object")?;
@@ -656,7 +679,7 @@ impl Client {
                 ),
             ));
         }
-        let version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
+        let found_version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
             Error::unexpected(
                 &resp,
                 format!(
@@ -665,6 +688,17 @@ impl Client {
                 ),
             )
         })?;
+        if version.is_some_and(|asked| asked != found_version) {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for version {} of mapping set {mapping_set_id}, the answer is version \
+                     {found_version}",
+                    version.unwrap_or_default()
+                ),
+            ));
+        }
+        let version = found_version;
         let mappings = wire
             .mappings
             .unwrap_or_default()

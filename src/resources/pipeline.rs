@@ -365,12 +365,14 @@ impl Client {
                 plan.push(PipelineChange::FlowCreated);
             }
             Some(flow) => {
+                // The schedule first: a flow whose schedule cannot be
+                // patched is refused before anything is written.
+                if !found.schedule_matches {
+                    plan.push(PipelineChange::FlowScheduleUpdated);
+                }
                 if !found.mapping_matches {
                     plan.push(PipelineChange::MappingSetCreated);
                     plan.push(PipelineChange::FlowMappingUpdated);
-                }
-                if !found.schedule_matches {
-                    plan.push(PipelineChange::FlowScheduleUpdated);
                 }
                 if spec.enable && flow.state != FlowState::Enabled {
                     plan.push(PipelineChange::FlowEnabled);
@@ -457,7 +459,7 @@ impl Client {
                     ),
                 });
             }
-            let Some((_, mapping_id, _)) = flow.mapping() else {
+            let Some((_, mapping_id, mapping_version)) = flow.mapping() else {
                 return Err(Error::Unsuitable {
                     field: "mappings".into(),
                     rule: format!(
@@ -467,7 +469,8 @@ impl Client {
                     ),
                 });
             };
-            mapping_matches = match self.get_mapping_set(mapping_id) {
+            // The version the flow runs, which need not be the latest.
+            mapping_matches = match self.get_mapping_set_version(mapping_id, mapping_version) {
                 Ok(current) => {
                     let schema = spec
                         .schema_id
@@ -476,8 +479,10 @@ impl Client {
                     same_mappings(&current.mappings, &spec.mappings)
                         && schema.is_none_or(|s| current.schema_id.as_deref() == Some(s))
                 }
-                // The flow names a mapping set that is gone: make another.
-                Err(Error::NotFound { .. }) => false,
+                // The flow names a mapping set that is gone, or an id or
+                // version no mapping set can have (the service's answer,
+                // not the caller's input): make another.
+                Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
                 Err(e) => return Err(e),
             };
             schedule_matches = flow
@@ -632,6 +637,15 @@ impl Client {
                 saved
             }
         };
+        if found.flow.is_some() && plan.contains(&PipelineChange::FlowScheduleUpdated) {
+            let flow = found
+                .flow
+                .as_ref()
+                .map(|f| f.id.as_str())
+                .unwrap_or_default();
+            self.update_flow_schedule(flow, &spec.schedule)?;
+            outcome.changes.push(PipelineChange::FlowScheduleUpdated);
+        }
         let mapping = if plan.contains(&PipelineChange::MappingSetCreated) {
             // No identity to look up after a lost answer: an error here
             // may leave an unused mapping set behind.
@@ -667,10 +681,6 @@ impl Client {
         if let Some(mapping) = &mapping {
             self.update_flow_mapping(&flow.id, &mapping.id, mapping.version)?;
             outcome.changes.push(PipelineChange::FlowMappingUpdated);
-        }
-        if plan.contains(&PipelineChange::FlowScheduleUpdated) {
-            self.update_flow_schedule(&flow.id, &spec.schedule)?;
-            outcome.changes.push(PipelineChange::FlowScheduleUpdated);
         }
         if plan.contains(&PipelineChange::FlowEnabled) {
             self.enable_flow(&flow.id)?;

@@ -395,11 +395,51 @@ impl Client {
     /// flow has no finished run. Runs still in progress or scheduled are
     /// skipped.
     pub fn latest_finished_run(&self, flow_id: &str) -> Result<Option<Run>, Error> {
-        Ok(self
-            .list_runs(RunFilter::new(flow_id))?
-            .into_iter()
-            .find(|r| r.status.is_finished()))
+        Ok(self.run_summary(flow_id)?.latest_finished)
     }
+
+    /// The newest run of flow `flow_id` and its newest finished one, what
+    /// a monitor needs, reading as little as it can: runs are asked for
+    /// newest first (`orderby=-createdAt`), and once the runs read so far
+    /// came newest first (at least two, strictly) and one of them is
+    /// finished, no further page is read. A service that lists in another
+    /// order is detected (a newer run after an older one) and then every
+    /// page is read (up to 10 000 runs) and sorted, as
+    /// [`list_runs`](Self::list_runs) does.
+    pub fn run_summary(&self, flow_id: &str) -> Result<RunSummary, Error> {
+        let mut read: Vec<Run> = Vec::new();
+        let mut in_order = true;
+        let mut strictly = false;
+        for run in self.runs(RunFilter::new(flow_id)) {
+            let run = run?;
+            match (read.last().map(|r| r.created_at), run.created_at) {
+                (None, Some(_)) => {}
+                (Some(Some(before)), Some(now)) if now <= before => strictly |= now < before,
+                _ => in_order = false,
+            }
+            let finished = run.status.is_finished();
+            read.push(run);
+            if in_order && strictly && finished {
+                break;
+            }
+        }
+        read.sort_by(newest_first);
+        let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
+        Ok(RunSummary {
+            latest: read.into_iter().next(),
+            latest_finished,
+        })
+    }
+}
+
+/// A flow's newest run and newest finished run ([`Client::run_summary`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// The newest run, whatever its status.
+    pub latest: Option<Run>,
+    /// The newest run that is finished (success or failed).
+    pub latest_finished: Option<Run>,
 }
 
 #[cfg(test)]

@@ -206,27 +206,32 @@ impl Schedule {
 
     /// Reads `scheduleParams` leniently (numbers or numeric strings, a
     /// boolean or `"true"`/`"false"`, any case for the frequency). `None`
-    /// when it is not a schedule by the service's rules (no start time, an
-    /// unknown frequency, an interval below the minimum, `once` with an
+    /// when it is not a schedule by the service's rules (an unknown
+    /// frequency, an interval below the minimum, `once` with an
     /// interval or backfill). A missing `backfill` is `true`, the schema's
     /// default.
     pub(crate) fn from_wire(v: &Value) -> Option<Schedule> {
         let o = v.as_object()?;
         let present = |k: &str| o.get(k).is_some_and(|v| !v.is_null());
-        let start_time = lenient_int(o.get("startTime")?)?;
-        if !(1..START_TIME_LIMIT).contains(&start_time) {
-            return None;
-        }
+        // The start time is kept as the service holds it, even one this
+        // crate would not send (milliseconds, say, or none at all: 0): it
+        // is set at creation and never compared, so an odd one must not
+        // hide the rest of the schedule.
+        let start_time = o.get("startTime").and_then(lenient_int).unwrap_or(0);
         let word = o.get("frequency")?.as_str()?;
         if word.eq_ignore_ascii_case("once") {
             if present("interval") || present("backfill") {
                 return None;
             }
-            return Some(Schedule::once(start_time));
+            return Some(Schedule {
+                start_time,
+                repeat: None,
+            });
         }
         let frequency = Frequency::parse(word)?;
         let interval = u32::try_from(lenient_int(o.get("interval")?)?).ok()?;
-        let schedule = Schedule::every(frequency, interval, start_time).ok()?;
+        let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
+        schedule.start_time = start_time;
         match o.get("backfill") {
             None | Some(Value::Null) => Some(schedule),
             Some(b) => match lenient_bool(b)? {
@@ -377,11 +382,6 @@ mod tests {
             json!([]),
             json!("hour"),
             json!({}),
-            json!({"frequency": "hour", "interval": 1}),
-            json!({"startTime": 0, "frequency": "hour", "interval": 1}),
-            json!({"startTime": -5, "frequency": "hour", "interval": 1}),
-            json!({"startTime": 1.5, "frequency": "hour", "interval": 1}),
-            json!({"startTime": "soon", "frequency": "hour", "interval": 1}),
             json!({"startTime": 1, "frequency": "hourly", "interval": 1}),
             json!({"startTime": 1, "frequency": 3, "interval": 1}),
             json!({"startTime": 1, "frequency": "hour"}),
@@ -392,10 +392,47 @@ mod tests {
             json!({"startTime": 1, "frequency": "hour", "interval": 1, "backfill": "maybe"}),
             json!({"startTime": 1, "frequency": "once", "interval": 1}),
             json!({"startTime": 1, "frequency": "once", "backfill": true}),
+        ] {
+            assert_eq!(Schedule::from_wire(&v), None, "{v}");
+        }
+        // An odd start time (missing, zero, negative, milliseconds,
+        // garbled) does not hide the rest: it is kept as 0 or as sent, and
+        // never compared.
+        for (v, start) in [
+            (json!({"frequency": "hour", "interval": 1}), 0),
+            (
+                json!({"startTime": 0, "frequency": "hour", "interval": 1}),
+                0,
+            ),
+            (
+                json!({"startTime": -5, "frequency": "hour", "interval": 1}),
+                -5,
+            ),
+            (
+                json!({"startTime": 1.5, "frequency": "hour", "interval": 1}),
+                0,
+            ),
+            (
+                json!({"startTime": "soon", "frequency": "hour", "interval": 1}),
+                0,
+            ),
+            (
+                json!({"startTime": 1_764_230_400_000_i64, "frequency": "hour", "interval": 1}),
+                1_764_230_400_000,
+            ),
+        ] {
+            let s = Schedule::from_wire(&v).unwrap_or_else(|| panic!("{v}"));
+            assert_eq!(
+                (s.start_time(), s.frequency(), s.interval()),
+                (start, Some(Frequency::Hour), Some(1)),
+                "{v}"
+            );
+        }
+        for v in [
             json!({"startTime": START_TIME_LIMIT, "frequency": "once"}),
             json!({"startTime": u64::MAX, "frequency": "once"}),
         ] {
-            assert_eq!(Schedule::from_wire(&v), None, "{v}");
+            assert!(Schedule::from_wire(&v).is_some_and(|s| s.is_once()), "{v}");
         }
     }
 }

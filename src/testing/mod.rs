@@ -227,6 +227,13 @@ impl FakeFlowServiceBuilder {
         self
     }
 
+    /// Ignores `orderby` in run listings (runs come in the order added),
+    /// like a service that does not honour it.
+    pub fn ignore_orderby(mut self) -> Self {
+        self.expected.ignore_orderby = true;
+        self
+    }
+
     /// Only this sandbox is accepted (default: any).
     pub fn sandbox_name(mut self, sandbox: impl Into<String>) -> Self {
         self.expected.sandbox_name = Some(sandbox.into());

@@ -242,17 +242,37 @@ fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
             })
     };
     let pairs: Vec<&str> = call.query.split('&').filter(|p| !p.is_empty()).collect();
-    let wanted: Vec<String> = pairs.iter().filter_map(|p| is_status_filter(p)).collect();
-    if wanted.is_empty() || expected.ignore_property_filters {
+    let mut wanted: Vec<String> = pairs.iter().filter_map(|p| is_status_filter(p)).collect();
+    if expected.ignore_property_filters {
+        wanted.clear();
+    }
+    // `orderby=-createdAt`: newest first (unless the builder asked for a
+    // service that ignores it).
+    let newest_first = !expected.ignore_orderby
+        && pairs
+            .iter()
+            .any(|p| percent_decode(p) == "orderby=-createdAt");
+    if wanted.is_empty() && !newest_first {
         return router::list(&runs.store, COLLECTION, call, expected);
     }
-    // The runs of the wanted status, listed with the other filters.
+    // The runs of the wanted status, in the asked order, listed with the
+    // other filters.
+    let mut chosen: Vec<_> = runs
+        .store
+        .iter()
+        .filter(|e| {
+            let status = &e.value.run.status;
+            wanted.iter().all(|w| w.eq_ignore_ascii_case(status))
+        })
+        .collect();
+    if newest_first {
+        // Stable: of equal times, the one added last first.
+        chosen.reverse();
+        chosen.sort_by_key(|e| std::cmp::Reverse(e.value.created_at));
+    }
     let mut matching = Store::new(Serial::default());
-    for e in runs.store.iter() {
-        let status = &e.value.run.status;
-        if wanted.iter().all(|w| w.eq_ignore_ascii_case(status)) {
-            matching.insert_as(e.meta.id.clone(), e.meta.etag.clone(), e.value.clone());
-        }
+    for e in chosen {
+        matching.insert_as(e.meta.id.clone(), e.meta.etag.clone(), e.value.clone());
     }
     let rest: Vec<&str> = pairs
         .iter()

@@ -27,6 +27,7 @@ pub(super) struct Expected {
     pub(super) ims_token_lifetime: Option<Duration>,
     pub(super) max_page_size: Option<usize>,
     pub(super) ignore_property_filters: bool,
+    pub(super) ignore_orderby: bool,
     pub(super) access_token: Option<String>,
     pub(super) api_key: Option<String>,
     pub(super) org_id: Option<String>,
