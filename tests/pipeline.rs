@@ -605,3 +605,89 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
     assert_eq!(out.target_connection_id.as_deref(), Some(t2.as_str()));
     assert_eq!(s.fake.flows().len(), 1);
 }
+
+/// The flow runs version 0 of its mapping set while another tool PUT a
+/// version 1 that holds the declared mappings: the flow does not use
+/// them, so that is drift.
+#[test]
+fn a_flow_on_an_older_version_of_its_mapping_set_is_drift() {
+    use std::io::{Read, Write};
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let set_id = first.mapping_set_id.clone().unwrap();
+    let template = s
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.contains("/mappingSets"))
+        .unwrap();
+    let body = json!({"outputSchema": {"schemaRef": {"id": SCHEMA,
+        "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        "mappings": [{"sourceType": "ATTRIBUTE", "source": "customer", "destination": "_tenant.customer"}]})
+    .to_string();
+    let mut req = format!(
+        "PUT /data/foundation/conversion/mappingSets/{set_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Connection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &template.headers {
+        if [
+            "authorization",
+            "x-api-key",
+            "x-gw-ims-org-id",
+            "x-sandbox-name",
+            "content-type",
+        ]
+        .contains(&k.as_str())
+        {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut tcp = std::net::TcpStream::connect(s.fake.addr()).unwrap();
+    tcp.write_all(req.as_bytes()).unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let declared = vec![Mapping::new("customer", "_tenant.customer")];
+    let sp = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        declared.clone(),
+        "updated_at",
+        hourly(),
+    );
+    let out = s.client.ensure_pipeline(&sp).unwrap();
+    assert_eq!(
+        out.changes,
+        [
+            PipelineChange::MappingSetCreated,
+            PipelineChange::FlowMappingUpdated
+        ]
+    );
+    assert_eq!(flow_mappings(&s.fake), declared_pairs(&declared));
+    assert!(s.client.ensure_pipeline(&sp).unwrap().changes.is_empty());
+}
+
+/// Another tool stored the start time in milliseconds: it is never
+/// compared, so a re-run still writes nothing (no PATCH that can never
+/// converge).
+#[test]
+fn an_odd_start_time_on_the_flow_is_not_drift() {
+    let s = setup();
+    let flow = s
+        .client
+        .ensure_pipeline(&spec(&s))
+        .unwrap()
+        .flow_id
+        .unwrap();
+    s.fake.modify_flow(&flow, |f| {
+        f["scheduleParams"]["startTime"] = json!(START * 1000);
+    });
+    let before = s.fake.requests().len();
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(out.changes.is_empty(), "{:?}", out.changes);
+    assert!(writes(&since(&s.fake, before)).is_empty());
+}
