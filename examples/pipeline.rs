@@ -475,11 +475,40 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             };
             client.delete_flow(&flow)?;
             if let Some((sources, targets)) = connections {
-                for id in sources {
-                    client.delete_source_connection(&id)?;
+                // Every connection is tried: one still used by another flow
+                // (a table read into two datasets, say) is kept and named;
+                // one already gone is fine; the first other failure is the
+                // exit status, after the rest were tried.
+                let mut first_failure = None;
+                let deletes = sources
+                    .iter()
+                    .map(|id| ("source", id))
+                    .chain(targets.iter().map(|id| ("target", id)));
+                for (kind, id) in deletes {
+                    let result = if kind == "source" {
+                        client.delete_source_connection(id)
+                    } else {
+                        client.delete_target_connection(id)
+                    };
+                    match result {
+                        Ok(()) | Err(aep_flow::Error::NotFound { .. }) => {}
+                        Err(aep_flow::Error::InUse { .. }) => {
+                            let _ = writeln!(
+                                std::io::stderr(),
+                                "note: pipeline: kept {kind} connection {id}: another flow uses it"
+                            );
+                        }
+                        Err(e) => {
+                            let _ = writeln!(
+                                std::io::stderr(),
+                                "error: pipeline: could not delete {kind} connection {id}: {e}"
+                            );
+                            first_failure.get_or_insert(e);
+                        }
+                    }
                 }
-                for id in targets {
-                    client.delete_target_connection(&id)?;
+                if let Some(e) = first_failure {
+                    return Err(e.into());
                 }
             }
         }

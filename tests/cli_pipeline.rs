@@ -452,3 +452,41 @@ fn a_run_killed_while_waiting_on_a_write_is_finished_by_the_next() {
         assert_eq!(fake.flows().len(), 1, "{path}");
     }
 }
+
+#[test]
+fn delete_with_connections_keeps_a_connection_another_flow_uses() {
+    let (fake, flow_a) = with_flow();
+    // A second pipeline reads the same table into another dataset.
+    let other = "5c8c3c555033b814b69f9480";
+    fake.add_dataset(other, "orders copy", SCHEMA);
+    let client = Client::new(fake.platform()).unwrap();
+    let base = fake.connections()[0].id.clone();
+    let spec = PipelineSpec::new(
+        &base,
+        "public.orders",
+        other,
+        vec![Mapping::new("id", "_tenant.orderId")],
+        "updated_at",
+        Schedule::once(1_764_230_400),
+    );
+    let flow_b = client.ensure_pipeline(&spec).unwrap().flow_id.unwrap();
+    assert_eq!(
+        fake.source_connections().len(),
+        1,
+        "the table's source connection is shared"
+    );
+    assert_eq!(fake.target_connections().len(), 2);
+
+    let (out, stdout, stderr) = real(&fake, &["delete", &flow_a, "--with-connections"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("kept source connection"), "{stderr}");
+    // A's target connection is gone; B is untouched.
+    let targets = fake.target_connections();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0]["params"]["dataSetId"], other);
+    assert_eq!(fake.flows().len(), 1);
+    assert_eq!(fake.flows()[0]["id"], flow_b.as_str());
+    assert_eq!(fake.source_connections().len(), 1);
+    assert_eq!(fake.connections().len(), 1, "never the base connection");
+}
