@@ -490,3 +490,52 @@ fn delete_with_connections_keeps_a_connection_another_flow_uses() {
     assert_eq!(fake.source_connections().len(), 1);
     assert_eq!(fake.connections().len(), 1, "never the base connection");
 }
+
+#[test]
+fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
+    let state = fresh_demo_state();
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let mut cmd = example("create_postgres_connection");
+            cmd.env("AEP_DEMO_STATE", &state)
+                .env("PGPASSWORD", PG_CANARY)
+                .args(["--demo", "--name", &format!("c{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(code(&out), 0, "{stderr}");
+        ids.push(json_line(&stdout)["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "ids handed out twice: {ids:?}");
+    let (out, stdout, _) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    let mut lock = state.clone().into_os_string();
+    lock.push(".lock");
+    assert!(!Path::new(&lock).exists(), "the lock outlived its command");
+
+    // A lock left by a killed command is taken over.
+    std::fs::write(&lock, "4000000000").unwrap();
+    let (out, _, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(!Path::new(&lock).exists());
+    let _ = std::fs::remove_file(&state);
+}
+
+#[test]
+fn an_unwritable_demo_state_file_is_an_error_not_a_lost_sandbox() {
+    let dir = fresh_demo_state().with_extension("missing-dir");
+    let state = dir.join("state.json");
+    let (out, stdout, stderr) = demo("create_postgres_connection", &state, &["--name", "x"]);
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("state.json"), "{stderr}");
+}

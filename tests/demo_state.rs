@@ -107,3 +107,44 @@ fn a_missing_file_is_an_empty_fake_and_a_broken_one_is_refused() {
         assert_eq!(std::fs::read(&path).unwrap(), body);
     }
 }
+
+#[test]
+fn a_state_file_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected() {
+    let dir = TempDir::new("demo-state-serial");
+    for serial in ["18446744073709551615", "1099511627777", "-1", "\"7\""] {
+        let path = dir.file(
+            &format!("s{}.json", serial.len()),
+            format!(r#"{{"format": "aep-flow-fake-state/1", "serial": {serial}}}"#).as_bytes(),
+        );
+        let err = FakeFlowService::builder()
+            .state_file(&path)
+            .start()
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{serial}");
+    }
+    // A file whose serial is lower than its ids: new ids still never repeat.
+    let path = dir.0.join("low.json");
+    let id = {
+        let fake = start(&path);
+        let c = Client::new(fake.platform()).unwrap();
+        let conn = PostgresConnection::new("pg", "db", "d", "u", Secret::from(CANARY));
+        c.create_postgres_connection(&conn).unwrap();
+        let base = fake.connections()[0].id.clone();
+        c.create_source_connection(&NewSourceConnection::new("s", &base, "public.orders"))
+            .unwrap()
+            .id
+    };
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["serial"] = 0.into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    let fake = start(&path);
+    let c = Client::new(fake.platform()).unwrap();
+    let base = fake.connections()[0].id.clone();
+    for _ in 0..5 {
+        let new = c
+            .create_source_connection(&NewSourceConnection::new("t", &base, "public.customers"))
+            .unwrap();
+        assert_ne!(new.id, id);
+    }
+}

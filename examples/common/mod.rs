@@ -153,6 +153,84 @@ pub fn args() -> Result<Vec<String>, Usage> {
 pub struct Target {
     pub platform: Platform,
     pub demo: Option<FakeFlowService>,
+    /// Held while a demo command runs (dropped after the fake).
+    _demo_lock: Option<DemoLock>,
+}
+
+/// One demo command at a time per state file: `STATE.lock` holds the
+/// owner's process id and is removed when the command ends. A lock left
+/// by a process that no longer runs (killed) is taken over.
+struct DemoLock(std::path::PathBuf);
+
+impl DemoLock {
+    fn acquire(state: &std::path::Path) -> Result<DemoLock, Failure> {
+        let mut name = state.as_os_str().to_owned();
+        name.push(".lock");
+        let path = std::path::PathBuf::from(name);
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(DemoLock(path));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
+                    if !process_runs(owner.trim(), &path) {
+                        // Killed mid-command: its sandbox is as it last saved it.
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if started.elapsed() > Duration::from_secs(30) {
+                        return Err(Failure(
+                            1,
+                            format!(
+                                "error: another demo command (process {}) is using {}; wait for \
+                                 it, or point AEP_DEMO_STATE elsewhere",
+                                owner.trim(),
+                                state.display()
+                            ),
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(Failure(
+                        1,
+                        format!("error: cannot lock the demo state {}: {e}", path.display()),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl Drop for DemoLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether the lock's owner `pid` runs (Linux: `/proc/PID`; elsewhere
+/// assumed, so a stale lock there is removed by hand). A lock without a
+/// process id is being written, unless it is older than two seconds.
+fn process_runs(pid: &str, lock: &std::path::Path) -> bool {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return std::fs::metadata(lock)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < Duration::from_secs(2));
+    };
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 impl Target {
@@ -161,6 +239,7 @@ impl Target {
             return Ok(Target {
                 platform: platform_from_env()?,
                 demo: None,
+                _demo_lock: None,
             });
         }
         let state = demo_state_file()?;
@@ -177,6 +256,7 @@ impl Target {
             ))
             .into());
         }
+        let lock = DemoLock::acquire(&state)?;
         if common.demo_reset {
             match std::fs::remove_file(&state) {
                 Ok(()) => {}
@@ -207,6 +287,7 @@ impl Target {
         Ok(Target {
             platform: fake.platform(),
             demo: Some(fake),
+            _demo_lock: Some(lock),
         })
     }
 

@@ -264,6 +264,14 @@ impl FakeFlowServiceBuilder {
         let mut state = State::default();
         if let Some(path) = &self.state_file {
             persist::load(&mut state, path)?;
+            // Written once at start: a file that cannot be written is an
+            // error now, not a sandbox silently lost later.
+            persist::save(&state, path).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot write the state file {}: {e}", path.display()),
+                )
+            })?;
         }
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;

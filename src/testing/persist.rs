@@ -72,7 +72,8 @@ pub(super) fn restore(state: &mut State, file: &Value) -> Result<(), String> {
     }
     let serial = file["serial"]
         .as_u64()
-        .ok_or("\"serial\" is not a number")?;
+        .filter(|n| *n <= MAX_SERIAL)
+        .ok_or("\"serial\" is not a number the fake hands out")?;
     let empty = Value::Array(Vec::new());
     let part = |name: &str| file.get(name).unwrap_or(&empty);
     let named = |name: &str, r: Result<(), String>| r.map_err(|e| format!("{name}: {e}"));
@@ -100,8 +101,45 @@ pub(super) fn restore(state: &mut State, file: &Value) -> Result<(), String> {
         state.mapping_sets.store.restore(part("mappingSets")),
     )?;
     named("flows", state.flows.store.restore(part("flows")))?;
-    state.serial.advance_to(serial);
+    // New ids must not repeat restored ones, whatever "serial" says.
+    let mut highest = serial;
+    for store in [
+        "connections",
+        "sourceConnections",
+        "targetConnections",
+        "mappingSets",
+        "flows",
+        "runs",
+    ] {
+        for entry in part(store).as_array().into_iter().flatten() {
+            for field in ["id", "etag"] {
+                // Numbers beyond the cap are not the counter's (a fixed
+                // fixture id, say): it never gets there.
+                let n = entry["meta"][field].as_str().and_then(serial_in);
+                highest = highest.max(n.filter(|n| *n <= MAX_SERIAL).unwrap_or(0));
+            }
+        }
+    }
+    state.serial.advance_to(highest);
     Ok(())
+}
+
+/// The largest serial a state file may hold (far more than any demo makes,
+/// far below where the counter would overflow).
+const MAX_SERIAL: u64 = 1 << 40;
+
+/// The serial number in an id or etag the fake made, if it is one.
+fn serial_in(value: &str) -> Option<u64> {
+    let hex = if let Some(rest) = value.strip_prefix("00000000-0000-4000-8000-") {
+        rest
+    } else if let Some(rest) = value.strip_prefix("e7c80e4c0d8f4a98") {
+        rest
+    } else if let Some(rest) = value.strip_prefix('"') {
+        rest.split('-').next()?
+    } else {
+        return None;
+    };
+    u64::from_str_radix(hex, 16).ok()
 }
 
 /// Reads the file into `state`; a missing file is an empty state.
