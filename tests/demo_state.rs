@@ -80,7 +80,11 @@ fn a_second_fake_sees_what_the_first_made_and_no_secret_is_written() {
     assert_ne!(again.id, base);
     // The serial carries on from the fake's own ids, not from the
     // fixture's etag (`"1700e582-..."`): no jump to a huge number.
-    assert!(again.id.starts_with("00000000-0000-4000-8000-0000000000"), "{}", again.id);
+    assert!(
+        again.id.starts_with("00000000-0000-4000-8000-0000000000"),
+        "{}",
+        again.id
+    );
     assert_eq!(fake.source_connections().len(), 2);
     // The tutorial's fixed answer is not handed out a second time.
     let conn = PostgresConnection::new("pg3", "db", "d", "u", Secret::from(CANARY));

@@ -501,3 +501,127 @@ fn a_server_echoing_the_request_leaks_nothing_in_any_auth_spec() {
         );
     }
 }
+
+/// Every call of the pipeline path, answered by an echo of its own request
+/// (the bearer token inside), from Flow Service, Data Prep and Catalog: no
+/// run of six characters of the token reaches what the library shows.
+#[test]
+fn echoed_tokens_never_show_in_the_pipeline_calls() {
+    use aep_flow::{
+        FlowFilter, Frequency, Mapping, NewFlow, NewMappingSet, NewTargetConnection, PipelineSpec,
+        RunFilter, Schedule,
+    };
+    const SCHEMA: &str = "https://ns.adobe.com/t/schemas/orders";
+    const MAPPING: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
+    let schedule = Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap();
+    let calls: Vec<(&str, Box<dyn Fn(&Client) -> Result<(), Error>>)> = vec![
+        ("get_dataset", Box::new(|c| c.get_dataset("ds1").map(drop))),
+        (
+            "create_target_connection",
+            Box::new(|c| {
+                c.create_target_connection(&NewTargetConnection::new("t", "ds1", SCHEMA))
+                    .map(drop)
+            }),
+        ),
+        (
+            "create_mapping_set",
+            Box::new(|c| {
+                c.create_mapping_set(&NewMappingSet::new(
+                    SCHEMA,
+                    vec![Mapping::new("id", "_t.id")],
+                ))
+                .map(drop)
+            }),
+        ),
+        (
+            "validate_mapping_set",
+            Box::new(|c| {
+                c.validate_mapping_set(&NewMappingSet::new(
+                    SCHEMA,
+                    vec![Mapping::new("id", "_t.id")],
+                ))
+                .map(drop)
+            }),
+        ),
+        (
+            "get_mapping_set",
+            Box::new(|c| c.get_mapping_set(MAPPING).map(drop)),
+        ),
+        (
+            "postgres_flow_spec",
+            Box::new(|c| c.postgres_flow_spec().map(drop)),
+        ),
+        (
+            "create_flow",
+            Box::new(move |c| {
+                c.create_flow(&NewFlow::new(
+                    "f",
+                    "s1",
+                    "t1",
+                    "updated_at",
+                    MAPPING,
+                    0,
+                    schedule,
+                ))
+                .map(drop)
+            }),
+        ),
+        (
+            "list_flows",
+            Box::new(|c| c.list_flows(FlowFilter::new()).map(drop)),
+        ),
+        (
+            "update_flow_schedule",
+            Box::new(move |c| c.update_flow_schedule("f1", &schedule).map(drop)),
+        ),
+        ("enable_flow", Box::new(|c| c.enable_flow("f1").map(drop))),
+        (
+            "list_runs",
+            Box::new(|c| c.list_runs(RunFilter::new("f1")).map(drop)),
+        ),
+        ("run_summary", Box::new(|c| c.run_summary("f1").map(drop))),
+        (
+            "ensure_pipeline",
+            Box::new(move |c| {
+                c.ensure_pipeline(&PipelineSpec::new(
+                    "b1",
+                    "public.orders",
+                    "ds1",
+                    vec![Mapping::new("id", "_t.id")],
+                    "updated_at",
+                    schedule,
+                ))
+                .map(drop)
+            }),
+        ),
+    ];
+    let runs: Vec<String> = TOKEN
+        .chars()
+        .collect::<Vec<_>>()
+        .windows(6)
+        .map(|w| w.iter().collect())
+        .collect();
+    for status in [400, 404, 500] {
+        for (name, call) in &calls {
+            let fake = fake();
+            for _ in 0..4 {
+                fake.push_reply(Reply::echo(status));
+            }
+            let client = builder(&fake).with_max_retries(0).build().unwrap();
+            let err = call(&client).expect_err(name);
+            let shown = format!("{err} | {err:?}");
+            for run in &runs {
+                assert!(
+                    !shown.contains(run.as_str()),
+                    "{name} {status}: {run:?} in {shown}"
+                );
+            }
+            assert_no_secret(&err);
+            // The echo did carry the token: the scrubber took it out (a
+            // 404 becomes NotFound, which shows no service message).
+            if !matches!(err, Error::NotFound { .. }) {
+                assert!(shown.contains(aep_flow::REDACTED), "{name} {status}: {shown}");
+            }
+        }
+    }
+}
