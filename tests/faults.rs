@@ -620,7 +620,10 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             // The echo did carry the token: the scrubber took it out (a
             // 404 becomes NotFound, which shows no service message).
             if !matches!(err, Error::NotFound { .. }) {
-                assert!(shown.contains(aep_flow::REDACTED), "{name} {status}: {shown}");
+                assert!(
+                    shown.contains(aep_flow::REDACTED),
+                    "{name} {status}: {shown}"
+                );
             }
         }
     }

@@ -130,19 +130,16 @@ const MAX_SERIAL: u64 = 1 << 40;
 
 /// The serial number in an id or etag the fake made, if it is one.
 fn serial_in(value: &str) -> Option<u64> {
-    let hex = if let Some(rest) = value.strip_prefix("00000000-0000-4000-8000-") {
-        rest
-    } else if let Some(rest) = value.strip_prefix("e7c80e4c0d8f4a98") {
-        rest
-    } else if let Some(rest) = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix("-0000-0200-0000-000000000000\""))
-    {
-        // The fake's etags only (a fixture's etag is another shape).
-        rest
-    } else {
-        return None;
-    };
+    // Ids (connections, flows, runs...), mapping set ids, and the fake's
+    // etags only (a fixture's etag is another shape).
+    let hex = value
+        .strip_prefix("00000000-0000-4000-8000-")
+        .or_else(|| value.strip_prefix("e7c80e4c0d8f4a98"))
+        .or_else(|| {
+            value
+                .strip_prefix('"')?
+                .strip_suffix("-0000-0200-0000-000000000000\"")
+        })?;
     u64::from_str_radix(hex, 16).ok()
 }
 
