@@ -514,7 +514,8 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
     const SCHEMA: &str = "https://ns.adobe.com/t/schemas/orders";
     const MAPPING: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
     let schedule = Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap();
-    let calls: Vec<(&str, Box<dyn Fn(&Client) -> Result<(), Error>>)> = vec![
+    type Call = Box<dyn Fn(&Client) -> Result<(), Error>>;
+    let calls: Vec<(&str, Call)> = vec![
         ("get_dataset", Box::new(|c| c.get_dataset("ds1").map(drop))),
         (
             "create_target_connection",
