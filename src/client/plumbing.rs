@@ -138,6 +138,38 @@ struct WirePageInfo {
     next: Option<String>,
 }
 
+/// The paging setters and getters every listing filter has, over its
+/// `page_size: u32` and `max_items: usize` fields: one text for all of
+/// them. `$cap` documents the item cap.
+macro_rules! paging_options {
+    ($filter:ty, $cap:literal) => {
+        impl $filter {
+            /// Items per page (`limit`, 1–1000). Defaults to 50.
+            pub fn with_page_size(mut self, size: u32) -> Self {
+                self.page_size = size;
+                self
+            }
+
+            #[doc = $cap]
+            pub fn with_max_items(mut self, cap: usize) -> Self {
+                self.max_items = cap;
+                self
+            }
+
+            /// Items per page.
+            pub fn page_size(&self) -> u32 {
+                self.page_size
+            }
+
+            /// The item cap.
+            pub fn max_items(&self) -> usize {
+                self.max_items
+            }
+        }
+    };
+}
+pub(crate) use paging_options;
+
 /// Characters that `property=field==value` filters cannot carry exactly:
 /// Adobe calls `property` a comma-separated list, and `=`, `!`, `<`, `>`,
 /// `~` are its operators. A value holding one is matched locally only.

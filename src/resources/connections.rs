@@ -7,7 +7,9 @@ use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
 use crate::client::input::{check_id, check_name, require_text};
-use crate::client::plumbing::{parse_json, Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::plumbing::{
+    paging_options, parse_json, Ensured, Pager, Pages, Query, Saved, WireItem,
+};
 use crate::client::{Client, Platform};
 use crate::error::Error;
 
@@ -127,6 +129,11 @@ impl Default for ListFilter {
     }
 }
 
+paging_options!(
+    ListFilter,
+    "Stop after this many connections. Defaults to 10 000."
+);
+
 impl ListFilter {
     /// Every connection (up to the cap).
     pub fn new() -> Self {
@@ -151,18 +158,6 @@ impl ListFilter {
         self.with_connection_spec_id(POSTGRES_CONNECTION_SPEC_ID)
     }
 
-    /// Items per page (`limit`, 1–1000). Defaults to 50.
-    pub fn with_page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-
-    /// Stop after this many connections. Defaults to 10 000.
-    pub fn with_max_items(mut self, cap: usize) -> Self {
-        self.max_items = cap;
-        self
-    }
-
     /// The name filter, if set.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -171,16 +166,6 @@ impl ListFilter {
     /// The connection spec filter, if set.
     pub fn connection_spec_id(&self) -> Option<&str> {
         self.connection_spec_id.as_deref()
-    }
-
-    /// Items per page.
-    pub fn page_size(&self) -> u32 {
-        self.page_size
-    }
-
-    /// The item cap.
-    pub fn max_items(&self) -> usize {
-        self.max_items
     }
 
     fn matches(&self, c: &Connection) -> bool {

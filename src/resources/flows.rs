@@ -12,7 +12,9 @@ pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use crate::client::input::{
     check_description, check_from_service, check_id, check_name, require_text,
 };
-use crate::client::plumbing::{parse_json, parse_saved, Pager, Pages, Query, Saved, WireItem};
+use crate::client::plumbing::{
+    paging_options, parse_json, parse_saved, Pager, Pages, Query, Saved, WireItem,
+};
 use crate::client::Client;
 use crate::error::{Error, Service};
 use crate::wire::text::one_line;
@@ -463,6 +465,8 @@ impl Default for FlowFilter {
     }
 }
 
+paging_options!(FlowFilter, "Stop after this many. Defaults to 10 000.");
+
 impl FlowFilter {
     /// Every flow (up to the cap).
     pub fn new() -> Self {
@@ -490,18 +494,6 @@ impl FlowFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–1000). Defaults to 50.
-    pub fn with_page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-
-    /// Stop after this many. Defaults to 10 000.
-    pub fn with_max_items(mut self, cap: usize) -> Self {
-        self.max_items = cap;
-        self
-    }
-
     /// The source connection filter, if set.
     pub fn source_connection_id(&self) -> Option<&str> {
         self.source_connection_id.as_deref()
@@ -515,16 +507,6 @@ impl FlowFilter {
     /// The state filter, if set.
     pub fn state(&self) -> Option<&FlowState> {
         self.state.as_ref()
-    }
-
-    /// Items per page.
-    pub fn page_size(&self) -> u32 {
-        self.page_size
-    }
-
-    /// The item cap.
-    pub fn max_items(&self) -> usize {
-        self.max_items
     }
 
     fn matches(&self, f: &Flow) -> bool {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
-use crate::client::plumbing::{Pager, Pages, Query, WireItem};
+use crate::client::plumbing::{paging_options, Pager, Pages, Query, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 
@@ -278,6 +278,11 @@ pub struct RunFilter {
     max_items: usize,
 }
 
+paging_options!(
+    RunFilter,
+    "Stop after this many (counted in the service's order). Defaults to 10 000."
+);
+
 impl RunFilter {
     /// The runs of flow `flow_id` (`property=flowId==X`, also checked
     /// locally).
@@ -298,19 +303,6 @@ impl RunFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–1000). Defaults to 50.
-    pub fn with_page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-
-    /// Stop after this many (counted in the service's order). Defaults to
-    /// 10 000.
-    pub fn with_max_items(mut self, cap: usize) -> Self {
-        self.max_items = cap;
-        self
-    }
-
     /// The flow's id.
     pub fn flow_id(&self) -> &str {
         &self.flow_id
@@ -319,16 +311,6 @@ impl RunFilter {
     /// The status filter, if set.
     pub fn status(&self) -> Option<&RunStatus> {
         self.status.as_ref()
-    }
-
-    /// Items per page.
-    pub fn page_size(&self) -> u32 {
-        self.page_size
-    }
-
-    /// The item cap.
-    pub fn max_items(&self) -> usize {
-        self.max_items
     }
 
     fn matches(&self, run: &Run) -> bool {

@@ -8,7 +8,7 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::{Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 
@@ -240,6 +240,11 @@ impl Default for SourceConnectionFilter {
     }
 }
 
+paging_options!(
+    SourceConnectionFilter,
+    "Stop after this many. Defaults to 10 000."
+);
+
 impl SourceConnectionFilter {
     /// Every source connection (up to the cap).
     pub fn new() -> Self {
@@ -260,18 +265,6 @@ impl SourceConnectionFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–1000). Defaults to 50.
-    pub fn with_page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-
-    /// Stop after this many. Defaults to 10 000.
-    pub fn with_max_items(mut self, cap: usize) -> Self {
-        self.max_items = cap;
-        self
-    }
-
     /// The base connection filter, if set.
     pub fn base_connection_id(&self) -> Option<&str> {
         self.base_connection_id.as_deref()
@@ -280,16 +273,6 @@ impl SourceConnectionFilter {
     /// The table filter, if set.
     pub fn table_name(&self) -> Option<&str> {
         self.table_name.as_deref()
-    }
-
-    /// Items per page.
-    pub fn page_size(&self) -> u32 {
-        self.page_size
-    }
-
-    /// The item cap.
-    pub fn max_items(&self) -> usize {
-        self.max_items
     }
 
     fn matches(&self, s: &SourceConnection) -> bool {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
 use crate::client::input::{check_description, check_id, check_name};
-use crate::client::plumbing::{Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 
@@ -245,6 +245,11 @@ impl Default for TargetConnectionFilter {
     }
 }
 
+paging_options!(
+    TargetConnectionFilter,
+    "Stop after this many. Defaults to 10 000."
+);
+
 impl TargetConnectionFilter {
     /// Every target connection (up to the cap).
     pub fn new() -> Self {
@@ -258,31 +263,9 @@ impl TargetConnectionFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–1000). Defaults to 50.
-    pub fn with_page_size(mut self, size: u32) -> Self {
-        self.page_size = size;
-        self
-    }
-
-    /// Stop after this many. Defaults to 10 000.
-    pub fn with_max_items(mut self, cap: usize) -> Self {
-        self.max_items = cap;
-        self
-    }
-
     /// The dataset filter, if set.
     pub fn dataset_id(&self) -> Option<&str> {
         self.dataset_id.as_deref()
-    }
-
-    /// Items per page.
-    pub fn page_size(&self) -> u32 {
-        self.page_size
-    }
-
-    /// The item cap.
-    pub fn max_items(&self) -> usize {
-        self.max_items
     }
 
     fn matches(&self, t: &TargetConnection) -> bool {
