@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::schedule::{check_start_time, lenient_int};
+use super::schedule::check_start_time;
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use crate::client::input::{
     check_description, check_from_service, check_id, check_name, require_text,
@@ -17,6 +17,7 @@ use crate::client::plumbing::{
 };
 use crate::client::Client;
 use crate::error::{Error, Service};
+use crate::wire::lenient;
 use crate::wire::text::one_line;
 
 const RESOURCE: &str = "flow";
@@ -182,7 +183,7 @@ impl Flow {
         let index = self.mapping_index()?;
         let params = &self.transformations[index].params;
         let id = params.get("mappingId")?.as_str()?;
-        let version = lenient_int(params.get("mappingVersion")?)?;
+        let version = lenient::int(params.get("mappingVersion")?)?;
         Some((index, id, version))
     }
 
@@ -259,7 +260,7 @@ impl WireItem for WireFlow {
 
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
-        let millis = |v: Option<&Value>| v.and_then(lenient_int);
+        let millis = |v: Option<&Value>| v.and_then(lenient::int);
         let last_run = w.last_run_details.as_ref().and_then(|v| {
             let o = v.as_object()?;
             let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);

@@ -15,6 +15,7 @@ use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::plumbing::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
+use crate::wire::lenient;
 use crate::wire::response::{success_note, RawResponse};
 use crate::wire::text::one_line;
 
@@ -175,12 +176,7 @@ fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
 /// A version as Data Prep sends it: a number (a numeric string is taken
 /// too), not negative.
 fn version_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|v| *v >= 0)
+    lenient::int(v).filter(|v| *v >= 0)
 }
 
 /// A mapping set to create (or validate): the XDM schema it fills and its

@@ -8,6 +8,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::wire::lenient;
 
 /// Smallest interval for [`Frequency::Minute`]: a flow runs at most every
 /// 15 minutes.
@@ -217,7 +218,7 @@ impl Schedule {
         // crate would not send (milliseconds, say, or none at all: 0): it
         // is set at creation and never compared, so an odd one must not
         // hide the rest of the schedule.
-        let start_time = o.get("startTime").and_then(lenient_int).unwrap_or(0);
+        let start_time = o.get("startTime").and_then(lenient::int).unwrap_or(0);
         let word = o.get("frequency")?.as_str()?;
         if word.eq_ignore_ascii_case("once") {
             if present("interval") || present("backfill") {
@@ -229,12 +230,12 @@ impl Schedule {
             });
         }
         let frequency = Frequency::parse(word)?;
-        let interval = u32::try_from(lenient_int(o.get("interval")?)?).ok()?;
+        let interval = u32::try_from(lenient::int(o.get("interval")?)?).ok()?;
         let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
         schedule.start_time = start_time;
         match o.get("backfill") {
             None | Some(Value::Null) => Some(schedule),
-            Some(b) => match lenient_bool(b)? {
+            Some(b) => match lenient::bool(b)? {
                 true => Some(schedule),
                 false => Some(schedule.without_backfill()),
             },
@@ -255,25 +256,6 @@ pub(crate) fn check_start_time(field: &str, start_time: i64) -> Result<(), Error
         ));
     }
     Ok(())
-}
-
-/// An integer sent as a number or as a numeric string.
-pub(crate) fn lenient_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A boolean sent as one or as `"true"`/`"false"`.
-pub(crate) fn lenient_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -8,11 +8,13 @@
 //! - [`text`]: service text made safe to show on one line;
 //! - [`scrub`]: removal of the call's secrets from any text shown;
 //! - [`response`]: an HTTP answer as the library keeps it;
-//! - [`http_date`]: `Retry-After` (seconds or an RFC 9110 HTTP date).
+//! - [`http_date`]: `Retry-After` (seconds or an RFC 9110 HTTP date);
+//! - [`lenient`]: numbers or numeric strings, booleans or their words.
 
 pub(crate) mod buffer;
 pub(crate) mod encode;
 pub(crate) mod http_date;
+pub(crate) mod lenient;
 pub(crate) mod response;
 pub(crate) mod scrub;
 pub(crate) mod text;
