@@ -252,17 +252,10 @@ fn saved(entry: &Entry<Flow>) -> Reply {
 fn create(call: &Call<'_>, state: &mut State) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let body = match router::json_body(call) {
-        Ok(body) => body,
+    let (body, name) = match router::named_body(call) {
+        Ok(named) => named,
         Err(refusal) => return refusal,
     };
-    let name = match body["name"].as_str() {
-        Some(n) if !n.trim().is_empty() => n.to_owned(),
-        _ => return invalid("name is required"),
-    };
-    if body.get("description").is_some_and(|d| !d.is_string()) {
-        return invalid("description must be a string");
-    }
     let Some(spec_id) = body["flowSpec"]["id"].as_str() else {
         return invalid("flowSpec.id is required");
     };

@@ -165,6 +165,22 @@ pub(super) fn json_body(call: &Call<'_>) -> Result<serde_json::Value, Reply> {
     })
 }
 
+/// A create's JSON body and its `name`, or the service's refusal: the
+/// [`json_body`] refusals, 400 when `name` is missing or blank, 400 when
+/// a `description` is given that is not a string.
+pub(super) fn named_body(call: &Call<'_>) -> Result<(serde_json::Value, String), Reply> {
+    let body = json_body(call)?;
+    let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, call.request_id);
+    let name = match body.get("name").and_then(serde_json::Value::as_str) {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => return Err(invalid("name is required")),
+    };
+    if body.get("description").is_some_and(|d| !d.is_string()) {
+        return Err(invalid("description must be a string"));
+    }
+    Ok((body, name))
+}
+
 /// A PATCH's JSON Patch operations, once `If-Match` has been checked
 /// against `etag`: 400 without it, 412 when it is stale, 400 when the body
 /// is not an array.

@@ -114,17 +114,10 @@ fn delete(id: &str, state: &mut State, request_id: &str) -> Reply {
 fn create(call: &Call<'_>, state: &mut State) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let body = match router::json_body(call) {
-        Ok(body) => body,
+    let (body, name) = match router::named_body(call) {
+        Ok(named) => named,
         Err(refusal) => return refusal,
     };
-    let name = match body["name"].as_str() {
-        Some(n) if !n.trim().is_empty() => n.to_owned(),
-        _ => return invalid("name is required"),
-    };
-    if body.get("description").is_some_and(|d| !d.is_string()) {
-        return invalid("description must be a string");
-    }
     let spec = &body["connectionSpec"];
     if spec["id"].as_str() != Some(DATA_LAKE_CONNECTION_SPEC_ID)
         || spec["version"].as_str() != Some(DATA_LAKE_CONNECTION_SPEC_VERSION)
