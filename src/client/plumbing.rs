@@ -53,6 +53,23 @@ impl Ensured {
     }
 }
 
+/// Runs `create`; after a failure that may have created it anyway (a
+/// timeout, a 5xx, a lost answer) looks once with `find`: what it made is
+/// the answer. Otherwise the create's error stands.
+pub(crate) fn created_or_found<T>(
+    create: impl FnOnce() -> Result<T, Error>,
+    find: impl FnOnce() -> Result<Option<T>, Error>,
+) -> Result<T, Error> {
+    match create() {
+        Ok(made) => Ok(made),
+        Err(e) if e.may_have_been_processed() => match find() {
+            Ok(Some(made)) => Ok(made),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 /// A wire item that carries its id.
 pub(crate) trait WireItem: DeserializeOwned {
     fn id(&self) -> &str;
@@ -666,21 +683,11 @@ impl Client {
                 created: false,
             });
         }
-        match create() {
-            Ok(saved) => Ok(Ensured {
-                saved,
-                created: true,
-            }),
-            // The create may have landed: what it made is the answer.
-            Err(e) if e.may_have_been_processed() => match find() {
-                Ok(Some(saved)) => Ok(Ensured {
-                    saved,
-                    created: true,
-                }),
-                _ => Err(e),
-            },
-            Err(e) => Err(e),
-        }
+        let saved = created_or_found(create, find)?;
+        Ok(Ensured {
+            saved,
+            created: true,
+        })
     }
 
     /// Reads the current etag with `read`, then writes with `write`; on 412

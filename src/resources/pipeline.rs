@@ -21,7 +21,7 @@ use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::Saved;
+use crate::client::plumbing::created_or_found;
 use crate::client::Client;
 use crate::error::Error;
 
@@ -602,8 +602,8 @@ impl Client {
                 if let Some(columns) = checked.columns.clone() {
                     new = new.with_columns(columns.columns);
                 }
-                let saved = self.create_or_find(
-                    || self.create_source_connection(&new),
+                let saved = created_or_found(
+                    || self.create_source_connection(&new).map(|s| s.id),
                     || {
                         Ok(self
                             .find_source_connection(&spec.base_connection_id, &spec.table_path)?
@@ -626,8 +626,8 @@ impl Client {
                     &spec.dataset_id,
                     &schema,
                 );
-                let saved = self.create_or_find(
-                    || self.create_target_connection(&new),
+                let saved = created_or_found(
+                    || self.create_target_connection(&new).map(|s| s.id),
                     || Ok(self.find_target_connection(&spec.dataset_id)?.map(|t| t.id)),
                 )?;
                 outcome.target_connection_id = Some(saved.clone());
@@ -670,8 +670,8 @@ impl Client {
             if let Some(d) = &spec.description {
                 new = new.with_description(d);
             }
-            let flow_id = self.create_or_find(
-                || self.create_flow(&new),
+            let flow_id = created_or_found(
+                || self.create_flow(&new).map(|s| s.id),
                 || Ok(self.find_flow(&source_id, &target_id)?.map(|f| f.id)),
             )?;
             outcome.flow_id = Some(flow_id);
@@ -687,23 +687,6 @@ impl Client {
             outcome.changes.push(PipelineChange::FlowEnabled);
         }
         Ok(())
-    }
-
-    /// Creates; after a failure that may have created it, looks it up
-    /// once: what it made is the answer.
-    fn create_or_find(
-        &self,
-        create: impl FnOnce() -> Result<Saved, Error>,
-        find: impl FnOnce() -> Result<Option<String>, Error>,
-    ) -> Result<String, Error> {
-        match create() {
-            Ok(saved) => Ok(saved.id),
-            Err(e) if e.may_have_been_processed() => match find() {
-                Ok(Some(id)) => Ok(id),
-                _ => Err(e),
-            },
-            Err(e) => Err(e),
-        }
     }
 }
 
