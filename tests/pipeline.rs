@@ -691,3 +691,55 @@ fn an_odd_start_time_on_the_flow_is_not_drift() {
     assert!(out.changes.is_empty(), "{:?}", out.changes);
     assert!(writes(&since(&s.fake, before)).is_empty());
 }
+
+/// Table names that Adobe's filter grammar gives a meaning to (`"`
+/// quotes, `,` separates, `==` compares) or that need encoding (`&`,
+/// spaces, unicode): each pipeline is found again, not made again.
+#[test]
+fn odd_table_names_are_found_again_not_duplicated() {
+    let s = setup();
+    let odd = [
+        "public.\"Orders\"",
+        "\"My Schema\".\"Order \"\"Lines\"\"\"",
+        "public.a,b",
+        "public.x==y",
+        "public.a&b=c",
+        "public.with space",
+        "sales.dotted.name",
+        "public.bestellungen_ü_日本",
+    ];
+    let tables: Vec<_> = odd
+        .iter()
+        .map(|p| {
+            aep_flow::testing::FakeTable::new(*p)
+                .column("id", "integer")
+                .column("amount", "double")
+                .column_with_format("updated_at", "string", "date-time")
+        })
+        .collect();
+    s.fake.set_catalog(&s.base, tables);
+    for (i, path) in odd.iter().enumerate() {
+        let sp = PipelineSpec::new(&s.base, *path, DATASET, mappings(), "updated_at", hourly());
+        let first = s.client.ensure_pipeline(&sp).unwrap();
+        assert!(
+            first.changes.contains(&PipelineChange::FlowCreated),
+            "{path}: {:?}",
+            first.changes
+        );
+        for _ in 0..2 {
+            let again = s.client.ensure_pipeline(&sp).unwrap();
+            assert!(again.changes.is_empty(), "{path}: {:?}", again.changes);
+            assert_eq!(again.flow_id, first.flow_id, "{path}");
+        }
+        assert_eq!(s.fake.source_connections().len(), i + 1, "{path}");
+        assert_eq!(s.fake.flows().len(), i + 1, "{path}");
+    }
+    // No filter value that the grammar could read otherwise went out.
+    for r in s.fake.requests() {
+        for pair in r.path.split(['?', '&']) {
+            if let Some(v) = pair.strip_prefix("property=") {
+                assert!(!v.contains("%22") && !v.contains('"'), "{}", r.path);
+            }
+        }
+    }
+}

@@ -188,12 +188,14 @@ macro_rules! paging_options {
 pub(crate) use paging_options;
 
 /// Characters that `property=field==value` filters cannot carry exactly:
-/// Adobe calls `property` a comma-separated list, and `=`, `!`, `<`, `>`,
-/// `~` are its operators. A value holding one is matched locally only.
+/// Adobe calls `property` a comma-separated list, `=`, `!`, `<`, `>`, `~`
+/// are its operators, and `"` (with `'` and `\` as the usual companions)
+/// quotes values (`public."Orders"`, a mixed-case PostgreSQL table, would
+/// match nothing). A value holding one is matched locally only.
 pub(crate) fn filter_can_carry(value: &str) -> bool {
     !value.is_empty()
         && value == value.trim()
-        && !value.contains([',', '=', '!', '<', '>', '~', '*'])
+        && !value.contains([',', '=', '!', '<', '>', '~', '*', '"', '\'', '\\'])
         && !value.chars().any(char::is_control)
 }
 
