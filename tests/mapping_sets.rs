@@ -7,7 +7,7 @@ use std::time::Duration;
 use aep_flow::testing::{
     FakeFlowService, DATA_PREP_PATH, DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_ORG_ID, DEMO_SANDBOX,
 };
-use aep_flow::{Client, Error, Mapping, MappingSourceType, NewMappingSet, Service};
+use aep_flow::{Client, Column, Error, Mapping, MappingSourceType, NewMappingSet, Service};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
@@ -112,8 +112,11 @@ fn legacy_field_names_read_the_same() {
 fn validate_reports_a_bad_destination_and_a_bad_source_column() {
     let fake = setup();
     let c = client(&fake);
-    let good =
-        orders().with_source_columns(vec!["order_id".into(), "amount".into(), "customer".into()]);
+    let good = orders().with_source_columns(vec![
+        Column::new("order_id", "integer"),
+        Column::new("amount", "double"),
+        Column::new("customer", "string"),
+    ]);
     let v = c.validate_mapping_set(&good).unwrap();
     assert!(v.is_valid(), "{:?}", v.problems());
     assert_eq!(v.results.len(), 3);
@@ -126,7 +129,10 @@ fn validate_reports_a_bad_destination_and_a_bad_source_column() {
             Mapping::new("missing_column", "_tenant.label"),
         ],
     )
-    .with_source_columns(vec!["order_id".into(), "amount".into()]);
+    .with_source_columns(vec![
+        Column::new("order_id", "integer"),
+        Column::new("amount", "double"),
+    ]);
     let v = c.validate_mapping_set(&bad).unwrap();
     assert!(!v.is_valid());
     assert!(v.results[0].is_success());
@@ -204,4 +210,36 @@ fn an_unknown_mapping_set_is_not_found() {
         .unwrap_err()
         .is_invalid_input());
     assert_eq!(fake.requests().len(), before);
+}
+
+/// Every inline `inputSchema` property carries a JSON schema type, from the
+/// explore column's type (a strict Data Prep refuses untyped properties,
+/// and so does the fake).
+#[test]
+fn validate_types_every_input_schema_property() {
+    let fake = setup();
+    let c = client(&fake);
+    let columns: Vec<Column> = serde_json::from_value(serde_json::json!([
+        {"name": "order_id", "type": "long"},
+        {"name": "amount", "type": "double", "xdm": {"type": "number"}},
+        {"name": "customer", "type": "varchar"},
+        {"name": "updated_at", "type": "string", "meta:xdmType": "date-time"},
+        {"name": "ok", "type": "boolean"}
+    ]))
+    .unwrap();
+    let v = c
+        .validate_mapping_set(&orders().with_source_columns(columns))
+        .unwrap();
+    assert!(v.is_valid(), "{:?}", v.problems());
+    let request = fake.requests().pop().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    let props = &body["inputSchema"]["jsonSchema"]["properties"];
+    assert_eq!(props["order_id"], serde_json::json!({"type": "integer"}));
+    assert_eq!(props["amount"], serde_json::json!({"type": "number"}));
+    assert_eq!(props["customer"], serde_json::json!({"type": "string"}));
+    assert_eq!(
+        props["updated_at"],
+        serde_json::json!({"type": "string", "format": "date-time"})
+    );
+    assert_eq!(props["ok"], serde_json::json!({"type": "boolean"}));
 }

@@ -510,18 +510,19 @@ impl FlowFilter {
         self.state.as_ref()
     }
 
+    /// The local match. A flow listed without `sourceConnectionIds` (or
+    /// `targetConnectionIds`) is kept when that is filtered on: the
+    /// service may have matched it and left the field out, and a caller
+    /// that must not duplicate it has to see it.
     fn matches(&self, f: &Flow) -> bool {
-        self.source_connection_id
-            .as_ref()
-            .is_none_or(|s| f.source_connection_ids.contains(s))
-            && self
-                .target_connection_id
-                .as_ref()
-                .is_none_or(|t| f.target_connection_ids.contains(t))
-            && self.state.as_ref().is_none_or(|s| {
-                // Case-insensitive, like the parse.
-                FlowState::parse(s.as_str()) == f.state
-            })
+        self.source_connection_id.as_ref().is_none_or(|s| {
+            f.source_connection_ids.is_empty() || f.source_connection_ids.contains(s)
+        }) && self.target_connection_id.as_ref().is_none_or(|t| {
+            f.target_connection_ids.is_empty() || f.target_connection_ids.contains(t)
+        }) && self.state.as_ref().is_none_or(|s| {
+            // Case-insensitive, like the parse.
+            FlowState::parse(s.as_str()) == f.state
+        })
     }
 
     fn query(&self) -> Result<Query, Error> {

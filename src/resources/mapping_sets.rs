@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::datasets::check_schema_id;
+use super::explore::{Column, ColumnType};
 use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::plumbing::parse_json;
@@ -185,7 +186,8 @@ fn version_of(v: &Value) -> Option<i64> {
 pub struct NewMappingSet {
     schema_id: String,
     mappings: Vec<Mapping>,
-    source_columns: Option<Vec<String>>,
+    source_columns: Option<Vec<Column>>,
+    name: Option<String>,
 }
 
 impl NewMappingSet {
@@ -196,15 +198,30 @@ impl NewMappingSet {
             schema_id: schema_id.into(),
             mappings,
             source_columns: None,
+            name: None,
         }
     }
 
-    /// The source's column names, sent as `inputSchema` (an inline JSON
-    /// schema whose properties are the columns) so that Data Prep can
-    /// check the mappings' sources, not just their destinations. Optional.
-    pub fn with_source_columns(mut self, columns: Vec<String>) -> Self {
+    /// The source's columns (as [`Client::explore_columns`] reads them),
+    /// sent as `inputSchema`: an inline JSON schema with one typed property
+    /// per column (`integer`, `number`, `boolean`, `string`, with `format`
+    /// for dates and times), so that Data Prep can check the mappings'
+    /// sources, not just their destinations. Optional.
+    pub fn with_source_columns(mut self, columns: Vec<Column>) -> Self {
         self.source_columns = Some(columns);
         self
+    }
+
+    /// The mapping set's `name` (Data Prep's `MappingSet` schema has one,
+    /// and `GET /mappingSets?name=` finds it again). Optional.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The name, if set.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The schema's id.
@@ -218,7 +235,7 @@ impl NewMappingSet {
     }
 
     /// The source columns, if set.
-    pub fn source_columns(&self) -> Option<&[String]> {
+    pub fn source_columns(&self) -> Option<&[Column]> {
         self.source_columns.as_deref()
     }
 
@@ -275,11 +292,14 @@ impl NewMappingSet {
         if let Some(columns) = &self.source_columns {
             for (i, c) in columns.iter().enumerate() {
                 let field = format!("source_columns[{i}]");
-                if c.trim().is_empty() {
+                if c.name.trim().is_empty() {
                     return Err(Error::invalid_input(field, "must not be empty"));
                 }
-                require_text(&field, c)?;
+                require_text(&field, &c.name)?;
             }
+        }
+        if let Some(name) = &self.name {
+            require_text("name", name)?;
         }
         Ok(())
     }
@@ -296,18 +316,47 @@ impl NewMappingSet {
         if let Some(columns) = &self.source_columns {
             body["inputSchema"] = input_schema(columns);
         }
+        if let Some(name) = &self.name {
+            body["name"] = json!(name);
+        }
         serde_json::to_vec(&body).map_err(|e| Error::invalid_input("mapping_set", e.to_string()))
     }
 }
 
 /// `inputSchema` for the source's columns: a `SchemaRepresentation` with an
-/// inline `jsonSchema` whose properties are the columns. The columns'
-/// types are not claimed (each property is the empty schema): only their
-/// names are known here, and a wrong type would make Data Prep refuse good
-/// mappings.
-fn input_schema(columns: &[String]) -> Value {
-    let properties: Map<String, Value> = columns.iter().map(|c| (c.clone(), json!({}))).collect();
+/// inline `jsonSchema` whose properties are the columns, each typed (every
+/// Adobe example types its properties; a strict Data Prep refuses an
+/// untyped one).
+fn input_schema(columns: &[Column]) -> Value {
+    let properties: Map<String, Value> = columns
+        .iter()
+        .map(|c| (c.name.clone(), json_schema_type(c)))
+        .collect();
     json!({"jsonSchema": {"type": "object", "properties": properties}})
+}
+
+/// A column's JSON schema type: the XDM type explore sent if any, else
+/// one from the column type (`long` → `integer`, `double` → `number`);
+/// a type this crate does not know is read as `string`, the type Data Prep
+/// converts from. Dates and times keep their `format`.
+fn json_schema_type(c: &Column) -> Value {
+    let from_column = match c.column_type() {
+        ColumnType::Boolean => "boolean",
+        ColumnType::Integer | ColumnType::Long => "integer",
+        ColumnType::Double => "number",
+        ColumnType::String | ColumnType::Other(_) => "string",
+    };
+    let kind = c
+        .xdm
+        .as_ref()
+        .and_then(|x| x.kind.as_deref())
+        .filter(|k| ["string", "number", "integer", "boolean"].contains(k))
+        .unwrap_or(from_column);
+    let mut out = json!({"type": kind});
+    if let Some(format) = c.xdm_format().filter(|f| !f.is_empty()) {
+        out["format"] = json!(format);
+    }
+    out
 }
 
 /// A mapping set Data Prep created: its id and version (what a dataflow's
@@ -329,6 +378,8 @@ pub struct MappingSet {
     pub id: String,
     /// Its version.
     pub version: i64,
+    /// Its name, if it has one.
+    pub name: Option<String>,
     /// The XDM schema it fills (`outputSchema.schemaRef.id`; older mapping
     /// sets: `schemaRef.id` or `xdmSchema`).
     pub schema_id: Option<String>,
@@ -349,13 +400,18 @@ pub struct MappingSet {
 pub struct MappingValidation {
     /// One check per mapping.
     pub results: Vec<MappingCheck>,
+    /// How many mappings were sent: an answer with fewer results checked
+    /// only some of them.
+    pub mappings_sent: usize,
 }
 
 impl MappingValidation {
-    /// True when there is at least one result and every one succeeded
-    /// without errors.
+    /// True when there is one result per mapping sent (at least one) and
+    /// every one succeeded without errors.
     pub fn is_valid(&self) -> bool {
-        !self.results.is_empty() && self.results.iter().all(MappingCheck::is_success)
+        !self.results.is_empty()
+            && self.results.len() == self.mappings_sent
+            && self.results.iter().all(MappingCheck::is_success)
     }
 
     /// One line per problem, naming the mapping (`mappings[1]: ...`).
@@ -374,6 +430,13 @@ impl MappingValidation {
         }
         if self.results.is_empty() {
             out.push("Data Prep checked no mapping".to_owned());
+        } else if self.results.len() != self.mappings_sent {
+            out.push(format!(
+                "Data Prep answered {} result(s) for {} mapping(s): the mapping is not known to \
+                 be valid",
+                self.results.len(),
+                self.mappings_sent
+            ));
         }
         out
     }
@@ -410,6 +473,8 @@ struct WireMappingSet {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
     version: Option<Value>,
     #[serde(default, rename = "outputSchema")]
     output_schema: Option<WireOutputSchema>,
@@ -423,6 +488,14 @@ struct WireMappingSet {
     created_date: Option<Value>,
     #[serde(default, rename = "modifiedDate")]
     modified_date: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireMappingSetPage {
+    #[serde(default)]
+    data: Option<Vec<WireMappingSet>>,
+    #[serde(default)]
+    items: Option<Vec<WireMappingSet>>,
 }
 
 #[derive(Deserialize)]
@@ -627,7 +700,10 @@ impl Client {
                     .collect(),
             });
         }
-        Ok(MappingValidation { results })
+        Ok(MappingValidation {
+            results,
+            mappings_sent: mapping_set.mappings.len(),
+        })
     }
 
     /// Reads one mapping set: `GET {DATA_PREP_PATH}/mappingSets/{id}`.
@@ -636,6 +712,54 @@ impl Client {
     /// [`Error::NotFound`] (resource `mapping set`) when there is none.
     pub fn get_mapping_set(&self, mapping_set_id: &str) -> Result<MappingSet, Error> {
         self.get_mapping_set_at(mapping_set_id, None)
+    }
+
+    /// The mapping sets named exactly `name`, each read in full (its latest
+    /// version): `GET {DATA_PREP_PATH}/mappingSets?limit=50&start=N&name=X`
+    /// (Data Prep's guide and spec agree: `limit` and `start` are required,
+    /// `name` filters; the answer is `{"data": [...]}`), then `GET
+    /// /mappingSets/{id}` for each item whose name matches locally too.
+    /// Pages until a short page, and at most 10 pages (500 mapping sets):
+    /// a service that ignores `name` is not read to the end.
+    pub fn find_mapping_sets_named(&self, name: &str) -> Result<Vec<MappingSet>, Error> {
+        const PAGE: usize = 50;
+        const MAX_PAGES: usize = 10;
+        require_text("name", name)?;
+        let mut encoded = String::new();
+        crate::wire::encode::encode_into_string(
+            &mut encoded,
+            name,
+            crate::wire::encode::Style::Query,
+        );
+        let mut ids = Vec::new();
+        for page in 0..MAX_PAGES {
+            let resp = self.get_from(
+                Service::DataPrep,
+                &format!(
+                    "/mappingSets?limit={PAGE}&start={}&name={encoded}",
+                    page * PAGE
+                ),
+                None,
+            )?;
+            let wire: WireMappingSetPage =
+                parse_json(&resp, "a page of mapping sets {\"data\": [...]}")?;
+            let items = wire.data.or(wire.items).unwrap_or_default();
+            let count = items.len();
+            for item in items {
+                if item.name.as_deref() != Some(name) {
+                    continue;
+                }
+                let id = item.id.unwrap_or_default();
+                check_answered_id(&resp, &id)?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if count < PAGE {
+                break;
+            }
+        }
+        ids.iter().map(|id| self.get_mapping_set(id)).collect()
     }
 
     /// Reads one version of a mapping set (`GET
@@ -713,6 +837,7 @@ impl Client {
         Ok(MappingSet {
             id,
             version,
+            name: wire.name.filter(|n| !n.is_empty()),
             schema_id,
             mappings,
             created_at: millis(wire.created_date),
@@ -797,7 +922,12 @@ mod tests {
                 Mapping::expression("concat(first, \" \", last)", "person.name.fullName"),
             ],
         )
-        .with_source_columns(vec!["id".into(), "first".into(), "last".into()]);
+        .with_source_columns(vec![
+            Column::new("id", "integer"),
+            Column::new("first", "string"),
+            Column::new("last", "string"),
+        ])
+        .with_name("aep-flow orders");
         let saved = client_on(&t).create_mapping_set(&new).unwrap();
         assert_eq!(saved.version, 3);
         let body = t.seen()[0].json();
@@ -809,8 +939,11 @@ mod tests {
         assert_eq!(
             body["inputSchema"],
             json!({"jsonSchema": {"type": "object",
-                                  "properties": {"id": {}, "first": {}, "last": {}}}})
+                                  "properties": {"id": {"type": "integer"},
+                                                 "first": {"type": "string"},
+                                                 "last": {"type": "string"}}}})
         );
+        assert_eq!(body["name"], "aep-flow orders");
     }
 
     #[test]
@@ -951,11 +1084,17 @@ mod tests {
             r#"{"validationResponse":[{"status":"FAILURE","errors":null}]}"#,
         );
         let v = c.validate_mapping_set(&orders()).unwrap();
-        assert_eq!(v.problems(), vec!["mappings[0]: FAILURE".to_owned()]);
+        assert_eq!(v.problems()[0], "mappings[0]: FAILURE");
         t.reply(200, r#"{"validationResponse":[]}"#);
         let v = c.validate_mapping_set(&orders()).unwrap();
         assert!(!v.is_valid());
         assert_eq!(v.problems().len(), 1);
+        // One success for two mappings: one was not checked.
+        t.reply(200, r#"{"validationResponse":[{"status":"SUCCESS"}]}"#);
+        let v = c.validate_mapping_set(&orders()).unwrap();
+        assert!(!v.is_valid());
+        assert_eq!(v.mappings_sent, 2);
+        assert!(v.problems()[0].contains("1 result(s) for 2 mapping(s)"));
     }
 
     #[test]
@@ -1144,7 +1283,10 @@ mod tests {
                 "mappings[2].destination",
             ),
             (
-                orders().with_source_columns(vec!["order_id".into(), "".into()]),
+                orders().with_source_columns(vec![
+                    Column::new("order_id", "integer"),
+                    Column::new("", "string"),
+                ]),
                 "source_columns[1]",
             ),
         ] {
@@ -1190,9 +1332,9 @@ mod tests {
             (m.source(), m.destination(), m.source_type()),
             ("e", "d", MappingSourceType::Expression)
         );
-        let n = orders().with_source_columns(vec!["c".into()]);
+        let n = orders().with_source_columns(vec![Column::new("c", "string")]);
         assert_eq!(n.schema_id(), SCHEMA);
         assert_eq!(n.mappings().len(), 2);
-        assert_eq!(n.source_columns(), Some(&["c".to_owned()][..]));
+        assert_eq!(n.source_columns(), Some(&[Column::new("c", "string")][..]));
     }
 }

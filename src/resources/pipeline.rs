@@ -563,8 +563,7 @@ impl Client {
             let schema = checked.schema_id.as_deref().unwrap_or_default();
             let mut set = spec.mapping_set(schema);
             if let Some(columns) = &checked.columns {
-                set = set
-                    .with_source_columns(columns.columns.iter().map(|c| c.name.clone()).collect());
+                set = set.with_source_columns(columns.columns.clone());
             }
             let validation = self.validate_mapping_set(&set)?;
             if !validation.is_valid() {

@@ -275,14 +275,42 @@ impl SourceConnectionFilter {
         self.table_name.as_deref()
     }
 
+    /// The local match. An item that lacks a filtered field is kept (with
+    /// the field `None`): the service may have matched it on that field
+    /// and only left it out of the listing, so it is not "another
+    /// table"; [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, s: &SourceConnection) -> bool {
         self.base_connection_id
             .as_ref()
-            .is_none_or(|b| s.base_connection_id.as_ref() == Some(b))
+            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
             && self
                 .table_name
                 .as_ref()
-                .is_none_or(|t| s.table_name.as_ref() == Some(t))
+                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
+    }
+
+    /// An item of this filter's listing that cannot be checked against it
+    /// (it lacks `baseConnectionId` or `params.tableName`) is an error
+    /// naming the field: treating it as absent would create a duplicate on
+    /// every run.
+    pub(crate) fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
+        let lacks = if self.base_connection_id.is_some() && s.base_connection_id.is_none() {
+            "baseConnectionId"
+        } else if self.table_name.is_some() && s.table_name.is_none() {
+            "params.tableName"
+        } else {
+            return Ok(());
+        };
+        Err(Error::UnexpectedResponse {
+            status: 200,
+            detail: format!(
+                "source connection {} in the listing lacks {lacks}, so whether it is the one \
+                 sought cannot be checked; refusing to treat it as absent (a create would \
+                 duplicate it)",
+                s.id
+            ),
+            request_id: None,
+        })
     }
 
     fn query(&self) -> Result<Query, Error> {
@@ -366,7 +394,11 @@ impl Client {
         let filter = SourceConnectionFilter::new()
             .with_base_connection_id(base_connection_id)
             .with_table_name(table_path);
-        self.source_connections(filter).next().transpose()
+        let found = self.source_connections(filter.clone()).next().transpose()?;
+        if let Some(s) = &found {
+            filter.check_listed(s)?;
+        }
+        Ok(found)
     }
 
     /// Returns the source connection for the same (base connection, table)

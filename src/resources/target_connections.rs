@@ -268,10 +268,31 @@ impl TargetConnectionFilter {
         self.dataset_id.as_deref()
     }
 
+    /// The local match. An item without `params.dataSetId` is kept (the
+    /// service may have matched it and only left the field out);
+    /// [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, t: &TargetConnection) -> bool {
         self.dataset_id
             .as_ref()
-            .is_none_or(|d| t.dataset_id.as_ref() == Some(d))
+            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
+    }
+
+    /// An item of this filter's listing that lacks `params.dataSetId` is an
+    /// error naming the field, not an absence.
+    pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
+        if self.dataset_id.is_some() && t.dataset_id.is_none() {
+            return Err(Error::UnexpectedResponse {
+                status: 200,
+                detail: format!(
+                    "target connection {} in the listing lacks params.dataSetId, so whether it \
+                     writes the dataset cannot be checked; refusing to treat it as absent (a \
+                     create would duplicate it)",
+                    t.id
+                ),
+                request_id: None,
+            });
+        }
+        Ok(())
     }
 
     fn query(&self) -> Result<Query, Error> {
@@ -351,7 +372,11 @@ impl Client {
         dataset_id: &str,
     ) -> Result<Option<TargetConnection>, Error> {
         let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id);
-        self.target_connections(filter).next().transpose()
+        let found = self.target_connections(filter.clone()).next().transpose()?;
+        if let Some(t) = &found {
+            filter.check_listed(t)?;
+        }
+        Ok(found)
     }
 
     /// Returns the target connection for the same dataset if one exists,

@@ -41,6 +41,9 @@ pub(super) struct MappingSetVersion {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct MappingSet {
     pub(super) versions: Vec<MappingSetVersion>,
+    /// The `name` the create sent, if any (`GET /mappingSets?name=` finds it).
+    #[serde(default)]
+    pub(super) name: Option<String>,
 }
 
 /// The mapping sets, and how GET names the mappings' fields.
@@ -147,7 +150,7 @@ fn render(id: &str, created: i64, version: usize, set: &MappingSet, legacy: bool
             out
         })
         .collect();
-    json!({
+    let mut out = json!({
         "id": id,
         "version": version,
         "createdDate": created,
@@ -161,7 +164,11 @@ fn render(id: &str, created: i64, version: usize, set: &MappingSet, legacy: bool
             "schemaRef": {"id": v.schema_id, "contentType": XDM_FULL_CONTENT_TYPE},
         },
         "mappings": mappings,
-    })
+    });
+    if let Some(name) = &set.name {
+        out["name"] = json!(name);
+    }
+    out
 }
 
 /// A request body checked and read: a known output schema and well-formed
@@ -227,9 +234,18 @@ fn read_body(call: &Call<'_>, catalog: &Catalog) -> Result<MappingSetVersion, Re
             destination,
         });
     }
-    let source_columns = body["inputSchema"]["jsonSchema"]["properties"]
-        .as_object()
-        .map(|p| p.keys().cloned().collect());
+    let properties = body["inputSchema"]["jsonSchema"]["properties"].as_object();
+    // Like a strict Data Prep (every Adobe example types its properties):
+    // an inline input schema property without a JSON schema type is refused.
+    const TYPES: [&str; 6] = ["string", "number", "integer", "boolean", "object", "array"];
+    for (column, schema) in properties.into_iter().flatten() {
+        if !schema["type"].as_str().is_some_and(|t| TYPES.contains(&t)) {
+            return Err(bad(&format!(
+                "inputSchema property {column} has no valid type"
+            )));
+        }
+    }
+    let source_columns = properties.map(|p| p.keys().cloned().collect());
     Ok(MappingSetVersion {
         schema_id: schema_id.to_owned(),
         mappings,
@@ -244,6 +260,7 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, _expected: &Expected) -
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, state),
         ("POST", ["validate"]) => validate(call, state),
+        ("GET", []) => list(call, state),
         ("GET", [id]) => get(call, id, state),
         ("PUT", [id]) => update(call, id, state),
         _ => data_prep_error(405, "CNV-1405-405", "Method not allowed", request_id),
@@ -265,6 +282,9 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
         Ok(v) => v,
         Err(refusal) => return refusal,
     };
+    let name = serde_json::from_slice::<Value>(&call.req.body)
+        .ok()
+        .and_then(|b| b["name"].as_str().map(str::to_owned));
     let sets = &mut state.mapping_sets;
     let id = mapping_set_id(sets.store.next_serial());
     let etag = etag_for(sets.store.next_serial());
@@ -273,6 +293,7 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
         etag,
         MappingSet {
             versions: vec![version],
+            name,
         },
     );
     let created = entry.meta.created_at;
@@ -282,6 +303,44 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
                "modifiedDate": created, "createdBy": "fake@AdobeID",
                "modifiedBy": "fake@AdobeID"})
         .to_string(),
+    )
+}
+
+/// `GET /mappingSets?limit=N&start=M[&name=X]` → `{"data": [...], "_page":
+/// {"count"}}`, oldest first; `limit` and `start` are required, as Data
+/// Prep's guide says.
+fn list(call: &Call<'_>, state: &State) -> Reply {
+    let (mut limit, mut start, mut name) = (None, None, None);
+    for pair in call.query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = super::http::percent_decode(v);
+        match k {
+            "limit" => limit = v.parse::<usize>().ok().filter(|n| *n > 0),
+            "start" => start = v.parse::<usize>().ok(),
+            "name" => name = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(limit), Some(start)) = (limit, start) else {
+        return invalid("limit and start are required", call.request_id);
+    };
+    let legacy = state.mapping_sets.legacy_names;
+    let data: Vec<Value> = state
+        .mapping_sets
+        .store
+        .iter()
+        .filter(|e| name.is_none() || e.value.name == name)
+        .skip(start)
+        .take(limit)
+        .map(|e| {
+            let latest = e.value.versions.len() - 1;
+            render(&e.meta.id, e.meta.created_at, latest, &e.value, legacy)
+        })
+        .collect();
+    let count = data.len();
+    Reply::json(
+        200,
+        json!({"data": data, "_page": {"count": count}, "_links": {}}).to_string(),
     )
 }
 

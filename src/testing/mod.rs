@@ -604,4 +604,21 @@ impl FakeFlowService {
     pub fn legacy_mapping_field_names(&self, on: bool) {
         self.shared.lock().mapping_sets.legacy_names = on;
     }
+
+    /// From now on listings of `collection` (`sourceConnections`,
+    /// `targetConnections` or `flows`) leave these top-level fields out of
+    /// their items, e.g. `params`: the `property=` filters still see them,
+    /// as a service that matched an item but does not show the matched
+    /// field would. A GET by id still shows everything. Panics on another
+    /// collection.
+    pub fn omit_in_listings(&self, collection: &str, fields: &[&str]) {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        let mut state = self.shared.lock();
+        match collection {
+            "sourceConnections" => state.source_connections.store.listing_omits = fields,
+            "targetConnections" => state.target_connections.store.listing_omits = fields,
+            "flows" => state.flows.store.listing_omits = fields,
+            other => panic!("omit_in_listings: no collection {other}"),
+        }
+    }
 }

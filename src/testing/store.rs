@@ -102,6 +102,10 @@ impl<T: Resource> Entry<T> {
 pub(super) struct Store<T> {
     serial: Serial,
     entries: Vec<Entry<T>>,
+    /// Top-level fields a listing leaves out of its items (the filters
+    /// still see them): a service that matched an item but does not show
+    /// the field a client checks.
+    pub(super) listing_omits: Vec<String>,
 }
 
 impl<T> Store<T> {
@@ -110,6 +114,7 @@ impl<T> Store<T> {
         Store {
             serial,
             entries: Vec::new(),
+            listing_omits: Vec::new(),
         }
     }
 
@@ -230,6 +235,14 @@ impl<T: Resource> Store<T> {
             .into_iter()
             .skip(query.offset)
             .take(page_size)
+            .map(|mut item| {
+                if let Value::Object(fields) = &mut item {
+                    for omitted in &self.listing_omits {
+                        fields.remove(omitted);
+                    }
+                }
+                item
+            })
             .collect();
         let mut body = json!({"items": page});
         if more {
