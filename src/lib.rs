@@ -144,7 +144,10 @@ pub use resources::mapping_sets::{
     Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
     SavedMappingSet,
 };
-pub use resources::pipeline::{PipelineChange, PipelineOutcome, PipelineSpec};
+pub use resources::pipeline::{
+    mapping_set_name, PipelineChange, PipelineFailure, PipelineOutcome, PipelineSpec,
+    MAPPING_SET_NAME_PREFIX,
+};
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
     DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,

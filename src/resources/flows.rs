@@ -164,6 +164,9 @@ pub struct Flow {
     /// Its schedule; `None` when absent or not a valid schedule by the
     /// service's rules.
     pub schedule: Option<Schedule>,
+    /// Whether `scheduleParams` states `backfill` (a schedule read without
+    /// it has the schema's default, which is not a stated value).
+    pub schedule_states_backfill: bool,
     /// Etag, byte for byte (with its quotes).
     pub etag: String,
     /// The last run, if the service reports one.
@@ -289,6 +292,11 @@ impl From<WireFlow> for Flow {
                 })
                 .collect(),
             schedule: w.schedule_params.as_ref().and_then(Schedule::from_wire),
+            schedule_states_backfill: w
+                .schedule_params
+                .as_ref()
+                .and_then(|p| p.get("backfill"))
+                .is_some_and(|b| !b.is_null()),
             etag: w.etag.unwrap_or_default(),
             last_run,
             created_at: millis(w.created_at.as_ref()),

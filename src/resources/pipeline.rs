@@ -5,8 +5,10 @@
 //!
 //! Identity is the triple (base connection and table, dataset, the flow
 //! joining their source and target connections), never a name. Mapping
-//! sets have no identity the service can look up: one whose create answer
-//! was lost stays behind unused, and the next run makes another.
+//! sets get a name derived from what they hold ([`mapping_set_name`]: the
+//! schema and the mappings), which Data Prep can be asked for: a mapping
+//! set an earlier, failed run made for the same declaration is reused, not
+//! made again.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -16,7 +18,7 @@ use serde::Serialize;
 use super::connections::Connection;
 use super::explore::TableSchema;
 use super::flows::{Flow, FlowFilter, FlowState, NewFlow, Schedule};
-use super::mapping_sets::{Mapping, MappingSourceType, NewMappingSet};
+use super::mapping_sets::{Mapping, MappingSet, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
@@ -24,6 +26,53 @@ use crate::client::input::{check_description, check_id, check_name, require_text
 use crate::client::plumbing::created_or_found;
 use crate::client::Client;
 use crate::error::Error;
+
+/// What starts the name of every mapping set [`Client::ensure_pipeline`]
+/// makes; the rest is a digest of the schema and the mappings.
+pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow ";
+
+/// The name [`Client::ensure_pipeline`] gives the mapping set it makes for
+/// `mappings` into `schema_id`: [`MAPPING_SET_NAME_PREFIX`] and 32 hex
+/// digits of a digest (two 64-bit FNV-1a) of the schema and the mappings,
+/// in any order. The same declaration always gets the same name, so a
+/// later run can ask Data Prep for it (`GET /mappingSets?name=`); a
+/// mapping set found by name is still compared with the declaration.
+pub fn mapping_set_name(schema_id: &str, mappings: &[Mapping]) -> String {
+    let mut keys: Vec<(bool, &str, &str)> = mappings
+        .iter()
+        .map(|m| {
+            (
+                m.source_type() == MappingSourceType::Expression,
+                m.source(),
+                m.destination(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    // Each part with its length first: no two declarations share a text.
+    let mut text = Vec::new();
+    let mut part = |p: &[u8]| {
+        text.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        text.extend_from_slice(p);
+    };
+    part(schema_id.as_bytes());
+    for (expression, source, destination) in keys {
+        part(if expression { b"E" } else { b"A" });
+        part(source.as_bytes());
+        part(destination.as_bytes());
+    }
+    let fnv = |offset: u64| {
+        text.iter().fold(offset, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    format!(
+        "{MAPPING_SET_NAME_PREFIX}{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    )
+}
 
 /// Longest name this call makes up for an object (the service takes 256).
 const MAX_NAME: usize = 256;
@@ -276,7 +325,8 @@ impl Serialize for PipelineChange {
 }
 
 /// What [`Client::ensure_pipeline`] found and did: every object's id (none
-/// for an object a plan would create) and the changes, in the order made.
+/// for an object a plan would create), the changes in the order made, and
+/// what it saw but left alone (twin flows, values that do not read back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -295,6 +345,15 @@ pub struct PipelineOutcome {
     pub changes: Vec<PipelineChange>,
     /// `true` for a plan: nothing was written.
     pub planned: bool,
+    /// Other flows joining the same table and dataset (made by two
+    /// processes at once, or by hand), oldest first. The oldest flow (by
+    /// `createdAt`, then id) is the one converged and reported as
+    /// [`flow_id`](Self::flow_id); these are left alone.
+    pub duplicates: Vec<String>,
+    /// What the caller should know but that is not an error: twin flows, a
+    /// value that was written but does not read back as written, a mapping
+    /// set an earlier run made that was reused.
+    pub warnings: Vec<String>,
 }
 
 impl PipelineOutcome {
@@ -304,14 +363,46 @@ impl PipelineOutcome {
     }
 }
 
+/// An ensure that failed: the error, and what it had already done (the
+/// writes before the one that failed; empty when it failed before the
+/// first write). Made by [`Client::ensure_pipeline_partial`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct PipelineFailure {
+    /// Why it stopped.
+    pub error: Error,
+    /// What it found and changed before it stopped.
+    pub done: PipelineOutcome,
+}
+
+impl fmt::Display for PipelineFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)?;
+        if !self.done.changes.is_empty() {
+            let done: Vec<&str> = self.done.changes.iter().map(|c| c.as_str()).collect();
+            write!(f, " (already done: {})", done.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PipelineFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// What the finding step saw.
 struct Found {
     source: Option<SourceConnection>,
     target: Option<TargetConnection>,
     flow: Option<Flow>,
-    /// The flow's mapping set, when it matches the declared mappings.
+    /// Twin flows' ids (left alone), oldest first.
+    duplicates: Vec<String>,
+    /// The flow's mapping set matches the declaration.
     mapping_matches: bool,
     schedule_matches: bool,
+    warnings: Vec<String>,
 }
 
 /// What the checks learned for the writes.
@@ -319,31 +410,144 @@ struct Found {
 struct Checked {
     columns: Option<TableSchema>,
     schema_id: Option<String>,
+    /// A mapping set an earlier run made for this declaration.
+    reusable_mapping_set: Option<MappingSet>,
+}
+
+/// How a mapping set compares with the declaration.
+#[derive(Debug, PartialEq, Eq)]
+enum MappingVerdict {
+    /// As declared (what the service added, or left unstated, aside).
+    Matches,
+    /// Made from this declaration (its name says so) but it does not read
+    /// back as written: kept, with this warning, instead of replaced on
+    /// every run.
+    Ours(String),
+    /// Something else.
+    Differs,
+}
+
+/// Compares only what the declaration controls: a schema the mapping set
+/// does not state (a legacy one) is not a different schema, and mappings
+/// the service added to a mapping set made from this declaration (an `_id`,
+/// say) are not drift.
+fn compare_mapping_set(
+    current: &MappingSet,
+    declared: &[Mapping],
+    schema: Option<&str>,
+) -> MappingVerdict {
+    if let (Some(have), Some(want)) = (current.schema_id.as_deref(), schema) {
+        if have != want {
+            return MappingVerdict::Differs;
+        }
+    }
+    let key = |m: &Mapping| {
+        (
+            m.source_type() == MappingSourceType::Expression,
+            m.source().to_owned(),
+            m.destination().to_owned(),
+        )
+    };
+    let have: BTreeSet<_> = current.mappings.iter().map(key).collect();
+    let want: BTreeSet<_> = declared.iter().map(key).collect();
+    let ours =
+        schema.is_some_and(|s| current.name.as_deref() == Some(&mapping_set_name(s, declared)));
+    if have == want && current.mappings.len() == declared.len() {
+        return MappingVerdict::Matches;
+    }
+    if !ours {
+        return MappingVerdict::Differs;
+    }
+    let missing: Vec<String> = want
+        .difference(&have)
+        .map(|(_, source, destination)| format!("{source} -> {destination}"))
+        .collect();
+    if missing.is_empty() {
+        // Only what the service added.
+        return MappingVerdict::Matches;
+    }
+    MappingVerdict::Ours(format!(
+        "mapping set {} was made from this declaration but reads back without {}; it is kept \
+         (not replaced on every run): check it in Data Prep",
+        current.id,
+        missing.join(", ")
+    ))
 }
 
 impl Client {
     /// Converges a pipeline to `spec`: finds the source connection for the
     /// (base connection, table), the target connection for the dataset and
     /// the flow joining them; creates only what is missing; on an existing
-    /// flow replaces a different mapping (a new mapping set, then the
-    /// flow's `Mapping` entry patched with `If-Match`) and a different
-    /// frequency, interval or backfill (the start time is set at creation
-    /// only), and enables a disabled flow only when
+    /// flow replaces a different mapping (a mapping set, then the flow's
+    /// `Mapping` entry patched with `If-Match`) and a different frequency,
+    /// interval or backfill (the start time is set at creation only), and
+    /// enables a disabled flow only when
     /// [`with_enable`](PipelineSpec::with_enable) asks.
+    ///
+    /// Only what the declaration controls is compared, and only what the
+    /// service states: a `scheduleParams` without `backfill`, a mapping set
+    /// without a schema reference, or mappings the service added to a
+    /// mapping set made from this declaration are not drift. A value that
+    /// was written but does not read back is a warning in
+    /// [`PipelineOutcome::warnings`], not a write on every run.
     ///
     /// Before the first write it checks what the writes need: the base
     /// connection exists and is PostgreSQL, the table exists and has the
-    /// delta column and every mapped column, the dataset exists (and has
-    /// the schema given), the flow spec accepts PostgreSQL, the mapping
-    /// validates. A failed check writes nothing and says what to fix.
+    /// delta column (a date or time column) and every mapped column, the
+    /// dataset exists (and has the schema given: checked whenever one is
+    /// given), the flow spec accepts PostgreSQL, the mapping validates. A
+    /// failed check writes nothing and says what to fix.
+    ///
+    /// The mapping set is named after the declaration
+    /// ([`mapping_set_name`]) and looked up by that name before one is
+    /// made, so that a run that failed after making it (a refused flow,
+    /// a refused or lost mapping update) leaves nothing a later run does
+    /// not reuse.
+    ///
+    /// When several flows join the table and the dataset (two processes
+    /// made twins), the oldest is converged and the others are reported in
+    /// [`PipelineOutcome::duplicates`] and a warning, never touched. A
+    /// listed object that lacks the field the lookup checks (`params`,
+    /// `baseConnectionId`, `sourceConnectionIds`) is an error naming it,
+    /// never read as "nothing exists".
     ///
     /// A re-run that finds everything as declared sends four requests
-    /// (three lookups and the flow's mapping set) and writes nothing. A
-    /// create whose answer was lost is looked up again before anything
-    /// else is created, and a run killed between two steps is finished by
-    /// the next one; ensures of the same pipeline through one client run
-    /// one at a time.
+    /// (three lookups and the flow's mapping set; five with a schema
+    /// given) and writes nothing. A create whose answer was lost is looked
+    /// up again before anything else is created, and a run killed between
+    /// two steps is finished by the next one; ensures of the same pipeline
+    /// through one client run one at a time.
     pub fn ensure_pipeline(&self, spec: &PipelineSpec) -> Result<PipelineOutcome, Error> {
+        self.ensure_pipeline_partial(spec).map_err(|f| f.error)
+    }
+
+    /// [`ensure_pipeline`](Self::ensure_pipeline), saying on failure what
+    /// was already done ([`PipelineFailure::done`]), so that a run that
+    /// fails halfway can report the objects it made.
+    pub fn ensure_pipeline_partial(
+        &self,
+        spec: &PipelineSpec,
+    ) -> Result<PipelineOutcome, Box<PipelineFailure>> {
+        let mut outcome = PipelineOutcome {
+            flow_id: None,
+            source_connection_id: None,
+            target_connection_id: None,
+            mapping_set_id: None,
+            changes: Vec::new(),
+            planned: spec.plan,
+            duplicates: Vec::new(),
+            warnings: Vec::new(),
+        };
+        match self.ensure_into(spec, &mut outcome) {
+            Ok(()) => Ok(outcome),
+            Err(error) => Err(Box::new(PipelineFailure {
+                error,
+                done: outcome,
+            })),
+        }
+    }
+
+    fn ensure_into(&self, spec: &PipelineSpec, outcome: &mut PipelineOutcome) -> Result<(), Error> {
         spec.validate()?;
         // The connections' keys first, then the pipeline's: ensures of two
         // pipelines sharing a table (or a dataset) do not both create it.
@@ -351,6 +555,13 @@ impl Client {
         let _target = self.lock(target_key(spec));
         let _pipeline = self.lock(spec.lock_key());
 
+        // A schema given is checked against the dataset every time, not
+        // only when something is created: otherwise the flow would be
+        // re-pointed at it, and a run without it would flip it back.
+        let catalog_schema = match &spec.schema_id {
+            Some(_) => Some(self.dataset_schema(spec)?),
+            None => None,
+        };
         let found = self.find_pipeline(spec)?;
         let mut plan = Vec::new();
         if found.source.is_none() {
@@ -379,47 +590,86 @@ impl Client {
                 }
             }
         }
-        let mut outcome = PipelineOutcome {
-            flow_id: found.flow.as_ref().map(|f| f.id.clone()),
-            source_connection_id: found.source.as_ref().map(|s| s.id.clone()),
-            target_connection_id: found.target.as_ref().map(|t| t.id.clone()),
-            mapping_set_id: found
-                .flow
-                .as_ref()
-                .filter(|_| found.mapping_matches)
-                .and_then(|f| f.mapping().map(|(_, id, _)| id.to_owned())),
-            changes: Vec::new(),
-            planned: spec.plan,
-        };
+        outcome.flow_id = found.flow.as_ref().map(|f| f.id.clone());
+        outcome.source_connection_id = found.source.as_ref().map(|s| s.id.clone());
+        outcome.target_connection_id = found.target.as_ref().map(|t| t.id.clone());
+        outcome.mapping_set_id = found
+            .flow
+            .as_ref()
+            .filter(|_| found.mapping_matches)
+            .and_then(|f| f.mapping().map(|(_, id, _)| id.to_owned()));
+        outcome.duplicates = found.duplicates.clone();
+        outcome.warnings = found.warnings.clone();
         if plan.is_empty() {
-            return Ok(outcome);
+            return Ok(());
         }
-        let checked = self.check_pipeline(spec, &found, &plan)?;
+        let checked = self.check_pipeline(spec, &found, &plan, catalog_schema)?;
+        if let Some(reused) = &checked.reusable_mapping_set {
+            // Made by an earlier run for this declaration: used, not made again.
+            plan.retain(|c| *c != PipelineChange::MappingSetCreated);
+            outcome.mapping_set_id = Some(reused.id.clone());
+            outcome.warnings.push(format!(
+                "reusing mapping set {} (version {}), made for this declaration by an earlier \
+                 run",
+                reused.id, reused.version
+            ));
+        }
         if spec.plan {
             outcome.changes = plan;
-            return Ok(outcome);
+            return Ok(());
         }
-        self.apply_pipeline(spec, found, checked, &plan, &mut outcome)?;
-        Ok(outcome)
+        self.apply_pipeline(spec, found, checked, &plan, outcome)
+    }
+
+    /// The dataset's schema from Catalog, which must be the one given.
+    fn dataset_schema(&self, spec: &PipelineSpec) -> Result<String, Error> {
+        let dataset = self.get_dataset(&spec.dataset_id)?;
+        let Some(dataset_schema) = dataset.schema_id.filter(|s| !s.is_empty()) else {
+            return Err(Error::Unsuitable {
+                field: "dataset_id".into(),
+                rule: format!(
+                    "dataset {} has no schema (schemaRef.id) in Catalog; use a dataset made \
+                     from an XDM schema",
+                    spec.dataset_id
+                ),
+            });
+        };
+        if let Some(given) = &spec.schema_id {
+            if *given != dataset_schema {
+                return Err(Error::Unsuitable {
+                    field: "schema_id".into(),
+                    rule: format!(
+                        "dataset {} uses schema {dataset_schema}, not {given}; drop the schema \
+                         or give the dataset's",
+                        spec.dataset_id
+                    ),
+                });
+            }
+        }
+        Ok(dataset_schema)
     }
 
     /// Looks up what exists: four requests when the sandbox holds one of
     /// each (more only when it holds duplicates made elsewhere).
     fn find_pipeline(&self, spec: &PipelineSpec) -> Result<Found, Error> {
-        let sources = self.list_source_connections(
-            SourceConnectionFilter::new()
-                .with_base_connection_id(&spec.base_connection_id)
-                .with_table_name(&spec.table_path),
-        )?;
-        let targets = self.list_target_connections(
-            TargetConnectionFilter::new().with_dataset_id(&spec.dataset_id),
-        )?;
+        let source_filter = SourceConnectionFilter::new()
+            .with_base_connection_id(&spec.base_connection_id)
+            .with_table_name(&spec.table_path);
+        let sources = self.list_source_connections(source_filter.clone())?;
+        for s in &sources {
+            source_filter.check_listed(s)?;
+        }
+        let target_filter = TargetConnectionFilter::new().with_dataset_id(&spec.dataset_id);
+        let targets = self.list_target_connections(target_filter.clone())?;
+        for t in &targets {
+            target_filter.check_listed(t)?;
+        }
         // A flow joins both: without one of them there is none. With
-        // duplicates (made by hand, or by another tool), the flow joining
-        // any of them is the pipeline, so that no second flow is made.
-        let mut found = None;
+        // duplicates (made by hand, or by another tool), every flow joining
+        // any of them is the pipeline's, so that no other flow is made.
+        let mut flows: Vec<(usize, usize, Flow)> = Vec::new();
         if !sources.is_empty() {
-            'targets: for t in &targets {
+            for (ti, t) in targets.iter().enumerate() {
                 let filter = if sources.len() == 1 {
                     FlowFilter::new()
                         .with_source_connection_id(&sources[0].id)
@@ -429,36 +679,49 @@ impl Client {
                 };
                 for flow in self.flows(filter) {
                     let flow = flow?;
-                    if let Some(s) = sources
+                    check_listed_flow(&flow)?;
+                    if flows.iter().any(|(_, _, f)| f.id == flow.id) {
+                        continue;
+                    }
+                    if let Some(si) = sources
                         .iter()
-                        .find(|s| flow.source_connection_ids.contains(&s.id))
+                        .position(|s| flow.source_connection_ids.contains(&s.id))
                     {
-                        found = Some((s.clone(), t.clone(), flow));
-                        break 'targets;
+                        flows.push((si, ti, flow));
                     }
                 }
             }
         }
-        let (source, target, flow) = match found {
-            Some((s, t, f)) => (Some(s), Some(t), Some(f)),
+        // The oldest flow is the pipeline (by creation time, then id: the
+        // same answer on every run); the others are reported, not touched.
+        flows.sort_by(|a, b| {
+            let key = |f: &Flow| (f.created_at.unwrap_or(i64::MAX), f.id.clone());
+            key(&a.2).cmp(&key(&b.2))
+        });
+        let mut warnings = Vec::new();
+        let duplicates: Vec<String> = flows.iter().skip(1).map(|(_, _, f)| f.id.clone()).collect();
+        let mut flows = flows.into_iter();
+        let (source, target, flow) = match flows.next() {
+            Some((si, ti, f)) => (sources.get(si).cloned(), targets.get(ti).cloned(), Some(f)),
             // The oldest of each (the service lists in creation order).
             None => (sources.into_iter().next(), targets.into_iter().next(), None),
         };
+        if let Some(flow) = &flow {
+            if !duplicates.is_empty() {
+                warnings.push(format!(
+                    "{} flows join table {} and dataset {}: converging the oldest, {}, and \
+                     leaving the others alone ({}); delete the ones not wanted",
+                    duplicates.len() + 1,
+                    spec.table_path,
+                    spec.dataset_id,
+                    flow.id,
+                    duplicates.join(", ")
+                ));
+            }
+        }
         let (mut mapping_matches, mut schedule_matches) = (false, false);
         if let Some(flow) = &flow {
-            if flow.delta_column() != Some(spec.delta_column.as_str()) {
-                return Err(Error::Unsuitable {
-                    field: "delta_column".into(),
-                    rule: format!(
-                        "flow {} reads changes by delta column {:?}, not {:?}; the service \
-                         documents no way to change it: delete the flow (its connections \
-                         stay) and ensure again",
-                        flow.id,
-                        flow.delta_column().unwrap_or(""),
-                        spec.delta_column
-                    ),
-                });
-            }
+            check_delta_column(flow, spec)?;
             let Some((_, mapping_id, mapping_version)) = flow.mapping() else {
                 return Err(Error::Unsuitable {
                     field: "mappings".into(),
@@ -476,8 +739,14 @@ impl Client {
                         .schema_id
                         .as_deref()
                         .or(target.as_ref().and_then(|t| t.schema_id.as_deref()));
-                    same_mappings(&current.mappings, &spec.mappings)
-                        && schema.is_none_or(|s| current.schema_id.as_deref() == Some(s))
+                    match compare_mapping_set(&current, &spec.mappings, schema) {
+                        MappingVerdict::Matches => true,
+                        MappingVerdict::Ours(warning) => {
+                            warnings.push(warning);
+                            true
+                        }
+                        MappingVerdict::Differs => false,
+                    }
                 }
                 // The flow names a mapping set that is gone, or an id or
                 // version no mapping set can have (the service's answer,
@@ -485,16 +754,16 @@ impl Client {
                 Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
                 Err(e) => return Err(e),
             };
-            schedule_matches = flow
-                .schedule
-                .is_some_and(|current| same_schedule(&current, &spec.schedule));
+            schedule_matches = same_schedule(flow, &spec.schedule);
         }
         Ok(Found {
             source,
             target,
             flow,
+            duplicates,
             mapping_matches,
             schedule_matches,
+            warnings,
         })
     }
 
@@ -504,6 +773,7 @@ impl Client {
         spec: &PipelineSpec,
         found: &Found,
         plan: &[PipelineChange],
+        catalog_schema: Option<String>,
     ) -> Result<Checked, Error> {
         let creates_source = plan.contains(&PipelineChange::SourceConnectionCreated);
         let creates_target = plan.contains(&PipelineChange::TargetConnectionCreated);
@@ -521,36 +791,13 @@ impl Client {
             checked.columns = Some(columns);
         }
 
-        // The schema: given, else the target connection's, else Catalog's.
-        let known = spec
-            .schema_id
+        // The schema: Catalog's when given (already checked), else the
+        // target connection's, else Catalog's.
+        let known = catalog_schema
             .clone()
             .or_else(|| found.target.as_ref().and_then(|t| t.schema_id.clone()));
-        if creates_target || (creates_mapping && known.is_none()) {
-            let dataset = self.get_dataset(&spec.dataset_id)?;
-            let Some(dataset_schema) = dataset.schema_id.filter(|s| !s.is_empty()) else {
-                return Err(Error::Unsuitable {
-                    field: "dataset_id".into(),
-                    rule: format!(
-                        "dataset {} has no schema (schemaRef.id) in Catalog; use a dataset \
-                         made from an XDM schema",
-                        spec.dataset_id
-                    ),
-                });
-            };
-            if let Some(given) = &spec.schema_id {
-                if *given != dataset_schema {
-                    return Err(Error::Unsuitable {
-                        field: "schema_id".into(),
-                        rule: format!(
-                            "dataset {} uses schema {dataset_schema}, not {given}; drop the \
-                             schema or give the dataset's",
-                            spec.dataset_id
-                        ),
-                    });
-                }
-            }
-            checked.schema_id = Some(dataset_schema);
+        if catalog_schema.is_none() && (creates_target || (creates_mapping && known.is_none())) {
+            checked.schema_id = Some(self.dataset_schema(spec)?);
         } else {
             checked.schema_id = known;
         }
@@ -560,8 +807,19 @@ impl Client {
             self.postgres_flow_spec()?;
         }
         if creates_mapping {
-            let schema = checked.schema_id.as_deref().unwrap_or_default();
-            let mut set = spec.mapping_set(schema);
+            let schema = checked.schema_id.clone().unwrap_or_default();
+            let name = mapping_set_name(&schema, &spec.mappings);
+            // A mapping set an earlier run made for this declaration (and
+            // then failed to use) is reused, not made again.
+            for candidate in self.find_mapping_sets_named(&name)? {
+                if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
+                    != MappingVerdict::Differs
+                {
+                    checked.reusable_mapping_set = Some(candidate);
+                    return Ok(checked);
+                }
+            }
+            let mut set = spec.mapping_set(&schema);
             if let Some(columns) = &checked.columns {
                 set = set.with_source_columns(columns.columns.clone());
             }
@@ -580,7 +838,7 @@ impl Client {
     }
 
     /// The writes, in order: source, target, mapping set, flow (or the
-    /// flow's updates).
+    /// flow's updates). Each is recorded in `outcome` as it is made.
     fn apply_pipeline(
         &self,
         spec: &PipelineSpec,
@@ -636,34 +894,66 @@ impl Client {
                 saved
             }
         };
-        if found.flow.is_some() && plan.contains(&PipelineChange::FlowScheduleUpdated) {
-            let flow = found
-                .flow
-                .as_ref()
-                .map(|f| f.id.as_str())
-                .unwrap_or_default();
-            self.update_flow_schedule(flow, &spec.schedule)?;
+        if let (Some(flow), true) = (
+            &found.flow,
+            plan.contains(&PipelineChange::FlowScheduleUpdated),
+        ) {
+            self.update_flow_schedule(&flow.id, &spec.schedule)?;
             outcome.changes.push(PipelineChange::FlowScheduleUpdated);
+            // Read back once: a value that does not stick is said, and
+            // the next run compares only what the service states.
+            let after = self.get_flow(&flow.id)?;
+            if !same_schedule(&after, &spec.schedule) {
+                outcome.warnings.push(format!(
+                    "flow {}'s schedule was updated but reads back as {}; check it in the UI",
+                    flow.id,
+                    after
+                        .schedule
+                        .map(|s| format!(
+                            "frequency {}, interval {}, backfill {}",
+                            s.frequency().map(|f| f.as_str()).unwrap_or("once"),
+                            s.interval().map(|i| i.to_string()).unwrap_or("none".into()),
+                            s.backfill().map(|b| b.to_string()).unwrap_or("none".into())
+                        ))
+                        .unwrap_or_else(|| "no readable schedule".to_owned())
+                ));
+            }
         }
-        let mapping = if plan.contains(&PipelineChange::MappingSetCreated) {
-            // No identity to look up after a lost answer: an error here
-            // may leave an unused mapping set behind.
-            let saved = self.create_mapping_set(&spec.mapping_set(&schema))?;
-            outcome.mapping_set_id = Some(saved.id.clone());
+        let mapping = if let Some(reused) = checked.reusable_mapping_set {
+            Some((reused.id, reused.version))
+        } else if plan.contains(&PipelineChange::MappingSetCreated) {
+            // Named after the declaration: a lost answer is looked up by
+            // that name, and a later run reuses it if this one fails.
+            let name = mapping_set_name(&schema, &spec.mappings);
+            let new = spec.mapping_set(&schema).with_name(&name);
+            let saved = created_or_found(
+                || self.create_mapping_set(&new).map(|m| (m.id, m.version)),
+                || {
+                    Ok(self
+                        .find_mapping_sets_named(&name)?
+                        .into_iter()
+                        .find(|m| {
+                            compare_mapping_set(m, &spec.mappings, Some(&schema))
+                                != MappingVerdict::Differs
+                        })
+                        .map(|m| (m.id, m.version)))
+                },
+            )?;
+            outcome.mapping_set_id = Some(saved.0.clone());
             outcome.changes.push(PipelineChange::MappingSetCreated);
             Some(saved)
         } else {
             None
         };
         let Some(flow) = found.flow else {
-            let mapping = mapping.expect("planned with the flow");
+            let (mapping_id, mapping_version) = mapping.expect("planned with the flow");
             let mut new = NewFlow::new(
                 flow_name,
                 &source_id,
                 &target_id,
                 &spec.delta_column,
-                &mapping.id,
-                mapping.version,
+                &mapping_id,
+                mapping_version,
                 spec.schedule,
             );
             if let Some(d) = &spec.description {
@@ -677,8 +967,8 @@ impl Client {
             outcome.changes.push(PipelineChange::FlowCreated);
             return Ok(());
         };
-        if let Some(mapping) = &mapping {
-            self.update_flow_mapping(&flow.id, &mapping.id, mapping.version)?;
+        if let Some((mapping_id, mapping_version)) = &mapping {
+            self.update_flow_mapping(&flow.id, mapping_id, *mapping_version)?;
             outcome.changes.push(PipelineChange::FlowMappingUpdated);
         }
         if plan.contains(&PipelineChange::FlowEnabled) {
@@ -687,6 +977,72 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// A listed flow that lacks the connection ids the lookup checks is an
+/// error naming the field: read as "not this pipeline's", every run would
+/// make another flow.
+fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
+    let lacks = if flow.source_connection_ids.is_empty() {
+        "sourceConnectionIds"
+    } else if flow.target_connection_ids.is_empty() {
+        "targetConnectionIds"
+    } else {
+        return Ok(());
+    };
+    Err(Error::UnexpectedResponse {
+        status: 200,
+        detail: format!(
+            "flow {} in the listing lacks {lacks}, so whether it joins this pipeline's \
+             connections cannot be checked; refusing to treat it as absent (a create would \
+             duplicate it)",
+            flow.id
+        ),
+        request_id: None,
+    })
+}
+
+/// The flow must read changes by the declared delta column; a flow without
+/// a `Copy` transformation (or one without a delta column) is named as such.
+fn check_delta_column(flow: &Flow, spec: &PipelineSpec) -> Result<(), Error> {
+    let has_copy = flow
+        .transformations
+        .iter()
+        .any(|t| t.name.eq_ignore_ascii_case("Copy"));
+    let problem = match flow.delta_column() {
+        Some(c) if c == spec.delta_column => return Ok(()),
+        Some(c) => format!(
+            "reads changes by delta column {c:?}, not {:?}",
+            spec.delta_column
+        ),
+        None if !has_copy => {
+            let names: Vec<&str> = flow
+                .transformations
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            format!(
+                "has no Copy transformation (its transformations: {}), so it reads no delta \
+                 column",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        None => {
+            "has a Copy transformation without a delta column (params.deltaColumn.name)".to_owned()
+        }
+    };
+    Err(Error::Unsuitable {
+        field: "delta_column".into(),
+        rule: format!(
+            "flow {} {problem}; the service documents no way to change it: delete the flow \
+             (its connections stay) and ensure again",
+            flow.id
+        ),
+    })
 }
 
 fn source_key(spec: &PipelineSpec) -> String {
@@ -716,7 +1072,18 @@ fn check_postgres(base: &Connection) -> Result<(), Error> {
     Ok(())
 }
 
-/// The delta column and every mapped column must be the table's.
+/// Whether explore describes a date or time column: an XDM format
+/// (`date-time`, `date`) or a type named for one (`timestamp`, `date`, ...).
+fn is_date_or_time(c: &super::explore::Column) -> bool {
+    let dated = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        t.contains("date") || t.contains("time")
+    };
+    c.xdm_format().is_some_and(dated) || dated(&c.type_name)
+}
+
+/// The delta column (a date or time column) and every mapped column must
+/// be the table's.
 fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> {
     let has = |name: &str| table.columns.iter().any(|c| c.name == name);
     let hint = |name: &str| {
@@ -738,6 +1105,24 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
             ),
         });
     }
+    if let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) {
+        if !is_date_or_time(delta) {
+            return Err(Error::Unsuitable {
+                field: "delta_column".into(),
+                rule: format!(
+                    "column {:?} of table {} is a {} column without a date or time format, so \
+                     it cannot say when a row changed; name a date or time column",
+                    delta.name,
+                    spec.table_path,
+                    if delta.type_name.is_empty() {
+                        "typeless"
+                    } else {
+                        delta.type_name.as_str()
+                    }
+                ),
+            });
+        }
+    }
     for (i, m) in spec.mappings.iter().enumerate() {
         if m.source_type() == MappingSourceType::Attribute && !has(m.source()) {
             return Err(Error::Unsuitable {
@@ -754,25 +1139,13 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
     Ok(())
 }
 
-/// Mappings compare as sets: the order they were declared in does not
-/// matter to Data Prep.
-fn same_mappings(current: &[Mapping], declared: &[Mapping]) -> bool {
-    let key = |m: &Mapping| {
-        (
-            m.source_type() == MappingSourceType::Expression,
-            m.source().to_owned(),
-            m.destination().to_owned(),
-        )
-    };
-    let a: BTreeSet<_> = current.iter().map(key).collect();
-    let b: BTreeSet<_> = declared.iter().map(key).collect();
-    a == b && current.len() == declared.len()
-}
-
-/// Schedules compare on frequency, interval and backfill; the start time
+/// Schedules compare on frequency, interval and backfill, a backfill the
+/// flow does not state aside (not stated is not different); the start time
 /// is set at creation only (the service refuses to change it once passed).
-fn same_schedule(current: &Schedule, declared: &Schedule) -> bool {
-    current.frequency() == declared.frequency()
-        && current.interval() == declared.interval()
-        && current.backfill() == declared.backfill()
+fn same_schedule(flow: &Flow, declared: &Schedule) -> bool {
+    flow.schedule.is_some_and(|current| {
+        current.frequency() == declared.frequency()
+            && current.interval() == declared.interval()
+            && (!flow.schedule_states_backfill || current.backfill() == declared.backfill())
+    })
 }
