@@ -738,3 +738,300 @@ fn odd_table_names_are_found_again_not_duplicated() {
         }
     }
 }
+
+/// The id of the mapping set the (only, or oldest) flow uses.
+fn flow_mapping_id(fake: &FakeFlowService) -> String {
+    let flow = &fake.flows()[0];
+    flow["transformations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Mapping")
+        .unwrap()["params"]["mappingId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A listing whose items lack the field the lookup checks is not "nothing
+/// exists": it is an error naming the field, and nothing is created.
+#[test]
+fn a_listing_that_hides_the_checked_field_is_an_error_not_an_absence() {
+    let s = setup();
+    s.client.ensure_pipeline(&spec(&s)).unwrap();
+    for (collection, field, named) in [
+        ("sourceConnections", "params", "params.tableName"),
+        ("sourceConnections", "baseConnectionId", "baseConnectionId"),
+        ("targetConnections", "params", "params.dataSetId"),
+        ("flows", "sourceConnectionIds", "sourceConnectionIds"),
+        ("flows", "targetConnectionIds", "targetConnectionIds"),
+    ] {
+        s.fake.omit_in_listings(collection, &[field]);
+        let before = s.fake.requests().len();
+        let err = s.client.ensure_pipeline(&spec(&s)).unwrap_err();
+        assert!(
+            err.to_string().contains(named),
+            "{collection}.{field}: {err}"
+        );
+        assert!(
+            writes(&since(&s.fake, before)).is_empty(),
+            "{collection}.{field}"
+        );
+        assert_one_of_each(&s.fake);
+        assert_eq!(s.fake.mapping_sets().len(), 1);
+        s.fake.omit_in_listings(collection, &[]);
+    }
+    assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
+}
+
+/// A flow create refused five runs in a row leaves one mapping set, which
+/// the run that succeeds uses.
+#[test]
+fn refused_flow_creates_leave_one_mapping_set_over_five_runs() {
+    let s = setup();
+    let refusal = || {
+        Reply::json(
+            400,
+            json!({"code": "FLOW-1400-400", "message": "Bad request"}).to_string(),
+        )
+        .only_for("POST")
+        .only_for_path("/flows")
+    };
+    for run in 0..5 {
+        s.fake.push_reply(refusal());
+        let failed = s.client.ensure_pipeline_partial(&spec(&s)).unwrap_err();
+        assert_eq!(failed.error.status(), Some(400), "run {run}");
+        if run == 0 {
+            // What the run did before the refusal is reported.
+            assert_eq!(
+                failed.done.changes,
+                [
+                    PipelineChange::SourceConnectionCreated,
+                    PipelineChange::TargetConnectionCreated,
+                    PipelineChange::MappingSetCreated,
+                ]
+            );
+        } else {
+            assert!(failed.done.changes.is_empty(), "{:?}", failed.done.changes);
+            assert!(failed.done.mapping_set_id.is_some());
+        }
+        assert_eq!(s.fake.mapping_sets().len(), 1, "run {run}");
+    }
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert_eq!(out.changes, [PipelineChange::FlowCreated]);
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+    assert_eq!(out.mapping_set_id.unwrap(), flow_mapping_id(&s.fake));
+    assert_one_of_each(&s.fake);
+}
+
+/// A mapping update lost to a storm of 412s, five runs in a row, leaves
+/// one new mapping set, which the run that succeeds points the flow at.
+#[test]
+fn refused_mapping_updates_leave_one_new_mapping_set_over_five_runs() {
+    let s = setup();
+    let flow = s
+        .client
+        .ensure_pipeline(&spec(&s))
+        .unwrap()
+        .flow_id
+        .unwrap();
+    let changed = vec![Mapping::new("customer", "_tenant.customer")];
+    let sp = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        changed.clone(),
+        "updated_at",
+        hourly(),
+    );
+    for run in 0..5 {
+        // The update tries twice (it reads again after a 412).
+        for _ in 0..2 {
+            s.fake.push_reply(
+                Reply::json(
+                    412,
+                    json!({"code": "FLOW-1404-412", "message": "Precondition failed"}).to_string(),
+                )
+                .only_for("PATCH")
+                .only_for_path(format!("/flows/{flow}")),
+            );
+        }
+        let err = s.client.ensure_pipeline(&sp).unwrap_err();
+        assert_eq!(err.status(), Some(412), "run {run}: {err}");
+        assert_eq!(s.fake.mapping_sets().len(), 2, "run {run}");
+    }
+    let out = s.client.ensure_pipeline(&sp).unwrap();
+    assert_eq!(out.changes, [PipelineChange::FlowMappingUpdated]);
+    assert_eq!(s.fake.mapping_sets().len(), 2);
+    assert_eq!(flow_mappings(&s.fake), declared_pairs(&changed));
+    assert!(s.client.ensure_pipeline(&sp).unwrap().is_unchanged());
+}
+
+/// What the service leaves unstated or adds is not drift: a mapping set
+/// read back without its schema, a schedule without `backfill`, an `_id`
+/// mapping Data Prep added. Each re-run writes nothing.
+#[test]
+fn equivalent_read_backs_converge_without_writes() {
+    let s = setup();
+    let sp = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "updated_at",
+        hourly().without_backfill(),
+    );
+    let flow = s.client.ensure_pipeline(&sp).unwrap().flow_id.unwrap();
+    let set = flow_mapping_id(&s.fake);
+    s.fake.hide_mapping_set_schema(true);
+    let mut with_id: Vec<(&str, &str)> = vec![
+        ("id", "_tenant.orderId"),
+        ("amount", "_tenant.amount"),
+        ("order_id", "_id"),
+    ];
+    for run in 0..3 {
+        // The service keeps dropping backfill and adding `_id`.
+        s.fake.modify_flow(&flow, |f| {
+            f["scheduleParams"]
+                .as_object_mut()
+                .unwrap()
+                .remove("backfill");
+        });
+        assert!(s.fake.set_mapping_set_mappings(&set, &with_id));
+        let before = s.fake.requests().len();
+        let out = s.client.ensure_pipeline(&sp).unwrap();
+        assert!(out.changes.is_empty(), "run {run}: {:?}", out.changes);
+        assert!(writes(&since(&s.fake, before)).is_empty(), "run {run}");
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+    // A declared mapping that does not read back: a warning, not a write
+    // on every run.
+    with_id.remove(1);
+    assert!(s.fake.set_mapping_set_mappings(&set, &with_id));
+    for _ in 0..2 {
+        let before = s.fake.requests().len();
+        let out = s.client.ensure_pipeline(&sp).unwrap();
+        assert!(out.changes.is_empty(), "{:?}", out.changes);
+        assert!(writes(&since(&s.fake, before)).is_empty());
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(out.warnings[0].contains("amount -> _tenant.amount"));
+    }
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+}
+
+/// A schema given for an existing pipeline is checked against the
+/// dataset's, every run: a wrong one is refused, never written.
+#[test]
+fn a_schema_given_is_checked_against_the_dataset_on_an_existing_pipeline() {
+    let s = setup();
+    const OTHER: &str = "https://ns.adobe.com/tenant/schemas/other";
+    s.fake
+        .add_dataset("5c8c3c555033b814b69f9480", "other", OTHER);
+    s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let before = s.fake.requests().len();
+    let err = s
+        .client
+        .ensure_pipeline(&spec(&s).with_schema_id(OTHER))
+        .unwrap_err();
+    assert!(err.is_unsuitable(), "{err}");
+    assert!(err.to_string().contains(SCHEMA), "{err}");
+    assert!(writes(&since(&s.fake, before)).is_empty());
+    // The right one changes nothing.
+    let out = s
+        .client
+        .ensure_pipeline(&spec(&s).with_schema_id(SCHEMA))
+        .unwrap();
+    assert!(out.is_unchanged(), "{:?}", out.changes);
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+}
+
+/// Two flows for the same table and dataset (two processes at once): the
+/// oldest is converged, the other is reported and left alone, every run.
+#[test]
+fn twin_flows_are_reported_and_the_oldest_converged() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let (source, target) = (
+        first.source_connection_id.clone().unwrap(),
+        first.target_connection_id.clone().unwrap(),
+    );
+    let set = first.mapping_set_id.clone().unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let twin = s
+        .client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            &source,
+            &target,
+            "updated_at",
+            &set,
+            0,
+            hourly(),
+        ))
+        .unwrap()
+        .id;
+    let daily = Schedule::every(Frequency::Day, 1, START).unwrap();
+    let sp = spec(&s);
+    let sp = PipelineSpec::new(
+        sp.base_connection_id(),
+        sp.table_path(),
+        DATASET,
+        mappings(),
+        "updated_at",
+        daily,
+    );
+    for _ in 0..2 {
+        let out = s.client.ensure_pipeline(&sp).unwrap();
+        assert_eq!(out.flow_id, first.flow_id);
+        assert_eq!(out.duplicates, [twin.clone()]);
+        assert!(
+            out.warnings.iter().any(|w| w.contains(&twin)),
+            "{:?}",
+            out.warnings
+        );
+        let json = serde_json::to_value(&out).unwrap();
+        assert_eq!(json["duplicates"], json!([twin]));
+    }
+    let flows = s.fake.flows();
+    let by_id = |id: &str| flows.iter().find(|f| f["id"] == id).unwrap().clone();
+    assert_eq!(
+        by_id(first.flow_id.as_deref().unwrap())["scheduleParams"]["frequency"],
+        "day"
+    );
+    assert_eq!(by_id(&twin)["scheduleParams"]["frequency"], "hour");
+}
+
+/// A delta column that is not a date or time column is refused before any
+/// write; a flow without a `Copy` transformation is named as such.
+#[test]
+fn delta_column_checks_name_the_problem() {
+    let s = setup();
+    let sp = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "amount",
+        hourly(),
+    );
+    let err = s.client.ensure_pipeline(&sp).unwrap_err();
+    assert!(err.is_unsuitable(), "{err}");
+    assert!(err.to_string().contains("date or time"), "{err}");
+    assert!(writes(&s.fake.requests()).is_empty());
+
+    let flow = s
+        .client
+        .ensure_pipeline(&spec(&s))
+        .unwrap()
+        .flow_id
+        .unwrap();
+    s.fake.modify_flow(&flow, |f| {
+        f["transformations"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|t| t["name"] != "Copy");
+    });
+    let err = s.client.ensure_pipeline(&spec(&s)).unwrap_err();
+    assert!(err.to_string().contains("no Copy transformation"), "{err}");
+    assert!(!err.to_string().contains("delta column \"\""), "{err}");
+}

@@ -53,6 +53,8 @@ pub(super) struct MappingSets {
     /// `destinationXdmPath`, `text/x.schema-path`) instead of the current
     /// ones.
     pub(super) legacy_names: bool,
+    /// Answer without `outputSchema`, as legacy mapping sets come back.
+    pub(super) hide_schema: bool,
 }
 
 impl MappingSets {
@@ -60,6 +62,7 @@ impl MappingSets {
         MappingSets {
             store: Store::new(serial),
             legacy_names: false,
+            hide_schema: false,
         }
     }
 
@@ -169,6 +172,45 @@ fn render(id: &str, created: i64, version: usize, set: &MappingSet, legacy: bool
         out["name"] = json!(name);
     }
     out
+}
+
+/// The mapping set as GET shows it, with the quirks the tests asked for.
+fn render_for(
+    state: &MappingSets,
+    id: &str,
+    created: i64,
+    version: usize,
+    set: &MappingSet,
+) -> Value {
+    let mut out = render(id, created, version, set, state.legacy_names);
+    if state.hide_schema {
+        if let Value::Object(fields) = &mut out {
+            fields.remove("outputSchema");
+        }
+    }
+    out
+}
+
+impl MappingSets {
+    /// Replaces the latest version's mappings (all `ATTRIBUTE`) behind the
+    /// API's back: what the service added or dropped. `false` when there
+    /// is no such mapping set.
+    pub(super) fn set_mappings(&mut self, id: &str, pairs: &[(&str, &str)]) -> bool {
+        let Some(entry) = self.store.get_mut_unversioned(id) else {
+            return false;
+        };
+        if let Some(latest) = entry.value.versions.last_mut() {
+            latest.mappings = pairs
+                .iter()
+                .map(|(source, destination)| FakeMapping {
+                    source_type: "ATTRIBUTE".to_owned(),
+                    source: (*source).to_owned(),
+                    destination: (*destination).to_owned(),
+                })
+                .collect();
+        }
+        true
+    }
 }
 
 /// A request body checked and read: a known output schema and well-formed
@@ -324,7 +366,6 @@ fn list(call: &Call<'_>, state: &State) -> Reply {
     let (Some(limit), Some(start)) = (limit, start) else {
         return invalid("limit and start are required", call.request_id);
     };
-    let legacy = state.mapping_sets.legacy_names;
     let data: Vec<Value> = state
         .mapping_sets
         .store
@@ -334,7 +375,13 @@ fn list(call: &Call<'_>, state: &State) -> Reply {
         .take(limit)
         .map(|e| {
             let latest = e.value.versions.len() - 1;
-            render(&e.meta.id, e.meta.created_at, latest, &e.value, legacy)
+            render_for(
+                &state.mapping_sets,
+                &e.meta.id,
+                e.meta.created_at,
+                latest,
+                &e.value,
+            )
         })
         .collect();
     let count = data.len();
@@ -389,12 +436,12 @@ fn get(call: &Call<'_>, id: &str, state: &State) -> Reply {
     }
     Reply::json(
         200,
-        render(
+        render_for(
+            &state.mapping_sets,
             id,
             entry.meta.created_at,
             version,
             &entry.value,
-            state.mapping_sets.legacy_names,
         )
         .to_string(),
     )

@@ -605,6 +605,20 @@ impl FakeFlowService {
         self.shared.lock().mapping_sets.legacy_names = on;
     }
 
+    /// Replaces the latest version of mapping set `id`'s mappings (each an
+    /// `ATTRIBUTE` mapping, source → destination) behind the API's back:
+    /// no new version, as if Data Prep had added one (an `_id`, say) or
+    /// dropped one. `false` when there is no such mapping set.
+    pub fn set_mapping_set_mappings(&self, id: &str, pairs: &[(&str, &str)]) -> bool {
+        self.shared.lock().mapping_sets.set_mappings(id, pairs)
+    }
+
+    /// From now on (`on`) `GET /mappingSets` and `GET /mappingSets/{id}`
+    /// answer without `outputSchema`, as legacy mapping sets come back.
+    pub fn hide_mapping_set_schema(&self, on: bool) {
+        self.shared.lock().mapping_sets.hide_schema = on;
+    }
+
     /// From now on listings of `collection` (`sourceConnections`,
     /// `targetConnections` or `flows`) leave these top-level fields out of
     /// their items, e.g. `params`: the `property=` filters still see them,
