@@ -983,7 +983,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     for _ in 0..2 {
         let out = s.client.ensure_pipeline(&sp).unwrap();
         assert_eq!(out.flow_id, first.flow_id);
-        assert_eq!(out.duplicates, [twin.clone()]);
+        assert_eq!(out.duplicates, vec![twin.clone()]);
         assert!(
             out.warnings.iter().any(|w| w.contains(&twin)),
             "{:?}",
