@@ -35,7 +35,9 @@ const USAGE: &str = "usage:
                   [--start EPOCH_SECONDS] [--name NAME] [--description TEXT] [--enable] [--plan]
       finds the source connection, target connection and flow for (connection, table,
       dataset), creates what is missing, converges a changed mapping or schedule, and
-      prints {\"flowId\",\"sourceConnectionId\",\"targetConnectionId\",\"mappingSetId\",\"changed\",\"planned\"};
+      prints {\"flowId\",\"sourceConnectionId\",\"targetConnectionId\",\"mappingSetId\",\"changed\",\"planned\",
+      \"duplicates\",\"warnings\"} (warnings also on stderr; twin flows: the oldest is converged,
+      the others listed in duplicates); a run that fails halfway names on stderr what it made;
       --plan only says what would change (nothing is written). Frequency defaults to
       once, --start to now; --interval defaults to 15 for minute, 1 otherwise.
   pipeline status FLOW_ID
@@ -397,8 +399,45 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
     if let Some(d) = e.description {
         spec = spec.with_description(d);
     }
-    // `{"flowId","sourceConnectionId","targetConnectionId","mappingSetId","changed","planned"}`.
-    to_json(&client.ensure_pipeline(&spec)?)
+    // `{"flowId","sourceConnectionId","targetConnectionId","mappingSetId","changed","planned",
+    // "duplicates","warnings"}`; the warnings (twin flows, values that do not
+    // read back) go to stderr as well.
+    match client.ensure_pipeline_partial(&spec) {
+        Ok(outcome) => {
+            for w in &outcome.warnings {
+                let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
+            }
+            to_json(&outcome)
+        }
+        Err(failure) => {
+            // A run that fails halfway says what it already made, so that
+            // nothing is left unexplained (the next run finds and reuses it).
+            let done = &failure.done;
+            if !done.changes.is_empty() {
+                let id_of = |c: &aep_flow::PipelineChange| match c {
+                    aep_flow::PipelineChange::SourceConnectionCreated => {
+                        done.source_connection_id.as_deref()
+                    }
+                    aep_flow::PipelineChange::TargetConnectionCreated => {
+                        done.target_connection_id.as_deref()
+                    }
+                    aep_flow::PipelineChange::MappingSetCreated => done.mapping_set_id.as_deref(),
+                    _ => done.flow_id.as_deref(),
+                };
+                let list: Vec<String> = done
+                    .changes
+                    .iter()
+                    .map(|c| format!("{c} {}", id_of(c).unwrap_or("?")))
+                    .collect();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: pipeline: before failing, this run already did: {}",
+                    list.join(", ")
+                );
+            }
+            Err(failure.error.into())
+        }
+    }
 }
 
 fn run(out: &mut Output) -> Result<(), Failure> {

@@ -539,3 +539,126 @@ fn an_unwritable_demo_state_file_is_an_error_not_a_lost_sandbox() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("state.json"), "{stderr}");
 }
+
+/// `ensure` on the fake with `with_flow`'s dataset, plus `extra` args.
+fn ensure_real(
+    fake: &FakeFlowService,
+    table: &str,
+    delta: &str,
+    map: &str,
+) -> (Output, String, String) {
+    let base = fake.connections()[0].id.clone();
+    real(
+        fake,
+        &[
+            "ensure",
+            "--connection",
+            &base,
+            "--table",
+            table,
+            "--dataset",
+            DATASET,
+            "--map",
+            map,
+            "--delta-column",
+            delta,
+            "--frequency",
+            "day",
+        ],
+    )
+}
+
+/// A table or column the database does not have is a wrong declaration:
+/// exit 2, naming it, nothing written (not exit 1 with a sandbox hint).
+#[test]
+fn an_unknown_table_or_column_is_exit_2() {
+    let (fake, _) = with_flow();
+    let before = fake.requests().len();
+    let (out, _, stderr) = ensure_real(&fake, "public.nope", "updated_at", "id=_tenant.orderId");
+    assert_eq!(code(&out), 2, "{stderr}");
+    assert!(stderr.contains("public.nope"), "{stderr}");
+    assert!(!stderr.contains("sandbox"), "{stderr}");
+    let (out, _, stderr) = ensure_real(
+        &fake,
+        "public.customers",
+        "updated_at",
+        "id=_tenant.orderId",
+    );
+    assert_eq!(code(&out), 2, "{stderr}");
+    assert!(stderr.contains("updated_at"), "{stderr}");
+    let writes = fake.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("/validate"))
+        .count();
+    assert_eq!(writes, 0);
+}
+
+/// A run that fails halfway (the flow create refused) names on stderr
+/// what it already made; the next run reuses it.
+#[test]
+fn a_run_that_fails_halfway_says_what_it_made() {
+    let fake = FakeFlowService::start().unwrap();
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    fake.push_reply(
+        aep_flow::testing::Reply::json(400, json!({"message": "refused"}).to_string())
+            .only_for("POST")
+            .only_for_path("/flows"),
+    );
+    let (out, stdout, stderr) =
+        ensure_real(&fake, "public.orders", "updated_at", "id=_tenant.orderId");
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let source = fake.source_connections()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = fake.mapping_sets()[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        stderr.contains(&format!("created sourceConnection {source}"))
+            && stderr.contains(&format!("created mappingSet {set}")),
+        "{stderr}"
+    );
+    let (out, stdout, stderr) =
+        ensure_real(&fake, "public.orders", "updated_at", "id=_tenant.orderId");
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert_eq!(json_line(&stdout)["changed"], json!(["created flow"]));
+    assert_eq!(fake.mapping_sets().len(), 1);
+}
+
+/// Twin flows: a warning on stderr and their ids in the JSON result.
+#[test]
+fn twin_flows_are_named_on_stderr_and_in_the_result() {
+    let (fake, flow) = with_flow();
+    let client = Client::new(fake.platform()).unwrap();
+    let f = client.get_flow(&flow).unwrap();
+    let (_, set, version) = f.mapping().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let twin = client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            &f.source_connection_ids[0],
+            &f.target_connection_ids[0],
+            "updated_at",
+            set,
+            version,
+            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
+        ))
+        .unwrap()
+        .id;
+    let (out, stdout, stderr) =
+        ensure_real(&fake, "public.orders", "updated_at", "id=_tenant.orderId");
+    assert_eq!(code(&out), 0, "{stderr}");
+    let line = json_line(&stdout);
+    assert_eq!(line["flowId"], json!(flow));
+    assert_eq!(line["duplicates"], json!([twin]));
+    assert!(
+        stderr.contains("warning: pipeline:") && stderr.contains(&twin),
+        "{stderr}"
+    );
+}

@@ -786,7 +786,23 @@ impl Client {
                 let base = self.get_connection(&spec.base_connection_id)?;
                 check_postgres(&base)?;
             }
-            let columns = self.explore_columns(&spec.base_connection_id, &spec.table_path)?;
+            let columns = match self.explore_columns(&spec.base_connection_id, &spec.table_path) {
+                Ok(columns) => columns,
+                // The base connection is known to exist (read above, or a
+                // source connection uses it): a 404 here is the table's.
+                Err(e) if e.status() == Some(404) || matches!(e, Error::NotFound { .. }) => {
+                    drop(e);
+                    return Err(Error::Unsuitable {
+                        field: "table_path".into(),
+                        rule: format!(
+                            "connection {} has no table {:?} (explore answered 404); name a \
+                             table as explore lists it (schema-qualified, e.g. public.orders)",
+                            spec.base_connection_id, spec.table_path
+                        ),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
             check_columns(spec, &columns)?;
             checked.columns = Some(columns);
         }
