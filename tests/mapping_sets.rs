@@ -243,3 +243,38 @@ fn validate_types_every_input_schema_property() {
     );
     assert_eq!(props["ok"], serde_json::json!({"type": "boolean"}));
 }
+
+/// A named mapping set is found again by its name (`GET
+/// /mappingSets?limit&start&name`), and only by its own.
+#[test]
+fn a_named_mapping_set_is_found_by_its_name() {
+    let fake = setup();
+    let c = client(&fake);
+    let a = c
+        .create_mapping_set(&orders().with_name("aep-flow one & \"two\""))
+        .unwrap();
+    c.create_mapping_set(&orders().with_name("aep-flow other"))
+        .unwrap();
+    c.create_mapping_set(&orders()).unwrap();
+    let found = c.find_mapping_sets_named("aep-flow one & \"two\"").unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, a.id);
+    assert_eq!(found[0].name.as_deref(), Some("aep-flow one & \"two\""));
+    assert_eq!(found[0].mappings, orders().mappings());
+    assert!(c
+        .find_mapping_sets_named("aep-flow none")
+        .unwrap()
+        .is_empty());
+    let listing = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET" && r.path.contains("/mappingSets?"))
+        .unwrap();
+    assert!(
+        listing
+            .path
+            .contains("limit=50&start=0&name=aep-flow%20one%20%26%20%22two%22"),
+        "{}",
+        listing.path
+    );
+}

@@ -1035,3 +1035,57 @@ fn delta_column_checks_name_the_problem() {
     assert!(err.to_string().contains("no Copy transformation"), "{err}");
     assert!(!err.to_string().contains("delta column \"\""), "{err}");
 }
+
+/// A schedule update the service acknowledges but does not apply is read
+/// back once and reported as a warning.
+#[test]
+fn a_schedule_that_does_not_read_back_is_a_warning() {
+    let s = setup();
+    let flow = s
+        .client
+        .ensure_pipeline(&spec(&s))
+        .unwrap()
+        .flow_id
+        .unwrap();
+    s.fake.push_reply(
+        Reply::json(200, json!({"id": flow, "etag": "\"ignored\""}).to_string())
+            .only_for("PATCH")
+            .only_for_path(format!("/flows/{flow}")),
+    );
+    let daily = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        mappings(),
+        "updated_at",
+        Schedule::every(Frequency::Day, 1, START).unwrap(),
+    );
+    let out = s.client.ensure_pipeline(&daily).unwrap();
+    assert_eq!(out.changes, [PipelineChange::FlowScheduleUpdated]);
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(out.warnings[0].contains("reads back as frequency hour"));
+}
+
+/// The digest name is the declaration's: the same whatever the order of
+/// the mappings, different for another schema or mapping.
+#[test]
+fn mapping_set_names_follow_the_declaration() {
+    let a = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let mut reversed = mappings();
+    reversed.reverse();
+    assert_eq!(a, aep_flow::mapping_set_name(SCHEMA, &reversed));
+    assert!(a.starts_with(aep_flow::MAPPING_SET_NAME_PREFIX));
+    assert_eq!(a.len(), aep_flow::MAPPING_SET_NAME_PREFIX.len() + 32);
+    assert_ne!(
+        a,
+        aep_flow::mapping_set_name("https://ns.adobe.com/x", &mappings())
+    );
+    assert_ne!(
+        a,
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("id", "_tenant.orderId")])
+    );
+    assert_ne!(
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "_b.c")]),
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::expression("a", "_b.c")])
+    );
+}

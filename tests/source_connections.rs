@@ -167,3 +167,30 @@ fn a_base_connection_in_use_cannot_be_deleted() {
     c.delete_connection(&base).unwrap();
     assert!(fake.connections().is_empty());
 }
+
+/// A listed source connection without the field the filter checks is kept
+/// by the listing and makes `find_source_connection` fail naming the
+/// field: it is not "none".
+#[test]
+fn a_listing_without_the_checked_field_is_an_error_for_find() {
+    let (fake, base) = setup();
+    let c = client(&fake);
+    let id = c
+        .create_source_connection(&NewSourceConnection::new("orders", &base, "public.orders"))
+        .unwrap()
+        .id;
+    fake.omit_in_listings("sourceConnections", &["params"]);
+    let err = c
+        .find_source_connection(&base, "public.orders")
+        .unwrap_err();
+    assert!(err.to_string().contains("params.tableName"), "{err}");
+    assert!(err.to_string().contains(&id), "{err}");
+    fake.omit_in_listings("sourceConnections", &[]);
+    assert_eq!(
+        c.find_source_connection(&base, "public.orders")
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+}

@@ -220,3 +220,20 @@ fn concurrent_ensures_through_clones_create_exactly_one() {
     assert!(results.iter().all(|e| e.id() == results[0].id()));
     assert_eq!(fake.target_connections().len(), 1);
 }
+
+/// A listed target connection without `params.dataSetId` makes
+/// `find_target_connection` (and so `ensure_target_connection`) fail
+/// naming the field, instead of creating another.
+#[test]
+fn a_listing_without_the_dataset_id_is_an_error_not_none() {
+    let fake = setup();
+    let c = client(&fake);
+    let new = NewTargetConnection::new("orders dataset", DATASET, SCHEMA);
+    let id = c.create_target_connection(&new).unwrap().id;
+    fake.omit_in_listings("targetConnections", &["params"]);
+    let err = c.ensure_target_connection(&new).unwrap_err();
+    assert!(err.to_string().contains("params.dataSetId"), "{err}");
+    assert_eq!(fake.target_connections().len(), 1);
+    fake.omit_in_listings("targetConnections", &[]);
+    assert_eq!(c.find_target_connection(DATASET).unwrap().unwrap().id, id);
+}

@@ -614,9 +614,9 @@ impl Client {
     /// {"id", "contentType": XDM_FULL_CONTENT_TYPE}}, "mappings":
     /// [{"sourceType", "source", "destination"}], "inputSchema"?}` → 200
     /// (201 accepted too) `{"id", "version", ...}`. The id must be 32 hex
-    /// digits. Never retried once it may have reached the service (Data
-    /// Prep has no lookup by content: a lost answer can leave an unused
-    /// mapping set behind, which is harmless).
+    /// digits. Never retried once it may have reached the service; give it
+    /// a [`name`](NewMappingSet::with_name) to find it again after a lost
+    /// answer ([`find_mapping_sets_named`](Self::find_mapping_sets_named)).
     pub fn create_mapping_set(
         &self,
         mapping_set: &NewMappingSet,

@@ -348,11 +348,15 @@ pub struct PipelineOutcome {
     /// Other flows joining the same table and dataset (made by two
     /// processes at once, or by hand), oldest first. The oldest flow (by
     /// `createdAt`, then id) is the one converged and reported as
-    /// [`flow_id`](Self::flow_id); these are left alone.
+    /// [`flow_id`](Self::flow_id); these are left alone. Left out of the
+    /// JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<String>,
     /// What the caller should know but that is not an error: twin flows, a
     /// value that was written but does not read back as written, a mapping
-    /// set an earlier run made that was reused.
+    /// set an earlier run made that was reused. Left out of the JSON when
+    /// empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -799,7 +803,7 @@ impl Client {
                              table as explore lists it (schema-qualified, e.g. public.orders)",
                             spec.base_connection_id, spec.table_path
                         ),
-                    })
+                    });
                 }
                 Err(e) => return Err(e),
             };
