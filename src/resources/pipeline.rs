@@ -29,7 +29,7 @@ use crate::error::Error;
 
 /// What starts the name of every mapping set [`Client::ensure_pipeline`]
 /// makes; the rest is a digest of the schema and the mappings.
-pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow ";
+pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow-";
 
 /// The name [`Client::ensure_pipeline`] gives the mapping set it makes for
 /// `mappings` into `schema_id`: [`MAPPING_SET_NAME_PREFIX`] and 32 hex
