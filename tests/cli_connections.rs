@@ -86,6 +86,40 @@ fn get_never_prints_an_auth_parameter() {
 }
 
 #[test]
+fn get_writes_its_keys_in_camel_case_like_pipeline() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert(&fake, "orders");
+    let (out, stdout, stderr) = run(&fake, &["get", &id]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v = &lines(&stdout)[0];
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in ["connectionSpecId", "authSpecName", "createdAt", "updatedAt"] {
+        assert!(keys.contains(&key), "{key} missing: {stdout}");
+    }
+    assert!(keys.iter().all(|k| !k.contains('_')), "{stdout}");
+    assert_eq!(v["connectionSpecId"], aep_flow::POSTGRES_CONNECTION_SPEC_ID);
+    assert_eq!(v["authSpecName"], CONNECTION_STRING_AUTH);
+}
+
+#[test]
+fn list_says_on_stderr_when_it_stopped_at_the_item_cap() {
+    let fake = FakeFlowService::start().unwrap();
+    for i in 0..10_001 {
+        insert(&fake, &format!("c{i}"));
+    }
+    let (out, stdout, stderr) = run(&fake, &["list"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 10_000);
+    assert!(stderr.contains("item cap of 10000"), "{stderr}");
+    assert!(stderr.contains("--name"), "{stderr}");
+    // Under the cap: nothing said.
+    let (out, stdout, stderr) = run(&fake, &["list", "--name", "c7"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
 fn test_prints_the_result() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert(&fake, "orders");
