@@ -256,7 +256,8 @@ impl FakeFlowServiceBuilder {
     /// Keeps the fake's objects in this file: read at start (a missing
     /// file is an empty fake), written after every request that is not a
     /// GET, so that several runs (the example CLIs' `--demo`) see one
-    /// sandbox. Credentials are never written: a connection's secret auth
+    /// sandbox. A write that fails does not fail the request: check
+    /// [`FakeFlowService::state_file_error`] before trusting the file. Credentials are never written: a connection's secret auth
     /// params are stored as `[REDACTED]` (the fake keeps them in memory
     /// only while it runs). A file that is not a state file is an
     /// [`io::ErrorKind::InvalidData`] error at start.
