@@ -429,3 +429,39 @@ fn links_planted_where_the_temporary_file_goes_are_never_written_through() {
         .count();
     assert_eq!(strays, 0);
 }
+
+/// Another user's lock in a shared, sticky temporary directory: it can be
+/// neither opened nor removed. Needs root (to be both users) and
+/// `setpriv`; skipped otherwise.
+#[cfg(target_os = "linux")]
+#[test]
+fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = TempDir::new("demo-lock-other-user");
+    let probe = dir.file("probe", b"");
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if std::fs::metadata(&probe).unwrap().uid() != 0 || !setpriv.exists() {
+        eprintln!("skipped: needs root and /usr/bin/setpriv");
+        return;
+    }
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // The example, where the other user can run it.
+    let program = dir.0.join("connections");
+    std::fs::copy(common::example("connections").get_program(), &program).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = dir.0.join("state.json");
+    let lock = lock_of(&state);
+    std::fs::write(&lock, "4000000000").unwrap();
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = Command::new(setpriv);
+    cmd.env_clear()
+        .env("AEP_DEMO_STATE", &state)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&program)
+        .args(["--demo", "list"]);
+    let (out, stdout, stderr) = bounded(cmd);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+    assert!(stderr.contains("remove it"), "{stderr}");
+    assert!(!state.exists());
+}

@@ -210,15 +210,31 @@ impl DemoLock {
             let wait = std::time::Instant::now() + DEMO_LOCK_WAIT;
             deadline.map_or(wait, |d| d.min(wait))
         };
+        let moving = || {
+            Failure(
+                1,
+                format!(
+                    "error: the demo lock file {shown} keeps being removed or replaced; stop \
+                     whatever is doing that, or point {DEMO_STATE_VAR} elsewhere"
+                ),
+            )
+        };
         loop {
             let Some(file) = open_lock_file(&path)? else {
-                continue; // removed or replaced under us: open again
+                // Removed or replaced under us: open again.
+                if std::time::Instant::now() >= give_up {
+                    return Err(moving());
+                }
+                continue;
             };
             match file.try_lock() {
                 Ok(()) => {
                     // The previous owner removes the file as it ends: a lock
                     // on a file no longer at `path` locks nothing.
                     if !is_file_at(&file, &path) {
+                        if std::time::Instant::now() >= give_up {
+                            return Err(moving());
+                        }
                         continue;
                     }
                     let mut file = file;
