@@ -39,8 +39,9 @@ pub const COMMON_OPTIONS_HELP: &str = "common options (anywhere on the line):
   --timeout SECS  bound for the whole command, retries included (0.001 to 86400)
   --demo          run against a built-in fake Flow Service on 127.0.0.1 (no AEP_* variable may be set);
                   its objects are kept in a state file between runs (AEP_DEMO_STATE, default
-                  aep-flow-demo-USER.json in the temp directory), never a credential
-  --demo-reset    like --demo, starting over from an empty demo sandbox
+                  aep-flow-demo-USER.json in the temp directory), never a credential; one demo
+                  command at a time uses it (another waits up to 30 s, within --timeout)
+  --demo-reset    like --demo, starting over from a fresh demo sandbox (its demo connection only)
   --help          this text
 A value that starts with `--` is written --flag=VALUE.";
 
