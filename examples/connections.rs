@@ -23,6 +23,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use aep_flow::{AuthSpec, Column, Connection, ListFilter, PostgresConnection, Table};
@@ -182,6 +183,39 @@ fn summary(c: &Connection) -> String {
     serde_json::to_string(&line).unwrap_or_default()
 }
 
+/// `get ID`: the connection with the keys in camelCase, as the service
+/// and `pipeline` write them: `{"id","name","description","state","etag",
+/// "connectionSpecId","authSpecName","createdAt","updatedAt"}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionOutput<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    state: Option<&'a str>,
+    etag: &'a str,
+    connection_spec_id: Option<&'a str>,
+    auth_spec_name: Option<&'a str>,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+}
+
+impl<'a> From<&'a Connection> for ConnectionOutput<'a> {
+    fn from(c: &'a Connection) -> Self {
+        ConnectionOutput {
+            id: &c.id,
+            name: &c.name,
+            description: c.description.as_deref(),
+            state: c.state.as_deref(),
+            etag: &c.etag,
+            connection_spec_id: c.connection_spec_id.as_deref(),
+            auth_spec_name: c.auth_spec_name.as_deref(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
 /// One line of `explore ID`: `{"name","path","type","canPreview","canFetchSchema"}`.
 fn table_line(t: &Table) -> String {
     #[derive(serde::Serialize)]
@@ -260,14 +294,6 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         )?),
         _ => None,
     };
-    if let Some(fake) = target.demo.as_ref().filter(|f| f.connections().is_empty()) {
-        // Something to look at in an empty demo sandbox.
-        fake.insert_connection(
-            "Test connection for PostgreSQL",
-            aep_flow::CONNECTION_STRING_AUTH,
-            json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
-        );
-    }
     let client = options.client(target.platform)?;
     match command {
         Command::List { name } => {
@@ -275,15 +301,26 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             if let Some(n) = name {
                 filter = filter.with_name(n);
             }
+            let cap = filter.max_items();
+            let mut printed = 0;
             // Printed as the pages come, so `| head -1` stops the listing.
             for c in client.connections(filter) {
                 out.line(&summary(&c?))?;
+                printed += 1;
+            }
+            if printed >= cap {
+                // The listing stops there: the rest, if any, is not printed.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: connections list: stopped at the item cap of {cap} connections; \
+                     there may be more (narrow the listing with --name)"
+                );
             }
         }
         Command::Get { id } => {
             let c = client.get_connection(&id)?;
             // `Connection` holds no auth parameter by construction.
-            out.line(&to_json(&c)?)?;
+            out.line(&to_json(&ConnectionOutput::from(&c))?)?;
         }
         Command::Test { id } => {
             out.line(&json!({"result": client.test_connection(&id)?}).to_string())?;

@@ -86,6 +86,40 @@ fn get_never_prints_an_auth_parameter() {
 }
 
 #[test]
+fn get_writes_its_keys_in_camel_case_like_pipeline() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert(&fake, "orders");
+    let (out, stdout, stderr) = run(&fake, &["get", &id]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v = &lines(&stdout)[0];
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in ["connectionSpecId", "authSpecName", "createdAt", "updatedAt"] {
+        assert!(keys.contains(&key), "{key} missing: {stdout}");
+    }
+    assert!(keys.iter().all(|k| !k.contains('_')), "{stdout}");
+    assert_eq!(v["connectionSpecId"], aep_flow::POSTGRES_CONNECTION_SPEC_ID);
+    assert_eq!(v["authSpecName"], CONNECTION_STRING_AUTH);
+}
+
+#[test]
+fn list_says_on_stderr_when_it_stopped_at_the_item_cap() {
+    let fake = FakeFlowService::start().unwrap();
+    for i in 0..10_001 {
+        insert(&fake, &format!("c{i}"));
+    }
+    let (out, stdout, stderr) = run(&fake, &["list"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 10_000);
+    assert!(stderr.contains("item cap of 10000"), "{stderr}");
+    assert!(stderr.contains("--name"), "{stderr}");
+    // Under the cap: nothing said.
+    let (out, stdout, stderr) = run(&fake, &["list", "--name", "c7"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
 fn test_prints_the_result() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert(&fake, "orders");
@@ -187,7 +221,7 @@ fn a_service_failure_is_exit_1() {
 }
 
 #[test]
-fn a_reader_that_goes_away_ends_the_run_quietly() {
+fn a_reader_that_goes_away_is_exit_1_not_a_quiet_end() {
     // `connections list | head -1`: far more output than a pipe holds, so
     // the CLI is still writing when the reader leaves.
     let fake = FakeFlowService::start().unwrap();
@@ -210,12 +244,52 @@ fn a_reader_that_goes_away_ends_the_run_quietly() {
     drop(reader);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(101), "{stderr}");
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.is_empty(), "a broken pipe is a quiet end: {stderr}");
+    // What was printed is not the whole answer: a script must not take it
+    // for one.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("standard output was closed"), "{stderr}");
     // It stopped listing once nobody read: not all 30 pages were fetched.
     assert!(fake.requests().len() < 30, "{}", fake.requests().len());
+}
+
+#[test]
+fn a_stdout_whose_reader_is_already_gone_is_exit_1_for_every_command() {
+    let fake = FakeFlowService::start().unwrap();
+    let id = insert(&fake, "one");
+    for args in [&["list"][..], &["get", &id], &["test", &id]] {
+        // A pipe whose read end is closed before the command even starts.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd: Command = example("connections");
+        with_platform(&mut cmd, &fake);
+        let out = cmd
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("standard output was closed"), "{stderr}");
+        assert!(!stderr.contains("canary"), "{stderr}");
+    }
+    // The same for the other examples, in demo mode.
+    for (program, args) in [
+        ("create_postgres_connection", &["--demo", "--name", "x"][..]),
+        ("pipeline", &["--demo", "--help"][..]),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = example(program)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{program}: {stderr}");
+    }
 }
 
 #[test]

@@ -517,7 +517,8 @@ fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
     assert_eq!(ids.len(), 6, "ids handed out twice: {ids:?}");
     let (out, stdout, _) = demo("connections", &state, &["list"]);
     assert_eq!(code(&out), 0);
-    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    // The six, and the demo connection every fresh sandbox has.
+    assert_eq!(stdout.lines().count(), 7, "{stdout}");
     let mut lock = state.clone().into_os_string();
     lock.push(".lock");
     assert!(!Path::new(&lock).exists(), "the lock outlived its command");
@@ -661,4 +662,61 @@ fn twin_flows_are_named_on_stderr_and_in_the_result() {
         stderr.contains("warning: pipeline:") && stderr.contains(&twin),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
+    use aep_flow::testing::DEMO_CONNECTION_ID as ID;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("--demo explore {ID}")),
+        "the README's demo connection is not DEMO_CONNECTION_ID"
+    );
+    let mut args = ENSURE.to_vec();
+    args.extend(["--connection", ID, "--dataset", DEMO_DATASET_ID]);
+
+    // Whichever command comes first in a fresh sandbox, the connection is
+    // there for it.
+    for first in ["pipeline", "connections", "create_postgres_connection"] {
+        let state = fresh_demo_state();
+        let (out, _, stderr) = match first {
+            "pipeline" => demo("pipeline", &state, &args),
+            "connections" => demo("connections", &state, &["get", ID]),
+            _ => demo(first, &state, &["--name", "orders-db"]),
+        };
+        assert_eq!(code(&out), 0, "{first}: {stderr}");
+        // ...and for every command after it, through the state file.
+        let (out, stdout, stderr) = demo("connections", &state, &["get", ID]);
+        assert_eq!(code(&out), 0, "after {first}: {stderr}");
+        assert_eq!(json_line(&stdout)["id"], ID);
+        let (out, stdout, stderr) = demo("pipeline", &state, &args);
+        assert_eq!(code(&out), 0, "after {first}: {stderr}");
+        let ensured = json_line(&stdout);
+        assert_eq!(
+            ensured["changed"].as_array().unwrap().is_empty(),
+            first == "pipeline",
+            "after {first}: {stdout}"
+        );
+        let (out, stdout, _) = demo("connections", &state, &["explore", ID]);
+        assert_eq!(code(&out), 0);
+        assert!(stdout.contains("public.orders"));
+        let file = std::fs::read_to_string(&state).unwrap();
+        assert!(file.contains(ID), "after {first}: not in the state file");
+        assert!(
+            !file.contains("demo-password"),
+            "a password in the state file"
+        );
+        let _ = std::fs::remove_file(&state);
+    }
+
+    // A reset brings it back; deleting it is kept (it is not re-seeded).
+    let state = fresh_demo_state();
+    let (out, _, _) = demo("connections", &state, &["delete", ID, "--demo-reset"]);
+    assert_eq!(code(&out), 0);
+    let (out, _, _) = demo("connections", &state, &["get", ID]);
+    assert_eq!(code(&out), 1, "deleted, then seeded again");
+    let (out, _, _) = demo("connections", &state, &["get", ID, "--demo-reset"]);
+    assert_eq!(code(&out), 0);
+    let _ = std::fs::remove_file(&state);
 }

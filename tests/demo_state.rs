@@ -1,5 +1,7 @@
 //! The fake's state file: what one run creates, the next sees; no
-//! credential is ever written to it; a broken file is refused at start.
+//! credential is ever written to it; a broken file is refused at start;
+//! and, through the example CLIs' `--demo`, what a failed save, a stale or
+//! held lock, concurrent commands and planted links do.
 
 mod common;
 
@@ -154,4 +156,312 @@ fn a_state_file_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected(
             .unwrap();
         assert_ne!(new.id, id);
     }
+}
+
+// The demo state file as the example CLIs use it (`--demo`): a failed
+// save, the lock, the temporary file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Runs `cmd`, waiting at most a bound far beyond any demo command: one
+/// still running then (a spin, an endless wait) is killed and fails the
+/// test. (Nothing is asserted about how long it took.)
+fn bounded(mut cmd: Command) -> (Output, String, String) {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(out) => {
+            let out = out.unwrap();
+            let (stdout, stderr) = common::text(&out);
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            (out, stdout, stderr)
+        }
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("the command (pid {pid}) was still running after 120 s");
+        }
+    }
+}
+
+fn demo_cmd(program: &str, state: &Path, args: &[&str]) -> Command {
+    let mut cmd = common::example(program);
+    cmd.env("AEP_DEMO_STATE", state).arg("--demo").args(args);
+    cmd
+}
+
+fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) {
+    bounded(demo_cmd(program, state, args))
+}
+
+fn lock_of(state: &Path) -> PathBuf {
+    let mut lock = state.as_os_str().to_owned();
+    lock.push(".lock");
+    PathBuf::from(lock)
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn ids_listed(state: &Path) -> Vec<String> {
+    let (out, stdout, stderr) = demo("connections", state, &["list"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failed_save_after_a_change_is_exit_1_naming_the_file() {
+    let dir = TempDir::new("demo-save-fails");
+    let state = dir.0.join("state.json");
+    let before = ids_listed(&state);
+    let size = std::fs::metadata(&state).unwrap().len();
+    // A full disk, as a file size limit: the start of the command (the
+    // sandbox as it is) can be written, the sandbox with a new connection
+    // with a long description cannot. `sh`'s `ulimit -f` counts 512-byte
+    // blocks (1024 in some shells: the description outgrows both), and
+    // SIGXFSZ is ignored so that the write fails with EFBIG instead.
+    let blocks = size / 512 + 2;
+    let description = "d".repeat(4000);
+    let mut cmd = Command::new("sh");
+    cmd.env_clear()
+        .env("AEP_DEMO_STATE", &state)
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
+        ))
+        .arg(common::example("create_postgres_connection").get_program())
+        .args(["--demo", "--name", "lost", "--description", &description]);
+    let (out, stdout, stderr) = bounded(cmd);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains(&state.display().to_string()), "{stderr}");
+    assert!(stderr.contains("lost"), "{stderr}");
+    // The next command does not have it, and says nothing was made.
+    assert_eq!(ids_listed(&state), before);
+    assert_eq!(std::fs::metadata(&state).unwrap().len(), size);
+    // Nothing left behind but the state file.
+    let names: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["state.json"]);
+}
+
+#[test]
+fn a_lock_that_is_a_directory_or_a_link_is_exit_1_naming_it_not_a_spin() {
+    let dir = TempDir::new("demo-lock-dir");
+    let state = dir.0.join("state.json");
+    let lock = lock_of(&state);
+    std::fs::create_dir(&lock).unwrap();
+    let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+    assert!(stderr.contains("remove it"), "{stderr}");
+    assert!(lock.is_dir(), "left as it was");
+    std::fs::remove_dir(&lock).unwrap();
+    #[cfg(unix)]
+    {
+        // A link, dangling or not, is not followed (nor created through).
+        let target = dir.0.join("elsewhere");
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        let (out, _, stderr) = demo("connections", &state, &["list"]);
+        assert_eq!(code(&out), 1, "{stderr}");
+        assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+        assert!(!target.exists(), "created through the link");
+        std::fs::remove_file(&lock).unwrap();
+    }
+    let (out, _, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(!lock.exists(), "the lock outlived its command");
+}
+
+#[test]
+fn a_lock_naming_a_live_process_even_our_own_is_not_waited_on() {
+    let dir = TempDir::new("demo-lock-pid");
+    let state = dir.0.join("state.json");
+    let lock = lock_of(&state);
+    // What a killed command leaves: its pid, which now runs something else
+    // (this test; pid 1 in a container, maybe the new command itself).
+    for pid in [std::process::id().to_string(), "1".to_owned()] {
+        std::fs::write(&lock, &pid).unwrap();
+        let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+        assert_eq!(code(&out), 0, "lock holding {pid}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(!lock.exists(), "the lock outlived its command");
+    }
+}
+
+#[test]
+fn a_lock_held_by_a_running_command_is_waited_on_then_exit_1_naming_it() {
+    let dir = TempDir::new("demo-lock-held");
+    let state = dir.0.join("state.json");
+    let lock = lock_of(&state);
+    // This test holds the lock as a running demo command does.
+    let held = std::fs::File::create(&lock).unwrap();
+    held.lock().unwrap();
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    // `--timeout` bounds the wait (30 s without it).
+    let (out, stdout, stderr) = demo("connections", &state, &["list", "--timeout", "1"]);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains(&format!("process {}", std::process::id())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wait for it"), "{stderr}");
+    assert!(!state.exists(), "the sandbox was touched without the lock");
+    // Once it is released, a waiting command goes ahead.
+    let waiting = demo_cmd("connections", &state, &["list"]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(bounded(waiting)));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    held.unlock().unwrap();
+    drop(held);
+    let (out, _, stderr) = rx.recv().unwrap();
+    assert_eq!(code(&out), 0, "{stderr}");
+}
+
+#[test]
+fn concurrent_commands_over_a_stale_lock_hand_out_distinct_ids_and_lose_nothing() {
+    let dir = TempDir::new("demo-lock-stale");
+    // Without an atomic takeover about one round in seven handed out an id
+    // twice: ten rounds.
+    for round in 0..10 {
+        let state = dir.0.join(format!("state-{round}.json"));
+        // A killed command's lock: a process id that no longer runs.
+        std::fs::write(lock_of(&state), "4000000000").unwrap();
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                let mut cmd = demo_cmd("create_postgres_connection", &state, &[]);
+                cmd.args(["--name", &format!("c{i}")])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let (stdout, stderr) = common::text(&out);
+            assert_eq!(code(&out), 0, "{stderr}");
+            let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+            ids.push(line["id"].as_str().unwrap().to_owned());
+        }
+        let mut distinct = ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            8,
+            "round {round}: ids handed out twice: {ids:?}"
+        );
+        let listed = ids_listed(&state);
+        for id in &ids {
+            assert!(listed.contains(id), "round {round}: {id} lost: {listed:?}");
+        }
+        assert_eq!(listed.len(), 9, "the demo connection and the 8 made");
+        assert!(!lock_of(&state).exists());
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn links_planted_where_the_temporary_file_goes_are_never_written_through() {
+    let dir = TempDir::new("demo-tmp-links");
+    let state = dir.0.join("state.json");
+    let victim = dir.file("victim", b"precious");
+    // The old name was `STATE.tmp-PID`: plant links for the process ids
+    // the next commands are likely to get.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let mut planted = Vec::new();
+    for pid in last + 1..last + 2000 {
+        let link = dir.0.join(format!("state.json.tmp-{pid}"));
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        planted.push(link);
+    }
+    for name in ["a", "b"] {
+        let (out, _, stderr) = demo("create_postgres_connection", &state, &["--name", name]);
+        assert_eq!(code(&out), 0, "{stderr}");
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert!(std::fs::symlink_metadata(&state)
+        .unwrap()
+        .file_type()
+        .is_file());
+    for link in &planted {
+        assert!(
+            std::fs::symlink_metadata(link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{} was replaced",
+            link.display()
+        );
+    }
+    assert_eq!(ids_listed(&state).len(), 3);
+    // No temporary file of ours is left behind.
+    let strays = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter(|e| {
+            let e = e.as_ref().unwrap();
+            e.file_name().to_string_lossy().contains(".tmp-")
+                && !e.file_type().unwrap().is_symlink()
+        })
+        .count();
+    assert_eq!(strays, 0);
+}
+
+/// Another user's lock in a shared, sticky temporary directory: it can be
+/// neither opened nor removed. Needs root (to be both users) and
+/// `setpriv`; skipped otherwise.
+#[cfg(target_os = "linux")]
+#[test]
+fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = TempDir::new("demo-lock-other-user");
+    let probe = dir.file("probe", b"");
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if std::fs::metadata(&probe).unwrap().uid() != 0 || !setpriv.exists() {
+        eprintln!("skipped: needs root and /usr/bin/setpriv");
+        return;
+    }
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // The example, where the other user can run it.
+    let program = dir.0.join("connections");
+    std::fs::copy(common::example("connections").get_program(), &program).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = dir.0.join("state.json");
+    let lock = lock_of(&state);
+    std::fs::write(&lock, "4000000000").unwrap();
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = Command::new(setpriv);
+    cmd.env_clear()
+        .env("AEP_DEMO_STATE", &state)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&program)
+        .args(["--demo", "list"]);
+    let (out, stdout, stderr) = bounded(cmd);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
+    assert!(stderr.contains("remove it"), "{stderr}");
+    assert!(!state.exists());
 }

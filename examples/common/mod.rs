@@ -39,8 +39,9 @@ pub const COMMON_OPTIONS_HELP: &str = "common options (anywhere on the line):
   --timeout SECS  bound for the whole command, retries included (0.001 to 86400)
   --demo          run against a built-in fake Flow Service on 127.0.0.1 (no AEP_* variable may be set);
                   its objects are kept in a state file between runs (AEP_DEMO_STATE, default
-                  aep-flow-demo-USER.json in the temp directory), never a credential
-  --demo-reset    like --demo, starting over from an empty demo sandbox
+                  aep-flow-demo-USER.json in the temp directory), never a credential; one demo
+                  command at a time uses it (another waits up to 30 s, within --timeout)
+  --demo-reset    like --demo, starting over from a fresh demo sandbox (its demo connection only)
   --help          this text
 A value that starts with `--` is written --flag=VALUE.";
 
@@ -64,8 +65,7 @@ exit codes: 0 ok, 1 service or network failure, 2 bad usage or input (nothing se
 /// `--help` was asked for.
 pub struct Usage(pub String);
 
-/// How a run ends: exit code and the message for stderr. An empty message
-/// is a quiet end (the reader of stdout went away).
+/// How a run ends: exit code and the message for stderr (none when empty).
 pub struct Failure(pub u8, pub String);
 
 impl From<Usage> for Failure {
@@ -152,56 +152,122 @@ pub fn args() -> Result<Vec<String>, Usage> {
 /// a fake on 127.0.0.1 that lives as long as this value.
 pub struct Target {
     pub platform: Platform,
-    pub demo: Option<FakeFlowService>,
+    pub demo: Option<DemoFake>,
     /// Held while a demo command runs (dropped after the fake).
     _demo_lock: Option<DemoLock>,
 }
 
-/// One demo command at a time per state file: `STATE.lock` holds the
-/// owner's process id and is removed when the command ends. A lock left
-/// by a process that no longer runs (killed) is taken over.
-struct DemoLock(std::path::PathBuf);
+/// The demo's fake. When it stops (the end of the command) it checks that
+/// the state file holds every change: if the last save failed, [`finish`]
+/// turns the run into exit 1 naming the file, whatever was printed.
+pub struct DemoFake(FakeFlowService);
+
+/// Set when the demo's last save failed; read by [`finish`]. (The fake is
+/// dropped inside each example's `run`, before `finish` sees the result.)
+static DEMO_SAVE_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+impl std::ops::Deref for DemoFake {
+    type Target = FakeFlowService;
+    fn deref(&self) -> &FakeFlowService {
+        &self.0
+    }
+}
+
+impl Drop for DemoFake {
+    fn drop(&mut self) {
+        if let Some(failure) = self.0.state_file_error() {
+            let mut slot = DEMO_SAVE_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
+            *slot = Some(failure);
+        }
+    }
+}
+
+/// How long a demo command waits for another one to finish with the state
+/// file (`--timeout`, when shorter, bounds it too).
+const DEMO_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// One demo command at a time per state file: the owner holds an advisory
+/// lock (`flock`) on `STATE.lock` while it runs. The kernel drops the lock
+/// when its process ends, however it ends, so a killed command's lock is
+/// never "stale" and nothing has to decide whether a process id is alive
+/// (a container's pid 1, our own pid after a restart). The file also
+/// holds the owner's process id, for messages only; it is removed when
+/// the command ends.
+struct DemoLock {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
 
 impl DemoLock {
-    fn acquire(state: &std::path::Path) -> Result<DemoLock, Failure> {
+    fn acquire(
+        state: &std::path::Path,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<DemoLock, Failure> {
         let mut name = state.as_os_str().to_owned();
         name.push(".lock");
         let path = std::path::PathBuf::from(name);
-        let started = std::time::Instant::now();
+        let shown = path.display().to_string();
+        let give_up = {
+            let wait = std::time::Instant::now() + DEMO_LOCK_WAIT;
+            deadline.map_or(wait, |d| d.min(wait))
+        };
+        let moving = || {
+            Failure(
+                1,
+                format!(
+                    "error: the demo lock file {shown} keeps being removed or replaced; stop \
+                     whatever is doing that, or point {DEMO_STATE_VAR} elsewhere"
+                ),
+            )
+        };
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(DemoLock(path));
+            let Some(file) = open_lock_file(&path)? else {
+                // Removed or replaced under us: open again.
+                if std::time::Instant::now() >= give_up {
+                    return Err(moving());
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
-                    if !process_runs(owner.trim(), &path) {
-                        // Killed mid-command: its sandbox is as it last saved it.
-                        let _ = std::fs::remove_file(&path);
+                continue;
+            };
+            match file.try_lock() {
+                Ok(()) => {
+                    // The previous owner removes the file as it ends: a lock
+                    // on a file no longer at `path` locks nothing.
+                    if !is_file_at(&file, &path) {
+                        if std::time::Instant::now() >= give_up {
+                            return Err(moving());
+                        }
                         continue;
                     }
-                    if started.elapsed() > Duration::from_secs(30) {
+                    let mut file = file;
+                    let _ = file.set_len(0);
+                    let _ = write!(file, "{}", std::process::id());
+                    return Ok(DemoLock { path, file });
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if std::time::Instant::now() >= give_up {
+                        let owner = std::fs::read_to_string(&path)
+                            .ok()
+                            .and_then(|t| t.trim().parse::<u32>().ok())
+                            .map_or(String::new(), |pid| format!(" (process {pid})"));
                         return Err(Failure(
                             1,
                             format!(
-                                "error: another demo command (process {}) is using {}; wait for \
-                                 it, or point AEP_DEMO_STATE elsewhere",
-                                owner.trim(),
+                                "error: another demo command{owner} holds the demo lock {shown} \
+                                 on {}: wait for it to end and try again, or point \
+                                 {DEMO_STATE_VAR} elsewhere",
                                 state.display()
                             ),
                         ));
                     }
-                    std::thread::sleep(Duration::from_millis(20));
+                    std::thread::sleep(Duration::from_millis(50));
                 }
-                Err(e) => {
+                Err(std::fs::TryLockError::Error(e)) => {
                     return Err(Failure(
                         1,
-                        format!("error: cannot lock the demo state {}: {e}", path.display()),
+                        format!(
+                            "error: cannot lock the demo lock file {shown}: {e}; remove it, or \
+                             point {DEMO_STATE_VAR} elsewhere"
+                        ),
                     ))
                 }
             }
@@ -209,27 +275,83 @@ impl DemoLock {
     }
 }
 
-impl Drop for DemoLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+/// Opens the lock file, creating it (mode 0600) if needed. `None` when the
+/// name changed between looking and opening (try again). Anything but a
+/// regular file under the name (a directory, a link), or one that cannot
+/// be opened (another user's), is exit 1 naming it: waiting would not help.
+fn open_lock_file(path: &std::path::Path) -> Result<Option<std::fs::File>, Failure> {
+    let shown = path.display();
+    let cannot = |why: String| {
+        Failure(
+            1,
+            format!(
+                "error: cannot use the demo lock file {shown}: {why}; remove it if no demo \
+                 command is running (or point {DEMO_STATE_VAR} elsewhere)"
+            ),
+        )
+    };
+    let mut create = std::fs::OpenOptions::new();
+    // `create_new` never follows a link planted under the name.
+    create.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        create.mode(0o600);
+    }
+    match create.open(path) {
+        Ok(file) => return Ok(Some(file)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(cannot(e.to_string())),
+    }
+    let seen = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e.to_string())),
+    };
+    let kind = seen.file_type();
+    if kind.is_dir() {
+        return Err(cannot("it is a directory, not a lock file".into()));
+    }
+    if !kind.is_file() {
+        return Err(cannot("it is not a regular file (a link?)".into()));
+    }
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e.to_string())),
+    };
+    // What was opened must be what was looked at (not a link swapped in).
+    Ok(is_file_at(&file, path).then_some(file))
+}
+
+/// Whether `path` names `file` itself (same device and inode), not a link
+/// to it or another file.
+#[cfg(unix)]
+fn is_file_at(file: &std::fs::File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => b.file_type().is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
-/// Whether the lock's owner `pid` runs (Linux: `/proc/PID`; elsewhere
-/// assumed, so a stale lock there is removed by hand). A lock without a
-/// process id is being written, unless it is older than two seconds.
-fn process_runs(pid: &str, lock: &std::path::Path) -> bool {
-    let Ok(pid) = pid.parse::<u32>() else {
-        return std::fs::metadata(lock)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age < Duration::from_secs(2));
-    };
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
+#[cfg(not(unix))]
+fn is_file_at(_: &std::fs::File, path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+}
+
+impl Drop for DemoLock {
+    fn drop(&mut self) {
+        // Removed while still locked, and only if it is still ours: a
+        // command waiting on this file sees it gone and opens a new one.
+        if is_file_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        let _ = self.file.unlock();
     }
 }
 
@@ -256,7 +378,7 @@ impl Target {
             ))
             .into());
         }
-        let lock = DemoLock::acquire(&state)?;
+        let lock = DemoLock::acquire(&state, common.deadline)?;
         if common.demo_reset {
             match std::fs::remove_file(&state) {
                 Ok(()) => {}
@@ -286,7 +408,7 @@ impl Target {
         );
         Ok(Target {
             platform: fake.platform(),
-            demo: Some(fake),
+            demo: Some(DemoFake(fake)),
             _demo_lock: Some(lock),
         })
     }
@@ -594,6 +716,9 @@ impl Flags {
 #[derive(Default)]
 pub struct Common {
     pub timeout: Option<Duration>,
+    /// When `--timeout` runs out, counted from when the option was read
+    /// (the start of the command): the demo lock's wait counts too.
+    pub deadline: Option<std::time::Instant>,
     pub demo: bool,
     pub demo_reset: bool,
 }
@@ -603,7 +728,11 @@ impl Common {
     /// it is not one.
     pub fn take(&mut self, flag: &str, flags: &mut Flags) -> Result<bool, Usage> {
         match flag {
-            "--timeout" => self.timeout = Some(parse_timeout(&flags.value(flag)?)?),
+            "--timeout" => {
+                let t = parse_timeout(&flags.value(flag)?)?;
+                self.timeout = Some(t);
+                self.deadline = Some(std::time::Instant::now() + t);
+            }
             "--demo" => {
                 flags.switch(flag)?;
                 self.demo = true;
@@ -628,7 +757,10 @@ impl Common {
                 .with_timeout(t)
                 .with_connect_timeout(t)
                 .with_retry_budget(t)
-                .with_deadline(std::time::Instant::now() + t);
+                .with_deadline(
+                    self.deadline
+                        .unwrap_or_else(|| std::time::Instant::now() + t),
+                );
         }
         let ca = ca_bundle()?;
         if let Some((_, pem)) = &ca {
@@ -681,7 +813,8 @@ pub fn parse_timeout(value: &str) -> Result<Duration, Usage> {
 }
 
 /// Standard output, written line by line. A reader that went away (EPIPE,
-/// as in `| head -1`) ends the run quietly.
+/// as in `| head -1`) is exit 1: what the command printed did not all
+/// arrive, and a script must not take it for a whole answer.
 pub struct Output(io::StdoutLock<'static>);
 
 impl Output {
@@ -700,16 +833,42 @@ impl Output {
 
 fn write_failure(e: io::Error) -> Failure {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        Failure(0, String::new())
+        Failure(
+            1,
+            "error: standard output was closed (its reader went away) before the output was \
+             written"
+                .into(),
+        )
     } else {
         Failure(1, format!("error: could not write the output: {e}"))
     }
 }
 
 /// Turns the outcome into the process's exit code, the message (if any)
-/// on stderr.
+/// on stderr. A demo whose state file could not be saved is exit 1 (its
+/// changes are lost), even when the command itself succeeded.
 pub fn finish(result: Result<(), Failure>, mut out: Output) -> ExitCode {
-    match result.and_then(|()| out.flush()) {
+    let result = result.and_then(|()| out.flush());
+    let save_failure = DEMO_SAVE_FAILURE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let result = match (result, save_failure) {
+        (result, None) => result,
+        (result, Some(failure)) => {
+            let lost = format!(
+                "error: --demo: {failure}; what this command changed is lost (the next demo \
+                 command will not see it): free some space or fix the file's permissions, or \
+                 point {DEMO_STATE_VAR} elsewhere, and run it again"
+            );
+            match result {
+                Ok(()) => Err(Failure(1, lost)),
+                Err(Failure(code, m)) if m.is_empty() => Err(Failure(code.max(1), lost)),
+                Err(Failure(code, m)) => Err(Failure(code.max(1), format!("{m}\n{lost}"))),
+            }
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, message)) => {
             let _ = out.flush();

@@ -108,8 +108,8 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             };
             if request.method != "GET" {
                 if let Some(path) = &shared.state_file {
-                    // A demo's state file: best effort, like a disk would be.
-                    let _ = persist::save(&state, path);
+                    // A failure is kept for `FakeFlowService::state_file_error`.
+                    persist::save_after_change(&mut state, path);
                 }
             }
             reply

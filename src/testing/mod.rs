@@ -111,6 +111,12 @@ pub const DEMO_SCHEMA_FIELDS: &[&str] = &[
     "_demo.amount",
     "_demo.updatedAt",
 ];
+/// The PostgreSQL connection [`FakeFlowService::seed_demo`] puts in a
+/// fresh demo sandbox (one where nothing was ever made), named
+/// [`DEMO_CONNECTION_NAME`].
+pub const DEMO_CONNECTION_ID: &str = "00000000-0000-4000-8000-000000000001";
+/// The name of [`DEMO_CONNECTION_ID`].
+pub const DEMO_CONNECTION_NAME: &str = "Test connection for PostgreSQL";
 /// Access token the fake hands out through [`FakeFlowService::platform`].
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 /// API key the fake hands out through [`FakeFlowService::platform`].
@@ -250,7 +256,8 @@ impl FakeFlowServiceBuilder {
     /// Keeps the fake's objects in this file: read at start (a missing
     /// file is an empty fake), written after every request that is not a
     /// GET, so that several runs (the example CLIs' `--demo`) see one
-    /// sandbox. Credentials are never written: a connection's secret auth
+    /// sandbox. A write that fails does not fail the request: check
+    /// [`FakeFlowService::state_file_error`] before trusting the file. Credentials are never written: a connection's secret auth
     /// params are stored as `[REDACTED]` (the fake keeps them in memory
     /// only while it runs). A file that is not a state file is an
     /// [`io::ErrorKind::InvalidData`] error at start.
@@ -477,12 +484,43 @@ impl FakeFlowService {
     /// the [`demo_catalog`], Catalog holds [`DEMO_DATASET_ID`] (schema
     /// [`DEMO_SCHEMA_ID`], with XDM fields matching `public.orders`), and
     /// creating a flow records a successful run with counts, so a demo
-    /// shows a whole pipeline. Idempotent: a restored state is kept.
+    /// shows a whole pipeline. A fresh sandbox (nothing ever made in it,
+    /// not even something since deleted) gets the PostgreSQL connection
+    /// [`DEMO_CONNECTION_ID`], written to the state file at once, so every
+    /// later run sees it. Idempotent: a restored state is kept.
     pub fn seed_demo(&self) {
         self.use_demo_catalog();
         self.add_dataset(DEMO_DATASET_ID, "Demo orders", DEMO_SCHEMA_ID);
         self.set_schema_fields(DEMO_SCHEMA_ID, DEMO_SCHEMA_FIELDS);
-        self.shared.lock().demo_runs = true;
+        let mut state = self.shared.lock();
+        state.demo_runs = true;
+        if state.serial.current() == 0 {
+            let connection = Connection::postgres(
+                DEMO_CONNECTION_NAME.to_owned(),
+                None,
+                crate::CONNECTION_STRING_AUTH.to_owned(),
+                serde_json::json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
+            );
+            let n = state.serial.next();
+            state.connections.store.insert_as(
+                DEMO_CONNECTION_ID.to_owned(),
+                store::etag_for(n),
+                connection,
+            );
+            if let Some(path) = &self.shared.state_file {
+                persist::save_after_change(&mut state, path);
+            }
+        }
+    }
+
+    /// Why the last write of the state file
+    /// ([`FakeFlowServiceBuilder::state_file`]) failed, naming the file;
+    /// `None` when it succeeded or there is no state file. The change that
+    /// was being saved is in the fake's memory only: a later fake started
+    /// on the same file will not have it (unless a later save succeeded,
+    /// which clears this).
+    pub fn state_file_error(&self) -> Option<String> {
+        self.shared.lock().save_failure.clone()
     }
 
     /// The flows the fake holds, as the service shows them

@@ -163,29 +163,167 @@ pub(super) fn load(state: &mut State, path: &Path) -> io::Result<()> {
     restore(state, &file).map_err(invalid)
 }
 
-/// Writes the state to `path`, replacing the file atomically.
+/// Writes the state to `path`, replacing the file atomically: the body
+/// goes to a new temporary file next to it, which is then renamed over it.
+///
+/// The temporary file is created new (`O_EXCL`: an existing file, or a
+/// link planted under its name, is never opened, let alone written
+/// through) under a name no other user can predict, and is readable by its
+/// owner only.
 pub(super) fn save(state: &State, path: &Path) -> io::Result<()> {
     let body = serde_json::to_vec_pretty(&snapshot(state))?;
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = Path::new(&tmp_name);
+    let (tmp, file) = create_temporary(path)?;
+    let result = write_all_synced(file, &body);
+    match result.and_then(|()| fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Saves after a request that may have changed the state, and remembers
+/// whether it failed: the command that made the change must not report a
+/// success the next one will not see ([`FakeFlowService::state_file_error`]).
+///
+/// [`FakeFlowService::state_file_error`]: super::FakeFlowService::state_file_error
+pub(super) fn save_after_change(state: &mut State, path: &Path) {
+    state.save_failure = save(state, path)
+        .err()
+        .map(|e| format!("could not save the state file {}: {e}", path.display()));
+}
+
+fn write_all_synced(mut file: fs::File, body: &[u8]) -> io::Result<()> {
+    file.write_all(body)?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// How many fresh names [`create_temporary`] tries before it gives up (a
+/// clash of 64-bit random names means someone is planting files).
+const TEMPORARY_ATTEMPTS: usize = 16;
+
+/// Creates `PATH.tmp-RANDOM`, new, mode 0600 on Unix.
+fn create_temporary(path: &Path) -> io::Result<(std::path::PathBuf, fs::File)> {
+    create_new_among(path, std::iter::repeat_with(unpredictable_suffix))
+}
+
+/// Creates the first of `PATH.tmp-SUFFIX` that does not exist yet, trying
+/// at most [`TEMPORARY_ATTEMPTS`] suffixes.
+fn create_new_among(
+    path: &Path,
+    suffixes: impl Iterator<Item = String>,
+) -> io::Result<(std::path::PathBuf, fs::File)> {
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // `create_new` is `O_CREAT | O_EXCL`: it fails on any existing name,
+    // a symbolic link included, so nothing is ever written through one.
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let result = options.open(tmp).and_then(|mut f| {
-        f.write_all(&body)?;
-        f.write_all(b"\n")?;
-        f.sync_all()
-    });
-    match result.and_then(|()| fs::rename(tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = fs::remove_file(tmp);
-            Err(e)
+    for suffix in suffixes.take(TEMPORARY_ATTEMPTS) {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".tmp-{suffix}"));
+        let tmp = std::path::PathBuf::from(name);
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
         }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} temporary names next to {} were all taken",
+            TEMPORARY_ATTEMPTS,
+            path.display()
+        ),
+    ))
+}
+
+/// 64 bits no other user can guess: std's `RandomState` is keyed from the
+/// operating system's random source; the time, the process id, a counter
+/// and an address are mixed in so that two calls never hash the same input.
+fn unpredictable_suffix() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_usize(std::ptr::addr_of!(CALLS) as usize);
+    hasher.write_usize(&nanos as *const u128 as usize);
+    format!("{:016x}", hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "aep-flow-persist-{tag}-{}-{}",
+            std::process::id(),
+            unpredictable_suffix()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn temporary_names_differ_and_are_not_the_process_id() {
+        let names: std::collections::HashSet<String> =
+            (0..1000).map(|_| unpredictable_suffix()).collect();
+        assert_eq!(names.len(), 1000);
+        let pid = std::process::id().to_string();
+        assert!(names.iter().all(|n| n != &pid && n.len() == 16));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_or_file_under_a_temporary_name_is_never_written_through() {
+        let dir = scratch("link");
+        let state = dir.join("state.json");
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join("state.json.tmp-planted")).unwrap();
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("state.json.tmp-dangling"))
+            .unwrap();
+        fs::write(dir.join("state.json.tmp-taken"), "someone's").unwrap();
+        let suffixes = ["planted", "dangling", "taken", "free"].map(String::from);
+        let (tmp, _file) = create_new_among(&state, suffixes.into_iter()).unwrap();
+        assert_eq!(tmp, dir.join("state.json.tmp-free"));
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(
+            !dir.join("nowhere").exists(),
+            "a dangling link was followed"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("state.json.tmp-taken")).unwrap(),
+            "someone's"
+        );
+        // Only taken names: an error, nothing written.
+        let err = create_new_among(&state, ["planted", "taken"].map(String::from).into_iter())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+
+        // A whole save: the state file appears, mode 0600; the planted
+        // links still point where they did, at untouched files.
+        save(&State::default(), &state).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&state).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        assert!(fs::symlink_metadata(&state).unwrap().file_type().is_file());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -70,6 +70,9 @@ pub(super) struct State {
     pub(super) flows: Flows,
     /// Demo mode: a new flow gets a successful run at once.
     pub(super) demo_runs: bool,
+    /// Why the last save of the state file failed, if it did (a later
+    /// save that succeeds clears it: the file holds the whole state).
+    pub(super) save_failure: Option<String>,
 }
 
 impl Default for State {
@@ -93,6 +96,7 @@ impl Default for State {
             mapping_sets: MappingSets::new(serial.clone()),
             flows: Flows::new(serial.clone()),
             demo_runs: false,
+            save_failure: None,
             serial,
         }
     }
