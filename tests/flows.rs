@@ -380,6 +380,27 @@ fn enable_disable_and_delete() {
 }
 
 #[test]
+fn flow_actions_are_sent_with_content_length_zero_not_chunked() {
+    // What `curl -X POST` sends, and what a strict replay of Adobe's spec
+    // accepts: an empty body announced by `Content-Length: 0`.
+    let (fake, c, orders, _) = setup();
+    let saved = c.create_flow(&new_flow(&orders)).unwrap();
+    c.disable_flow(&saved.id).unwrap();
+    c.enable_flow(&saved.id).unwrap();
+    let actions: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/action?op="))
+        .collect();
+    assert_eq!(actions.len(), 2);
+    for a in &actions {
+        assert_eq!(a.header("content-length"), Some("0"), "{}", a.path);
+        assert_eq!(a.header("transfer-encoding"), None, "{}", a.path);
+        assert!(a.body.is_empty());
+    }
+}
+
+#[test]
 fn a_source_connection_used_by_a_flow_cannot_be_deleted() {
     let (_fake, c, orders, customers) = setup();
     let saved = c.create_flow(&new_flow(&orders)).unwrap();

@@ -132,6 +132,16 @@ impl Transport for UreqTransport {
                 let req = agent.configure_request(req).timeout_global(timeout).build();
                 exchange(agent, req, max_response_bytes, scrubber)
             }
+            // A POST (or PUT, PATCH) without a body, e.g. a flow's
+            // `action?op=enable`: ureq would announce an empty body of
+            // unknown length (`Transfer-Encoding: chunked`). Send what
+            // `curl -X POST` sends and Adobe's spec expects instead: an
+            // empty body of known length, `Content-Length: 0`.
+            None if method_has_body(request.method) => {
+                let req = builder.body(&[][..]).map_err(invalid)?;
+                let req = agent.configure_request(req).timeout_global(timeout).build();
+                exchange(agent, req, max_response_bytes, scrubber)
+            }
             None => {
                 let req = builder.body(()).map_err(invalid)?;
                 let req = agent.configure_request(req).timeout_global(timeout).build();
@@ -139,6 +149,11 @@ impl Transport for UreqTransport {
             }
         }
     }
+}
+
+/// Methods whose requests carry a body (possibly empty) by definition.
+fn method_has_body(method: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH")
 }
 
 /// How much white space follows a secret body: enough to cover the request
