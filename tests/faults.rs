@@ -629,3 +629,78 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         }
     }
 }
+
+const LOOP_FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
+
+/// A page of runs (ids given, all of `flow`) with a next link `next`.
+fn run_page(ids: &[String], flow: &str, next: Option<&str>) -> Reply {
+    let items: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "flowId": flow, "createdAt": 1_700_000_000_000_i64}))
+        .collect();
+    let mut body = serde_json::json!({ "items": items });
+    if let Some(next) = next {
+        body["_links"] = serde_json::json!({"next": {"href": next}});
+    }
+    Reply::json(200, body.to_string())
+}
+
+#[test]
+fn the_same_item_under_fresh_next_links_is_a_loop_stopped_at_the_first_repeat() {
+    let fake = fake();
+    for p in 0..40 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(&["r-1".into()], LOOP_FLOW, Some(&next)));
+    }
+    let c = builder(&fake).build().unwrap();
+    let e = c
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert_eq!(fake.requests().len(), 2, "stopped at the first repeat: {e}");
+}
+
+#[test]
+fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
+    // A service that ignores `property=flowId==`: 150 pages of another
+    // flow's runs, then the one run asked for. A finite listing.
+    let fake = fake();
+    let other = "0f1e2d3c-0000-4000-8000-00000000f1a1";
+    for p in 0..150 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(&[format!("other-{p}")], other, Some(&next)));
+    }
+    fake.push_reply(run_page(&["mine".into()], LOOP_FLOW, None));
+    let c = builder(&fake).build().unwrap();
+    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, "mine");
+    assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
+    assert_eq!(fake.requests().len(), 151);
+
+    // The item cap: stopped with more to read, and it says so.
+    let fake = fake_with_two_pages();
+    let c = builder(&fake).build().unwrap();
+    let mut capped = c.runs(aep_flow::RunFilter::new(LOOP_FLOW).with_max_items(2));
+    assert_eq!(capped.by_ref().count(), 2);
+    assert_eq!(capped.end(), Some(aep_flow::ListingEnd::Capped));
+    let fake = fake_with_two_pages();
+    let c = builder(&fake).build().unwrap();
+    let mut all = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    assert_eq!(all.end(), None, "not started");
+    assert_eq!(all.by_ref().count(), 4);
+    assert_eq!(all.end(), Some(aep_flow::ListingEnd::Complete));
+}
+
+fn fake_with_two_pages() -> FakeFlowService {
+    let fake = fake();
+    let next = "/data/foundation/flowservice/runs?limit=50&continuationToken=t1";
+    fake.push_reply(run_page(
+        &["a".into(), "b".into(), "c".into()],
+        LOOP_FLOW,
+        Some(next),
+    ));
+    fake.push_reply(run_page(&["d".into()], LOOP_FLOW, None));
+    fake
+}
