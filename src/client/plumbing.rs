@@ -472,6 +472,8 @@ trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
     fn pages(&self) -> usize;
     fn yielded(&self) -> usize;
     fn end(&self) -> Option<ListingEnd>;
+    /// Every item of the pages fetched so far has been returned.
+    fn at_page_end(&self) -> bool;
 }
 
 impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
@@ -494,6 +496,53 @@ impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
             None
         }
     }
+    fn at_page_end(&self) -> bool {
+        self.buffered.as_slice().is_empty()
+    }
+}
+
+/// The check of [`Pages::checked`].
+type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
+
+/// A listing whose items go through one more check, one that can fail:
+/// [`Pages::checked`].
+struct Checked<T> {
+    inner: Box<dyn PageSource<T>>,
+    check: ItemCheck<T>,
+    failed: bool,
+}
+
+impl<T> Iterator for Checked<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.inner.next()?;
+        let checked = item.and_then(|item| (self.check)(&item).map(|()| item));
+        self.failed = checked.is_err();
+        Some(checked)
+    }
+}
+
+impl<T> PageSource<T> for Checked<T> {
+    fn pages(&self) -> usize {
+        self.inner.pages()
+    }
+    fn yielded(&self) -> usize {
+        self.inner.yielded()
+    }
+    fn end(&self) -> Option<ListingEnd> {
+        if self.failed {
+            None
+        } else {
+            self.inner.end()
+        }
+    }
+    fn at_page_end(&self) -> bool {
+        self.inner.at_page_end()
+    }
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -501,6 +550,25 @@ impl<T: Send + 'static> Pages<T> {
         Pages {
             inner: Box::new(pager),
         }
+    }
+
+    /// The same listing, each item also put through `check`: an item that
+    /// fails it (one the service matched but that cannot be checked) ends
+    /// the listing with that error, instead of being skipped.
+    pub(crate) fn checked(self, check: impl Fn(&T) -> Result<(), Error> + Send + 'static) -> Self {
+        Pages {
+            inner: Box::new(Checked {
+                inner: self.inner,
+                check: Box::new(check),
+                failed: false,
+            }),
+        }
+    }
+
+    /// Every item of the pages fetched so far has been returned: the next
+    /// item, if any, needs another request.
+    pub(crate) fn at_page_end(&self) -> bool {
+        self.inner.at_page_end()
     }
 }
 
