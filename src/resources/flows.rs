@@ -788,6 +788,11 @@ impl Client {
 /// `scheduleParams`) into `new`, leaving `startTime` alone: `replace` for a
 /// member that is there, `add` for one that is not, `remove` for
 /// `interval` and `backfill` when going to `once`.
+///
+/// A `remove` carries the member's current value (as read with the etag
+/// sent in `If-Match`): RFC 6902 needs none, but Adobe's Flow Service
+/// spec makes `value` required on every operation and its only `remove`
+/// example sends one, so a strict service may refuse a `remove` without.
 fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec<Value> {
     let mut ops = Vec::new();
     let mut members = new.wire_members();
@@ -802,7 +807,10 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
     }
     for key in ["interval", "backfill"] {
         if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
-            ops.push(json!({"op": "remove", "path": format!("/scheduleParams/{key}")}));
+            ops.push(
+                json!({"op": "remove", "path": format!("/scheduleParams/{key}"),
+                            "value": current[key]}),
+            );
         }
     }
     ops
@@ -1310,8 +1318,8 @@ mod tests {
         assert_eq!(
             ops,
             json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
-                   {"op": "remove", "path": "/scheduleParams/interval"},
-                   {"op": "remove", "path": "/scheduleParams/backfill"}])
+                   {"op": "remove", "path": "/scheduleParams/interval", "value": "1"},
+                   {"op": "remove", "path": "/scheduleParams/backfill", "value": "true"}])
         );
         // A recurring flow without backfill (defaulted): backfill is added.
         let ops = patch_after(
