@@ -155,7 +155,7 @@ fn a_create_that_fails_with_5xx_is_sent_once() {
         assert_eq!(err.status(), Some(status));
         assert_eq!(fake.requests().len(), 1, "HTTP {status} create was retried");
         let text = err.to_string();
-        assert!(text.contains("check whether the resource exists"), "{text}");
+        assert!(text.contains("look it up before trying again"), "{text}");
         // The echo put the token and the password in the message.
         assert!(text.contains(aep_flow::REDACTED), "{text}");
         assert_no_secret(&err);
@@ -703,4 +703,54 @@ fn fake_with_two_pages() -> FakeFlowService {
     ));
     fake.push_reply(run_page(&["d".into()], LOOP_FLOW, None));
     fake
+}
+
+/// Words that send a user looking for something a request made.
+fn talks_about_changes(text: &str) -> bool {
+    [
+        "change was made",
+        "look it up",
+        "look the resource up",
+        "create",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+#[test]
+fn a_read_is_never_told_that_a_change_was_made() {
+    let fake = fake();
+    let client = builder(&fake).with_max_retries(0).build().unwrap();
+    let id = "00000000-0000-4000-8000-0000000000aa";
+    // A GET answered 200 with a body that is not the promised JSON.
+    fake.push_reply(Reply::json(200, r#"{"items": [{"id": "#));
+    let e = client.get_connection(id).unwrap_err();
+    assert!(e.to_string().contains("ends early"), "{e}");
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A GET whose body is cut short.
+    fake.push_reply(Reply::truncated(200, 500, r#"{"items": ["#));
+    let e = client.get_connection(id).unwrap_err();
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A GET answered 503: no hint about creates.
+    fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
+    let e = client.get_connection(id).unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A read that times out.
+    fake.push_reply(Reply::silent(Duration::from_secs(20)));
+    let slow = builder(&fake)
+        .with_max_retries(0)
+        .with_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let e = slow.get_connection(id).unwrap_err();
+    assert!(matches!(&e, Error::Transport(t) if !t.write), "{e:?}");
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // The same faults after a write do say so.
+    fake.push_reply(Reply::json(201, r#"{"id": "#));
+    let e = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(e.to_string().contains("the change was made"), "{e}");
+    fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
+    let e = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(e.to_string().contains("look it up"), "{e}");
 }

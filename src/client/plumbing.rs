@@ -86,7 +86,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) ->
             format!(
                 "the body is not {what} ({}){}",
                 describe_json_error(&e),
-                success_note(resp.status)
+                success_note(resp)
             ),
         )
     })
@@ -118,7 +118,7 @@ pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
                 } else {
                     "an etag"
                 },
-                success_note(resp.status)
+                success_note(resp)
             ),
         )),
     }
