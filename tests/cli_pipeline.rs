@@ -653,3 +653,34 @@ fn runs_limit_reads_only_the_pages_it_needs() {
     assert_eq!(code(&out), 0);
     assert_eq!(stdout.lines().count(), 400);
 }
+
+#[test]
+fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
+    let fake = FakeFlowService::start().unwrap();
+    for (interval, fine) in [
+        ("2147483648", false),
+        ("4294967295", false),
+        ("2147483647", true),
+    ] {
+        let mut args: Vec<&str> = ENSURE.to_vec();
+        args.extend([
+            "--connection",
+            "c1",
+            "--dataset",
+            DATASET,
+            "--interval",
+            interval,
+        ]);
+        args.push("--plan");
+        let (out, stdout, stderr) = real(&fake, &args);
+        if fine {
+            // Accepted as input (the plan then reads the connection).
+            assert!(!stderr.contains("at most"), "{interval}: {stderr}");
+        } else {
+            assert_eq!(code(&out), 2, "{interval}: {stderr}");
+            assert!(stdout.is_empty(), "{stdout}");
+            assert!(stderr.contains("2147483647"), "{stderr}");
+            assert!(fake.requests().is_empty(), "{interval}: sent");
+        }
+    }
+}

@@ -754,3 +754,23 @@ fn a_read_is_never_told_that_a_change_was_made() {
     let e = client.create_postgres_connection(&conn()).unwrap_err();
     assert!(e.to_string().contains("look it up"), "{e}");
 }
+
+#[test]
+fn a_retry_after_beyond_a_day_prints_as_such() {
+    let fake = fake();
+    fake.push_reply(Reply::new(429).header("Retry-After", "18446744073709551615"));
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Retry-After more than a year"), "{text}");
+    assert!(!text.contains("18446744073709551615"), "{text}");
+    fake.push_reply(Reply::new(429).header("Retry-After", "259200"));
+    let text = client
+        .create_postgres_connection(&conn())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("Retry-After more than a day: 3 days"),
+        "{text}"
+    );
+}
