@@ -4,9 +4,13 @@
 //!
 //! Adobe's sources disagree on the details, so runs are read leniently:
 //! counts and times may come as numbers or as numeric strings, the status
-//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`. Only
-//! the run's `id` is required. The order of a listing is not documented:
-//! [`Client::list_runs`] sorts newest first itself.
+//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`, times
+//! as milliseconds, seconds or ISO 8601 text. Only the run's `id` is
+//! required to read a run; a listing also needs its `flowId` (a run that
+//! cannot be attributed to the flow is an error), and the monitor calls
+//! its `createdAt` (a run that cannot be placed in time is an error). The
+//! order of a listing is not documented: [`Client::list_runs`] sorts
+//! newest first itself.
 
 use std::cmp::Ordering;
 use std::fmt;
