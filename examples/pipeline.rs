@@ -24,7 +24,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Run, RunFilter, Schedule};
+use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Run, Schedule};
 use common::{Common, Failure, Flags, Output, Target, Usage};
 use serde::Serialize;
 
@@ -41,9 +41,11 @@ const USAGE: &str = "usage:
       --plan only says what would change (nothing is written). Frequency defaults to
       once, --start to now; --interval defaults to 15 for minute, 1 otherwise.
   pipeline status FLOW_ID
-      {\"flowId\",\"state\",\"lastRun\"}; exit 3 when the latest finished run failed
+      {\"flowId\",\"state\",\"lastRun\"}; exit 3 when the latest finished run failed,
+      exit 1 when it cannot be known (a run without a time or a flowId, or more
+      than 10000 runs listed in another order than newest first)
   pipeline runs FLOW_ID [--limit N]
-      one line per run, newest first
+      one line per run, newest first (the newest N; at most 10000)
   pipeline enable FLOW_ID | pipeline disable FLOW_ID
       {\"id\",\"etag\"}
   pipeline delete FLOW_ID [--with-connections]
@@ -470,6 +472,9 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         }
         Command::Status { flow } => {
             let f = client.get_flow(&flow)?;
+            // Exit 1 with the reason when the newest runs cannot be known
+            // (the cap reached before the order was proven, a run that
+            // cannot be placed in time or attributed): never "healthy".
             let runs = client.run_summary(&flow)?;
             let failed = runs
                 .latest_finished
@@ -488,8 +493,11 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             }
         }
         Command::Runs { flow, limit } => {
-            let runs = client.list_runs(RunFilter::new(&flow))?;
-            for r in runs.iter().take(limit.unwrap_or(usize::MAX)) {
+            // The newest N, reading only the pages that hold them when the
+            // service lists newest first; an error (exit 1) when they
+            // cannot be known, never a partial list passed off as whole.
+            let runs = client.latest_runs(&flow, limit.unwrap_or(MAX_LIMIT))?;
+            for r in &runs {
                 out.line(&to_json(&run_line(r))?)?;
             }
         }

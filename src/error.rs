@@ -117,6 +117,10 @@ pub struct TransportError {
     /// How many attempts were made (more than 1 when a failure before
     /// sending was retried).
     pub attempts: u32,
+    /// The failed request was a write (a create, update, delete or
+    /// action), which may have been carried out; a read (a GET, a
+    /// validation, a token request) changed nothing either way.
+    pub write: bool,
 }
 
 /// Which service answered.
@@ -167,6 +171,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// How many attempts were made (more than 1 after 429 retries).
     pub attempts: u32,
+    /// The request was a write (a create, update, delete or action); a
+    /// read (a GET, a validation) changed nothing.
+    pub write: bool,
 }
 
 impl Error {
@@ -272,6 +279,7 @@ impl Error {
                 delivery: t.delivery,
                 detail: t.detail.clone(),
                 attempts: t.attempts,
+                write: t.write,
             }),
             Error::Api(api) => Error::Api(api.clone()),
             Error::NotFound {
@@ -333,7 +341,8 @@ impl ApiError {
             (403, _) => "the credentials lack permission: check the product profile and the sandbox name",
             (404, _) => "check the sandbox name and the base URL",
             (429, _) => "rate limited: wait for the Retry-After delay, then try again",
-            (500..=599, _) => "the service failed: if this was a create, check whether the resource exists before trying again",
+            (500..=599, _) if self.write => "the service failed, and the change may have been made: look it up before trying again",
+            (500..=599, _) => "the service failed: try again later",
             _ => return None,
         })
     }
@@ -355,7 +364,7 @@ impl fmt::Display for ApiError {
             write!(f, " (request id {id})")?;
         }
         if let Some(after) = self.retry_after {
-            write!(f, " (Retry-After {} s)", after.as_secs())?;
+            write!(f, " (Retry-After {})", RetryAfter(after))?;
         }
         if self.attempts > 1 {
             write!(f, " after {} attempts", self.attempts)?;
@@ -364,6 +373,23 @@ impl fmt::Display for ApiError {
             write!(f, "; hint: {hint}")?;
         }
         Ok(())
+    }
+}
+
+/// A `Retry-After` wait as people read it: seconds up to a day, then
+/// "more than a day" (a service can send any number, up to
+/// 18446744073709551615 seconds).
+struct RetryAfter(Duration);
+
+impl fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const DAY: u64 = 86_400;
+        match self.0.as_secs() {
+            s if s <= DAY => write!(f, "{s} s"),
+            s if s < 2 * DAY => f.write_str("more than a day"),
+            s if s < 365 * DAY => write!(f, "more than a day: {} days", s / DAY),
+            _ => f.write_str("more than a year"),
+        }
     }
 }
 
@@ -385,10 +411,12 @@ impl fmt::Display for TransportError {
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
-        if self.delivery == Delivery::Unknown {
+        // Only a write can have left something behind; a read that timed
+        // out changed nothing and is simply repeated.
+        if self.delivery == Delivery::Unknown && self.write {
             f.write_str(
-                " (the request may have reached the service: if it was a create, \
-                 look the resource up before trying again)",
+                " (the request may have reached the service: the change may have been \
+                 made; look it up before trying again)",
             )?;
         }
         Ok(())
@@ -494,6 +522,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
             request_id: request_id.or_else(|| resp.request_id.clone()),
             retry_after: resp.retry_after,
             attempts: 1,
+            write: resp.write,
         }
     };
     // The parsed JSON may hold an echoed secret: wipe it before it is freed.
@@ -592,6 +621,7 @@ mod tests {
             request_id: Some("req-1".into()),
             retry_after: None,
             attempts: 1,
+            write: false,
         }));
         let text = api.to_string();
         for part in ["400", "FLOW-1415-400", "connection spec not found", "req-1"] {
@@ -604,8 +634,55 @@ mod tests {
             delivery: Delivery::Unknown,
             detail: "global timeout".into(),
             attempts: 1,
+            write: true,
         });
         assert!(t.to_string().contains("may have reached the service"));
+        assert!(t.to_string().contains("look it up before trying again"));
+    }
+
+    #[test]
+    fn only_a_write_is_told_to_look_it_up_and_long_waits_read_as_such() {
+        let timeout = |write| {
+            Error::Transport(TransportError {
+                kind: TransportErrorKind::Timeout,
+                delivery: Delivery::Unknown,
+                detail: "timed out reading".into(),
+                attempts: 1,
+                write,
+            })
+            .to_string()
+        };
+        let read = timeout(false);
+        assert!(!read.contains("create") && !read.contains("look"), "{read}");
+        assert!(timeout(true).contains("look it up before trying again"));
+        let api = |status, write, after| {
+            Error::Api(Box::new(ApiError {
+                service: Service::FlowService,
+                status,
+                code: None,
+                title: None,
+                message: "m".into(),
+                request_id: None,
+                retry_after: after,
+                attempts: 1,
+                write,
+            }))
+            .to_string()
+        };
+        let read = api(503, false, None);
+        assert!(!read.contains("create") && !read.contains("look"), "{read}");
+        assert!(api(503, true, None).contains("look it up"));
+        for (secs, shown) in [
+            (30, "(Retry-After 30 s)"),
+            (86_400, "(Retry-After 86400 s)"),
+            (86_401, "(Retry-After more than a day)"),
+            (3 * 86_400 + 5, "(Retry-After more than a day: 3 days)"),
+            (u64::MAX, "(Retry-After more than a year)"),
+        ] {
+            let text = api(429, false, Some(Duration::from_secs(secs)));
+            assert!(text.contains(shown), "{secs}: {text}");
+            assert!(!text.contains("18446744073709551615"), "{text}");
+        }
     }
 
     fn raw(status: u16, body: &[u8]) -> RawResponse {
@@ -619,6 +696,7 @@ mod tests {
             delivery: Delivery::NotSent,
             detail: "connection refused by 127.0.0.1:9".into(),
             attempts: 1,
+            write: false,
         });
         // What an `anyhow`-style printer shows: the error and every source.
         let mut chain = vec![e.to_string()];
@@ -639,6 +717,7 @@ mod tests {
                 delivery,
                 detail: String::new(),
                 attempts: 1,
+                write: true,
             })
         };
         let api = |status| {
@@ -651,6 +730,7 @@ mod tests {
                 request_id: None,
                 retry_after: Some(Duration::from_secs(3)),
                 attempts: 1,
+                write: true,
             }))
         };
         let lost = transport(TransportErrorKind::Timeout, Delivery::Unknown);

@@ -123,7 +123,7 @@ pub mod testing;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use client::plumbing::{Ensured, Pages, Saved};
+pub use client::plumbing::{Ensured, ListingEnd, Pages, Saved};
 pub use client::{
     Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock, CATALOG_PATH,
     DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IMS_URL,

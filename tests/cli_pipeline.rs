@@ -720,3 +720,148 @@ fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
     assert_eq!(code(&out), 0);
     let _ = std::fs::remove_file(&state);
 }
+
+/// Scripts `/runs` pages that ignore `orderby`: `successes` runs of `flow`
+/// oldest first, then the newest, a failure; pages of 50.
+fn script_runs_oldest_first(fake: &FakeFlowService, flow: &str, successes: usize) {
+    let mut items: Vec<Value> = (0..successes)
+        .map(|i| {
+            json!({"id": format!("ok-{i}"), "flowId": flow,
+                   "createdAt": 1_700_000_000_000_i64 + i as i64,
+                   "metrics": {"statusSummary": {"status": "success"}}})
+        })
+        .collect();
+    items.push(json!({"id": "newest-failed", "flowId": flow,
+                      "createdAt": 1_800_000_000_000_i64,
+                      "metrics": {"statusSummary": {"status": "failed"}}}));
+    let pages: Vec<&[Value]> = items.chunks(50).collect();
+    for (p, page) in pages.iter().enumerate() {
+        let mut body = json!({ "items": page });
+        if p + 1 < pages.len() {
+            body["_links"] = json!({"next": {"href":
+                format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}")}});
+        }
+        fake.push_reply(
+            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+        );
+    }
+}
+
+/// One scripted `/runs` page holding `items`.
+fn script_runs(fake: &FakeFlowService, items: Value) {
+    fake.push_reply(
+        aep_flow::testing::Reply::json(200, json!({ "items": items }).to_string())
+            .only_for_path("/runs"),
+    );
+}
+
+#[test]
+fn status_reports_what_it_cannot_know_instead_of_healthy() {
+    // (a) The service ignores `orderby` and the flow has more runs than
+    // the cap: the newest (failed) run is beyond it. Exit 1, the reason.
+    let (fake, flow) = with_flow();
+    script_runs_oldest_first(&fake, &flow, 10_000);
+    let (out, _, stderr) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(stderr.contains("newest first"), "{stderr}");
+
+    // (b) Runs without a flowId cannot be attributed.
+    let (fake, flow) = with_flow();
+    script_runs(
+        &fake,
+        json!([{"id": "r-9", "createdAt": 1_800_000_000_000_i64,
+                "metrics": {"statusSummary": {"status": "failed"}}}]),
+    );
+    let (out, _, stderr) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(stderr.contains("flowId"), "{stderr}");
+
+    // (c) A newest failure timed in ISO 8601 text, or in seconds: placed,
+    // exit 3.
+    for newest in [json!("2027-01-01T00:00:00Z"), json!(1_798_761_600)] {
+        let (fake, flow) = with_flow();
+        script_runs(
+            &fake,
+            json!([
+                {"id": "old-ok", "flowId": flow, "createdAt": 1_764_000_000_000_i64,
+                 "metrics": {"statusSummary": {"status": "success"}}},
+                {"id": "new-failed", "flowId": flow, "createdAt": newest,
+                 "metrics": {"statusSummary": {"status": "failed"}}}
+            ]),
+        );
+        let (out, stdout, stderr) = real(&fake, &["status", &flow]);
+        assert_eq!(code(&out), 3, "{newest}: {stdout} {stderr}");
+        assert_eq!(json_line(&stdout)["lastRun"]["id"], "new-failed");
+    }
+    // A time that cannot be placed: exit 1, naming the run.
+    let (fake, flow) = with_flow();
+    script_runs(
+        &fake,
+        json!([
+            {"id": "old-ok", "flowId": flow, "createdAt": 1_764_000_000_000_i64,
+             "metrics": {"statusSummary": {"status": "success"}}},
+            {"id": "when-failed", "flowId": flow, "createdAt": "last Tuesday",
+             "metrics": {"statusSummary": {"status": "failed"}}}
+        ]),
+    );
+    let (out, _, stderr) = real(&fake, &["status", &flow]);
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(stderr.contains("when-failed"), "{stderr}");
+}
+
+#[test]
+fn runs_limit_reads_only_the_pages_it_needs() {
+    let (fake, flow) = with_flow();
+    for i in 0..400 {
+        fake.add_run(&flow, FakeRun::new("success").with_created_at(1_000 + i));
+    }
+    let (out, stdout, stderr) = real(&fake, &["runs", &flow, "--limit", "1"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    let run_requests = |fake: &FakeFlowService| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.contains("/runs?"))
+            .count()
+    };
+    assert_eq!(run_requests(&fake), 1, "one page for --limit 1");
+    let (out, stdout, _) = real(&fake, &["runs", &flow, "--limit", "60"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout.lines().count(), 60);
+    assert_eq!(run_requests(&fake), 3, "two pages for --limit 60");
+    // Without --limit: every run, newest first.
+    let (out, stdout, _) = real(&fake, &["runs", &flow]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout.lines().count(), 400);
+}
+
+#[test]
+fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
+    let fake = FakeFlowService::start().unwrap();
+    for (interval, fine) in [
+        ("2147483648", false),
+        ("4294967295", false),
+        ("2147483647", true),
+    ] {
+        let mut args: Vec<&str> = ENSURE.to_vec();
+        args.extend([
+            "--connection",
+            "c1",
+            "--dataset",
+            DATASET,
+            "--interval",
+            interval,
+        ]);
+        args.push("--plan");
+        let (out, stdout, stderr) = real(&fake, &args);
+        if fine {
+            // Accepted as input (the plan then reads the connection).
+            assert!(!stderr.contains("at most"), "{interval}: {stderr}");
+        } else {
+            assert_eq!(code(&out), 2, "{interval}: {stderr}");
+            assert!(stdout.is_empty(), "{stdout}");
+            assert!(stderr.contains("2147483647"), "{stderr}");
+            assert!(fake.requests().is_empty(), "{interval}: sent");
+        }
+    }
+}

@@ -155,7 +155,7 @@ fn a_create_that_fails_with_5xx_is_sent_once() {
         assert_eq!(err.status(), Some(status));
         assert_eq!(fake.requests().len(), 1, "HTTP {status} create was retried");
         let text = err.to_string();
-        assert!(text.contains("check whether the resource exists"), "{text}");
+        assert!(text.contains("look it up before trying again"), "{text}");
         // The echo put the token and the password in the message.
         assert!(text.contains(aep_flow::REDACTED), "{text}");
         assert_no_secret(&err);
@@ -628,4 +628,149 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             }
         }
     }
+}
+
+const LOOP_FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
+
+/// A page of runs (ids given, all of `flow`) with a next link `next`.
+fn run_page(ids: &[String], flow: &str, next: Option<&str>) -> Reply {
+    let items: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "flowId": flow, "createdAt": 1_700_000_000_000_i64}))
+        .collect();
+    let mut body = serde_json::json!({ "items": items });
+    if let Some(next) = next {
+        body["_links"] = serde_json::json!({"next": {"href": next}});
+    }
+    Reply::json(200, body.to_string())
+}
+
+#[test]
+fn the_same_item_under_fresh_next_links_is_a_loop_stopped_at_the_first_repeat() {
+    let fake = fake();
+    for p in 0..40 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(&["r-1".into()], LOOP_FLOW, Some(&next)));
+    }
+    let c = builder(&fake).build().unwrap();
+    let e = c
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert_eq!(fake.requests().len(), 2, "stopped at the first repeat: {e}");
+}
+
+#[test]
+fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
+    // A service that ignores `property=flowId==`: 150 pages of another
+    // flow's runs, then the one run asked for. A finite listing.
+    let fake = fake();
+    let other = "0f1e2d3c-0000-4000-8000-00000000f1a1";
+    for p in 0..150 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(&[format!("other-{p}")], other, Some(&next)));
+    }
+    fake.push_reply(run_page(&["mine".into()], LOOP_FLOW, None));
+    let c = builder(&fake).build().unwrap();
+    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, "mine");
+    assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
+    assert_eq!(fake.requests().len(), 151);
+
+    // The item cap: stopped with more to read, and it says so.
+    let fake = fake_with_two_pages();
+    let c = builder(&fake).build().unwrap();
+    let mut capped = c.runs(aep_flow::RunFilter::new(LOOP_FLOW).with_max_items(2));
+    assert_eq!(capped.by_ref().count(), 2);
+    assert_eq!(capped.end(), Some(aep_flow::ListingEnd::Capped));
+    let fake = fake_with_two_pages();
+    let c = builder(&fake).build().unwrap();
+    let mut all = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    assert_eq!(all.end(), None, "not started");
+    assert_eq!(all.by_ref().count(), 4);
+    assert_eq!(all.end(), Some(aep_flow::ListingEnd::Complete));
+}
+
+fn fake_with_two_pages() -> FakeFlowService {
+    let fake = fake();
+    let next = "/data/foundation/flowservice/runs?limit=50&continuationToken=t1";
+    fake.push_reply(run_page(
+        &["a".into(), "b".into(), "c".into()],
+        LOOP_FLOW,
+        Some(next),
+    ));
+    fake.push_reply(run_page(&["d".into()], LOOP_FLOW, None));
+    fake
+}
+
+/// Words that send a user looking for something a request made.
+fn talks_about_changes(text: &str) -> bool {
+    [
+        "change was made",
+        "look it up",
+        "look the resource up",
+        "create",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+#[test]
+fn a_read_is_never_told_that_a_change_was_made() {
+    let fake = fake();
+    let client = builder(&fake).with_max_retries(0).build().unwrap();
+    let id = "00000000-0000-4000-8000-0000000000aa";
+    // A GET answered 200 with a body that is not the promised JSON.
+    fake.push_reply(Reply::json(200, r#"{"items": [{"id": "#));
+    let e = client.get_connection(id).unwrap_err();
+    assert!(e.to_string().contains("ends early"), "{e}");
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A GET whose body is cut short.
+    fake.push_reply(Reply::truncated(200, 500, r#"{"items": ["#));
+    let e = client.get_connection(id).unwrap_err();
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A GET answered 503: no hint about creates.
+    fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
+    let e = client.get_connection(id).unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // A read that times out.
+    fake.push_reply(Reply::silent(Duration::from_secs(20)));
+    let slow = builder(&fake)
+        .with_max_retries(0)
+        .with_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let e = slow.get_connection(id).unwrap_err();
+    assert!(matches!(&e, Error::Transport(t) if !t.write), "{e:?}");
+    assert!(!talks_about_changes(&e.to_string()), "{e}");
+    // The same faults after a write do say so.
+    fake.push_reply(Reply::json(201, r#"{"id": "#));
+    let e = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(e.to_string().contains("the change was made"), "{e}");
+    fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
+    let e = client.create_postgres_connection(&conn()).unwrap_err();
+    assert!(e.to_string().contains("look it up"), "{e}");
+}
+
+#[test]
+fn a_retry_after_beyond_a_day_prints_as_such() {
+    let fake = fake();
+    fake.push_reply(Reply::new(429).header("Retry-After", "18446744073709551615"));
+    let client = builder(&fake).build().unwrap();
+    let err = client.create_postgres_connection(&conn()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Retry-After more than a year"), "{text}");
+    assert!(!text.contains("18446744073709551615"), "{text}");
+    fake.push_reply(Reply::new(429).header("Retry-After", "259200"));
+    let text = client
+        .create_postgres_connection(&conn())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("Retry-After more than a day: 3 days"),
+        "{text}"
+    );
 }

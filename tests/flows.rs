@@ -280,6 +280,37 @@ fn schedule_updates_change_the_etag_and_keep_the_start_time() {
 }
 
 #[test]
+fn a_switch_to_once_removes_members_with_their_current_values() {
+    let (fake, c, orders, _) = setup();
+    let saved = c.create_flow(&new_flow(&orders)).unwrap();
+    c.update_flow_schedule(&saved.id, &Schedule::once(FUTURE))
+        .unwrap();
+    let patch = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "PATCH")
+        .unwrap();
+    let ops = patch.json();
+    let removes: Vec<&Value> = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|op| op["op"] == "remove")
+        .collect();
+    assert_eq!(
+        removes,
+        [
+            &json!({"op": "remove", "path": "/scheduleParams/interval", "value": 1}),
+            &json!({"op": "remove", "path": "/scheduleParams/backfill", "value": true}),
+        ]
+    );
+    assert_eq!(
+        fake.flows()[0]["scheduleParams"],
+        json!({"startTime": PAST, "frequency": "once"})
+    );
+}
+
+#[test]
 fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
     let (fake, c, orders, _) = setup();
     let saved = c.create_flow(&new_flow(&orders)).unwrap();
@@ -376,6 +407,27 @@ fn enable_disable_and_delete() {
         c.update_flow_mapping(&saved.id, "m", 1).unwrap_err(),
     ] {
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    }
+}
+
+#[test]
+fn flow_actions_are_sent_with_content_length_zero_not_chunked() {
+    // What `curl -X POST` sends, and what a strict replay of Adobe's spec
+    // accepts: an empty body announced by `Content-Length: 0`.
+    let (fake, c, orders, _) = setup();
+    let saved = c.create_flow(&new_flow(&orders)).unwrap();
+    c.disable_flow(&saved.id).unwrap();
+    c.enable_flow(&saved.id).unwrap();
+    let actions: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/action?op="))
+        .collect();
+    assert_eq!(actions.len(), 2);
+    for a in &actions {
+        assert_eq!(a.header("content-length"), Some("0"), "{}", a.path);
+        assert_eq!(a.header("transfer-encoding"), None, "{}", a.path);
+        assert!(a.body.is_empty());
     }
 }
 

@@ -85,16 +85,12 @@ fn the_status_filter_matches_any_casing_and_pages() {
     // r5 (`failed`) and r1 (`Failed`), newest first.
     assert_eq!(ids(&failed), [&newest_first[2], &newest_first[6]]);
     assert!(failed.iter().all(|r| r.status == RunStatus::Failed));
-    // Pages of one: the next-page links kept the status filter.
+    // Pages of one: the status is matched locally, so every run of the
+    // flow is read (seven pages), none asking the service for a status.
     let requests = fake.requests();
-    assert_eq!(requests.len(), 2);
+    assert_eq!(requests.len(), 7);
     for r in &requests {
-        assert!(
-            r.path
-                .contains("&property=metrics.statusSummary.status%3D%3Dfailed"),
-            "{}",
-            r.path
-        );
+        assert!(!r.path.contains("statusSummary"), "{}", r.path);
     }
     let success = c
         .list_runs(RunFilter::new(FLOW).with_status(RunStatus::Success))
@@ -107,6 +103,21 @@ fn the_status_filter_matches_any_casing_and_pages() {
         .list_runs(RunFilter::new(FLOW).with_status(RunStatus::InProgress))
         .unwrap();
     assert_eq!(ids(&in_progress), [&newest_first[1]]);
+}
+
+#[test]
+fn a_case_sensitive_service_cannot_drop_failed_runs() {
+    // The fake compares a status filter exactly, as a strict service may;
+    // its runs say `Failed` (Adobe's guide) and `failed` (seen too).
+    let fake = FakeFlowService::start().unwrap();
+    let documented = fake.add_run(FLOW, FakeRun::new("Failed").with_created_at(2_000));
+    let lower = fake.add_run(FLOW, FakeRun::new("failed").with_created_at(1_000));
+    fake.add_run(FLOW, FakeRun::new("success").with_created_at(3_000));
+    let c = client(&fake);
+    let failed = c
+        .list_runs(RunFilter::new(FLOW).with_status(RunStatus::Failed))
+        .unwrap();
+    assert_eq!(ids(&failed), [documented.as_str(), lower.as_str()]);
 }
 
 #[test]
@@ -239,4 +250,173 @@ fn the_summary_reads_every_page_when_the_service_ignores_the_order() {
     // 301 runs in pages of 50: every page.
     assert_eq!(fake.requests().len(), 7);
     assert_eq!(c.latest_finished_run(FLOW).unwrap().unwrap().id, failed);
+}
+
+/// A page of runs as a service might send it, scripted for `/runs`.
+fn scripted_runs(fake: &FakeFlowService, items: serde_json::Value) {
+    fake.push_reply(
+        aep_flow::testing::Reply::json(200, serde_json::json!({ "items": items }).to_string())
+            .only_for_path("/runs"),
+    );
+}
+
+/// Scripts a listing that ignores `orderby`: `successes` successful runs
+/// of `FLOW`, oldest first, in pages of 50, then the newest run, a
+/// failure. Returns the failure's id.
+pub fn script_oldest_first(fake: &FakeFlowService, successes: usize) -> String {
+    let mut items: Vec<serde_json::Value> = (0..successes)
+        .map(|i| {
+            serde_json::json!({"id": format!("ok-{i}"), "flowId": FLOW,
+                               "createdAt": 1_700_000_000_000_i64 + i as i64,
+                               "metrics": {"statusSummary": {"status": "success"}}})
+        })
+        .collect();
+    items.push(serde_json::json!({"id": "newest-failed", "flowId": FLOW,
+                                  "createdAt": 1_800_000_000_000_i64,
+                                  "metrics": {"statusSummary": {"status": "failed"}}}));
+    let pages: Vec<&[serde_json::Value]> = items.chunks(50).collect();
+    for (p, page) in pages.iter().enumerate() {
+        let mut body = serde_json::json!({ "items": page });
+        if p + 1 < pages.len() {
+            body["_links"] = serde_json::json!({"next": {"href":
+                format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}")}});
+        }
+        fake.push_reply(
+            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+        );
+    }
+    "newest-failed".into()
+}
+
+#[test]
+fn the_cap_reached_before_the_order_is_proven_is_an_error_not_a_guess() {
+    // A service that ignores `orderby`, and a flow with more runs than the
+    // 10 000-run cap: the newest run (a failure) is beyond it.
+    let summary = {
+        let fake = FakeFlowService::start().unwrap();
+        script_oldest_first(&fake, 10_000);
+        let e = client(&fake).run_summary(FLOW).unwrap_err();
+        assert_eq!(fake.requests().len(), 200, "stopped at the cap");
+        e
+    };
+    let latest = {
+        let fake = FakeFlowService::start().unwrap();
+        script_oldest_first(&fake, 10_000);
+        client(&fake).latest_runs(FLOW, 1).unwrap_err()
+    };
+    for e in [summary, latest] {
+        let text = e.to_string();
+        assert!(text.contains("newest first"), "{text}");
+        assert!(text.contains("10000"), "{text}");
+    }
+    let fake = FakeFlowService::start().unwrap();
+    let c = client(&fake);
+    // Below the cap, every page is read and the failure found.
+    script_oldest_first(&fake, 120);
+    let summary = c.run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "newest-failed");
+}
+
+#[test]
+fn a_run_without_a_flow_id_cannot_be_attributed_and_is_an_error() {
+    let fake = FakeFlowService::start().unwrap();
+    scripted_runs(
+        &fake,
+        serde_json::json!([
+            {"id": "r-2", "createdAt": 2_000,
+             "metrics": {"statusSummary": {"status": "failed"}}},
+            {"id": "r-1", "flowId": FLOW, "createdAt": 1_000,
+             "metrics": {"statusSummary": {"status": "success"}}}
+        ]),
+    );
+    let c = client(&fake);
+    let e = c.run_summary(FLOW).unwrap_err();
+    assert!(e.to_string().contains("r-2"), "{e}");
+    assert!(e.to_string().contains("flowId"), "{e}");
+    scripted_runs(
+        &fake,
+        serde_json::json!([{"id": "r-2", "createdAt": 2_000}]),
+    );
+    let e = c.list_runs(RunFilter::new(FLOW)).unwrap_err();
+    assert!(e.to_string().contains("cannot be attributed"), "{e}");
+}
+
+#[test]
+fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
+    let fake = FakeFlowService::start().unwrap();
+    let c = client(&fake);
+    let run = |id: &str, created: serde_json::Value, status: &str| {
+        serde_json::json!({"id": id, "flowId": FLOW, "createdAt": created,
+                           "metrics": {"statusSummary": {"status": status}}})
+    };
+    // ISO 8601 text (the newest, failed), seconds, milliseconds.
+    scripted_runs(
+        &fake,
+        serde_json::json!([
+            run("ms", 1_764_000_000_000_i64.into(), "success"),
+            run("iso", "2025-11-27T13:51:25Z".into(), "failed"),
+            run("secs", 1_764_100_000.into(), "success"),
+        ]),
+    );
+    let summary = c.run_summary(FLOW).unwrap();
+    let latest = summary.latest_finished.unwrap();
+    assert_eq!(latest.id, "iso");
+    assert_eq!(latest.created_at, Some(1_764_251_485_000));
+    scripted_runs(
+        &fake,
+        serde_json::json!([
+            run("ms", 1_764_000_000_000_i64.into(), "success"),
+            run("secs", 1_764_100_000.into(), "failed"),
+        ]),
+    );
+    let latest = c.latest_finished_run(FLOW).unwrap().unwrap();
+    assert_eq!(
+        (latest.id.as_str(), latest.created_at),
+        ("secs", Some(1_764_100_000_000))
+    );
+    // A time that cannot be placed: an error naming the run, not "healthy".
+    for unreadable in [
+        serde_json::json!("yesterday"),
+        serde_json::json!("2025-11-27T13:51:25"),
+        serde_json::Value::Null,
+    ] {
+        scripted_runs(
+            &fake,
+            serde_json::json!([
+                run("ok", 1_764_000_000_000_i64.into(), "success"),
+                run("odd", unreadable.clone(), "failed"),
+            ]),
+        );
+        let e = c.run_summary(FLOW).unwrap_err();
+        assert!(e.to_string().contains("run odd"), "{unreadable}: {e}");
+        assert!(e.to_string().contains("placed in time"), "{e}");
+    }
+}
+
+#[test]
+fn the_newest_runs_take_one_request_when_the_service_sorts() {
+    let fake = FakeFlowService::start().unwrap();
+    // 120 older runs: three pages of 50 in all.
+    for i in 0..120 {
+        fake.add_run(FLOW, FakeRun::new("success").with_created_at(100 + i));
+    }
+    let newest_first = seed(&fake);
+    let c = client(&fake);
+    let one = c.latest_runs(FLOW, 1).unwrap();
+    assert_eq!(ids(&one), [&newest_first[0]]);
+    let three = c.latest_runs(FLOW, 3).unwrap();
+    assert_eq!(ids(&three), &newest_first[..3]);
+    assert_eq!(fake.requests().len(), 2, "one page each");
+    assert_eq!(c.latest_runs(FLOW, 60).unwrap().len(), 60);
+    assert_eq!(fake.requests().len(), 4, "two pages for 60");
+    // Ignored order: every page, sorted.
+    let fake = FakeFlowService::builder()
+        .ignore_orderby()
+        .max_page_size(2)
+        .start()
+        .unwrap();
+    let newest_first = seed(&fake);
+    let c = client(&fake);
+    assert_eq!(ids(&c.latest_runs(FLOW, 2).unwrap()), &newest_first[..2]);
+    assert_eq!(fake.requests().len(), 4);
 }

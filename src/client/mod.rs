@@ -508,6 +508,9 @@ impl Client {
                     secret_body: call.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
+                    // A POST that is safe to repeat (a validation) changes
+                    // nothing; DELETE is idempotent but a write.
+                    writes: call.method != "GET" && !(call.method == "POST" && call.idempotent),
                 };
                 let limit = if call.large {
                     inner.max_explore_bytes
@@ -687,6 +690,8 @@ impl Client {
                 secret_body: false,
                 timeout,
                 loopback: ims.token_url.loopback,
+                // A token request creates nothing.
+                writes: false,
             };
             match inner
                 .transport
@@ -742,6 +747,8 @@ fn deadline_passed(attempts: u32) -> Error {
         delivery: Delivery::NotSent,
         detail: "the client's deadline passed before the request was sent".into(),
         attempts,
+        // Not sent: nothing to look up, whatever the method.
+        write: false,
     })
 }
 

@@ -86,7 +86,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) ->
             format!(
                 "the body is not {what} ({}){}",
                 describe_json_error(&e),
-                success_note(resp.status)
+                success_note(resp)
             ),
         )
     })
@@ -118,7 +118,7 @@ pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
                 } else {
                     "an etag"
                 },
-                success_note(resp.status)
+                success_note(resp)
             ),
         )),
     }
@@ -250,17 +250,37 @@ impl Query {
     }
 }
 
-/// Consecutive pages without an item before the listing is refused: a
-/// service that hands out empty pages forever cannot keep a caller here.
+/// Consecutive pages that hold no item at all (none on the wire, not just
+/// none that matched) before the listing is refused: a service that hands
+/// out empty pages forever cannot keep a caller here. Pages whose items
+/// all fail the local check are not empty: a service that ignores
+/// `property=` sends many of those in a finite listing.
 const MAX_EMPTY_PAGES: usize = 100;
+/// Items read from the service (matching or not) before a listing is
+/// stopped, whatever its own item cap: bounds a service that ignores the
+/// filters and never ends, with fresh items on every page.
+pub(crate) const MAX_ITEMS_READ: usize = 100_000;
 /// Longest next-page link followed.
 const MAX_LINK_LEN: usize = 8 * 1024;
 
+/// How a listing ended, once it has: [`Pages::end`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListingEnd {
+    /// The service said there was no further page: every item was read.
+    Complete,
+    /// The listing's item cap was reached with more left to read: what
+    /// was returned is the first part, in the service's order.
+    Capped,
+}
+
 /// Pages through a listing lazily, following `_links.next.href` (or a
 /// `continuationToken`), one item at a time. It stops when there is no
-/// next page or at the item cap; a page seen before (a loop) or a link
-/// outside the collection is an [`Error::UnexpectedResponse`]. Items that
-/// do not pass the local `keep` check are skipped.
+/// next page or at the item cap; a page seen before, or a page that
+/// brings only items already read (a loop), or a link outside the
+/// collection is an [`Error::UnexpectedResponse`]. Items that do not pass
+/// the local `keep` check are skipped; an item read twice is returned
+/// once.
 pub(crate) struct Pager<W, T> {
     client: Client,
     query: Query,
@@ -269,6 +289,10 @@ pub(crate) struct Pager<W, T> {
     convert: fn(W) -> T,
     next_path: Option<String>,
     seen_paths: HashSet<String>,
+    /// Ids of every item read so far (kept or not).
+    seen_ids: HashSet<String>,
+    /// Items read from the service, kept or not.
+    read: usize,
     buffered: std::vec::IntoIter<T>,
     yielded: usize,
     max_items: usize,
@@ -311,6 +335,8 @@ impl<W: WireItem, T> Pager<W, T> {
             keep: Box::new(keep),
             convert,
             seen_paths: HashSet::new(),
+            seen_ids: HashSet::new(),
+            read: 0,
             buffered: Vec::new().into_iter(),
             yielded: 0,
             max_items,
@@ -328,23 +354,50 @@ impl<W: WireItem, T> Pager<W, T> {
         self.seen_paths.insert(path.clone());
         let resp = self.client.get(&path, None)?;
         let page: WirePage<W> = parse_json(&resp, self.what)?;
+        let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
+        let mut repeated: Option<String> = None;
+        let mut new_items = 0;
         for item in page.items {
             check_from_service(&resp, "an item id", item.id())?;
             if let Some(etag) = item.etag() {
                 check_from_service(&resp, "an etag", etag)?;
             }
+            // An item read before is returned once: a listing that moved
+            // while it was paged (a run created meanwhile) shifts items
+            // from one page to the next.
+            if !self.seen_ids.insert(item.id().to_owned()) {
+                repeated.get_or_insert_with(|| item.id().to_owned());
+                continue;
+            }
+            new_items += 1;
             let item = (self.convert)(item);
             if (self.keep)(&item) {
                 items.push(item);
             }
         }
-        if items.is_empty() {
+        self.read += new_items;
+        if on_the_wire == 0 {
             self.empty_pages += 1;
         } else {
             self.empty_pages = 0;
         }
         self.buffered = items.into_iter();
+        // A page of items all read before: the same items under a fresh
+        // next link, which a finite listing never sends. Stopped at the
+        // first such page, not after 10 000 requests.
+        if let (0, Some(id)) = (new_items, repeated) {
+            self.after_buffered = Some(Error::unexpected(
+                &resp,
+                format!(
+                    "page {} holds only items already read (item {} again): the listing \
+                     loops; stopped",
+                    self.pages,
+                    crate::wire::text::one_line(&id, 80)
+                ),
+            ));
+            return Ok(());
+        }
         let next = page
             .links
             .and_then(|l| l.next)
@@ -381,8 +434,24 @@ impl<W: WireItem, T> Pager<W, T> {
             if self.empty_pages >= MAX_EMPTY_PAGES {
                 return Err(Error::unexpected(
                     &resp,
-                    format!("{MAX_EMPTY_PAGES} pages in a row without an item; stopped"),
+                    format!(
+                        "{MAX_EMPTY_PAGES} pages in a row without an item, each with a \
+                         next-page link; stopped before the end of the listing"
+                    ),
                 ));
+            }
+            if self.read >= MAX_ITEMS_READ {
+                self.after_buffered = Some(Error::unexpected(
+                    &resp,
+                    format!(
+                        "read {} items ({} of them matched) and the listing goes on: \
+                         stopped at the cap of {MAX_ITEMS_READ} items read, before the end \
+                         of the listing",
+                        self.read,
+                        self.yielded + self.buffered.len()
+                    ),
+                ));
+                return Ok(());
             }
         }
         self.next_path = next;
@@ -404,6 +473,9 @@ pub struct Pages<T> {
 trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
     fn pages(&self) -> usize;
     fn yielded(&self) -> usize;
+    fn end(&self) -> Option<ListingEnd>;
+    /// Every item of the pages fetched so far has been returned.
+    fn at_page_end(&self) -> bool;
 }
 
 impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
@@ -413,6 +485,66 @@ impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
     fn yielded(&self) -> usize {
         self.yielded
     }
+    fn end(&self) -> Option<ListingEnd> {
+        if self.failed || self.pending.is_some() || self.after_buffered.is_some() {
+            return None;
+        }
+        let more = !self.buffered.as_slice().is_empty() || self.next_path.is_some();
+        if !more && self.pages > 0 {
+            Some(ListingEnd::Complete)
+        } else if more && self.yielded >= self.max_items {
+            Some(ListingEnd::Capped)
+        } else {
+            None
+        }
+    }
+    fn at_page_end(&self) -> bool {
+        self.buffered.as_slice().is_empty()
+    }
+}
+
+/// The check of [`Pages::checked`].
+type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
+
+/// A listing whose items go through one more check, one that can fail:
+/// [`Pages::checked`].
+struct Checked<T> {
+    inner: Box<dyn PageSource<T>>,
+    check: ItemCheck<T>,
+    failed: bool,
+}
+
+impl<T> Iterator for Checked<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.inner.next()?;
+        let checked = item.and_then(|item| (self.check)(&item).map(|()| item));
+        self.failed = checked.is_err();
+        Some(checked)
+    }
+}
+
+impl<T> PageSource<T> for Checked<T> {
+    fn pages(&self) -> usize {
+        self.inner.pages()
+    }
+    fn yielded(&self) -> usize {
+        self.inner.yielded()
+    }
+    fn end(&self) -> Option<ListingEnd> {
+        if self.failed {
+            None
+        } else {
+            self.inner.end()
+        }
+    }
+    fn at_page_end(&self) -> bool {
+        self.inner.at_page_end()
+    }
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -420,6 +552,25 @@ impl<T: Send + 'static> Pages<T> {
         Pages {
             inner: Box::new(pager),
         }
+    }
+
+    /// The same listing, each item also put through `check`: an item that
+    /// fails it (one the service matched but that cannot be checked) ends
+    /// the listing with that error, instead of being skipped.
+    pub(crate) fn checked(self, check: impl Fn(&T) -> Result<(), Error> + Send + 'static) -> Self {
+        Pages {
+            inner: Box::new(Checked {
+                inner: self.inner,
+                check: Box::new(check),
+                failed: false,
+            }),
+        }
+    }
+
+    /// Every item of the pages fetched so far has been returned: the next
+    /// item, if any, needs another request.
+    pub(crate) fn at_page_end(&self) -> bool {
+        self.inner.at_page_end()
     }
 }
 
@@ -432,6 +583,15 @@ impl<T> Pages<T> {
     /// Items returned so far.
     pub fn yielded(&self) -> usize {
         self.inner.yielded()
+    }
+
+    /// How the listing ended: [`ListingEnd::Complete`] once the service
+    /// said there is no further page and every item was returned,
+    /// [`ListingEnd::Capped`] once the item cap stopped it with more left
+    /// to read; `None` while it goes on, or after an error (which says
+    /// why it stopped).
+    pub fn end(&self) -> Option<ListingEnd> {
+        self.inner.end()
     }
 }
 

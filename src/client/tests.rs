@@ -129,6 +129,7 @@ fn the_deadline_bounds_retries_and_every_attempt() {
                 delivery: Delivery::NotSent,
                 detail: "refused".into(),
                 attempts: 1,
+                write: false,
             }))
         });
     }

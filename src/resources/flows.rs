@@ -571,18 +571,39 @@ impl Client {
         let page: WireFlowSpecs = parse_json(&resp, "a list of flow specs {\"items\": [...]}")?;
         // Checked locally too: a service that ignores the filter answers
         // with every spec.
-        let Some(spec) = page
+        let mut named: Vec<WireFlowSpec> = page
             .items
             .into_iter()
-            .find(|s| s.name.as_deref() == Some(CRM_TO_AEP_FLOW_SPEC_NAME))
-        else {
-            return Err(Error::Unsuitable {
-                field: "flow_spec".into(),
-                rule: format!(
-                    "Flow Service lists no flow spec named {CRM_TO_AEP_FLOW_SPEC_NAME} in this \
-                     sandbox (database sources need it; expected id {CRM_TO_AEP_FLOW_SPEC_ID})"
-                ),
-            });
+            .filter(|s| s.name.as_deref() == Some(CRM_TO_AEP_FLOW_SPEC_NAME))
+            .collect();
+        // Two specs of that name: the one with the documented id; without
+        // it there is no telling which one makes database dataflows.
+        let documented = named
+            .iter()
+            .position(|s| s.id.as_deref() == Some(CRM_TO_AEP_FLOW_SPEC_ID));
+        let spec = match (named.len(), documented) {
+            (0, _) => {
+                return Err(Error::Unsuitable {
+                    field: "flow_spec".into(),
+                    rule: format!(
+                        "Flow Service lists no flow spec named {CRM_TO_AEP_FLOW_SPEC_NAME} in \
+                         this sandbox (database sources need it; expected id \
+                         {CRM_TO_AEP_FLOW_SPEC_ID})"
+                    ),
+                })
+            }
+            (1, _) => named.swap_remove(0),
+            (_, Some(i)) => named.swap_remove(i),
+            (n, None) => {
+                return Err(Error::Unsuitable {
+                    field: "flow_spec".into(),
+                    rule: format!(
+                        "Flow Service lists {n} flow specs named {CRM_TO_AEP_FLOW_SPEC_NAME} in \
+                         this sandbox, none with the documented id {CRM_TO_AEP_FLOW_SPEC_ID}: \
+                         refusing to choose one (ask Adobe which one database sources use)"
+                    ),
+                })
+            }
         };
         let id = spec.id.unwrap_or_default();
         check_from_service(&resp, "a flow spec id", &id)?;
@@ -797,6 +818,11 @@ impl Client {
 /// `scheduleParams`) into `new`, leaving `startTime` alone: `replace` for a
 /// member that is there, `add` for one that is not, `remove` for
 /// `interval` and `backfill` when going to `once`.
+///
+/// A `remove` carries the member's current value (as read with the etag
+/// sent in `If-Match`): RFC 6902 needs none, but Adobe's Flow Service
+/// spec makes `value` required on every operation and its only `remove`
+/// example sends one, so a strict service may refuse a `remove` without.
 fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec<Value> {
     let mut ops = Vec::new();
     let mut members = new.wire_members();
@@ -811,7 +837,10 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
     }
     for key in ["interval", "backfill"] {
         if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
-            ops.push(json!({"op": "remove", "path": format!("/scheduleParams/{key}")}));
+            ops.push(
+                json!({"op": "remove", "path": format!("/scheduleParams/{key}"),
+                            "value": current[key]}),
+            );
         }
     }
     ops
@@ -979,6 +1008,42 @@ mod tests {
         assert!(e.is_unsuitable(), "{e}");
         assert!(e.to_string().contains("CRMToAEP"), "{e}");
         assert_eq!(t.seen().len(), 2);
+    }
+
+    #[test]
+    fn of_two_specs_named_crm_to_aep_the_documented_one_is_taken_else_none() {
+        let spec = |id: &str| {
+            json!({"id": id, "name": "CRMToAEP", "version": "1.0",
+                   "sourceConnectionSpecIds": [POSTGRES_CONNECTION_SPEC_ID]})
+        };
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &items(&[
+                spec("0a0a0a0a-0000-4000-8000-000000000001"),
+                spec(CRM_TO_AEP_FLOW_SPEC_ID),
+            ]),
+        );
+        assert_eq!(
+            client_on(&t).postgres_flow_spec().unwrap().id,
+            CRM_TO_AEP_FLOW_SPEC_ID
+        );
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            200,
+            &items(&[
+                spec("0a0a0a0a-0000-4000-8000-000000000001"),
+                spec("0a0a0a0a-0000-4000-8000-000000000002"),
+            ]),
+        );
+        let e = client_on(&t).postgres_flow_spec().unwrap_err();
+        assert!(e.is_unsuitable(), "{e}");
+        assert!(e.to_string().contains("2 flow specs named CRMToAEP"), "{e}");
+        assert!(e.to_string().contains(CRM_TO_AEP_FLOW_SPEC_ID), "{e}");
+        // One spec of that name with another id is still taken, as before.
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &items(&[spec("0a0a0a0a-0000-4000-8000-000000000001")]));
+        assert!(client_on(&t).postgres_flow_spec().is_ok());
     }
 
     #[test]
@@ -1319,8 +1384,8 @@ mod tests {
         assert_eq!(
             ops,
             json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
-                   {"op": "remove", "path": "/scheduleParams/interval"},
-                   {"op": "remove", "path": "/scheduleParams/backfill"}])
+                   {"op": "remove", "path": "/scheduleParams/interval", "value": "1"},
+                   {"op": "remove", "path": "/scheduleParams/backfill", "value": "true"}])
         );
         // A recurring flow without backfill (defaulted): backfill is added.
         let ops = patch_after(

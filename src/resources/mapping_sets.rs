@@ -574,7 +574,7 @@ fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping
             resp,
             format!(
                 "mapping {i} of the answer lacks {what}{}",
-                success_note(resp.status)
+                success_note(resp)
             ),
         )
     };
@@ -633,17 +633,14 @@ impl Client {
         let id = wire.id.filter(|i| !i.is_empty()).ok_or_else(|| {
             Error::unexpected(
                 &resp,
-                format!("the body lacks an id{}", success_note(resp.status)),
+                format!("the body lacks an id{}", success_note(&resp)),
             )
         })?;
         check_answered_id(&resp, &id)?;
         let version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
             Error::unexpected(
                 &resp,
-                format!(
-                    "the body lacks a version (a number){}",
-                    success_note(resp.status)
-                ),
+                format!("the body lacks a version (a number){}", success_note(&resp)),
             )
         })?;
         Ok(SavedMappingSet { id, version })
@@ -673,10 +670,7 @@ impl Client {
         let checks = wire.validation_response.ok_or_else(|| {
             Error::unexpected(
                 &resp,
-                format!(
-                    "the body lacks validationResponse{}",
-                    success_note(resp.status)
-                ),
+                format!("the body lacks validationResponse{}", success_note(&resp)),
             )
         })?;
         let mut results = Vec::with_capacity(checks.len());
@@ -686,7 +680,7 @@ impl Client {
                     &resp,
                     format!(
                         "validation result {i} lacks a status{}",
-                        success_note(resp.status)
+                        success_note(&resp)
                     ),
                 )
             })?;
@@ -804,7 +798,7 @@ impl Client {
                 &resp,
                 format!(
                     "the mapping set lacks a version (a number){}",
-                    success_note(resp.status)
+                    success_note(&resp)
                 ),
             )
         })?;

@@ -4,9 +4,13 @@
 //!
 //! Adobe's sources disagree on the details, so runs are read leniently:
 //! counts and times may come as numbers or as numeric strings, the status
-//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`. Only
-//! the run's `id` is required. The order of a listing is not documented:
-//! [`Client::list_runs`] sorts newest first itself.
+//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`, times
+//! as milliseconds, seconds or ISO 8601 text. Only the run's `id` is
+//! required to read a run; a listing also needs its `flowId` (a run that
+//! cannot be attributed to the flow is an error), and the monitor calls
+//! its `createdAt` (a run that cannot be placed in time is an error). The
+//! order of a listing is not documented: [`Client::list_runs`] sorts
+//! newest first itself.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -16,9 +20,10 @@ use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
-use crate::client::plumbing::{paging_options, Pager, Pages, Query, WireItem};
+use crate::client::plumbing::{paging_options, ListingEnd, Pager, Pages, Query, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::wire::http_date::parse_iso8601_millis;
 
 const RESOURCE: &str = "run";
 
@@ -116,7 +121,9 @@ pub struct Run {
     /// `metrics.statusSummary.status`; `RunStatus::Other("")` when the run
     /// has none (or it is not text).
     pub status: RunStatus,
-    /// Creation time, epoch milliseconds.
+    /// Creation time, epoch milliseconds (read from milliseconds, from
+    /// seconds where only that reading is plausible, or from ISO 8601
+    /// text with a zone); `None` when missing or unreadable.
     pub created_at: Option<i64>,
     /// Last update time, epoch milliseconds.
     pub updated_at: Option<i64>,
@@ -193,20 +200,39 @@ fn count(v: Option<&Value>) -> Option<u64> {
     }
 }
 
-/// A time in epoch milliseconds: a positive whole number, or a string
-/// holding one. Zero and negative values (`0` stands for "not yet" in
-/// Adobe's examples) are read as not set.
+/// Below this a number cannot be epoch milliseconds of a run (it would be
+/// before 1973-03-03, decades before Flow Service), and from
+/// [`SECONDS_FROM`] up it is epoch seconds of 1973 to 5138: read as
+/// seconds.
+const MILLIS_FROM: i64 = 100_000_000_000;
+/// Numbers below this are kept as milliseconds (either reading is 1970:
+/// small values that tests and fakes use).
+const SECONDS_FROM: i64 = 100_000_000;
+
+/// A time in epoch milliseconds: a positive whole number (milliseconds,
+/// or seconds where that is the only plausible reading: see
+/// [`MILLIS_FROM`]), a string holding one, or ISO 8601 text with a zone
+/// (`2026-11-27T13:51:25Z`). Zero and negative values (`0` stands for
+/// "not yet" in Adobe's examples) and text without a zone are read as not
+/// set: [`Client::run_summary`] refuses a run it cannot place in time.
 fn millis(v: Option<&Value>) -> Option<i64> {
-    let ms = match v? {
+    let n = match v? {
         Value::Number(n) => n.as_i64().or_else(|| {
             n.as_f64()
                 .filter(|f| f.fract() == 0.0 && f.abs() < i64::MAX as f64)
                 .map(|f| f as i64)
         }),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => match s.trim().parse() {
+            Ok(n) => Some(n),
+            Err(_) => return parse_iso8601_millis(s).filter(|ms| *ms > 0),
+        },
         _ => None,
     }?;
-    (ms > 0).then_some(ms)
+    match n {
+        n if n <= 0 => None,
+        n if (SECONDS_FROM..MILLIS_FROM).contains(&n) => Some(n * 1000),
+        n => Some(n),
+    }
 }
 
 /// Text, or a number written as text.
@@ -295,9 +321,16 @@ impl RunFilter {
         }
     }
 
-    /// Only runs with this status
-    /// (`property=metrics.statusSummary.status==failed`; also checked
-    /// locally, case-insensitively).
+    /// Only runs with this status, matched locally, case-insensitively
+    /// (`failed` finds `Failed` and `FAILED`).
+    ///
+    /// The status is not sent as a `property=` filter: Adobe's
+    /// sort-and-filter guide writes `metrics.statusSummary.status==Failed`,
+    /// this crate used to send `==failed`, and runs come back in both
+    /// casings. No one spelling can be right for a service that stores
+    /// both and compares case-sensitively, and a run it drops is a failure
+    /// a monitor never sees; so the flow's runs are listed and the status
+    /// is compared here.
     pub fn with_status(mut self, status: RunStatus) -> Self {
         self.status = Some(status);
         self
@@ -313,17 +346,38 @@ impl RunFilter {
         self.status.as_ref()
     }
 
+    /// Runs of another flow are skipped (a service that ignores the
+    /// filter); runs without a `flowId` are kept, for
+    /// [`attributed`](Self::attributed) to refuse.
     fn matches(&self, run: &Run) -> bool {
-        run.flow_id.as_deref() == Some(self.flow_id.as_str())
+        run.flow_id
+            .as_deref()
+            .is_none_or(|flow| flow == self.flow_id)
             && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
+    }
+
+    /// A run the service listed for this flow but that does not say whose
+    /// it is cannot be counted as this flow's (nor silently dropped: a
+    /// monitor would call the flow healthy).
+    fn attributed(flow_id: &str, run: &Run) -> Result<(), Error> {
+        match run.flow_id {
+            Some(_) => Ok(()),
+            None => Err(Error::UnexpectedResponse {
+                status: 200,
+                detail: format!(
+                    "run {} in the listing for flow {flow_id} carries no flowId: it \
+                     cannot be attributed to the flow; stopped",
+                    run.id
+                ),
+                request_id: None,
+            }),
+        }
     }
 
     fn query(&self) -> Result<Query, Error> {
         check_id("flow_id", &self.flow_id)?;
-        let mut query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
-        if let Some(status) = &self.status {
-            query = query.property("metrics.statusSummary.status", status.as_str());
-        }
+        // No status filter on the wire: see `with_status`.
+        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
         // Newest first where the service honours `orderby` (the list's
         // order is not documented; `list_runs` sorts again either way).
         // With a cap below the flow's run count, this keeps the newest.
@@ -338,12 +392,15 @@ pub type Runs = Pages<Run>;
 impl Client {
     /// Pages through the runs that match `filter`, lazily, in the
     /// service's order (which is not documented): `GET
-    /// /runs?limit=N&property=flowId==X[&property=metrics.statusSummary.status==S]`.
-    /// A bad flow id or page size is the first item's error, before
-    /// anything is sent.
+    /// /runs?limit=N&property=flowId==X&orderby=-createdAt`, the status
+    /// matched locally. A bad flow id or page size is the first item's
+    /// error, before anything is sent. A run without a `flowId` ends the
+    /// listing with an [`Error::UnexpectedResponse`] naming it: it cannot
+    /// be attributed to the flow.
     pub fn runs(&self, filter: RunFilter) -> Runs {
         let query = filter.query();
         let max = filter.max_items;
+        let flow_id = filter.flow_id.clone();
         Pages::new(Pager::<WireRun, _>::new(
             self,
             query,
@@ -352,6 +409,7 @@ impl Client {
             Run::from,
             move |r| filter.matches(r),
         ))
+        .checked(move |r| RunFilter::attributed(&flow_id, r))
     }
 
     /// Lists the runs that match `filter`, every page up to the filter's
@@ -382,35 +440,101 @@ impl Client {
 
     /// The newest run of flow `flow_id` and its newest finished one, what
     /// a monitor needs, reading as little as it can: runs are asked for
-    /// newest first (`orderby=-createdAt`), and once the runs read so far
-    /// came newest first (at least two, strictly) and one of them is
-    /// finished, no further page is read. A service that lists in another
-    /// order is detected (a newer run after an older one) and then every
-    /// page is read (up to 10 000 runs) and sorted, as
+    /// newest first (`orderby=-createdAt`), and once every run read so far
+    /// came newest first (at least two, strictly, and whole pages) and one
+    /// of them is finished, no further page is read. A service that lists
+    /// in another order is detected (a newer run after an older one) and
+    /// then every page is read and sorted, as
     /// [`list_runs`](Self::list_runs) does.
+    ///
+    /// Never a guess: an [`Error::UnexpectedResponse`] says why when the
+    /// 10 000-run cap is reached before the answer is known (the service
+    /// ignores the order and the flow has more runs), when a run has no
+    /// `createdAt` this crate can read (epoch milliseconds or seconds, or
+    /// ISO 8601 with a zone), or when a run carries no `flowId`.
     pub fn run_summary(&self, flow_id: &str) -> Result<RunSummary, Error> {
-        let mut read: Vec<Run> = Vec::new();
-        let mut in_order = true;
-        let mut strictly = false;
-        for run in self.runs(RunFilter::new(flow_id)) {
-            let run = run?;
-            match (read.last().map(|r| r.created_at), run.created_at) {
-                (None, Some(_)) => {}
-                (Some(Some(before)), Some(now)) if now <= before => strictly |= now < before,
-                _ => in_order = false,
-            }
-            let finished = run.status.is_finished();
-            read.push(run);
-            if in_order && strictly && finished {
-                break;
-            }
-        }
-        read.sort_by(newest_first);
+        let read =
+            self.newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))?;
         let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
         Ok(RunSummary {
             latest: read.into_iter().next(),
             latest_finished,
         })
+    }
+
+    /// The newest `count` runs of flow `flow_id`, newest first, reading as
+    /// little as it can: with a service that honours `orderby=-createdAt`,
+    /// the pages that hold them (one page of 50 for up to 50 runs).
+    /// Otherwise every page is read and sorted. The same errors as
+    /// [`run_summary`](Self::run_summary): the cap reached before the
+    /// newest runs are known, a run that cannot be placed in time or
+    /// attributed to the flow.
+    pub fn latest_runs(&self, flow_id: &str, count: usize) -> Result<Vec<Run>, Error> {
+        let mut read = self.newest_runs_until(flow_id, |read| read.len() >= count)?;
+        read.truncate(count);
+        Ok(read)
+    }
+
+    /// Reads runs in the service's order until `enough` holds of what was
+    /// read, the order is proven (every run so far newest first, at least
+    /// one strictly older than another) and a page is done; or to the end
+    /// of the listing. Sorted newest first.
+    fn newest_runs_until(
+        &self,
+        flow_id: &str,
+        enough: impl Fn(&[Run]) -> bool,
+    ) -> Result<Vec<Run>, Error> {
+        let filter = RunFilter::new(flow_id);
+        let cap = filter.max_items;
+        let mut pages = self.runs(filter);
+        let mut read: Vec<Run> = Vec::new();
+        let mut in_order = true;
+        let mut strictly = false;
+        while let Some(run) = pages.next() {
+            let run = run?;
+            let Some(now) = run.created_at else {
+                return Err(Error::UnexpectedResponse {
+                    status: 200,
+                    detail: format!(
+                        "run {} of flow {flow_id} has no createdAt that can be placed in \
+                         time (epoch milliseconds or seconds, or ISO 8601 with a zone): \
+                         which run is the newest is not known",
+                        run.id
+                    ),
+                    request_id: None,
+                });
+            };
+            match read.last().and_then(|r| r.created_at) {
+                None => {}
+                Some(before) if now <= before => strictly |= now < before,
+                Some(_) => in_order = false,
+            }
+            read.push(run);
+            if in_order && strictly && pages.at_page_end() && enough(&read) {
+                break;
+            }
+        }
+        let proven = in_order && strictly && enough(&read);
+        if !proven && pages.end() != Some(ListingEnd::Complete) {
+            return Err(Error::UnexpectedResponse {
+                status: 200,
+                detail: if in_order {
+                    format!(
+                        "the newest {cap} runs of flow {flow_id} were read (the cap) and what \
+                         was asked for is not among them"
+                    )
+                } else {
+                    format!(
+                        "the service did not list the runs of flow {flow_id} newest first \
+                         (orderby=-createdAt ignored) and the flow has more than {cap} runs \
+                         (the cap): which run is the newest is not known"
+                    )
+                },
+                request_id: None,
+            });
+        }
+        read.sort_by(newest_first);
+        Ok(read)
     }
 }
 
@@ -651,21 +775,20 @@ mod tests {
             "{}",
             urls[0]
         );
+        // The status is matched locally only: no spelling of it on the
+        // wire can be right for a service that stores several casings and
+        // compares case-sensitively.
         assert!(
-            urls[1].ends_with(
-                "/runs?limit=5&property=flowId%3D%3Dflow-1\
-                 &property=metrics.statusSummary.status%3D%3Dfailed&orderby=-createdAt"
-            ),
+            urls[1].ends_with("/runs?limit=5&property=flowId%3D%3Dflow-1&orderby=-createdAt"),
             "{}",
             urls[1]
         );
         assert!(
-            urls[2].ends_with(
-                "&property=metrics.statusSummary.status%3D%3DinProgress&orderby=-createdAt"
-            ),
+            urls[2].ends_with("/runs?limit=50&property=flowId%3D%3Dflow-1&orderby=-createdAt"),
             "{}",
             urls[2]
         );
+        assert!(urls.iter().all(|u| !u.contains("statusSummary")));
         let f = RunFilter::new("f").with_status(RunStatus::Scheduled);
         assert_eq!(
             (f.flow_id(), f.status(), f.page_size(), f.max_items()),

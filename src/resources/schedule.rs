@@ -13,6 +13,10 @@ use crate::wire::lenient;
 /// Smallest interval for [`Frequency::Minute`]: a flow runs at most every
 /// 15 minutes.
 pub const MIN_MINUTE_INTERVAL: u32 = 15;
+/// Largest interval the service stores: the flow spec's schedule schema
+/// types it as an integer, and Flow Service's integers are 32-bit signed
+/// (`format: int32`).
+const MAX_INTERVAL: u32 = i32::MAX as u32;
 
 /// 10000-01-01T00:00:00Z in epoch seconds: start times must be before it
 /// (a larger value is almost certainly milliseconds).
@@ -107,7 +111,8 @@ impl Schedule {
     /// [`without_backfill`](Self::without_backfill)).
     ///
     /// `interval` must be at least 15 for [`Frequency::Minute`] and at
-    /// least 1 otherwise; `start_time` must be after 1970 and before the
+    /// least 1 otherwise, and at most 2 147 483 647 (the service's 32-bit
+    /// integer); `start_time` must be after 1970 and before the
     /// year 10000. Otherwise [`Error::InvalidInput`] names the field and
     /// the rule.
     pub fn every(frequency: Frequency, interval: u32, start_time: i64) -> Result<Schedule, Error> {
@@ -118,6 +123,15 @@ impl Schedule {
                 format!(
                     "must be at least {min} for frequency `{frequency}` (got {interval}): \
                      the service runs a flow at most every 15 minutes"
+                ),
+            ));
+        }
+        if interval > MAX_INTERVAL {
+            return Err(Error::invalid_input(
+                "interval",
+                format!(
+                    "must be at most {MAX_INTERVAL} (got {interval}): the service stores it \
+                     as a 32-bit integer"
                 ),
             ));
         }
@@ -302,6 +316,13 @@ mod tests {
             assert_eq!(field, "interval");
             assert!(rule.contains("at least 1"), "{rule}");
             assert!(Schedule::every(f, 1, 1).is_ok());
+        }
+        assert!(Schedule::every(Frequency::Week, 2_147_483_647, 1).is_ok());
+        for too_big in [2_147_483_648, u32::MAX] {
+            let (field, rule) =
+                field_rule(Schedule::every(Frequency::Week, too_big, 1).unwrap_err());
+            assert_eq!(field, "interval");
+            assert!(rule.contains("at most 2147483647"), "{rule}");
         }
         let (field, _) = field_rule(Schedule::every(Frequency::Hour, 1, 0).unwrap_err());
         assert_eq!(field, "start_time");

@@ -547,7 +547,13 @@ fn apply_member(
             object.insert(key.to_owned(), v.clone());
             Ok(())
         }
-        ("remove", _) => object
+        // Adobe's spec requires `value` on every operation, `remove`
+        // included (its only `remove` example sends one): a strict
+        // service refuses a `remove` without.
+        ("remove", None) => Err(format!(
+            "remove of {key} needs a value (the member's current value)"
+        )),
+        ("remove", Some(_)) => object
             .remove(key)
             .map(|_| ())
             .ok_or_else(|| format!("cannot remove {key}: it is not there")),

@@ -1,5 +1,6 @@
 //! `/runs`: list (filters `flowId` and `metrics.statusSummary.status`,
-//! the status compared case-insensitively; paging) and get by id. The
+//! the status compared case-sensitively, as a strict service may; paging)
+//! and get by id. The
 //! service makes runs as flows execute; the fake gets them from tests
 //! through [`FakeFlowService::add_run`](super::FakeFlowService::add_run).
 
@@ -228,9 +229,10 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
     }
 }
 
-/// `GET /runs?...`: the store's listing, except that a status filter
-/// matches in any casing (`==failed` finds `Failed`), as the client
-/// expects of a service whose casing varies.
+/// `GET /runs?...`: the store's listing, with a status filter compared
+/// exactly (`==failed` does not find `Failed`), like a strict service
+/// whose runs come in several casings: a client that relies on one
+/// spelling loses runs.
 fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
     let is_status_filter = |pair: &str| {
         pair.strip_prefix("property=")
@@ -262,7 +264,7 @@ fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
         .iter()
         .filter(|e| {
             let status = &e.value.run.status;
-            wanted.iter().all(|w| w.eq_ignore_ascii_case(status))
+            wanted.iter().all(|w| w == status)
         })
         .collect();
     if newest_first {
@@ -346,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn status_filter_ignores_case_and_its_next_link_keeps_it() {
+    fn status_filter_is_case_sensitive_and_its_next_link_keeps_it() {
         let mut state = State::default();
         let expected = Expected {
             max_page_size: Some(1),
@@ -363,11 +365,19 @@ mod tests {
         let q = "/runs?limit=5&property=flowId%3D%3Df&property=metrics.statusSummary.status%3D%3Dfailed";
         let (status, body) = send(&mut state, &expected, "GET", q);
         assert_eq!(status, 200);
-        assert_eq!(statuses(&body), ["Failed"]);
+        assert_eq!(
+            statuses(&body),
+            Vec::<&str>::new(),
+            "no run of f is `failed`"
+        );
+        state.runs.add("f", FakeRun::new("failed"));
+        state.runs.add("f", FakeRun::new("failed"));
+        let (_, body) = send(&mut state, &expected, "GET", q);
+        assert_eq!(statuses(&body), ["failed"]);
         let next = body["_links"]["next"]["href"].as_str().unwrap().to_owned();
         assert_eq!(next, format!("{q}&continuationToken=fake-offset-1"));
         let (_, body) = send(&mut state, &expected, "GET", &next);
-        assert_eq!(statuses(&body), ["FAILED"]);
+        assert_eq!(statuses(&body), ["failed"]);
         assert!(body.get("_links").is_none());
         // Without a status filter: the store's listing.
         let (_, body) = send(
@@ -376,7 +386,10 @@ mod tests {
             "GET",
             "/runs?property=flowId==f",
         );
-        assert_eq!(statuses(&body), ["Failed", "success", "FAILED"]);
+        assert_eq!(
+            statuses(&body),
+            ["Failed", "success", "FAILED", "failed", "failed"]
+        );
         // A bad parameter is the service's 400.
         let (status, _) = send(
             &mut state,

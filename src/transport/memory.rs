@@ -90,6 +90,7 @@ impl MemoryTransport {
                 delivery,
                 detail: format!("scripted {kind}"),
                 attempts: 1,
+                write: false,
             }))
         })
     }
@@ -138,12 +139,25 @@ impl Transport for MemoryTransport {
         };
         self.log.lock().unwrap().push(seen.clone());
         let step = self.script.lock().unwrap().pop_front();
-        match step {
+        let result = match step {
             Some(step) => step(&seen),
             None => Ok(RawResponse {
                 body: Zeroizing::new(b"{\"title\":\"no scripted answer left\"}".to_vec()),
                 ..RawResponse::from_body(599, Vec::new(), None)
             }),
+        };
+        // As the real transport: answers and failures know whether the
+        // request was a write.
+        match result {
+            Ok(mut resp) => {
+                resp.write = request.writes;
+                Ok(resp)
+            }
+            Err(Error::Transport(mut t)) => {
+                t.write = request.writes;
+                Err(Error::Transport(t))
+            }
+            Err(e) => Err(e),
         }
     }
 }

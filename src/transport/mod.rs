@@ -37,6 +37,10 @@ pub(crate) struct Request<'a> {
     pub timeout: Duration,
     /// The URL's host is a loopback address: no proxy, plain HTTP allowed.
     pub loopback: bool,
+    /// The request may change something (a create, update, delete or
+    /// action), unlike a GET, a validation or a token request: only then
+    /// may an error say "look it up before trying again".
+    pub writes: bool,
 }
 
 impl Request<'_> {

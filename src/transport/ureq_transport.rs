@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::{Request, Transport};
 use crate::error::{Delivery, Error, TransportError, TransportErrorKind};
 use crate::wire::http_date::parse_retry_after;
-use crate::wire::response::{success_note, RawResponse};
+use crate::wire::response::{write_success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
 
 const USER_AGENT: &str = concat!("aep-flow/", env!("CARGO_PKG_VERSION"));
@@ -122,7 +122,7 @@ impl Transport for UreqTransport {
                     .body(ureq::SendBody::from_reader(&mut padded))
                     .map_err(invalid)?;
                 let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, max_response_bytes, scrubber)
+                exchange(agent, req, request.writes, max_response_bytes, scrubber)
             }
             Some((content_type, bytes)) => {
                 let req = builder
@@ -130,15 +130,30 @@ impl Transport for UreqTransport {
                     .body(bytes)
                     .map_err(invalid)?;
                 let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, max_response_bytes, scrubber)
+                exchange(agent, req, request.writes, max_response_bytes, scrubber)
+            }
+            // A POST (or PUT, PATCH) without a body, e.g. a flow's
+            // `action?op=enable`: ureq would announce an empty body of
+            // unknown length (`Transfer-Encoding: chunked`). Send what
+            // `curl -X POST` sends and Adobe's spec expects instead: an
+            // empty body of known length, `Content-Length: 0`.
+            None if method_has_body(request.method) => {
+                let req = builder.body(&[][..]).map_err(invalid)?;
+                let req = agent.configure_request(req).timeout_global(timeout).build();
+                exchange(agent, req, request.writes, max_response_bytes, scrubber)
             }
             None => {
                 let req = builder.body(()).map_err(invalid)?;
                 let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, max_response_bytes, scrubber)
+                exchange(agent, req, request.writes, max_response_bytes, scrubber)
             }
         }
     }
+}
+
+/// Methods whose requests carry a body (possibly empty) by definition.
+fn method_has_body(method: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH")
 }
 
 /// How much white space follows a secret body: enough to cover the request
@@ -202,12 +217,13 @@ impl io::Read for PaddedBody<'_> {
 fn exchange(
     agent: &ureq::Agent,
     request: ureq::http::Request<impl ureq::AsSendBody>,
+    writes: bool,
     max_response_bytes: u64,
     scrubber: &Scrubber<'_>,
 ) -> Result<RawResponse, Error> {
     let mut response = agent
         .run(request)
-        .map_err(|e| transport_error(&e, scrubber))?;
+        .map_err(|e| transport_error(&e, writes, scrubber))?;
     let header = |name: &str| {
         response
             .headers()
@@ -232,6 +248,7 @@ fn exchange(
             return Err(body_error(
                 &e,
                 status,
+                writes,
                 request_id,
                 max_response_bytes,
                 scrubber,
@@ -247,6 +264,7 @@ fn exchange(
         body,
         attempts: 1,
         earlier_attempt_may_have_landed: false,
+        write: writes,
     })
 }
 
@@ -303,13 +321,14 @@ fn classify_io(io: &io::Error) -> (TransportErrorKind, Delivery) {
     }
 }
 
-fn transport_error(e: &ureq::Error, scrubber: &Scrubber<'_>) -> Error {
+fn transport_error(e: &ureq::Error, write: bool, scrubber: &Scrubber<'_>) -> Error {
     match classify(e) {
         Ok((kind, delivery)) => Error::Transport(TransportError {
             kind,
             delivery,
             detail: scrubber.shown(&e.to_string(), 500),
             attempts: 1,
+            write,
         }),
         Err(rule) => Error::invalid_input("platform.base_url", rule),
     }
@@ -318,11 +337,12 @@ fn transport_error(e: &ureq::Error, scrubber: &Scrubber<'_>) -> Error {
 fn body_error(
     e: &ureq::Error,
     status: u16,
+    write: bool,
     request_id: Option<String>,
     limit: u64,
     scrubber: &Scrubber<'_>,
 ) -> Error {
-    let note = success_note(status);
+    let note = write_success_note(status, write);
     match e {
         ureq::Error::BodyExceedsLimit(_) => Error::UnexpectedResponse {
             status,
@@ -336,6 +356,7 @@ fn body_error(
             delivery: Delivery::Unknown,
             detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
             attempts: 1,
+            write,
         }),
         other => Error::UnexpectedResponse {
             status,

@@ -1,6 +1,7 @@
 //! `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP date in any
 //! of the three formats a recipient must accept (§5.6.7): IMF-fixdate, the
-//! obsolete RFC 850 format, and ANSI C's asctime format.
+//! obsolete RFC 850 format, and ANSI C's asctime format. Also ISO 8601
+//! date-times with a zone (RFC 3339), as some services write run times.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -81,6 +82,68 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
     civil(p[4].parse().ok()?, month(p[1])?, p[2].parse().ok()?, p[3])
 }
 
+/// An RFC 3339 / ISO 8601 date-time with a zone, as epoch milliseconds:
+/// `2026-11-27T13:51:25Z`, `2026-11-27T13:51:25.123Z`,
+/// `2026-11-27 14:51:25+01:00`. Without a zone the instant is unknown:
+/// `None`, as for anything else.
+pub(crate) fn parse_iso8601_millis(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_ascii() || s.len() < 20 {
+        return None;
+    }
+    let (date, rest) = s.split_at(10);
+    let d: Vec<&str> = date.split('-').collect();
+    if d.len() != 3 || d[0].len() != 4 || d[1].len() != 2 || d[2].len() != 2 {
+        return None;
+    }
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !d.iter().all(|p| digits(p)) {
+        return None;
+    }
+    let rest = rest
+        .strip_prefix(['T', 't', ' '])
+        .filter(|r| r.len() >= 9)?;
+    let (time, rest) = rest.split_at(8);
+    // Fraction of a second: milliseconds kept, finer digits dropped.
+    let (fraction, zone) = match rest.strip_prefix('.') {
+        Some(r) => {
+            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            (&r[..end], &r[end..])
+        }
+        None => ("", rest),
+    };
+    if rest.starts_with('.') && fraction.is_empty() {
+        return None;
+    }
+    let millis: i64 = format!("{fraction:0<3}")[..3].parse().ok()?;
+    let offset_secs: i64 = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match zone.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let z = zone[1..].replace(':', "");
+            if z.len() != 4 || !digits(&z) || zone[1..].len() > 5 {
+                return None;
+            }
+            let (h, m): (i64, i64) = (z[..2].parse().ok()?, z[2..].parse().ok()?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    let month: u64 = d[1].parse().ok()?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    let at = civil(d[0].parse().ok()?, month, d[2].parse().ok()?, time)?;
+    let secs = at.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64 - offset_secs;
+    Some(secs * 1000 + millis)
+}
+
 fn month(name: &str) -> Option<u64> {
     MONTHS.iter().position(|m| *m == name).map(|i| i as u64 + 1)
 }
@@ -118,6 +181,37 @@ fn civil(year: u64, month: u64, day: u64, time: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_8601_with_a_zone_is_read_and_without_one_refused() {
+        let at = 1_764_251_485_000; // 2025-11-27T13:51:25Z
+        for (text, want) in [
+            ("2025-11-27T13:51:25Z", at),
+            ("2025-11-27t13:51:25z", at),
+            ("2025-11-27T13:51:25.5Z", at + 500),
+            ("2025-11-27T13:51:25.123456Z", at + 123),
+            ("2025-11-27 14:51:25+01:00", at),
+            ("2025-11-27T08:51:25-0500", at),
+            (" 2025-11-27T13:51:25Z ", at),
+        ] {
+            assert_eq!(parse_iso8601_millis(text), Some(want), "{text:?}");
+        }
+        for bad in [
+            "2025-11-27T13:51:25",
+            "2025-11-27",
+            "2025-13-27T13:51:25Z",
+            "2025-11-27T25:51:25Z",
+            "2025-11-27T13:51:25.Z",
+            "2025-11-27T13:51:25+1:00",
+            "2025-11-27T13:51:25+01:00:00",
+            "27/11/2025 13:51:25Z",
+            "yesterday",
+            "",
+            "2025-11-27T13:51:25\u{e9}Z",
+        ] {
+            assert_eq!(parse_iso8601_millis(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn retry_after_accepts_seconds_and_all_three_http_date_formats() {

@@ -20,6 +20,9 @@ pub(crate) struct RawResponse {
     /// An earlier attempt of this call may have been processed (it met a
     /// 502/503/504 or a failure after sending and was retried).
     pub earlier_attempt_may_have_landed: bool,
+    /// The answer is to a request that may change something (a create,
+    /// update, delete or action), not to a read.
+    pub write: bool,
 }
 
 impl RawResponse {
@@ -36,13 +39,20 @@ impl RawResponse {
             body: Zeroizing::new(body),
             attempts: 1,
             earlier_attempt_may_have_landed: false,
+            write: false,
         }
     }
 }
 
-/// For a 2xx answer whose body could not be used: the change was made.
-pub(crate) fn success_note(status: u16) -> &'static str {
-    if (200..300).contains(&status) {
+/// For a 2xx answer to a write whose body could not be used: the change
+/// was made. Nothing for a read (a GET or a validation changed nothing).
+pub(crate) fn success_note(resp: &RawResponse) -> &'static str {
+    write_success_note(resp.status, resp.write)
+}
+
+/// [`success_note`] before the answer is whole (its body failed).
+pub(crate) fn write_success_note(status: u16, write: bool) -> &'static str {
+    if write && (200..300).contains(&status) {
         " (the service answered with success, so the change was made: look it up before \
          trying again)"
     } else {
