@@ -1089,3 +1089,37 @@ fn mapping_set_names_follow_the_declaration() {
         aep_flow::mapping_set_name(SCHEMA, &[Mapping::expression("a", "_b.c")])
     );
 }
+
+/// A mapping set that bears this declaration's name but holds other
+/// mappings (made by someone else, or edited since) is not reused: the
+/// flow gets the declared mappings.
+#[test]
+fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_reused() {
+    let s = setup();
+    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    for other in [
+        vec![Mapping::new("customer", "_tenant.customer")],
+        vec![Mapping::new("id", "_tenant.orderId")],
+    ] {
+        let foreign = s
+            .client
+            .create_mapping_set(&aep_flow::NewMappingSet::new(SCHEMA, other).with_name(&name))
+            .unwrap()
+            .id;
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        assert_ne!(out.mapping_set_id.as_deref(), Some(foreign.as_str()));
+        assert!(
+            !out.warnings.iter().any(|w| w.contains(&foreign)),
+            "{:?}",
+            out.warnings
+        );
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
+        // Converged: the next run writes nothing.
+        let before = s.fake.requests().len();
+        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
+        assert!(writes(&since(&s.fake, before)).is_empty());
+        for f in s.fake.flows() {
+            s.client.delete_flow(f["id"].as_str().unwrap()).unwrap();
+        }
+    }
+}

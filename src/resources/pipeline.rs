@@ -830,10 +830,13 @@ impl Client {
             let schema = checked.schema_id.clone().unwrap_or_default();
             let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
-            // then failed to use) is reused, not made again.
+            // then failed to use) is reused, not made again. Only one that
+            // holds every declared mapping: the name alone is no proof (a
+            // set named so by someone else, or edited since, can hold
+            // anything).
             for candidate in self.find_mapping_sets_named(&name)? {
                 if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
-                    != MappingVerdict::Differs
+                    == MappingVerdict::Matches
                 {
                     checked.reusable_mapping_set = Some(candidate);
                     return Ok(checked);
@@ -954,7 +957,7 @@ impl Client {
                         .into_iter()
                         .find(|m| {
                             compare_mapping_set(m, &spec.mappings, Some(&schema))
-                                != MappingVerdict::Differs
+                                == MappingVerdict::Matches
                         })
                         .map(|m| (m.id, m.version)))
                 },
