@@ -1123,3 +1123,92 @@ fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_re
         }
     }
 }
+
+/// `PUT /mappingSets/{id}` (a new version, as an edit in the UI makes),
+/// with the headers the client sent on its first mapping set create.
+fn put_mapping_set(s: &Setup, set_id: &str, body: &Value) {
+    use std::io::{Read, Write};
+    let template = s
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.contains("/mappingSets"))
+        .unwrap();
+    let body = body.to_string();
+    let mut req = format!(
+        "PUT /data/foundation/conversion/mappingSets/{set_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Connection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &template.headers {
+        if [
+            "authorization",
+            "x-api-key",
+            "x-gw-ims-org-id",
+            "x-sandbox-name",
+            "content-type",
+        ]
+        .contains(&k.as_str())
+        {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut tcp = std::net::TcpStream::connect(s.fake.addr()).unwrap();
+    tcp.write_all(req.as_bytes()).unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Someone edits the flow's mapping set (a new version, keeping its name,
+/// as the UI does) and points the flow at it: a removed or an added
+/// mapping is drift, converged back to the declaration, not a warning.
+#[test]
+fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
+    let edits: [&[(&str, &str)]; 2] = [
+        // A declared mapping removed.
+        &[("id", "_tenant.orderId")],
+        // A mapping added.
+        &[
+            ("id", "_tenant.orderId"),
+            ("amount", "_tenant.amount"),
+            ("customer", "_tenant.customer"),
+        ],
+    ];
+    for edit in edits {
+        let s = setup();
+        let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        let set_id = first.mapping_set_id.clone().unwrap();
+        let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+        let mappings_json: Vec<Value> = edit
+            .iter()
+            .map(|(source, destination)| {
+                json!({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
+            })
+            .collect();
+        put_mapping_set(
+            &s,
+            &set_id,
+            &json!({"name": name, "outputSchema": {"schemaRef": {"id": SCHEMA,
+                "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+                "mappings": mappings_json}),
+        );
+        s.client
+            .update_flow_mapping(first.flow_id.as_deref().unwrap(), &set_id, 1)
+            .unwrap();
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        assert_eq!(
+            out.changes,
+            [
+                PipelineChange::MappingSetCreated,
+                PipelineChange::FlowMappingUpdated
+            ],
+            "{edit:?}: {:?}",
+            out.warnings
+        );
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
+        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
+    }
+}

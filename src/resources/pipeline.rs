@@ -431,10 +431,14 @@ enum MappingVerdict {
     Differs,
 }
 
+/// The version Data Prep gives a mapping set it creates.
+const FIRST_MAPPING_SET_VERSION: i64 = 0;
+
 /// Compares only what the declaration controls: a schema the mapping set
 /// does not state (a legacy one) is not a different schema, and mappings
 /// the service added to a mapping set made from this declaration (an `_id`,
-/// say) are not drift.
+/// say) are not drift, as long as it is the version ensure made: a later
+/// version is someone's edit.
 fn compare_mapping_set(
     current: &MappingSet,
     declared: &[Mapping],
@@ -454,8 +458,12 @@ fn compare_mapping_set(
     };
     let have: BTreeSet<_> = current.mappings.iter().map(key).collect();
     let want: BTreeSet<_> = declared.iter().map(key).collect();
-    let ours =
-        schema.is_some_and(|s| current.name.as_deref() == Some(&mapping_set_name(s, declared)));
+    // Made by ensure for this declaration: its name says so, and it is
+    // still the version ensure made (ensure creates mapping sets, never
+    // updates them; an edit, in the UI or by `PUT`, is a later version,
+    // and what it added or removed is drift).
+    let ours = current.version == FIRST_MAPPING_SET_VERSION
+        && schema.is_some_and(|s| current.name.as_deref() == Some(&mapping_set_name(s, declared)));
     if have == want && current.mappings.len() == declared.len() {
         return MappingVerdict::Matches;
     }
@@ -491,7 +499,8 @@ impl Client {
     /// Only what the declaration controls is compared, and only what the
     /// service states: a `scheduleParams` without `backfill`, a mapping set
     /// without a schema reference, or mappings the service added to a
-    /// mapping set made from this declaration are not drift. A value that
+    /// mapping set made from this declaration (the version ensure made,
+    /// not a later edit) are not drift. A value that
     /// was written but does not read back is a warning in
     /// [`PipelineOutcome::warnings`], not a write on every run.
     ///
