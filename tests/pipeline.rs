@@ -1212,3 +1212,41 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
         assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
     }
 }
+
+/// A target connection listed without its schema (`data`) while Data Prep
+/// added an `_id` to the flow's mapping set: re-runs write nothing (the
+/// flow is never patched to the mapping set it already uses).
+#[test]
+fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let set = first.mapping_set_id.clone().unwrap();
+    s.fake.omit_in_listings("targetConnections", &["data"]);
+    assert!(s.fake.set_mapping_set_mappings(
+        &set,
+        &[
+            ("id", "_tenant.orderId"),
+            ("amount", "_tenant.amount"),
+            ("order_id", "_id"),
+        ]
+    ));
+    for run in 0..3 {
+        let before = s.fake.requests().len();
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        let sent = since(&s.fake, before);
+        assert!(out.is_unchanged(), "run {run}: {:?}", out.changes);
+        assert!(writes(&sent).is_empty(), "run {run}: {:?}", writes(&sent));
+        assert!(sent.len() <= 4, "run {run}: {} requests", sent.len());
+        assert_eq!(out.mapping_set_id.as_deref(), Some(set.as_str()));
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+    // A legacy mapping set that states no schema either: still no write.
+    s.fake.hide_mapping_set_schema(true);
+    let before = s.fake.requests().len();
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(out.is_unchanged(), "{:?}", out.changes);
+    assert!(writes(&since(&s.fake, before)).is_empty());
+    let plan = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
+    assert!(plan.is_unchanged(), "{:?}", plan.changes);
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+}

@@ -618,14 +618,26 @@ impl Client {
         }
         let checked = self.check_pipeline(spec, &found, &plan, catalog_schema)?;
         if let Some(reused) = &checked.reusable_mapping_set {
-            // Made by an earlier run for this declaration: used, not made again.
-            plan.retain(|c| *c != PipelineChange::MappingSetCreated);
+            // Made by an earlier run for this declaration: used, not made
+            // again; and when the flow already names it (a comparison that
+            // could not tell, for want of a schema), nothing is patched.
+            let in_use = found
+                .flow
+                .as_ref()
+                .and_then(|f| f.mapping())
+                .is_some_and(|(_, id, version)| id == reused.id && version == reused.version);
+            plan.retain(|c| {
+                *c != PipelineChange::MappingSetCreated
+                    && !(in_use && *c == PipelineChange::FlowMappingUpdated)
+            });
             outcome.mapping_set_id = Some(reused.id.clone());
-            outcome.warnings.push(format!(
-                "reusing mapping set {} (version {}), made for this declaration by an earlier \
-                 run",
-                reused.id, reused.version
-            ));
+            if !in_use {
+                outcome.warnings.push(format!(
+                    "reusing mapping set {} (version {}), made for this declaration by an \
+                     earlier run",
+                    reused.id, reused.version
+                ));
+            }
         }
         if spec.plan {
             outcome.changes = plan;
@@ -748,10 +760,14 @@ impl Client {
             // The version the flow runs, which need not be the latest.
             mapping_matches = match self.get_mapping_set_version(mapping_id, mapping_version) {
                 Ok(current) => {
+                    // The schema given, else the target connection's, else
+                    // the one the mapping set states (its name is then
+                    // checked against that schema).
                     let schema = spec
                         .schema_id
                         .as_deref()
-                        .or(target.as_ref().and_then(|t| t.schema_id.as_deref()));
+                        .or(target.as_ref().and_then(|t| t.schema_id.as_deref()))
+                        .or(current.schema_id.as_deref());
                     match compare_mapping_set(&current, &spec.mappings, schema) {
                         MappingVerdict::Matches => true,
                         MappingVerdict::Ours(warning) => {
@@ -999,7 +1015,9 @@ impl Client {
             outcome.changes.push(PipelineChange::FlowCreated);
             return Ok(());
         };
-        if let Some((mapping_id, mapping_version)) = &mapping {
+        if let (Some((mapping_id, mapping_version)), true) =
+            (&mapping, plan.contains(&PipelineChange::FlowMappingUpdated))
+        {
             self.update_flow_mapping(&flow.id, mapping_id, *mapping_version)?;
             outcome.changes.push(PipelineChange::FlowMappingUpdated);
         }
