@@ -1250,3 +1250,59 @@ fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run()
     assert!(plan.is_unchanged(), "{:?}", plan.changes);
     assert_eq!(s.fake.mapping_sets().len(), 1);
 }
+
+/// `find_flow` on a listing whose flows lack their connection ids (and a
+/// service that ignores `property=`): an error naming the field, never
+/// another pipeline's flow.
+#[test]
+fn find_flow_never_returns_a_flow_it_could_not_check() {
+    let fake = FakeFlowService::builder()
+        .ignore_property_filters()
+        .start()
+        .unwrap();
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    const OTHER: &str = "5c8c3c555033b814b69f9480";
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    fake.add_dataset(OTHER, "orders too", SCHEMA);
+    fake.set_schema_fields(SCHEMA, &["_tenant.orderId", "_tenant.amount"]);
+    let client = Client::builder(fake.platform()).build().unwrap();
+    let a = client
+        .ensure_pipeline(&PipelineSpec::new(
+            &base,
+            "public.orders",
+            DATASET,
+            mappings(),
+            "updated_at",
+            hourly(),
+        ))
+        .unwrap();
+    let b = client
+        .ensure_pipeline(&PipelineSpec::new(
+            &base,
+            "public.orders",
+            OTHER,
+            mappings(),
+            "updated_at",
+            hourly(),
+        ))
+        .unwrap();
+    let (source, target_b) = (
+        a.source_connection_id.unwrap(),
+        b.target_connection_id.unwrap(),
+    );
+    let target_a = a.target_connection_id.unwrap();
+    // Checkable: found, and not found.
+    assert_eq!(
+        client.find_flow(&source, &target_b).unwrap().map(|f| f.id),
+        b.flow_id
+    );
+    assert!(client.find_flow(&target_a, &target_b).unwrap().is_none());
+    fake.omit_in_listings("flows", &["sourceConnectionIds", "targetConnectionIds"]);
+    let err = client.find_flow(&target_a, &target_b).unwrap_err();
+    assert!(err.to_string().contains("sourceConnectionIds"), "{err}");
+}
