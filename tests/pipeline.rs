@@ -1306,3 +1306,41 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
     let err = client.find_flow(&target_a, &target_b).unwrap_err();
     assert!(err.to_string().contains("sourceConnectionIds"), "{err}");
 }
+
+/// Explore that does not say a column's type: the delta column is not
+/// refused for want of one (only a type explore states is checked).
+#[test]
+fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
+    let s = setup();
+    s.fake.set_catalog(
+        &s.base,
+        vec![aep_flow::testing::FakeTable::new("public.orders")
+            .column("id", "integer")
+            .column("amount", "double")
+            .column("updated_at", "")],
+    );
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(
+        out.changes.contains(&PipelineChange::FlowCreated),
+        "{:?}",
+        out.changes
+    );
+    // A type that is stated and is not a date or time is still refused.
+    s.fake.set_catalog(
+        &s.base,
+        vec![aep_flow::testing::FakeTable::new("public.orders")
+            .column("id", "integer")
+            .column("amount", "double")
+            .column("updated_at", "integer")],
+    );
+    let changed = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        vec![Mapping::new("id", "_tenant.orderId")],
+        "updated_at",
+        hourly(),
+    );
+    let err = s.client.ensure_pipeline(&changed).unwrap_err();
+    assert!(err.to_string().contains("date or time"), "{err}");
+}

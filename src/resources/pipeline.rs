@@ -506,7 +506,8 @@ impl Client {
     ///
     /// Before the first write it checks what the writes need: the base
     /// connection exists and is PostgreSQL, the table exists and has the
-    /// delta column (a date or time column) and every mapped column, the
+    /// delta column (a date or time column, when explore types it) and
+    /// every mapped column, the
     /// dataset exists (and has the schema given: checked whenever one is
     /// given), the flow spec accepts PostgreSQL, the mapping validates. A
     /// failed check writes nothing and says what to fix.
@@ -1156,7 +1157,15 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
         });
     }
     if let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) {
-        if !is_date_or_time(delta) {
+        // Only a type explore states is checked: a column it gives no type
+        // for is not refused for want of one.
+        let typed = !delta.type_name.trim().is_empty()
+            || delta
+                .xdm
+                .as_ref()
+                .and_then(|x| x.kind.as_deref())
+                .is_some_and(|k| !k.trim().is_empty());
+        if typed && !is_date_or_time(delta) {
             return Err(Error::Unsuitable {
                 field: "delta_column".into(),
                 rule: format!(
