@@ -1344,3 +1344,26 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
     let err = s.client.ensure_pipeline(&changed).unwrap_err();
     assert!(err.to_string().contains("date or time"), "{err}");
 }
+
+/// The name is a fixed function of the declaration, the same on every run
+/// and every build (a change would orphan every mapping set made before),
+/// and fields are not run together: `a`+`bc` is not `ab`+`c`.
+#[test]
+fn mapping_set_names_are_pinned_and_unambiguous() {
+    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    // Two 64-bit FNV-1a (offsets cbf29ce484222325, 6c62272e07bb0142) over
+    // the length-prefixed parts, computed independently.
+    assert_eq!(name, "aep-flow-5bd29d474dd88e6e19dbb5af9ae17373");
+    let n = |source: &str, destination: &str| {
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new(source, destination)])
+    };
+    assert_ne!(n("a", "bc"), n("ab", "c"));
+    assert_ne!(
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "b"), Mapping::new("c", "d")]),
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "d"), Mapping::new("c", "b")])
+    );
+    assert_ne!(
+        aep_flow::mapping_set_name("s", &[Mapping::new("x", "y")]),
+        aep_flow::mapping_set_name("sx", &[Mapping::new("", "y")])
+    );
+}
