@@ -1089,3 +1089,281 @@ fn mapping_set_names_follow_the_declaration() {
         aep_flow::mapping_set_name(SCHEMA, &[Mapping::expression("a", "_b.c")])
     );
 }
+
+/// A mapping set that bears this declaration's name but holds other
+/// mappings (made by someone else, or edited since) is not reused: the
+/// flow gets the declared mappings.
+#[test]
+fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_reused() {
+    let s = setup();
+    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    for other in [
+        vec![Mapping::new("customer", "_tenant.customer")],
+        vec![Mapping::new("id", "_tenant.orderId")],
+    ] {
+        let foreign = s
+            .client
+            .create_mapping_set(&aep_flow::NewMappingSet::new(SCHEMA, other).with_name(&name))
+            .unwrap()
+            .id;
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        assert_ne!(out.mapping_set_id.as_deref(), Some(foreign.as_str()));
+        assert!(
+            !out.warnings.iter().any(|w| w.contains(&foreign)),
+            "{:?}",
+            out.warnings
+        );
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
+        // Converged: the next run writes nothing.
+        let before = s.fake.requests().len();
+        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
+        assert!(writes(&since(&s.fake, before)).is_empty());
+        for f in s.fake.flows() {
+            s.client.delete_flow(f["id"].as_str().unwrap()).unwrap();
+        }
+    }
+}
+
+/// `PUT /mappingSets/{id}` (a new version, as an edit in the UI makes),
+/// with the headers the client sent on its first mapping set create.
+fn put_mapping_set(s: &Setup, set_id: &str, body: &Value) {
+    use std::io::{Read, Write};
+    let template = s
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.contains("/mappingSets"))
+        .unwrap();
+    let body = body.to_string();
+    let mut req = format!(
+        "PUT /data/foundation/conversion/mappingSets/{set_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Connection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &template.headers {
+        if [
+            "authorization",
+            "x-api-key",
+            "x-gw-ims-org-id",
+            "x-sandbox-name",
+            "content-type",
+        ]
+        .contains(&k.as_str())
+        {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut tcp = std::net::TcpStream::connect(s.fake.addr()).unwrap();
+    tcp.write_all(req.as_bytes()).unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Someone edits the flow's mapping set (a new version, keeping its name,
+/// as the UI does) and points the flow at it: a removed or an added
+/// mapping is drift, converged back to the declaration, not a warning.
+#[test]
+fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
+    let edits: [&[(&str, &str)]; 2] = [
+        // A declared mapping removed.
+        &[("id", "_tenant.orderId")],
+        // A mapping added.
+        &[
+            ("id", "_tenant.orderId"),
+            ("amount", "_tenant.amount"),
+            ("customer", "_tenant.customer"),
+        ],
+    ];
+    for edit in edits {
+        let s = setup();
+        let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        let set_id = first.mapping_set_id.clone().unwrap();
+        let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+        let mappings_json: Vec<Value> = edit
+            .iter()
+            .map(|(source, destination)| {
+                json!({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
+            })
+            .collect();
+        put_mapping_set(
+            &s,
+            &set_id,
+            &json!({"name": name, "outputSchema": {"schemaRef": {"id": SCHEMA,
+                "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+                "mappings": mappings_json}),
+        );
+        s.client
+            .update_flow_mapping(first.flow_id.as_deref().unwrap(), &set_id, 1)
+            .unwrap();
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        assert_eq!(
+            out.changes,
+            [
+                PipelineChange::MappingSetCreated,
+                PipelineChange::FlowMappingUpdated
+            ],
+            "{edit:?}: {:?}",
+            out.warnings
+        );
+        assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
+        assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
+    }
+}
+
+/// A target connection listed without its schema (`data`) while Data Prep
+/// added an `_id` to the flow's mapping set: re-runs write nothing (the
+/// flow is never patched to the mapping set it already uses).
+#[test]
+fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let set = first.mapping_set_id.clone().unwrap();
+    s.fake.omit_in_listings("targetConnections", &["data"]);
+    assert!(s.fake.set_mapping_set_mappings(
+        &set,
+        &[
+            ("id", "_tenant.orderId"),
+            ("amount", "_tenant.amount"),
+            ("order_id", "_id"),
+        ]
+    ));
+    for run in 0..3 {
+        let before = s.fake.requests().len();
+        let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+        let sent = since(&s.fake, before);
+        assert!(out.is_unchanged(), "run {run}: {:?}", out.changes);
+        assert!(writes(&sent).is_empty(), "run {run}: {:?}", writes(&sent));
+        assert!(sent.len() <= 4, "run {run}: {} requests", sent.len());
+        assert_eq!(out.mapping_set_id.as_deref(), Some(set.as_str()));
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+    // A legacy mapping set that states no schema either: still no write.
+    s.fake.hide_mapping_set_schema(true);
+    let before = s.fake.requests().len();
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(out.is_unchanged(), "{:?}", out.changes);
+    assert!(writes(&since(&s.fake, before)).is_empty());
+    let plan = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
+    assert!(plan.is_unchanged(), "{:?}", plan.changes);
+    assert_eq!(s.fake.mapping_sets().len(), 1);
+}
+
+/// `find_flow` on a listing whose flows lack their connection ids (and a
+/// service that ignores `property=`): an error naming the field, never
+/// another pipeline's flow.
+#[test]
+fn find_flow_never_returns_a_flow_it_could_not_check() {
+    let fake = FakeFlowService::builder()
+        .ignore_property_filters()
+        .start()
+        .unwrap();
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    const OTHER: &str = "5c8c3c555033b814b69f9480";
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    fake.add_dataset(OTHER, "orders too", SCHEMA);
+    fake.set_schema_fields(SCHEMA, &["_tenant.orderId", "_tenant.amount"]);
+    let client = Client::builder(fake.platform()).build().unwrap();
+    let a = client
+        .ensure_pipeline(&PipelineSpec::new(
+            &base,
+            "public.orders",
+            DATASET,
+            mappings(),
+            "updated_at",
+            hourly(),
+        ))
+        .unwrap();
+    let b = client
+        .ensure_pipeline(&PipelineSpec::new(
+            &base,
+            "public.orders",
+            OTHER,
+            mappings(),
+            "updated_at",
+            hourly(),
+        ))
+        .unwrap();
+    let (source, target_b) = (
+        a.source_connection_id.unwrap(),
+        b.target_connection_id.unwrap(),
+    );
+    let target_a = a.target_connection_id.unwrap();
+    // Checkable: found, and not found.
+    assert_eq!(
+        client.find_flow(&source, &target_b).unwrap().map(|f| f.id),
+        b.flow_id
+    );
+    assert!(client.find_flow(&target_a, &target_b).unwrap().is_none());
+    fake.omit_in_listings("flows", &["sourceConnectionIds", "targetConnectionIds"]);
+    let err = client.find_flow(&target_a, &target_b).unwrap_err();
+    assert!(err.to_string().contains("sourceConnectionIds"), "{err}");
+}
+
+/// Explore that does not say a column's type: the delta column is not
+/// refused for want of one (only a type explore states is checked).
+#[test]
+fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
+    let s = setup();
+    s.fake.set_catalog(
+        &s.base,
+        vec![aep_flow::testing::FakeTable::new("public.orders")
+            .column("id", "integer")
+            .column("amount", "double")
+            .column("updated_at", "")],
+    );
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert!(
+        out.changes.contains(&PipelineChange::FlowCreated),
+        "{:?}",
+        out.changes
+    );
+    // A type that is stated and is not a date or time is still refused.
+    s.fake.set_catalog(
+        &s.base,
+        vec![aep_flow::testing::FakeTable::new("public.orders")
+            .column("id", "integer")
+            .column("amount", "double")
+            .column("updated_at", "integer")],
+    );
+    let changed = PipelineSpec::new(
+        &s.base,
+        "public.orders",
+        DATASET,
+        vec![Mapping::new("id", "_tenant.orderId")],
+        "updated_at",
+        hourly(),
+    );
+    let err = s.client.ensure_pipeline(&changed).unwrap_err();
+    assert!(err.to_string().contains("date or time"), "{err}");
+}
+
+/// The name is a fixed function of the declaration, the same on every run
+/// and every build (a change would orphan every mapping set made before),
+/// and fields are not run together: `a`+`bc` is not `ab`+`c`.
+#[test]
+fn mapping_set_names_are_pinned_and_unambiguous() {
+    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    // Two 64-bit FNV-1a (offsets cbf29ce484222325, 6c62272e07bb0142) over
+    // the length-prefixed parts, computed independently.
+    assert_eq!(name, "aep-flow-5bd29d474dd88e6e19dbb5af9ae17373");
+    let n = |source: &str, destination: &str| {
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new(source, destination)])
+    };
+    assert_ne!(n("a", "bc"), n("ab", "c"));
+    assert_ne!(
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "b"), Mapping::new("c", "d")]),
+        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "d"), Mapping::new("c", "b")])
+    );
+    assert_ne!(
+        aep_flow::mapping_set_name("s", &[Mapping::new("x", "y")]),
+        aep_flow::mapping_set_name("sx", &[Mapping::new("", "y")])
+    );
+}

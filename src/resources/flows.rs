@@ -533,6 +533,28 @@ impl FlowFilter {
         })
     }
 
+    /// A flow of this filter's listing that lacks `sourceConnectionIds`
+    /// (or `targetConnectionIds`) while the filter is on it is an error
+    /// naming the field: it may be the one sought, or any other flow.
+    pub(crate) fn check_listed(&self, f: &Flow) -> Result<(), Error> {
+        let lacks = if self.source_connection_id.is_some() && f.source_connection_ids.is_empty() {
+            "sourceConnectionIds"
+        } else if self.target_connection_id.is_some() && f.target_connection_ids.is_empty() {
+            "targetConnectionIds"
+        } else {
+            return Ok(());
+        };
+        Err(Error::UnexpectedResponse {
+            status: 200,
+            detail: format!(
+                "flow {} in the listing lacks {lacks}, so whether it is the one sought cannot \
+                 be checked",
+                f.id
+            ),
+            request_id: None,
+        })
+    }
+
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("flows", self.page_size)?;
         if let Some(id) = &self.source_connection_id {
@@ -683,7 +705,8 @@ impl Client {
 
     /// The first flow from `source_connection_id` to
     /// `target_connection_id`, if any (one request when it is on the
-    /// first page).
+    /// first page). A listed flow without the connection ids to check is
+    /// an error naming the field, not an answer.
     pub fn find_flow(
         &self,
         source_connection_id: &str,
@@ -692,7 +715,11 @@ impl Client {
         let filter = FlowFilter::new()
             .with_source_connection_id(source_connection_id)
             .with_target_connection_id(target_connection_id);
-        self.flows(filter).next().transpose()
+        let found = self.flows(filter.clone()).next().transpose()?;
+        if let Some(f) = &found {
+            filter.check_listed(f)?;
+        }
+        Ok(found)
     }
 
     /// Changes a flow's schedule: reads the flow, then `PATCH /flows/{id}`

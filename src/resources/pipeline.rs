@@ -431,10 +431,14 @@ enum MappingVerdict {
     Differs,
 }
 
+/// The version Data Prep gives a mapping set it creates.
+const FIRST_MAPPING_SET_VERSION: i64 = 0;
+
 /// Compares only what the declaration controls: a schema the mapping set
 /// does not state (a legacy one) is not a different schema, and mappings
 /// the service added to a mapping set made from this declaration (an `_id`,
-/// say) are not drift.
+/// say) are not drift, as long as it is the version ensure made: a later
+/// version is someone's edit.
 fn compare_mapping_set(
     current: &MappingSet,
     declared: &[Mapping],
@@ -454,8 +458,12 @@ fn compare_mapping_set(
     };
     let have: BTreeSet<_> = current.mappings.iter().map(key).collect();
     let want: BTreeSet<_> = declared.iter().map(key).collect();
-    let ours =
-        schema.is_some_and(|s| current.name.as_deref() == Some(&mapping_set_name(s, declared)));
+    // Made by ensure for this declaration: its name says so, and it is
+    // still the version ensure made (ensure creates mapping sets, never
+    // updates them; an edit, in the UI or by `PUT`, is a later version,
+    // and what it added or removed is drift).
+    let ours = current.version == FIRST_MAPPING_SET_VERSION
+        && schema.is_some_and(|s| current.name.as_deref() == Some(&mapping_set_name(s, declared)));
     if have == want && current.mappings.len() == declared.len() {
         return MappingVerdict::Matches;
     }
@@ -491,13 +499,15 @@ impl Client {
     /// Only what the declaration controls is compared, and only what the
     /// service states: a `scheduleParams` without `backfill`, a mapping set
     /// without a schema reference, or mappings the service added to a
-    /// mapping set made from this declaration are not drift. A value that
+    /// mapping set made from this declaration (the version ensure made,
+    /// not a later edit) are not drift. A value that
     /// was written but does not read back is a warning in
     /// [`PipelineOutcome::warnings`], not a write on every run.
     ///
     /// Before the first write it checks what the writes need: the base
     /// connection exists and is PostgreSQL, the table exists and has the
-    /// delta column (a date or time column) and every mapped column, the
+    /// delta column (a date or time column, when explore types it) and
+    /// every mapped column, the
     /// dataset exists (and has the schema given: checked whenever one is
     /// given), the flow spec accepts PostgreSQL, the mapping validates. A
     /// failed check writes nothing and says what to fix.
@@ -609,14 +619,26 @@ impl Client {
         }
         let checked = self.check_pipeline(spec, &found, &plan, catalog_schema)?;
         if let Some(reused) = &checked.reusable_mapping_set {
-            // Made by an earlier run for this declaration: used, not made again.
-            plan.retain(|c| *c != PipelineChange::MappingSetCreated);
+            // Made by an earlier run for this declaration: used, not made
+            // again; and when the flow already names it (a comparison that
+            // could not tell, for want of a schema), nothing is patched.
+            let in_use = found
+                .flow
+                .as_ref()
+                .and_then(|f| f.mapping())
+                .is_some_and(|(_, id, version)| id == reused.id && version == reused.version);
+            plan.retain(|c| {
+                *c != PipelineChange::MappingSetCreated
+                    && !(in_use && *c == PipelineChange::FlowMappingUpdated)
+            });
             outcome.mapping_set_id = Some(reused.id.clone());
-            outcome.warnings.push(format!(
-                "reusing mapping set {} (version {}), made for this declaration by an earlier \
-                 run",
-                reused.id, reused.version
-            ));
+            if !in_use {
+                outcome.warnings.push(format!(
+                    "reusing mapping set {} (version {}), made for this declaration by an \
+                     earlier run",
+                    reused.id, reused.version
+                ));
+            }
         }
         if spec.plan {
             outcome.changes = plan;
@@ -739,10 +761,14 @@ impl Client {
             // The version the flow runs, which need not be the latest.
             mapping_matches = match self.get_mapping_set_version(mapping_id, mapping_version) {
                 Ok(current) => {
+                    // The schema given, else the target connection's, else
+                    // the one the mapping set states (its name is then
+                    // checked against that schema).
                     let schema = spec
                         .schema_id
                         .as_deref()
-                        .or(target.as_ref().and_then(|t| t.schema_id.as_deref()));
+                        .or(target.as_ref().and_then(|t| t.schema_id.as_deref()))
+                        .or(current.schema_id.as_deref());
                     match compare_mapping_set(&current, &spec.mappings, schema) {
                         MappingVerdict::Matches => true,
                         MappingVerdict::Ours(warning) => {
@@ -830,10 +856,13 @@ impl Client {
             let schema = checked.schema_id.clone().unwrap_or_default();
             let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
-            // then failed to use) is reused, not made again.
+            // then failed to use) is reused, not made again. Only one that
+            // holds every declared mapping: the name alone is no proof (a
+            // set named so by someone else, or edited since, can hold
+            // anything).
             for candidate in self.find_mapping_sets_named(&name)? {
                 if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
-                    != MappingVerdict::Differs
+                    == MappingVerdict::Matches
                 {
                     checked.reusable_mapping_set = Some(candidate);
                     return Ok(checked);
@@ -954,7 +983,7 @@ impl Client {
                         .into_iter()
                         .find(|m| {
                             compare_mapping_set(m, &spec.mappings, Some(&schema))
-                                != MappingVerdict::Differs
+                                == MappingVerdict::Matches
                         })
                         .map(|m| (m.id, m.version)))
                 },
@@ -987,7 +1016,9 @@ impl Client {
             outcome.changes.push(PipelineChange::FlowCreated);
             return Ok(());
         };
-        if let Some((mapping_id, mapping_version)) = &mapping {
+        if let (Some((mapping_id, mapping_version)), true) =
+            (&mapping, plan.contains(&PipelineChange::FlowMappingUpdated))
+        {
             self.update_flow_mapping(&flow.id, mapping_id, *mapping_version)?;
             outcome.changes.push(PipelineChange::FlowMappingUpdated);
         }
@@ -1126,7 +1157,15 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
         });
     }
     if let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) {
-        if !is_date_or_time(delta) {
+        // Only a type explore states is checked: a column it gives no type
+        // for is not refused for want of one.
+        let typed = !delta.type_name.trim().is_empty()
+            || delta
+                .xdm
+                .as_ref()
+                .and_then(|x| x.kind.as_deref())
+                .is_some_and(|k| !k.trim().is_empty());
+        if typed && !is_date_or_time(delta) {
             return Err(Error::Unsuitable {
                 field: "delta_column".into(),
                 rule: format!(
