@@ -415,6 +415,10 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
             // A run that fails halfway says what it already made, so that
             // nothing is left unexplained (the next run finds and reuses it).
             let done = &failure.done;
+            // Warnings found before the failure (twin flows) still matter.
+            for w in &done.warnings {
+                let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
+            }
             if !done.changes.is_empty() {
                 let id_of = |c: &aep_flow::PipelineChange| match c {
                     aep_flow::PipelineChange::SourceConnectionCreated => {

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, FakeRun, DEMO_DATASET_ID};
+use aep_flow::testing::{demo_catalog, FakeFlowService, FakeRun, Reply, DEMO_DATASET_ID};
 use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
 use common::{example, fresh_demo_state, garbled, text, with_platform, with_postgres};
 use serde_json::{json, Value};
@@ -864,4 +864,51 @@ fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
             assert!(fake.requests().is_empty(), "{interval}: sent");
         }
     }
+}
+
+#[test]
+fn twin_flows_are_named_on_stderr_even_when_the_run_fails() {
+    let (fake, flow) = with_flow();
+    let client = Client::new(fake.platform()).unwrap();
+    let f = client.get_flow(&flow).unwrap();
+    let (_, set, version) = f.mapping().unwrap();
+    let twin = client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            &f.source_connection_ids[0],
+            &f.target_connection_ids[0],
+            "updated_at",
+            set,
+            version,
+            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
+        ))
+        .unwrap()
+        .id;
+    // The schedule update (a PATCH) is refused: the run fails after it
+    // found the twins, and still says so.
+    fake.push_reply(Reply::json(400, r#"{"code":"400","message":"refused"}"#).only_for("PATCH"));
+    let base = fake.connections()[0].id.clone();
+    let (out, _, stderr) = real(
+        &fake,
+        &[
+            "ensure",
+            "--connection",
+            &base,
+            "--table",
+            "public.orders",
+            "--dataset",
+            DATASET,
+            "--map",
+            "id=_tenant.orderId",
+            "--delta-column",
+            "updated_at",
+            "--frequency",
+            "week",
+        ],
+    );
+    assert_eq!(code(&out), 1, "{stderr}");
+    assert!(
+        stderr.contains("warning: pipeline:") && stderr.contains(&twin),
+        "{stderr}"
+    );
 }
