@@ -465,3 +465,22 @@ fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
     assert!(stderr.contains("remove it"), "{stderr}");
     assert!(!state.exists());
 }
+
+/// A state file that cannot be read (a directory under the default name,
+/// another user's file) is an error naming it, not a bare "Is a
+/// directory (os error 21)".
+#[test]
+fn a_state_file_that_cannot_be_read_is_an_error_naming_it() {
+    let dir = TempDir::new("demo-state-unreadable");
+    let path = dir.0.join("state.json");
+    std::fs::create_dir(&path).unwrap();
+    let err = FakeFlowService::builder()
+        .state_file(&path)
+        .start()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert!(path.is_dir(), "left as it was");
+}

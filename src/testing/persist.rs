@@ -148,7 +148,12 @@ pub(super) fn load(state: &mut State, path: &Path) -> io::Result<()> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot read the state file {}: {e}", path.display()),
+            ))
+        }
     };
     let invalid = |detail: String| {
         io::Error::new(
