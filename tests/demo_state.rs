@@ -484,3 +484,58 @@ fn a_state_file_that_cannot_be_read_is_an_error_naming_it() {
     );
     assert!(path.is_dir(), "left as it was");
 }
+
+/// A state file that is a FIFO (or a device) was opened and read: the
+/// command hung forever (holding the demo lock, whatever `--timeout`
+/// said). A huge one was read whole into memory. Both are refused at
+/// start, naming the file, without opening it.
+#[cfg(unix)]
+#[test]
+fn a_state_file_that_is_a_fifo_or_huge_is_refused_not_read() {
+    let dir = TempDir::new("demo-state-fifo");
+    let fifo = dir.0.join("fifo.json");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: needs mkfifo");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            FakeFlowService::builder()
+                .state_file(&path)
+                .start()
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        );
+    });
+    let result = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(result) => result,
+        Err(_) => {
+            // Let the stuck reader go before failing.
+            let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+            panic!("start() was still reading the FIFO after 60 s");
+        }
+    };
+    let err = result.unwrap_err();
+    assert!(err.contains(&fifo.display().to_string()), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+
+    // Far beyond any demo sandbox (sparse: nothing is written).
+    let huge = dir.0.join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let err = FakeFlowService::builder()
+        .state_file(&huge)
+        .start()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+    assert!(
+        err.to_string().contains(&huge.display().to_string()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("too large"), "{err}");
+}
