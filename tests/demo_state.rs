@@ -539,3 +539,38 @@ fn a_state_file_that_is_a_fifo_or_huge_is_refused_not_read() {
     );
     assert!(err.to_string().contains("too large"), "{err}");
 }
+
+/// A state file that is a symbolic link was read through the link, then
+/// replaced (by the atomic rename) with a regular file: the file linked to
+/// silently stopped receiving the sandbox. A link is refused, naming it,
+/// and left as it was.
+#[cfg(unix)]
+#[test]
+fn a_state_file_that_is_a_link_is_refused_not_replaced() {
+    let dir = TempDir::new("demo-state-link");
+    let real = dir.0.join("real.json");
+    drop(start(&real));
+    let before = std::fs::read(&real).unwrap();
+    let link = dir.0.join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let dangling = dir.0.join("dangling.json");
+    std::os::unix::fs::symlink(dir.0.join("nowhere.json"), &dangling).unwrap();
+    for path in [&link, &dangling] {
+        let err = FakeFlowService::builder()
+            .state_file(path)
+            .start()
+            .map(drop)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("link"), "{err}");
+        assert!(std::fs::symlink_metadata(path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(std::fs::read(&real).unwrap(), before);
+    assert!(!dir.0.join("nowhere.json").exists());
+}

@@ -260,7 +260,11 @@ impl FakeFlowServiceBuilder {
     /// [`FakeFlowService::state_file_error`] before trusting the file. Credentials are never written: a connection's secret auth
     /// params are stored as `[REDACTED]` (the fake keeps them in memory
     /// only while it runs). A file that is not a state file is an
-    /// [`io::ErrorKind::InvalidData`] error at start.
+    /// [`io::ErrorKind::InvalidData`] error at start; so is one over 256
+    /// MiB. The path must name a regular file (or nothing yet): a symbolic
+    /// link (the file is replaced on every write, which would replace the
+    /// link), a directory, a FIFO or a device is an error at start, never
+    /// opened.
     pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self

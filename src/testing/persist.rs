@@ -149,7 +149,7 @@ const MAX_STATE_BYTES: u64 = 256 << 20;
 
 /// Reads the file into `state`; a missing file is an empty state.
 ///
-/// Only a regular file is opened: a FIFO would block the open (and the
+/// Only a regular file is opened, never a symbolic link: a FIFO would block the open (and the
 /// command, holding the demo lock) forever, a device such as `/dev/zero`
 /// would be read without end. A file beyond [`MAX_STATE_BYTES`] is
 /// refused rather than read whole into memory.
@@ -160,11 +160,23 @@ pub(super) fn load(state: &mut State, path: &Path) -> io::Result<()> {
             format!("cannot read the state file {}: {e}", path.display()),
         )
     };
-    let meta = match fs::metadata(path) {
+    let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(cannot(e)),
     };
+    if meta.file_type().is_symlink() {
+        // Read through the link, then replaced by the atomic rename: the
+        // file linked to would silently stop receiving the sandbox.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the state file {} is a symbolic link, and the fake replaces its state file \
+                 (which would replace the link, not the file it names): name that file itself",
+                path.display()
+            ),
+        ));
+    }
     if !meta.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
