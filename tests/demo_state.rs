@@ -574,3 +574,20 @@ fn a_state_file_that_is_a_link_is_refused_not_replaced() {
     assert_eq!(std::fs::read(&real).unwrap(), before);
     assert!(!dir.0.join("nowhere.json").exists());
 }
+
+/// A state file in a directory that does not exist: the lock file cannot
+/// be created, and the message said "remove it" of a file that was never
+/// there. It names the directory and what it must be.
+#[test]
+fn a_state_file_in_a_missing_directory_names_the_directory_not_remove_it() {
+    let dir = TempDir::new("demo-state-no-dir");
+    let missing = dir.0.join("missing");
+    let state = missing.join("state.json");
+    let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+    assert!(stderr.contains("must exist"), "{stderr}");
+    assert!(!stderr.contains("remove it"), "{stderr}");
+    assert!(!missing.exists());
+}

@@ -301,7 +301,21 @@ fn open_lock_file(path: &std::path::Path) -> Result<Option<std::fs::File>, Failu
     match create.open(path) {
         Ok(file) => return Ok(Some(file)),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(cannot(e.to_string())),
+        Err(e) => {
+            // Nothing under the name: the directory is what is wrong
+            // (missing, not writable, read-only), not a file to remove.
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+                _ => ".".to_owned(),
+            };
+            return Err(Failure(
+                1,
+                format!(
+                    "error: cannot create the demo lock file {shown}: {e}; the directory {dir} \
+                     must exist and be writable (or point {DEMO_STATE_VAR} elsewhere)"
+                ),
+            ));
+        }
     }
     let seen = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
