@@ -591,3 +591,79 @@ fn a_state_file_in_a_missing_directory_names_the_directory_not_remove_it() {
     assert!(!stderr.contains("remove it"), "{stderr}");
     assert!(!missing.exists());
 }
+
+/// A request still arriving when the fake stops (a client that gave up on
+/// its deadline, a body still in flight) was answered, and the state file
+/// written, after the fake had been dropped: after the demo command had
+/// checked its saves and released the lock, when the next command may
+/// already be working on the file (and one of the two writes is lost).
+/// Once dropped, the fake neither answers nor writes.
+#[test]
+fn a_dropped_fake_never_writes_the_state_file_again() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("demo-state-after-drop");
+    let path = dir.0.join("state.json");
+    // A create as the client sends it.
+    let request = {
+        let probe = FakeFlowService::start().unwrap();
+        let c = Client::new(probe.platform()).unwrap();
+        let conn = PostgresConnection::new("late", "db", "d", "u", Secret::from(CANARY));
+        c.create_postgres_connection(&conn).unwrap();
+        probe.requests().pop().unwrap()
+    };
+    let fake = start(&path);
+    let mut stream = std::net::TcpStream::connect(fake.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    // A first request, answered: the connection is being served.
+    write!(
+        stream,
+        "GET {}/connections HTTP/1.1\r\nHost: x\r\n",
+        aep_flow::testing::BASE_PATH
+    )
+    .unwrap();
+    for (name, value) in &request.headers {
+        if name == "authorization" || name.starts_with("x-") {
+            write!(stream, "{name}: {value}\r\n").unwrap();
+        }
+    }
+    write!(stream, "\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    // The create, all but its last byte.
+    write!(stream, "{} {} HTTP/1.1\r\n", request.method, request.path).unwrap();
+    for (name, value) in &request.headers {
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            write!(stream, "{name}: {value}\r\n").unwrap();
+        }
+    }
+    write!(
+        stream,
+        "Connection: close\r\nContent-Length: {}\r\n\r\n",
+        request.body.len()
+    )
+    .unwrap();
+    let (head, last) = request.body.split_at(request.body.len() - 1);
+    stream.write_all(head).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    drop(fake);
+    stream.write_all(last).unwrap();
+    // Whatever comes back (an answer, or nothing), until it hangs up.
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&path).unwrap()),
+        String::from_utf8_lossy(&before),
+        "written after the fake was dropped; it answered {:?}",
+        String::from_utf8_lossy(&rest).lines().next()
+    );
+}

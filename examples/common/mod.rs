@@ -175,6 +175,9 @@ impl std::ops::Deref for DemoFake {
 
 impl Drop for DemoFake {
     fn drop(&mut self) {
+        // No request answered (or saved) after this: the last save's
+        // outcome is final before the lock is released.
+        self.0.stop();
         if let Some(failure) = self.0.state_file_error() {
             let mut slot = DEMO_SAVE_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
             *slot = Some(failure);

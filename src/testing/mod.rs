@@ -559,9 +559,25 @@ impl FakeFlowService {
     }
 }
 
+impl FakeFlowService {
+    /// Stops serving: once this returns, no request is answered and the
+    /// state file ([`FakeFlowServiceBuilder::state_file`]) is never written
+    /// again (a request being answered is finished first, its save
+    /// included), so [`state_file_error`](Self::state_file_error) is final
+    /// and the file can be handed to another process. Dropping the fake
+    /// does this too; calling it twice is harmless.
+    pub fn stop(&self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Connections are served on threads of their own, which look at
+        // the flag under the state's lock: once the lock has been taken
+        // after the flag was set, none of them answers (or saves) again.
+        drop(self.shared.lock());
+    }
+}
+
 impl Drop for FakeFlowService {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.stop();
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         if let Some(handle) = self.accept.take() {
