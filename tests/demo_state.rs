@@ -667,3 +667,38 @@ fn a_dropped_fake_never_writes_the_state_file_again() {
         String::from_utf8_lossy(&rest).lines().next()
     );
 }
+
+/// A command killed while it saved leaves its temporary file behind
+/// (`STATE.tmp-` and 16 hex digits), and nothing ever removed it: they
+/// accumulated, one per kill, each a copy of the sandbox. The next demo
+/// command, holding the lock (so no save can be under way), removes them;
+/// a link under such a name, or another state file's, is left alone.
+#[cfg(unix)]
+#[test]
+fn temporary_files_a_killed_save_left_are_removed_by_the_next_command() {
+    let dir = TempDir::new("demo-tmp-leftover");
+    let state = dir.0.join("state.json");
+    let leftovers = ["0123456789abcdef", "ffffffffffffffff"]
+        .map(|s| dir.file(&format!("state.json.tmp-{s}"), b"{\"format\": \"half"));
+    let victim = dir.file("victim", b"precious");
+    let link = dir.0.join("state.json.tmp-fedcba9876543210");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let others = [
+        dir.file("other.json.tmp-0123456789abcdef", b"another sandbox's"),
+        dir.file("state.json.tmp-0123", b"not ours"),
+        dir.file("state.json.tmp-0123456789abcdef.keep", b"not ours"),
+    ];
+    let (out, _, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    for leftover in &leftovers {
+        assert!(!leftover.exists(), "{} is still there", leftover.display());
+    }
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    for other in &others {
+        assert!(other.exists(), "{} was removed", other.display());
+    }
+}

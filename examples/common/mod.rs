@@ -396,6 +396,7 @@ impl Target {
             .into());
         }
         let lock = DemoLock::acquire(&state, common.deadline)?;
+        remove_leftover_temporaries(&state);
         if common.demo_reset {
             match std::fs::remove_file(&state) {
                 Ok(()) => {}
@@ -432,6 +433,40 @@ impl Target {
 
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
+    }
+}
+
+/// Removes the temporary files that saves killed halfway left next to the
+/// state file (`STATE.tmp-` and 16 hex digits, the fake's names), which
+/// would otherwise pile up, one per kill. Called with the lock held: no
+/// save can be under way. Only regular files under exactly such a name
+/// are removed (a link planted under one is left alone); failures are
+/// ignored (another user's file in a sticky directory, say).
+fn remove_leftover_temporaries(state: &std::path::Path) {
+    let (Some(name), dir) = (state.file_name(), state.parent()) else {
+        return;
+    };
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(".tmp-");
+    let Some(prefix) = prefix.to_str().map(str::to_owned) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let is_ours = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(|s| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        if is_ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
