@@ -264,7 +264,9 @@ impl FakeFlowServiceBuilder {
     /// MiB. The path must name a regular file (or nothing yet): a symbolic
     /// link (the file is replaced on every write, which would replace the
     /// link), a directory, a FIFO or a device is an error at start, never
-    /// opened.
+    /// opened. One fake at a time per file: two running on the same file
+    /// each write their own state over the other's (the example CLIs hold
+    /// a lock for that).
     pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
