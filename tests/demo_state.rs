@@ -702,3 +702,26 @@ fn temporary_files_a_killed_save_left_are_removed_by_the_next_command() {
         assert!(other.exists(), "{} was removed", other.display());
     }
 }
+
+/// A lock file that is a hard link to some other file (planted in a
+/// shared temporary directory where hard links to others' files are
+/// allowed, or made by mistake) was truncated and overwritten with a
+/// process id: the other file lost its contents. It is refused, naming
+/// it, and left as it was.
+#[cfg(unix)]
+#[test]
+fn a_lock_file_hard_linked_to_another_file_is_refused_not_truncated() {
+    let dir = TempDir::new("demo-lock-hardlink");
+    let state = dir.0.join("state.json");
+    let victim = dir.file("victim", b"precious");
+    std::fs::hard_link(&victim, lock_of(&state)).unwrap();
+    let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&lock_of(&state).display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("link"), "{stderr}");
+    assert!(!state.exists());
+}

@@ -342,7 +342,28 @@ fn open_lock_file(path: &std::path::Path) -> Result<Option<std::fs::File>, Failu
         Err(e) => return Err(cannot(e.to_string())),
     };
     // What was opened must be what was looked at (not a link swapped in).
-    Ok(is_file_at(&file, path).then_some(file))
+    if !is_file_at(&file, path) {
+        return Ok(None);
+    }
+    // The owner truncates the file and writes its process id: a file
+    // with other names (a hard link to someone's file) must not be it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match file.metadata() {
+            Ok(meta) if meta.nlink() == 1 => {}
+            // Removed since it was looked at: open again.
+            Ok(meta) if meta.nlink() == 0 => return Ok(None),
+            Ok(_) => {
+                return Err(cannot(
+                    "it has other names (hard links): locking it would overwrite another file"
+                        .into(),
+                ))
+            }
+            Err(e) => return Err(cannot(e.to_string())),
+        }
+    }
+    Ok(Some(file))
 }
 
 /// Whether `path` names `file` itself (same device and inode), not a link
