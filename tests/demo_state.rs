@@ -725,3 +725,50 @@ fn a_lock_file_hard_linked_to_another_file_is_refused_not_truncated() {
     assert!(stderr.contains("link"), "{stderr}");
     assert!(!state.exists());
 }
+
+/// A bad `PG*` value is exit 2, "nothing sent": it was read only after the
+/// demo sandbox had been taken (waiting up to 30 s for the lock) and, with
+/// `--demo-reset`, wiped. The environment is checked first: the sandbox is
+/// left as it was.
+#[test]
+fn a_bad_postgres_variable_is_refused_before_the_sandbox_is_touched() {
+    let dir = TempDir::new("demo-bad-pg");
+    let state = dir.0.join("state.json");
+    let (out, _, stderr) = demo("connections", &state, &["ensure", "--name", "keep"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    let before = ids_listed(&state);
+    assert_eq!(before.len(), 2);
+    let runs: [(&str, &[&str], (&str, &str)); 3] = [
+        (
+            "create_postgres_connection",
+            &["--name", "x"],
+            ("PGPORT", "abc"),
+        ),
+        (
+            "connections",
+            &["ensure", "--name", "y"],
+            ("PGSSLMODE", "bogus"),
+        ),
+        (
+            "connections",
+            &["rotate-password", &before[0]],
+            ("PGPORT", "0"),
+        ),
+    ];
+    for (program, args, (var, value)) in runs {
+        let mut cmd = common::example(program);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .env("PGSSLMODE", "require")
+            .env(var, value)
+            .arg("--demo-reset")
+            .args(args);
+        let (out, stdout, stderr) = bounded(cmd);
+        assert_eq!(code(&out), 2, "{program}: {stdout}\n{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+        assert_eq!(
+            ids_listed(&state),
+            before,
+            "{program} {args:?} touched the sandbox"
+        );
+    }
+}

@@ -393,29 +393,64 @@ impl Drop for DemoLock {
     }
 }
 
-impl Target {
-    pub fn from_env(program: &str, common: &Common) -> Result<Target, Failure> {
-        if !common.demo {
-            return Ok(Target {
-                platform: platform_from_env()?,
+/// Where the calls will go, checked but not started: the environment
+/// has been read and refused or accepted, nothing has been touched yet
+/// (the demo's lock and state file included). [`TargetEnv::start`] takes
+/// it from there, once the command's other input has been checked too.
+pub struct TargetEnv {
+    program: String,
+    kind: TargetKind,
+}
+
+enum TargetKind {
+    Real(Platform),
+    Demo(std::path::PathBuf),
+}
+
+impl TargetEnv {
+    pub fn is_demo(&self) -> bool {
+        matches!(self.kind, TargetKind::Demo(_))
+    }
+
+    /// Takes the demo sandbox (waiting for its lock) and starts the fake;
+    /// for the real service, only hands the platform on.
+    pub fn start(self, common: &Common) -> Result<Target, Failure> {
+        match self.kind {
+            TargetKind::Real(platform) => Ok(Target {
+                platform,
                 demo: None,
                 _demo_lock: None,
-            });
+            }),
+            TargetKind::Demo(state) => Target::start_demo(&self.program, &state, common),
         }
-        let state = demo_state_file()?;
-        let set: Vec<String> = aep_vars_set()
-            .into_iter()
-            .filter(|name| name != DEMO_STATE_VAR)
-            .collect();
-        if !set.is_empty() {
-            return Err(Usage(format!(
-                "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
-                set.join(", "),
-                if set.len() == 1 { "it" } else { "them" },
-                if set.len() == 1 { "it" } else { "them" },
-            ))
-            .into());
-        }
+    }
+}
+
+impl Target {
+    pub fn from_env(program: &str, common: &Common) -> Result<Target, Failure> {
+        Target::check_env(program, common)?.start(common)
+    }
+
+    /// Reads and checks the environment (the platform's variables, or the
+    /// demo's), touching nothing.
+    pub fn check_env(program: &str, common: &Common) -> Result<TargetEnv, Failure> {
+        let kind = if common.demo {
+            TargetKind::Demo(demo_env()?)
+        } else {
+            TargetKind::Real(platform_from_env()?)
+        };
+        Ok(TargetEnv {
+            program: program.to_owned(),
+            kind,
+        })
+    }
+
+    fn start_demo(
+        program: &str,
+        state: &std::path::Path,
+        common: &Common,
+    ) -> Result<Target, Failure> {
+        let state = state.to_path_buf();
         let lock = DemoLock::acquire(&state, common.deadline)?;
         remove_leftover_temporaries(&state);
         if common.demo_reset {
@@ -489,6 +524,25 @@ fn remove_leftover_temporaries(state: &std::path::Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The demo's state file, once no `AEP_*` variable makes `--demo`
+/// ambiguous.
+fn demo_env() -> Result<std::path::PathBuf, Usage> {
+    let state = demo_state_file()?;
+    let set: Vec<String> = aep_vars_set()
+        .into_iter()
+        .filter(|name| name != DEMO_STATE_VAR)
+        .collect();
+    if !set.is_empty() {
+        return Err(Usage(format!(
+            "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
+            set.join(", "),
+            if set.len() == 1 { "it" } else { "them" },
+            if set.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    Ok(state)
 }
 
 /// Where the demo keeps its sandbox between runs.
