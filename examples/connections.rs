@@ -271,9 +271,10 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         )
         .into());
     }
-    let target = Target::from_env("connections", &options)?;
-    let demo = target.is_demo();
-    // The database settings are read (and checked) before anything is sent.
+    // The environment is read (and checked) before anything is sent, and
+    // before the demo sandbox is taken (or, with --demo-reset, wiped).
+    let env = Target::check_env("connections", &options)?;
+    let demo = env.is_demo();
     let postgres: Option<PostgresConnection> = match &command {
         Command::Ensure {
             name,
@@ -294,6 +295,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         )?),
         _ => None,
     };
+    let target = env.start(&options)?;
     let client = options.client(target.platform)?;
     match command {
         Command::List { name } => {

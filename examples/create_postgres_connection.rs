@@ -84,13 +84,16 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Err(Usage(m)) if m.is_empty() => return out.line(&help),
         Err(Usage(m)) => return Err(Failure(2, format!("error: {m}\n{help}"))),
     };
-    let target = Target::from_env("create_postgres_connection", &args.common)?;
+    // The whole environment is checked before the demo sandbox is taken
+    // (or, with --demo-reset, wiped): a bad value is exit 2, nothing touched.
+    let env = Target::check_env("create_postgres_connection", &args.common)?;
     let conn = common::postgres_from_env(
         &args.name,
         args.description.as_deref(),
         args.auth,
-        target.is_demo(),
+        env.is_demo(),
     )?;
+    let target = env.start(&args.common)?;
     let created = args
         .common
         .client(target.platform)?

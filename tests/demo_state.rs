@@ -465,3 +465,310 @@ fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
     assert!(stderr.contains("remove it"), "{stderr}");
     assert!(!state.exists());
 }
+
+/// A state file that cannot be read (a directory under the default name,
+/// another user's file) is an error naming it, not a bare "Is a
+/// directory (os error 21)".
+#[test]
+fn a_state_file_that_cannot_be_read_is_an_error_naming_it() {
+    let dir = TempDir::new("demo-state-unreadable");
+    let path = dir.0.join("state.json");
+    std::fs::create_dir(&path).unwrap();
+    let err = FakeFlowService::builder()
+        .state_file(&path)
+        .start()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert!(path.is_dir(), "left as it was");
+}
+
+/// A state file that is a FIFO (or a device) was opened and read: the
+/// command hung forever (holding the demo lock, whatever `--timeout`
+/// said). A huge one was read whole into memory. Both are refused at
+/// start, naming the file, without opening it.
+#[cfg(unix)]
+#[test]
+fn a_state_file_that_is_a_fifo_or_huge_is_refused_not_read() {
+    let dir = TempDir::new("demo-state-fifo");
+    let fifo = dir.0.join("fifo.json");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: needs mkfifo");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            FakeFlowService::builder()
+                .state_file(&path)
+                .start()
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        );
+    });
+    let result = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(result) => result,
+        Err(_) => {
+            // Let the stuck reader go before failing.
+            let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+            panic!("start() was still reading the FIFO after 60 s");
+        }
+    };
+    let err = result.unwrap_err();
+    assert!(err.contains(&fifo.display().to_string()), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+
+    // Far beyond any demo sandbox (sparse: nothing is written).
+    let huge = dir.0.join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let err = FakeFlowService::builder()
+        .state_file(&huge)
+        .start()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+    assert!(
+        err.to_string().contains(&huge.display().to_string()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("too large"), "{err}");
+}
+
+/// A state file that is a symbolic link was read through the link, then
+/// replaced (by the atomic rename) with a regular file: the file linked to
+/// silently stopped receiving the sandbox. A link is refused, naming it,
+/// and left as it was.
+#[cfg(unix)]
+#[test]
+fn a_state_file_that_is_a_link_is_refused_not_replaced() {
+    let dir = TempDir::new("demo-state-link");
+    let real = dir.0.join("real.json");
+    drop(start(&real));
+    let before = std::fs::read(&real).unwrap();
+    let link = dir.0.join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let dangling = dir.0.join("dangling.json");
+    std::os::unix::fs::symlink(dir.0.join("nowhere.json"), &dangling).unwrap();
+    for path in [&link, &dangling] {
+        let err = FakeFlowService::builder()
+            .state_file(path)
+            .start()
+            .map(drop)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("link"), "{err}");
+        assert!(std::fs::symlink_metadata(path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(std::fs::read(&real).unwrap(), before);
+    assert!(!dir.0.join("nowhere.json").exists());
+}
+
+/// A state file in a directory that does not exist: the lock file cannot
+/// be created, and the message said "remove it" of a file that was never
+/// there. It names the directory and what it must be.
+#[test]
+fn a_state_file_in_a_missing_directory_names_the_directory_not_remove_it() {
+    let dir = TempDir::new("demo-state-no-dir");
+    let missing = dir.0.join("missing");
+    let state = missing.join("state.json");
+    let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+    assert!(stderr.contains("must exist"), "{stderr}");
+    assert!(!stderr.contains("remove it"), "{stderr}");
+    assert!(!missing.exists());
+}
+
+/// A request still arriving when the fake stops (a client that gave up on
+/// its deadline, a body still in flight) was answered, and the state file
+/// written, after the fake had been dropped: after the demo command had
+/// checked its saves and released the lock, when the next command may
+/// already be working on the file (and one of the two writes is lost).
+/// Once dropped, the fake neither answers nor writes.
+#[test]
+fn a_dropped_fake_never_writes_the_state_file_again() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("demo-state-after-drop");
+    let path = dir.0.join("state.json");
+    // A create as the client sends it.
+    let request = {
+        let probe = FakeFlowService::start().unwrap();
+        let c = Client::new(probe.platform()).unwrap();
+        let conn = PostgresConnection::new("late", "db", "d", "u", Secret::from(CANARY));
+        c.create_postgres_connection(&conn).unwrap();
+        probe.requests().pop().unwrap()
+    };
+    let fake = start(&path);
+    let mut stream = std::net::TcpStream::connect(fake.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    // A first request, answered: the connection is being served.
+    write!(
+        stream,
+        "GET {}/connections HTTP/1.1\r\nHost: x\r\n",
+        aep_flow::testing::BASE_PATH
+    )
+    .unwrap();
+    for (name, value) in &request.headers {
+        if name == "authorization" || name.starts_with("x-") {
+            write!(stream, "{name}: {value}\r\n").unwrap();
+        }
+    }
+    write!(stream, "\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    // The create, all but its last byte.
+    write!(stream, "{} {} HTTP/1.1\r\n", request.method, request.path).unwrap();
+    for (name, value) in &request.headers {
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            write!(stream, "{name}: {value}\r\n").unwrap();
+        }
+    }
+    write!(
+        stream,
+        "Connection: close\r\nContent-Length: {}\r\n\r\n",
+        request.body.len()
+    )
+    .unwrap();
+    let (head, last) = request.body.split_at(request.body.len() - 1);
+    stream.write_all(head).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    drop(fake);
+    stream.write_all(last).unwrap();
+    // Whatever comes back (an answer, or nothing), until it hangs up.
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&path).unwrap()),
+        String::from_utf8_lossy(&before),
+        "written after the fake was dropped; it answered {:?}",
+        String::from_utf8_lossy(&rest).lines().next()
+    );
+}
+
+/// A command killed while it saved leaves its temporary file behind
+/// (`STATE.tmp-` and 16 hex digits), and nothing ever removed it: they
+/// accumulated, one per kill, each a copy of the sandbox. The next demo
+/// command, holding the lock (so no save can be under way), removes them;
+/// a link under such a name, or another state file's, is left alone.
+#[cfg(unix)]
+#[test]
+fn temporary_files_a_killed_save_left_are_removed_by_the_next_command() {
+    let dir = TempDir::new("demo-tmp-leftover");
+    let state = dir.0.join("state.json");
+    let leftovers = ["0123456789abcdef", "ffffffffffffffff"]
+        .map(|s| dir.file(&format!("state.json.tmp-{s}"), b"{\"format\": \"half"));
+    let victim = dir.file("victim", b"precious");
+    let link = dir.0.join("state.json.tmp-fedcba9876543210");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let others = [
+        dir.file("other.json.tmp-0123456789abcdef", b"another sandbox's"),
+        dir.file("state.json.tmp-0123", b"not ours"),
+        dir.file("state.json.tmp-0123456789abcdef.keep", b"not ours"),
+    ];
+    let (out, _, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    for leftover in &leftovers {
+        assert!(!leftover.exists(), "{} is still there", leftover.display());
+    }
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    for other in &others {
+        assert!(other.exists(), "{} was removed", other.display());
+    }
+}
+
+/// A lock file that is a hard link to some other file (planted in a
+/// shared temporary directory where hard links to others' files are
+/// allowed, or made by mistake) was truncated and overwritten with a
+/// process id: the other file lost its contents. It is refused, naming
+/// it, and left as it was.
+#[cfg(unix)]
+#[test]
+fn a_lock_file_hard_linked_to_another_file_is_refused_not_truncated() {
+    let dir = TempDir::new("demo-lock-hardlink");
+    let state = dir.0.join("state.json");
+    let victim = dir.file("victim", b"precious");
+    std::fs::hard_link(&victim, lock_of(&state)).unwrap();
+    let (out, stdout, stderr) = demo("connections", &state, &["list"]);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&lock_of(&state).display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("link"), "{stderr}");
+    assert!(!state.exists());
+}
+
+/// A bad `PG*` value is exit 2, "nothing sent": it was read only after the
+/// demo sandbox had been taken (waiting up to 30 s for the lock) and, with
+/// `--demo-reset`, wiped. The environment is checked first: the sandbox is
+/// left as it was.
+#[test]
+fn a_bad_postgres_variable_is_refused_before_the_sandbox_is_touched() {
+    let dir = TempDir::new("demo-bad-pg");
+    let state = dir.0.join("state.json");
+    let (out, _, stderr) = demo("connections", &state, &["ensure", "--name", "keep"]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    let before = ids_listed(&state);
+    assert_eq!(before.len(), 2);
+    let runs: [(&str, &[&str], (&str, &str)); 3] = [
+        (
+            "create_postgres_connection",
+            &["--name", "x"],
+            ("PGPORT", "abc"),
+        ),
+        (
+            "connections",
+            &["ensure", "--name", "y"],
+            ("PGSSLMODE", "bogus"),
+        ),
+        (
+            "connections",
+            &["rotate-password", &before[0]],
+            ("PGPORT", "0"),
+        ),
+    ];
+    for (program, args, (var, value)) in runs {
+        let mut cmd = common::example(program);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .env("PGSSLMODE", "require")
+            .env(var, value)
+            .arg("--demo-reset")
+            .args(args);
+        let (out, stdout, stderr) = bounded(cmd);
+        assert_eq!(code(&out), 2, "{program}: {stdout}\n{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+        assert_eq!(
+            ids_listed(&state),
+            before,
+            "{program} {args:?} touched the sandbox"
+        );
+    }
+}

@@ -175,6 +175,9 @@ impl std::ops::Deref for DemoFake {
 
 impl Drop for DemoFake {
     fn drop(&mut self) {
+        // No request answered (or saved) after this: the last save's
+        // outcome is final before the lock is released.
+        self.0.stop();
         if let Some(failure) = self.0.state_file_error() {
             let mut slot = DEMO_SAVE_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
             *slot = Some(failure);
@@ -301,7 +304,21 @@ fn open_lock_file(path: &std::path::Path) -> Result<Option<std::fs::File>, Failu
     match create.open(path) {
         Ok(file) => return Ok(Some(file)),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(cannot(e.to_string())),
+        Err(e) => {
+            // Nothing under the name: the directory is what is wrong
+            // (missing, not writable, read-only), not a file to remove.
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+                _ => ".".to_owned(),
+            };
+            return Err(Failure(
+                1,
+                format!(
+                    "error: cannot create the demo lock file {shown}: {e}; the directory {dir} \
+                     must exist and be writable (or point {DEMO_STATE_VAR} elsewhere)"
+                ),
+            ));
+        }
     }
     let seen = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
@@ -325,7 +342,28 @@ fn open_lock_file(path: &std::path::Path) -> Result<Option<std::fs::File>, Failu
         Err(e) => return Err(cannot(e.to_string())),
     };
     // What was opened must be what was looked at (not a link swapped in).
-    Ok(is_file_at(&file, path).then_some(file))
+    if !is_file_at(&file, path) {
+        return Ok(None);
+    }
+    // The owner truncates the file and writes its process id: a file
+    // with other names (a hard link to someone's file) must not be it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match file.metadata() {
+            Ok(meta) if meta.nlink() == 1 => {}
+            // Removed since it was looked at: open again.
+            Ok(meta) if meta.nlink() == 0 => return Ok(None),
+            Ok(_) => {
+                return Err(cannot(
+                    "it has other names (hard links): locking it would overwrite another file"
+                        .into(),
+                ))
+            }
+            Err(e) => return Err(cannot(e.to_string())),
+        }
+    }
+    Ok(Some(file))
 }
 
 /// Whether `path` names `file` itself (same device and inode), not a link
@@ -355,30 +393,66 @@ impl Drop for DemoLock {
     }
 }
 
-impl Target {
-    pub fn from_env(program: &str, common: &Common) -> Result<Target, Failure> {
-        if !common.demo {
-            return Ok(Target {
-                platform: platform_from_env()?,
+/// Where the calls will go, checked but not started: the environment
+/// has been read and refused or accepted, nothing has been touched yet
+/// (the demo's lock and state file included). [`TargetEnv::start`] takes
+/// it from there, once the command's other input has been checked too.
+pub struct TargetEnv {
+    program: String,
+    kind: TargetKind,
+}
+
+enum TargetKind {
+    Real(Platform),
+    Demo(std::path::PathBuf),
+}
+
+impl TargetEnv {
+    pub fn is_demo(&self) -> bool {
+        matches!(self.kind, TargetKind::Demo(_))
+    }
+
+    /// Takes the demo sandbox (waiting for its lock) and starts the fake;
+    /// for the real service, only hands the platform on.
+    pub fn start(self, common: &Common) -> Result<Target, Failure> {
+        match self.kind {
+            TargetKind::Real(platform) => Ok(Target {
+                platform,
                 demo: None,
                 _demo_lock: None,
-            });
+            }),
+            TargetKind::Demo(state) => Target::start_demo(&self.program, &state, common),
         }
-        let state = demo_state_file()?;
-        let set: Vec<String> = aep_vars_set()
-            .into_iter()
-            .filter(|name| name != DEMO_STATE_VAR)
-            .collect();
-        if !set.is_empty() {
-            return Err(Usage(format!(
-                "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
-                set.join(", "),
-                if set.len() == 1 { "it" } else { "them" },
-                if set.len() == 1 { "it" } else { "them" },
-            ))
-            .into());
-        }
+    }
+}
+
+impl Target {
+    pub fn from_env(program: &str, common: &Common) -> Result<Target, Failure> {
+        Target::check_env(program, common)?.start(common)
+    }
+
+    /// Reads and checks the environment (the platform's variables, or the
+    /// demo's), touching nothing.
+    pub fn check_env(program: &str, common: &Common) -> Result<TargetEnv, Failure> {
+        let kind = if common.demo {
+            TargetKind::Demo(demo_env()?)
+        } else {
+            TargetKind::Real(platform_from_env()?)
+        };
+        Ok(TargetEnv {
+            program: program.to_owned(),
+            kind,
+        })
+    }
+
+    fn start_demo(
+        program: &str,
+        state: &std::path::Path,
+        common: &Common,
+    ) -> Result<Target, Failure> {
+        let state = state.to_path_buf();
         let lock = DemoLock::acquire(&state, common.deadline)?;
+        remove_leftover_temporaries(&state);
         if common.demo_reset {
             match std::fs::remove_file(&state) {
                 Ok(()) => {}
@@ -416,6 +490,59 @@ impl Target {
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
     }
+}
+
+/// Removes the temporary files that saves killed halfway left next to the
+/// state file (`STATE.tmp-` and 16 hex digits, the fake's names), which
+/// would otherwise pile up, one per kill. Called with the lock held: no
+/// save can be under way. Only regular files under exactly such a name
+/// are removed (a link planted under one is left alone); failures are
+/// ignored (another user's file in a sticky directory, say).
+fn remove_leftover_temporaries(state: &std::path::Path) {
+    let (Some(name), dir) = (state.file_name(), state.parent()) else {
+        return;
+    };
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(".tmp-");
+    let Some(prefix) = prefix.to_str().map(str::to_owned) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let is_ours = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(|s| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        if is_ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The demo's state file, once no `AEP_*` variable makes `--demo`
+/// ambiguous.
+fn demo_env() -> Result<std::path::PathBuf, Usage> {
+    let state = demo_state_file()?;
+    let set: Vec<String> = aep_vars_set()
+        .into_iter()
+        .filter(|name| name != DEMO_STATE_VAR)
+        .collect();
+    if !set.is_empty() {
+        return Err(Usage(format!(
+            "--demo is ambiguous with {} set: unset {} for the demo, or drop --demo to use {}",
+            set.join(", "),
+            if set.len() == 1 { "it" } else { "them" },
+            if set.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    Ok(state)
 }
 
 /// Where the demo keeps its sandbox between runs.

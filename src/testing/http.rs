@@ -96,6 +96,12 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let reply = {
             let mut state = shared.lock();
+            // Stopped (`FakeFlowService::stop`): a request that arrives
+            // now is neither answered nor let near the state file, which
+            // the fake's owner may already have handed on.
+            if shared.shutdown.load(Ordering::SeqCst) {
+                return Ok(());
+            }
             state.requests.push(request.clone());
             let reply = match state.take_scripted_reply(&request) {
                 Some(r) => {

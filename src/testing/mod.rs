@@ -260,7 +260,13 @@ impl FakeFlowServiceBuilder {
     /// [`FakeFlowService::state_file_error`] before trusting the file. Credentials are never written: a connection's secret auth
     /// params are stored as `[REDACTED]` (the fake keeps them in memory
     /// only while it runs). A file that is not a state file is an
-    /// [`io::ErrorKind::InvalidData`] error at start.
+    /// [`io::ErrorKind::InvalidData`] error at start; so is one over 256
+    /// MiB. The path must name a regular file (or nothing yet): a symbolic
+    /// link (the file is replaced on every write, which would replace the
+    /// link), a directory, a FIFO or a device is an error at start, never
+    /// opened. One fake at a time per file: two running on the same file
+    /// each write their own state over the other's (the example CLIs hold
+    /// a lock for that).
     pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
@@ -555,9 +561,25 @@ impl FakeFlowService {
     }
 }
 
+impl FakeFlowService {
+    /// Stops serving: once this returns, no request is answered and the
+    /// state file ([`FakeFlowServiceBuilder::state_file`]) is never written
+    /// again (a request being answered is finished first, its save
+    /// included), so [`state_file_error`](Self::state_file_error) is final
+    /// and the file can be handed to another process. Dropping the fake
+    /// does this too; calling it twice is harmless.
+    pub fn stop(&self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Connections are served on threads of their own, which look at
+        // the flag under the state's lock: once the lock has been taken
+        // after the flag was set, none of them answers (or saves) again.
+        drop(self.shared.lock());
+    }
+}
+
 impl Drop for FakeFlowService {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.stop();
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         if let Some(handle) = self.accept.take() {

@@ -143,13 +143,85 @@ fn serial_in(value: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
+/// The largest state file read: far beyond any demo sandbox (a thousand
+/// pipelines take a few megabytes), far below what would exhaust memory.
+const MAX_STATE_BYTES: u64 = 256 << 20;
+
 /// Reads the file into `state`; a missing file is an empty state.
+///
+/// Only a regular file is opened, never a symbolic link: a FIFO would block the open (and the
+/// command, holding the demo lock) forever, a device such as `/dev/zero`
+/// would be read without end. A file beyond [`MAX_STATE_BYTES`] is
+/// refused rather than read whole into memory.
 pub(super) fn load(state: &mut State, path: &Path) -> io::Result<()> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let cannot = |e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot read the state file {}: {e}", path.display()),
+        )
     };
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(cannot(e)),
+    };
+    if meta.file_type().is_symlink() {
+        // Read through the link, then replaced by the atomic rename: the
+        // file linked to would silently stop receiving the sandbox.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the state file {} is a symbolic link, and the fake replaces its state file \
+                 (which would replace the link, not the file it names): name that file itself",
+                path.display()
+            ),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the state file {} is not a regular file ({}); remove it, or name another file",
+                path.display(),
+                if meta.is_dir() {
+                    "a directory"
+                } else {
+                    "a FIFO, a socket or a device"
+                }
+            ),
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the state file {} is too large for a fake state file (over {} MiB); remove it \
+                 to start over",
+                path.display(),
+                MAX_STATE_BYTES >> 20
+            ),
+        )
+    };
+    if meta.len() > MAX_STATE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read;
+        let file = match fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(cannot(e)),
+        };
+        // Bounded even if the file grows (or was swapped) since it was
+        // looked at.
+        file.take(MAX_STATE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    }
+    if bytes.len() as u64 > MAX_STATE_BYTES {
+        return Err(too_large());
+    }
     let invalid = |detail: String| {
         io::Error::new(
             io::ErrorKind::InvalidData,
