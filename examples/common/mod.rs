@@ -229,6 +229,8 @@ impl DemoLock {
                 if std::time::Instant::now() >= give_up {
                     return Err(moving());
                 }
+                // Not a spin: whatever removes it gets the processor.
+                std::thread::sleep(Duration::from_millis(5));
                 continue;
             };
             match file.try_lock() {
@@ -239,6 +241,7 @@ impl DemoLock {
                         if std::time::Instant::now() >= give_up {
                             return Err(moving());
                         }
+                        std::thread::sleep(Duration::from_millis(5));
                         continue;
                     }
                     let mut file = file;
