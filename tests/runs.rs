@@ -291,17 +291,18 @@ pub fn script_oldest_first(fake: &FakeFlowService, successes: usize) -> String {
 #[test]
 fn the_cap_reached_before_the_order_is_proven_is_an_error_not_a_guess() {
     // A service that ignores `orderby`, and a flow with more runs than the
-    // 10 000-run cap: the newest run (a failure) is beyond it.
+    // 10 000-run cap (and the page more read to settle the newest
+    // 10 000): the newest run (a failure) is beyond it.
     let summary = {
         let fake = FakeFlowService::start().unwrap();
-        script_oldest_first(&fake, 10_000);
+        script_oldest_first(&fake, 10_100);
         let e = client(&fake).run_summary(FLOW).unwrap_err();
-        assert_eq!(fake.requests().len(), 200, "stopped at the cap");
+        assert_eq!(fake.requests().len(), 201, "stopped at the cap");
         e
     };
     let latest = {
         let fake = FakeFlowService::start().unwrap();
-        script_oldest_first(&fake, 10_000);
+        script_oldest_first(&fake, 10_100);
         client(&fake).latest_runs(FLOW, 1).unwrap_err()
     };
     for e in [summary, latest] {
@@ -419,4 +420,55 @@ fn the_newest_runs_take_one_request_when_the_service_sorts() {
     let c = client(&fake);
     assert_eq!(ids(&c.latest_runs(FLOW, 2).unwrap()), &newest_first[..2]);
     assert_eq!(fake.requests().len(), 4);
+}
+
+/// Scripts `pages` as the successive pages of `/runs`, each but the last
+/// with a next-page link.
+fn script_pages(fake: &FakeFlowService, pages: &[serde_json::Value]) {
+    for (p, items) in pages.iter().enumerate() {
+        let mut body = serde_json::json!({ "items": items });
+        if p + 1 < pages.len() {
+            body["_links"] = serde_json::json!({"next": {"href":
+                format!("/data/foundation/flowservice/runs?limit=50&continuationToken=p{p}")}});
+        }
+        fake.push_reply(
+            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+        );
+    }
+}
+
+fn scripted_run(id: &str, created: i64, status: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "flowId": FLOW, "createdAt": created,
+                       "metrics": {"statusSummary": {"status": status}}})
+}
+
+#[test]
+fn runs_of_equal_time_across_a_page_boundary_are_all_weighed() {
+    // The newest finished run on page 1 shares its createdAt with a
+    // failed run at the top of page 2: the summary must agree with the
+    // full listing (ties by id), not stop at page 1's end.
+    let pages = [
+        serde_json::json!([
+            scripted_run("going", 3_000, "inProgress"),
+            scripted_run("b-ok", 2_000, "success")
+        ]),
+        serde_json::json!([
+            scripted_run("a-failed", 2_000, "failed"),
+            scripted_run("old", 1_000, "success")
+        ]),
+    ];
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    let all = client(&fake).list_runs(RunFilter::new(FLOW)).unwrap();
+    assert_eq!(ids(&all), ["going", "a-failed", "b-ok", "old"]);
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "a-failed");
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    assert_eq!(
+        ids(&client(&fake).latest_runs(FLOW, 2).unwrap()),
+        ["going", "a-failed"]
+    );
 }

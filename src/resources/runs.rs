@@ -475,21 +475,28 @@ impl Client {
         Ok(read)
     }
 
-    /// Reads runs in the service's order until `enough` holds of what was
-    /// read, the order is proven (every run so far newest first, at least
-    /// one strictly older than another) and a page is done; or to the end
-    /// of the listing. Sorted newest first.
+    /// Reads runs in the service's order until `enough` holds of the runs
+    /// known to be the newest, or to the end of the listing. Sorted newest
+    /// first.
+    ///
+    /// The runs known to be the newest are those read, in order (every
+    /// run so far newest first), strictly newer than the last run read,
+    /// checked at the end of a page: a run of the same `createdAt` as the
+    /// last one may follow on the next page, and which of equal runs comes
+    /// first is settled by id, as [`list_runs`](Self::list_runs) does.
+    /// One page more than the 10 000-run cap is read, so that the newest
+    /// 10 000 can be known.
     fn newest_runs_until(
         &self,
         flow_id: &str,
         enough: impl Fn(&[Run]) -> bool,
     ) -> Result<Vec<Run>, Error> {
-        let filter = RunFilter::new(flow_id);
-        let cap = filter.max_items;
+        let cap = DEFAULT_MAX_ITEMS;
+        let filter = RunFilter::new(flow_id).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
         let mut pages = self.runs(filter);
         let mut read: Vec<Run> = Vec::new();
         let mut in_order = true;
-        let mut strictly = false;
+        let mut proven = false;
         while let Some(run) = pages.next() {
             let run = run?;
             let Some(now) = run.created_at else {
@@ -504,24 +511,31 @@ impl Client {
                     request_id: None,
                 });
             };
-            match read.last().and_then(|r| r.created_at) {
-                None => {}
-                Some(before) if now <= before => strictly |= now < before,
-                Some(_) => in_order = false,
+            if read
+                .last()
+                .and_then(|r| r.created_at)
+                .is_some_and(|before| now > before)
+            {
+                in_order = false;
             }
             read.push(run);
-            if in_order && strictly && pages.at_page_end() && enough(&read) {
-                break;
+            if in_order && pages.at_page_end() {
+                // In order, so the runs newer than the last one read are
+                // a prefix.
+                let settled = read.partition_point(|r| r.created_at > Some(now));
+                if enough(&read[..settled]) {
+                    proven = true;
+                    break;
+                }
             }
         }
-        let proven = in_order && strictly && enough(&read);
         if !proven && pages.end() != Some(ListingEnd::Complete) {
             return Err(Error::UnexpectedResponse {
                 status: 200,
                 detail: if in_order {
                     format!(
-                        "the newest {cap} runs of flow {flow_id} were read (the cap) and what \
-                         was asked for is not among them"
+                        "the newest {cap} runs of flow {flow_id} and a page more were read \
+                         (the cap) and what was asked for is not known from them"
                     )
                 } else {
                     format!(
