@@ -227,7 +227,7 @@ fn long_lived(fake: &FakeFlowService) -> String {
 }
 
 #[test]
-fn the_summary_reads_one_page_when_the_service_sorts_newest_first() {
+fn the_summary_reads_two_pages_when_the_service_sorts_newest_first() {
     let fake = FakeFlowService::start().unwrap();
     let failed = long_lived(&fake);
     fake.add_run(FLOW, FakeRun::new("inProgress").with_created_at(6_000));
@@ -235,7 +235,9 @@ fn the_summary_reads_one_page_when_the_service_sorts_newest_first() {
     let summary = c.run_summary(FLOW).unwrap();
     assert_eq!(summary.latest.unwrap().status, RunStatus::InProgress);
     assert_eq!(summary.latest_finished.unwrap().id, failed);
-    assert_eq!(fake.requests().len(), 1, "one page");
+    // The page that holds the answer, and the next one: it shows that
+    // the pages come in order too, not only the runs within a page.
+    assert_eq!(fake.requests().len(), 2, "two pages of 302 runs");
     assert!(fake.requests()[0].path.contains("orderby=-createdAt"));
 }
 
@@ -395,7 +397,7 @@ fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
 }
 
 #[test]
-fn the_newest_runs_take_one_request_when_the_service_sorts() {
+fn the_newest_runs_take_a_page_more_than_they_fill_when_the_service_sorts() {
     let fake = FakeFlowService::start().unwrap();
     // 120 older runs: three pages of 50 in all.
     for i in 0..120 {
@@ -407,9 +409,9 @@ fn the_newest_runs_take_one_request_when_the_service_sorts() {
     assert_eq!(ids(&one), [&newest_first[0]]);
     let three = c.latest_runs(FLOW, 3).unwrap();
     assert_eq!(ids(&three), &newest_first[..3]);
-    assert_eq!(fake.requests().len(), 2, "one page each");
+    assert_eq!(fake.requests().len(), 4, "two pages each");
     assert_eq!(c.latest_runs(FLOW, 60).unwrap().len(), 60);
-    assert_eq!(fake.requests().len(), 4, "two pages for 60");
+    assert_eq!(fake.requests().len(), 7, "three pages for 60");
     // Ignored order: every page, sorted.
     let fake = FakeFlowService::builder()
         .ignore_orderby()
@@ -440,6 +442,36 @@ fn script_pages(fake: &FakeFlowService, pages: &[serde_json::Value]) {
 fn scripted_run(id: &str, created: i64, status: &str) -> serde_json::Value {
     serde_json::json!({"id": id, "flowId": FLOW, "createdAt": created,
                        "metrics": {"statusSummary": {"status": status}}})
+}
+
+#[test]
+fn a_service_that_sorts_each_page_but_not_the_listing_is_not_believed() {
+    // `orderby` applied to each page, the pages in storage order (oldest
+    // first): page 1 is the oldest 50 runs, newest first, and looks
+    // proven; the newest run, a failure, is on page 2.
+    let page = |from: i64, failed_at: Option<i64>| {
+        serde_json::Value::Array(
+            (from..from + 50)
+                .rev()
+                .map(|t| {
+                    let status = if Some(t) == failed_at {
+                        "failed"
+                    } else {
+                        "success"
+                    };
+                    scripted_run(&format!("r-{t}"), 1_700_000_000_000 + t, status)
+                })
+                .collect(),
+        )
+    };
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &[page(0, None), page(50, Some(99))]);
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "r-99");
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &[page(0, None), page(50, Some(99))]);
+    let latest = client(&fake).latest_runs(FLOW, 1).unwrap();
+    assert_eq!(latest[0].id, "r-99");
 }
 
 #[test]

@@ -441,10 +441,12 @@ impl Client {
     /// The newest run of flow `flow_id` and its newest finished one, what
     /// a monitor needs, reading as little as it can: runs are asked for
     /// newest first (`orderby=-createdAt`), and once every run read so far
-    /// came newest first (at least two, strictly, and whole pages) and one
-    /// of them is finished, no further page is read. A service that lists
-    /// in another order is detected (a newer run after an older one) and
-    /// then every page is read and sorted, as
+    /// came newest first, whole pages, and a finished one is strictly
+    /// newer than every run of a later page, no further page is read (for
+    /// a flow of more than one page, that is two pages: the later page
+    /// shows that the pages, not only the runs within a page, are in
+    /// order). A service that lists in another order is detected (a newer
+    /// run after an older one) and then every page is read and sorted, as
     /// [`list_runs`](Self::list_runs) does.
     ///
     /// Never a guess: an [`Error::UnexpectedResponse`] says why when the
@@ -464,7 +466,8 @@ impl Client {
 
     /// The newest `count` runs of flow `flow_id`, newest first, reading as
     /// little as it can: with a service that honours `orderby=-createdAt`,
-    /// the pages that hold them (one page of 50 for up to 50 runs).
+    /// the pages that hold them and the next one (two pages of 50 for up
+    /// to 49 runs).
     /// Otherwise every page is read and sorted. The same errors as
     /// [`run_summary`](Self::run_summary): the cap reached before the
     /// newest runs are known, a run that cannot be placed in time or
@@ -479,13 +482,16 @@ impl Client {
     /// known to be the newest, or to the end of the listing. Sorted newest
     /// first.
     ///
-    /// The runs known to be the newest are those read, in order (every
-    /// run so far newest first), strictly newer than the last run read,
-    /// checked at the end of a page: a run of the same `createdAt` as the
-    /// last one may follow on the next page, and which of equal runs comes
-    /// first is settled by id, as [`list_runs`](Self::list_runs) does.
-    /// One page more than the 10 000-run cap is read, so that the newest
-    /// 10 000 can be known.
+    /// The runs known to be the newest are those of earlier pages that are
+    /// strictly newer than every run of the page read last, checked at the
+    /// end of a page, with every run so far newest first. A later page is
+    /// needed: a service that sorts each page but hands the pages out in
+    /// another order (the oldest 50 first, newest first) shows a page in
+    /// order; the next page then brings a newer run and gives it away. A
+    /// run of the same `createdAt` as one of the last page may also be
+    /// further on, and which of equal runs comes first is settled by id,
+    /// as [`list_runs`](Self::list_runs) does. One page more than the
+    /// 10 000-run cap is read, so that the newest 10 000 can be known.
     fn newest_runs_until(
         &self,
         flow_id: &str,
@@ -497,6 +503,8 @@ impl Client {
         let mut read: Vec<Run> = Vec::new();
         let mut in_order = true;
         let mut proven = false;
+        // Where the page being read starts in `read`.
+        let mut page_start = 0;
         while let Some(run) = pages.next() {
             let run = run?;
             let Some(now) = run.created_at else {
@@ -519,14 +527,19 @@ impl Client {
                 in_order = false;
             }
             read.push(run);
-            if in_order && pages.at_page_end() {
-                // In order, so the runs newer than the last one read are
-                // a prefix.
-                let settled = read.partition_point(|r| r.created_at > Some(now));
-                if enough(&read[..settled]) {
-                    proven = true;
-                    break;
+            if pages.at_page_end() {
+                if in_order && page_start > 0 {
+                    // In order: the page's first run is its newest, and
+                    // the runs of earlier pages newer than it are a prefix.
+                    let newest_of_page = read[page_start].created_at;
+                    let settled =
+                        read[..page_start].partition_point(|r| r.created_at > newest_of_page);
+                    if enough(&read[..settled]) {
+                        proven = true;
+                        break;
+                    }
                 }
+                page_start = read.len();
             }
         }
         if !proven && pages.end() != Some(ListingEnd::Complete) {
