@@ -504,3 +504,40 @@ fn runs_of_equal_time_across_a_page_boundary_are_all_weighed() {
         ["going", "a-failed"]
     );
 }
+
+#[test]
+fn a_run_timed_beyond_the_year_10000_cannot_be_placed() {
+    // A sentinel or garbled time (microseconds, i64::MAX) would otherwise
+    // be "the newest run" forever, hiding every later failure.
+    for huge in [
+        serde_json::json!(i64::MAX),
+        serde_json::json!(1_764_000_000_000_000_i64),
+        serde_json::json!(253_402_300_800_000_i64),
+        serde_json::json!("1e300"),
+        serde_json::json!(9.0e18),
+    ] {
+        let fake = FakeFlowService::start().unwrap();
+        scripted_runs(
+            &fake,
+            serde_json::json!([
+                {"id": "sentinel", "flowId": FLOW, "createdAt": huge.clone(),
+                 "metrics": {"statusSummary": {"status": "success"}}},
+                {"id": "real-failed", "flowId": FLOW, "createdAt": 1_764_000_000_000_i64,
+                 "metrics": {"statusSummary": {"status": "failed"}}}
+            ]),
+        );
+        let e = client(&fake).run_summary(FLOW).unwrap_err();
+        assert!(e.to_string().contains("run sentinel"), "{huge}: {e}");
+    }
+    // The last millisecond of 9999 is still a time.
+    let fake = FakeFlowService::start().unwrap();
+    scripted_runs(
+        &fake,
+        serde_json::json!([
+            {"id": "late", "flowId": FLOW, "createdAt": 253_402_300_799_999_i64,
+             "metrics": {"statusSummary": {"status": "failed"}}}
+        ]),
+    );
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "late");
+}

@@ -208,13 +208,18 @@ const MILLIS_FROM: i64 = 100_000_000_000;
 /// Numbers below this are kept as milliseconds (either reading is 1970:
 /// small values that tests and fakes use).
 const SECONDS_FROM: i64 = 100_000_000;
+/// 10000-01-01T00:00:00Z in epoch milliseconds: a time from then on is
+/// no run's (microseconds, a sentinel, `i64::MAX`) and is read as not
+/// set, or it would be "the newest run" forever.
+const MILLIS_BEFORE: i64 = 253_402_300_800_000;
 
 /// A time in epoch milliseconds: a positive whole number (milliseconds,
 /// or seconds where that is the only plausible reading: see
 /// [`MILLIS_FROM`]), a string holding one, or ISO 8601 text with a zone
 /// (`2026-11-27T13:51:25Z`). Zero and negative values (`0` stands for
-/// "not yet" in Adobe's examples) and text without a zone are read as not
-/// set: [`Client::run_summary`] refuses a run it cannot place in time.
+/// "not yet" in Adobe's examples), times from the year 10000 on and text
+/// without a zone are read as not set: [`Client::run_summary`] refuses a
+/// run it cannot place in time.
 fn millis(v: Option<&Value>) -> Option<i64> {
     let n = match v? {
         Value::Number(n) => n.as_i64().or_else(|| {
@@ -224,13 +229,14 @@ fn millis(v: Option<&Value>) -> Option<i64> {
         }),
         Value::String(s) => match s.trim().parse() {
             Ok(n) => Some(n),
-            Err(_) => return parse_iso8601_millis(s).filter(|ms| *ms > 0),
+            Err(_) => return parse_iso8601_millis(s).filter(|ms| (1..MILLIS_BEFORE).contains(ms)),
         },
         _ => None,
     }?;
     match n {
         n if n <= 0 => None,
         n if (SECONDS_FROM..MILLIS_FROM).contains(&n) => Some(n * 1000),
+        n if n >= MILLIS_BEFORE => None,
         n => Some(n),
     }
 }
