@@ -774,3 +774,20 @@ fn a_retry_after_beyond_a_day_prints_as_such() {
         "{text}"
     );
 }
+
+#[test]
+fn a_last_page_of_an_item_already_read_ends_the_listing_it_is_no_loop() {
+    // Fifty runs, pages of 50 by offset; a run is created between the two
+    // requests, so the last page holds only the run that moved down from
+    // page 1. No next link: the end of the listing, not a loop.
+    let fake = fake();
+    let first: Vec<String> = (0..50).map(|i| format!("r-{i}")).collect();
+    let next = "/data/foundation/flowservice/runs?limit=50&start=50";
+    fake.push_reply(run_page(&first, LOOP_FLOW, Some(next)));
+    fake.push_reply(run_page(&["r-49".into()], LOOP_FLOW, None));
+    let c = builder(&fake).build().unwrap();
+    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(runs.len(), 50);
+    assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
+}

@@ -277,7 +277,7 @@ pub enum ListingEnd {
 /// Pages through a listing lazily, following `_links.next.href` (or a
 /// `continuationToken`), one item at a time. It stops when there is no
 /// next page or at the item cap; a page seen before, or a page that
-/// brings only items already read (a loop), or a link outside the
+/// brings only items already read and a next link (a loop), or a link outside the
 /// collection is an [`Error::UnexpectedResponse`]. Items that do not pass
 /// the local `keep` check are skipped; an item read twice is returned
 /// once.
@@ -383,21 +383,6 @@ impl<W: WireItem, T> Pager<W, T> {
             self.empty_pages = 0;
         }
         self.buffered = items.into_iter();
-        // A page of items all read before: the same items under a fresh
-        // next link, which a finite listing never sends. Stopped at the
-        // first such page, not after 10 000 requests.
-        if let (0, Some(id)) = (new_items, repeated) {
-            self.after_buffered = Some(Error::unexpected(
-                &resp,
-                format!(
-                    "page {} holds only items already read (item {} again): the listing \
-                     loops; stopped",
-                    self.pages,
-                    crate::wire::text::one_line(&id, 80)
-                ),
-            ));
-            return Ok(());
-        }
         let next = page
             .links
             .and_then(|l| l.next)
@@ -420,6 +405,24 @@ impl<W: WireItem, T> Pager<W, T> {
             })
             .transpose()?;
         if let Some(next) = &next {
+            // A page of items all read before, and yet another page: the
+            // same items under a fresh next link, which a finite listing
+            // never sends. Stopped at the first such page, not after
+            // 10 000 requests. (Without a next link it is the end: the
+            // last item moved down from the page before, a run created
+            // meanwhile.)
+            if let (0, Some(id)) = (new_items, &repeated) {
+                self.after_buffered = Some(Error::unexpected(
+                    &resp,
+                    format!(
+                        "page {} holds only items already read (item {} again): the listing \
+                         loops; stopped",
+                        self.pages,
+                        crate::wire::text::one_line(id, 80)
+                    ),
+                ));
+                return Ok(());
+            }
             if self.seen_paths.contains(next) {
                 self.after_buffered = Some(Error::unexpected(
                     &resp,
