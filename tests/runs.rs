@@ -541,3 +541,24 @@ fn a_run_timed_beyond_the_year_10000_cannot_be_placed() {
     let summary = client(&fake).run_summary(FLOW).unwrap();
     assert_eq!(summary.latest_finished.unwrap().id, "late");
 }
+
+#[test]
+fn two_runs_in_order_on_pages_of_one_prove_nothing() {
+    // A service that ignores `orderby` and `limit`, one run a page: the
+    // first two runs happen to come newest first (a coin toss); the
+    // newest run, a failure, comes third.
+    let fake = FakeFlowService::builder()
+        .ignore_orderby()
+        .max_page_size(1)
+        .start()
+        .unwrap();
+    fake.add_run(FLOW, FakeRun::new("success").with_created_at(2_000));
+    fake.add_run(FLOW, FakeRun::new("success").with_created_at(1_000));
+    let failed = fake.add_run(FLOW, FakeRun::new("failed").with_created_at(3_000));
+    let c = client(&fake);
+    assert_eq!(
+        c.run_summary(FLOW).unwrap().latest_finished.unwrap().id,
+        failed
+    );
+    assert_eq!(ids(&c.latest_runs(FLOW, 1).unwrap()), [failed.as_str()]);
+}

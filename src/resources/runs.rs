@@ -447,11 +447,11 @@ impl Client {
     /// The newest run of flow `flow_id` and its newest finished one, what
     /// a monitor needs, reading as little as it can: runs are asked for
     /// newest first (`orderby=-createdAt`), and once every run read so far
-    /// came newest first, whole pages, and a finished one is strictly
-    /// newer than every run of a later page, no further page is read (for
-    /// a flow of more than one page, that is two pages: the later page
-    /// shows that the pages, not only the runs within a page, are in
-    /// order). A service that lists in another order is detected (a newer
+    /// came newest first (at least 50 of them), whole pages, and a
+    /// finished one is strictly newer than every run of a later page, no
+    /// further page is read (for a flow of more than one page, that is two
+    /// pages: the later page shows that the pages, not only the runs
+    /// within a page, are in order). A service that lists in another order is detected (a newer
     /// run after an older one) and then every page is read and sorted, as
     /// [`list_runs`](Self::list_runs) does.
     ///
@@ -490,7 +490,8 @@ impl Client {
     ///
     /// The runs known to be the newest are those of earlier pages that are
     /// strictly newer than every run of the page read last, checked at the
-    /// end of a page, with every run so far newest first. A later page is
+    /// end of a page, with every run so far (at least
+    /// [`MIN_RUNS_IN_ORDER`]) newest first. A later page is
     /// needed: a service that sorts each page but hands the pages out in
     /// another order (the oldest 50 first, newest first) shows a page in
     /// order; the next page then brings a newer run and gives it away. A
@@ -534,7 +535,7 @@ impl Client {
             }
             read.push(run);
             if pages.at_page_end() {
-                if in_order && page_start > 0 {
+                if in_order && page_start > 0 && read.len() >= MIN_RUNS_IN_ORDER {
                     // In order: the page's first run is its newest, and
                     // the runs of earlier pages newer than it are a prefix.
                     let newest_of_page = read[page_start].created_at;
@@ -570,6 +571,12 @@ impl Client {
         Ok(read)
     }
 }
+
+/// Runs read newest first before an early stop is trusted: a page's
+/// worth. Two runs in order prove nothing (a service that ignores
+/// `orderby` and sends one run a page lists two in order every other
+/// time); fifty in order by chance do not happen.
+const MIN_RUNS_IN_ORDER: usize = DEFAULT_PAGE_SIZE as usize;
 
 /// A flow's newest run and newest finished run ([`Client::run_summary`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
