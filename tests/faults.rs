@@ -791,3 +791,34 @@ fn a_last_page_of_an_item_already_read_ends_the_listing_it_is_no_loop() {
     assert_eq!(runs.len(), 50);
     assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
 }
+
+#[test]
+fn a_create_answered_with_an_unusable_id_says_the_change_was_made() {
+    // 201: the connection exists; only its id cannot be used. The user
+    // must look it up, not create it again.
+    for body in [
+        r#"{"id": "has space", "etag": "\"e1\""}"#,
+        r#"{"id": "00000000-0000-4000-8000-000000000001", "etag": "caf\u00e9"}"#,
+    ] {
+        let fake = fake();
+        fake.push_reply(Reply::json(201, body));
+        let client = builder(&fake).build().unwrap();
+        let err = client.create_postgres_connection(&conn()).unwrap_err();
+        assert!(err.may_have_been_processed(), "{err}");
+        assert!(
+            err.to_string().contains("the change was made"),
+            "{body}: {err}"
+        );
+    }
+    // A read with such an id changed nothing: no such note.
+    let fake = fake();
+    fake.push_reply(Reply::json(
+        200,
+        r#"{"items": [{"id": "has space"}], "_links": {}}"#,
+    ));
+    let client = builder(&fake).build().unwrap();
+    let err = client
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(!err.to_string().contains("change"), "{err}");
+}
