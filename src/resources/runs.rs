@@ -473,7 +473,7 @@ impl Client {
     /// The newest `count` runs of flow `flow_id`, newest first, reading as
     /// little as it can: with a service that honours `orderby=-createdAt`,
     /// the pages that hold them and the next one (two pages of 50 for up
-    /// to 49 runs).
+    /// to 50 runs).
     /// Otherwise every page is read and sorted. The same errors as
     /// [`run_summary`](Self::run_summary): the cap reached before the
     /// newest runs are known, a run that cannot be placed in time or
