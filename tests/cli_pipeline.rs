@@ -844,6 +844,9 @@ fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
     for (interval, fine) in [
         ("2147483648", false),
         ("4294967295", false),
+        // Past a u32 too: still "at most 2147483647", not "a whole number".
+        ("4294967296", false),
+        ("99999999999999999999999", false),
         ("2147483647", true),
     ] {
         let mut args: Vec<&str> = ENSURE.to_vec();
