@@ -822,3 +822,26 @@ fn a_create_answered_with_an_unusable_id_says_the_change_was_made() {
         .unwrap_err();
     assert!(!err.to_string().contains("change"), "{err}");
 }
+
+#[test]
+fn the_same_item_on_every_page_beside_fresh_ones_is_a_loop_too() {
+    // Each page repeats run A (read on page 1) beside one new run, under a
+    // fresh next link, forever. A listing that moved repeats an item of
+    // the page just before; A, read two pages back, does not come again.
+    let fake = fake();
+    for p in 0..40 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(
+            &["run-a".into(), format!("new-{p}")],
+            LOOP_FLOW,
+            Some(&next),
+        ));
+    }
+    let c = builder(&fake).build().unwrap();
+    let e = c
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert!(e.to_string().contains("run-a"), "{e}");
+    assert_eq!(fake.requests().len(), 3, "stopped at page 3: {e}");
+}
