@@ -254,9 +254,16 @@ fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
         .take("--interval")
         .map(|i| {
             i.parse::<u32>().map_err(|_| {
+                // Digits only: a whole number, too big for any interval.
+                let too_big = !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit());
                 Usage(format!(
-                    "--interval {:?} must be a whole number",
-                    i.escape_debug().to_string()
+                    "--interval {:?} must be a whole number{}",
+                    i.escape_debug().to_string(),
+                    if too_big {
+                        " of at most 2147483647 (the service stores it as a 32-bit integer)"
+                    } else {
+                        ""
+                    }
                 ))
             })
         })

@@ -758,9 +758,10 @@ fn script_runs(fake: &FakeFlowService, items: Value) {
 #[test]
 fn status_reports_what_it_cannot_know_instead_of_healthy() {
     // (a) The service ignores `orderby` and the flow has more runs than
-    // the cap: the newest (failed) run is beyond it. Exit 1, the reason.
+    // the cap (and the page more read to settle the newest 10 000): the
+    // newest (failed) run is beyond it. Exit 1, the reason.
     let (fake, flow) = with_flow();
-    script_runs_oldest_first(&fake, &flow, 10_000);
+    script_runs_oldest_first(&fake, &flow, 10_100);
     let (out, _, stderr) = real(&fake, &["status", &flow]);
     assert_eq!(code(&out), 1, "{stderr}");
     assert!(stderr.contains("newest first"), "{stderr}");
@@ -824,11 +825,13 @@ fn runs_limit_reads_only_the_pages_it_needs() {
             .filter(|r| r.path.contains("/runs?"))
             .count()
     };
-    assert_eq!(run_requests(&fake), 1, "one page for --limit 1");
+    // The page that holds it and the next, which shows the pages are in
+    // order too (a service may sort each page only).
+    assert_eq!(run_requests(&fake), 2, "two pages for --limit 1");
     let (out, stdout, _) = real(&fake, &["runs", &flow, "--limit", "60"]);
     assert_eq!(code(&out), 0);
     assert_eq!(stdout.lines().count(), 60);
-    assert_eq!(run_requests(&fake), 3, "two pages for --limit 60");
+    assert_eq!(run_requests(&fake), 5, "three pages for --limit 60");
     // Without --limit: every run, newest first.
     let (out, stdout, _) = real(&fake, &["runs", &flow]);
     assert_eq!(code(&out), 0);
@@ -841,6 +844,9 @@ fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
     for (interval, fine) in [
         ("2147483648", false),
         ("4294967295", false),
+        // Past a u32 too: still "at most 2147483647", not "a whole number".
+        ("4294967296", false),
+        ("99999999999999999999999", false),
         ("2147483647", true),
     ] {
         let mut args: Vec<&str> = ENSURE.to_vec();

@@ -774,3 +774,74 @@ fn a_retry_after_beyond_a_day_prints_as_such() {
         "{text}"
     );
 }
+
+#[test]
+fn a_last_page_of_an_item_already_read_ends_the_listing_it_is_no_loop() {
+    // Fifty runs, pages of 50 by offset; a run is created between the two
+    // requests, so the last page holds only the run that moved down from
+    // page 1. No next link: the end of the listing, not a loop.
+    let fake = fake();
+    let first: Vec<String> = (0..50).map(|i| format!("r-{i}")).collect();
+    let next = "/data/foundation/flowservice/runs?limit=50&start=50";
+    fake.push_reply(run_page(&first, LOOP_FLOW, Some(next)));
+    fake.push_reply(run_page(&["r-49".into()], LOOP_FLOW, None));
+    let c = builder(&fake).build().unwrap();
+    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(runs.len(), 50);
+    assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
+}
+
+#[test]
+fn a_create_answered_with_an_unusable_id_says_the_change_was_made() {
+    // 201: the connection exists; only its id cannot be used. The user
+    // must look it up, not create it again.
+    for body in [
+        r#"{"id": "has space", "etag": "\"e1\""}"#,
+        r#"{"id": "00000000-0000-4000-8000-000000000001", "etag": "caf\u00e9"}"#,
+    ] {
+        let fake = fake();
+        fake.push_reply(Reply::json(201, body));
+        let client = builder(&fake).build().unwrap();
+        let err = client.create_postgres_connection(&conn()).unwrap_err();
+        assert!(err.may_have_been_processed(), "{err}");
+        assert!(
+            err.to_string().contains("the change was made"),
+            "{body}: {err}"
+        );
+    }
+    // A read with such an id changed nothing: no such note.
+    let fake = fake();
+    fake.push_reply(Reply::json(
+        200,
+        r#"{"items": [{"id": "has space"}], "_links": {}}"#,
+    ));
+    let client = builder(&fake).build().unwrap();
+    let err = client
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(!err.to_string().contains("change"), "{err}");
+}
+
+#[test]
+fn the_same_item_on_every_page_beside_fresh_ones_is_a_loop_too() {
+    // Each page repeats run A (read on page 1) beside one new run, under a
+    // fresh next link, forever. A listing that moved repeats an item of
+    // the page just before; A, read two pages back, does not come again.
+    let fake = fake();
+    for p in 0..40 {
+        let next = format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}");
+        fake.push_reply(run_page(
+            &["run-a".into(), format!("new-{p}")],
+            LOOP_FLOW,
+            Some(&next),
+        ));
+    }
+    let c = builder(&fake).build().unwrap();
+    let e = c
+        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert!(e.to_string().contains("run-a"), "{e}");
+    assert_eq!(fake.requests().len(), 3, "stopped at page 3: {e}");
+}

@@ -227,7 +227,7 @@ fn long_lived(fake: &FakeFlowService) -> String {
 }
 
 #[test]
-fn the_summary_reads_one_page_when_the_service_sorts_newest_first() {
+fn the_summary_reads_two_pages_when_the_service_sorts_newest_first() {
     let fake = FakeFlowService::start().unwrap();
     let failed = long_lived(&fake);
     fake.add_run(FLOW, FakeRun::new("inProgress").with_created_at(6_000));
@@ -235,7 +235,9 @@ fn the_summary_reads_one_page_when_the_service_sorts_newest_first() {
     let summary = c.run_summary(FLOW).unwrap();
     assert_eq!(summary.latest.unwrap().status, RunStatus::InProgress);
     assert_eq!(summary.latest_finished.unwrap().id, failed);
-    assert_eq!(fake.requests().len(), 1, "one page");
+    // The page that holds the answer, and the next one: it shows that
+    // the pages come in order too, not only the runs within a page.
+    assert_eq!(fake.requests().len(), 2, "two pages of 302 runs");
     assert!(fake.requests()[0].path.contains("orderby=-createdAt"));
 }
 
@@ -291,17 +293,18 @@ pub fn script_oldest_first(fake: &FakeFlowService, successes: usize) -> String {
 #[test]
 fn the_cap_reached_before_the_order_is_proven_is_an_error_not_a_guess() {
     // A service that ignores `orderby`, and a flow with more runs than the
-    // 10 000-run cap: the newest run (a failure) is beyond it.
+    // 10 000-run cap (and the page more read to settle the newest
+    // 10 000): the newest run (a failure) is beyond it.
     let summary = {
         let fake = FakeFlowService::start().unwrap();
-        script_oldest_first(&fake, 10_000);
+        script_oldest_first(&fake, 10_100);
         let e = client(&fake).run_summary(FLOW).unwrap_err();
-        assert_eq!(fake.requests().len(), 200, "stopped at the cap");
+        assert_eq!(fake.requests().len(), 201, "stopped at the cap");
         e
     };
     let latest = {
         let fake = FakeFlowService::start().unwrap();
-        script_oldest_first(&fake, 10_000);
+        script_oldest_first(&fake, 10_100);
         client(&fake).latest_runs(FLOW, 1).unwrap_err()
     };
     for e in [summary, latest] {
@@ -394,7 +397,7 @@ fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
 }
 
 #[test]
-fn the_newest_runs_take_one_request_when_the_service_sorts() {
+fn the_newest_runs_take_a_page_more_than_they_fill_when_the_service_sorts() {
     let fake = FakeFlowService::start().unwrap();
     // 120 older runs: three pages of 50 in all.
     for i in 0..120 {
@@ -406,9 +409,9 @@ fn the_newest_runs_take_one_request_when_the_service_sorts() {
     assert_eq!(ids(&one), [&newest_first[0]]);
     let three = c.latest_runs(FLOW, 3).unwrap();
     assert_eq!(ids(&three), &newest_first[..3]);
-    assert_eq!(fake.requests().len(), 2, "one page each");
+    assert_eq!(fake.requests().len(), 4, "two pages each");
     assert_eq!(c.latest_runs(FLOW, 60).unwrap().len(), 60);
-    assert_eq!(fake.requests().len(), 4, "two pages for 60");
+    assert_eq!(fake.requests().len(), 7, "three pages for 60");
     // Ignored order: every page, sorted.
     let fake = FakeFlowService::builder()
         .ignore_orderby()
@@ -419,4 +422,143 @@ fn the_newest_runs_take_one_request_when_the_service_sorts() {
     let c = client(&fake);
     assert_eq!(ids(&c.latest_runs(FLOW, 2).unwrap()), &newest_first[..2]);
     assert_eq!(fake.requests().len(), 4);
+}
+
+/// Scripts `pages` as the successive pages of `/runs`, each but the last
+/// with a next-page link.
+fn script_pages(fake: &FakeFlowService, pages: &[serde_json::Value]) {
+    for (p, items) in pages.iter().enumerate() {
+        let mut body = serde_json::json!({ "items": items });
+        if p + 1 < pages.len() {
+            body["_links"] = serde_json::json!({"next": {"href":
+                format!("/data/foundation/flowservice/runs?limit=50&continuationToken=p{p}")}});
+        }
+        fake.push_reply(
+            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+        );
+    }
+}
+
+fn scripted_run(id: &str, created: i64, status: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "flowId": FLOW, "createdAt": created,
+                       "metrics": {"statusSummary": {"status": status}}})
+}
+
+#[test]
+fn a_service_that_sorts_each_page_but_not_the_listing_is_not_believed() {
+    // `orderby` applied to each page, the pages in storage order (oldest
+    // first): page 1 is the oldest 50 runs, newest first, and looks
+    // proven; the newest run, a failure, is on page 2.
+    let page = |from: i64, failed_at: Option<i64>| {
+        serde_json::Value::Array(
+            (from..from + 50)
+                .rev()
+                .map(|t| {
+                    let status = if Some(t) == failed_at {
+                        "failed"
+                    } else {
+                        "success"
+                    };
+                    scripted_run(&format!("r-{t}"), 1_700_000_000_000 + t, status)
+                })
+                .collect(),
+        )
+    };
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &[page(0, None), page(50, Some(99))]);
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "r-99");
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &[page(0, None), page(50, Some(99))]);
+    let latest = client(&fake).latest_runs(FLOW, 1).unwrap();
+    assert_eq!(latest[0].id, "r-99");
+}
+
+#[test]
+fn runs_of_equal_time_across_a_page_boundary_are_all_weighed() {
+    // The newest finished run on page 1 shares its createdAt with a
+    // failed run at the top of page 2: the summary must agree with the
+    // full listing (ties by id), not stop at page 1's end.
+    let pages = [
+        serde_json::json!([
+            scripted_run("going", 3_000, "inProgress"),
+            scripted_run("b-ok", 2_000, "success")
+        ]),
+        serde_json::json!([
+            scripted_run("a-failed", 2_000, "failed"),
+            scripted_run("old", 1_000, "success")
+        ]),
+    ];
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    let all = client(&fake).list_runs(RunFilter::new(FLOW)).unwrap();
+    assert_eq!(ids(&all), ["going", "a-failed", "b-ok", "old"]);
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "a-failed");
+    let fake = FakeFlowService::start().unwrap();
+    script_pages(&fake, &pages);
+    assert_eq!(
+        ids(&client(&fake).latest_runs(FLOW, 2).unwrap()),
+        ["going", "a-failed"]
+    );
+}
+
+#[test]
+fn a_run_timed_beyond_the_year_10000_cannot_be_placed() {
+    // A sentinel or garbled time (microseconds, i64::MAX) would otherwise
+    // be "the newest run" forever, hiding every later failure.
+    for huge in [
+        serde_json::json!(i64::MAX),
+        serde_json::json!(1_764_000_000_000_000_i64),
+        serde_json::json!(253_402_300_800_000_i64),
+        serde_json::json!("1e300"),
+        serde_json::json!(9.0e18),
+    ] {
+        let fake = FakeFlowService::start().unwrap();
+        scripted_runs(
+            &fake,
+            serde_json::json!([
+                {"id": "sentinel", "flowId": FLOW, "createdAt": huge.clone(),
+                 "metrics": {"statusSummary": {"status": "success"}}},
+                {"id": "real-failed", "flowId": FLOW, "createdAt": 1_764_000_000_000_i64,
+                 "metrics": {"statusSummary": {"status": "failed"}}}
+            ]),
+        );
+        let e = client(&fake).run_summary(FLOW).unwrap_err();
+        assert!(e.to_string().contains("run sentinel"), "{huge}: {e}");
+    }
+    // The last millisecond of 9999 is still a time.
+    let fake = FakeFlowService::start().unwrap();
+    scripted_runs(
+        &fake,
+        serde_json::json!([
+            {"id": "late", "flowId": FLOW, "createdAt": 253_402_300_799_999_i64,
+             "metrics": {"statusSummary": {"status": "failed"}}}
+        ]),
+    );
+    let summary = client(&fake).run_summary(FLOW).unwrap();
+    assert_eq!(summary.latest_finished.unwrap().id, "late");
+}
+
+#[test]
+fn two_runs_in_order_on_pages_of_one_prove_nothing() {
+    // A service that ignores `orderby` and `limit`, one run a page: the
+    // first two runs happen to come newest first (a coin toss); the
+    // newest run, a failure, comes third.
+    let fake = FakeFlowService::builder()
+        .ignore_orderby()
+        .max_page_size(1)
+        .start()
+        .unwrap();
+    fake.add_run(FLOW, FakeRun::new("success").with_created_at(2_000));
+    fake.add_run(FLOW, FakeRun::new("success").with_created_at(1_000));
+    let failed = fake.add_run(FLOW, FakeRun::new("failed").with_created_at(3_000));
+    let c = client(&fake);
+    assert_eq!(
+        c.run_summary(FLOW).unwrap().latest_finished.unwrap().id,
+        failed
+    );
+    assert_eq!(ids(&c.latest_runs(FLOW, 1).unwrap()), [failed.as_str()]);
 }

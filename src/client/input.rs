@@ -2,7 +2,7 @@
 //! ids and etags that come back from the service.
 
 use crate::error::Error;
-use crate::wire::response::RawResponse;
+use crate::wire::response::{success_note, RawResponse};
 
 /// Longest name accepted (characters). Adobe's UI takes far less than a
 /// megabyte; 256 leaves room for generated names.
@@ -112,8 +112,10 @@ pub(crate) fn check_from_service(resp: &RawResponse, what: &str, value: &str) ->
             resp,
             format!(
                 "the service sent {what} that is not 1 to {MAX_SERVICE_ID_LEN} visible ASCII \
-                 characters ({} bytes); refusing to use it",
-                value.len()
+                 characters ({} bytes); refusing to use it{}",
+                value.len(),
+                // After a write that succeeded, what was made exists.
+                success_note(resp)
             ),
         ));
     }

@@ -2,7 +2,7 @@
 //! paging, create (`{id, etag}`), patch with `If-Match`, delete. A resource
 //! module brings its types and paths; the wire rules live here once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -276,11 +276,11 @@ pub enum ListingEnd {
 
 /// Pages through a listing lazily, following `_links.next.href` (or a
 /// `continuationToken`), one item at a time. It stops when there is no
-/// next page or at the item cap; a page seen before, or a page that
-/// brings only items already read (a loop), or a link outside the
-/// collection is an [`Error::UnexpectedResponse`]. Items that do not pass
-/// the local `keep` check are skipped; an item read twice is returned
-/// once.
+/// next page or at the item cap; a page seen before, a page with a next
+/// link that brings only items already read or an item first read more
+/// than a page before (a loop), or a link outside the collection is an
+/// [`Error::UnexpectedResponse`]. Items that do not pass the local `keep`
+/// check are skipped; an item read twice is returned once.
 pub(crate) struct Pager<W, T> {
     client: Client,
     query: Query,
@@ -289,8 +289,9 @@ pub(crate) struct Pager<W, T> {
     convert: fn(W) -> T,
     next_path: Option<String>,
     seen_paths: HashSet<String>,
-    /// Ids of every item read so far (kept or not).
-    seen_ids: HashSet<String>,
+    /// Ids of every item read so far (kept or not), with the page each
+    /// was first read on.
+    seen_ids: HashMap<String, usize>,
     /// Items read from the service, kept or not.
     read: usize,
     buffered: std::vec::IntoIter<T>,
@@ -335,7 +336,7 @@ impl<W: WireItem, T> Pager<W, T> {
             keep: Box::new(keep),
             convert,
             seen_paths: HashSet::new(),
-            seen_ids: HashSet::new(),
+            seen_ids: HashMap::new(),
             read: 0,
             buffered: Vec::new().into_iter(),
             yielded: 0,
@@ -357,6 +358,8 @@ impl<W: WireItem, T> Pager<W, T> {
         let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
         let mut repeated: Option<String> = None;
+        // An item first read before the page just before this one.
+        let mut stale: Option<String> = None;
         let mut new_items = 0;
         for item in page.items {
             check_from_service(&resp, "an item id", item.id())?;
@@ -365,11 +368,16 @@ impl<W: WireItem, T> Pager<W, T> {
             }
             // An item read before is returned once: a listing that moved
             // while it was paged (a run created meanwhile) shifts items
-            // from one page to the next.
-            if !self.seen_ids.insert(item.id().to_owned()) {
+            // from one page to the next. It shifts them by less than a
+            // page: an item of a page further back coming again is a loop.
+            if let Some(&first) = self.seen_ids.get(item.id()) {
                 repeated.get_or_insert_with(|| item.id().to_owned());
+                if first + 1 < self.pages {
+                    stale.get_or_insert_with(|| item.id().to_owned());
+                }
                 continue;
             }
+            self.seen_ids.insert(item.id().to_owned(), self.pages);
             new_items += 1;
             let item = (self.convert)(item);
             if (self.keep)(&item) {
@@ -383,21 +391,6 @@ impl<W: WireItem, T> Pager<W, T> {
             self.empty_pages = 0;
         }
         self.buffered = items.into_iter();
-        // A page of items all read before: the same items under a fresh
-        // next link, which a finite listing never sends. Stopped at the
-        // first such page, not after 10 000 requests.
-        if let (0, Some(id)) = (new_items, repeated) {
-            self.after_buffered = Some(Error::unexpected(
-                &resp,
-                format!(
-                    "page {} holds only items already read (item {} again): the listing \
-                     loops; stopped",
-                    self.pages,
-                    crate::wire::text::one_line(&id, 80)
-                ),
-            ));
-            return Ok(());
-        }
         let next = page
             .links
             .and_then(|l| l.next)
@@ -420,6 +413,39 @@ impl<W: WireItem, T> Pager<W, T> {
             })
             .transpose()?;
         if let Some(next) = &next {
+            // A page of items all read before, and yet another page: the
+            // same items under a fresh next link, which a finite listing
+            // never sends. Stopped at the first such page, not after
+            // 10 000 requests. (Without a next link it is the end: the
+            // last item moved down from the page before, a run created
+            // meanwhile.)
+            if let (0, Some(id)) = (new_items, &repeated) {
+                self.after_buffered = Some(Error::unexpected(
+                    &resp,
+                    format!(
+                        "page {} holds only items already read (item {} again): the listing \
+                         loops; stopped",
+                        self.pages,
+                        crate::wire::text::one_line(id, 80)
+                    ),
+                ));
+                return Ok(());
+            }
+            // The same item again and again beside fresh ones: a loop
+            // that makes up new items, stopped at the first item that
+            // comes back from further than the page before.
+            if let Some(id) = &stale {
+                self.after_buffered = Some(Error::unexpected(
+                    &resp,
+                    format!(
+                        "page {} holds item {} again, first read more than a page before: \
+                         the listing loops; stopped",
+                        self.pages,
+                        crate::wire::text::one_line(id, 80)
+                    ),
+                ));
+                return Ok(());
+            }
             if self.seen_paths.contains(next) {
                 self.after_buffered = Some(Error::unexpected(
                     &resp,

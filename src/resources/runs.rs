@@ -208,13 +208,18 @@ const MILLIS_FROM: i64 = 100_000_000_000;
 /// Numbers below this are kept as milliseconds (either reading is 1970:
 /// small values that tests and fakes use).
 const SECONDS_FROM: i64 = 100_000_000;
+/// 10000-01-01T00:00:00Z in epoch milliseconds: a time from then on is
+/// no run's (microseconds, a sentinel, `i64::MAX`) and is read as not
+/// set, or it would be "the newest run" forever.
+const MILLIS_BEFORE: i64 = 253_402_300_800_000;
 
 /// A time in epoch milliseconds: a positive whole number (milliseconds,
 /// or seconds where that is the only plausible reading: see
 /// [`MILLIS_FROM`]), a string holding one, or ISO 8601 text with a zone
 /// (`2026-11-27T13:51:25Z`). Zero and negative values (`0` stands for
-/// "not yet" in Adobe's examples) and text without a zone are read as not
-/// set: [`Client::run_summary`] refuses a run it cannot place in time.
+/// "not yet" in Adobe's examples), times from the year 10000 on and text
+/// without a zone are read as not set: [`Client::run_summary`] refuses a
+/// run it cannot place in time.
 fn millis(v: Option<&Value>) -> Option<i64> {
     let n = match v? {
         Value::Number(n) => n.as_i64().or_else(|| {
@@ -224,13 +229,14 @@ fn millis(v: Option<&Value>) -> Option<i64> {
         }),
         Value::String(s) => match s.trim().parse() {
             Ok(n) => Some(n),
-            Err(_) => return parse_iso8601_millis(s).filter(|ms| *ms > 0),
+            Err(_) => return parse_iso8601_millis(s).filter(|ms| (1..MILLIS_BEFORE).contains(ms)),
         },
         _ => None,
     }?;
     match n {
         n if n <= 0 => None,
         n if (SECONDS_FROM..MILLIS_FROM).contains(&n) => Some(n * 1000),
+        n if n >= MILLIS_BEFORE => None,
         n => Some(n),
     }
 }
@@ -441,10 +447,12 @@ impl Client {
     /// The newest run of flow `flow_id` and its newest finished one, what
     /// a monitor needs, reading as little as it can: runs are asked for
     /// newest first (`orderby=-createdAt`), and once every run read so far
-    /// came newest first (at least two, strictly, and whole pages) and one
-    /// of them is finished, no further page is read. A service that lists
-    /// in another order is detected (a newer run after an older one) and
-    /// then every page is read and sorted, as
+    /// came newest first (at least 50 of them), whole pages, and a
+    /// finished one is strictly newer than every run of a later page, no
+    /// further page is read (for a flow of more than one page, that is two
+    /// pages: the later page shows that the pages, not only the runs
+    /// within a page, are in order). A service that lists in another order is detected (a newer
+    /// run after an older one) and then every page is read and sorted, as
     /// [`list_runs`](Self::list_runs) does.
     ///
     /// Never a guess: an [`Error::UnexpectedResponse`] says why when the
@@ -464,7 +472,8 @@ impl Client {
 
     /// The newest `count` runs of flow `flow_id`, newest first, reading as
     /// little as it can: with a service that honours `orderby=-createdAt`,
-    /// the pages that hold them (one page of 50 for up to 50 runs).
+    /// the pages that hold them and the next one (two pages of 50 for up
+    /// to 50 runs).
     /// Otherwise every page is read and sorted. The same errors as
     /// [`run_summary`](Self::run_summary): the cap reached before the
     /// newest runs are known, a run that cannot be placed in time or
@@ -475,21 +484,34 @@ impl Client {
         Ok(read)
     }
 
-    /// Reads runs in the service's order until `enough` holds of what was
-    /// read, the order is proven (every run so far newest first, at least
-    /// one strictly older than another) and a page is done; or to the end
-    /// of the listing. Sorted newest first.
+    /// Reads runs in the service's order until `enough` holds of the runs
+    /// known to be the newest, or to the end of the listing. Sorted newest
+    /// first.
+    ///
+    /// The runs known to be the newest are those of earlier pages that are
+    /// strictly newer than every run of the page read last, checked at the
+    /// end of a page, with every run so far (at least
+    /// [`MIN_RUNS_IN_ORDER`]) newest first. A later page is
+    /// needed: a service that sorts each page but hands the pages out in
+    /// another order (the oldest 50 first, newest first) shows a page in
+    /// order; the next page then brings a newer run and gives it away. A
+    /// run of the same `createdAt` as one of the last page may also be
+    /// further on, and which of equal runs comes first is settled by id,
+    /// as [`list_runs`](Self::list_runs) does. One page more than the
+    /// 10 000-run cap is read, so that the newest 10 000 can be known.
     fn newest_runs_until(
         &self,
         flow_id: &str,
         enough: impl Fn(&[Run]) -> bool,
     ) -> Result<Vec<Run>, Error> {
-        let filter = RunFilter::new(flow_id);
-        let cap = filter.max_items;
+        let cap = DEFAULT_MAX_ITEMS;
+        let filter = RunFilter::new(flow_id).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
         let mut pages = self.runs(filter);
         let mut read: Vec<Run> = Vec::new();
         let mut in_order = true;
-        let mut strictly = false;
+        let mut proven = false;
+        // Where the page being read starts in `read`.
+        let mut page_start = 0;
         while let Some(run) = pages.next() {
             let run = run?;
             let Some(now) = run.created_at else {
@@ -504,24 +526,36 @@ impl Client {
                     request_id: None,
                 });
             };
-            match read.last().and_then(|r| r.created_at) {
-                None => {}
-                Some(before) if now <= before => strictly |= now < before,
-                Some(_) => in_order = false,
+            if read
+                .last()
+                .and_then(|r| r.created_at)
+                .is_some_and(|before| now > before)
+            {
+                in_order = false;
             }
             read.push(run);
-            if in_order && strictly && pages.at_page_end() && enough(&read) {
-                break;
+            if pages.at_page_end() {
+                if in_order && page_start > 0 && read.len() >= MIN_RUNS_IN_ORDER {
+                    // In order: the page's first run is its newest, and
+                    // the runs of earlier pages newer than it are a prefix.
+                    let newest_of_page = read[page_start].created_at;
+                    let settled =
+                        read[..page_start].partition_point(|r| r.created_at > newest_of_page);
+                    if enough(&read[..settled]) {
+                        proven = true;
+                        break;
+                    }
+                }
+                page_start = read.len();
             }
         }
-        let proven = in_order && strictly && enough(&read);
         if !proven && pages.end() != Some(ListingEnd::Complete) {
             return Err(Error::UnexpectedResponse {
                 status: 200,
                 detail: if in_order {
                     format!(
-                        "the newest {cap} runs of flow {flow_id} were read (the cap) and what \
-                         was asked for is not among them"
+                        "the newest {cap} runs of flow {flow_id} and a page more were read \
+                         (the cap) and what was asked for is not known from them"
                     )
                 } else {
                     format!(
@@ -537,6 +571,12 @@ impl Client {
         Ok(read)
     }
 }
+
+/// Runs read newest first before an early stop is trusted: a page's
+/// worth. Two runs in order prove nothing (a service that ignores
+/// `orderby` and sends one run a page lists two in order every other
+/// time); fifty in order by chance do not happen.
+const MIN_RUNS_IN_ORDER: usize = DEFAULT_PAGE_SIZE as usize;
 
 /// A flow's newest run and newest finished run ([`Client::run_summary`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
