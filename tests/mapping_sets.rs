@@ -278,3 +278,14 @@ fn a_named_mapping_set_is_found_by_its_name() {
         listing.path
     );
 }
+
+#[test]
+fn a_create_answered_with_an_unusable_id_says_the_mapping_set_was_made() {
+    let fake = setup();
+    fake.push_reply(
+        aep_flow::testing::Reply::json(200, r#"{"id": "not-hex", "version": 0}"#).only_for("POST"),
+    );
+    let err = client(&fake).create_mapping_set(&orders()).unwrap_err();
+    assert!(err.may_have_been_processed(), "{err}");
+    assert!(err.to_string().contains("the change was made"), "{err}");
+}

@@ -167,8 +167,10 @@ fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
             resp,
             format!(
                 "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
-                 refusing to use it",
-                id.len()
+                 refusing to use it{}",
+                id.len(),
+                // After a create that succeeded, the mapping set exists.
+                success_note(resp)
             ),
         ))
     }
