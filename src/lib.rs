@@ -100,7 +100,7 @@
 //!
 //! ## Testing your own tools
 //!
-//! With the `testing` feature, [`testing::FakeFlowService`] runs a fake
+//! With the `testing` feature, `testing::FakeFlowService` runs a fake
 //! Flow Service on 127.0.0.1 that checks requests like the real one and can
 //! be scripted with failures.
 
