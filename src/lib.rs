@@ -107,8 +107,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Layers, bottom up; each module imports only the ones above it in this
-// list (checked by `tools/modcycles.py`-style review, see the crate docs).
+// Layers, bottom up: secret, wire, error, transport, client, resources; each
+// module imports only its own layer and those below it (the test in
+// `layers.rs` reads every module's `crate::` paths and enforces it).
 mod client;
 mod error;
 mod resources;
@@ -165,6 +166,8 @@ pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]
 mod fixture_tests;
+#[cfg(test)]
+mod layers;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
