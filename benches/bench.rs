@@ -68,15 +68,23 @@
 //! `--no-pin` measures the floating case. `--only-client` runs just the
 //! client loop, for a profiler.
 //!
+//! - `cold_build_*` (printed after the table, unpinned): the cold `cargo
+//!   build --release` time of the library alone against a reqwest-blocking
+//!   equivalent doing the same create, each in a fresh target directory,
+//!   and their ratio (goal ≤ 0.45): `bench/build_time.rs`. It adds a few
+//!   minutes and needs crates.io for reqwest; `--no-cold-build` skips it,
+//!   `--cold-build-only` runs just it. Never run by CI or the tests.
+//!
 //! Every loop is bounded, every socket and child process has a timeout, and
-//! the whole run takes well under two minutes. A figure that could not be
-//! measured is `n/a` in the table and the last line.
+//! the measured run takes well under two minutes (the cold builds after it
+//! take a few more). A figure that could not be measured is `n/a` in the
+//! table and the last line.
 //!
 //! The release `create_postgres_connection` example is built first (a
 //! nested `cargo build --release --example`), so the process figures need
 //! no separate build step. Modules: `bench/alloc.rs` (counting allocator),
 //! `bench/server.rs` (loopback server), `bench/process.rs` (child
-//! processes, the TLS server).
+//! processes, the TLS server), `bench/build_time.rs` (cold build times).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -89,6 +97,8 @@ use aep_flow::{Client, Platform, PostgresConnection, Secret};
 
 #[path = "bench/alloc.rs"]
 mod alloc;
+#[path = "bench/build_time.rs"]
+mod build_time;
 #[path = "bench/process.rs"]
 mod process;
 #[path = "bench/server.rs"]
@@ -151,6 +161,10 @@ struct Settings {
     runs: usize,
     /// Only the client loop, for a profiler (`--only-client`).
     only_client: bool,
+    /// The cold build times (`bench/build_time.rs`): on by default, off
+    /// with `--no-cold-build`; `--cold-build-only` runs just them.
+    cold_build: bool,
+    cold_build_only: bool,
     /// Pin the bench (all its threads and children) to one CPU; on by
     /// default, off with `--no-pin`.
     pin: bool,
@@ -159,7 +173,8 @@ struct Settings {
 const USAGE: &str =
     "usage: bench [--n CALLS (>= 2000, default 5000)] [--rounds R (1-9, default 3)] \
 [--runs RUNS (>= 10, default 21)] [--no-pin (let threads float between CPUs)] \
-[--only-client (just the client loop, for a profiler)]";
+[--only-client (just the client loop, for a profiler)] \
+[--no-cold-build | --cold-build-only (cold `cargo build --release` vs reqwest, minutes)]";
 
 fn parse_settings() -> Result<Settings, String> {
     let mut s = Settings {
@@ -167,6 +182,8 @@ fn parse_settings() -> Result<Settings, String> {
         rounds: 3,
         runs: 21,
         only_client: false,
+        cold_build: true,
+        cold_build_only: false,
         pin: true,
     };
     let mut args = std::env::args().skip(1);
@@ -182,6 +199,8 @@ fn parse_settings() -> Result<Settings, String> {
             "--runs" => s.runs = value("--runs")?.clamp(10, 1000),
             "--only-client" => s.only_client = true,
             "--no-pin" => s.pin = false,
+            "--no-cold-build" => s.cold_build = false,
+            "--cold-build-only" => s.cold_build_only = true,
             // `cargo bench` passes `--bench` to a bench without harness.
             "--bench" => {}
             "-h" | "--help" => return Err(USAGE.into()),
@@ -669,9 +688,16 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(e) = run(&settings) {
-        eprintln!("bench: error: {e}");
-        std::process::exit(1);
+    if !settings.cold_build_only {
+        if let Err(e) = run(&settings) {
+            eprintln!("bench: error: {e}");
+            std::process::exit(1);
+        }
+    }
+    // Last and unpinned: cargo uses every CPU, and nothing else is measured
+    // while it runs.
+    if (settings.cold_build && !settings.only_client) || settings.cold_build_only {
+        build_time::print_cold_build_times();
     }
 }
 

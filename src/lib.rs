@@ -1,43 +1,52 @@
 //! # aep-flow
 //!
-//! A small blocking client for Adobe Experience Platform's **Flow Service**
-//! API that creates PostgreSQL source connections, exactly as Adobe's
-//! tutorial does it, with every secret in a zeroizing type.
+//! A blocking client for Adobe Experience Platform's **Flow Service** (and
+//! the Catalog and Data Prep calls a dataflow needs) that takes a
+//! PostgreSQL table to a scheduled dataflow into a dataset, with every
+//! secret in a zeroizing type.
 //!
-//! - One call: [`create_postgres_connection`], or a reusable [`Client`]
-//!   that keeps one connection pool.
-//! - Both PostgreSQL auth specs: *Connection String Based Authentication*
-//!   (the default; values quoted by the ODBC brace rule) and *Basic
-//!   Authentication* (field by field; the safer choice for passwords with
-//!   `;`, `{`, `}` and other special characters).
+//! - [`Client`] (built by [`Client::new`] or [`ClientBuilder`]) holds one
+//!   connection pool, the credentials ([`Platform`]: a given token, or
+//!   OAuth Server-to-Server credentials exchanged at Adobe IMS with
+//!   [`Platform::from_ims`], cached and renewed) and the retry policy.
+//! - [`Client::ensure_pipeline`]: one call from a table to a scheduled
+//!   dataflow. Given a [`PipelineSpec`] (base connection, table, dataset,
+//!   mappings, delta column, [`Schedule`]) it finds or creates the source
+//!   connection, the target connection, the mapping set and the flow,
+//!   converges a changed schedule or mapping, and reports what it did in a
+//!   [`PipelineOutcome`]. Re-running it is safe: a re-run that finds
+//!   everything as declared writes nothing.
+//! - The resources, one call per request, for what the pipeline does not
+//!   cover:
+//!   - connections: [`Client::create_postgres_connection`], the
+//!     idempotent [`Client::ensure_postgres_connection`],
+//!     [`Client::list_connections`], [`Client::get_connection`],
+//!     [`Client::test_connection`], [`Client::delete_connection`],
+//!     password rotation with `If-Match`
+//!     ([`Client::update_postgres_credentials`]); both PostgreSQL auth
+//!     specs ([`AuthSpec`]);
+//!   - explore the database behind a connection: [`Client::explore_tables`],
+//!     [`Client::explore_columns`], [`Client::preview_table`];
+//!   - source and target connections: [`Client::ensure_source_connection`],
+//!     [`Client::create_target_connection`] and their get, list and delete;
+//!   - datasets (Catalog): [`Client::get_dataset`];
+//!   - mapping sets (Data Prep): [`Client::create_mapping_set`],
+//!     [`Client::validate_mapping_set`], [`Client::get_mapping_set`];
+//!   - flows and schedules: [`Client::create_flow`], [`Client::find_flow`],
+//!     [`Client::update_flow_schedule`], [`Client::enable_flow`],
+//!     [`Client::disable_flow`], [`Client::delete_flow`];
+//!   - runs: [`Client::list_runs`], [`Client::latest_finished_run`],
+//!     [`Client::run_summary`].
 //! - Input is checked before anything is sent ([`Error::InvalidInput`] names
 //!   the field and the rule). Service errors keep the HTTP status, Adobe's
 //!   code, its message and the request id ([`ApiError`]).
-//! - TLS (rustls, webpki roots) is always verified; plain `http://` is
-//!   accepted only for loopback hosts. Redirects are never followed, so the
-//!   token only goes to the configured host. Response bodies are read with a
-//!   size limit (1 MiB). Timeouts: 10 s to connect, 60 s per request.
 //! - 429 is retried after its `Retry-After` (up to 3 retries within a 30 s
 //!   budget); failures before sending are retried; a create that may have
-//!   reached the service is never retried blindly. All of it is
-//!   configurable on [`ClientBuilder`].
-//! - The lifecycle: [`Client::connections`] / [`Client::list_connections`]
-//!   (every page), [`Client::get_connection`], [`Client::test_connection`],
-//!   [`Client::delete_connection`], the idempotent
-//!   [`Client::ensure_postgres_connection`] (no duplicate even after a lost
-//!   answer) and [`Client::update_postgres_credentials`] (password rotation
-//!   with `If-Match`).
-//! - Explore the database behind a base connection
-//!   ([`Client::explore_tables`], [`Client::explore_columns`],
-//!   [`Client::preview_table`]) and create the source connection for one
-//!   table ([`Client::ensure_source_connection`] and friends).
-//! - Access tokens either given ([`Platform::new`]) or fetched from Adobe
-//!   IMS with OAuth Server-to-Server credentials ([`Platform::from_ims`],
-//!   [`ImsCredentials`]): cached, renewed before expiry, renewed once on a
-//!   401.
+//!   reached the service is never retried blindly (the `ensure_*` calls
+//!   look again instead). All of it is configurable on [`ClientBuilder`].
 //!
 //! ```no_run
-//! use aep_flow::{AuthSpec, Client, Platform, PostgresConnection, Secret, SslMode};
+//! use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Platform, Schedule, Secret};
 //!
 //! let platform = Platform::new(
 //!     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
@@ -46,21 +55,65 @@
 //!     "prod",                  // x-sandbox-name
 //! );
 //! let client = Client::new(platform)?;
-//! let conn = PostgresConnection::new(
-//!     "orders-db",
-//!     "db.example.com",
-//!     "orders",
-//!     "etl_reader",
-//!     Secret::from(std::env::var("PGPASSWORD")?),
+//! let spec = PipelineSpec::new(
+//!     "9e2b3ca1-0000-4000-8000-000000000001", // the PostgreSQL base connection
+//!     "public.orders",                        // the table
+//!     "5c8c3c555033b814b69f947f",             // the dataset
+//!     vec![
+//!         Mapping::new("order_id", "_tenant.orderId"),
+//!         Mapping::new("updated_at", "_tenant.updatedAt"),
+//!     ],
+//!     "updated_at",                           // the delta column
+//!     Schedule::every(Frequency::Hour, 1, 1_767_225_600)?,
 //! )
-//! .with_ssl_mode(SslMode::VerifyFull)
-//! .with_auth_spec(AuthSpec::Basic);
-//! let created = client.create_postgres_connection(&conn)?;
-//! println!("created {} (etag {})", created.id, created.etag);
+//! .with_enable(true);
+//! let outcome = client.ensure_pipeline(&spec)?;
+//! println!("flow {:?}: {:?}", outcome.flow_id, outcome.changes);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Request budget of `ensure_pipeline`
+//!
+//! Adobe publishes no rate limit, so the pipeline sends only what it needs
+//! (counted from the fake service's request log; `tests/pipeline.rs` holds
+//! the calls to them and `cargo bench` prints them):
+//!
+//! - a re-run that finds everything as declared: **4 requests** (three
+//!   lookups and the flow's mapping set), no write;
+//! - a first run on an empty sandbox: **12**, each needed (2 lookups, the
+//!   base connection, the table's columns, the dataset, the flow spec, the
+//!   mapping set's name, the validation, 4 creates; no flow lookup when a
+//!   connection was missing);
+//! - converging a changed schedule: **7**;
+//! - a schema given ([`PipelineSpec::with_schema_id`]): one more Catalog
+//!   read on a run over an existing pipeline (5 for a re-run); a first run
+//!   stays at 12.
+//!
+//! ## Output models
+//!
+//! One policy: the models the library returns ([`Connection`],
+//! [`SourceConnection`], [`TargetConnection`], [`Dataset`], [`Table`],
+//! [`TableSchema`], [`Column`], [`TablePreview`], [`Flow`], [`Run`],
+//! [`RunSummary`], [`RunStatus`], [`PipelineOutcome`], [`PipelineChange`],
+//! [`Saved`], [`Ensured`], ...) are plain Rust values with public fields
+//! or accessors, and do not implement `Serialize` for printing: how a
+//! value is shown (JSON shape, field names, text) is the caller's
+//! business, so a printing need can never change the library's API. The
+//! request bodies the library sends are built by private `Serialize`
+//! structs of their own, never by serializing an output model.
+//! `Deserialize` stays where a model is read from the service's JSON.
+//! (Some output models still carry a `Serialize` derive that the
+//! command-line examples print with; it goes when they get output
+//! structs of their own, issue 19.)
+//!
 //! ## Security
+//!
+//! TLS (rustls, webpki roots, or exactly the CA certificates given to
+//! [`ClientBuilder::with_root_certificates_pem`]) is always verified;
+//! plain `http://` is accepted only for loopback hosts. Redirects are never
+//! followed, so the token only goes to the configured host. Response bodies
+//! are read with a size limit (1 MiB). Timeouts: 10 s to connect, 60 s per
+//! request.
 //!
 //! Zeroized on drop: the access token (given or from IMS), the IMS client
 //! secret and the token request's form body, the database password, the
@@ -86,7 +139,9 @@
 //!
 //! ## How the crate is built
 //!
-//! Layers, bottom up; each module imports only the layers below it:
+//! Layers, bottom up; each module imports only its own layer and the layers
+//! below it (a unit test, `src/layers.rs`, reads every module's `crate::`
+//! paths and fails on an import that runs upward):
 //! `secret` (a leaf) → `wire` (exact-size zeroizing buffers, encoders,
 //! one-line text, the scrubber, the raw answer, `Retry-After`) → `error`
 //! → `transport` (a crate-private trait; the only module that names
@@ -94,21 +149,23 @@
 //! tests) → `client` (platform, auth, retries and the deadline, request
 //! building, and the plumbing every resource shares: get one, list pages,
 //! create, patch with `If-Match`, delete) → `resources` (one small module
-//! of types and paths per resource: connections, explore, source
-//! connections). `testing` and the hidden `fuzzing` sit on top, behind
-//! features.
+//! of types and paths per resource: connections, explore, source and
+//! target connections, datasets, mapping sets, flows, schedules, runs, and
+//! the pipeline on top of them). `testing` and the hidden `fuzzing` sit on
+//! top, behind features.
 //!
 //! ## Testing your own tools
 //!
-//! With the `testing` feature, [`testing::FakeFlowService`] runs a fake
+//! With the `testing` feature, `testing::FakeFlowService` runs a fake
 //! Flow Service on 127.0.0.1 that checks requests like the real one and can
 //! be scripted with failures.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Layers, bottom up; each module imports only the ones above it in this
-// list (checked by `tools/modcycles.py`-style review, see the crate docs).
+// Layers, bottom up: secret, wire, error, transport, client, resources; each
+// module imports only its own layer and those below it (the test in
+// `layers.rs` reads every module's `crate::` paths and enforces it).
 mod client;
 mod error;
 mod resources;
@@ -165,6 +222,8 @@ pub use secret::{InvalidUtf8, Secret, REDACTED};
 
 #[cfg(test)]
 mod fixture_tests;
+#[cfg(test)]
+mod layers;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

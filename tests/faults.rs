@@ -431,6 +431,60 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
 }
 
 #[test]
+fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_the_build() {
+    // Plain http (loopback): the bundle is only scanned, never decoded, so
+    // one that only decoding would refuse (a base64 length that does not
+    // add up) is no error, and the call goes through.
+    let undecodable = "-----BEGIN CERTIFICATE-----\nAAAAA\n-----END CERTIFICATE-----\n";
+    let plain = fake();
+    let client = builder(&plain)
+        .with_root_certificates_pem(undecodable)
+        .build()
+        .unwrap();
+    client.create_postgres_connection(&conn()).unwrap();
+    assert_eq!(plain.requests().len(), 1);
+    // An unusable shape is an error even without TLS: an override that is
+    // set but unusable is never ignored.
+    let err = builder(&plain)
+        .with_root_certificates_pem("not a pem")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("tls.root_certificates"), "{err}");
+
+    // The same server named with https://: the garbage bundle is an error
+    // naming the field, and nothing is sent.
+    let fake = fake();
+    let https = || {
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod").with_base_url(
+            format!("https://{}/data/foundation/flowservice", fake.addr()),
+        )
+    };
+    for pem in ["not a pem", "", undecodable] {
+        let err = Client::builder(https())
+            .with_root_certificates_pem(pem)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        assert!(err.to_string().contains("tls.root_certificates"), "{err}");
+    }
+    assert!(fake.requests().is_empty());
+
+    // A plain-http platform whose tokens come from an https IMS uses TLS
+    // too: the bundle is read, and garbage is refused before the token
+    // request.
+    let ims = aep_flow::ImsCredentials::new("client-id", Secret::from("s3cret"), "openid")
+        .with_ims_url(format!("https://{}", fake.addr()));
+    let platform =
+        aep_flow::Platform::from_ims(ims, "o@AdobeOrg", "prod").with_base_url(fake.base_url());
+    let err = Client::builder(platform)
+        .with_root_certificates_pem("not a pem")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("tls.root_certificates"), "{err}");
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
 fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let fake = fake();
     let platform =

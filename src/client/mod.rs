@@ -168,6 +168,14 @@ impl ClientBuilder {
     /// Mozilla's roots (webpki-roots, the default): for a TLS-intercepting
     /// corporate proxy or a test server. Certificates are still verified;
     /// there is no way to turn verification off.
+    ///
+    /// [`build`](ClientBuilder::build) refuses a bundle that is not PEM,
+    /// holds no certificate or has a certificate line that is not base64
+    /// (an error naming `tls.root_certificates`, before anything is sent),
+    /// whatever the URLs. It decodes the certificates only when the
+    /// platform URL or the IMS URL is `https://`: when every URL is plain
+    /// `http://` (a loopback test server), no request can use TLS, so the
+    /// bundle is only scanned and trusts nothing.
     pub fn with_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates_pem = Some(pem.into());
         self
@@ -216,18 +224,6 @@ impl ClientBuilder {
                 return Err(Error::invalid_input(field, "must be greater than zero"));
             }
         }
-        #[cfg(test)]
-        let injected = self.transport;
-        #[cfg(not(test))]
-        let injected: Option<Box<dyn Transport>> = None;
-        let transport = match injected {
-            Some(t) => t,
-            None => Box::new(UreqTransport::new(&Settings {
-                connect_timeout: self.connect_timeout,
-                timeout: self.timeout,
-                root_certificates_pem: self.root_certificates_pem.as_deref(),
-            })?),
-        };
         let Platform {
             token,
             api_key,
@@ -249,6 +245,24 @@ impl ClientBuilder {
                     cache: TokenCache::default(),
                 }))
             }
+        };
+        // Every request goes to the platform root or the IMS token URL
+        // (links from the service are held to the configured host), so TLS
+        // is used exactly when one of them is https.
+        let tls_used = root.url.starts_with("https://")
+            || matches!(&auth, Auth::Ims(ims) if ims.token_url.url.starts_with("https://"));
+        #[cfg(test)]
+        let injected = self.transport;
+        #[cfg(not(test))]
+        let injected: Option<Box<dyn Transport>> = None;
+        let transport = match injected {
+            Some(t) => t,
+            None => Box::new(UreqTransport::new(&Settings {
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                root_certificates_pem: self.root_certificates_pem.as_deref(),
+                tls_used,
+            })?),
         };
         Ok(Client {
             inner: Arc::new(Inner {

@@ -12,3 +12,8 @@ pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod source_connections;
 pub(crate) mod target_connections;
+
+// The client core (headers, retries, deadline, paging, errors, IMS tokens)
+// driven through the resource calls, so they sit at the resources layer.
+#[cfg(test)]
+mod client_tests;

@@ -20,6 +20,11 @@ pub(crate) struct Settings<'a> {
     pub timeout: Duration,
     /// A PEM bundle that replaces the built-in roots.
     pub root_certificates_pem: Option<&'a [u8]>,
+    /// Whether any configured URL (Platform, IMS) is `https://`. When none
+    /// is, no request can go over TLS (the service's links are held to the
+    /// configured host and redirects are never followed), so the bundle is
+    /// not parsed at all.
+    pub tls_used: bool,
 }
 
 /// Two agents (connection pools): one for remote hosts (HTTPS only, proxy
@@ -32,7 +37,7 @@ pub(crate) struct UreqTransport {
 
 impl UreqTransport {
     pub(crate) fn new(settings: &Settings<'_>) -> Result<Self, Error> {
-        let tls = tls_config(settings.root_certificates_pem)?;
+        let tls = tls_config(settings.root_certificates_pem, settings.tls_used)?;
         Ok(UreqTransport {
             remote: agent(settings, &tls, false),
             loopback: agent(settings, &tls, true),
@@ -40,27 +45,110 @@ impl UreqTransport {
     }
 }
 
+const ROOTS_FIELD: &str = "tls.root_certificates";
+
 /// The trusted roots: Mozilla's (webpki-roots), or exactly those of the
-/// PEM bundle.
-fn tls_config(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, Error> {
+/// PEM bundle. The bundle is decoded only when `tls_used`: decoding costs
+/// about 0.6 ms per process, which a plain-HTTP (loopback) client never
+/// needs. Without TLS it is only scanned ([`check_pem_shape`]: no decoding,
+/// no allocation), so a bundle that is set but unusable is still an error
+/// whatever the URLs; and it trusts nothing, so a TLS session could never
+/// fall back to the default roots in its place.
+fn tls_config(pem: Option<&[u8]>, tls_used: bool) -> Result<ureq::tls::TlsConfig, Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
-    if let Some(pem) = pem {
-        const FIELD: &str = "tls.root_certificates";
-        let mut certs = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
-            match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                Ok(_) => {}
-                Err(_) => return Err(Error::invalid_input(FIELD, "is not a valid PEM bundle")),
+    match pem {
+        None => {}
+        Some(pem) if !tls_used => {
+            check_pem_shape(pem).map_err(|rule| Error::invalid_input(ROOTS_FIELD, rule))?;
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&[]));
+        }
+        Some(pem) => {
+            let mut certs = Vec::new();
+            for item in ureq::tls::parse_pem(pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                    Ok(_) => {}
+                    Err(_) => {
+                        return Err(Error::invalid_input(
+                            ROOTS_FIELD,
+                            "is not a valid PEM bundle",
+                        ))
+                    }
+                }
             }
+            if certs.is_empty() {
+                return Err(Error::invalid_input(
+                    ROOTS_FIELD,
+                    "holds no CERTIFICATE section",
+                ));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
-        if certs.is_empty() {
-            return Err(Error::invalid_input(FIELD, "holds no CERTIFICATE section"));
-        }
-        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
     }
     Ok(tls.build())
 }
+
+/// The shape of a PEM bundle, read in one pass without decoding: at least
+/// one `CERTIFICATE` section, every section closed, and only base64
+/// characters in the lines of a certificate. Text outside the sections is
+/// ignored, as the full parser does. The rules are those of the full parse
+/// with the same words; what only decoding finds (a base64 length that does
+/// not add up, a body that is not DER) is left to the first TLS use.
+fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
+    const INVALID: &str = "is not a valid PEM bundle";
+    let mut certificates = 0usize;
+    // Inside a section: whether it is a certificate.
+    let mut open: Option<bool> = None;
+    let mut rest = pem;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let line = rest[..end].trim_ascii();
+        rest = rest.get(end + 1..).unwrap_or_default();
+        if line.first() == Some(&b'-') {
+            if let Some(label) = line
+                .strip_prefix(b"-----BEGIN ")
+                .and_then(|l| l.strip_suffix(b"-----"))
+            {
+                if open.is_some() {
+                    return Err(INVALID);
+                }
+                open = Some(label == b"CERTIFICATE");
+                continue;
+            }
+            if let Some(label) = line
+                .strip_prefix(b"-----END ")
+                .and_then(|l| l.strip_suffix(b"-----"))
+            {
+                match open.take() {
+                    Some(true) if label == b"CERTIFICATE" => certificates += 1,
+                    Some(false) if label != b"CERTIFICATE" => {}
+                    _ => return Err(INVALID),
+                }
+                continue;
+            }
+        }
+        if open == Some(true) && !line.iter().all(|b| BASE64[usize::from(*b)]) {
+            return Err(INVALID);
+        }
+    }
+    match (open, certificates) {
+        (Some(_), _) => Err(INVALID),
+        (None, 0) => Err("holds no CERTIFICATE section"),
+        (None, _) => Ok(()),
+    }
+}
+
+/// The bytes of base64 (standard alphabet and padding).
+const BASE64: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
+        b += 1;
+    }
+    table
+};
 
 fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
@@ -372,6 +460,40 @@ fn body_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_is_decoded_only_when_tls_is_used_and_scanned_otherwise() {
+        // Well formed in shape but not decodable (a base64 length that does
+        // not add up): only decoding finds it, so it passes without TLS.
+        let undecodable = b"-----BEGIN CERTIFICATE-----\nAAAAA\n-----END CERTIFICATE-----\n";
+        assert!(tls_config(Some(undecodable), false).is_ok());
+        assert!(tls_config(Some(undecodable), true).is_err());
+        assert!(tls_config(None, false).is_ok());
+        assert!(tls_config(None, true).is_ok());
+        // Unusable in shape: an error naming the field with or without TLS.
+        for pem in [
+            &b"not a pem"[..],
+            b"",
+            b"-----BEGIN CERTIFICATE-----\n",
+            b"-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n",
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
+            for tls_used in [false, true] {
+                let err = tls_config(Some(pem), tls_used).unwrap_err();
+                assert!(err.to_string().contains("tls.root_certificates"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_shape_check_accepts_what_the_full_parse_accepts() {
+        let cert = "-----BEGIN CERTIFICATE-----\r\nMIIB\r\nAAAA==\r\n-----END CERTIFICATE-----\r\n";
+        let bundle = format!(
+            "# a comment, as in distribution bundles\n{cert}\n-----BEGIN X509 CRL-----\nAA:BB\n-----END X509 CRL-----\n{cert}"
+        );
+        assert_eq!(check_pem_shape(bundle.as_bytes()), Ok(()));
+    }
 
     #[test]
     fn a_secret_body_is_followed_by_white_space_in_a_separate_read() {
