@@ -116,9 +116,6 @@ mod secret;
 mod transport;
 mod wire;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -2,7 +2,6 @@
 //! chunked bodies, size limits, idle timeouts), scripted faults, writing
 //! replies, and [`RecordedRequest`].
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
@@ -10,63 +9,20 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use super::persist;
-use super::reply::{Action, Reply};
-use super::router;
-use super::state::Shared;
+use crate::export;
+use crate::reply::{Action, Reply};
+use crate::request::RecordedRequest;
+use crate::router;
+use crate::state::Shared;
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How often a waiting connection looks at the shutdown flag.
-pub(super) const POLL: Duration = Duration::from_millis(100);
+pub(crate) const POLL: Duration = Duration::from_millis(100);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 
-/// One request as the fake received it.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// Path and query, e.g. `/data/foundation/flowservice/connections`.
-    pub path: String,
-    /// Header names (lower case) and values, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes.
-    pub body: Vec<u8>,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON (`Value::Null` if it is not JSON).
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-impl fmt::Debug for RecordedRequest {
-    // Requests carry the token and the password: show their shape only.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("RecordedRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("header_names", &names)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
-}
-
 /// Accepts connections, one thread each, until the fake shuts down.
-pub(super) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
         if shared.shutdown.load(Ordering::SeqCst) {
             break;
@@ -113,9 +69,10 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 None => router::respond(&request, &mut state, &shared.expected),
             };
             if request.method != "GET" {
-                if let Some(path) = &shared.state_file {
-                    // A failure is kept for `FakeFlowService::state_file_error`.
-                    persist::save_after_change(&mut state, path);
+                if let Some(hook) = &shared.on_change {
+                    // A failure is kept for `FakeFlowService::last_change_error`.
+                    let exported = export::export(&state).to_string();
+                    state.change_error = hook(&exported).err();
                 }
             }
             reply
@@ -318,7 +275,7 @@ fn write_head(
         out,
         "HTTP/1.1 {} {}\r\n",
         reply.status,
-        crate::wire::text::reason_phrase(reply.status)
+        crate::wire::reason_phrase(reply.status)
     )?;
     for (k, v) in &reply.headers {
         write!(out, "{k}: {v}\r\n")?;
@@ -340,40 +297,4 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result
     write_head(stream, &head, (!no_body).then_some(reply.body.len() as u64))?;
     stream.write_all(&reply.body)?;
     stream.flush()
-}
-
-/// Decodes `%XX` escapes and `+` (form and query encoding); invalid
-/// escapes stay as they are.
-pub(super) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -6,13 +6,14 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{etag_for, id_for, Entry, Meta, Resource, Serial, Store};
-use super::{BASE_PATH, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC};
-use crate::resources::postgres::parse_connection_string;
-use crate::{
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::odbc::parse_connection_string;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{etag_for, id_for, Entry, Meta, Resource, Serial, Store};
+use crate::wire::{BASE_PATH, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC};
+use crate::wire::{
     BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
     POSTGRES_CONNECTION_SPEC_VERSION,
 };
@@ -59,7 +60,7 @@ impl fmt::Debug for StoredConnection {
             .field("name", &self.name)
             .field("spec_id", &self.spec_id)
             .field("spec_name", &self.spec_name)
-            .field("params", &crate::REDACTED)
+            .field("params", &crate::wire::REDACTED)
             .field("state", &self.state)
             .field("in_use", &self.in_use)
             .finish_non_exhaustive()
@@ -68,14 +69,14 @@ impl fmt::Debug for StoredConnection {
 
 /// A connection's own fields (the store keeps id, etag and times).
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub(super) struct Connection {
+pub(crate) struct Connection {
     name: String,
     description: Option<String>,
     spec_id: String,
     spec_name: String,
     /// The auth params (credentials included; never written to a state
     /// file as they are).
-    pub(super) params: Value,
+    pub(crate) params: Value,
     state: String,
     test_result: bool,
     in_use: bool,
@@ -83,7 +84,7 @@ pub(super) struct Connection {
 
 impl Connection {
     /// An enabled PostgreSQL connection that tests fine and is not in use.
-    pub(super) fn postgres(
+    pub(crate) fn postgres(
         name: String,
         description: Option<String>,
         spec_name: String,
@@ -122,7 +123,7 @@ impl Resource for Connection {
 }
 
 /// A stored connection as the public API shows it.
-pub(super) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
+pub(crate) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
     let (meta, c) = (&entry.meta, entry.value.clone());
     StoredConnection {
         id: meta.id.clone(),
@@ -142,7 +143,7 @@ pub(super) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
 
 /// Writes a [`StoredConnection`] changed by a test back, as it is (no new
 /// etag unless the test set one).
-pub(super) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
+pub(crate) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
     entry.meta = Meta {
         id: c.id,
         etag: c.etag,
@@ -162,14 +163,14 @@ pub(super) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
 }
 
 /// The connections and how many of each kind were created.
-pub(super) struct Connections {
-    pub(super) store: Store<Connection>,
+pub(crate) struct Connections {
+    pub(crate) store: Store<Connection>,
     created_connection_string: usize,
     created_basic: usize,
 }
 
 impl Connections {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         Connections {
             store: Store::new(serial),
             created_connection_string: 0,
@@ -179,10 +180,10 @@ impl Connections {
 }
 
 /// Everything under `/connections`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
-        ("GET", [id, "explore"]) => return super::explore::handle(call, id, state),
+        ("GET", [id, "explore"]) => return crate::explore::handle(call, id, state),
         ("DELETE", [id])
             if state.connections.store.get(id).is_some() && state.source_connections.uses(id) =>
         {
@@ -201,7 +202,7 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
     let connections = &mut state.connections;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, connections),
-        ("GET", []) => router::list(&connections.store, COLLECTION, call, expected),
+        ("GET", []) => call::list(&connections.store, COLLECTION, call, expected),
         ("GET", [id]) => match connections.store.get(id) {
             Some(c) => Reply::json(200, json!({"items": [c.to_json()]}).to_string()),
             None => not_found(id, request_id),
@@ -224,12 +225,12 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
             }
             None => not_found(id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 fn not_found(id: &str, request_id: &str) -> Reply {
-    router::not_found("Connection", id, request_id)
+    call::not_found("Connection", id, request_id)
 }
 
 /// `POST /connections`: the first create of each kind answers exactly like
@@ -237,7 +238,7 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let (body, name) = match router::named_body(call) {
+    let (body, name) = match call::named_body(call) {
         Ok(named) => named,
         Err(refusal) => return refusal,
     };
@@ -307,7 +308,7 @@ fn patch(call: &Call<'_>, id: &str, connections: &mut Connections) -> Reply {
     let Some(current) = connections.store.get(id) else {
         return not_found(id, request_id);
     };
-    let ops = match router::patch_ops(call, &current.meta.etag) {
+    let ops = match call::patch_ops(call, &current.meta.etag) {
         Ok(ops) => ops,
         Err(refusal) => return refusal,
     };
