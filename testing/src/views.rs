@@ -104,6 +104,8 @@ impl FlowView {
 pub struct RunView {
     /// Its id.
     pub id: String,
+    /// Its etag (with the quotes).
+    pub etag: String,
     /// The flow it is a run of.
     pub flow_id: String,
     /// Creation time, epoch milliseconds.
@@ -124,6 +126,7 @@ impl RunView {
         let records = |k: &str| number(&raw, &["metrics", "recordSummary", k]);
         RunView {
             id: text(&raw, &["id"]),
+            etag: text(&raw, &["etag"]),
             flow_id: text(&raw, &["flowId"]),
             created_at: number(&raw, &["createdAt"]),
             status: text(&raw, &["metrics", "statusSummary", "status"]),
