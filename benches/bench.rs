@@ -685,8 +685,8 @@ struct PipelineCounts {
 }
 
 fn bench_pipeline() -> Result<PipelineCounts, String> {
-    use aep_flow_testing::{demo_catalog, FakeFlowService};
     use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
+    use aep_flow_testing::{demo_catalog, FakeFlowService};
     let fake = FakeFlowService::start().map_err(|e| format!("fake: {e}"))?;
     let base = fake.insert_connection(
         "pg",

@@ -2,11 +2,11 @@
 
 mod common;
 
-use aep_flow_testing::{self, FakeFlowService, Reply};
 use aep_flow::{
     create_postgres_connection, AuthSpec, Client, Error, Platform, PostgresConnection, Secret,
     SslMode,
 };
+use aep_flow_testing::{self, FakeFlowService, Reply};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -73,7 +73,8 @@ fn basic_authentication_create() {
 #[test]
 fn free_function_and_reused_client_both_work() {
     let fake = FakeFlowService::start().unwrap();
-    let created = create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
+    let created =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
 
     let client = Client::new(common::platform(&fake)).unwrap();
@@ -91,7 +92,8 @@ fn free_function_and_reused_client_both_work() {
 fn a_200_answer_is_accepted_too() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(200, r#"{"id":"abc","etag":"\"e1\""}"#));
-    let created = create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
+    let created =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(
         (created.id.as_str(), created.etag.as_str()),
         ("abc", "\"e1\"")
@@ -251,7 +253,8 @@ fn the_fake_rejects_what_flow_service_rejects() {
 fn a_201_without_etag_is_an_unexpected_response() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(201, r#"{"id":"abc"}"#).header("x-request-id", "r-9"));
-    let err = create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
+    let err =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
     match &err {
         Error::UnexpectedResponse {
             status, request_id, ..
@@ -265,7 +268,8 @@ fn a_201_without_etag_is_an_unexpected_response() {
             .header("Content-Type", "text/html")
             .body("<html>ok</html>"),
     );
-    let err = create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
+    let err =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedResponse { status: 201, .. }),
         "{err:?}"

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use aep_flow::{Client, ColumnType, Error, CONNECTION_STRING_AUTH, DEFAULT_MAX_EXPLORE_BYTES};
+use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {

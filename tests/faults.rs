@@ -7,10 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aep_flow_testing::{FakeFlowService, Reply};
 use aep_flow::{
     Client, ClientBuilder, Delivery, Error, PostgresConnection, Secret, TransportErrorKind,
 };
+use aep_flow_testing::{FakeFlowService, Reply};
 
 const TOKEN: &str = "tok-canary-Hx81Lq";
 const PASSWORD: &str = "pw-canary-Zt55\"{;}";

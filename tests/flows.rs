@@ -7,11 +7,11 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use aep_flow::{
     Client, Error, FlowFilter, FlowState, Frequency, NewFlow, NewSourceConnection,
     NewTargetConnection, Schedule, CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";

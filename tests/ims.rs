@@ -5,10 +5,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aep_flow_testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 use aep_flow::{
     Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, Service, RENEWAL_MARGIN,
 };
+use aep_flow_testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 
 fn conn() -> PostgresConnection {
     PostgresConnection::new(

@@ -4,11 +4,11 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{FakeFlowService, Reply};
 use aep_flow::{
     Client, Error, ListFilter, PostgresConnection, PostgresCredentials, Secret, SslMode,
     BASIC_AUTH, CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{FakeFlowService, Reply};
 use serde_json::json;
 
 const CANARY: &str = "stored-canary-pw-7Gq2";

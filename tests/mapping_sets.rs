@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
+use aep_flow::{Client, Column, Error, Mapping, MappingSourceType, NewMappingSet, Service};
 use aep_flow_testing::{
     FakeFlowService, DATA_PREP_PATH, DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_ORG_ID, DEMO_SANDBOX,
 };
-use aep_flow::{Client, Column, Error, Mapping, MappingSourceType, NewMappingSet, Service};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";

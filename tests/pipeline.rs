@@ -9,11 +9,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use aep_flow::{
     Client, Error, Frequency, Mapping, PipelineChange, PipelineSpec, Schedule,
     CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";

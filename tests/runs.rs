@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{FakeFlowService, FakeRun};
 use aep_flow::{Client, Error, RunError, RunFilter, RunStatus};
+use aep_flow_testing::{FakeFlowService, FakeRun};
 
 const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
 const OTHER_FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a1";
@@ -131,10 +131,7 @@ fn latest_finished_run_skips_runs_not_over() {
     let latest = c.latest_finished_run(FLOW).unwrap().unwrap();
     assert_eq!(latest.id, newest_first[2]);
     assert_eq!(latest.status, RunStatus::Failed);
-    assert_eq!(
-        fake.latest_run(FLOW).unwrap().id,
-        newest_first[0].as_str()
-    );
+    assert_eq!(fake.latest_run(FLOW).unwrap().id, newest_first[0].as_str());
 }
 
 #[test]

@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use aep_flow::{
     Client, Error, NewSourceConnection, SourceConnectionFilter, CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {

@@ -6,11 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow_testing::{FakeFlowService, Reply, CATALOG_PATH};
 use aep_flow::{
     Client, Error, NewTargetConnection, Service, TargetConnectionFilter,
     DATA_LAKE_CONNECTION_SPEC_ID, XDM_FULL_CONTENT_TYPE,
 };
+use aep_flow_testing::{FakeFlowService, Reply, CATALOG_PATH};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
