@@ -10,7 +10,7 @@ use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()

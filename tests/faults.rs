@@ -33,7 +33,7 @@ fn conn() -> PostgresConnection {
 }
 
 fn builder(fake: &FakeFlowService) -> ClientBuilder {
-    Client::builder(common::platform(&fake)).with_retry_backoff(Duration::from_millis(20))
+    Client::builder(common::platform(fake)).with_retry_backoff(Duration::from_millis(20))
 }
 
 /// Neither canary, nor the connection string, may appear in what the

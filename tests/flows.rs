@@ -34,7 +34,7 @@ const PAST: i64 = 1_700_000_000;
 const FUTURE: i64 = 4_000_000_000;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()

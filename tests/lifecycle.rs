@@ -14,7 +14,7 @@ use serde_json::json;
 const CANARY: &str = "stored-canary-pw-7Gq2";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()

@@ -15,7 +15,7 @@ const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()

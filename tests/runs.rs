@@ -13,7 +13,7 @@ const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
 const OTHER_FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a1";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()

@@ -13,7 +13,7 @@ use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(common::platform(&fake))
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
