@@ -696,7 +696,14 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     fake.set_catalog(&base, demo_catalog());
     let dataset = "5c8c3c555033b814b69f947f";
     fake.add_dataset(dataset, "orders", "https://ns.adobe.com/t/schemas/orders");
-    let client = Client::new(common::platform(&fake)).map_err(|e| format!("client: {e}"))?;
+    let platform = Platform::new(
+        Secret::from(fake.access_token()),
+        fake.api_key(),
+        fake.org_id(),
+        fake.sandbox_name(),
+    )
+    .with_base_url(fake.base_url());
+    let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;
     let spec = |frequency| {
         PipelineSpec::new(
             &base,
