@@ -333,13 +333,24 @@ mod tests {
         }
     }
 
+    /// What `runs::handle` answers to `method path` (path under
+    /// `BASE_PATH`, e.g. `/runs?limit=1`).
     fn send(
-        state: &mut crate::state::State,
+        state: &mut SandboxState,
         expected: &Expected,
         method: &str,
         path: &str,
     ) -> (u16, Value) {
-        let reply = crate::router::respond(&request(method, path), state, expected);
+        let req = request(method, path);
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let call = Call {
+            req: &req,
+            query,
+            rest: &segments[1..],
+            request_id: "test-request",
+        };
+        let reply = handle(&call, state, expected);
         let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         (reply.status, body)
     }
@@ -355,7 +366,7 @@ mod tests {
 
     #[test]
     fn status_filter_is_case_sensitive_and_its_next_link_keeps_it() {
-        let mut state = crate::state::State::default();
+        let mut state = SandboxState::new(&Serial::default());
         let expected = Expected {
             max_page_size: Some(1),
             ..Expected::default()
@@ -366,10 +377,7 @@ mod tests {
             ("g", "failed"),
             ("f", "FAILED"),
         ] {
-            state
-                .sandbox_mut("prod")
-                .runs
-                .add(flow, FakeRun::new(status));
+            state.runs.add(flow, FakeRun::new(status));
         }
         let q = "/runs?limit=5&property=flowId%3D%3Df&property=metrics.statusSummary.status%3D%3Dfailed";
         let (status, body) = send(&mut state, &expected, "GET", q);
@@ -379,14 +387,8 @@ mod tests {
             Vec::<&str>::new(),
             "no run of f is `failed`"
         );
-        state
-            .sandbox_mut("prod")
-            .runs
-            .add("f", FakeRun::new("failed"));
-        state
-            .sandbox_mut("prod")
-            .runs
-            .add("f", FakeRun::new("failed"));
+        state.runs.add("f", FakeRun::new("failed"));
+        state.runs.add("f", FakeRun::new("failed"));
         let (_, body) = send(&mut state, &expected, "GET", q);
         assert_eq!(statuses(&body), ["failed"]);
         let next = body["_links"]["next"]["href"].as_str().unwrap().to_owned();
@@ -417,10 +419,9 @@ mod tests {
 
     #[test]
     fn get_by_id_404_and_405() {
-        let mut state = crate::state::State::default();
+        let mut state = SandboxState::new(&Serial::default());
         let expected = Expected::default();
         let id = state
-            .sandbox_mut("prod")
             .runs
             .add("f", FakeRun::new("success").with_created_at(5));
         let (status, body) = send(&mut state, &expected, "GET", &format!("/runs/{id}"));
