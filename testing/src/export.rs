@@ -52,6 +52,15 @@ pub(crate) fn export(state: &State) -> Value {
         .sandboxes
         .iter()
         .map(|(name, sandbox)| (name.clone(), export_sandbox(sandbox)))
+        // A sandbox holding nothing is the same as one never used (a
+        // request that only looked at it made it).
+        .filter(|(_, objects)| {
+            objects.as_object().is_some_and(|stores| {
+                stores
+                    .values()
+                    .any(|s| s.as_array().is_some_and(|a| !a.is_empty()))
+            })
+        })
         .collect();
     json!({
         "format": FORMAT,

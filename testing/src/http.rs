@@ -70,9 +70,13 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             };
             if request.method != "GET" {
                 if let Some(hook) = &shared.on_change {
-                    // A failure is kept for `FakeFlowService::last_change_error`.
+                    // Only a change is reported (a refused create is none).
                     let exported = export::export(&state).to_string();
-                    state.change_error = hook(&exported).err();
+                    if state.last_export.as_deref() != Some(exported.as_str()) {
+                        // A failure is kept for `FakeFlowService::last_change_error`.
+                        state.change_error = hook(&exported).err();
+                        state.last_export = Some(exported);
+                    }
                 }
             }
             reply

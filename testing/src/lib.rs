@@ -233,9 +233,12 @@ impl FakeFlowServiceBuilder {
     }
 
     /// Calls `hook` with the exported state ([`FakeFlowService::export_state`])
-    /// after every request that changed it (any method but GET), before
-    /// the answer is sent. An error does not fail the request: it is kept
-    /// for [`FakeFlowService::last_change_error`].
+    /// after every request that changed it, before the answer is sent
+    /// (GETs, refused writes and token requests change nothing; a seeding
+    /// call on a [`Sandbox`] is reported with the next request that
+    /// writes). An error does not fail the request: it is kept for
+    /// [`FakeFlowService::last_change_error`]. The hook runs under the
+    /// fake's lock: it must not call the fake.
     pub fn on_change(
         mut self,
         hook: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static,
@@ -248,6 +251,9 @@ impl FakeFlowServiceBuilder {
     pub fn start(self) -> io::Result<FakeFlowService> {
         let mut state = self.restored.unwrap_or_default();
         state.demo_catalog = self.demo_catalog;
+        if self.on_change.is_some() {
+            state.last_export = Some(export::export(&state).to_string());
+        }
         if self.demo_catalog {
             for sandbox in state.sandboxes.values_mut() {
                 sandbox.demo_catalog = Some(demo_catalog());

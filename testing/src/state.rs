@@ -83,6 +83,8 @@ pub(crate) struct State {
     pub(crate) revoked_tokens: Vec<String>,
     /// New sandboxes show the demo catalog.
     pub(crate) demo_catalog: bool,
+    /// What the change hook was last called with (or the state at start).
+    pub(crate) last_export: Option<String>,
     /// Why the last change hook call failed, if it did (a later call that
     /// succeeds clears it).
     pub(crate) change_error: Option<String>,

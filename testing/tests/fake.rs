@@ -241,6 +241,14 @@ fn on_change_is_called_after_writes_only_and_its_error_is_kept() {
         .unwrap();
     send(&fake, "prod", "GET", "/connections", None);
     assert!(calls.lock().unwrap().is_empty(), "called on a read");
+    let mut refused = connection_body("a");
+    refused["connectionSpec"]["id"] = "not-postgres".into();
+    let (status, _) = send(&fake, "prod", "POST", "/connections", Some(&refused));
+    assert_eq!(status, 400);
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "called on a refused write"
+    );
 
     let (_, created) = send(
         &fake,
