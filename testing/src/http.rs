@@ -16,6 +16,8 @@ use crate::router;
 use crate::state::Shared;
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// More header lines than any client of the fake sends.
+const MAX_HEADERS: usize = 64;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How often a waiting connection looks at the shutdown flag.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
@@ -150,16 +152,35 @@ fn read_request(
 ) -> io::Result<Option<RecordedRequest>> {
     let mut chunk = [0u8; 8192];
     let mut idle_since = Instant::now();
-    let head_end = loop {
-        if let Some(pos) = find(buf, b"\r\n\r\n") {
-            break pos;
-        }
-        if buf.len() > MAX_HEAD_BYTES {
-            return Err(bad("head too large"));
-        }
-        if buf.first().is_some_and(|b| !b.is_ascii_uppercase()) {
-            // Not HTTP (a TLS ClientHello, say): hang up like a plain server.
-            return Err(bad("not an HTTP request"));
+    let (method, path, headers) = loop {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut slots);
+        // Not HTTP (a TLS ClientHello, say) is an error at its first
+        // byte: hang up like a plain server.
+        match parsed
+            .parse(buf)
+            .map_err(|e| bad_owned(format!("bad request head: {e}")))?
+        {
+            httparse::Status::Complete(head_len) => {
+                let method = parsed.method.unwrap_or_default().to_owned();
+                let path = parsed.path.unwrap_or_default().to_owned();
+                let headers: Vec<(String, String)> = parsed
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_ascii_lowercase(),
+                            String::from_utf8_lossy(h.value).trim().to_owned(),
+                        )
+                    })
+                    .collect();
+                buf.drain(..head_len);
+                break (method, path, headers);
+            }
+            httparse::Status::Partial if buf.len() > MAX_HEAD_BYTES => {
+                return Err(bad("head too large"))
+            }
+            httparse::Status::Partial => {}
         }
         match stream.read(&mut chunk) {
             Ok(0) => return Ok(None),
@@ -175,17 +196,6 @@ fn read_request(
             Err(e) => return Err(e),
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    buf.drain(..head_end + 4);
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
     let header = |name: &str| {
         headers
             .iter()
@@ -216,18 +226,21 @@ fn read_request(
 fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
-        let line_end = loop {
-            if let Some(p) = find(buf, b"\r\n") {
-                break p;
+        let (line_len, size) = loop {
+            match httparse::parse_chunk_size(buf).map_err(|_| bad("bad chunk size"))? {
+                httparse::Status::Complete(parsed) => break parsed,
+                httparse::Status::Partial if buf.len() > MAX_HEAD_BYTES => {
+                    return Err(bad("bad chunk size"))
+                }
+                httparse::Status::Partial => {
+                    let have = buf.len();
+                    fill(stream, buf, have + 1)?;
+                }
             }
-            let have = buf.len();
-            fill(stream, buf, have + 1)?;
         };
-        let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| bad("bad chunk size"))?;
-        buf.drain(..line_end + 2);
-        if body.len() + size > MAX_BODY_BYTES {
+        let size = usize::try_from(size).map_err(|_| bad("body too large"))?;
+        buf.drain(..line_len);
+        if body.len().saturating_add(size) > MAX_BODY_BYTES {
             return Err(bad("body too large"));
         }
         fill(stream, buf, size + 2)?;
@@ -261,12 +274,12 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-fn bad(msg: &'static str) -> io::Error {
+fn bad_owned(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+fn bad(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
 fn write_head(

@@ -283,3 +283,31 @@ fn on_change_is_called_after_writes_only_and_its_error_is_kept() {
     assert!(answer.is_empty());
     assert_eq!(calls.lock().unwrap().len(), 2);
 }
+
+#[test]
+fn chunked_bodies_are_read_and_garbage_is_hung_up_on() {
+    let fake = FakeFlowService::start().unwrap();
+    let body = connection_body("chunked").to_string();
+    let (first, rest) = body.split_at(10);
+    let head = format!(
+        "POST {BASE_PATH}/connections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\
+         x-api-key: k\r\nx-gw-ims-org-id: o\r\nx-sandbox-name: prod\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         {:x};ext=1\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+        first.len(),
+        rest.len()
+    );
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201 "), "{answer}");
+    assert_eq!(fake.connections()[0].name, "chunked");
+
+    // A TLS ClientHello is not HTTP: the connection is closed unanswered.
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05]).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.is_empty());
+}
