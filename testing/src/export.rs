@@ -166,7 +166,7 @@ fn restore_sandbox(state: &mut SandboxState, file: &Value) -> Result<u64, String
 const MAX_SERIAL: u64 = 1 << 40;
 
 /// The serial number in an id or etag the fake made, if it is one.
-fn serial_in(value: &str) -> Option<u64> {
+pub(crate) fn serial_in(value: &str) -> Option<u64> {
     // Ids (connections, flows, runs...), mapping set ids, and the fake's
     // etags only (a fixture's etag is another shape).
     let hex = value

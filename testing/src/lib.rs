@@ -106,11 +106,10 @@ pub use wire::{
     BASE_PATH, BASIC_AUTH, CATALOG_PATH, CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
     CRM_TO_AEP_FLOW_SPEC_NAME, DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION,
     DATA_PREP_PATH, DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-    DEMO_CONNECTION_ID, DEMO_CONNECTION_NAME, DEMO_DATASET_ID, DEMO_ORG_ID, DEMO_SANDBOX,
-    DEMO_SCHEMA_FIELDS, DEMO_SCHEMA_ID, DEMO_SCOPES, FIXTURE_CREATE_RESPONSE,
-    FIXTURE_CREATE_RESPONSE_BASIC, FIXTURE_ERROR_FLOW_SERVICE_400, FIXTURE_ERROR_GATEWAY_401,
-    FIXTURE_ERROR_GENERIC_400, FIXTURE_ERROR_PROXY_502, POSTGRES_CONNECTION_SPEC_ID,
-    POSTGRES_CONNECTION_SPEC_VERSION, REDACTED, XDM_FULL_CONTENT_TYPE,
+    DEMO_ORG_ID, DEMO_SANDBOX, DEMO_SCOPES, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC,
+    FIXTURE_ERROR_FLOW_SERVICE_400, FIXTURE_ERROR_GATEWAY_401, FIXTURE_ERROR_GENERIC_400,
+    FIXTURE_ERROR_PROXY_502, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
+    REDACTED, XDM_FULL_CONTENT_TYPE,
 };
 
 use config::Expected;
@@ -570,34 +569,39 @@ impl Sandbox {
         })
     }
 
-    /// What a CLI's demo mode shows: every base connection has the
-    /// [`demo_catalog`], Catalog holds [`DEMO_DATASET_ID`] (schema
-    /// [`DEMO_SCHEMA_ID`], with XDM fields matching `public.orders`), and
-    /// creating a flow records a successful run with counts. When nothing
-    /// was ever made in the fake, the sandbox also gets the PostgreSQL
-    /// connection [`DEMO_CONNECTION_ID`]. Idempotent.
-    pub fn seed_demo(&self) {
-        self.use_demo_catalog();
-        self.add_dataset(DEMO_DATASET_ID, "Demo orders", DEMO_SCHEMA_ID);
-        self.set_schema_fields(DEMO_SCHEMA_ID, DEMO_SCHEMA_FIELDS);
+    /// Stores a PostgreSQL connection under this id (no request
+    /// recorded), as if it had been created earlier: a fixture's id, say.
+    /// Returns false, storing nothing, when the sandbox holds that id
+    /// already. Ids the fake itself makes never repeat it.
+    pub fn insert_connection_as(
+        &self,
+        id: &str,
+        name: &str,
+        spec_name: &str,
+        params: Value,
+    ) -> bool {
+        let connection = Connection::postgres(name.to_owned(), None, spec_name.to_owned(), params);
         let mut state = self.shared.lock();
-        let fresh = state.serial.current() == 0;
-        let n = if fresh { state.serial.next() } else { 0 };
-        let sandbox = state.sandbox_mut(&self.name);
-        sandbox.demo_runs = true;
-        if fresh {
-            let connection = Connection::postgres(
-                DEMO_CONNECTION_NAME.to_owned(),
-                None,
-                CONNECTION_STRING_AUTH.to_owned(),
-                serde_json::json!({"connectionString": "Server=postgres.demo.internal;Database=demo;Port=5432;UID=demo_reader;Password=demo-password"}),
-            );
-            sandbox.connections.store.insert_as(
-                DEMO_CONNECTION_ID.to_owned(),
-                store::etag_for(n),
-                connection,
-            );
+        if let Some(n) = export::serial_in(id) {
+            state.serial.advance_to(n);
         }
+        let etag = store::etag_for(state.serial.next());
+        let sandbox = state.sandbox_mut(&self.name);
+        if sandbox.connections.store.get(id).is_some() {
+            return false;
+        }
+        sandbox
+            .connections
+            .store
+            .insert_as(id.to_owned(), etag, connection);
+        true
+    }
+
+    /// From now on (`on`) every flow created in this sandbox has run at
+    /// once, successfully: a run with record counts (3 in, 3 out), so that
+    /// a demo shows a whole pipeline.
+    pub fn complete_new_flows(&self, on: bool) {
+        self.with(|s| s.demo_runs = on);
     }
 
     /// The flows the sandbox holds.

@@ -15,25 +15,6 @@ pub const BASE_PATH: &str = "/data/foundation/flowservice";
 pub const DATA_PREP_PATH: &str = "/data/foundation/conversion";
 /// The path Catalog (datasets) is served under.
 pub const CATALOG_PATH: &str = "/data/foundation/catalog";
-/// The dataset [`FakeFlowService::seed_demo`] puts in the fake Catalog.
-pub const DEMO_DATASET_ID: &str = "6d1e4a0b8f0c2a001c9e3f7d";
-/// The XDM schema of [`DEMO_DATASET_ID`].
-pub const DEMO_SCHEMA_ID: &str =
-    "https://ns.adobe.com/demo/schemas/0f9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d";
-/// The fields of [`DEMO_SCHEMA_ID`], one per column of the demo
-/// `public.orders` table (`id`, `customer`, `amount`, `updated_at`).
-pub const DEMO_SCHEMA_FIELDS: &[&str] = &[
-    "_demo.orderId",
-    "_demo.customer",
-    "_demo.amount",
-    "_demo.updatedAt",
-];
-/// The PostgreSQL connection [`FakeFlowService::seed_demo`] puts in a
-/// fresh demo sandbox (one where nothing was ever made), named
-/// [`DEMO_CONNECTION_NAME`].
-pub const DEMO_CONNECTION_ID: &str = "00000000-0000-4000-8000-000000000001";
-/// The name of [`DEMO_CONNECTION_ID`].
-pub const DEMO_CONNECTION_NAME: &str = "Test connection for PostgreSQL";
 /// Access token the fake hands out through [`FakeFlowService::platform`].
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 /// API key the fake hands out through [`FakeFlowService::platform`].

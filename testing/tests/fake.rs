@@ -311,3 +311,25 @@ fn chunked_bodies_are_read_and_garbage_is_hung_up_on() {
     let _ = stream.read_to_end(&mut answer);
     assert!(answer.is_empty());
 }
+
+#[test]
+fn a_connection_inserted_under_a_fixed_id_is_never_shadowed() {
+    let fake = FakeFlowService::start().unwrap();
+    let fixed = "00000000-0000-4000-8000-000000000001";
+    let params = json!({"server": "db"});
+    assert!(fake.insert_connection_as(fixed, "fixed", BASIC_AUTH, params.clone()));
+    assert!(!fake.insert_connection_as(fixed, "again", BASIC_AUTH, params.clone()));
+    for name in ["a", "b"] {
+        let (status, made) = send(
+            &fake,
+            "prod",
+            "POST",
+            "/connections",
+            Some(&basic_body(name)),
+        );
+        assert_eq!(status, 201);
+        assert_ne!(made["id"], fixed);
+    }
+    let (_, listing) = send(&fake, "prod", "GET", "/connections", None);
+    assert_eq!(names(&listing), ["fixed", "a", "b"]);
+}
