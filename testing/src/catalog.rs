@@ -1,7 +1,7 @@
 //! Catalog (`{CATALOG_PATH}/dataSets/{id}`): the datasets a test sets up
-//! ([`FakeFlowService::add_dataset`](super::FakeFlowService::add_dataset)),
+//! ([`FakeFlowService::add_dataset`](crate::Sandbox::add_dataset)),
 //! and the fields of XDM schemas
-//! ([`FakeFlowService::set_schema_fields`](super::FakeFlowService::set_schema_fields))
+//! ([`FakeFlowService::set_schema_fields`](crate::Sandbox::set_schema_fields))
 //! that target connections and mapping sets are checked against.
 
 use std::collections::BTreeMap;

@@ -278,7 +278,7 @@ fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
     *counter += 1;
     let n = connections.store.next_serial();
     let fixture: Value = serde_json::from_str(fixture).unwrap_or(Value::Null);
-    // The tutorial's answer, once: not again after a restored state file
+    // The tutorial's answer, once: not again after a restored state
     // already holds its id.
     let first = *counter == 1
         && fixture["id"]

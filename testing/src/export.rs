@@ -161,7 +161,7 @@ fn restore_sandbox(state: &mut SandboxState, file: &Value) -> Result<u64, String
     Ok(highest)
 }
 
-/// The largest serial a state file may hold (far more than any demo makes,
+/// The largest serial an export may hold (far more than any demo makes,
 /// far below where the counter would overflow).
 const MAX_SERIAL: u64 = 1 << 40;
 

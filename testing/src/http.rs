@@ -55,8 +55,8 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         let reply = {
             let mut state = shared.lock();
             // Stopped (`FakeFlowService::stop`): a request that arrives
-            // now is neither answered nor let near the state file, which
-            // the fake's owner may already have handed on.
+            // now is neither answered nor reported to the change hook,
+            // whose file the fake's owner may already have handed on.
             if shared.shutdown.load(Ordering::SeqCst) {
                 return Ok(());
             }

@@ -131,7 +131,7 @@ impl Reply {
     /// A body of `len` bytes (`{"id":"` then `a` repeated), written in
     /// chunks as the client reads, without holding it in memory. The number
     /// of bytes that got out is in
-    /// [`FakeFlowService::bytes_streamed`](super::FakeFlowService::bytes_streamed).
+    /// [`FakeFlowService::bytes_streamed`](crate::FakeFlowService::bytes_streamed).
     pub fn huge(status: u16, len: u64) -> Self {
         Reply {
             action: Action::Stream(len),

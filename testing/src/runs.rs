@@ -2,7 +2,7 @@
 //! the status compared case-sensitively, as a strict service may; paging)
 //! and get by id. The
 //! service makes runs as flows execute; the fake gets them from tests
-//! through [`FakeFlowService::add_run`](super::FakeFlowService::add_run).
+//! through [`FakeFlowService::add_run`](crate::Sandbox::add_run).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -19,7 +19,7 @@ const COLLECTION: &str = "/runs";
 /// The status field a listing may filter on.
 const STATUS_FIELD: &str = "metrics.statusSummary.status";
 
-/// A run for [`FakeFlowService::add_run`](super::FakeFlowService::add_run):
+/// A run for [`FakeFlowService::add_run`](crate::Sandbox::add_run):
 /// its status as the service would send it (any casing, any word), and
 /// the metrics it reports. Unset metrics are left out of the run's JSON.
 ///

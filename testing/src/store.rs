@@ -180,7 +180,7 @@ impl<T> Store<T> {
     }
 
     /// Every object as `[{"meta": .., "value": view(value)}, ...]`, for a
-    /// state file (`view` leaves out what must not be written down).
+    /// export (`view` leaves out what must not be written down).
     pub(crate) fn snapshot<U: Serialize>(&self, view: impl Fn(&T) -> U) -> Value {
         Value::Array(
             self.entries

@@ -15,19 +15,23 @@ pub const BASE_PATH: &str = "/data/foundation/flowservice";
 pub const DATA_PREP_PATH: &str = "/data/foundation/conversion";
 /// The path Catalog (datasets) is served under.
 pub const CATALOG_PATH: &str = "/data/foundation/catalog";
-/// Access token the fake hands out through [`FakeFlowService::platform`].
+/// The access token [`FakeFlowService::access_token`](crate::FakeFlowService::access_token)
+/// gives when the builder names none.
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
-/// API key the fake hands out through [`FakeFlowService::platform`].
+/// The API key [`FakeFlowService::api_key`](crate::FakeFlowService::api_key)
+/// gives when the builder names none.
 pub const DEMO_API_KEY: &str = "demo-api-key";
-/// Org id the fake hands out through [`FakeFlowService::platform`].
+/// The org id [`FakeFlowService::org_id`](crate::FakeFlowService::org_id)
+/// gives when the builder names none.
 pub const DEMO_ORG_ID: &str = "DEMO0000000000000000@AdobeOrg";
-/// Sandbox the fake hands out through [`FakeFlowService::platform`].
+/// The sandbox [`FakeFlowService::sandbox_name`](crate::FakeFlowService::sandbox_name)
+/// gives when the builder names none.
 pub const DEMO_SANDBOX: &str = "prod";
 /// OAuth client id the fake IMS accepts by default.
 pub const DEMO_CLIENT_ID: &str = "demo-client-id";
 /// OAuth client secret the fake IMS accepts by default.
 pub const DEMO_CLIENT_SECRET: &str = "demo-client-secret";
-/// Scopes [`FakeFlowService::ims_credentials`] asks for.
+/// Scopes [`FakeFlowService::ims_scopes`](crate::FakeFlowService::ims_scopes) asks for.
 pub const DEMO_SCOPES: &str =
     "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
 
