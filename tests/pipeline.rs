@@ -100,29 +100,13 @@ fn assert_one_of_each(fake: &FakeFlowService) {
 /// The mappings of the mapping set the (only) flow uses, as (source, destination).
 fn flow_mappings(fake: &FakeFlowService) -> Vec<(String, String)> {
     let flow = &fake.flows()[0];
-    let mapping = flow.raw()["transformations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mapping")
-        .unwrap();
-    let id = mapping["params"]["mappingId"].as_str().unwrap();
+    let (id, _) = flow.mappings.first().expect("the flow has a mapping");
     let set = fake
         .mapping_sets()
         .into_iter()
-        .find(|m| m.id == id)
+        .find(|m| &m.id == id)
         .expect("the flow's mapping set exists");
-    let mut pairs: Vec<(String, String)> = set.raw()["mappings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["source"].as_str().unwrap().to_owned(),
-                m["destination"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let mut pairs = set.mappings;
     pairs.sort();
     pairs
 }
@@ -744,15 +728,11 @@ fn odd_table_names_are_found_again_not_duplicated() {
 /// The id of the mapping set the (only, or oldest) flow uses.
 fn flow_mapping_id(fake: &FakeFlowService) -> String {
     let flow = &fake.flows()[0];
-    flow.raw()["transformations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mapping")
-        .unwrap()["params"]["mappingId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    flow.mappings
+        .first()
+        .expect("the flow has a mapping")
+        .0
+        .clone()
 }
 
 /// A listing whose items lack the field the lookup checks is not "nothing
@@ -997,10 +977,10 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     let flows = s.fake.flows();
     let by_id = |id: &str| flows.iter().find(|f| f.id == id).unwrap().clone();
     assert_eq!(
-        by_id(first.flow_id.as_deref().unwrap()).raw()["scheduleParams"]["frequency"],
+        by_id(first.flow_id.as_deref().unwrap()).schedule_frequency,
         "day"
     );
-    assert_eq!(by_id(&twin).raw()["scheduleParams"]["frequency"], "hour");
+    assert_eq!(by_id(&twin).schedule_frequency, "hour");
 }
 
 /// A delta column that is not a date or time column is refused before any

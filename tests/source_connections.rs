@@ -128,7 +128,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let e = c.ensure_source_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.source_connections().len(), 1);
-    assert_eq!(fake.source_connections()[0].raw()["id"], e.id());
+    assert_eq!(fake.source_connections()[0].id, e.id());
     // A later run finds it.
     assert!(!c.ensure_source_connection(&new).unwrap().created);
     assert_eq!(fake.source_connections().len(), 1);

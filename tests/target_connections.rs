@@ -171,7 +171,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let e = c.ensure_target_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.target_connections().len(), 1);
-    assert_eq!(fake.target_connections()[0].raw()["id"], e.id());
+    assert_eq!(fake.target_connections()[0].id, e.id());
     assert!(!c.ensure_target_connection(&new).unwrap().created);
     assert_eq!(fake.target_connections().len(), 1);
 }
