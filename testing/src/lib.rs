@@ -208,7 +208,9 @@ impl FakeFlowServiceBuilder {
         self
     }
 
-    /// Only this sandbox is accepted (default: any).
+    /// Only this sandbox is accepted (default: any), and it is the one the
+    /// fake's accessors look at (default: [`DEMO_SANDBOX`], `prod`). Leave
+    /// it unset to serve several sandboxes.
     pub fn sandbox_name(mut self, sandbox: impl Into<String>) -> Self {
         self.expected.sandbox_name = Some(sandbox.into());
         self

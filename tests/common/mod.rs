@@ -1,4 +1,5 @@
-//! Helpers for the tests that run the example CLIs as child processes.
+//! Helpers shared by the tests: a `Platform` pointed at the fake
+//! (`aep_flow_testing`), and running the example CLIs as child processes.
 
 #![allow(dead_code)] // each test file uses a different part
 
