@@ -3,6 +3,8 @@
 //! spec and auth params.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -162,20 +164,49 @@ pub(crate) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
     };
 }
 
-/// The connections and how many of each kind were created.
+/// Whether the tutorial's answers (the fixtures' ids) have been given,
+/// in any sandbox: ids are unique across the whole fake, as on Platform.
+#[derive(Debug, Default)]
+pub(crate) struct FixtureIds {
+    connection_string: AtomicBool,
+    basic: AtomicBool,
+}
+
+impl FixtureIds {
+    /// Marks the fixtures' ids that `store` holds (a restored state) as given.
+    pub(crate) fn note_held(&self, store: &Store<Connection>) {
+        for (given, fixture) in [
+            (&self.connection_string, FIXTURE_CREATE_RESPONSE),
+            (&self.basic, FIXTURE_CREATE_RESPONSE_BASIC),
+        ] {
+            let fixture: Value = serde_json::from_str(fixture).unwrap_or(Value::Null);
+            if fixture["id"]
+                .as_str()
+                .is_some_and(|id| store.get(id).is_some())
+            {
+                given.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The connections, and the fake's record of the fixtures' ids.
 pub(crate) struct Connections {
     pub(crate) store: Store<Connection>,
-    created_connection_string: usize,
-    created_basic: usize,
+    fixtures: Arc<FixtureIds>,
 }
 
 impl Connections {
-    pub(crate) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial, fixtures: Arc<FixtureIds>) -> Self {
         Connections {
             store: Store::new(serial),
-            created_connection_string: 0,
-            created_basic: 0,
+            fixtures,
         }
+    }
+
+    /// The fake's record of the fixtures' ids.
+    pub(crate) fn fixtures(&self) -> &FixtureIds {
+        &self.fixtures
     }
 }
 
@@ -264,23 +295,19 @@ fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
     if let Some(problem) = problem {
         return invalid(problem);
     }
-    let (counter, fixture) = if spec_name == BASIC_AUTH {
-        (
-            &mut connections.created_basic,
-            FIXTURE_CREATE_RESPONSE_BASIC,
-        )
+    let (given, fixture) = if spec_name == BASIC_AUTH {
+        (&connections.fixtures.basic, FIXTURE_CREATE_RESPONSE_BASIC)
     } else {
         (
-            &mut connections.created_connection_string,
+            &connections.fixtures.connection_string,
             FIXTURE_CREATE_RESPONSE,
         )
     };
-    *counter += 1;
     let n = connections.store.next_serial();
     let fixture: Value = serde_json::from_str(fixture).unwrap_or(Value::Null);
-    // The tutorial's answer, once: not again after a restored state
-    // already holds its id.
-    let first = *counter == 1
+    // The tutorial's answer, once in the whole fake: not again after a
+    // restored state already holds its id.
+    let first = !given.swap(true, Ordering::Relaxed)
         && fixture["id"]
             .as_str()
             .is_some_and(|id| connections.store.get(id).is_none());

@@ -99,8 +99,12 @@ pub(crate) fn restore(state: &mut State, text: &str) -> Result<(), String> {
     };
     let mut highest = serial;
     for (name, sandbox) in sandboxes {
-        let n = restore_sandbox(state.sandbox_mut(name), sandbox)
-            .map_err(|e| format!("sandbox {name}: {e}"))?;
+        let restored = state.sandbox_mut(name);
+        let n = restore_sandbox(restored, sandbox).map_err(|e| format!("sandbox {name}: {e}"))?;
+        restored
+            .connections
+            .fixtures()
+            .note_held(&restored.connections.store);
         highest = highest.max(n);
     }
     state.serial.advance_to(highest);

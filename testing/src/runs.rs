@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn status_filter_is_case_sensitive_and_its_next_link_keeps_it() {
-        let mut state = SandboxState::new(&Serial::default());
+        let mut state = SandboxState::new(&Serial::default(), &Default::default());
         let expected = Expected {
             max_page_size: Some(1),
             ..Expected::default()
@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn get_by_id_404_and_405() {
-        let mut state = SandboxState::new(&Serial::default());
+        let mut state = SandboxState::new(&Serial::default(), &Default::default());
         let expected = Expected::default();
         let id = state
             .runs

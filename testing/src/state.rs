@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::catalog::Catalog;
 use crate::config::Expected;
-use crate::connections::Connections;
+use crate::connections::{Connections, FixtureIds};
 use crate::explore::FakeTable;
 use crate::flows::Flows;
 use crate::mapping_sets::MappingSets;
@@ -44,10 +44,11 @@ pub(crate) struct SandboxState {
 }
 
 impl SandboxState {
-    /// An empty sandbox drawing ids and etags from `serial`.
-    pub(crate) fn new(serial: &Serial) -> Self {
+    /// An empty sandbox drawing ids and etags from `serial`; `fixtures`
+    /// is the whole fake's.
+    pub(crate) fn new(serial: &Serial, fixtures: &Arc<FixtureIds>) -> Self {
         SandboxState {
-            connections: Connections::new(serial.clone()),
+            connections: Connections::new(serial.clone(), Arc::clone(fixtures)),
             runs: Runs::new(serial.clone()),
             source_connections: SourceConnections::new(serial.clone()),
             catalogs: HashMap::new(),
@@ -67,6 +68,8 @@ pub(crate) struct State {
     /// Ids and etags for every store of every sandbox: ids are unique
     /// across resources and sandboxes.
     pub(crate) serial: Serial,
+    /// Which fixture ids were given, in any sandbox.
+    pub(crate) fixtures: Arc<FixtureIds>,
     /// Every request, in order.
     pub(crate) requests: Vec<RecordedRequest>,
     /// Scripted replies, in the order pushed.
@@ -99,10 +102,10 @@ impl State {
 
     /// The sandbox `name`, made empty on first use.
     pub(crate) fn sandbox_mut(&mut self, name: &str) -> &mut SandboxState {
-        let serial = &self.serial;
+        let (serial, fixtures) = (&self.serial, &self.fixtures);
         let demo_catalog = self.demo_catalog;
         self.sandboxes.entry(name.to_owned()).or_insert_with(|| {
-            let mut sandbox = SandboxState::new(serial);
+            let mut sandbox = SandboxState::new(serial, fixtures);
             if demo_catalog {
                 sandbox.demo_catalog = Some(crate::explore::demo_catalog());
             }
