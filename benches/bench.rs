@@ -8,7 +8,7 @@
 //! Everything runs against ONE loopback server started here: a minimal
 //! keep-alive HTTP/1.1 server thread (per connection) that answers
 //! `POST .../connections` with `201 Created` and the tutorial's fixture
-//! (`{"id": ..., "etag": ...}`). It does not use `testing::FakeFlowService`
+//! (`{"id": ..., "etag": ...}`). It does not use `aep_flow_testing::FakeFlowService`
 //! on purpose: the fake records every request (memory grows with N), checks
 //! the body with serde_json and takes a mutex, and that cost would be
 //! charged to every contender.
@@ -47,7 +47,7 @@
 //!   freed blocks that still held the password (copies not wiped).
 //!
 //! - `pipeline_*`: request economy of `Client::ensure_pipeline` against the
-//!   stateful `testing::FakeFlowService` (its request log counts): the
+//!   stateful `aep_flow_testing::FakeFlowService` (its request log counts): the
 //!   requests and writes of a first run on an empty sandbox, of a re-run
 //!   that finds everything as declared (target: at most 5 requests, no
 //!   write), and of a run that converges a changed schedule; and the
@@ -711,8 +711,8 @@ struct PipelineCounts {
 }
 
 fn bench_pipeline() -> Result<PipelineCounts, String> {
-    use aep_flow::testing::{demo_catalog, FakeFlowService};
     use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
+    use aep_flow_testing::{demo_catalog, FakeFlowService};
     let fake = FakeFlowService::start().map_err(|e| format!("fake: {e}"))?;
     let base = fake.insert_connection(
         "pg",
@@ -722,7 +722,14 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     fake.set_catalog(&base, demo_catalog());
     let dataset = "5c8c3c555033b814b69f947f";
     fake.add_dataset(dataset, "orders", "https://ns.adobe.com/t/schemas/orders");
-    let client = Client::new(fake.platform()).map_err(|e| format!("client: {e}"))?;
+    let platform = Platform::new(
+        Secret::from(fake.access_token()),
+        fake.api_key(),
+        fake.org_id(),
+        fake.sandbox_name(),
+    )
+    .with_base_url(fake.base_url());
+    let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;
     let spec = |frequency| {
         PipelineSpec::new(
             &base,

@@ -469,8 +469,8 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         let _ = writeln!(
             std::io::stderr(),
             "note: pipeline: --demo: the demo Catalog holds dataset {} (schema fields {})",
-            aep_flow::testing::DEMO_DATASET_ID,
-            aep_flow::testing::DEMO_SCHEMA_FIELDS.join(", ")
+            common::demo::DEMO_DATASET_ID,
+            common::demo::DEMO_SCHEMA_FIELDS.join(", ")
         );
     }
     let client = options.client(target.platform)?;

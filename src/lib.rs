@@ -151,14 +151,14 @@
 //! create, patch with `If-Match`, delete) → `resources` (one small module
 //! of types and paths per resource: connections, explore, source and
 //! target connections, datasets, mapping sets, flows, schedules, runs, and
-//! the pipeline on top of them). `testing` and the hidden `fuzzing` sit on
-//! top, behind features.
+//! the pipeline on top of them). The hidden `fuzzing` feature sits on top.
 //!
 //! ## Testing your own tools
 //!
-//! With the `testing` feature, `testing::FakeFlowService` runs a fake
-//! Flow Service on 127.0.0.1 that checks requests like the real one and can
-//! be scripted with failures.
+//! The companion crate `aep-flow-testing` (the workspace's `testing/`)
+//! runs a fake Flow Service on 127.0.0.1 that checks requests like the real
+//! one, keeps one state per sandbox and can be scripted with failures. It
+//! shares no code with this crate, so it checks the client from outside.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -172,9 +172,6 @@ mod resources;
 mod secret;
 mod transport;
 mod wire;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -1,10 +1,12 @@
-//! The create call end to end against the `testing` fake on 127.0.0.1.
+//! The create call end to end against the fake (`aep_flow_testing`) on 127.0.0.1.
 
-use aep_flow::testing::{self, FakeFlowService, Reply};
+mod common;
+
 use aep_flow::{
     create_postgres_connection, AuthSpec, Client, Error, Platform, PostgresConnection, Secret,
     SslMode,
 };
+use aep_flow_testing::{self, FakeFlowService, Reply};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -34,7 +36,7 @@ fn strict_fake() -> FakeFlowService {
 #[test]
 fn create_sends_the_tutorial_request_and_returns_id_and_etag() {
     let fake = strict_fake();
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let created = client
         .create_postgres_connection(&golden_connection())
         .unwrap();
@@ -57,7 +59,7 @@ fn create_sends_the_tutorial_request_and_returns_id_and_etag() {
 #[test]
 fn basic_authentication_create() {
     let fake = strict_fake();
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let conn = golden_connection()
         .with_auth_spec(AuthSpec::Basic)
         .with_ssl_mode(SslMode::Require);
@@ -71,10 +73,11 @@ fn basic_authentication_create() {
 #[test]
 fn free_function_and_reused_client_both_work() {
     let fake = FakeFlowService::start().unwrap();
-    let created = create_postgres_connection(fake.platform(), &golden_connection()).unwrap();
+    let created =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
 
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let a = client
         .create_postgres_connection(&golden_connection())
         .unwrap();
@@ -89,7 +92,8 @@ fn free_function_and_reused_client_both_work() {
 fn a_200_answer_is_accepted_too() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(200, r#"{"id":"abc","etag":"\"e1\""}"#));
-    let created = create_postgres_connection(fake.platform(), &golden_connection()).unwrap();
+    let created =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(
         (created.id.as_str(), created.etag.as_str()),
         ("abc", "\"e1\"")
@@ -99,7 +103,7 @@ fn a_200_answer_is_accepted_too() {
 #[test]
 fn invalid_input_sends_nothing() {
     let fake = FakeFlowService::start().unwrap();
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let bad = [
         (golden_connection().with_port(0), "postgres.port"),
         (
@@ -130,7 +134,7 @@ fn invalid_input_sends_nothing() {
 fn error_fixtures_end_to_end() {
     let fake = FakeFlowService::start().unwrap();
     // No retries: the 429 case must come back as it is.
-    let client = Client::builder(fake.platform())
+    let client = Client::builder(common::platform(&fake))
         .with_max_retries(0)
         .build()
         .unwrap();
@@ -249,7 +253,8 @@ fn the_fake_rejects_what_flow_service_rejects() {
 fn a_201_without_etag_is_an_unexpected_response() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(201, r#"{"id":"abc"}"#).header("x-request-id", "r-9"));
-    let err = create_postgres_connection(fake.platform(), &golden_connection()).unwrap_err();
+    let err =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
     match &err {
         Error::UnexpectedResponse {
             status, request_id, ..
@@ -263,7 +268,8 @@ fn a_201_without_etag_is_an_unexpected_response() {
             .header("Content-Type", "text/html")
             .body("<html>ok</html>"),
     );
-    let err = create_postgres_connection(fake.platform(), &golden_connection()).unwrap_err();
+    let err =
+        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedResponse { status: 201, .. }),
         "{err:?}"
@@ -295,7 +301,7 @@ fn an_echoed_password_and_token_never_reach_the_error() {
         )
         .header("x-request-id", "tok-canary-A1b2C3"),
     );
-    let err = Client::new(fake.platform())
+    let err = Client::new(common::platform(&fake))
         .unwrap()
         .create_postgres_connection(&conn)
         .unwrap_err();
@@ -308,7 +314,7 @@ fn an_echoed_password_and_token_never_reach_the_error() {
 /// throwaway fake (so the echo test echoes the real bytes).
 fn sent_body(conn: &PostgresConnection) -> Vec<u8> {
     let probe = FakeFlowService::start().unwrap();
-    let _ = Client::new(probe.platform())
+    let _ = Client::new(common::platform(&probe))
         .unwrap()
         .create_postgres_connection(conn);
     probe.requests().remove(0).body
@@ -329,7 +335,7 @@ fn the_fake_answers_a_foreign_spec_id_like_flow_service() {
         .post(format!("{}/connections", fake.base_url()))
         .header(
             "Authorization",
-            format!("Bearer {}", testing::DEMO_ACCESS_TOKEN),
+            format!("Bearer {}", aep_flow_testing::DEMO_ACCESS_TOKEN),
         )
         .header("x-api-key", "k")
         .header("x-gw-ims-org-id", "o@AdobeOrg")

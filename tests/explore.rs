@@ -1,14 +1,16 @@
 //! Explore calls against the fake: tables, columns, preview, 404s, path
 //! encoding and the response-size cap.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, FakeTable};
 use aep_flow::{Client, ColumnType, Error, CONNECTION_STRING_AUTH, DEFAULT_MAX_EXPLORE_BYTES};
+use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -146,7 +148,7 @@ fn a_large_root_listing_within_and_beyond_the_cap() {
     let all = client(&fake).explore_tables(&id).unwrap();
     assert_eq!(all.len(), 12_000);
     // Beyond a smaller explore cap: a clear error that names the setting.
-    let small = Client::builder(fake.platform())
+    let small = Client::builder(common::platform(&fake))
         .with_max_explore_bytes(64 * 1024)
         .build()
         .unwrap();
@@ -156,7 +158,7 @@ fn a_large_root_listing_within_and_beyond_the_cap() {
     assert!(text.contains("65536-byte limit"), "{text}");
     assert!(text.contains("with_max_explore_bytes"), "{text}");
     // The explore cap does not raise the cap for other answers.
-    let big = Client::builder(fake.platform())
+    let big = Client::builder(common::platform(&fake))
         .with_max_explore_bytes(DEFAULT_MAX_EXPLORE_BYTES)
         .with_max_response_bytes(1024)
         .build()

@@ -1,14 +1,16 @@
 //! Every network fault a 3 a.m. cron job meets, produced for real by the
 //! fake on 127.0.0.1, and what the client turns it into.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aep_flow::testing::{FakeFlowService, Reply};
 use aep_flow::{
     Client, ClientBuilder, Delivery, Error, PostgresConnection, Secret, TransportErrorKind,
 };
+use aep_flow_testing::{FakeFlowService, Reply};
 
 const TOKEN: &str = "tok-canary-Hx81Lq";
 const PASSWORD: &str = "pw-canary-Zt55\"{;}";
@@ -31,7 +33,7 @@ fn conn() -> PostgresConnection {
 }
 
 fn builder(fake: &FakeFlowService) -> ClientBuilder {
-    Client::builder(fake.platform()).with_retry_backoff(Duration::from_millis(20))
+    Client::builder(common::platform(fake)).with_retry_backoff(Duration::from_millis(20))
 }
 
 /// Neither canary, nor the connection string, may appear in what the

@@ -3,13 +3,15 @@
 //! index, a 412 re-read), enable/disable, delete, the fake's refusals,
 //! the flow spec check, and source connections a flow still uses.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use aep_flow::{
     Client, Error, FlowFilter, FlowState, Frequency, NewFlow, NewSourceConnection,
     NewTargetConnection, Schedule, CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
@@ -32,7 +34,7 @@ const PAST: i64 = 1_700_000_000;
 const FUTURE: i64 = 4_000_000_000;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -155,13 +157,15 @@ fn create_then_get_round_trips() {
     assert!(f.created_at.is_some());
     // What the fake stored: Copy first, numbers and a boolean.
     let stored = &fake.flows()[0];
-    assert_eq!(stored["transformations"][0]["name"], "Copy");
+    assert_eq!(stored.raw()["transformations"][0]["name"], "Copy");
     assert_eq!(
-        stored["transformations"][0]["params"]["deltaColumn"],
+        stored.raw()["transformations"][0]["params"]["deltaColumn"],
         json!({"name": "updated_at", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"})
     );
+    assert_eq!(stored.schedule_frequency, "hour");
+    assert_eq!(stored.schedule_interval, Some(1));
     assert_eq!(
-        stored["scheduleParams"],
+        stored.raw()["scheduleParams"],
         json!({"startTime": PAST, "frequency": "hour", "interval": 1, "backfill": true})
     );
     // lastRunDetails once a run happened.
@@ -264,7 +268,7 @@ fn schedule_updates_change_the_etag_and_keep_the_start_time() {
         .unwrap();
     assert_ne!(s2.etag, s1.etag);
     assert_eq!(
-        fake.flows()[0]["scheduleParams"],
+        fake.flows()[0].raw()["scheduleParams"],
         json!({"startTime": PAST, "frequency": "once"})
     );
     // → weekly again: added back.
@@ -305,7 +309,7 @@ fn a_switch_to_once_removes_members_with_their_current_values() {
         ]
     );
     assert_eq!(
-        fake.flows()[0]["scheduleParams"],
+        fake.flows()[0].raw()["scheduleParams"],
         json!({"startTime": PAST, "frequency": "once"})
     );
 }
@@ -314,7 +318,7 @@ fn a_switch_to_once_removes_members_with_their_current_values() {
 fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
     let (fake, c, orders, _) = setup();
     let saved = c.create_flow(&new_flow(&orders)).unwrap();
-    let copy_before = fake.flows()[0]["transformations"][0].clone();
+    let copy_before = fake.flows()[0].raw()["transformations"][0].clone();
     let s = c.update_flow_mapping(&saved.id, "newmapping", 3).unwrap();
     assert_ne!(s.etag, saved.etag);
     let patch = fake
@@ -324,7 +328,9 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
         .unwrap();
     assert_eq!(patch.header("if-match"), Some(saved.etag.as_str()));
     assert_eq!(patch.json()[0]["path"], "/transformations/1");
-    let stored = &fake.flows()[0]["transformations"];
+    let flow = &fake.flows()[0];
+    assert_eq!(flow.mappings, [("newmapping".to_owned(), 3)]);
+    let stored = &flow.raw()["transformations"];
     assert_eq!(stored[0], copy_before);
     assert_eq!(
         stored[1],
@@ -376,7 +382,7 @@ fn enable_disable_and_delete() {
     assert_eq!(off.id, saved.id);
     assert_ne!(off.etag, saved.etag);
     assert_eq!(c.get_flow(&saved.id).unwrap().state, FlowState::Disabled);
-    assert_eq!(fake.flows()[0]["state"], "disabled");
+    assert_eq!(fake.flows()[0].state, "disabled");
     let on = c.enable_flow(&saved.id).unwrap();
     assert_ne!(on.etag, off.etag);
     assert_eq!(c.get_flow(&saved.id).unwrap().state, FlowState::Enabled);

@@ -1,12 +1,14 @@
 //! Tokens from the fake Adobe IMS: fetched, cached, renewed, and never shown.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aep_flow::testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 use aep_flow::{
     Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, Service, RENEWAL_MARGIN,
 };
+use aep_flow_testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 
 fn conn() -> PostgresConnection {
     PostgresConnection::new(
@@ -18,14 +20,14 @@ fn conn() -> PostgresConnection {
     )
 }
 
-fn ims_requests(fake: &FakeFlowService) -> Vec<aep_flow::testing::RecordedRequest> {
+fn ims_requests(fake: &FakeFlowService) -> Vec<aep_flow_testing::RecordedRequest> {
     fake.requests()
         .into_iter()
         .filter(|r| r.path == "/ims/token/v3")
         .collect()
 }
 
-fn platform_requests(fake: &FakeFlowService) -> Vec<aep_flow::testing::RecordedRequest> {
+fn platform_requests(fake: &FakeFlowService) -> Vec<aep_flow_testing::RecordedRequest> {
     fake.requests()
         .into_iter()
         .filter(|r| r.path != "/ims/token/v3")
@@ -79,7 +81,7 @@ fn the_token_request_has_exactly_the_documented_form() {
 #[test]
 fn one_token_serves_many_calls_on_one_client() {
     let fake = FakeFlowService::start().unwrap();
-    let client = Client::new(fake.platform_with_ims()).unwrap();
+    let client = Client::new(common::platform_with_ims(&fake)).unwrap();
     for _ in 0..3 {
         client.create_postgres_connection(&conn()).unwrap();
     }
@@ -97,8 +99,8 @@ fn the_token_is_renewed_five_minutes_before_it_expires() {
         .start()
         .unwrap();
     let clock = Arc::new(ManualClock::new());
-    let client = Client::builder(fake.platform_with_ims())
-        .with_clock(clock.clone())
+    let client = Client::builder(common::platform_with_ims(&fake))
+        .with_clock(Arc::new(common::TestClock(clock.clone())))
         .build()
         .unwrap();
     client.create_postgres_connection(&conn()).unwrap();
@@ -123,7 +125,7 @@ fn the_token_is_renewed_five_minutes_before_it_expires() {
 #[test]
 fn a_401_renews_once_and_retries_once_even_for_a_create() {
     let fake = FakeFlowService::start().unwrap();
-    let client = Client::new(fake.platform_with_ims()).unwrap();
+    let client = Client::new(common::platform_with_ims(&fake)).unwrap();
     client.create_postgres_connection(&conn()).unwrap();
     fake.revoke_tokens(); // the platform now answers 401 to token 1
     client.create_postgres_connection(&conn()).unwrap();
@@ -146,7 +148,7 @@ fn a_401_renews_once_and_retries_once_even_for_a_create() {
 #[test]
 fn a_second_401_is_returned_as_an_error() {
     let fake = FakeFlowService::start().unwrap();
-    let client = Client::new(fake.platform_with_ims()).unwrap();
+    let client = Client::new(common::platform_with_ims(&fake)).unwrap();
     for _ in 0..2 {
         fake.push_reply(
             Reply::json(
@@ -283,7 +285,7 @@ fn a_garbled_token_answer_is_an_unexpected_response() {
     fake.push_reply(
         Reply::json(200, r#"{"token_type":"bearer","expires_in":86399}"#).only_for("POST"),
     );
-    let err = Client::new(fake.platform_with_ims())
+    let err = Client::new(common::platform_with_ims(&fake))
         .unwrap()
         .create_postgres_connection(&conn())
         .unwrap_err();
@@ -298,8 +300,8 @@ fn a_short_lived_token_is_renewed_at_half_life_not_every_call() {
         .start()
         .unwrap();
     let clock = Arc::new(ManualClock::new());
-    let client = Client::builder(fake.platform_with_ims())
-        .with_clock(clock.clone())
+    let client = Client::builder(common::platform_with_ims(&fake))
+        .with_clock(Arc::new(common::TestClock(clock.clone())))
         .build()
         .unwrap();
     for _ in 0..3 {
@@ -322,8 +324,8 @@ fn an_absurd_expires_in_neither_panics_nor_lives_forever() {
         .only_for("POST"),
     );
     let clock = Arc::new(ManualClock::new());
-    let client = Client::builder(fake.platform_with_ims())
-        .with_clock(clock.clone())
+    let client = Client::builder(common::platform_with_ims(&fake))
+        .with_clock(Arc::new(common::TestClock(clock.clone())))
         .build()
         .unwrap();
     client.create_postgres_connection(&conn()).unwrap();
@@ -341,7 +343,7 @@ fn a_failed_token_request_is_named_and_never_passes_for_a_lost_answer() {
     for _ in 0..4 {
         fake.push_reply(Reply::close().only_for("POST"));
     }
-    let err = Client::builder(fake.platform_with_ims())
+    let err = Client::builder(common::platform_with_ims(&fake))
         .with_retry_backoff(Duration::from_millis(1))
         .build()
         .unwrap()
@@ -371,7 +373,7 @@ fn a_non_bearer_token_is_refused() {
         )
         .only_for("POST"),
     );
-    let err = Client::new(fake.platform_with_ims())
+    let err = Client::new(common::platform_with_ims(&fake))
         .unwrap()
         .create_postgres_connection(&conn())
         .unwrap_err();

@@ -1,18 +1,20 @@
 //! list / get / test / delete / ensure / rotate against the stateful fake.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{FakeFlowService, Reply};
 use aep_flow::{
     Client, Error, ListFilter, PostgresConnection, PostgresCredentials, Secret, SslMode,
     BASIC_AUTH, CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{FakeFlowService, Reply};
 use serde_json::json;
 
 const CANARY: &str = "stored-canary-pw-7Gq2";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -392,7 +394,7 @@ fn ensure_after_a_create_whose_connection_dropped_or_went_silent() {
     for lost in [Reply::close(), Reply::silent(Duration::from_secs(10))] {
         let fake = FakeFlowService::start().unwrap();
         fake.push_reply(Reply::after_processing(lost).only_for("POST"));
-        let c = Client::builder(fake.platform())
+        let c = Client::builder(common::platform(&fake))
             .with_timeout(Duration::from_secs(1))
             .build()
             .unwrap();

@@ -2,18 +2,20 @@
 //! (current and legacy field names), validate (a bad destination, a bad
 //! source column), and Data Prep's refusals.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{
+use aep_flow::{Client, Column, Error, Mapping, MappingSourceType, NewMappingSet, Service};
+use aep_flow_testing::{
     FakeFlowService, DATA_PREP_PATH, DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_ORG_ID, DEMO_SANDBOX,
 };
-use aep_flow::{Client, Column, Error, Mapping, MappingSourceType, NewMappingSet, Service};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -83,7 +85,7 @@ fn create_then_get_round_trip() {
     assert!(got.created_at.is_some() && got.updated_at.is_some());
     let stored = fake.mapping_sets();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0]["mappings"][0]["source"], "order_id");
+    assert_eq!(stored[0].mappings[0].0, "order_id");
 }
 
 #[test]
@@ -283,7 +285,7 @@ fn a_named_mapping_set_is_found_by_its_name() {
 fn a_create_answered_with_an_unusable_id_says_the_mapping_set_was_made() {
     let fake = setup();
     fake.push_reply(
-        aep_flow::testing::Reply::json(200, r#"{"id": "not-hex", "version": 0}"#).only_for("POST"),
+        aep_flow_testing::Reply::json(200, r#"{"id": "not-hex", "version": 0}"#).only_for("POST"),
     );
     let err = client(&fake).create_mapping_set(&orders()).unwrap_err();
     assert!(err.may_have_been_processed(), "{err}");

@@ -4,14 +4,16 @@
 //! of each, bad declarations are refused before any write, and a plan
 //! writes nothing.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use aep_flow::{
     Client, Error, Frequency, Mapping, PipelineChange, PipelineSpec, Schedule,
     CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
@@ -42,7 +44,7 @@ fn setup() -> Setup {
             "_tenant.updatedAt",
         ],
     );
-    let client = Client::builder(fake.platform())
+    let client = Client::builder(common::platform(&fake))
         .with_retry_backoff(Duration::from_millis(5))
         .build()
         .unwrap();
@@ -98,29 +100,13 @@ fn assert_one_of_each(fake: &FakeFlowService) {
 /// The mappings of the mapping set the (only) flow uses, as (source, destination).
 fn flow_mappings(fake: &FakeFlowService) -> Vec<(String, String)> {
     let flow = &fake.flows()[0];
-    let mapping = flow["transformations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mapping")
-        .unwrap();
-    let id = mapping["params"]["mappingId"].as_str().unwrap();
+    let (id, _) = flow.mappings.first().expect("the flow has a mapping");
     let set = fake
         .mapping_sets()
         .into_iter()
-        .find(|m| m["id"] == id)
+        .find(|m| &m.id == id)
         .expect("the flow's mapping set exists");
-    let mut pairs: Vec<(String, String)> = set["mappings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["source"].as_str().unwrap().to_owned(),
-                m["destination"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let mut pairs = set.mappings;
     pairs.sort();
     pairs
 }
@@ -150,14 +136,14 @@ fn first_run_creates_four_objects_and_a_rerun_changes_nothing_in_at_most_five_re
     assert!(!first.planned);
     assert_one_of_each(&s.fake);
     let flow = &s.fake.flows()[0];
-    assert_eq!(first.flow_id.as_deref(), flow["id"].as_str());
+    assert_eq!(first.flow_id.as_deref(), Some(flow.id.as_str()));
     assert_eq!(
         first.source_connection_id.as_deref(),
-        s.fake.source_connections()[0]["id"].as_str()
+        Some(s.fake.source_connections()[0].id.as_str())
     );
     assert_eq!(
         first.target_connection_id.as_deref(),
-        s.fake.target_connections()[0]["id"].as_str()
+        Some(s.fake.target_connections()[0].id.as_str())
     );
     assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
     // The first run on an empty sandbox: no request it does not need.
@@ -197,7 +183,7 @@ fn first_run_creates_four_objects_and_a_rerun_changes_nothing_in_at_most_five_re
 fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_index() {
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
-    let etag_before = s.fake.flows()[0]["etag"].clone();
+    let etag_before = s.fake.flows()[0].etag.clone();
     let changed = vec![
         Mapping::new("id", "_tenant.orderId"),
         Mapping::new("customer", "_tenant.customer"),
@@ -223,15 +209,15 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
     assert_ne!(out.mapping_set_id, first.mapping_set_id);
     let sent = since(&s.fake, before);
     let patch = sent.iter().find(|r| r.method == "PATCH").expect("a PATCH");
-    assert_eq!(patch.header("if-match"), etag_before.as_str());
+    assert_eq!(patch.header("if-match"), Some(etag_before.as_str()));
     let ops: Value = serde_json::from_slice(&patch.body).unwrap();
     // Copy is first on a database flow: the Mapping entry is at index 1.
     assert_eq!(ops[0]["path"], "/transformations/1");
     assert_eq!(ops[0]["value"]["name"], "Mapping");
     assert_eq!(flow_mappings(&s.fake), declared_pairs(&changed));
     let flow = &s.fake.flows()[0];
-    assert_eq!(flow["transformations"][0]["name"], "Copy");
-    assert_ne!(flow["etag"], etag_before);
+    assert_eq!(flow.raw()["transformations"][0]["name"], "Copy");
+    assert_ne!(flow.etag, etag_before);
     assert_one_of_each(&s.fake);
     // Converged: the next run changes nothing. Declaration order does not matter.
     let mut reordered = changed;
@@ -251,7 +237,7 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
 fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compared() {
     let s = setup();
     s.client.ensure_pipeline(&spec(&s)).unwrap();
-    let etag_before = s.fake.flows()[0]["etag"].clone();
+    let etag_before = s.fake.flows()[0].etag.clone();
     let daily = Schedule::every(Frequency::Day, 2, START + 999)
         .unwrap()
         .without_backfill();
@@ -271,14 +257,14 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
     assert!(patch.header("if-match").is_some());
     let body = String::from_utf8_lossy(&patch.body);
     assert!(!body.contains("startTime"), "{body}");
-    let params = &s.fake.flows()[0]["scheduleParams"];
+    let params = s.fake.flows()[0].raw()["scheduleParams"].clone();
     assert_eq!(params["frequency"], "day");
     assert_eq!(params["interval"].to_string().trim_matches('"'), "2");
     assert_eq!(
         params["startTime"].to_string().trim_matches('"'),
         START.to_string()
     );
-    assert_ne!(s.fake.flows()[0]["etag"], etag_before);
+    assert_ne!(s.fake.flows()[0].etag, etag_before);
     // Only the start time differs now: nothing to do.
     let later = Schedule::every(Frequency::Day, 2, START + 86_400)
         .unwrap()
@@ -306,13 +292,13 @@ fn a_disabled_flow_stays_disabled_unless_asked() {
         .unwrap()
         .changes
         .is_empty());
-    assert_eq!(s.fake.flows()[0]["state"], "disabled");
+    assert_eq!(s.fake.flows()[0].state, "disabled");
     let out = s
         .client
         .ensure_pipeline(&spec(&s).with_enable(true))
         .unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowEnabled]);
-    assert_eq!(s.fake.flows()[0]["state"], "enabled");
+    assert_eq!(s.fake.flows()[0].state, "enabled");
 }
 
 #[test]
@@ -706,7 +692,7 @@ fn odd_table_names_are_found_again_not_duplicated() {
     let tables: Vec<_> = odd
         .iter()
         .map(|p| {
-            aep_flow::testing::FakeTable::new(*p)
+            aep_flow_testing::FakeTable::new(*p)
                 .column("id", "integer")
                 .column("amount", "double")
                 .column_with_format("updated_at", "string", "date-time")
@@ -742,15 +728,11 @@ fn odd_table_names_are_found_again_not_duplicated() {
 /// The id of the mapping set the (only, or oldest) flow uses.
 fn flow_mapping_id(fake: &FakeFlowService) -> String {
     let flow = &fake.flows()[0];
-    flow["transformations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mapping")
-        .unwrap()["params"]["mappingId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    flow.mappings
+        .first()
+        .expect("the flow has a mapping")
+        .0
+        .clone()
 }
 
 /// A listing whose items lack the field the lookup checks is not "nothing
@@ -993,12 +975,12 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
         assert_eq!(json["duplicates"], json!([twin]));
     }
     let flows = s.fake.flows();
-    let by_id = |id: &str| flows.iter().find(|f| f["id"] == id).unwrap().clone();
+    let by_id = |id: &str| flows.iter().find(|f| f.id == id).unwrap().clone();
     assert_eq!(
-        by_id(first.flow_id.as_deref().unwrap())["scheduleParams"]["frequency"],
+        by_id(first.flow_id.as_deref().unwrap()).schedule_frequency,
         "day"
     );
-    assert_eq!(by_id(&twin)["scheduleParams"]["frequency"], "hour");
+    assert_eq!(by_id(&twin).schedule_frequency, "hour");
 }
 
 /// A delta column that is not a date or time column is refused before any
@@ -1119,7 +1101,7 @@ fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_re
         assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
         assert!(writes(&since(&s.fake, before)).is_empty());
         for f in s.fake.flows() {
-            s.client.delete_flow(f["id"].as_str().unwrap()).unwrap();
+            s.client.delete_flow(&f.id).unwrap();
         }
     }
 }
@@ -1270,7 +1252,7 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
     fake.add_dataset(DATASET, "orders", SCHEMA);
     fake.add_dataset(OTHER, "orders too", SCHEMA);
     fake.set_schema_fields(SCHEMA, &["_tenant.orderId", "_tenant.amount"]);
-    let client = Client::builder(fake.platform()).build().unwrap();
+    let client = Client::builder(common::platform(&fake)).build().unwrap();
     let a = client
         .ensure_pipeline(&PipelineSpec::new(
             &base,
@@ -1314,7 +1296,7 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
     let s = setup();
     s.fake.set_catalog(
         &s.base,
-        vec![aep_flow::testing::FakeTable::new("public.orders")
+        vec![aep_flow_testing::FakeTable::new("public.orders")
             .column("id", "integer")
             .column("amount", "double")
             .column("updated_at", "")],
@@ -1328,7 +1310,7 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
     // A type that is stated and is not a date or time is still refused.
     s.fake.set_catalog(
         &s.base,
-        vec![aep_flow::testing::FakeTable::new("public.orders")
+        vec![aep_flow_testing::FakeTable::new("public.orders")
             .column("id", "integer")
             .column("amount", "double")
             .column("updated_at", "integer")],

@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::process::{Command, Stdio};
 
-use aep_flow::testing::FakeFlowService;
+use aep_flow_testing::FakeFlowService;
 
 /// Copies left once everything is dropped (see README, Security).
 const EXPECTED_AFTER_DROP: (usize, usize) = (0, 0);

@@ -2,16 +2,18 @@
 //! in, paging with small pages, the status filter in any casing, get by
 //! id, and a flow without runs.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{FakeFlowService, FakeRun};
 use aep_flow::{Client, Error, RunError, RunFilter, RunStatus};
+use aep_flow_testing::{FakeFlowService, FakeRun};
 
 const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
 const OTHER_FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a1";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -129,10 +131,7 @@ fn latest_finished_run_skips_runs_not_over() {
     let latest = c.latest_finished_run(FLOW).unwrap().unwrap();
     assert_eq!(latest.id, newest_first[2]);
     assert_eq!(latest.status, RunStatus::Failed);
-    assert_eq!(
-        fake.latest_run(FLOW).unwrap()["id"],
-        newest_first[0].as_str()
-    );
+    assert_eq!(fake.latest_run(FLOW).unwrap().id, newest_first[0].as_str());
 }
 
 #[test]
@@ -171,9 +170,9 @@ fn get_reads_what_the_fake_holds() {
     assert_eq!(code.as_deref(), Some("CONNECTOR-2001-500"));
     assert_eq!(message.as_deref(), Some("10 rows failed"));
     let stored = fake.runs();
-    assert_eq!(run.etag.as_deref(), stored[0]["etag"].as_str());
-    assert_eq!(stored[0]["metrics"]["statusSummary"]["status"], "Failed");
-    assert_eq!(stored[0]["activities"], serde_json::json!([]));
+    assert_eq!(run.etag.as_deref(), Some(stored[0].etag.as_str()));
+    assert_eq!(stored[0].status, "Failed");
+    assert_eq!(stored[0].raw()["activities"], serde_json::json!([]));
     let last = fake.requests().pop().unwrap();
     assert_eq!(last.method, "GET");
     assert_eq!(last.path, format!("/data/foundation/flowservice/runs/{id}"));
@@ -257,7 +256,7 @@ fn the_summary_reads_every_page_when_the_service_ignores_the_order() {
 /// A page of runs as a service might send it, scripted for `/runs`.
 fn scripted_runs(fake: &FakeFlowService, items: serde_json::Value) {
     fake.push_reply(
-        aep_flow::testing::Reply::json(200, serde_json::json!({ "items": items }).to_string())
+        aep_flow_testing::Reply::json(200, serde_json::json!({ "items": items }).to_string())
             .only_for_path("/runs"),
     );
 }
@@ -284,7 +283,7 @@ pub fn script_oldest_first(fake: &FakeFlowService, successes: usize) -> String {
                 format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}")}});
         }
         fake.push_reply(
-            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+            aep_flow_testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
         );
     }
     "newest-failed".into()
@@ -434,7 +433,7 @@ fn script_pages(fake: &FakeFlowService, pages: &[serde_json::Value]) {
                 format!("/data/foundation/flowservice/runs?limit=50&continuationToken=p{p}")}});
         }
         fake.push_reply(
-            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+            aep_flow_testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
         );
     }
 }

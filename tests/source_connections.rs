@@ -2,16 +2,18 @@
 //! ensure (after a lost answer, and from 8 threads), and the base
 //! connection a source connection still uses.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, Reply};
 use aep_flow::{
     Client, Error, NewSourceConnection, SourceConnectionFilter, CONNECTION_STRING_AUTH,
 };
+use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use serde_json::json;
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -47,7 +49,11 @@ fn create_get_list_delete() {
     assert_eq!(got.etag, saved.etag);
     assert!(got.created_at.is_some());
     let stored = fake.source_connections();
-    assert_eq!(stored[0]["params"]["columns"][3]["name"], "updated_at");
+    assert_eq!(stored[0].table_name, "public.orders");
+    assert_eq!(
+        stored[0].raw()["params"]["columns"][3]["name"],
+        "updated_at"
+    );
 
     let customers = c
         .create_source_connection(&NewSourceConnection::new("c", &base, "public.customers"))
@@ -122,7 +128,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let e = c.ensure_source_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.source_connections().len(), 1);
-    assert_eq!(fake.source_connections()[0]["id"], e.id());
+    assert_eq!(fake.source_connections()[0].id, e.id());
     // A later run finds it.
     assert!(!c.ensure_source_connection(&new).unwrap().created);
     assert_eq!(fake.source_connections().len(), 1);

@@ -2,19 +2,21 @@
 //! schema from Catalog, create/get/list/delete, ensure (twice, after a
 //! lost answer, from 8 threads), and the fake's checks.
 
+mod common;
+
 use std::time::Duration;
 
-use aep_flow::testing::{FakeFlowService, Reply, CATALOG_PATH};
 use aep_flow::{
     Client, Error, NewTargetConnection, Service, TargetConnectionFilter,
     DATA_LAKE_CONNECTION_SPEC_ID, XDM_FULL_CONTENT_TYPE,
 };
+use aep_flow_testing::{FakeFlowService, Reply, CATALOG_PATH};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
 const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c3d";
 
 fn client(fake: &FakeFlowService) -> Client {
-    Client::builder(fake.platform())
+    Client::builder(common::platform(fake))
         .with_retry_backoff(Duration::from_millis(10))
         .build()
         .unwrap()
@@ -52,7 +54,7 @@ fn the_dataset_gives_the_schema_for_the_target_connection() {
     assert_eq!(got.etag, saved.etag);
     assert!(got.created_at.is_some());
     let stored = &fake.target_connections()[0];
-    assert_eq!(stored["data"]["schema"]["version"], XDM_FULL_CONTENT_TYPE);
+    assert_eq!(stored.schema_version, XDM_FULL_CONTENT_TYPE);
 }
 
 #[test]
@@ -169,7 +171,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let e = c.ensure_target_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.target_connections().len(), 1);
-    assert_eq!(fake.target_connections()[0]["id"], e.id());
+    assert_eq!(fake.target_connections()[0].id, e.id());
     assert!(!c.ensure_target_connection(&new).unwrap().created);
     assert_eq!(fake.target_connections().len(), 1);
 }

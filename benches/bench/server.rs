@@ -76,7 +76,7 @@ impl Drop for Server {
 }
 
 pub(crate) fn created_response() -> Vec<u8> {
-    let body = aep_flow::testing::FIXTURE_CREATE_RESPONSE.as_bytes();
+    let body = aep_flow_testing::FIXTURE_CREATE_RESPONSE.as_bytes();
     let mut out = format!(
         "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nx-request-id: bench-request\r\nContent-Length: {}\r\n\r\n",
         body.len()

@@ -6,16 +6,19 @@
 
 #![allow(dead_code)] // each example uses a different part
 
+pub mod demo;
+mod persist;
+
 use std::env;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aep_flow::testing::FakeFlowService;
 use aep_flow::{
     AuthSpec, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode,
 };
+use aep_flow_testing::FakeFlowService;
 
 /// The four Platform credentials; all are needed once any `AEP_*` is set.
 pub const PLATFORM_VARS: [&str; 4] = [
@@ -178,7 +181,7 @@ impl Drop for DemoFake {
         // No request answered (or saved) after this: the last save's
         // outcome is final before the lock is released.
         self.0.stop();
-        if let Some(failure) = self.0.state_file_error() {
+        if let Some(failure) = self.0.last_change_error() {
             let mut slot = DEMO_SAVE_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
             *slot = Some(failure);
         }
@@ -471,12 +474,40 @@ impl Target {
                 }
             }
         }
-        let fake = FakeFlowService::builder()
-            .state_file(&state)
-            .demo_catalog()
+        let cannot_start =
+            |e: String| Failure(1, format!("error: could not start the demo fake: {e}"));
+        let restored = persist::load(&state).map_err(|e| cannot_start(e.to_string()))?;
+        // Fresh: no state file yet, or one where nothing was ever made.
+        let fresh = restored.as_deref().is_none_or(|text| {
+            serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["serial"] == 0)
+        });
+        let mut builder = FakeFlowService::builder().demo_catalog();
+        if let Some(text) = &restored {
+            builder = builder.restore_state(text).map_err(|e| {
+                cannot_start(format!(
+                    "{} is not a usable fake state file ({e}); remove it to start over",
+                    state.display()
+                ))
+            })?;
+        }
+        let save_to = state.clone();
+        let fake = builder
+            .on_change(move |text| {
+                persist::save(&save_to, text).map_err(|e| {
+                    format!("could not save the state file {}: {e}", save_to.display())
+                })
+            })
             .start()
-            .map_err(|e| Failure(1, format!("error: could not start the demo fake: {e}")))?;
-        fake.seed_demo();
+            .map_err(|e| cannot_start(e.to_string()))?;
+        demo::seed(&fake, fresh);
+        // Written once at start: a file that cannot be written is an
+        // error now, not a sandbox silently lost later.
+        persist::save(&state, &fake.export_state()).map_err(|e| {
+            cannot_start(format!(
+                "cannot write the state file {}: {e}",
+                state.display()
+            ))
+        })?;
         let _ = writeln!(
             io::stderr(),
             "note: {program}: --demo: using the built-in fake Flow Service at {} \
@@ -484,7 +515,13 @@ impl Target {
             fake.base_url()
         );
         Ok(Target {
-            platform: fake.platform(),
+            platform: Platform::new(
+                Secret::from(fake.access_token()),
+                fake.api_key(),
+                fake.org_id(),
+                fake.sandbox_name(),
+            )
+            .with_base_url(fake.base_url()),
             demo: Some(DemoFake(fake)),
             _demo_lock: Some(lock),
         })

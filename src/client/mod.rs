@@ -182,7 +182,8 @@ impl ClientBuilder {
     }
 
     /// The clock token expiry is measured with. Defaults to the system
-    /// clock; tests pass a manual one (`aep_flow::testing::ManualClock`).
+    /// clock; tests pass a manual one (e.g. `aep_flow_testing::ManualClock`
+    /// behind a one-line `Clock` adapter).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

@@ -682,8 +682,8 @@ pub(crate) fn quote_connection_string_value(value: &str) -> Option<String> {
 /// Splits an ODBC-style connection string into `(key, value)` pairs,
 /// undoing brace quoting. `None` when the string is malformed (an
 /// unterminated brace, text after a closing brace, a pair without `=`).
-/// Used only by the fake service, the fuzz targets and the unit tests.
-#[cfg(any(test, feature = "testing", feature = "fuzzing"))]
+/// Used only by the fuzz targets and the unit tests.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn parse_connection_string(s: &str) -> Option<Vec<(String, String)>> {
     let mut pairs = Vec::new();
     let mut rest = s;

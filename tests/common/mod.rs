@@ -1,11 +1,52 @@
-//! Helpers for the tests that run the example CLIs as child processes.
+//! Helpers shared by the tests: a `Platform` pointed at the fake
+//! (`aep_flow_testing`), and running the example CLIs as child processes.
 
 #![allow(dead_code)] // each test file uses a different part
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use aep_flow::testing::FakeFlowService;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aep_flow::{Clock, ImsCredentials, Platform, Secret};
+use aep_flow_testing::{FakeFlowService, ManualClock};
+
+/// A [`Platform`] pointed at `fake`, with the credentials it expects.
+pub fn platform(fake: &FakeFlowService) -> Platform {
+    Platform::new(
+        Secret::from(fake.access_token()),
+        fake.api_key(),
+        fake.org_id(),
+        fake.sandbox_name(),
+    )
+    .with_base_url(fake.base_url())
+}
+
+/// OAuth Server-to-Server credentials `fake`'s IMS accepts, pointed at it.
+pub fn ims_credentials(fake: &FakeFlowService) -> ImsCredentials {
+    ImsCredentials::new(
+        fake.ims_client_id(),
+        Secret::from(fake.ims_client_secret()),
+        fake.ims_scopes(),
+    )
+    .with_ims_url(fake.ims_url())
+}
+
+/// A [`Platform`] that gets its tokens from `fake`'s IMS.
+pub fn platform_with_ims(fake: &FakeFlowService) -> Platform {
+    Platform::from_ims(ims_credentials(fake), fake.org_id(), fake.sandbox_name())
+        .with_base_url(fake.base_url())
+}
+
+/// The fake's [`ManualClock`] as the library's [`Clock`].
+pub struct TestClock(pub Arc<ManualClock>);
+
+impl Clock for TestClock {
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+}
 
 /// `cargo test` builds the examples next to the test binaries.
 pub fn example(name: &str) -> Command {

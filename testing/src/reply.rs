@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::http::RecordedRequest;
-use super::HEADER_AUTHORIZATION;
+use crate::request::RecordedRequest;
+use crate::wire::HEADER_AUTHORIZATION;
 
 /// A scripted answer: the next request gets it instead of the normal
 /// behaviour (replies are used in the order pushed). Besides ordinary
@@ -15,16 +15,16 @@ use super::HEADER_AUTHORIZATION;
 /// cut short, a huge body, a dropped connection, an echo of the request.
 #[derive(Clone)]
 pub struct Reply {
-    pub(super) status: u16,
-    pub(super) headers: Vec<(String, String)>,
-    pub(super) body: Vec<u8>,
-    pub(super) action: Action,
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) action: Action,
     /// Used only for requests with this method.
-    pub(super) method: Option<String>,
+    pub(crate) method: Option<String>,
     /// Used only for requests whose path (without the query) ends so.
-    pub(super) path_suffix: Option<String>,
+    pub(crate) path_suffix: Option<String>,
     /// Do what the service would (store the connection, say) first.
-    pub(super) process_first: bool,
+    pub(crate) process_first: bool,
 }
 
 impl fmt::Debug for Reply {
@@ -46,7 +46,7 @@ impl fmt::Debug for Reply {
 
 /// How the server delivers a [`Reply`].
 #[derive(Clone, Debug)]
-pub(super) enum Action {
+pub(crate) enum Action {
     Respond,
     /// Read the request, then say nothing for this long, then close.
     Silent(Duration),
@@ -131,7 +131,7 @@ impl Reply {
     /// A body of `len` bytes (`{"id":"` then `a` repeated), written in
     /// chunks as the client reads, without holding it in memory. The number
     /// of bytes that got out is in
-    /// [`FakeFlowService::bytes_streamed`](super::FakeFlowService::bytes_streamed).
+    /// [`FakeFlowService::bytes_streamed`](crate::FakeFlowService::bytes_streamed).
     pub fn huge(status: u16, len: u64) -> Self {
         Reply {
             action: Action::Stream(len),
@@ -170,7 +170,7 @@ impl Reply {
     }
 
     /// Whether this scripted reply is for `request`.
-    pub(super) fn applies_to(&self, request: &RecordedRequest) -> bool {
+    pub(crate) fn applies_to(&self, request: &RecordedRequest) -> bool {
         let path = request.path.split('?').next().unwrap_or("");
         self.method
             .as_ref()
@@ -182,7 +182,7 @@ impl Reply {
     }
 
     /// The answer an [`Reply::echo`] gives to `request`.
-    pub(super) fn echoing(&self, request: &RecordedRequest) -> Reply {
+    pub(crate) fn echoing(&self, request: &RecordedRequest) -> Reply {
         let mut text = format!("{} {}\n", request.method, request.path);
         for (k, v) in &request.headers {
             text.push_str(&format!("{k}: {v}\n"));

@@ -3,15 +3,16 @@
 
 use serde_json::json;
 
-use super::http::RecordedRequest;
-use super::reply::Reply;
-use super::state::{Expected, State};
-use super::{FIXTURE_ERROR_GATEWAY_401, FIXTURE_ERROR_GENERIC_400};
-use super::{HEADER_API_KEY, HEADER_AUTHORIZATION, HEADER_ORG_ID, HEADER_SANDBOX};
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::request::RecordedRequest;
+use crate::state::State;
+use crate::wire::{FIXTURE_ERROR_GATEWAY_401, FIXTURE_ERROR_GENERIC_400};
+use crate::wire::{HEADER_API_KEY, HEADER_AUTHORIZATION, HEADER_ORG_ID, HEADER_SANDBOX};
 
 /// The gateway's checks, in the order Adobe I/O applies them: `Some` is
 /// the refusal.
-pub(super) fn check(req: &RecordedRequest, state: &State, expected: &Expected) -> Option<Reply> {
+pub(crate) fn check(req: &RecordedRequest, state: &State, expected: &Expected) -> Option<Reply> {
     let gateway = |status: u16, code: &str, message: &str| {
         Some(Reply::json(
             status,

@@ -3,8 +3,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::Clock;
-
 /// How far a [`ManualClock`] can be moved: about 100 years. Further moves
 /// stop there instead of overflowing `Instant` (and leave room for a
 /// client to add a token lifetime to the time it reads).
@@ -12,13 +10,14 @@ const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// A clock that moves only when told: token expiry without sleeping.
 ///
-/// ```
-/// use std::sync::Arc;
-/// use std::time::Duration;
-/// use aep_flow::testing::ManualClock;
-/// use aep_flow::Clock;
+/// A client's clock trait is implemented on it in the client's tests (a
+/// one-line adapter), so that this crate depends on no client.
 ///
-/// let clock = Arc::new(ManualClock::new());
+/// ```
+/// use std::time::Duration;
+/// use aep_flow_testing::ManualClock;
+///
+/// let clock = ManualClock::new();
 /// let t0 = clock.now();
 /// clock.advance(Duration::from_secs(3600));
 /// assert_eq!(clock.now() - t0, Duration::from_secs(3600));
@@ -59,8 +58,9 @@ impl Default for ManualClock {
     }
 }
 
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
+impl ManualClock {
+    /// The clock's time: when it was made, plus every move since.
+    pub fn now(&self) -> Instant {
         let offset = *self.offset.lock().unwrap_or_else(|e| e.into_inner());
         self.start.checked_add(offset).unwrap_or(self.start)
     }

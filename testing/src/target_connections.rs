@@ -4,22 +4,23 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{Meta, Resource, Serial, Store};
-use super::BASE_PATH;
-use crate::{DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION};
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{Meta, Resource, Serial, Store};
+use crate::wire::BASE_PATH;
+use crate::wire::{DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION};
 
 /// The collection's path under the base path.
 const COLLECTION: &str = "/targetConnections";
 
 /// A target connection's own fields (the store keeps id, etag and times).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct TargetConnection {
+pub(crate) struct TargetConnection {
     name: String,
     description: String,
-    pub(super) dataset_id: String,
+    pub(crate) dataset_id: String,
     schema_id: String,
     schema_version: Option<String>,
     /// `data.format` as sent; Adobe's tutorials disagree on it, so any
@@ -56,12 +57,12 @@ impl Resource for TargetConnection {
 }
 
 /// The target connections.
-pub(super) struct TargetConnections {
-    pub(super) store: Store<TargetConnection>,
+pub(crate) struct TargetConnections {
+    pub(crate) store: Store<TargetConnection>,
 }
 
 impl TargetConnections {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         TargetConnections {
             store: Store::new(serial),
         }
@@ -69,40 +70,40 @@ impl TargetConnections {
 
     /// Whether a target connection with this id exists.
     #[allow(dead_code)] // for the flows' checks
-    pub(super) fn exists(&self, id: &str) -> bool {
+    pub(crate) fn exists(&self, id: &str) -> bool {
         self.store.get(id).is_some()
     }
 
     /// Whether any target connection writes to dataset `dataset_id`.
     #[allow(dead_code)] // for the flows' checks
-    pub(super) fn uses_dataset(&self, dataset_id: &str) -> bool {
+    pub(crate) fn uses_dataset(&self, dataset_id: &str) -> bool {
         self.store.iter().any(|e| e.value.dataset_id == dataset_id)
     }
 }
 
 /// Everything under `/targetConnections`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, state),
-        ("GET", []) => router::list(&state.target_connections.store, COLLECTION, call, expected),
+        ("GET", []) => call::list(&state.target_connections.store, COLLECTION, call, expected),
         ("GET", [id]) => match state.target_connections.store.get(id) {
             Some(t) => Reply::json(200, json!({"items": [t.to_json()]}).to_string()),
             None => not_found(id, request_id),
         },
         ("DELETE", [id]) => delete(id, state, request_id),
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 fn not_found(id: &str, request_id: &str) -> Reply {
-    router::not_found("Target connection", id, request_id)
+    call::not_found("Target connection", id, request_id)
 }
 
 /// `DELETE /targetConnections/{id}`.
-fn delete(id: &str, state: &mut State, request_id: &str) -> Reply {
+fn delete(id: &str, state: &mut SandboxState, request_id: &str) -> Reply {
     if state.target_connections.exists(id) && state.flows.uses_connection(id) {
-        return super::flows::in_use(request_id);
+        return crate::flows::in_use(request_id);
     }
     match state.target_connections.store.delete(id) {
         Some(_) => Reply::new(204),
@@ -111,10 +112,10 @@ fn delete(id: &str, state: &mut State, request_id: &str) -> Reply {
 }
 
 /// `POST /targetConnections`.
-fn create(call: &Call<'_>, state: &mut State) -> Reply {
+fn create(call: &Call<'_>, state: &mut SandboxState) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let (body, name) = match router::named_body(call) {
+    let (body, name) = match call::named_body(call) {
         Ok(named) => named,
         Err(refusal) => return refusal,
     };

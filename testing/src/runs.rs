@@ -2,28 +2,29 @@
 //! the status compared case-sensitively, as a strict service may; paging)
 //! and get by id. The
 //! service makes runs as flows execute; the fake gets them from tests
-//! through [`FakeFlowService::add_run`](super::FakeFlowService::add_run).
+//! through [`FakeFlowService::add_run`](crate::Sandbox::add_run).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::http::percent_decode;
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{now_millis, ListOptions, ListQuery, Meta, Resource, Serial, Store};
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{now_millis, ListOptions, ListQuery, Meta, Resource, Serial, Store};
+use crate::wire::percent_decode;
 
 /// The collection's path under the base path.
 const COLLECTION: &str = "/runs";
 /// The status field a listing may filter on.
 const STATUS_FIELD: &str = "metrics.statusSummary.status";
 
-/// A run for [`FakeFlowService::add_run`](super::FakeFlowService::add_run):
+/// A run for [`FakeFlowService::add_run`](crate::Sandbox::add_run):
 /// its status as the service would send it (any casing, any word), and
 /// the metrics it reports. Unset metrics are left out of the run's JSON.
 ///
 /// ```
-/// use aep_flow::testing::FakeRun;
+/// use aep_flow_testing::FakeRun;
 ///
 /// let run = FakeRun::new("failed")
 ///     .with_counts(100, 90, 10)
@@ -113,8 +114,8 @@ impl FakeRun {
 /// A stored run: its flow, what the test gave, and its times (kept here,
 /// not in the store's meta, so a test can set `createdAt`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct Run {
-    pub(super) flow_id: String,
+pub(crate) struct Run {
+    pub(crate) flow_id: String,
     run: FakeRun,
     created_at: i64,
     updated_at: i64,
@@ -164,19 +165,19 @@ fn put<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>
 }
 
 /// The runs.
-pub(super) struct Runs {
-    pub(super) store: Store<Run>,
+pub(crate) struct Runs {
+    pub(crate) store: Store<Run>,
 }
 
 impl Runs {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         Runs {
             store: Store::new(serial),
         }
     }
 
     /// Stores `run` as a run of `flow_id`; returns its id.
-    pub(super) fn add(&mut self, flow_id: &str, run: FakeRun) -> String {
+    pub(crate) fn add(&mut self, flow_id: &str, run: FakeRun) -> String {
         let now = now_millis();
         let created_at = run.created_at.unwrap_or(now);
         let entry = self.store.insert(Run {
@@ -190,7 +191,7 @@ impl Runs {
 
     /// The newest run of `flow_id` (by `createdAt`; of equal ones, the one
     /// added last), as the service shows it.
-    pub(super) fn latest_for_flow(&self, flow_id: &str) -> Option<Value> {
+    pub(crate) fn latest_for_flow(&self, flow_id: &str) -> Option<Value> {
         self.store
             .iter()
             .filter(|e| e.value.flow_id == flow_id)
@@ -200,7 +201,7 @@ impl Runs {
 
     /// A flow's `lastRunDetails` (`{id, state, startedAtUTC,
     /// completedAtUTC}`) from its newest run.
-    pub(super) fn last_run_details(&self, flow_id: &str) -> Option<Value> {
+    pub(crate) fn last_run_details(&self, flow_id: &str) -> Option<Value> {
         let run = self.latest_for_flow(flow_id)?;
         let metrics = &run["metrics"];
         let mut details = json!({
@@ -217,15 +218,15 @@ impl Runs {
 }
 
 /// Everything under `/runs`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("GET", []) => list(call, &state.runs, expected),
         ("GET", [id]) => match state.runs.store.get(id) {
             Some(r) => Reply::json(200, json!({"items": [r.to_json()]}).to_string()),
-            None => router::not_found("Run", id, request_id),
+            None => call::not_found("Run", id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
@@ -255,7 +256,7 @@ fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
             .iter()
             .any(|p| percent_decode(p) == "orderby=-createdAt");
     if wanted.is_empty() && !newest_first {
-        return router::list(&runs.store, COLLECTION, call, expected);
+        return call::list(&runs.store, COLLECTION, call, expected);
     }
     // The runs of the wanted status, in the asked order, listed with the
     // other filters.
@@ -315,8 +316,8 @@ fn list(call: &Call<'_>, runs: &Runs, expected: &Expected) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::http::RecordedRequest;
-    use crate::testing::BASE_PATH;
+    use crate::request::RecordedRequest;
+    use crate::wire::BASE_PATH;
 
     fn request(method: &str, path_and_query: &str) -> RecordedRequest {
         RecordedRequest {
@@ -332,8 +333,24 @@ mod tests {
         }
     }
 
-    fn send(state: &mut State, expected: &Expected, method: &str, path: &str) -> (u16, Value) {
-        let reply = router::respond(&request(method, path), state, expected);
+    /// What `runs::handle` answers to `method path` (path under
+    /// `BASE_PATH`, e.g. `/runs?limit=1`).
+    fn send(
+        state: &mut SandboxState,
+        expected: &Expected,
+        method: &str,
+        path: &str,
+    ) -> (u16, Value) {
+        let req = request(method, path);
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let call = Call {
+            req: &req,
+            query,
+            rest: &segments[1..],
+            request_id: "test-request",
+        };
+        let reply = handle(&call, state, expected);
         let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         (reply.status, body)
     }
@@ -349,7 +366,7 @@ mod tests {
 
     #[test]
     fn status_filter_is_case_sensitive_and_its_next_link_keeps_it() {
-        let mut state = State::default();
+        let mut state = SandboxState::new(&Serial::default(), &Default::default());
         let expected = Expected {
             max_page_size: Some(1),
             ..Expected::default()
@@ -402,7 +419,7 @@ mod tests {
 
     #[test]
     fn get_by_id_404_and_405() {
-        let mut state = State::default();
+        let mut state = SandboxState::new(&Serial::default(), &Default::default());
         let expected = Expected::default();
         let id = state
             .runs

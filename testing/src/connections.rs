@@ -3,16 +3,19 @@
 //! spec and auth params.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{etag_for, id_for, Entry, Meta, Resource, Serial, Store};
-use super::{BASE_PATH, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC};
-use crate::resources::postgres::parse_connection_string;
-use crate::{
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::odbc::parse_connection_string;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{etag_for, id_for, Entry, Meta, Resource, Serial, Store};
+use crate::wire::{BASE_PATH, FIXTURE_CREATE_RESPONSE, FIXTURE_CREATE_RESPONSE_BASIC};
+use crate::wire::{
     BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
     POSTGRES_CONNECTION_SPEC_VERSION,
 };
@@ -59,7 +62,7 @@ impl fmt::Debug for StoredConnection {
             .field("name", &self.name)
             .field("spec_id", &self.spec_id)
             .field("spec_name", &self.spec_name)
-            .field("params", &crate::REDACTED)
+            .field("params", &crate::wire::REDACTED)
             .field("state", &self.state)
             .field("in_use", &self.in_use)
             .finish_non_exhaustive()
@@ -68,14 +71,14 @@ impl fmt::Debug for StoredConnection {
 
 /// A connection's own fields (the store keeps id, etag and times).
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub(super) struct Connection {
+pub(crate) struct Connection {
     name: String,
     description: Option<String>,
     spec_id: String,
     spec_name: String,
     /// The auth params (credentials included; never written to a state
     /// file as they are).
-    pub(super) params: Value,
+    pub(crate) params: Value,
     state: String,
     test_result: bool,
     in_use: bool,
@@ -83,7 +86,7 @@ pub(super) struct Connection {
 
 impl Connection {
     /// An enabled PostgreSQL connection that tests fine and is not in use.
-    pub(super) fn postgres(
+    pub(crate) fn postgres(
         name: String,
         description: Option<String>,
         spec_name: String,
@@ -122,7 +125,7 @@ impl Resource for Connection {
 }
 
 /// A stored connection as the public API shows it.
-pub(super) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
+pub(crate) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
     let (meta, c) = (&entry.meta, entry.value.clone());
     StoredConnection {
         id: meta.id.clone(),
@@ -142,7 +145,7 @@ pub(super) fn to_public(entry: &Entry<Connection>) -> StoredConnection {
 
 /// Writes a [`StoredConnection`] changed by a test back, as it is (no new
 /// etag unless the test set one).
-pub(super) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
+pub(crate) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
     entry.meta = Meta {
         id: c.id,
         etag: c.etag,
@@ -161,28 +164,57 @@ pub(super) fn write_back(entry: &mut Entry<Connection>, c: StoredConnection) {
     };
 }
 
-/// The connections and how many of each kind were created.
-pub(super) struct Connections {
-    pub(super) store: Store<Connection>,
-    created_connection_string: usize,
-    created_basic: usize,
+/// Whether the tutorial's answers (the fixtures' ids) have been given,
+/// in any sandbox: ids are unique across the whole fake, as on Platform.
+#[derive(Debug, Default)]
+pub(crate) struct FixtureIds {
+    connection_string: AtomicBool,
+    basic: AtomicBool,
 }
 
-impl Connections {
-    pub(super) fn new(serial: Serial) -> Self {
-        Connections {
-            store: Store::new(serial),
-            created_connection_string: 0,
-            created_basic: 0,
+impl FixtureIds {
+    /// Marks the fixtures' ids that `store` holds (a restored state) as given.
+    pub(crate) fn note_held(&self, store: &Store<Connection>) {
+        for (given, fixture) in [
+            (&self.connection_string, FIXTURE_CREATE_RESPONSE),
+            (&self.basic, FIXTURE_CREATE_RESPONSE_BASIC),
+        ] {
+            let fixture: Value = serde_json::from_str(fixture).unwrap_or(Value::Null);
+            if fixture["id"]
+                .as_str()
+                .is_some_and(|id| store.get(id).is_some())
+            {
+                given.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
 
+/// The connections, and the fake's record of the fixtures' ids.
+pub(crate) struct Connections {
+    pub(crate) store: Store<Connection>,
+    fixtures: Arc<FixtureIds>,
+}
+
+impl Connections {
+    pub(crate) fn new(serial: Serial, fixtures: Arc<FixtureIds>) -> Self {
+        Connections {
+            store: Store::new(serial),
+            fixtures,
+        }
+    }
+
+    /// The fake's record of the fixtures' ids.
+    pub(crate) fn fixtures(&self) -> &FixtureIds {
+        &self.fixtures
+    }
+}
+
 /// Everything under `/connections`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
-        ("GET", [id, "explore"]) => return super::explore::handle(call, id, state),
+        ("GET", [id, "explore"]) => return crate::explore::handle(call, id, state),
         ("DELETE", [id])
             if state.connections.store.get(id).is_some() && state.source_connections.uses(id) =>
         {
@@ -201,7 +233,7 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
     let connections = &mut state.connections;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, connections),
-        ("GET", []) => router::list(&connections.store, COLLECTION, call, expected),
+        ("GET", []) => call::list(&connections.store, COLLECTION, call, expected),
         ("GET", [id]) => match connections.store.get(id) {
             Some(c) => Reply::json(200, json!({"items": [c.to_json()]}).to_string()),
             None => not_found(id, request_id),
@@ -224,12 +256,12 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
             }
             None => not_found(id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 fn not_found(id: &str, request_id: &str) -> Reply {
-    router::not_found("Connection", id, request_id)
+    call::not_found("Connection", id, request_id)
 }
 
 /// `POST /connections`: the first create of each kind answers exactly like
@@ -237,7 +269,7 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let (body, name) = match router::named_body(call) {
+    let (body, name) = match call::named_body(call) {
         Ok(named) => named,
         Err(refusal) => return refusal,
     };
@@ -263,23 +295,19 @@ fn create(call: &Call<'_>, connections: &mut Connections) -> Reply {
     if let Some(problem) = problem {
         return invalid(problem);
     }
-    let (counter, fixture) = if spec_name == BASIC_AUTH {
-        (
-            &mut connections.created_basic,
-            FIXTURE_CREATE_RESPONSE_BASIC,
-        )
+    let (given, fixture) = if spec_name == BASIC_AUTH {
+        (&connections.fixtures.basic, FIXTURE_CREATE_RESPONSE_BASIC)
     } else {
         (
-            &mut connections.created_connection_string,
+            &connections.fixtures.connection_string,
             FIXTURE_CREATE_RESPONSE,
         )
     };
-    *counter += 1;
     let n = connections.store.next_serial();
     let fixture: Value = serde_json::from_str(fixture).unwrap_or(Value::Null);
-    // The tutorial's answer, once: not again after a restored state file
-    // already holds its id.
-    let first = *counter == 1
+    // The tutorial's answer, once in the whole fake: not again after a
+    // restored state already holds its id.
+    let first = !given.swap(true, Ordering::Relaxed)
         && fixture["id"]
             .as_str()
             .is_some_and(|id| connections.store.get(id).is_none());
@@ -307,7 +335,7 @@ fn patch(call: &Call<'_>, id: &str, connections: &mut Connections) -> Reply {
     let Some(current) = connections.store.get(id) else {
         return not_found(id, request_id);
     };
-    let ops = match router::patch_ops(call, &current.meta.etag) {
+    let ops = match call::patch_ops(call, &current.meta.etag) {
         Ok(ops) => ops,
         Err(refusal) => return refusal,
     };

@@ -9,12 +9,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{now_millis, Entry, Meta, Resource, Serial, Store};
-use super::BASE_PATH;
-use crate::{CRM_TO_AEP_FLOW_SPEC_ID, CRM_TO_AEP_FLOW_SPEC_NAME, POSTGRES_CONNECTION_SPEC_ID};
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{now_millis, Entry, Meta, Resource, Serial, Store};
+use crate::wire::BASE_PATH;
+use crate::wire::{
+    CRM_TO_AEP_FLOW_SPEC_ID, CRM_TO_AEP_FLOW_SPEC_NAME, POSTGRES_CONNECTION_SPEC_ID,
+};
 
 /// The collection's path under the base path.
 const COLLECTION: &str = "/flows";
@@ -27,7 +30,7 @@ const SPEC_ETAG: &str = "\"0b00a0d1-0000-0200-0000-5e9f3e3a0000\"";
 
 /// A flow's own fields (the store keeps id, etag and times).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct Flow {
+pub(crate) struct Flow {
     name: String,
     description: String,
     flow_spec_id: String,
@@ -41,7 +44,7 @@ pub(super) struct Flow {
     /// `enabled` or `disabled`.
     state: String,
     /// `lastRunDetails`, when a test set one.
-    pub(super) last_run: Option<Value>,
+    pub(crate) last_run: Option<Value>,
 }
 
 impl Resource for Flow {
@@ -103,7 +106,7 @@ impl Flow {
 
 /// A flow spec's own fields.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct FlowSpec {
+pub(crate) struct FlowSpec {
     name: String,
     version: String,
     source_connection_spec_ids: Vec<String>,
@@ -138,13 +141,13 @@ impl Resource for FlowSpec {
 }
 
 /// The flows, and the flow specs served.
-pub(super) struct Flows {
-    pub(super) store: Store<Flow>,
-    pub(super) specs: Store<FlowSpec>,
+pub(crate) struct Flows {
+    pub(crate) store: Store<Flow>,
+    pub(crate) specs: Store<FlowSpec>,
 }
 
 impl Flows {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         // The spec has its own serial: serving it takes no number from the
         // shared one, so the first connection's id stays `...0001`.
         let mut specs = Store::new(Serial::default());
@@ -170,7 +173,7 @@ impl Flows {
 
     /// Whether any flow reads or writes connection `id` (a source or
     /// target connection): such a connection cannot be deleted.
-    pub(super) fn uses_connection(&self, id: &str) -> bool {
+    pub(crate) fn uses_connection(&self, id: &str) -> bool {
         self.store.iter().any(|e| {
             e.value.source_connection_ids.iter().any(|s| s == id)
                 || e.value.target_connection_ids.iter().any(|t| t == id)
@@ -181,7 +184,7 @@ impl Flows {
 /// The refusal of a delete of a connection that a flow uses
 /// ([`Flows::uses_connection`]): 400 `FLOW-1418-400`, as Flow Service
 /// answers.
-pub(super) fn in_use(request_id: &str) -> Reply {
+pub(crate) fn in_use(request_id: &str) -> Reply {
     flow_error(
         400,
         "FLOW-1418-400",
@@ -191,13 +194,13 @@ pub(super) fn in_use(request_id: &str) -> Reply {
 }
 
 /// Whether target connection `id` exists.
-fn target_exists(state: &State, id: &str) -> bool {
+fn target_exists(state: &SandboxState, id: &str) -> bool {
     state.target_connections.exists(id)
 }
 
 /// Points flow `flow_id`'s `lastRunDetails` at its newest run (no new
 /// etag: the service fills it in as runs happen).
-pub(super) fn refresh_last_run(state: &mut State, flow_id: &str) {
+pub(crate) fn refresh_last_run(state: &mut SandboxState, flow_id: &str) {
     let details = state.runs.last_run_details(flow_id);
     if let Some(entry) = state.flows.store.get_mut_unversioned(flow_id) {
         entry.value.last_run = details;
@@ -205,24 +208,28 @@ pub(super) fn refresh_last_run(state: &mut State, flow_id: &str) {
 }
 
 /// Everything under `/flowSpecs`.
-pub(super) fn handle_specs(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle_specs(
+    call: &Call<'_>,
+    state: &mut SandboxState,
+    expected: &Expected,
+) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
-        ("GET", []) => router::list(&state.flows.specs, SPECS, call, expected),
+        ("GET", []) => call::list(&state.flows.specs, SPECS, call, expected),
         ("GET", [id]) => match state.flows.specs.get(id) {
             Some(s) => Reply::json(200, json!({"items": [s.to_json()]}).to_string()),
-            None => router::not_found("Flow spec", id, request_id),
+            None => call::not_found("Flow spec", id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 /// Everything under `/flows`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, state),
-        ("GET", []) => router::list(&state.flows.store, COLLECTION, call, expected),
+        ("GET", []) => call::list(&state.flows.store, COLLECTION, call, expected),
         ("GET", [id]) => match state.flows.store.get(id) {
             Some(f) => Reply::json(200, json!({"items": [f.to_json()]}).to_string()),
             None => not_found(id, request_id),
@@ -233,12 +240,12 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
             Some(_) => Reply::new(204),
             None => not_found(id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 fn not_found(id: &str, request_id: &str) -> Reply {
-    router::not_found("Flow", id, request_id)
+    call::not_found("Flow", id, request_id)
 }
 
 fn saved(entry: &Entry<Flow>) -> Reply {
@@ -249,10 +256,10 @@ fn saved(entry: &Entry<Flow>) -> Reply {
 }
 
 /// `POST /flows`.
-fn create(call: &Call<'_>, state: &mut State) -> Reply {
+fn create(call: &Call<'_>, state: &mut SandboxState) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let (body, name) = match router::named_body(call) {
+    let (body, name) = match call::named_body(call) {
         Ok(named) => named,
         Err(refusal) => return refusal,
     };
@@ -304,10 +311,10 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
     let (id, etag) = (entry.meta.id.clone(), entry.meta.etag.clone());
     if state.demo_runs {
         // Demo mode: the flow ran at once, and well.
-        let now = super::store::now_millis();
+        let now = crate::store::now_millis();
         state.runs.add(
             &id,
-            super::runs::FakeRun::new("success")
+            crate::runs::FakeRun::new("success")
                 .with_counts(3, 3, 0)
                 .with_bytes(412, 1_187)
                 .with_times(now, now + 4_200)
@@ -451,7 +458,7 @@ fn patch(call: &Call<'_>, id: &str, store: &mut Store<Flow>) -> Reply {
     let Some(current) = store.get(id) else {
         return not_found(id, request_id);
     };
-    let ops = match router::patch_ops(call, &current.meta.etag) {
+    let ops = match call::patch_ops(call, &current.meta.etag) {
         Ok(ops) => ops,
         Err(refusal) => return refusal,
     };
@@ -594,13 +601,13 @@ fn action(call: &Call<'_>, id: &str, store: &mut Store<Flow>) -> Reply {
 }
 
 /// The flows, as the service shows them.
-pub(super) fn views(state: &State) -> Vec<Value> {
+pub(crate) fn views(state: &SandboxState) -> Vec<Value> {
     state.flows.store.iter().map(Entry::to_json).collect()
 }
 
 /// Changes a flow through its JSON view, as another client's write would:
 /// a new etag. False when there is no such flow.
-pub(super) fn modify(state: &mut State, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+pub(crate) fn modify(state: &mut SandboxState, id: &str, f: impl FnOnce(&mut Value)) -> bool {
     let Some(entry) = state.flows.store.get(id) else {
         return false;
     };
@@ -615,7 +622,7 @@ pub(super) fn modify(state: &mut State, id: &str, f: impl FnOnce(&mut Value)) ->
 }
 
 /// Sets the served flow spec's `sourceConnectionSpecIds`.
-pub(super) fn set_spec_sources(state: &mut State, ids: Vec<String>) {
+pub(crate) fn set_spec_sources(state: &mut SandboxState, ids: Vec<String>) {
     let _ = state.flows.specs.update(CRM_TO_AEP_FLOW_SPEC_ID, |s| {
         s.source_connection_spec_ids = ids;
     });

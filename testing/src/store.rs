@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::http::percent_decode;
+use crate::wire::percent_decode;
 
 /// Page size of a listing without `limit`.
 const DEFAULT_PAGE_SIZE: usize = 10;
@@ -23,38 +23,38 @@ const TOKEN_PREFIX: &str = "fake-offset-";
 /// Serial numbers for ids and etags, shared by every store of a fake so
 /// that ids are unique across resources.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Serial(Arc<AtomicU64>);
+pub(crate) struct Serial(Arc<AtomicU64>);
 
 impl Serial {
     /// The next number (the first is 1).
-    pub(super) fn next(&self) -> u64 {
+    pub(crate) fn next(&self) -> u64 {
         self.0.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// The last number handed out (0 before the first).
-    pub(super) fn current(&self) -> u64 {
+    pub(crate) fn current(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 
     /// Makes the next number at least `n + 1` (after a restore, so that
     /// new ids never repeat restored ones).
-    pub(super) fn advance_to(&self, n: u64) {
+    pub(crate) fn advance_to(&self, n: u64) {
         self.0.fetch_max(n, Ordering::Relaxed);
     }
 }
 
 /// The id the fake gives the object made with serial number `n`.
-pub(super) fn id_for(n: u64) -> String {
+pub(crate) fn id_for(n: u64) -> String {
     format!("00000000-0000-4000-8000-{n:012x}")
 }
 
 /// An etag with serial number `n`, quoted as Flow Service sends them.
-pub(super) fn etag_for(n: u64) -> String {
+pub(crate) fn etag_for(n: u64) -> String {
     format!("\"{n:08x}-0000-0200-0000-000000000000\"")
 }
 
 /// Now, epoch milliseconds.
-pub(super) fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -63,54 +63,54 @@ pub(super) fn now_millis() -> i64 {
 
 /// What the store keeps about every object, whatever its type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Meta {
+pub(crate) struct Meta {
     /// The object's id.
-    pub(super) id: String,
+    pub(crate) id: String,
     /// Its etag, with the quotes; new on every write.
-    pub(super) etag: String,
+    pub(crate) etag: String,
     /// Creation time, epoch milliseconds.
-    pub(super) created_at: i64,
+    pub(crate) created_at: i64,
     /// Last write, epoch milliseconds; moves forward on every write.
-    pub(super) updated_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 /// One stored object.
 #[derive(Clone, Debug)]
-pub(super) struct Entry<T> {
+pub(crate) struct Entry<T> {
     /// Id, etag and times.
-    pub(super) meta: Meta,
+    pub(crate) meta: Meta,
     /// The resource's own fields.
-    pub(super) value: T,
+    pub(crate) value: T,
 }
 
 /// A resource type the store can list: how its objects look in JSON (the
 /// service's answer, and what `property=` filters look at).
-pub(super) trait Resource {
+pub(crate) trait Resource {
     /// The object as the service shows it.
     fn to_json(&self, meta: &Meta) -> Value;
 }
 
 impl<T: Resource> Entry<T> {
     /// The object as the service shows it.
-    pub(super) fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         self.value.to_json(&self.meta)
     }
 }
 
 /// Objects of one resource type, in creation order.
 #[derive(Debug)]
-pub(super) struct Store<T> {
+pub(crate) struct Store<T> {
     serial: Serial,
     entries: Vec<Entry<T>>,
     /// Top-level fields a listing leaves out of its items (the filters
     /// still see them): a service that matched an item but does not show
     /// the field a client checks.
-    pub(super) listing_omits: Vec<String>,
+    pub(crate) listing_omits: Vec<String>,
 }
 
 impl<T> Store<T> {
     /// An empty store drawing ids and etags from `serial`.
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         Store {
             serial,
             entries: Vec::new(),
@@ -119,19 +119,19 @@ impl<T> Store<T> {
     }
 
     /// Takes the next serial number (for ids made by the caller).
-    pub(super) fn next_serial(&self) -> u64 {
+    pub(crate) fn next_serial(&self) -> u64 {
         self.serial.next()
     }
 
     /// Stores `value` under a new id, with a new etag.
-    pub(super) fn insert(&mut self, value: T) -> &Entry<T> {
+    pub(crate) fn insert(&mut self, value: T) -> &Entry<T> {
         let id = id_for(self.next_serial());
         let etag = etag_for(self.next_serial());
         self.insert_as(id, etag, value)
     }
 
     /// Stores `value` with this id and etag (a fixture's, say).
-    pub(super) fn insert_as(&mut self, id: String, etag: String, value: T) -> &Entry<T> {
+    pub(crate) fn insert_as(&mut self, id: String, etag: String, value: T) -> &Entry<T> {
         let now = now_millis();
         self.entries.push(Entry {
             meta: Meta {
@@ -146,19 +146,19 @@ impl<T> Store<T> {
     }
 
     /// The object with this id.
-    pub(super) fn get(&self, id: &str) -> Option<&Entry<T>> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Entry<T>> {
         self.entries.iter().find(|e| e.meta.id == id)
     }
 
     /// The object with this id, to change behind the API's back: no new
     /// etag, no new update time (tests set up odd states this way).
-    pub(super) fn get_mut_unversioned(&mut self, id: &str) -> Option<&mut Entry<T>> {
+    pub(crate) fn get_mut_unversioned(&mut self, id: &str) -> Option<&mut Entry<T>> {
         self.entries.iter_mut().find(|e| e.meta.id == id)
     }
 
     /// Changes the object with this id: it gets a new etag and its update
     /// time moves forward (by at least a millisecond).
-    pub(super) fn update(&mut self, id: &str, change: impl FnOnce(&mut T)) -> Option<&Entry<T>> {
+    pub(crate) fn update(&mut self, id: &str, change: impl FnOnce(&mut T)) -> Option<&Entry<T>> {
         let index = self.entries.iter().position(|e| e.meta.id == id)?;
         let etag = etag_for(self.next_serial());
         let entry = &mut self.entries[index];
@@ -169,19 +169,19 @@ impl<T> Store<T> {
     }
 
     /// Removes the object with this id.
-    pub(super) fn delete(&mut self, id: &str) -> Option<Entry<T>> {
+    pub(crate) fn delete(&mut self, id: &str) -> Option<Entry<T>> {
         let index = self.entries.iter().position(|e| e.meta.id == id)?;
         Some(self.entries.remove(index))
     }
 
     /// Every object, in creation order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &Entry<T>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry<T>> {
         self.entries.iter()
     }
 
     /// Every object as `[{"meta": .., "value": view(value)}, ...]`, for a
-    /// state file (`view` leaves out what must not be written down).
-    pub(super) fn snapshot<U: Serialize>(&self, view: impl Fn(&T) -> U) -> Value {
+    /// export (`view` leaves out what must not be written down).
+    pub(crate) fn snapshot<U: Serialize>(&self, view: impl Fn(&T) -> U) -> Value {
         Value::Array(
             self.entries
                 .iter()
@@ -192,7 +192,7 @@ impl<T> Store<T> {
 
     /// Replaces every object with those of a [`snapshot`](Self::snapshot);
     /// the serial moves past every restored number.
-    pub(super) fn restore(&mut self, snapshot: &Value) -> Result<(), String>
+    pub(crate) fn restore(&mut self, snapshot: &Value) -> Result<(), String>
     where
         T: DeserializeOwned,
     {
@@ -218,7 +218,7 @@ impl<T> Store<T> {
 impl<T: Resource> Store<T> {
     /// One page of a listing, as the service's JSON body:
     /// `{"items": [...]}`, plus `_links.next.href` when more match.
-    pub(super) fn list(&self, query: &ListQuery, options: &ListOptions<'_>) -> Value {
+    pub(crate) fn list(&self, query: &ListQuery, options: &ListOptions<'_>) -> Value {
         let page_size = query
             .limit
             .unwrap_or(DEFAULT_PAGE_SIZE)
@@ -265,19 +265,19 @@ impl<T: Resource> Store<T> {
 
 /// How a resource's listing behaves.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct ListOptions<'a> {
+pub(crate) struct ListOptions<'a> {
     /// The collection's path under the base path, e.g. `/connections`
     /// (the start of `_links.next.href`).
-    pub(super) collection: &'a str,
+    pub(crate) collection: &'a str,
     /// Largest page, whatever `limit` asks.
-    pub(super) max_page_size: Option<usize>,
+    pub(crate) max_page_size: Option<usize>,
     /// Every object matches, whatever the `property=` filters.
-    pub(super) ignore_filters: bool,
+    pub(crate) ignore_filters: bool,
 }
 
 /// A listing's query: `limit=N&property=a.b==X&property=c==Y&continuationToken=T`.
 #[derive(Clone, Debug, Default)]
-pub(super) struct ListQuery {
+pub(crate) struct ListQuery {
     limit: Option<usize>,
     offset: usize,
     filters: Vec<(String, String)>,
@@ -288,7 +288,7 @@ pub(super) struct ListQuery {
 impl ListQuery {
     /// Parses a query string (without the `?`); unknown parameters are
     /// ignored. The error is the service's message for a bad parameter.
-    pub(super) fn parse(query: &str) -> Result<ListQuery, &'static str> {
+    pub(crate) fn parse(query: &str) -> Result<ListQuery, &'static str> {
         let mut out = ListQuery {
             raw: query.to_owned(),
             ..ListQuery::default()

@@ -2,7 +2,6 @@
 //! chunked bodies, size limits, idle timeouts), scripted faults, writing
 //! replies, and [`RecordedRequest`].
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
@@ -10,63 +9,22 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use super::persist;
-use super::reply::{Action, Reply};
-use super::router;
-use super::state::Shared;
+use crate::export;
+use crate::reply::{Action, Reply};
+use crate::request::RecordedRequest;
+use crate::router;
+use crate::state::Shared;
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// More header lines than any client of the fake sends.
+const MAX_HEADERS: usize = 64;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How often a waiting connection looks at the shutdown flag.
-pub(super) const POLL: Duration = Duration::from_millis(100);
+pub(crate) const POLL: Duration = Duration::from_millis(100);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 
-/// One request as the fake received it.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// Path and query, e.g. `/data/foundation/flowservice/connections`.
-    pub path: String,
-    /// Header names (lower case) and values, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes.
-    pub body: Vec<u8>,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON (`Value::Null` if it is not JSON).
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-impl fmt::Debug for RecordedRequest {
-    // Requests carry the token and the password: show their shape only.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("RecordedRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("header_names", &names)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
-}
-
 /// Accepts connections, one thread each, until the fake shuts down.
-pub(super) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
         if shared.shutdown.load(Ordering::SeqCst) {
             break;
@@ -97,8 +55,8 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         let reply = {
             let mut state = shared.lock();
             // Stopped (`FakeFlowService::stop`): a request that arrives
-            // now is neither answered nor let near the state file, which
-            // the fake's owner may already have handed on.
+            // now is neither answered nor reported to the change hook,
+            // whose file the fake's owner may already have handed on.
             if shared.shutdown.load(Ordering::SeqCst) {
                 return Ok(());
             }
@@ -113,9 +71,14 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 None => router::respond(&request, &mut state, &shared.expected),
             };
             if request.method != "GET" {
-                if let Some(path) = &shared.state_file {
-                    // A failure is kept for `FakeFlowService::state_file_error`.
-                    persist::save_after_change(&mut state, path);
+                if let Some(hook) = &shared.on_change {
+                    // Only a change is reported (a refused create is none).
+                    let exported = export::export(&state).to_string();
+                    if state.last_export.as_deref() != Some(exported.as_str()) {
+                        // A failure is kept for `FakeFlowService::last_change_error`.
+                        state.change_error = hook(&exported).err();
+                        state.last_export = Some(exported);
+                    }
                 }
             }
             reply
@@ -189,16 +152,35 @@ fn read_request(
 ) -> io::Result<Option<RecordedRequest>> {
     let mut chunk = [0u8; 8192];
     let mut idle_since = Instant::now();
-    let head_end = loop {
-        if let Some(pos) = find(buf, b"\r\n\r\n") {
-            break pos;
-        }
-        if buf.len() > MAX_HEAD_BYTES {
-            return Err(bad("head too large"));
-        }
-        if buf.first().is_some_and(|b| !b.is_ascii_uppercase()) {
-            // Not HTTP (a TLS ClientHello, say): hang up like a plain server.
-            return Err(bad("not an HTTP request"));
+    let (method, path, headers) = loop {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut slots);
+        // Not HTTP (a TLS ClientHello, say) is an error at its first
+        // byte: hang up like a plain server.
+        match parsed
+            .parse(buf)
+            .map_err(|e| bad_owned(format!("bad request head: {e}")))?
+        {
+            httparse::Status::Complete(head_len) => {
+                let method = parsed.method.unwrap_or_default().to_owned();
+                let path = parsed.path.unwrap_or_default().to_owned();
+                let headers: Vec<(String, String)> = parsed
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_ascii_lowercase(),
+                            String::from_utf8_lossy(h.value).trim().to_owned(),
+                        )
+                    })
+                    .collect();
+                buf.drain(..head_len);
+                break (method, path, headers);
+            }
+            httparse::Status::Partial if buf.len() > MAX_HEAD_BYTES => {
+                return Err(bad("head too large"))
+            }
+            httparse::Status::Partial => {}
         }
         match stream.read(&mut chunk) {
             Ok(0) => return Ok(None),
@@ -214,17 +196,6 @@ fn read_request(
             Err(e) => return Err(e),
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    buf.drain(..head_end + 4);
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
     let header = |name: &str| {
         headers
             .iter()
@@ -255,18 +226,21 @@ fn read_request(
 fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
-        let line_end = loop {
-            if let Some(p) = find(buf, b"\r\n") {
-                break p;
+        let (line_len, size) = loop {
+            match httparse::parse_chunk_size(buf).map_err(|_| bad("bad chunk size"))? {
+                httparse::Status::Complete(parsed) => break parsed,
+                httparse::Status::Partial if buf.len() > MAX_HEAD_BYTES => {
+                    return Err(bad("bad chunk size"))
+                }
+                httparse::Status::Partial => {
+                    let have = buf.len();
+                    fill(stream, buf, have + 1)?;
+                }
             }
-            let have = buf.len();
-            fill(stream, buf, have + 1)?;
         };
-        let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| bad("bad chunk size"))?;
-        buf.drain(..line_end + 2);
-        if body.len() + size > MAX_BODY_BYTES {
+        let size = usize::try_from(size).map_err(|_| bad("body too large"))?;
+        buf.drain(..line_len);
+        if body.len().saturating_add(size) > MAX_BODY_BYTES {
             return Err(bad("body too large"));
         }
         fill(stream, buf, size + 2)?;
@@ -300,12 +274,12 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-fn bad(msg: &'static str) -> io::Error {
+fn bad_owned(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+fn bad(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
 fn write_head(
@@ -318,7 +292,7 @@ fn write_head(
         out,
         "HTTP/1.1 {} {}\r\n",
         reply.status,
-        crate::wire::text::reason_phrase(reply.status)
+        crate::wire::reason_phrase(reply.status)
     )?;
     for (k, v) in &reply.headers {
         write!(out, "{k}: {v}\r\n")?;
@@ -340,40 +314,4 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result
     write_head(stream, &head, (!no_body).then_some(reply.body.len() as u64))?;
     stream.write_all(&reply.body)?;
     stream.flush()
-}
-
-/// Decodes `%XX` escapes and `+` (form and query encoding); invalid
-/// escapes stay as they are.
-pub(super) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -3,23 +3,24 @@
 
 use serde_json::{json, Value};
 
-use super::explore::has_table;
-use super::reply::Reply;
-use super::router::{self, flow_error, Call};
-use super::state::{Expected, State};
-use super::store::{Meta, Resource, Serial, Store};
-use super::BASE_PATH;
-use crate::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
+use crate::call::{self, flow_error, Call};
+use crate::config::Expected;
+use crate::explore::has_table;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{Meta, Resource, Serial, Store};
+use crate::wire::BASE_PATH;
+use crate::wire::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 
 /// The collection's path under the base path.
 const COLLECTION: &str = "/sourceConnections";
 
 /// A source connection's own fields (the store keeps id, etag and times).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub(super) struct SourceConnection {
+pub(crate) struct SourceConnection {
     name: String,
     description: String,
-    pub(super) base_connection_id: String,
+    pub(crate) base_connection_id: String,
     table_name: String,
     format: String,
     columns: Option<Value>,
@@ -51,29 +52,29 @@ impl Resource for SourceConnection {
 }
 
 /// The source connections.
-pub(super) struct SourceConnections {
-    pub(super) store: Store<SourceConnection>,
+pub(crate) struct SourceConnections {
+    pub(crate) store: Store<SourceConnection>,
 }
 
 impl SourceConnections {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         SourceConnections {
             store: Store::new(serial),
         }
     }
 
     /// Whether any source connection reads through base connection `id`.
-    pub(super) fn uses(&self, id: &str) -> bool {
+    pub(crate) fn uses(&self, id: &str) -> bool {
         self.store.iter().any(|e| e.value.base_connection_id == id)
     }
 }
 
 /// Everything under `/sourceConnections`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, state),
-        ("GET", []) => router::list(&state.source_connections.store, COLLECTION, call, expected),
+        ("GET", []) => call::list(&state.source_connections.store, COLLECTION, call, expected),
         ("GET", [id]) => match state.source_connections.store.get(id) {
             Some(s) => Reply::json(200, json!({"items": [s.to_json()]}).to_string()),
             None => not_found(id, request_id),
@@ -83,25 +84,25 @@ pub(super) fn handle(call: &Call<'_>, state: &mut State, expected: &Expected) ->
             if state.source_connections.store.get(id).is_some()
                 && state.flows.uses_connection(id) =>
         {
-            super::flows::in_use(request_id)
+            crate::flows::in_use(request_id)
         }
         ("DELETE", [id]) => match state.source_connections.store.delete(id) {
             Some(_) => Reply::new(204),
             None => not_found(id, request_id),
         },
-        _ => router::method_not_allowed(request_id),
+        _ => call::method_not_allowed(request_id),
     }
 }
 
 fn not_found(id: &str, request_id: &str) -> Reply {
-    router::not_found("Source connection", id, request_id)
+    call::not_found("Source connection", id, request_id)
 }
 
 /// `POST /sourceConnections`.
-fn create(call: &Call<'_>, state: &mut State) -> Reply {
+fn create(call: &Call<'_>, state: &mut SandboxState) -> Reply {
     let request_id = call.request_id;
     let invalid = |message: &str| flow_error(400, "FLOW-1415-400", message, request_id);
-    let (body, name) = match router::named_body(call) {
+    let (body, name) = match call::named_body(call) {
         Ok(named) => named,
         Err(refusal) => return refusal,
     };
@@ -151,7 +152,7 @@ fn patch(call: &Call<'_>, id: &str, sources: &mut SourceConnections) -> Reply {
     let Some(current) = sources.store.get(id) else {
         return not_found(id, request_id);
     };
-    let ops = match router::patch_ops(call, &current.meta.etag) {
+    let ops = match call::patch_ops(call, &current.meta.etag) {
         Ok(ops) => ops,
         Err(refusal) => return refusal,
     };

@@ -11,16 +11,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::catalog::Catalog;
-use super::reply::Reply;
-use super::router::Call;
-use super::state::{Expected, State};
-use super::store::{etag_for, now_millis, Serial, Store};
-use crate::XDM_FULL_CONTENT_TYPE;
+use crate::call::Call;
+use crate::catalog::Catalog;
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::{etag_for, now_millis, Serial, Store};
+use crate::wire::XDM_FULL_CONTENT_TYPE;
 
 /// One mapping, as stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct FakeMapping {
+pub(crate) struct FakeMapping {
     /// `ATTRIBUTE` or `EXPRESSION` (upper case).
     source_type: String,
     source: String,
@@ -29,7 +30,7 @@ pub(super) struct FakeMapping {
 
 /// One version of a mapping set.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct MappingSetVersion {
+pub(crate) struct MappingSetVersion {
     schema_id: String,
     mappings: Vec<FakeMapping>,
     /// The inline input schema's properties, if the body had them.
@@ -39,26 +40,26 @@ pub(super) struct MappingSetVersion {
 
 /// A mapping set: every version, oldest first (version `n` at index `n`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct MappingSet {
-    pub(super) versions: Vec<MappingSetVersion>,
+pub(crate) struct MappingSet {
+    pub(crate) versions: Vec<MappingSetVersion>,
     /// The `name` the create sent, if any (`GET /mappingSets?name=` finds it).
     #[serde(default)]
-    pub(super) name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 /// The mapping sets, and how GET names the mappings' fields.
-pub(super) struct MappingSets {
-    pub(super) store: Store<MappingSet>,
+pub(crate) struct MappingSets {
+    pub(crate) store: Store<MappingSet>,
     /// Answer with the legacy names (`sourceAttribute`,
     /// `destinationXdmPath`, `text/x.schema-path`) instead of the current
     /// ones.
-    pub(super) legacy_names: bool,
+    pub(crate) legacy_names: bool,
     /// Answer without `outputSchema`, as legacy mapping sets come back.
-    pub(super) hide_schema: bool,
+    pub(crate) hide_schema: bool,
 }
 
 impl MappingSets {
-    pub(super) fn new(serial: Serial) -> Self {
+    pub(crate) fn new(serial: Serial) -> Self {
         MappingSets {
             store: Store::new(serial),
             legacy_names: false,
@@ -68,20 +69,20 @@ impl MappingSets {
 
     /// Whether a mapping set with this id exists.
     #[allow(dead_code)] // for the flows' checks
-    pub(super) fn exists(&self, id: &str) -> bool {
+    pub(crate) fn exists(&self, id: &str) -> bool {
         self.store.get(id).is_some()
     }
 
     /// The latest version of mapping set `id`, if it exists.
     #[allow(dead_code)] // for the flows' checks
-    pub(super) fn latest_version(&self, id: &str) -> Option<i64> {
+    pub(crate) fn latest_version(&self, id: &str) -> Option<i64> {
         self.store
             .get(id)
             .map(|e| e.value.versions.len() as i64 - 1)
     }
 
     /// Every mapping set's latest version, as GET shows it (current names).
-    pub(super) fn to_json_all(&self) -> Vec<Value> {
+    pub(crate) fn to_json_all(&self) -> Vec<Value> {
         self.store
             .iter()
             .map(|e| {
@@ -105,7 +106,7 @@ fn data_prep_error(status: u16, code: &str, message: &str, request_id: &str) -> 
         status,
         json!({
             "type": format!("https://ns.adobe.com/aep/errors/{code}"),
-            "title": crate::wire::text::reason_phrase(status),
+            "title": crate::wire::reason_phrase(status),
             "status": status,
             "detail": message,
             "report": {"request-id": request_id},
@@ -195,7 +196,7 @@ impl MappingSets {
     /// Replaces the latest version's mappings (all `ATTRIBUTE`) behind the
     /// API's back: what the service added or dropped. `false` when there
     /// is no such mapping set.
-    pub(super) fn set_mappings(&mut self, id: &str, pairs: &[(&str, &str)]) -> bool {
+    pub(crate) fn set_mappings(&mut self, id: &str, pairs: &[(&str, &str)]) -> bool {
         let Some(entry) = self.store.get_mut_unversioned(id) else {
             return false;
         };
@@ -297,7 +298,7 @@ fn read_body(call: &Call<'_>, catalog: &Catalog) -> Result<MappingSetVersion, Re
 }
 
 /// Everything under `/mappingSets`.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, _expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, _expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("POST", []) => create(call, state),
@@ -319,7 +320,7 @@ fn not_found(id: &str, request_id: &str) -> Reply {
 }
 
 /// `POST /mappingSets` → 200 `{id, version: 0, ...}`.
-fn create(call: &Call<'_>, state: &mut State) -> Reply {
+fn create(call: &Call<'_>, state: &mut SandboxState) -> Reply {
     let version = match read_body(call, &state.catalog) {
         Ok(v) => v,
         Err(refusal) => return refusal,
@@ -351,11 +352,11 @@ fn create(call: &Call<'_>, state: &mut State) -> Reply {
 /// `GET /mappingSets?limit=N&start=M[&name=X]` → `{"data": [...], "_page":
 /// {"count"}}`, oldest first; `limit` and `start` are required, as Data
 /// Prep's guide says.
-fn list(call: &Call<'_>, state: &State) -> Reply {
+fn list(call: &Call<'_>, state: &SandboxState) -> Reply {
     let (mut limit, mut start, mut name) = (None, None, None);
     for pair in call.query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = super::http::percent_decode(v);
+        let v = crate::wire::percent_decode(v);
         match k {
             "limit" => limit = v.parse::<usize>().ok().filter(|n| *n > 0),
             "start" => start = v.parse::<usize>().ok(),
@@ -392,7 +393,7 @@ fn list(call: &Call<'_>, state: &State) -> Reply {
 }
 
 /// `PUT /mappingSets/{id}`: a new version.
-fn update(call: &Call<'_>, id: &str, state: &mut State) -> Reply {
+fn update(call: &Call<'_>, id: &str, state: &mut SandboxState) -> Reply {
     if !state.mapping_sets.exists(id) {
         return not_found(id, call.request_id);
     }
@@ -418,7 +419,7 @@ fn update(call: &Call<'_>, id: &str, state: &mut State) -> Reply {
 }
 
 /// `GET /mappingSets/{id}[?version=N]`.
-fn get(call: &Call<'_>, id: &str, state: &State) -> Reply {
+fn get(call: &Call<'_>, id: &str, state: &SandboxState) -> Reply {
     let Some(entry) = state.mapping_sets.store.get(id) else {
         return not_found(id, call.request_id);
     };
@@ -448,7 +449,7 @@ fn get(call: &Call<'_>, id: &str, state: &State) -> Reply {
 }
 
 /// `POST /mappingSets/validate`: one `{"status", "errors"}` per mapping.
-fn validate(call: &Call<'_>, state: &State) -> Reply {
+fn validate(call: &Call<'_>, state: &SandboxState) -> Reply {
     let version = match read_body(call, &state.catalog) {
         Ok(v) => v,
         Err(refusal) => return refusal,

@@ -4,15 +4,15 @@
 
 use serde_json::{json, Value};
 
-use super::http::percent_decode;
-use super::reply::Reply;
-use super::router::{flow_error, not_found, Call};
-use super::state::State;
+use crate::call::{flow_error, not_found, Call};
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::wire::percent_decode;
 
 /// A table in a fake base connection's catalog.
 ///
 /// ```
-/// use aep_flow::testing::FakeTable;
+/// use aep_flow_testing::FakeTable;
 /// use serde_json::json;
 ///
 /// let orders = FakeTable::new("public.orders")
@@ -118,7 +118,7 @@ pub fn demo_catalog() -> Vec<FakeTable> {
 
 /// The catalog of base connection `id`: the one set for it, else in demo
 /// mode the demo catalog, else none (an empty database).
-pub(super) fn catalog<'s>(state: &'s State, id: &str) -> Option<&'s [FakeTable]> {
+pub(crate) fn catalog<'s>(state: &'s SandboxState, id: &str) -> Option<&'s [FakeTable]> {
     state
         .catalogs
         .get(id)
@@ -127,12 +127,12 @@ pub(super) fn catalog<'s>(state: &'s State, id: &str) -> Option<&'s [FakeTable]>
 }
 
 /// Whether base connection `id` has a table with this path.
-pub(super) fn has_table(state: &State, id: &str, path: &str) -> bool {
+pub(crate) fn has_table(state: &SandboxState, id: &str, path: &str) -> bool {
     catalog(state, id).is_some_and(|tables| tables.iter().any(|t| t.path == path))
 }
 
 /// `GET /connections/{id}/explore?objectType=root|table&object=P&preview=true`.
-pub(super) fn handle(call: &Call<'_>, id: &str, state: &State) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, id: &str, state: &SandboxState) -> Reply {
     let request_id = call.request_id;
     if state.connections.store.get(id).is_none() {
         return not_found("Connection", id, request_id);

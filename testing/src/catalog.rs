@@ -1,7 +1,7 @@
 //! Catalog (`{CATALOG_PATH}/dataSets/{id}`): the datasets a test sets up
-//! ([`FakeFlowService::add_dataset`](super::FakeFlowService::add_dataset)),
+//! ([`FakeFlowService::add_dataset`](crate::Sandbox::add_dataset)),
 //! and the fields of XDM schemas
-//! ([`FakeFlowService::set_schema_fields`](super::FakeFlowService::set_schema_fields))
+//! ([`FakeFlowService::set_schema_fields`](crate::Sandbox::set_schema_fields))
 //! that target connections and mapping sets are checked against.
 
 use std::collections::BTreeMap;
@@ -9,47 +9,48 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::reply::Reply;
-use super::router::Call;
-use super::state::{Expected, State};
-use super::store::now_millis;
+use crate::call::Call;
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::state::SandboxState;
+use crate::store::now_millis;
 
 /// The content type Catalog shows in a dataset's `schemaRef`.
 const SCHEMA_CONTENT_TYPE: &str = "application/vnd.adobe.xed+json;version=1";
 
 /// A dataset in the fake Catalog.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct Dataset {
-    pub(super) name: String,
+pub(crate) struct Dataset {
+    pub(crate) name: String,
     /// The `$id` URL of its XDM schema.
-    pub(super) schema_id: String,
-    pub(super) created: i64,
+    pub(crate) schema_id: String,
+    pub(crate) created: i64,
 }
 
 /// Datasets by id, and schemas' fields by schema id.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(super) struct Catalog {
-    pub(super) datasets: BTreeMap<String, Dataset>,
+pub(crate) struct Catalog {
+    pub(crate) datasets: BTreeMap<String, Dataset>,
     /// XDM paths (`_tenant.orderId`) by schema id.
-    pub(super) schema_fields: BTreeMap<String, Vec<String>>,
+    pub(crate) schema_fields: BTreeMap<String, Vec<String>>,
 }
 
 impl Catalog {
     /// The dataset with this id.
-    pub(super) fn dataset(&self, id: &str) -> Option<&Dataset> {
+    pub(crate) fn dataset(&self, id: &str) -> Option<&Dataset> {
         self.datasets.get(id)
     }
 
     /// Whether the fake knows this schema: its fields were set, or a
     /// dataset follows it.
-    pub(super) fn knows_schema(&self, schema_id: &str) -> bool {
+    pub(crate) fn knows_schema(&self, schema_id: &str) -> bool {
         self.schema_fields.contains_key(schema_id)
             || self.datasets.values().any(|d| d.schema_id == schema_id)
     }
 
     /// The schema's fields, when a test set them (`None`: any field is
     /// taken).
-    pub(super) fn fields(&self, schema_id: &str) -> Option<&[String]> {
+    pub(crate) fn fields(&self, schema_id: &str) -> Option<&[String]> {
         self.schema_fields.get(schema_id).map(Vec::as_slice)
     }
 
@@ -58,7 +59,7 @@ impl Catalog {
         json!({ id: {
             "name": d.name,
             "description": "",
-            "imsOrg": super::DEMO_ORG_ID,
+            "imsOrg": crate::wire::DEMO_ORG_ID,
             "sandboxId": "00000000-0000-0000-0000-000000000000",
             "tags": {},
             "version": "1.0.0",
@@ -73,7 +74,7 @@ impl Catalog {
 }
 
 impl Dataset {
-    pub(super) fn new(name: &str, schema_id: &str) -> Self {
+    pub(crate) fn new(name: &str, schema_id: &str) -> Self {
         Dataset {
             name: name.to_owned(),
             schema_id: schema_id.to_owned(),
@@ -83,12 +84,12 @@ impl Dataset {
 }
 
 /// Catalog's error envelope (the Platform one, with a `CAT-` code).
-pub(super) fn catalog_error(status: u16, code: &str, message: &str, request_id: &str) -> Reply {
+pub(crate) fn catalog_error(status: u16, code: &str, message: &str, request_id: &str) -> Reply {
     Reply::json(
         status,
         json!({
             "type": format!("http://ns.adobe.com/aep/errors/{code}"),
-            "title": crate::wire::text::reason_phrase(status),
+            "title": crate::wire::reason_phrase(status),
             "status": status,
             "report": {"detailed-message": message, "request-id": request_id},
         })
@@ -97,7 +98,7 @@ pub(super) fn catalog_error(status: u16, code: &str, message: &str, request_id: 
 }
 
 /// Everything under `/dataSets`: only a read by id.
-pub(super) fn handle(call: &Call<'_>, state: &mut State, _expected: &Expected) -> Reply {
+pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, _expected: &Expected) -> Reply {
     let request_id = call.request_id;
     match (call.req.method.as_str(), call.rest) {
         ("GET", [id]) => match state.catalog.dataset(id) {

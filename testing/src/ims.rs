@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::http::{percent_decode, RecordedRequest};
-use super::reply::Reply;
-use super::state::{Expected, State};
-use super::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use crate::config::Expected;
+use crate::reply::Reply;
+use crate::request::RecordedRequest;
+use crate::state::State;
+use crate::wire::percent_decode;
+use crate::wire::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 /// `POST /ims/token/v3`: checks the form like IMS, issues `fake-ims-token-N`.
-pub(super) fn token(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {
+pub(crate) fn token(req: &RecordedRequest, state: &mut State, expected: &Expected) -> Reply {
     let oauth_error = |status: u16, error: &str, description: &str| {
         Reply::json(
             status,

@@ -1,0 +1,335 @@
+//! The fake on its own, over HTTP on 127.0.0.1 with a plain `TcpStream`:
+//! sandboxes, export and restore, the change hook.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+
+use aep_flow_testing::{
+    FakeFlowService, BASE_PATH, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
+    REDACTED,
+};
+use serde_json::{json, Value};
+
+const PASSWORD_CANARY: &str = "canary-pw-7f3a;}{=";
+
+/// Sends one request to `fake` in `sandbox`; the status and the JSON body.
+fn send(
+    fake: &FakeFlowService,
+    sandbox: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {BASE_PATH}{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         x-api-key: {}\r\nx-gw-ims-org-id: {}\r\nx-sandbox-name: {sandbox}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        fake.addr(),
+        fake.access_token(),
+        fake.api_key(),
+        fake.org_id(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn connection_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "connectionSpec": {"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
+        "auth": {
+            "specName": CONNECTION_STRING_AUTH,
+            "params": {"connectionString": format!(
+                "Server=db;Database=orders;Port=5432;UID=etl;Password={{{}}}",
+                PASSWORD_CANARY.replace('}', "}}")
+            )},
+        },
+    })
+}
+
+fn basic_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "connectionSpec": {"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
+        "auth": {
+            "specName": BASIC_AUTH,
+            "params": {"server": "db", "port": "5432", "database": "orders",
+                       "username": "etl", "password": PASSWORD_CANARY},
+        },
+    })
+}
+
+fn names(listing: &Value) -> Vec<&str> {
+    listing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_connection_string_with_braced_separators_is_accepted() {
+    let fake = FakeFlowService::start().unwrap();
+    let (status, body) = send(
+        &fake,
+        "prod",
+        "POST",
+        "/connections",
+        Some(&connection_body("a")),
+    );
+    assert_eq!(status, 201, "{body}");
+    // The same password unbraced is malformed for the service.
+    let mut bad = connection_body("b");
+    bad["auth"]["params"]["connectionString"] =
+        format!("Server=db;Database=orders;Port=5432;UID=etl;Password={PASSWORD_CANARY}").into();
+    let (status, _) = send(&fake, "prod", "POST", "/connections", Some(&bad));
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn sandboxes_never_see_each_other() {
+    let fake = FakeFlowService::start().unwrap();
+    let (status, a) = send(
+        &fake,
+        "prod",
+        "POST",
+        "/connections",
+        Some(&connection_body("in-prod")),
+    );
+    assert_eq!(status, 201);
+    let (status, _) = send(
+        &fake,
+        "dev",
+        "POST",
+        "/connections",
+        Some(&basic_body("in-dev")),
+    );
+    assert_eq!(status, 201);
+
+    let (_, prod) = send(&fake, "prod", "GET", "/connections", None);
+    let (_, dev) = send(&fake, "dev", "GET", "/connections", None);
+    assert_eq!(names(&prod), ["in-prod"]);
+    assert_eq!(names(&dev), ["in-dev"]);
+    // Not found by id from the other sandbox.
+    let id = a["id"].as_str().unwrap();
+    let (status, _) = send(&fake, "dev", "GET", &format!("/connections/{id}"), None);
+    assert_eq!(status, 404);
+
+    // The accessors: the builder's sandbox by default, any other by name.
+    assert_eq!(fake.sandbox_name(), "prod");
+    assert_eq!(fake.connections().len(), 1);
+    assert_eq!(fake.connections()[0].name, "in-prod");
+    assert_eq!(fake.sandbox("dev").connections()[0].name, "in-dev");
+    assert!(fake.sandbox("qa").connections().is_empty());
+
+    // Seeding another sandbox shows over HTTP there only.
+    fake.sandbox("qa")
+        .insert_connection("seeded", BASIC_AUTH, json!({"server": "db"}));
+    let (_, qa) = send(&fake, "qa", "GET", "/connections", None);
+    assert_eq!(names(&qa), ["seeded"]);
+    let (_, prod) = send(&fake, "prod", "GET", "/connections", None);
+    assert_eq!(names(&prod), ["in-prod"]);
+}
+
+#[test]
+fn export_and_restore_keep_every_sandbox_but_never_a_secret() {
+    let fake = FakeFlowService::start().unwrap();
+    send(
+        &fake,
+        "prod",
+        "POST",
+        "/connections",
+        Some(&connection_body("cs")),
+    );
+    send(
+        &fake,
+        "dev",
+        "POST",
+        "/connections",
+        Some(&basic_body("basic")),
+    );
+    let exported = fake.export_state();
+    assert!(
+        !exported.contains("canary"),
+        "a secret was exported: {exported}"
+    );
+    assert!(exported.contains(REDACTED));
+
+    let restored = FakeFlowService::builder()
+        .restore_state(&exported)
+        .unwrap()
+        .start()
+        .unwrap();
+    assert_eq!(restored.sandbox_names(), ["dev", "prod"]);
+    let (_, prod) = send(&restored, "prod", "GET", "/connections", None);
+    let (_, dev) = send(&restored, "dev", "GET", "/connections", None);
+    assert_eq!(names(&prod), ["cs"]);
+    assert_eq!(names(&dev), ["basic"]);
+    let basic = &restored.sandbox("dev").connections()[0];
+    assert_eq!(basic.params["password"], REDACTED);
+    assert_eq!(basic.params["server"], "db");
+    // Same ids and etags; new objects get new ids.
+    assert_eq!(restored.connections()[0].id, fake.connections()[0].id);
+    assert_eq!(restored.connections()[0].etag, fake.connections()[0].etag);
+    let (_, again) = send(
+        &restored,
+        "prod",
+        "POST",
+        "/connections",
+        Some(&connection_body("new")),
+    );
+    assert_ne!(again["id"], restored.connections()[0].id.as_str());
+    assert_eq!(restored.connections().len(), 2);
+    // Exporting the restored fake gives the same text back, as long as
+    // nothing changed.
+    let twice = FakeFlowService::builder()
+        .restore_state(&exported)
+        .unwrap()
+        .start()
+        .unwrap();
+    assert_eq!(twice.export_state(), exported);
+}
+
+#[test]
+fn garbled_exports_are_refused_with_what_is_wrong() {
+    let refused = |text: &str| FakeFlowService::builder().restore_state(text).unwrap_err();
+    assert!(refused("{").starts_with("not JSON"));
+    assert!(refused(r#"{"format": "other"}"#).contains("format"));
+    assert!(
+        refused(r#"{"format": "aep-flow-fake-state/1", "serial": -1, "sandboxes": {}}"#)
+            .contains("serial")
+    );
+    assert!(
+        refused(r#"{"format": "aep-flow-fake-state/1", "serial": 1, "sandboxes": []}"#)
+            .contains("sandboxes")
+    );
+    let message = refused(
+        r#"{"format": "aep-flow-fake-state/1", "serial": 1, "sandboxes": {"dev": {"flows": 3}}}"#,
+    );
+    assert!(
+        message.contains("sandbox dev") && message.contains("flows"),
+        "{message}"
+    );
+}
+
+#[test]
+fn on_change_is_called_after_writes_only_and_its_error_is_kept() {
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let failing = Arc::new(Mutex::new(false));
+    let (log, fail) = (Arc::clone(&calls), Arc::clone(&failing));
+    let fake = FakeFlowService::builder()
+        .on_change(move |state| {
+            log.lock().unwrap().push(state.to_owned());
+            if *fail.lock().unwrap() {
+                Err("disk full".into())
+            } else {
+                Ok(())
+            }
+        })
+        .start()
+        .unwrap();
+    send(&fake, "prod", "GET", "/connections", None);
+    assert!(calls.lock().unwrap().is_empty(), "called on a read");
+    let mut refused = connection_body("a");
+    refused["connectionSpec"]["id"] = "not-postgres".into();
+    let (status, _) = send(&fake, "prod", "POST", "/connections", Some(&refused));
+    assert_eq!(status, 400);
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "called on a refused write"
+    );
+
+    let (_, created) = send(
+        &fake,
+        "prod",
+        "POST",
+        "/connections",
+        Some(&connection_body("a")),
+    );
+    {
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        // Called with the export, after the change.
+        assert_eq!(calls[0], fake.export_state());
+        assert!(calls[0].contains(created["id"].as_str().unwrap()));
+        assert!(!calls[0].contains("canary"));
+    }
+    assert_eq!(fake.last_change_error(), None);
+
+    *failing.lock().unwrap() = true;
+    let id = created["id"].as_str().unwrap();
+    let (status, _) = send(&fake, "prod", "DELETE", &format!("/connections/{id}"), None);
+    assert_eq!(status, 204, "a hook error does not fail the request");
+    assert_eq!(fake.last_change_error().as_deref(), Some("disk full"));
+    assert_eq!(calls.lock().unwrap().len(), 2);
+
+    // Once stopped, nothing is answered or saved.
+    fake.stop();
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    let _ = stream.write_all(b"DELETE /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.is_empty());
+    assert_eq!(calls.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn chunked_bodies_are_read_and_garbage_is_hung_up_on() {
+    let fake = FakeFlowService::start().unwrap();
+    let body = connection_body("chunked").to_string();
+    let (first, rest) = body.split_at(10);
+    let head = format!(
+        "POST {BASE_PATH}/connections HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\
+         x-api-key: k\r\nx-gw-ims-org-id: o\r\nx-sandbox-name: prod\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         {:x};ext=1\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+        first.len(),
+        rest.len()
+    );
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201 "), "{answer}");
+    assert_eq!(fake.connections()[0].name, "chunked");
+
+    // A TLS ClientHello is not HTTP: the connection is closed unanswered.
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05]).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.is_empty());
+}
+
+#[test]
+fn a_connection_inserted_under_a_fixed_id_is_never_shadowed() {
+    let fake = FakeFlowService::start().unwrap();
+    let fixed = "00000000-0000-4000-8000-000000000001";
+    let params = json!({"server": "db"});
+    assert!(fake.insert_connection_as(fixed, "fixed", BASIC_AUTH, params.clone()));
+    assert!(!fake.insert_connection_as(fixed, "again", BASIC_AUTH, params.clone()));
+    for name in ["a", "b"] {
+        let (status, made) = send(
+            &fake,
+            "prod",
+            "POST",
+            "/connections",
+            Some(&basic_body(name)),
+        );
+        assert_eq!(status, 201);
+        assert_ne!(made["id"], fixed);
+    }
+    let (_, listing) = send(&fake, "prod", "GET", "/connections", None);
+    assert_eq!(names(&listing), ["fixed", "a", "b"]);
+}
