@@ -76,7 +76,14 @@ struct Cli {
 /// in the help's "common options" block.
 #[derive(Args)]
 struct CommonArgs {
-    #[arg(long, global = true, hide = true, value_name = "SECS", value_parser = timeout)]
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        value_name = "SECS",
+        value_parser = timeout,
+        allow_negative_numbers = true
+    )]
     timeout: Option<Duration>,
     #[arg(long, global = true, hide = true)]
     demo: bool,
@@ -136,6 +143,9 @@ fn usage_failure(e: &clap::Error) -> Failure {
             }
             _ => None,
         },
+        ErrorKind::InvalidValue if matches!(e.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty()) => {
+            arg().map(|a| format!("{a} needs a value"))
+        }
         ErrorKind::TooManyValues => arg().map(|a| format!("{a} takes no value")),
         ErrorKind::MissingRequiredArgument => arg().map(|a| {
             format!(
@@ -146,6 +156,20 @@ fn usage_failure(e: &clap::Error) -> Failure {
         _ => None,
     };
     let rendered = e.render().to_string();
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // Clap would print the whole help, as if asked for; a usage error
+        // says what is missing, and the usage line.
+        let usage = rendered
+            .lines()
+            .find(|l| l.starts_with("Usage:"))
+            .unwrap_or_default();
+        return Failure(
+            2,
+            format!(
+                "error: a command is required\n\n{usage}\n\nFor more information, try '--help'."
+            ),
+        );
+    }
     let text = match ours {
         // Clap's first line, and the indented list under it, replaced.
         Some(message) => {
@@ -161,6 +185,24 @@ fn usage_failure(e: &clap::Error) -> Failure {
     Failure(2, text.trim_end().to_owned())
 }
 
+/// Clap refuses a flag given twice on one level of the command; a common
+/// option can also be given on two levels (`aep-flow --demo connections
+/// list --demo`), which is refused here the same way.
+fn common_flags_once(args: &[String]) -> Result<(), Usage> {
+    let args = args.iter().take_while(|a| *a != "--");
+    let mut seen: Vec<&str> = Vec::new();
+    for arg in args {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        if ["--timeout", "--demo", "--demo-reset"].contains(&flag) {
+            if seen.contains(&flag) {
+                return Err(Usage(format!("{flag} is given more than once")));
+            }
+            seen.push(flag);
+        }
+    }
+    Ok(())
+}
+
 /// `--name <NAME>` → `--name`.
 fn flag_name(arg: &str) -> String {
     arg.split([' ', '=']).next().unwrap_or(arg).to_owned()
@@ -171,7 +213,8 @@ fn run(out: &mut Output) -> Result<(), Failure> {
     // echoed.
     let args = env::args()?;
     let command = with_common_help(Cli::command());
-    let matches = command.try_get_matches_from(std::iter::once("aep-flow".to_owned()).chain(args));
+    let matches = command
+        .try_get_matches_from(std::iter::once("aep-flow".to_owned()).chain(args.iter().cloned()));
     let matches = match matches {
         Ok(m) => m,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -180,6 +223,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Err(e) => return Err(usage_failure(&e)),
     };
     let cli = Cli::from_arg_matches(&matches).map_err(|e| usage_failure(&e))?;
+    common_flags_once(&args)?;
     let common = Common::new(cli.common.timeout, cli.common.demo, cli.common.demo_reset);
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),

@@ -60,7 +60,7 @@ pub enum Command {
         #[arg(value_name = "FLOW_ID")]
         flow: String,
         /// Only the newest N (1 to 10000).
-        #[arg(long, value_name = "N", value_parser = limit)]
+        #[arg(long, value_name = "N", value_parser = limit, allow_negative_numbers = true)]
         limit: Option<usize>,
     },
     /// Enables the flow; prints {"id","etag"}.
@@ -112,13 +112,13 @@ pub struct EnsureArgs {
     #[arg(long, value_name = "once|minute|hour|day|week")]
     frequency: Option<String>,
     /// Every N units of the frequency (default 15 for minute, 1 otherwise).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     interval: Option<String>,
     /// Do not load the rows from before the start.
     #[arg(long)]
     no_backfill: bool,
     /// When the schedule starts, seconds since 1970 (default now).
-    #[arg(long, value_name = "EPOCH_SECONDS")]
+    #[arg(long, value_name = "EPOCH_SECONDS", allow_negative_numbers = true)]
     start: Option<String>,
     /// The flow's name.
     #[arg(long)]

@@ -1,4 +1,4 @@
-//! The `pipeline` example as a user runs it: a demo walkthrough across
+//! `aep-flow pipeline` as a user runs it: a demo walkthrough across
 //! commands through one state file, `status` exit codes for cron, and bad
 //! input refused with exit 2 before anything is sent.
 
@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use aep_flow::testing::{demo_catalog, FakeFlowService, FakeRun, Reply, DEMO_DATASET_ID};
 use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
-use common::{example, fresh_demo_state, garbled, text, with_platform, with_postgres};
+use common::{aep_flow, fresh_demo_state, garbled, text, with_platform, with_postgres};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
@@ -19,7 +19,7 @@ const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
 const PG_CANARY: &str = "pg-Canary-9Vx!Qz";
 
 fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) {
-    let mut cmd = example(program);
+    let mut cmd = aep_flow(program);
     cmd.env("AEP_DEMO_STATE", state)
         .env("PGPASSWORD", PG_CANARY)
         .arg("--demo")
@@ -28,7 +28,7 @@ fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) 
 }
 
 fn real(fake: &FakeFlowService, args: &[&str]) -> (Output, String, String) {
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, fake);
     cmd.args(args);
     finish(cmd)
@@ -76,11 +76,7 @@ const ENSURE: &[&str] = &[
 #[test]
 fn a_demo_walkthrough_spans_commands_and_writes_no_secret() {
     let state = fresh_demo_state();
-    let (out, stdout, _) = demo(
-        "create_postgres_connection",
-        &state,
-        &["--name", "orders-db"],
-    );
+    let (out, stdout, _) = demo("connections create", &state, &["--name", "orders-db"]);
     assert_eq!(code(&out), 0);
     let base = json_line(&stdout)["id"].as_str().unwrap().to_owned();
 
@@ -341,7 +337,7 @@ fn bad_input_is_exit_2_and_nothing_is_sent() {
         assert!(stderr.contains(expect), "{args:?}: want {expect}: {stderr}");
     }
     // A garbled argument.
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, &fake);
     let out = cmd
         .arg("status")
@@ -357,7 +353,7 @@ fn a_declaration_the_service_side_refuses_is_exit_2_with_no_write() {
     let (fake, _) = with_flow();
     let base = fake.connections()[0].id.clone();
     let before = fake.requests().len();
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, &fake);
     with_postgres(&mut cmd, "pw-canary-4411");
     let out = cmd
@@ -426,7 +422,7 @@ fn a_run_killed_while_waiting_on_a_write_is_finished_by_the_next() {
             "--delta-column",
             "updated_at",
         ];
-        let mut cmd = example("pipeline");
+        let mut cmd = aep_flow("pipeline");
         with_platform(&mut cmd, &fake);
         let mut child = cmd.args(args).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -496,7 +492,7 @@ fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
     let state = fresh_demo_state();
     let children: Vec<_> = (0..6)
         .map(|i| {
-            let mut cmd = example("create_postgres_connection");
+            let mut cmd = aep_flow("connections create");
             cmd.env("AEP_DEMO_STATE", &state)
                 .env("PGPASSWORD", PG_CANARY)
                 .args(["--demo", "--name", &format!("c{i}")])
@@ -535,7 +531,7 @@ fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
 fn an_unwritable_demo_state_file_is_an_error_not_a_lost_sandbox() {
     let dir = fresh_demo_state().with_extension("missing-dir");
     let state = dir.join("state.json");
-    let (out, stdout, stderr) = demo("create_postgres_connection", &state, &["--name", "x"]);
+    let (out, stdout, stderr) = demo("connections create", &state, &["--name", "x"]);
     assert_eq!(code(&out), 1, "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("state.json"), "{stderr}");
@@ -668,7 +664,7 @@ fn twin_flows_are_named_on_stderr_and_in_the_result() {
 fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
     use aep_flow::testing::DEMO_CONNECTION_ID as ID;
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     assert!(
         readme.contains(&format!("--demo explore {ID}")),
         "the README's demo connection is not DEMO_CONNECTION_ID"
@@ -678,7 +674,7 @@ fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
 
     // Whichever command comes first in a fresh sandbox, the connection is
     // there for it.
-    for first in ["pipeline", "connections", "create_postgres_connection"] {
+    for first in ["pipeline", "connections", "connections create"] {
         let state = fresh_demo_state();
         let (out, _, stderr) = match first {
             "pipeline" => demo("pipeline", &state, &args),
