@@ -494,11 +494,10 @@ fn a_plan_reports_and_writes_nothing() {
         (None, None, None, None)
     );
     assert!(writes(&s.fake.requests()).is_empty());
-    let json =
-        serde_json::to_value(s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap()).unwrap();
-    assert_eq!(json["planned"], true);
-    assert_eq!(json["changed"][0], "created sourceConnection");
-    assert!(json["flowId"].is_null());
+    let again = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
+    assert!(again.planned);
+    assert_eq!(again.changes[0].as_str(), "created sourceConnection");
+    assert!(again.flow_id.is_none());
 
     // Drifted: a plan names the updates and the ids it found.
     let made = s.client.ensure_pipeline(&spec(&s)).unwrap();
@@ -971,8 +970,6 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
             "{:?}",
             out.warnings
         );
-        let json = serde_json::to_value(&out).unwrap();
-        assert_eq!(json["duplicates"], json!([twin]));
     }
     let flows = s.fake.flows();
     let by_id = |id: &str| flows.iter().find(|f| f.id == id).unwrap().clone();

@@ -138,29 +138,29 @@ pub(crate) fn measure_process(
     ))
 }
 
-/// The release `create_postgres_connection` next to this binary, (re)built
-/// with cargo first when cargo is at hand.
-pub(crate) fn release_example() -> Result<(PathBuf, Option<String>), String> {
-    // The bench binary is `target/<profile>/deps/bench-<hash>`; cargo puts
-    // examples in `target/<profile>/examples/`.
+/// The release `aep-flow` command (package `aep-flow-cli`, the workspace's
+/// release profile: what `cargo install --path cli` builds), (re)built with
+/// cargo first when cargo is at hand.
+pub(crate) fn release_command() -> Result<(PathBuf, Option<String>), String> {
+    // The bench binary is `target/release/deps/bench-<hash>`; the command
+    // is `target/release/aep-flow`.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .ok_or("no directory for the bench binary")?
-        .join("examples");
-    let target = dir.join(format!(
-        "create_postgres_connection{}",
-        std::env::consts::EXE_SUFFIX
-    ));
+        .to_path_buf();
+    let target = dir.join(format!("aep-flow{}", std::env::consts::EXE_SUFFIX));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
     let mut cmd = Command::new(cargo);
     cmd.args([
         "build",
         "--release",
         "--quiet",
-        "--example",
-        "create_postgres_connection",
+        "-p",
+        "aep-flow-cli",
+        "--bin",
+        "aep-flow",
     ])
     .current_dir(env!("CARGO_MANIFEST_DIR"));
     // `cargo bench` sets these for the bench; ring's build script watches
@@ -172,10 +172,10 @@ pub(crate) fn release_example() -> Result<(PathBuf, Option<String>), String> {
             cmd.env_remove(&key);
         }
     }
-    let note = match run_timed(&mut cmd, Duration::from_secs(90)) {
+    let note = match run_timed(&mut cmd, Duration::from_secs(600)) {
         Ok((_, out)) if out.status.success() => None,
         Ok((_, out)) => Some(format!(
-            "cargo build of the example failed ({}); using the binary on disk",
+            "cargo build of aep-flow failed ({}); using the binary on disk",
             String::from_utf8_lossy(&out.stderr).trim()
         )),
         Err(e) => Some(format!("cargo not run ({e}); using the binary on disk")),
@@ -184,7 +184,7 @@ pub(crate) fn release_example() -> Result<(PathBuf, Option<String>), String> {
         Ok((target, note))
     } else {
         Err(format!(
-            "{} is missing; run `cargo build --release --example create_postgres_connection`",
+            "{} is missing; run `cargo build --release -p aep-flow-cli`",
             target.display()
         ))
     }
@@ -193,7 +193,7 @@ pub(crate) fn release_example() -> Result<(PathBuf, Option<String>), String> {
 /// `tests/support/tls_flow_server.py`: a Python TLS server on 127.0.0.1
 /// that answers `POST` with `201` and the fixture, its self-signed
 /// certificate for `IP:127.0.0.1` made with `openssl` (the file both the
-/// example, through `SSL_CERT_FILE`, and curl, through `--cacert`, trust).
+/// command, through `SSL_CERT_FILE`, and curl, through `--cacert`, trust).
 /// Killed when dropped.
 pub(crate) struct TlsServer {
     child: Child,

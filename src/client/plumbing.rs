@@ -7,7 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::input::check_from_service;
 use super::{Call, Client};
@@ -18,7 +18,7 @@ use crate::wire::scrub::Scrubber;
 
 /// A resource the service created or changed: its id and its new etag.
 /// Create, update and enable/disable calls return this.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Saved {
     /// The resource's id.
@@ -31,11 +31,10 @@ pub struct Saved {
 
 /// What an `ensure_*` call did: the resource (as [`Saved`]) and whether
 /// this call created it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Ensured {
     /// The resource's id and etag.
-    #[serde(flatten)]
     pub saved: Saved,
     /// `true` when this call created it, `false` when it existed already.
     pub created: bool,

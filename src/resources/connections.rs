@@ -1,6 +1,6 @@
 //! Base connections: create, list, get, test, delete, ensure, rotate.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::postgres::{
@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_ITEMS: usize = 10_000;
 /// Auth parameters are deliberately absent: they may hold credentials, and
 /// this type is meant to be printed and logged. Only the auth spec's name is
 /// kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Connection {
     /// Connection id.

@@ -3,7 +3,7 @@
 //! schemas and datasets is Schema Registry's and Catalog's job; users bring
 //! a dataset id.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::input::{check_id, check_no_control, MAX_TEXT_CHARS};
@@ -14,7 +14,7 @@ use crate::error::{Error, Service};
 const RESOURCE: &str = "dataset";
 
 /// A dataset as Catalog describes it: what a target connection needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Dataset {
     /// Its id (Catalog's, e.g. `5c8c3c555033b814b69f947f`).

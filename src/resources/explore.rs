@@ -16,7 +16,7 @@ use crate::wire::response::RawResponse;
 pub use crate::client::DEFAULT_MAX_EXPLORE_BYTES;
 
 /// One entry of a database's root listing (a table, usually).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Table {
     /// The entry's kind as the service names it, e.g. `table`.
@@ -157,7 +157,7 @@ impl Column {
 }
 
 /// A table's columns: `{"format", "schema": {"columns": [...]}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TableSchema {
     /// The table's path, as asked for.
@@ -169,7 +169,7 @@ pub struct TableSchema {
 }
 
 /// A table's columns and sample rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TablePreview {
     /// The table's path, as asked for.

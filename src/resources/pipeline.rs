@@ -13,8 +13,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::Serialize;
-
 use super::connections::Connection;
 use super::explore::TableSchema;
 use super::flows::{Flow, FlowFilter, FlowState, NewFlow, Schedule};
@@ -318,17 +316,10 @@ impl fmt::Display for PipelineChange {
     }
 }
 
-impl Serialize for PipelineChange {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// What [`Client::ensure_pipeline`] found and did: every object's id (none
 /// for an object a plan would create), the changes in the order made, and
 /// what it saw but left alone (twin flows, values that do not read back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PipelineOutcome {
     /// The flow.
@@ -341,22 +332,17 @@ pub struct PipelineOutcome {
     pub mapping_set_id: Option<String>,
     /// What this call created or updated (a plan: would); empty when the
     /// pipeline was as declared.
-    #[serde(rename = "changed")]
     pub changes: Vec<PipelineChange>,
     /// `true` for a plan: nothing was written.
     pub planned: bool,
     /// Other flows joining the same table and dataset (made by two
     /// processes at once, or by hand), oldest first. The oldest flow (by
     /// `createdAt`, then id) is the one converged and reported as
-    /// [`flow_id`](Self::flow_id); these are left alone. Left out of the
-    /// JSON when empty.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// [`flow_id`](Self::flow_id); these are left alone.
     pub duplicates: Vec<String>,
     /// What the caller should know but that is not an error: twin flows, a
     /// value that was written but does not read back as written, a mapping
-    /// set an earlier run made that was reused. Left out of the JSON when
-    /// empty.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// set an earlier run made that was reused.
     pub warnings: Vec<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Source connections: one table of a base connection's database, as Flow
 //! Service reads it (`/sourceConnections`).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
@@ -15,7 +15,7 @@ use crate::error::Error;
 const RESOURCE: &str = "source connection";
 
 /// A source connection as Flow Service describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SourceConnection {
     /// Its id.

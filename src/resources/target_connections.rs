@@ -1,7 +1,7 @@
 //! Target connections: where a dataflow writes, a dataset in Experience
 //! Platform's data lake (`/targetConnections`).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
@@ -33,7 +33,7 @@ pub const XDM_FULL_CONTENT_TYPE: &str = "application/vnd.adobe.xed-full+json;ver
 pub const TARGET_DATA_FORMAT: &str = "parquet_xdm";
 
 /// A target connection as Flow Service describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TargetConnection {
     /// Its id.

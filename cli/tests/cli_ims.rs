@@ -1,12 +1,12 @@
-//! Both example CLIs with OAuth Server-to-Server credentials instead of a
+//! `aep-flow connections create` and `list` with OAuth Server-to-Server credentials instead of a
 //! token, against the fake IMS.
 
 mod common;
 
 use std::process::Command;
 
-use aep_flow::testing::{FakeFlowService, Reply, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
-use common::{example, garbled, text, with_postgres};
+use aep_flow_testing::{FakeFlowService, Reply, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES};
+use common::{aep_flow, garbled, text, with_postgres};
 
 fn with_ims(cmd: &mut Command, fake: &FakeFlowService, secret: &str) {
     cmd.env("AEP_CLIENT_ID", DEMO_CLIENT_ID)
@@ -29,7 +29,7 @@ fn token_requests(fake: &FakeFlowService) -> usize {
 #[test]
 fn both_clis_get_their_token_from_ims() {
     let fake = FakeFlowService::start().unwrap();
-    let mut cmd = example("create_postgres_connection");
+    let mut cmd = aep_flow("connections create");
     with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
     let out = cmd.args(["--name", "x"]).output().unwrap();
     let (stdout, stderr) = text(&out);
@@ -50,7 +50,7 @@ fn both_clis_get_their_token_from_ims() {
         "API key defaults to the client id"
     );
 
-    let mut cmd = example("connections");
+    let mut cmd = aep_flow("connections");
     with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
     cmd.env("AEP_API_KEY", "explicit-key");
     let out = cmd.args(["list"]).output().unwrap();
@@ -69,7 +69,7 @@ fn both_clis_get_their_token_from_ims() {
 #[test]
 fn an_access_token_wins_over_client_credentials() {
     let fake = FakeFlowService::start().unwrap();
-    let mut cmd = example("create_postgres_connection");
+    let mut cmd = aep_flow("connections create");
     with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
     cmd.env("AEP_ACCESS_TOKEN", "static-tok")
         .env("AEP_API_KEY", "k");
@@ -85,7 +85,7 @@ fn an_access_token_wins_over_client_credentials() {
 #[test]
 fn an_ims_failure_is_exit_1_without_the_secret() {
     let fake = FakeFlowService::start().unwrap();
-    let mut cmd = example("connections");
+    let mut cmd = aep_flow("connections");
     with_ims(&mut cmd, &fake, "wrong-canary-secret");
     let out = cmd.args(["list"]).output().unwrap();
     let (stdout, stderr) = text(&out);
@@ -101,7 +101,7 @@ fn an_ims_failure_is_exit_1_without_the_secret() {
 #[test]
 fn incomplete_client_credentials_are_exit_2_naming_the_missing() {
     let fake = FakeFlowService::start().unwrap();
-    let mut cmd = example("create_postgres_connection");
+    let mut cmd = aep_flow("connections create");
     with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
     cmd.env_remove("AEP_SCOPES").env_remove("AEP_ORG_ID");
     let out = cmd.args(["--name", "x"]).output().unwrap();
@@ -118,7 +118,7 @@ fn an_ims_that_echoes_the_secret_does_not_reach_stderr() {
         .start()
         .unwrap();
     fake.push_reply(Reply::echo(400).only_for("POST"));
-    let mut cmd = example("create_postgres_connection");
+    let mut cmd = aep_flow("connections create");
     with_ims(&mut cmd, &fake, "echoed-canary-secret");
     let out = cmd.args(["--name", "x"]).output().unwrap();
     let (stdout, stderr) = text(&out);
@@ -148,10 +148,10 @@ fn garbled_or_empty_ims_variables_are_exit_2_never_a_default() {
             (std::ffi::OsStr::new(""), "is set but empty"),
         ] {
             for (program, args) in [
-                ("create_postgres_connection", vec!["--name", "x"]),
+                ("connections create", vec!["--name", "x"]),
                 ("connections", vec!["list"]),
             ] {
-                let mut cmd = example(program);
+                let mut cmd = aep_flow(program);
                 with_ims(&mut cmd, &fake, DEMO_CLIENT_SECRET);
                 let out = cmd.env(var, value).args(&args).output().unwrap();
                 let (stdout, stderr) = text(&out);

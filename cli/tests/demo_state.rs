@@ -1,11 +1,11 @@
 //! The fake's state file: what one run creates, the next sees; no
 //! credential is ever written to it; a broken file is refused at start;
-//! and, through the example CLIs' `--demo`, what a failed save, a stale or
+//! and, through `aep-flow --demo`, what a failed save, a stale or
 //! held lock, concurrent commands and planted links do.
 
 mod common;
 
-use aep_flow::testing::{demo_catalog, FakeFlowService};
+use aep_flow_testing::{demo_catalog, FakeFlowService};
 use aep_flow::{Client, NewSourceConnection, PostgresConnection, Secret};
 use common::TempDir;
 
@@ -34,7 +34,7 @@ fn a_second_fake_sees_what_the_first_made_and_no_secret_is_written() {
     let path = dir.0.join("state.json");
     let (base, source) = {
         let fake = start(&path);
-        let c = Client::new(fake.platform()).unwrap();
+        let c = Client::new(common::platform(&fake)).unwrap();
         let conn = PostgresConnection::new(
             "pg",
             "db.example.com",
@@ -70,7 +70,7 @@ fn a_second_fake_sees_what_the_first_made_and_no_secret_is_written() {
     }
 
     let fake = start(&path);
-    let c = Client::new(fake.platform()).unwrap();
+    let c = Client::new(common::platform(&fake)).unwrap();
     assert_eq!(c.get_connection(&base).unwrap().id, base);
     assert_eq!(c.get_source_connection(&source).unwrap().id, source);
     assert_eq!(c.explore_tables(&base).unwrap().len(), demo_catalog().len());
@@ -135,7 +135,7 @@ fn a_state_file_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected(
     let path = dir.0.join("low.json");
     let id = {
         let fake = start(&path);
-        let c = Client::new(fake.platform()).unwrap();
+        let c = Client::new(common::platform(&fake)).unwrap();
         let conn = PostgresConnection::new("pg", "db", "d", "u", Secret::from(CANARY));
         c.create_postgres_connection(&conn).unwrap();
         let base = fake.connections()[0].id.clone();
@@ -148,7 +148,7 @@ fn a_state_file_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected(
     file["serial"] = 0.into();
     std::fs::write(&path, file.to_string()).unwrap();
     let fake = start(&path);
-    let c = Client::new(fake.platform()).unwrap();
+    let c = Client::new(common::platform(&fake)).unwrap();
     let base = fake.connections()[0].id.clone();
     for _ in 0..5 {
         let new = c
@@ -158,7 +158,7 @@ fn a_state_file_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected(
     }
 }
 
-// The demo state file as the example CLIs use it (`--demo`): a failed
+// The demo state file as `aep-flow` uses it (`--demo`): a failed
 // save, the lock, the temporary file.
 
 use std::path::{Path, PathBuf};
@@ -192,7 +192,7 @@ fn bounded(mut cmd: Command) -> (Output, String, String) {
 }
 
 fn demo_cmd(program: &str, state: &Path, args: &[&str]) -> Command {
-    let mut cmd = common::example(program);
+    let mut cmd = common::aep_flow(program);
     cmd.env("AEP_DEMO_STATE", state).arg("--demo").args(args);
     cmd
 }
@@ -244,8 +244,16 @@ fn a_failed_save_after_a_change_is_exit_1_naming_the_file() {
         .arg(format!(
             "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
         ))
-        .arg(common::example("create_postgres_connection").get_program())
-        .args(["--demo", "--name", "lost", "--description", &description]);
+        .arg(common::aep_flow("connections create").get_program())
+        .args([
+            "connections",
+            "create",
+            "--demo",
+            "--name",
+            "lost",
+            "--description",
+            &description,
+        ]);
     let (out, stdout, stderr) = bounded(cmd);
     assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
     assert!(stderr.contains(&state.display().to_string()), "{stderr}");
@@ -348,7 +356,7 @@ fn concurrent_commands_over_a_stale_lock_hand_out_distinct_ids_and_lose_nothing(
         std::fs::write(lock_of(&state), "4000000000").unwrap();
         let children: Vec<_> = (0..8)
             .map(|i| {
-                let mut cmd = demo_cmd("create_postgres_connection", &state, &[]);
+                let mut cmd = demo_cmd("connections create", &state, &[]);
                 cmd.args(["--name", &format!("c{i}")])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
@@ -399,7 +407,7 @@ fn links_planted_where_the_temporary_file_goes_are_never_written_through() {
         planted.push(link);
     }
     for name in ["a", "b"] {
-        let (out, _, stderr) = demo("create_postgres_connection", &state, &["--name", name]);
+        let (out, _, stderr) = demo("connections create", &state, &["--name", name]);
         assert_eq!(code(&out), 0, "{stderr}");
     }
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
@@ -445,9 +453,9 @@ fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
         return;
     }
     std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    // The example, where the other user can run it.
-    let program = dir.0.join("connections");
-    std::fs::copy(common::example("connections").get_program(), &program).unwrap();
+    // The command, where the other user can run it.
+    let program = dir.0.join("aep-flow");
+    std::fs::copy(common::aep_flow("connections").get_program(), &program).unwrap();
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
     let state = dir.0.join("state.json");
     let lock = lock_of(&state);
@@ -458,7 +466,7 @@ fn another_users_lock_is_exit_1_naming_it_not_a_spin() {
         .env("AEP_DEMO_STATE", &state)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&program)
-        .args(["--demo", "list"]);
+        .args(["connections", "--demo", "list"]);
     let (out, stdout, stderr) = bounded(cmd);
     assert_eq!(code(&out), 1, "{stdout}\n{stderr}");
     assert!(stderr.contains(&lock.display().to_string()), "{stderr}");
@@ -606,7 +614,7 @@ fn a_dropped_fake_never_writes_the_state_file_again() {
     // A create as the client sends it.
     let request = {
         let probe = FakeFlowService::start().unwrap();
-        let c = Client::new(probe.platform()).unwrap();
+        let c = Client::new(common::platform(&probe)).unwrap();
         let conn = PostgresConnection::new("late", "db", "d", "u", Secret::from(CANARY));
         c.create_postgres_connection(&conn).unwrap();
         probe.requests().pop().unwrap()
@@ -620,7 +628,7 @@ fn a_dropped_fake_never_writes_the_state_file_again() {
     write!(
         stream,
         "GET {}/connections HTTP/1.1\r\nHost: x\r\n",
-        aep_flow::testing::BASE_PATH
+        aep_flow_testing::BASE_PATH
     )
     .unwrap();
     for (name, value) in &request.headers {
@@ -739,11 +747,7 @@ fn a_bad_postgres_variable_is_refused_before_the_sandbox_is_touched() {
     let before = ids_listed(&state);
     assert_eq!(before.len(), 2);
     let runs: [(&str, &[&str], (&str, &str)); 3] = [
-        (
-            "create_postgres_connection",
-            &["--name", "x"],
-            ("PGPORT", "abc"),
-        ),
+        ("connections create", &["--name", "x"], ("PGPORT", "abc")),
         (
             "connections",
             &["ensure", "--name", "y"],
@@ -756,7 +760,7 @@ fn a_bad_postgres_variable_is_refused_before_the_sandbox_is_touched() {
         ),
     ];
     for (program, args, (var, value)) in runs {
-        let mut cmd = common::example(program);
+        let mut cmd = common::aep_flow(program);
         cmd.env("AEP_DEMO_STATE", &state)
             .env("PGSSLMODE", "require")
             .env(var, value)

@@ -1,4 +1,4 @@
-//! The `connections` example as a user runs it, against the stateful fake.
+//! `aep-flow connections` as a user runs it, against the stateful fake.
 
 mod common;
 
@@ -6,15 +6,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aep_flow::testing::{FakeFlowService, Reply};
+use aep_flow_testing::{FakeFlowService, Reply};
 use aep_flow::{BASIC_AUTH, CONNECTION_STRING_AUTH};
-use common::{example, text, with_platform};
+use common::{aep_flow, text, with_platform};
 use serde_json::{json, Value};
 
 const STORED_CANARY: &str = "stored-canary-pw-Lk3";
 
 fn run(fake: &FakeFlowService, args: &[&str]) -> (Output, String, String) {
-    let mut cmd: Command = example("connections");
+    let mut cmd: Command = aep_flow("connections");
     with_platform(&mut cmd, fake);
     let out = cmd.args(args).output().unwrap();
     let (stdout, stderr) = text(&out);
@@ -163,7 +163,7 @@ fn ensure_creates_then_finds() {
 fn rotate_password_uses_pgpassword_and_the_connections_own_spec() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert(&fake, "orders");
-    let mut cmd: Command = example("connections");
+    let mut cmd: Command = aep_flow("connections");
     with_platform(&mut cmd, &fake);
     let out = cmd
         .env("PGSSLMODE", "require")
@@ -229,7 +229,7 @@ fn a_reader_that_goes_away_is_exit_1_not_a_quiet_end() {
     for i in 0..1500 {
         insert(&fake, &format!("{long}-{i}"));
     }
-    let mut cmd: Command = example("connections");
+    let mut cmd: Command = aep_flow("connections");
     with_platform(&mut cmd, &fake);
     let mut child = cmd
         .arg("list")
@@ -261,7 +261,7 @@ fn a_stdout_whose_reader_is_already_gone_is_exit_1_for_every_command() {
         // A pipe whose read end is closed before the command even starts.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let mut cmd: Command = example("connections");
+        let mut cmd: Command = aep_flow("connections");
         with_platform(&mut cmd, &fake);
         let out = cmd
             .args(args)
@@ -274,14 +274,14 @@ fn a_stdout_whose_reader_is_already_gone_is_exit_1_for_every_command() {
         assert!(stderr.contains("standard output was closed"), "{stderr}");
         assert!(!stderr.contains("canary"), "{stderr}");
     }
-    // The same for the other examples, in demo mode.
+    // The same for the other commands, in demo mode.
     for (program, args) in [
-        ("create_postgres_connection", &["--demo", "--name", "x"][..]),
+        ("connections create", &["--demo", "--name", "x"][..]),
         ("pipeline", &["--demo", "--help"][..]),
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = example(program)
+        let out = aep_flow(program)
             .args(args)
             .stdout(writer)
             .stderr(Stdio::piped())
@@ -319,7 +319,7 @@ fn rotate_password_refuses_without_pgsslmode_and_sends_nothing() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("PGSSLMODE"), "{stderr}");
     // Demo mode too.
-    let mut cmd = example("connections");
+    let mut cmd = aep_flow("connections");
     let out = cmd
         .args([
             "rotate-password",
@@ -332,7 +332,7 @@ fn rotate_password_refuses_without_pgsslmode_and_sends_nothing() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("PGSSLMODE"), "{stderr}");
     // Garbled is not "set".
-    let mut cmd = example("connections");
+    let mut cmd = aep_flow("connections");
     with_platform(&mut cmd, &fake);
     let out = cmd
         .env("PGSSLMODE", "")
@@ -344,7 +344,7 @@ fn rotate_password_refuses_without_pgsslmode_and_sends_nothing() {
     assert!(fake.requests().is_empty(), "nothing may be sent");
     assert_eq!(fake.connections()[0].params, before.params);
 
-    let out = example("connections").arg("--help").output().unwrap();
+    let out = aep_flow("connections").arg("--help").output().unwrap();
     let (help, _) = text(&out);
     assert!(
         help.contains("replaces ALL of the connection's parameters (host, port, database, user,")
@@ -360,11 +360,11 @@ fn explore_fake() -> (FakeFlowService, String) {
     fake.set_catalog(
         &id,
         vec![
-            aep_flow::testing::FakeTable::new("public.orders")
+            aep_flow_testing::FakeTable::new("public.orders")
                 .column("id", "integer")
                 .column_with_format("updated_at", "string", "date-time")
                 .row(json!({"id": 1, "updated_at": "2024-01-01T00:00:00Z"})),
-            aep_flow::testing::FakeTable::new("sales.\"odd table\".ü&#%").column("flag", "boolean"),
+            aep_flow_testing::FakeTable::new("sales.\"odd table\".ü&#%").column("flag", "boolean"),
         ],
     );
     (fake, id)
@@ -445,7 +445,7 @@ fn explore_failures_and_bad_usage() {
 #[test]
 fn explore_in_demo_mode_shows_the_demo_catalog() {
     let demo = |args: &[&str]| {
-        let out = example("connections")
+        let out = aep_flow("connections")
             .arg("--demo")
             .args(args)
             .output()

@@ -1,4 +1,4 @@
-//! The `pipeline` example as a user runs it: a demo walkthrough across
+//! `aep-flow pipeline` as a user runs it: a demo walkthrough across
 //! commands through one state file, `status` exit codes for cron, and bad
 //! input refused with exit 2 before anything is sent.
 
@@ -7,9 +7,10 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aep_flow::testing::{demo_catalog, FakeFlowService, FakeRun, Reply, DEMO_DATASET_ID};
+use aep_flow_testing::{demo_catalog, FakeFlowService, FakeRun, Reply};
+use common::{DEMO_DATASET_ID};
 use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
-use common::{example, fresh_demo_state, garbled, text, with_platform, with_postgres};
+use common::{aep_flow, fresh_demo_state, garbled, text, with_platform, with_postgres};
 use serde_json::{json, Value};
 
 const DATASET: &str = "5c8c3c555033b814b69f947f";
@@ -19,7 +20,7 @@ const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
 const PG_CANARY: &str = "pg-Canary-9Vx!Qz";
 
 fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) {
-    let mut cmd = example(program);
+    let mut cmd = aep_flow(program);
     cmd.env("AEP_DEMO_STATE", state)
         .env("PGPASSWORD", PG_CANARY)
         .arg("--demo")
@@ -28,7 +29,7 @@ fn demo(program: &str, state: &Path, args: &[&str]) -> (Output, String, String) 
 }
 
 fn real(fake: &FakeFlowService, args: &[&str]) -> (Output, String, String) {
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, fake);
     cmd.args(args);
     finish(cmd)
@@ -76,11 +77,7 @@ const ENSURE: &[&str] = &[
 #[test]
 fn a_demo_walkthrough_spans_commands_and_writes_no_secret() {
     let state = fresh_demo_state();
-    let (out, stdout, _) = demo(
-        "create_postgres_connection",
-        &state,
-        &["--name", "orders-db"],
-    );
+    let (out, stdout, _) = demo("connections create", &state, &["--name", "orders-db"]);
     assert_eq!(code(&out), 0);
     let base = json_line(&stdout)["id"].as_str().unwrap().to_owned();
 
@@ -201,7 +198,7 @@ fn with_flow() -> (FakeFlowService, String) {
     );
     fake.set_catalog(&base, demo_catalog());
     fake.add_dataset(DATASET, "orders", SCHEMA);
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let spec = PipelineSpec::new(
         &base,
         "public.orders",
@@ -341,7 +338,7 @@ fn bad_input_is_exit_2_and_nothing_is_sent() {
         assert!(stderr.contains(expect), "{args:?}: want {expect}: {stderr}");
     }
     // A garbled argument.
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, &fake);
     let out = cmd
         .arg("status")
@@ -357,7 +354,7 @@ fn a_declaration_the_service_side_refuses_is_exit_2_with_no_write() {
     let (fake, _) = with_flow();
     let base = fake.connections()[0].id.clone();
     let before = fake.requests().len();
-    let mut cmd = example("pipeline");
+    let mut cmd = aep_flow("pipeline");
     with_platform(&mut cmd, &fake);
     with_postgres(&mut cmd, "pw-canary-4411");
     let out = cmd
@@ -395,7 +392,7 @@ fn a_declaration_the_service_side_refuses_is_exit_2_with_no_write() {
 
 #[test]
 fn a_run_killed_while_waiting_on_a_write_is_finished_by_the_next() {
-    use aep_flow::testing::Reply;
+    use aep_flow_testing::Reply;
     use std::time::{Duration, Instant};
     for (path, processed) in [("/targetConnections", false), ("/flows", true)] {
         let fake = FakeFlowService::start().unwrap();
@@ -426,7 +423,7 @@ fn a_run_killed_while_waiting_on_a_write_is_finished_by_the_next() {
             "--delta-column",
             "updated_at",
         ];
-        let mut cmd = example("pipeline");
+        let mut cmd = aep_flow("pipeline");
         with_platform(&mut cmd, &fake);
         let mut child = cmd.args(args).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -459,7 +456,7 @@ fn delete_with_connections_keeps_a_connection_another_flow_uses() {
     // A second pipeline reads the same table into another dataset.
     let other = "5c8c3c555033b814b69f9480";
     fake.add_dataset(other, "orders copy", SCHEMA);
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let base = fake.connections()[0].id.clone();
     let spec = PipelineSpec::new(
         &base,
@@ -484,9 +481,9 @@ fn delete_with_connections_keeps_a_connection_another_flow_uses() {
     // A's target connection is gone; B is untouched.
     let targets = fake.target_connections();
     assert_eq!(targets.len(), 1);
-    assert_eq!(targets[0]["params"]["dataSetId"], other);
+    assert_eq!(targets[0].dataset_id, other);
     assert_eq!(fake.flows().len(), 1);
-    assert_eq!(fake.flows()[0]["id"], flow_b.as_str());
+    assert_eq!(fake.flows()[0].id, flow_b);
     assert_eq!(fake.source_connections().len(), 1);
     assert_eq!(fake.connections().len(), 1, "never the base connection");
 }
@@ -496,7 +493,7 @@ fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
     let state = fresh_demo_state();
     let children: Vec<_> = (0..6)
         .map(|i| {
-            let mut cmd = example("create_postgres_connection");
+            let mut cmd = aep_flow("connections create");
             cmd.env("AEP_DEMO_STATE", &state)
                 .env("PGPASSWORD", PG_CANARY)
                 .args(["--demo", "--name", &format!("c{i}")])
@@ -535,7 +532,7 @@ fn concurrent_demo_commands_on_one_state_file_lose_nothing() {
 fn an_unwritable_demo_state_file_is_an_error_not_a_lost_sandbox() {
     let dir = fresh_demo_state().with_extension("missing-dir");
     let state = dir.join("state.json");
-    let (out, stdout, stderr) = demo("create_postgres_connection", &state, &["--name", "x"]);
+    let (out, stdout, stderr) = demo("connections create", &state, &["--name", "x"]);
     assert_eq!(code(&out), 1, "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("state.json"), "{stderr}");
@@ -607,7 +604,7 @@ fn a_run_that_fails_halfway_says_what_it_made() {
     fake.set_catalog(&base, demo_catalog());
     fake.add_dataset(DATASET, "orders", SCHEMA);
     fake.push_reply(
-        aep_flow::testing::Reply::json(400, json!({"message": "refused"}).to_string())
+        aep_flow_testing::Reply::json(400, json!({"message": "refused"}).to_string())
             .only_for("POST")
             .only_for_path("/flows"),
     );
@@ -615,11 +612,8 @@ fn a_run_that_fails_halfway_says_what_it_made() {
         ensure_real(&fake, "public.orders", "updated_at", "id=_tenant.orderId");
     assert_eq!(code(&out), 1, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
-    let source = fake.source_connections()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let set = fake.mapping_sets()[0]["id"].as_str().unwrap().to_owned();
+    let source = fake.source_connections()[0].id.clone();
+    let set = fake.mapping_sets()[0].id.clone();
     assert!(
         stderr.contains(&format!("created sourceConnection {source}"))
             && stderr.contains(&format!("created mappingSet {set}")),
@@ -636,7 +630,7 @@ fn a_run_that_fails_halfway_says_what_it_made() {
 #[test]
 fn twin_flows_are_named_on_stderr_and_in_the_result() {
     let (fake, flow) = with_flow();
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let f = client.get_flow(&flow).unwrap();
     let (_, set, version) = f.mapping().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -666,9 +660,9 @@ fn twin_flows_are_named_on_stderr_and_in_the_result() {
 
 #[test]
 fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
-    use aep_flow::testing::DEMO_CONNECTION_ID as ID;
+    use common::DEMO_CONNECTION_ID as ID;
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     assert!(
         readme.contains(&format!("--demo explore {ID}")),
         "the README's demo connection is not DEMO_CONNECTION_ID"
@@ -678,7 +672,7 @@ fn the_readme_demo_connection_is_there_for_every_command_and_persists() {
 
     // Whichever command comes first in a fresh sandbox, the connection is
     // there for it.
-    for first in ["pipeline", "connections", "create_postgres_connection"] {
+    for first in ["pipeline", "connections", "connections create"] {
         let state = fresh_demo_state();
         let (out, _, stderr) = match first {
             "pipeline" => demo("pipeline", &state, &args),
@@ -742,7 +736,7 @@ fn script_runs_oldest_first(fake: &FakeFlowService, flow: &str, successes: usize
                 format!("/data/foundation/flowservice/runs?limit=50&continuationToken=t{p}")}});
         }
         fake.push_reply(
-            aep_flow::testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
+            aep_flow_testing::Reply::json(200, body.to_string()).only_for_path("/runs"),
         );
     }
 }
@@ -750,7 +744,7 @@ fn script_runs_oldest_first(fake: &FakeFlowService, flow: &str, successes: usize
 /// One scripted `/runs` page holding `items`.
 fn script_runs(fake: &FakeFlowService, items: Value) {
     fake.push_reply(
-        aep_flow::testing::Reply::json(200, json!({ "items": items }).to_string())
+        aep_flow_testing::Reply::json(200, json!({ "items": items }).to_string())
             .only_for_path("/runs"),
     );
 }
@@ -875,7 +869,7 @@ fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
 #[test]
 fn twin_flows_are_named_on_stderr_even_when_the_run_fails() {
     let (fake, flow) = with_flow();
-    let client = Client::new(fake.platform()).unwrap();
+    let client = Client::new(common::platform(&fake)).unwrap();
     let f = client.get_flow(&flow).unwrap();
     let (_, set, version) = f.mapping().unwrap();
     let twin = client

@@ -1,34 +1,18 @@
-//! From a PostgreSQL table to a scheduled dataflow in one idempotent
-//! command, and a monitor for cron.
-//!
-//! ```text
-//! pipeline ensure --connection BASE_ID --table PATH --dataset DATASET_ID [--schema SCHEMA_ID]
-//!                 --map COLUMN=XDM_PATH [--map COLUMN=XDM_PATH ...] --delta-column COLUMN
-//!                 [--frequency once|minute|hour|day|week] [--interval N] [--no-backfill]
-//!                 [--start EPOCH_SECONDS] [--name NAME] [--description TEXT] [--enable] [--plan]
-//! pipeline status FLOW_ID
-//! pipeline runs FLOW_ID [--limit N]
-//! pipeline enable FLOW_ID
-//! pipeline disable FLOW_ID
-//! pipeline delete FLOW_ID [--with-connections]
-//! ```
-//!
-//! Same environment, `--demo`, `--timeout` and exit codes as the other
-//! examples (0 ok, 1 service or network failure, 2 bad input and nothing
-//! written), plus 3 from `status` when the latest finished run failed.
-//! Output is JSON, one object per line; times are ISO 8601 UTC.
-
-mod common;
+//! `aep-flow pipeline ...`: from a PostgreSQL table to a scheduled dataflow
+//! in one idempotent command (`ensure`), and a monitor for cron.
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Run, Schedule};
-use common::{Common, Failure, Flags, Output, Target, Usage};
-use serde::Serialize;
+use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule};
+use clap::{Args, Subcommand};
 
-const USAGE: &str = "usage:
+use crate::demo;
+use crate::env::{Common, Failure, Usage};
+use crate::output::{to_json, OutcomeLine, Output, RunLine, SavedLine, StatusLine};
+use crate::target::Target;
+
+pub const HELP: &str = "what each prints (JSON, one object per line; times ISO 8601 UTC):
   pipeline ensure --connection BASE_ID --table PATH --dataset DATASET_ID [--schema SCHEMA_ID]
                   --map COLUMN=XDM_PATH [--map COLUMN=XDM_PATH ...] --delta-column COLUMN
                   [--frequency once|minute|hour|day|week] [--interval N] [--no-backfill]
@@ -50,12 +34,105 @@ const USAGE: &str = "usage:
       {\"id\",\"etag\"}
   pipeline delete FLOW_ID [--with-connections]
       deletes the flow (and its source and target connections; never the base
-      connection, never the dataset)";
+      connection, never the dataset)
+exit 3: `status` found that the latest finished run failed.";
 
 /// Exit code of `status` when the latest finished run failed.
 const EXIT_RUN_FAILED: u8 = 3;
 /// Most runs `runs --limit` prints.
 const MAX_LIMIT: usize = 10_000;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Converges (connection, table, dataset) to a scheduled dataflow:
+    /// creates what is missing, updates a changed mapping or schedule.
+    Ensure(Box<EnsureArgs>),
+    /// Prints the flow's state and latest run; exit 3 when the latest
+    /// finished run failed.
+    Status {
+        /// The flow's id.
+        #[arg(value_name = "FLOW_ID")]
+        flow: String,
+    },
+    /// Prints the flow's runs, newest first, one JSON line each.
+    Runs {
+        /// The flow's id.
+        #[arg(value_name = "FLOW_ID")]
+        flow: String,
+        /// Only the newest N (1 to 10000).
+        #[arg(long, value_name = "N", value_parser = limit, allow_negative_numbers = true)]
+        limit: Option<usize>,
+    },
+    /// Enables the flow; prints {"id","etag"}.
+    Enable {
+        /// The flow's id.
+        #[arg(value_name = "FLOW_ID")]
+        flow: String,
+    },
+    /// Disables the flow; prints {"id","etag"}.
+    Disable {
+        /// The flow's id.
+        #[arg(value_name = "FLOW_ID")]
+        flow: String,
+    },
+    /// Deletes the flow (never the base connection, never the dataset).
+    Delete {
+        /// The flow's id.
+        #[arg(value_name = "FLOW_ID")]
+        flow: String,
+        /// Deletes its source and target connections too.
+        #[arg(long)]
+        with_connections: bool,
+    },
+}
+
+/// `pipeline ensure`'s flags, checked into an [`Ensure`] before anything
+/// is sent.
+#[derive(Args)]
+pub struct EnsureArgs {
+    /// The base connection (from `connections create` or `ensure`).
+    #[arg(long, value_name = "BASE_ID")]
+    connection: String,
+    /// The table, schema-qualified, e.g. public.orders.
+    #[arg(long, value_name = "PATH")]
+    table: String,
+    /// The dataset the rows go into.
+    #[arg(long, value_name = "DATASET_ID")]
+    dataset: String,
+    /// The dataset's XDM schema (read from Catalog when not given).
+    #[arg(long, value_name = "SCHEMA_ID")]
+    schema: Option<String>,
+    /// A column and the XDM path it goes to; one or more.
+    #[arg(long = "map", value_name = "COLUMN=XDM_PATH", required = true)]
+    maps: Vec<String>,
+    /// The column that says which rows are new (incremental loads).
+    #[arg(long, value_name = "COLUMN")]
+    delta_column: String,
+    /// once, minute, hour, day or week (default once).
+    #[arg(long, value_name = "once|minute|hour|day|week")]
+    frequency: Option<String>,
+    /// Every N units of the frequency (default 15 for minute, 1 otherwise).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    interval: Option<String>,
+    /// Do not load the rows from before the start.
+    #[arg(long)]
+    no_backfill: bool,
+    /// When the schedule starts, seconds since 1970 (default now).
+    #[arg(long, value_name = "EPOCH_SECONDS", allow_negative_numbers = true)]
+    start: Option<String>,
+    /// The flow's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The flow's description.
+    #[arg(long, value_name = "TEXT")]
+    description: Option<String>,
+    /// Enables the flow.
+    #[arg(long)]
+    enable: bool,
+    /// Only says what would change; writes nothing.
+    #[arg(long)]
+    plan: bool,
+}
 
 struct Ensure {
     connection: String,
@@ -71,163 +148,9 @@ struct Ensure {
     plan: bool,
 }
 
-enum Command {
-    Ensure(Box<Ensure>),
-    Status {
-        flow: String,
-    },
-    Runs {
-        flow: String,
-        limit: Option<usize>,
-    },
-    Enable {
-        flow: String,
-    },
-    Disable {
-        flow: String,
-    },
-    Delete {
-        flow: String,
-        with_connections: bool,
-    },
-}
-
-/// Every flag and its value, before the command decides which it takes.
-#[derive(Default)]
-struct Raw {
-    values: Vec<(&'static str, String)>,
-    maps: Vec<String>,
-    switches: Vec<&'static str>,
-}
-
-impl Raw {
-    fn take(&mut self, flag: &'static str) -> Option<String> {
-        let i = self.values.iter().position(|(f, _)| *f == flag)?;
-        Some(self.values.remove(i).1)
-    }
-    fn switch(&mut self, flag: &'static str) -> bool {
-        let before = self.switches.len();
-        self.switches.retain(|f| *f != flag);
-        self.switches.len() != before
-    }
-    /// Refuses whatever the command did not take.
-    fn done(self, sub: &str) -> Result<(), Usage> {
-        let left: Vec<&str> = self
-            .values
-            .iter()
-            .map(|(f, _)| *f)
-            .chain(self.switches.iter().copied())
-            .chain((!self.maps.is_empty()).then_some("--map"))
-            .collect();
-        match left.first() {
-            Some(flag) => Err(Usage(format!("`{sub}` takes no {flag}"))),
-            None => Ok(()),
-        }
-    }
-}
-
-const VALUE_FLAGS: &[&str] = &[
-    "--connection",
-    "--table",
-    "--dataset",
-    "--schema",
-    "--delta-column",
-    "--frequency",
-    "--interval",
-    "--start",
-    "--name",
-    "--description",
-    "--limit",
-];
-const SWITCHES: &[&str] = &["--no-backfill", "--enable", "--plan", "--with-connections"];
-
-fn parse_args(args: Vec<String>) -> Result<(Command, Common), Usage> {
-    let mut flags = Flags::new(args);
-    let mut common = Common::default();
-    let mut raw = Raw::default();
-    let mut sub = None;
-    let mut positional = Vec::new();
-    while let Some(arg) = flags.next_arg() {
-        if common.take(&arg, &mut flags)? {
-            continue;
-        }
-        if let Some(flag) = VALUE_FLAGS.iter().find(|f| **f == arg) {
-            let value = flags.value(flag)?;
-            raw.values.push((flag, value));
-            continue;
-        }
-        if let Some(flag) = SWITCHES.iter().find(|f| **f == arg) {
-            flags.switch(flag)?;
-            raw.switches.push(flag);
-            continue;
-        }
-        match arg.as_str() {
-            "--help" | "-h" => return Err(Usage(String::new())),
-            "--map" => raw.maps.push(flags.repeated_value("--map")?),
-            a if a.starts_with("--") => {
-                return Err(Usage(format!("unknown argument `{}`", a.escape_debug())))
-            }
-            _ if sub.is_none() => sub = Some(arg),
-            _ => positional.push(arg),
-        }
-    }
-    let sub = sub.ok_or_else(|| Usage("a command is required".into()))?;
-    let one_flow = |positional: Vec<String>| -> Result<String, Usage> {
-        match <[String; 1]>::try_from(positional) {
-            Ok([id]) => Ok(id),
-            Err(_) => Err(Usage(format!(
-                "`{}` takes exactly one FLOW_ID",
-                sub.escape_debug()
-            ))),
-        }
-    };
-    let command = match sub.as_str() {
-        "ensure" => {
-            if !positional.is_empty() {
-                return Err(Usage("`ensure` takes no positional argument".into()));
-            }
-            let ensure = parse_ensure(&mut raw)?;
-            Command::Ensure(Box::new(ensure))
-        }
-        "status" => Command::Status {
-            flow: one_flow(positional)?,
-        },
-        "runs" => Command::Runs {
-            flow: one_flow(positional)?,
-            limit: raw.take("--limit").map(|l| parse_limit(&l)).transpose()?,
-        },
-        "enable" => Command::Enable {
-            flow: one_flow(positional)?,
-        },
-        "disable" => Command::Disable {
-            flow: one_flow(positional)?,
-        },
-        "delete" => Command::Delete {
-            flow: one_flow(positional)?,
-            with_connections: raw.switch("--with-connections"),
-        },
-        other => return Err(Usage(format!("unknown command `{}`", other.escape_debug()))),
-    };
-    raw.done(&sub)?;
-    Ok((command, common))
-}
-
-fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
-    let need = |raw: &mut Raw, flag: &'static str| {
-        raw.take(flag)
-            .ok_or_else(|| Usage(format!("`ensure` needs {flag}")))
-    };
-    let connection = need(raw, "--connection")?;
-    let table = need(raw, "--table")?;
-    let dataset = need(raw, "--dataset")?;
-    let delta_column = need(raw, "--delta-column")?;
-    if raw.maps.is_empty() {
-        return Err(Usage(
-            "`ensure` needs at least one --map COLUMN=XDM_PATH".into(),
-        ));
-    }
+fn parse_ensure(raw: &EnsureArgs) -> Result<Ensure, Usage> {
     let mut maps = Vec::new();
-    for m in std::mem::take(&mut raw.maps) {
+    for m in &raw.maps {
         match m.split_once('=') {
             Some((column, path)) if !column.is_empty() && !path.is_empty() => {
                 maps.push(Mapping::new(column, path))
@@ -240,10 +163,10 @@ fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
             }
         }
     }
-    let frequency = match raw.take("--frequency") {
+    let frequency = match &raw.frequency {
         None => None,
         Some(f) if f.eq_ignore_ascii_case("once") => None,
-        Some(f) => Some(Frequency::parse(&f).ok_or_else(|| {
+        Some(f) => Some(Frequency::parse(f).ok_or_else(|| {
             Usage(format!(
                 "--frequency {:?} must be once, minute, hour, day or week",
                 f.escape_debug().to_string()
@@ -251,7 +174,8 @@ fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
         })?),
     };
     let interval = raw
-        .take("--interval")
+        .interval
+        .as_ref()
         .map(|i| {
             i.parse::<u32>().map_err(|_| {
                 // Digits only: a whole number, too big for any interval.
@@ -268,8 +192,8 @@ fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
             })
         })
         .transpose()?;
-    let backfill = !raw.switch("--no-backfill");
-    let start = match raw.take("--start") {
+    let backfill = !raw.no_backfill;
+    let start = match &raw.start {
         Some(s) => match s.parse::<i64>() {
             Ok(n) if n > 0 => n,
             _ => {
@@ -304,88 +228,28 @@ fn parse_ensure(raw: &mut Raw) -> Result<Ensure, Usage> {
         }
     };
     Ok(Ensure {
-        connection,
-        table,
-        dataset,
-        schema: raw.take("--schema"),
+        connection: raw.connection.clone(),
+        table: raw.table.clone(),
+        dataset: raw.dataset.clone(),
+        schema: raw.schema.clone(),
         maps,
-        delta_column,
+        delta_column: raw.delta_column.clone(),
         schedule,
-        name: raw.take("--name"),
-        description: raw.take("--description"),
-        enable: raw.switch("--enable"),
-        plan: raw.switch("--plan"),
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        enable: raw.enable,
+        plan: raw.plan,
     })
 }
 
-fn parse_limit(value: &str) -> Result<usize, Usage> {
+fn limit(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(Usage(format!(
+        _ => Err(format!(
             "--limit {:?} must be a whole number from 1 to {MAX_LIMIT}",
             value.escape_debug().to_string()
-        ))),
+        )),
     }
-}
-
-/// Epoch milliseconds as ISO 8601 UTC (`2026-11-27T13:51:25Z`).
-fn iso(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// A run as `status` and `runs` print it, keys in this order.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RunLine<'a> {
-    id: &'a str,
-    status: &'a str,
-    started_at: Option<String>,
-    completed_at: Option<String>,
-    input_records: Option<u64>,
-    output_records: Option<u64>,
-    failed_records: Option<u64>,
-}
-
-fn run_line(r: &Run) -> RunLine<'_> {
-    RunLine {
-        id: &r.id,
-        status: r.status.as_str(),
-        started_at: r.started_at.map(iso),
-        completed_at: r.completed_at.map(iso),
-        input_records: r.input_records,
-        output_records: r.output_records,
-        failed_records: r.failed_records,
-    }
-}
-
-/// What `status` prints.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusLine<'a> {
-    flow_id: &'a str,
-    state: &'a str,
-    last_run: Option<RunLine<'a>>,
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, Failure> {
-    serde_json::to_string(value).map_err(|e| Failure(1, format!("error: {e}")))
 }
 
 fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
@@ -416,7 +280,7 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
             for w in &outcome.warnings {
                 let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
             }
-            to_json(&outcome)
+            to_json(&OutcomeLine::from(&outcome))
         }
         Err(failure) => {
             // A run that fails halfway says what it already made, so that
@@ -453,32 +317,27 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
     }
 }
 
-fn run(out: &mut Output) -> Result<(), Failure> {
-    let help = format!(
-        "{USAGE}\n\n{}\n\n{}\nexit 3: `status` found that the latest finished run failed.",
-        common::COMMON_OPTIONS_HELP,
-        common::ENVIRONMENT_HELP
-    );
-    let (command, options) = match common::args().and_then(parse_args) {
-        Ok(parsed) => parsed,
-        Err(Usage(m)) if m.is_empty() => return out.line(&help),
-        Err(Usage(m)) => return Err(Failure(2, format!("error: {m}\n{help}"))),
+pub fn run(command: Command, common: &Common, out: &mut Output) -> Result<(), Failure> {
+    // Every flag is checked before anything is read or sent.
+    let mut checked = match command {
+        Command::Ensure(ref args) => Some(parse_ensure(args)?),
+        _ => None,
     };
-    let target = Target::from_env("pipeline", &options)?;
+    let target = Target::from_env("aep-flow", common)?;
     if target.is_demo() {
         let _ = writeln!(
             std::io::stderr(),
-            "note: pipeline: --demo: the demo Catalog holds dataset {} (schema fields {})",
-            common::demo::DEMO_DATASET_ID,
-            common::demo::DEMO_SCHEMA_FIELDS.join(", ")
+            "note: pipeline: --demo: {}",
+            demo::catalog_note()
         );
     }
-    let client = options.client(target.platform)?;
+    let client = common.client(target.platform)?;
     // The demo fake serves until the end of the command.
     let _demo = target.demo;
     match command {
-        Command::Ensure(e) => {
-            let line = ensure(&client, *e)?;
+        Command::Ensure(_) => {
+            let e = checked.take().expect("checked above");
+            let line = ensure(&client, e)?;
             out.line(&line)?;
         }
         Command::Status { flow } => {
@@ -494,7 +353,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             out.line(&to_json(&StatusLine {
                 flow_id: &f.id,
                 state: f.state.as_str(),
-                last_run: runs.latest.as_ref().map(run_line),
+                last_run: runs.latest.as_ref().map(RunLine::from),
             })?)?;
             if failed {
                 return Err(Failure(
@@ -509,15 +368,15 @@ fn run(out: &mut Output) -> Result<(), Failure> {
             // cannot be known, never a partial list passed off as whole.
             let runs = client.latest_runs(&flow, limit.unwrap_or(MAX_LIMIT))?;
             for r in &runs {
-                out.line(&to_json(&run_line(r))?)?;
+                out.line(&to_json(&RunLine::from(r))?)?;
             }
         }
         Command::Enable { flow } => {
             // `{"id","etag"}`, in that order.
-            out.line(&to_json(&client.enable_flow(&flow)?)?)?;
+            out.line(&to_json(&SavedLine::from(&client.enable_flow(&flow)?))?)?;
         }
         Command::Disable { flow } => {
-            out.line(&to_json(&client.disable_flow(&flow)?)?)?;
+            out.line(&to_json(&SavedLine::from(&client.disable_flow(&flow)?))?)?;
         }
         Command::Delete {
             flow,
@@ -572,10 +431,4 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn main() -> ExitCode {
-    let mut out = Output::new();
-    let result = run(&mut out);
-    common::finish(result, out)
 }

@@ -1,4 +1,4 @@
-//! The `create_postgres_connection` example as a user runs it: a child
+//! `aep-flow connections create` as a user runs it: a child
 //! process with a controlled environment, against the fake on 127.0.0.1.
 
 mod common;
@@ -8,11 +8,11 @@ use std::process::Command;
 use std::ffi::OsStr;
 use std::process::Output;
 
-use aep_flow::testing::{FakeFlowService, Reply};
-use common::{example, garbled, text, with_platform, with_postgres, TempDir, TlsServer};
+use aep_flow_testing::{FakeFlowService, Reply};
+use common::{aep_flow, garbled, text, with_platform, with_postgres, TempDir, TlsServer};
 
 fn cli() -> Command {
-    example("create_postgres_connection")
+    aep_flow("connections create")
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn peak_kib(fake: &FakeFlowService) -> (Option<i32>, u64) {
     cmd.env_clear()
         .args(["-f", "%M"])
         .arg(bin)
-        .args(["--name", "x"]);
+        .args(["connections", "create", "--name", "x"]);
     with_platform(&mut cmd, fake);
     let out = cmd
         .output()
@@ -299,11 +299,11 @@ fn refused(cmd: &mut Command, expect: &str) -> String {
 #[test]
 fn no_aep_variable_and_no_demo_is_exit_2_naming_what_is_needed() {
     for (program, args) in [
-        ("create_postgres_connection", vec!["--name", "x"]),
+        ("connections create", vec!["--name", "x"]),
         ("connections", vec!["list"]),
     ] {
         // What cron gives a job whose environment failed to load.
-        let mut cmd = example(program);
+        let mut cmd = aep_flow(program);
         cmd.env("PATH", "/usr/bin:/bin").env("HOME", "/root");
         with_postgres(&mut cmd, "pw-1");
         let stderr = refused(cmd.args(&args), "--demo");
@@ -336,7 +336,9 @@ fn demo_with_any_aep_variable_is_ambiguous_and_exit_2_naming_it() {
     // One variable, even an empty or unknown one, is enough.
     for var in ["AEP_SANDBOX_NAME", "AEP_SOMETHING_ELSE"] {
         refused(
-            example("connections").env(var, "").args(["list", "--demo"]),
+            aep_flow("connections")
+                .env(var, "")
+                .args(["list", "--demo"]),
             var,
         );
     }
@@ -366,7 +368,7 @@ fn demo_is_a_common_option_accepted_wherever_timeout_is() {
             "--demo",
         ],
     ] {
-        let out = example("connections").args(&args).output().unwrap();
+        let out = aep_flow("connections").args(&args).output().unwrap();
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
@@ -380,8 +382,8 @@ fn demo_is_a_common_option_accepted_wherever_timeout_is() {
 
 #[test]
 fn the_help_names_demo_and_the_meaning_of_timeout() {
-    for program in ["create_postgres_connection", "connections"] {
-        let out = example(program).arg("--help").output().unwrap();
+    for program in ["connections create", "connections"] {
+        let out = aep_flow(program).arg("--help").output().unwrap();
         let (stdout, _) = text(&out);
         assert_eq!(out.status.code(), Some(0));
         for part in [
@@ -473,17 +475,17 @@ fn a_non_utf8_argument_is_exit_2_not_a_panic() {
     let fake = FakeFlowService::start().unwrap();
     for (program, args) in [
         (
-            "create_postgres_connection",
+            "connections create",
             vec![OsStr::new("--name"), garbled(b"x\xff")],
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec![garbled(b"--name=\xc3"), OsStr::new("--demo")],
         ),
         ("connections", vec![OsStr::new("get"), garbled(b"\xff\xfe")]),
         ("connections", vec![garbled(b"\x80list")]),
     ] {
-        let mut cmd = example(program);
+        let mut cmd = aep_flow(program);
         with_platform(&mut cmd, &fake);
         refused(cmd.args(&args), "not valid UTF-8");
     }
@@ -495,37 +497,37 @@ fn repeated_flags_and_flags_as_values_are_exit_2_naming_the_flag() {
     let fake = FakeFlowService::start().unwrap();
     let cases: Vec<(&str, Vec<&str>, &str)> = vec![
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "a", "--name", "b"],
             "--name is given more than once",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "a", "--name=b"],
             "--name is given more than once",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "a", "--timeout", "1", "--timeout", "2"],
             "--timeout is given more than once",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "a", "--auth", "basic", "--auth", "basic"],
             "--auth is given more than once",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "--timeout", "5"],
             "--name needs a value",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "x", "--description", "--auth", "basic"],
             "--description needs a value",
         ),
         (
-            "create_postgres_connection",
+            "connections create",
             vec!["--name", "x", "--timeout"],
             "--timeout needs a value",
         ),
@@ -551,7 +553,7 @@ fn repeated_flags_and_flags_as_values_are_exit_2_naming_the_flag() {
         ),
     ];
     for (program, args, expect) in cases {
-        let mut cmd = example(program);
+        let mut cmd = aep_flow(program);
         with_platform(&mut cmd, &fake);
         refused(cmd.args(&args), expect);
     }
@@ -565,8 +567,8 @@ fn timeout_must_be_finite_positive_at_least_a_millisecond_and_at_most_a_day() {
         "1e-10", "0", "0.0", "-1", "NaN", "nan", "inf", "-inf", "1e400", "0.0009", "86401", "abc",
         "",
     ] {
-        for program in ["create_postgres_connection", "connections"] {
-            let mut cmd = example(program);
+        for program in ["connections create", "connections"] {
+            let mut cmd = aep_flow(program);
             with_platform(&mut cmd, &fake);
             let first = if program == "connections" {
                 "list"
@@ -618,10 +620,10 @@ fn an_unusable_ssl_cert_file_is_exit_2_naming_it() {
         (&key_only, "SSL_CERT_FILE"),
     ] {
         for (program, args) in [
-            ("create_postgres_connection", vec!["--name", "x"]),
+            ("connections create", vec!["--name", "x"]),
             ("connections", vec!["list"]),
         ] {
-            let mut cmd = example(program);
+            let mut cmd = aep_flow(program);
             with_platform(&mut cmd, &fake);
             let stderr = refused(cmd.env("SSL_CERT_FILE", path).args(&args), "SSL_CERT_FILE");
             assert!(stderr.contains(expect), "{path:?}: {stderr}");

@@ -1,0 +1,380 @@
+//! The command's environment contract: the `AEP_*`, `PG*` and
+//! `SSL_CERT_FILE` variables, the common options, and how a run ends
+//! (exit code and message).
+//!
+//! Every variable read here is either absent, or valid, or the run stops
+//! with exit 2 naming it: a set value is never replaced by a default.
+
+use std::env;
+use std::ffi::OsString;
+use std::time::{Duration, Instant};
+
+use aep_flow::{
+    AuthSpec, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode,
+};
+
+/// Flow Service base URL override (kept for compatibility).
+pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
+/// Gateway root override: Flow Service, Data Prep and Catalog below it.
+pub const PLATFORM_URL_VAR: &str = "AEP_PLATFORM_URL";
+/// IMS base URL override.
+pub const IMS_URL_VAR: &str = "AEP_IMS_URL";
+/// A PEM bundle replacing the built-in roots, as curl and OpenSSL read it.
+pub const CA_VAR: &str = "SSL_CERT_FILE";
+
+/// A usage or input problem: exit 2, nothing sent. An empty message means
+/// `--help` was asked for.
+pub struct Usage(pub String);
+
+/// How a run ends: exit code and the message for stderr (none when empty).
+pub struct Failure(pub u8, pub String);
+
+impl From<Usage> for Failure {
+    fn from(u: Usage) -> Self {
+        Failure(2, format!("error: {} (see --help)", u.0))
+    }
+}
+
+impl From<Error> for Failure {
+    /// Exit 2 when the input was refused before sending, 1 otherwise.
+    fn from(e: Error) -> Self {
+        let code = if e.is_invalid_input() || e.is_unsuitable() {
+            2
+        } else {
+            1
+        };
+        Failure(code, format!("error: {e}"))
+    }
+}
+
+/// Wipes a value that will not be used (it may be a garbled secret).
+fn wipe(value: OsString) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        use zeroize::Zeroize;
+        value.into_vec().zeroize();
+    }
+    #[cfg(not(unix))]
+    drop(value);
+}
+
+/// An environment variable: `None` when unset, its value when it is
+/// non-empty UTF-8, an error naming it otherwise.
+pub fn var(name: &str) -> Result<Option<String>, Usage> {
+    Ok(secret_var(name)?.map(|s| s.expose_secret().to_owned()))
+}
+
+/// Like [`var`], but the value goes straight into a zeroizing [`Secret`]
+/// and no part of it is ever printed.
+pub fn secret_var(name: &str) -> Result<Option<Secret>, Usage> {
+    let Some(value) = env::var_os(name) else {
+        return Ok(None);
+    };
+    match value.into_string() {
+        Ok(s) if s.is_empty() => Err(Usage(format!("{name} is set but empty"))),
+        // Moved, not copied, into the zeroizing Secret.
+        Ok(s) => Ok(Some(Secret::from(s))),
+        Err(garbled) => {
+            wipe(garbled);
+            Err(Usage(format!("{name} is not valid UTF-8")))
+        }
+    }
+}
+
+/// Names of the set environment variables that start with `AEP_`.
+pub fn aep_vars_set() -> Vec<String> {
+    let mut names: Vec<String> = env::vars_os()
+        .map(|(name, value)| {
+            wipe(value);
+            name.to_string_lossy().into_owned()
+        })
+        .filter(|name| name.starts_with("AEP_"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The program's arguments (without the program name), all UTF-8.
+pub fn args() -> Result<Vec<String>, Usage> {
+    env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(i, arg)| {
+            arg.into_string().map_err(|garbled| {
+                wipe(garbled);
+                Usage(format!("argument {} is not valid UTF-8", i + 1))
+            })
+        })
+        .collect()
+}
+
+/// `AEP_ACCESS_TOKEN` wins; without it the IMS variables are used.
+pub fn platform_from_env() -> Result<Platform, Usage> {
+    // Every variable is checked, used or not: a garbled one is a broken
+    // environment.
+    let token = secret_var("AEP_ACCESS_TOKEN")?;
+    let api_key = var("AEP_API_KEY")?;
+    let org = var("AEP_ORG_ID")?;
+    let sandbox = var("AEP_SANDBOX_NAME")?;
+    let client_id = var("AEP_CLIENT_ID")?;
+    let client_secret = secret_var("AEP_CLIENT_SECRET")?;
+    let scopes = var("AEP_SCOPES")?;
+    let ims_url = var(IMS_URL_VAR)?;
+    let base_url = var(URL_VAR)?;
+    let platform_url = var(PLATFORM_URL_VAR)?;
+    let root = gateway_root(base_url.as_deref(), platform_url.as_deref())?;
+
+    let any_ims =
+        client_id.is_some() || client_secret.is_some() || scopes.is_some() || ims_url.is_some();
+    let any = token.is_some()
+        || api_key.is_some()
+        || org.is_some()
+        || sandbox.is_some()
+        || root.is_some()
+        || any_ims;
+    if !any {
+        return Err(Usage(
+            "no Platform credentials in the environment: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
+             and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME, or pass --demo to run \
+             against the built-in fake Flow Service"
+                .into(),
+        ));
+    }
+    let ims_mode = token.is_none() && any_ims;
+    let required: Vec<(&str, bool)> = if ims_mode {
+        vec![
+            ("AEP_CLIENT_ID", client_id.is_some()),
+            ("AEP_CLIENT_SECRET", client_secret.is_some()),
+            ("AEP_SCOPES", scopes.is_some()),
+            ("AEP_ORG_ID", org.is_some()),
+            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+        ]
+    } else {
+        vec![
+            ("AEP_ACCESS_TOKEN", token.is_some()),
+            ("AEP_API_KEY", api_key.is_some()),
+            ("AEP_ORG_ID", org.is_some()),
+            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+        ]
+    };
+    let missing: Vec<&str> = required
+        .into_iter()
+        .filter_map(|(name, set)| (!set).then_some(name))
+        .collect();
+    if !missing.is_empty() {
+        let needed = if ims_mode {
+            "AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES, AEP_ORG_ID and AEP_SANDBOX_NAME are needed for IMS tokens"
+        } else {
+            "AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME are needed once any AEP_* variable is set"
+        };
+        return Err(Usage(format!(
+            "missing Platform credentials: set {} ({needed})",
+            missing.join(", ")
+        )));
+    }
+    let org = org.unwrap_or_default();
+    let sandbox = sandbox.unwrap_or_default();
+    let mut platform = match (token, client_secret) {
+        (Some(token), _) => Platform::new(token, api_key.unwrap_or_default(), org, sandbox),
+        (None, secret) => {
+            let secret = secret.unwrap_or_else(|| Secret::from(String::new()));
+            let mut ims = ImsCredentials::new(
+                client_id.unwrap_or_default(),
+                secret,
+                scopes.unwrap_or_default(),
+            );
+            if let Some(url) = ims_url {
+                ims = ims.with_ims_url(url);
+            }
+            let mut platform = Platform::from_ims(ims, org, sandbox);
+            if let Some(key) = api_key {
+                platform = platform.with_api_key(key);
+            }
+            platform
+        }
+    };
+    if let Some(url) = root {
+        platform = platform.with_platform_url(url);
+    }
+    Ok(platform)
+}
+
+/// The gateway root from `AEP_PLATFORM_URL`, or from an
+/// `AEP_FLOW_SERVICE_URL` ending in the Flow Service path (what precedes
+/// the suffix). Anything else, or the two disagreeing, is exit 2.
+fn gateway_root(flow: Option<&str>, root: Option<&str>) -> Result<Option<String>, Usage> {
+    const SUFFIX: &str = aep_flow::FLOW_SERVICE_PATH;
+    let from_flow = match flow {
+        None => None,
+        Some(url) => match url.trim_end_matches('/').strip_suffix(SUFFIX) {
+            Some(r) if !r.is_empty() => Some(r.to_owned()),
+            _ => {
+                return Err(Usage(format!(
+                    "{URL_VAR} must end in {SUFFIX}; for a gateway root (Flow Service, Data Prep \
+                     and Catalog below it) set {PLATFORM_URL_VAR} instead"
+                )))
+            }
+        },
+    };
+    match (from_flow, root) {
+        (Some(a), Some(b)) if a != b.trim_end_matches('/') => Err(Usage(format!(
+            "{URL_VAR} and {PLATFORM_URL_VAR} disagree: {URL_VAR} must be {PLATFORM_URL_VAR} \
+             followed by {SUFFIX}; set only one of them"
+        ))),
+        (Some(a), _) => Ok(Some(a)),
+        (None, Some(b)) => Ok(Some(b.to_owned())),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The PostgreSQL connection from libpq's variables. In demo mode missing
+/// values get demo values; a set value is always used (or refused).
+pub fn postgres_from_env(
+    name: &str,
+    description: Option<&str>,
+    auth: AuthSpec,
+    demo: bool,
+) -> Result<PostgresConnection, Usage> {
+    let pick = |name: &str, demo_value: &str| -> Result<Option<String>, Usage> {
+        Ok(var(name)?.or_else(|| demo.then(|| demo_value.to_owned())))
+    };
+    let host = pick("PGHOST", "postgres.demo.internal")?;
+    let port = var("PGPORT")?;
+    let database = pick("PGDATABASE", "demo")?;
+    let user = pick("PGUSER", "demo_reader")?;
+    let password = secret_var("PGPASSWORD")?
+        .or_else(|| demo.then(|| Secret::from(String::from("demo-password"))));
+    let ssl_mode = var("PGSSLMODE")?;
+    let missing: Vec<&str> = [
+        ("PGHOST", host.is_none()),
+        ("PGDATABASE", database.is_none()),
+        ("PGUSER", user.is_none()),
+        ("PGPASSWORD", password.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(n, m)| m.then_some(n))
+    .collect();
+    if !missing.is_empty() {
+        return Err(Usage(format!(
+            "missing PostgreSQL settings: set {}",
+            missing.join(", ")
+        )));
+    }
+    let port = match port {
+        None => aep_flow::DEFAULT_PORT,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| {
+            Usage(format!(
+                "PGPORT must be a port number 1-65535, not `{}`",
+                p.escape_debug()
+            ))
+        })?,
+    };
+    let mut conn = PostgresConnection::new(
+        name,
+        host.unwrap_or_default(),
+        database.unwrap_or_default(),
+        user.unwrap_or_default(),
+        password.unwrap_or_else(|| Secret::from(String::new())),
+    )
+    .with_port(port)
+    .with_auth_spec(auth);
+    if let Some(mode) = ssl_mode {
+        let mode: SslMode = mode.parse().map_err(|_| {
+            Usage(format!(
+                "PGSSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full, not `{}`",
+                mode.escape_debug()
+            ))
+        })?;
+        conn = conn.with_ssl_mode(mode);
+    }
+    if let Some(d) = description {
+        conn = conn.with_description(d);
+    }
+    Ok(conn)
+}
+
+/// The options every subcommand takes (`--timeout`, `--demo`,
+/// `--demo-reset`).
+pub struct Common {
+    pub timeout: Option<Duration>,
+    /// When `--timeout` runs out, counted from when the option was read
+    /// (the start of the command): the demo lock's wait counts too.
+    pub deadline: Option<Instant>,
+    pub demo: bool,
+    pub demo_reset: bool,
+}
+
+impl Common {
+    /// The options as given; the deadline counts from now (the start of
+    /// the command), so the demo lock's wait counts too.
+    pub fn new(timeout: Option<Duration>, demo: bool, demo_reset: bool) -> Self {
+        Common {
+            timeout,
+            deadline: timeout.map(|t| Instant::now() + t),
+            demo: demo || demo_reset,
+            demo_reset,
+        }
+    }
+
+    /// The client for `platform`: `--timeout` is the client's deadline,
+    /// the bound for the whole command (every request, retries and token
+    /// requests included); `SSL_CERT_FILE` replaces the built-in roots.
+    pub fn client(&self, platform: Platform) -> Result<Client, Failure> {
+        let mut builder = Client::builder(platform);
+        if let Some(t) = self.timeout {
+            builder = builder
+                .with_timeout(t)
+                .with_connect_timeout(t)
+                .with_retry_budget(t)
+                .with_deadline(self.deadline.unwrap_or_else(|| Instant::now() + t));
+        }
+        let ca = ca_bundle()?;
+        if let Some((_, pem)) = &ca {
+            builder = builder.with_root_certificates_pem(pem.clone());
+        }
+        builder.build().map_err(|e| match (&e, &ca) {
+            (Error::InvalidInput { field, rule }, Some((path, _)))
+                if field == "tls.root_certificates" =>
+            {
+                Usage(format!("{CA_VAR} ({path}) {rule}")).into()
+            }
+            _ => e.into(),
+        })
+    }
+}
+
+/// The path in `SSL_CERT_FILE` and the bundle it names, if set.
+fn ca_bundle() -> Result<Option<(String, Vec<u8>)>, Usage> {
+    let Some(path) = var(CA_VAR)? else {
+        return Ok(None);
+    };
+    let shown = path.escape_debug().to_string();
+    let pem = std::fs::read(&path)
+        .map_err(|e| Usage(format!("{CA_VAR} ({shown}) cannot be read: {e}")))?;
+    if pem.is_empty() {
+        return Err(Usage(format!("{CA_VAR} ({shown}) is an empty file")));
+    }
+    Ok(Some((shown, pem)))
+}
+
+pub fn parse_auth(value: &str) -> Result<AuthSpec, Usage> {
+    value
+        .parse()
+        .map_err(|_| Usage("--auth must be `connection-string` or `basic`".into()))
+}
+
+/// Seconds, at least a millisecond and at most a day.
+pub fn parse_timeout(value: &str) -> Result<Duration, Usage> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.001..=86_400.0).contains(s))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Usage(format!(
+                "--timeout must be a number of seconds from 0.001 to 86400, not `{}`",
+                value.escape_debug()
+            ))
+        })
+}
