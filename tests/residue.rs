@@ -1,16 +1,20 @@
 //! How many copies of a password and a token outlive a create? Runs the
-//! `residue_probe` example as a child process against the fake, then scans
-//! the child's readable memory through `/proc/PID/maps` and `/proc/PID/mem`.
+//! probe as a child process against the fake, then scans the child's
+//! readable memory through `/proc/PID/maps` and `/proc/PID/mem`. The probe
+//! is this very test binary (`std::env::current_exe()`, which Cargo always
+//! rebuilds), re-executed to run only [`residue_probe`], a test that does
+//! nothing unless [`PROBE_VAR`] is set.
 #![cfg(target_os = "linux")]
-
-mod common;
+#![forbid(unsafe_code)]
 
 use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
+use aep_flow::{Client, Platform, PostgresConnection, Secret};
 use aep_flow_testing::FakeFlowService;
 
 /// Copies left once everything is dropped (see README, Security).
@@ -86,10 +90,15 @@ fn scan(pid: u32, password: &str, token: &str) -> Scan {
 fn probe(base_url: &str, ca: Option<&str>, sent: impl FnOnce(&str, &str)) -> (Scan, Scan) {
     let password = format!("pw-canary-{}", random_hex());
     let token = format!("tok-canary-{}", random_hex());
-    let mut probe = common::example("residue_probe");
-    probe.arg(base_url);
+    let mut probe = Command::new(std::env::current_exe().unwrap());
+    probe.env_clear().env(PROBE_VAR, base_url).args([
+        PROBE_TEST,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     if let Some(ca) = ca {
-        probe.arg(ca);
+        probe.env(PROBE_CA_VAR, ca);
     }
     let mut child = probe
         .stdin(Stdio::piped())
@@ -99,10 +108,17 @@ fn probe(base_url: &str, ca: Option<&str>, sent: impl FnOnce(&str, &str)) -> (Sc
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut wait_for = |word: &str| {
+    // The test harness prints text of its own (`test residue_probe ... `
+    // on the line the probe's first word ends): the probe's words follow
+    // PROBE_SAYS.
+    let mut wait_for = |word: &str| loop {
         let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), word, "the probe failed");
+        let n = stdout.read_line(&mut line).unwrap();
+        assert!(n > 0, "the probe ended before it said {word:?}");
+        if let Some((_, said)) = line.trim_end().split_once(PROBE_SAYS) {
+            assert_eq!(said, word, "the probe failed");
+            break;
+        }
     };
     writeln!(stdin, "{password}\n{token}").unwrap();
     stdin.flush().unwrap();
@@ -114,7 +130,8 @@ fn probe(base_url: &str, ca: Option<&str>, sent: impl FnOnce(&str, &str)) -> (Sc
     wait_for("done");
     let dropped = scan(child.id(), &password, &token);
     drop(stdin); // lets the probe exit
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the probe failed: {status}");
     (alive, dropped)
 }
 
@@ -181,4 +198,98 @@ fn over_tls_rustls_leaves_no_copy_either() {
     let _ = server.kill();
     let _ = server.wait();
     check("TLS", alive, dropped);
+}
+
+// The probe: the child process whose memory is scanned.
+
+/// Set (to the base URL of the server to create against) in the child
+/// only: it makes [`residue_probe`] the probe.
+const PROBE_VAR: &str = "AEP_FLOW_RESIDUE_PROBE_URL";
+/// The PEM file of the CA that signed an https:// server, if any.
+const PROBE_CA_VAR: &str = "AEP_FLOW_RESIDUE_PROBE_CA";
+/// The name of the probe's test, run alone (`--exact`) in the child.
+const PROBE_TEST: &str = "residue_probe";
+/// What the probe's own lines on standard output start with.
+const PROBE_SAYS: &str = "residue-probe: ";
+
+/// The probe, when [`PROBE_VAR`] is set; otherwise it does nothing.
+///
+/// Reads two lines from standard input, straight into [`Secret`]s (no
+/// `String`, no `BufReader`): the canary password, then the canary token.
+/// Creates a PostgreSQL connection against the base URL and says `alive`;
+/// after the next line on standard input it drops the client and every
+/// value, says `done`, and waits until standard input closes. At each stop
+/// the parent scans this process's memory for the canaries.
+#[test]
+fn residue_probe() {
+    let Some(base_url) = std::env::var_os(PROBE_VAR) else {
+        return;
+    };
+    let base_url = base_url.into_string().expect("a UTF-8 base URL");
+    if let Err(e) = run_probe(base_url) {
+        panic!("residue probe: {e}");
+    }
+}
+
+/// Reads one line from unbuffered standard input into a buffer allocated
+/// once, and hands that buffer to `Secret` without copying it.
+fn read_secret_line(stdin: &mut File) -> Result<Secret, String> {
+    let mut buf = Vec::with_capacity(256);
+    let mut byte = [0u8; 1];
+    loop {
+        match stdin.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) if buf.len() == buf.capacity() => {
+                return Err("secret longer than 256 bytes".into())
+            }
+            Ok(_) => buf.push(byte[0]),
+            Err(e) => return Err(format!("reading stdin: {e}")),
+        }
+    }
+    Secret::from_utf8(buf).map_err(|e| e.to_string())
+}
+
+fn say(line: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{PROBE_SAYS}{line}").map_err(|e| e.to_string())?;
+    stdout.flush().map_err(|e| e.to_string())
+}
+
+fn run_probe(base_url: String) -> Result<(), String> {
+    // An https:// base URL needs the test server's CA.
+    let ca = match std::env::var_os(PROBE_CA_VAR) {
+        Some(path) => {
+            let path = Path::new(&path);
+            Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    // /dev/stdin as a plain file: no userspace buffer holding the canaries.
+    let mut stdin = File::open("/dev/stdin").map_err(|e| e.to_string())?;
+    let password = read_secret_line(&mut stdin)?;
+    let token = read_secret_line(&mut stdin)?;
+    let platform =
+        Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
+    let mut builder = Client::builder(platform);
+    if let Some(pem) = ca {
+        builder = builder.with_root_certificates_pem(pem);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    let conn = PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);
+    let created = client
+        .create_postgres_connection(&conn)
+        .map_err(|e| e.to_string())?;
+
+    // First scan: everything alive (the control: the scan must see the
+    // secrets). Then drop the client (agent, pool, token), the connection
+    // (password) and the answer, and wait for the second scan.
+    say("alive")?;
+    let mut line = [0u8; 1];
+    while matches!(stdin.read(&mut line), Ok(1) if line[0] != b'\n') {}
+    drop((client, conn, created));
+    say("done")?;
+    let mut rest = [0u8; 64];
+    while matches!(stdin.read(&mut rest), Ok(n) if n > 0) {}
+    Ok(())
 }

@@ -8,9 +8,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use aep_flow_testing::{FakeFlowService};
-use common::{DEMO_CONNECTION_ID, DEMO_DATASET_ID};
+use aep_flow_testing::FakeFlowService;
 use common::{aep_flow, fresh_demo_state, text, with_platform};
+use common::{DEMO_CONNECTION_ID, DEMO_DATASET_ID};
 
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aep_flow_testing::{FakeFlowService, Reply};
 use aep_flow::{BASIC_AUTH, CONNECTION_STRING_AUTH};
+use aep_flow_testing::{FakeFlowService, Reply};
 use common::{aep_flow, text, with_platform};
 use serde_json::{json, Value};
 

@@ -7,9 +7,9 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aep_flow_testing::{demo_catalog, FakeFlowService, FakeRun, Reply};
-use common::{DEMO_DATASET_ID};
 use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
+use aep_flow_testing::{demo_catalog, FakeFlowService, FakeRun, Reply};
+use common::DEMO_DATASET_ID;
 use common::{aep_flow, fresh_demo_state, garbled, text, with_platform, with_postgres};
 use serde_json::{json, Value};
 
@@ -176,9 +176,14 @@ fn a_demo_walkthrough_spans_commands_and_writes_no_secret() {
     let (out, stdout, _) = demo("connections", &state, &["get", &base]);
     assert_eq!(code(&out), 0, "{stdout}");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    assert_eq!(file["sourceConnections"], json!([]));
-    assert_eq!(file["targetConnections"], json!([]));
-    assert_eq!(file["flows"], json!([]));
+    // The state file keeps each sandbox's objects apart.
+    let sandboxes = file["sandboxes"].as_object().unwrap();
+    assert!(!sandboxes.is_empty(), "{file}");
+    for (name, objects) in sandboxes {
+        for store in ["sourceConnections", "targetConnections", "flows"] {
+            assert_eq!(objects[store], json!([]), "{name}: {store}");
+        }
+    }
 
     // --demo-reset starts over.
     let (out, _, _) = demo("pipeline", &state, &["status", &flow, "--demo-reset"]);

@@ -333,3 +333,139 @@ fn a_connection_inserted_under_a_fixed_id_is_never_shadowed() {
     let (_, listing) = send(&fake, "prod", "GET", "/connections", None);
     assert_eq!(names(&listing), ["fixed", "a", "b"]);
 }
+
+#[test]
+fn an_export_with_an_impossible_serial_is_refused_and_a_low_one_is_corrected() {
+    let with_serial = |serial: &str| {
+        format!(r#"{{"format": "aep-flow-fake-state/1", "serial": {serial}, "sandboxes": {{}}}}"#)
+    };
+    for serial in [
+        "18446744073709551615",
+        "1099511627777",
+        "-1",
+        "\"7\"",
+        "1.5",
+    ] {
+        let err = FakeFlowService::builder()
+            .restore_state(&with_serial(serial))
+            .unwrap_err();
+        assert!(err.contains("serial"), "{serial}: {err}");
+    }
+    // The largest the fake may hand out is taken.
+    assert!(FakeFlowService::builder()
+        .restore_state(&with_serial("1099511627776"))
+        .is_ok());
+
+    // An export whose serial is lower than its ids (in any sandbox): new
+    // ids still never repeat restored ones.
+    let fake = FakeFlowService::start().unwrap();
+    for (sandbox, name) in [("prod", "a"), ("dev", "b"), ("dev", "c")] {
+        let (status, _) = send(
+            &fake,
+            sandbox,
+            "POST",
+            "/connections",
+            Some(&connection_body(name)),
+        );
+        assert_eq!(status, 201);
+    }
+    let mut exported: Value = serde_json::from_str(&fake.export_state()).unwrap();
+    assert!(exported["serial"].as_u64().unwrap() >= 3, "{exported}");
+    exported["serial"] = 0.into();
+    let restored = FakeFlowService::builder()
+        .restore_state(&exported.to_string())
+        .unwrap()
+        .start()
+        .unwrap();
+    let mut seen: Vec<String> = ["prod", "dev"]
+        .iter()
+        .flat_map(|s| restored.sandbox(s).connections())
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(seen.len(), 3);
+    for i in 0..5 {
+        let (status, created) = send(
+            &restored,
+            "prod",
+            "POST",
+            "/connections",
+            Some(&connection_body(&format!("n{i}"))),
+        );
+        assert_eq!(status, 201);
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert!(!seen.contains(&id), "{id} handed out again: {seen:?}");
+        seen.push(id);
+    }
+}
+
+/// A request still arriving when the fake stops (a client that gave up on
+/// its deadline, a body still in flight) was answered, and reported to
+/// the change hook, after the fake had been stopped: after the demo had
+/// checked its saves and released its lock, when the next command may
+/// already be working on the state file. Once `stop()` returns, the fake
+/// neither answers nor calls the hook, even on a connection it was
+/// serving.
+#[test]
+fn a_request_in_flight_when_stopped_is_neither_answered_nor_saved() {
+    let calls: Arc<Mutex<usize>> = Arc::default();
+    let counter = Arc::clone(&calls);
+    let fake = FakeFlowService::builder()
+        .on_change(move |_| {
+            *counter.lock().unwrap() += 1;
+            Ok(())
+        })
+        .start()
+        .unwrap();
+    let headers = format!(
+        "Host: x\r\nAuthorization: Bearer {}\r\nx-api-key: {}\r\nx-gw-ims-org-id: {}\r\n\
+         x-sandbox-name: prod\r\n",
+        fake.access_token(),
+        fake.api_key(),
+        fake.org_id()
+    );
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    // A first request, answered: the connection is being served.
+    write!(
+        stream,
+        "GET {BASE_PATH}/connections HTTP/1.1\r\n{headers}\r\n"
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200 "));
+    // A create, all but its last byte; the fake stops; the last byte.
+    let body = connection_body("late").to_string();
+    write!(
+        stream,
+        "POST {BASE_PATH}/connections HTTP/1.1\r\n{headers}Content-Type: application/json\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (head, last) = body.as_bytes().split_at(body.len() - 1);
+    stream.write_all(head).unwrap();
+    fake.stop();
+    stream.write_all(last).unwrap();
+    // Whatever comes back, until it hangs up: nothing.
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert_eq!(
+        *calls.lock().unwrap(),
+        0,
+        "the hook was called after stop()"
+    );
+    assert!(
+        rest.is_empty(),
+        "answered after stop(): {:?}",
+        String::from_utf8_lossy(&rest).lines().next()
+    );
+    assert!(fake.connections().is_empty());
+}

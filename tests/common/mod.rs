@@ -1,10 +1,7 @@
 //! Helpers shared by the tests: a `Platform` pointed at the fake
-//! (`aep_flow_testing`), and running the example CLIs as child processes.
+//! (`aep_flow_testing`).
 
 #![allow(dead_code)] // each test file uses a different part
-
-use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -46,23 +43,4 @@ impl Clock for TestClock {
     fn now(&self) -> Instant {
         self.0.now()
     }
-}
-
-/// `cargo test` builds the examples next to the test binaries.
-pub fn example(name: &str) -> Command {
-    let mut path: PathBuf = std::env::current_exe().unwrap();
-    path.pop(); // the test binary
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.push("examples");
-    path.push(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run through `cargo test`, which builds the examples",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    cmd.env_clear();
-    cmd
 }

@@ -187,3 +187,193 @@ fn unpredictable_suffix() -> String {
     hasher.write_usize(&nanos as *const u128 as usize);
     format!("{:016x}", hasher.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of its own, removed on drop.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "aep-flow-persist-{tag}-{}-{}",
+                std::process::id(),
+                unpredictable_suffix()
+            ));
+            fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        /// The names in the directory, sorted.
+        fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(&self.0)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn temporary_names_differ_and_are_not_the_process_id() {
+        let names: std::collections::HashSet<String> =
+            (0..1000).map(|_| unpredictable_suffix()).collect();
+        assert_eq!(names.len(), 1000);
+        let pid = std::process::id().to_string();
+        assert!(names
+            .iter()
+            .all(|n| { n != &pid && n.len() == 16 && n.bytes().all(|b| b.is_ascii_hexdigit()) }));
+        // What a save creates is named so, next to the state file, and
+        // is new.
+        let dir = Scratch::new("names");
+        let state = dir.0.join("state.json");
+        let (tmp, _file) = create_temporary(&state).unwrap();
+        let name = tmp.file_name().unwrap().to_str().unwrap();
+        let suffix = name.strip_prefix("state.json.tmp-").unwrap();
+        assert_eq!(suffix.len(), 16, "{name}");
+        assert_ne!(suffix, pid);
+        assert_eq!(tmp.parent(), Some(dir.0.as_path()));
+        assert_eq!(fs::metadata(&tmp).unwrap().len(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_or_file_under_a_temporary_name_is_never_written_through() {
+        let dir = Scratch::new("link");
+        let state = dir.0.join("state.json");
+        let victim = dir.0.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.0.join("state.json.tmp-planted")).unwrap();
+        std::os::unix::fs::symlink(dir.0.join("nowhere"), dir.0.join("state.json.tmp-dangling"))
+            .unwrap();
+        fs::write(dir.0.join("state.json.tmp-taken"), "someone's").unwrap();
+        let suffixes = ["planted", "dangling", "taken", "free"].map(String::from);
+        let (tmp, _file) = create_new_among(&state, suffixes.into_iter()).unwrap();
+        assert_eq!(tmp, dir.0.join("state.json.tmp-free"));
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(
+            !dir.0.join("nowhere").exists(),
+            "a dangling link was followed"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.0.join("state.json.tmp-taken")).unwrap(),
+            "someone's"
+        );
+        // Only taken names: an error, nothing written.
+        let err = create_new_among(&state, ["planted", "taken"].map(String::from).into_iter())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        // No more than TEMPORARY_ATTEMPTS names are tried.
+        let endless = std::iter::repeat_with(|| "taken".to_owned());
+        assert!(create_new_among(&state, endless).is_err());
+
+        // A whole save: the state file appears, a regular file, mode
+        // 0600; the planted links still point where they did, at
+        // untouched files.
+        save(&state, r#"{"saved": 1}"#).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&state).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        assert!(fs::symlink_metadata(&state).unwrap().file_type().is_file());
+        assert_eq!(fs::read_to_string(&state).unwrap(), "{\"saved\": 1}\n");
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        for planted in ["state.json.tmp-planted", "state.json.tmp-dangling"] {
+            assert!(fs::symlink_metadata(dir.0.join(planted))
+                .unwrap()
+                .file_type()
+                .is_symlink());
+        }
+        assert!(!dir.0.join("nowhere").exists());
+    }
+
+    /// A save replaces the file (a new file renamed over it), never
+    /// rewrites it in place: a reader of the old file, or another name
+    /// for it, still sees the old text whole; the new file is the
+    /// owner's only, whatever the old one's mode; nothing is left beside.
+    #[cfg(unix)]
+    #[test]
+    fn a_save_replaces_the_file_atomically_with_mode_0600() {
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = Scratch::new("atomic");
+        let state = dir.0.join("state.json");
+        fs::write(&state, "old sandbox").unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o644)).unwrap();
+        let other_name = dir.0.join("other-name");
+        fs::hard_link(&state, &other_name).unwrap();
+        let mut reader = fs::File::open(&state).unwrap();
+
+        save(&state, "new sandbox").unwrap();
+        assert_eq!(fs::read_to_string(&state).unwrap(), "new sandbox\n");
+        let mut old = String::new();
+        reader.read_to_string(&mut old).unwrap();
+        assert_eq!(old, "old sandbox", "rewritten in place");
+        assert_eq!(fs::read_to_string(&other_name).unwrap(), "old sandbox");
+        let mode = fs::metadata(&state).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        assert_eq!(dir.names(), ["other-name", "state.json"]);
+
+        // A save that cannot be renamed into place (a directory there)
+        // leaves no temporary file behind.
+        let taken = dir.0.join("taken.json");
+        fs::create_dir(&taken).unwrap();
+        fs::write(taken.join("inside"), "x").unwrap();
+        assert!(save(&taken, "lost").is_err());
+        assert_eq!(dir.names(), ["other-name", "state.json", "taken.json"]);
+        assert_eq!(fs::read_to_string(taken.join("inside")).unwrap(), "x");
+    }
+
+    /// What `load` reads: a missing file is none; what was saved comes
+    /// back; anything but a regular file, a file over the cap, or one
+    /// that is not UTF-8 is an error naming the file (without opening a
+    /// FIFO).
+    #[cfg(unix)]
+    #[test]
+    fn load_reads_only_a_regular_file_within_the_cap() {
+        let dir = Scratch::new("load");
+        let state = dir.0.join("state.json");
+        assert_eq!(load(&state).unwrap(), None);
+        save(&state, "{}").unwrap();
+        assert_eq!(load(&state).unwrap().as_deref(), Some("{}\n"));
+
+        let named = |path: &Path, what: &str| {
+            let err = load(path).unwrap_err().to_string();
+            assert!(err.contains(&path.display().to_string()), "{err}");
+            assert!(err.contains(what), "{err}");
+        };
+        let link = dir.0.join("link.json");
+        std::os::unix::fs::symlink(&state, &link).unwrap();
+        named(&link, "symbolic link");
+        let sub = dir.0.join("dir.json");
+        fs::create_dir(&sub).unwrap();
+        named(&sub, "not a regular file (a directory)");
+        let fifo = dir.0.join("fifo.json");
+        if std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            // Opening it would block this test for good.
+            named(&fifo, "a FIFO");
+        }
+        let huge = dir.0.join("huge.json");
+        fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_STATE_BYTES + 1)
+            .unwrap();
+        named(&huge, "too large");
+        let garbled = dir.0.join("garbled.json");
+        fs::write(&garbled, b"\xff\xfe").unwrap();
+        named(&garbled, "not UTF-8");
+    }
+}
