@@ -595,41 +595,10 @@ fn a_flow_on_an_older_version_of_its_mapping_set_is_drift() {
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
     let set_id = first.mapping_set_id.clone().unwrap();
-    let template = s
-        .fake
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.contains("/mappingSets"))
-        .unwrap();
     let body = json!({"outputSchema": {"schemaRef": {"id": SCHEMA,
         "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-        "mappings": [{"sourceType": "ATTRIBUTE", "source": "customer", "destination": "_tenant.customer"}]})
-    .to_string();
-    let mut req = format!(
-        "PUT /data/foundation/conversion/mappingSets/{set_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-         Connection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in &template.headers {
-        if [
-            "authorization",
-            "x-api-key",
-            "x-gw-ims-org-id",
-            "x-sandbox-name",
-            "content-type",
-        ]
-        .contains(&k.as_str())
-        {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-    }
-    req.push_str("\r\n");
-    req.push_str(&body);
-    let mut tcp = std::net::TcpStream::connect(s.fake.addr()).unwrap();
-    tcp.write_all(req.as_bytes()).unwrap();
-    let mut answer = String::new();
-    tcp.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        "mappings": [{"sourceType": "ATTRIBUTE", "source": "customer", "destination": "_tenant.customer"}]});
+    put_mapping_set(&s, &set_id, &body);
     let declared = vec![Mapping::new("customer", "_tenant.customer")];
     let sp = PipelineSpec::new(
         &s.base,
