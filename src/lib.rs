@@ -102,9 +102,9 @@
 //! request bodies the library sends are built by private `Serialize`
 //! structs of their own, never by serializing an output model.
 //! `Deserialize` stays where a model is read from the service's JSON.
-//! (Some output models still carry a `Serialize` derive that the
-//! command-line examples print with; it goes when they get output
-//! structs of their own, issue 19.)
+//! One exception: `Column` and `XdmType` keep a `Serialize` derive,
+//! because a source connection's request body carries the explore
+//! columns exactly as they were read.
 //!
 //! ## Security
 //!

@@ -591,7 +591,6 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
 /// them, so that is drift.
 #[test]
 fn a_flow_on_an_older_version_of_its_mapping_set_is_drift() {
-    use std::io::{Read, Write};
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
     let set_id = first.mapping_set_id.clone().unwrap();

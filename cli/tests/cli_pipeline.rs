@@ -917,3 +917,53 @@ fn twin_flows_are_named_on_stderr_even_when_the_run_fails() {
         "{stderr}"
     );
 }
+
+/// The README's demo walkthrough, run as written: the ids it shows are
+/// the ids the command prints, and its `status` line names a real flow.
+#[test]
+fn the_readme_walkthrough_prints_the_ids_it_shows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let shown = readme
+        .split("$ aep-flow pipeline ensure --demo $ARGS\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("the walkthrough's ensure line");
+    let shown: Value = serde_json::from_str(shown).unwrap();
+    let state = fresh_demo_state();
+    let (out, _, stderr) = demo(
+        "connections",
+        &state,
+        &["create", "--name", "orders-db", "--demo-reset"],
+    );
+    assert_eq!(code(&out), 0, "{stderr}");
+    let args = [
+        "ensure",
+        "--connection",
+        "056dd1b4-da33-42f9-add1-b4da3392f94e",
+        "--table",
+        "public.orders",
+        "--dataset",
+        DEMO_DATASET_ID,
+        "--map",
+        "id=_demo.orderId",
+        "--map",
+        "customer=_demo.customer",
+        "--map",
+        "amount=_demo.amount",
+        "--delta-column",
+        "updated_at",
+        "--frequency",
+        "hour",
+        "--start",
+        "1764230400",
+    ];
+    let (out, stdout, stderr) = demo("pipeline", &state, &args);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert_eq!(json_line(&stdout), shown);
+    let flow = shown["flowId"].as_str().unwrap();
+    let (out, stdout, stderr) = demo("pipeline", &state, &["status", flow]);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert_eq!(json_line(&stdout)["flowId"], flow);
+    let _ = std::fs::remove_file(&state);
+}

@@ -584,10 +584,17 @@ impl Sandbox {
     ) -> bool {
         let connection = Connection::postgres(name.to_owned(), None, spec_name.to_owned(), params);
         let mut state = self.shared.lock();
-        if let Some(n) = export::serial_in(id) {
-            state.serial.advance_to(n);
-        }
-        let etag = store::etag_for(state.serial.next());
+        // An id ahead of the counter takes its own serial for the etag too
+        // (one serial per object, as for the fake's own creates), so the
+        // next object gets the id after it.
+        let serial = match export::serial_in(id) {
+            Some(n) if n > state.serial.current() => {
+                state.serial.advance_to(n);
+                n
+            }
+            _ => state.serial.next(),
+        };
+        let etag = store::etag_for(serial);
         let sandbox = state.sandbox_mut(&self.name);
         if sandbox.connections.store.get(id).is_some() {
             return false;
