@@ -634,23 +634,7 @@ fn a_run_that_fails_halfway_says_what_it_made() {
 /// Twin flows: a warning on stderr and their ids in the JSON result.
 #[test]
 fn twin_flows_are_named_on_stderr_and_in_the_result() {
-    let (fake, flow) = with_flow();
-    let client = Client::new(common::platform(&fake)).unwrap();
-    let f = client.get_flow(&flow).unwrap();
-    let (_, set, version) = f.mapping().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    let twin = client
-        .create_flow(&aep_flow::NewFlow::new(
-            "twin",
-            &f.source_connection_ids[0],
-            &f.target_connection_ids[0],
-            "updated_at",
-            set,
-            version,
-            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
-        ))
-        .unwrap()
-        .id;
+    let (fake, flow, twin) = with_twin_flows();
     let (out, stdout, stderr) =
         ensure_real(&fake, "public.orders", "updated_at", "id=_tenant.orderId");
     assert_eq!(code(&out), 0, "{stderr}");
@@ -873,22 +857,7 @@ fn an_interval_beyond_the_services_int32_is_exit_2_and_nothing_is_sent() {
 
 #[test]
 fn twin_flows_are_named_on_stderr_even_when_the_run_fails() {
-    let (fake, flow) = with_flow();
-    let client = Client::new(common::platform(&fake)).unwrap();
-    let f = client.get_flow(&flow).unwrap();
-    let (_, set, version) = f.mapping().unwrap();
-    let twin = client
-        .create_flow(&aep_flow::NewFlow::new(
-            "twin",
-            &f.source_connection_ids[0],
-            &f.target_connection_ids[0],
-            "updated_at",
-            set,
-            version,
-            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
-        ))
-        .unwrap()
-        .id;
+    let (fake, _, twin) = with_twin_flows();
     // The schedule update (a PATCH) is refused: the run fails after it
     // found the twins, and still says so.
     fake.push_reply(Reply::json(400, r#"{"code":"400","message":"refused"}"#).only_for("PATCH"));
@@ -966,4 +935,26 @@ fn the_readme_walkthrough_prints_the_ids_it_shows() {
     assert_eq!(code(&out), 0, "{stderr}");
     assert_eq!(json_line(&stdout)["flowId"], flow);
     let _ = std::fs::remove_file(&state);
+}
+
+/// A pipeline's flow and a twin of it (same connections, made later, as a
+/// second process would): `(fake, flow, twin)`.
+fn with_twin_flows() -> (FakeFlowService, String, String) {
+    let (fake, flow) = with_flow();
+    let client = Client::new(common::platform(&fake)).unwrap();
+    let f = client.get_flow(&flow).unwrap();
+    let (_, set, version) = f.mapping().unwrap();
+    let twin = client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            &f.source_connection_ids[0],
+            &f.target_connection_ids[0],
+            "updated_at",
+            set,
+            version,
+            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
+        ))
+        .unwrap()
+        .id;
+    (fake, flow, twin)
 }
