@@ -68,17 +68,8 @@ impl MappingSets {
     }
 
     /// Whether a mapping set with this id exists.
-    #[allow(dead_code)] // for the flows' checks
     pub(crate) fn exists(&self, id: &str) -> bool {
         self.store.get(id).is_some()
-    }
-
-    /// The latest version of mapping set `id`, if it exists.
-    #[allow(dead_code)] // for the flows' checks
-    pub(crate) fn latest_version(&self, id: &str) -> Option<i64> {
-        self.store
-            .get(id)
-            .map(|e| e.value.versions.len() as i64 - 1)
     }
 
     /// Every mapping set's latest version, as GET shows it (current names).

@@ -69,15 +69,8 @@ impl TargetConnections {
     }
 
     /// Whether a target connection with this id exists.
-    #[allow(dead_code)] // for the flows' checks
     pub(crate) fn exists(&self, id: &str) -> bool {
         self.store.get(id).is_some()
-    }
-
-    /// Whether any target connection writes to dataset `dataset_id`.
-    #[allow(dead_code)] // for the flows' checks
-    pub(crate) fn uses_dataset(&self, dataset_id: &str) -> bool {
-        self.store.iter().any(|e| e.value.dataset_id == dataset_id)
     }
 }
 
