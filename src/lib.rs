@@ -55,20 +55,19 @@
 //!     "prod",                  // x-sandbox-name
 //! );
 //! let client = Client::new(platform)?;
-//! let spec = PipelineSpec::new(
-//!     "9e2b3ca1-0000-4000-8000-000000000001", // the PostgreSQL base connection
-//!     "public.orders",                        // the table
-//!     "5c8c3c555033b814b69f947f",             // the dataset
-//!     vec![
-//!         Mapping::new("order_id", "_tenant.orderId"),
-//!         Mapping::new("updated_at", "_tenant.updatedAt"),
-//!     ],
-//!     "updated_at",                           // the delta column
-//!     Schedule::every(Frequency::Hour, 1, 1_767_225_600)?,
-//! )
-//! .with_enable(true);
+//! let spec = PipelineSpec::new()
+//!     .with_base_connection_id("9e2b3ca1-0000-4000-8000-000000000001")
+//!     .with_table_path("public.orders")
+//!     .with_dataset_id("5c8c3c555033b814b69f947f")
+//!     .with_mapping(Mapping::new("order_id", "_tenant.orderId"))
+//!     .with_mapping(Mapping::new("updated_at", "_tenant.updatedAt"))
+//!     .with_delta_column("updated_at")
+//!     .with_schedule(Schedule::every(Frequency::Hour, 1, 1_767_225_600)?)
+//!     .with_enable(true);
+//! let plan = client.plan_pipeline(&spec)?;
+//! println!("in sync: {}, would do: {:?}", plan.is_in_sync(), plan.changes());
 //! let outcome = client.ensure_pipeline(&spec)?;
-//! println!("flow {:?}: {:?}", outcome.flow_id, outcome.changes);
+//! println!("flow {}: {:?}", outcome.flow_id, outcome.changes);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -199,8 +198,9 @@ pub use resources::mapping_sets::{
     SavedMappingSet,
 };
 pub use resources::pipeline::{
-    mapping_set_name, PipelineChange, PipelineFailure, PipelineOutcome, PipelineSpec,
-    MAPPING_SET_NAME_PREFIX,
+    mapping_set_name, ConnectionPlan, FlowPlan, FlowReplace, FlowUpdate, MappingChange,
+    MappingPlan, MappingSetPlan, PipelineChange, PipelineFailure, PipelineOutcome, PipelinePlan,
+    PipelineProgress, PipelineSpec, ScheduleChange, StateChange, MAPPING_SET_NAME_PREFIX,
 };
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,

@@ -62,15 +62,20 @@ fn hourly() -> Schedule {
     Schedule::every(Frequency::Hour, 1, START).unwrap()
 }
 
+/// The declaration most tests use, on base connection `base`; a test
+/// changes what it needs with the setters.
+fn spec_on(base: &str) -> PipelineSpec {
+    PipelineSpec::new()
+        .with_base_connection_id(base)
+        .with_table_path("public.orders")
+        .with_dataset_id(DATASET)
+        .with_mappings(mappings())
+        .with_delta_column("updated_at")
+        .with_schedule(hourly())
+}
+
 fn spec(s: &Setup) -> PipelineSpec {
-    PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "updated_at",
-        hourly(),
-    )
+    spec_on(&s.base)
 }
 
 /// Requests the fake saw since `from`.
@@ -133,17 +138,16 @@ fn first_run_creates_four_objects_and_a_rerun_changes_nothing_in_at_most_five_re
             PipelineChange::FlowCreated,
         ]
     );
-    assert!(!first.planned);
     assert_one_of_each(&s.fake);
     let flow = &s.fake.flows()[0];
-    assert_eq!(first.flow_id.as_deref(), Some(flow.id.as_str()));
+    assert_eq!(first.flow_id, flow.id.as_str());
     assert_eq!(
-        first.source_connection_id.as_deref(),
-        Some(s.fake.source_connections()[0].id.as_str())
+        first.source_connection_id,
+        s.fake.source_connections()[0].id.as_str()
     );
     assert_eq!(
-        first.target_connection_id.as_deref(),
-        Some(s.fake.target_connections()[0].id.as_str())
+        first.target_connection_id,
+        s.fake.target_connections()[0].id.as_str()
     );
     assert_eq!(flow_mappings(&s.fake), declared_pairs(&mappings()));
     // The first run on an empty sandbox: no request it does not need.
@@ -189,14 +193,7 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
         Mapping::new("customer", "_tenant.customer"),
         Mapping::new("amount", "_tenant.amount"),
     ];
-    let new_spec = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        changed.clone(),
-        "updated_at",
-        hourly(),
-    );
+    let new_spec = spec(&s).with_mappings(changed.clone());
     let before = s.fake.requests().len();
     let out = s.client.ensure_pipeline(&new_spec).unwrap();
     assert_eq!(
@@ -222,14 +219,7 @@ fn a_changed_mapping_makes_a_mapping_set_and_patches_the_mapping_entry_at_its_in
     // Converged: the next run changes nothing. Declaration order does not matter.
     let mut reordered = changed;
     reordered.reverse();
-    let again = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        reordered,
-        "updated_at",
-        hourly(),
-    );
+    let again = spec(&s).with_mappings(reordered);
     assert!(s.client.ensure_pipeline(&again).unwrap().changes.is_empty());
 }
 
@@ -241,14 +231,7 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
     let daily = Schedule::every(Frequency::Day, 2, START + 999)
         .unwrap()
         .without_backfill();
-    let new_spec = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "updated_at",
-        daily,
-    );
+    let new_spec = spec(&s).with_schedule(daily);
     let before = s.fake.requests().len();
     let out = s.client.ensure_pipeline(&new_spec).unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowScheduleUpdated]);
@@ -269,14 +252,7 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
     let later = Schedule::every(Frequency::Day, 2, START + 86_400)
         .unwrap()
         .without_backfill();
-    let same = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "updated_at",
-        later,
-    );
+    let same = spec(&s).with_schedule(later);
     assert!(s.client.ensure_pipeline(&same).unwrap().changes.is_empty());
 }
 
@@ -284,7 +260,7 @@ fn a_changed_schedule_is_patched_with_if_match_and_the_start_time_is_never_compa
 fn a_disabled_flow_stays_disabled_unless_asked() {
     let s = setup();
     let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
-    let flow = out.flow_id.unwrap();
+    let flow = out.flow_id;
     s.client.disable_flow(&flow).unwrap();
     assert!(s
         .client
@@ -368,61 +344,20 @@ fn a_run_stopped_after_each_step_is_finished_by_the_next() {
 fn bad_declarations_are_refused_before_any_write() {
     let s = setup();
     let cases: Vec<(PipelineSpec, &str)> = vec![
+        (spec(&s).with_delta_column("changed_at"), "delta_column"),
         (
-            PipelineSpec::new(
-                &s.base,
-                "public.orders",
-                DATASET,
-                mappings(),
-                "changed_at",
-                hourly(),
-            ),
-            "delta_column",
-        ),
-        (
-            PipelineSpec::new(
-                &s.base,
-                "public.orders",
-                DATASET,
-                vec![Mapping::new("no_such_column", "_tenant.orderId")],
-                "updated_at",
-                hourly(),
-            ),
+            spec(&s).with_mappings(vec![Mapping::new("no_such_column", "_tenant.orderId")]),
             "mappings[0].source",
         ),
         (
-            PipelineSpec::new(
-                &s.base,
-                "public.orders",
-                DATASET,
-                vec![Mapping::new("id", "_tenant.notInSchema")],
-                "updated_at",
-                hourly(),
-            ),
+            spec(&s).with_mappings(vec![Mapping::new("id", "_tenant.notInSchema")]),
             "mappings",
         ),
         (
-            PipelineSpec::new(
-                &s.base,
-                "public.orders",
-                "0000000000000000000000ff",
-                mappings(),
-                "updated_at",
-                hourly(),
-            ),
+            spec(&s).with_dataset_id("0000000000000000000000ff"),
             "dataset",
         ),
-        (
-            PipelineSpec::new(
-                &s.base,
-                "public.nope",
-                DATASET,
-                mappings(),
-                "updated_at",
-                hourly(),
-            ),
-            "public.nope",
-        ),
+        (spec(&s).with_table_path("public.nope"), "public.nope"),
         (
             spec(&s).with_schema_id("https://ns.adobe.com/tenant/schemas/other"),
             "schema_id",
@@ -444,32 +379,11 @@ fn bad_declarations_are_refused_before_any_write() {
     // Input the client refuses without sending anything.
     let before = s.fake.requests().len();
     for bad in [
-        PipelineSpec::new(
-            "",
-            "public.orders",
-            DATASET,
-            mappings(),
-            "updated_at",
-            hourly(),
-        ),
-        PipelineSpec::new(&s.base, "", DATASET, mappings(), "updated_at", hourly()),
-        PipelineSpec::new(
-            &s.base,
-            "public.orders",
-            "a/b",
-            mappings(),
-            "updated_at",
-            hourly(),
-        ),
-        PipelineSpec::new(
-            &s.base,
-            "public.orders",
-            DATASET,
-            vec![],
-            "updated_at",
-            hourly(),
-        ),
-        PipelineSpec::new(&s.base, "public.orders", DATASET, mappings(), "", hourly()),
+        spec(&s).with_base_connection_id(""),
+        spec(&s).with_table_path(""),
+        spec(&s).with_dataset_id("a/b"),
+        spec(&s).with_mappings(vec![]),
+        spec(&s).with_delta_column(""),
         spec(&s).with_name(" "),
     ] {
         let err = s.client.ensure_pipeline(&bad).unwrap_err();
@@ -481,46 +395,39 @@ fn bad_declarations_are_refused_before_any_write() {
 #[test]
 fn a_plan_reports_and_writes_nothing() {
     let s = setup();
-    let plan = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
-    assert!(plan.planned);
-    assert_eq!(plan.changes.len(), 4);
+    let plan = s.client.plan_pipeline(&spec(&s)).unwrap();
+    assert_eq!(plan.changes().len(), 4);
+    assert!(!plan.is_in_sync());
     assert_eq!(
         (
-            plan.flow_id,
-            plan.source_connection_id,
-            plan.target_connection_id,
-            plan.mapping_set_id
+            plan.flow_id(),
+            plan.source_connection_id(),
+            plan.target_connection_id(),
+            plan.mapping_set_id()
         ),
         (None, None, None, None)
     );
     assert!(writes(&s.fake.requests()).is_empty());
-    let again = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
-    assert!(again.planned);
-    assert_eq!(again.changes[0].as_str(), "created sourceConnection");
-    assert!(again.flow_id.is_none());
+    let again = s.client.plan_pipeline(&spec(&s)).unwrap();
+    assert_eq!(again.changes()[0].as_str(), "created sourceConnection");
+    assert!(again.flow_id().is_none());
 
     // Drifted: a plan names the updates and the ids it found.
     let made = s.client.ensure_pipeline(&spec(&s)).unwrap();
     let before = s.fake.requests().len();
-    let drifted = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        vec![Mapping::new("customer", "_tenant.customer")],
-        "updated_at",
-        Schedule::every(Frequency::Minute, 30, START).unwrap(),
-    )
-    .with_plan(true);
-    let plan = s.client.ensure_pipeline(&drifted).unwrap();
+    let drifted = spec(&s)
+        .with_mappings(vec![Mapping::new("customer", "_tenant.customer")])
+        .with_schedule(Schedule::every(Frequency::Minute, 30, START).unwrap());
+    let plan = s.client.plan_pipeline(&drifted).unwrap();
     assert_eq!(
-        plan.changes,
+        plan.changes(),
         [
             PipelineChange::FlowScheduleUpdated,
             PipelineChange::MappingSetCreated,
             PipelineChange::FlowMappingUpdated,
         ]
     );
-    assert_eq!(plan.flow_id, made.flow_id);
+    assert_eq!(plan.flow_id(), Some(made.flow_id.as_str()));
     assert!(writes(&since(&s.fake, before)).is_empty());
 }
 
@@ -580,9 +487,9 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
         .id;
     let out = c.ensure_pipeline(&spec(&s)).unwrap();
     assert!(out.changes.is_empty(), "{:?}", out.changes);
-    assert_eq!(out.flow_id.as_deref(), Some(flow.as_str()));
-    assert_eq!(out.source_connection_id.as_deref(), Some(s2.as_str()));
-    assert_eq!(out.target_connection_id.as_deref(), Some(t2.as_str()));
+    assert_eq!(out.flow_id, flow.as_str());
+    assert_eq!(out.source_connection_id, s2.as_str());
+    assert_eq!(out.target_connection_id, t2.as_str());
     assert_eq!(s.fake.flows().len(), 1);
 }
 
@@ -593,20 +500,13 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
 fn a_flow_on_an_older_version_of_its_mapping_set_is_drift() {
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
-    let set_id = first.mapping_set_id.clone().unwrap();
+    let set_id = first.mapping_set_id.clone();
     let body = json!({"outputSchema": {"schemaRef": {"id": SCHEMA,
         "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
         "mappings": [{"sourceType": "ATTRIBUTE", "source": "customer", "destination": "_tenant.customer"}]});
     put_mapping_set(&s, &set_id, &body);
     let declared = vec![Mapping::new("customer", "_tenant.customer")];
-    let sp = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        declared.clone(),
-        "updated_at",
-        hourly(),
-    );
+    let sp = spec(&s).with_mappings(declared.clone());
     let out = s.client.ensure_pipeline(&sp).unwrap();
     assert_eq!(
         out.changes,
@@ -629,8 +529,7 @@ fn an_odd_start_time_on_the_flow_is_not_drift() {
         .client
         .ensure_pipeline(&spec(&s))
         .unwrap()
-        .flow_id
-        .unwrap();
+        .flow_id;
     s.fake.modify_flow(&flow, |f| {
         f["scheduleParams"]["startTime"] = json!(START * 1000);
     });
@@ -667,7 +566,7 @@ fn odd_table_names_are_found_again_not_duplicated() {
         .collect();
     s.fake.set_catalog(&s.base, tables);
     for (i, path) in odd.iter().enumerate() {
-        let sp = PipelineSpec::new(&s.base, *path, DATASET, mappings(), "updated_at", hourly());
+        let sp = spec(&s).with_table_path(*path);
         let first = s.client.ensure_pipeline(&sp).unwrap();
         assert!(
             first.changes.contains(&PipelineChange::FlowCreated),
@@ -769,7 +668,7 @@ fn refused_flow_creates_leave_one_mapping_set_over_five_runs() {
     let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowCreated]);
     assert_eq!(s.fake.mapping_sets().len(), 1);
-    assert_eq!(out.mapping_set_id.unwrap(), flow_mapping_id(&s.fake));
+    assert_eq!(out.mapping_set_id, flow_mapping_id(&s.fake));
     assert_one_of_each(&s.fake);
 }
 
@@ -782,17 +681,9 @@ fn refused_mapping_updates_leave_one_new_mapping_set_over_five_runs() {
         .client
         .ensure_pipeline(&spec(&s))
         .unwrap()
-        .flow_id
-        .unwrap();
+        .flow_id;
     let changed = vec![Mapping::new("customer", "_tenant.customer")];
-    let sp = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        changed.clone(),
-        "updated_at",
-        hourly(),
-    );
+    let sp = spec(&s).with_mappings(changed.clone());
     for run in 0..5 {
         // The update tries twice (it reads again after a 412).
         for _ in 0..2 {
@@ -822,15 +713,8 @@ fn refused_mapping_updates_leave_one_new_mapping_set_over_five_runs() {
 #[test]
 fn equivalent_read_backs_converge_without_writes() {
     let s = setup();
-    let sp = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "updated_at",
-        hourly().without_backfill(),
-    );
-    let flow = s.client.ensure_pipeline(&sp).unwrap().flow_id.unwrap();
+    let sp = spec(&s).with_schedule(hourly().without_backfill());
+    let flow = s.client.ensure_pipeline(&sp).unwrap().flow_id;
     let set = flow_mapping_id(&s.fake);
     s.fake.hide_mapping_set_schema(true);
     let mut with_id: Vec<(&str, &str)> = vec![
@@ -901,10 +785,10 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
     let (source, target) = (
-        first.source_connection_id.clone().unwrap(),
-        first.target_connection_id.clone().unwrap(),
+        first.source_connection_id.clone(),
+        first.target_connection_id.clone(),
     );
-    let set = first.mapping_set_id.clone().unwrap();
+    let set = first.mapping_set_id.clone();
     std::thread::sleep(Duration::from_millis(5));
     let twin = s
         .client
@@ -920,15 +804,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
         .unwrap()
         .id;
     let daily = Schedule::every(Frequency::Day, 1, START).unwrap();
-    let sp = spec(&s);
-    let sp = PipelineSpec::new(
-        sp.base_connection_id(),
-        sp.table_path(),
-        DATASET,
-        mappings(),
-        "updated_at",
-        daily,
-    );
+    let sp = spec(&s).with_schedule(daily);
     for _ in 0..2 {
         let out = s.client.ensure_pipeline(&sp).unwrap();
         assert_eq!(out.flow_id, first.flow_id);
@@ -942,7 +818,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     let flows = s.fake.flows();
     let by_id = |id: &str| flows.iter().find(|f| f.id == id).unwrap().clone();
     assert_eq!(
-        by_id(first.flow_id.as_deref().unwrap()).schedule_frequency,
+        by_id(&first.flow_id).schedule_frequency,
         "day"
     );
     assert_eq!(by_id(&twin).schedule_frequency, "hour");
@@ -953,14 +829,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
 #[test]
 fn delta_column_checks_name_the_problem() {
     let s = setup();
-    let sp = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "amount",
-        hourly(),
-    );
+    let sp = spec(&s).with_delta_column("amount");
     let err = s.client.ensure_pipeline(&sp).unwrap_err();
     assert!(err.is_unsuitable(), "{err}");
     assert!(err.to_string().contains("date or time"), "{err}");
@@ -970,8 +839,7 @@ fn delta_column_checks_name_the_problem() {
         .client
         .ensure_pipeline(&spec(&s))
         .unwrap()
-        .flow_id
-        .unwrap();
+        .flow_id;
     s.fake.modify_flow(&flow, |f| {
         f["transformations"]
             .as_array_mut()
@@ -992,21 +860,13 @@ fn a_schedule_that_does_not_read_back_is_a_warning() {
         .client
         .ensure_pipeline(&spec(&s))
         .unwrap()
-        .flow_id
-        .unwrap();
+        .flow_id;
     s.fake.push_reply(
         Reply::json(200, json!({"id": flow, "etag": "\"ignored\""}).to_string())
             .only_for("PATCH")
             .only_for_path(format!("/flows/{flow}")),
     );
-    let daily = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        mappings(),
-        "updated_at",
-        Schedule::every(Frequency::Day, 1, START).unwrap(),
-    );
+    let daily = spec(&s).with_schedule(Schedule::every(Frequency::Day, 1, START).unwrap());
     let out = s.client.ensure_pipeline(&daily).unwrap();
     assert_eq!(out.changes, [PipelineChange::FlowScheduleUpdated]);
     assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
@@ -1054,7 +914,7 @@ fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_re
             .unwrap()
             .id;
         let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
-        assert_ne!(out.mapping_set_id.as_deref(), Some(foreign.as_str()));
+        assert_ne!(out.mapping_set_id, foreign);
         assert!(
             !out.warnings.iter().any(|w| w.contains(&foreign)),
             "{:?}",
@@ -1127,7 +987,7 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
     for edit in edits {
         let s = setup();
         let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
-        let set_id = first.mapping_set_id.clone().unwrap();
+        let set_id = first.mapping_set_id.clone();
         let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
         let mappings_json: Vec<Value> = edit
             .iter()
@@ -1143,7 +1003,7 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
                 "mappings": mappings_json}),
         );
         s.client
-            .update_flow_mapping(first.flow_id.as_deref().unwrap(), &set_id, 1)
+            .update_flow_mapping(&first.flow_id, &set_id, 1)
             .unwrap();
         let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
         assert_eq!(
@@ -1167,7 +1027,7 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
 fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run() {
     let s = setup();
     let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
-    let set = first.mapping_set_id.clone().unwrap();
+    let set = first.mapping_set_id.clone();
     s.fake.omit_in_listings("targetConnections", &["data"]);
     assert!(s.fake.set_mapping_set_mappings(
         &set,
@@ -1184,7 +1044,7 @@ fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run()
         assert!(out.is_unchanged(), "run {run}: {:?}", out.changes);
         assert!(writes(&sent).is_empty(), "run {run}: {:?}", writes(&sent));
         assert!(sent.len() <= 4, "run {run}: {} requests", sent.len());
-        assert_eq!(out.mapping_set_id.as_deref(), Some(set.as_str()));
+        assert_eq!(out.mapping_set_id, set.as_str());
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     }
     // A legacy mapping set that states no schema either: still no write.
@@ -1193,8 +1053,9 @@ fn a_target_connection_without_its_schema_does_not_patch_the_flow_on_every_run()
     let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
     assert!(out.is_unchanged(), "{:?}", out.changes);
     assert!(writes(&since(&s.fake, before)).is_empty());
-    let plan = s.client.ensure_pipeline(&spec(&s).with_plan(true)).unwrap();
-    assert!(plan.is_unchanged(), "{:?}", plan.changes);
+    let plan = s.client.plan_pipeline(&spec(&s)).unwrap();
+    assert!(plan.is_in_sync(), "{plan:?}");
+    assert!(plan.changes().is_empty(), "{plan:?}");
     assert_eq!(s.fake.mapping_sets().len(), 1);
 }
 
@@ -1218,35 +1079,19 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
     fake.add_dataset(OTHER, "orders too", SCHEMA);
     fake.set_schema_fields(SCHEMA, &["_tenant.orderId", "_tenant.amount"]);
     let client = Client::builder(common::platform(&fake)).build().unwrap();
-    let a = client
-        .ensure_pipeline(&PipelineSpec::new(
-            &base,
-            "public.orders",
-            DATASET,
-            mappings(),
-            "updated_at",
-            hourly(),
-        ))
-        .unwrap();
+    let a = client.ensure_pipeline(&spec_on(&base)).unwrap();
     let b = client
-        .ensure_pipeline(&PipelineSpec::new(
-            &base,
-            "public.orders",
-            OTHER,
-            mappings(),
-            "updated_at",
-            hourly(),
-        ))
+        .ensure_pipeline(&spec_on(&base).with_dataset_id(OTHER))
         .unwrap();
     let (source, target_b) = (
-        a.source_connection_id.unwrap(),
-        b.target_connection_id.unwrap(),
+        a.source_connection_id,
+        b.target_connection_id,
     );
-    let target_a = a.target_connection_id.unwrap();
+    let target_a = a.target_connection_id;
     // Checkable: found, and not found.
     assert_eq!(
         client.find_flow(&source, &target_b).unwrap().map(|f| f.id),
-        b.flow_id
+        Some(b.flow_id)
     );
     assert!(client.find_flow(&target_a, &target_b).unwrap().is_none());
     fake.omit_in_listings("flows", &["sourceConnectionIds", "targetConnectionIds"]);
@@ -1280,14 +1125,7 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
             .column("amount", "double")
             .column("updated_at", "integer")],
     );
-    let changed = PipelineSpec::new(
-        &s.base,
-        "public.orders",
-        DATASET,
-        vec![Mapping::new("id", "_tenant.orderId")],
-        "updated_at",
-        hourly(),
-    );
+    let changed = spec(&s).with_mappings(vec![Mapping::new("id", "_tenant.orderId")]);
     let err = s.client.ensure_pipeline(&changed).unwrap_err();
     assert!(err.to_string().contains("date or time"), "{err}");
 }

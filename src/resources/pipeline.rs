@@ -1,7 +1,7 @@
 //! One idempotent call from a PostgreSQL table to a scheduled dataflow:
 //! [`Client::ensure_pipeline`] finds what exists, creates what is missing,
-//! converges what drifted, and (with [`PipelineSpec::with_plan`]) says what
-//! it would do without writing.
+//! converges what drifted; [`Client::plan_pipeline`] says what it would
+//! do, one decision per object ([`PipelinePlan`]), without writing.
 //!
 //! Identity is the triple (base connection and table, dataset, the flow
 //! joining their source and target connections), never a name. Mapping
@@ -77,7 +77,31 @@ const MAX_NAME: usize = 256;
 
 /// What a pipeline should be: a table of a PostgreSQL base connection,
 /// flowing into a dataset through a mapping, on a schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Every field has a named setter, so a declaration reads without
+/// comments and can be changed after it is made. The base connection,
+/// the table, the dataset, at least one mapping, the delta column and the
+/// schedule are required: [`validate`](Self::validate) (which every call
+/// taking a spec runs before sending anything) names the first one
+/// missing in an [`Error::InvalidInput`].
+///
+/// ```
+/// use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
+///
+/// let spec = PipelineSpec::new()
+///     .with_base_connection_id("0123456789abcdef0123456789abcdef")
+///     .with_table_path("public.orders")
+///     .with_dataset_id("5c8c3c555033b814b69f947f")
+///     .with_mapping(Mapping::new("id", "_tenant.orderId"))
+///     .with_mapping(Mapping::new("amount", "_tenant.amount"))
+///     .with_delta_column("updated_at")
+///     .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap())
+///     .with_enable(true);
+/// assert!(spec.validate().is_ok());
+/// assert!(PipelineSpec::new().validate().is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
 pub struct PipelineSpec {
     base_connection_id: String,
     table_path: String,
@@ -85,40 +109,63 @@ pub struct PipelineSpec {
     schema_id: Option<String>,
     mappings: Vec<Mapping>,
     delta_column: String,
-    schedule: Schedule,
+    schedule: Option<Schedule>,
     name: Option<String>,
     description: Option<String>,
     enable: bool,
-    plan: bool,
 }
 
 impl PipelineSpec {
-    /// Table `table_path` (e.g. `public.orders`) of base connection
-    /// `base_connection_id` into dataset `dataset_id`, with `mappings`
-    /// (source column → XDM path), incremental by `delta_column`, on
-    /// `schedule`. The schema is read from Catalog unless
+    /// An empty declaration: set its fields with the `with_*` setters.
+    /// The schema is read from Catalog unless
     /// [`with_schema_id`](Self::with_schema_id) names it.
-    pub fn new(
-        base_connection_id: impl Into<String>,
-        table_path: impl Into<String>,
-        dataset_id: impl Into<String>,
-        mappings: Vec<Mapping>,
-        delta_column: impl Into<String>,
-        schedule: Schedule,
-    ) -> Self {
-        PipelineSpec {
-            base_connection_id: base_connection_id.into(),
-            table_path: table_path.into(),
-            dataset_id: dataset_id.into(),
-            schema_id: None,
-            mappings,
-            delta_column: delta_column.into(),
-            schedule,
-            name: None,
-            description: None,
-            enable: false,
-            plan: false,
-        }
+    pub fn new() -> Self {
+        PipelineSpec::default()
+    }
+
+    /// The PostgreSQL base connection the table is read through. Required.
+    pub fn with_base_connection_id(mut self, base_connection_id: impl Into<String>) -> Self {
+        self.base_connection_id = base_connection_id.into();
+        self
+    }
+
+    /// The table, schema-qualified as explore lists it (e.g.
+    /// `public.orders`). Required.
+    pub fn with_table_path(mut self, table_path: impl Into<String>) -> Self {
+        self.table_path = table_path.into();
+        self
+    }
+
+    /// The dataset the rows go into. Required.
+    pub fn with_dataset_id(mut self, dataset_id: impl Into<String>) -> Self {
+        self.dataset_id = dataset_id.into();
+        self
+    }
+
+    /// All the mappings (source column → XDM path), replacing any set
+    /// before. At least one is required.
+    pub fn with_mappings(mut self, mappings: impl IntoIterator<Item = Mapping>) -> Self {
+        self.mappings = mappings.into_iter().collect();
+        self
+    }
+
+    /// One more mapping, after those set before.
+    pub fn with_mapping(mut self, mapping: Mapping) -> Self {
+        self.mappings.push(mapping);
+        self
+    }
+
+    /// The date or time column that says which rows are new (incremental
+    /// loads). Required; an existing flow's cannot be changed in place.
+    pub fn with_delta_column(mut self, delta_column: impl Into<String>) -> Self {
+        self.delta_column = delta_column.into();
+        self
+    }
+
+    /// When the flow runs. Required.
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = Some(schedule);
+        self
     }
 
     /// The dataset's schema (`$id` URL), instead of reading it from
@@ -142,30 +189,23 @@ impl PipelineSpec {
     }
 
     /// Enables the flow if it is disabled. Without it a disabled flow stays
-    /// disabled (someone disabled it on purpose).
+    /// disabled (someone disabled it on purpose). Defaults to `false`.
     pub fn with_enable(mut self, enable: bool) -> Self {
         self.enable = enable;
         self
     }
 
-    /// Plan only: find and compare as usual, check what a write would need,
-    /// and report what would be created or updated; write nothing.
-    pub fn with_plan(mut self, plan: bool) -> Self {
-        self.plan = plan;
-        self
-    }
-
-    /// The base connection's id.
+    /// The base connection's id (empty until set).
     pub fn base_connection_id(&self) -> &str {
         &self.base_connection_id
     }
 
-    /// The table's path.
+    /// The table's path (empty until set).
     pub fn table_path(&self) -> &str {
         &self.table_path
     }
 
-    /// The dataset's id.
+    /// The dataset's id (empty until set).
     pub fn dataset_id(&self) -> &str {
         &self.dataset_id
     }
@@ -180,14 +220,14 @@ impl PipelineSpec {
         &self.mappings
     }
 
-    /// The delta column.
+    /// The delta column (empty until set).
     pub fn delta_column(&self) -> &str {
         &self.delta_column
     }
 
-    /// The schedule.
-    pub fn schedule(&self) -> &Schedule {
-        &self.schedule
+    /// The schedule, once set.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.schedule.as_ref()
     }
 
     /// The flow's name, if given.
@@ -205,13 +245,32 @@ impl PipelineSpec {
         self.enable
     }
 
-    /// Whether this is a plan only.
-    pub fn plan(&self) -> bool {
-        self.plan
-    }
-
-    /// Checks every field; nothing is sent when one is wrong.
+    /// Checks every field; nothing is sent when one is wrong. A required
+    /// field that was never set is an [`Error::InvalidInput`] naming it.
     pub fn validate(&self) -> Result<(), Error> {
+        let missing = |field: &str, setter: &str| {
+            Error::invalid_input(field, format!("is required: set it with {setter}"))
+        };
+        for (field, value, setter) in [
+            (
+                "base_connection_id",
+                &self.base_connection_id,
+                "with_base_connection_id",
+            ),
+            ("table_path", &self.table_path, "with_table_path"),
+            ("dataset_id", &self.dataset_id, "with_dataset_id"),
+            ("delta_column", &self.delta_column, "with_delta_column"),
+        ] {
+            if value.is_empty() {
+                return Err(missing(field, setter));
+            }
+        }
+        if self.mappings.is_empty() {
+            return Err(missing("mappings", "with_mapping or with_mappings"));
+        }
+        let Some(schedule) = self.schedule else {
+            return Err(missing("schedule", "with_schedule"));
+        };
         check_id("base_connection_id", &self.base_connection_id)?;
         require_text("table_path", &self.table_path)?;
         check_id("dataset_id", &self.dataset_id)?;
@@ -235,10 +294,17 @@ impl PipelineSpec {
             &self.delta_column,
             "0123456789abcdef0123456789abcdef",
             0,
-            self.schedule,
+            schedule,
         )
         .validate()?;
         Ok(())
+    }
+
+    /// The schedule of a validated spec.
+    fn declared_schedule(&self) -> Result<Schedule, Error> {
+        self.schedule.ok_or_else(|| {
+            Error::invalid_input("schedule", "is required: set it with with_schedule")
+        })
     }
 
     fn mapping_set(&self, schema_id: &str) -> NewMappingSet {
@@ -273,8 +339,8 @@ fn clip(mut name: String) -> String {
     name
 }
 
-/// One thing [`Client::ensure_pipeline`] created or updated (or, in a
-/// plan, would).
+/// One write [`Client::ensure_pipeline`] made (or, from a
+/// [`PipelinePlan`], would make).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PipelineChange {
@@ -316,25 +382,313 @@ impl fmt::Display for PipelineChange {
     }
 }
 
-/// What [`Client::ensure_pipeline`] found and did: every object's id (none
-/// for an object a plan would create), the changes in the order made, and
-/// what it saw but left alone (twin flows, values that do not read back).
+/// What a [`PipelinePlan`] does with the source or the target connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionPlan {
+    /// It exists: kept as it is.
+    Keep {
+        /// Its id.
+        id: String,
+    },
+    /// It is missing: created, with this name.
+    Create {
+        /// The name it gets (after the flow's).
+        name: String,
+    },
+}
+
+impl ConnectionPlan {
+    /// The id of the connection kept; `None` for one to create.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ConnectionPlan::Keep { id } => Some(id),
+            ConnectionPlan::Create { .. } => None,
+        }
+    }
+}
+
+/// Where the mapping set a new flow or a changed mapping uses comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MappingSetPlan {
+    /// Created from the declaration, with this name ([`mapping_set_name`]).
+    Create {
+        /// The name it gets.
+        name: String,
+    },
+    /// An earlier run made it for this declaration and then failed to use
+    /// it: used, not made again.
+    Reuse {
+        /// Its id.
+        id: String,
+        /// The version used.
+        version: i64,
+    },
+}
+
+impl MappingSetPlan {
+    /// The id of the mapping set reused; `None` for one to create.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            MappingSetPlan::Reuse { id, .. } => Some(id),
+            MappingSetPlan::Create { .. } => None,
+        }
+    }
+}
+
+/// A flow's schedule as it is and as declared. Only the frequency, the
+/// interval and the backfill are compared (the start time is set at
+/// creation only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScheduleChange {
+    /// The flow's schedule; `None` when the service states none this crate
+    /// can read.
+    pub old: Option<Schedule>,
+    /// The declared one.
+    pub new: Schedule,
+}
+
+/// A flow's mapping as it is and as declared, and the mapping set the
+/// flow's `Mapping` entry is pointed at (patched with `If-Match`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MappingChange {
+    /// The mapping set the flow runs now.
+    pub old_mapping_set_id: String,
+    /// The version of it the flow runs.
+    pub old_version: i64,
+    /// Its mappings; `None` when it could not be read (gone, or an id the
+    /// service refuses).
+    pub old: Option<Vec<Mapping>>,
+    /// The declared mappings.
+    pub new: Vec<Mapping>,
+    /// The mapping set the flow is pointed at.
+    pub mapping_set: MappingSetPlan,
+}
+
+/// What a [`FlowUpdate`] does with the flow's mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MappingPlan {
+    /// As declared: the flow keeps running this mapping set.
+    InSync {
+        /// The mapping set the flow runs.
+        mapping_set_id: String,
+    },
+    /// Different: see the change.
+    Change(MappingChange),
+}
+
+/// A flow's state as it is and as it is made (a disabled flow enabled
+/// because [`PipelineSpec::with_enable`] asks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateChange {
+    /// The flow's state.
+    pub old: FlowState,
+    /// The state it is put in.
+    pub new: FlowState,
+}
+
+/// An existing flow, changed in place where it differs from the
+/// declaration; in sync when nothing is (see
+/// [`is_in_sync`](Self::is_in_sync)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlowUpdate {
+    /// The flow's id.
+    pub id: String,
+    /// A different frequency, interval or backfill.
+    pub schedule: Option<ScheduleChange>,
+    /// The mapping: as declared, or changed.
+    pub mapping: MappingPlan,
+    /// A disabled flow enabled.
+    pub state: Option<StateChange>,
+}
+
+impl FlowUpdate {
+    /// Whether the flow is as declared (nothing to change).
+    pub fn is_in_sync(&self) -> bool {
+        self.schedule.is_none()
+            && matches!(self.mapping, MappingPlan::InSync { .. })
+            && self.state.is_none()
+    }
+}
+
+/// An existing flow that differs in what the service cannot change in
+/// place (its delta column, or a flow without a `Mapping` transformation):
+/// only deleting it (its connections stay) and ensuring again converges
+/// it. [`Client::ensure_pipeline`] refuses it ([`error`](Self::error)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlowReplace {
+    /// The flow's id.
+    pub id: String,
+    /// The field of [`PipelineSpec`] that differs (`delta_column`,
+    /// `mappings`).
+    pub field: String,
+    /// What differs and what to do, in words.
+    pub reason: String,
+}
+
+impl FlowReplace {
+    /// The error [`Client::ensure_pipeline`] returns for it: an
+    /// [`Error::Unsuitable`] naming the field.
+    pub fn error(&self) -> Error {
+        Error::Unsuitable {
+            field: self.field.clone(),
+            rule: self.reason.clone(),
+        }
+    }
+}
+
+/// What a [`PipelinePlan`] does with the flow. A new flow always comes
+/// with its mapping set (created or reused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowPlan {
+    /// No flow joins the table and the dataset: one is created.
+    Create {
+        /// The name it gets.
+        name: String,
+        /// The mapping set it runs.
+        mapping_set: MappingSetPlan,
+    },
+    /// The flow exists: kept, and changed in place where it differs.
+    Update(FlowUpdate),
+    /// The flow exists but cannot be changed in place to what is declared.
+    Replace(FlowReplace),
+}
+
+/// What [`Client::ensure_pipeline`] would do for a [`PipelineSpec`], from
+/// live state: one decision per object. Made by [`Client::plan_pipeline`],
+/// which writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PipelinePlan {
+    /// The source connection (the table).
+    pub source_connection: ConnectionPlan,
+    /// The target connection (the dataset).
+    pub target_connection: ConnectionPlan,
+    /// The flow, and with it the mapping set.
+    pub flow: FlowPlan,
+    /// Other flows joining the same table and dataset (made by two
+    /// processes at once, or by hand), oldest first. The oldest flow (by
+    /// `createdAt`, then id) is the one planned for; these are left alone.
+    pub duplicates: Vec<String>,
+    /// What the caller should know but that is not an error: twin flows, a
+    /// mapping set made from this declaration that does not read back as
+    /// written, a mapping set an earlier run made that is reused.
+    pub warnings: Vec<String>,
+    /// What the checks read for the writes.
+    prepared: Prepared,
+}
+
+impl PipelinePlan {
+    /// Whether everything is as declared: applying it writes nothing.
+    pub fn is_in_sync(&self) -> bool {
+        matches!(self.source_connection, ConnectionPlan::Keep { .. })
+            && matches!(self.target_connection, ConnectionPlan::Keep { .. })
+            && matches!(&self.flow, FlowPlan::Update(u) if u.is_in_sync())
+    }
+
+    /// The flow that must be replaced, if one must
+    /// ([`Client::ensure_pipeline`] refuses such a plan).
+    pub fn replace_needed(&self) -> Option<&FlowReplace> {
+        match &self.flow {
+            FlowPlan::Replace(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The writes applying it makes, in order (empty when in sync, or when
+    /// a replace is needed).
+    pub fn changes(&self) -> Vec<PipelineChange> {
+        let mut changes = Vec::new();
+        if let ConnectionPlan::Create { .. } = self.source_connection {
+            changes.push(PipelineChange::SourceConnectionCreated);
+        }
+        if let ConnectionPlan::Create { .. } = self.target_connection {
+            changes.push(PipelineChange::TargetConnectionCreated);
+        }
+        match &self.flow {
+            FlowPlan::Create { mapping_set, .. } => {
+                if let MappingSetPlan::Create { .. } = mapping_set {
+                    changes.push(PipelineChange::MappingSetCreated);
+                }
+                changes.push(PipelineChange::FlowCreated);
+            }
+            FlowPlan::Update(u) => {
+                if u.schedule.is_some() {
+                    changes.push(PipelineChange::FlowScheduleUpdated);
+                }
+                if let MappingPlan::Change(c) = &u.mapping {
+                    if let MappingSetPlan::Create { .. } = c.mapping_set {
+                        changes.push(PipelineChange::MappingSetCreated);
+                    }
+                    changes.push(PipelineChange::FlowMappingUpdated);
+                }
+                if u.state.is_some() {
+                    changes.push(PipelineChange::FlowEnabled);
+                }
+            }
+            FlowPlan::Replace(_) => {}
+        }
+        changes
+    }
+
+    /// The existing flow's id; `None` when one is to be created.
+    pub fn flow_id(&self) -> Option<&str> {
+        match &self.flow {
+            FlowPlan::Create { .. } => None,
+            FlowPlan::Update(u) => Some(&u.id),
+            FlowPlan::Replace(r) => Some(&r.id),
+        }
+    }
+
+    /// The existing source connection's id.
+    pub fn source_connection_id(&self) -> Option<&str> {
+        self.source_connection.id()
+    }
+
+    /// The existing target connection's id.
+    pub fn target_connection_id(&self) -> Option<&str> {
+        self.target_connection.id()
+    }
+
+    /// The id of the mapping set the flow runs after the plan is applied,
+    /// when it exists already (the flow's own, or one reused).
+    pub fn mapping_set_id(&self) -> Option<&str> {
+        match &self.flow {
+            FlowPlan::Create { mapping_set, .. } => mapping_set.id(),
+            FlowPlan::Update(u) => match &u.mapping {
+                MappingPlan::InSync { mapping_set_id } => Some(mapping_set_id),
+                MappingPlan::Change(c) => c.mapping_set.id(),
+            },
+            FlowPlan::Replace(_) => None,
+        }
+    }
+}
+
+/// What [`Client::ensure_pipeline`] found and did: every object's id, the
+/// changes in the order made, and what it saw but left alone (twin flows,
+/// values that do not read back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PipelineOutcome {
     /// The flow.
-    pub flow_id: Option<String>,
+    pub flow_id: String,
     /// The source connection (the table).
-    pub source_connection_id: Option<String>,
+    pub source_connection_id: String,
     /// The target connection (the dataset).
-    pub target_connection_id: Option<String>,
+    pub target_connection_id: String,
     /// The mapping set the flow uses.
-    pub mapping_set_id: Option<String>,
-    /// What this call created or updated (a plan: would); empty when the
-    /// pipeline was as declared.
+    pub mapping_set_id: String,
+    /// What this call created or updated; empty when the pipeline was as
+    /// declared.
     pub changes: Vec<PipelineChange>,
-    /// `true` for a plan: nothing was written.
-    pub planned: bool,
     /// Other flows joining the same table and dataset (made by two
     /// processes at once, or by hand), oldest first. The oldest flow (by
     /// `createdAt`, then id) is the one converged and reported as
@@ -347,10 +701,31 @@ pub struct PipelineOutcome {
 }
 
 impl PipelineOutcome {
-    /// Whether nothing was (or, in a plan, would be) created or updated.
+    /// Whether nothing was created or updated.
     pub fn is_unchanged(&self) -> bool {
         self.changes.is_empty()
     }
+}
+
+/// How far an ensure that failed got: the ids known (found, or made
+/// before the failure) and the writes made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PipelineProgress {
+    /// The flow, when found or made.
+    pub flow_id: Option<String>,
+    /// The source connection, when found or made.
+    pub source_connection_id: Option<String>,
+    /// The target connection, when found or made.
+    pub target_connection_id: Option<String>,
+    /// The mapping set the flow uses (or will), when known.
+    pub mapping_set_id: Option<String>,
+    /// The writes made before the failure, in order.
+    pub changes: Vec<PipelineChange>,
+    /// As [`PipelineOutcome::duplicates`].
+    pub duplicates: Vec<String>,
+    /// As [`PipelineOutcome::warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// An ensure that failed: the error, and what it had already done (the
@@ -362,7 +737,7 @@ pub struct PipelineFailure {
     /// Why it stopped.
     pub error: Error,
     /// What it found and changed before it stopped.
-    pub done: PipelineOutcome,
+    pub done: PipelineProgress,
 }
 
 impl fmt::Display for PipelineFailure {
@@ -389,19 +764,29 @@ struct Found {
     flow: Option<Flow>,
     /// Twin flows' ids (left alone), oldest first.
     duplicates: Vec<String>,
+    /// The flow cannot be changed in place: (field, reason).
+    replace: Option<(String, String)>,
     /// The flow's mapping set matches the declaration.
     mapping_matches: bool,
+    /// The mappings of the mapping set the flow runs, when it could be read.
+    current_mappings: Option<Vec<Mapping>>,
     schedule_matches: bool,
     warnings: Vec<String>,
 }
 
-/// What the checks learned for the writes.
-#[derive(Default)]
-struct Checked {
+/// What the checks read that the writes use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Prepared {
     columns: Option<TableSchema>,
     schema_id: Option<String>,
-    /// A mapping set an earlier run made for this declaration.
-    reusable_mapping_set: Option<MappingSet>,
+}
+
+/// What the checks must make sure of.
+struct Needs {
+    source: bool,
+    target: bool,
+    mapping_set: bool,
+    flow: bool,
 }
 
 /// How a mapping set compares with the declaration.
@@ -517,6 +902,12 @@ impl Client {
     /// up again before anything else is created, and a run killed between
     /// two steps is finished by the next one; ensures of the same pipeline
     /// through one client run one at a time.
+    ///
+    /// It is [`plan_pipeline`](Self::plan_pipeline) then the writes of that
+    /// plan, under one lock. A plan that needs the flow replaced (a
+    /// different delta column, a flow without a `Mapping` transformation)
+    /// is refused with the [`Error::Unsuitable`] of
+    /// [`FlowReplace::error`], before anything is written.
     pub fn ensure_pipeline(&self, spec: &PipelineSpec) -> Result<PipelineOutcome, Error> {
         self.ensure_pipeline_partial(spec).map_err(|f| f.error)
     }
@@ -528,33 +919,60 @@ impl Client {
         &self,
         spec: &PipelineSpec,
     ) -> Result<PipelineOutcome, Box<PipelineFailure>> {
-        let mut outcome = PipelineOutcome {
-            flow_id: None,
-            source_connection_id: None,
-            target_connection_id: None,
-            mapping_set_id: None,
-            changes: Vec::new(),
-            planned: spec.plan,
-            duplicates: Vec::new(),
-            warnings: Vec::new(),
-        };
-        match self.ensure_into(spec, &mut outcome) {
-            Ok(()) => Ok(outcome),
-            Err(error) => Err(Box::new(PipelineFailure {
+        let mut progress = PipelineProgress::default();
+        self.ensure_into(spec, &mut progress).map_err(|error| {
+            Box::new(PipelineFailure {
                 error,
-                done: outcome,
-            })),
-        }
+                done: progress,
+            })
+        })
     }
 
-    fn ensure_into(&self, spec: &PipelineSpec, outcome: &mut PipelineOutcome) -> Result<(), Error> {
+    /// What [`ensure_pipeline`](Self::ensure_pipeline) would do, read from
+    /// live state, writing nothing: the same lookups (four requests for a
+    /// pipeline as declared, five with a schema given) and, when something
+    /// would be created or updated, the same checks (the base connection,
+    /// the table's columns, the dataset's schema, the flow spec, the
+    /// mapping's validation, a mapping set an earlier run made), so that a
+    /// plan that passes is one the writes can carry out.
+    ///
+    /// A flow that differs where the service cannot change it in place is
+    /// planned as [`FlowPlan::Replace`], not an error.
+    pub fn plan_pipeline(&self, spec: &PipelineSpec) -> Result<PipelinePlan, Error> {
         spec.validate()?;
-        // The connections' keys first, then the pipeline's: ensures of two
-        // pipelines sharing a table (or a dataset) do not both create it.
-        let _source = self.lock(source_key(spec));
-        let _target = self.lock(target_key(spec));
-        let _pipeline = self.lock(spec.lock_key());
+        let _locks = self.pipeline_locks(spec);
+        self.plan_locked(spec)
+    }
 
+    /// The connections' keys first, then the pipeline's: ensures of two
+    /// pipelines sharing a table (or a dataset) do not both create it.
+    fn pipeline_locks(&self, spec: &PipelineSpec) -> impl Sized + '_ {
+        let source = self.lock(source_key(spec));
+        let target = self.lock(target_key(spec));
+        let pipeline = self.lock(spec.lock_key());
+        (source, target, pipeline)
+    }
+
+    fn ensure_into(
+        &self,
+        spec: &PipelineSpec,
+        progress: &mut PipelineProgress,
+    ) -> Result<PipelineOutcome, Error> {
+        spec.validate()?;
+        let _locks = self.pipeline_locks(spec);
+        let plan = self.plan_locked(spec)?;
+        progress.flow_id = plan.flow_id().map(str::to_owned);
+        progress.source_connection_id = plan.source_connection_id().map(str::to_owned);
+        progress.target_connection_id = plan.target_connection_id().map(str::to_owned);
+        progress.mapping_set_id = plan.mapping_set_id().map(str::to_owned);
+        progress.duplicates = plan.duplicates.clone();
+        progress.warnings = plan.warnings.clone();
+        self.apply_pipeline(spec, plan, progress)
+    }
+
+    /// Finds, compares and (when something is to be written) checks.
+    fn plan_locked(&self, spec: &PipelineSpec) -> Result<PipelinePlan, Error> {
+        let schedule = spec.declared_schedule()?;
         // A schema given is checked against the dataset every time, not
         // only when something is created: otherwise the flow would be
         // re-pointed at it, and a run without it would flip it back.
@@ -563,74 +981,138 @@ impl Client {
             None => None,
         };
         let found = self.find_pipeline(spec)?;
-        let mut plan = Vec::new();
-        if found.source.is_none() {
-            plan.push(PipelineChange::SourceConnectionCreated);
-        }
-        if found.target.is_none() {
-            plan.push(PipelineChange::TargetConnectionCreated);
-        }
-        match &found.flow {
-            None => {
-                plan.push(PipelineChange::MappingSetCreated);
-                plan.push(PipelineChange::FlowCreated);
-            }
-            Some(flow) => {
-                // The schedule first: a flow whose schedule cannot be
-                // patched is refused before anything is written.
-                if !found.schedule_matches {
-                    plan.push(PipelineChange::FlowScheduleUpdated);
-                }
-                if !found.mapping_matches {
-                    plan.push(PipelineChange::MappingSetCreated);
-                    plan.push(PipelineChange::FlowMappingUpdated);
-                }
-                if spec.enable && flow.state != FlowState::Enabled {
-                    plan.push(PipelineChange::FlowEnabled);
-                }
-            }
-        }
-        outcome.flow_id = found.flow.as_ref().map(|f| f.id.clone());
-        outcome.source_connection_id = found.source.as_ref().map(|s| s.id.clone());
-        outcome.target_connection_id = found.target.as_ref().map(|t| t.id.clone());
-        outcome.mapping_set_id = found
-            .flow
-            .as_ref()
-            .filter(|_| found.mapping_matches)
-            .and_then(|f| f.mapping().map(|(_, id, _)| id.to_owned()));
-        outcome.duplicates = found.duplicates.clone();
-        outcome.warnings = found.warnings.clone();
-        if plan.is_empty() {
-            return Ok(());
-        }
-        let checked = self.check_pipeline(spec, &found, &plan, catalog_schema)?;
-        if let Some(reused) = &checked.reusable_mapping_set {
-            // Made by an earlier run for this declaration: used, not made
-            // again; and when the flow already names it (a comparison that
-            // could not tell, for want of a schema), nothing is patched.
-            let in_use = found
+        let flow_name = spec.flow_name();
+        let (updates_flow, replaces_flow) = match &found.flow {
+            Some(_) => (found.replace.is_none(), found.replace.is_some()),
+            None => (false, false),
+        };
+        let enables = updates_flow
+            && spec.enable
+            && found
                 .flow
                 .as_ref()
-                .and_then(|f| f.mapping())
-                .is_some_and(|(_, id, version)| id == reused.id && version == reused.version);
-            plan.retain(|c| {
-                *c != PipelineChange::MappingSetCreated
-                    && !(in_use && *c == PipelineChange::FlowMappingUpdated)
-            });
-            outcome.mapping_set_id = Some(reused.id.clone());
-            if !in_use {
-                outcome.warnings.push(format!(
-                    "reusing mapping set {} (version {}), made for this declaration by an \
-                     earlier run",
-                    reused.id, reused.version
-                ));
+                .is_some_and(|f| f.state != FlowState::Enabled);
+        let needs = Needs {
+            source: found.source.is_none(),
+            target: found.target.is_none(),
+            mapping_set: found.flow.is_none() || (updates_flow && !found.mapping_matches),
+            flow: found.flow.is_none(),
+        };
+        let writes = needs.source
+            || needs.target
+            || needs.mapping_set
+            || needs.flow
+            || (updates_flow && !found.schedule_matches)
+            || enables;
+        let (prepared, reusable) = if writes && !replaces_flow {
+            self.check_pipeline(spec, &found, &needs, catalog_schema)?
+        } else {
+            (Prepared::default(), None)
+        };
+        let mut warnings = found.warnings;
+        let schema = prepared.schema_id.clone().unwrap_or_default();
+        let mapping_set = match reusable {
+            Some(reused) => MappingSetPlan::Reuse {
+                id: reused.id,
+                version: reused.version,
+            },
+            None => MappingSetPlan::Create {
+                name: mapping_set_name(&schema, &spec.mappings),
+            },
+        };
+        let connection = |existing: Option<String>, what: &str| match existing {
+            Some(id) => ConnectionPlan::Keep { id },
+            None => ConnectionPlan::Create {
+                name: clip(format!("{flow_name}: {what}")),
+            },
+        };
+        let source_connection = connection(found.source.map(|s| s.id), "source");
+        let target_connection = connection(found.target.map(|t| t.id), "dataset");
+        let flow = match found.flow {
+            None => FlowPlan::Create {
+                name: flow_name,
+                mapping_set,
+            },
+            Some(flow) => {
+                if let Some((field, reason)) = found.replace {
+                    FlowPlan::Replace(FlowReplace {
+                        id: flow.id,
+                        field,
+                        reason,
+                    })
+                } else {
+                    let (_, current_id, current_version) =
+                        flow.mapping().ok_or_else(|| Error::Unsuitable {
+                            field: "mappings".into(),
+                            rule: no_mapping_entry(&flow),
+                        })?;
+                    let mapping = if found.mapping_matches {
+                        MappingPlan::InSync {
+                            mapping_set_id: current_id.to_owned(),
+                        }
+                    } else if let MappingSetPlan::Reuse { id, version } = &mapping_set {
+                        // Made by an earlier run for this declaration: when
+                        // the flow already runs it (a comparison that could
+                        // not tell, for want of a schema), nothing changes.
+                        if id == current_id && *version == current_version {
+                            MappingPlan::InSync {
+                                mapping_set_id: id.clone(),
+                            }
+                        } else {
+                            warnings.push(format!(
+                                "reusing mapping set {id} (version {version}), made for this \
+                                 declaration by an earlier run"
+                            ));
+                            MappingPlan::Change(MappingChange {
+                                old_mapping_set_id: current_id.to_owned(),
+                                old_version: current_version,
+                                old: found.current_mappings,
+                                new: spec.mappings.clone(),
+                                mapping_set,
+                            })
+                        }
+                    } else {
+                        MappingPlan::Change(MappingChange {
+                            old_mapping_set_id: current_id.to_owned(),
+                            old_version: current_version,
+                            old: found.current_mappings,
+                            new: spec.mappings.clone(),
+                            mapping_set,
+                        })
+                    };
+                    FlowPlan::Update(FlowUpdate {
+                        schedule: (!found.schedule_matches).then_some(ScheduleChange {
+                            old: flow.schedule,
+                            new: schedule,
+                        }),
+                        mapping,
+                        state: enables.then(|| StateChange {
+                            old: flow.state.clone(),
+                            new: FlowState::Enabled,
+                        }),
+                        id: flow.id,
+                    })
+                }
             }
+        };
+        if let FlowPlan::Create {
+            mapping_set: MappingSetPlan::Reuse { id, version },
+            ..
+        } = &flow
+        {
+            warnings.push(format!(
+                "reusing mapping set {id} (version {version}), made for this declaration by an \
+                 earlier run"
+            ));
         }
-        if spec.plan {
-            outcome.changes = plan;
-            return Ok(());
-        }
-        self.apply_pipeline(spec, found, checked, &plan, outcome)
+        Ok(PipelinePlan {
+            source_connection,
+            target_connection,
+            flow,
+            duplicates: found.duplicates,
+            warnings,
+            prepared,
+        })
     }
 
     /// The dataset's schema from Catalog, which must be the one given.
@@ -732,21 +1214,28 @@ impl Client {
             }
         }
         let (mut mapping_matches, mut schedule_matches) = (false, false);
-        if let Some(flow) = &flow {
-            check_delta_column(flow, spec)?;
-            let Some((_, mapping_id, mapping_version)) = flow.mapping() else {
-                return Err(Error::Unsuitable {
-                    field: "mappings".into(),
-                    rule: format!(
-                        "flow {} has no Mapping transformation to update; delete the flow \
-                         and ensure again",
-                        flow.id
-                    ),
-                });
-            };
+        let mut current_mappings = None;
+        let mut replace = None;
+        // A flow that must be replaced is not compared further.
+        let comparable = match &flow {
+            Some(flow) => match (delta_column_problem(flow, spec), flow.mapping()) {
+                (Some(problem), _) => {
+                    replace = Some(("delta_column".to_owned(), problem));
+                    None
+                }
+                (None, None) => {
+                    replace = Some(("mappings".to_owned(), no_mapping_entry(flow)));
+                    None
+                }
+                (None, Some(mapping)) => Some((flow, mapping)),
+            },
+            None => None,
+        };
+        if let Some((flow, (_, mapping_id, mapping_version))) = comparable {
             // The version the flow runs, which need not be the latest.
             mapping_matches = match self.get_mapping_set_version(mapping_id, mapping_version) {
                 Ok(current) => {
+                    current_mappings = Some(current.mappings.clone());
                     // The schema given, else the target connection's, else
                     // the one the mapping set states (its name is then
                     // checked against that schema).
@@ -770,14 +1259,16 @@ impl Client {
                 Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
                 Err(e) => return Err(e),
             };
-            schedule_matches = same_schedule(flow, &spec.schedule);
+            schedule_matches = same_schedule(flow, &spec.declared_schedule()?);
         }
         Ok(Found {
             source,
             target,
             flow,
             duplicates,
+            replace,
             mapping_matches,
+            current_mappings,
             schedule_matches,
             warnings,
         })
@@ -788,14 +1279,14 @@ impl Client {
         &self,
         spec: &PipelineSpec,
         found: &Found,
-        plan: &[PipelineChange],
+        needs: &Needs,
         catalog_schema: Option<String>,
-    ) -> Result<Checked, Error> {
-        let creates_source = plan.contains(&PipelineChange::SourceConnectionCreated);
-        let creates_target = plan.contains(&PipelineChange::TargetConnectionCreated);
-        let creates_mapping = plan.contains(&PipelineChange::MappingSetCreated);
-        let creates_flow = plan.contains(&PipelineChange::FlowCreated);
-        let mut checked = Checked::default();
+    ) -> Result<(Prepared, Option<MappingSet>), Error> {
+        let creates_source = needs.source;
+        let creates_target = needs.target;
+        let creates_mapping = needs.mapping_set;
+        let creates_flow = needs.flow;
+        let mut checked = Prepared::default();
 
         if creates_source || creates_mapping || creates_flow {
             if creates_source {
@@ -850,8 +1341,7 @@ impl Client {
                 if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
                     == MappingVerdict::Matches
                 {
-                    checked.reusable_mapping_set = Some(candidate);
-                    return Ok(checked);
+                    return Ok((checked, Some(candidate)));
                 }
             }
             let mut set = spec.mapping_set(&schema);
@@ -869,29 +1359,35 @@ impl Client {
                 });
             }
         }
-        Ok(checked)
+        Ok((checked, None))
     }
 
-    /// The writes, in order: source, target, mapping set, flow (or the
-    /// flow's updates). Each is recorded in `outcome` as it is made.
+    /// The writes of `plan`, in order: source, target, the flow's schedule,
+    /// mapping set, flow (or the flow's mapping entry), enabling. Each is
+    /// recorded in `progress` as it is made.
     fn apply_pipeline(
         &self,
         spec: &PipelineSpec,
-        found: Found,
-        checked: Checked,
-        plan: &[PipelineChange],
-        outcome: &mut PipelineOutcome,
-    ) -> Result<(), Error> {
-        let flow_name = spec.flow_name();
-        let source_id = match found.source {
-            Some(s) => s.id,
-            None => {
-                let mut new = NewSourceConnection::new(
-                    clip(format!("{flow_name}: source")),
-                    &spec.base_connection_id,
-                    &spec.table_path,
-                );
-                if let Some(columns) = checked.columns.clone() {
+        plan: PipelinePlan,
+        progress: &mut PipelineProgress,
+    ) -> Result<PipelineOutcome, Error> {
+        let PipelinePlan {
+            source_connection,
+            target_connection,
+            flow,
+            duplicates,
+            warnings: _,
+            prepared,
+        } = plan;
+        if let FlowPlan::Replace(replace) = &flow {
+            return Err(replace.error());
+        }
+        let source_id = match source_connection {
+            ConnectionPlan::Keep { id } => id,
+            ConnectionPlan::Create { name } => {
+                let mut new =
+                    NewSourceConnection::new(name, &spec.base_connection_id, &spec.table_path);
+                if let Some(columns) = prepared.columns.clone() {
                     new = new.with_columns(columns.columns);
                 }
                 let saved = created_or_found(
@@ -902,117 +1398,137 @@ impl Client {
                             .map(|s| s.id))
                     },
                 )?;
-                outcome.source_connection_id = Some(saved.clone());
-                outcome
+                progress.source_connection_id = Some(saved.clone());
+                progress
                     .changes
                     .push(PipelineChange::SourceConnectionCreated);
                 saved
             }
         };
-        let schema = checked.schema_id.clone().unwrap_or_default();
-        let target_id = match found.target {
-            Some(t) => t.id,
-            None => {
-                let new = NewTargetConnection::new(
-                    clip(format!("{flow_name}: dataset")),
-                    &spec.dataset_id,
-                    &schema,
-                );
+        let schema = prepared.schema_id.clone().unwrap_or_default();
+        let target_id = match target_connection {
+            ConnectionPlan::Keep { id } => id,
+            ConnectionPlan::Create { name } => {
+                let new = NewTargetConnection::new(name, &spec.dataset_id, &schema);
                 let saved = created_or_found(
                     || self.create_target_connection(&new).map(|s| s.id),
                     || Ok(self.find_target_connection(&spec.dataset_id)?.map(|t| t.id)),
                 )?;
-                outcome.target_connection_id = Some(saved.clone());
-                outcome
+                progress.target_connection_id = Some(saved.clone());
+                progress
                     .changes
                     .push(PipelineChange::TargetConnectionCreated);
                 saved
             }
         };
-        if let (Some(flow), true) = (
-            &found.flow,
-            plan.contains(&PipelineChange::FlowScheduleUpdated),
-        ) {
-            self.update_flow_schedule(&flow.id, &spec.schedule)?;
-            outcome.changes.push(PipelineChange::FlowScheduleUpdated);
-            // Read back once: a value that does not stick is said, and
-            // the next run compares only what the service states.
-            let after = self.get_flow(&flow.id)?;
-            if !same_schedule(&after, &spec.schedule) {
-                outcome.warnings.push(format!(
-                    "flow {}'s schedule was updated but reads back as {}; check it in the UI",
-                    flow.id,
-                    after
-                        .schedule
-                        .map(|s| format!(
-                            "frequency {}, interval {}, backfill {}",
-                            s.frequency().map(|f| f.as_str()).unwrap_or("once"),
-                            s.interval().map(|i| i.to_string()).unwrap_or("none".into()),
-                            s.backfill().map(|b| b.to_string()).unwrap_or("none".into())
-                        ))
-                        .unwrap_or_else(|| "no readable schedule".to_owned())
-                ));
+        let (flow_id, mapping_set_id) = match flow {
+            FlowPlan::Create { name, mapping_set } => {
+                let (mapping_id, mapping_version) =
+                    self.apply_mapping_set(spec, &schema, mapping_set, progress)?;
+                let mut new = NewFlow::new(
+                    name,
+                    &source_id,
+                    &target_id,
+                    &spec.delta_column,
+                    &mapping_id,
+                    mapping_version,
+                    spec.declared_schedule()?,
+                );
+                if let Some(d) = &spec.description {
+                    new = new.with_description(d);
+                }
+                let flow_id = created_or_found(
+                    || self.create_flow(&new).map(|s| s.id),
+                    || Ok(self.find_flow(&source_id, &target_id)?.map(|f| f.id)),
+                )?;
+                progress.flow_id = Some(flow_id.clone());
+                progress.changes.push(PipelineChange::FlowCreated);
+                (flow_id, mapping_id)
             }
-        }
-        let mapping = if let Some(reused) = checked.reusable_mapping_set {
-            Some((reused.id, reused.version))
-        } else if plan.contains(&PipelineChange::MappingSetCreated) {
-            // Named after the declaration: a lost answer is looked up by
-            // that name, and a later run reuses it if this one fails.
-            let name = mapping_set_name(&schema, &spec.mappings);
-            let new = spec.mapping_set(&schema).with_name(&name);
-            let saved = created_or_found(
-                || self.create_mapping_set(&new).map(|m| (m.id, m.version)),
-                || {
-                    Ok(self
-                        .find_mapping_sets_named(&name)?
-                        .into_iter()
-                        .find(|m| {
-                            compare_mapping_set(m, &spec.mappings, Some(&schema))
-                                == MappingVerdict::Matches
-                        })
-                        .map(|m| (m.id, m.version)))
-                },
-            )?;
-            outcome.mapping_set_id = Some(saved.0.clone());
-            outcome.changes.push(PipelineChange::MappingSetCreated);
-            Some(saved)
-        } else {
-            None
-        };
-        let Some(flow) = found.flow else {
-            let (mapping_id, mapping_version) = mapping.expect("planned with the flow");
-            let mut new = NewFlow::new(
-                flow_name,
-                &source_id,
-                &target_id,
-                &spec.delta_column,
-                &mapping_id,
-                mapping_version,
-                spec.schedule,
-            );
-            if let Some(d) = &spec.description {
-                new = new.with_description(d);
+            FlowPlan::Update(update) => {
+                if let Some(change) = &update.schedule {
+                    self.update_flow_schedule(&update.id, &change.new)?;
+                    progress.changes.push(PipelineChange::FlowScheduleUpdated);
+                    // Read back once: a value that does not stick is said,
+                    // and the next run compares only what the service states.
+                    let after = self.get_flow(&update.id)?;
+                    if !same_schedule(&after, &change.new) {
+                        progress.warnings.push(format!(
+                            "flow {}'s schedule was updated but reads back as {}; check it in \
+                             the UI",
+                            update.id,
+                            after
+                                .schedule
+                                .map(|s| format!(
+                                    "frequency {}, interval {}, backfill {}",
+                                    s.frequency().map(|f| f.as_str()).unwrap_or("once"),
+                                    s.interval().map(|i| i.to_string()).unwrap_or("none".into()),
+                                    s.backfill().map(|b| b.to_string()).unwrap_or("none".into())
+                                ))
+                                .unwrap_or_else(|| "no readable schedule".to_owned())
+                        ));
+                    }
+                }
+                let mapping_set_id = match update.mapping {
+                    MappingPlan::InSync { mapping_set_id } => mapping_set_id,
+                    MappingPlan::Change(change) => {
+                        let (mapping_id, mapping_version) =
+                            self.apply_mapping_set(spec, &schema, change.mapping_set, progress)?;
+                        self.update_flow_mapping(&update.id, &mapping_id, mapping_version)?;
+                        progress.changes.push(PipelineChange::FlowMappingUpdated);
+                        mapping_id
+                    }
+                };
+                if update.state.is_some() {
+                    self.enable_flow(&update.id)?;
+                    progress.changes.push(PipelineChange::FlowEnabled);
+                }
+                (update.id, mapping_set_id)
             }
-            let flow_id = created_or_found(
-                || self.create_flow(&new).map(|s| s.id),
-                || Ok(self.find_flow(&source_id, &target_id)?.map(|f| f.id)),
-            )?;
-            outcome.flow_id = Some(flow_id);
-            outcome.changes.push(PipelineChange::FlowCreated);
-            return Ok(());
+            FlowPlan::Replace(replace) => return Err(replace.error()),
         };
-        if let (Some((mapping_id, mapping_version)), true) =
-            (&mapping, plan.contains(&PipelineChange::FlowMappingUpdated))
-        {
-            self.update_flow_mapping(&flow.id, mapping_id, *mapping_version)?;
-            outcome.changes.push(PipelineChange::FlowMappingUpdated);
-        }
-        if plan.contains(&PipelineChange::FlowEnabled) {
-            self.enable_flow(&flow.id)?;
-            outcome.changes.push(PipelineChange::FlowEnabled);
-        }
-        Ok(())
+        Ok(PipelineOutcome {
+            flow_id,
+            source_connection_id: source_id,
+            target_connection_id: target_id,
+            mapping_set_id,
+            changes: std::mem::take(&mut progress.changes),
+            duplicates,
+            warnings: std::mem::take(&mut progress.warnings),
+        })
+    }
+
+    /// The mapping set a new flow or a changed mapping uses: the one reused,
+    /// or one made (named after the declaration: a lost answer is looked up
+    /// by that name, and a later run reuses it if this one fails).
+    fn apply_mapping_set(
+        &self,
+        spec: &PipelineSpec,
+        schema: &str,
+        plan: MappingSetPlan,
+        progress: &mut PipelineProgress,
+    ) -> Result<(String, i64), Error> {
+        let name = match plan {
+            MappingSetPlan::Reuse { id, version } => return Ok((id, version)),
+            MappingSetPlan::Create { name } => name,
+        };
+        let new = spec.mapping_set(schema).with_name(&name);
+        let saved = created_or_found(
+            || self.create_mapping_set(&new).map(|m| (m.id, m.version)),
+            || {
+                Ok(self
+                    .find_mapping_sets_named(&name)?
+                    .into_iter()
+                    .find(|m| {
+                        compare_mapping_set(m, &spec.mappings, Some(schema))
+                            == MappingVerdict::Matches
+                    })
+                    .map(|m| (m.id, m.version)))
+            },
+        )?;
+        progress.mapping_set_id = Some(saved.0.clone());
+        progress.changes.push(PipelineChange::MappingSetCreated);
+        Ok(saved)
     }
 }
 
@@ -1039,15 +1555,24 @@ fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
     })
 }
 
+/// Why a flow without a `Mapping` transformation must be replaced.
+fn no_mapping_entry(flow: &Flow) -> String {
+    format!(
+        "flow {} has no Mapping transformation to update; delete the flow and ensure again",
+        flow.id
+    )
+}
+
 /// The flow must read changes by the declared delta column; a flow without
 /// a `Copy` transformation (or one without a delta column) is named as such.
-fn check_delta_column(flow: &Flow, spec: &PipelineSpec) -> Result<(), Error> {
+/// `None` when it does; else why it must be replaced.
+fn delta_column_problem(flow: &Flow, spec: &PipelineSpec) -> Option<String> {
     let has_copy = flow
         .transformations
         .iter()
         .any(|t| t.name.eq_ignore_ascii_case("Copy"));
     let problem = match flow.delta_column() {
-        Some(c) if c == spec.delta_column => return Ok(()),
+        Some(c) if c == spec.delta_column => return None,
         Some(c) => format!(
             "reads changes by delta column {c:?}, not {:?}",
             spec.delta_column
@@ -1072,14 +1597,11 @@ fn check_delta_column(flow: &Flow, spec: &PipelineSpec) -> Result<(), Error> {
             "has a Copy transformation without a delta column (params.deltaColumn.name)".to_owned()
         }
     };
-    Err(Error::Unsuitable {
-        field: "delta_column".into(),
-        rule: format!(
-            "flow {} {problem}; the service documents no way to change it: delete the flow \
-             (its connections stay) and ensure again",
-            flow.id
-        ),
-    })
+    Some(format!(
+        "flow {} {problem}; the service documents no way to change it: delete the flow (its \
+         connections stay) and ensure again",
+        flow.id
+    ))
 }
 
 fn source_key(spec: &PipelineSpec) -> String {
