@@ -738,17 +738,16 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     .with_base_url(fake.base_url());
     let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;
     let spec = |frequency| {
-        PipelineSpec::new(
-            &base,
-            "public.orders",
-            dataset,
-            vec![
+        PipelineSpec::new()
+            .with_base_connection_id(&base)
+            .with_table_path("public.orders")
+            .with_dataset_id(dataset)
+            .with_mappings(vec![
                 Mapping::new("id", "_t.orderId"),
                 Mapping::new("amount", "_t.amount"),
-            ],
-            "updated_at",
-            Schedule::every(frequency, 1, 1_764_230_400).expect("a valid schedule"),
-        )
+            ])
+            .with_delta_column("updated_at")
+            .with_schedule(Schedule::every(frequency, 1, 1_764_230_400).expect("a valid schedule"))
     };
     let count = |spec: &PipelineSpec| -> Result<(usize, usize), String> {
         let before = fake.requests().len();

@@ -640,14 +640,15 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         (
             "ensure_pipeline",
             Box::new(move |c| {
-                c.ensure_pipeline(&PipelineSpec::new(
-                    "b1",
-                    "public.orders",
-                    "ds1",
-                    vec![Mapping::new("id", "_t.id")],
-                    "updated_at",
-                    schedule,
-                ))
+                c.ensure_pipeline(
+                    &PipelineSpec::new()
+                        .with_base_connection_id("b1")
+                        .with_table_path("public.orders")
+                        .with_dataset_id("ds1")
+                        .with_mappings(vec![Mapping::new("id", "_t.id")])
+                        .with_delta_column("updated_at")
+                        .with_schedule(schedule),
+                )
                 .map(drop)
             }),
         ),

@@ -525,11 +525,7 @@ fn a_flow_on_an_older_version_of_its_mapping_set_is_drift() {
 #[test]
 fn an_odd_start_time_on_the_flow_is_not_drift() {
     let s = setup();
-    let flow = s
-        .client
-        .ensure_pipeline(&spec(&s))
-        .unwrap()
-        .flow_id;
+    let flow = s.client.ensure_pipeline(&spec(&s)).unwrap().flow_id;
     s.fake.modify_flow(&flow, |f| {
         f["scheduleParams"]["startTime"] = json!(START * 1000);
     });
@@ -677,11 +673,7 @@ fn refused_flow_creates_leave_one_mapping_set_over_five_runs() {
 #[test]
 fn refused_mapping_updates_leave_one_new_mapping_set_over_five_runs() {
     let s = setup();
-    let flow = s
-        .client
-        .ensure_pipeline(&spec(&s))
-        .unwrap()
-        .flow_id;
+    let flow = s.client.ensure_pipeline(&spec(&s)).unwrap().flow_id;
     let changed = vec![Mapping::new("customer", "_tenant.customer")];
     let sp = spec(&s).with_mappings(changed.clone());
     for run in 0..5 {
@@ -817,10 +809,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     }
     let flows = s.fake.flows();
     let by_id = |id: &str| flows.iter().find(|f| f.id == id).unwrap().clone();
-    assert_eq!(
-        by_id(&first.flow_id).schedule_frequency,
-        "day"
-    );
+    assert_eq!(by_id(&first.flow_id).schedule_frequency, "day");
     assert_eq!(by_id(&twin).schedule_frequency, "hour");
 }
 
@@ -835,11 +824,7 @@ fn delta_column_checks_name_the_problem() {
     assert!(err.to_string().contains("date or time"), "{err}");
     assert!(writes(&s.fake.requests()).is_empty());
 
-    let flow = s
-        .client
-        .ensure_pipeline(&spec(&s))
-        .unwrap()
-        .flow_id;
+    let flow = s.client.ensure_pipeline(&spec(&s)).unwrap().flow_id;
     s.fake.modify_flow(&flow, |f| {
         f["transformations"]
             .as_array_mut()
@@ -856,11 +841,7 @@ fn delta_column_checks_name_the_problem() {
 #[test]
 fn a_schedule_that_does_not_read_back_is_a_warning() {
     let s = setup();
-    let flow = s
-        .client
-        .ensure_pipeline(&spec(&s))
-        .unwrap()
-        .flow_id;
+    let flow = s.client.ensure_pipeline(&spec(&s)).unwrap().flow_id;
     s.fake.push_reply(
         Reply::json(200, json!({"id": flow, "etag": "\"ignored\""}).to_string())
             .only_for("PATCH")
@@ -1083,10 +1064,7 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
     let b = client
         .ensure_pipeline(&spec_on(&base).with_dataset_id(OTHER))
         .unwrap();
-    let (source, target_b) = (
-        a.source_connection_id,
-        b.target_connection_id,
-    );
+    let (source, target_b) = (a.source_connection_id, b.target_connection_id);
     let target_a = a.target_connection_id;
     // Checkable: found, and not found.
     assert_eq!(

@@ -9,7 +9,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use aep_flow::{
-    Column, Connection, Ensured, PipelineOutcome, Run, Saved, Table, TablePreview, TableSchema,
+    Column, Connection, Ensured, PipelineOutcome, PipelinePlan, Run, Saved, Table, TablePreview,
+    TableSchema,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -251,6 +252,8 @@ pub struct OutcomeLine<'a> {
     target_connection_id: Option<&'a str>,
     mapping_set_id: Option<&'a str>,
     changed: Vec<&'static str>,
+    /// `true` for `--plan`: nothing was written, `changed` is what would
+    /// be, and the ids are those of what exists.
     planned: bool,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     duplicates: &'a [String],
@@ -261,14 +264,29 @@ pub struct OutcomeLine<'a> {
 impl<'a> From<&'a PipelineOutcome> for OutcomeLine<'a> {
     fn from(o: &'a PipelineOutcome) -> Self {
         OutcomeLine {
-            flow_id: o.flow_id.as_deref(),
-            source_connection_id: o.source_connection_id.as_deref(),
-            target_connection_id: o.target_connection_id.as_deref(),
-            mapping_set_id: o.mapping_set_id.as_deref(),
+            flow_id: Some(&o.flow_id),
+            source_connection_id: Some(&o.source_connection_id),
+            target_connection_id: Some(&o.target_connection_id),
+            mapping_set_id: Some(&o.mapping_set_id),
             changed: o.changes.iter().map(|c| c.as_str()).collect(),
-            planned: o.planned,
+            planned: false,
             duplicates: &o.duplicates,
             warnings: &o.warnings,
+        }
+    }
+}
+
+impl<'a> From<&'a PipelinePlan> for OutcomeLine<'a> {
+    fn from(p: &'a PipelinePlan) -> Self {
+        OutcomeLine {
+            flow_id: p.flow_id(),
+            source_connection_id: p.source_connection_id(),
+            target_connection_id: p.target_connection_id(),
+            mapping_set_id: p.mapping_set_id(),
+            changed: p.changes().iter().map(|c| c.as_str()).collect(),
+            planned: true,
+            duplicates: &p.duplicates,
+            warnings: &p.warnings,
         }
     }
 }

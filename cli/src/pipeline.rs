@@ -134,17 +134,9 @@ pub struct EnsureArgs {
     plan: bool,
 }
 
+/// `pipeline ensure` checked: the declaration, and whether only to plan.
 struct Ensure {
-    connection: String,
-    table: String,
-    dataset: String,
-    schema: Option<String>,
-    maps: Vec<Mapping>,
-    delta_column: String,
-    schedule: Schedule,
-    name: Option<String>,
-    description: Option<String>,
-    enable: bool,
+    spec: PipelineSpec,
     plan: bool,
 }
 
@@ -227,17 +219,25 @@ fn parse_ensure(raw: &EnsureArgs) -> Result<Ensure, Usage> {
             }
         }
     };
+    let mut spec = PipelineSpec::new()
+        .with_base_connection_id(&raw.connection)
+        .with_table_path(&raw.table)
+        .with_dataset_id(&raw.dataset)
+        .with_mappings(maps)
+        .with_delta_column(&raw.delta_column)
+        .with_schedule(schedule)
+        .with_enable(raw.enable);
+    if let Some(s) = &raw.schema {
+        spec = spec.with_schema_id(s);
+    }
+    if let Some(n) = &raw.name {
+        spec = spec.with_name(n);
+    }
+    if let Some(d) = &raw.description {
+        spec = spec.with_description(d);
+    }
     Ok(Ensure {
-        connection: raw.connection.clone(),
-        table: raw.table.clone(),
-        dataset: raw.dataset.clone(),
-        schema: raw.schema.clone(),
-        maps,
-        delta_column: raw.delta_column.clone(),
-        schedule,
-        name: raw.name.clone(),
-        description: raw.description.clone(),
-        enable: raw.enable,
+        spec,
         plan: raw.plan,
     })
 }
@@ -253,24 +253,19 @@ fn limit(value: &str) -> Result<usize, String> {
 }
 
 fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
-    let mut spec = PipelineSpec::new(
-        e.connection,
-        e.table,
-        e.dataset,
-        e.maps,
-        e.delta_column,
-        e.schedule,
-    )
-    .with_enable(e.enable)
-    .with_plan(e.plan);
-    if let Some(s) = e.schema {
-        spec = spec.with_schema_id(s);
-    }
-    if let Some(n) = e.name {
-        spec = spec.with_name(n);
-    }
-    if let Some(d) = e.description {
-        spec = spec.with_description(d);
+    let spec = e.spec;
+    if e.plan {
+        // The same line as an ensure, `planned: true`, the ids of what
+        // exists and what would change; a flow that must be replaced is
+        // refused as `ensure` refuses it.
+        let plan = client.plan_pipeline(&spec)?;
+        for w in &plan.warnings {
+            let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
+        }
+        if let Some(replace) = plan.replace_needed() {
+            return Err(replace.error().into());
+        }
+        return to_json(&OutcomeLine::from(&plan));
     }
     // `{"flowId","sourceConnectionId","targetConnectionId","mappingSetId","changed","planned",
     // "duplicates","warnings"}`; the warnings (twin flows, values that do not

@@ -204,15 +204,14 @@ fn with_flow() -> (FakeFlowService, String) {
     fake.set_catalog(&base, demo_catalog());
     fake.add_dataset(DATASET, "orders", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
-    let spec = PipelineSpec::new(
-        &base,
-        "public.orders",
-        DATASET,
-        vec![Mapping::new("id", "_tenant.orderId")],
-        "updated_at",
-        Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
-    );
-    let flow = client.ensure_pipeline(&spec).unwrap().flow_id.unwrap();
+    let spec = PipelineSpec::new()
+        .with_base_connection_id(&base)
+        .with_table_path("public.orders")
+        .with_dataset_id(DATASET)
+        .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
+        .with_delta_column("updated_at")
+        .with_schedule(Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap());
+    let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
     (fake, flow)
 }
 
@@ -463,15 +462,14 @@ fn delete_with_connections_keeps_a_connection_another_flow_uses() {
     fake.add_dataset(other, "orders copy", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
     let base = fake.connections()[0].id.clone();
-    let spec = PipelineSpec::new(
-        &base,
-        "public.orders",
-        other,
-        vec![Mapping::new("id", "_tenant.orderId")],
-        "updated_at",
-        Schedule::once(1_764_230_400),
-    );
-    let flow_b = client.ensure_pipeline(&spec).unwrap().flow_id.unwrap();
+    let spec = PipelineSpec::new()
+        .with_base_connection_id(&base)
+        .with_table_path("public.orders")
+        .with_dataset_id(other)
+        .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
+        .with_delta_column("updated_at")
+        .with_schedule(Schedule::once(1_764_230_400));
+    let flow_b = client.ensure_pipeline(&spec).unwrap().flow_id;
     assert_eq!(
         fake.source_connections().len(),
         1,
