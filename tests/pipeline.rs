@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, Frequency, Mapping, PipelineChange, PipelineSpec, Schedule,
-    CONNECTION_STRING_AUTH,
+    mapping_set_name, Client, ConnectionPlan, Error, FlowPlan, FlowState, Frequency, Mapping,
+    MappingPlan, MappingSetPlan, PipelineChange, PipelineSpec, Schedule, CONNECTION_STRING_AUTH,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
@@ -1129,4 +1129,400 @@ fn mapping_set_names_are_pinned_and_unambiguous() {
         aep_flow::mapping_set_name("s", &[Mapping::new("x", "y")]),
         aep_flow::mapping_set_name("sx", &[Mapping::new("", "y")])
     );
+}
+
+/// The requests as `METHOD path`, for comparing two runs.
+fn lines(requests: &[RecordedRequest]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// A request that changes something: POST, PATCH, PUT or DELETE (the
+/// mapping validation, a POST that stores nothing, aside).
+fn is_mutation(r: &RecordedRequest) -> bool {
+    matches!(r.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
+        && !r.path.ends_with("/mappingSets/validate")
+}
+
+#[test]
+fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
+    let s = setup();
+    let full = spec(&s);
+    let before = s.fake.requests().len();
+    let cases: Vec<(PipelineSpec, &str)> = vec![
+        (
+            PipelineSpec::new()
+                .with_table_path("public.orders")
+                .with_dataset_id(DATASET)
+                .with_mappings(mappings())
+                .with_delta_column("updated_at")
+                .with_schedule(hourly()),
+            "base_connection_id",
+        ),
+        (
+            PipelineSpec::new()
+                .with_base_connection_id(&s.base)
+                .with_dataset_id(DATASET)
+                .with_mappings(mappings())
+                .with_delta_column("updated_at")
+                .with_schedule(hourly()),
+            "table_path",
+        ),
+        (
+            PipelineSpec::new()
+                .with_base_connection_id(&s.base)
+                .with_table_path("public.orders")
+                .with_mappings(mappings())
+                .with_delta_column("updated_at")
+                .with_schedule(hourly()),
+            "dataset_id",
+        ),
+        (
+            PipelineSpec::new()
+                .with_base_connection_id(&s.base)
+                .with_table_path("public.orders")
+                .with_dataset_id(DATASET)
+                .with_delta_column("updated_at")
+                .with_schedule(hourly()),
+            "mappings",
+        ),
+        (
+            PipelineSpec::new()
+                .with_base_connection_id(&s.base)
+                .with_table_path("public.orders")
+                .with_dataset_id(DATASET)
+                .with_mappings(mappings())
+                .with_schedule(hourly()),
+            "delta_column",
+        ),
+        (
+            PipelineSpec::new()
+                .with_base_connection_id(&s.base)
+                .with_table_path("public.orders")
+                .with_dataset_id(DATASET)
+                .with_mappings(mappings())
+                .with_delta_column("updated_at"),
+            "schedule",
+        ),
+    ];
+    for (bad, field) in cases {
+        for err in [
+            bad.validate().unwrap_err(),
+            s.client.plan_pipeline(&bad).unwrap_err(),
+            s.client.ensure_pipeline(&bad).unwrap_err(),
+        ] {
+            match &err {
+                Error::InvalidInput { field: named, rule } => {
+                    assert_eq!(named, field, "{err}");
+                    assert!(rule.contains("required"), "{err}");
+                }
+                other => panic!("{field}: {other}"),
+            }
+        }
+    }
+    assert_eq!(s.fake.requests().len(), before);
+    // One mapping at a time builds the same declaration as all at once.
+    let one_by_one = spec(&s)
+        .with_mappings(Vec::new())
+        .with_mapping(Mapping::new("id", "_tenant.orderId"))
+        .with_mapping(Mapping::new("amount", "_tenant.amount"));
+    assert_eq!(one_by_one, full);
+    assert_eq!(full.schedule(), Some(&hourly()));
+}
+
+#[test]
+fn a_plan_on_an_empty_sandbox_creates_everything_and_writes_nothing() {
+    let s = setup();
+    let plan = s.client.plan_pipeline(&spec(&s)).unwrap();
+    let flow_name = format!("public.orders to {DATASET}");
+    assert_eq!(
+        plan.source_connection,
+        ConnectionPlan::Create {
+            name: format!("{flow_name}: source")
+        }
+    );
+    assert_eq!(
+        plan.target_connection,
+        ConnectionPlan::Create {
+            name: format!("{flow_name}: dataset")
+        }
+    );
+    match &plan.flow {
+        FlowPlan::Create { name, mapping_set } => {
+            assert_eq!(name, &flow_name);
+            assert_eq!(
+                mapping_set,
+                &MappingSetPlan::Create {
+                    name: mapping_set_name(SCHEMA, &mappings())
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!plan.is_in_sync());
+    assert!(plan.replace_needed().is_none());
+    assert!(plan.duplicates.is_empty() && plan.warnings.is_empty());
+    assert!(!s.fake.requests().iter().any(is_mutation));
+    assert!(s.fake.source_connections().is_empty() && s.fake.flows().is_empty());
+
+    // Applying it does what it said, in its order.
+    let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    assert_eq!(out.changes, plan.changes());
+}
+
+#[test]
+fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_reads() {
+    let s = setup();
+    // Every field the spec has, set (the schema aside: see below).
+    let declared = || {
+        spec(&s)
+            .with_name("orders hourly")
+            .with_description("orders from the shop database")
+            .with_enable(true)
+            .with_schedule(hourly().without_backfill())
+    };
+    let full = declared().with_schema_id(SCHEMA);
+    let made = s.client.ensure_pipeline(&full).unwrap();
+    // A new flow may start disabled: the second run enables it.
+    s.client.ensure_pipeline(&full).unwrap();
+
+    let before = s.fake.requests().len();
+    let plan = s.client.plan_pipeline(&full).unwrap();
+    let planned = since(&s.fake, before);
+    assert!(plan.is_in_sync(), "{plan:?}");
+    assert!(plan.changes().is_empty());
+    assert_eq!(plan.flow_id(), Some(made.flow_id.as_str()));
+    assert_eq!(
+        plan.source_connection_id(),
+        Some(made.source_connection_id.as_str())
+    );
+    assert_eq!(
+        plan.target_connection_id(),
+        Some(made.target_connection_id.as_str())
+    );
+    assert_eq!(plan.mapping_set_id(), Some(made.mapping_set_id.as_str()));
+    match &plan.flow {
+        FlowPlan::Update(u) => {
+            assert!(u.schedule.is_none() && u.state.is_none(), "{u:?}");
+            assert_eq!(
+                u.mapping,
+                MappingPlan::InSync {
+                    mapping_set_id: made.mapping_set_id.clone()
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        planned.iter().all(|r| r.method == "GET"),
+        "{:?}",
+        lines(&planned)
+    );
+    // The same reads as a no-op ensure: five with a schema given.
+    let before = s.fake.requests().len();
+    let again = s.client.ensure_pipeline(&full).unwrap();
+    assert!(again.is_unchanged(), "{:?}", again.changes);
+    assert_eq!(lines(&planned), lines(&since(&s.fake, before)));
+    assert_eq!(planned.len(), 5, "{:?}", lines(&planned));
+
+    // Without a schema: four, the same as a no-op ensure.
+    let before = s.fake.requests().len();
+    let plan = s.client.plan_pipeline(&declared()).unwrap();
+    let planned = since(&s.fake, before);
+    assert!(plan.is_in_sync(), "{plan:?}");
+    let before = s.fake.requests().len();
+    assert!(s
+        .client
+        .ensure_pipeline(&declared())
+        .unwrap()
+        .is_unchanged());
+    assert_eq!(lines(&planned), lines(&since(&s.fake, before)));
+    assert_eq!(planned.len(), 4, "{:?}", lines(&planned));
+    assert!(planned.iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn a_plan_shows_schedule_mapping_and_state_changes_with_old_and_new_values() {
+    let s = setup();
+    let made = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    s.client.disable_flow(&made.flow_id).unwrap();
+    let daily = Schedule::every(Frequency::Day, 2, START).unwrap();
+    let changed = vec![Mapping::new("customer", "_tenant.customer")];
+    let drifted = spec(&s)
+        .with_schedule(daily)
+        .with_mappings(changed.clone())
+        .with_enable(true);
+    let before = s.fake.requests().len();
+    let plan = s.client.plan_pipeline(&drifted).unwrap();
+    assert!(!since(&s.fake, before).iter().any(is_mutation));
+    assert_eq!(
+        plan.source_connection,
+        ConnectionPlan::Keep {
+            id: made.source_connection_id.clone()
+        }
+    );
+    assert_eq!(
+        plan.target_connection,
+        ConnectionPlan::Keep {
+            id: made.target_connection_id.clone()
+        }
+    );
+    let FlowPlan::Update(update) = &plan.flow else {
+        panic!("{:?}", plan.flow);
+    };
+    assert_eq!(update.id, made.flow_id);
+    let schedule = update.schedule.as_ref().expect("a schedule change");
+    assert_eq!(schedule.new, daily);
+    let old = schedule.old.expect("the flow's schedule reads back");
+    assert_eq!(old.frequency(), Some(Frequency::Hour));
+    assert_eq!(old.interval(), Some(1));
+    let MappingPlan::Change(mapping) = &update.mapping else {
+        panic!("{:?}", update.mapping);
+    };
+    assert_eq!(mapping.old_mapping_set_id, made.mapping_set_id);
+    assert_eq!(mapping.old_version, 0);
+    assert_eq!(
+        declared_pairs(mapping.old.as_deref().expect("the old mappings")),
+        declared_pairs(&mappings())
+    );
+    assert_eq!(mapping.new, changed);
+    assert_eq!(
+        mapping.mapping_set,
+        MappingSetPlan::Create {
+            name: mapping_set_name(SCHEMA, &changed)
+        }
+    );
+    let state = update.state.as_ref().expect("a state change");
+    assert_eq!(
+        (&state.old, &state.new),
+        (&FlowState::Disabled, &FlowState::Enabled)
+    );
+    assert_eq!(
+        plan.changes(),
+        [
+            PipelineChange::FlowScheduleUpdated,
+            PipelineChange::MappingSetCreated,
+            PipelineChange::FlowMappingUpdated,
+            PipelineChange::FlowEnabled,
+        ]
+    );
+
+    // Applying it makes exactly those changes; a plan after it is in sync.
+    let out = s.client.ensure_pipeline(&drifted).unwrap();
+    assert_eq!(out.changes, plan.changes());
+    assert!(s.client.plan_pipeline(&drifted).unwrap().is_in_sync());
+
+    // One field at a time: only that field changes.
+    let plan = s
+        .client
+        .plan_pipeline(&drifted.clone().with_schedule(hourly()))
+        .unwrap();
+    assert_eq!(plan.changes(), [PipelineChange::FlowScheduleUpdated]);
+    // Back to the first mappings: the mapping set made for them is reused.
+    let plan = s
+        .client
+        .plan_pipeline(&drifted.clone().with_mappings(mappings()))
+        .unwrap();
+    assert_eq!(plan.changes(), [PipelineChange::FlowMappingUpdated]);
+    let FlowPlan::Update(update) = &plan.flow else {
+        panic!("{:?}", plan.flow);
+    };
+    let MappingPlan::Change(mapping) = &update.mapping else {
+        panic!("{:?}", update.mapping);
+    };
+    assert_eq!(
+        mapping.mapping_set,
+        MappingSetPlan::Reuse {
+            id: made.mapping_set_id.clone(),
+            version: 0
+        }
+    );
+    assert_eq!(plan.mapping_set_id(), Some(made.mapping_set_id.as_str()));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("reusing mapping set")),
+        "{:?}",
+        plan.warnings
+    );
+    s.client.disable_flow(&made.flow_id).unwrap();
+    let plan = s.client.plan_pipeline(&drifted).unwrap();
+    assert_eq!(plan.changes(), [PipelineChange::FlowEnabled]);
+    // Without with_enable a disabled flow is left alone: in sync.
+    assert!(s
+        .client
+        .plan_pipeline(&drifted.with_enable(false))
+        .unwrap()
+        .is_in_sync());
+}
+
+#[test]
+fn a_different_delta_column_is_a_replace_that_ensure_refuses() {
+    let s = setup();
+    let made = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    let other = spec(&s).with_delta_column("created_at");
+    let before = s.fake.requests().len();
+    let plan = s.client.plan_pipeline(&other).unwrap();
+    let replace = plan.replace_needed().expect("a replace");
+    assert_eq!(replace.id, made.flow_id);
+    assert_eq!(replace.field, "delta_column");
+    assert!(
+        replace
+            .reason
+            .contains("reads changes by delta column \"updated_at\", not \"created_at\""),
+        "{}",
+        replace.reason
+    );
+    assert!(!plan.is_in_sync());
+    assert!(plan.changes().is_empty());
+    assert_eq!(
+        plan.source_connection_id(),
+        Some(made.source_connection_id.as_str())
+    );
+    assert!(!since(&s.fake, before).iter().any(is_mutation));
+
+    // ensure refuses it as before: unsuitable, naming the field, no write.
+    let before = s.fake.requests().len();
+    let err = s.client.ensure_pipeline(&other).unwrap_err();
+    assert!(err.is_unsuitable(), "{err}");
+    assert!(
+        matches!(&err, Error::Unsuitable { field, .. } if field == "delta_column"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), replace.error().to_string());
+    assert!(writes(&since(&s.fake, before)).is_empty());
+    let failed = s.client.ensure_pipeline_partial(&other).unwrap_err();
+    assert!(failed.done.changes.is_empty());
+    assert_eq!(s.fake.flows().len(), 1);
+}
+
+/// The request budget the crate docs and the README state, exactly: a
+/// first run 12, a no-op re-run 4, a schedule change 7, a re-run with a
+/// schema given 5; a plan of each (after the first) sends the reads of
+/// its run (the checks included) and no write.
+#[test]
+fn the_request_budget_is_exact_and_a_plan_only_reads() {
+    let s = setup();
+    let count = |sp: &PipelineSpec| {
+        let before = s.fake.requests().len();
+        s.client.ensure_pipeline(sp).unwrap();
+        since(&s.fake, before).len()
+    };
+    let plan_writes = |sp: &PipelineSpec| {
+        let before = s.fake.requests().len();
+        s.client.plan_pipeline(sp).unwrap();
+        writes(&since(&s.fake, before))
+    };
+    let daily = spec(&s).with_schedule(Schedule::every(Frequency::Day, 1, START).unwrap());
+    // First: the flow spec is read once per client, by whichever call
+    // checks first (a plan would take it from this count).
+    assert_eq!(count(&spec(&s)), 12);
+    assert!(plan_writes(&spec(&s)).is_empty());
+    assert_eq!(count(&spec(&s)), 4);
+    assert!(plan_writes(&daily).is_empty());
+    assert_eq!(count(&daily), 7);
+    assert!(plan_writes(&daily.clone().with_schema_id(SCHEMA)).is_empty());
+    assert_eq!(count(&daily.with_schema_id(SCHEMA)), 5);
 }
