@@ -708,11 +708,14 @@ fn main() {
     }
 }
 
-/// Requests and writes one `ensure_pipeline` sends, from the fake's log.
+/// Requests and writes one `ensure_pipeline` (or `plan_pipeline`) sends,
+/// from the fake's log.
 struct PipelineCounts {
     first: (usize, usize),
     rerun: (usize, usize),
     drift: (usize, usize),
+    /// `plan_pipeline` on the converged pipeline.
+    plan: (usize, usize),
     rerun_ms: f64,
     get_ms: f64,
 }
@@ -749,11 +752,14 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
             .with_delta_column("updated_at")
             .with_schedule(Schedule::every(frequency, 1, 1_764_230_400).expect("a valid schedule"))
     };
-    let count = |spec: &PipelineSpec| -> Result<(usize, usize), String> {
+    let count_of = |plan_only: bool, spec: &PipelineSpec| -> Result<(usize, usize), String> {
         let before = fake.requests().len();
-        client
-            .ensure_pipeline(spec)
-            .map_err(|e| format!("pipeline: {e}"))?;
+        if plan_only {
+            client.plan_pipeline(spec).map(drop)
+        } else {
+            client.ensure_pipeline(spec).map(drop)
+        }
+        .map_err(|e| format!("pipeline: {e}"))?;
         let sent = fake.requests().split_off(before);
         let writes = sent
             .iter()
@@ -761,9 +767,11 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
             .count();
         Ok((sent.len(), writes))
     };
+    let count = |spec: &PipelineSpec| count_of(false, spec);
     let first = count(&spec(Frequency::Hour))?;
     let rerun = count(&spec(Frequency::Hour))?;
     let drift = count(&spec(Frequency::Day))?;
+    let plan = count_of(true, &spec(Frequency::Day))?;
     let median_ms = |f: &dyn Fn() -> Result<(), String>| -> Result<f64, String> {
         let mut times = Vec::new();
         for _ in 0..51 {
@@ -791,6 +799,7 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
         first,
         rerun,
         drift,
+        plan,
         rerun_ms,
         get_ms,
     })
@@ -1049,6 +1058,8 @@ fn run(settings: &Settings) -> Result<(), String> {
         Row::new("pipeline_rerun_writes", n(|p| p.rerun.1), 0).target("<=", 0.0),
         Row::new("pipeline_schedule_drift_requests", n(|p| p.drift.0), 0),
         Row::new("pipeline_schedule_drift_writes", n(|p| p.drift.1), 0),
+        Row::new("pipeline_plan_in_sync_requests", n(|p| p.plan.0), 0).target("<=", 4.0),
+        Row::new("pipeline_plan_in_sync_writes", n(|p| p.plan.1), 0).target("<=", 0.0),
         Row::new("pipeline_rerun_ms_median", p.map(|p| p.rerun_ms), 2),
         Row::new(
             "pipeline_rerun_vs_one_get",
