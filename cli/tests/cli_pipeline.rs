@@ -956,3 +956,71 @@ fn with_twin_flows() -> (FakeFlowService, String, String) {
         .id;
     (fake, flow, twin)
 }
+
+/// `--plan` on an existing pipeline: the ids it found, the field that
+/// drifted, `planned: true`; a flow that needs replacing (another delta
+/// column) is refused as `ensure` refuses it.
+#[test]
+fn plan_names_the_drift_and_refuses_a_replace_as_ensure_does() {
+    let state = fresh_demo_state();
+    let (out, stdout, _) = demo("connections create", &state, &["--name", "orders-db"]);
+    assert_eq!(code(&out), 0);
+    let base = json_line(&stdout)["id"].as_str().unwrap().to_owned();
+    let mut args = ENSURE.to_vec();
+    args.extend(["--connection", &base, "--dataset", DEMO_DATASET_ID]);
+    let (out, stdout, stderr) = demo("pipeline", &state, &args);
+    assert_eq!(code(&out), 0, "{stderr}");
+    let made = json_line(&stdout);
+
+    let (out, stdout, stderr) = demo("pipeline", &state, &[&args[..], &["--plan"]].concat());
+    assert_eq!(code(&out), 0, "{stderr}");
+    let in_sync = json_line(&stdout);
+    assert_eq!(in_sync["planned"], true);
+    assert_eq!(in_sync["changed"], json!([]));
+    for id in [
+        "flowId",
+        "sourceConnectionId",
+        "targetConnectionId",
+        "mappingSetId",
+    ] {
+        assert_eq!(in_sync[id], made[id], "{id}");
+    }
+
+    let daily: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "hour" { "day" } else { a })
+        .chain(["--plan"])
+        .collect();
+    let (out, stdout, stderr) = demo("pipeline", &state, &daily);
+    assert_eq!(code(&out), 0, "{stderr}");
+    let plan = json_line(&stdout);
+    assert_eq!(plan["planned"], true);
+    assert_eq!(plan["changed"], json!(["updated flow.schedule"]));
+    assert_eq!(plan["flowId"], made["flowId"]);
+    // Nothing was written: the same plan again, and an ensure still has it to do.
+    let (_, again, _) = demo("pipeline", &state, &daily);
+    assert_eq!(json_line(&again), plan);
+
+    let other_delta: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "updated_at" { "created_at" } else { a })
+        .collect();
+    let (plan_out, plan_stdout, plan_stderr) = demo(
+        "pipeline",
+        &state,
+        &[&other_delta[..], &["--plan"]].concat(),
+    );
+    let (ensure_out, ensure_stdout, ensure_stderr) = demo("pipeline", &state, &other_delta);
+    assert_ne!(code(&ensure_out), 0, "{ensure_stdout}");
+    assert_eq!(code(&plan_out), code(&ensure_out), "{plan_stderr}");
+    assert!(plan_stdout.is_empty() && ensure_stdout.is_empty());
+    assert!(ensure_stderr.contains("delta column"), "{ensure_stderr}");
+    let error_line = |stderr: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .map(str::to_owned)
+    };
+    assert_eq!(error_line(&plan_stderr), error_line(&ensure_stderr));
+    assert!(error_line(&plan_stderr).is_some(), "{plan_stderr}");
+}
