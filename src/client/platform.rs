@@ -36,6 +36,7 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 /// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
 /// assert_eq!(platform.sandbox_name(), "prod");
 /// ```
+#[must_use = "a `Platform` does nothing until a `Client` is built with it"]
 pub struct Platform {
     pub(crate) token: TokenSource,
     pub(crate) api_key: String,

@@ -524,6 +524,7 @@ impl<W: WireItem, T> Pager<W, T> {
 /// iteration with its error. It stops when there is no next page or at the
 /// listing's item cap; a page seen before (a loop) or a link outside the
 /// collection is an [`Error::UnexpectedResponse`].
+#[must_use = "a listing is lazy: it sends nothing until it is iterated"]
 pub struct Pages<T> {
     inner: Box<dyn PageSource<T>>,
 }

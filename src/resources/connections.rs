@@ -111,6 +111,7 @@ impl From<WireConnection> for Connection {
 
 /// Which connections to list.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct ConnectionFilter {
     name: Option<String>,
     connection_spec_id: Option<String>,

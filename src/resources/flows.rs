@@ -321,6 +321,7 @@ impl From<WireFlow> for Flow {
 /// connection (a dataset), through a mapping set, on a schedule, reading
 /// the rows whose delta column changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewFlow {
     name: String,
     description: Option<String>,
@@ -466,6 +467,7 @@ fn check_mapping_version(version: i64) -> Result<(), Error> {
 
 /// Which flows to list.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct FlowFilter {
     source_connection_id: Option<String>,
     target_connection_id: Option<String>,

@@ -193,6 +193,7 @@ fn version_of(v: &Value) -> Option<i64> {
 /// A mapping set to create (or validate): the XDM schema it fills and its
 /// mappings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewMappingSet {
     schema_id: String,
     mappings: Vec<Mapping>,
@@ -407,6 +408,7 @@ pub struct MappingSet {
 /// /mappingSets/validate`), in the order the mappings were sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a validation that is not looked at checks nothing: see `is_valid`"]
 pub struct MappingValidation {
     /// One check per mapping.
     pub results: Vec<MappingCheck>,

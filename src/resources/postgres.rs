@@ -192,6 +192,7 @@ impl fmt::Display for SslMode {
 /// assert_eq!(creds.port(), 5433);
 /// assert_eq!(creds.ssl_mode(), Some(SslMode::VerifyFull));
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct PostgresCredentials {
     server: String,
     port: u16,
@@ -452,6 +453,7 @@ impl PostgresCredentials {
 /// assert_eq!(conn.credentials().port(), 5433);
 /// assert_eq!(conn.auth_spec(), AuthSpec::Basic);
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct PostgresConnection {
     name: String,
     description: Option<String>,

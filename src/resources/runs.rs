@@ -312,6 +312,7 @@ impl From<WireRun> for Run {
 
 /// Which runs to list: those of one flow, optionally of one status.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct RunFilter {
     flow_id: String,
     status: Option<RunStatus>,

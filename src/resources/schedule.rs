@@ -103,6 +103,7 @@ impl std::str::FromStr for Frequency {
 /// the frequency and interval; the start time is checked when it is sent
 /// (it must be after 1970 and before the year 10000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a schedule does nothing until a flow or a pipeline takes it"]
 pub struct Schedule {
     start_time: i64,
     repeat: Option<Repeat>,
