@@ -726,7 +726,7 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     let fake = FakeFlowService::start().map_err(|e| format!("fake: {e}"))?;
     let base = fake.insert_connection(
         "pg",
-        aep_flow::CONNECTION_STRING_AUTH,
+        aep_flow::spec::CONNECTION_STRING_AUTH,
         serde_json::json!({"connectionString": "Server=db;Database=d;UID=u;Password=p"}),
     );
     fake.set_catalog(&base, demo_catalog());

@@ -3,6 +3,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -76,7 +77,10 @@ pub enum Error {
 }
 
 /// Whether a failed request may have reached the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Named (`as_str`, `Display`, `FromStr`, ignoring case) `not sent` and
+/// `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Delivery {
     /// Nothing was sent (DNS failure, connection refused, TLS handshake
@@ -89,7 +93,11 @@ pub enum Delivery {
 }
 
 /// What kind of network failure happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Named (`as_str`, `Display`, `FromStr`, ignoring case) as the library's
+/// messages say it: `host name lookup failed`, `could not connect`, `TLS
+/// failed`, `timed out`, `connection failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
     /// The host name could not be resolved.
@@ -124,7 +132,10 @@ pub struct TransportError {
 }
 
 /// Which service answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Named (`as_str`, `Display`, `FromStr`, ignoring case) as Adobe names
+/// them: `Flow Service`, `Data Prep`, `Catalog`, `Adobe IMS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Service {
     /// Flow Service (or the Adobe I/O gateway in front of it).
@@ -137,16 +148,206 @@ pub enum Service {
     Ims,
 }
 
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Service {
+    pub(crate) const ALL: [Service; 4] = [
+        Service::FlowService,
+        Service::DataPrep,
+        Service::Catalog,
+        Service::Ims,
+    ];
+
+    /// Its name: `Flow Service`, `Data Prep`, `Catalog`, `Adobe IMS`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
             Service::FlowService => "Flow Service",
             Service::DataPrep => "Data Prep",
             Service::Catalog => "Catalog",
             Service::Ims => "Adobe IMS",
-        })
+        }
     }
 }
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Service {
+    type Err = ParseEnumError;
+
+    /// Reads [`Service::as_str`]'s names, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        ParseEnumError::find(
+            "Service",
+            "must be one of Flow Service, Data Prep, Catalog, Adobe IMS",
+            &Service::ALL,
+            Service::as_str,
+            s,
+        )
+    }
+}
+
+impl Delivery {
+    pub(crate) const ALL: [Delivery; 2] = [Delivery::NotSent, Delivery::Unknown];
+
+    /// Its name: `not sent` or `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Delivery::NotSent => "not sent",
+            Delivery::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Delivery {
+    type Err = ParseEnumError;
+
+    /// Reads `not sent` or `unknown`, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        ParseEnumError::find(
+            "Delivery",
+            "must be `not sent` or `unknown`",
+            &Delivery::ALL,
+            Delivery::as_str,
+            s,
+        )
+    }
+}
+
+impl TransportErrorKind {
+    pub(crate) const ALL: [TransportErrorKind; 5] = [
+        TransportErrorKind::Dns,
+        TransportErrorKind::Connect,
+        TransportErrorKind::Tls,
+        TransportErrorKind::Timeout,
+        TransportErrorKind::Io,
+    ];
+
+    /// How messages say it: `host name lookup failed`, `could not
+    /// connect`, `TLS failed`, `timed out`, `connection failed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransportErrorKind::Dns => "host name lookup failed",
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Tls => "TLS failed",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Io => "connection failed",
+        }
+    }
+}
+
+impl FromStr for TransportErrorKind {
+    type Err = ParseEnumError;
+
+    /// Reads [`TransportErrorKind::as_str`]'s phrases, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        ParseEnumError::find(
+            "TransportErrorKind",
+            "must be one of `host name lookup failed`, `could not connect`, `TLS failed`, \
+             `timed out`, `connection failed`",
+            &TransportErrorKind::ALL,
+            TransportErrorKind::as_str,
+            s,
+        )
+    }
+}
+
+/// A word that names no value of one of the library's enums: what
+/// `str::parse` (`FromStr`) returns for [`FlowState`](crate::FlowState),
+/// [`SslMode`](crate::SslMode), [`Service`] and the others.
+///
+/// It names the type and the rule, and shows at most
+/// [`MAX_INPUT_CHARS`](ParseEnumError::MAX_INPUT_CHARS) characters of the
+/// input, escaped (a long or garbled input is cut, control characters are
+/// shown as escapes).
+///
+/// ```
+/// use aep_flow::SslMode;
+/// let err = "verify_full".parse::<SslMode>().unwrap_err();
+/// assert_eq!(err.type_name(), "SslMode");
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid SslMode \"verify_full\": must be one of disable, allow, prefer, require, verify-ca, verify-full"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParseEnumError {
+    type_name: &'static str,
+    rule: &'static str,
+    input: String,
+}
+
+impl ParseEnumError {
+    /// The longest part of the input kept (in characters, before escaping).
+    pub const MAX_INPUT_CHARS: usize = 40;
+
+    pub(crate) fn new(type_name: &'static str, rule: &'static str, input: &str) -> Self {
+        let mut shown: String = input
+            .chars()
+            .take(Self::MAX_INPUT_CHARS)
+            .flat_map(char::escape_debug)
+            .collect();
+        if input.chars().nth(Self::MAX_INPUT_CHARS).is_some() {
+            shown.push('…');
+        }
+        ParseEnumError {
+            type_name,
+            rule,
+            input: shown,
+        }
+    }
+
+    /// The type that was asked for, e.g. `SslMode`.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The rule the input broke, e.g. `must be one of disable, allow, ...`.
+    pub fn rule(&self) -> &'static str {
+        self.rule
+    }
+
+    /// The input as shown: escaped, and cut after
+    /// [`MAX_INPUT_CHARS`](ParseEnumError::MAX_INPUT_CHARS) characters
+    /// (an ellipsis marks the cut).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The variant of `all` whose name (`as_str`) is `s`, ignoring ASCII
+    /// case; else an error naming `type_name` and `rule`.
+    pub(crate) fn find<T: Copy>(
+        type_name: &'static str,
+        rule: &'static str,
+        all: &[T],
+        name: fn(&T) -> &'static str,
+        s: &str,
+    ) -> Result<T, Self> {
+        all.iter()
+            .copied()
+            .find(|v| name(v).eq_ignore_ascii_case(s))
+            .ok_or_else(|| ParseEnumError::new(type_name, rule, s))
+    }
+}
+
+impl fmt::Display for ParseEnumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid {} \"{}\": {}",
+            self.type_name, self.input, self.rule
+        )
+    }
+}
+
+impl StdError for ParseEnumError {}
 
 /// An error answer from Flow Service or the Adobe I/O gateway in front of
 /// it, or from Adobe IMS.
@@ -395,13 +596,7 @@ impl fmt::Display for RetryAfter {
 
 impl fmt::Display for TransportErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TransportErrorKind::Dns => "host name lookup failed",
-            TransportErrorKind::Connect => "could not connect",
-            TransportErrorKind::Tls => "TLS failed",
-            TransportErrorKind::Timeout => "timed out",
-            TransportErrorKind::Io => "connection failed",
-        })
+        f.write_str(self.as_str())
     }
 }
 

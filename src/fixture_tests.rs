@@ -170,5 +170,5 @@ fn echoed_secrets_are_scrubbed_from_errors() {
     let e = parse_api_error(&resp, &scrubber);
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains("canary"), "{shown}");
-    assert!(shown.contains(crate::REDACTED));
+    assert!(shown.contains(crate::Secret::REDACTED));
 }

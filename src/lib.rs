@@ -177,22 +177,15 @@ mod wire;
 pub mod fuzzing;
 
 pub use client::plumbing::{Ensured, ListingEnd, Pages, Saved};
-pub use client::{
-    Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock, CATALOG_PATH,
-    DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IMS_URL,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PLATFORM_URL, DEFAULT_RETRY_BACKOFF,
-    DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, FLOW_SERVICE_PATH, IMS_TOKEN_PATH,
-    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RENEWAL_MARGIN,
+pub use client::{Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock};
+pub use error::{
+    ApiError, Delivery, Error, ParseEnumError, Service, TransportError, TransportErrorKind,
 };
-pub use error::{ApiError, Delivery, Error, Service, TransportError, TransportErrorKind};
 pub use resources::connections::{
-    create_postgres_connection, Connection, Connections, ListFilter, DEFAULT_MAX_ITEMS,
-    DEFAULT_PAGE_SIZE,
+    create_postgres_connection, Connection, ConnectionFilter, Connections,
 };
 pub use resources::datasets::Dataset;
-pub use resources::explore::{
-    Column, ColumnType, Table, TablePreview, TableSchema, XdmType, DEFAULT_MAX_EXPLORE_BYTES,
-};
+pub use resources::explore::{Column, ColumnType, Table, TablePreview, TableSchema, XdmType};
 pub use resources::mapping_sets::{
     Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
     SavedMappingSet,
@@ -200,22 +193,219 @@ pub use resources::mapping_sets::{
 pub use resources::pipeline::{
     mapping_set_name, ConnectionPlan, FlowPlan, FlowReplace, FlowUpdate, MappingChange,
     MappingPlan, MappingSetPlan, PipelineChange, PipelineFailure, PipelineOutcome, PipelinePlan,
-    PipelineProgress, PipelineSpec, ScheduleChange, StateChange, MAPPING_SET_NAME_PREFIX,
+    PipelineProgress, PipelineSpec, ScheduleChange, StateChange,
 };
-pub use resources::postgres::{
-    AuthSpec, PostgresConnection, PostgresCredentials, SslMode, BASIC_AUTH, CONNECTION_STRING_AUTH,
-    DEFAULT_PORT, POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION,
-};
+pub use resources::postgres::{AuthSpec, PostgresConnection, PostgresCredentials, SslMode};
 pub use resources::runs::{Run, RunError, RunFilter, RunStatus, RunSummary, Runs};
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,
 };
 pub use resources::target_connections::{
     NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,
-    DATA_LAKE_CONNECTION_SPEC_ID, DATA_LAKE_CONNECTION_SPEC_VERSION, TARGET_DATA_FORMAT,
-    XDM_FULL_CONTENT_TYPE,
 };
-pub use secret::{InvalidUtf8, Secret, REDACTED};
+pub use secret::{InvalidUtf8, Secret};
+
+/// Adobe's facts: the ids, names, paths and limits of Experience Platform
+/// that the library sends or checks, each as Adobe documents it.
+///
+/// These are not settings: the library uses them as they are, and a test
+/// double (such as `aep-flow-testing`) or a caller that reads the service's
+/// own answers can compare against them. Where Adobe's sources disagree,
+/// the constant says which one is followed. The tutorials named below are
+/// Adobe Experience League's (`experienceleague.adobe.com`, *Experience
+/// Platform > Sources > API tutorials*); the API references are Adobe
+/// Developer's (`developer.adobe.com/experience-platform-apis`).
+///
+/// ```
+/// use aep_flow::spec;
+/// assert_eq!(spec::POSTGRES_CONNECTION_SPEC_ID, "74a1c565-4e59-48d7-9d67-7c03b8a13137");
+/// assert_eq!(spec::DEFAULT_BASE_URL, format!("{}{}", spec::DEFAULT_PLATFORM_URL, spec::FLOW_SERVICE_PATH));
+/// ```
+pub mod spec {
+    // Each re-export's docs come first, then the definition's own: a
+    // summary line, then where Adobe documents the value.
+
+    /// Catalog's base path.
+    ///
+    /// Adobe documents it in the Catalog Service API reference.
+    ///
+    pub use crate::client::CATALOG_PATH;
+    /// Data Prep's base path.
+    ///
+    /// Adobe documents it in the Data Prep API reference.
+    ///
+    pub use crate::client::DATA_PREP_PATH;
+    /// Flow Service's production URL.
+    ///
+    /// [`DEFAULT_PLATFORM_URL`] followed by [`FLOW_SERVICE_PATH`].
+    ///
+    pub use crate::client::DEFAULT_BASE_URL;
+    /// Adobe IMS's production URL.
+    ///
+    /// Adobe documents it in Adobe Developer's *OAuth Server-to-Server
+    /// credential implementation guide* (the token endpoint's host).
+    ///
+    pub use crate::client::DEFAULT_IMS_URL;
+    /// The Adobe I/O gateway's production URL.
+    ///
+    /// Adobe documents it in *Getting started with Experience Platform
+    /// APIs*: every Platform API is below it.
+    ///
+    pub use crate::client::DEFAULT_PLATFORM_URL;
+    /// Flow Service's base path.
+    ///
+    /// Adobe documents it in the Flow Service API reference.
+    ///
+    pub use crate::client::FLOW_SERVICE_PATH;
+    /// The IMS token endpoint's path.
+    ///
+    /// Adobe documents it beside [`DEFAULT_IMS_URL`].
+    ///
+    pub use crate::client::IMS_TOKEN_PATH;
+    /// The id of the `CRMToAEP` flow spec.
+    ///
+    /// Adobe documents it beside [`CRM_TO_AEP_FLOW_SPEC_NAME`].
+    ///
+    pub use crate::resources::flows::CRM_TO_AEP_FLOW_SPEC_ID;
+    /// The name of the flow spec for database sources into the data lake.
+    ///
+    /// Adobe documents it in the database dataflow tutorial's *Look up
+    /// dataflow specifications* step.
+    ///
+    pub use crate::resources::flows::CRM_TO_AEP_FLOW_SPEC_NAME;
+    /// The smallest `minute` interval of a schedule.
+    ///
+    /// Adobe documents it in the database dataflow tutorial's schedule
+    /// parameters (`scheduleParams.interval`).
+    ///
+    pub use crate::resources::flows::MIN_MINUTE_INTERVAL;
+    /// The field-by-field auth spec's name.
+    ///
+    /// The PostgreSQL connection spec's `authSpec` list names it
+    /// (`GET /connectionSpecs/{id}`). [`AuthSpec`](crate::AuthSpec) reads
+    /// and writes it.
+    ///
+    pub use crate::resources::postgres::BASIC_AUTH;
+    /// The connection-string auth spec's name.
+    ///
+    /// Adobe documents it in the PostgreSQL tutorial (`auth.specName`);
+    /// the connection spec's `authSpec` list names it
+    /// (`GET /connectionSpecs/{id}`). [`AuthSpec`](crate::AuthSpec) reads
+    /// and writes it.
+    ///
+    pub use crate::resources::postgres::CONNECTION_STRING_AUTH;
+    /// PostgreSQL's connection spec id.
+    ///
+    /// Adobe documents it in *Connect PostgreSQL to Experience Platform
+    /// using the Flow Service API* (the base connection's
+    /// `connectionSpec.id`); `GET /connectionSpecs` lists it.
+    ///
+    pub use crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID;
+    /// PostgreSQL's connection spec version.
+    ///
+    /// Adobe documents it beside [`POSTGRES_CONNECTION_SPEC_ID`]
+    /// (`connectionSpec.version`).
+    ///
+    pub use crate::resources::postgres::POSTGRES_CONNECTION_SPEC_VERSION;
+    /// The data lake's connection spec id.
+    ///
+    /// Adobe documents it in *Create a dataflow for a database source
+    /// using the Flow Service API* (the target connection's
+    /// `connectionSpec.id`).
+    ///
+    pub use crate::resources::target_connections::DATA_LAKE_CONNECTION_SPEC_ID;
+    /// The data lake's connection spec version.
+    ///
+    /// Adobe documents it beside [`DATA_LAKE_CONNECTION_SPEC_ID`]
+    /// (`connectionSpec.version`).
+    ///
+    pub use crate::resources::target_connections::DATA_LAKE_CONNECTION_SPEC_VERSION;
+    /// The data format of a new target connection.
+    ///
+    /// Adobe documents it in the source tutorials' target connection step;
+    /// its sources disagree (see below for which one is followed).
+    ///
+    pub use crate::resources::target_connections::TARGET_DATA_FORMAT;
+    /// The XDM schema content type (a schema's full, expanded form).
+    ///
+    /// Adobe documents it in the database dataflow tutorial (the target
+    /// connection's `data.schema.version`) and the Data Prep API reference
+    /// (a mapping set's `outputSchema.schemaRef.contentType`).
+    ///
+    pub use crate::resources::target_connections::XDM_FULL_CONTENT_TYPE;
+}
+
+/// This library's own choices: timeouts, retries, size caps, paging, input
+/// limits, token renewal and the names it gives. The builder methods named
+/// below change them; the input limits and the mapping set name prefix are
+/// fixed.
+///
+/// Adobe documents none of these values (it publishes no rate limit and no
+/// size limit for these APIs); [`spec`] holds what Adobe does document.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(aep_flow::defaults::DEFAULT_TIMEOUT, Duration::from_secs(60));
+/// assert_eq!(aep_flow::defaults::DEFAULT_PORT, 5432);
+/// ```
+pub mod defaults {
+    // Each re-export's docs come first, then the definition's own.
+
+    /// Time to connect. Change it with
+    /// [`ClientBuilder::with_connect_timeout`](crate::ClientBuilder::with_connect_timeout).
+    ///
+    pub use crate::client::DEFAULT_CONNECT_TIMEOUT;
+    /// Explore answer size cap. Change it with
+    /// [`ClientBuilder::with_max_explore_bytes`](crate::ClientBuilder::with_max_explore_bytes).
+    ///
+    pub use crate::client::DEFAULT_MAX_EXPLORE_BYTES;
+    /// Response size cap. Change it with
+    /// [`ClientBuilder::with_max_response_bytes`](crate::ClientBuilder::with_max_response_bytes).
+    ///
+    pub use crate::client::DEFAULT_MAX_RESPONSE_BYTES;
+    /// Retries per call. Change it with
+    /// [`ClientBuilder::with_max_retries`](crate::ClientBuilder::with_max_retries).
+    ///
+    pub use crate::client::DEFAULT_MAX_RETRIES;
+    /// First backoff. Change it with
+    /// [`ClientBuilder::with_retry_backoff`](crate::ClientBuilder::with_retry_backoff).
+    ///
+    pub use crate::client::DEFAULT_RETRY_BACKOFF;
+    /// Time per call, retries included. Change it with
+    /// [`ClientBuilder::with_retry_budget`](crate::ClientBuilder::with_retry_budget).
+    ///
+    pub use crate::client::DEFAULT_RETRY_BUDGET;
+    /// Time per attempt. Change it with
+    /// [`ClientBuilder::with_timeout`](crate::ClientBuilder::with_timeout).
+    ///
+    pub use crate::client::DEFAULT_TIMEOUT;
+    /// Description length limit, checked before anything is sent.
+    ///
+    pub use crate::client::MAX_DESCRIPTION_CHARS;
+    /// Name length limit, checked before anything is sent.
+    ///
+    pub use crate::client::MAX_NAME_CHARS;
+    /// Token renewal margin, for tokens fetched from Adobe IMS
+    /// ([`Platform::from_ims`](crate::Platform::from_ims)).
+    ///
+    pub use crate::client::RENEWAL_MARGIN;
+    /// Item cap of every listing. Change it on the listing's filter
+    /// (`with_max_items`).
+    ///
+    pub use crate::resources::connections::DEFAULT_MAX_ITEMS;
+    /// Page size of every listing. Change it on the listing's filter
+    /// (`with_page_size`).
+    ///
+    pub use crate::resources::connections::DEFAULT_PAGE_SIZE;
+    /// How the mapping sets [`Client::ensure_pipeline`](crate::Client::ensure_pipeline)
+    /// makes are named ([`mapping_set_name`](crate::mapping_set_name)).
+    ///
+    pub use crate::resources::pipeline::MAPPING_SET_NAME_PREFIX;
+    /// Database port sent when none is given. Change it with
+    /// [`PostgresCredentials::with_port`](crate::PostgresCredentials::with_port).
+    ///
+    pub use crate::resources::postgres::DEFAULT_PORT;
+}
 
 #[cfg(test)]
 mod fixture_tests;
@@ -228,5 +418,5 @@ mod layers;
 struct ReadmeDoctests;
 pub use resources::flows::{
     Flow, FlowFilter, FlowSpec, FlowState, Flows, Frequency, LastRun, NewFlow, Schedule,
-    Transformation, CRM_TO_AEP_FLOW_SPEC_ID, CRM_TO_AEP_FLOW_SPEC_NAME, MIN_MINUTE_INTERVAL,
+    Transformation,
 };

@@ -5,8 +5,9 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-/// Marker printed wherever a secret would otherwise appear.
-pub const REDACTED: &str = "[REDACTED]";
+/// Marker printed wherever a secret would otherwise appear
+/// ([`Secret::REDACTED`] for users).
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// A string that is wiped from memory when dropped and never printed.
 ///
@@ -30,6 +31,17 @@ pub const REDACTED: &str = "[REDACTED]";
 pub struct Secret(Zeroizing<String>);
 
 impl Secret {
+    /// What is printed wherever a secret would otherwise appear: the
+    /// `Debug` of a `Secret` and of every type holding one, and the
+    /// library's error messages after scrubbing the call's secrets.
+    ///
+    /// ```
+    /// use aep_flow::Secret;
+    /// let shown = format!("{:?}", Secret::from("s3cret"));
+    /// assert_eq!(shown, format!("Secret({})", Secret::REDACTED));
+    /// ```
+    pub const REDACTED: &'static str = REDACTED;
+
     /// Wraps a `String` without copying it.
     pub fn new(value: String) -> Self {
         Secret(Zeroizing::new(value))

@@ -307,7 +307,7 @@ fn an_echoed_password_and_token_never_reach_the_error() {
         .unwrap_err();
     let shown = format!("{err} | {err:?}");
     assert!(!shown.contains("canary"), "{shown}");
-    assert!(shown.contains(aep_flow::REDACTED), "{shown}");
+    assert!(shown.contains(aep_flow::Secret::REDACTED), "{shown}");
 }
 
 /// The exact request body the client sends for `conn`, captured from a
@@ -324,7 +324,7 @@ fn sent_body(conn: &PostgresConnection) -> Vec<u8> {
 fn the_fake_answers_a_foreign_spec_id_like_flow_service() {
     let fake = FakeFlowService::start().unwrap();
     let body = fixture("request_connection_string.json").replace(
-        aep_flow::POSTGRES_CONNECTION_SPEC_ID,
+        aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID,
         "00000000-0000-0000-0000-000000000000",
     );
     let agent: ureq::Agent = ureq::Agent::config_builder()

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use aep_flow::{Client, ColumnType, Error, CONNECTION_STRING_AUTH, DEFAULT_MAX_EXPLORE_BYTES};
+use aep_flow::{
+    defaults::DEFAULT_MAX_EXPLORE_BYTES, spec::CONNECTION_STRING_AUTH, Client, ColumnType, Error,
+};
 use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use serde_json::json;
 

@@ -159,7 +159,7 @@ fn a_create_that_fails_with_5xx_is_sent_once() {
         let text = err.to_string();
         assert!(text.contains("look it up before trying again"), "{text}");
         // The echo put the token and the password in the message.
-        assert!(text.contains(aep_flow::REDACTED), "{text}");
+        assert!(text.contains(aep_flow::Secret::REDACTED), "{text}");
         assert_no_secret(&err);
     }
 }
@@ -679,7 +679,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             // 404 becomes NotFound, which shows no service message).
             if !matches!(err, Error::NotFound { .. }) {
                 assert!(
-                    shown.contains(aep_flow::REDACTED),
+                    shown.contains(aep_flow::Secret::REDACTED),
                     "{name} {status}: {shown}"
                 );
             }

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, FlowFilter, FlowState, Frequency, NewFlow, NewSourceConnection,
-    NewTargetConnection, Schedule, CONNECTION_STRING_AUTH, CRM_TO_AEP_FLOW_SPEC_ID,
+    spec::CONNECTION_STRING_AUTH, spec::CRM_TO_AEP_FLOW_SPEC_ID, Client, Error, FlowFilter,
+    FlowState, Frequency, NewFlow, NewSourceConnection, NewTargetConnection, Schedule,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use serde_json::{json, Value};
@@ -634,7 +634,7 @@ fn a_flow_spec_without_postgres_is_unsuitable_and_nothing_is_created() {
     assert!(e.is_unsuitable(), "{e}");
     assert!(
         e.to_string()
-            .contains(aep_flow::POSTGRES_CONNECTION_SPEC_ID),
+            .contains(aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID),
         "{e}"
     );
     assert!(!fake
@@ -643,7 +643,7 @@ fn a_flow_spec_without_postgres_is_unsuitable_and_nothing_is_created() {
         .any(|r| r.method == "POST" && r.path.ends_with("/flows")));
     assert!(fake.flows().is_empty());
     // A fresh client, once the spec lists PostgreSQL again.
-    fake.set_flow_spec_source_connection_spec_ids(&[aep_flow::POSTGRES_CONNECTION_SPEC_ID]);
+    fake.set_flow_spec_source_connection_spec_ids(&[aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID]);
     let spec = c.postgres_flow_spec().unwrap();
     assert_eq!(spec.id, CRM_TO_AEP_FLOW_SPEC_ID);
     assert_eq!(spec.version, "1.0");

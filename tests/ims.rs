@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, Service, RENEWAL_MARGIN,
+    defaults::RENEWAL_MARGIN, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret,
+    Service,
 };
 use aep_flow_testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 
@@ -274,7 +275,7 @@ fn ims_urls_follow_the_https_rule_and_fields_are_checked() {
         assert_eq!(f, field);
     }
     let ims = ImsCredentials::new("id", Secret::from("s"), "openid");
-    assert_eq!(ims.ims_url(), aep_flow::DEFAULT_IMS_URL);
+    assert_eq!(ims.ims_url(), aep_flow::spec::DEFAULT_IMS_URL);
     let p = Platform::from_ims(ims, "o@AdobeOrg", "prod").with_api_key("other-key");
     assert_eq!(p.api_key(), "other-key");
 }

@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, ListFilter, PostgresConnection, PostgresCredentials, Secret, SslMode,
-    BASIC_AUTH, CONNECTION_STRING_AUTH,
+    spec::BASIC_AUTH, spec::CONNECTION_STRING_AUTH, Client, ConnectionFilter, Error,
+    PostgresConnection, PostgresCredentials, Secret, SslMode,
 };
 use aep_flow_testing::{FakeFlowService, Reply};
 use serde_json::json;
@@ -44,7 +44,9 @@ fn listing_follows_every_page() {
     let ids: Vec<String> = (0..7)
         .map(|i| insert_cs(&fake, &format!("conn-{i}")))
         .collect();
-    let all = client(&fake).list_connections(ListFilter::new()).unwrap();
+    let all = client(&fake)
+        .list_connections(ConnectionFilter::new())
+        .unwrap();
     assert_eq!(all.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids);
     let requests = fake.requests();
     assert_eq!(requests.len(), 4, "7 items in pages of 2");
@@ -71,7 +73,7 @@ fn listing_filters_by_name_and_spec_and_honours_the_cap() {
     let c = client(&fake);
     let found = c
         .list_connections(
-            ListFilter::new()
+            ConnectionFilter::new()
                 .with_name("wanted; name & more")
                 .postgres(),
         )
@@ -88,17 +90,17 @@ fn listing_filters_by_name_and_spec_and_honours_the_cap() {
     );
 
     let capped = c
-        .list_connections(ListFilter::new().with_max_items(3))
+        .list_connections(ConnectionFilter::new().with_max_items(3))
         .unwrap();
     assert_eq!(capped.len(), 3);
 
     let none = c
-        .list_connections(ListFilter::new().with_connection_spec_id("another-spec"))
+        .list_connections(ConnectionFilter::new().with_connection_spec_id("another-spec"))
         .unwrap();
     assert!(none.is_empty());
 
     let err = c
-        .list_connections(ListFilter::new().with_page_size(0))
+        .list_connections(ConnectionFilter::new().with_page_size(0))
         .unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
 }
@@ -111,7 +113,7 @@ fn a_next_link_to_another_host_is_not_followed() {
         r#"{"items": [], "_links": {"next": {"href": "https://evil.example/connections?continuationToken=x"}}}"#,
     ));
     let err = client(&fake)
-        .list_connections(ListFilter::new())
+        .list_connections(ConnectionFilter::new())
         .unwrap_err();
     assert!(err.to_string().contains("refusing to follow"), "{err}");
     assert_eq!(fake.requests().len(), 1);
@@ -129,7 +131,7 @@ fn get_returns_a_typed_connection_without_any_auth_parameter() {
     assert!(c.etag.starts_with('"') && c.etag.ends_with('"'));
     assert_eq!(
         c.connection_spec_id.as_deref(),
-        Some(aep_flow::POSTGRES_CONNECTION_SPEC_ID)
+        Some(aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID)
     );
     assert_eq!(c.auth_spec_name.as_deref(), Some(CONNECTION_STRING_AUTH));
     assert!(c.created_at.is_some() && c.updated_at.is_some());
@@ -419,7 +421,7 @@ fn rotation_after_a_stale_read_sends_the_fresh_etag() {
             200,
             json!({"items": [{
                 "id": id, "name": "cs", "etag": "\"stale-etag\"",
-                "connectionSpec": {"id": aep_flow::POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
+                "connectionSpec": {"id": aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"},
                 "auth": {"specName": CONNECTION_STRING_AUTH},
             }]})
             .to_string(),

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aep_flow::{
-    mapping_set_name, Client, ConnectionPlan, Error, FlowPlan, FlowState, Frequency, Mapping,
-    MappingPlan, MappingSetPlan, PipelineChange, PipelineSpec, Schedule, CONNECTION_STRING_AUTH,
+    mapping_set_name, spec::CONNECTION_STRING_AUTH, Client, ConnectionPlan, Error, FlowPlan,
+    FlowState, Frequency, Mapping, MappingPlan, MappingSetPlan, PipelineChange, PipelineSpec,
+    Schedule,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
@@ -862,8 +863,11 @@ fn mapping_set_names_follow_the_declaration() {
     let mut reversed = mappings();
     reversed.reverse();
     assert_eq!(a, aep_flow::mapping_set_name(SCHEMA, &reversed));
-    assert!(a.starts_with(aep_flow::MAPPING_SET_NAME_PREFIX));
-    assert_eq!(a.len(), aep_flow::MAPPING_SET_NAME_PREFIX.len() + 32);
+    assert!(a.starts_with(aep_flow::defaults::MAPPING_SET_NAME_PREFIX));
+    assert_eq!(
+        a.len(),
+        aep_flow::defaults::MAPPING_SET_NAME_PREFIX.len() + 32
+    );
     assert_ne!(
         a,
         aep_flow::mapping_set_name("https://ns.adobe.com/x", &mappings())

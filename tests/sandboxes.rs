@@ -3,7 +3,7 @@
 
 mod common;
 
-use aep_flow::{Client, ListFilter, Platform, PostgresConnection, Secret};
+use aep_flow::{Client, ConnectionFilter, Platform, PostgresConnection, Secret};
 use aep_flow_testing::FakeFlowService;
 
 fn client_in(fake: &FakeFlowService, sandbox: &str) -> Client {
@@ -18,7 +18,7 @@ fn client_in(fake: &FakeFlowService, sandbox: &str) -> Client {
 }
 
 fn names(client: &Client) -> Vec<String> {
-    let listed = client.list_connections(ListFilter::new()).unwrap();
+    let listed = client.list_connections(ConnectionFilter::new()).unwrap();
     listed.into_iter().map(|c| c.name).collect()
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, NewSourceConnection, SourceConnectionFilter, CONNECTION_STRING_AUTH,
+    spec::CONNECTION_STRING_AUTH, Client, Error, NewSourceConnection, SourceConnectionFilter,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use serde_json::json;

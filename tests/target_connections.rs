@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use aep_flow::{
-    Client, Error, NewTargetConnection, Service, TargetConnectionFilter,
-    DATA_LAKE_CONNECTION_SPEC_ID, XDM_FULL_CONTENT_TYPE,
+    spec::DATA_LAKE_CONNECTION_SPEC_ID, spec::XDM_FULL_CONTENT_TYPE, Client, Error,
+    NewTargetConnection, Service, TargetConnectionFilter,
 };
 use aep_flow_testing::{FakeFlowService, Reply, CATALOG_PATH};
 

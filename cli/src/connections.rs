@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use aep_flow::{AuthSpec, ListFilter, PostgresConnection};
+use aep_flow::{AuthSpec, ConnectionFilter, PostgresConnection};
 use clap::Subcommand;
 
 use crate::env::{self, Common, Failure, Usage};
@@ -156,7 +156,7 @@ pub fn run(command: Command, common: &Common, out: &mut Output) -> Result<(), Fa
             out.line(&to_json(&SavedLine::from(&created))?)?;
         }
         Command::List { name } => {
-            let mut filter = ListFilter::new();
+            let mut filter = ConnectionFilter::new();
             if let Some(n) = name {
                 filter = filter.with_name(n);
             }

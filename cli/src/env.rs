@@ -204,7 +204,7 @@ pub fn platform_from_env() -> Result<Platform, Usage> {
 /// `AEP_FLOW_SERVICE_URL` ending in the Flow Service path (what precedes
 /// the suffix). Anything else, or the two disagreeing, is exit 2.
 fn gateway_root(flow: Option<&str>, root: Option<&str>) -> Result<Option<String>, Usage> {
-    const SUFFIX: &str = aep_flow::FLOW_SERVICE_PATH;
+    const SUFFIX: &str = aep_flow::spec::FLOW_SERVICE_PATH;
     let from_flow = match flow {
         None => None,
         Some(url) => match url.trim_end_matches('/').strip_suffix(SUFFIX) {
@@ -262,7 +262,7 @@ pub fn postgres_from_env(
         )));
     }
     let port = match port {
-        None => aep_flow::DEFAULT_PORT,
+        None => aep_flow::defaults::DEFAULT_PORT,
         Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| {
             Usage(format!(
                 "PGPORT must be a port number 1-65535, not `{}`",

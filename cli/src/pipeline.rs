@@ -158,7 +158,7 @@ fn parse_ensure(raw: &EnsureArgs) -> Result<Ensure, Usage> {
     let frequency = match &raw.frequency {
         None => None,
         Some(f) if f.eq_ignore_ascii_case("once") => None,
-        Some(f) => Some(Frequency::parse(f).ok_or_else(|| {
+        Some(f) => Some(f.parse::<Frequency>().map_err(|_| {
             Usage(format!(
                 "--frequency {:?} must be once, minute, hour, day or week",
                 f.escape_debug().to_string()

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aep_flow::{BASIC_AUTH, CONNECTION_STRING_AUTH};
+use aep_flow::{spec::BASIC_AUTH, spec::CONNECTION_STRING_AUTH};
 use aep_flow_testing::{FakeFlowService, Reply};
 use common::{aep_flow, text, with_platform};
 use serde_json::{json, Value};
@@ -97,7 +97,10 @@ fn get_writes_its_keys_in_camel_case_like_pipeline() {
         assert!(keys.contains(&key), "{key} missing: {stdout}");
     }
     assert!(keys.iter().all(|k| !k.contains('_')), "{stdout}");
-    assert_eq!(v["connectionSpecId"], aep_flow::POSTGRES_CONNECTION_SPEC_ID);
+    assert_eq!(
+        v["connectionSpecId"],
+        aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID
+    );
     assert_eq!(v["authSpecName"], CONNECTION_STRING_AUTH);
 }
 

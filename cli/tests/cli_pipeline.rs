@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule, CONNECTION_STRING_AUTH};
+use aep_flow::{spec::CONNECTION_STRING_AUTH, Client, Frequency, Mapping, PipelineSpec, Schedule};
 use aep_flow_testing::{demo_catalog, FakeFlowService, FakeRun, Reply};
 use common::DEMO_DATASET_ID;
 use common::{aep_flow, fresh_demo_state, garbled, text, with_platform, with_postgres};

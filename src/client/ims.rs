@@ -27,6 +27,7 @@ pub const RENEWAL_MARGIN: Duration = Duration::from_secs(5 * 60);
 ///
 /// The client secret is a [`Secret`]: wiped on drop, never printed. The
 /// form body that carries it to IMS is built in a zeroizing buffer.
+#[must_use = "credentials do nothing until `Platform::from_ims` takes them"]
 pub struct ImsCredentials {
     client_id: String,
     client_secret: Secret,

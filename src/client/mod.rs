@@ -54,6 +54,7 @@ pub const DEFAULT_MAX_EXPLORE_BYTES: u64 = 64 * 1024 * 1024;
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Settings for a [`Client`]. Every setting has a default; see each method.
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     platform: Platform,
     connect_timeout: Duration,

@@ -33,9 +33,10 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 ///     "prod",
 /// );
 /// assert_eq!(platform.platform_url(), "https://platform.adobe.io");
-/// assert_eq!(platform.base_url(), aep_flow::DEFAULT_BASE_URL);
+/// assert_eq!(platform.base_url(), aep_flow::spec::DEFAULT_BASE_URL);
 /// assert_eq!(platform.sandbox_name(), "prod");
 /// ```
+#[must_use = "a `Platform` does nothing until a `Client` is built with it"]
 pub struct Platform {
     pub(crate) token: TokenSource,
     pub(crate) api_key: String,

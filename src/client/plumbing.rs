@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::input::check_from_service;
 use super::{Call, Client};
-use crate::error::{Error, Service};
+use crate::error::{Error, ParseEnumError, Service};
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::{describe_json_error, success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
@@ -262,8 +262,9 @@ pub(crate) const MAX_ITEMS_READ: usize = 100_000;
 /// Longest next-page link followed.
 const MAX_LINK_LEN: usize = 8 * 1024;
 
-/// How a listing ended, once it has: [`Pages::end`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a listing ended, once it has: [`Pages::end`]. Named (`as_str`,
+/// `Display`, `FromStr`, ignoring case) `complete` and `capped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ListingEnd {
     /// The service said there was no further page: every item was read.
@@ -271,6 +272,39 @@ pub enum ListingEnd {
     /// The listing's item cap was reached with more left to read: what
     /// was returned is the first part, in the service's order.
     Capped,
+}
+
+impl ListingEnd {
+    pub(crate) const ALL: [ListingEnd; 2] = [ListingEnd::Complete, ListingEnd::Capped];
+
+    /// Its name: `complete` or `capped`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ListingEnd::Complete => "complete",
+            ListingEnd::Capped => "capped",
+        }
+    }
+}
+
+impl fmt::Display for ListingEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListingEnd {
+    type Err = ParseEnumError;
+
+    /// Reads `complete` or `capped`, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        ParseEnumError::find(
+            "ListingEnd",
+            "must be `complete` or `capped`",
+            &ListingEnd::ALL,
+            ListingEnd::as_str,
+            s,
+        )
+    }
 }
 
 /// Pages through a listing lazily, following `_links.next.href` (or a
@@ -490,6 +524,7 @@ impl<W: WireItem, T> Pager<W, T> {
 /// iteration with its error. It stops when there is no next page or at the
 /// listing's item cap; a page seen before (a loop) or a link outside the
 /// collection is an [`Error::UnexpectedResponse`].
+#[must_use = "a listing is lazy: it sends nothing until it is iterated"]
 pub struct Pages<T> {
     inner: Box<dyn PageSource<T>>,
 }

@@ -11,14 +11,14 @@ use crate::error::{Delivery, Error, TransportError, TransportErrorKind};
 use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
-use crate::{ListFilter, PostgresCredentials, SslMode};
+use crate::{ConnectionFilter, PostgresCredentials, SslMode};
 
 fn page(ids: &[&str], next: Option<&str>) -> String {
     let items: Vec<_> = ids
         .iter()
         .map(|id| {
             serde_json::json!({"id": id, "name": format!("n-{id}"), "etag": "\"e\"",
-            "connectionSpec": {"id": crate::POSTGRES_CONNECTION_SPEC_ID}})
+            "connectionSpec": {"id": crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID}})
         })
         .collect();
     let mut body = serde_json::json!({ "items": items });
@@ -166,7 +166,7 @@ fn paging_follows_links_on_short_pages_until_there_is_no_next() {
         t.reply(200, &page(&ids, next.as_deref()));
     }
     let c = client_on(&t);
-    let all = c.list_connections(ListFilter::new()).unwrap();
+    let all = c.list_connections(ConnectionFilter::new()).unwrap();
     assert_eq!(all.len(), 2100);
     assert_eq!(t.seen().len(), pages);
     assert!(t.seen()[1].url.ends_with("continuationToken=t0"));
@@ -185,7 +185,7 @@ fn a_loop_of_pages_is_refused_on_the_first_repeat() {
         ),
     );
     let c = client_on(&t);
-    let err = c.list_connections(ListFilter::new()).unwrap_err();
+    let err = c.list_connections(ConnectionFilter::new()).unwrap_err();
     assert!(err.to_string().contains("loops"), "{err}");
     assert_eq!(t.seen().len(), 2);
 }
@@ -202,7 +202,7 @@ fn a_continuation_token_without_links_is_followed_and_looping_tokens_are_refused
         r#"{"items":[{"id":"b"}],"_page":{"continuationToken":"T1"}}"#,
     );
     let c = client_on(&t);
-    let mut it = c.connections(ListFilter::new());
+    let mut it = c.connections(ConnectionFilter::new());
     assert_eq!(it.next().unwrap().unwrap().id, "a");
     assert_eq!(it.next().unwrap().unwrap().id, "b");
     assert!(it.next().unwrap().is_err());
@@ -217,7 +217,7 @@ fn endless_empty_pages_stop() {
         t.reply(200, &page(&[], Some(&format!("{NEXT}e{p}"))));
     }
     let err = client_on(&t)
-        .list_connections(ListFilter::new())
+        .list_connections(ConnectionFilter::new())
         .unwrap_err();
     assert!(err.to_string().contains("without an item"), "{err}");
     assert_eq!(t.seen().len(), 100);
@@ -231,7 +231,7 @@ fn filter_extremes_do_not_panic_and_the_item_cap_stops_paging() {
     let c = client_on(&t);
     let all = c
         .list_connections(
-            ListFilter::new()
+            ConnectionFilter::new()
                 .with_page_size(1)
                 .with_max_items(usize::MAX),
         )
@@ -241,7 +241,7 @@ fn filter_extremes_do_not_panic_and_the_item_cap_stops_paging() {
     let t = Arc::new(MemoryTransport::default());
     t.reply(200, &page(&["a", "b", "c"], Some(&format!("{NEXT}1"))));
     let two = client_on(&t)
-        .list_connections(ListFilter::new().with_max_items(2))
+        .list_connections(ConnectionFilter::new().with_max_items(2))
         .unwrap();
     assert_eq!(two.len(), 2);
     assert_eq!(t.seen().len(), 1, "the cap stops before another page");
@@ -260,7 +260,7 @@ fn next_links_outside_the_collection_or_with_odd_characters_are_the_services_fau
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&["a"], Some(href)));
         let err = client_on(&t)
-            .list_connections(ListFilter::new())
+            .list_connections(ConnectionFilter::new())
             .unwrap_err();
         assert!(
             matches!(err, Error::UnexpectedResponse { .. }),
@@ -275,8 +275,8 @@ fn next_links_outside_the_collection_or_with_odd_characters_are_the_services_fau
 fn filters_the_syntax_cannot_carry_are_matched_locally() {
     let t = Arc::new(MemoryTransport::default());
     let body = serde_json::json!({"items": [
-        {"id": "1", "name": "a,b", "etag": "\"e\"", "connectionSpec": {"id": crate::POSTGRES_CONNECTION_SPEC_ID}},
-        {"id": "2", "name": "a", "etag": "\"e\"", "connectionSpec": {"id": crate::POSTGRES_CONNECTION_SPEC_ID}},
+        {"id": "1", "name": "a,b", "etag": "\"e\"", "connectionSpec": {"id": crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID}},
+        {"id": "2", "name": "a", "etag": "\"e\"", "connectionSpec": {"id": crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID}},
     ]});
     t.reply(200, &body.to_string());
     let c = client_on(&t);
@@ -320,7 +320,9 @@ fn ids_and_etags_from_the_service_must_be_printable() {
         assert!(!err.to_string().contains('\u{1b}'));
     }
     t.reply(200, r#"{"items":[{"id":"a\u0007b","etag":"\"1\""}]}"#);
-    assert!(client_on(&t).list_connections(ListFilter::new()).is_err());
+    assert!(client_on(&t)
+        .list_connections(ConnectionFilter::new())
+        .is_err());
 }
 
 #[test]
@@ -328,8 +330,8 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
     let t = Arc::new(MemoryTransport::default());
     let item = |etag: &str| {
         serde_json::json!({"items": [{"id": "c1", "etag": etag,
-            "connectionSpec": {"id": crate::POSTGRES_CONNECTION_SPEC_ID},
-            "auth": {"specName": crate::BASIC_AUTH}}]})
+            "connectionSpec": {"id": crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID},
+            "auth": {"specName": crate::resources::postgres::BASIC_AUTH}}]})
         .to_string()
     };
     t.reply(200, &item("\"v1\""))

@@ -111,16 +111,17 @@ impl From<WireConnection> for Connection {
 
 /// Which connections to list.
 #[derive(Debug, Clone)]
-pub struct ListFilter {
+#[must_use = "a filter does nothing until a listing takes it"]
+pub struct ConnectionFilter {
     name: Option<String>,
     connection_spec_id: Option<String>,
     page_size: u32,
     max_items: usize,
 }
 
-impl Default for ListFilter {
+impl Default for ConnectionFilter {
     fn default() -> Self {
-        ListFilter {
+        ConnectionFilter {
             name: None,
             connection_spec_id: None,
             page_size: DEFAULT_PAGE_SIZE,
@@ -130,14 +131,14 @@ impl Default for ListFilter {
 }
 
 paging_options!(
-    ListFilter,
+    ConnectionFilter,
     "Stop after this many connections. Defaults to 10 000."
 );
 
-impl ListFilter {
+impl ConnectionFilter {
     /// Every connection (up to the cap).
     pub fn new() -> Self {
-        ListFilter::default()
+        ConnectionFilter::default()
     }
 
     /// Only connections with exactly this name.
@@ -257,7 +258,7 @@ impl Client {
     /// is a `Result`: a failed page ends the iteration with its error.
     /// Values the `property=` filter syntax cannot carry exactly (a comma,
     /// `==`) are matched locally only.
-    pub fn connections(&self, filter: ListFilter) -> Connections {
+    pub fn connections(&self, filter: ConnectionFilter) -> Connections {
         let query = filter.query();
         let max = filter.max_items;
         Pages::new(Pager::<WireConnection, _>::new(
@@ -272,7 +273,7 @@ impl Client {
 
     /// Lists the connections that match `filter`, following every page,
     /// up to the filter's cap (10 000 by default).
-    pub fn list_connections(&self, filter: ListFilter) -> Result<Vec<Connection>, Error> {
+    pub fn list_connections(&self, filter: ConnectionFilter) -> Result<Vec<Connection>, Error> {
         self.connections(filter).collect()
     }
 
@@ -309,7 +310,7 @@ impl Client {
     /// Finds the PostgreSQL connection named `name` (searching every page).
     pub fn find_postgres_connection(&self, name: &str) -> Result<Option<Connection>, Error> {
         // The filter checks the name and spec locally too.
-        let filter = ListFilter::new().with_name(name).postgres();
+        let filter = ConnectionFilter::new().with_name(name).postgres();
         self.connections(filter).next().transpose()
     }
 

@@ -2,6 +2,7 @@
 //! columns, and sample rows (`GET /connections/{id}/explore`).
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -9,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::input::{check_id, require_text};
 use crate::client::plumbing::parse_json;
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, ParseEnumError};
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::RawResponse;
 
@@ -45,7 +46,9 @@ impl Table {
 }
 
 /// A column's type, as the service names it. Types this crate does not
-/// know are kept as text in [`ColumnType::Other`].
+/// know are kept as text in [`ColumnType::Other`]. Read (`FromStr`, which
+/// never fails) ignoring case; written (`as_str`, `Display`) as the service
+/// spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ColumnType {
@@ -65,8 +68,8 @@ pub enum ColumnType {
 
 impl ColumnType {
     /// Parses the service's type name (case-insensitively); unknown names
-    /// become [`ColumnType::Other`].
-    pub fn parse(name: &str) -> Self {
+    /// become [`ColumnType::Other`]. The public way in is `FromStr`.
+    pub(crate) fn parse(name: &str) -> Self {
         match name.to_ascii_lowercase().as_str() {
             "boolean" => ColumnType::Boolean,
             "integer" => ColumnType::Integer,
@@ -93,6 +96,16 @@ impl ColumnType {
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ColumnType {
+    type Err = ParseEnumError;
+
+    /// Reads a type name, ignoring case; a name this crate does not know
+    /// is [`ColumnType::Other`], as given. Never fails.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        Ok(ColumnType::parse(s))
     }
 }
 

@@ -16,7 +16,7 @@ use crate::client::plumbing::{
     paging_options, parse_json, parse_saved, Pager, Pages, Query, Saved, WireItem,
 };
 use crate::client::Client;
-use crate::error::{Error, Service};
+use crate::error::{Error, ParseEnumError, Service};
 use crate::wire::lenient;
 use crate::wire::text::one_line;
 
@@ -76,9 +76,11 @@ struct WireFlowSpec {
     target_connection_spec_ids: Option<Vec<String>>,
 }
 
-/// A flow's state. Read case-insensitively; states this crate does not
-/// know are kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A flow's state. Read (`FromStr`, which never fails) case-insensitively;
+/// states this crate does not know are kept as sent. Written (`as_str`,
+/// `Display`) as the service spells it: `enabled`, `disabled`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FlowState {
     /// Runs on its schedule.
     Enabled,
@@ -89,8 +91,8 @@ pub enum FlowState {
 }
 
 impl FlowState {
-    /// Reads a state word, ignoring case.
-    pub fn parse(s: &str) -> FlowState {
+    /// Reads a state word, ignoring case. The public way in is `FromStr`.
+    pub(crate) fn parse(s: &str) -> FlowState {
         if s.eq_ignore_ascii_case("enabled") {
             FlowState::Enabled
         } else if s.eq_ignore_ascii_case("disabled") {
@@ -113,6 +115,16 @@ impl FlowState {
 impl std::fmt::Display for FlowState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FlowState {
+    type Err = ParseEnumError;
+
+    /// Reads a state word, ignoring case; a word this crate does not know
+    /// is [`FlowState::Other`], as given. Never fails.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        Ok(FlowState::parse(s))
     }
 }
 
@@ -309,6 +321,7 @@ impl From<WireFlow> for Flow {
 /// connection (a dataset), through a mapping set, on a schedule, reading
 /// the rows whose delta column changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewFlow {
     name: String,
     description: Option<String>,
@@ -454,6 +467,7 @@ fn check_mapping_version(version: i64) -> Result<(), Error> {
 
 /// Which flows to list.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct FlowFilter {
     source_connection_id: Option<String>,
     target_connection_id: Option<String>,
@@ -578,7 +592,7 @@ pub type Flows = Pages<Flow>;
 impl Client {
     /// The flow spec for database sources into the data lake: `GET
     /// /flowSpecs?property=name==CRMToAEP`, checked to list the PostgreSQL
-    /// connection spec ([`POSTGRES_CONNECTION_SPEC_ID`](crate::POSTGRES_CONNECTION_SPEC_ID))
+    /// connection spec ([`POSTGRES_CONNECTION_SPEC_ID`](crate::spec::POSTGRES_CONNECTION_SPEC_ID))
     /// among its source connection specs. [`Error::Unsuitable`] names what
     /// is missing (no such spec, or one without PostgreSQL).
     ///

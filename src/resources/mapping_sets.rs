@@ -1,4 +1,4 @@
-//! Mapping sets (Data Prep, under [`DATA_PREP_PATH`](crate::DATA_PREP_PATH)):
+//! Mapping sets (Data Prep, under [`DATA_PREP_PATH`](crate::spec::DATA_PREP_PATH)):
 //! how a source's columns land in the fields of the dataset's XDM schema.
 //! Create, validate (nothing created) and read one.
 
@@ -15,7 +15,7 @@ use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::plumbing::parse_json;
 use crate::client::Client;
-use crate::error::{Error, Service};
+use crate::error::{Error, ParseEnumError, Service};
 use crate::wire::lenient;
 use crate::wire::response::{success_note, RawResponse};
 use crate::wire::text::one_line;
@@ -25,8 +25,11 @@ const RESOURCE: &str = "mapping set";
 /// Longest service text kept in a validation problem.
 const MAX_PROBLEM_CHARS: usize = 500;
 
-/// Where a mapping's value comes from.
+/// Where a mapping's value comes from. Written (`as_str`, `Display`) as
+/// Data Prep spells it; read (`FromStr`) ignoring case and surrounding
+/// spaces, Data Prep's internal spellings included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MappingSourceType {
     /// A source column (`ATTRIBUTE`).
     Attribute,
@@ -47,8 +50,9 @@ impl MappingSourceType {
     /// Reads a wire value, ignoring case. Data Prep's internal spellings
     /// that mapping sets made in the UI carry are read too:
     /// `text/x.schema-path` (an attribute) and `text/x.aep-xl` (an
-    /// expression). `None` for anything else.
-    pub fn parse(value: &str) -> Option<Self> {
+    /// expression). `None` for anything else. The public way in is
+    /// `FromStr`.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         let v = value.trim();
         if v.eq_ignore_ascii_case("ATTRIBUTE") || v.eq_ignore_ascii_case("text/x.schema-path") {
             Some(MappingSourceType::Attribute)
@@ -67,11 +71,15 @@ impl fmt::Display for MappingSourceType {
 }
 
 impl FromStr for MappingSourceType {
-    type Err = Error;
+    type Err = ParseEnumError;
 
-    fn from_str(s: &str) -> Result<Self, Error> {
-        MappingSourceType::parse(s)
-            .ok_or_else(|| Error::invalid_input("source_type", "must be ATTRIBUTE or EXPRESSION"))
+    /// Reads `ATTRIBUTE` or `EXPRESSION` (or Data Prep's internal
+    /// `text/x.schema-path`, `text/x.aep-xl`), ignoring case and
+    /// surrounding spaces.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        MappingSourceType::parse(s).ok_or_else(|| {
+            ParseEnumError::new("MappingSourceType", "must be ATTRIBUTE or EXPRESSION", s)
+        })
     }
 }
 
@@ -185,6 +193,7 @@ fn version_of(v: &Value) -> Option<i64> {
 /// A mapping set to create (or validate): the XDM schema it fills and its
 /// mappings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewMappingSet {
     schema_id: String,
     mappings: Vec<Mapping>,
@@ -399,6 +408,7 @@ pub struct MappingSet {
 /// /mappingSets/validate`), in the order the mappings were sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a validation that is not looked at checks nothing: see `is_valid`"]
 pub struct MappingValidation {
     /// One check per mapping.
     pub results: Vec<MappingCheck>,

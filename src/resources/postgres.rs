@@ -9,7 +9,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::client::input::{check_description, check_name, check_no_control};
-use crate::error::Error;
+use crate::error::{Error, ParseEnumError};
 use crate::secret::Secret;
 use crate::wire::buffer::{exact_string, serialize_exact};
 use crate::wire::scrub::{Scrubber, SecretTables};
@@ -30,8 +30,12 @@ const SPECIAL: &[char] = &[
     '[', ']', '{', '}', '(', ')', ',', ';', '?', '*', '=', '!', '@', '"', '\'',
 ];
 
-/// How the credentials are sent to Flow Service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How the credentials are sent to Flow Service. Written (`as_str`,
+/// `Display`) as the connection spec names it
+/// ([`CONNECTION_STRING_AUTH`], [`BASIC_AUTH`]); read (`FromStr`, exact
+/// case) from those names or the short `connection-string` and `basic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum AuthSpec {
     /// `Connection String Based Authentication`: one ODBC-style string
     /// `Server=..;Database=..;Port=..;UID=..;Password=..`. The tutorial's form
@@ -46,33 +50,48 @@ pub enum AuthSpec {
 }
 
 impl AuthSpec {
-    /// The `specName` Flow Service knows this auth spec by.
-    pub fn spec_name(self) -> &'static str {
+    /// The `specName` Flow Service knows this auth spec by:
+    /// [`CONNECTION_STRING_AUTH`] or [`BASIC_AUTH`].
+    pub fn as_str(&self) -> &'static str {
         match self {
             AuthSpec::ConnectionString => CONNECTION_STRING_AUTH,
             AuthSpec::Basic => BASIC_AUTH,
         }
     }
+
+    /// The same as [`AuthSpec::as_str`]; kept for the request-body code.
+    pub(crate) fn spec_name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for AuthSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl FromStr for AuthSpec {
-    type Err = Error;
+    type Err = ParseEnumError;
     /// Accepts `connection-string` and `basic`, and the spec names
-    /// Flow Service uses.
-    fn from_str(s: &str) -> Result<Self, Error> {
+    /// Flow Service uses, exactly as written.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s {
             "connection-string" | CONNECTION_STRING_AUTH => Ok(AuthSpec::ConnectionString),
             "basic" | BASIC_AUTH => Ok(AuthSpec::Basic),
-            _ => Err(Error::invalid_input(
-                "auth",
-                "must be `connection-string` or `basic`",
+            _ => Err(ParseEnumError::new(
+                "AuthSpec",
+                "must be `connection-string` or `basic` (or the spec's name)",
+                s,
             )),
         }
     }
 }
 
-/// libpq's `sslmode` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// libpq's `sslmode` values. Written (`as_str`, `Display`) and read
+/// (`FromStr`, exact case) in libpq's spelling (`verify-ca`). libpq's set
+/// is fixed, so the enum is exhaustive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SslMode {
     /// No TLS.
     Disable,
@@ -114,8 +133,17 @@ impl SslMode {
         }
     }
 
+    pub(crate) const ALL: [SslMode; 6] = [
+        SslMode::Disable,
+        SslMode::Allow,
+        SslMode::Prefer,
+        SslMode::Require,
+        SslMode::VerifyCa,
+        SslMode::VerifyFull,
+    ];
+
     /// The libpq spelling (`verify-ca`).
-    pub fn libpq_name(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
             SslMode::Allow => "allow",
@@ -128,30 +156,26 @@ impl SslMode {
 }
 
 impl FromStr for SslMode {
-    type Err = Error;
-    /// Parses libpq's names: `disable`, `allow`, `prefer`, `require`,
-    /// `verify-ca`, `verify-full`.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Ok(match s {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            _ => {
-                return Err(Error::invalid_input(
-                    "postgres.ssl_mode",
+    type Err = ParseEnumError;
+    /// Parses libpq's names, exactly as written: `disable`, `allow`,
+    /// `prefer`, `require`, `verify-ca`, `verify-full`.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        SslMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                ParseEnumError::new(
+                    "SslMode",
                     "must be one of disable, allow, prefer, require, verify-ca, verify-full",
-                ))
-            }
-        })
+                    s,
+                )
+            })
     }
 }
 
 impl fmt::Display for SslMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.libpq_name())
+        f.write_str(self.as_str())
     }
 }
 
@@ -168,6 +192,7 @@ impl fmt::Display for SslMode {
 /// assert_eq!(creds.port(), 5433);
 /// assert_eq!(creds.ssl_mode(), Some(SslMode::VerifyFull));
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct PostgresCredentials {
     server: String,
     port: u16,
@@ -428,6 +453,7 @@ impl PostgresCredentials {
 /// assert_eq!(conn.credentials().port(), 5433);
 /// assert_eq!(conn.auth_spec(), AuthSpec::Basic);
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct PostgresConnection {
     name: String,
     description: Option<String>,
@@ -811,10 +837,13 @@ mod tests {
             SslMode::VerifyCa,
             SslMode::VerifyFull,
         ] {
-            assert_eq!(m.libpq_name().parse::<SslMode>().unwrap(), m);
+            assert_eq!(m.as_str().parse::<SslMode>().unwrap(), m);
         }
         let err = "verify_full".parse::<SslMode>().unwrap_err();
-        assert!(err.to_string().contains("postgres.ssl_mode"));
+        // Names the type and the rule (it was an `Error::InvalidInput` on
+        // the field `postgres.ssl_mode` before the one enum convention).
+        assert_eq!(err.type_name(), "SslMode");
+        assert!(err.to_string().contains("verify-ca, verify-full"));
     }
 
     #[test]

@@ -22,14 +22,16 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
 use crate::client::plumbing::{paging_options, ListingEnd, Pager, Pages, Query, WireItem};
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, ParseEnumError};
 use crate::wire::http_date::parse_iso8601_millis;
 
 const RESOURCE: &str = "run";
 
-/// A run's status (`metrics.statusSummary.status`), read
-/// case-insensitively; words this crate does not know are kept as sent.
+/// A run's status (`metrics.statusSummary.status`), read (`FromStr`, which
+/// never fails) case-insensitively; words this crate does not know are kept
+/// as sent. Written (`as_str`, `Display`) as the service spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RunStatus {
     /// `success`: the run finished and its data was ingested.
     Success,
@@ -48,8 +50,9 @@ impl RunStatus {
     /// Reads a status word, ignoring case and surrounding spaces:
     /// `success`, `failed`, `inProgress` (also `in_progress`,
     /// `in progress`, `in-progress`) and `scheduled`. Anything else is
-    /// [`RunStatus::Other`] with the text as sent.
-    pub fn parse(s: &str) -> RunStatus {
+    /// [`RunStatus::Other`] with the text as sent. The public way in is
+    /// `FromStr`.
+    pub(crate) fn parse(s: &str) -> RunStatus {
         let word = s.trim().to_ascii_lowercase();
         match word.as_str() {
             "success" => RunStatus::Success,
@@ -90,6 +93,18 @@ impl RunStatus {
 impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = ParseEnumError;
+
+    /// Reads a status word, ignoring case and surrounding spaces:
+    /// `success`, `failed`, `inProgress` (also `in_progress`,
+    /// `in progress`, `in-progress`) and `scheduled`. Anything else is
+    /// [`RunStatus::Other`] with the text as given. Never fails.
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        Ok(RunStatus::parse(s))
     }
 }
 
@@ -297,6 +312,7 @@ impl From<WireRun> for Run {
 
 /// Which runs to list: those of one flow, optionally of one status.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct RunFilter {
     flow_id: String,
     status: Option<RunStatus>,

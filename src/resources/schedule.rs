@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ParseEnumError};
 use crate::wire::lenient;
 
 /// Smallest interval for [`Frequency::Minute`]: a flow runs at most every
@@ -24,7 +24,10 @@ pub(crate) const START_TIME_LIMIT: i64 = 253_402_300_800;
 
 /// How often a scheduled dataflow runs (with an interval, see
 /// [`Schedule::every`]). A flow that runs once is [`Schedule::once`].
+/// Written (`as_str`, `Display`) as the service spells it; read (`FromStr`)
+/// ignoring case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Frequency {
     /// Every `interval` minutes (`interval` at least 15).
     Minute,
@@ -37,6 +40,13 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    pub(crate) const ALL: [Frequency; 4] = [
+        Frequency::Minute,
+        Frequency::Hour,
+        Frequency::Day,
+        Frequency::Week,
+    ];
+
     /// The wire word: `minute`, `hour`, `day`, `week`.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -48,16 +58,10 @@ impl Frequency {
     }
 
     /// Reads a wire word, ignoring case (`Hour` and `HOUR` are `Hour`).
-    /// `once` is not a frequency here: it is [`Schedule::once`].
-    pub fn parse(s: &str) -> Option<Frequency> {
-        [
-            Frequency::Minute,
-            Frequency::Hour,
-            Frequency::Day,
-            Frequency::Week,
-        ]
-        .into_iter()
-        .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    /// `once` is not a frequency here: it is [`Schedule::once`]. The public
+    /// way in is `FromStr`.
+    pub(crate) fn parse(s: &str) -> Option<Frequency> {
+        s.parse().ok()
     }
 
     /// The smallest interval the service takes for this frequency: 15 for
@@ -76,12 +80,30 @@ impl fmt::Display for Frequency {
     }
 }
 
+impl std::str::FromStr for Frequency {
+    type Err = ParseEnumError;
+
+    /// Reads `minute`, `hour`, `day` or `week`, ignoring case (`Hour` and
+    /// `HOUR` are [`Frequency::Hour`]). `once` is not a frequency: it is
+    /// [`Schedule::once`].
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
+        ParseEnumError::find(
+            "Frequency",
+            "must be one of minute, hour, day, week",
+            &Frequency::ALL,
+            Frequency::as_str,
+            s,
+        )
+    }
+}
+
 /// A dataflow's schedule: a start time (epoch **seconds**) and either one
 /// run, or a run every `interval` minutes/hours/days/weeks with or without
 /// backfill. A value of this type always meets the service's rules for
 /// the frequency and interval; the start time is checked when it is sent
 /// (it must be after 1970 and before the year 10000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a schedule does nothing until a flow or a pipeline takes it"]
 pub struct Schedule {
     start_time: i64,
     repeat: Option<Repeat>,

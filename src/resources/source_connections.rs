@@ -116,6 +116,7 @@ impl From<WireSourceConnection> for SourceConnection {
 /// A source connection to create: one table of a PostgreSQL base
 /// connection, read as `tabular` data.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewSourceConnection {
     name: String,
     description: Option<String>,
@@ -222,6 +223,7 @@ impl NewSourceConnection {
 
 /// Which source connections to list.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct SourceConnectionFilter {
     base_connection_id: Option<String>,
     table_name: Option<String>,

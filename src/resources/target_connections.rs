@@ -144,6 +144,7 @@ impl From<WireTargetConnection> for TargetConnection {
 /// A target connection to create: the data lake, writing to one dataset
 /// that follows one XDM schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct NewTargetConnection {
     name: String,
     description: Option<String>,
@@ -229,6 +230,7 @@ impl NewTargetConnection {
 
 /// Which target connections to list.
 #[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
 pub struct TargetConnectionFilter {
     dataset_id: Option<String>,
     page_size: u32,

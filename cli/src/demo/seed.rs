@@ -1,6 +1,6 @@
 //! What `--demo` shows: the demo's sample data, seeded into the fake.
 
-use aep_flow::CONNECTION_STRING_AUTH;
+use aep_flow::spec::CONNECTION_STRING_AUTH;
 use aep_flow_testing::FakeFlowService;
 
 /// The dataset the demo's Catalog holds.
