@@ -2,12 +2,14 @@
 //! connection, through a mapping set, on a schedule; and the flow spec
 //! they are made from (`/flowSpecs`, `CRMToAEP`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::schedule::check_start_time;
+use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use crate::client::input::{
     check_description, check_from_service, check_id, check_name, require_text,
@@ -17,7 +19,8 @@ use crate::client::plumbing::{
 };
 use crate::client::Client;
 use crate::error::{Error, Service};
-use crate::wire::lenient;
+use crate::wire::body::{PatchOp, SpecRef};
+use crate::wire::read;
 use crate::wire::text::one_line;
 
 const RESOURCE: &str = "flow";
@@ -68,8 +71,9 @@ struct WireFlowSpec {
     id: Option<String>,
     #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
-    version: Option<Value>,
+    /// Text, or a number (`1.0`) kept as written.
+    #[serde(default, deserialize_with = "read::de::text_or_number")]
+    version: Option<String>,
     #[serde(default, rename = "sourceConnectionSpecIds")]
     source_connection_spec_ids: Option<Vec<String>>,
     #[serde(default, rename = "targetConnectionSpecIds")]
@@ -185,8 +189,8 @@ impl Flow {
     pub fn mapping(&self) -> Option<(usize, &str, i64)> {
         let index = self.mapping_index()?;
         let params = &self.transformations[index].params;
-        let id = params.get("mappingId")?.as_str()?;
-        let version = lenient::int(params.get("mappingVersion")?)?;
+        let id = read::text(params.get("mappingId")?)?;
+        let version = read::int(params.get("mappingVersion")?)?;
         Some((index, id, version))
     }
 
@@ -219,7 +223,7 @@ struct WireFlow {
     #[serde(default)]
     state: Option<String>,
     #[serde(default, rename = "flowSpec")]
-    flow_spec: Option<WireSpecRef>,
+    flow_spec: Option<SpecRef<'static>>,
     #[serde(default, rename = "sourceConnectionIds")]
     source_connection_ids: Option<Vec<String>>,
     #[serde(default, rename = "targetConnectionIds")]
@@ -230,18 +234,37 @@ struct WireFlow {
     schedule_params: Option<Value>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "lastRunDetails")]
-    last_run_details: Option<Value>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
+    #[serde(
+        default,
+        rename = "lastRunDetails",
+        deserialize_with = "read::de::section"
+    )]
+    last_run_details: Option<WireLastRun>,
+    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
 }
 
+/// `lastRunDetails`: a run's report, read as leniently as runs are.
 #[derive(Deserialize)]
-struct WireSpecRef {
-    #[serde(default)]
+struct WireLastRun {
+    #[serde(default, deserialize_with = "read::de::text")]
     id: Option<String>,
+    #[serde(default, deserialize_with = "read::de::text")]
+    state: Option<String>,
+    #[serde(
+        default,
+        rename = "startedAtUTC",
+        deserialize_with = "read::de::millis"
+    )]
+    started_at: Option<i64>,
+    #[serde(
+        default,
+        rename = "completedAtUTC",
+        deserialize_with = "read::de::millis"
+    )]
+    completed_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -263,23 +286,18 @@ impl WireItem for WireFlow {
 
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
-        let millis = |v: Option<&Value>| v.and_then(lenient::int);
-        let last_run = w.last_run_details.as_ref().and_then(|v| {
-            let o = v.as_object()?;
-            let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
-            Some(LastRun {
-                id: text("id"),
-                state: text("state"),
-                started_at: millis(o.get("startedAtUTC")),
-                completed_at: millis(o.get("completedAtUTC")),
-            })
+        let last_run = w.last_run_details.map(|r| LastRun {
+            id: r.id,
+            state: r.state,
+            started_at: r.started_at,
+            completed_at: r.completed_at,
         });
         Flow {
             id: w.id,
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
             state: FlowState::parse(w.state.as_deref().unwrap_or("")),
-            flow_spec_id: w.flow_spec.and_then(|s| s.id),
+            flow_spec_id: w.flow_spec.and_then(SpecRef::into_id),
             source_connection_ids: w.source_connection_ids.unwrap_or_default(),
             target_connection_ids: w.target_connection_ids.unwrap_or_default(),
             transformations: w
@@ -299,8 +317,8 @@ impl From<WireFlow> for Flow {
                 .is_some_and(|b| !b.is_null()),
             etag: w.etag.unwrap_or_default(),
             last_run,
-            created_at: millis(w.created_at.as_ref()),
-            updated_at: millis(w.updated_at.as_ref()),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
         }
     }
 }
@@ -409,24 +427,29 @@ impl NewFlow {
     /// The `POST /flows` body, with the flow spec's id and version.
     fn request_body(&self, spec: &FlowSpec) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let body = json!({
-            "name": self.name,
-            "description": self.description.as_deref().unwrap_or(""),
-            "flowSpec": {"id": spec.id, "version": spec.version},
-            "sourceConnectionIds": [self.source_connection_id],
-            "targetConnectionIds": [self.target_connection_id],
+        let body = CreateBody {
+            name: &self.name,
+            description: self.description.as_deref().unwrap_or(""),
+            flow_spec: SpecRef::new(&spec.id, &spec.version),
+            source_connection_ids: [&self.source_connection_id],
+            target_connection_ids: [&self.target_connection_id],
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
-            "transformations": [
-                {"name": COPY, "params": {"deltaColumn": {
-                    "name": self.delta_column,
-                    "dateFormat": DELTA_DATE_FORMAT,
-                    "timezone": DELTA_TIMEZONE,
-                }}},
+            transformations: (
+                CopyEntry {
+                    name: COPY,
+                    params: CopyParams {
+                        delta_column: DeltaColumn {
+                            name: &self.delta_column,
+                            date_format: DELTA_DATE_FORMAT,
+                            timezone: DELTA_TIMEZONE,
+                        },
+                    },
+                },
                 mapping_entry(&self.mapping_set_id, self.mapping_set_version),
-            ],
-            "scheduleParams": self.schedule.to_wire(),
-        });
+            ),
+            schedule_params: self.schedule.to_wire(),
+        };
         serde_json::to_vec(&body).map_err(|e| Error::invalid_input("flow", e.to_string()))
     }
 }
@@ -435,11 +458,92 @@ impl NewFlow {
 /// a number, as the database tutorial and Data Prep's own answers have it
 /// (the flow spec's `transformationSpec` types it as a string); reads
 /// accept both.
-fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> Value {
-    json!({"name": MAPPING, "params": {
-        "mappingId": mapping_set_id,
-        "mappingVersion": mapping_set_version,
-    }})
+fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> MappingEntry<'_> {
+    MappingEntry {
+        name: MAPPING,
+        params: MappingParams {
+            mapping_id: mapping_set_id,
+            mapping_version: mapping_set_version,
+        },
+    }
+}
+
+/// The `POST /flows` body.
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    name: &'a str,
+    description: &'a str,
+    #[serde(rename = "flowSpec")]
+    flow_spec: SpecRef<'a>,
+    #[serde(rename = "sourceConnectionIds")]
+    source_connection_ids: [&'a str; 1],
+    #[serde(rename = "targetConnectionIds")]
+    target_connection_ids: [&'a str; 1],
+    /// Serialized as a two-entry array.
+    transformations: (CopyEntry<'a>, MappingEntry<'a>),
+    #[serde(rename = "scheduleParams")]
+    schedule_params: ScheduleParams,
+}
+
+#[derive(Serialize)]
+struct CopyEntry<'a> {
+    name: &'static str,
+    params: CopyParams<'a>,
+}
+
+#[derive(Serialize)]
+struct CopyParams<'a> {
+    #[serde(rename = "deltaColumn")]
+    delta_column: DeltaColumn<'a>,
+}
+
+#[derive(Serialize)]
+struct DeltaColumn<'a> {
+    name: &'a str,
+    #[serde(rename = "dateFormat")]
+    date_format: &'static str,
+    timezone: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct MappingEntry<'a> {
+    name: &'static str,
+    params: MappingParams<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct MappingParams<'a> {
+    #[serde(rename = "mappingId")]
+    mapping_id: &'a str,
+    #[serde(rename = "mappingVersion")]
+    mapping_version: i64,
+}
+
+/// One operation of a `PATCH /flows/{id}` body.
+type FlowPatch<'a> = PatchOp<'static, PatchValue<'a>>;
+
+/// What a flow patch sets: a schedule member, the `Mapping` entry, or (in
+/// a `remove`) the value as read.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum PatchValue<'a> {
+    Member(Member),
+    Mapping(MappingEntry<'a>),
+    Read(Value),
+}
+
+/// `[{"op": "replace", "path": "/transformations/{index}", "value":
+/// <the Mapping entry>}]`.
+fn mapping_patch(
+    index: usize,
+    mapping_set_id: &str,
+    mapping_set_version: i64,
+) -> Vec<FlowPatch<'_>> {
+    vec![PatchOp {
+        op: "replace",
+        path: Cow::Owned(format!("/transformations/{index}")),
+        value: PatchValue::Mapping(mapping_entry(mapping_set_id, mapping_set_version)),
+    }]
 }
 
 fn check_mapping_version(version: i64) -> Result<(), Error> {
@@ -629,15 +733,11 @@ impl Client {
         };
         let id = spec.id.unwrap_or_default();
         check_from_service(&resp, "a flow spec id", &id)?;
-        let version = match spec.version {
-            Some(Value::String(s)) => s,
-            Some(Value::Number(n)) => n.to_string(),
-            _ => {
-                return Err(Error::unexpected(
-                    &resp,
-                    format!("flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} has no version"),
-                ))
-            }
+        let Some(version) = spec.version else {
+            return Err(Error::unexpected(
+                &resp,
+                format!("flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} has no version"),
+            ));
         };
         check_from_service(&resp, "a flow spec version", &version)?;
         let sources = spec.source_connection_spec_ids.unwrap_or_default();
@@ -786,11 +886,7 @@ impl Client {
                         ),
                     });
                 };
-                let ops = vec![json!({
-                    "op": "replace",
-                    "path": format!("/transformations/{index}"),
-                    "value": mapping_entry(mapping_set_id, mapping_set_version),
-                })];
+                let ops = mapping_patch(index, mapping_set_id, mapping_set_version);
                 Ok((flow.etag, ops))
             },
             |(etag, ops)| self.patch_flow(&path, etag, ops, flow_id),
@@ -801,7 +897,7 @@ impl Client {
         &self,
         path: &str,
         etag: &str,
-        ops: &[Value],
+        ops: &[FlowPatch<'_>],
         flow_id: &str,
     ) -> Result<Saved, Error> {
         let body =
@@ -850,7 +946,11 @@ impl Client {
 /// sent in `If-Match`): RFC 6902 needs none, but Adobe's Flow Service
 /// spec makes `value` required on every operation and its only `remove`
 /// example sends one, so a strict service may refuse a `remove` without.
-fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec<Value> {
+fn schedule_ops(
+    current: &serde_json::Map<String, Value>,
+    new: &Schedule,
+) -> Vec<FlowPatch<'static>> {
+    let path = |key: &str| Cow::Owned(format!("/scheduleParams/{key}"));
     let mut ops = Vec::new();
     let mut members = new.wire_members();
     members.retain(|(k, _)| *k != "startTime");
@@ -860,14 +960,19 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
         } else {
             "add"
         };
-        ops.push(json!({"op": op, "path": format!("/scheduleParams/{key}"), "value": value}));
+        ops.push(PatchOp {
+            op,
+            path: path(key),
+            value: PatchValue::Member(*value),
+        });
     }
     for key in ["interval", "backfill"] {
         if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
-            ops.push(
-                json!({"op": "remove", "path": format!("/scheduleParams/{key}"),
-                            "value": current[key]}),
-            );
+            ops.push(PatchOp {
+                op: "remove",
+                path: path(key),
+                value: PatchValue::Read(current[key].clone()),
+            });
         }
     }
     ops
@@ -876,6 +981,8 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::json;
 
     use super::*;
     use crate::client::test_support::client_on;
