@@ -991,6 +991,93 @@ mod tests {
 
     const START: i64 = 1_764_230_400;
 
+    /// The create body and the patches, against the JSON the code built
+    /// before they were typed (compared as values: key order is not
+    /// meaning).
+    #[test]
+    fn bodies_are_the_json_sent_before() {
+        const MS: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
+        let spec = FlowSpec {
+            id: "spec-1".into(),
+            name: CRM_TO_AEP_FLOW_SPEC_NAME.into(),
+            version: "1.0".into(),
+            source_connection_spec_ids: vec![],
+            target_connection_spec_ids: vec![],
+        };
+        let want = |description: &str, version: i64, schedule: Value| {
+            json!({"name": "orders flow", "description": description,
+                   "flowSpec": {"id": "spec-1", "version": "1.0"},
+                   "sourceConnectionIds": ["src-1"], "targetConnectionIds": ["tgt-1"],
+                   "transformations": [
+                       {"name": "Copy", "params": {"deltaColumn": {"name": "updated_at",
+                           "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}}},
+                       {"name": "Mapping", "params": {"mappingId": MS, "mappingVersion": version}}],
+                   "scheduleParams": schedule})
+        };
+        let body = |f: &NewFlow| -> Value {
+            serde_json::from_slice(&f.request_body(&spec).unwrap()).unwrap()
+        };
+        let hourly = Schedule::every(Frequency::Hour, 1, START).unwrap();
+        let flow = |version, schedule| {
+            NewFlow::new(
+                "orders flow",
+                "src-1",
+                "tgt-1",
+                "updated_at",
+                MS,
+                version,
+                schedule,
+            )
+        };
+        assert_eq!(
+            body(&flow(3, hourly).with_description("d")),
+            want(
+                "d",
+                3,
+                json!({"startTime": START, "frequency": "hour", "interval": 1,
+                                "backfill": true})
+            )
+        );
+        assert_eq!(
+            body(&flow(0, Schedule::once(START))),
+            want("", 0, json!({"startTime": START, "frequency": "once"}))
+        );
+        let minutes = Schedule::every(Frequency::Minute, 15, START)
+            .unwrap()
+            .without_backfill();
+        assert_eq!(
+            body(&flow(0, minutes))["scheduleParams"],
+            json!({"startTime": START, "frequency": "minute", "interval": 15, "backfill": false})
+        );
+
+        let as_json = |ops: &[FlowPatch<'_>]| serde_json::to_value(ops).unwrap();
+        assert_eq!(
+            as_json(&mapping_patch(1, MS, 2)),
+            json!([{"op": "replace", "path": "/transformations/1",
+                    "value": {"name": "Mapping", "params": {"mappingId": MS, "mappingVersion": 2}}}])
+        );
+        let current = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            as_json(&schedule_ops(
+                &current(json!({"startTime": 1, "frequency": "hour", "interval": "1",
+                                "backfill": true})),
+                &Schedule::once(START)
+            )),
+            json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
+                   {"op": "remove", "path": "/scheduleParams/interval", "value": "1"},
+                   {"op": "remove", "path": "/scheduleParams/backfill", "value": true}])
+        );
+        assert_eq!(
+            as_json(&schedule_ops(
+                &current(json!({"startTime": 1, "frequency": "once"})),
+                &minutes
+            )),
+            json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "minute"},
+                   {"op": "add", "path": "/scheduleParams/interval", "value": 15},
+                   {"op": "add", "path": "/scheduleParams/backfill", "value": false}])
+        );
+    }
+
     fn spec_page(sources: &[&str]) -> String {
         json!({"items": [{"id": CRM_TO_AEP_FLOW_SPEC_ID, "name": "CRMToAEP", "version": "1.0",
                           "sourceConnectionSpecIds": sources,

@@ -922,6 +922,62 @@ mod tests {
     const MS_ID: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
     const BASE: &str = "https://flow.example/data/foundation/conversion";
 
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning). A column name given
+    /// twice is one property, typed by its last column, as the JSON object
+    /// built before had it.
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let body = |m: &NewMappingSet| -> Value {
+            serde_json::from_slice(&m.request_body().unwrap()).unwrap()
+        };
+        let mappings = vec![
+            Mapping::new("order_id", "_tenant.orderId"),
+            Mapping::expression("concat(a, \" \", b)", "_tenant.name"),
+        ];
+        let plain = NewMappingSet::new(SCHEMA, mappings);
+        let want = json!({
+            "outputSchema": {"schemaRef": {"id": SCHEMA,
+                "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": [
+                {"sourceType": "ATTRIBUTE", "source": "order_id", "destination": "_tenant.orderId"},
+                {"sourceType": "EXPRESSION", "source": "concat(a, \" \", b)",
+                 "destination": "_tenant.name"}]});
+        assert_eq!(body(&plain), want);
+
+        let mut amount = Column::new("amount", "double");
+        amount.xdm = Some(crate::XdmType {
+            kind: Some("number".into()),
+            format: None,
+        });
+        let mut at = Column::new("updated_at", "string");
+        at.meta_xdm_type = Some("date-time".into());
+        let columns = vec![
+            Column::new("id", "long"),
+            amount,
+            at,
+            Column::new("odd", "geometry"),
+            Column::new("id", "boolean"),
+        ];
+        let full = plain
+            .with_source_columns(columns)
+            .with_name("orders \u{e9}");
+        let mut want_full = want.clone();
+        want_full["inputSchema"] = json!({"jsonSchema": {"type": "object", "properties": {
+            "id": {"type": "boolean"},
+            "amount": {"type": "number"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "odd": {"type": "string"}}}});
+        want_full["name"] = json!("orders \u{e9}");
+        let got = full.request_body().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&got).unwrap(), want_full);
+        // Sent once: no duplicate member in the bytes either.
+        assert_eq!(
+            String::from_utf8(got).unwrap().matches("\"id\":").count(),
+            2
+        );
+    }
+
     fn orders() -> NewMappingSet {
         NewMappingSet::new(
             SCHEMA,

@@ -455,6 +455,41 @@ mod tests {
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
 
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning).
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let spec = json!({"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"});
+        let body = |s: &NewSourceConnection| -> Value {
+            serde_json::from_slice(&s.request_body().unwrap()).unwrap()
+        };
+        let plain = NewSourceConnection::new("orders", "base-1", "public.orders");
+        assert_eq!(
+            body(&plain),
+            json!({"name": "orders", "description": "", "baseConnectionId": "base-1",
+                   "data": {"format": "tabular"}, "params": {"tableName": "public.orders"},
+                   "connectionSpec": spec})
+        );
+        let mut at = Column::new("updated_at", "string");
+        at.meta_xdm_type = Some("date-time".into());
+        let columns = vec![Column::new("id", "integer"), at];
+        let full = plain
+            .with_description("nightly \u{e9}")
+            .with_columns(columns.clone());
+        assert_eq!(
+            body(&full),
+            json!({"name": "orders", "description": "nightly \u{e9}",
+                   "baseConnectionId": "base-1", "data": {"format": "tabular"},
+                   "params": {"tableName": "public.orders",
+                              "columns": serde_json::to_value(&columns).unwrap()},
+                   "connectionSpec": spec})
+        );
+        assert_eq!(
+            body(&full)["params"]["columns"][1],
+            json!({"name": "updated_at", "type": "string", "meta:xdmType": "date-time"})
+        );
+    }
+
     fn item(id: &str, base: &str, table: &str) -> Value {
         json!({"id": id, "name": format!("n-{id}"), "etag": "\"e1\"", "baseConnectionId": base,
                "data": {"format": "tabular"}, "params": {"tableName": table},

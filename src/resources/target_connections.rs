@@ -429,6 +429,28 @@ mod tests {
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
 
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning).
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let body = |t: &NewTargetConnection| -> Value {
+            serde_json::from_slice(&t.request_body().unwrap()).unwrap()
+        };
+        let want = |description: &str| {
+            json!({"name": "orders dataset", "description": description,
+                   "data": {"format": "parquet_xdm",
+                            "schema": {"id": "https://ns.adobe.com/t/schemas/1",
+                                       "version": "application/vnd.adobe.xed-full+json;version=1"}},
+                   "params": {"dataSetId": "ds-1"},
+                   "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c",
+                                      "version": "1.0"}})
+        };
+        let plain =
+            NewTargetConnection::new("orders dataset", "ds-1", "https://ns.adobe.com/t/schemas/1");
+        assert_eq!(body(&plain), want(""));
+        assert_eq!(body(&plain.with_description("d")), want("d"));
+    }
+
     const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c";
 
     fn item(id: &str, dataset: &str) -> Value {
