@@ -470,18 +470,15 @@ fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> MappingEntry
 
 /// The `POST /flows` body.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
     name: &'a str,
     description: &'a str,
-    #[serde(rename = "flowSpec")]
     flow_spec: SpecRef<'a>,
-    #[serde(rename = "sourceConnectionIds")]
     source_connection_ids: [&'a str; 1],
-    #[serde(rename = "targetConnectionIds")]
     target_connection_ids: [&'a str; 1],
     /// Serialized as a two-entry array.
     transformations: (CopyEntry<'a>, MappingEntry<'a>),
-    #[serde(rename = "scheduleParams")]
     schedule_params: ScheduleParams,
 }
 
@@ -492,15 +489,15 @@ struct CopyEntry<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CopyParams<'a> {
-    #[serde(rename = "deltaColumn")]
     delta_column: DeltaColumn<'a>,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct DeltaColumn<'a> {
     name: &'a str,
-    #[serde(rename = "dateFormat")]
     date_format: &'static str,
     timezone: &'static str,
 }
@@ -512,10 +509,9 @@ struct MappingEntry<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MappingParams<'a> {
-    #[serde(rename = "mappingId")]
     mapping_id: &'a str,
-    #[serde(rename = "mappingVersion")]
     mapping_version: i64,
 }
 

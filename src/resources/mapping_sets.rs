@@ -330,26 +330,26 @@ impl NewMappingSet {
 
 /// The `POST /mappingSets` (and `/mappingSets/validate`) body.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
-    #[serde(rename = "outputSchema")]
     output_schema: OutputSchema<'a>,
     mappings: Vec<WireMappingOut<'a>>,
-    #[serde(rename = "inputSchema", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     input_schema: Option<InputSchema<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct OutputSchema<'a> {
-    #[serde(rename = "schemaRef")]
     schema_ref: SchemaRef<'a>,
 }
 
 /// One mapping as sent.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct WireMappingOut<'a> {
-    #[serde(rename = "sourceType")]
     source_type: &'static str,
     source: &'a str,
     destination: &'a str,
@@ -360,8 +360,8 @@ struct WireMappingOut<'a> {
 /// Adobe example types its properties; a strict Data Prep refuses an
 /// untyped one).
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct InputSchema<'a> {
-    #[serde(rename = "jsonSchema")]
     json_schema: JsonSchema<'a>,
 }
 
@@ -454,8 +454,8 @@ pub struct MappingSet {
     /// The mappings, read from current (`source`, `destination`) or legacy
     /// (`sourceAttribute`, `destinationXdmPath`) field names.
     pub mappings: Vec<Mapping>,
-    /// Creation time, epoch milliseconds (`None` when Data Prep sends
-    /// another form, e.g. an ISO date).
+    /// Creation time, epoch milliseconds (read from milliseconds, seconds
+    /// or ISO 8601 text with a zone; `None` when it cannot be placed).
     pub created_at: Option<i64>,
     /// Last update time, epoch milliseconds (`None` likewise).
     pub updated_at: Option<i64>,
@@ -607,7 +607,7 @@ struct WireCheck {
 /// A `TransformErrorInfo` (`{"exception", "destination", "source",
 /// "columnName"}`) or a plain string, as one line.
 fn describe_problem(v: &Value) -> String {
-    let text = |key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key: &str| v.get(key).and_then(read::text).filter(|s| !s.is_empty());
     let line = match v {
         Value::String(s) => s.clone(),
         Value::Object(_) => {

@@ -215,14 +215,13 @@ impl NewSourceConnection {
 /// The `POST /sourceConnections` body: the tutorial's, with `params.columns`
 /// when the caller gives them.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
     name: &'a str,
     description: &'a str,
-    #[serde(rename = "baseConnectionId")]
     base_connection_id: &'a str,
     data: DataFormat,
     params: CreateParams<'a>,
-    #[serde(rename = "connectionSpec")]
     connection_spec: SpecRef<'a>,
 }
 
@@ -232,8 +231,8 @@ struct DataFormat {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateParams<'a> {
-    #[serde(rename = "tableName")]
     table_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     columns: Option<&'a [Column]>,

@@ -219,12 +219,12 @@ impl NewTargetConnection {
 
 /// The `POST /targetConnections` body.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
     name: &'a str,
     description: &'a str,
     data: CreateData<'a>,
     params: CreateParams<'a>,
-    #[serde(rename = "connectionSpec")]
     connection_spec: SpecRef<'a>,
 }
 
