@@ -50,6 +50,7 @@ pub struct Connection {
 /// What the wire carries; `auth.params` is skipped by serde without being
 /// copied out of the (zeroizing) response buffer.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireConnection {
     id: String,
     #[serde(default)]
@@ -60,19 +61,19 @@ struct WireConnection {
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "connectionSpec")]
+    #[serde(default)]
     connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     auth: Option<WireAuth>,
-    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireAuth {
-    #[serde(default, rename = "specName")]
     spec_name: Option<String>,
 }
 

@@ -31,11 +31,10 @@ pub struct Dataset {
     pub schema_content_type: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireDataset {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default, rename = "schemaRef")]
     schema_ref: Option<SchemaRef<'static>>,
 }
 

@@ -59,24 +59,21 @@ pub struct FlowSpec {
     pub target_connection_spec_ids: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireFlowSpecs {
-    #[serde(default)]
     items: Vec<WireFlowSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireFlowSpec {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     name: Option<String>,
     /// Text, or a number (`1.0`) kept as written.
-    #[serde(default, deserialize_with = "read::de::text_or_number")]
+    #[serde(deserialize_with = "read::de::text_or_number")]
     version: Option<String>,
-    #[serde(default, rename = "sourceConnectionSpecIds")]
     source_connection_spec_ids: Option<Vec<String>>,
-    #[serde(default, rename = "targetConnectionSpecIds")]
     target_connection_spec_ids: Option<Vec<String>>,
 }
 
@@ -214,6 +211,7 @@ impl Flow {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireFlow {
     id: String,
     #[serde(default)]
@@ -222,56 +220,44 @@ struct WireFlow {
     description: Option<String>,
     #[serde(default)]
     state: Option<String>,
-    #[serde(default, rename = "flowSpec")]
+    #[serde(default)]
     flow_spec: Option<SpecRef<'static>>,
-    #[serde(default, rename = "sourceConnectionIds")]
+    #[serde(default)]
     source_connection_ids: Option<Vec<String>>,
-    #[serde(default, rename = "targetConnectionIds")]
+    #[serde(default)]
     target_connection_ids: Option<Vec<String>>,
     #[serde(default)]
     transformations: Option<Vec<WireTransformation>>,
-    #[serde(default, rename = "scheduleParams")]
+    #[serde(default)]
     schedule_params: Option<Value>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(
-        default,
-        rename = "lastRunDetails",
-        deserialize_with = "read::de::section"
-    )]
+    #[serde(default, deserialize_with = "read::de::section")]
     last_run_details: Option<WireLastRun>,
-    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
 }
 
 /// `lastRunDetails`: a run's report, read as leniently as runs are.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireLastRun {
-    #[serde(default, deserialize_with = "read::de::text")]
+    #[serde(deserialize_with = "read::de::text")]
     id: Option<String>,
-    #[serde(default, deserialize_with = "read::de::text")]
+    #[serde(deserialize_with = "read::de::text")]
     state: Option<String>,
-    #[serde(
-        default,
-        rename = "startedAtUTC",
-        deserialize_with = "read::de::millis"
-    )]
+    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
     started_at: Option<i64>,
-    #[serde(
-        default,
-        rename = "completedAtUTC",
-        deserialize_with = "read::de::millis"
-    )]
+    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
     completed_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireTransformation {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     params: Option<Value>,
 }
 

@@ -528,79 +528,64 @@ impl MappingCheck {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireSaved {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default, deserialize_with = "read::de::int")]
+    #[serde(deserialize_with = "read::de::int")]
     version: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMappingSet {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "read::de::int")]
+    #[serde(deserialize_with = "read::de::int")]
     version: Option<i64>,
-    #[serde(default, rename = "outputSchema")]
     output_schema: Option<WireOutputSchema>,
-    #[serde(default, rename = "schemaRef")]
     schema_ref: Option<SchemaRef<'static>>,
-    #[serde(default, rename = "xdmSchema")]
     xdm_schema: Option<String>,
-    #[serde(default)]
     mappings: Option<Vec<WireMapping>>,
-    #[serde(default, rename = "createdDate", deserialize_with = "read::de::millis")]
+    #[serde(deserialize_with = "read::de::millis")]
     created_date: Option<i64>,
-    #[serde(
-        default,
-        rename = "modifiedDate",
-        deserialize_with = "read::de::millis"
-    )]
+    #[serde(deserialize_with = "read::de::millis")]
     modified_date: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMappingSetPage {
-    #[serde(default)]
     data: Option<Vec<WireMappingSet>>,
-    #[serde(default)]
     items: Option<Vec<WireMappingSet>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireOutputSchema {
-    #[serde(default, rename = "schemaRef")]
     schema_ref: Option<SchemaRef<'static>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMapping {
-    #[serde(default, rename = "sourceType")]
     source_type: Option<String>,
-    #[serde(default)]
     source: Option<String>,
-    #[serde(default)]
     destination: Option<String>,
-    #[serde(default, rename = "sourceAttribute")]
     source_attribute: Option<String>,
-    #[serde(default, rename = "destinationXdmPath")]
     destination_xdm_path: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireValidation {
-    #[serde(default, rename = "validationResponse")]
     validation_response: Option<Vec<WireCheck>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireCheck {
-    #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
     errors: Option<Vec<Value>>,
 }
 

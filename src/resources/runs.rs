@@ -153,17 +153,18 @@ fn newest_first(a: &Run, b: &Run) -> Ordering {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireRun {
     id: String,
-    #[serde(default, rename = "flowId", deserialize_with = "read::de::text")]
+    #[serde(default, deserialize_with = "read::de::text")]
     flow_id: Option<String>,
-    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
     #[serde(default, deserialize_with = "read::de::text")]
     etag: Option<String>,
-    #[serde(default, rename = "eTag", deserialize_with = "read::de::text")]
+    #[serde(default, deserialize_with = "read::de::text")]
     e_tag: Option<String>,
     #[serde(default, deserialize_with = "read::de::section")]
     metrics: Option<WireMetrics>,
@@ -171,93 +172,63 @@ struct WireRun {
 
 /// `metrics`: every section may be missing or of another shape.
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMetrics {
-    #[serde(
-        default,
-        rename = "durationSummary",
-        deserialize_with = "read::de::section"
-    )]
-    duration: Option<WireDuration>,
-    #[serde(
-        default,
-        rename = "recordSummary",
-        deserialize_with = "read::de::section"
-    )]
-    records: Option<WireRecords>,
-    #[serde(
-        default,
-        rename = "sizeSummary",
-        deserialize_with = "read::de::section"
-    )]
-    sizes: Option<WireSizes>,
-    #[serde(
-        default,
-        rename = "statusSummary",
-        deserialize_with = "read::de::section"
-    )]
-    status: Option<WireStatus>,
+    #[serde(deserialize_with = "read::de::section")]
+    duration_summary: Option<WireDuration>,
+    #[serde(deserialize_with = "read::de::section")]
+    record_summary: Option<WireRecords>,
+    #[serde(deserialize_with = "read::de::section")]
+    size_summary: Option<WireSizes>,
+    #[serde(deserialize_with = "read::de::section")]
+    status_summary: Option<WireStatus>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireDuration {
-    #[serde(
-        default,
-        rename = "startedAtUTC",
-        deserialize_with = "read::de::millis"
-    )]
+    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
     started_at: Option<i64>,
-    #[serde(
-        default,
-        rename = "completedAtUTC",
-        deserialize_with = "read::de::millis"
-    )]
+    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
     completed_at: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireRecords {
-    #[serde(
-        default,
-        rename = "inputRecordCount",
-        deserialize_with = "read::de::count"
-    )]
-    input: Option<u64>,
-    #[serde(
-        default,
-        rename = "outputRecordCount",
-        deserialize_with = "read::de::count"
-    )]
-    output: Option<u64>,
-    #[serde(
-        default,
-        rename = "failedRecordCount",
-        deserialize_with = "read::de::count"
-    )]
-    failed: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    input_record_count: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    output_record_count: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    failed_record_count: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireSizes {
-    #[serde(default, rename = "inputBytes", deserialize_with = "read::de::count")]
-    input: Option<u64>,
-    #[serde(default, rename = "outputBytes", deserialize_with = "read::de::count")]
-    output: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    input_bytes: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    output_bytes: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireStatus {
-    #[serde(default, deserialize_with = "read::de::text")]
+    #[serde(deserialize_with = "read::de::text")]
     status: Option<String>,
     /// Entries that are not objects are left out.
-    #[serde(default, deserialize_with = "read::de::sections")]
+    #[serde(deserialize_with = "read::de::sections")]
     errors: Vec<WireRunError>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireRunError {
-    #[serde(default, deserialize_with = "read::de::text_or_number")]
+    #[serde(deserialize_with = "read::de::text_or_number")]
     code: Option<String>,
-    #[serde(default, deserialize_with = "read::de::text_or_number")]
+    #[serde(deserialize_with = "read::de::text_or_number")]
     message: Option<String>,
 }
 
@@ -273,10 +244,10 @@ impl WireItem for WireRun {
 impl From<WireRun> for Run {
     fn from(w: WireRun) -> Self {
         let metrics = w.metrics.unwrap_or_default();
-        let duration = metrics.duration.unwrap_or_default();
-        let records = metrics.records.unwrap_or_default();
-        let sizes = metrics.sizes.unwrap_or_default();
-        let status = metrics.status.unwrap_or_default();
+        let duration = metrics.duration_summary.unwrap_or_default();
+        let records = metrics.record_summary.unwrap_or_default();
+        let sizes = metrics.size_summary.unwrap_or_default();
+        let status = metrics.status_summary.unwrap_or_default();
         Run {
             id: w.id,
             flow_id: w.flow_id,
@@ -288,11 +259,11 @@ impl From<WireRun> for Run {
             updated_at: w.updated_at,
             started_at: duration.started_at,
             completed_at: duration.completed_at,
-            input_records: records.input,
-            output_records: records.output,
-            failed_records: records.failed,
-            input_bytes: sizes.input,
-            output_bytes: sizes.output,
+            input_records: records.input_record_count,
+            output_records: records.output_record_count,
+            failed_records: records.failed_record_count,
+            input_bytes: sizes.input_bytes,
+            output_bytes: sizes.output_bytes,
             errors: status
                 .errors
                 .into_iter()

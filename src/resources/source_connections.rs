@@ -44,39 +44,40 @@ pub struct SourceConnection {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireSourceConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     description: Option<String>,
-    #[serde(default, rename = "baseConnectionId")]
+    #[serde(default)]
     base_connection_id: Option<String>,
     #[serde(default)]
     data: Option<WireData>,
     #[serde(default)]
     params: Option<WireParams>,
-    #[serde(default, rename = "connectionSpec")]
+    #[serde(default)]
     connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireData {
-    #[serde(default)]
     format: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireParams {
-    #[serde(default, rename = "tableName")]
     table_name: Option<String>,
 }
 

@@ -62,6 +62,7 @@ pub struct TargetConnection {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireTargetConnection {
     id: String,
     #[serde(default)]
@@ -72,29 +73,29 @@ struct WireTargetConnection {
     data: Option<WireData>,
     #[serde(default)]
     params: Option<WireParams>,
-    #[serde(default, rename = "connectionSpec")]
+    #[serde(default)]
     connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "createdAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "read::de::millis")]
+    #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireData {
-    #[serde(default)]
     format: Option<String>,
-    #[serde(default)]
     schema: Option<SpecRef<'static>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireParams {
-    #[serde(default, rename = "dataSetId")]
+    #[serde(rename = "dataSetId")]
     dataset_id: Option<String>,
 }
 
