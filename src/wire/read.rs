@@ -154,20 +154,15 @@ pub(crate) mod de {
         Ok(out)
     }
 
-    /// [`super::millis`].
-    pub(crate) fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        with(d, super::millis)
+    /// One adapter per rule of the same name in [`super`].
+    macro_rules! adapters {
+        ($($rule:ident -> $out:ty),*) => {$(
+            pub(crate) fn $rule<'de, D: Deserializer<'de>>(d: D) -> Result<Option<$out>, D::Error> {
+                with(d, super::$rule)
+            }
+        )*};
     }
-
-    /// [`super::count`].
-    pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        with(d, super::count)
-    }
-
-    /// [`super::int`].
-    pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        with(d, super::int)
-    }
+    adapters!(millis -> i64, count -> u64, int -> i64, text_or_number -> String);
 
     /// [`super::text`]: the string itself, not a copy.
     pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -178,13 +173,6 @@ pub(crate) mod de {
                 Ok(None)
             }
         }
-    }
-
-    /// [`super::text_or_number`].
-    pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<String>, D::Error> {
-        with(d, super::text_or_number)
     }
 
     /// An object read as `T`; `None` when it is not an object or does not
