@@ -18,16 +18,16 @@
 //! - [`count`], record and byte counts: numbers or numeric strings, never
 //!   negative.
 //! - [`int`] and [`bool`], configuration values the tutorials send as
-//!   strings (`"interval": "15"`, `"backfill": "true"`, a mapping set's
-//!   `"version": "3"`); the caller then applies the field's own rule (at
-//!   least 0, at least 15, ...).
+//!   strings (`"interval": "15"`, `"backfill": "true"`, `"startTime"` in
+//!   epoch seconds, a mapping set's `"version": "3"`); the caller then
+//!   applies the field's own rule (at least 0, at least 15, ...).
 //! - [`text`], text in a run's report (`flowId`, `status`, `etag`) and in a
 //!   flow's `lastRunDetails`: a string, else `None`. A number is *not*
 //!   made into text here: a run whose `flowId` is `7` is unattributed,
 //!   not the run of flow `"7"`.
-//! - [`text_or_number`], a run's error codes and messages and a flow spec's
-//!   `version`: text, or a
-//!   number kept as its digits (`CONNECTOR-2001-500` or `2001`).
+//! - [`text_or_number`], a run's error codes and messages and a flow
+//!   spec's `version`: text, or a number kept as written
+//!   (`CONNECTOR-2001-500` or `2001`, `"1.0"` or `1.0`).
 //! - [`de::section`] and [`de::sections`], parts of a report that may be
 //!   missing or of another shape (`metrics`, `lastRunDetails`): an object
 //!   of the expected shape, else `None` (or left out of the list).
