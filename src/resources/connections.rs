@@ -1,7 +1,6 @@
 //! Base connections: create, list, get, test, delete, ensure, rotate.
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
@@ -12,6 +11,8 @@ use crate::client::plumbing::{
 };
 use crate::client::{Client, Platform};
 use crate::error::Error;
+use crate::wire::body::SpecRef;
+use crate::wire::read;
 
 /// Default number of connections asked for per page.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -49,6 +50,7 @@ pub struct Connection {
 /// What the wire carries; `auth.params` is skipped by serde without being
 /// copied out of the (zeroizing) response buffer.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireConnection {
     id: String,
     #[serde(default)]
@@ -59,25 +61,19 @@ struct WireConnection {
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "connectionSpec")]
-    connection_spec: Option<WireSpec>,
+    #[serde(default)]
+    connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     auth: Option<WireAuth>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct WireSpec {
-    #[serde(default)]
-    id: Option<String>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireAuth {
-    #[serde(default, rename = "specName")]
     spec_name: Option<String>,
 }
 
@@ -94,17 +90,16 @@ const RESOURCE: &str = "connection";
 
 impl From<WireConnection> for Connection {
     fn from(w: WireConnection) -> Self {
-        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
         Connection {
             id: w.id,
             name: w.name.unwrap_or_default(),
             description: w.description,
             state: w.state,
             etag: w.etag.unwrap_or_default(),
-            connection_spec_id: w.connection_spec.and_then(|s| s.id),
+            connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             auth_spec_name: w.auth.and_then(|a| a.spec_name),
-            created_at: millis(w.created_at),
-            updated_at: millis(w.updated_at),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::client::input::{check_id, check_no_control, MAX_TEXT_CHARS};
 use crate::client::plumbing::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
+use crate::wire::body::SchemaRef;
 
 const RESOURCE: &str = "dataset";
 
@@ -30,20 +31,11 @@ pub struct Dataset {
     pub schema_content_type: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireDataset {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default, rename = "schemaRef")]
-    schema_ref: Option<WireSchemaRef>,
-}
-
-#[derive(Deserialize)]
-struct WireSchemaRef {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default, rename = "contentType")]
-    content_type: Option<String>,
+    schema_ref: Option<SchemaRef<'static>>,
 }
 
 /// A schema id (`$id` URL) to send: not empty, no white space or control
@@ -104,10 +96,8 @@ impl Client {
                 ),
             )
         })?;
-        let (schema_id, schema_content_type) = match wire.schema_ref {
-            Some(r) => (r.id.filter(|s| !s.is_empty()), r.content_type),
-            None => (None, None),
-        };
+        let (schema_id, schema_content_type) = wire.schema_ref.unwrap_or_default().into_parts();
+        let schema_id = schema_id.filter(|s| !s.is_empty());
         if let Some(schema) = &schema_id {
             if check_schema_id("schemaRef.id", schema).is_err() {
                 return Err(Error::unexpected(

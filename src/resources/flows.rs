@@ -2,12 +2,14 @@
 //! connection, through a mapping set, on a schedule; and the flow spec
 //! they are made from (`/flowSpecs`, `CRMToAEP`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::schedule::check_start_time;
+use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use crate::client::input::{
     check_description, check_from_service, check_id, check_name, require_text,
@@ -17,7 +19,8 @@ use crate::client::plumbing::{
 };
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError, Service};
-use crate::wire::lenient;
+use crate::wire::body::{PatchOp, SpecRef};
+use crate::wire::read;
 use crate::wire::text::one_line;
 
 const RESOURCE: &str = "flow";
@@ -56,23 +59,21 @@ pub struct FlowSpec {
     pub target_connection_spec_ids: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireFlowSpecs {
-    #[serde(default)]
     items: Vec<WireFlowSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireFlowSpec {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
-    version: Option<Value>,
-    #[serde(default, rename = "sourceConnectionSpecIds")]
+    /// Text, or a number (`1.0`) kept as written.
+    #[serde(deserialize_with = "read::de::text_or_number")]
+    version: Option<String>,
     source_connection_spec_ids: Option<Vec<String>>,
-    #[serde(default, rename = "targetConnectionSpecIds")]
     target_connection_spec_ids: Option<Vec<String>>,
 }
 
@@ -197,8 +198,8 @@ impl Flow {
     pub fn mapping(&self) -> Option<(usize, &str, i64)> {
         let index = self.mapping_index()?;
         let params = &self.transformations[index].params;
-        let id = params.get("mappingId")?.as_str()?;
-        let version = lenient::int(params.get("mappingVersion")?)?;
+        let id = read::text(params.get("mappingId")?)?;
+        let version = read::int(params.get("mappingVersion")?)?;
         Some((index, id, version))
     }
 
@@ -222,6 +223,7 @@ impl Flow {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireFlow {
     id: String,
     #[serde(default)]
@@ -230,37 +232,44 @@ struct WireFlow {
     description: Option<String>,
     #[serde(default)]
     state: Option<String>,
-    #[serde(default, rename = "flowSpec")]
-    flow_spec: Option<WireSpecRef>,
-    #[serde(default, rename = "sourceConnectionIds")]
+    #[serde(default)]
+    flow_spec: Option<SpecRef<'static>>,
+    #[serde(default)]
     source_connection_ids: Option<Vec<String>>,
-    #[serde(default, rename = "targetConnectionIds")]
+    #[serde(default)]
     target_connection_ids: Option<Vec<String>>,
     #[serde(default)]
     transformations: Option<Vec<WireTransformation>>,
-    #[serde(default, rename = "scheduleParams")]
+    #[serde(default)]
     schedule_params: Option<Value>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "lastRunDetails")]
-    last_run_details: Option<Value>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
+    #[serde(default, deserialize_with = "read::de::section")]
+    last_run_details: Option<WireLastRun>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct WireSpecRef {
-    #[serde(default)]
+/// `lastRunDetails`: a run's report, read as leniently as runs are.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireLastRun {
+    #[serde(deserialize_with = "read::de::text")]
     id: Option<String>,
+    #[serde(deserialize_with = "read::de::text")]
+    state: Option<String>,
+    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
+    started_at: Option<i64>,
+    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
+    completed_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireTransformation {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     params: Option<Value>,
 }
 
@@ -275,23 +284,18 @@ impl WireItem for WireFlow {
 
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
-        let millis = |v: Option<&Value>| v.and_then(lenient::int);
-        let last_run = w.last_run_details.as_ref().and_then(|v| {
-            let o = v.as_object()?;
-            let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
-            Some(LastRun {
-                id: text("id"),
-                state: text("state"),
-                started_at: millis(o.get("startedAtUTC")),
-                completed_at: millis(o.get("completedAtUTC")),
-            })
+        let last_run = w.last_run_details.map(|r| LastRun {
+            id: r.id,
+            state: r.state,
+            started_at: r.started_at,
+            completed_at: r.completed_at,
         });
         Flow {
             id: w.id,
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
             state: FlowState::parse(w.state.as_deref().unwrap_or("")),
-            flow_spec_id: w.flow_spec.and_then(|s| s.id),
+            flow_spec_id: w.flow_spec.and_then(SpecRef::into_id),
             source_connection_ids: w.source_connection_ids.unwrap_or_default(),
             target_connection_ids: w.target_connection_ids.unwrap_or_default(),
             transformations: w
@@ -311,8 +315,8 @@ impl From<WireFlow> for Flow {
                 .is_some_and(|b| !b.is_null()),
             etag: w.etag.unwrap_or_default(),
             last_run,
-            created_at: millis(w.created_at.as_ref()),
-            updated_at: millis(w.updated_at.as_ref()),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
         }
     }
 }
@@ -422,24 +426,29 @@ impl NewFlow {
     /// The `POST /flows` body, with the flow spec's id and version.
     fn request_body(&self, spec: &FlowSpec) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let body = json!({
-            "name": self.name,
-            "description": self.description.as_deref().unwrap_or(""),
-            "flowSpec": {"id": spec.id, "version": spec.version},
-            "sourceConnectionIds": [self.source_connection_id],
-            "targetConnectionIds": [self.target_connection_id],
+        let body = CreateBody {
+            name: &self.name,
+            description: self.description.as_deref().unwrap_or(""),
+            flow_spec: SpecRef::new(&spec.id, &spec.version),
+            source_connection_ids: [&self.source_connection_id],
+            target_connection_ids: [&self.target_connection_id],
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
-            "transformations": [
-                {"name": COPY, "params": {"deltaColumn": {
-                    "name": self.delta_column,
-                    "dateFormat": DELTA_DATE_FORMAT,
-                    "timezone": DELTA_TIMEZONE,
-                }}},
+            transformations: (
+                CopyEntry {
+                    name: COPY,
+                    params: CopyParams {
+                        delta_column: DeltaColumn {
+                            name: &self.delta_column,
+                            date_format: DELTA_DATE_FORMAT,
+                            timezone: DELTA_TIMEZONE,
+                        },
+                    },
+                },
                 mapping_entry(&self.mapping_set_id, self.mapping_set_version),
-            ],
-            "scheduleParams": self.schedule.to_wire(),
-        });
+            ),
+            schedule_params: self.schedule.to_wire(),
+        };
         serde_json::to_vec(&body).map_err(|e| Error::invalid_input("flow", e.to_string()))
     }
 }
@@ -448,11 +457,88 @@ impl NewFlow {
 /// a number, as the database tutorial and Data Prep's own answers have it
 /// (the flow spec's `transformationSpec` types it as a string); reads
 /// accept both.
-fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> Value {
-    json!({"name": MAPPING, "params": {
-        "mappingId": mapping_set_id,
-        "mappingVersion": mapping_set_version,
-    }})
+fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> MappingEntry<'_> {
+    MappingEntry {
+        name: MAPPING,
+        params: MappingParams {
+            mapping_id: mapping_set_id,
+            mapping_version: mapping_set_version,
+        },
+    }
+}
+
+/// The `POST /flows` body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    name: &'a str,
+    description: &'a str,
+    flow_spec: SpecRef<'a>,
+    source_connection_ids: [&'a str; 1],
+    target_connection_ids: [&'a str; 1],
+    /// Serialized as a two-entry array.
+    transformations: (CopyEntry<'a>, MappingEntry<'a>),
+    schedule_params: ScheduleParams,
+}
+
+#[derive(Serialize)]
+struct CopyEntry<'a> {
+    name: &'static str,
+    params: CopyParams<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CopyParams<'a> {
+    delta_column: DeltaColumn<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaColumn<'a> {
+    name: &'a str,
+    date_format: &'static str,
+    timezone: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct MappingEntry<'a> {
+    name: &'static str,
+    params: MappingParams<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MappingParams<'a> {
+    mapping_id: &'a str,
+    mapping_version: i64,
+}
+
+/// One operation of a `PATCH /flows/{id}` body.
+type FlowPatch<'a> = PatchOp<'static, PatchValue<'a>>;
+
+/// What a flow patch sets: a schedule member, the `Mapping` entry, or (in
+/// a `remove`) the value as read.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum PatchValue<'a> {
+    Member(Member),
+    Mapping(MappingEntry<'a>),
+    Read(Value),
+}
+
+/// `[{"op": "replace", "path": "/transformations/{index}", "value":
+/// <the Mapping entry>}]`.
+fn mapping_patch(
+    index: usize,
+    mapping_set_id: &str,
+    mapping_set_version: i64,
+) -> Vec<FlowPatch<'_>> {
+    vec![PatchOp {
+        op: "replace",
+        path: Cow::Owned(format!("/transformations/{index}")),
+        value: PatchValue::Mapping(mapping_entry(mapping_set_id, mapping_set_version)),
+    }]
 }
 
 fn check_mapping_version(version: i64) -> Result<(), Error> {
@@ -643,15 +729,11 @@ impl Client {
         };
         let id = spec.id.unwrap_or_default();
         check_from_service(&resp, "a flow spec id", &id)?;
-        let version = match spec.version {
-            Some(Value::String(s)) => s,
-            Some(Value::Number(n)) => n.to_string(),
-            _ => {
-                return Err(Error::unexpected(
-                    &resp,
-                    format!("flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} has no version"),
-                ))
-            }
+        let Some(version) = spec.version else {
+            return Err(Error::unexpected(
+                &resp,
+                format!("flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} has no version"),
+            ));
         };
         check_from_service(&resp, "a flow spec version", &version)?;
         let sources = spec.source_connection_spec_ids.unwrap_or_default();
@@ -800,11 +882,7 @@ impl Client {
                         ),
                     });
                 };
-                let ops = vec![json!({
-                    "op": "replace",
-                    "path": format!("/transformations/{index}"),
-                    "value": mapping_entry(mapping_set_id, mapping_set_version),
-                })];
+                let ops = mapping_patch(index, mapping_set_id, mapping_set_version);
                 Ok((flow.etag, ops))
             },
             |(etag, ops)| self.patch_flow(&path, etag, ops, flow_id),
@@ -815,7 +893,7 @@ impl Client {
         &self,
         path: &str,
         etag: &str,
-        ops: &[Value],
+        ops: &[FlowPatch<'_>],
         flow_id: &str,
     ) -> Result<Saved, Error> {
         let body =
@@ -864,7 +942,11 @@ impl Client {
 /// sent in `If-Match`): RFC 6902 needs none, but Adobe's Flow Service
 /// spec makes `value` required on every operation and its only `remove`
 /// example sends one, so a strict service may refuse a `remove` without.
-fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec<Value> {
+fn schedule_ops(
+    current: &serde_json::Map<String, Value>,
+    new: &Schedule,
+) -> Vec<FlowPatch<'static>> {
+    let path = |key: &str| Cow::Owned(format!("/scheduleParams/{key}"));
     let mut ops = Vec::new();
     let mut members = new.wire_members();
     members.retain(|(k, _)| *k != "startTime");
@@ -874,14 +956,19 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
         } else {
             "add"
         };
-        ops.push(json!({"op": op, "path": format!("/scheduleParams/{key}"), "value": value}));
+        ops.push(PatchOp {
+            op,
+            path: path(key),
+            value: PatchValue::Member(*value),
+        });
     }
     for key in ["interval", "backfill"] {
         if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
-            ops.push(
-                json!({"op": "remove", "path": format!("/scheduleParams/{key}"),
-                            "value": current[key]}),
-            );
+            ops.push(PatchOp {
+                op: "remove",
+                path: path(key),
+                value: PatchValue::Read(current[key].clone()),
+            });
         }
     }
     ops
@@ -891,12 +978,101 @@ fn schedule_ops(current: &serde_json::Map<String, Value>, new: &Schedule) -> Vec
 mod tests {
     use std::sync::Arc;
 
+    use serde_json::json;
+
     use super::*;
     use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
 
     const START: i64 = 1_764_230_400;
+
+    /// The create body and the patches, against the JSON the code built
+    /// before they were typed (compared as values: key order is not
+    /// meaning).
+    #[test]
+    fn bodies_are_the_json_sent_before() {
+        const MS: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
+        let spec = FlowSpec {
+            id: "spec-1".into(),
+            name: CRM_TO_AEP_FLOW_SPEC_NAME.into(),
+            version: "1.0".into(),
+            source_connection_spec_ids: vec![],
+            target_connection_spec_ids: vec![],
+        };
+        let want = |description: &str, version: i64, schedule: Value| {
+            json!({"name": "orders flow", "description": description,
+                   "flowSpec": {"id": "spec-1", "version": "1.0"},
+                   "sourceConnectionIds": ["src-1"], "targetConnectionIds": ["tgt-1"],
+                   "transformations": [
+                       {"name": "Copy", "params": {"deltaColumn": {"name": "updated_at",
+                           "dateFormat": "YYYY-MM-DD", "timezone": "UTC"}}},
+                       {"name": "Mapping", "params": {"mappingId": MS, "mappingVersion": version}}],
+                   "scheduleParams": schedule})
+        };
+        let body = |f: &NewFlow| -> Value {
+            serde_json::from_slice(&f.request_body(&spec).unwrap()).unwrap()
+        };
+        let hourly = Schedule::every(Frequency::Hour, 1, START).unwrap();
+        let flow = |version, schedule| {
+            NewFlow::new(
+                "orders flow",
+                "src-1",
+                "tgt-1",
+                "updated_at",
+                MS,
+                version,
+                schedule,
+            )
+        };
+        assert_eq!(
+            body(&flow(3, hourly).with_description("d")),
+            want(
+                "d",
+                3,
+                json!({"startTime": START, "frequency": "hour", "interval": 1,
+                                "backfill": true})
+            )
+        );
+        assert_eq!(
+            body(&flow(0, Schedule::once(START))),
+            want("", 0, json!({"startTime": START, "frequency": "once"}))
+        );
+        let minutes = Schedule::every(Frequency::Minute, 15, START)
+            .unwrap()
+            .without_backfill();
+        assert_eq!(
+            body(&flow(0, minutes))["scheduleParams"],
+            json!({"startTime": START, "frequency": "minute", "interval": 15, "backfill": false})
+        );
+
+        let as_json = |ops: &[FlowPatch<'_>]| serde_json::to_value(ops).unwrap();
+        assert_eq!(
+            as_json(&mapping_patch(1, MS, 2)),
+            json!([{"op": "replace", "path": "/transformations/1",
+                    "value": {"name": "Mapping", "params": {"mappingId": MS, "mappingVersion": 2}}}])
+        );
+        let current = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            as_json(&schedule_ops(
+                &current(json!({"startTime": 1, "frequency": "hour", "interval": "1",
+                                "backfill": true})),
+                &Schedule::once(START)
+            )),
+            json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
+                   {"op": "remove", "path": "/scheduleParams/interval", "value": "1"},
+                   {"op": "remove", "path": "/scheduleParams/backfill", "value": true}])
+        );
+        assert_eq!(
+            as_json(&schedule_ops(
+                &current(json!({"startTime": 1, "frequency": "once"})),
+                &minutes
+            )),
+            json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "minute"},
+                   {"op": "add", "path": "/scheduleParams/interval", "value": 15},
+                   {"op": "add", "path": "/scheduleParams/backfill", "value": false}])
+        );
+    }
 
     fn spec_page(sources: &[&str]) -> String {
         json!({"items": [{"id": CRM_TO_AEP_FLOW_SPEC_ID, "name": "CRMToAEP", "version": "1.0",

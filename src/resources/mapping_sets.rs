@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::datasets::check_schema_id;
 use super::explore::{Column, ColumnType};
@@ -16,7 +17,8 @@ use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::plumbing::parse_json;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError, Service};
-use crate::wire::lenient;
+use crate::wire::body::SchemaRef;
+use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
 use crate::wire::text::one_line;
 
@@ -127,12 +129,12 @@ impl Mapping {
         self.source_type
     }
 
-    fn to_json(&self) -> Value {
-        json!({
-            "sourceType": self.source_type.as_str(),
-            "source": self.source,
-            "destination": self.destination,
-        })
+    fn to_wire(&self) -> WireMappingOut<'_> {
+        WireMappingOut {
+            source_type: self.source_type.as_str(),
+            source: &self.source,
+            destination: &self.destination,
+        }
     }
 }
 
@@ -186,8 +188,8 @@ fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
 
 /// A version as Data Prep sends it: a number (a numeric string is taken
 /// too), not negative.
-fn version_of(v: &Value) -> Option<i64> {
-    lenient::int(v).filter(|v| *v >= 0)
+fn version_of(v: Option<i64>) -> Option<i64> {
+    v.filter(|v| *v >= 0)
 }
 
 /// A mapping set to create (or validate): the XDM schema it fills and its
@@ -318,39 +320,104 @@ impl NewMappingSet {
     /// The `POST /mappingSets` (and `/mappingSets/validate`) body.
     fn request_body(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let mut body = json!({
-            "outputSchema": {
-                "schemaRef": {"id": self.schema_id, "contentType": XDM_FULL_CONTENT_TYPE},
+        let body = CreateBody {
+            output_schema: OutputSchema {
+                schema_ref: SchemaRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
             },
-            "mappings": self.mappings.iter().map(Mapping::to_json).collect::<Vec<_>>(),
-        });
-        if let Some(columns) = &self.source_columns {
-            body["inputSchema"] = input_schema(columns);
-        }
-        if let Some(name) = &self.name {
-            body["name"] = json!(name);
-        }
+            mappings: self.mappings.iter().map(Mapping::to_wire).collect(),
+            input_schema: self.source_columns.as_deref().map(|columns| InputSchema {
+                json_schema: JsonSchema {
+                    kind: "object",
+                    properties: Properties(columns),
+                },
+            }),
+            name: self.name.as_deref(),
+        };
         serde_json::to_vec(&body).map_err(|e| Error::invalid_input("mapping_set", e.to_string()))
     }
+}
+
+/// The `POST /mappingSets` (and `/mappingSets/validate`) body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    output_schema: OutputSchema<'a>,
+    mappings: Vec<WireMappingOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_schema: Option<InputSchema<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutputSchema<'a> {
+    schema_ref: SchemaRef<'a>,
+}
+
+/// One mapping as sent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMappingOut<'a> {
+    source_type: &'static str,
+    source: &'a str,
+    destination: &'a str,
 }
 
 /// `inputSchema` for the source's columns: a `SchemaRepresentation` with an
 /// inline `jsonSchema` whose properties are the columns, each typed (every
 /// Adobe example types its properties; a strict Data Prep refuses an
 /// untyped one).
-fn input_schema(columns: &[Column]) -> Value {
-    let properties: Map<String, Value> = columns
-        .iter()
-        .map(|c| (c.name.clone(), json_schema_type(c)))
-        .collect();
-    json!({"jsonSchema": {"type": "object", "properties": properties}})
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InputSchema<'a> {
+    json_schema: JsonSchema<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSchema<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    properties: Properties<'a>,
+}
+
+/// One property per column name, typed by [`json_schema_type`]. A name
+/// given twice is sent once, with its last column's type (a JSON object
+/// has one member per name).
+struct Properties<'a>(&'a [Column]);
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let last: HashMap<&str, usize> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
+        let mut map = s.serialize_map(Some(last.len()))?;
+        for (i, c) in self.0.iter().enumerate() {
+            if last.get(c.name.as_str()) == Some(&i) {
+                map.serialize_entry(&c.name, &json_schema_type(c))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A property's JSON schema type: `{"type", "format"?}`.
+#[derive(Serialize)]
+struct PropertyType<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'a str>,
 }
 
 /// A column's JSON schema type: the XDM type explore sent if any, else
 /// one from the column type (`long` → `integer`, `double` → `number`);
 /// a type this crate does not know is read as `string`, the type Data Prep
 /// converts from. Dates and times keep their `format`.
-fn json_schema_type(c: &Column) -> Value {
+fn json_schema_type(c: &Column) -> PropertyType<'_> {
     let from_column = match c.column_type() {
         ColumnType::Boolean => "boolean",
         ColumnType::Integer | ColumnType::Long => "integer",
@@ -363,11 +430,10 @@ fn json_schema_type(c: &Column) -> Value {
         .and_then(|x| x.kind.as_deref())
         .filter(|k| ["string", "number", "integer", "boolean"].contains(k))
         .unwrap_or(from_column);
-    let mut out = json!({"type": kind});
-    if let Some(format) = c.xdm_format().filter(|f| !f.is_empty()) {
-        out["format"] = json!(format);
+    PropertyType {
+        kind,
+        format: c.xdm_format().filter(|f| !f.is_empty()),
     }
-    out
 }
 
 /// A mapping set Data Prep created: its id and version (what a dataflow's
@@ -397,8 +463,8 @@ pub struct MappingSet {
     /// The mappings, read from current (`source`, `destination`) or legacy
     /// (`sourceAttribute`, `destinationXdmPath`) field names.
     pub mappings: Vec<Mapping>,
-    /// Creation time, epoch milliseconds (`None` when Data Prep sends
-    /// another form, e.g. an ISO date).
+    /// Creation time, epoch milliseconds (read from milliseconds, seconds
+    /// or ISO 8601 text with a zone; `None` when it cannot be placed).
     pub created_at: Option<i64>,
     /// Last update time, epoch milliseconds (`None` likewise).
     pub updated_at: Option<i64>,
@@ -472,88 +538,71 @@ impl MappingCheck {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireSaved {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
-    version: Option<Value>,
+    #[serde(deserialize_with = "read::de::int")]
+    version: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMappingSet {
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
-    version: Option<Value>,
-    #[serde(default, rename = "outputSchema")]
+    #[serde(deserialize_with = "read::de::int")]
+    version: Option<i64>,
     output_schema: Option<WireOutputSchema>,
-    #[serde(default, rename = "schemaRef")]
-    schema_ref: Option<WireSchemaRef>,
-    #[serde(default, rename = "xdmSchema")]
+    schema_ref: Option<SchemaRef<'static>>,
     xdm_schema: Option<String>,
-    #[serde(default)]
     mappings: Option<Vec<WireMapping>>,
-    #[serde(default, rename = "createdDate")]
-    created_date: Option<Value>,
-    #[serde(default, rename = "modifiedDate")]
-    modified_date: Option<Value>,
+    #[serde(deserialize_with = "read::de::millis")]
+    created_date: Option<i64>,
+    #[serde(deserialize_with = "read::de::millis")]
+    modified_date: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMappingSetPage {
-    #[serde(default)]
     data: Option<Vec<WireMappingSet>>,
-    #[serde(default)]
     items: Option<Vec<WireMappingSet>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireOutputSchema {
-    #[serde(default, rename = "schemaRef")]
-    schema_ref: Option<WireSchemaRef>,
+    schema_ref: Option<SchemaRef<'static>>,
 }
 
-#[derive(Deserialize)]
-struct WireSchemaRef {
-    #[serde(default)]
-    id: Option<String>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireMapping {
-    #[serde(default, rename = "sourceType")]
     source_type: Option<String>,
-    #[serde(default)]
     source: Option<String>,
-    #[serde(default)]
     destination: Option<String>,
-    #[serde(default, rename = "sourceAttribute")]
     source_attribute: Option<String>,
-    #[serde(default, rename = "destinationXdmPath")]
     destination_xdm_path: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireValidation {
-    #[serde(default, rename = "validationResponse")]
     validation_response: Option<Vec<WireCheck>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireCheck {
-    #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
     errors: Option<Vec<Value>>,
 }
 
 /// A `TransformErrorInfo` (`{"exception", "destination", "source",
 /// "columnName"}`) or a plain string, as one line.
 fn describe_problem(v: &Value) -> String {
-    let text = |key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key: &str| v.get(key).and_then(read::text).filter(|s| !s.is_empty());
     let line = match v {
         Value::String(s) => s.clone(),
         Value::Object(_) => {
@@ -649,7 +698,7 @@ impl Client {
             )
         })?;
         check_answered_id(&resp, &id)?;
-        let version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
+        let version = version_of(wire.version).ok_or_else(|| {
             Error::unexpected(
                 &resp,
                 format!("the body lacks a version (a number){}", success_note(&resp)),
@@ -805,7 +854,7 @@ impl Client {
                 ),
             ));
         }
-        let found_version = wire.version.as_ref().and_then(version_of).ok_or_else(|| {
+        let found_version = version_of(wire.version).ok_or_else(|| {
             Error::unexpected(
                 &resp,
                 format!(
@@ -835,19 +884,18 @@ impl Client {
         let schema_id = wire
             .output_schema
             .and_then(|o| o.schema_ref)
-            .and_then(|r| r.id)
-            .or_else(|| wire.schema_ref.and_then(|r| r.id))
+            .and_then(|r| r.into_parts().0)
+            .or_else(|| wire.schema_ref.and_then(|r| r.into_parts().0))
             .or(wire.xdm_schema)
             .filter(|s| !s.is_empty());
-        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
         Ok(MappingSet {
             id,
             version,
             name: wire.name.filter(|n| !n.is_empty()),
             schema_id,
             mappings,
-            created_at: millis(wire.created_date),
-            updated_at: millis(wire.modified_date),
+            created_at: wire.created_date,
+            updated_at: wire.modified_date,
         })
     }
 }
@@ -855,6 +903,8 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::json;
 
     use super::*;
     use crate::client::test_support::client_on;
@@ -866,6 +916,62 @@ mod tests {
     const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c";
     const MS_ID: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
     const BASE: &str = "https://flow.example/data/foundation/conversion";
+
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning). A column name given
+    /// twice is one property, typed by its last column, as the JSON object
+    /// built before had it.
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let body = |m: &NewMappingSet| -> Value {
+            serde_json::from_slice(&m.request_body().unwrap()).unwrap()
+        };
+        let mappings = vec![
+            Mapping::new("order_id", "_tenant.orderId"),
+            Mapping::expression("concat(a, \" \", b)", "_tenant.name"),
+        ];
+        let plain = NewMappingSet::new(SCHEMA, mappings);
+        let want = json!({
+            "outputSchema": {"schemaRef": {"id": SCHEMA,
+                "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": [
+                {"sourceType": "ATTRIBUTE", "source": "order_id", "destination": "_tenant.orderId"},
+                {"sourceType": "EXPRESSION", "source": "concat(a, \" \", b)",
+                 "destination": "_tenant.name"}]});
+        assert_eq!(body(&plain), want);
+
+        let mut amount = Column::new("amount", "double");
+        amount.xdm = Some(crate::XdmType {
+            kind: Some("number".into()),
+            format: None,
+        });
+        let mut at = Column::new("updated_at", "string");
+        at.meta_xdm_type = Some("date-time".into());
+        let columns = vec![
+            Column::new("id", "long"),
+            amount,
+            at,
+            Column::new("odd", "geometry"),
+            Column::new("id", "boolean"),
+        ];
+        let full = plain
+            .with_source_columns(columns)
+            .with_name("orders \u{e9}");
+        let mut want_full = want.clone();
+        want_full["inputSchema"] = json!({"jsonSchema": {"type": "object", "properties": {
+            "id": {"type": "boolean"},
+            "amount": {"type": "number"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "odd": {"type": "string"}}}});
+        want_full["name"] = json!("orders \u{e9}");
+        let got = full.request_body().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&got).unwrap(), want_full);
+        // Sent once: no duplicate member in the bytes either.
+        assert_eq!(
+            String::from_utf8(got).unwrap().matches("\"id\":").count(),
+            2
+        );
+    }
 
     fn orders() -> NewMappingSet {
         NewMappingSet::new(
@@ -1155,7 +1261,7 @@ mod tests {
         t.reply(
             200,
             &json!({"id": MS_ID, "version": 2, "createdDate": 1614909614000i64,
-                    "modifiedDate": "2024-05-01T00:00:00Z",
+                    "modifiedDate": "2024-05-01T00:00:00",
                     "outputSchema": {"schemaRef": {"id": SCHEMA, "contentType": "x"}},
                     "mappings": [
                         {"sourceType": "ATTRIBUTE", "source": "order_id", "destination": "_tenant.orderId"},
@@ -1170,6 +1276,7 @@ mod tests {
         assert_eq!(t.seen()[0].method, "GET");
         assert_eq!((ms.id.as_str(), ms.version), (MS_ID, 2));
         assert_eq!(ms.schema_id.as_deref(), Some(SCHEMA));
+        // A time without a zone cannot be placed: None, not a failure.
         assert_eq!((ms.created_at, ms.updated_at), (Some(1614909614000), None));
         assert_eq!(
             ms.mappings,

@@ -1,6 +1,7 @@
 //! PostgreSQL connection parameters, the connection string and the create
 //! and rotation request bodies.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
@@ -11,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::client::input::{check_description, check_name, check_no_control};
 use crate::error::{Error, ParseEnumError};
 use crate::secret::Secret;
+use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::buffer::{exact_string, serialize_exact};
 use crate::wire::scrub::{Scrubber, SecretTables};
 
@@ -414,7 +416,7 @@ impl PostgresCredentials {
         self.with_params(spec, |params| {
             serialize(&[PatchOp {
                 op: "replace",
-                path: "/auth/params",
+                path: Cow::Borrowed("/auth/params"),
                 value: params,
             }])
         })
@@ -578,7 +580,10 @@ impl PostgresConnection {
                     spec_name: self.auth_spec.spec_name(),
                     params,
                 },
-                connection_spec: SpecRef::POSTGRES,
+                connection_spec: SpecRef::new(
+                    POSTGRES_CONNECTION_SPEC_ID,
+                    POSTGRES_CONNECTION_SPEC_VERSION,
+                ),
             })
         })
     }
@@ -593,13 +598,6 @@ pub(crate) struct Prepared {
     pub body: Zeroizing<Vec<u8>>,
 }
 
-#[derive(Serialize)]
-struct PatchOp<'a> {
-    op: &'static str,
-    path: &'static str,
-    value: Params<'a>,
-}
-
 fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Zeroizing<Vec<u8>>, Error> {
     serialize_exact(value)
         .map_err(|_| Error::invalid_input("request", "could not be serialized as JSON"))
@@ -612,7 +610,7 @@ struct CreateBody<'a> {
     description: Option<&'a str>,
     auth: AuthBody<'a>,
     #[serde(rename = "connectionSpec")]
-    connection_spec: SpecRef,
+    connection_spec: SpecRef<'static>,
 }
 
 #[derive(Serialize)]
@@ -647,19 +645,6 @@ impl Serialize for PortString {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0)
     }
-}
-
-#[derive(Serialize)]
-struct SpecRef {
-    id: &'static str,
-    version: &'static str,
-}
-
-impl SpecRef {
-    const POSTGRES: SpecRef = SpecRef {
-        id: POSTGRES_CONNECTION_SPEC_ID,
-        version: POSTGRES_CONNECTION_SPEC_VERSION,
-    };
 }
 
 fn needs_braces(value: &str) -> bool {
@@ -910,6 +895,62 @@ mod tests {
         assert_eq!(
             v["auth"]["params"]["connectionString"],
             "Server=pg.example.com;Database=analytics;Port=5432;UID=etl;Password={p;w}}d}"
+        );
+    }
+
+    /// The create and rotation bodies, against the JSON the code sent
+    /// before the bodies were typed (compared as values: key order is not
+    /// meaning), each in an exactly sized buffer.
+    #[test]
+    fn bodies_are_the_documented_json_in_exact_buffers() {
+        let spec = serde_json::json!({"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"});
+        let cs = "Server=pg.example.com;Database=analytics;Port=5432;UID=etl;Password={p\"w}";
+        let body = conn("p\"w")
+            .with_description("d")
+            .request_body()
+            .unwrap()
+            .body;
+        assert_eq!(body.len(), body.capacity());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"name": "Test connection for PostgreSQL", "description": "d",
+                "auth": {"specName": CONNECTION_STRING_AUTH, "params": {"connectionString": cs}},
+                "connectionSpec": spec})
+        );
+        let basic = conn("p\"w")
+            .with_auth_spec(AuthSpec::Basic)
+            .with_ssl_mode(SslMode::VerifyFull)
+            .with_port(6543);
+        let body = basic.request_body().unwrap().body;
+        assert_eq!(body.len(), body.capacity());
+        let params = serde_json::json!({"server": "pg.example.com", "port": "6543",
+            "database": "analytics", "username": "etl", "password": "p\"w",
+            "sslMode": "Verify-Full"});
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"name": "Test connection for PostgreSQL",
+                "auth": {"specName": BASIC_AUTH, "params": params}, "connectionSpec": spec})
+        );
+        let patch = basic
+            .credentials()
+            .patch_body(AuthSpec::Basic)
+            .unwrap()
+            .body;
+        assert_eq!(patch.len(), patch.capacity());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&patch).unwrap(),
+            serde_json::json!([{"op": "replace", "path": "/auth/params", "value": params}])
+        );
+        let patch = conn("p\"w")
+            .credentials()
+            .patch_body(AuthSpec::ConnectionString)
+            .unwrap()
+            .body;
+        assert_eq!(patch.len(), patch.capacity());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&patch).unwrap(),
+            serde_json::json!([{"op": "replace", "path": "/auth/params",
+                "value": {"connectionString": cs}}])
         );
     }
 

@@ -2,10 +2,11 @@
 //! times, record and byte counts and errors, as Flow Service's
 //! `metrics` describe them.
 //!
-//! Adobe's sources disagree on the details, so runs are read leniently:
-//! counts and times may come as numbers or as numeric strings, the status
-//! in any casing (`failed`, `Failed`), the etag as `etag` or `eTag`, times
-//! as milliseconds, seconds or ISO 8601 text. Only the run's `id` is
+//! Adobe's sources disagree on the details, so runs are read leniently
+//! (the rules of [`crate::wire::read`]): counts and times may come as
+//! numbers or as numeric strings, the status in any casing (`failed`,
+//! `Failed`), the etag as `etag` or `eTag`, times as milliseconds, seconds
+//! or ISO 8601 text, any section of `metrics` missing or garbled. Only the run's `id` is
 //! required to read a run; a listing also needs its `flowId` (a run that
 //! cannot be attributed to the flow is an error), and the monitor calls
 //! its `createdAt` (a run that cannot be placed in time is an error). The
@@ -16,14 +17,13 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
 use crate::client::plumbing::{paging_options, ListingEnd, Pager, Pages, Query, WireItem};
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
-use crate::wire::http_date::parse_iso8601_millis;
+use crate::wire::read;
 
 const RESOURCE: &str = "run";
 
@@ -168,20 +168,83 @@ fn newest_first(a: &Run, b: &Run) -> Ordering {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireRun {
     id: String,
-    #[serde(default, rename = "flowId")]
-    flow_id: Option<Value>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
-    #[serde(default)]
-    etag: Option<Value>,
-    #[serde(default, rename = "eTag")]
-    e_tag: Option<Value>,
-    #[serde(default)]
-    metrics: Option<Value>,
+    #[serde(default, deserialize_with = "read::de::text")]
+    flow_id: Option<String>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::text")]
+    etag: Option<String>,
+    #[serde(default, deserialize_with = "read::de::text")]
+    e_tag: Option<String>,
+    #[serde(default, deserialize_with = "read::de::section")]
+    metrics: Option<WireMetrics>,
+}
+
+/// `metrics`: every section may be missing or of another shape.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireMetrics {
+    #[serde(deserialize_with = "read::de::section")]
+    duration_summary: Option<WireDuration>,
+    #[serde(deserialize_with = "read::de::section")]
+    record_summary: Option<WireRecords>,
+    #[serde(deserialize_with = "read::de::section")]
+    size_summary: Option<WireSizes>,
+    #[serde(deserialize_with = "read::de::section")]
+    status_summary: Option<WireStatus>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireDuration {
+    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
+    started_at: Option<i64>,
+    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
+    completed_at: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireRecords {
+    #[serde(deserialize_with = "read::de::count")]
+    input_record_count: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    output_record_count: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    failed_record_count: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireSizes {
+    #[serde(deserialize_with = "read::de::count")]
+    input_bytes: Option<u64>,
+    #[serde(deserialize_with = "read::de::count")]
+    output_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireStatus {
+    #[serde(deserialize_with = "read::de::text")]
+    status: Option<String>,
+    /// Entries that are not objects are left out.
+    #[serde(deserialize_with = "read::de::sections")]
+    errors: Vec<WireRunError>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireRunError {
+    #[serde(deserialize_with = "read::de::text_or_number")]
+    code: Option<String>,
+    #[serde(deserialize_with = "read::de::text_or_number")]
+    message: Option<String>,
 }
 
 impl WireItem for WireRun {
@@ -189,123 +252,42 @@ impl WireItem for WireRun {
         &self.id
     }
     fn etag(&self) -> Option<&str> {
-        self.etag
-            .as_ref()
-            .and_then(Value::as_str)
-            .or_else(|| self.e_tag.as_ref().and_then(Value::as_str))
-    }
-}
-
-/// A count: a non-negative whole number, or a string holding one.
-fn count(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// Below this a number cannot be epoch milliseconds of a run (it would be
-/// before 1973-03-03, decades before Flow Service), and from
-/// [`SECONDS_FROM`] up it is epoch seconds of 1973 to 5138: read as
-/// seconds.
-const MILLIS_FROM: i64 = 100_000_000_000;
-/// Numbers below this are kept as milliseconds (either reading is 1970:
-/// small values that tests and fakes use).
-const SECONDS_FROM: i64 = 100_000_000;
-/// 10000-01-01T00:00:00Z in epoch milliseconds: a time from then on is
-/// no run's (microseconds, a sentinel, `i64::MAX`) and is read as not
-/// set, or it would be "the newest run" forever.
-const MILLIS_BEFORE: i64 = 253_402_300_800_000;
-
-/// A time in epoch milliseconds: a positive whole number (milliseconds,
-/// or seconds where that is the only plausible reading: see
-/// [`MILLIS_FROM`]), a string holding one, or ISO 8601 text with a zone
-/// (`2026-11-27T13:51:25Z`). Zero and negative values (`0` stands for
-/// "not yet" in Adobe's examples), times from the year 10000 on and text
-/// without a zone are read as not set: [`Client::run_summary`] refuses a
-/// run it cannot place in time.
-fn millis(v: Option<&Value>) -> Option<i64> {
-    let n = match v? {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < i64::MAX as f64)
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => match s.trim().parse() {
-            Ok(n) => Some(n),
-            Err(_) => return parse_iso8601_millis(s).filter(|ms| (1..MILLIS_BEFORE).contains(ms)),
-        },
-        _ => None,
-    }?;
-    match n {
-        n if n <= 0 => None,
-        n if (SECONDS_FROM..MILLIS_FROM).contains(&n) => Some(n * 1000),
-        n if n >= MILLIS_BEFORE => None,
-        n => Some(n),
-    }
-}
-
-/// Text, or a number written as text.
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+        self.etag.as_deref().or(self.e_tag.as_deref())
     }
 }
 
 impl From<WireRun> for Run {
     fn from(w: WireRun) -> Self {
-        let metrics = w.metrics.unwrap_or(Value::Null);
-        let at = |section: &str, field: &str| metrics.get(section).and_then(|s| s.get(field));
-        let status_summary = metrics.get("statusSummary");
-        let errors = status_summary
-            .and_then(|s| s.get("errors"))
-            .and_then(Value::as_array)
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter(|e| e.is_object())
-                    .map(|e| RunError {
-                        code: text(e.get("code")),
-                        message: text(e.get("message")),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let etag = w
-            .etag
-            .as_ref()
-            .and_then(Value::as_str)
-            .or_else(|| w.e_tag.as_ref().and_then(Value::as_str))
-            .map(str::to_owned);
+        let metrics = w.metrics.unwrap_or_default();
+        let duration = metrics.duration_summary.unwrap_or_default();
+        let records = metrics.record_summary.unwrap_or_default();
+        let sizes = metrics.size_summary.unwrap_or_default();
+        let status = metrics.status_summary.unwrap_or_default();
         Run {
             id: w.id,
-            flow_id: w
-                .flow_id
-                .as_ref()
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            status: status_summary
-                .and_then(|s| s.get("status"))
-                .and_then(Value::as_str)
+            flow_id: w.flow_id,
+            status: status
+                .status
+                .as_deref()
                 .map_or_else(|| RunStatus::Other(String::new()), RunStatus::parse),
-            created_at: millis(w.created_at.as_ref()),
-            updated_at: millis(w.updated_at.as_ref()),
-            started_at: millis(at("durationSummary", "startedAtUTC")),
-            completed_at: millis(at("durationSummary", "completedAtUTC")),
-            input_records: count(at("recordSummary", "inputRecordCount")),
-            output_records: count(at("recordSummary", "outputRecordCount")),
-            failed_records: count(at("recordSummary", "failedRecordCount")),
-            input_bytes: count(at("sizeSummary", "inputBytes")),
-            output_bytes: count(at("sizeSummary", "outputBytes")),
-            errors,
-            etag,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            started_at: duration.started_at,
+            completed_at: duration.completed_at,
+            input_records: records.input_record_count,
+            output_records: records.output_record_count,
+            failed_records: records.failed_record_count,
+            input_bytes: sizes.input_bytes,
+            output_bytes: sizes.output_bytes,
+            errors: status
+                .errors
+                .into_iter()
+                .map(|e| RunError {
+                    code: e.code,
+                    message: e.message,
+                })
+                .collect(),
+            etag: w.etag.or(w.e_tag),
         }
     }
 }
@@ -602,7 +584,7 @@ pub struct RunSummary {
 mod tests {
     use std::sync::Arc;
 
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::client::test_support::{client_on, client_with};

@@ -5,10 +5,11 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::error::{Error, ParseEnumError};
-use crate::wire::lenient;
+use crate::wire::read;
 
 /// Smallest interval for [`Frequency::Minute`]: a flow runs at most every
 /// 15 minutes.
@@ -219,26 +220,22 @@ impl Schedule {
     /// tutorials' examples send strings (`"startTime": "1625040887"`,
     /// `"interval": "15"`, `"backfill": "true"`). We send what the schema
     /// says: numbers and a boolean. [`Schedule::from_wire`] reads both.
-    pub(crate) fn wire_members(&self) -> Vec<(&'static str, Value)> {
+    pub(crate) fn wire_members(&self) -> Vec<(&'static str, Member)> {
         let mut members = vec![
-            ("startTime", Value::from(self.start_time)),
-            ("frequency", Value::from(self.frequency_word())),
+            ("startTime", Member::Seconds(self.start_time)),
+            ("frequency", Member::Word(self.frequency_word())),
         ];
         if let Some(r) = self.repeat {
-            members.push(("interval", Value::from(r.interval)));
-            members.push(("backfill", Value::Bool(r.backfill)));
+            members.push(("interval", Member::Interval(r.interval)));
+            members.push(("backfill", Member::Flag(r.backfill)));
         }
         members
     }
 
-    /// The `scheduleParams` object.
-    pub(crate) fn to_wire(self) -> Value {
-        let members: Map<String, Value> = self
-            .wire_members()
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        Value::Object(members)
+    /// The `scheduleParams` object: [`wire_members`](Self::wire_members),
+    /// in order.
+    pub(crate) fn to_wire(self) -> ScheduleParams {
+        ScheduleParams(self.wire_members())
     }
 
     /// Reads `scheduleParams` leniently (numbers or numeric strings, a
@@ -254,7 +251,7 @@ impl Schedule {
         // crate would not send (milliseconds, say, or none at all: 0): it
         // is set at creation and never compared, so an odd one must not
         // hide the rest of the schedule.
-        let start_time = o.get("startTime").and_then(lenient::int).unwrap_or(0);
+        let start_time = o.get("startTime").and_then(read::int).unwrap_or(0);
         let word = o.get("frequency")?.as_str()?;
         if word.eq_ignore_ascii_case("once") {
             if present("interval") || present("backfill") {
@@ -266,16 +263,55 @@ impl Schedule {
             });
         }
         let frequency = Frequency::parse(word)?;
-        let interval = u32::try_from(lenient::int(o.get("interval")?)?).ok()?;
+        let interval = u32::try_from(read::int(o.get("interval")?)?).ok()?;
         let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
         schedule.start_time = start_time;
         match o.get("backfill") {
             None | Some(Value::Null) => Some(schedule),
-            Some(b) => match lenient::bool(b)? {
+            Some(b) => match read::bool(b)? {
                 true => Some(schedule),
                 false => Some(schedule.without_backfill()),
             },
         }
+    }
+}
+
+/// The value of one `scheduleParams` member, as sent: numbers and a
+/// boolean (see [`Schedule::wire_members`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Member {
+    /// `startTime`, epoch seconds.
+    Seconds(i64),
+    /// `frequency`.
+    Word(&'static str),
+    /// `interval`.
+    Interval(u32),
+    /// `backfill`.
+    Flag(bool),
+}
+
+impl Serialize for Member {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Member::Seconds(n) => s.serialize_i64(n),
+            Member::Word(w) => s.serialize_str(w),
+            Member::Interval(n) => s.serialize_u32(n),
+            Member::Flag(b) => s.serialize_bool(b),
+        }
+    }
+}
+
+/// The `scheduleParams` object of a request body.
+#[derive(Debug)]
+pub(crate) struct ScheduleParams(Vec<(&'static str, Member)>);
+
+impl Serialize for ScheduleParams {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -364,7 +400,7 @@ mod tests {
         );
         assert_eq!(once.without_backfill(), once);
         assert_eq!(
-            once.to_wire(),
+            serde_json::to_value(once.to_wire()).unwrap(),
             json!({"startTime": 1_764_230_400, "frequency": "once"})
         );
     }
@@ -374,12 +410,15 @@ mod tests {
         let s = Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap();
         assert_eq!(s.backfill(), Some(true));
         assert_eq!(
-            s.to_wire(),
+            serde_json::to_value(s.to_wire()).unwrap(),
             json!({"startTime": 1_764_230_400, "frequency": "hour", "interval": 1, "backfill": true})
         );
         let s = s.without_backfill();
         assert_eq!(s.backfill(), Some(false));
-        assert_eq!(s.to_wire()["backfill"], json!(false));
+        assert_eq!(
+            serde_json::to_value(s.to_wire()).unwrap()["backfill"],
+            json!(false)
+        );
         assert_eq!(s.start_time(), 1_764_230_400);
         assert_eq!(s.interval(), Some(1));
         assert_eq!(s.frequency(), Some(Frequency::Hour));

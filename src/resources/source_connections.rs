@@ -1,8 +1,7 @@
 //! Source connections: one table of a base connection's database, as Flow
 //! Service reads it (`/sourceConnections`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
@@ -11,6 +10,8 @@ use crate::client::input::{check_description, check_id, check_name, require_text
 use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::wire::body::SpecRef;
+use crate::wire::read;
 
 const RESOURCE: &str = "source connection";
 
@@ -43,46 +44,41 @@ pub struct SourceConnection {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireSourceConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     description: Option<String>,
-    #[serde(default, rename = "baseConnectionId")]
+    #[serde(default)]
     base_connection_id: Option<String>,
     #[serde(default)]
     data: Option<WireData>,
     #[serde(default)]
     params: Option<WireParams>,
-    #[serde(default, rename = "connectionSpec")]
-    connection_spec: Option<WireSpec>,
+    #[serde(default)]
+    connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireData {
-    #[serde(default)]
     format: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireParams {
-    #[serde(default, rename = "tableName")]
     table_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireSpec {
-    #[serde(default)]
-    id: Option<String>,
 }
 
 impl WireItem for WireSourceConnection {
@@ -96,7 +92,6 @@ impl WireItem for WireSourceConnection {
 
 impl From<WireSourceConnection> for SourceConnection {
     fn from(w: WireSourceConnection) -> Self {
-        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
         SourceConnection {
             id: w.id,
             name: w.name.unwrap_or_default(),
@@ -104,11 +99,11 @@ impl From<WireSourceConnection> for SourceConnection {
             base_connection_id: w.base_connection_id,
             table_name: w.params.and_then(|p| p.table_name),
             format: w.data.and_then(|d| d.format),
-            connection_spec_id: w.connection_spec.and_then(|s| s.id),
+            connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
             etag: w.etag.unwrap_or_default(),
-            created_at: millis(w.created_at),
-            updated_at: millis(w.updated_at),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
         }
     }
 }
@@ -200,25 +195,49 @@ impl NewSourceConnection {
     /// The `POST /sourceConnections` body.
     fn request_body(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let mut params = json!({"tableName": self.table_path});
-        if let Some(columns) = &self.columns {
-            params["columns"] = serde_json::to_value(columns)
-                .map_err(|e| Error::invalid_input("columns", e.to_string()))?;
-        }
-        let body = json!({
-            "name": self.name,
-            "description": self.description.as_deref().unwrap_or(""),
-            "baseConnectionId": self.base_connection_id,
-            "data": {"format": "tabular"},
-            "params": params,
-            "connectionSpec": {
-                "id": POSTGRES_CONNECTION_SPEC_ID,
-                "version": POSTGRES_CONNECTION_SPEC_VERSION,
+        let body = CreateBody {
+            name: &self.name,
+            description: self.description.as_deref().unwrap_or(""),
+            base_connection_id: &self.base_connection_id,
+            data: DataFormat { format: "tabular" },
+            params: CreateParams {
+                table_name: &self.table_path,
+                columns: self.columns.as_deref(),
             },
-        });
+            connection_spec: SpecRef::new(
+                POSTGRES_CONNECTION_SPEC_ID,
+                POSTGRES_CONNECTION_SPEC_VERSION,
+            ),
+        };
         serde_json::to_vec(&body)
             .map_err(|e| Error::invalid_input("source_connection", e.to_string()))
     }
+}
+
+/// The `POST /sourceConnections` body: the tutorial's, with `params.columns`
+/// when the caller gives them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    name: &'a str,
+    description: &'a str,
+    base_connection_id: &'a str,
+    data: DataFormat,
+    params: CreateParams<'a>,
+    connection_spec: SpecRef<'a>,
+}
+
+#[derive(Serialize)]
+struct DataFormat {
+    format: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateParams<'a> {
+    table_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    columns: Option<&'a [Column]>,
 }
 
 /// Which source connections to list.
@@ -431,10 +450,47 @@ impl Client {
 mod tests {
     use std::sync::Arc;
 
+    use serde_json::{json, Value};
+
     use super::*;
     use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
+
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning).
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let spec = json!({"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"});
+        let body = |s: &NewSourceConnection| -> Value {
+            serde_json::from_slice(&s.request_body().unwrap()).unwrap()
+        };
+        let plain = NewSourceConnection::new("orders", "base-1", "public.orders");
+        assert_eq!(
+            body(&plain),
+            json!({"name": "orders", "description": "", "baseConnectionId": "base-1",
+                   "data": {"format": "tabular"}, "params": {"tableName": "public.orders"},
+                   "connectionSpec": spec})
+        );
+        let mut at = Column::new("updated_at", "string");
+        at.meta_xdm_type = Some("date-time".into());
+        let columns = vec![Column::new("id", "integer"), at];
+        let full = plain
+            .with_description("nightly \u{e9}")
+            .with_columns(columns.clone());
+        assert_eq!(
+            body(&full),
+            json!({"name": "orders", "description": "nightly \u{e9}",
+                   "baseConnectionId": "base-1", "data": {"format": "tabular"},
+                   "params": {"tableName": "public.orders",
+                              "columns": serde_json::to_value(&columns).unwrap()},
+                   "connectionSpec": spec})
+        );
+        assert_eq!(
+            body(&full)["params"]["columns"][1],
+            json!({"name": "updated_at", "type": "string", "meta:xdmType": "date-time"})
+        );
+    }
 
     fn item(id: &str, base: &str, table: &str) -> Value {
         json!({"id": id, "name": format!("n-{id}"), "etag": "\"e1\"", "baseConnectionId": base,

@@ -1,8 +1,7 @@
 //! Target connections: where a dataflow writes, a dataset in Experience
 //! Platform's data lake (`/targetConnections`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
@@ -10,6 +9,8 @@ use crate::client::input::{check_description, check_id, check_name};
 use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::wire::body::SpecRef;
+use crate::wire::read;
 
 const RESOURCE: &str = "target connection";
 
@@ -61,6 +62,7 @@ pub struct TargetConnection {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireTargetConnection {
     id: String,
     #[serde(default)]
@@ -71,42 +73,30 @@ struct WireTargetConnection {
     data: Option<WireData>,
     #[serde(default)]
     params: Option<WireParams>,
-    #[serde(default, rename = "connectionSpec")]
-    connection_spec: Option<WireSpec>,
+    #[serde(default)]
+    connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     state: Option<String>,
     #[serde(default)]
     etag: Option<String>,
-    #[serde(default, rename = "createdAt")]
-    created_at: Option<Value>,
-    #[serde(default, rename = "updatedAt")]
-    updated_at: Option<Value>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    created_at: Option<i64>,
+    #[serde(default, deserialize_with = "read::de::millis")]
+    updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireData {
-    #[serde(default)]
     format: Option<String>,
-    #[serde(default)]
-    schema: Option<WireSchema>,
+    schema: Option<SpecRef<'static>>,
 }
 
-#[derive(Deserialize)]
-struct WireSchema {
-    #[serde(default)]
-    id: Option<String>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct WireParams {
-    #[serde(default, rename = "dataSetId")]
+    #[serde(rename = "dataSetId")]
     dataset_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireSpec {
-    #[serde(default)]
-    id: Option<String>,
 }
 
 impl WireItem for WireTargetConnection {
@@ -120,9 +110,8 @@ impl WireItem for WireTargetConnection {
 
 impl From<WireTargetConnection> for TargetConnection {
     fn from(w: WireTargetConnection) -> Self {
-        let millis = |v: Option<Value>| v.and_then(|v| v.as_i64());
         let (format, schema_id) = match w.data {
-            Some(d) => (d.format, d.schema.and_then(|s| s.id)),
+            Some(d) => (d.format, d.schema.and_then(SpecRef::into_id)),
             None => (None, None),
         };
         TargetConnection {
@@ -132,11 +121,11 @@ impl From<WireTargetConnection> for TargetConnection {
             dataset_id: w.params.and_then(|p| p.dataset_id),
             schema_id,
             format,
-            connection_spec_id: w.connection_spec.and_then(|s| s.id),
+            connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
             etag: w.etag.unwrap_or_default(),
-            created_at: millis(w.created_at),
-            updated_at: millis(w.updated_at),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
         }
     }
 }
@@ -210,22 +199,49 @@ impl NewTargetConnection {
     /// The `POST /targetConnections` body.
     fn request_body(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let body = json!({
-            "name": self.name,
-            "description": self.description.as_deref().unwrap_or(""),
-            "data": {
-                "format": TARGET_DATA_FORMAT,
-                "schema": {"id": self.schema_id, "version": XDM_FULL_CONTENT_TYPE},
+        let body = CreateBody {
+            name: &self.name,
+            description: self.description.as_deref().unwrap_or(""),
+            data: CreateData {
+                format: TARGET_DATA_FORMAT,
+                schema: SpecRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
             },
-            "params": {"dataSetId": self.dataset_id},
-            "connectionSpec": {
-                "id": DATA_LAKE_CONNECTION_SPEC_ID,
-                "version": DATA_LAKE_CONNECTION_SPEC_VERSION,
+            params: CreateParams {
+                dataset_id: &self.dataset_id,
             },
-        });
+            connection_spec: SpecRef::new(
+                DATA_LAKE_CONNECTION_SPEC_ID,
+                DATA_LAKE_CONNECTION_SPEC_VERSION,
+            ),
+        };
         serde_json::to_vec(&body)
             .map_err(|e| Error::invalid_input("target_connection", e.to_string()))
     }
+}
+
+/// The `POST /targetConnections` body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    name: &'a str,
+    description: &'a str,
+    data: CreateData<'a>,
+    params: CreateParams<'a>,
+    connection_spec: SpecRef<'a>,
+}
+
+#[derive(Serialize)]
+struct CreateData<'a> {
+    format: &'static str,
+    /// The schema's id, and as its `version` the content type
+    /// ([`XDM_FULL_CONTENT_TYPE`]), as the tutorials send it.
+    schema: SpecRef<'a>,
+}
+
+#[derive(Serialize)]
+struct CreateParams<'a> {
+    #[serde(rename = "dataSetId")]
+    dataset_id: &'a str,
 }
 
 /// Which target connections to list.
@@ -409,10 +425,34 @@ impl Client {
 mod tests {
     use std::sync::Arc;
 
+    use serde_json::{json, Value};
+
     use super::*;
     use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
     use crate::{Delivery, TransportErrorKind};
+
+    /// The body, against the JSON the code built before it was typed
+    /// (compared as values: key order is not meaning).
+    #[test]
+    fn body_is_the_json_sent_before() {
+        let body = |t: &NewTargetConnection| -> Value {
+            serde_json::from_slice(&t.request_body().unwrap()).unwrap()
+        };
+        let want = |description: &str| {
+            json!({"name": "orders dataset", "description": description,
+                   "data": {"format": "parquet_xdm",
+                            "schema": {"id": "https://ns.adobe.com/t/schemas/1",
+                                       "version": "application/vnd.adobe.xed-full+json;version=1"}},
+                   "params": {"dataSetId": "ds-1"},
+                   "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c",
+                                      "version": "1.0"}})
+        };
+        let plain =
+            NewTargetConnection::new("orders dataset", "ds-1", "https://ns.adobe.com/t/schemas/1");
+        assert_eq!(body(&plain), want(""));
+        assert_eq!(body(&plain.with_description("d")), want("d"));
+    }
 
     const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c";
 
@@ -533,11 +573,22 @@ mod tests {
             let e = c.get_target_connection("tc-1").unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
-        // Odd times are None, not a failure.
-        let mut odd = item("tc-1", "ds1");
-        odd["createdAt"] = json!("2024-01-01T00:00:00Z");
-        t.reply(200, &page(&[odd]));
-        assert_eq!(c.get_target_connection("tc-1").unwrap().created_at, None);
+        // Odd times are None, not a failure (a time without a zone cannot
+        // be placed); times are read by the one rule, ISO 8601 included.
+        for (time, want) in [
+            (json!("2024-01-01T00:00:00"), None),
+            (json!("yesterday"), None),
+            (json!(-1), None),
+            (json!({"t": 1}), None),
+            (json!("2024-01-01T00:00:00Z"), Some(1_704_067_200_000)),
+            (json!("1704067200000"), Some(1_704_067_200_000)),
+        ] {
+            let mut odd = item("tc-1", "ds1");
+            odd["createdAt"] = time.clone();
+            t.reply(200, &page(&[odd]));
+            let got = c.get_target_connection("tc-1").unwrap();
+            assert_eq!(got.created_at, want, "{time}");
+        }
     }
 
     #[test]

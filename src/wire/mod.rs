@@ -9,12 +9,16 @@
 //! - [`scrub`]: removal of the call's secrets from any text shown;
 //! - [`response`]: an HTTP answer as the library keeps it;
 //! - [`http_date`]: `Retry-After` (seconds or an RFC 9110 HTTP date);
-//! - [`lenient`]: numbers or numeric strings, booleans or their words.
+//! - [`read`]: the reading policy, one rule per kind of answered field
+//!   (times, counts, integers, text), lenient where the service varies;
+//! - [`body`]: the pieces request bodies share (`{id, version}` and
+//!   `{id, contentType}` references, JSON Patch operations, serialization).
 
+pub(crate) mod body;
 pub(crate) mod buffer;
 pub(crate) mod encode;
 pub(crate) mod http_date;
-pub(crate) mod lenient;
+pub(crate) mod read;
 pub(crate) mod response;
 pub(crate) mod scrub;
 pub(crate) mod text;
