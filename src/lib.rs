@@ -177,13 +177,12 @@ mod wire;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use client::plumbing::{Ensured, ListingEnd, Pages, Saved};
 pub use client::{
-    Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock, CATALOG_PATH,
-    DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IMS_URL,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PLATFORM_URL, DEFAULT_RETRY_BACKOFF,
-    DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, FLOW_SERVICE_PATH, IMS_TOKEN_PATH,
-    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RENEWAL_MARGIN,
+    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Saved,
+    SystemClock, CATALOG_PATH, DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IMS_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PLATFORM_URL,
+    DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, FLOW_SERVICE_PATH,
+    IMS_TOKEN_PATH, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RENEWAL_MARGIN,
 };
 pub use error::{ApiError, Delivery, Error, Service, TransportError, TransportErrorKind};
 pub use resources::connections::{

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::input::{check_id, require_text};
-use crate::client::plumbing::parse_json;
+use crate::client::request::Method;
+use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::encode::{encode_into_string, Style};
@@ -256,10 +257,10 @@ impl Client {
     pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
         check_id("base_connection_id", base_connection_id)?;
         let resp = self
-            .get_large(
-                &explore_path(base_connection_id, None, false),
-                Some((RESOURCE, base_connection_id)),
-            )
+            .request(Method::Get, explore_path(base_connection_id, None, false))
+            .large()
+            .resource(RESOURCE, base_connection_id)
+            .send()
             .map_err(explain_cap)?;
         parse_json(
             &resp,
@@ -279,10 +280,12 @@ impl Client {
         check_id("base_connection_id", base_connection_id)?;
         require_text("table_path", table_path)?;
         let resp = self
-            .get_large(
-                &explore_path(base_connection_id, Some(table_path), false),
-                None,
+            .request(
+                Method::Get,
+                explore_path(base_connection_id, Some(table_path), false),
             )
+            .large()
+            .send()
             .map_err(explain_cap)?;
         let answer = parse_table_answer(&resp)?;
         Ok(TableSchema {
@@ -304,10 +307,12 @@ impl Client {
         check_id("base_connection_id", base_connection_id)?;
         require_text("table_path", table_path)?;
         let resp = self
-            .get_large(
-                &explore_path(base_connection_id, Some(table_path), true),
-                None,
+            .request(
+                Method::Get,
+                explore_path(base_connection_id, Some(table_path), true),
             )
+            .large()
+            .send()
             .map_err(explain_cap)?;
         let answer = parse_table_answer(&resp)?;
         Ok(TablePreview {

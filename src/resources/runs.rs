@@ -20,12 +20,33 @@ use serde_json::Value;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
-use crate::client::plumbing::{paging_options, ListingEnd, Pager, Pages, Query, WireItem};
+use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::WireItem;
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::http_date::parse_iso8601_millis;
 
-const RESOURCE: &str = "run";
+impl Resource for Run {
+    const NAME: &'static str = "run";
+    const COLLECTION: &'static str = "runs";
+    const ID_FIELD: &'static str = "run_id";
+    const PAGE: &'static str = "a page of runs {\"items\": [...]}";
+    type Wire = WireRun;
+    type Filter = RunFilter;
+}
+
+impl Filter<Run> for RunFilter {
+    fn query(&self) -> Result<Query, Error> {
+        RunFilter::query(self)
+    }
+    fn matches(&self, run: &Run) -> bool {
+        RunFilter::matches(self, run)
+    }
+    fn max_items(&self) -> usize {
+        self.max_items
+    }
+}
 
 /// A run's status (`metrics.statusSummary.status`), read
 /// case-insensitively; words this crate does not know are kept as sent.
@@ -153,7 +174,7 @@ fn newest_first(a: &Run, b: &Run) -> Ordering {
 }
 
 #[derive(Deserialize)]
-struct WireRun {
+pub(crate) struct WireRun {
     id: String,
     #[serde(default, rename = "flowId")]
     flow_id: Option<Value>,
@@ -398,18 +419,9 @@ impl Client {
     /// listing with an [`Error::UnexpectedResponse`] naming it: it cannot
     /// be attributed to the flow.
     pub fn runs(&self, filter: RunFilter) -> Runs {
-        let query = filter.query();
-        let max = filter.max_items;
         let flow_id = filter.flow_id.clone();
-        Pages::new(Pager::<WireRun, _>::new(
-            self,
-            query,
-            "a page of runs {\"items\": [...]}",
-            max,
-            Run::from,
-            move |r| filter.matches(r),
-        ))
-        .checked(move |r| RunFilter::attributed(&flow_id, r))
+        self.pages::<Run>(filter)
+            .checked(move |r| RunFilter::attributed(&flow_id, r))
     }
 
     /// Lists the runs that match `filter`, every page up to the filter's
@@ -424,9 +436,7 @@ impl Client {
 
     /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
     pub fn get_run(&self, id: &str) -> Result<Run, Error> {
-        check_id("run_id", id)?;
-        let (wire, _) = self.get_item::<WireRun>(&format!("/runs/{id}"), RESOURCE, id)?;
-        Ok(Run::from(wire))
+        self.get_resource::<Run>(id)
     }
 
     /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)

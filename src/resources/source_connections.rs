@@ -8,11 +8,36 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::paging::{paging_options, Pages, Query};
+use crate::client::request::Method;
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 
-const RESOURCE: &str = "source connection";
+impl Resource for SourceConnection {
+    const NAME: &'static str = "source connection";
+    const COLLECTION: &'static str = "sourceConnections";
+    const ID_FIELD: &'static str = "source_connection_id";
+    const PAGE: &'static str = "a page of source connections {\"items\": [...]}";
+    type Wire = WireSourceConnection;
+    type Filter = SourceConnectionFilter;
+}
+
+impl Filter<SourceConnection> for SourceConnectionFilter {
+    fn query(&self) -> Result<Query, Error> {
+        SourceConnectionFilter::query(self)
+    }
+    fn matches(&self, s: &SourceConnection) -> bool {
+        SourceConnectionFilter::matches(self, s)
+    }
+    fn max_items(&self) -> usize {
+        self.max_items
+    }
+    fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
+        SourceConnectionFilter::check_listed(self, s)
+    }
+}
 
 /// A source connection as Flow Service describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +68,7 @@ pub struct SourceConnection {
 }
 
 #[derive(Deserialize)]
-struct WireSourceConnection {
+pub(crate) struct WireSourceConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -340,33 +365,19 @@ impl Client {
     /// call to repeat safely.
     pub fn create_source_connection(&self, source: &NewSourceConnection) -> Result<Saved, Error> {
         let body = source.request_body()?;
-        let mut scrubber = crate::wire::scrub::Scrubber::new();
-        self.create("/sourceConnections", &body, false, &mut scrubber)
+        self.request(Method::Post, "/sourceConnections")
+            .body(&body)
+            .created()
     }
 
     /// Reads one source connection: `GET /sourceConnections/{id}`.
     pub fn get_source_connection(&self, id: &str) -> Result<SourceConnection, Error> {
-        check_id("source_connection_id", id)?;
-        let (wire, _) = self.get_item::<WireSourceConnection>(
-            &format!("/sourceConnections/{id}"),
-            RESOURCE,
-            id,
-        )?;
-        Ok(SourceConnection::from(wire))
+        self.get_resource::<SourceConnection>(id)
     }
 
     /// Pages through the source connections that match `filter`, lazily.
     pub fn source_connections(&self, filter: SourceConnectionFilter) -> SourceConnections {
-        let query = filter.query();
-        let max = filter.max_items;
-        Pages::new(Pager::<WireSourceConnection, _>::new(
-            self,
-            query,
-            "a page of source connections {\"items\": [...]}",
-            max,
-            SourceConnection::from,
-            move |s| filter.matches(s),
-        ))
+        self.pages::<SourceConnection>(filter)
     }
 
     /// Lists the source connections that match `filter`, every page, up to
@@ -375,13 +386,12 @@ impl Client {
         &self,
         filter: SourceConnectionFilter,
     ) -> Result<Vec<SourceConnection>, Error> {
-        self.source_connections(filter).collect()
+        self.list::<SourceConnection>(filter)
     }
 
     /// Deletes a source connection: `DELETE /sourceConnections/{id}`.
     pub fn delete_source_connection(&self, id: &str) -> Result<(), Error> {
-        check_id("source_connection_id", id)?;
-        self.delete_resource(&format!("/sourceConnections/{id}"), RESOURCE, id)
+        self.delete_resource::<SourceConnection>(id)
     }
 
     /// Finds the source connection reading `table_path` through
@@ -394,11 +404,7 @@ impl Client {
         let filter = SourceConnectionFilter::new()
             .with_base_connection_id(base_connection_id)
             .with_table_name(table_path);
-        let found = self.source_connections(filter.clone()).next().transpose()?;
-        if let Some(s) = &found {
-            filter.check_listed(s)?;
-        }
-        Ok(found)
+        self.find::<SourceConnection>(filter)
     }
 
     /// Returns the source connection for the same (base connection, table)

@@ -1,0 +1,261 @@
+//! The one way a resource sends a request: `client.request(Method::Get,
+//! path)`, a few settings, then a terminal call (the raw answer, a
+//! [`Saved`], a delete, one item). Retries, delivery notes and error
+//! mapping happen in [`Client::send`] and [`Client::error_for`], the same
+//! for every call.
+
+use super::paging::WirePage;
+use super::results::{parse_json, parse_saved, Saved, WireItem};
+use super::Client;
+use crate::error::{Error, Service};
+use crate::wire::response::RawResponse;
+use crate::wire::scrub::Scrubber;
+
+/// The HTTP methods the services are called with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// GET and DELETE are safe to repeat; POST and PATCH are not unless
+    /// said so ([`RequestBuilder::idempotent`]).
+    fn idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Delete)
+    }
+
+    /// The statuses a call of this method succeeds with, unless
+    /// [`RequestBuilder::accept`] says otherwise.
+    fn accepted(self) -> &'static [u16] {
+        match self {
+            Method::Get => &[200],
+            Method::Post => &[200, 201, 202],
+            Method::Patch => &[200, 201],
+            Method::Delete => &[200, 202, 204],
+        }
+    }
+}
+
+/// One request to a Platform service: what [`Client::send`] needs to know.
+pub(crate) struct Call<'b> {
+    pub method: Method,
+    /// Which service (its path below the gateway root).
+    pub service: Service,
+    /// Path and query under the service's path, starting with `/`.
+    pub path: String,
+    pub body: Option<&'b [u8]>,
+    /// The body holds a secret: close the connection after it.
+    pub secret_body: bool,
+    /// Sent as `If-Match`, exactly as given.
+    pub if_match: Option<&'b str>,
+    /// Safe to repeat: also retried on 502/503/504 and on failures after
+    /// sending.
+    pub idempotent: bool,
+    /// Read with the explore cap instead of the response cap.
+    pub large: bool,
+}
+
+/// A request being put together: see [`Client::request`].
+#[must_use = "a request is sent by one of its terminal calls"]
+pub(crate) struct RequestBuilder<'c, 'b> {
+    client: &'c Client,
+    call: Call<'b>,
+    scrubber: Scrubber<'c>,
+    /// The resource and id a 404 or a "still in use" answer names.
+    resource: Option<(&'static str, &'b str)>,
+    accepted: &'static [u16],
+}
+
+impl Client {
+    /// A request to Flow Service (see [`RequestBuilder::service`] for the
+    /// others): `path` (with its query) below the service's path.
+    pub(crate) fn request<'b>(
+        &self,
+        method: Method,
+        path: impl Into<String>,
+    ) -> RequestBuilder<'_, 'b> {
+        RequestBuilder {
+            client: self,
+            call: Call {
+                method,
+                service: Service::FlowService,
+                path: path.into(),
+                body: None,
+                secret_body: false,
+                if_match: None,
+                idempotent: method.idempotent(),
+                large: false,
+            },
+            scrubber: Scrubber::new(),
+            resource: None,
+            accepted: method.accepted(),
+        }
+    }
+}
+
+impl<'c, 'b> RequestBuilder<'c, 'b> {
+    /// Another service than Flow Service.
+    pub(crate) fn service(mut self, service: Service) -> Self {
+        self.call.service = service;
+        self
+    }
+
+    /// A JSON body without a secret in it.
+    pub(crate) fn body(mut self, body: &'b [u8]) -> Self {
+        self.call.body = Some(body);
+        self
+    }
+
+    /// A JSON body holding a secret: the connection is closed after it
+    /// (unless the client keeps it alive), and `scrubber` (which knows the
+    /// secret) cleans what comes back.
+    pub(crate) fn secret_body(mut self, body: &'b [u8], scrubber: Scrubber<'c>) -> Self {
+        self.call.body = Some(body);
+        self.call.secret_body = true;
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// `If-Match: etag`, exactly as given.
+    pub(crate) fn if_match(mut self, etag: &'b str) -> Self {
+        self.call.if_match = Some(etag);
+        self
+    }
+
+    /// Read with the explore cap instead of the response cap.
+    pub(crate) fn large(mut self) -> Self {
+        self.call.large = true;
+        self
+    }
+
+    /// A 404 is [`Error::NotFound`] and a "still in use" answer
+    /// [`Error::InUse`], both naming `resource` `id`.
+    pub(crate) fn resource(mut self, resource: &'static str, id: &'b str) -> Self {
+        self.resource = Some((resource, id));
+        self
+    }
+
+    /// The statuses that count as success (by default: GET 200; POST
+    /// 200–202; PATCH 200, 201; DELETE 200, 202, 204).
+    pub(crate) fn accept(mut self, statuses: &'static [u16]) -> Self {
+        self.accepted = statuses;
+        self
+    }
+
+    /// A POST that changes nothing (a validation): retried like a GET.
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.call.idempotent = true;
+        self
+    }
+
+    /// Sends it; an accepted status is the answer, any other the right
+    /// error.
+    pub(crate) fn send(self) -> Result<RawResponse, Error> {
+        self.finish(|_| false)
+    }
+
+    /// Sends it and reads the answer's `{id, etag}`.
+    pub(crate) fn saved(self) -> Result<Saved, Error> {
+        parse_saved(&self.send()?)
+    }
+
+    /// Sends a create (200 or 201 with `{id, etag}`).
+    pub(crate) fn created(self) -> Result<Saved, Error> {
+        self.accept(&[200, 201]).saved()
+    }
+
+    /// Sends a delete. A 404 on a retry (after a 502/503/504 or a lost
+    /// answer) counts as deleted: an earlier attempt deleted it.
+    pub(crate) fn deleted(self) -> Result<(), Error> {
+        self.finish(|resp| resp.status == 404 && resp.earlier_attempt_may_have_landed)
+            .map(drop)
+    }
+
+    /// Reads one resource answered as `{"items": [one]}`, named by
+    /// [`resource`](Self::resource). An empty list is [`Error::NotFound`];
+    /// an item with another id than the one asked for is an unexpected
+    /// response.
+    pub(crate) fn item<W: WireItem>(self) -> Result<(W, RawResponse), Error> {
+        let (resource, id) = self.resource.unwrap_or(("resource", ""));
+        let resp = self.send()?;
+        let page: WirePage<W> = parse_json(&resp, "{\"items\": [one item]}")?;
+        let item = page
+            .items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: resp.request_id.clone(),
+            })?;
+        if item.id() != id {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
+                    item.id().len()
+                ),
+            ));
+        }
+        if let Some(etag) = item.etag() {
+            super::input::check_from_service(&resp, "an etag", etag)?;
+        }
+        Ok((item, resp))
+    }
+
+    fn finish(mut self, also_ok: impl Fn(&RawResponse) -> bool) -> Result<RawResponse, Error> {
+        let resp = self.client.send(&self.call, &mut self.scrubber)?;
+        if self.accepted.contains(&resp.status) || also_ok(&resp) {
+            Ok(resp)
+        } else {
+            Err(self
+                .client
+                .error_for(&resp, &self.scrubber, self.call.service, self.resource))
+        }
+    }
+}
+
+impl Client {
+    /// Like [`error_from`](Self::error_from), with 404 and "in use" named
+    /// for the resource.
+    pub(crate) fn error_for(
+        &self,
+        resp: &RawResponse,
+        scrubber: &Scrubber<'_>,
+        service: Service,
+        id: Option<(&'static str, &str)>,
+    ) -> Error {
+        let err = self.error_from(resp, scrubber, service);
+        let (Some((resource, id)), Error::Api(api)) = (id, &err) else {
+            return err;
+        };
+        if api.status == 404 {
+            return Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: api.request_id.clone(),
+            };
+        }
+        if api.status == 400 && api.code.as_deref().is_some_and(|c| c.ends_with("1418-400")) {
+            return Error::InUse {
+                resource,
+                id: id.to_owned(),
+                message: api.message.clone(),
+                request_id: api.request_id.clone(),
+            };
+        }
+        err
+    }
+}
