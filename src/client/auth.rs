@@ -97,7 +97,7 @@ impl TokenCache {
             }
             if let Some((n, err)) = &state.failure {
                 if *n == waiting_for {
-                    return Err(err.duplicate());
+                    return Err(err.clone());
                 }
             }
         }
@@ -118,7 +118,7 @@ impl TokenCache {
                 (Ok(Arc::clone(&token)), Ok((token, renew_at)))
             }
             Err(e) => {
-                let copy = e.duplicate();
+                let copy = e.clone();
                 (Err(e), Err(copy))
             }
         };

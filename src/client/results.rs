@@ -155,7 +155,7 @@ impl Client {
             tries += 1;
             let current = read()?;
             match write(&current) {
-                Err(Error::Api(api)) if api.status == 412 && tries < 2 => continue,
+                Err(e) if e.is_precondition_failed() && tries < 2 => continue,
                 other => return other,
             }
         }

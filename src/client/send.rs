@@ -9,7 +9,10 @@ use super::auth::Auth;
 use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
 use super::request::{Call, Method};
 use super::Client;
-use crate::error::{parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind};
+use crate::error::{
+    parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
+    EXPLORE_CAP_SETTING,
+};
 use crate::secret::Secret;
 use crate::transport::Request;
 use crate::wire::buffer::concat_exact;
@@ -109,6 +112,20 @@ impl Client {
                         Outcome::Again
                     }
                     Ok(resp) => Outcome::Answer(resp),
+                    // The explore cap has its own setting to name.
+                    Err(Error::TooLarge {
+                        status,
+                        limit,
+                        write,
+                        request_id,
+                        ..
+                    }) if call.large => Outcome::Failed(Error::TooLarge {
+                        status,
+                        limit,
+                        setting: EXPLORE_CAP_SETTING,
+                        write,
+                        request_id,
+                    }),
                     Err(e) => Outcome::Failed(e),
                 }
             },

@@ -219,25 +219,6 @@ fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
     path
 }
 
-/// Adds what to do to a "body is larger than the limit" error.
-fn explain_cap(e: Error) -> Error {
-    match e {
-        Error::UnexpectedResponse {
-            status,
-            detail,
-            request_id,
-        } if detail.contains("limit") && detail.contains("larger") => Error::UnexpectedResponse {
-            status,
-            detail: format!(
-                "{detail} (explore answers of large databases can be big: raise \
-                 ClientBuilder::with_max_explore_bytes; the default is {DEFAULT_MAX_EXPLORE_BYTES})"
-            ),
-            request_id,
-        },
-        other => other,
-    }
-}
-
 fn parse_table_answer(resp: &RawResponse) -> Result<WireTableAnswer, Error> {
     parse_json(
         resp,
@@ -260,8 +241,7 @@ impl Client {
             .request(Method::Get, explore_path(base_connection_id, None, false))
             .large()
             .resource(RESOURCE, base_connection_id)
-            .send()
-            .map_err(explain_cap)?;
+            .send()?;
         parse_json(
             &resp,
             "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]",
@@ -285,8 +265,7 @@ impl Client {
                 explore_path(base_connection_id, Some(table_path), false),
             )
             .large()
-            .send()
-            .map_err(explain_cap)?;
+            .send()?;
         let answer = parse_table_answer(&resp)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
@@ -312,8 +291,7 @@ impl Client {
                 explore_path(base_connection_id, Some(table_path), true),
             )
             .large()
-            .send()
-            .map_err(explain_cap)?;
+            .send()?;
         let answer = parse_table_answer(&resp)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
@@ -451,12 +429,20 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_cap_error_names_the_setting() {
-        let e = explain_cap(Error::UnexpectedResponse {
-            status: 200,
-            detail: "the body is larger than the 10-byte limit; it was not read".into(),
-            request_id: None,
+    fn a_cap_error_names_the_explore_setting() {
+        let t = Arc::new(MemoryTransport::default());
+        t.then(|_| {
+            Err(Error::TooLarge {
+                status: 200,
+                limit: 10,
+                setting: crate::error::RESPONSE_CAP_SETTING,
+                write: false,
+                request_id: None,
+            })
         });
+        let e = client_on(&t).explore_tables("b").unwrap_err();
+        assert!(e.is_too_large(), "{e:?}");
+        assert!(e.to_string().contains("10-byte limit"), "{e}");
         assert!(e.to_string().contains("with_max_explore_bytes"), "{e}");
     }
 }
