@@ -198,6 +198,9 @@ pub(crate) struct Pager<W, T> {
     /// An error to return once the buffered items are out (a loop found
     /// after a page was read).
     after_buffered: Option<Error>,
+    /// A check every returned item passes, or ends the listing: see
+    /// [`Pages::checked`].
+    check: Option<ItemCheck<T>>,
     wire: PhantomData<fn() -> W>,
 }
 
@@ -239,6 +242,7 @@ impl<W: WireItem, T> Pager<W, T> {
             failed: false,
             pending,
             after_buffered: None,
+            check: None,
             wire: PhantomData,
         }
     }
@@ -246,7 +250,7 @@ impl<W: WireItem, T> Pager<W, T> {
     fn fetch_page(&mut self, path: String) -> Result<(), Error> {
         self.pages += 1;
         self.seen_paths.insert(path.clone());
-        let resp = self.client.request(Method::Get, path.as_str()).send()?;
+        let resp = self.client.request(Method::Get, path).send()?;
         let page: WirePage<W> = parse_json(&resp, self.what)?;
         let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
@@ -395,6 +399,7 @@ trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
     fn end(&self) -> Option<ListingEnd>;
     /// Every item of the pages fetched so far has been returned.
     fn at_page_end(&self) -> bool;
+    fn set_check(&mut self, check: ItemCheck<T>);
 }
 
 impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
@@ -420,51 +425,13 @@ impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
     fn at_page_end(&self) -> bool {
         self.buffered.as_slice().is_empty()
     }
+    fn set_check(&mut self, check: ItemCheck<T>) {
+        self.check = Some(check);
+    }
 }
 
 /// The check of [`Pages::checked`].
 type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
-
-/// A listing whose items go through one more check, one that can fail:
-/// [`Pages::checked`].
-struct Checked<T> {
-    inner: Box<dyn PageSource<T>>,
-    check: ItemCheck<T>,
-    failed: bool,
-}
-
-impl<T> Iterator for Checked<T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.inner.next()?;
-        let checked = item.and_then(|item| (self.check)(&item).map(|()| item));
-        self.failed = checked.is_err();
-        Some(checked)
-    }
-}
-
-impl<T> PageSource<T> for Checked<T> {
-    fn pages(&self) -> usize {
-        self.inner.pages()
-    }
-    fn yielded(&self) -> usize {
-        self.inner.yielded()
-    }
-    fn end(&self) -> Option<ListingEnd> {
-        if self.failed {
-            None
-        } else {
-            self.inner.end()
-        }
-    }
-    fn at_page_end(&self) -> bool {
-        self.inner.at_page_end()
-    }
-}
 
 impl<T: Send + 'static> Pages<T> {
     pub(crate) fn new<W: WireItem + 'static>(pager: Pager<W, T>) -> Self {
@@ -476,14 +443,12 @@ impl<T: Send + 'static> Pages<T> {
     /// The same listing, each item also put through `check`: an item that
     /// fails it (one the service matched but that cannot be checked) ends
     /// the listing with that error, instead of being skipped.
-    pub(crate) fn checked(self, check: impl Fn(&T) -> Result<(), Error> + Send + 'static) -> Self {
-        Pages {
-            inner: Box::new(Checked {
-                inner: self.inner,
-                check: Box::new(check),
-                failed: false,
-            }),
-        }
+    pub(crate) fn checked(
+        mut self,
+        check: impl Fn(&T) -> Result<(), Error> + Send + 'static,
+    ) -> Self {
+        self.inner.set_check(Box::new(check));
+        self
     }
 
     /// Every item of the pages fetched so far has been returned: the next
@@ -545,6 +510,10 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
             }
             if let Some(item) = self.buffered.next() {
                 self.yielded += 1;
+                if let Some(Err(e)) = self.check.as_ref().map(|check| check(&item)) {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
                 return Some(Ok(item));
             }
             if let Some(e) = self.after_buffered.take() {

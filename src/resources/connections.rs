@@ -102,10 +102,23 @@ impl Resource for Connection {
 
 impl Filter<Connection> for ListFilter {
     fn query(&self) -> Result<Query, Error> {
-        ListFilter::query(self)
+        let mut query = Query::new("connections", self.page_size)?;
+        if let Some(name) = &self.name {
+            check_name("name", name)?;
+            query = query.property("name", name);
+        }
+        if let Some(spec) = &self.connection_spec_id {
+            require_text("connection_spec_id", spec)?;
+            query = query.property("connectionSpec.id", spec);
+        }
+        Ok(query)
     }
     fn matches(&self, c: &Connection) -> bool {
-        ListFilter::matches(self, c)
+        self.name.as_ref().is_none_or(|n| &c.name == n)
+            && self
+                .connection_spec_id
+                .as_ref()
+                .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
     }
     fn max_items(&self) -> usize {
         self.max_items
@@ -186,27 +199,6 @@ impl ListFilter {
     /// The connection spec filter, if set.
     pub fn connection_spec_id(&self) -> Option<&str> {
         self.connection_spec_id.as_deref()
-    }
-
-    fn matches(&self, c: &Connection) -> bool {
-        self.name.as_ref().is_none_or(|n| &c.name == n)
-            && self
-                .connection_spec_id
-                .as_ref()
-                .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("connections", self.page_size)?;
-        if let Some(name) = &self.name {
-            check_name("name", name)?;
-            query = query.property("name", name);
-        }
-        if let Some(spec) = &self.connection_spec_id {
-            require_text("connection_spec_id", spec)?;
-            query = query.property("connectionSpec.id", spec);
-        }
-        Ok(query)
     }
 }
 

@@ -32,10 +32,33 @@ impl Resource for Flow {
 
 impl Filter<Flow> for FlowFilter {
     fn query(&self) -> Result<Query, Error> {
-        FlowFilter::query(self)
+        let mut query = Query::new("flows", self.page_size)?;
+        if let Some(id) = &self.source_connection_id {
+            check_id("source_connection_id", id)?;
+            query = query.property("sourceConnectionIds[]", id);
+        }
+        if let Some(id) = &self.target_connection_id {
+            check_id("target_connection_id", id)?;
+            query = query.property("targetConnectionIds[]", id);
+        }
+        if let Some(state) = &self.state {
+            query = query.property("state", state.as_str());
+        }
+        Ok(query)
     }
+    /// The local match. A flow listed without `sourceConnectionIds` (or
+    /// `targetConnectionIds`) is kept when that is filtered on: the
+    /// service may have matched it and left the field out, and a caller
+    /// that must not duplicate it has to see it.
     fn matches(&self, f: &Flow) -> bool {
-        FlowFilter::matches(self, f)
+        self.source_connection_id.as_ref().is_none_or(|s| {
+            f.source_connection_ids.is_empty() || f.source_connection_ids.contains(s)
+        }) && self.target_connection_id.as_ref().is_none_or(|t| {
+            f.target_connection_ids.is_empty() || f.target_connection_ids.contains(t)
+        }) && self.state.as_ref().is_none_or(|s| {
+            // Case-insensitive, like the parse.
+            FlowState::parse(s.as_str()) == f.state
+        })
     }
     fn max_items(&self) -> usize {
         self.max_items
@@ -541,21 +564,6 @@ impl FlowFilter {
         self.state.as_ref()
     }
 
-    /// The local match. A flow listed without `sourceConnectionIds` (or
-    /// `targetConnectionIds`) is kept when that is filtered on: the
-    /// service may have matched it and left the field out, and a caller
-    /// that must not duplicate it has to see it.
-    fn matches(&self, f: &Flow) -> bool {
-        self.source_connection_id.as_ref().is_none_or(|s| {
-            f.source_connection_ids.is_empty() || f.source_connection_ids.contains(s)
-        }) && self.target_connection_id.as_ref().is_none_or(|t| {
-            f.target_connection_ids.is_empty() || f.target_connection_ids.contains(t)
-        }) && self.state.as_ref().is_none_or(|s| {
-            // Case-insensitive, like the parse.
-            FlowState::parse(s.as_str()) == f.state
-        })
-    }
-
     /// A flow of this filter's listing that lacks `sourceConnectionIds`
     /// (or `targetConnectionIds`) while the filter is on it is an error
     /// naming the field: it may be the one sought, or any other flow.
@@ -576,22 +584,6 @@ impl FlowFilter {
             ),
             request_id: None,
         })
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("flows", self.page_size)?;
-        if let Some(id) = &self.source_connection_id {
-            check_id("source_connection_id", id)?;
-            query = query.property("sourceConnectionIds[]", id);
-        }
-        if let Some(id) = &self.target_connection_id {
-            check_id("target_connection_id", id)?;
-            query = query.property("targetConnectionIds[]", id);
-        }
-        if let Some(state) = &self.state {
-            query = query.property("state", state.as_str());
-        }
-        Ok(query)
     }
 }
 

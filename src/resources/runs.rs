@@ -38,10 +38,22 @@ impl Resource for Run {
 
 impl Filter<Run> for RunFilter {
     fn query(&self) -> Result<Query, Error> {
-        RunFilter::query(self)
+        check_id("flow_id", &self.flow_id)?;
+        // No status filter on the wire: see `with_status`.
+        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
+        // Newest first where the service honours `orderby` (the list's
+        // order is not documented; `list_runs` sorts again either way).
+        // With a cap below the flow's run count, this keeps the newest.
+        Ok(query.param("orderby", "-createdAt"))
     }
+    /// Runs of another flow are skipped (a service that ignores the
+    /// filter); runs without a `flowId` are kept, for
+    /// [`attributed`](Self::attributed) to refuse.
     fn matches(&self, run: &Run) -> bool {
-        RunFilter::matches(self, run)
+        run.flow_id
+            .as_deref()
+            .is_none_or(|flow| flow == self.flow_id)
+            && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
     }
     fn max_items(&self) -> usize {
         self.max_items
@@ -367,16 +379,6 @@ impl RunFilter {
         self.status.as_ref()
     }
 
-    /// Runs of another flow are skipped (a service that ignores the
-    /// filter); runs without a `flowId` are kept, for
-    /// [`attributed`](Self::attributed) to refuse.
-    fn matches(&self, run: &Run) -> bool {
-        run.flow_id
-            .as_deref()
-            .is_none_or(|flow| flow == self.flow_id)
-            && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
-    }
-
     /// A run the service listed for this flow but that does not say whose
     /// it is cannot be counted as this flow's (nor silently dropped: a
     /// monitor would call the flow healthy).
@@ -393,16 +395,6 @@ impl RunFilter {
                 request_id: None,
             }),
         }
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        check_id("flow_id", &self.flow_id)?;
-        // No status filter on the wire: see `with_status`.
-        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
-        // Newest first where the service honours `orderby` (the list's
-        // order is not documented; `list_runs` sorts again either way).
-        // With a cap below the flow's run count, this keeps the newest.
-        Ok(query.param("orderby", "-createdAt"))
     }
 }
 

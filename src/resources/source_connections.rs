@@ -26,10 +26,29 @@ impl Resource for SourceConnection {
 
 impl Filter<SourceConnection> for SourceConnectionFilter {
     fn query(&self) -> Result<Query, Error> {
-        SourceConnectionFilter::query(self)
+        let mut query = Query::new("sourceConnections", self.page_size)?;
+        if let Some(base) = &self.base_connection_id {
+            check_id("base_connection_id", base)?;
+            query = query.property("baseConnectionId", base);
+        }
+        if let Some(table) = &self.table_name {
+            require_text("table_name", table)?;
+            query = query.property("params.tableName", table);
+        }
+        Ok(query)
     }
+    /// The local match. An item that lacks a filtered field is kept (with
+    /// the field `None`): the service may have matched it on that field
+    /// and only left it out of the listing, so it is not "another
+    /// table"; [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, s: &SourceConnection) -> bool {
-        SourceConnectionFilter::matches(self, s)
+        self.base_connection_id
+            .as_ref()
+            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
+            && self
+                .table_name
+                .as_ref()
+                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
     }
     fn max_items(&self) -> usize {
         self.max_items
@@ -300,20 +319,6 @@ impl SourceConnectionFilter {
         self.table_name.as_deref()
     }
 
-    /// The local match. An item that lacks a filtered field is kept (with
-    /// the field `None`): the service may have matched it on that field
-    /// and only left it out of the listing, so it is not "another
-    /// table"; [`check_listed`](Self::check_listed) turns it into an error.
-    fn matches(&self, s: &SourceConnection) -> bool {
-        self.base_connection_id
-            .as_ref()
-            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
-            && self
-                .table_name
-                .as_ref()
-                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
-    }
-
     /// An item of this filter's listing that cannot be checked against it
     /// (it lacks `baseConnectionId` or `params.tableName`) is an error
     /// naming the field: treating it as absent would create a duplicate on
@@ -336,19 +341,6 @@ impl SourceConnectionFilter {
             ),
             request_id: None,
         })
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("sourceConnections", self.page_size)?;
-        if let Some(base) = &self.base_connection_id {
-            check_id("base_connection_id", base)?;
-            query = query.property("baseConnectionId", base);
-        }
-        if let Some(table) = &self.table_name {
-            require_text("table_name", table)?;
-            query = query.property("params.tableName", table);
-        }
-        Ok(query)
     }
 }
 

@@ -25,10 +25,20 @@ impl Resource for TargetConnection {
 
 impl Filter<TargetConnection> for TargetConnectionFilter {
     fn query(&self) -> Result<Query, Error> {
-        TargetConnectionFilter::query(self)
+        let mut query = Query::new("targetConnections", self.page_size)?;
+        if let Some(dataset) = &self.dataset_id {
+            check_id("dataset_id", dataset)?;
+            query = query.property("params.dataSetId", dataset);
+        }
+        Ok(query)
     }
+    /// The local match. An item without `params.dataSetId` is kept (the
+    /// service may have matched it and only left the field out);
+    /// [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, t: &TargetConnection) -> bool {
-        TargetConnectionFilter::matches(self, t)
+        self.dataset_id
+            .as_ref()
+            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
     }
     fn max_items(&self) -> usize {
         self.max_items
@@ -293,15 +303,6 @@ impl TargetConnectionFilter {
         self.dataset_id.as_deref()
     }
 
-    /// The local match. An item without `params.dataSetId` is kept (the
-    /// service may have matched it and only left the field out);
-    /// [`check_listed`](Self::check_listed) turns it into an error.
-    fn matches(&self, t: &TargetConnection) -> bool {
-        self.dataset_id
-            .as_ref()
-            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
-    }
-
     /// An item of this filter's listing that lacks `params.dataSetId` is an
     /// error naming the field, not an absence.
     pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
@@ -318,15 +319,6 @@ impl TargetConnectionFilter {
             });
         }
         Ok(())
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("targetConnections", self.page_size)?;
-        if let Some(dataset) = &self.dataset_id {
-            check_id("dataset_id", dataset)?;
-            query = query.property("params.dataSetId", dataset);
-        }
-        Ok(query)
     }
 }
 
