@@ -183,13 +183,12 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
             .map(drop)
     }
 
-    /// Reads one resource answered as `{"items": [one]}`, named by
-    /// [`resource`](Self::resource). An empty list is [`Error::NotFound`];
-    /// an item with another id than the one asked for is an unexpected
+    /// Reads one resource answered as `{"items": [one]}`: `resource` `id`
+    /// (also what a 404 names). An empty list is [`Error::NotFound`]; an
+    /// item with another id than the one asked for is an unexpected
     /// response.
-    pub(crate) fn item<W: WireItem>(self) -> Result<(W, RawResponse), Error> {
-        let (resource, id) = self.resource.unwrap_or(("resource", ""));
-        let resp = self.send()?;
+    pub(crate) fn item<W: WireItem>(self, resource: &'static str, id: &'b str) -> Result<W, Error> {
+        let resp = self.resource(resource, id).send()?;
         let page: WirePage<W> = parse_json(&resp, "{\"items\": [one item]}")?;
         let item = page
             .items
@@ -212,7 +211,7 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
         if let Some(etag) = item.etag() {
             super::input::check_from_service(&resp, "an etag", etag)?;
         }
-        Ok((item, resp))
+        Ok(item)
     }
 
     fn finish(mut self, also_ok: impl Fn(&RawResponse) -> bool) -> Result<RawResponse, Error> {

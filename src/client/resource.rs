@@ -52,11 +52,8 @@ impl Client {
     /// Reads resource `id` in its wire form: `GET /{collection}/{id}`.
     pub(crate) fn get_wire<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
         check_id(R::ID_FIELD, id)?;
-        let (wire, _) = self
-            .request(Method::Get, R::path(id))
-            .resource(R::NAME, id)
-            .item::<R::Wire>()?;
-        Ok(wire)
+        self.request(Method::Get, R::path(id))
+            .item::<R::Wire>(R::NAME, id)
     }
 
     /// Reads resource `id`: `GET /{collection}/{id}`.

@@ -112,21 +112,13 @@ impl Client {
                         Outcome::Again
                     }
                     Ok(resp) => Outcome::Answer(resp),
-                    // The explore cap has its own setting to name.
-                    Err(Error::TooLarge {
-                        status,
-                        limit,
-                        write,
-                        request_id,
-                        ..
-                    }) if call.large => Outcome::Failed(Error::TooLarge {
-                        status,
-                        limit,
-                        setting: EXPLORE_CAP_SETTING,
-                        write,
-                        request_id,
-                    }),
-                    Err(e) => Outcome::Failed(e),
+                    Err(mut e) => {
+                        // The explore cap has its own setting to name.
+                        if let (Error::TooLarge { setting, .. }, true) = (&mut e, call.large) {
+                            *setting = EXPLORE_CAP_SETTING;
+                        }
+                        Outcome::Failed(e)
+                    }
                 }
             },
         )
