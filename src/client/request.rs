@@ -1,7 +1,7 @@
 //! The one way a resource sends a request: `client.request(Method::Get,
 //! path)`, a few settings, then a terminal call (the raw answer, a
 //! [`Saved`], a delete, one item). Retries, delivery notes and error
-//! mapping happen in [`Client::send`] and [`Client::error_for`], the same
+//! mapping happen in [`Client::send`] and [`Client::error_from`], the same
 //! for every call.
 
 use super::paging::WirePage;
@@ -217,44 +217,31 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
     fn finish(mut self, also_ok: impl Fn(&RawResponse) -> bool) -> Result<RawResponse, Error> {
         let resp = self.client.send(&self.call, &mut self.scrubber)?;
         if self.accepted.contains(&resp.status) || also_ok(&resp) {
-            Ok(resp)
-        } else {
-            Err(self
-                .client
-                .error_for(&resp, &self.scrubber, self.call.service, self.resource))
+            return Ok(resp);
         }
-    }
-}
-
-impl Client {
-    /// Like [`error_from`](Self::error_from), with 404 and "in use" named
-    /// for the resource.
-    pub(crate) fn error_for(
-        &self,
-        resp: &RawResponse,
-        scrubber: &Scrubber<'_>,
-        service: Service,
-        id: Option<(&'static str, &str)>,
-    ) -> Error {
-        let err = self.error_from(resp, scrubber, service);
-        let (Some((resource, id)), Error::Api(api)) = (id, &err) else {
-            return err;
+        // 404 and "in use" named for the resource, when there is one.
+        let err = self
+            .client
+            .error_from(&resp, &self.scrubber, self.call.service);
+        let (Some((resource, id)), Error::Api(api)) = (self.resource, &err) else {
+            return Err(err);
         };
-        if api.status == 404 {
-            return Error::NotFound {
+        let (id, request_id) = (id.to_owned(), api.request_id.clone());
+        match api.status {
+            404 => Err(Error::NotFound {
                 resource,
-                id: id.to_owned(),
-                request_id: api.request_id.clone(),
-            };
+                id,
+                request_id,
+            }),
+            400 if api.code.as_deref().is_some_and(|c| c.ends_with("1418-400")) => {
+                Err(Error::InUse {
+                    resource,
+                    id,
+                    message: api.message.clone(),
+                    request_id,
+                })
+            }
+            _ => Err(err),
         }
-        if api.status == 400 && api.code.as_deref().is_some_and(|c| c.ends_with("1418-400")) {
-            return Error::InUse {
-                resource,
-                id: id.to_owned(),
-                message: api.message.clone(),
-                request_id: api.request_id.clone(),
-            };
-        }
-        err
     }
 }

@@ -12,7 +12,6 @@ use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::encode::{encode_into_string, Style};
-use crate::wire::response::RawResponse;
 
 pub use crate::client::DEFAULT_MAX_EXPLORE_BYTES;
 
@@ -219,14 +218,25 @@ fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
     path
 }
 
-fn parse_table_answer(resp: &RawResponse) -> Result<WireTableAnswer, Error> {
-    parse_json(
-        resp,
-        "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
-    )
-}
-
 impl Client {
+    /// `GET .../explore?objectType=table&object={PATH}` (with
+    /// `&preview=true` for sample rows), read with the explore cap.
+    fn explore_table(
+        &self,
+        base_connection_id: &str,
+        table_path: &str,
+        preview: bool,
+    ) -> Result<WireTableAnswer, Error> {
+        check_id("base_connection_id", base_connection_id)?;
+        require_text("table_path", table_path)?;
+        let path = explore_path(base_connection_id, Some(table_path), preview);
+        let resp = self.request(Method::Get, path).large().send()?;
+        parse_json(
+            &resp,
+            "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
+        )
+    }
+
     /// Lists the tables of a base connection's database:
     /// `GET /connections/{id}/explore?objectType=root`, a JSON array of
     /// `{"type", "name", "path", "canPreview", "canFetchSchema"}`.
@@ -257,16 +267,7 @@ impl Client {
         base_connection_id: &str,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let resp = self
-            .request(
-                Method::Get,
-                explore_path(base_connection_id, Some(table_path), false),
-            )
-            .large()
-            .send()?;
-        let answer = parse_table_answer(&resp)?;
+        let answer = self.explore_table(base_connection_id, table_path, false)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -283,16 +284,7 @@ impl Client {
         base_connection_id: &str,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let resp = self
-            .request(
-                Method::Get,
-                explore_path(base_connection_id, Some(table_path), true),
-            )
-            .large()
-            .send()?;
-        let answer = parse_table_answer(&resp)?;
+        let answer = self.explore_table(base_connection_id, table_path, true)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
