@@ -431,71 +431,47 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidInput { field, rule } => {
-                write!(f, "invalid {field}: {rule} (nothing was sent)")
+                return write!(f, "invalid {field}: {rule} (nothing was sent)");
             }
             Error::Unsuitable { field, rule } => {
-                write!(f, "unsuitable {field}: {rule} (nothing was written)")
+                return write!(f, "unsuitable {field}: {rule} (nothing was written)");
             }
-            Error::Transport(e) => e.fmt(f),
-            Error::Api(e) => e.fmt(f),
-            Error::NotFound {
-                resource,
-                id,
-                request_id,
-            } => {
+            Error::Transport(e) => return e.fmt(f),
+            Error::Api(e) => return e.fmt(f),
+            Error::NotFound { resource, id, .. } => {
                 write!(f, "{resource} {id} not found (HTTP 404)")?;
-                if let Some(r) = request_id {
-                    write!(f, " (request id {r})")?;
-                }
-                Ok(())
             }
             Error::InUse {
                 resource,
                 id,
                 message,
-                request_id,
-            } => {
-                write!(
-                    f,
-                    "{resource} {id} is still in use (HTTP 400 [1418-400]): {message}; \
-                     delete or update what uses it first (e.g. its dataflows)"
-                )?;
-                if let Some(r) = request_id {
-                    write!(f, " (request id {r})")?;
-                }
-                Ok(())
-            }
+                ..
+            } => write!(
+                f,
+                "{resource} {id} is still in use (HTTP 400 [1418-400]): {message}; \
+                 delete or update what uses it first (e.g. its dataflows)"
+            )?,
             Error::TooLarge {
                 status,
                 limit,
                 setting,
                 write,
-                request_id,
-            } => {
-                write!(
-                    f,
-                    "answer too large (HTTP {status}): the body is larger than the {limit}-byte \
-                     limit; it was not read{}; if answers this big are expected, raise the limit \
-                     with {setting}",
-                    write_success_note(*status, *write)
-                )?;
-                if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
-                }
-                Ok(())
-            }
-            Error::UnexpectedResponse {
-                status,
-                detail,
-                request_id,
-            } => {
+                ..
+            } => write!(
+                f,
+                "answer too large (HTTP {status}): the body is larger than the {limit}-byte \
+                 limit; it was not read{}; if answers this big are expected, raise the limit \
+                 with {setting}",
+                write_success_note(*status, *write)
+            )?,
+            Error::UnexpectedResponse { status, detail, .. } => {
                 write!(f, "unexpected response (HTTP {status}): {detail}")?;
-                if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
-                }
-                Ok(())
             }
         }
+        if let Some(id) = self.request_id() {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 
