@@ -76,7 +76,19 @@ macro_rules! paging_options {
                 self.max_items
             }
         }
+
+        impl $crate::client::paging::Paged for $filter {
+            fn item_cap(&self) -> usize {
+                self.max_items
+            }
+        }
     };
+}
+
+/// What every listing filter has (written by `paging_options!`).
+pub(crate) trait Paged {
+    /// Items returned at most.
+    fn item_cap(&self) -> usize;
 }
 pub(crate) use paging_options;
 

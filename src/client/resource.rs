@@ -4,7 +4,7 @@
 //! and its filter; the calls are written here once.
 
 use super::input::check_id;
-use super::paging::{Pager, Pages, Query};
+use super::paging::{Paged, Pager, Pages, Query};
 use super::request::Method;
 use super::results::WireItem;
 use super::Client;
@@ -31,16 +31,14 @@ pub(crate) trait Resource: From<Self::Wire> + Send + 'static {
     }
 }
 
-/// A listing filter: what is sent (`property=`, the page size), what is
-/// checked locally, and the item cap.
-pub(crate) trait Filter<R>: Clone + Send + Sync + 'static {
+/// A listing filter: what is sent (`property=`, the page size) and what
+/// is checked locally; its item cap comes with `paging_options!`.
+pub(crate) trait Filter<R>: Paged + Clone + Send + Sync + 'static {
     /// The listing's first request, or why it cannot be sent.
     fn query(&self) -> Result<Query, Error>;
     /// The local check every listed item passes (a service may ignore
     /// `property=`).
     fn matches(&self, item: &R) -> bool;
-    /// Items returned at most.
-    fn max_items(&self) -> usize;
     /// What a found item must also be (checked after the local match,
     /// failing instead of skipping). Nothing by default.
     fn check_listed(&self, _item: &R) -> Result<(), Error> {
@@ -64,7 +62,7 @@ impl Client {
     /// Pages through the resources that match `filter`, lazily.
     pub(crate) fn pages<R: Resource>(&self, filter: R::Filter) -> Pages<R> {
         let query = filter.query();
-        let max = filter.max_items();
+        let max = filter.item_cap();
         Pages::new(Pager::<R::Wire, R>::new(
             self,
             query,

@@ -120,9 +120,6 @@ impl Filter<Connection> for ListFilter {
                 .as_ref()
                 .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
     }
-    fn max_items(&self) -> usize {
-        self.max_items
-    }
 }
 
 impl From<WireConnection> for Connection {

@@ -60,9 +60,6 @@ impl Filter<Flow> for FlowFilter {
             FlowState::parse(s.as_str()) == f.state
         })
     }
-    fn max_items(&self) -> usize {
-        self.max_items
-    }
     fn check_listed(&self, f: &Flow) -> Result<(), Error> {
         FlowFilter::check_listed(self, f)
     }

@@ -55,9 +55,6 @@ impl Filter<Run> for RunFilter {
             .is_none_or(|flow| flow == self.flow_id)
             && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
     }
-    fn max_items(&self) -> usize {
-        self.max_items
-    }
 }
 
 /// A run's status (`metrics.statusSummary.status`), read

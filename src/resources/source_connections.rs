@@ -50,9 +50,6 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
                 .as_ref()
                 .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
     }
-    fn max_items(&self) -> usize {
-        self.max_items
-    }
     fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
         SourceConnectionFilter::check_listed(self, s)
     }

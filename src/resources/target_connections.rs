@@ -40,9 +40,6 @@ impl Filter<TargetConnection> for TargetConnectionFilter {
             .as_ref()
             .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
     }
-    fn max_items(&self) -> usize {
-        self.max_items
-    }
     fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
         TargetConnectionFilter::check_listed(self, t)
     }
