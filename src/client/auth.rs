@@ -163,6 +163,10 @@ impl Drop for FetchGuard<'_> {
 }
 
 impl Client {
+    /// Tokens come from IMS (a 401 renews them).
+    pub(super) fn uses_ims(&self) -> bool {
+        matches!(self.inner.auth, Auth::Ims(_))
+    }
     /// The scrubber's spellings of `token`, cached while it is the token.
     pub(super) fn token_tables(&self, token: &Arc<Secret>) -> Arc<SecretTables> {
         let mut cached = self

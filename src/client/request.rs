@@ -1,11 +1,10 @@
 //! The one way a resource sends a request: `client.request(Method::Get,
 //! path)`, a few settings, then a terminal call (the raw answer, a
-//! [`Saved`], a delete, one item). Retries, delivery notes and error
+//! [`Saved`], a delete). Retries, delivery notes and error
 //! mapping happen in [`Client::send`] and [`Client::error_from`], the same
 //! for every call.
 
-use super::paging::WirePage;
-use super::results::{parse_json, parse_saved, Saved, WireItem};
+use super::results::{parse_saved, Saved};
 use super::Client;
 use crate::error::{Error, Service};
 use crate::wire::response::RawResponse;
@@ -181,37 +180,6 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
     pub(crate) fn deleted(self) -> Result<(), Error> {
         self.finish(|resp| resp.status == 404 && resp.earlier_attempt_may_have_landed)
             .map(drop)
-    }
-
-    /// Reads one resource answered as `{"items": [one]}`: `resource` `id`
-    /// (also what a 404 names). An empty list is [`Error::NotFound`]; an
-    /// item with another id than the one asked for is an unexpected
-    /// response.
-    pub(crate) fn item<W: WireItem>(self, resource: &'static str, id: &'b str) -> Result<W, Error> {
-        let resp = self.resource(resource, id).send()?;
-        let page: WirePage<W> = parse_json(&resp, "{\"items\": [one item]}")?;
-        let item = page
-            .items
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound {
-                resource,
-                id: id.to_owned(),
-                request_id: resp.request_id.clone(),
-            })?;
-        if item.id() != id {
-            return Err(Error::unexpected(
-                &resp,
-                format!(
-                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
-                    item.id().len()
-                ),
-            ));
-        }
-        if let Some(etag) = item.etag() {
-            super::input::check_from_service(&resp, "an etag", etag)?;
-        }
-        Ok(item)
     }
 
     fn finish(mut self, also_ok: impl Fn(&RawResponse) -> bool) -> Result<RawResponse, Error> {

@@ -3,10 +3,10 @@
 //! match, delete. A resource module names its collection, its wire form
 //! and its filter; the calls are written here once.
 
-use super::input::check_id;
-use super::paging::{Paged, Pager, Pages, Query};
+use super::input::{check_from_service, check_id};
+use super::paging::{Paged, Pager, Pages, Query, WirePage};
 use super::request::Method;
-use super::results::WireItem;
+use super::results::{parse_json, WireItem};
 use super::Client;
 use crate::error::Error;
 
@@ -47,11 +47,40 @@ pub(crate) trait Filter<R>: Paged + Clone + Send + Sync + 'static {
 }
 
 impl Client {
-    /// Reads resource `id` in its wire form: `GET /{collection}/{id}`.
+    /// Reads resource `id` in its wire form: `GET /{collection}/{id}`,
+    /// answered as `{"items": [one]}`. An empty list is
+    /// [`Error::NotFound`]; an item with another id than the one asked for
+    /// is an unexpected response.
     pub(crate) fn get_wire<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
         check_id(R::ID_FIELD, id)?;
-        self.request(Method::Get, R::path(id))
-            .item::<R::Wire>(R::NAME, id)
+        let resource = R::NAME;
+        let resp = self
+            .request(Method::Get, R::path(id))
+            .resource(resource, id)
+            .send()?;
+        let page: WirePage<R::Wire> = parse_json(&resp, "{\"items\": [one item]}")?;
+        let item = page
+            .items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: resp.request_id.clone(),
+            })?;
+        if item.id() != id {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
+                    item.id().len()
+                ),
+            ));
+        }
+        if let Some(etag) = item.etag() {
+            check_from_service(&resp, "an etag", etag)?;
+        }
+        Ok(item)
     }
 
     /// Reads resource `id`: `GET /{collection}/{id}`.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::auth::Auth;
 use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
 use super::request::{Call, Method};
 use super::Client;
@@ -58,7 +57,7 @@ impl Client {
             service_path(call.service),
             call.path
         );
-        let uses_ims = matches!(inner.auth, Auth::Ims(_));
+        let uses_ims = self.uses_ims();
         let mut renewed = false;
         let mut rejected: Option<Arc<Secret>> = None;
         self.retrying(
