@@ -10,15 +10,21 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::secret::InvalidUtf8;
-use crate::wire::response::{describe_body, wipe, RawResponse};
+use crate::wire::response::{describe_body, wipe, write_success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
 use crate::wire::text::reason_phrase;
 
 /// Everything that can go wrong in a call to Flow Service.
 ///
 /// No variant holds a secret: text that comes from the service (or from the
-/// transport) is scrubbed of the call's secrets before it is stored.
-#[derive(Debug)]
+/// transport) is scrubbed of the call's secrets before it is stored. It is
+/// `Clone` (a failed token fetch is handed to every thread that waited on
+/// it).
+///
+/// Test for a kind with the predicates ([`is_not_found`](Error::is_not_found),
+/// [`is_in_use`](Error::is_in_use), [`is_too_large`](Error::is_too_large),
+/// ...) rather than by matching its text.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// The input was rejected before anything was sent.
@@ -64,8 +70,25 @@ pub enum Error {
         /// Request id of the answer, if any.
         request_id: Option<String>,
     },
+    /// The answer's body was larger than the client's cap for it, so it
+    /// was not read. Raise the cap named by `setting` if answers this big
+    /// are expected (explore answers of large databases can be).
+    TooLarge {
+        /// HTTP status of the response.
+        status: u16,
+        /// The cap, in bytes.
+        limit: u64,
+        /// The [`ClientBuilder`](crate::ClientBuilder) setting that raises
+        /// it: `ClientBuilder::with_max_response_bytes`, or
+        /// `ClientBuilder::with_max_explore_bytes` for explore answers.
+        setting: &'static str,
+        /// The request was a write: with a 2xx status, the change was made.
+        write: bool,
+        /// Request id from the `x-request-id` header, if any.
+        request_id: Option<String>,
+    },
     /// The service answered something the API does not promise (a 201
-    /// without an id, a body that is not JSON, a body over the size limit).
+    /// without an id, a body that is not JSON).
     UnexpectedResponse {
         /// HTTP status of the response.
         status: u16,
@@ -75,6 +98,11 @@ pub enum Error {
         request_id: Option<String>,
     },
 }
+
+/// The setting that raises the cap on answers ([`Error::TooLarge`]).
+pub(crate) const RESPONSE_CAP_SETTING: &str = "ClientBuilder::with_max_response_bytes";
+/// The setting that raises the cap on explore answers.
+pub(crate) const EXPLORE_CAP_SETTING: &str = "ClientBuilder::with_max_explore_bytes";
 
 /// Whether a failed request may have reached the service.
 ///
@@ -113,7 +141,7 @@ pub enum TransportErrorKind {
 }
 
 /// A network-level failure. See [`Error::Transport`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransportError {
     /// What kind of failure.
@@ -389,7 +417,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::UnexpectedResponse { status, .. } => Some(*status),
+            Error::UnexpectedResponse { status, .. } | Error::TooLarge { status, .. } => {
+                Some(*status)
+            }
             Error::NotFound { .. } => Some(404),
             Error::InUse { .. } => Some(400),
             _ => None,
@@ -401,6 +431,7 @@ impl Error {
         match self {
             Error::Api(e) => e.request_id.as_deref(),
             Error::UnexpectedResponse { request_id, .. }
+            | Error::TooLarge { request_id, .. }
             | Error::NotFound { request_id, .. }
             | Error::InUse { request_id, .. } => request_id.as_deref(),
             _ => None,
@@ -418,6 +449,29 @@ impl Error {
         matches!(self, Error::Unsuitable { .. })
     }
 
+    /// True when the resource does not exist ([`Error::NotFound`]).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// True when the resource could not be deleted because others still
+    /// use it ([`Error::InUse`]).
+    pub fn is_in_use(&self) -> bool {
+        matches!(self, Error::InUse { .. })
+    }
+
+    /// True when an answer was larger than the client's cap for it
+    /// ([`Error::TooLarge`]).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Error::TooLarge { .. })
+    }
+
+    /// True when a write sent with `If-Match` was refused because the
+    /// resource changed since it was read (HTTP 412).
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, Error::Api(api) if api.status == 412)
+    }
+
     /// Whether the request may have been carried out by the service even
     /// though the call failed: the connection broke or timed out after the
     /// request was written, a 5xx answer, or a success answer that could
@@ -427,7 +481,9 @@ impl Error {
         match self {
             Error::Transport(t) => t.delivery == Delivery::Unknown,
             Error::Api(api) => api.status >= 500,
-            Error::UnexpectedResponse { status, .. } => (200..300).contains(status),
+            Error::UnexpectedResponse { status, .. } | Error::TooLarge { status, .. } => {
+                (200..300).contains(status)
+            }
             _ => false,
         }
     }
@@ -460,58 +516,6 @@ impl Error {
             status: resp.status,
             detail: detail.into(),
             request_id: resp.request_id.clone(),
-        }
-    }
-
-    /// A copy of this error for other threads that waited on the same
-    /// operation (the token cache hands one failed fetch to every waiter).
-    pub(crate) fn duplicate(&self) -> Error {
-        match self {
-            Error::InvalidInput { field, rule } => Error::InvalidInput {
-                field: field.clone(),
-                rule: rule.clone(),
-            },
-            Error::Unsuitable { field, rule } => Error::Unsuitable {
-                field: field.clone(),
-                rule: rule.clone(),
-            },
-            Error::Transport(t) => Error::Transport(TransportError {
-                kind: t.kind,
-                delivery: t.delivery,
-                detail: t.detail.clone(),
-                attempts: t.attempts,
-                write: t.write,
-            }),
-            Error::Api(api) => Error::Api(api.clone()),
-            Error::NotFound {
-                resource,
-                id,
-                request_id,
-            } => Error::NotFound {
-                resource,
-                id: id.clone(),
-                request_id: request_id.clone(),
-            },
-            Error::InUse {
-                resource,
-                id,
-                message,
-                request_id,
-            } => Error::InUse {
-                resource,
-                id: id.clone(),
-                message: message.clone(),
-                request_id: request_id.clone(),
-            },
-            Error::UnexpectedResponse {
-                status,
-                detail,
-                request_id,
-            } => Error::UnexpectedResponse {
-                status: *status,
-                detail: detail.clone(),
-                request_id: request_id.clone(),
-            },
         }
     }
 }
@@ -622,52 +626,47 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidInput { field, rule } => {
-                write!(f, "invalid {field}: {rule} (nothing was sent)")
+                return write!(f, "invalid {field}: {rule} (nothing was sent)");
             }
             Error::Unsuitable { field, rule } => {
-                write!(f, "unsuitable {field}: {rule} (nothing was written)")
+                return write!(f, "unsuitable {field}: {rule} (nothing was written)");
             }
-            Error::Transport(e) => e.fmt(f),
-            Error::Api(e) => e.fmt(f),
-            Error::NotFound {
-                resource,
-                id,
-                request_id,
-            } => {
+            Error::Transport(e) => return e.fmt(f),
+            Error::Api(e) => return e.fmt(f),
+            Error::NotFound { resource, id, .. } => {
                 write!(f, "{resource} {id} not found (HTTP 404)")?;
-                if let Some(r) = request_id {
-                    write!(f, " (request id {r})")?;
-                }
-                Ok(())
             }
             Error::InUse {
                 resource,
                 id,
                 message,
-                request_id,
-            } => {
-                write!(
-                    f,
-                    "{resource} {id} is still in use (HTTP 400 [1418-400]): {message}; \
-                     delete or update what uses it first (e.g. its dataflows)"
-                )?;
-                if let Some(r) = request_id {
-                    write!(f, " (request id {r})")?;
-                }
-                Ok(())
-            }
-            Error::UnexpectedResponse {
+                ..
+            } => write!(
+                f,
+                "{resource} {id} is still in use (HTTP 400 [1418-400]): {message}; \
+                 delete or update what uses it first (e.g. its dataflows)"
+            )?,
+            Error::TooLarge {
                 status,
-                detail,
-                request_id,
-            } => {
+                limit,
+                setting,
+                write,
+                ..
+            } => write!(
+                f,
+                "answer too large (HTTP {status}): the body is larger than the {limit}-byte \
+                 limit; it was not read{}; if answers this big are expected, raise the limit \
+                 with {setting}",
+                write_success_note(*status, *write)
+            )?,
+            Error::UnexpectedResponse { status, detail, .. } => {
                 write!(f, "unexpected response (HTTP {status}): {detail}")?;
-                if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
-                }
-                Ok(())
             }
         }
+        if let Some(id) = self.request_id() {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -943,8 +942,68 @@ mod tests {
         let unreadable_success = Error::unexpected(&raw(201, b"x"), "no id");
         assert!(unreadable_success.may_have_been_processed());
         assert!(!unreadable_success.is_retryable());
-        let copy = lost.duplicate();
+        let copy = lost.clone();
         assert_eq!(copy.to_string(), lost.to_string());
+    }
+
+    #[test]
+    fn predicates_name_each_kind_and_nothing_else() {
+        let not_found = Error::NotFound {
+            resource: "flow",
+            id: "f".into(),
+            request_id: None,
+        };
+        let in_use = Error::InUse {
+            resource: "connection",
+            id: "c".into(),
+            message: "used".into(),
+            request_id: None,
+        };
+        let too_large = Error::TooLarge {
+            status: 200,
+            limit: 10,
+            setting: EXPLORE_CAP_SETTING,
+            write: false,
+            request_id: Some("r".into()),
+        };
+        let mut changed = parse_api_error(&raw(412, b"{}"), &Scrubber::new());
+        changed.write = true;
+        let changed = Error::Api(Box::new(changed));
+        let all = [&not_found, &in_use, &too_large, &changed];
+        let kinds: Vec<[bool; 4]> = all
+            .iter()
+            .map(|e| {
+                [
+                    e.is_not_found(),
+                    e.is_in_use(),
+                    e.is_too_large(),
+                    e.is_precondition_failed(),
+                ]
+            })
+            .collect();
+        for (i, k) in kinds.iter().enumerate() {
+            let mut want = [false; 4];
+            want[i] = true;
+            assert_eq!(*k, want, "{}", all[i]);
+        }
+        assert!(!Error::unexpected(&raw(404, b""), "x").is_not_found());
+        // A too-large answer: its status and request id, what to raise,
+        // and a 2xx to a read changed nothing.
+        assert_eq!(too_large.status(), Some(200));
+        assert_eq!(too_large.request_id(), Some("r"));
+        assert!(too_large.may_have_been_processed() && !too_large.is_retryable());
+        let text = too_large.to_string();
+        assert!(text.contains("10-byte limit"), "{text}");
+        assert!(text.contains("with_max_explore_bytes"), "{text}");
+        assert!(!text.contains("the change was made"), "{text}");
+        let created = Error::TooLarge {
+            status: 201,
+            limit: 10,
+            setting: RESPONSE_CAP_SETTING,
+            write: true,
+            request_id: None,
+        };
+        assert!(created.to_string().contains("the change was made"));
     }
 
     #[test]

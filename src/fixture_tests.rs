@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::client::plumbing::parse_saved as parse_created;
+use crate::client::results::parse_saved as parse_created;
 use crate::error::parse_api_error;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
-use crate::client::plumbing::parse_saved;
+use crate::client::results::parse_saved;
 use crate::error::parse_api_error;
 use crate::wire::http_date::parse_retry_after;
 use crate::wire::response::RawResponse;

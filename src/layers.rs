@@ -246,8 +246,8 @@ fn every_module_imports_only_its_own_layer_and_the_layers_below() {
 #[test]
 fn the_reader_sees_groups_paths_in_code_and_root_reexports() {
     assert_eq!(
-        crate_heads("use crate::{ListFilter, wire::text::one_line};"),
-        ["ListFilter", "wire"]
+        crate_heads("use crate::{ConnectionFilter, wire::text::one_line};"),
+        ["ConnectionFilter", "wire"]
     );
     assert_eq!(
         crate_heads("    crate::wire::text::reason_phrase(s) + x"),

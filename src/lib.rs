@@ -176,8 +176,10 @@ mod wire;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use client::plumbing::{Ensured, ListingEnd, Pages, Saved};
-pub use client::{Client, ClientBuilder, Clock, ImsCredentials, Platform, SystemClock};
+pub use client::{
+    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Saved,
+    SystemClock,
+};
 pub use error::{
     ApiError, Delivery, Error, ParseEnumError, Service, TransportError, TransportErrorKind,
 };

@@ -155,7 +155,8 @@ fn a_large_root_listing_within_and_beyond_the_cap() {
         .build()
         .unwrap();
     let e = small.explore_tables(&id).unwrap_err();
-    assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e}");
+    assert!(e.is_too_large(), "{e}");
+    assert!(matches!(e, Error::TooLarge { limit: 65536, .. }), "{e:?}");
     let text = e.to_string();
     assert!(text.contains("65536-byte limit"), "{text}");
     assert!(text.contains("with_max_explore_bytes"), "{text}");

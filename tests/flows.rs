@@ -412,7 +412,7 @@ fn enable_disable_and_delete() {
         c.enable_flow(&saved.id).unwrap_err(),
         c.update_flow_mapping(&saved.id, "m", 1).unwrap_err(),
     ] {
-        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+        assert!(e.is_not_found(), "{e}");
     }
 }
 

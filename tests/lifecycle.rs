@@ -182,11 +182,11 @@ fn delete_success_not_found_and_in_use_are_distinct() {
     assert_eq!(fake.requests()[0].method, "DELETE");
 
     let err = c.delete_connection(&id).unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     assert!(err.to_string().contains("not found"), "{err}");
 
     let err = c.delete_connection(&busy).unwrap_err();
-    assert!(matches!(err, Error::InUse { .. }), "{err:?}");
+    assert!(err.is_in_use(), "{err:?}");
     assert!(err.to_string().contains("still in use"), "{err}");
     assert_eq!(fake.connections().len(), 1);
 }
@@ -387,7 +387,7 @@ fn a_404_after_a_429_retry_is_still_not_found() {
     let err = client(&fake)
         .delete_connection("never-existed")
         .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     assert_eq!(fake.requests().len(), 2);
 }
 

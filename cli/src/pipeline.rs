@@ -403,8 +403,9 @@ pub fn run(command: Command, common: &Common, out: &mut Output) -> Result<(), Fa
                         client.delete_target_connection(id)
                     };
                     match result {
-                        Ok(()) | Err(aep_flow::Error::NotFound { .. }) => {}
-                        Err(aep_flow::Error::InUse { .. }) => {
+                        Ok(()) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) if e.is_in_use() => {
                             let _ = writeln!(
                                 std::io::stderr(),
                                 "note: pipeline: kept {kind} connection {id}: another flow uses it"

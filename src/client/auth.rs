@@ -1,14 +1,18 @@
 //! Where each request's bearer token comes from: a static token, or IMS
-//! credentials with their cache.
+//! credentials with their cache, and the IMS token fetch.
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::ims::{Clock, ImsCredentials, ImsToken, RENEWAL_MARGIN};
+use super::ims::{self, Clock, ImsCredentials, ImsToken, RENEWAL_MARGIN};
 use super::platform::BaseUrl;
-use crate::error::Error;
+use super::send::Outcome as Attempt;
+use super::Client;
+use crate::error::{Delivery, Error, Service};
 use crate::secret::Secret;
+use crate::transport::Request;
+use crate::wire::scrub::{Scrubber, SecretTables};
 
 /// How a client authenticates.
 pub(crate) enum Auth {
@@ -93,7 +97,7 @@ impl TokenCache {
             }
             if let Some((n, err)) = &state.failure {
                 if *n == waiting_for {
-                    return Err(err.duplicate());
+                    return Err(err.clone());
                 }
             }
         }
@@ -114,7 +118,7 @@ impl TokenCache {
                 (Ok(Arc::clone(&token)), Ok((token, renew_at)))
             }
             Err(e) => {
-                let copy = e.duplicate();
+                let copy = e.clone();
                 (Err(e), Err(copy))
             }
         };
@@ -155,5 +159,102 @@ impl Drop for FetchGuard<'_> {
         }
         drop(state);
         self.cache.changed.notify_all();
+    }
+}
+
+impl Client {
+    /// Tokens come from IMS (a 401 renews them).
+    pub(super) fn uses_ims(&self) -> bool {
+        matches!(self.inner.auth, Auth::Ims(_))
+    }
+    /// The scrubber's spellings of `token`, cached while it is the token.
+    pub(super) fn token_tables(&self, token: &Arc<Secret>) -> Arc<SecretTables> {
+        let mut cached = self
+            .inner
+            .token_tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((t, tables)) if Arc::ptr_eq(t, token) => Arc::clone(tables),
+            _ => {
+                let tables = Arc::new(SecretTables::new(token.expose_secret()));
+                *cached = Some((Arc::clone(token), Arc::clone(&tables)));
+                tables
+            }
+        }
+    }
+
+    /// The bearer token for the next request: the static one, or IMS's
+    /// (cached; fetched when missing, near expiry, or `rejected` by a 401).
+    pub(super) fn bearer_token(
+        &self,
+        rejected: Option<&Arc<Secret>>,
+    ) -> Result<Arc<Secret>, Error> {
+        match &self.inner.auth {
+            Auth::Static(token) => Ok(Arc::clone(token)),
+            Auth::Ims(ims) => ims
+                .cache
+                .token(&*self.inner.clock, rejected, || self.fetch_token(ims)),
+        }
+    }
+
+    /// `POST {ims}/ims/token/v3` with the form body, retried like any
+    /// request that creates nothing. Its failures name Adobe IMS; a
+    /// transport failure here means the platform request was not sent.
+    fn fetch_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
+        self.request_token(ims).map_err(|e| match e {
+            Error::Transport(mut t) => {
+                t.detail = format!("Adobe IMS token request: {}", t.detail);
+                t.delivery = Delivery::NotSent;
+                Error::Transport(t)
+            }
+            Error::UnexpectedResponse {
+                status,
+                detail,
+                request_id,
+            } => Error::UnexpectedResponse {
+                status,
+                detail: format!("Adobe IMS token request: {detail}"),
+                request_id,
+            },
+            other => other,
+        })
+    }
+
+    fn request_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
+        let inner = &*self.inner;
+        let body = ims.credentials.form_body();
+        // The client secret; its form-encoded spelling in the body is one
+        // the scrubber knows.
+        let mut scrubber = Scrubber::new();
+        scrubber.add(ims.credentials.client_secret().expose_secret());
+        let resp = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
+            let request = Request {
+                method: "POST",
+                url: &ims.token_url.url,
+                headers: vec![("accept", "application/json")],
+                body: Some(("application/x-www-form-urlencoded", &body)),
+                // The connection's buffer held the client secret: don't pool it.
+                close: true,
+                // A form body cannot take trailing white space: it would
+                // become part of the last value.
+                secret_body: false,
+                timeout,
+                loopback: ims.token_url.loopback,
+                // A token request creates nothing.
+                writes: false,
+            };
+            match inner
+                .transport
+                .send(&request, inner.max_response_bytes, scrubber)
+            {
+                Ok(resp) => Attempt::Answer(resp),
+                Err(e) => Attempt::Failed(e),
+            }
+        })?;
+        match resp.status {
+            200 => ims::parse_token(&resp),
+            _ => Err(self.error_from(&resp, &scrubber, Service::Ims)),
+        }
     }
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use super::test_support::platform;
 use super::*;
+use crate::error::{Delivery, TransportErrorKind};
 use crate::transport::memory::MemoryTransport;
+use crate::wire::response::RawResponse;
 
 /// A one-item answer to `GET /connections/{id}`: enough for a call to
 /// succeed; the connection itself is the resources' business.

@@ -6,9 +6,10 @@ use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
 use crate::client::input::{check_id, check_name, require_text};
-use crate::client::plumbing::{
-    paging_options, parse_json, Ensured, Pager, Pages, Query, Saved, WireItem,
-};
+use crate::client::paging::{paging_options, Pages, Query};
+use crate::client::request::Method;
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::{parse_json, Ensured, Saved, WireItem};
 use crate::client::{Client, Platform};
 use crate::error::Error;
 use crate::wire::body::SpecRef;
@@ -51,7 +52,7 @@ pub struct Connection {
 /// copied out of the (zeroizing) response buffer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireConnection {
+pub(crate) struct WireConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -86,7 +87,36 @@ impl WireItem for WireConnection {
     }
 }
 
-const RESOURCE: &str = "connection";
+impl Resource for Connection {
+    const NAME: &'static str = "connection";
+    const COLLECTION: &'static str = "connections";
+    const ID_FIELD: &'static str = "connection_id";
+    const PAGE: &'static str = "a page of connections {\"items\": [...]}";
+    type Wire = WireConnection;
+    type Filter = ConnectionFilter;
+}
+
+impl Filter<Connection> for ConnectionFilter {
+    fn query(&self) -> Result<Query, Error> {
+        let mut query = Query::new("connections", self.page_size)?;
+        if let Some(name) = &self.name {
+            check_name("name", name)?;
+            query = query.property("name", name);
+        }
+        if let Some(spec) = &self.connection_spec_id {
+            require_text("connection_spec_id", spec)?;
+            query = query.property("connectionSpec.id", spec);
+        }
+        Ok(query)
+    }
+    fn matches(&self, c: &Connection) -> bool {
+        self.name.as_ref().is_none_or(|n| &c.name == n)
+            && self
+                .connection_spec_id
+                .as_ref()
+                .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
+    }
+}
 
 impl From<WireConnection> for Connection {
     fn from(w: WireConnection) -> Self {
@@ -163,27 +193,6 @@ impl ConnectionFilter {
     pub fn connection_spec_id(&self) -> Option<&str> {
         self.connection_spec_id.as_deref()
     }
-
-    fn matches(&self, c: &Connection) -> bool {
-        self.name.as_ref().is_none_or(|n| &c.name == n)
-            && self
-                .connection_spec_id
-                .as_ref()
-                .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("connections", self.page_size)?;
-        if let Some(name) = &self.name {
-            check_name("name", name)?;
-            query = query.property("name", name);
-        }
-        if let Some(spec) = &self.connection_spec_id {
-            require_text("connection_spec_id", spec)?;
-            query = query.property("connectionSpec.id", spec);
-        }
-        Ok(query)
-    }
 }
 
 /// Pages through a listing of connections, one at a time. Made by
@@ -245,8 +254,9 @@ impl Client {
         connection: &PostgresConnection,
     ) -> Result<Saved, Error> {
         let prepared = connection.request_body()?;
-        let mut scrubber = connection.scrubber();
-        self.create("/connections", &prepared.body, true, &mut scrubber)
+        self.request(Method::Post, "/connections")
+            .secret_body(&prepared.body, connection.scrubber())
+            .created()
     }
 
     /// Pages through the connections that match `filter`, lazily. Each item
@@ -254,37 +264,28 @@ impl Client {
     /// Values the `property=` filter syntax cannot carry exactly (a comma,
     /// `==`) are matched locally only.
     pub fn connections(&self, filter: ConnectionFilter) -> Connections {
-        let query = filter.query();
-        let max = filter.max_items;
-        Pages::new(Pager::<WireConnection, _>::new(
-            self,
-            query,
-            "a page of connections {\"items\": [...]}",
-            max,
-            Connection::from,
-            move |c| filter.matches(c),
-        ))
+        self.pages::<Connection>(filter)
     }
 
     /// Lists the connections that match `filter`, following every page,
     /// up to the filter's cap (10 000 by default).
     pub fn list_connections(&self, filter: ConnectionFilter) -> Result<Vec<Connection>, Error> {
-        self.connections(filter).collect()
+        self.list::<Connection>(filter)
     }
 
     /// Reads one connection: `GET /connections/{id}`.
     pub fn get_connection(&self, id: &str) -> Result<Connection, Error> {
-        check_id("connection_id", id)?;
-        let (wire, _) =
-            self.get_item::<WireConnection>(&format!("/connections/{id}"), RESOURCE, id)?;
-        Ok(Connection::from(wire))
+        self.get_resource::<Connection>(id)
     }
 
     /// Asks Flow Service to test the connection's connectivity:
     /// `GET /connections/{id}/test`, `{"result": true|false}`.
     pub fn test_connection(&self, id: &str) -> Result<bool, Error> {
         check_id("connection_id", id)?;
-        let resp = self.get(&format!("/connections/{id}/test"), Some((RESOURCE, id)))?;
+        let resp = self
+            .request(Method::Get, format!("/connections/{id}/test"))
+            .resource(Connection::NAME, id)
+            .send()?;
         #[derive(Deserialize)]
         struct TestResult {
             result: bool,
@@ -298,15 +299,14 @@ impl Client {
     /// it. A 404 on a retry (after a 502/503/504 or a lost answer) counts
     /// as deleted.
     pub fn delete_connection(&self, id: &str) -> Result<(), Error> {
-        check_id("connection_id", id)?;
-        self.delete_resource(&format!("/connections/{id}"), RESOURCE, id)
+        self.delete_resource::<Connection>(id)
     }
 
     /// Finds the PostgreSQL connection named `name` (searching every page).
     pub fn find_postgres_connection(&self, name: &str) -> Result<Option<Connection>, Error> {
         // The filter checks the name and spec locally too.
         let filter = ConnectionFilter::new().with_name(name).postgres();
-        self.connections(filter).next().transpose()
+        self.find::<Connection>(filter)
     }
 
     /// Returns the PostgreSQL connection named like `connection` if one
@@ -404,16 +404,11 @@ impl Client {
             },
             |(etag, spec)| {
                 let prepared = credentials.patch_body(*spec)?;
-                let mut scrubber = credentials.scrubber();
-                self.patch(
-                    &format!("/connections/{id}"),
-                    etag,
-                    &prepared.body,
-                    true,
-                    &mut scrubber,
-                    RESOURCE,
-                    id,
-                )
+                self.request(Method::Patch, Connection::path(id))
+                    .secret_body(&prepared.body, credentials.scrubber())
+                    .if_match(etag)
+                    .resource(Connection::NAME, id)
+                    .saved()
             },
         )
     }

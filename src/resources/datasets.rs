@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::input::{check_id, check_no_control, MAX_TEXT_CHARS};
-use crate::client::plumbing::parse_json;
+use crate::client::request::Method;
+use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
 use crate::wire::body::SchemaRef;
@@ -70,11 +71,11 @@ impl Client {
     /// be sent back, is an [`Error::UnexpectedResponse`].
     pub fn get_dataset(&self, dataset_id: &str) -> Result<Dataset, Error> {
         check_id("dataset_id", dataset_id)?;
-        let resp = self.get_from(
-            Service::Catalog,
-            &format!("/dataSets/{dataset_id}"),
-            Some((RESOURCE, dataset_id)),
-        )?;
+        let resp = self
+            .request(Method::Get, format!("/dataSets/{dataset_id}"))
+            .service(Service::Catalog)
+            .resource(RESOURCE, dataset_id)
+            .send()?;
         let mut keyed: Map<String, Value> =
             parse_json(&resp, "a JSON object keyed by the dataset id")?;
         let Some(entry) = keyed.remove(dataset_id) else {

@@ -8,13 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::input::{check_id, require_text};
-use crate::client::plumbing::parse_json;
+use crate::client::request::Method;
+use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
 use crate::wire::encode::{encode_into_string, Style};
-use crate::wire::response::RawResponse;
-
-pub use crate::client::DEFAULT_MAX_EXPLORE_BYTES;
 
 /// One entry of a database's root listing (a table, usually).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -231,33 +229,25 @@ fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
     path
 }
 
-/// Adds what to do to a "body is larger than the limit" error.
-fn explain_cap(e: Error) -> Error {
-    match e {
-        Error::UnexpectedResponse {
-            status,
-            detail,
-            request_id,
-        } if detail.contains("limit") && detail.contains("larger") => Error::UnexpectedResponse {
-            status,
-            detail: format!(
-                "{detail} (explore answers of large databases can be big: raise \
-                 ClientBuilder::with_max_explore_bytes; the default is {DEFAULT_MAX_EXPLORE_BYTES})"
-            ),
-            request_id,
-        },
-        other => other,
-    }
-}
-
-fn parse_table_answer(resp: &RawResponse) -> Result<WireTableAnswer, Error> {
-    parse_json(
-        resp,
-        "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
-    )
-}
-
 impl Client {
+    /// `GET .../explore?objectType=table&object={PATH}` (with
+    /// `&preview=true` for sample rows), read with the explore cap.
+    fn explore_table(
+        &self,
+        base_connection_id: &str,
+        table_path: &str,
+        preview: bool,
+    ) -> Result<WireTableAnswer, Error> {
+        check_id("base_connection_id", base_connection_id)?;
+        require_text("table_path", table_path)?;
+        let path = explore_path(base_connection_id, Some(table_path), preview);
+        let resp = self.request(Method::Get, path).large().send()?;
+        parse_json(
+            &resp,
+            "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
+        )
+    }
+
     /// Lists the tables of a base connection's database:
     /// `GET /connections/{id}/explore?objectType=root`, a JSON array of
     /// `{"type", "name", "path", "canPreview", "canFetchSchema"}`.
@@ -269,11 +259,10 @@ impl Client {
     pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
         check_id("base_connection_id", base_connection_id)?;
         let resp = self
-            .get_large(
-                &explore_path(base_connection_id, None, false),
-                Some((RESOURCE, base_connection_id)),
-            )
-            .map_err(explain_cap)?;
+            .request(Method::Get, explore_path(base_connection_id, None, false))
+            .large()
+            .resource(RESOURCE, base_connection_id)
+            .send()?;
         parse_json(
             &resp,
             "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]",
@@ -289,15 +278,7 @@ impl Client {
         base_connection_id: &str,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let resp = self
-            .get_large(
-                &explore_path(base_connection_id, Some(table_path), false),
-                None,
-            )
-            .map_err(explain_cap)?;
-        let answer = parse_table_answer(&resp)?;
+        let answer = self.explore_table(base_connection_id, table_path, false)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -314,15 +295,7 @@ impl Client {
         base_connection_id: &str,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let resp = self
-            .get_large(
-                &explore_path(base_connection_id, Some(table_path), true),
-                None,
-            )
-            .map_err(explain_cap)?;
-        let answer = parse_table_answer(&resp)?;
+        let answer = self.explore_table(base_connection_id, table_path, true)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
@@ -459,12 +432,20 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_cap_error_names_the_setting() {
-        let e = explain_cap(Error::UnexpectedResponse {
-            status: 200,
-            detail: "the body is larger than the 10-byte limit; it was not read".into(),
-            request_id: None,
+    fn a_cap_error_names_the_explore_setting() {
+        let t = Arc::new(MemoryTransport::default());
+        t.then(|_| {
+            Err(Error::TooLarge {
+                status: 200,
+                limit: 10,
+                setting: crate::error::RESPONSE_CAP_SETTING,
+                write: false,
+                request_id: None,
+            })
         });
+        let e = client_on(&t).explore_tables("b").unwrap_err();
+        assert!(e.is_too_large(), "{e:?}");
+        assert!(e.to_string().contains("10-byte limit"), "{e}");
         assert!(e.to_string().contains("with_max_explore_bytes"), "{e}");
     }
 }

@@ -14,16 +14,59 @@ pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use crate::client::input::{
     check_description, check_from_service, check_id, check_name, require_text,
 };
-use crate::client::plumbing::{
-    paging_options, parse_json, parse_saved, Pager, Pages, Query, Saved, WireItem,
-};
+use crate::client::paging::{paging_options, Pages, Query};
+use crate::client::request::Method;
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::{parse_json, Saved, WireItem};
 use crate::client::Client;
-use crate::error::{Error, ParseEnumError, Service};
+use crate::error::{Error, ParseEnumError};
 use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::read;
 use crate::wire::text::one_line;
 
-const RESOURCE: &str = "flow";
+impl Resource for Flow {
+    const NAME: &'static str = "flow";
+    const COLLECTION: &'static str = "flows";
+    const ID_FIELD: &'static str = "flow_id";
+    const PAGE: &'static str = "a page of flows {\"items\": [...]}";
+    type Wire = WireFlow;
+    type Filter = FlowFilter;
+}
+
+impl Filter<Flow> for FlowFilter {
+    fn query(&self) -> Result<Query, Error> {
+        let mut query = Query::new("flows", self.page_size)?;
+        if let Some(id) = &self.source_connection_id {
+            check_id("source_connection_id", id)?;
+            query = query.property("sourceConnectionIds[]", id);
+        }
+        if let Some(id) = &self.target_connection_id {
+            check_id("target_connection_id", id)?;
+            query = query.property("targetConnectionIds[]", id);
+        }
+        if let Some(state) = &self.state {
+            query = query.property("state", state.as_str());
+        }
+        Ok(query)
+    }
+    /// The local match. A flow listed without `sourceConnectionIds` (or
+    /// `targetConnectionIds`) is kept when that is filtered on: the
+    /// service may have matched it and left the field out, and a caller
+    /// that must not duplicate it has to see it.
+    fn matches(&self, f: &Flow) -> bool {
+        self.source_connection_id.as_ref().is_none_or(|s| {
+            f.source_connection_ids.is_empty() || f.source_connection_ids.contains(s)
+        }) && self.target_connection_id.as_ref().is_none_or(|t| {
+            f.target_connection_ids.is_empty() || f.target_connection_ids.contains(t)
+        }) && self.state.as_ref().is_none_or(|s| {
+            // Case-insensitive, like the parse.
+            FlowState::parse(s.as_str()) == f.state
+        })
+    }
+    fn check_listed(&self, f: &Flow) -> Result<(), Error> {
+        FlowFilter::check_listed(self, f)
+    }
+}
 
 /// Name of the flow spec for database (and CRM) sources into the data lake.
 pub const CRM_TO_AEP_FLOW_SPEC_NAME: &str = "CRMToAEP";
@@ -224,7 +267,7 @@ impl Flow {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireFlow {
+pub(crate) struct WireFlow {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -618,21 +661,6 @@ impl FlowFilter {
         self.state.as_ref()
     }
 
-    /// The local match. A flow listed without `sourceConnectionIds` (or
-    /// `targetConnectionIds`) is kept when that is filtered on: the
-    /// service may have matched it and left the field out, and a caller
-    /// that must not duplicate it has to see it.
-    fn matches(&self, f: &Flow) -> bool {
-        self.source_connection_id.as_ref().is_none_or(|s| {
-            f.source_connection_ids.is_empty() || f.source_connection_ids.contains(s)
-        }) && self.target_connection_id.as_ref().is_none_or(|t| {
-            f.target_connection_ids.is_empty() || f.target_connection_ids.contains(t)
-        }) && self.state.as_ref().is_none_or(|s| {
-            // Case-insensitive, like the parse.
-            FlowState::parse(s.as_str()) == f.state
-        })
-    }
-
     /// A flow of this filter's listing that lacks `sourceConnectionIds`
     /// (or `targetConnectionIds`) while the filter is on it is an error
     /// naming the field: it may be the one sought, or any other flow.
@@ -654,22 +682,6 @@ impl FlowFilter {
             request_id: None,
         })
     }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("flows", self.page_size)?;
-        if let Some(id) = &self.source_connection_id {
-            check_id("source_connection_id", id)?;
-            query = query.property("sourceConnectionIds[]", id);
-        }
-        if let Some(id) = &self.target_connection_id {
-            check_id("target_connection_id", id)?;
-            query = query.property("targetConnectionIds[]", id);
-        }
-        if let Some(state) = &self.state {
-            query = query.property("state", state.as_str());
-        }
-        Ok(query)
-    }
 }
 
 /// Pages through a listing of flows. Made by [`Client::flows`].
@@ -689,7 +701,9 @@ impl Client {
     }
 
     fn fetch_postgres_flow_spec(&self) -> Result<FlowSpec, Error> {
-        let resp = self.get("/flowSpecs?property=name%3D%3DCRMToAEP", None)?;
+        let resp = self
+            .request(Method::Get, "/flowSpecs?property=name%3D%3DCRMToAEP")
+            .send()?;
         let page: WireFlowSpecs = parse_json(&resp, "a list of flow specs {\"items\": [...]}")?;
         // Checked locally too: a service that ignores the filter answers
         // with every spec.
@@ -769,34 +783,22 @@ impl Client {
         flow.validate()?;
         let spec = self.postgres_flow_spec()?;
         let body = flow.request_body(&spec)?;
-        let mut scrubber = crate::wire::scrub::Scrubber::new();
-        self.create("/flows", &body, false, &mut scrubber)
+        self.request(Method::Post, "/flows").body(&body).created()
     }
 
     /// Reads one flow: `GET /flows/{id}`.
     pub fn get_flow(&self, id: &str) -> Result<Flow, Error> {
-        check_id("flow_id", id)?;
-        let (wire, _) = self.get_item::<WireFlow>(&format!("/flows/{id}"), RESOURCE, id)?;
-        Ok(Flow::from(wire))
+        self.get_resource::<Flow>(id)
     }
 
     /// Pages through the flows that match `filter`, lazily.
     pub fn flows(&self, filter: FlowFilter) -> Flows {
-        let query = filter.query();
-        let max = filter.max_items;
-        Pages::new(Pager::<WireFlow, _>::new(
-            self,
-            query,
-            "a page of flows {\"items\": [...]}",
-            max,
-            Flow::from,
-            move |f| filter.matches(f),
-        ))
+        self.pages::<Flow>(filter)
     }
 
     /// Lists the flows that match `filter`, every page, up to the cap.
     pub fn list_flows(&self, filter: FlowFilter) -> Result<Vec<Flow>, Error> {
-        self.flows(filter).collect()
+        self.list::<Flow>(filter)
     }
 
     /// The first flow from `source_connection_id` to
@@ -811,11 +813,7 @@ impl Client {
         let filter = FlowFilter::new()
             .with_source_connection_id(source_connection_id)
             .with_target_connection_id(target_connection_id);
-        let found = self.flows(filter.clone()).next().transpose()?;
-        if let Some(f) = &found {
-            filter.check_listed(f)?;
-        }
-        Ok(found)
+        self.find::<Flow>(filter)
     }
 
     /// Changes a flow's schedule: reads the flow, then `PATCH /flows/{id}`
@@ -830,10 +828,9 @@ impl Client {
     /// A flow without `scheduleParams` is [`Error::Unsuitable`].
     pub fn update_flow_schedule(&self, flow_id: &str, schedule: &Schedule) -> Result<Saved, Error> {
         check_id("flow_id", flow_id)?;
-        let path = format!("/flows/{flow_id}");
         self.update_with_retry(
             || {
-                let (wire, _) = self.get_item::<WireFlow>(&path, RESOURCE, flow_id)?;
+                let wire = self.get_wire::<Flow>(flow_id)?;
                 let Some(Value::Object(current)) = wire.schedule_params else {
                     return Err(Error::Unsuitable {
                         field: "flow_id".into(),
@@ -846,7 +843,7 @@ impl Client {
                 let ops = schedule_ops(&current, schedule);
                 Ok((wire.etag.unwrap_or_default(), ops))
             },
-            |(etag, ops)| self.patch_flow(&path, etag, ops, flow_id),
+            |(etag, ops)| self.patch_flow(flow_id, etag, ops),
         )
     }
 
@@ -868,7 +865,6 @@ impl Client {
         check_id("flow_id", flow_id)?;
         check_id("mapping_set_id", mapping_set_id)?;
         check_mapping_version(mapping_set_version)?;
-        let path = format!("/flows/{flow_id}");
         self.update_with_retry(
             || {
                 let flow = self.get_flow(flow_id)?;
@@ -885,21 +881,18 @@ impl Client {
                 let ops = mapping_patch(index, mapping_set_id, mapping_set_version);
                 Ok((flow.etag, ops))
             },
-            |(etag, ops)| self.patch_flow(&path, etag, ops, flow_id),
+            |(etag, ops)| self.patch_flow(flow_id, etag, ops),
         )
     }
 
-    fn patch_flow(
-        &self,
-        path: &str,
-        etag: &str,
-        ops: &[FlowPatch<'_>],
-        flow_id: &str,
-    ) -> Result<Saved, Error> {
+    fn patch_flow(&self, flow_id: &str, etag: &str, ops: &[FlowPatch<'_>]) -> Result<Saved, Error> {
         let body =
             serde_json::to_vec(ops).map_err(|e| Error::invalid_input("flow", e.to_string()))?;
-        let mut scrubber = crate::wire::scrub::Scrubber::new();
-        self.patch(path, etag, &body, false, &mut scrubber, RESOURCE, flow_id)
+        self.request(Method::Patch, Flow::path(flow_id))
+            .body(&body)
+            .if_match(etag)
+            .resource(Flow::NAME, flow_id)
+            .saved()
     }
 
     /// Enables a flow: `POST /flows/{id}/action?op=enable`, no body →
@@ -916,20 +909,14 @@ impl Client {
 
     fn flow_action(&self, id: &str, op: &str) -> Result<Saved, Error> {
         check_id("flow_id", id)?;
-        let resp = self.post(
-            Service::FlowService,
-            &format!("/flows/{id}/action?op={op}"),
-            None,
-            false,
-            Some((RESOURCE, id)),
-        )?;
-        parse_saved(&resp)
+        self.request(Method::Post, format!("/flows/{id}/action?op={op}"))
+            .resource(Flow::NAME, id)
+            .saved()
     }
 
     /// Deletes a flow: `DELETE /flows/{id}` → 204.
     pub fn delete_flow(&self, id: &str) -> Result<(), Error> {
-        check_id("flow_id", id)?;
-        self.delete_resource(&format!("/flows/{id}"), RESOURCE, id)
+        self.delete_resource::<Flow>(id)
     }
 }
 

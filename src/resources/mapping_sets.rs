@@ -14,7 +14,8 @@ use super::datasets::check_schema_id;
 use super::explore::{Column, ColumnType};
 use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
-use crate::client::plumbing::parse_json;
+use crate::client::request::Method;
+use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError, Service};
 use crate::wire::body::SchemaRef;
@@ -683,7 +684,11 @@ impl Client {
         mapping_set: &NewMappingSet,
     ) -> Result<SavedMappingSet, Error> {
         let body = mapping_set.request_body()?;
-        let resp = self.post(Service::DataPrep, "/mappingSets", Some(&body), false, None)?;
+        let resp = self
+            .request(Method::Post, "/mappingSets")
+            .service(Service::DataPrep)
+            .body(&body)
+            .send()?;
         if !matches!(resp.status, 200 | 201) {
             return Err(Error::unexpected(
                 &resp,
@@ -717,13 +722,12 @@ impl Client {
         mapping_set: &NewMappingSet,
     ) -> Result<MappingValidation, Error> {
         let body = mapping_set.request_body()?;
-        let resp = self.post(
-            Service::DataPrep,
-            "/mappingSets/validate",
-            Some(&body),
-            true,
-            None,
-        )?;
+        let resp = self
+            .request(Method::Post, "/mappingSets/validate")
+            .service(Service::DataPrep)
+            .body(&body)
+            .idempotent()
+            .send()?;
         let wire: WireValidation = parse_json(
             &resp,
             "the JSON object {\"validationResponse\": [{\"status\", \"errors\"}, ...]}",
@@ -788,14 +792,16 @@ impl Client {
         );
         let mut ids = Vec::new();
         for page in 0..MAX_PAGES {
-            let resp = self.get_from(
-                Service::DataPrep,
-                &format!(
-                    "/mappingSets?limit={PAGE}&start={}&name={encoded}",
-                    page * PAGE
-                ),
-                None,
-            )?;
+            let resp = self
+                .request(
+                    Method::Get,
+                    format!(
+                        "/mappingSets?limit={PAGE}&start={}&name={encoded}",
+                        page * PAGE
+                    ),
+                )
+                .service(Service::DataPrep)
+                .send()?;
             let wire: WireMappingSetPage =
                 parse_json(&resp, "a page of mapping sets {\"data\": [...]}")?;
             let items = wire.data.or(wire.items).unwrap_or_default();
@@ -838,11 +844,11 @@ impl Client {
     ) -> Result<MappingSet, Error> {
         check_mapping_set_id("mapping_set_id", mapping_set_id)?;
         let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
-        let resp = self.get_from(
-            Service::DataPrep,
-            &format!("/mappingSets/{mapping_set_id}{query}"),
-            Some((RESOURCE, mapping_set_id)),
-        )?;
+        let resp = self
+            .request(Method::Get, format!("/mappingSets/{mapping_set_id}{query}"))
+            .service(Service::DataPrep)
+            .resource(RESOURCE, mapping_set_id)
+            .send()?;
         let wire: WireMappingSet = parse_json(&resp, "a mapping set object")?;
         let id = wire.id.unwrap_or_default();
         check_answered_id(&resp, &id)?;

@@ -1,5 +1,6 @@
 //! Layer 5: one module per Flow Service resource, each a small set of
-//! types and paths on the client core's shared plumbing.
+//! types, paths and filters on the client core's request builder and its
+//! `Resource` trait (get, pages, list, find, delete written once).
 
 pub(crate) mod connections;
 pub(crate) mod datasets;

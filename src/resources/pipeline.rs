@@ -21,7 +21,7 @@ use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::created_or_found;
+use crate::client::results::created_or_found;
 use crate::client::Client;
 use crate::error::Error;
 

@@ -20,12 +20,42 @@ use serde::Deserialize;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use crate::client::input::check_id;
-use crate::client::plumbing::{paging_options, ListingEnd, Pager, Pages, Query, WireItem};
+use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::WireItem;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
 use crate::wire::read;
 
-const RESOURCE: &str = "run";
+impl Resource for Run {
+    const NAME: &'static str = "run";
+    const COLLECTION: &'static str = "runs";
+    const ID_FIELD: &'static str = "run_id";
+    const PAGE: &'static str = "a page of runs {\"items\": [...]}";
+    type Wire = WireRun;
+    type Filter = RunFilter;
+}
+
+impl Filter<Run> for RunFilter {
+    fn query(&self) -> Result<Query, Error> {
+        check_id("flow_id", &self.flow_id)?;
+        // No status filter on the wire: see `with_status`.
+        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
+        // Newest first where the service honours `orderby` (the list's
+        // order is not documented; `list_runs` sorts again either way).
+        // With a cap below the flow's run count, this keeps the newest.
+        Ok(query.param("orderby", "-createdAt"))
+    }
+    /// Runs of another flow are skipped (a service that ignores the
+    /// filter); runs without a `flowId` are kept, for
+    /// [`attributed`](Self::attributed) to refuse.
+    fn matches(&self, run: &Run) -> bool {
+        run.flow_id
+            .as_deref()
+            .is_none_or(|flow| flow == self.flow_id)
+            && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
+    }
+}
 
 /// A run's status (`metrics.statusSummary.status`), read (`FromStr`, which
 /// never fails) case-insensitively; words this crate does not know are kept
@@ -169,7 +199,7 @@ fn newest_first(a: &Run, b: &Run) -> Ordering {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireRun {
+pub(crate) struct WireRun {
     id: String,
     #[serde(default, deserialize_with = "read::de::text")]
     flow_id: Option<String>,
@@ -344,16 +374,6 @@ impl RunFilter {
         self.status.as_ref()
     }
 
-    /// Runs of another flow are skipped (a service that ignores the
-    /// filter); runs without a `flowId` are kept, for
-    /// [`attributed`](Self::attributed) to refuse.
-    fn matches(&self, run: &Run) -> bool {
-        run.flow_id
-            .as_deref()
-            .is_none_or(|flow| flow == self.flow_id)
-            && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
-    }
-
     /// A run the service listed for this flow but that does not say whose
     /// it is cannot be counted as this flow's (nor silently dropped: a
     /// monitor would call the flow healthy).
@@ -371,16 +391,6 @@ impl RunFilter {
             }),
         }
     }
-
-    fn query(&self) -> Result<Query, Error> {
-        check_id("flow_id", &self.flow_id)?;
-        // No status filter on the wire: see `with_status`.
-        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
-        // Newest first where the service honours `orderby` (the list's
-        // order is not documented; `list_runs` sorts again either way).
-        // With a cap below the flow's run count, this keeps the newest.
-        Ok(query.param("orderby", "-createdAt"))
-    }
 }
 
 /// Pages through a listing of runs, in the service's order. Made by
@@ -396,18 +406,9 @@ impl Client {
     /// listing with an [`Error::UnexpectedResponse`] naming it: it cannot
     /// be attributed to the flow.
     pub fn runs(&self, filter: RunFilter) -> Runs {
-        let query = filter.query();
-        let max = filter.max_items;
         let flow_id = filter.flow_id.clone();
-        Pages::new(Pager::<WireRun, _>::new(
-            self,
-            query,
-            "a page of runs {\"items\": [...]}",
-            max,
-            Run::from,
-            move |r| filter.matches(r),
-        ))
-        .checked(move |r| RunFilter::attributed(&flow_id, r))
+        self.pages::<Run>(filter)
+            .checked(move |r| RunFilter::attributed(&flow_id, r))
     }
 
     /// Lists the runs that match `filter`, every page up to the filter's
@@ -422,9 +423,7 @@ impl Client {
 
     /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
     pub fn get_run(&self, id: &str) -> Result<Run, Error> {
-        check_id("run_id", id)?;
-        let (wire, _) = self.get_item::<WireRun>(&format!("/runs/{id}"), RESOURCE, id)?;
-        Ok(Run::from(wire))
+        self.get_resource::<Run>(id)
     }
 
     /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)

@@ -7,13 +7,54 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use crate::client::input::{check_description, check_id, check_name, require_text};
-use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::paging::{paging_options, Pages, Query};
+use crate::client::request::Method;
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
-const RESOURCE: &str = "source connection";
+impl Resource for SourceConnection {
+    const NAME: &'static str = "source connection";
+    const COLLECTION: &'static str = "sourceConnections";
+    const ID_FIELD: &'static str = "source_connection_id";
+    const PAGE: &'static str = "a page of source connections {\"items\": [...]}";
+    type Wire = WireSourceConnection;
+    type Filter = SourceConnectionFilter;
+}
+
+impl Filter<SourceConnection> for SourceConnectionFilter {
+    fn query(&self) -> Result<Query, Error> {
+        let mut query = Query::new("sourceConnections", self.page_size)?;
+        if let Some(base) = &self.base_connection_id {
+            check_id("base_connection_id", base)?;
+            query = query.property("baseConnectionId", base);
+        }
+        if let Some(table) = &self.table_name {
+            require_text("table_name", table)?;
+            query = query.property("params.tableName", table);
+        }
+        Ok(query)
+    }
+    /// The local match. An item that lacks a filtered field is kept (with
+    /// the field `None`): the service may have matched it on that field
+    /// and only left it out of the listing, so it is not "another
+    /// table"; [`check_listed`](Self::check_listed) turns it into an error.
+    fn matches(&self, s: &SourceConnection) -> bool {
+        self.base_connection_id
+            .as_ref()
+            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
+            && self
+                .table_name
+                .as_ref()
+                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
+    }
+    fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
+        SourceConnectionFilter::check_listed(self, s)
+    }
+}
 
 /// A source connection as Flow Service describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +86,7 @@ pub struct SourceConnection {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireSourceConnection {
+pub(crate) struct WireSourceConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -296,20 +337,6 @@ impl SourceConnectionFilter {
         self.table_name.as_deref()
     }
 
-    /// The local match. An item that lacks a filtered field is kept (with
-    /// the field `None`): the service may have matched it on that field
-    /// and only left it out of the listing, so it is not "another
-    /// table"; [`check_listed`](Self::check_listed) turns it into an error.
-    fn matches(&self, s: &SourceConnection) -> bool {
-        self.base_connection_id
-            .as_ref()
-            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
-            && self
-                .table_name
-                .as_ref()
-                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
-    }
-
     /// An item of this filter's listing that cannot be checked against it
     /// (it lacks `baseConnectionId` or `params.tableName`) is an error
     /// naming the field: treating it as absent would create a duplicate on
@@ -333,19 +360,6 @@ impl SourceConnectionFilter {
             request_id: None,
         })
     }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("sourceConnections", self.page_size)?;
-        if let Some(base) = &self.base_connection_id {
-            check_id("base_connection_id", base)?;
-            query = query.property("baseConnectionId", base);
-        }
-        if let Some(table) = &self.table_name {
-            require_text("table_name", table)?;
-            query = query.property("params.tableName", table);
-        }
-        Ok(query)
-    }
 }
 
 /// Pages through a listing of source connections. Made by
@@ -361,33 +375,19 @@ impl Client {
     /// call to repeat safely.
     pub fn create_source_connection(&self, source: &NewSourceConnection) -> Result<Saved, Error> {
         let body = source.request_body()?;
-        let mut scrubber = crate::wire::scrub::Scrubber::new();
-        self.create("/sourceConnections", &body, false, &mut scrubber)
+        self.request(Method::Post, "/sourceConnections")
+            .body(&body)
+            .created()
     }
 
     /// Reads one source connection: `GET /sourceConnections/{id}`.
     pub fn get_source_connection(&self, id: &str) -> Result<SourceConnection, Error> {
-        check_id("source_connection_id", id)?;
-        let (wire, _) = self.get_item::<WireSourceConnection>(
-            &format!("/sourceConnections/{id}"),
-            RESOURCE,
-            id,
-        )?;
-        Ok(SourceConnection::from(wire))
+        self.get_resource::<SourceConnection>(id)
     }
 
     /// Pages through the source connections that match `filter`, lazily.
     pub fn source_connections(&self, filter: SourceConnectionFilter) -> SourceConnections {
-        let query = filter.query();
-        let max = filter.max_items;
-        Pages::new(Pager::<WireSourceConnection, _>::new(
-            self,
-            query,
-            "a page of source connections {\"items\": [...]}",
-            max,
-            SourceConnection::from,
-            move |s| filter.matches(s),
-        ))
+        self.pages::<SourceConnection>(filter)
     }
 
     /// Lists the source connections that match `filter`, every page, up to
@@ -396,13 +396,12 @@ impl Client {
         &self,
         filter: SourceConnectionFilter,
     ) -> Result<Vec<SourceConnection>, Error> {
-        self.source_connections(filter).collect()
+        self.list::<SourceConnection>(filter)
     }
 
     /// Deletes a source connection: `DELETE /sourceConnections/{id}`.
     pub fn delete_source_connection(&self, id: &str) -> Result<(), Error> {
-        check_id("source_connection_id", id)?;
-        self.delete_resource(&format!("/sourceConnections/{id}"), RESOURCE, id)
+        self.delete_resource::<SourceConnection>(id)
     }
 
     /// Finds the source connection reading `table_path` through
@@ -415,11 +414,7 @@ impl Client {
         let filter = SourceConnectionFilter::new()
             .with_base_connection_id(base_connection_id)
             .with_table_name(table_path);
-        let found = self.source_connections(filter.clone()).next().transpose()?;
-        if let Some(s) = &found {
-            filter.check_listed(s)?;
-        }
-        Ok(found)
+        self.find::<SourceConnection>(filter)
     }
 
     /// Returns the source connection for the same (base connection, table)

@@ -6,13 +6,45 @@ use serde::{Deserialize, Serialize};
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
 use crate::client::input::{check_description, check_id, check_name};
-use crate::client::plumbing::{paging_options, Ensured, Pager, Pages, Query, Saved, WireItem};
+use crate::client::paging::{paging_options, Pages, Query};
+use crate::client::request::Method;
+use crate::client::resource::{Filter, Resource};
+use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
-const RESOURCE: &str = "target connection";
+impl Resource for TargetConnection {
+    const NAME: &'static str = "target connection";
+    const COLLECTION: &'static str = "targetConnections";
+    const ID_FIELD: &'static str = "target_connection_id";
+    const PAGE: &'static str = "a page of target connections {\"items\": [...]}";
+    type Wire = WireTargetConnection;
+    type Filter = TargetConnectionFilter;
+}
+
+impl Filter<TargetConnection> for TargetConnectionFilter {
+    fn query(&self) -> Result<Query, Error> {
+        let mut query = Query::new("targetConnections", self.page_size)?;
+        if let Some(dataset) = &self.dataset_id {
+            check_id("dataset_id", dataset)?;
+            query = query.property("params.dataSetId", dataset);
+        }
+        Ok(query)
+    }
+    /// The local match. An item without `params.dataSetId` is kept (the
+    /// service may have matched it and only left the field out);
+    /// [`check_listed`](Self::check_listed) turns it into an error.
+    fn matches(&self, t: &TargetConnection) -> bool {
+        self.dataset_id
+            .as_ref()
+            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
+    }
+    fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
+        TargetConnectionFilter::check_listed(self, t)
+    }
+}
 
 /// The data lake's connection spec id: target connections that write to a
 /// dataset use it.
@@ -63,7 +95,7 @@ pub struct TargetConnection {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireTargetConnection {
+pub(crate) struct WireTargetConnection {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -286,15 +318,6 @@ impl TargetConnectionFilter {
         self.dataset_id.as_deref()
     }
 
-    /// The local match. An item without `params.dataSetId` is kept (the
-    /// service may have matched it and only left the field out);
-    /// [`check_listed`](Self::check_listed) turns it into an error.
-    fn matches(&self, t: &TargetConnection) -> bool {
-        self.dataset_id
-            .as_ref()
-            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
-    }
-
     /// An item of this filter's listing that lacks `params.dataSetId` is an
     /// error naming the field, not an absence.
     pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
@@ -311,15 +334,6 @@ impl TargetConnectionFilter {
             });
         }
         Ok(())
-    }
-
-    fn query(&self) -> Result<Query, Error> {
-        let mut query = Query::new("targetConnections", self.page_size)?;
-        if let Some(dataset) = &self.dataset_id {
-            check_id("dataset_id", dataset)?;
-            query = query.property("params.dataSetId", dataset);
-        }
-        Ok(query)
     }
 }
 
@@ -338,33 +352,19 @@ impl Client {
     /// call to repeat safely.
     pub fn create_target_connection(&self, target: &NewTargetConnection) -> Result<Saved, Error> {
         let body = target.request_body()?;
-        let mut scrubber = crate::wire::scrub::Scrubber::new();
-        self.create("/targetConnections", &body, false, &mut scrubber)
+        self.request(Method::Post, "/targetConnections")
+            .body(&body)
+            .created()
     }
 
     /// Reads one target connection: `GET /targetConnections/{id}`.
     pub fn get_target_connection(&self, id: &str) -> Result<TargetConnection, Error> {
-        check_id("target_connection_id", id)?;
-        let (wire, _) = self.get_item::<WireTargetConnection>(
-            &format!("/targetConnections/{id}"),
-            RESOURCE,
-            id,
-        )?;
-        Ok(TargetConnection::from(wire))
+        self.get_resource::<TargetConnection>(id)
     }
 
     /// Pages through the target connections that match `filter`, lazily.
     pub fn target_connections(&self, filter: TargetConnectionFilter) -> TargetConnections {
-        let query = filter.query();
-        let max = filter.max_items;
-        Pages::new(Pager::<WireTargetConnection, _>::new(
-            self,
-            query,
-            "a page of target connections {\"items\": [...]}",
-            max,
-            TargetConnection::from,
-            move |t| filter.matches(t),
-        ))
+        self.pages::<TargetConnection>(filter)
     }
 
     /// Lists the target connections that match `filter`, every page, up to
@@ -373,14 +373,13 @@ impl Client {
         &self,
         filter: TargetConnectionFilter,
     ) -> Result<Vec<TargetConnection>, Error> {
-        self.target_connections(filter).collect()
+        self.list::<TargetConnection>(filter)
     }
 
     /// Deletes a target connection: `DELETE /targetConnections/{id}`.
     /// [`Error::InUse`] while dataflows use it.
     pub fn delete_target_connection(&self, id: &str) -> Result<(), Error> {
-        check_id("target_connection_id", id)?;
-        self.delete_resource(&format!("/targetConnections/{id}"), RESOURCE, id)
+        self.delete_resource::<TargetConnection>(id)
     }
 
     /// Finds a target connection writing to `dataset_id`, if any: the first
@@ -390,11 +389,7 @@ impl Client {
         dataset_id: &str,
     ) -> Result<Option<TargetConnection>, Error> {
         let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id);
-        let found = self.target_connections(filter.clone()).next().transpose()?;
-        if let Some(t) = &found {
-            filter.check_listed(t)?;
-        }
-        Ok(found)
+        self.find::<TargetConnection>(filter)
     }
 
     /// Returns the target connection for the same dataset if one exists,

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 use super::{Request, Transport};
-use crate::error::{Delivery, Error, TransportError, TransportErrorKind};
+use crate::error::{Delivery, Error, TransportError, TransportErrorKind, RESPONSE_CAP_SETTING};
 use crate::wire::http_date::parse_retry_after;
 use crate::wire::response::{write_success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
@@ -432,11 +432,11 @@ fn body_error(
 ) -> Error {
     let note = write_success_note(status, write);
     match e {
-        ureq::Error::BodyExceedsLimit(_) => Error::UnexpectedResponse {
+        ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
             status,
-            detail: format!(
-                "the body is larger than the {limit}-byte limit; it was not read{note}"
-            ),
+            limit,
+            setting: RESPONSE_CAP_SETTING,
+            write,
             request_id,
         },
         ureq::Error::Timeout(_) => Error::Transport(TransportError {

@@ -1,6 +1,6 @@
-//! What every resource shares: get one (`{"items": [one]}`), list with
-//! paging, create (`{id, etag}`), patch with `If-Match`, delete. A resource
-//! module brings its types and paths; the wire rules live here once.
+//! Listings: a [`Query`] with its `property=` filters, and the lazy
+//! [`Pages`] that follows the service's next-page links, confined to the
+//! collection and bounded against services that loop.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -10,124 +10,18 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::input::check_from_service;
-use super::{Call, Client};
-use crate::error::{Error, ParseEnumError, Service};
+use super::request::Method;
+use super::results::{parse_json, WireItem};
+use super::Client;
+use crate::error::{Error, ParseEnumError};
 use crate::wire::encode::{encode_into_string, Style};
-use crate::wire::response::{describe_json_error, success_note, RawResponse};
-use crate::wire::scrub::Scrubber;
-
-/// A resource the service created or changed: its id and its new etag.
-/// Create, update and enable/disable calls return this.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Saved {
-    /// The resource's id.
-    pub id: String,
-    /// Its etag, byte for byte as returned (it includes literal double
-    /// quotes, e.g. `"\"1700e582-0000-0200-0000-5e3c85180000\""`). Send it
-    /// as is in `If-Match`.
-    pub etag: String,
-}
-
-/// What an `ensure_*` call did: the resource (as [`Saved`]) and whether
-/// this call created it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Ensured {
-    /// The resource's id and etag.
-    pub saved: Saved,
-    /// `true` when this call created it, `false` when it existed already.
-    pub created: bool,
-}
-
-impl Ensured {
-    /// The resource's id.
-    pub fn id(&self) -> &str {
-        &self.saved.id
-    }
-
-    /// Its etag.
-    pub fn etag(&self) -> &str {
-        &self.saved.etag
-    }
-}
-
-/// Runs `create`; after a failure that may have created it anyway (a
-/// timeout, a 5xx, a lost answer) looks once with `find`: what it made is
-/// the answer. Otherwise the create's error stands.
-pub(crate) fn created_or_found<T>(
-    create: impl FnOnce() -> Result<T, Error>,
-    find: impl FnOnce() -> Result<Option<T>, Error>,
-) -> Result<T, Error> {
-    match create() {
-        Ok(made) => Ok(made),
-        Err(e) if e.may_have_been_processed() => match find() {
-            Ok(Some(made)) => Ok(made),
-            _ => Err(e),
-        },
-        Err(e) => Err(e),
-    }
-}
-
-/// A wire item that carries its id.
-pub(crate) trait WireItem: DeserializeOwned {
-    fn id(&self) -> &str;
-    fn etag(&self) -> Option<&str> {
-        None
-    }
-}
-
-/// Parses JSON of type `T`, naming `what` was expected if it is not.
-pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) -> Result<T, Error> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
-        Error::unexpected(
-            resp,
-            format!(
-                "the body is not {what} ({}){}",
-                describe_json_error(&e),
-                success_note(resp)
-            ),
-        )
-    })
-}
-
-/// Parses a create or update answer `{"id", "etag"}`; both must be visible
-/// ASCII of a sane length.
-pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
-    #[derive(Deserialize)]
-    struct Loose {
-        #[serde(default)]
-        id: Option<String>,
-        #[serde(default)]
-        etag: Option<String>,
-    }
-    let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;
-    match (parsed.id, parsed.etag) {
-        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
-            check_from_service(resp, "an id", &id)?;
-            check_from_service(resp, "an etag", &etag)?;
-            Ok(Saved { id, etag })
-        }
-        (id, _) => Err(Error::unexpected(
-            resp,
-            format!(
-                "the body lacks {}{}",
-                if id.as_deref().is_none_or(str::is_empty) {
-                    "an id"
-                } else {
-                    "an etag"
-                },
-                success_note(resp)
-            ),
-        )),
-    }
-}
+use crate::wire::response::RawResponse;
 
 #[derive(Deserialize)]
 #[serde(bound = "W: DeserializeOwned")]
-struct WirePage<W> {
+pub(crate) struct WirePage<W> {
     #[serde(default = "Vec::new")]
-    items: Vec<W>,
+    pub(crate) items: Vec<W>,
     #[serde(default, rename = "_links")]
     links: Option<WireLinks>,
     #[serde(default, rename = "_page")]
@@ -182,7 +76,19 @@ macro_rules! paging_options {
                 self.max_items
             }
         }
+
+        impl $crate::client::paging::Paged for $filter {
+            fn item_cap(&self) -> usize {
+                self.max_items
+            }
+        }
     };
+}
+
+/// What every listing filter has (written by `paging_options!`).
+pub(crate) trait Paged {
+    /// Items returned at most.
+    fn item_cap(&self) -> usize;
 }
 pub(crate) use paging_options;
 
@@ -338,6 +244,9 @@ pub(crate) struct Pager<W, T> {
     /// An error to return once the buffered items are out (a loop found
     /// after a page was read).
     after_buffered: Option<Error>,
+    /// A check every returned item passes, or ends the listing: see
+    /// [`Pages::checked`].
+    check: Option<ItemCheck<T>>,
     wire: PhantomData<fn() -> W>,
 }
 
@@ -379,6 +288,7 @@ impl<W: WireItem, T> Pager<W, T> {
             failed: false,
             pending,
             after_buffered: None,
+            check: None,
             wire: PhantomData,
         }
     }
@@ -386,7 +296,7 @@ impl<W: WireItem, T> Pager<W, T> {
     fn fetch_page(&mut self, path: String) -> Result<(), Error> {
         self.pages += 1;
         self.seen_paths.insert(path.clone());
-        let resp = self.client.get(&path, None)?;
+        let resp = self.client.request(Method::Get, path).send()?;
         let page: WirePage<W> = parse_json(&resp, self.what)?;
         let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
@@ -536,6 +446,7 @@ trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
     fn end(&self) -> Option<ListingEnd>;
     /// Every item of the pages fetched so far has been returned.
     fn at_page_end(&self) -> bool;
+    fn set_check(&mut self, check: ItemCheck<T>);
 }
 
 impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
@@ -561,51 +472,13 @@ impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
     fn at_page_end(&self) -> bool {
         self.buffered.as_slice().is_empty()
     }
+    fn set_check(&mut self, check: ItemCheck<T>) {
+        self.check = Some(check);
+    }
 }
 
 /// The check of [`Pages::checked`].
 type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
-
-/// A listing whose items go through one more check, one that can fail:
-/// [`Pages::checked`].
-struct Checked<T> {
-    inner: Box<dyn PageSource<T>>,
-    check: ItemCheck<T>,
-    failed: bool,
-}
-
-impl<T> Iterator for Checked<T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.inner.next()?;
-        let checked = item.and_then(|item| (self.check)(&item).map(|()| item));
-        self.failed = checked.is_err();
-        Some(checked)
-    }
-}
-
-impl<T> PageSource<T> for Checked<T> {
-    fn pages(&self) -> usize {
-        self.inner.pages()
-    }
-    fn yielded(&self) -> usize {
-        self.inner.yielded()
-    }
-    fn end(&self) -> Option<ListingEnd> {
-        if self.failed {
-            None
-        } else {
-            self.inner.end()
-        }
-    }
-    fn at_page_end(&self) -> bool {
-        self.inner.at_page_end()
-    }
-}
 
 impl<T: Send + 'static> Pages<T> {
     pub(crate) fn new<W: WireItem + 'static>(pager: Pager<W, T>) -> Self {
@@ -617,14 +490,12 @@ impl<T: Send + 'static> Pages<T> {
     /// The same listing, each item also put through `check`: an item that
     /// fails it (one the service matched but that cannot be checked) ends
     /// the listing with that error, instead of being skipped.
-    pub(crate) fn checked(self, check: impl Fn(&T) -> Result<(), Error> + Send + 'static) -> Self {
-        Pages {
-            inner: Box::new(Checked {
-                inner: self.inner,
-                check: Box::new(check),
-                failed: false,
-            }),
-        }
+    pub(crate) fn checked(
+        mut self,
+        check: impl Fn(&T) -> Result<(), Error> + Send + 'static,
+    ) -> Self {
+        self.inner.set_check(Box::new(check));
+        self
     }
 
     /// Every item of the pages fetched so far has been returned: the next
@@ -686,6 +557,10 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
             }
             if let Some(item) = self.buffered.next() {
                 self.yielded += 1;
+                if let Some(Err(e)) = self.check.as_ref().map(|check| check(&item)) {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
                 return Some(Ok(item));
             }
             if let Some(e) = self.after_buffered.take() {
@@ -702,285 +577,6 @@ impl<W: WireItem, T> Iterator for Pager<W, T> {
 }
 
 impl Client {
-    /// A Flow Service GET that may be retried (idempotent); 200 or the
-    /// right error.
-    pub(crate) fn get(
-        &self,
-        path: &str,
-        id: Option<(&'static str, &str)>,
-    ) -> Result<RawResponse, Error> {
-        self.get_from(Service::FlowService, path, id)
-    }
-
-    /// A GET from `service` (its path below the gateway root), retried as
-    /// idempotent; 200 or the right error (404 as [`Error::NotFound`] when
-    /// `id` names the resource).
-    pub(crate) fn get_from(
-        &self,
-        service: Service,
-        path: &str,
-        id: Option<(&'static str, &str)>,
-    ) -> Result<RawResponse, Error> {
-        let mut call = Call::idempotent("GET", path.to_owned());
-        call.service = service;
-        self.get_with(call, id)
-    }
-
-    /// A POST to `service` whose answer the resource parses itself (a
-    /// mapping set's `{id, version}`, a validation report, a flow action's
-    /// `{id, etag}`). 200, 201 and 202 are returned; anything else is the
-    /// right error. `idempotent` is for POSTs that change nothing (a
-    /// validation): they are retried like a GET.
-    pub(crate) fn post(
-        &self,
-        service: Service,
-        path: &str,
-        body: Option<&[u8]>,
-        idempotent: bool,
-        id: Option<(&'static str, &str)>,
-    ) -> Result<RawResponse, Error> {
-        let call = Call {
-            method: "POST",
-            service,
-            path: path.to_owned(),
-            body,
-            secret_body: false,
-            if_match: None,
-            idempotent,
-            large: false,
-        };
-        let mut scrubber = Scrubber::new();
-        let resp = self.send(&call, &mut scrubber)?;
-        match resp.status {
-            200..=202 => Ok(resp),
-            _ => Err(self.error_for(&resp, &scrubber, service, id)),
-        }
-    }
-
-    /// A GET read with the explore cap (large answers).
-    pub(crate) fn get_large(
-        &self,
-        path: &str,
-        id: Option<(&'static str, &str)>,
-    ) -> Result<RawResponse, Error> {
-        let mut call = Call::idempotent("GET", path.to_owned());
-        call.large = true;
-        self.get_with(call, id)
-    }
-
-    fn get_with(
-        &self,
-        call: Call<'_>,
-        id: Option<(&'static str, &str)>,
-    ) -> Result<RawResponse, Error> {
-        let mut scrubber = Scrubber::new();
-        let resp = self.send(&call, &mut scrubber)?;
-        match resp.status {
-            200 => Ok(resp),
-            _ => Err(self.error_for(&resp, &scrubber, call.service, id)),
-        }
-    }
-
-    /// Reads one resource: `GET {path}` answering `{"items": [one]}`. An
-    /// empty list is [`Error::NotFound`]; an item with another id than the
-    /// one asked for is an unexpected response.
-    pub(crate) fn get_item<W: WireItem>(
-        &self,
-        path: &str,
-        resource: &'static str,
-        id: &str,
-    ) -> Result<(W, RawResponse), Error> {
-        let resp = self.get(path, Some((resource, id)))?;
-        let page: WirePage<W> = parse_json(&resp, "{\"items\": [one item]}")?;
-        let item = page
-            .items
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound {
-                resource,
-                id: id.to_owned(),
-                request_id: resp.request_id.clone(),
-            })?;
-        if item.id() != id {
-            return Err(Error::unexpected(
-                &resp,
-                format!(
-                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
-                    item.id().len()
-                ),
-            ));
-        }
-        if let Some(etag) = item.etag() {
-            check_from_service(&resp, "an etag", etag)?;
-        }
-        Ok((item, resp))
-    }
-
-    /// Creates: `POST {path}` with a JSON body → 200/201 `{id, etag}`. Not
-    /// idempotent: only answers that were not processed (429) and failures
-    /// before sending are retried.
-    pub(crate) fn create<'s>(
-        &'s self,
-        path: &str,
-        body: &[u8],
-        secret_body: bool,
-        scrubber: &mut Scrubber<'s>,
-    ) -> Result<Saved, Error> {
-        self.create_in(Service::FlowService, path, body, secret_body, scrubber)
-    }
-
-    /// [`create`](Self::create) in another service.
-    pub(crate) fn create_in<'s>(
-        &'s self,
-        service: Service,
-        path: &str,
-        body: &[u8],
-        secret_body: bool,
-        scrubber: &mut Scrubber<'s>,
-    ) -> Result<Saved, Error> {
-        let call = Call {
-            method: "POST",
-            service,
-            path: path.to_owned(),
-            body: Some(body),
-            secret_body,
-            if_match: None,
-            idempotent: false,
-            large: false,
-        };
-        let resp = self.send(&call, scrubber)?;
-        match resp.status {
-            200 | 201 => parse_saved(&resp),
-            _ => Err(self.error_from(&resp, scrubber, service)),
-        }
-    }
-
-    /// One PATCH with `If-Match: etag` and a JSON Patch body → `{id, etag}`.
-    /// A 412 (someone else changed it) comes back as an [`Error::Api`] with
-    /// status 412; [`update_with_retry`](Self::update_with_retry) re-reads
-    /// and tries once more.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn patch<'s>(
-        &'s self,
-        path: &str,
-        etag: &str,
-        body: &[u8],
-        secret_body: bool,
-        scrubber: &mut Scrubber<'s>,
-        resource: &'static str,
-        id: &str,
-    ) -> Result<Saved, Error> {
-        let call = Call {
-            method: "PATCH",
-            service: Service::FlowService,
-            path: path.to_owned(),
-            body: Some(body),
-            secret_body,
-            if_match: Some(etag),
-            idempotent: false,
-            large: false,
-        };
-        let resp = self.send(&call, scrubber)?;
-        match resp.status {
-            200 | 201 => parse_saved(&resp),
-            _ => Err(self.error_for(&resp, scrubber, Service::FlowService, Some((resource, id)))),
-        }
-    }
-
-    /// Finds before it creates, and looks again after a create whose
-    /// answer was lost: `find` returns the resource's id and etag if it
-    /// exists. Ensures of the same `key` through this client (and its
-    /// clones) run one at a time, so threads never both find nothing and
-    /// both create. Two processes can still race.
-    pub(crate) fn ensure_with(
-        &self,
-        key: String,
-        find: impl Fn() -> Result<Option<Saved>, Error>,
-        create: impl FnOnce() -> Result<Saved, Error>,
-    ) -> Result<Ensured, Error> {
-        let _serialized = self.lock(key);
-        if let Some(saved) = find()? {
-            return Ok(Ensured {
-                saved,
-                created: false,
-            });
-        }
-        let saved = created_or_found(create, find)?;
-        Ok(Ensured {
-            saved,
-            created: true,
-        })
-    }
-
-    /// Reads the current etag with `read`, then writes with `write`; on 412
-    /// reads again and writes once more.
-    pub(crate) fn update_with_retry<C>(
-        &self,
-        mut read: impl FnMut() -> Result<C, Error>,
-        mut write: impl FnMut(&C) -> Result<Saved, Error>,
-    ) -> Result<Saved, Error> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let current = read()?;
-            match write(&current) {
-                Err(Error::Api(api)) if api.status == 412 && tries < 2 => continue,
-                other => return other,
-            }
-        }
-    }
-
-    /// Deletes: `DELETE {path}` → 204. [`Error::NotFound`] when there is no
-    /// such resource, [`Error::InUse`] while others use it. A 404 on a
-    /// retry (after a 502/503/504 or a lost answer) counts as deleted.
-    pub(crate) fn delete_resource(
-        &self,
-        path: &str,
-        resource: &'static str,
-        id: &str,
-    ) -> Result<(), Error> {
-        let call = Call::idempotent("DELETE", path.to_owned());
-        let mut scrubber = Scrubber::new();
-        let resp = self.send(&call, &mut scrubber)?;
-        match resp.status {
-            200 | 202 | 204 => Ok(()),
-            // An earlier attempt (whose answer was a 502/503/504 or was
-            // lost) deleted it: the resource is gone, as asked.
-            404 if resp.earlier_attempt_may_have_landed => Ok(()),
-            _ => Err(self.error_for(&resp, &scrubber, Service::FlowService, Some((resource, id)))),
-        }
-    }
-
-    /// Like `error_from`, with 404 and "in use" named for the resource.
-    pub(crate) fn error_for(
-        &self,
-        resp: &RawResponse,
-        scrubber: &Scrubber<'_>,
-        service: Service,
-        id: Option<(&'static str, &str)>,
-    ) -> Error {
-        let err = self.error_from(resp, scrubber, service);
-        let (Some((resource, id)), Error::Api(api)) = (id, &err) else {
-            return err;
-        };
-        if api.status == 404 {
-            return Error::NotFound {
-                resource,
-                id: id.to_owned(),
-                request_id: api.request_id.clone(),
-            };
-        }
-        if api.status == 400 && api.code.as_deref().is_some_and(|c| c.ends_with("1418-400")) {
-            return Error::InUse {
-                resource,
-                id: id.to_owned(),
-                message: api.message.clone(),
-                request_id: api.request_id.clone(),
-            };
-        }
-        err
-    }
-
     /// Resolves a `_links.next.href` against the base URL. Only links to
     /// the same collection on the configured base are followed (the token
     /// never goes elsewhere), and only with URL characters. A bad link is

@@ -1,0 +1,129 @@
+//! The one shape every Flow Service resource shares: get one by id
+//! (`{"items": [one]}`), page through a filtered listing, find the first
+//! match, delete. A resource module names its collection, its wire form
+//! and its filter; the calls are written here once.
+
+use super::input::{check_from_service, check_id};
+use super::paging::{Paged, Pager, Pages, Query, WirePage};
+use super::request::Method;
+use super::results::{parse_json, WireItem};
+use super::Client;
+use crate::error::Error;
+
+/// A Flow Service resource, implemented by its public model type.
+pub(crate) trait Resource: From<Self::Wire> + Send + 'static {
+    /// What errors call it (`connection`, `source connection`).
+    const NAME: &'static str;
+    /// Its collection below Flow Service (`connections`).
+    const COLLECTION: &'static str;
+    /// The input an id of it comes from, for input errors (`connection_id`).
+    const ID_FIELD: &'static str;
+    /// What a page of its listing is, for answers that are not one.
+    const PAGE: &'static str;
+    /// Its form on the wire.
+    type Wire: WireItem + 'static;
+    /// What its listings are filtered by.
+    type Filter: Filter<Self>;
+
+    /// `/{collection}/{id}`.
+    fn path(id: &str) -> String {
+        format!("/{}/{id}", Self::COLLECTION)
+    }
+}
+
+/// A listing filter: what is sent (`property=`, the page size) and what
+/// is checked locally; its item cap comes with `paging_options!`.
+pub(crate) trait Filter<R>: Paged + Clone + Send + Sync + 'static {
+    /// The listing's first request, or why it cannot be sent.
+    fn query(&self) -> Result<Query, Error>;
+    /// The local check every listed item passes (a service may ignore
+    /// `property=`).
+    fn matches(&self, item: &R) -> bool;
+    /// What a found item must also be (checked after the local match,
+    /// failing instead of skipping). Nothing by default.
+    fn check_listed(&self, _item: &R) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Reads resource `id` in its wire form: `GET /{collection}/{id}`,
+    /// answered as `{"items": [one]}`. An empty list is
+    /// [`Error::NotFound`]; an item with another id than the one asked for
+    /// is an unexpected response.
+    pub(crate) fn get_wire<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
+        check_id(R::ID_FIELD, id)?;
+        let resource = R::NAME;
+        let resp = self
+            .request(Method::Get, R::path(id))
+            .resource(resource, id)
+            .send()?;
+        let page: WirePage<R::Wire> = parse_json(&resp, "{\"items\": [one item]}")?;
+        let item = page
+            .items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                resource,
+                id: id.to_owned(),
+                request_id: resp.request_id.clone(),
+            })?;
+        if item.id() != id {
+            return Err(Error::unexpected(
+                &resp,
+                format!(
+                    "asked for {resource} {id}, the answer describes another one ({} bytes of id)",
+                    item.id().len()
+                ),
+            ));
+        }
+        if let Some(etag) = item.etag() {
+            check_from_service(&resp, "an etag", etag)?;
+        }
+        Ok(item)
+    }
+
+    /// Reads resource `id`: `GET /{collection}/{id}`.
+    pub(crate) fn get_resource<R: Resource>(&self, id: &str) -> Result<R, Error> {
+        self.get_wire::<R>(id).map(R::from)
+    }
+
+    /// Pages through the resources that match `filter`, lazily.
+    pub(crate) fn pages<R: Resource>(&self, filter: R::Filter) -> Pages<R> {
+        let query = filter.query();
+        let max = filter.item_cap();
+        Pages::new(Pager::<R::Wire, R>::new(
+            self,
+            query,
+            R::PAGE,
+            max,
+            R::from,
+            move |item| filter.matches(item),
+        ))
+    }
+
+    /// Every resource that matches `filter`, up to its cap.
+    pub(crate) fn list<R: Resource>(&self, filter: R::Filter) -> Result<Vec<R>, Error> {
+        self.pages::<R>(filter).collect()
+    }
+
+    /// The first resource that matches `filter` (one request when the
+    /// first page holds it), put through the filter's `check_listed`.
+    pub(crate) fn find<R: Resource>(&self, filter: R::Filter) -> Result<Option<R>, Error> {
+        let found = self.pages::<R>(filter.clone()).next().transpose()?;
+        if let Some(item) = &found {
+            filter.check_listed(item)?;
+        }
+        Ok(found)
+    }
+
+    /// Deletes resource `id`: `DELETE /{collection}/{id}`.
+    /// [`Error::NotFound`] when there is none, [`Error::InUse`] while
+    /// others use it; a 404 on a retry counts as deleted.
+    pub(crate) fn delete_resource<R: Resource>(&self, id: &str) -> Result<(), Error> {
+        check_id(R::ID_FIELD, id)?;
+        self.request(Method::Delete, R::path(id))
+            .resource(R::NAME, id)
+            .deleted()
+    }
+}

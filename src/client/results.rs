@@ -1,0 +1,163 @@
+//! What calls return: a resource's `{id, etag}` ([`Saved`]), what an
+//! `ensure_*` call did ([`Ensured`]), the reading of JSON answers, and the
+//! create-or-find and read-then-write patterns built on them.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::input::check_from_service;
+use super::Client;
+use crate::error::Error;
+use crate::wire::response::{describe_json_error, success_note, RawResponse};
+
+/// A resource the service created or changed: its id and its new etag.
+/// Create, update and enable/disable calls return this.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Saved {
+    /// The resource's id.
+    pub id: String,
+    /// Its etag, byte for byte as returned (it includes literal double
+    /// quotes, e.g. `"\"1700e582-0000-0200-0000-5e3c85180000\""`). Send it
+    /// as is in `If-Match`.
+    pub etag: String,
+}
+
+/// What an `ensure_*` call did: the resource (as [`Saved`]) and whether
+/// this call created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ensured {
+    /// The resource's id and etag.
+    pub saved: Saved,
+    /// `true` when this call created it, `false` when it existed already.
+    pub created: bool,
+}
+
+impl Ensured {
+    /// The resource's id.
+    pub fn id(&self) -> &str {
+        &self.saved.id
+    }
+
+    /// Its etag.
+    pub fn etag(&self) -> &str {
+        &self.saved.etag
+    }
+}
+
+/// Runs `create`; after a failure that may have created it anyway (a
+/// timeout, a 5xx, a lost answer) looks once with `find`: what it made is
+/// the answer. Otherwise the create's error stands.
+pub(crate) fn created_or_found<T>(
+    create: impl FnOnce() -> Result<T, Error>,
+    find: impl FnOnce() -> Result<Option<T>, Error>,
+) -> Result<T, Error> {
+    match create() {
+        Ok(made) => Ok(made),
+        Err(e) if e.may_have_been_processed() => match find() {
+            Ok(Some(made)) => Ok(made),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// A wire item that carries its id.
+pub(crate) trait WireItem: DeserializeOwned {
+    fn id(&self) -> &str;
+    fn etag(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Parses JSON of type `T`, naming `what` was expected if it is not.
+pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) -> Result<T, Error> {
+    serde_json::from_slice(&resp.body).map_err(|e| {
+        Error::unexpected(
+            resp,
+            format!(
+                "the body is not {what} ({}){}",
+                describe_json_error(&e),
+                success_note(resp)
+            ),
+        )
+    })
+}
+
+/// Parses a create or update answer `{"id", "etag"}`; both must be visible
+/// ASCII of a sane length.
+pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
+    #[derive(Deserialize)]
+    struct Loose {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        etag: Option<String>,
+    }
+    let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;
+    match (parsed.id, parsed.etag) {
+        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
+            check_from_service(resp, "an id", &id)?;
+            check_from_service(resp, "an etag", &etag)?;
+            Ok(Saved { id, etag })
+        }
+        (id, _) => Err(Error::unexpected(
+            resp,
+            format!(
+                "the body lacks {}{}",
+                if id.as_deref().is_none_or(str::is_empty) {
+                    "an id"
+                } else {
+                    "an etag"
+                },
+                success_note(resp)
+            ),
+        )),
+    }
+}
+
+impl Client {
+    /// Finds before it creates, and looks again after a create whose
+    /// answer was lost: `find` returns the resource's id and etag if it
+    /// exists. Ensures of the same `key` through this client (and its
+    /// clones) run one at a time, so threads never both find nothing and
+    /// both create. Two processes can still race.
+    pub(crate) fn ensure_with(
+        &self,
+        key: String,
+        find: impl Fn() -> Result<Option<Saved>, Error>,
+        create: impl FnOnce() -> Result<Saved, Error>,
+    ) -> Result<Ensured, Error> {
+        let _serialized = self.lock(key);
+        if let Some(saved) = find()? {
+            return Ok(Ensured {
+                saved,
+                created: false,
+            });
+        }
+        let saved = created_or_found(create, find)?;
+        Ok(Ensured {
+            saved,
+            created: true,
+        })
+    }
+
+    /// Reads the current etag with `read`, then writes with `write`; on 412
+    /// reads again and writes once more.
+    pub(crate) fn update_with_retry<C>(
+        &self,
+        mut read: impl FnMut() -> Result<C, Error>,
+        mut write: impl FnMut(&C) -> Result<Saved, Error>,
+    ) -> Result<Saved, Error> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let current = read()?;
+            match write(&current) {
+                Err(e) if e.is_precondition_failed() && tries < 2 => continue,
+                other => return other,
+            }
+        }
+    }
+}

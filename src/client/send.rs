@@ -1,0 +1,256 @@
+//! Sending: the platform headers, the retry loop (what is retried, the
+//! budget, the deadline), the 401 renewal, and the reading of a failed
+//! answer into the right error.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
+use super::request::{Call, Method};
+use super::Client;
+use crate::error::{
+    parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
+    EXPLORE_CAP_SETTING,
+};
+use crate::secret::Secret;
+use crate::transport::Request;
+use crate::wire::buffer::concat_exact;
+use crate::wire::response::RawResponse;
+use crate::wire::scrub::Scrubber;
+
+/// The path of a Platform service below the gateway root.
+fn service_path(service: Service) -> &'static str {
+    match service {
+        Service::DataPrep => DATA_PREP_PATH,
+        Service::Catalog => CATALOG_PATH,
+        // IMS is not below the gateway; its calls never come here.
+        Service::FlowService | Service::Ims => FLOW_SERVICE_PATH,
+    }
+}
+
+/// What one attempt came to.
+pub(super) enum Outcome {
+    Answer(RawResponse),
+    Failed(Error),
+    /// Ends the call at once, whatever the retry policy says.
+    Final(Error),
+    /// Send again at once (a renewed token after a 401).
+    Again,
+}
+
+impl Client {
+    /// Sends a Flow Service request with the platform headers and the
+    /// retry policy. Retried: 429 (not processed), failures before anything
+    /// was sent, and, when `idempotent`, 502/503/504 and failures after
+    /// sending. A 401 with IMS tokens renews the token (unless another
+    /// thread already did) and sends once more. Everything else is
+    /// returned as it came.
+    pub(crate) fn send<'s>(
+        &'s self,
+        call: &Call<'_>,
+        scrubber: &mut Scrubber<'s>,
+    ) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let url = format!(
+            "{}{}{}",
+            inner.root.url,
+            service_path(call.service),
+            call.path
+        );
+        let uses_ims = self.uses_ims();
+        let mut renewed = false;
+        let mut rejected: Option<Arc<Secret>> = None;
+        self.retrying(
+            call.service,
+            call.idempotent,
+            scrubber,
+            |scrubber, timeout| {
+                // A failed token request ends the call: the platform request
+                // was not sent, so it says nothing about what may have landed.
+                let token = match self.bearer_token(rejected.take().as_ref()) {
+                    Ok(t) => t,
+                    Err(e) => return Outcome::Final(e),
+                };
+                scrubber.add_tables(self.token_tables(&token));
+                let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
+                let mut headers = vec![
+                    ("authorization", authorization.as_str()),
+                    ("x-api-key", inner.api_key.as_str()),
+                    ("x-gw-ims-org-id", inner.org_id.as_str()),
+                    ("x-sandbox-name", inner.sandbox_name.as_str()),
+                    ("accept", "application/json"),
+                ];
+                if let Some(etag) = call.if_match {
+                    headers.push(("if-match", etag));
+                }
+                let request = Request {
+                    method: call.method.as_str(),
+                    url: &url,
+                    headers,
+                    body: call.body.map(|b| ("application/json", b)),
+                    close: call.secret_body && !inner.keep_alive_after_secret_bodies,
+                    secret_body: call.secret_body,
+                    timeout,
+                    loopback: inner.base.loopback,
+                    // A POST that is safe to repeat (a validation) changes
+                    // nothing; DELETE is idempotent but a write.
+                    writes: call.method != Method::Get
+                        && !(call.method == Method::Post && call.idempotent),
+                };
+                let limit = if call.large {
+                    inner.max_explore_bytes
+                } else {
+                    inner.max_response_bytes
+                };
+                match inner.transport.send(&request, limit, scrubber) {
+                    // A 401 was not processed: renew once and send once more,
+                    // whatever the method.
+                    Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
+                        renewed = true;
+                        rejected = Some(token);
+                        Outcome::Again
+                    }
+                    Ok(resp) => Outcome::Answer(resp),
+                    Err(mut e) => {
+                        // The explore cap has its own setting to name.
+                        if let (Error::TooLarge { setting, .. }, true) = (&mut e, call.large) {
+                            *setting = EXPLORE_CAP_SETTING;
+                        }
+                        Outcome::Failed(e)
+                    }
+                }
+            },
+        )
+    }
+
+    /// The retry loop shared by platform calls and the IMS token request.
+    pub(super) fn retrying<'s>(
+        &'s self,
+        service: Service,
+        idempotent: bool,
+        scrubber: &mut Scrubber<'s>,
+        mut attempt: impl FnMut(&mut Scrubber<'s>, Duration) -> Outcome,
+    ) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let mut may_have_landed = false;
+        loop {
+            attempts += 1;
+            let timeout = match self.attempt_timeout() {
+                Some(t) => t,
+                None => return Err(deadline_passed(attempts - 1)),
+            };
+            let mut result = match attempt(scrubber, timeout) {
+                Outcome::Answer(resp) => Ok(resp),
+                Outcome::Failed(e) => Err(e),
+                Outcome::Final(e) => return Err(e),
+                Outcome::Again => continue,
+            };
+            if let Ok(resp) = &mut result {
+                resp.attempts = attempts;
+                resp.earlier_attempt_may_have_landed = may_have_landed;
+            }
+            let retries_left = attempts <= inner.retry.max_retries;
+            let backoff = || inner.retry.backoff(attempts - 1);
+            let (wait, landed) = match &result {
+                Ok(resp) if resp.status == 429 => (resp.retry_after.unwrap_or_else(backoff), false),
+                Ok(resp) if idempotent && matches!(resp.status, 502..=504) => {
+                    (resp.retry_after.unwrap_or_else(backoff), true)
+                }
+                // A certificate that does not verify will not verify on the
+                // next try either; other failures before sending may pass.
+                Err(Error::Transport(t))
+                    if t.delivery == Delivery::NotSent && t.kind == TransportErrorKind::Tls =>
+                {
+                    return result
+                }
+                Err(Error::Transport(t)) if t.delivery == Delivery::NotSent => (backoff(), false),
+                Err(Error::Transport(_)) if idempotent => (backoff(), true),
+                _ => return result,
+            };
+            let fits_budget = started
+                .elapsed()
+                .checked_add(wait)
+                .is_some_and(|end| end <= inner.retry.budget);
+            let fits_deadline = inner
+                .deadline
+                .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
+            if !(retries_left && fits_budget && fits_deadline) {
+                return match result {
+                    Ok(resp) => {
+                        let mut err = self.error_from(&resp, scrubber, service);
+                        if let Error::Api(api) = &mut err {
+                            api.attempts = attempts;
+                        }
+                        Err(err)
+                    }
+                    Err(Error::Transport(mut t)) => {
+                        t.attempts = attempts;
+                        Err(Error::Transport(t))
+                    }
+                    other => other,
+                };
+            }
+            may_have_landed |= landed;
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// This attempt's bound: the per-attempt timeout, cut at the deadline.
+    /// `None` once the deadline has passed.
+    fn attempt_timeout(&self) -> Option<Duration> {
+        let inner = &*self.inner;
+        match inner.deadline {
+            None => Some(inner.timeout),
+            Some(d) => {
+                let left = d.checked_duration_since(Instant::now())?;
+                (!left.is_zero()).then(|| left.min(inner.timeout))
+            }
+        }
+    }
+
+    /// Turns a non-success answer into the right error.
+    pub(crate) fn error_from(
+        &self,
+        resp: &RawResponse,
+        scrubber: &Scrubber<'_>,
+        service: Service,
+    ) -> Error {
+        match resp.status {
+            300..=399 => Error::UnexpectedResponse {
+                status: resp.status,
+                detail: format!(
+                    "redirect to {} not followed (the access token is only sent to the configured base URL)",
+                    resp.location
+                        .as_deref()
+                        .map(|l| scrubber.shown(l, 300))
+                        .unwrap_or_else(|| "an unnamed location".into())
+                ),
+                request_id: resp.request_id.clone(),
+            },
+            400..=599 => {
+                let mut api = parse_api_error(resp, scrubber);
+                api.service = service;
+                api.attempts = resp.attempts;
+                Error::Api(Box::new(api))
+            }
+            _ => Error::UnexpectedResponse {
+                status: resp.status,
+                detail: "a status this operation does not use".into(),
+                request_id: resp.request_id.clone(),
+            },
+        }
+    }
+}
+
+fn deadline_passed(attempts: u32) -> Error {
+    Error::Transport(TransportError {
+        kind: TransportErrorKind::Timeout,
+        delivery: Delivery::NotSent,
+        detail: "the client's deadline passed before the request was sent".into(),
+        attempts,
+        // Not sent: nothing to look up, whatever the method.
+        write: false,
+    })
+}
