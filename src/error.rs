@@ -3,7 +3,6 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -159,6 +158,98 @@ pub struct TransportError {
     pub write: bool,
 }
 
+/// Gives a public enum the crate's one naming convention from one list of
+/// `Variant => "name"` pairs: `as_str` (documented by the doc comment given
+/// first), `Display` (the same text) and `FromStr`.
+///
+/// `same(name, word)` says how a word is compared with a name (exactly,
+/// ignoring ASCII case, ...); names after a variant's first are aliases,
+/// read but never written. A word that names no variant is either refused
+/// with a [`ParseEnumError`] that names the type and the rule given, or,
+/// with `Other` in place of the rule, kept as `Other(word)`: then `FromStr`
+/// never fails, and a crate-private `parse` returns the value itself.
+macro_rules! named_enum {
+    (@display $name:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])* $name:ident, $same:expr, Other;
+        $($variant:ident => $spelling:expr $(, $alias:expr)*;)+
+    ) => {
+        impl $name {
+            $(#[$doc])*
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $spelling,)+
+                    $name::Other(word) => word,
+                }
+            }
+
+            /// Reads a word by `FromStr`'s rules. The public way in is
+            /// `FromStr`.
+            pub(crate) fn parse(word: &str) -> $name {
+                let names = [$(($name::$variant, [$spelling $(, $alias)*].as_slice()),)+];
+                $crate::error::find_named(names, $same, word)
+                    .unwrap_or_else(|| $name::Other(word.to_owned()))
+            }
+        }
+
+        $crate::error::named_enum!(@display $name);
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::ParseEnumError;
+
+            fn from_str(word: &str) -> Result<Self, Self::Err> {
+                Ok($name::parse(word))
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])* $name:ident, $same:expr, $rule:expr;
+        $($variant:ident => $spelling:expr $(, $alias:expr)*;)+
+    ) => {
+        impl $name {
+            $(#[$doc])*
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($name::$variant => $spelling,)+
+                }
+            }
+        }
+
+        $crate::error::named_enum!(@display $name);
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::ParseEnumError;
+
+            fn from_str(word: &str) -> Result<Self, Self::Err> {
+                let names = [$(($name::$variant, [$spelling $(, $alias)*].as_slice()),)+];
+                $crate::error::find_named(names, $same, word).ok_or_else(|| {
+                    $crate::error::ParseEnumError::new(stringify!($name), $rule, word)
+                })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+/// The value whose names include one that is the `same` as `word`: the
+/// lookup behind [`named_enum!`]'s `FromStr`.
+pub(crate) fn find_named<T, const N: usize>(
+    names: [(T, &[&str]); N],
+    same: fn(&str, &str) -> bool,
+    word: &str,
+) -> Option<T> {
+    names
+        .into_iter()
+        .find(|(_, spellings)| spellings.iter().any(|name| same(name, word)))
+        .map(|(value, _)| value)
+}
+
 /// Which service answered.
 ///
 /// Named (`as_str`, `Display`, `FromStr`, ignoring case) as Adobe names
@@ -176,115 +267,34 @@ pub enum Service {
     Ims,
 }
 
-impl Service {
-    pub(crate) const ALL: [Service; 4] = [
-        Service::FlowService,
-        Service::DataPrep,
-        Service::Catalog,
-        Service::Ims,
-    ];
-
+named_enum! {
     /// Its name: `Flow Service`, `Data Prep`, `Catalog`, `Adobe IMS`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Service::FlowService => "Flow Service",
-            Service::DataPrep => "Data Prep",
-            Service::Catalog => "Catalog",
-            Service::Ims => "Adobe IMS",
-        }
-    }
+    Service, str::eq_ignore_ascii_case, "must be one of Flow Service, Data Prep, Catalog, Adobe IMS";
+    FlowService => "Flow Service";
+    DataPrep => "Data Prep";
+    Catalog => "Catalog";
+    Ims => "Adobe IMS";
 }
 
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Service {
-    type Err = ParseEnumError;
-
-    /// Reads [`Service::as_str`]'s names, ignoring ASCII case.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        ParseEnumError::find(
-            "Service",
-            "must be one of Flow Service, Data Prep, Catalog, Adobe IMS",
-            &Service::ALL,
-            Service::as_str,
-            s,
-        )
-    }
-}
-
-impl Delivery {
-    pub(crate) const ALL: [Delivery; 2] = [Delivery::NotSent, Delivery::Unknown];
-
+named_enum! {
     /// Its name: `not sent` or `unknown`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Delivery::NotSent => "not sent",
-            Delivery::Unknown => "unknown",
-        }
-    }
+    Delivery, str::eq_ignore_ascii_case, "must be `not sent` or `unknown`";
+    NotSent => "not sent";
+    Unknown => "unknown";
 }
 
-impl fmt::Display for Delivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Delivery {
-    type Err = ParseEnumError;
-
-    /// Reads `not sent` or `unknown`, ignoring ASCII case.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        ParseEnumError::find(
-            "Delivery",
-            "must be `not sent` or `unknown`",
-            &Delivery::ALL,
-            Delivery::as_str,
-            s,
-        )
-    }
-}
-
-impl TransportErrorKind {
-    pub(crate) const ALL: [TransportErrorKind; 5] = [
-        TransportErrorKind::Dns,
-        TransportErrorKind::Connect,
-        TransportErrorKind::Tls,
-        TransportErrorKind::Timeout,
-        TransportErrorKind::Io,
-    ];
-
+named_enum! {
     /// How messages say it: `host name lookup failed`, `could not
     /// connect`, `TLS failed`, `timed out`, `connection failed`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TransportErrorKind::Dns => "host name lookup failed",
-            TransportErrorKind::Connect => "could not connect",
-            TransportErrorKind::Tls => "TLS failed",
-            TransportErrorKind::Timeout => "timed out",
-            TransportErrorKind::Io => "connection failed",
-        }
-    }
-}
-
-impl FromStr for TransportErrorKind {
-    type Err = ParseEnumError;
-
-    /// Reads [`TransportErrorKind::as_str`]'s phrases, ignoring ASCII case.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        ParseEnumError::find(
-            "TransportErrorKind",
-            "must be one of `host name lookup failed`, `could not connect`, `TLS failed`, \
-             `timed out`, `connection failed`",
-            &TransportErrorKind::ALL,
-            TransportErrorKind::as_str,
-            s,
-        )
-    }
+    TransportErrorKind,
+    str::eq_ignore_ascii_case,
+    "must be one of `host name lookup failed`, `could not connect`, `TLS failed`, \
+     `timed out`, `connection failed`";
+    Dns => "host name lookup failed";
+    Connect => "could not connect";
+    Tls => "TLS failed";
+    Timeout => "timed out";
+    Io => "connection failed";
 }
 
 /// A word that names no value of one of the library's enums: what
@@ -347,21 +357,6 @@ impl ParseEnumError {
     /// (an ellipsis marks the cut).
     pub fn input(&self) -> &str {
         &self.input
-    }
-
-    /// The variant of `all` whose name (`as_str`) is `s`, ignoring ASCII
-    /// case; else an error naming `type_name` and `rule`.
-    pub(crate) fn find<T: Copy>(
-        type_name: &'static str,
-        rule: &'static str,
-        all: &[T],
-        name: fn(&T) -> &'static str,
-        s: &str,
-    ) -> Result<T, Self> {
-        all.iter()
-            .copied()
-            .find(|v| name(v).eq_ignore_ascii_case(s))
-            .ok_or_else(|| ParseEnumError::new(type_name, rule, s))
     }
 }
 
@@ -595,12 +590,6 @@ impl fmt::Display for RetryAfter {
             s if s < 365 * DAY => write!(f, "more than a day: {} days", s / DAY),
             _ => f.write_str("more than a year"),
         }
-    }
-}
-
-impl fmt::Display for TransportErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -13,7 +13,7 @@ use super::input::check_from_service;
 use super::request::Method;
 use super::results::{parse_json, WireItem};
 use super::Client;
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::RawResponse;
 
@@ -180,37 +180,11 @@ pub enum ListingEnd {
     Capped,
 }
 
-impl ListingEnd {
-    pub(crate) const ALL: [ListingEnd; 2] = [ListingEnd::Complete, ListingEnd::Capped];
-
+named_enum! {
     /// Its name: `complete` or `capped`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ListingEnd::Complete => "complete",
-            ListingEnd::Capped => "capped",
-        }
-    }
-}
-
-impl fmt::Display for ListingEnd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ListingEnd {
-    type Err = ParseEnumError;
-
-    /// Reads `complete` or `capped`, ignoring ASCII case.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        ParseEnumError::find(
-            "ListingEnd",
-            "must be `complete` or `capped`",
-            &ListingEnd::ALL,
-            ListingEnd::as_str,
-            s,
-        )
-    }
+    ListingEnd, str::eq_ignore_ascii_case, "must be `complete` or `capped`";
+    Complete => "complete";
+    Capped => "capped";
 }
 
 /// Pages through a listing lazily, following `_links.next.href` (or a

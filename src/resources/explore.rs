@@ -1,9 +1,6 @@
 //! Exploring a base connection's database: its tables, one table's
 //! columns, and sample rows (`GET /connections/{id}/explore`).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -11,7 +8,7 @@ use crate::client::input::{check_id, require_text};
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::wire::encode::{encode_into_string, Style};
 
 /// One entry of a database's root listing (a table, usually).
@@ -64,47 +61,14 @@ pub enum ColumnType {
     Other(String),
 }
 
-impl ColumnType {
-    /// Parses the service's type name (case-insensitively); unknown names
-    /// become [`ColumnType::Other`]. The public way in is `FromStr`.
-    pub(crate) fn parse(name: &str) -> Self {
-        match name.to_ascii_lowercase().as_str() {
-            "boolean" => ColumnType::Boolean,
-            "integer" => ColumnType::Integer,
-            "long" => ColumnType::Long,
-            "double" => ColumnType::Double,
-            "string" => ColumnType::String,
-            _ => ColumnType::Other(name.to_owned()),
-        }
-    }
-
+named_enum! {
     /// The type's name on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ColumnType::Boolean => "boolean",
-            ColumnType::Integer => "integer",
-            ColumnType::Long => "long",
-            ColumnType::Double => "double",
-            ColumnType::String => "string",
-            ColumnType::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for ColumnType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ColumnType {
-    type Err = ParseEnumError;
-
-    /// Reads a type name, ignoring case; a name this crate does not know
-    /// is [`ColumnType::Other`], as given. Never fails.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        Ok(ColumnType::parse(s))
-    }
+    ColumnType, str::eq_ignore_ascii_case, Other;
+    Boolean => "boolean";
+    Integer => "integer";
+    Long => "long";
+    Double => "double";
+    String => "string";
 }
 
 /// A column's XDM type (`{"type": "string", "format": "date-time"}`).

@@ -19,7 +19,7 @@ use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Saved, WireItem};
 use crate::client::Client;
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::read;
 use crate::wire::text::one_line;
@@ -134,42 +134,11 @@ pub enum FlowState {
     Other(String),
 }
 
-impl FlowState {
-    /// Reads a state word, ignoring case. The public way in is `FromStr`.
-    pub(crate) fn parse(s: &str) -> FlowState {
-        if s.eq_ignore_ascii_case("enabled") {
-            FlowState::Enabled
-        } else if s.eq_ignore_ascii_case("disabled") {
-            FlowState::Disabled
-        } else {
-            FlowState::Other(s.to_owned())
-        }
-    }
-
+named_enum! {
     /// The wire word: `enabled`, `disabled`, or the other state as sent.
-    pub fn as_str(&self) -> &str {
-        match self {
-            FlowState::Enabled => "enabled",
-            FlowState::Disabled => "disabled",
-            FlowState::Other(s) => s,
-        }
-    }
-}
-
-impl std::fmt::Display for FlowState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for FlowState {
-    type Err = ParseEnumError;
-
-    /// Reads a state word, ignoring case; a word this crate does not know
-    /// is [`FlowState::Other`], as given. Never fails.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        Ok(FlowState::parse(s))
-    }
+    FlowState, str::eq_ignore_ascii_case, Other;
+    Enabled => "enabled";
+    Disabled => "disabled";
 }
 
 /// One entry of a flow's `transformations`: `Copy` (with the delta column)

@@ -3,8 +3,6 @@
 //! Create, validate (nothing created) and read one.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -17,7 +15,7 @@ use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
-use crate::error::{Error, ParseEnumError, Service};
+use crate::error::{named_enum, Error, Service};
 use crate::wire::body::SchemaRef;
 use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
@@ -41,48 +39,23 @@ pub enum MappingSourceType {
     Expression,
 }
 
-impl MappingSourceType {
+named_enum! {
     /// The wire value: `ATTRIBUTE` or `EXPRESSION`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            MappingSourceType::Attribute => "ATTRIBUTE",
-            MappingSourceType::Expression => "EXPRESSION",
-        }
-    }
+    MappingSourceType,
+    |name, word| name.eq_ignore_ascii_case(word.trim()),
+    "must be ATTRIBUTE or EXPRESSION";
+    Attribute => "ATTRIBUTE", "text/x.schema-path";
+    Expression => "EXPRESSION", "text/x.aep-xl";
+}
 
+impl MappingSourceType {
     /// Reads a wire value, ignoring case. Data Prep's internal spellings
     /// that mapping sets made in the UI carry are read too:
     /// `text/x.schema-path` (an attribute) and `text/x.aep-xl` (an
     /// expression). `None` for anything else. The public way in is
     /// `FromStr`.
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let v = value.trim();
-        if v.eq_ignore_ascii_case("ATTRIBUTE") || v.eq_ignore_ascii_case("text/x.schema-path") {
-            Some(MappingSourceType::Attribute)
-        } else if v.eq_ignore_ascii_case("EXPRESSION") || v.eq_ignore_ascii_case("text/x.aep-xl") {
-            Some(MappingSourceType::Expression)
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Display for MappingSourceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MappingSourceType {
-    type Err = ParseEnumError;
-
-    /// Reads `ATTRIBUTE` or `EXPRESSION` (or Data Prep's internal
-    /// `text/x.schema-path`, `text/x.aep-xl`), ignoring case and
-    /// surrounding spaces.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        MappingSourceType::parse(s).ok_or_else(|| {
-            ParseEnumError::new("MappingSourceType", "must be ATTRIBUTE or EXPRESSION", s)
-        })
+        value.parse().ok()
     }
 }
 

@@ -3,14 +3,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::client::input::{check_description, check_name, check_no_control};
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::secret::Secret;
 use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::buffer::{exact_string, serialize_exact};
@@ -51,42 +50,20 @@ pub enum AuthSpec {
     Basic,
 }
 
-impl AuthSpec {
+named_enum! {
     /// The `specName` Flow Service knows this auth spec by:
     /// [`CONNECTION_STRING_AUTH`] or [`BASIC_AUTH`].
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AuthSpec::ConnectionString => CONNECTION_STRING_AUTH,
-            AuthSpec::Basic => BASIC_AUTH,
-        }
-    }
+    AuthSpec,
+    |name, word| name == word,
+    "must be `connection-string` or `basic` (or the spec's name)";
+    ConnectionString => CONNECTION_STRING_AUTH, "connection-string";
+    Basic => BASIC_AUTH, "basic";
+}
 
+impl AuthSpec {
     /// The same as [`AuthSpec::as_str`]; kept for the request-body code.
     pub(crate) fn spec_name(self) -> &'static str {
         self.as_str()
-    }
-}
-
-impl fmt::Display for AuthSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AuthSpec {
-    type Err = ParseEnumError;
-    /// Accepts `connection-string` and `basic`, and the spec names
-    /// Flow Service uses, exactly as written.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        match s {
-            "connection-string" | CONNECTION_STRING_AUTH => Ok(AuthSpec::ConnectionString),
-            "basic" | BASIC_AUTH => Ok(AuthSpec::Basic),
-            _ => Err(ParseEnumError::new(
-                "AuthSpec",
-                "must be `connection-string` or `basic` (or the spec's name)",
-                s,
-            )),
-        }
     }
 }
 
@@ -134,51 +111,19 @@ impl SslMode {
             SslMode::VerifyFull => "Verify-Full",
         }
     }
+}
 
-    pub(crate) const ALL: [SslMode; 6] = [
-        SslMode::Disable,
-        SslMode::Allow,
-        SslMode::Prefer,
-        SslMode::Require,
-        SslMode::VerifyCa,
-        SslMode::VerifyFull,
-    ];
-
+named_enum! {
     /// The libpq spelling (`verify-ca`).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-impl FromStr for SslMode {
-    type Err = ParseEnumError;
-    /// Parses libpq's names, exactly as written: `disable`, `allow`,
-    /// `prefer`, `require`, `verify-ca`, `verify-full`.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        SslMode::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                ParseEnumError::new(
-                    "SslMode",
-                    "must be one of disable, allow, prefer, require, verify-ca, verify-full",
-                    s,
-                )
-            })
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    SslMode,
+    |name, word| name == word,
+    "must be one of disable, allow, prefer, require, verify-ca, verify-full";
+    Disable => "disable";
+    Allow => "allow";
+    Prefer => "prefer";
+    Require => "require";
+    VerifyCa => "verify-ca";
+    VerifyFull => "verify-full";
 }
 
 /// Where and as whom Flow Service logs in to the database: host, port,

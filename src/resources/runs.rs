@@ -14,7 +14,6 @@
 //! newest first itself.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use serde::Deserialize;
 
@@ -24,7 +23,7 @@ use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
 use crate::client::resource::{Filter, Resource};
 use crate::client::results::WireItem;
 use crate::client::Client;
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::wire::read;
 
 impl Resource for Run {
@@ -58,8 +57,10 @@ impl Filter<Run> for RunFilter {
 }
 
 /// A run's status (`metrics.statusSummary.status`), read (`FromStr`, which
-/// never fails) case-insensitively; words this crate does not know are kept
-/// as sent. Written (`as_str`, `Display`) as the service spells it.
+/// never fails) ignoring case and surrounding spaces, `inProgress` also as
+/// `in_progress`, `in progress` or `in-progress`; words this crate does not
+/// know are kept as sent. Written (`as_str`, `Display`) as the service
+/// spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RunStatus {
@@ -76,35 +77,17 @@ pub enum RunStatus {
     Other(String),
 }
 
-impl RunStatus {
-    /// Reads a status word, ignoring case and surrounding spaces:
-    /// `success`, `failed`, `inProgress` (also `in_progress`,
-    /// `in progress`, `in-progress`) and `scheduled`. Anything else is
-    /// [`RunStatus::Other`] with the text as sent. The public way in is
-    /// `FromStr`.
-    pub(crate) fn parse(s: &str) -> RunStatus {
-        let word = s.trim().to_ascii_lowercase();
-        match word.as_str() {
-            "success" => RunStatus::Success,
-            "failed" => RunStatus::Failed,
-            "inprogress" | "in_progress" | "in progress" | "in-progress" => RunStatus::InProgress,
-            "scheduled" => RunStatus::Scheduled,
-            _ => RunStatus::Other(s.to_owned()),
-        }
-    }
-
+named_enum! {
     /// The wire word: `success`, `failed`, `inProgress`, `scheduled`, or
     /// the text of [`RunStatus::Other`].
-    pub fn as_str(&self) -> &str {
-        match self {
-            RunStatus::Success => "success",
-            RunStatus::Failed => "failed",
-            RunStatus::InProgress => "inProgress",
-            RunStatus::Scheduled => "scheduled",
-            RunStatus::Other(text) => text,
-        }
-    }
+    RunStatus, |name, word| name.eq_ignore_ascii_case(word.trim()), Other;
+    Success => "success";
+    Failed => "failed";
+    InProgress => "inProgress", "in_progress", "in progress", "in-progress";
+    Scheduled => "scheduled";
+}
 
+impl RunStatus {
     /// Whether the run is over: [`Success`](RunStatus::Success) or
     /// [`Failed`](RunStatus::Failed).
     pub fn is_finished(&self) -> bool {
@@ -117,24 +100,6 @@ impl RunStatus {
             (RunStatus::Other(a), RunStatus::Other(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
             _ => self == other,
         }
-    }
-}
-
-impl fmt::Display for RunStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for RunStatus {
-    type Err = ParseEnumError;
-
-    /// Reads a status word, ignoring case and surrounding spaces:
-    /// `success`, `failed`, `inProgress` (also `in_progress`,
-    /// `in progress`, `in-progress`) and `scheduled`. Anything else is
-    /// [`RunStatus::Other`] with the text as given. Never fails.
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        Ok(RunStatus::parse(s))
     }
 }
 

@@ -3,12 +3,10 @@
 //! that decides how a schedule is written on the wire and how the
 //! service's answers are read back.
 
-use std::fmt;
-
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::error::{Error, ParseEnumError};
+use crate::error::{named_enum, Error};
 use crate::wire::read;
 
 /// Smallest interval for [`Frequency::Minute`]: a flow runs at most every
@@ -40,24 +38,16 @@ pub enum Frequency {
     Week,
 }
 
-impl Frequency {
-    pub(crate) const ALL: [Frequency; 4] = [
-        Frequency::Minute,
-        Frequency::Hour,
-        Frequency::Day,
-        Frequency::Week,
-    ];
-
+named_enum! {
     /// The wire word: `minute`, `hour`, `day`, `week`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Frequency::Minute => "minute",
-            Frequency::Hour => "hour",
-            Frequency::Day => "day",
-            Frequency::Week => "week",
-        }
-    }
+    Frequency, str::eq_ignore_ascii_case, "must be one of minute, hour, day, week";
+    Minute => "minute";
+    Hour => "hour";
+    Day => "day";
+    Week => "week";
+}
 
+impl Frequency {
     /// Reads a wire word, ignoring case (`Hour` and `HOUR` are `Hour`).
     /// `once` is not a frequency here: it is [`Schedule::once`]. The public
     /// way in is `FromStr`.
@@ -72,29 +62,6 @@ impl Frequency {
             Frequency::Minute => MIN_MINUTE_INTERVAL,
             _ => 1,
         }
-    }
-}
-
-impl fmt::Display for Frequency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Frequency {
-    type Err = ParseEnumError;
-
-    /// Reads `minute`, `hour`, `day` or `week`, ignoring case (`Hour` and
-    /// `HOUR` are [`Frequency::Hour`]). `once` is not a frequency: it is
-    /// [`Schedule::once`].
-    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
-        ParseEnumError::find(
-            "Frequency",
-            "must be one of minute, hour, day, week",
-            &Frequency::ALL,
-            Frequency::as_str,
-            s,
-        )
     }
 }
 
