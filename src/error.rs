@@ -9,6 +9,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::secret::InvalidUtf8;
+use crate::wire::read;
 use crate::wire::response::{describe_body, wipe, write_success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
 use crate::wire::text::reason_phrase;
@@ -730,12 +731,10 @@ impl<'v> Envelope<'v> {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
         };
+        // A code or an id, sent as a text or as a number.
+        let text_or_number = |c: &Value| read::text_or_number(c).filter(|s| !s.is_empty());
         // Gateway: {"error_code": "401013", "message": ...}; the code may be a number.
-        let gateway_code = v.get("error_code").and_then(|c| match c {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+        let gateway_code = v.get("error_code").and_then(text_or_number);
         // Flow Service / generic: the code is the last path segment of `type`.
         let type_code = text("type").and_then(|t| {
             let last = t.rsplit('/').next().unwrap_or(t);
@@ -743,11 +742,7 @@ impl<'v> Envelope<'v> {
         });
         let request_id = report
             .and_then(|r| r.get("request-id"))
-            .and_then(|r| match r {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+            .and_then(text_or_number);
         // IMS: {"error": "invalid_client", "error_description": ...}
         let oauth_code = text("error").map(str::to_owned);
         Envelope {

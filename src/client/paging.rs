@@ -16,6 +16,7 @@ use super::Client;
 use crate::error::{named_enum, Error};
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::RawResponse;
+use crate::wire::text::one_line;
 
 #[derive(Deserialize)]
 #[serde(bound = "W: DeserializeOwned")]
@@ -336,45 +337,30 @@ impl<W: WireItem, T> Pager<W, T> {
             // 10 000 requests. (Without a next link it is the end: the
             // last item moved down from the page before, a run created
             // meanwhile.)
-            if let (0, Some(id)) = (new_items, &repeated) {
-                self.after_buffered = Some(Error::unexpected(
-                    &resp,
-                    format!(
-                        "page {} holds only items already read (item {} again): the listing \
-                         loops; stopped",
-                        self.pages,
-                        crate::wire::text::one_line(id, 80)
-                    ),
-                ));
-                return Ok(());
-            }
-            // The same item again and again beside fresh ones: a loop
-            // that makes up new items, stopped at the first item that
-            // comes back from further than the page before.
-            if let Some(id) = &stale {
-                self.after_buffered = Some(Error::unexpected(
-                    &resp,
-                    format!(
-                        "page {} holds item {} again, first read more than a page before: \
-                         the listing loops; stopped",
-                        self.pages,
-                        crate::wire::text::one_line(id, 80)
-                    ),
-                ));
-                return Ok(());
-            }
-            if self.seen_paths.contains(next) {
-                self.after_buffered = Some(Error::unexpected(
-                    &resp,
-                    format!(
-                        "the next-page link after page {} leads back to a page already read \
-                         (the listing loops); stopped",
-                        self.pages
-                    ),
-                ));
-                return Ok(());
-            }
-            if self.empty_pages >= MAX_EMPTY_PAGES {
+            let stop = if let (0, Some(id)) = (new_items, &repeated) {
+                Some(format!(
+                    "page {} holds only items already read (item {} again): the listing \
+                     loops; stopped",
+                    self.pages,
+                    one_line(id, 80)
+                ))
+            } else if let Some(id) = &stale {
+                // The same item again and again beside fresh ones: a loop
+                // that makes up new items, stopped at the first item that
+                // comes back from further than the page before.
+                Some(format!(
+                    "page {} holds item {} again, first read more than a page before: \
+                     the listing loops; stopped",
+                    self.pages,
+                    one_line(id, 80)
+                ))
+            } else if self.seen_paths.contains(next) {
+                Some(format!(
+                    "the next-page link after page {} leads back to a page already read \
+                     (the listing loops); stopped",
+                    self.pages
+                ))
+            } else if self.empty_pages >= MAX_EMPTY_PAGES {
                 return Err(Error::unexpected(
                     &resp,
                     format!(
@@ -382,18 +368,19 @@ impl<W: WireItem, T> Pager<W, T> {
                          next-page link; stopped before the end of the listing"
                     ),
                 ));
-            }
-            if self.read >= MAX_ITEMS_READ {
-                self.after_buffered = Some(Error::unexpected(
-                    &resp,
-                    format!(
-                        "read {} items ({} of them matched) and the listing goes on: \
-                         stopped at the cap of {MAX_ITEMS_READ} items read, before the end \
-                         of the listing",
-                        self.read,
-                        self.yielded + self.buffered.len()
-                    ),
-                ));
+            } else if self.read >= MAX_ITEMS_READ {
+                Some(format!(
+                    "read {} items ({} of them matched) and the listing goes on: \
+                     stopped at the cap of {MAX_ITEMS_READ} items read, before the end \
+                     of the listing",
+                    self.read,
+                    self.yielded + self.buffered.len()
+                ))
+            } else {
+                None
+            };
+            if let Some(detail) = stop {
+                self.after_buffered = Some(Error::unexpected(&resp, detail));
                 return Ok(());
             }
         }
