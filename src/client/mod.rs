@@ -131,10 +131,13 @@ impl Client {
         key: &'static str,
         fetch: impl FnOnce() -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let kept = |memos: &std::collections::HashMap<_, Arc<dyn std::any::Any + Send + Sync>>| {
-            memos.get(key).and_then(|v| v.downcast_ref::<T>()).cloned()
+        let memos = || self.inner.memos.lock().unwrap_or_else(|e| e.into_inner());
+        let lookup = || {
+            memos()
+                .get(key)
+                .and_then(|v| v.downcast_ref::<T>())
+                .cloned()
         };
-        let lookup = || kept(&self.inner.memos.lock().unwrap_or_else(|e| e.into_inner()));
         if let Some(v) = lookup() {
             return Ok(v);
         }
@@ -143,11 +146,7 @@ impl Client {
             return Ok(v);
         }
         let value = fetch()?;
-        self.inner
-            .memos
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, Arc::new(value.clone()));
+        memos().insert(key, Arc::new(value.clone()));
         Ok(value)
     }
 }
