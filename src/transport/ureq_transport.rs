@@ -200,7 +200,6 @@ impl Transport for UreqTransport {
             detail: "the request could not be formed from the URL (nothing was sent)".into(),
             request_id: None,
         };
-        let timeout = Some(request.timeout);
         match request.body {
             Some((content_type, bytes)) if request.secret_body => {
                 let mut padded = PaddedBody::new(bytes, wipe_len(request, bytes));
@@ -209,16 +208,14 @@ impl Transport for UreqTransport {
                     .header("content-length", padded.len().to_string())
                     .body(ureq::SendBody::from_reader(&mut padded))
                     .map_err(invalid)?;
-                let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, request.writes, max_response_bytes, scrubber)
+                exchange(agent, req, request, max_response_bytes, scrubber)
             }
             Some((content_type, bytes)) => {
                 let req = builder
                     .header("content-type", content_type)
                     .body(bytes)
                     .map_err(invalid)?;
-                let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, request.writes, max_response_bytes, scrubber)
+                exchange(agent, req, request, max_response_bytes, scrubber)
             }
             // A POST (or PUT, PATCH) without a body, e.g. a flow's
             // `action?op=enable`: ureq would announce an empty body of
@@ -227,13 +224,11 @@ impl Transport for UreqTransport {
             // empty body of known length, `Content-Length: 0`.
             None if method_has_body(request.method) => {
                 let req = builder.body(&[][..]).map_err(invalid)?;
-                let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, request.writes, max_response_bytes, scrubber)
+                exchange(agent, req, request, max_response_bytes, scrubber)
             }
             None => {
                 let req = builder.body(()).map_err(invalid)?;
-                let req = agent.configure_request(req).timeout_global(timeout).build();
-                exchange(agent, req, request.writes, max_response_bytes, scrubber)
+                exchange(agent, req, request, max_response_bytes, scrubber)
             }
         }
     }
@@ -301,16 +296,22 @@ impl io::Read for PaddedBody<'_> {
     }
 }
 
-/// Runs one request and reads the answer (bounded) into a zeroizing buffer.
+/// Runs one request (`http`, formed from `request`) with the attempt's
+/// timeout and reads the answer (bounded) into a zeroizing buffer.
 fn exchange(
     agent: &ureq::Agent,
-    request: ureq::http::Request<impl ureq::AsSendBody>,
-    writes: bool,
+    http: ureq::http::Request<impl ureq::AsSendBody>,
+    request: &Request<'_>,
     max_response_bytes: u64,
     scrubber: &Scrubber<'_>,
 ) -> Result<RawResponse, Error> {
+    let writes = request.writes;
+    let http = agent
+        .configure_request(http)
+        .timeout_global(Some(request.timeout))
+        .build();
     let mut response = agent
-        .run(request)
+        .run(http)
         .map_err(|e| transport_error(&e, writes, scrubber))?;
     let header = |name: &str| {
         response
@@ -329,20 +330,18 @@ fn exchange(
         .body_mut()
         .with_config()
         .limit(max_response_bytes)
-        .read_to_vec();
-    let body = match body {
-        Ok(b) => Zeroizing::new(b),
-        Err(e) => {
-            return Err(body_error(
+        .read_to_vec()
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            body_error(
                 &e,
                 status,
                 writes,
-                request_id,
+                request_id.clone(),
                 max_response_bytes,
                 scrubber,
-            ))
-        }
-    };
+            )
+        })?;
     Ok(RawResponse {
         status,
         request_id,
