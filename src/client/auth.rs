@@ -202,22 +202,18 @@ impl Client {
     /// request that creates nothing. Its failures name Adobe IMS; a
     /// transport failure here means the platform request was not sent.
     fn fetch_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
-        self.request_token(ims).map_err(|e| match e {
-            Error::Transport(mut t) => {
-                t.detail = format!("Adobe IMS token request: {}", t.detail);
-                t.delivery = Delivery::NotSent;
-                Error::Transport(t)
+        self.request_token(ims).map_err(|mut e| {
+            match &mut e {
+                Error::Transport(t) => {
+                    t.detail = format!("Adobe IMS token request: {}", t.detail);
+                    t.delivery = Delivery::NotSent;
+                }
+                Error::UnexpectedResponse { detail, .. } => {
+                    *detail = format!("Adobe IMS token request: {detail}");
+                }
+                _ => {}
             }
-            Error::UnexpectedResponse {
-                status,
-                detail,
-                request_id,
-            } => Error::UnexpectedResponse {
-                status,
-                detail: format!("Adobe IMS token request: {detail}"),
-                request_id,
-            },
-            other => other,
+            e
         })
     }
 
