@@ -60,13 +60,6 @@ named_enum! {
     Basic => BASIC_AUTH, "basic";
 }
 
-impl AuthSpec {
-    /// The same as [`AuthSpec::as_str`]; kept for the request-body code.
-    pub(crate) fn spec_name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
 /// libpq's `sslmode` values. Written (`as_str`, `Display`) and read
 /// (`FromStr`, exact case) in libpq's spelling (`verify-ca`). libpq's set
 /// is fixed, so the enum is exhaustive.
@@ -522,7 +515,7 @@ impl PostgresConnection {
                 name: &self.name,
                 description: self.description.as_deref(),
                 auth: AuthBody {
-                    spec_name: self.auth_spec.spec_name(),
+                    spec_name: self.auth_spec.as_str(),
                     params,
                 },
                 connection_spec: SpecRef::new(
