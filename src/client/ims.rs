@@ -127,21 +127,12 @@ impl fmt::Debug for ImsCredentials {
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A token from IMS.
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct ImsToken {
     /// The bearer token.
     pub access_token: Secret,
     /// Lifetime from the moment it was issued (at most 24 h).
     pub expires_in: Duration,
-}
-
-#[cfg(test)]
-impl fmt::Debug for ImsToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImsToken")
-            .field("access_token", &self.access_token)
-            .field("expires_in", &self.expires_in)
-            .finish()
-    }
 }
 
 /// Parses IMS's `{"access_token", "token_type", "expires_in"}`.
