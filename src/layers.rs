@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom up. A module may import its own layer and the layers before it.
 const LAYERS: &[&str] = &[
+    "ids",
     "secret",
     "wire",
     "error",

@@ -167,6 +167,7 @@
 // `layers.rs` reads every module's `crate::` paths and enforces it).
 mod client;
 mod error;
+mod ids;
 mod resources;
 mod secret;
 mod transport;
@@ -204,6 +205,10 @@ pub use resources::source_connections::{
 };
 pub use resources::target_connections::{
     NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,
+};
+pub use ids::{
+    ConnectionId, DatasetId, FlowId, IdError, MappingSetId, RunId, SchemaId, SourceConnectionId,
+    TargetConnectionId,
 };
 pub use secret::{InvalidUtf8, Secret};
 
