@@ -184,6 +184,10 @@ pub use client::{
 pub use error::{
     ApiError, Delivery, Error, ParseEnumError, Service, TransportError, TransportErrorKind,
 };
+pub use ids::{
+    ConnectionId, DatasetId, FlowId, IdError, MappingSetId, RunId, SchemaId, SourceConnectionId,
+    TargetConnectionId,
+};
 pub use resources::connections::{
     create_postgres_connection, Connection, ConnectionFilter, Connections,
 };
@@ -205,10 +209,6 @@ pub use resources::source_connections::{
 };
 pub use resources::target_connections::{
     NewTargetConnection, TargetConnection, TargetConnectionFilter, TargetConnections,
-};
-pub use ids::{
-    ConnectionId, DatasetId, FlowId, IdError, MappingSetId, RunId, SchemaId, SourceConnectionId,
-    TargetConnectionId,
 };
 pub use secret::{InvalidUtf8, Secret};
 

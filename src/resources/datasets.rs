@@ -11,6 +11,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
+use crate::ids::{DatasetId, FromService, SchemaId};
 use crate::wire::body::SchemaRef;
 
 const RESOURCE: &str = "dataset";
@@ -20,13 +21,13 @@ const RESOURCE: &str = "dataset";
 #[non_exhaustive]
 pub struct Dataset {
     /// Its id (Catalog's, e.g. `5c8c3c555033b814b69f947f`).
-    pub id: String,
+    pub id: DatasetId,
     /// Name, if any.
     pub name: Option<String>,
     /// The `$id` URL of the XDM schema it follows (`schemaRef.id`, e.g.
     /// `https://ns.adobe.com/{TENANT}/schemas/...`): what target
     /// connections and mapping sets take. Never the schema's `meta:altId`.
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The schema's content type (`schemaRef.contentType`), e.g.
     /// `application/vnd.adobe.xed+json;version=1`.
     pub schema_content_type: Option<String>,
@@ -69,7 +70,8 @@ impl Client {
     /// [`Error::NotFound`] (resource `dataset`) when Catalog has no such
     /// dataset; an answer keyed by another id, or a schema id that could not
     /// be sent back, is an [`Error::UnexpectedResponse`].
-    pub fn get_dataset(&self, dataset_id: &str) -> Result<Dataset, Error> {
+    pub fn get_dataset(&self, id: &DatasetId) -> Result<Dataset, Error> {
+        let dataset_id = id.as_str();
         check_id("dataset_id", dataset_id)?;
         let resp = self
             .request(Method::Get, format!("/dataSets/{dataset_id}"))
@@ -112,9 +114,9 @@ impl Client {
             }
         }
         Ok(Dataset {
-            id: dataset_id.to_owned(),
+            id: id.clone(),
             name: wire.name,
-            schema_id,
+            schema_id: schema_id.map(SchemaId::from_service),
             schema_content_type,
         })
     }

@@ -12,6 +12,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
+use crate::ids::ConnectionId;
 use crate::wire::encode::{encode_into_string, Style};
 
 /// One entry of a database's root listing (a table, usually).
@@ -256,7 +257,8 @@ impl Client {
     /// such connection. The answer is read with the client's explore cap
     /// (`ClientBuilder::with_max_explore_bytes`, 64 MiB by default), well
     /// above the cap for other answers.
-    pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
+    pub fn explore_tables(&self, base_connection_id: &ConnectionId) -> Result<Vec<Table>, Error> {
+        let base_connection_id = base_connection_id.as_str();
         check_id("base_connection_id", base_connection_id)?;
         let resp = self
             .request(Method::Get, explore_path(base_connection_id, None, false))
@@ -275,10 +277,10 @@ impl Client {
     /// ([`Error::Api`], status 404, with its message).
     pub fn explore_columns(
         &self,
-        base_connection_id: &str,
+        base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        let answer = self.explore_table(base_connection_id, table_path, false)?;
+        let answer = self.explore_table(base_connection_id.as_str(), table_path, false)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -292,10 +294,10 @@ impl Client {
     /// sources: a refusal is a normal API error.
     pub fn preview_table(
         &self,
-        base_connection_id: &str,
+        base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        let answer = self.explore_table(base_connection_id, table_path, true)?;
+        let answer = self.explore_table(base_connection_id.as_str(), table_path, true)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,

@@ -20,6 +20,9 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Saved, WireItem};
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
+use crate::ids::{
+    FlowId, FromService, MappingSetId, RunId, SourceConnectionId, TargetConnectionId,
+};
 use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::read;
 use crate::wire::text::one_line;
@@ -37,12 +40,12 @@ impl Filter<Flow> for FlowFilter {
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("flows", self.page_size)?;
         if let Some(id) = &self.source_connection_id {
-            check_id("source_connection_id", id)?;
-            query = query.property("sourceConnectionIds[]", id);
+            check_id("source_connection_id", id.as_str())?;
+            query = query.property("sourceConnectionIds[]", id.as_str());
         }
         if let Some(id) = &self.target_connection_id {
-            check_id("target_connection_id", id)?;
-            query = query.property("targetConnectionIds[]", id);
+            check_id("target_connection_id", id.as_str())?;
+            query = query.property("targetConnectionIds[]", id.as_str());
         }
         if let Some(state) = &self.state {
             query = query.property("state", state.as_str());
@@ -188,7 +191,7 @@ pub struct Transformation {
 #[non_exhaustive]
 pub struct LastRun {
     /// The run's id.
-    pub id: Option<String>,
+    pub id: Option<RunId>,
     /// Its state, e.g. `success` or `failed`, as sent.
     pub state: Option<String>,
     /// When it started, epoch milliseconds.
@@ -202,7 +205,7 @@ pub struct LastRun {
 #[non_exhaustive]
 pub struct Flow {
     /// Its id.
-    pub id: String,
+    pub id: FlowId,
     /// Name.
     pub name: String,
     /// Description, if any.
@@ -212,9 +215,9 @@ pub struct Flow {
     /// The flow spec's id.
     pub flow_spec_id: Option<String>,
     /// Source connections it reads.
-    pub source_connection_ids: Vec<String>,
+    pub source_connection_ids: Vec<SourceConnectionId>,
     /// Target connections it writes.
-    pub target_connection_ids: Vec<String>,
+    pub target_connection_ids: Vec<TargetConnectionId>,
     /// Its transformations, in order (`Copy` first on a database flow).
     pub transformations: Vec<Transformation>,
     /// Its schedule; `None` when absent or not a valid schedule by the
@@ -325,22 +328,30 @@ impl WireItem for WireFlow {
     }
 }
 
+/// Ids a flow lists, as the service sent them.
+fn ids_from_service<I: FromService>(ids: Option<Vec<String>>) -> Vec<I> {
+    ids.unwrap_or_default()
+        .into_iter()
+        .map(I::from_service)
+        .collect()
+}
+
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
         let last_run = w.last_run_details.map(|r| LastRun {
-            id: r.id,
+            id: r.id.map(RunId::from_service),
             state: r.state,
             started_at: r.started_at,
             completed_at: r.completed_at,
         });
         Flow {
-            id: w.id,
+            id: FlowId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
             state: FlowState::parse(w.state.as_deref().unwrap_or("")),
             flow_spec_id: w.flow_spec.and_then(SpecRef::into_id),
-            source_connection_ids: w.source_connection_ids.unwrap_or_default(),
-            target_connection_ids: w.target_connection_ids.unwrap_or_default(),
+            source_connection_ids: ids_from_service(w.source_connection_ids),
+            target_connection_ids: ids_from_service(w.target_connection_ids),
             transformations: w
                 .transformations
                 .unwrap_or_default()
@@ -372,10 +383,10 @@ impl From<WireFlow> for Flow {
 pub struct NewFlow {
     name: String,
     description: Option<String>,
-    source_connection_id: String,
-    target_connection_id: String,
+    source_connection_id: SourceConnectionId,
+    target_connection_id: TargetConnectionId,
     delta_column: String,
-    mapping_set_id: String,
+    mapping_set_id: MappingSetId,
     mapping_set_version: i64,
     schedule: Schedule,
 }
@@ -387,20 +398,20 @@ impl NewFlow {
     /// `mapping_set_version` the Data Prep mapping set.
     pub fn new(
         name: impl Into<String>,
-        source_connection_id: impl Into<String>,
-        target_connection_id: impl Into<String>,
+        source_connection_id: SourceConnectionId,
+        target_connection_id: TargetConnectionId,
         delta_column: impl Into<String>,
-        mapping_set_id: impl Into<String>,
+        mapping_set_id: MappingSetId,
         mapping_set_version: i64,
         schedule: Schedule,
     ) -> Self {
         NewFlow {
             name: name.into(),
             description: None,
-            source_connection_id: source_connection_id.into(),
-            target_connection_id: target_connection_id.into(),
+            source_connection_id,
+            target_connection_id,
             delta_column: delta_column.into(),
-            mapping_set_id: mapping_set_id.into(),
+            mapping_set_id,
             mapping_set_version,
             schedule,
         }
@@ -423,12 +434,12 @@ impl NewFlow {
     }
 
     /// The source connection's id.
-    pub fn source_connection_id(&self) -> &str {
+    pub fn source_connection_id(&self) -> &SourceConnectionId {
         &self.source_connection_id
     }
 
     /// The target connection's id.
-    pub fn target_connection_id(&self) -> &str {
+    pub fn target_connection_id(&self) -> &TargetConnectionId {
         &self.target_connection_id
     }
 
@@ -438,7 +449,7 @@ impl NewFlow {
     }
 
     /// The mapping set's id.
-    pub fn mapping_set_id(&self) -> &str {
+    pub fn mapping_set_id(&self) -> &MappingSetId {
         &self.mapping_set_id
     }
 
@@ -458,10 +469,10 @@ impl NewFlow {
         if let Some(d) = &self.description {
             check_description("description", d)?;
         }
-        check_id("source_connection_id", &self.source_connection_id)?;
-        check_id("target_connection_id", &self.target_connection_id)?;
+        check_id("source_connection_id", self.source_connection_id.as_str())?;
+        check_id("target_connection_id", self.target_connection_id.as_str())?;
         require_text("delta_column", &self.delta_column)?;
-        check_id("mapping_set_id", &self.mapping_set_id)?;
+        check_id("mapping_set_id", self.mapping_set_id.as_str())?;
         check_mapping_version(self.mapping_set_version)?;
         check_start_time("schedule.start_time", self.schedule.start_time())
     }
@@ -473,8 +484,8 @@ impl NewFlow {
             name: &self.name,
             description: self.description.as_deref().unwrap_or(""),
             flow_spec: SpecRef::new(&spec.id, &spec.version),
-            source_connection_ids: [&self.source_connection_id],
-            target_connection_ids: [&self.target_connection_id],
+            source_connection_ids: [self.source_connection_id.as_str()],
+            target_connection_ids: [self.target_connection_id.as_str()],
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
             transformations: (
@@ -488,7 +499,7 @@ impl NewFlow {
                         },
                     },
                 },
-                mapping_entry(&self.mapping_set_id, self.mapping_set_version),
+                mapping_entry(self.mapping_set_id.as_str(), self.mapping_set_version),
             ),
             schedule_params: self.schedule.to_wire(),
         };
@@ -598,8 +609,8 @@ fn check_mapping_version(version: i64) -> Result<(), Error> {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct FlowFilter {
-    source_connection_id: Option<String>,
-    target_connection_id: Option<String>,
+    source_connection_id: Option<SourceConnectionId>,
+    target_connection_id: Option<TargetConnectionId>,
     state: Option<FlowState>,
     page_size: u32,
     max_items: usize,
@@ -627,15 +638,15 @@ impl FlowFilter {
 
     /// Only flows reading this source connection
     /// (`property=sourceConnectionIds[]==X`, also checked locally).
-    pub fn with_source_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.source_connection_id = Some(id.into());
+    pub fn with_source_connection_id(mut self, id: SourceConnectionId) -> Self {
+        self.source_connection_id = Some(id);
         self
     }
 
     /// Only flows writing this target connection
     /// (`property=targetConnectionIds[]==X`, also checked locally).
-    pub fn with_target_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.target_connection_id = Some(id.into());
+    pub fn with_target_connection_id(mut self, id: TargetConnectionId) -> Self {
+        self.target_connection_id = Some(id);
         self
     }
 
@@ -647,13 +658,13 @@ impl FlowFilter {
     }
 
     /// The source connection filter, if set.
-    pub fn source_connection_id(&self) -> Option<&str> {
-        self.source_connection_id.as_deref()
+    pub fn source_connection_id(&self) -> Option<&SourceConnectionId> {
+        self.source_connection_id.as_ref()
     }
 
     /// The target connection filter, if set.
-    pub fn target_connection_id(&self) -> Option<&str> {
-        self.target_connection_id.as_deref()
+    pub fn target_connection_id(&self) -> Option<&TargetConnectionId> {
+        self.target_connection_id.as_ref()
     }
 
     /// The state filter, if set.
@@ -779,7 +790,7 @@ impl Client {
     /// mappingVersion}]` and `scheduleParams`. Input is checked before
     /// anything is sent. Never retried once it may have reached the
     /// service.
-    pub fn create_flow(&self, flow: &NewFlow) -> Result<Saved, Error> {
+    pub fn create_flow(&self, flow: &NewFlow) -> Result<Saved<FlowId>, Error> {
         flow.validate()?;
         let spec = self.postgres_flow_spec()?;
         let body = flow.request_body(&spec)?;
@@ -787,8 +798,8 @@ impl Client {
     }
 
     /// Reads one flow: `GET /flows/{id}`.
-    pub fn get_flow(&self, id: &str) -> Result<Flow, Error> {
-        self.get_resource::<Flow>(id)
+    pub fn get_flow(&self, id: &FlowId) -> Result<Flow, Error> {
+        self.get_resource::<Flow>(id.as_str())
     }
 
     /// Pages through the flows that match `filter`, lazily.
@@ -807,12 +818,12 @@ impl Client {
     /// an error naming the field, not an answer.
     pub fn find_flow(
         &self,
-        source_connection_id: &str,
-        target_connection_id: &str,
+        source_connection_id: &SourceConnectionId,
+        target_connection_id: &TargetConnectionId,
     ) -> Result<Option<Flow>, Error> {
         let filter = FlowFilter::new()
-            .with_source_connection_id(source_connection_id)
-            .with_target_connection_id(target_connection_id);
+            .with_source_connection_id(source_connection_id.clone())
+            .with_target_connection_id(target_connection_id.clone());
         self.find::<Flow>(filter)
     }
 
@@ -826,7 +837,12 @@ impl Client {
     /// The schedule's start time is **not** sent: the service forbids
     /// changing `startTime` once it has passed, so the flow keeps its own.
     /// A flow without `scheduleParams` is [`Error::Unsuitable`].
-    pub fn update_flow_schedule(&self, flow_id: &str, schedule: &Schedule) -> Result<Saved, Error> {
+    pub fn update_flow_schedule(
+        &self,
+        flow_id: &FlowId,
+        schedule: &Schedule,
+    ) -> Result<Saved<FlowId>, Error> {
+        let flow_id = flow_id.as_str();
         check_id("flow_id", flow_id)?;
         self.update_with_retry(
             || {
@@ -858,16 +874,17 @@ impl Client {
     /// once more.
     pub fn update_flow_mapping(
         &self,
-        flow_id: &str,
-        mapping_set_id: &str,
+        id: &FlowId,
+        mapping_set_id: &MappingSetId,
         mapping_set_version: i64,
-    ) -> Result<Saved, Error> {
+    ) -> Result<Saved<FlowId>, Error> {
+        let (flow_id, mapping_set_id) = (id.as_str(), mapping_set_id.as_str());
         check_id("flow_id", flow_id)?;
         check_id("mapping_set_id", mapping_set_id)?;
         check_mapping_version(mapping_set_version)?;
         self.update_with_retry(
             || {
-                let flow = self.get_flow(flow_id)?;
+                let flow = self.get_flow(id)?;
                 let Some(index) = flow.mapping_index() else {
                     return Err(Error::Unsuitable {
                         field: "flow_id".into(),
@@ -885,7 +902,12 @@ impl Client {
         )
     }
 
-    fn patch_flow(&self, flow_id: &str, etag: &str, ops: &[FlowPatch<'_>]) -> Result<Saved, Error> {
+    fn patch_flow(
+        &self,
+        flow_id: &str,
+        etag: &str,
+        ops: &[FlowPatch<'_>],
+    ) -> Result<Saved<FlowId>, Error> {
         let body =
             serde_json::to_vec(ops).map_err(|e| Error::invalid_input("flow", e.to_string()))?;
         self.request(Method::Patch, Flow::path(flow_id))
@@ -897,17 +919,17 @@ impl Client {
 
     /// Enables a flow: `POST /flows/{id}/action?op=enable`, no body →
     /// `{id, etag}`.
-    pub fn enable_flow(&self, id: &str) -> Result<Saved, Error> {
-        self.flow_action(id, "enable")
+    pub fn enable_flow(&self, id: &FlowId) -> Result<Saved<FlowId>, Error> {
+        self.flow_action(id.as_str(), "enable")
     }
 
     /// Disables a flow: `POST /flows/{id}/action?op=disable`, no body →
     /// `{id, etag}`.
-    pub fn disable_flow(&self, id: &str) -> Result<Saved, Error> {
-        self.flow_action(id, "disable")
+    pub fn disable_flow(&self, id: &FlowId) -> Result<Saved<FlowId>, Error> {
+        self.flow_action(id.as_str(), "disable")
     }
 
-    fn flow_action(&self, id: &str, op: &str) -> Result<Saved, Error> {
+    fn flow_action(&self, id: &str, op: &str) -> Result<Saved<FlowId>, Error> {
         check_id("flow_id", id)?;
         self.request(Method::Post, format!("/flows/{id}/action?op={op}"))
             .resource(Flow::NAME, id)
@@ -915,8 +937,8 @@ impl Client {
     }
 
     /// Deletes a flow: `DELETE /flows/{id}` → 204.
-    pub fn delete_flow(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<Flow>(id)
+    pub fn delete_flow(&self, id: &FlowId) -> Result<(), Error> {
+        self.delete_resource::<Flow>(id.as_str())
     }
 }
 

@@ -18,6 +18,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError, Service};
+use crate::ids::{FromService, MappingSetId, SchemaId};
 use crate::wire::body::SchemaRef;
 use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
@@ -198,7 +199,7 @@ fn version_of(v: Option<i64>) -> Option<i64> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a builder does nothing until it is used"]
 pub struct NewMappingSet {
-    schema_id: String,
+    schema_id: SchemaId,
     mappings: Vec<Mapping>,
     source_columns: Option<Vec<Column>>,
     name: Option<String>,
@@ -207,9 +208,9 @@ pub struct NewMappingSet {
 impl NewMappingSet {
     /// Mappings into the XDM schema `schema_id` (its `$id` URL, as
     /// [`Client::get_dataset`] reads it).
-    pub fn new(schema_id: impl Into<String>, mappings: Vec<Mapping>) -> Self {
+    pub fn new(schema_id: SchemaId, mappings: Vec<Mapping>) -> Self {
         NewMappingSet {
-            schema_id: schema_id.into(),
+            schema_id,
             mappings,
             source_columns: None,
             name: None,
@@ -239,7 +240,7 @@ impl NewMappingSet {
     }
 
     /// The schema's id.
-    pub fn schema_id(&self) -> &str {
+    pub fn schema_id(&self) -> &SchemaId {
         &self.schema_id
     }
 
@@ -258,7 +259,7 @@ impl NewMappingSet {
     /// (`_tenant.orderId`), each mapped once. A refusal names the field,
     /// e.g. `mappings[2].destination`.
     pub fn validate(&self) -> Result<(), Error> {
-        check_schema_id("schema_id", &self.schema_id)?;
+        check_schema_id("schema_id", self.schema_id.as_str())?;
         if self.mappings.is_empty() {
             return Err(Error::invalid_input(
                 "mappings",
@@ -323,7 +324,7 @@ impl NewMappingSet {
         self.validate()?;
         let body = CreateBody {
             output_schema: OutputSchema {
-                schema_ref: SchemaRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
+                schema_ref: SchemaRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
             mappings: self.mappings.iter().map(Mapping::to_wire).collect(),
             input_schema: self.source_columns.as_deref().map(|columns| InputSchema {
@@ -443,7 +444,7 @@ fn json_schema_type(c: &Column) -> PropertyType<'_> {
 #[non_exhaustive]
 pub struct SavedMappingSet {
     /// Its id: 32 hex digits, no dashes.
-    pub id: String,
+    pub id: MappingSetId,
     /// Its version (0 for a new one).
     pub version: i64,
 }
@@ -453,14 +454,14 @@ pub struct SavedMappingSet {
 #[non_exhaustive]
 pub struct MappingSet {
     /// Its id: 32 hex digits, no dashes.
-    pub id: String,
+    pub id: MappingSetId,
     /// Its version.
     pub version: i64,
     /// Its name, if it has one.
     pub name: Option<String>,
     /// The XDM schema it fills (`outputSchema.schemaRef.id`; older mapping
     /// sets: `schemaRef.id` or `xdmSchema`).
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The mappings, read from current (`source`, `destination`) or legacy
     /// (`sourceAttribute`, `destinationXdmPath`) field names.
     pub mappings: Vec<Mapping>,
@@ -709,7 +710,10 @@ impl Client {
                 format!("the body lacks a version (a number){}", success_note(&resp)),
             )
         })?;
-        Ok(SavedMappingSet { id, version })
+        Ok(SavedMappingSet {
+            id: MappingSetId::from_service(id),
+            version,
+        })
     }
 
     /// Checks a mapping set without creating it: `POST
@@ -769,8 +773,8 @@ impl Client {
     /// Mappings are read from current (`source`/`destination`) and legacy
     /// (`sourceAttribute`/`destinationXdmPath`) field names.
     /// [`Error::NotFound`] (resource `mapping set`) when there is none.
-    pub fn get_mapping_set(&self, mapping_set_id: &str) -> Result<MappingSet, Error> {
-        self.get_mapping_set_at(mapping_set_id, None)
+    pub fn get_mapping_set(&self, mapping_set_id: &MappingSetId) -> Result<MappingSet, Error> {
+        self.get_mapping_set_at(mapping_set_id.as_str(), None)
     }
 
     /// The mapping sets named exactly `name`, each read in full (its latest
@@ -820,7 +824,9 @@ impl Client {
                 break;
             }
         }
-        ids.iter().map(|id| self.get_mapping_set(id)).collect()
+        ids.iter()
+            .map(|id| self.get_mapping_set_at(id, None))
+            .collect()
     }
 
     /// Reads one version of a mapping set (`GET
@@ -828,13 +834,13 @@ impl Client {
     /// `Mapping` entry, which need not be the latest.
     pub fn get_mapping_set_version(
         &self,
-        mapping_set_id: &str,
+        mapping_set_id: &MappingSetId,
         version: i64,
     ) -> Result<MappingSet, Error> {
         if version < 0 {
             return Err(Error::invalid_input("version", "must be 0 or more"));
         }
-        self.get_mapping_set_at(mapping_set_id, Some(version))
+        self.get_mapping_set_at(mapping_set_id.as_str(), Some(version))
     }
 
     fn get_mapping_set_at(
@@ -895,10 +901,10 @@ impl Client {
             .or(wire.xdm_schema)
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
-            id,
+            id: MappingSetId::from_service(id),
             version,
             name: wire.name.filter(|n| !n.is_empty()),
-            schema_id,
+            schema_id: schema_id.map(SchemaId::from_service),
             mappings,
             created_at: wire.created_date,
             updated_at: wire.modified_date,

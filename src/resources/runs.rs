@@ -25,6 +25,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::WireItem;
 use crate::client::Client;
 use crate::error::{Error, ParseEnumError};
+use crate::ids::{FlowId, FromService, RunId};
 use crate::wire::read;
 
 impl Resource for Run {
@@ -38,9 +39,9 @@ impl Resource for Run {
 
 impl Filter<Run> for RunFilter {
     fn query(&self) -> Result<Query, Error> {
-        check_id("flow_id", &self.flow_id)?;
+        check_id("flow_id", self.flow_id.as_str())?;
         // No status filter on the wire: see `with_status`.
-        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
+        let query = Query::new("runs", self.page_size)?.property("flowId", self.flow_id.as_str());
         // Newest first where the service honours `orderby` (the list's
         // order is not documented; `list_runs` sorts again either way).
         // With a cap below the flow's run count, this keeps the newest.
@@ -51,8 +52,8 @@ impl Filter<Run> for RunFilter {
     /// [`attributed`](Self::attributed) to refuse.
     fn matches(&self, run: &Run) -> bool {
         run.flow_id
-            .as_deref()
-            .is_none_or(|flow| flow == self.flow_id)
+            .as_ref()
+            .is_none_or(|flow| *flow == self.flow_id)
             && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
     }
 }
@@ -154,9 +155,9 @@ pub struct RunError {
 #[non_exhaustive]
 pub struct Run {
     /// Its id.
-    pub id: String,
+    pub id: RunId,
     /// The flow it is a run of.
-    pub flow_id: Option<String>,
+    pub flow_id: Option<FlowId>,
     /// `metrics.statusSummary.status`; `RunStatus::Other("")` when the run
     /// has none (or it is not text).
     pub status: RunStatus,
@@ -294,8 +295,8 @@ impl From<WireRun> for Run {
         let sizes = metrics.size_summary.unwrap_or_default();
         let status = metrics.status_summary.unwrap_or_default();
         Run {
-            id: w.id,
-            flow_id: w.flow_id,
+            id: RunId::from_service(w.id),
+            flow_id: w.flow_id.map(FlowId::from_service),
             status: status
                 .status
                 .as_deref()
@@ -326,7 +327,7 @@ impl From<WireRun> for Run {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct RunFilter {
-    flow_id: String,
+    flow_id: FlowId,
     status: Option<RunStatus>,
     page_size: u32,
     max_items: usize,
@@ -340,9 +341,9 @@ paging_options!(
 impl RunFilter {
     /// The runs of flow `flow_id` (`property=flowId==X`, also checked
     /// locally).
-    pub fn new(flow_id: impl Into<String>) -> Self {
+    pub fn new(flow_id: FlowId) -> Self {
         RunFilter {
-            flow_id: flow_id.into(),
+            flow_id,
             status: None,
             page_size: DEFAULT_PAGE_SIZE,
             max_items: DEFAULT_MAX_ITEMS,
@@ -365,7 +366,7 @@ impl RunFilter {
     }
 
     /// The flow's id.
-    pub fn flow_id(&self) -> &str {
+    pub fn flow_id(&self) -> &FlowId {
         &self.flow_id
     }
 
@@ -377,7 +378,7 @@ impl RunFilter {
     /// A run the service listed for this flow but that does not say whose
     /// it is cannot be counted as this flow's (nor silently dropped: a
     /// monitor would call the flow healthy).
-    fn attributed(flow_id: &str, run: &Run) -> Result<(), Error> {
+    fn attributed(flow_id: &FlowId, run: &Run) -> Result<(), Error> {
         match run.flow_id {
             Some(_) => Ok(()),
             None => Err(Error::UnexpectedResponse {
@@ -422,8 +423,8 @@ impl Client {
     }
 
     /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
-    pub fn get_run(&self, id: &str) -> Result<Run, Error> {
-        self.get_resource::<Run>(id)
+    pub fn get_run(&self, id: &RunId) -> Result<Run, Error> {
+        self.get_resource::<Run>(id.as_str())
     }
 
     /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)
@@ -431,7 +432,7 @@ impl Client {
     /// ([`RunStatus::is_finished`]: success or failed); `None` when the
     /// flow has no finished run. Runs still in progress or scheduled are
     /// skipped.
-    pub fn latest_finished_run(&self, flow_id: &str) -> Result<Option<Run>, Error> {
+    pub fn latest_finished_run(&self, flow_id: &FlowId) -> Result<Option<Run>, Error> {
         Ok(self.run_summary(flow_id)?.latest_finished)
     }
 
@@ -451,7 +452,7 @@ impl Client {
     /// ignores the order and the flow has more runs), when a run has no
     /// `createdAt` this crate can read (epoch milliseconds or seconds, or
     /// ISO 8601 with a zone), or when a run carries no `flowId`.
-    pub fn run_summary(&self, flow_id: &str) -> Result<RunSummary, Error> {
+    pub fn run_summary(&self, flow_id: &FlowId) -> Result<RunSummary, Error> {
         let read =
             self.newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))?;
         let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
@@ -469,7 +470,7 @@ impl Client {
     /// [`run_summary`](Self::run_summary): the cap reached before the
     /// newest runs are known, a run that cannot be placed in time or
     /// attributed to the flow.
-    pub fn latest_runs(&self, flow_id: &str, count: usize) -> Result<Vec<Run>, Error> {
+    pub fn latest_runs(&self, flow_id: &FlowId, count: usize) -> Result<Vec<Run>, Error> {
         let mut read = self.newest_runs_until(flow_id, |read| read.len() >= count)?;
         read.truncate(count);
         Ok(read)
@@ -492,11 +493,12 @@ impl Client {
     /// 10 000-run cap is read, so that the newest 10 000 can be known.
     fn newest_runs_until(
         &self,
-        flow_id: &str,
+        flow_id: &FlowId,
         enough: impl Fn(&[Run]) -> bool,
     ) -> Result<Vec<Run>, Error> {
         let cap = DEFAULT_MAX_ITEMS;
-        let filter = RunFilter::new(flow_id).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
+        let filter =
+            RunFilter::new(flow_id.clone()).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
         let mut pages = self.runs(filter);
         let mut read: Vec<Run> = Vec::new();
         let mut in_order = true;

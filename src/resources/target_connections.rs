@@ -12,6 +12,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::ids::{DatasetId, FromService, SchemaId, TargetConnectionId};
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
@@ -28,8 +29,8 @@ impl Filter<TargetConnection> for TargetConnectionFilter {
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("targetConnections", self.page_size)?;
         if let Some(dataset) = &self.dataset_id {
-            check_id("dataset_id", dataset)?;
-            query = query.property("params.dataSetId", dataset);
+            check_id("dataset_id", dataset.as_str())?;
+            query = query.property("params.dataSetId", dataset.as_str());
         }
         Ok(query)
     }
@@ -70,15 +71,15 @@ pub const TARGET_DATA_FORMAT: &str = "parquet_xdm";
 #[non_exhaustive]
 pub struct TargetConnection {
     /// Its id.
-    pub id: String,
+    pub id: TargetConnectionId,
     /// Name.
     pub name: String,
     /// Description, if any.
     pub description: Option<String>,
     /// The dataset it writes to (`params.dataSetId`).
-    pub dataset_id: Option<String>,
+    pub dataset_id: Option<DatasetId>,
     /// The dataset's XDM schema (`data.schema.id`).
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The data format (`data.format`), e.g. `parquet_xdm`.
     pub format: Option<String>,
     /// Connection spec id ([`DATA_LAKE_CONNECTION_SPEC_ID`] for the data lake).
@@ -147,11 +148,14 @@ impl From<WireTargetConnection> for TargetConnection {
             None => (None, None),
         };
         TargetConnection {
-            id: w.id,
+            id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
-            dataset_id: w.params.and_then(|p| p.dataset_id),
-            schema_id,
+            dataset_id: w
+                .params
+                .and_then(|p| p.dataset_id)
+                .map(DatasetId::from_service),
+            schema_id: schema_id.map(SchemaId::from_service),
             format,
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
@@ -169,24 +173,20 @@ impl From<WireTargetConnection> for TargetConnection {
 pub struct NewTargetConnection {
     name: String,
     description: Option<String>,
-    dataset_id: String,
-    schema_id: String,
+    dataset_id: DatasetId,
+    schema_id: SchemaId,
 }
 
 impl NewTargetConnection {
     /// A target connection named `name` writing to dataset `dataset_id`,
     /// whose XDM schema is `schema_id` (the schema's `$id` URL, as
     /// [`Client::get_dataset`] reads it in [`Dataset::schema_id`](crate::Dataset::schema_id)).
-    pub fn new(
-        name: impl Into<String>,
-        dataset_id: impl Into<String>,
-        schema_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(name: impl Into<String>, dataset_id: DatasetId, schema_id: SchemaId) -> Self {
         NewTargetConnection {
             name: name.into(),
             description: None,
-            dataset_id: dataset_id.into(),
-            schema_id: schema_id.into(),
+            dataset_id,
+            schema_id,
         }
     }
 
@@ -207,12 +207,12 @@ impl NewTargetConnection {
     }
 
     /// The dataset's id.
-    pub fn dataset_id(&self) -> &str {
+    pub fn dataset_id(&self) -> &DatasetId {
         &self.dataset_id
     }
 
     /// The schema's id.
-    pub fn schema_id(&self) -> &str {
+    pub fn schema_id(&self) -> &SchemaId {
         &self.schema_id
     }
 
@@ -224,8 +224,8 @@ impl NewTargetConnection {
         if let Some(d) = &self.description {
             check_description("description", d)?;
         }
-        check_id("dataset_id", &self.dataset_id)?;
-        check_schema_id("schema_id", &self.schema_id)
+        check_id("dataset_id", self.dataset_id.as_str())?;
+        check_schema_id("schema_id", self.schema_id.as_str())
     }
 
     /// The `POST /targetConnections` body.
@@ -236,10 +236,10 @@ impl NewTargetConnection {
             description: self.description.as_deref().unwrap_or(""),
             data: CreateData {
                 format: TARGET_DATA_FORMAT,
-                schema: SpecRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
+                schema: SpecRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
             params: CreateParams {
-                dataset_id: &self.dataset_id,
+                dataset_id: self.dataset_id.as_str(),
             },
             connection_spec: SpecRef::new(
                 DATA_LAKE_CONNECTION_SPEC_ID,
@@ -280,7 +280,7 @@ struct CreateParams<'a> {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct TargetConnectionFilter {
-    dataset_id: Option<String>,
+    dataset_id: Option<DatasetId>,
     page_size: u32,
     max_items: usize,
 }
@@ -308,14 +308,14 @@ impl TargetConnectionFilter {
 
     /// Only those writing to this dataset (`property=params.dataSetId==X`,
     /// also checked locally).
-    pub fn with_dataset_id(mut self, id: impl Into<String>) -> Self {
-        self.dataset_id = Some(id.into());
+    pub fn with_dataset_id(mut self, id: DatasetId) -> Self {
+        self.dataset_id = Some(id);
         self
     }
 
     /// The dataset filter, if set.
-    pub fn dataset_id(&self) -> Option<&str> {
-        self.dataset_id.as_deref()
+    pub fn dataset_id(&self) -> Option<&DatasetId> {
+        self.dataset_id.as_ref()
     }
 
     /// An item of this filter's listing that lacks `params.dataSetId` is an
@@ -350,7 +350,10 @@ impl Client {
     /// have reached the service;
     /// [`ensure_target_connection`](Self::ensure_target_connection) is the
     /// call to repeat safely.
-    pub fn create_target_connection(&self, target: &NewTargetConnection) -> Result<Saved, Error> {
+    pub fn create_target_connection(
+        &self,
+        target: &NewTargetConnection,
+    ) -> Result<Saved<TargetConnectionId>, Error> {
         let body = target.request_body()?;
         self.request(Method::Post, "/targetConnections")
             .body(&body)
@@ -358,8 +361,11 @@ impl Client {
     }
 
     /// Reads one target connection: `GET /targetConnections/{id}`.
-    pub fn get_target_connection(&self, id: &str) -> Result<TargetConnection, Error> {
-        self.get_resource::<TargetConnection>(id)
+    pub fn get_target_connection(
+        &self,
+        id: &TargetConnectionId,
+    ) -> Result<TargetConnection, Error> {
+        self.get_resource::<TargetConnection>(id.as_str())
     }
 
     /// Pages through the target connections that match `filter`, lazily.
@@ -378,17 +384,17 @@ impl Client {
 
     /// Deletes a target connection: `DELETE /targetConnections/{id}`.
     /// [`Error::InUse`] while dataflows use it.
-    pub fn delete_target_connection(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<TargetConnection>(id)
+    pub fn delete_target_connection(&self, id: &TargetConnectionId) -> Result<(), Error> {
+        self.delete_resource::<TargetConnection>(id.as_str())
     }
 
     /// Finds a target connection writing to `dataset_id`, if any: the first
     /// one listed (one request when it is on the first page).
     pub fn find_target_connection(
         &self,
-        dataset_id: &str,
+        dataset_id: &DatasetId,
     ) -> Result<Option<TargetConnection>, Error> {
-        let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id);
+        let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id.clone());
         self.find::<TargetConnection>(filter)
     }
 
@@ -401,7 +407,10 @@ impl Client {
     /// one at a time, and a create that failed in a way that may have
     /// created it (5xx, timeout, lost answer) is followed by a second look,
     /// so a lost answer never leads to a duplicate.
-    pub fn ensure_target_connection(&self, target: &NewTargetConnection) -> Result<Ensured, Error> {
+    pub fn ensure_target_connection(
+        &self,
+        target: &NewTargetConnection,
+    ) -> Result<Ensured<TargetConnectionId>, Error> {
         target.validate()?;
         let dataset = target.dataset_id();
         let find = || {
