@@ -19,7 +19,7 @@ fn raw(status: u16, body: &[u8]) -> RawResponse {
 
 /// Parses a create answer; `Ok((id, etag))` or the error's text.
 pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), String> {
-    parse_saved(&raw(status, body))
+    parse_saved::<String>(&raw(status, body))
         .map(|c| (c.id, c.etag))
         .map_err(|e| e.to_string())
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::test_support::platform;
 use super::*;
 use crate::error::{Delivery, TransportErrorKind};
+use crate::ids::id;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
 
@@ -142,7 +143,7 @@ mod ims_tokens {
             .reply(200, &token_reply(1))
             .reply(200, &page(&["a"]));
         let c = ims_client(&t);
-        c.get_connection("a").unwrap();
+        c.get_connection(&id("a")).unwrap();
         let seen = t.seen();
         assert_eq!(seen.len(), 5);
         assert!(seen[..4]
@@ -172,7 +173,7 @@ mod ims_tokens {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let c = c.clone();
-                std::thread::spawn(move || c.get_connection("a").unwrap_err().to_string())
+                std::thread::spawn(move || c.get_connection(&id("a")).unwrap_err().to_string())
             })
             .collect();
         for th in threads {
@@ -215,7 +216,7 @@ mod ims_tokens {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let c = c.clone();
-                std::thread::spawn(move || c.get_connection("a").map(|x| x.id))
+                std::thread::spawn(move || c.get_connection(&id("a")).map(|x| x.id))
             })
             .collect();
         for th in threads {
@@ -231,7 +232,7 @@ mod ims_tokens {
             400,
             r#"{"error":"invalid_request","error_description":"client_secret=s3cr3t-canary-xyz is wrong"}"#,
         );
-        let err = ims_client(&t).get_connection("a").unwrap_err();
+        let err = ims_client(&t).get_connection(&id("a")).unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(!text.contains("canary"), "{text}");
         assert!(text.contains("Adobe IMS"), "{text}");

@@ -124,6 +124,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -147,10 +148,10 @@ mod tests {
     fn get_reads_the_schema_ref_from_catalog() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &answer(ID));
-        let d = client_on(&t).get_dataset(ID).unwrap();
+        let d = client_on(&t).get_dataset(&id(ID)).unwrap();
         assert_eq!(d.id, ID);
         assert_eq!(d.name.as_deref(), Some("orders"));
-        assert_eq!(d.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!(d.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
         assert_eq!(
             d.schema_content_type.as_deref(),
             Some("application/vnd.adobe.xed+json;version=1")
@@ -168,7 +169,7 @@ mod tests {
     fn a_dataset_without_a_schema_ref_has_none() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &json!({ ID: {"name": "n"} }).to_string());
-        let d = client_on(&t).get_dataset(ID).unwrap();
+        let d = client_on(&t).get_dataset(&id(ID)).unwrap();
         assert_eq!((d.schema_id, d.schema_content_type), (None, None));
     }
 
@@ -180,7 +181,7 @@ mod tests {
             r#"{"type":"http://ns.adobe.com/aep/errors/CAT-1001-404","title":"Not Found",
                 "status":404,"report":{"detailed-message":"dataset not found"}}"#,
         );
-        let e = client_on(&t).get_dataset(ID).unwrap_err();
+        let e = client_on(&t).get_dataset(&id(ID)).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "dataset", id, .. } if id == ID),
             "{e}"
@@ -195,7 +196,7 @@ mod tests {
             r#"{"type":"http://ns.adobe.com/aep/errors/CAT-1104-403","title":"Forbidden",
                 "status":403,"report":{"detailed-message":"no access to this sandbox"}}"#,
         );
-        match client_on(&t).get_dataset(ID).unwrap_err() {
+        match client_on(&t).get_dataset(&id(ID)).unwrap_err() {
             Error::Api(api) => {
                 assert_eq!(api.service, Service::Catalog);
                 assert_eq!(api.code.as_deref(), Some("CAT-1104-403"));
@@ -219,7 +220,7 @@ mod tests {
         ] {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
-            let e = client_on(&t).get_dataset(ID).unwrap_err();
+            let e = client_on(&t).get_dataset(&id(ID)).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
     }
@@ -229,7 +230,7 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for bad in ["", "a/b", "../x", "a b"] {
-            let e = c.get_dataset(bad).unwrap_err();
+            let e = c.get_dataset(&id(bad)).unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "dataset_id"),
                 "{e}"

@@ -985,6 +985,7 @@ fn schedule_ops(
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -1026,10 +1027,10 @@ mod tests {
         let flow = |version, schedule| {
             NewFlow::new(
                 "orders flow",
-                "src-1",
-                "tgt-1",
+                id("src-1"),
+                id("tgt-1"),
                 "updated_at",
-                MS,
+                id(MS),
                 version,
                 schedule,
             )
@@ -1117,10 +1118,10 @@ mod tests {
     fn new_flow() -> NewFlow {
         NewFlow::new(
             "orders flow",
-            "src-1",
-            "tgt-1",
+            id("src-1"),
+            id("tgt-1"),
             "updated_at",
-            "e7c80e4c0d8f4a98a7d400b4e178b635",
+            id("e7c80e4c0d8f4a98a7d400b4e178b635"),
             0,
             Schedule::every(Frequency::Hour, 1, START).unwrap(),
         )
@@ -1294,7 +1295,7 @@ mod tests {
     fn get_reads_every_field_leniently() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &items(&[flow_item("flow-1", "\"e1\"")]));
-        let f = client_on(&t).get_flow("flow-1").unwrap();
+        let f = client_on(&t).get_flow(&id("flow-1")).unwrap();
         assert!(t.seen()[0].url.ends_with("/flows/flow-1"));
         assert_eq!(f.name, "orders flow");
         assert_eq!(f.description.as_deref(), Some("d"));
@@ -1310,7 +1311,7 @@ mod tests {
         assert_eq!(f.delta_column(), Some("updated_at"));
         assert_eq!(f.etag, "\"e1\"");
         let run = f.last_run.unwrap();
-        assert_eq!(run.id.as_deref(), Some("run-1"));
+        assert_eq!(run.id.as_ref().map(|i| i.as_str()), Some("run-1"));
         assert_eq!(run.state.as_deref(), Some("success"));
         assert_eq!((run.started_at, run.completed_at), (Some(1), Some(2)));
         assert_eq!((f.created_at, f.updated_at), (Some(10), Some(20)));
@@ -1332,7 +1333,7 @@ mod tests {
         item["state"] = json!("Disabled");
         item["scheduleParams"] = json!({"startTime": 1, "frequency": "minute", "interval": 5});
         t.reply(200, &items(&[item]));
-        let f = client_on(&t).get_flow("f").unwrap();
+        let f = client_on(&t).get_flow(&id("f")).unwrap();
         assert_eq!(f.mapping(), Some((1, "map1", 3)));
         assert_eq!(f.state, FlowState::Disabled);
         // Not a schedule by the rules (interval 5 minutes): None.
@@ -1354,7 +1355,7 @@ mod tests {
         ] {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
-            let e = client_on(&t).get_flow("f").unwrap_err();
+            let e = client_on(&t).get_flow(&id("f")).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
         // Odd but harmless shapes: read as absent.
@@ -1368,7 +1369,7 @@ mod tests {
                                                  {"name": "Copy"}]}),
             ]),
         );
-        let f = client_on(&t).get_flow("f").unwrap();
+        let f = client_on(&t).get_flow(&id("f")).unwrap();
         assert_eq!(f.schedule, None);
         assert_eq!(f.last_run, None);
         assert_eq!(f.created_at, None);
@@ -1378,7 +1379,7 @@ mod tests {
         // An empty list is NotFound.
         t.reply(200, r#"{"items": []}"#);
         assert!(matches!(
-            client_on(&t).get_flow("f").unwrap_err(),
+            client_on(&t).get_flow(&id("f")).unwrap_err(),
             Error::NotFound {
                 resource: "flow",
                 ..
@@ -1395,7 +1396,7 @@ mod tests {
             r#"{"type": "https://ns.adobe.com/aep/errors/FLOW-1404-404"}"#,
         );
         assert!(matches!(
-            c.get_flow("f").unwrap_err(),
+            c.get_flow(&id("f")).unwrap_err(),
             Error::NotFound { resource: "flow", ref id, .. } if id == "f"
         ));
         // A create refused with Flow Service's envelope.
@@ -1421,13 +1422,13 @@ mod tests {
         // A lost answer on an enable.
         t.fail(TransportErrorKind::Io, Delivery::Unknown);
         assert!(matches!(
-            c.enable_flow("f").unwrap_err(),
+            c.enable_flow(&id("f")).unwrap_err(),
             Error::Transport(_)
         ));
         // Deleting a flow that is gone.
         t.reply(404, "");
         assert!(matches!(
-            c.delete_flow("f").unwrap_err(),
+            c.delete_flow(&id("f")).unwrap_err(),
             Error::NotFound { .. }
         ));
         assert_eq!(t.remaining(), 0);
@@ -1448,8 +1449,8 @@ mod tests {
         let found = client_on(&t)
             .list_flows(
                 FlowFilter::new()
-                    .with_source_connection_id("src-1")
-                    .with_target_connection_id("tgt-1")
+                    .with_source_connection_id(id("src-1"))
+                    .with_target_connection_id(id("tgt-1"))
                     .with_state(FlowState::Enabled),
             )
             .unwrap();
@@ -1475,11 +1476,11 @@ mod tests {
             .to_string(),
         );
         let c = client_on(&t);
-        let f = c.find_flow("src-1", "tgt-1").unwrap().unwrap();
+        let f = c.find_flow(&id("src-1"), &id("tgt-1")).unwrap().unwrap();
         assert_eq!(f.id, "a");
         assert_eq!(t.seen().len(), 1);
         t.reply(200, &items(&[]));
-        assert_eq!(c.find_flow("src-1", "tgt-9").unwrap(), None);
+        assert_eq!(c.find_flow(&id("src-1"), &id("tgt-9")).unwrap(), None);
     }
 
     #[test]
@@ -1490,7 +1491,7 @@ mod tests {
         t.reply(200, &items(&[flow_item("flow-1", "\"e1\"")]))
             .reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#);
         let saved = client_on(&t)
-            .update_flow_mapping("flow-1", "newmap", 4)
+            .update_flow_mapping(&id("flow-1"), &id("newmap"), 4)
             .unwrap();
         assert_eq!(saved.etag, "\"e2\"");
         let seen = t.seen();
@@ -1516,7 +1517,7 @@ mod tests {
         t.reply(200, &items(&[reordered]))
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
         client_on(&t)
-            .update_flow_mapping("flow-1", "newmap", 5)
+            .update_flow_mapping(&id("flow-1"), &id("newmap"), 5)
             .unwrap();
         assert_eq!(t.seen()[3].json()[0]["path"], "/transformations/0");
     }
@@ -1528,7 +1529,7 @@ mod tests {
         item["transformations"] = json!([item["transformations"][0]]);
         t.reply(200, &items(&[item]));
         let e = client_on(&t)
-            .update_flow_mapping("flow-1", "m", 0)
+            .update_flow_mapping(&id("flow-1"), &id("m"), 0)
             .unwrap_err();
         assert!(e.is_unsuitable(), "{e}");
         assert_eq!(field_of(&e), "flow_id");
@@ -1545,7 +1546,7 @@ mod tests {
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
         let c = client_on(&t);
         let schedule = Schedule::every(Frequency::Day, 1, START).unwrap();
-        let saved = c.update_flow_schedule("flow-1", &schedule).unwrap();
+        let saved = c.update_flow_schedule(&id("flow-1"), &schedule).unwrap();
         assert_eq!(saved.etag, "\"e3\"");
         let seen = t.seen();
         let methods: Vec<_> = seen.iter().map(|s| s.method).collect();
@@ -1557,7 +1558,9 @@ mod tests {
             .reply(412, stale)
             .reply(200, &items(&[flow_item("flow-1", "\"e2\"")]))
             .reply(412, stale);
-        let e = c.update_flow_mapping("flow-1", "m", 1).unwrap_err();
+        let e = c
+            .update_flow_mapping(&id("flow-1"), &id("m"), 1)
+            .unwrap_err();
         assert_eq!(e.status(), Some(412));
         assert_eq!(t.remaining(), 0);
     }
@@ -1571,7 +1574,7 @@ mod tests {
             item["scheduleParams"] = params;
             t.reply(200, &items(&[item]))
                 .reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#);
-            c.update_flow_schedule("flow-1", &schedule).unwrap();
+            c.update_flow_schedule(&id("flow-1"), &schedule).unwrap();
             let seen = t.seen();
             let last = seen.last().unwrap();
             assert_eq!(last.method, "PATCH");
@@ -1626,7 +1629,7 @@ mod tests {
         t.reply(200, &items(&[item]));
         let before = t.seen().len();
         let e = c
-            .update_flow_schedule("flow-1", &Schedule::once(START))
+            .update_flow_schedule(&id("flow-1"), &Schedule::once(START))
             .unwrap_err();
         assert!(e.is_unsuitable(), "{e}");
         assert_eq!(t.seen().len(), before + 1);
@@ -1638,8 +1641,8 @@ mod tests {
         let c = client_on(&t);
         t.reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#)
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
-        assert_eq!(c.enable_flow("flow-1").unwrap().etag, "\"e2\"");
-        assert_eq!(c.disable_flow("flow-1").unwrap().etag, "\"e3\"");
+        assert_eq!(c.enable_flow(&id("flow-1")).unwrap().etag, "\"e2\"");
+        assert_eq!(c.disable_flow(&id("flow-1")).unwrap().etag, "\"e3\"");
         let seen = t.seen();
         assert_eq!(seen[0].method, "POST");
         assert!(seen[0].url.ends_with("/flows/flow-1/action?op=enable"));
@@ -1648,16 +1651,16 @@ mod tests {
         // A garbled answer is an error.
         t.reply(200, r#"{"id":"flow-1"}"#).reply(200, "ok");
         assert!(matches!(
-            c.enable_flow("flow-1").unwrap_err(),
+            c.enable_flow(&id("flow-1")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         assert!(matches!(
-            c.disable_flow("flow-1").unwrap_err(),
+            c.disable_flow(&id("flow-1")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         // Delete: 204.
         t.reply(204, "");
-        c.delete_flow("flow-1").unwrap();
+        c.delete_flow(&id("flow-1")).unwrap();
         assert_eq!(t.seen().last().unwrap().method, "DELETE");
     }
 
@@ -1676,14 +1679,14 @@ mod tests {
             ),
             (
                 NewFlow {
-                    source_connection_id: "a/b".into(),
+                    source_connection_id: id("a/b"),
                     ..base.clone()
                 },
                 "source_connection_id",
             ),
             (
                 NewFlow {
-                    target_connection_id: "".into(),
+                    target_connection_id: id(""),
                     ..base.clone()
                 },
                 "target_connection_id",
@@ -1697,7 +1700,7 @@ mod tests {
             ),
             (
                 NewFlow {
-                    mapping_set_id: "m m".into(),
+                    mapping_set_id: id("m m"),
                     ..base.clone()
                 },
                 "mapping_set_id",
@@ -1730,23 +1733,23 @@ mod tests {
             assert!(e.is_invalid_input(), "{e}");
             assert_eq!(field_of(&e), field);
         }
-        let e = c.update_flow_mapping("f", "m", -1).unwrap_err();
+        let e = c.update_flow_mapping(&id("f"), &id("m"), -1).unwrap_err();
         assert_eq!(field_of(&e), "mapping_set_version");
-        let e = c.update_flow_mapping("f", "", 0).unwrap_err();
+        let e = c.update_flow_mapping(&id("f"), &id(""), 0).unwrap_err();
         assert_eq!(field_of(&e), "mapping_set_id");
         let once = Schedule::once(START);
         for e in [
-            c.get_flow("").unwrap_err(),
-            c.delete_flow("a b").unwrap_err(),
-            c.enable_flow("../x").unwrap_err(),
-            c.disable_flow("").unwrap_err(),
-            c.update_flow_schedule("?", &once).unwrap_err(),
-            c.update_flow_mapping("f/1", "m", 0).unwrap_err(),
+            c.get_flow(&id("")).unwrap_err(),
+            c.delete_flow(&id("a b")).unwrap_err(),
+            c.enable_flow(&id("../x")).unwrap_err(),
+            c.disable_flow(&id("")).unwrap_err(),
+            c.update_flow_schedule(&id("?"), &once).unwrap_err(),
+            c.update_flow_mapping(&id("f/1"), &id("m"), 0).unwrap_err(),
         ] {
             assert_eq!(field_of(&e), "flow_id");
         }
         let e = c
-            .list_flows(FlowFilter::new().with_source_connection_id("x y"))
+            .list_flows(FlowFilter::new().with_source_connection_id(id("x y")))
             .unwrap_err();
         assert_eq!(field_of(&e), "source_connection_id");
         let e = c
@@ -1769,13 +1772,13 @@ mod tests {
         assert_eq!(n.schedule().interval(), Some(1));
         assert!(n.validate().is_ok());
         let f = FlowFilter::new()
-            .with_source_connection_id("s")
-            .with_target_connection_id("t")
+            .with_source_connection_id(id("s"))
+            .with_target_connection_id(id("t"))
             .with_state(FlowState::Disabled)
             .with_page_size(7)
             .with_max_items(9);
-        assert_eq!(f.source_connection_id(), Some("s"));
-        assert_eq!(f.target_connection_id(), Some("t"));
+        assert_eq!(f.source_connection_id().map(|i| i.as_str()), Some("s"));
+        assert_eq!(f.target_connection_id().map(|i| i.as_str()), Some("t"));
         assert_eq!(f.state(), Some(&FlowState::Disabled));
         assert_eq!((f.page_size(), f.max_items()), (7, 9));
     }

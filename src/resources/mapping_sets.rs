@@ -914,6 +914,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -942,7 +943,7 @@ mod tests {
             Mapping::new("order_id", "_tenant.orderId"),
             Mapping::expression("concat(a, \" \", b)", "_tenant.name"),
         ];
-        let plain = NewMappingSet::new(SCHEMA, mappings);
+        let plain = NewMappingSet::new(id(SCHEMA), mappings);
         let want = json!({
             "outputSchema": {"schemaRef": {"id": SCHEMA,
                 "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
@@ -987,7 +988,7 @@ mod tests {
 
     fn orders() -> NewMappingSet {
         NewMappingSet::new(
-            SCHEMA,
+            id(SCHEMA),
             vec![
                 Mapping::new("order_id", "_tenant.orderId"),
                 Mapping::new("amount", "_tenant.amount"),
@@ -1015,7 +1016,7 @@ mod tests {
         assert_eq!(
             saved,
             SavedMappingSet {
-                id: MS_ID.into(),
+                id: id(MS_ID),
                 version: 0
             }
         );
@@ -1040,7 +1041,7 @@ mod tests {
             &json!({"id": MS_ID.to_uppercase(), "version": "3"}).to_string(),
         );
         let new = NewMappingSet::new(
-            SCHEMA,
+            id(SCHEMA),
             vec![
                 Mapping::new("id", "_id"),
                 Mapping::expression("concat(first, \" \", last)", "person.name.fullName"),
@@ -1283,11 +1284,11 @@ mod tests {
                         {"sourceAttribute": "legacy", "destinationXdmPath": "_tenant.legacy"}]})
             .to_string(),
         );
-        let ms = client_on(&t).get_mapping_set(MS_ID).unwrap();
+        let ms = client_on(&t).get_mapping_set(&id(MS_ID)).unwrap();
         assert_eq!(t.seen()[0].url, format!("{BASE}/mappingSets/{MS_ID}"));
         assert_eq!(t.seen()[0].method, "GET");
         assert_eq!((ms.id.as_str(), ms.version), (MS_ID, 2));
-        assert_eq!(ms.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!(ms.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
         // A time without a zone cannot be placed: None, not a failure.
         assert_eq!((ms.created_at, ms.updated_at), (Some(1614909614000), None));
         assert_eq!(
@@ -1310,15 +1311,22 @@ mod tests {
             &json!({"id": MS_ID, "version": 0, "schemaRef": {"id": "https://s/1"}}).to_string(),
         );
         assert_eq!(
-            c.get_mapping_set(MS_ID).unwrap().schema_id.as_deref(),
+            c.get_mapping_set(&id(MS_ID))
+                .unwrap()
+                .schema_id
+                .as_ref()
+                .map(|i| i.as_str()),
             Some("https://s/1")
         );
         t.reply(
             200,
             &json!({"id": MS_ID, "version": 0, "xdmSchema": "https://s/2"}).to_string(),
         );
-        let ms = c.get_mapping_set(MS_ID).unwrap();
-        assert_eq!(ms.schema_id.as_deref(), Some("https://s/2"));
+        let ms = c.get_mapping_set(&id(MS_ID)).unwrap();
+        assert_eq!(
+            ms.schema_id.as_ref().map(|i| i.as_str()),
+            Some("https://s/2")
+        );
         assert!(ms.mappings.is_empty());
     }
 
@@ -1330,13 +1338,13 @@ mod tests {
             404,
             r#"{"status":404,"title":"Not Found","detail":"no such mapping set"}"#,
         );
-        let e = c.get_mapping_set(MS_ID).unwrap_err();
+        let e = c.get_mapping_set(&id(MS_ID)).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "mapping set", id, .. } if id == MS_ID),
             "{e}"
         );
         t.reply(500, "{}");
-        match c.get_mapping_set(MS_ID).unwrap_err() {
+        match c.get_mapping_set(&id(MS_ID)).unwrap_err() {
             Error::Api(api) => assert_eq!((api.service, api.status), (Service::DataPrep, 500)),
             other => panic!("{other}"),
         }
@@ -1360,7 +1368,7 @@ mod tests {
             String::new(),
         ] {
             t.reply(200, &body);
-            let e = c.get_mapping_set(MS_ID).unwrap_err();
+            let e = c.get_mapping_set(&id(MS_ID)).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
     }
@@ -1369,15 +1377,15 @@ mod tests {
     fn bad_input_sends_nothing() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        let one = |m: Mapping| NewMappingSet::new(SCHEMA, vec![m]);
+        let one = |m: Mapping| NewMappingSet::new(id(SCHEMA), vec![m]);
         for (new, field) in [
-            (NewMappingSet::new(SCHEMA, vec![]), "mappings"),
+            (NewMappingSet::new(id(SCHEMA), vec![]), "mappings"),
             (
-                NewMappingSet::new("", vec![Mapping::new("a", "b")]),
+                NewMappingSet::new(id(""), vec![Mapping::new("a", "b")]),
                 "schema_id",
             ),
             (
-                NewMappingSet::new("a b", vec![Mapping::new("a", "b")]),
+                NewMappingSet::new(id("a b"), vec![Mapping::new("a", "b")]),
                 "schema_id",
             ),
             (one(Mapping::new("", "_t.a")), "mappings[0].source"),
@@ -1398,7 +1406,7 @@ mod tests {
             ),
             (
                 NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![
                         Mapping::new("a", "_t.a"),
                         Mapping::new("b", "_t.b"),
@@ -1426,7 +1434,7 @@ mod tests {
             "../e7c80e4c0d8f4a98a7d400b4e178b6",
         ] {
             assert_eq!(
-                field_of(c.get_mapping_set(bad).unwrap_err()),
+                field_of(c.get_mapping_set(&id(bad)).unwrap_err()),
                 "mapping_set_id"
             );
         }

@@ -583,6 +583,7 @@ pub struct RunSummary {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::{json, Value};
@@ -656,13 +657,13 @@ mod tests {
             "not an object"
         ]);
         t.reply(200, &page(&[item]));
-        let r = client_on(&t).get_run("r-1").unwrap();
+        let r = client_on(&t).get_run(&id("r-1")).unwrap();
         assert!(t.seen()[0]
             .url
             .ends_with("/data/foundation/flowservice/runs/r-1"));
         assert_eq!(t.seen()[0].method, "GET");
         assert_eq!(r.id, "r-1");
-        assert_eq!(r.flow_id.as_deref(), Some("flow-1"));
+        assert_eq!(r.flow_id.as_ref().map(|i| i.as_str()), Some("flow-1"));
         assert_eq!(r.status, RunStatus::Failed);
         assert_eq!((r.created_at, r.updated_at), (Some(1700), Some(5)));
         assert_eq!((r.started_at, r.completed_at), (Some(10), Some(20)));
@@ -702,7 +703,7 @@ mod tests {
                     "sizeSummary": {"inputBytes": "1024", "outputBytes": 512}}
             })]),
         );
-        let r = client_on(&t).get_run("r-2").unwrap();
+        let r = client_on(&t).get_run(&id("r-2")).unwrap();
         assert_eq!(r.created_at, Some(1_700_000_000_000));
         assert_eq!(r.updated_at, Some(1_700_000_000_001));
         assert_eq!((r.started_at, r.completed_at), (Some(11), Some(12)));
@@ -737,26 +738,26 @@ mod tests {
         ];
         for item in &garbled {
             t.reply(200, &page(std::slice::from_ref(item)));
-            let id = item["id"].as_str().unwrap();
-            let r = client_on(&t).get_run(id).unwrap();
-            assert_eq!(r.output_records, None, "{id}");
-            assert_eq!(r.failed_records, None, "{id}");
-            assert_eq!((r.input_bytes, r.output_bytes), (None, None), "{id}");
-            assert_eq!((r.started_at, r.completed_at), (None, None), "{id}");
-            assert_eq!((r.created_at, r.updated_at), (None, None), "{id}");
-            assert_eq!(r.status, RunStatus::Other(String::new()), "{id}");
-            assert_eq!(r.flow_id, None, "{id}");
+            let id_text = item["id"].as_str().unwrap();
+            let r = client_on(&t).get_run(&id(id_text)).unwrap();
+            assert_eq!(r.output_records, None, "{id_text}");
+            assert_eq!(r.failed_records, None, "{id_text}");
+            assert_eq!((r.input_bytes, r.output_bytes), (None, None), "{id_text}");
+            assert_eq!((r.started_at, r.completed_at), (None, None), "{id_text}");
+            assert_eq!((r.created_at, r.updated_at), (None, None), "{id_text}");
+            assert_eq!(r.status, RunStatus::Other(String::new()), "{id_text}");
+            assert_eq!(r.flow_id, None, "{id_text}");
         }
         // Only the g3 error object survives, with nothing readable in it.
         // The largest count still fits.
         t.reply(200, &page(&[garbled[3].clone()]));
         assert_eq!(
-            client_on(&t).get_run("g4").unwrap().input_records,
+            client_on(&t).get_run(&id("g4")).unwrap().input_records,
             Some(u64::MAX)
         );
         t.reply(200, &page(&[garbled[2].clone()]));
         assert_eq!(
-            client_on(&t).get_run("g3").unwrap().errors,
+            client_on(&t).get_run(&id("g3")).unwrap().errors,
             [RunError {
                 code: None,
                 message: None
@@ -771,11 +772,11 @@ mod tests {
             "",
         ] {
             t.reply(200, body);
-            let e = client_on(&t).get_run("r-1").unwrap_err();
+            let e = client_on(&t).get_run(&id("r-1")).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
             t.reply(200, body);
             let e = client_on(&t)
-                .list_runs(RunFilter::new("flow-1"))
+                .list_runs(RunFilter::new(id("flow-1")))
                 .unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
@@ -786,16 +787,19 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&[]));
         let c = client_on(&t);
-        assert!(c.list_runs(RunFilter::new("flow-1")).unwrap().is_empty());
+        assert!(c
+            .list_runs(RunFilter::new(id("flow-1")))
+            .unwrap()
+            .is_empty());
         t.reply(200, &page(&[]));
         c.list_runs(
-            RunFilter::new("flow-1")
+            RunFilter::new(id("flow-1"))
                 .with_status(RunStatus::Failed)
                 .with_page_size(5),
         )
         .unwrap();
         t.reply(200, &page(&[]));
-        c.list_runs(RunFilter::new("flow-1").with_status(RunStatus::InProgress))
+        c.list_runs(RunFilter::new(id("flow-1")).with_status(RunStatus::InProgress))
             .unwrap();
         let urls: Vec<String> = t.seen().into_iter().map(|s| s.url).collect();
         assert!(
@@ -819,9 +823,14 @@ mod tests {
             urls[2]
         );
         assert!(urls.iter().all(|u| !u.contains("statusSummary")));
-        let f = RunFilter::new("f").with_status(RunStatus::Scheduled);
+        let f = RunFilter::new(id("f")).with_status(RunStatus::Scheduled);
         assert_eq!(
-            (f.flow_id(), f.status(), f.page_size(), f.max_items()),
+            (
+                f.flow_id().as_str(),
+                f.status(),
+                f.page_size(),
+                f.max_items()
+            ),
             (
                 "f",
                 Some(&RunStatus::Scheduled),
@@ -845,15 +854,17 @@ mod tests {
         t.reply(200, &page(&items));
         let c = client_on(&t);
         let failed = c
-            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Failed))
+            .list_runs(RunFilter::new(id("flow-1")).with_status(RunStatus::Failed))
             .unwrap();
         assert_eq!(ids(&failed), ["d", "a"]);
         t.reply(200, &page(&items));
-        let all = c.list_runs(RunFilter::new("flow-1")).unwrap();
+        let all = c.list_runs(RunFilter::new(id("flow-1"))).unwrap();
         assert_eq!(ids(&all), ["e", "d", "b", "a"]);
         t.reply(200, &page(&items));
         let other = c
-            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Other("cancelled".into())))
+            .list_runs(
+                RunFilter::new(id("flow-1")).with_status(RunStatus::Other("cancelled".into())),
+            )
             .unwrap();
         assert_eq!(ids(&other), ["e"]);
     }
@@ -892,7 +903,7 @@ mod tests {
             ]),
         );
         let runs = client_on(&t)
-            .list_runs(RunFilter::new(f).with_page_size(3))
+            .list_runs(RunFilter::new(id(f)).with_page_size(3))
             .unwrap();
         assert_eq!(
             ids(&runs),
@@ -919,7 +930,7 @@ mod tests {
         );
         let c = client_on(&t);
         let runs: Vec<Run> = c
-            .runs(RunFilter::new("f"))
+            .runs(RunFilter::new(id("f")))
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(ids(&runs), ["old", "new", "newer"]);
@@ -931,7 +942,9 @@ mod tests {
                 run("newer", "f", "success", json!(3)),
             ]),
         );
-        let capped = c.list_runs(RunFilter::new("f").with_max_items(2)).unwrap();
+        let capped = c
+            .list_runs(RunFilter::new(id("f")).with_max_items(2))
+            .unwrap();
         assert_eq!(ids(&capped), ["new", "old"]);
     }
 
@@ -949,7 +962,7 @@ mod tests {
                 run("odd", "f", "Cancelled", json!(300)),
             ]),
         );
-        let latest = c.latest_finished_run("f").unwrap().unwrap();
+        let latest = c.latest_finished_run(&id("f")).unwrap().unwrap();
         assert_eq!(latest.id, "failed");
         assert_eq!(latest.status, RunStatus::Failed);
         assert!(t.seen()[0]
@@ -962,9 +975,9 @@ mod tests {
                 run("later", "f", "scheduled", json!(500)),
             ]),
         );
-        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+        assert_eq!(c.latest_finished_run(&id("f")).unwrap(), None);
         t.reply(200, &page(&[]));
-        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+        assert_eq!(c.latest_finished_run(&id("f")).unwrap(), None);
     }
 
     #[test]
@@ -976,7 +989,7 @@ mod tests {
             r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-404","title":"Not Found",
                 "status":404,"report":{"detailed-message":"Run with id r-9 not found"}}"#,
         );
-        let e = c.get_run("r-9").unwrap_err();
+        let e = c.get_run(&id("r-9")).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "run", id, .. } if id == "r-9"),
             "{e}"
@@ -984,13 +997,13 @@ mod tests {
         // An empty list for an id is NotFound too.
         t.reply(200, &page(&[]));
         assert!(matches!(
-            c.get_run("r-9").unwrap_err(),
+            c.get_run(&id("r-9")).unwrap_err(),
             Error::NotFound { .. }
         ));
         // Another run than the one asked for is refused.
         t.reply(200, &page(&[run("r-8", "f", "success", json!(1))]));
         assert!(matches!(
-            c.get_run("r-9").unwrap_err(),
+            c.get_run(&id("r-9")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         t.reply(
@@ -998,7 +1011,7 @@ mod tests {
             r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1401-400","title":"Bad Request",
                 "status":400,"report":{"detailed-message":"Unsupported property filter"}}"#,
         );
-        let e = c.list_runs(RunFilter::new("f")).unwrap_err();
+        let e = c.list_runs(RunFilter::new(id("f"))).unwrap_err();
         match &e {
             Error::Api(api) => {
                 assert_eq!(api.status, 400);
@@ -1007,9 +1020,12 @@ mod tests {
             other => panic!("{other}"),
         }
         t.reply(503, r#"{"message":"down"}"#);
-        assert_eq!(c.latest_finished_run("f").unwrap_err().status(), Some(503));
+        assert_eq!(
+            c.latest_finished_run(&id("f")).unwrap_err().status(),
+            Some(503)
+        );
         t.reply(500, "oops");
-        assert_eq!(c.get_run("r-1").unwrap_err().status(), Some(500));
+        assert_eq!(c.get_run(&id("r-1")).unwrap_err().status(), Some(500));
         assert_eq!(t.remaining(), 0);
     }
 
@@ -1019,16 +1035,16 @@ mod tests {
         let c = client_on(&t);
         for bad in ["", "a b", "../runs", "f?x=1", &"x".repeat(129)] {
             for e in [
-                c.list_runs(RunFilter::new(bad)).unwrap_err(),
-                c.runs(RunFilter::new(bad)).next().unwrap().unwrap_err(),
-                c.latest_finished_run(bad).unwrap_err(),
+                c.list_runs(RunFilter::new(id(bad))).unwrap_err(),
+                c.runs(RunFilter::new(id(bad))).next().unwrap().unwrap_err(),
+                c.latest_finished_run(&id(bad)).unwrap_err(),
             ] {
                 assert!(
                     matches!(&e, Error::InvalidInput { field, .. } if field == "flow_id"),
                     "{bad:?}: {e}"
                 );
             }
-            let e = c.get_run(bad).unwrap_err();
+            let e = c.get_run(&id(bad)).unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "run_id"),
                 "{bad:?}: {e}"
@@ -1036,7 +1052,7 @@ mod tests {
         }
         for size in [0, 1001] {
             let e = c
-                .list_runs(RunFilter::new("f").with_page_size(size))
+                .list_runs(RunFilter::new(id("f")).with_page_size(size))
                 .unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "page_size"),

@@ -453,6 +453,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::{json, Value};
@@ -470,7 +471,7 @@ mod tests {
         let body = |s: &NewSourceConnection| -> Value {
             serde_json::from_slice(&s.request_body().unwrap()).unwrap()
         };
-        let plain = NewSourceConnection::new("orders", "base-1", "public.orders");
+        let plain = NewSourceConnection::new("orders", id("base-1"), "public.orders");
         assert_eq!(
             body(&plain),
             json!({"name": "orders", "description": "", "baseConnectionId": "base-1",
@@ -512,7 +513,7 @@ mod tests {
     fn create_sends_the_tutorial_body() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(201, r#"{"id":"sc-1","etag":"\"e\""}"#);
-        let new = NewSourceConnection::new("orders", "base-1", "public.orders")
+        let new = NewSourceConnection::new("orders", id("base-1"), "public.orders")
             .with_description("d")
             .with_columns(vec![Column::new("id", "integer")]);
         let saved = client_on(&t).create_source_connection(&new).unwrap();
@@ -534,9 +535,9 @@ mod tests {
     fn get_reads_the_fields() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&[item("sc-1", "b", "public.orders")]));
-        let s = client_on(&t).get_source_connection("sc-1").unwrap();
+        let s = client_on(&t).get_source_connection(&id("sc-1")).unwrap();
         assert_eq!(s.table_name.as_deref(), Some("public.orders"));
-        assert_eq!(s.base_connection_id.as_deref(), Some("b"));
+        assert_eq!(s.base_connection_id.as_ref().map(|i| i.as_str()), Some("b"));
         assert_eq!(s.format.as_deref(), Some("tabular"));
         assert_eq!(s.etag, "\"e1\"");
         assert_eq!((s.created_at, s.updated_at), (Some(1), Some(2)));
@@ -557,7 +558,7 @@ mod tests {
         let found = client_on(&t)
             .list_source_connections(
                 SourceConnectionFilter::new()
-                    .with_base_connection_id("b")
+                    .with_base_connection_id(id("b"))
                     .with_table_name("public.orders"),
             )
             .unwrap();
@@ -573,16 +574,16 @@ mod tests {
     fn ensure_finds_before_creating_and_looks_again_after_a_lost_answer() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        let new = NewSourceConnection::new("orders", "b", "public.orders");
+        let new = NewSourceConnection::new("orders", id("b"), "public.orders");
         t.reply(200, &page(&[item("sc-9", "b", "public.orders")]));
         let e = c.ensure_source_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("sc-9", false));
+        assert_eq!((e.id().as_str(), e.created), ("sc-9", false));
         // Not there; the create's answer is lost; the second look finds it.
         t.reply(200, &page(&[]))
             .fail(TransportErrorKind::Io, Delivery::Unknown)
             .reply(200, &page(&[item("sc-10", "b", "public.orders")]));
         let e = c.ensure_source_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("sc-10", true));
+        assert_eq!((e.id().as_str(), e.created), ("sc-10", true));
         assert_eq!(t.remaining(), 0);
         let posts = t.seen().iter().filter(|s| s.method == "POST").count();
         assert_eq!(posts, 1);
@@ -593,18 +594,18 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for new in [
-            NewSourceConnection::new(" ", "b", "t"),
-            NewSourceConnection::new("n", "b/../x", "t"),
-            NewSourceConnection::new("n", "b", ""),
-            NewSourceConnection::new("n", "b", "t\u{7}"),
+            NewSourceConnection::new(" ", id("b"), "t"),
+            NewSourceConnection::new("n", id("b/../x"), "t"),
+            NewSourceConnection::new("n", id("b"), ""),
+            NewSourceConnection::new("n", id("b"), "t\u{7}"),
         ] {
             let e = c.ensure_source_connection(&new).unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
             let e = c.create_source_connection(&new).unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         }
-        assert!(c.get_source_connection("").is_err());
-        assert!(c.delete_source_connection("a b").is_err());
+        assert!(c.get_source_connection(&id("")).is_err());
+        assert!(c.delete_source_connection(&id("a b")).is_err());
         assert!(t.seen().is_empty());
     }
 }
