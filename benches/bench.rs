@@ -730,8 +730,10 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
         serde_json::json!({"connectionString": "Server=db;Database=d;UID=u;Password=p"}),
     );
     fake.set_catalog(&base, demo_catalog());
+    let base: aep_flow::ConnectionId = base.parse().map_err(|e| format!("base: {e}"))?;
     let dataset = "5c8c3c555033b814b69f947f";
     fake.add_dataset(dataset, "orders", "https://ns.adobe.com/t/schemas/orders");
+    let dataset: aep_flow::DatasetId = dataset.parse().map_err(|e| format!("dataset: {e}"))?;
     let platform = Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
@@ -742,9 +744,9 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;
     let spec = |frequency| {
         PipelineSpec::new()
-            .with_base_connection_id(&base)
+            .with_base_connection_id(base.clone())
             .with_table_path("public.orders")
-            .with_dataset_id(dataset)
+            .with_dataset_id(dataset.clone())
             .with_mappings(vec![
                 Mapping::new("id", "_t.orderId"),
                 Mapping::new("amount", "_t.amount"),

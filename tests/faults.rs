@@ -2,13 +2,15 @@
 //! fake on 127.0.0.1, and what the client turns it into.
 
 mod common;
+use common::id;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aep_flow::{
-    Client, ClientBuilder, Delivery, Error, PostgresConnection, Secret, TransportErrorKind,
+    Client, ClientBuilder, ConnectionId, Delivery, Error, PostgresConnection, Secret,
+    TransportErrorKind,
 };
 use aep_flow_testing::{FakeFlowService, Reply};
 
@@ -575,11 +577,14 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
     let schedule = Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap();
     type Call = Box<dyn Fn(&Client) -> Result<(), Error>>;
     let calls: Vec<(&str, Call)> = vec![
-        ("get_dataset", Box::new(|c| c.get_dataset("ds1").map(drop))),
+        (
+            "get_dataset",
+            Box::new(|c| c.get_dataset(&id("ds1")).map(drop)),
+        ),
         (
             "create_target_connection",
             Box::new(|c| {
-                c.create_target_connection(&NewTargetConnection::new("t", "ds1", SCHEMA))
+                c.create_target_connection(&NewTargetConnection::new("t", id("ds1"), id(SCHEMA)))
                     .map(drop)
             }),
         ),
@@ -587,7 +592,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             "create_mapping_set",
             Box::new(|c| {
                 c.create_mapping_set(&NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![Mapping::new("id", "_t.id")],
                 ))
                 .map(drop)
@@ -597,7 +602,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             "validate_mapping_set",
             Box::new(|c| {
                 c.validate_mapping_set(&NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![Mapping::new("id", "_t.id")],
                 ))
                 .map(drop)
@@ -605,7 +610,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         ),
         (
             "get_mapping_set",
-            Box::new(|c| c.get_mapping_set(MAPPING).map(drop)),
+            Box::new(|c| c.get_mapping_set(&id(MAPPING)).map(drop)),
         ),
         (
             "postgres_flow_spec",
@@ -616,10 +621,10 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             Box::new(move |c| {
                 c.create_flow(&NewFlow::new(
                     "f",
-                    "s1",
-                    "t1",
+                    id("s1"),
+                    id("t1"),
                     "updated_at",
-                    MAPPING,
+                    id(MAPPING),
                     0,
                     schedule,
                 ))
@@ -632,22 +637,28 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         ),
         (
             "update_flow_schedule",
-            Box::new(move |c| c.update_flow_schedule("f1", &schedule).map(drop)),
+            Box::new(move |c| c.update_flow_schedule(&id("f1"), &schedule).map(drop)),
         ),
-        ("enable_flow", Box::new(|c| c.enable_flow("f1").map(drop))),
+        (
+            "enable_flow",
+            Box::new(|c| c.enable_flow(&id("f1")).map(drop)),
+        ),
         (
             "list_runs",
-            Box::new(|c| c.list_runs(RunFilter::new("f1")).map(drop)),
+            Box::new(|c| c.list_runs(RunFilter::new(id("f1"))).map(drop)),
         ),
-        ("run_summary", Box::new(|c| c.run_summary("f1").map(drop))),
+        (
+            "run_summary",
+            Box::new(|c| c.run_summary(&id("f1")).map(drop)),
+        ),
         (
             "ensure_pipeline",
             Box::new(move |c| {
                 c.ensure_pipeline(
                     &PipelineSpec::new()
-                        .with_base_connection_id("b1")
+                        .with_base_connection_id(id("b1"))
                         .with_table_path("public.orders")
-                        .with_dataset_id("ds1")
+                        .with_dataset_id(id("ds1"))
                         .with_mappings(vec![Mapping::new("id", "_t.id")])
                         .with_delta_column("updated_at")
                         .with_schedule(schedule),
@@ -714,7 +725,7 @@ fn the_same_item_under_fresh_next_links_is_a_loop_stopped_at_the_first_repeat() 
     }
     let c = builder(&fake).build().unwrap();
     let e = c
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(e.to_string().contains("loops"), "{e}");
     assert_eq!(fake.requests().len(), 2, "stopped at the first repeat: {e}");
@@ -732,7 +743,7 @@ fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
     }
     fake.push_reply(run_page(&["mine".into()], LOOP_FLOW, None));
     let c = builder(&fake).build().unwrap();
-    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut pages = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].id, "mine");
@@ -742,12 +753,12 @@ fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
     // The item cap: stopped with more to read, and it says so.
     let fake = fake_with_two_pages();
     let c = builder(&fake).build().unwrap();
-    let mut capped = c.runs(aep_flow::RunFilter::new(LOOP_FLOW).with_max_items(2));
+    let mut capped = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)).with_max_items(2));
     assert_eq!(capped.by_ref().count(), 2);
     assert_eq!(capped.end(), Some(aep_flow::ListingEnd::Capped));
     let fake = fake_with_two_pages();
     let c = builder(&fake).build().unwrap();
-    let mut all = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut all = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     assert_eq!(all.end(), None, "not started");
     assert_eq!(all.by_ref().count(), 4);
     assert_eq!(all.end(), Some(aep_flow::ListingEnd::Complete));
@@ -781,19 +792,19 @@ fn talks_about_changes(text: &str) -> bool {
 fn a_read_is_never_told_that_a_change_was_made() {
     let fake = fake();
     let client = builder(&fake).with_max_retries(0).build().unwrap();
-    let id = "00000000-0000-4000-8000-0000000000aa";
+    let id: ConnectionId = common::id("00000000-0000-4000-8000-0000000000aa");
     // A GET answered 200 with a body that is not the promised JSON.
     fake.push_reply(Reply::json(200, r#"{"items": [{"id": "#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert!(e.to_string().contains("ends early"), "{e}");
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A GET whose body is cut short.
     fake.push_reply(Reply::truncated(200, 500, r#"{"items": ["#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A GET answered 503: no hint about creates.
     fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert_eq!(e.status(), Some(503));
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A read that times out.
@@ -803,7 +814,7 @@ fn a_read_is_never_told_that_a_change_was_made() {
         .with_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let e = slow.get_connection(id).unwrap_err();
+    let e = slow.get_connection(&id).unwrap_err();
     assert!(matches!(&e, Error::Transport(t) if !t.write), "{e:?}");
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // The same faults after a write do say so.
@@ -846,7 +857,7 @@ fn a_last_page_of_an_item_already_read_ends_the_listing_it_is_no_loop() {
     fake.push_reply(run_page(&first, LOOP_FLOW, Some(next)));
     fake.push_reply(run_page(&["r-49".into()], LOOP_FLOW, None));
     let c = builder(&fake).build().unwrap();
-    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut pages = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(runs.len(), 50);
     assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
@@ -878,7 +889,7 @@ fn a_create_answered_with_an_unusable_id_says_the_change_was_made() {
     ));
     let client = builder(&fake).build().unwrap();
     let err = client
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(!err.to_string().contains("change"), "{err}");
 }
@@ -899,7 +910,7 @@ fn the_same_item_on_every_page_beside_fresh_ones_is_a_loop_too() {
     }
     let c = builder(&fake).build().unwrap();
     let e = c
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(e.to_string().contains("loops"), "{e}");
     assert!(e.to_string().contains("run-a"), "{e}");

@@ -1,6 +1,7 @@
 //! Tokens from the fake Adobe IMS: fetched, cached, renewed, and never shown.
 
 mod common;
+use common::id;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,7 +160,7 @@ fn a_second_401_is_returned_as_an_error() {
             .only_for("GET"),
         );
     }
-    let err = client.get_connection("abc").unwrap_err();
+    let err = client.get_connection(&id("abc")).unwrap_err();
     let Error::Api(api) = &err else {
         panic!("{err:?}")
     };
@@ -348,7 +349,7 @@ fn a_failed_token_request_is_named_and_never_passes_for_a_lost_answer() {
         .with_retry_backoff(Duration::from_millis(1))
         .build()
         .unwrap()
-        .delete_connection("never-existed")
+        .delete_connection(&id("never-existed"))
         .unwrap_err();
     assert_eq!(ims_requests(&fake).len(), 4, "the token request is retried");
     let Error::Transport(t) = &err else {

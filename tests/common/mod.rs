@@ -44,3 +44,14 @@ impl Clock for TestClock {
         self.0.now()
     }
 }
+
+/// An id of the kind the call takes, parsed from `text` (which must follow
+/// the id rules: a test of a refused id parses it and checks the error).
+pub fn id<T>(text: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.parse()
+        .unwrap_or_else(|e| panic!("{text:?} is not an id: {e:?}"))
+}
