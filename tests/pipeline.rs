@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aep_flow::{
-    mapping_set_name, spec::CONNECTION_STRING_AUTH, Client, ConnectionId, ConnectionPlan, Error,
-    FlowPlan, FlowState, Frequency, Mapping, MappingPlan, MappingSetPlan, PipelineChange,
-    PipelineSpec, Schedule, SourceConnectionId,
+    mapping_set_name, spec::CONNECTION_STRING_AUTH, Client, ConnectionId, ConnectionPlan,
+    DatasetId, Error, FlowPlan, FlowState, Frequency, Mapping, MappingPlan, MappingSetPlan,
+    PipelineChange, PipelineSpec, Schedule, SourceConnectionId,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
