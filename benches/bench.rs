@@ -94,6 +94,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aep_flow::{Client, Platform, PostgresConnection, Secret};
+use aep_flow::{PostgresLogin, Sandbox};
 
 #[path = "bench/alloc.rs"]
 mod alloc;
@@ -223,12 +224,28 @@ const PASSWORD: &str = "bench-pw-7f3a9c";
 const WARMUP: usize = 200;
 
 fn platform(server: &Server) -> Platform {
-    Platform::new(Secret::from(TOKEN), API_KEY, ORG_ID, SANDBOX).with_base_url(server.base_url())
+    Platform::new(
+        Secret::from(TOKEN),
+        API_KEY,
+        Sandbox {
+            org_id: &ORG_ID,
+            name: &SANDBOX,
+        },
+    )
+    .with_base_url(server.base_url())
 }
 
 fn connection() -> PostgresConnection {
-    PostgresConnection::new(NAME, PG_HOST, PG_DATABASE, PG_USER, Secret::from(PASSWORD))
-        .with_description(NAME)
+    PostgresConnection::new(
+        NAME,
+        PostgresLogin {
+            server: &PG_HOST,
+            database: &PG_DATABASE,
+            username: &PG_USER,
+            password: Secret::from(PASSWORD),
+        },
+    )
+    .with_description(NAME)
 }
 
 // ---------------------------------------------------------------------------
@@ -737,8 +754,10 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
     let platform = Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        fake.sandbox_name(),
+        Sandbox {
+            org_id: &fake.org_id(),
+            name: &fake.sandbox_name(),
+        },
     )
     .with_base_url(fake.base_url());
     let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;

@@ -6,6 +6,7 @@ use crate::client::results::parse_saved as parse_created;
 use crate::error::parse_api_error;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;
+use crate::PostgresLogin;
 use crate::{AuthSpec, PostgresConnection, Secret, SslMode};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -23,10 +24,12 @@ fn raw(status: u16, name: &str, content_type: &str) -> RawResponse {
 fn golden_connection() -> PostgresConnection {
     PostgresConnection::new(
         "Test connection for PostgreSQL",
-        "pg.example.com",
-        "analytics",
-        "etl_reader",
-        Secret::from("p@ss;w}rd"),
+        PostgresLogin {
+            server: "pg.example.com",
+            database: "analytics",
+            username: "etl_reader",
+            password: Secret::from("p@ss;w}rd"),
+        },
     )
     .with_description("Test connection for PostgreSQL")
 }

@@ -50,10 +50,18 @@ pub fn connection_string(
     username: &str,
     password: &str,
 ) -> Option<Zeroizing<String>> {
-    PostgresConnection::new("fuzz", server, database, username, Secret::from(password))
-        .connection_string()
-        .ok()
-        .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
+    PostgresConnection::new(
+        "fuzz",
+        PostgresLogin {
+            server: &server,
+            database: &database,
+            username: &username,
+            password: Secret::from(password),
+        },
+    )
+    .connection_string()
+    .ok()
+    .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
 }
 
 /// Splits a connection string into `(key, value)` pairs, undoing the

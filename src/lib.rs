@@ -178,8 +178,8 @@ mod wire;
 pub mod fuzzing;
 
 pub use client::{
-    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Saved,
-    SystemClock,
+    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Sandbox,
+    Saved, SystemClock,
 };
 pub use error::{
     ApiError, Delivery, Error, ParseEnumError, Service, TransportError, TransportErrorKind,
@@ -202,7 +202,9 @@ pub use resources::pipeline::{
     MappingPlan, MappingSetPlan, PipelineChange, PipelineFailure, PipelineOutcome, PipelinePlan,
     PipelineProgress, PipelineSpec, ScheduleChange, StateChange,
 };
-pub use resources::postgres::{AuthSpec, PostgresConnection, PostgresCredentials, SslMode};
+pub use resources::postgres::{
+    AuthSpec, PostgresConnection, PostgresCredentials, PostgresLogin, SslMode,
+};
 pub use resources::runs::{Run, RunError, RunFilter, RunStatus, RunSummary, Runs};
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,

@@ -5,6 +5,7 @@ use common::id;
 
 use std::time::Duration;
 
+use aep_flow::PostgresLogin;
 use aep_flow::{
     spec::BASIC_AUTH, spec::CONNECTION_STRING_AUTH, Client, ConnectionFilter, ConnectionId, Error,
     PostgresConnection, PostgresCredentials, Secret, SslMode,
@@ -22,13 +23,26 @@ fn client(fake: &FakeFlowService) -> Client {
 }
 
 fn conn(name: &str) -> PostgresConnection {
-    PostgresConnection::new(name, "db.internal", "orders", "etl", Secret::from("pw-1"))
+    PostgresConnection::new(
+        name,
+        PostgresLogin {
+            server: "db.internal",
+            database: "orders",
+            username: "etl",
+            password: Secret::from("pw-1"),
+        },
+    )
 }
 
 /// Credentials for a rotation (the SSL mode is required).
 fn rotation() -> PostgresCredentials {
-    PostgresCredentials::new("db.internal", "orders", "etl", Secret::from("pw-1"))
-        .with_ssl_mode(SslMode::Require)
+    PostgresCredentials::new(PostgresLogin {
+        server: "db.internal",
+        database: "orders",
+        username: "etl",
+        password: Secret::from("pw-1"),
+    })
+    .with_ssl_mode(SslMode::Require)
 }
 
 fn insert_cs(fake: &FakeFlowService, name: &str) -> ConnectionId {
@@ -280,10 +294,14 @@ fn rotation_sends_the_exact_etag_and_a_json_patch_for_each_auth_spec() {
     ));
     let c = client(&fake);
     // Each connection keeps its own auth spec; every parameter is replaced.
-    let new_creds =
-        PostgresCredentials::new("db2.internal", "orders", "etl", Secret::from("new;pw}"))
-            .with_port(6432)
-            .with_ssl_mode(SslMode::VerifyFull);
+    let new_creds = PostgresCredentials::new(PostgresLogin {
+        server: "db2.internal",
+        database: "orders",
+        username: "etl",
+        password: Secret::from("new;pw}"),
+    })
+    .with_port(6432)
+    .with_ssl_mode(SslMode::VerifyFull);
 
     for (id, expected_params) in [
         (
@@ -356,8 +374,13 @@ fn rotation_errors_never_show_the_new_password() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
     fake.push_reply(Reply::echo(400).only_for("PATCH"));
-    let creds = PostgresCredentials::new("db", "d", "u", Secret::from("rotated-canary-pw"))
-        .with_ssl_mode(SslMode::Require);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "db",
+        database: "d",
+        username: "u",
+        password: Secret::from("rotated-canary-pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &creds)
         .unwrap_err();
@@ -479,8 +502,13 @@ fn a_rotation_that_meets_a_5xx_is_not_sent_again() {
 fn a_rotation_with_bad_credentials_reads_nothing() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
-    let bad =
-        PostgresCredentials::new("db", "", "u", Secret::from("pw")).with_ssl_mode(SslMode::Require);
+    let bad = PostgresCredentials::new(PostgresLogin {
+        server: "db",
+        database: "",
+        username: "u",
+        password: Secret::from("pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &bad)
         .unwrap_err();

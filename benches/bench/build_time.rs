@@ -37,9 +37,17 @@ pub(crate) struct BuildTimes {
 const LIB_MAIN: &str = r#"use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
 
 fn main() {
-    let platform = Platform::new(Secret::from("token"), "key", "ORG@AdobeOrg", "prod")
+    let platform = Platform::new(Secret::from("token"), "key", Sandbox { org_id: "ORG@AdobeOrg", name: "prod" })
         .with_base_url("http://127.0.0.1:9/data/foundation/flowservice");
-    let conn = PostgresConnection::new("n", "db.example.com", "orders", "etl", Secret::from("pw"));
+    let conn = PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "db.example.com",
+            database: "orders",
+            username: "etl",
+            password: Secret::from("pw"),
+        },
+    );
     match create_postgres_connection(platform, &conn) {
         Ok(created) => println!("{} {}", created.id, created.etag),
         Err(e) => eprintln!("{e}"),

@@ -29,23 +29,58 @@ fn page(ids: &[&str]) -> String {
 fn header_values_must_be_visible_ascii() {
     let cases = [
         (
-            Platform::new(Secret::from("tok\r\nX-Evil: 1"), "k", "o", "s"),
+            Platform::new(
+                Secret::from("tok\r\nX-Evil: 1"),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.access_token",
         ),
         (
-            Platform::new(Secret::from(""), "k", "o", "s"),
+            Platform::new(
+                Secret::from(""),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.access_token",
         ),
         (
-            Platform::new(Secret::from("t"), "k y", "o", "s"),
+            Platform::new(
+                Secret::from("t"),
+                "k y",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.api_key",
         ),
         (
-            Platform::new(Secret::from("t"), "k", "", "s"),
+            Platform::new(
+                Secret::from("t"),
+                "k",
+                Sandbox {
+                    org_id: "",
+                    name: "s",
+                },
+            ),
             "platform.org_id",
         ),
         (
-            Platform::new(Secret::from("t"), "k", "o", "prod\u{a0}"),
+            Platform::new(
+                Secret::from("t"),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "prod\u{a0}",
+                },
+            ),
             "platform.sandbox_name",
         ),
     ];
@@ -73,7 +108,15 @@ fn the_documented_defaults_are_the_defaults() {
     assert!(b.root_certificates_pem.is_none());
     assert!(b.deadline.is_none());
     assert_eq!(
-        Platform::new(Secret::from("t"), "k", "o", "s").base_url(),
+        Platform::new(
+            Secret::from("t"),
+            "k",
+            Sandbox {
+                org_id: "o",
+                name: "s"
+            }
+        )
+        .base_url(),
         DEFAULT_BASE_URL
     );
 }
@@ -121,8 +164,14 @@ mod ims_tokens {
         let creds = ImsCredentials::new("cid", Secret::from("s3cr3t-canary-xyz"), "openid")
             .with_ims_url("https://ims.example");
         Client::builder(
-            Platform::from_ims(creds, "ORG@AdobeOrg", "prod")
-                .with_base_url("https://flow.example/data/foundation/flowservice"),
+            Platform::from_ims(
+                creds,
+                Sandbox {
+                    org_id: "ORG@AdobeOrg",
+                    name: "prod",
+                },
+            )
+            .with_base_url("https://flow.example/data/foundation/flowservice"),
         )
         .with_retry_backoff(Duration::from_millis(1))
         .with_transport(Arc::clone(t))

@@ -12,6 +12,7 @@ use crate::ids::id;
 use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
+use crate::PostgresLogin;
 use crate::{ConnectionFilter, PostgresCredentials, SslMode};
 
 fn page(ids: &[&str], next: Option<&str>) -> String {
@@ -56,7 +57,15 @@ fn a_429_is_retried_after_its_retry_after_and_a_create_is_not_repeated_after_a_5
     t.reply_retry_after(429, "", Duration::from_millis(5))
         .reply(201, r#"{"id":"new","etag":"\"1\""}"#);
     let c = client_on(&t);
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     assert_eq!(c.create_postgres_connection(&conn).unwrap().id, "new");
     assert_eq!(t.seen().len(), 2);
     assert!(
@@ -98,7 +107,15 @@ fn failures_before_sending_are_retried_but_a_bad_certificate_is_not() {
         .fail(TransportErrorKind::Connect, Delivery::NotSent)
         .reply(201, r#"{"id":"x","etag":"\"1\""}"#);
     let c = client_on(&t);
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     c.create_postgres_connection(&conn).unwrap();
     assert_eq!(t.seen().len(), 3);
 
@@ -305,7 +322,15 @@ fn a_get_answered_with_another_id_is_unexpected() {
 #[test]
 fn ids_and_etags_from_the_service_must_be_printable() {
     let t = Arc::new(MemoryTransport::default());
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     for body in [
         r#"{"id":"x\u001b[31m\r\nSet-Cookie: a","etag":"\"1\""}"#,
         r#"{"id":"ok","etag":"\"1\"\r\n"}"#,
@@ -339,8 +364,13 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
         .reply(412, r#"{"type":"x/FLOW-1404-412","title":"stale"}"#)
         .reply(200, &item("\"v2\""))
         .reply(200, r#"{"id":"c1","etag":"\"v3\""}"#);
-    let creds = PostgresCredentials::new("h", "d", "u", Secret::from("new-pw"))
-        .with_ssl_mode(SslMode::VerifyFull);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("new-pw"),
+    })
+    .with_ssl_mode(SslMode::VerifyFull);
     let saved = client_on(&t)
         .update_postgres_credentials(&id("c1"), &creds)
         .unwrap();
@@ -365,7 +395,12 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
 #[test]
 fn rotation_without_an_ssl_mode_is_refused_before_anything_is_sent() {
     let t = Arc::new(MemoryTransport::default());
-    let creds = PostgresCredentials::new("h", "d", "u", Secret::from("pw"));
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("pw"),
+    });
     let err = client_on(&t)
         .update_postgres_credentials(&id("c1"), &creds)
         .unwrap_err();
@@ -383,8 +418,13 @@ fn rotating_a_connection_of_another_spec_says_nothing_was_written() {
         200,
         r#"{"items":[{"id":"c1","etag":"\"1\"","connectionSpec":{"id":"other-spec"}}]}"#,
     );
-    let creds =
-        PostgresCredentials::new("h", "d", "u", Secret::from("pw")).with_ssl_mode(SslMode::Require);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client_on(&t)
         .update_postgres_credentials(&id("c1"), &creds)
         .unwrap_err();
@@ -422,7 +462,15 @@ fn ensure_looks_again_after_a_lost_create() {
     t.reply(200, r#"{"items":[]}"#)
         .fail(TransportErrorKind::Timeout, Delivery::Unknown)
         .reply(200, &page(&["made"], None).replace("n-made", "n"));
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     let ensured = client_on(&t).ensure_postgres_connection(&conn).unwrap();
     assert_eq!((ensured.id().as_str(), ensured.created), ("made", true));
     assert_eq!(t.seen().len(), 3);
@@ -458,8 +506,15 @@ fn concurrent_ensures_of_one_name_in_one_client_create_once() {
         .map(|_| {
             let c = c.clone();
             std::thread::spawn(move || {
-                let conn =
-                    crate::PostgresConnection::new("same", "h", "d", "u", Secret::from("pw"));
+                let conn = crate::PostgresConnection::new(
+                    "same",
+                    PostgresLogin {
+                        server: "h",
+                        database: "d",
+                        username: "u",
+                        password: Secret::from("pw"),
+                    },
+                );
                 c.ensure_postgres_connection(&conn).unwrap().saved.id
             })
         })

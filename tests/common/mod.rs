@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use aep_flow::Sandbox;
 use aep_flow::{Clock, ImsCredentials, Platform, Secret};
 use aep_flow_testing::{FakeFlowService, ManualClock};
 
@@ -14,8 +15,10 @@ pub fn platform(fake: &FakeFlowService) -> Platform {
     Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        fake.sandbox_name(),
+        Sandbox {
+            org_id: &fake.org_id(),
+            name: &fake.sandbox_name(),
+        },
     )
     .with_base_url(fake.base_url())
 }
@@ -32,8 +35,14 @@ pub fn ims_credentials(fake: &FakeFlowService) -> ImsCredentials {
 
 /// A [`Platform`] that gets its tokens from `fake`'s IMS.
 pub fn platform_with_ims(fake: &FakeFlowService) -> Platform {
-    Platform::from_ims(ims_credentials(fake), fake.org_id(), fake.sandbox_name())
-        .with_base_url(fake.base_url())
+    Platform::from_ims(
+        ims_credentials(fake),
+        Sandbox {
+            org_id: &fake.org_id(),
+            name: &fake.sandbox_name(),
+        },
+    )
+    .with_base_url(fake.base_url())
 }
 
 /// The fake's [`ManualClock`] as the library's [`Clock`].
