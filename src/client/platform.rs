@@ -25,12 +25,14 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 /// plus the base URL.
 ///
 /// ```
-/// use aep_flow::{Platform, Secret};
+/// use aep_flow::{Platform, Sandbox, Secret};
 /// let platform = Platform::new(
 ///     Secret::from(std::env::var("AEP_ACCESS_TOKEN").unwrap_or_default()),
 ///     "my-client-id",
-///     "ABC123@AdobeOrg",
-///     "prod",
+///     Sandbox {
+///         org_id: "ABC123@AdobeOrg",
+///         name: "prod",
+///     },
 /// );
 /// assert_eq!(platform.platform_url(), "https://platform.adobe.io");
 /// assert_eq!(platform.base_url(), aep_flow::spec::DEFAULT_BASE_URL);

@@ -216,20 +216,26 @@ pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<us
 /// occasion (default timeouts and limits).
 ///
 /// ```no_run
-/// use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+/// use aep_flow::{
+///     create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
+/// };
 ///
 /// let platform = Platform::new(
 ///     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
 ///     "my-client-id",
-///     "ABC123@AdobeOrg",
-///     "prod",
+///     Sandbox {
+///         org_id: "ABC123@AdobeOrg",
+///         name: "prod",
+///     },
 /// );
 /// let conn = PostgresConnection::new(
 ///     "orders-db",
-///     "db.example.com",
-///     "orders",
-///     "etl_reader",
-///     Secret::from(std::env::var("PGPASSWORD")?),
+///     PostgresLogin {
+///         server: "db.example.com",
+///         database: "orders",
+///         username: "etl_reader",
+///         password: Secret::from(std::env::var("PGPASSWORD")?),
+///     },
 /// );
 /// let created = create_postgres_connection(platform, &conn)?;
 /// println!("{} {}", created.id, created.etag);

@@ -93,9 +93,9 @@ const MAX_NAME: usize = 256;
 /// use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
 ///
 /// let spec = PipelineSpec::new()
-///     .with_base_connection_id("0123456789abcdef0123456789abcdef")
+///     .with_base_connection_id("0123456789abcdef0123456789abcdef".parse()?)
 ///     .with_table_path("public.orders")
-///     .with_dataset_id("5c8c3c555033b814b69f947f")
+///     .with_dataset_id("5c8c3c555033b814b69f947f".parse()?)
 ///     .with_mapping(Mapping::new("id", "_tenant.orderId"))
 ///     .with_mapping(Mapping::new("amount", "_tenant.amount"))
 ///     .with_delta_column("updated_at")
@@ -103,6 +103,7 @@ const MAX_NAME: usize = 256;
 ///     .with_enable(true);
 /// assert!(spec.validate().is_ok());
 /// assert!(PipelineSpec::new().validate().is_err());
+/// # Ok::<(), aep_flow::IdError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]

@@ -187,15 +187,15 @@ impl fmt::Display for SslMode {
 /// nothing can be merged).
 ///
 /// ```
-/// use aep_flow::{PostgresCredentials, Secret, SslMode};
+/// use aep_flow::{PostgresCredentials, PostgresLogin, Secret, SslMode};
 /// let creds = PostgresCredentials::new(PostgresLogin {
 ///     server: "db.example.com",
 ///     database: "orders",
 ///     username: "etl_reader",
 ///     password: Secret::from("s3cret"),
 /// })
-///     .with_port(5433)
-///     .with_ssl_mode(SslMode::VerifyFull);
+/// .with_port(5433)
+/// .with_ssl_mode(SslMode::VerifyFull);
 /// assert_eq!(creds.port(), 5433);
 /// assert_eq!(creds.ssl_mode(), Some(SslMode::VerifyFull));
 /// ```
@@ -473,13 +473,15 @@ impl PostgresCredentials {
 /// description, the auth spec, and the [`PostgresCredentials`].
 ///
 /// ```
-/// use aep_flow::{AuthSpec, PostgresConnection, Secret, SslMode};
+/// use aep_flow::{AuthSpec, PostgresConnection, PostgresLogin, Secret, SslMode};
 /// let conn = PostgresConnection::new(
 ///     "orders-db",
-///     "db.example.com",
-///     "orders",
-///     "etl_reader",
-///     Secret::from(String::from("s3cret")),
+///     PostgresLogin {
+///         server: "db.example.com",
+///         database: "orders",
+///         username: "etl_reader",
+///         password: Secret::from(String::from("s3cret")),
+///     },
 /// )
 /// .with_description("Nightly orders import")
 /// .with_port(5433)
