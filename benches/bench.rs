@@ -228,8 +228,8 @@ fn platform(server: &Server) -> Platform {
         Secret::from(TOKEN),
         API_KEY,
         Sandbox {
-            org_id: &ORG_ID,
-            name: &SANDBOX,
+            org_id: ORG_ID,
+            name: SANDBOX,
         },
     )
     .with_base_url(server.base_url())
@@ -239,9 +239,9 @@ fn connection() -> PostgresConnection {
     PostgresConnection::new(
         NAME,
         PostgresLogin {
-            server: &PG_HOST,
-            database: &PG_DATABASE,
-            username: &PG_USER,
+            server: PG_HOST,
+            database: PG_DATABASE,
+            username: PG_USER,
             password: Secret::from(PASSWORD),
         },
     )
@@ -755,8 +755,8 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
         Secret::from(fake.access_token()),
         fake.api_key(),
         Sandbox {
-            org_id: &fake.org_id(),
-            name: &fake.sandbox_name(),
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
         },
     )
     .with_base_url(fake.base_url());

@@ -11,6 +11,7 @@ use crate::error::parse_api_error;
 use crate::wire::http_date::parse_retry_after;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;
+use crate::PostgresLogin;
 use crate::{PostgresConnection, Secret};
 
 fn raw(status: u16, body: &[u8]) -> RawResponse {
@@ -53,9 +54,9 @@ pub fn connection_string(
     PostgresConnection::new(
         "fuzz",
         PostgresLogin {
-            server: &server,
-            database: &database,
-            username: &username,
+            server,
+            database,
+            username,
             password: Secret::from(password),
         },
     )

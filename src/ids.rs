@@ -255,6 +255,13 @@ ids! {
     RunId, "run id", plain_ok, PLAIN_RULE;
 }
 
+/// An id for a test, as the service could send it: no rule applied, so
+/// tests can also hand the library ids its own checks must refuse.
+#[cfg(test)]
+pub(crate) fn id<T: FromService>(id: &str) -> T {
+    T::from_service(id.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,11 +355,4 @@ mod tests {
         assert_eq!(id.to_string(), "odd.but.visible");
         assert_eq!(String::from(id), "odd.but.visible");
     }
-}
-
-/// An id for a test, as the service could send it: no rule applied, so
-/// tests can also hand the library ids its own checks must refuse.
-#[cfg(test)]
-pub(crate) fn id<T: FromService>(id: &str) -> T {
-    T::from_service(id.to_owned())
 }

@@ -290,7 +290,7 @@ fn run_probe(base_url: String) -> Result<(), String> {
             server: "db.internal",
             database: "orders",
             username: "etl",
-            password: password,
+            password,
         },
     );
     let created = client

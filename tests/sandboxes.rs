@@ -12,8 +12,8 @@ fn client_in(fake: &FakeFlowService, sandbox: &str) -> Client {
         Secret::from(fake.access_token()),
         fake.api_key(),
         Sandbox {
-            org_id: &fake.org_id(),
-            name: &sandbox,
+            org_id: fake.org_id(),
+            name: sandbox,
         },
     )
     .with_base_url(fake.base_url());

@@ -125,8 +125,8 @@ impl Demo {
             Secret::from(self.fake.access_token()),
             self.fake.api_key(),
             Sandbox {
-                org_id: &self.fake.org_id(),
-                name: &self.fake.sandbox_name(),
+                org_id: self.fake.org_id(),
+                name: self.fake.sandbox_name(),
             },
         )
         .with_base_url(self.fake.base_url())

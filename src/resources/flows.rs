@@ -1466,6 +1466,33 @@ mod tests {
         );
     }
 
+    /// Typed ids add no rule to what the service may send: a listing whose
+    /// ids are visible ASCII outside the input rule (dots, colons) reads as
+    /// before, each id kept byte for byte in its own type.
+    #[test]
+    fn ids_from_the_service_are_typed_without_a_new_rule() {
+        let t = Arc::new(MemoryTransport::default());
+        let mut item = flow_item("flow.1:a", "\"e\"");
+        item["sourceConnectionIds"] = json!(["src.1"]);
+        item["targetConnectionIds"] = json!(["tgt:1"]);
+        item["lastRunDetails"]["id"] = json!("run.1");
+        t.reply(200, &items(&[item]));
+        let flows = client_on(&t).list_flows(FlowFilter::new()).unwrap();
+        let f = &flows[0];
+        assert_eq!(f.id.as_str(), "flow.1:a");
+        assert_eq!(f.source_connection_ids, ["src.1"]);
+        assert_eq!(f.target_connection_ids, ["tgt:1"]);
+        assert_eq!(
+            f.last_run
+                .as_ref()
+                .and_then(|r| r.id.as_ref())
+                .map(|i| i.as_str()),
+            Some("run.1")
+        );
+        // The same text typed by a caller is refused by the input rule.
+        assert!("flow.1:a".parse::<FlowId>().is_err());
+    }
+
     #[test]
     fn find_flow_takes_one_request_when_the_first_page_has_it() {
         let t = Arc::new(MemoryTransport::default());

@@ -16,8 +16,8 @@ pub fn platform(fake: &FakeFlowService) -> Platform {
         Secret::from(fake.access_token()),
         fake.api_key(),
         Sandbox {
-            org_id: &fake.org_id(),
-            name: &fake.sandbox_name(),
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
         },
     )
     .with_base_url(fake.base_url())
@@ -38,8 +38,8 @@ pub fn platform_with_ims(fake: &FakeFlowService) -> Platform {
     Platform::from_ims(
         ims_credentials(fake),
         Sandbox {
-            org_id: &fake.org_id(),
-            name: &fake.sandbox_name(),
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
         },
     )
     .with_base_url(fake.base_url())

@@ -164,8 +164,8 @@ pub fn platform(fake: &FakeFlowService) -> aep_flow::Platform {
         aep_flow::Secret::from(fake.access_token()),
         fake.api_key(),
         Sandbox {
-            org_id: &fake.org_id(),
-            name: &fake.sandbox_name(),
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
         },
     )
     .with_base_url(fake.base_url())
