@@ -170,7 +170,7 @@ fn create_then_get_round_trips() {
     assert_eq!(f.source_connection_ids, std::slice::from_ref(&orders));
     assert_eq!(f.target_connection_ids, [target()]);
     assert_eq!(f.schedule, Some(hourly()));
-    assert_eq!(f.mapping(), Some((1, MAPPING, 0)));
+    assert_eq!(f.mapping(), Some((1, id(MAPPING), 0)));
     assert_eq!(f.delta_column(), Some("updated_at"));
     assert_eq!(f.last_run, None);
     assert!(f.created_at.is_some());
@@ -209,7 +209,7 @@ fn create_then_get_round_trips() {
     let saved = c.create_flow(&once).unwrap();
     let f = c.get_flow(&saved.id).unwrap();
     assert_eq!(f.schedule, Some(Schedule::once(FUTURE)));
-    assert_eq!(f.mapping(), Some((1, MAPPING, 2)));
+    assert_eq!(f.mapping(), Some((1, id(MAPPING), 2)));
     // The flow spec was read once for both creates.
     let spec_reads = fake
         .requests()
@@ -358,7 +358,7 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
         json!({"name": "Mapping", "params": {"mappingId": "newmapping", "mappingVersion": 3}})
     );
     let f = c.get_flow(&saved.id).unwrap();
-    assert_eq!(f.mapping(), Some((1, "newmapping", 3)));
+    assert_eq!(f.mapping(), Some((1, id("newmapping"), 3)));
     assert_eq!(f.delta_column(), Some("updated_at"));
 
     // A 412 (someone else wrote first): one re-read, one more PATCH.
@@ -383,7 +383,7 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
     assert_eq!(methods, ["PATCH", "GET", "PATCH", "GET"]);
     assert_eq!(
         c.get_flow(&saved.id).unwrap().mapping(),
-        Some((1, "newmapping", 4))
+        Some((1, id("newmapping"), 4))
     );
 
     // A flow without a Mapping entry: Unsuitable, nothing written.

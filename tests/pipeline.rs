@@ -875,10 +875,10 @@ fn a_schedule_that_does_not_read_back_is_a_warning() {
 /// the mappings, different for another schema or mapping.
 #[test]
 fn mapping_set_names_follow_the_declaration() {
-    let a = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let a = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     let mut reversed = mappings();
     reversed.reverse();
-    assert_eq!(a, aep_flow::mapping_set_name(SCHEMA, &reversed));
+    assert_eq!(a, aep_flow::mapping_set_name(&id(SCHEMA), &reversed));
     assert!(a.starts_with(aep_flow::defaults::MAPPING_SET_NAME_PREFIX));
     assert_eq!(
         a.len(),
@@ -886,15 +886,15 @@ fn mapping_set_names_follow_the_declaration() {
     );
     assert_ne!(
         a,
-        aep_flow::mapping_set_name("https://ns.adobe.com/x", &mappings())
+        aep_flow::mapping_set_name(&id("https://ns.adobe.com/x"), &mappings())
     );
     assert_ne!(
         a,
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("id", "_tenant.orderId")])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new("id", "_tenant.orderId")])
     );
     assert_ne!(
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "_b.c")]),
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::expression("a", "_b.c")])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new("a", "_b.c")]),
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::expression("a", "_b.c")])
     );
 }
 
@@ -904,7 +904,7 @@ fn mapping_set_names_follow_the_declaration() {
 #[test]
 fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_reused() {
     let s = setup();
-    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     for other in [
         vec![Mapping::new("customer", "_tenant.customer")],
         vec![Mapping::new("id", "_tenant.orderId")],
@@ -989,7 +989,7 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
         let s = setup();
         let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
         let set_id = first.mapping_set_id.clone();
-        let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+        let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
         let mappings_json: Vec<Value> = edit
             .iter()
             .map(|(source, destination)| {
@@ -1141,21 +1141,27 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
 /// and fields are not run together: `a`+`bc` is not `ab`+`c`.
 #[test]
 fn mapping_set_names_are_pinned_and_unambiguous() {
-    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     // Two 64-bit FNV-1a (offsets cbf29ce484222325, 6c62272e07bb0142) over
     // the length-prefixed parts, computed independently.
     assert_eq!(name, "aep-flow-5bd29d474dd88e6e19dbb5af9ae17373");
     let n = |source: &str, destination: &str| {
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new(source, destination)])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new(source, destination)])
     };
     assert_ne!(n("a", "bc"), n("ab", "c"));
     assert_ne!(
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "b"), Mapping::new("c", "d")]),
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "d"), Mapping::new("c", "b")])
+        aep_flow::mapping_set_name(
+            &id(SCHEMA),
+            &[Mapping::new("a", "b"), Mapping::new("c", "d")]
+        ),
+        aep_flow::mapping_set_name(
+            &id(SCHEMA),
+            &[Mapping::new("a", "d"), Mapping::new("c", "b")]
+        )
     );
     assert_ne!(
-        aep_flow::mapping_set_name("s", &[Mapping::new("x", "y")]),
-        aep_flow::mapping_set_name("sx", &[Mapping::new("", "y")])
+        aep_flow::mapping_set_name(&id("s"), &[Mapping::new("x", "y")]),
+        aep_flow::mapping_set_name(&id("sx"), &[Mapping::new("", "y")])
     );
 }
 
@@ -1283,7 +1289,7 @@ fn a_plan_on_an_empty_sandbox_creates_everything_and_writes_nothing() {
             assert_eq!(
                 mapping_set,
                 &MappingSetPlan::Create {
-                    name: mapping_set_name(SCHEMA, &mappings())
+                    name: mapping_set_name(&id(SCHEMA), &mappings())
                 }
             );
         }
@@ -1419,7 +1425,7 @@ fn a_plan_shows_schedule_mapping_and_state_changes_with_old_and_new_values() {
     assert_eq!(
         mapping.mapping_set,
         MappingSetPlan::Create {
-            name: mapping_set_name(SCHEMA, &changed)
+            name: mapping_set_name(&id(SCHEMA), &changed)
         }
     );
     let state = update.state.as_ref().expect("a state change");

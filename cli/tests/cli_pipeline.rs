@@ -948,7 +948,7 @@ fn with_twin_flows() -> (FakeFlowService, String, String) {
             f.source_connection_ids[0].clone(),
             f.target_connection_ids[0].clone(),
             "updated_at",
-            set.parse().unwrap(),
+            set,
             version,
             Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
         ))

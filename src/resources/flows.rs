@@ -241,12 +241,12 @@ impl Flow {
     /// [`transformations`](Self::transformations), `params.mappingId` and
     /// `params.mappingVersion` (a number or a numeric string). `None` when
     /// there is none or its parameters are not readable.
-    pub fn mapping(&self) -> Option<(usize, &str, i64)> {
+    pub fn mapping(&self) -> Option<(usize, MappingSetId, i64)> {
         let index = self.mapping_index()?;
         let params = &self.transformations[index].params;
         let id = read::text(params.get("mappingId")?)?;
         let version = read::int(params.get("mappingVersion")?)?;
-        Some((index, id, version))
+        Some((index, MappingSetId::from_service(id.to_owned()), version))
     }
 
     /// The delta column: `Copy`'s `params.deltaColumn.name`.
@@ -1307,7 +1307,7 @@ mod tests {
             f.schedule,
             Some(Schedule::every(Frequency::Hour, 1, START).unwrap())
         );
-        assert_eq!(f.mapping(), Some((1, "map1", 0)));
+        assert_eq!(f.mapping(), Some((1, id("map1"), 0)));
         assert_eq!(f.delta_column(), Some("updated_at"));
         assert_eq!(f.etag, "\"e1\"");
         let run = f.last_run.unwrap();
@@ -1334,7 +1334,7 @@ mod tests {
         item["scheduleParams"] = json!({"startTime": 1, "frequency": "minute", "interval": 5});
         t.reply(200, &items(&[item]));
         let f = client_on(&t).get_flow(&id("f")).unwrap();
-        assert_eq!(f.mapping(), Some((1, "map1", 3)));
+        assert_eq!(f.mapping(), Some((1, id("map1"), 3)));
         assert_eq!(f.state, FlowState::Disabled);
         // Not a schedule by the rules (interval 5 minutes): None.
         assert_eq!(f.schedule, None);

@@ -39,7 +39,7 @@ pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow-";
 /// in any order. The same declaration always gets the same name, so a
 /// later run can ask Data Prep for it (`GET /mappingSets?name=`); a
 /// mapping set found by name is still compared with the declaration.
-pub fn mapping_set_name(schema_id: &str, mappings: &[Mapping]) -> String {
+pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
     let mut keys: Vec<(bool, &str, &str)> = mappings
         .iter()
         .map(|m| {
@@ -843,10 +843,10 @@ const FIRST_MAPPING_SET_VERSION: i64 = 0;
 fn compare_mapping_set(
     current: &MappingSet,
     declared: &[Mapping],
-    schema: Option<&str>,
+    schema: Option<&SchemaId>,
 ) -> MappingVerdict {
     if let (Some(have), Some(want)) = (current.schema_id.as_ref(), schema) {
-        if have.as_str() != want {
+        if have != want {
             return MappingVerdict::Differs;
         }
     }
@@ -1040,14 +1040,14 @@ impl Client {
             (Prepared::default(), None)
         };
         let mut warnings = found.warnings;
-        let schema = prepared.schema_id.as_ref().map_or("", SchemaId::as_str);
+        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
         let mapping_set = match reusable {
             Some(reused) => MappingSetPlan::Reuse {
                 id: reused.id,
                 version: reused.version,
             },
             None => MappingSetPlan::Create {
-                name: mapping_set_name(schema, &spec.mappings),
+                name: mapping_set_name(&schema, &spec.mappings),
             },
         };
         fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
@@ -1078,7 +1078,6 @@ impl Client {
                             field: "mappings".into(),
                             rule: no_mapping_entry(&flow),
                         })?;
-                    let current_id = MappingSetId::from_service(current_id.to_owned());
                     let mapping = if found.mapping_matches {
                         MappingPlan::InSync {
                             mapping_set_id: current_id.clone(),
@@ -1270,7 +1269,6 @@ impl Client {
         };
         if let Some((flow, (_, mapping_id, mapping_version))) = comparable {
             // The version the flow runs, which need not be the latest.
-            let mapping_id = MappingSetId::from_service(mapping_id.to_owned());
             mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
                 Ok(current) => {
                     current_mappings = Some(current.mappings.clone());
@@ -1281,8 +1279,7 @@ impl Client {
                         .schema_id
                         .as_ref()
                         .or(target.as_ref().and_then(|t| t.schema_id.as_ref()))
-                        .or(current.schema_id.as_ref())
-                        .map(SchemaId::as_str);
+                        .or(current.schema_id.as_ref());
                     match compare_mapping_set(&current, &spec.mappings, schema) {
                         MappingVerdict::Matches => true,
                         MappingVerdict::Ours(warning) => {
@@ -1371,14 +1368,14 @@ impl Client {
         }
         if creates_mapping {
             let schema = checked.schema_id.clone().unwrap_or_else(no_schema);
-            let name = mapping_set_name(schema.as_str(), &spec.mappings);
+            let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
             // then failed to use) is reused, not made again. Only one that
             // holds every declared mapping: the name alone is no proof (a
             // set named so by someone else, or edited since, can hold
             // anything).
             for candidate in self.find_mapping_sets_named(&name)? {
-                if compare_mapping_set(&candidate, &spec.mappings, Some(schema.as_str()))
+                if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
                     == MappingVerdict::Matches
                 {
                     return Ok((checked, Some(candidate)));
@@ -1560,7 +1557,7 @@ impl Client {
                     .find_mapping_sets_named(&name)?
                     .into_iter()
                     .find(|m| {
-                        compare_mapping_set(m, &spec.mappings, Some(schema.as_str()))
+                        compare_mapping_set(m, &spec.mappings, Some(schema))
                             == MappingVerdict::Matches
                     })
                     .map(|m| (m.id, m.version)))
