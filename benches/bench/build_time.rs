@@ -34,10 +34,13 @@ pub(crate) struct BuildTimes {
     pub reqwest: Result<f64, String>,
 }
 
-const LIB_MAIN: &str = r#"use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+const LIB_MAIN: &str = r#"use aep_flow::{
+    create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
+};
 
 fn main() {
-    let platform = Platform::new(Secret::from("token"), "key", Sandbox { org_id: "ORG@AdobeOrg", name: "prod" })
+    let sandbox = Sandbox { org_id: "ORG@AdobeOrg", name: "prod" };
+    let platform = Platform::new(Secret::from("token"), "key", sandbox)
         .with_base_url("http://127.0.0.1:9/data/foundation/flowservice");
     let conn = PostgresConnection::new(
         "n",
