@@ -94,6 +94,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aep_flow::{Client, Platform, PostgresConnection, Secret};
+use aep_flow::{PostgresLogin, Sandbox};
 
 #[path = "bench/alloc.rs"]
 mod alloc;
@@ -223,12 +224,28 @@ const PASSWORD: &str = "bench-pw-7f3a9c";
 const WARMUP: usize = 200;
 
 fn platform(server: &Server) -> Platform {
-    Platform::new(Secret::from(TOKEN), API_KEY, ORG_ID, SANDBOX).with_base_url(server.base_url())
+    Platform::new(
+        Secret::from(TOKEN),
+        API_KEY,
+        Sandbox {
+            org_id: ORG_ID,
+            name: SANDBOX,
+        },
+    )
+    .with_base_url(server.base_url())
 }
 
 fn connection() -> PostgresConnection {
-    PostgresConnection::new(NAME, PG_HOST, PG_DATABASE, PG_USER, Secret::from(PASSWORD))
-        .with_description(NAME)
+    PostgresConnection::new(
+        NAME,
+        PostgresLogin {
+            server: PG_HOST,
+            database: PG_DATABASE,
+            username: PG_USER,
+            password: Secret::from(PASSWORD),
+        },
+    )
+    .with_description(NAME)
 }
 
 // ---------------------------------------------------------------------------
@@ -730,21 +747,25 @@ fn bench_pipeline() -> Result<PipelineCounts, String> {
         serde_json::json!({"connectionString": "Server=db;Database=d;UID=u;Password=p"}),
     );
     fake.set_catalog(&base, demo_catalog());
+    let base: aep_flow::ConnectionId = base.parse().map_err(|e| format!("base: {e}"))?;
     let dataset = "5c8c3c555033b814b69f947f";
     fake.add_dataset(dataset, "orders", "https://ns.adobe.com/t/schemas/orders");
+    let dataset: aep_flow::DatasetId = dataset.parse().map_err(|e| format!("dataset: {e}"))?;
     let platform = Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        fake.sandbox_name(),
+        Sandbox {
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
+        },
     )
     .with_base_url(fake.base_url());
     let client = Client::new(platform).map_err(|e| format!("client: {e}"))?;
     let spec = |frequency| {
         PipelineSpec::new()
-            .with_base_connection_id(&base)
+            .with_base_connection_id(base.clone())
             .with_table_path("public.orders")
-            .with_dataset_id(dataset)
+            .with_dataset_id(dataset.clone())
             .with_mappings(vec![
                 Mapping::new("id", "_t.orderId"),
                 Mapping::new("amount", "_t.amount"),

@@ -14,7 +14,8 @@
 
 use std::env;
 
-use aep_flow::{Client, Platform, PostgresConnection, Secret};
+use aep_flow::PostgresLogin;
+use aep_flow::{Client, Platform, PostgresConnection, Sandbox, Secret};
 
 fn var(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     env::var(name).map_err(|e| format!("{name}: {e}").into())
@@ -22,17 +23,21 @@ fn var(name: &str) -> Result<String, Box<dyn std::error::Error>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let platform = Platform::new(
-        Secret::from(var("AEP_ACCESS_TOKEN")?), // Authorization: Bearer ...
-        var("AEP_API_KEY")?,                    // x-api-key
-        var("AEP_ORG_ID")?,                     // x-gw-ims-org-id
-        var("AEP_SANDBOX_NAME")?,               // x-sandbox-name
+        Secret::from(var("AEP_ACCESS_TOKEN")?),
+        var("AEP_API_KEY")?,
+        Sandbox {
+            org_id: &var("AEP_ORG_ID")?,
+            name: &var("AEP_SANDBOX_NAME")?,
+        },
     );
     let mut connection = PostgresConnection::new(
-        "Test connection for PostgreSQL", // the tutorial's name and description
-        var("PGHOST")?,
-        var("PGDATABASE")?,
-        var("PGUSER")?,
-        Secret::from(var("PGPASSWORD")?),
+        "Test connection for PostgreSQL",
+        PostgresLogin {
+            server: &var("PGHOST")?,
+            database: &var("PGDATABASE")?,
+            username: &var("PGUSER")?,
+            password: Secret::from(var("PGPASSWORD")?),
+        },
     )
     .with_description("Test connection for PostgreSQL");
     if let Ok(port) = env::var("PGPORT") {

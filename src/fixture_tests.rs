@@ -6,6 +6,7 @@ use crate::client::results::parse_saved as parse_created;
 use crate::error::parse_api_error;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;
+use crate::PostgresLogin;
 use crate::{AuthSpec, PostgresConnection, Secret, SslMode};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -23,10 +24,12 @@ fn raw(status: u16, name: &str, content_type: &str) -> RawResponse {
 fn golden_connection() -> PostgresConnection {
     PostgresConnection::new(
         "Test connection for PostgreSQL",
-        "pg.example.com",
-        "analytics",
-        "etl_reader",
-        Secret::from("p@ss;w}rd"),
+        PostgresLogin {
+            server: "pg.example.com",
+            database: "analytics",
+            username: "etl_reader",
+            password: Secret::from("p@ss;w}rd"),
+        },
     )
     .with_description("Test connection for PostgreSQL")
 }
@@ -83,10 +86,12 @@ fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
 
 #[test]
 fn tutorial_create_response_parses_with_etag_quotes_kept() {
-    let created = parse_created(&raw(201, "create_response.json", "application/json")).unwrap();
+    let created: crate::Saved =
+        parse_created(&raw(201, "create_response.json", "application/json")).unwrap();
     assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
     assert_eq!(created.etag, "\"1700e582-0000-0200-0000-5e3c85180000\"");
-    let basic = parse_created(&raw(201, "create_response_basic.json", "application/json")).unwrap();
+    let basic: crate::Saved =
+        parse_created(&raw(201, "create_response_basic.json", "application/json")).unwrap();
     assert_eq!(basic.id, "9f3c8b2e-1d4a-4c6b-bc8b-2e1d4a5c6b7d");
     assert_eq!(basic.etag, "\"4f00b2c1-0000-0200-0000-63f8a1b20000\"");
 }

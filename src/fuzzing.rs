@@ -11,6 +11,7 @@ use crate::error::parse_api_error;
 use crate::wire::http_date::parse_retry_after;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;
+use crate::PostgresLogin;
 use crate::{PostgresConnection, Secret};
 
 fn raw(status: u16, body: &[u8]) -> RawResponse {
@@ -19,7 +20,7 @@ fn raw(status: u16, body: &[u8]) -> RawResponse {
 
 /// Parses a create answer; `Ok((id, etag))` or the error's text.
 pub fn create_response(status: u16, body: &[u8]) -> Result<(String, String), String> {
-    parse_saved(&raw(status, body))
+    parse_saved::<String>(&raw(status, body))
         .map(|c| (c.id, c.etag))
         .map_err(|e| e.to_string())
 }
@@ -50,10 +51,18 @@ pub fn connection_string(
     username: &str,
     password: &str,
 ) -> Option<Zeroizing<String>> {
-    PostgresConnection::new("fuzz", server, database, username, Secret::from(password))
-        .connection_string()
-        .ok()
-        .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
+    PostgresConnection::new(
+        "fuzz",
+        PostgresLogin {
+            server,
+            database,
+            username,
+            password: Secret::from(password),
+        },
+    )
+    .connection_string()
+    .ok()
+    .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
 }
 
 /// Splits a connection string into `(key, value)` pairs, undoing the

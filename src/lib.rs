@@ -46,19 +46,16 @@
 //!   look again instead). All of it is configurable on [`ClientBuilder`].
 //!
 //! ```no_run
-//! use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Platform, Schedule, Secret};
+//! use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Platform, Sandbox, Schedule, Secret};
 //!
-//! let platform = Platform::new(
-//!     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
-//!     "my-client-id",          // x-api-key
-//!     "ABC123@AdobeOrg",       // x-gw-ims-org-id
-//!     "prod",                  // x-sandbox-name
-//! );
+//! let token = Secret::from(std::env::var("AEP_ACCESS_TOKEN")?);
+//! let sandbox = Sandbox { org_id: "ABC123@AdobeOrg", name: "prod" };
+//! let platform = Platform::new(token, "my-client-id", sandbox);
 //! let client = Client::new(platform)?;
 //! let spec = PipelineSpec::new()
-//!     .with_base_connection_id("9e2b3ca1-0000-4000-8000-000000000001")
+//!     .with_base_connection_id("9e2b3ca1-0000-4000-8000-000000000001".parse()?)
 //!     .with_table_path("public.orders")
-//!     .with_dataset_id("5c8c3c555033b814b69f947f")
+//!     .with_dataset_id("5c8c3c555033b814b69f947f".parse()?)
 //!     .with_mapping(Mapping::new("order_id", "_tenant.orderId"))
 //!     .with_mapping(Mapping::new("updated_at", "_tenant.updatedAt"))
 //!     .with_delta_column("updated_at")
@@ -167,6 +164,7 @@
 // `layers.rs` reads every module's `crate::` paths and enforces it).
 mod client;
 mod error;
+mod ids;
 mod resources;
 mod secret;
 mod transport;
@@ -177,11 +175,15 @@ mod wire;
 pub mod fuzzing;
 
 pub use client::{
-    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Saved,
-    SystemClock,
+    Client, ClientBuilder, Clock, Ensured, ImsCredentials, ListingEnd, Pages, Platform, Sandbox,
+    Saved, SystemClock,
 };
 pub use error::{
     ApiError, Delivery, Error, ParseEnumError, Service, TransportError, TransportErrorKind,
+};
+pub use ids::{
+    ConnectionId, DatasetId, FlowId, IdError, MappingSetId, RunId, SchemaId, SourceConnectionId,
+    TargetConnectionId,
 };
 pub use resources::connections::{
     create_postgres_connection, Connection, ConnectionFilter, Connections,
@@ -197,7 +199,9 @@ pub use resources::pipeline::{
     MappingPlan, MappingSetPlan, PipelineChange, PipelineFailure, PipelineOutcome, PipelinePlan,
     PipelineProgress, PipelineSpec, ScheduleChange, StateChange,
 };
-pub use resources::postgres::{AuthSpec, PostgresConnection, PostgresCredentials, SslMode};
+pub use resources::postgres::{
+    AuthSpec, PostgresConnection, PostgresCredentials, PostgresLogin, SslMode,
+};
 pub use resources::runs::{Run, RunError, RunFilter, RunStatus, RunSummary, Runs};
 pub use resources::source_connections::{
     NewSourceConnection, SourceConnection, SourceConnectionFilter, SourceConnections,

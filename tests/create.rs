@@ -6,6 +6,7 @@ use aep_flow::{
     create_postgres_connection, AuthSpec, Client, Error, Platform, PostgresConnection, Secret,
     SslMode,
 };
+use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::{self, FakeFlowService, Reply};
 
 fn fixture(name: &str) -> String {
@@ -15,10 +16,12 @@ fn fixture(name: &str) -> String {
 fn golden_connection() -> PostgresConnection {
     PostgresConnection::new(
         "Test connection for PostgreSQL",
-        "pg.example.com",
-        "analytics",
-        "etl_reader",
-        Secret::from("p@ss;w}rd"),
+        PostgresLogin {
+            server: "pg.example.com",
+            database: "analytics",
+            username: "etl_reader",
+            password: Secret::from("p@ss;w}rd"),
+        },
     )
     .with_description("Test connection for PostgreSQL")
 }
@@ -107,11 +110,27 @@ fn invalid_input_sends_nothing() {
     let bad = [
         (golden_connection().with_port(0), "postgres.port"),
         (
-            PostgresConnection::new("n", "h", "d", "u", Secret::from("bad\u{0}pw")),
+            PostgresConnection::new(
+                "n",
+                PostgresLogin {
+                    server: "h",
+                    database: "d",
+                    username: "u",
+                    password: Secret::from("bad\u{0}pw"),
+                },
+            ),
             "postgres.password",
         ),
         (
-            PostgresConnection::new("", "h", "d", "u", Secret::from("pw")),
+            PostgresConnection::new(
+                "",
+                PostgresLogin {
+                    server: "h",
+                    database: "d",
+                    username: "u",
+                    password: Secret::from("pw"),
+                },
+            ),
             "name",
         ),
     ];
@@ -121,8 +140,15 @@ fn invalid_input_sends_nothing() {
             other => panic!("expected invalid {field}: {other:?}"),
         }
     }
-    let bad_platform = Platform::new(Secret::from("tok"), "key", "org", "prod")
-        .with_base_url("http://example.com/flowservice");
+    let bad_platform = Platform::new(
+        Secret::from("tok"),
+        "key",
+        Sandbox {
+            org_id: "org",
+            name: "prod",
+        },
+    )
+    .with_base_url("http://example.com/flowservice");
     let err = create_postgres_connection(bad_platform, &golden_connection()).unwrap_err();
     assert!(err.to_string().contains("platform.base_url"), "{err}");
     assert!(fake.requests().is_empty(), "nothing may be sent");
@@ -224,8 +250,10 @@ fn the_fake_rejects_what_flow_service_rejects() {
     let wrong = Platform::new(
         Secret::from("other-token"),
         "client-id-1",
-        "ORG1@AdobeOrg",
-        "dev-sandbox",
+        Sandbox {
+            org_id: "ORG1@AdobeOrg",
+            name: "dev-sandbox",
+        },
     )
     .with_base_url(fake.base_url());
     let err = create_postgres_connection(wrong, &golden_connection()).unwrap_err();
@@ -237,8 +265,10 @@ fn the_fake_rejects_what_flow_service_rejects() {
     let wrong = Platform::new(
         Secret::from("tok-1234"),
         "client-id-1",
-        "ORG1@AdobeOrg",
-        "prod",
+        Sandbox {
+            org_id: "ORG1@AdobeOrg",
+            name: "prod",
+        },
     )
     .with_base_url(fake.base_url());
     let err = create_postgres_connection(wrong, &golden_connection()).unwrap_err();
@@ -282,7 +312,15 @@ fn an_echoed_password_and_token_never_reach_the_error() {
         .access_token("tok-canary-A1b2C3")
         .start()
         .unwrap();
-    let conn = PostgresConnection::new("n", "h", "d", "u", Secret::from("pw-canary-Q9z\"x"));
+    let conn = PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw-canary-Q9z\"x"),
+        },
+    );
     // A server that echoes the whole request back: the body (JSON-escaped
     // password, connection string) and the Authorization header.
     fake.push_reply(

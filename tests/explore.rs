@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use aep_flow::{
-    defaults::DEFAULT_MAX_EXPLORE_BYTES, spec::CONNECTION_STRING_AUTH, Client, ColumnType, Error,
+    defaults::DEFAULT_MAX_EXPLORE_BYTES, spec::CONNECTION_STRING_AUTH, Client, ColumnType,
+    ConnectionId, Error,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, FakeTable};
 use serde_json::json;
@@ -18,12 +19,12 @@ fn client(fake: &FakeFlowService) -> Client {
         .unwrap()
 }
 
-fn base(fake: &FakeFlowService) -> String {
-    fake.insert_connection(
+fn base(fake: &FakeFlowService) -> ConnectionId {
+    common::id(&fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
         json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
-    )
+    ))
 }
 
 #[test]
@@ -86,7 +87,8 @@ fn unknown_table_and_unknown_connection_are_404() {
         Some(404)
     );
     assert!(matches!(
-        c.explore_tables("no-such-connection").unwrap_err(),
+        c.explore_tables(&common::id("no-such-connection"))
+            .unwrap_err(),
         Error::NotFound {
             resource: "connection",
             ..

@@ -2,14 +2,17 @@
 //! fake on 127.0.0.1, and what the client turns it into.
 
 mod common;
+use common::id;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aep_flow::{
-    Client, ClientBuilder, Delivery, Error, PostgresConnection, Secret, TransportErrorKind,
+    Client, ClientBuilder, ConnectionId, Delivery, Error, PostgresConnection, Secret,
+    TransportErrorKind,
 };
+use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::{FakeFlowService, Reply};
 
 const TOKEN: &str = "tok-canary-Hx81Lq";
@@ -25,10 +28,12 @@ fn fake() -> FakeFlowService {
 fn conn() -> PostgresConnection {
     PostgresConnection::new(
         "nightly",
-        "db.internal",
-        "orders",
-        "etl",
-        Secret::from(PASSWORD),
+        PostgresLogin {
+            server: "db.internal",
+            database: "orders",
+            username: "etl",
+            password: Secret::from(PASSWORD),
+        },
     )
 }
 
@@ -306,8 +311,15 @@ fn a_dropped_connection_after_sending_is_not_retried() {
 fn connection_refused_is_retried_within_the_budget_then_reported() {
     // Port 1 (tcpmux): nothing listens there, and no parallel test can
     // take it, unlike a port released by a dropped listener.
-    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url("http://127.0.0.1:1/data/foundation/flowservice");
+    let platform = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url("http://127.0.0.1:1/data/foundation/flowservice");
     let client = Client::builder(platform)
         .with_retry_backoff(Duration::from_millis(50))
         .with_max_retries(2)
@@ -379,11 +391,18 @@ impl Helper {
 #[test]
 fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     let server = Helper::start("tls_flow_server.py", "20");
-    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!(
-            "https://127.0.0.1:{}/data/foundation/flowservice",
-            server.port
-        ));
+    let platform = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(format!(
+        "https://127.0.0.1:{}/data/foundation/flowservice",
+        server.port
+    ));
     // Default retry settings: a certificate failure is not retried.
     let client = Client::builder(platform)
         .with_connect_timeout(Duration::from_secs(5))
@@ -410,11 +429,18 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
 fn a_server_trusted_through_its_ca_is_reached_over_tls() {
     let server = Helper::start("tls_flow_server.py", "20");
     let pem = std::fs::read(&server.extra).unwrap();
-    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!(
-            "https://127.0.0.1:{}/data/foundation/flowservice",
-            server.port
-        ));
+    let platform = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(format!(
+        "https://127.0.0.1:{}/data/foundation/flowservice",
+        server.port
+    ));
     let client = Client::builder(platform)
         .with_root_certificates_pem(pem)
         .build()
@@ -427,7 +453,14 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
         "{log}"
     );
 
-    let bad = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod");
+    let bad = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    );
     let err = Client::builder(bad)
         .with_root_certificates_pem("not a pem")
         .build()
@@ -460,9 +493,18 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
     // naming the field, and nothing is sent.
     let fake = fake();
     let https = || {
-        aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod").with_base_url(
-            format!("https://{}/data/foundation/flowservice", fake.addr()),
+        aep_flow::Platform::new(
+            Secret::from(TOKEN),
+            "k",
+            Sandbox {
+                org_id: "o@AdobeOrg",
+                name: "prod",
+            },
         )
+        .with_base_url(format!(
+            "https://{}/data/foundation/flowservice",
+            fake.addr()
+        ))
     };
     for pem in ["not a pem", "", undecodable] {
         let err = Client::builder(https())
@@ -479,8 +521,14 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
     // request.
     let ims = aep_flow::ImsCredentials::new("client-id", Secret::from("s3cret"), "openid")
         .with_ims_url(format!("https://{}", fake.addr()));
-    let platform =
-        aep_flow::Platform::from_ims(ims, "o@AdobeOrg", "prod").with_base_url(fake.base_url());
+    let platform = aep_flow::Platform::from_ims(
+        ims,
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(fake.base_url());
     let err = Client::builder(platform)
         .with_root_certificates_pem("not a pem")
         .build()
@@ -492,10 +540,18 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
 #[test]
 fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let fake = fake();
-    let platform =
-        aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod").with_base_url(
-            format!("https://{}/data/foundation/flowservice", fake.addr()),
-        );
+    let platform = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(format!(
+        "https://{}/data/foundation/flowservice",
+        fake.addr()
+    ));
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(3))
@@ -513,11 +569,18 @@ fn https_to_a_plain_http_server_fails_and_sends_nothing() {
 #[test]
 fn a_connect_timeout_is_reported_as_not_sent() {
     let server = Helper::start("backlog_server.py", "20");
-    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", "o@AdobeOrg", "prod")
-        .with_base_url(format!(
-            "http://127.0.0.1:{}/data/foundation/flowservice",
-            server.port
-        ));
+    let platform = aep_flow::Platform::new(
+        Secret::from(TOKEN),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(format!(
+        "http://127.0.0.1:{}/data/foundation/flowservice",
+        server.port
+    ));
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(1))
@@ -575,11 +638,14 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
     let schedule = Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap();
     type Call = Box<dyn Fn(&Client) -> Result<(), Error>>;
     let calls: Vec<(&str, Call)> = vec![
-        ("get_dataset", Box::new(|c| c.get_dataset("ds1").map(drop))),
+        (
+            "get_dataset",
+            Box::new(|c| c.get_dataset(&id("ds1")).map(drop)),
+        ),
         (
             "create_target_connection",
             Box::new(|c| {
-                c.create_target_connection(&NewTargetConnection::new("t", "ds1", SCHEMA))
+                c.create_target_connection(&NewTargetConnection::new("t", id("ds1"), id(SCHEMA)))
                     .map(drop)
             }),
         ),
@@ -587,7 +653,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             "create_mapping_set",
             Box::new(|c| {
                 c.create_mapping_set(&NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![Mapping::new("id", "_t.id")],
                 ))
                 .map(drop)
@@ -597,7 +663,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             "validate_mapping_set",
             Box::new(|c| {
                 c.validate_mapping_set(&NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![Mapping::new("id", "_t.id")],
                 ))
                 .map(drop)
@@ -605,7 +671,7 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         ),
         (
             "get_mapping_set",
-            Box::new(|c| c.get_mapping_set(MAPPING).map(drop)),
+            Box::new(|c| c.get_mapping_set(&id(MAPPING)).map(drop)),
         ),
         (
             "postgres_flow_spec",
@@ -616,10 +682,10 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
             Box::new(move |c| {
                 c.create_flow(&NewFlow::new(
                     "f",
-                    "s1",
-                    "t1",
+                    id("s1"),
+                    id("t1"),
                     "updated_at",
-                    MAPPING,
+                    id(MAPPING),
                     0,
                     schedule,
                 ))
@@ -632,22 +698,28 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         ),
         (
             "update_flow_schedule",
-            Box::new(move |c| c.update_flow_schedule("f1", &schedule).map(drop)),
+            Box::new(move |c| c.update_flow_schedule(&id("f1"), &schedule).map(drop)),
         ),
-        ("enable_flow", Box::new(|c| c.enable_flow("f1").map(drop))),
+        (
+            "enable_flow",
+            Box::new(|c| c.enable_flow(&id("f1")).map(drop)),
+        ),
         (
             "list_runs",
-            Box::new(|c| c.list_runs(RunFilter::new("f1")).map(drop)),
+            Box::new(|c| c.list_runs(RunFilter::new(id("f1"))).map(drop)),
         ),
-        ("run_summary", Box::new(|c| c.run_summary("f1").map(drop))),
+        (
+            "run_summary",
+            Box::new(|c| c.run_summary(&id("f1")).map(drop)),
+        ),
         (
             "ensure_pipeline",
             Box::new(move |c| {
                 c.ensure_pipeline(
                     &PipelineSpec::new()
-                        .with_base_connection_id("b1")
+                        .with_base_connection_id(id("b1"))
                         .with_table_path("public.orders")
-                        .with_dataset_id("ds1")
+                        .with_dataset_id(id("ds1"))
                         .with_mappings(vec![Mapping::new("id", "_t.id")])
                         .with_delta_column("updated_at")
                         .with_schedule(schedule),
@@ -714,7 +786,7 @@ fn the_same_item_under_fresh_next_links_is_a_loop_stopped_at_the_first_repeat() 
     }
     let c = builder(&fake).build().unwrap();
     let e = c
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(e.to_string().contains("loops"), "{e}");
     assert_eq!(fake.requests().len(), 2, "stopped at the first repeat: {e}");
@@ -732,7 +804,7 @@ fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
     }
     fake.push_reply(run_page(&["mine".into()], LOOP_FLOW, None));
     let c = builder(&fake).build().unwrap();
-    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut pages = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].id, "mine");
@@ -742,12 +814,12 @@ fn many_pages_of_items_that_do_not_match_are_paged_to_the_end() {
     // The item cap: stopped with more to read, and it says so.
     let fake = fake_with_two_pages();
     let c = builder(&fake).build().unwrap();
-    let mut capped = c.runs(aep_flow::RunFilter::new(LOOP_FLOW).with_max_items(2));
+    let mut capped = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)).with_max_items(2));
     assert_eq!(capped.by_ref().count(), 2);
     assert_eq!(capped.end(), Some(aep_flow::ListingEnd::Capped));
     let fake = fake_with_two_pages();
     let c = builder(&fake).build().unwrap();
-    let mut all = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut all = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     assert_eq!(all.end(), None, "not started");
     assert_eq!(all.by_ref().count(), 4);
     assert_eq!(all.end(), Some(aep_flow::ListingEnd::Complete));
@@ -781,19 +853,19 @@ fn talks_about_changes(text: &str) -> bool {
 fn a_read_is_never_told_that_a_change_was_made() {
     let fake = fake();
     let client = builder(&fake).with_max_retries(0).build().unwrap();
-    let id = "00000000-0000-4000-8000-0000000000aa";
+    let id: ConnectionId = common::id("00000000-0000-4000-8000-0000000000aa");
     // A GET answered 200 with a body that is not the promised JSON.
     fake.push_reply(Reply::json(200, r#"{"items": [{"id": "#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert!(e.to_string().contains("ends early"), "{e}");
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A GET whose body is cut short.
     fake.push_reply(Reply::truncated(200, 500, r#"{"items": ["#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A GET answered 503: no hint about creates.
     fake.push_reply(Reply::json(503, r#"{"message": "down"}"#));
-    let e = client.get_connection(id).unwrap_err();
+    let e = client.get_connection(&id).unwrap_err();
     assert_eq!(e.status(), Some(503));
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // A read that times out.
@@ -803,7 +875,7 @@ fn a_read_is_never_told_that_a_change_was_made() {
         .with_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let e = slow.get_connection(id).unwrap_err();
+    let e = slow.get_connection(&id).unwrap_err();
     assert!(matches!(&e, Error::Transport(t) if !t.write), "{e:?}");
     assert!(!talks_about_changes(&e.to_string()), "{e}");
     // The same faults after a write do say so.
@@ -846,7 +918,7 @@ fn a_last_page_of_an_item_already_read_ends_the_listing_it_is_no_loop() {
     fake.push_reply(run_page(&first, LOOP_FLOW, Some(next)));
     fake.push_reply(run_page(&["r-49".into()], LOOP_FLOW, None));
     let c = builder(&fake).build().unwrap();
-    let mut pages = c.runs(aep_flow::RunFilter::new(LOOP_FLOW));
+    let mut pages = c.runs(aep_flow::RunFilter::new(id(LOOP_FLOW)));
     let runs: Vec<_> = pages.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(runs.len(), 50);
     assert_eq!(pages.end(), Some(aep_flow::ListingEnd::Complete));
@@ -878,7 +950,7 @@ fn a_create_answered_with_an_unusable_id_says_the_change_was_made() {
     ));
     let client = builder(&fake).build().unwrap();
     let err = client
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(!err.to_string().contains("change"), "{err}");
 }
@@ -899,7 +971,7 @@ fn the_same_item_on_every_page_beside_fresh_ones_is_a_loop_too() {
     }
     let c = builder(&fake).build().unwrap();
     let e = c
-        .list_runs(aep_flow::RunFilter::new(LOOP_FLOW))
+        .list_runs(aep_flow::RunFilter::new(id(LOOP_FLOW)))
         .unwrap_err();
     assert!(e.to_string().contains("loops"), "{e}");
     assert!(e.to_string().contains("run-a"), "{e}");

@@ -4,12 +4,14 @@
 //! the flow spec check, and source connections a flow still uses.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
 use aep_flow::{
-    spec::CONNECTION_STRING_AUTH, spec::CRM_TO_AEP_FLOW_SPEC_ID, Client, Error, FlowFilter,
-    FlowState, Frequency, NewFlow, NewSourceConnection, NewTargetConnection, Schedule,
+    spec::CONNECTION_STRING_AUTH, spec::CRM_TO_AEP_FLOW_SPEC_ID, Client, ConnectionId, Error,
+    FlowFilter, FlowId, FlowState, Frequency, NewFlow, NewSourceConnection, NewTargetConnection,
+    Schedule, SourceConnectionId, TargetConnectionId,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use serde_json::{json, Value};
@@ -20,12 +22,16 @@ const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
 thread_local! {
     /// The target connection `setup` made for this test (each test has a
     /// thread of its own).
-    static TARGET: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    static TARGET: std::cell::RefCell<Option<TargetConnectionId>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The target connection of this test's fake.
-fn target() -> String {
-    TARGET.with(|t| t.borrow().clone())
+fn target() -> TargetConnectionId {
+    TARGET.with(|t| {
+        t.borrow()
+            .clone()
+            .expect("setup made the target connection")
+    })
 }
 const MAPPING: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
 /// 2023-11-14: passed.
@@ -42,29 +48,42 @@ fn client(fake: &FakeFlowService) -> Client {
 
 /// A fake with a base connection (demo catalog) and source connections
 /// for `public.orders` and `public.customers`.
-fn setup() -> (FakeFlowService, Client, String, String) {
+fn setup() -> (
+    FakeFlowService,
+    Client,
+    SourceConnectionId,
+    SourceConnectionId,
+) {
     let fake = FakeFlowService::start().unwrap();
-    let base = fake.insert_connection(
+    let base: ConnectionId = id(&fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
         json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
-    );
+    ));
     fake.set_catalog(&base, demo_catalog());
     let c = client(&fake);
     let orders = c
-        .create_source_connection(&NewSourceConnection::new("o", &base, "public.orders"))
+        .create_source_connection(&NewSourceConnection::new(
+            "o",
+            base.clone(),
+            "public.orders",
+        ))
         .unwrap()
         .id;
     let customers = c
-        .create_source_connection(&NewSourceConnection::new("c", &base, "public.customers"))
+        .create_source_connection(&NewSourceConnection::new(
+            "c",
+            base.clone(),
+            "public.customers",
+        ))
         .unwrap()
         .id;
     fake.add_dataset(DATASET, "orders", SCHEMA);
     let target = c
-        .create_target_connection(&NewTargetConnection::new("t", DATASET, SCHEMA))
+        .create_target_connection(&NewTargetConnection::new("t", id(DATASET), id(SCHEMA)))
         .unwrap()
         .id;
-    TARGET.with(|t| *t.borrow_mut() = target);
+    TARGET.with(|t| *t.borrow_mut() = Some(target));
     (fake, c, orders, customers)
 }
 
@@ -72,13 +91,13 @@ fn hourly() -> Schedule {
     Schedule::every(Frequency::Hour, 1, PAST).unwrap()
 }
 
-fn new_flow(source: &str) -> NewFlow {
+fn new_flow(source: &SourceConnectionId) -> NewFlow {
     NewFlow::new(
         "orders to dataset",
-        source,
+        source.clone(),
         target(),
         "updated_at",
-        MAPPING,
+        id(MAPPING),
         0,
         hourly(),
     )
@@ -151,7 +170,7 @@ fn create_then_get_round_trips() {
     assert_eq!(f.source_connection_ids, std::slice::from_ref(&orders));
     assert_eq!(f.target_connection_ids, [target()]);
     assert_eq!(f.schedule, Some(hourly()));
-    assert_eq!(f.mapping(), Some((1, MAPPING, 0)));
+    assert_eq!(f.mapping(), Some((1, id(MAPPING), 0)));
     assert_eq!(f.delta_column(), Some("updated_at"));
     assert_eq!(f.last_run, None);
     assert!(f.created_at.is_some());
@@ -180,17 +199,17 @@ fn create_then_get_round_trips() {
     // A once flow keeps only startTime and frequency.
     let once = NewFlow::new(
         "once",
-        &orders,
+        orders.clone(),
         target(),
         "updated_at",
-        MAPPING,
+        id(MAPPING),
         2,
         Schedule::once(FUTURE),
     );
     let saved = c.create_flow(&once).unwrap();
     let f = c.get_flow(&saved.id).unwrap();
     assert_eq!(f.schedule, Some(Schedule::once(FUTURE)));
-    assert_eq!(f.mapping(), Some((1, MAPPING, 2)));
+    assert_eq!(f.mapping(), Some((1, id(MAPPING), 2)));
     // The flow spec was read once for both creates.
     let spec_reads = fake
         .requests()
@@ -208,7 +227,7 @@ fn listings_filter_by_source_target_and_state() {
     let all = c.list_flows(FlowFilter::new().with_page_size(1)).unwrap();
     assert_eq!(all.len(), 2);
     let by_source = c
-        .list_flows(FlowFilter::new().with_source_connection_id(&customers))
+        .list_flows(FlowFilter::new().with_source_connection_id(customers.clone()))
         .unwrap();
     assert_eq!(by_source.len(), 1);
     assert_eq!(by_source[0].id, b.id);
@@ -217,7 +236,7 @@ fn listings_filter_by_source_target_and_state() {
         .unwrap();
     assert_eq!(by_target.len(), 2);
     assert!(c
-        .list_flows(FlowFilter::new().with_target_connection_id("other-target"))
+        .list_flows(FlowFilter::new().with_target_connection_id(id("other-target")))
         .unwrap()
         .is_empty());
     // The wire carried the array filter.
@@ -238,7 +257,7 @@ fn listings_filter_by_source_target_and_state() {
     let found = c.find_flow(&orders, &target()).unwrap().unwrap();
     assert_eq!(found.id, a.id);
     assert_eq!(fake.requests().len(), before + 1);
-    assert_eq!(c.find_flow(&orders, "other-target").unwrap(), None);
+    assert_eq!(c.find_flow(&orders, &id("other-target")).unwrap(), None);
 }
 
 #[test]
@@ -319,7 +338,9 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
     let (fake, c, orders, _) = setup();
     let saved = c.create_flow(&new_flow(&orders)).unwrap();
     let copy_before = fake.flows()[0].raw()["transformations"][0].clone();
-    let s = c.update_flow_mapping(&saved.id, "newmapping", 3).unwrap();
+    let s = c
+        .update_flow_mapping(&saved.id, &id("newmapping"), 3)
+        .unwrap();
     assert_ne!(s.etag, saved.etag);
     let patch = fake
         .requests()
@@ -337,7 +358,7 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
         json!({"name": "Mapping", "params": {"mappingId": "newmapping", "mappingVersion": 3}})
     );
     let f = c.get_flow(&saved.id).unwrap();
-    assert_eq!(f.mapping(), Some((1, "newmapping", 3)));
+    assert_eq!(f.mapping(), Some((1, id("newmapping"), 3)));
     assert_eq!(f.delta_column(), Some("updated_at"));
 
     // A 412 (someone else wrote first): one re-read, one more PATCH.
@@ -348,7 +369,9 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
         )
         .only_for("PATCH"),
     );
-    let s2 = c.update_flow_mapping(&saved.id, "newmapping", 4).unwrap();
+    let s2 = c
+        .update_flow_mapping(&saved.id, &id("newmapping"), 4)
+        .unwrap();
     assert_ne!(s2.etag, s.etag);
     let methods: Vec<String> = fake
         .requests()
@@ -360,7 +383,7 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
     assert_eq!(methods, ["PATCH", "GET", "PATCH", "GET"]);
     assert_eq!(
         c.get_flow(&saved.id).unwrap().mapping(),
-        Some((1, "newmapping", 4))
+        Some((1, id("newmapping"), 4))
     );
 
     // A flow without a Mapping entry: Unsuitable, nothing written.
@@ -369,7 +392,7 @@ fn mapping_updates_patch_the_mapping_entry_and_leave_copy_alone() {
         f["transformations"] = json!([copy]);
     }));
     let etag = c.get_flow(&saved.id).unwrap().etag;
-    let e = c.update_flow_mapping(&saved.id, "m", 0).unwrap_err();
+    let e = c.update_flow_mapping(&saved.id, &id("m"), 0).unwrap_err();
     assert!(e.is_unsuitable(), "{e}");
     assert_eq!(c.get_flow(&saved.id).unwrap().etag, etag);
 }
@@ -410,7 +433,7 @@ fn enable_disable_and_delete() {
     for e in [
         c.delete_flow(&saved.id).unwrap_err(),
         c.enable_flow(&saved.id).unwrap_err(),
-        c.update_flow_mapping(&saved.id, "m", 1).unwrap_err(),
+        c.update_flow_mapping(&saved.id, &id("m"), 1).unwrap_err(),
     ] {
         assert!(e.is_not_found(), "{e}");
     }
@@ -470,7 +493,7 @@ fn a_source_connection_used_by_a_flow_cannot_be_deleted() {
 fn the_fake_refuses_what_the_service_refuses() {
     let (fake, c, orders, _) = setup();
     // Through the client: an unknown source connection.
-    let e = c.create_flow(&new_flow("no-such-source")).unwrap_err();
+    let e = c.create_flow(&new_flow(&id("no-such-source"))).unwrap_err();
     match &e {
         Error::Api(api) => {
             assert_eq!(api.status, 400);
@@ -555,10 +578,9 @@ fn the_fake_refuses_what_the_service_refuses() {
     b["scheduleParams"] = json!({"startTime": "1700000000", "frequency": "hour", "interval": "2", "backfill": "false"});
     let (status, text) = raw(&fake, "POST", "/flows", Some(b), None);
     assert_eq!(status, 201, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+    let id: FlowId = id(serde_json::from_str::<Value>(&text).unwrap()["id"]
         .as_str()
-        .unwrap()
-        .to_owned();
+        .unwrap());
     assert_eq!(
         c.get_flow(&id).unwrap().schedule,
         Some(

@@ -1,6 +1,7 @@
 //! Tokens from the fake Adobe IMS: fetched, cached, renewed, and never shown.
 
 mod common;
+use common::id;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,15 +10,18 @@ use aep_flow::{
     defaults::RENEWAL_MARGIN, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret,
     Service,
 };
+use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::{FakeFlowService, ManualClock, Reply, DEMO_CLIENT_ID, DEMO_SCOPES};
 
 fn conn() -> PostgresConnection {
     PostgresConnection::new(
         "nightly",
-        "db.internal",
-        "orders",
-        "etl",
-        Secret::from("pw-1"),
+        PostgresLogin {
+            server: "db.internal",
+            database: "orders",
+            username: "etl",
+            password: Secret::from("pw-1"),
+        },
     )
 }
 
@@ -51,7 +55,14 @@ fn the_token_request_has_exactly_the_documented_form() {
         .unwrap();
     let ims = ImsCredentials::new("client-id+1", Secret::from("s3cr&t=/ x"), "openid,AdobeID")
         .with_ims_url(fake.ims_url());
-    let platform = Platform::from_ims(ims, "ORG@AdobeOrg", "prod").with_base_url(fake.base_url());
+    let platform = Platform::from_ims(
+        ims,
+        Sandbox {
+            org_id: "ORG@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(fake.base_url());
     Client::new(platform)
         .unwrap()
         .create_postgres_connection(&conn())
@@ -159,7 +170,7 @@ fn a_second_401_is_returned_as_an_error() {
             .only_for("GET"),
         );
     }
-    let err = client.get_connection("abc").unwrap_err();
+    let err = client.get_connection(&id("abc")).unwrap_err();
     let Error::Api(api) = &err else {
         panic!("{err:?}")
     };
@@ -174,8 +185,15 @@ fn a_static_token_is_never_renewed() {
         .access_token("static-token-1")
         .start()
         .unwrap();
-    let wrong = Platform::new(Secret::from("static-token-0"), "k", "o@AdobeOrg", "prod")
-        .with_base_url(fake.base_url());
+    let wrong = Platform::new(
+        Secret::from("static-token-0"),
+        "k",
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(fake.base_url());
     let err = Client::new(wrong)
         .unwrap()
         .create_postgres_connection(&conn())
@@ -198,7 +216,14 @@ fn invalid_client_is_reported_without_the_client_secret() {
         DEMO_SCOPES,
     )
     .with_ims_url(fake.ims_url());
-    let platform = Platform::from_ims(ims, "o@AdobeOrg", "prod").with_base_url(fake.base_url());
+    let platform = Platform::from_ims(
+        ims,
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(fake.base_url());
     let err = Client::new(platform)
         .unwrap()
         .create_postgres_connection(&conn())
@@ -233,7 +258,14 @@ fn an_ims_that_echoes_the_form_leaks_nothing() {
     fake.push_reply(Reply::echo(400).only_for("POST"));
     let ims = ImsCredentials::new(DEMO_CLIENT_ID, Secret::from("cs-canary-&=+ x"), DEMO_SCOPES)
         .with_ims_url(fake.ims_url());
-    let platform = Platform::from_ims(ims, "o@AdobeOrg", "prod").with_base_url(fake.base_url());
+    let platform = Platform::from_ims(
+        ims,
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(fake.base_url());
     let err = Client::new(platform)
         .unwrap()
         .create_postgres_connection(&conn())
@@ -268,7 +300,14 @@ fn ims_urls_follow_the_https_rule_and_fields_are_checked() {
         ),
     ];
     for (ims, field) in cases {
-        let err = Client::new(Platform::from_ims(ims, "o@AdobeOrg", "prod")).unwrap_err();
+        let err = Client::new(Platform::from_ims(
+            ims,
+            Sandbox {
+                org_id: "o@AdobeOrg",
+                name: "prod",
+            },
+        ))
+        .unwrap_err();
         let Error::InvalidInput { field: f, .. } = &err else {
             panic!("{err:?}")
         };
@@ -276,7 +315,14 @@ fn ims_urls_follow_the_https_rule_and_fields_are_checked() {
     }
     let ims = ImsCredentials::new("id", Secret::from("s"), "openid");
     assert_eq!(ims.ims_url(), aep_flow::spec::DEFAULT_IMS_URL);
-    let p = Platform::from_ims(ims, "o@AdobeOrg", "prod").with_api_key("other-key");
+    let p = Platform::from_ims(
+        ims,
+        Sandbox {
+            org_id: "o@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_api_key("other-key");
     assert_eq!(p.api_key(), "other-key");
 }
 
@@ -348,7 +394,7 @@ fn a_failed_token_request_is_named_and_never_passes_for_a_lost_answer() {
         .with_retry_backoff(Duration::from_millis(1))
         .build()
         .unwrap()
-        .delete_connection("never-existed")
+        .delete_connection(&id("never-existed"))
         .unwrap_err();
     assert_eq!(ims_requests(&fake).len(), 4, "the token request is retried");
     let Error::Transport(t) = &err else {

@@ -1,11 +1,13 @@
 //! list / get / test / delete / ensure / rotate against the stateful fake.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
+use aep_flow::PostgresLogin;
 use aep_flow::{
-    spec::BASIC_AUTH, spec::CONNECTION_STRING_AUTH, Client, ConnectionFilter, Error,
+    spec::BASIC_AUTH, spec::CONNECTION_STRING_AUTH, Client, ConnectionFilter, ConnectionId, Error,
     PostgresConnection, PostgresCredentials, Secret, SslMode,
 };
 use aep_flow_testing::{FakeFlowService, Reply};
@@ -21,27 +23,40 @@ fn client(fake: &FakeFlowService) -> Client {
 }
 
 fn conn(name: &str) -> PostgresConnection {
-    PostgresConnection::new(name, "db.internal", "orders", "etl", Secret::from("pw-1"))
+    PostgresConnection::new(
+        name,
+        PostgresLogin {
+            server: "db.internal",
+            database: "orders",
+            username: "etl",
+            password: Secret::from("pw-1"),
+        },
+    )
 }
 
 /// Credentials for a rotation (the SSL mode is required).
 fn rotation() -> PostgresCredentials {
-    PostgresCredentials::new("db.internal", "orders", "etl", Secret::from("pw-1"))
-        .with_ssl_mode(SslMode::Require)
+    PostgresCredentials::new(PostgresLogin {
+        server: "db.internal",
+        database: "orders",
+        username: "etl",
+        password: Secret::from("pw-1"),
+    })
+    .with_ssl_mode(SslMode::Require)
 }
 
-fn insert_cs(fake: &FakeFlowService, name: &str) -> String {
-    fake.insert_connection(
+fn insert_cs(fake: &FakeFlowService, name: &str) -> ConnectionId {
+    id(&fake.insert_connection(
         name,
         CONNECTION_STRING_AUTH,
         json!({"connectionString": format!("Server=db;Database=d;Port=5432;UID=u;Password={CANARY}")}),
-    )
+    ))
 }
 
 #[test]
 fn listing_follows_every_page() {
     let fake = FakeFlowService::builder().max_page_size(2).start().unwrap();
-    let ids: Vec<String> = (0..7)
+    let ids: Vec<ConnectionId> = (0..7)
         .map(|i| insert_cs(&fake, &format!("conn-{i}")))
         .collect();
     let all = client(&fake)
@@ -145,13 +160,14 @@ fn get_returns_a_typed_connection_without_any_auth_parameter() {
 #[test]
 fn get_of_a_missing_connection_is_not_found() {
     let fake = FakeFlowService::start().unwrap();
-    let err = client(&fake).get_connection("no-such-id").unwrap_err();
+    let err = client(&fake).get_connection(&id("no-such-id")).unwrap_err();
     assert!(
         matches!(&err, Error::NotFound { id, .. } if id == "no-such-id"),
         "{err:?}"
     );
-    let err = client(&fake).get_connection("../etc").unwrap_err();
-    assert!(err.is_invalid_input());
+    // A bad id cannot be made: refused at parse time, naming the kind.
+    let err = "../etc".parse::<ConnectionId>().unwrap_err();
+    assert_eq!(err.kind(), "connection id");
     assert_eq!(fake.requests().len(), 1, "a bad id is not sent");
 }
 
@@ -161,7 +177,7 @@ fn test_connection_reports_the_result() {
     let id = insert_cs(&fake, "orders");
     let c = client(&fake);
     assert!(c.test_connection(&id).unwrap());
-    fake.modify_connection(&id, |s| s.test_result = false);
+    fake.modify_connection(id.as_str(), |s| s.test_result = false);
     assert!(!c.test_connection(&id).unwrap());
     assert_eq!(
         fake.requests()[0].path,
@@ -175,7 +191,7 @@ fn delete_success_not_found_and_in_use_are_distinct() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "orders");
     let busy = insert_cs(&fake, "busy");
-    fake.modify_connection(&busy, |s| s.in_use = true);
+    fake.modify_connection(busy.as_str(), |s| s.in_use = true);
     let c = client(&fake);
     c.delete_connection(&id).unwrap();
     assert_eq!(fake.connections().len(), 1);
@@ -231,7 +247,7 @@ fn ensure_finds_a_match_on_a_later_page() {
         .ensure_postgres_connection(&conn("nightly"))
         .unwrap();
     assert!(!ensured.created);
-    assert_eq!(ensured.id(), id);
+    assert_eq!(ensured.id(), &id);
     assert_eq!(fake.requests().len(), 3);
     assert!(fake.requests().iter().all(|r| r.method == "GET"));
 }
@@ -271,17 +287,21 @@ fn ensure_after_a_create_that_was_not_made_returns_the_error() {
 fn rotation_sends_the_exact_etag_and_a_json_patch_for_each_auth_spec() {
     let fake = FakeFlowService::start().unwrap();
     let cs = insert_cs(&fake, "cs");
-    let basic = fake.insert_connection(
+    let basic: ConnectionId = id(&fake.insert_connection(
         "basic",
         BASIC_AUTH,
         json!({"server": "db", "port": "5432", "database": "d", "username": "u", "password": CANARY}),
-    );
+    ));
     let c = client(&fake);
     // Each connection keeps its own auth spec; every parameter is replaced.
-    let new_creds =
-        PostgresCredentials::new("db2.internal", "orders", "etl", Secret::from("new;pw}"))
-            .with_port(6432)
-            .with_ssl_mode(SslMode::VerifyFull);
+    let new_creds = PostgresCredentials::new(PostgresLogin {
+        server: "db2.internal",
+        database: "orders",
+        username: "etl",
+        password: Secret::from("new;pw}"),
+    })
+    .with_port(6432)
+    .with_ssl_mode(SslMode::VerifyFull);
 
     for (id, expected_params) in [
         (
@@ -296,14 +316,14 @@ fn rotation_sends_the_exact_etag_and_a_json_patch_for_each_auth_spec() {
         let before = fake
             .connections()
             .into_iter()
-            .find(|s| &s.id == id)
+            .find(|s| s.id == *id)
             .unwrap()
             .etag;
         let updated = c.update_postgres_credentials(id, &new_creds).unwrap();
         let after = fake
             .connections()
             .into_iter()
-            .find(|s| &s.id == id)
+            .find(|s| s.id == *id)
             .unwrap();
         assert_eq!(&updated.id, id);
         assert_eq!(updated.etag, after.etag);
@@ -354,8 +374,13 @@ fn rotation_errors_never_show_the_new_password() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
     fake.push_reply(Reply::echo(400).only_for("PATCH"));
-    let creds = PostgresCredentials::new("db", "d", "u", Secret::from("rotated-canary-pw"))
-        .with_ssl_mode(SslMode::Require);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "db",
+        database: "d",
+        username: "u",
+        password: Secret::from("rotated-canary-pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &creds)
         .unwrap_err();
@@ -385,7 +410,7 @@ fn a_404_after_a_429_retry_is_still_not_found() {
             .only_for("DELETE"),
     );
     let err = client(&fake)
-        .delete_connection("never-existed")
+        .delete_connection(&id("never-existed"))
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
     assert_eq!(fake.requests().len(), 2);
@@ -446,7 +471,7 @@ fn rotation_refuses_a_connection_without_a_usable_etag() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
     for etag in ["", "\"bad\u{7}etag\""] {
-        fake.modify_connection(&id, |c| c.etag = etag.to_owned());
+        fake.modify_connection(id.as_str(), |c| c.etag = etag.to_owned());
         let err = client(&fake)
             .update_postgres_credentials(&id, &rotation())
             .unwrap_err();
@@ -477,8 +502,13 @@ fn a_rotation_that_meets_a_5xx_is_not_sent_again() {
 fn a_rotation_with_bad_credentials_reads_nothing() {
     let fake = FakeFlowService::start().unwrap();
     let id = insert_cs(&fake, "cs");
-    let bad =
-        PostgresCredentials::new("db", "", "u", Secret::from("pw")).with_ssl_mode(SslMode::Require);
+    let bad = PostgresCredentials::new(PostgresLogin {
+        server: "db",
+        database: "",
+        username: "u",
+        password: Secret::from("pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client(&fake)
         .update_postgres_credentials(&id, &bad)
         .unwrap_err();

@@ -3,6 +3,7 @@
 //! source column), and Data Prep's refusals.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ fn setup() -> FakeFlowService {
 
 fn orders() -> NewMappingSet {
     NewMappingSet::new(
-        SCHEMA,
+        id(SCHEMA),
         vec![
             Mapping::new("order_id", "_tenant.orderId"),
             Mapping::new("amount", "_tenant.amount"),
@@ -79,7 +80,7 @@ fn create_then_get_round_trip() {
     let got = c.get_mapping_set(&saved.id).unwrap();
     assert_eq!(got.id, saved.id);
     assert_eq!(got.version, 0);
-    assert_eq!(got.schema_id.as_deref(), Some(SCHEMA));
+    assert_eq!(got.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
     assert_eq!(got.mappings, orders().mappings());
     assert_eq!(got.mappings[2].source_type(), MappingSourceType::Expression);
     assert!(got.created_at.is_some() && got.updated_at.is_some());
@@ -124,7 +125,7 @@ fn validate_reports_a_bad_destination_and_a_bad_source_column() {
     assert_eq!(v.results.len(), 3);
 
     let bad = NewMappingSet::new(
-        SCHEMA,
+        id(SCHEMA),
         vec![
             Mapping::new("order_id", "_tenant.orderId"),
             Mapping::new("amount", "_tenant.nope"),
@@ -158,7 +159,7 @@ fn validate_reports_a_bad_destination_and_a_bad_source_column() {
     // Without source columns, sources are not checked.
     let v = c
         .validate_mapping_set(&NewMappingSet::new(
-            SCHEMA,
+            id(SCHEMA),
             vec![Mapping::new("anything", "_id")],
         ))
         .unwrap();
@@ -170,7 +171,7 @@ fn an_unknown_schema_is_refused_by_data_prep() {
     let fake = setup();
     let c = client(&fake);
     let unknown = NewMappingSet::new(
-        "https://ns.adobe.com/tenant/schemas/unknown",
+        id("https://ns.adobe.com/tenant/schemas/unknown"),
         vec![Mapping::new("a", "_id")],
     );
     for e in [
@@ -190,7 +191,7 @@ fn an_unknown_schema_is_refused_by_data_prep() {
     // A schema known only through a dataset is accepted, with any field.
     let other = "https://ns.adobe.com/tenant/schemas/from-a-dataset";
     fake.add_dataset("5c8c3c555033b814b69f0002", "other", other);
-    let set = NewMappingSet::new(other, vec![Mapping::new("a", "_tenant.whatever")]);
+    let set = NewMappingSet::new(id(other), vec![Mapping::new("a", "_tenant.whatever")]);
     assert!(c.validate_mapping_set(&set).unwrap().is_valid());
     c.create_mapping_set(&set).unwrap();
 }
@@ -199,16 +200,16 @@ fn an_unknown_schema_is_refused_by_data_prep() {
 fn an_unknown_mapping_set_is_not_found() {
     let fake = setup();
     let c = client(&fake);
-    let id = "0123456789abcdef0123456789abcdef";
-    let e = c.get_mapping_set(id).unwrap_err();
+    let unknown = "0123456789abcdef0123456789abcdef";
+    let e = c.get_mapping_set(&id(unknown)).unwrap_err();
     assert!(
-        matches!(&e, Error::NotFound { resource: "mapping set", id: got, .. } if got == id),
+        matches!(&e, Error::NotFound { resource: "mapping set", id: got, .. } if got == unknown),
         "{e}"
     );
     // Refused before sending: not a mapping set id.
     let before = fake.requests().len();
     assert!(c
-        .get_mapping_set("not-an-id")
+        .get_mapping_set(&id("not-an-id"))
         .unwrap_err()
         .is_invalid_input());
     assert_eq!(fake.requests().len(), before);

@@ -5,14 +5,15 @@
 //! writes nothing.
 
 mod common;
+use common::id;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aep_flow::{
-    mapping_set_name, spec::CONNECTION_STRING_AUTH, Client, ConnectionPlan, Error, FlowPlan,
-    FlowState, Frequency, Mapping, MappingPlan, MappingSetPlan, PipelineChange, PipelineSpec,
-    Schedule,
+    mapping_set_name, spec::CONNECTION_STRING_AUTH, Client, ConnectionId, ConnectionPlan,
+    DatasetId, Error, FlowPlan, FlowState, Frequency, Mapping, MappingPlan, MappingSetPlan,
+    PipelineChange, PipelineSpec, Schedule, SourceConnectionId,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest, Reply};
 use serde_json::{json, Value};
@@ -24,16 +25,16 @@ const START: i64 = 1_764_230_400;
 struct Setup {
     fake: FakeFlowService,
     client: Client,
-    base: String,
+    base: ConnectionId,
 }
 
 fn setup() -> Setup {
     let fake = FakeFlowService::start().unwrap();
-    let base = fake.insert_connection(
+    let base: ConnectionId = id(&fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
         json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
-    );
+    ));
     fake.set_catalog(&base, demo_catalog());
     fake.add_dataset(DATASET, "orders", SCHEMA);
     fake.set_schema_fields(
@@ -65,11 +66,11 @@ fn hourly() -> Schedule {
 
 /// The declaration most tests use, on base connection `base`; a test
 /// changes what it needs with the setters.
-fn spec_on(base: &str) -> PipelineSpec {
+fn spec_on(base: &ConnectionId) -> PipelineSpec {
     PipelineSpec::new()
-        .with_base_connection_id(base)
+        .with_base_connection_id(base.clone())
         .with_table_path("public.orders")
-        .with_dataset_id(DATASET)
+        .with_dataset_id(id(DATASET))
         .with_mappings(mappings())
         .with_delta_column("updated_at")
         .with_schedule(hourly())
@@ -355,12 +356,12 @@ fn bad_declarations_are_refused_before_any_write() {
             "mappings",
         ),
         (
-            spec(&s).with_dataset_id("0000000000000000000000ff"),
+            spec(&s).with_dataset_id(id("0000000000000000000000ff")),
             "dataset",
         ),
         (spec(&s).with_table_path("public.nope"), "public.nope"),
         (
-            spec(&s).with_schema_id("https://ns.adobe.com/tenant/schemas/other"),
+            spec(&s).with_schema_id(id("https://ns.adobe.com/tenant/schemas/other")),
             "schema_id",
         ),
     ];
@@ -379,10 +380,21 @@ fn bad_declarations_are_refused_before_any_write() {
     assert!(writes(&s.fake.requests()).is_empty());
     // Input the client refuses without sending anything.
     let before = s.fake.requests().len();
+    // Ids that break the rules cannot be made at all.
+    assert_eq!(
+        "".parse::<ConnectionId>().unwrap_err().kind(),
+        "connection id"
+    );
+    assert_eq!("a/b".parse::<DatasetId>().unwrap_err().kind(), "dataset id");
+    let without_base = PipelineSpec::new()
+        .with_table_path("public.orders")
+        .with_dataset_id(id(DATASET))
+        .with_mappings(mappings())
+        .with_delta_column("updated_at")
+        .with_schedule(hourly());
     for bad in [
-        spec(&s).with_base_connection_id(""),
+        without_base,
         spec(&s).with_table_path(""),
-        spec(&s).with_dataset_id("a/b"),
         spec(&s).with_mappings(vec![]),
         spec(&s).with_delta_column(""),
         spec(&s).with_name(" "),
@@ -428,7 +440,7 @@ fn a_plan_reports_and_writes_nothing() {
             PipelineChange::FlowMappingUpdated,
         ]
     );
-    assert_eq!(plan.flow_id(), Some(made.flow_id.as_str()));
+    assert_eq!(plan.flow_id(), Some(&made.flow_id));
     assert!(writes(&since(&s.fake, before)).is_empty());
 }
 
@@ -458,29 +470,33 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
     let source = |name: &str| {
         c.create_source_connection(&aep_flow::NewSourceConnection::new(
             name,
-            &s.base,
+            s.base.clone(),
             "public.orders",
         ))
         .unwrap()
         .id
     };
     let target = |name: &str| {
-        c.create_target_connection(&aep_flow::NewTargetConnection::new(name, DATASET, SCHEMA))
-            .unwrap()
-            .id
+        c.create_target_connection(&aep_flow::NewTargetConnection::new(
+            name,
+            id(DATASET),
+            id(SCHEMA),
+        ))
+        .unwrap()
+        .id
     };
     let (_s1, s2) = (source("a"), source("b"));
     let (_t1, t2) = (target("a"), target("b"));
     let set = c
-        .create_mapping_set(&aep_flow::NewMappingSet::new(SCHEMA, mappings()))
+        .create_mapping_set(&aep_flow::NewMappingSet::new(id(SCHEMA), mappings()))
         .unwrap();
     let flow = c
         .create_flow(&aep_flow::NewFlow::new(
             "by hand",
-            &s2,
-            &t2,
+            s2.clone(),
+            t2.clone(),
             "updated_at",
-            &set.id,
+            set.id.clone(),
             set.version,
             hourly(),
         ))
@@ -757,7 +773,7 @@ fn a_schema_given_is_checked_against_the_dataset_on_an_existing_pipeline() {
     let before = s.fake.requests().len();
     let err = s
         .client
-        .ensure_pipeline(&spec(&s).with_schema_id(OTHER))
+        .ensure_pipeline(&spec(&s).with_schema_id(id(OTHER)))
         .unwrap_err();
     assert!(err.is_unsuitable(), "{err}");
     assert!(err.to_string().contains(SCHEMA), "{err}");
@@ -765,7 +781,7 @@ fn a_schema_given_is_checked_against_the_dataset_on_an_existing_pipeline() {
     // The right one changes nothing.
     let out = s
         .client
-        .ensure_pipeline(&spec(&s).with_schema_id(SCHEMA))
+        .ensure_pipeline(&spec(&s).with_schema_id(id(SCHEMA)))
         .unwrap();
     assert!(out.is_unchanged(), "{:?}", out.changes);
     assert_eq!(s.fake.mapping_sets().len(), 1);
@@ -787,10 +803,10 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
         .client
         .create_flow(&aep_flow::NewFlow::new(
             "twin",
-            &source,
-            &target,
+            source.clone(),
+            target.clone(),
             "updated_at",
-            &set,
+            set.clone(),
             0,
             hourly(),
         ))
@@ -803,7 +819,7 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
         assert_eq!(out.flow_id, first.flow_id);
         assert_eq!(out.duplicates, vec![twin.clone()]);
         assert!(
-            out.warnings.iter().any(|w| w.contains(&twin)),
+            out.warnings.iter().any(|w| w.contains(twin.as_str())),
             "{:?}",
             out.warnings
         );
@@ -859,10 +875,10 @@ fn a_schedule_that_does_not_read_back_is_a_warning() {
 /// the mappings, different for another schema or mapping.
 #[test]
 fn mapping_set_names_follow_the_declaration() {
-    let a = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let a = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     let mut reversed = mappings();
     reversed.reverse();
-    assert_eq!(a, aep_flow::mapping_set_name(SCHEMA, &reversed));
+    assert_eq!(a, aep_flow::mapping_set_name(&id(SCHEMA), &reversed));
     assert!(a.starts_with(aep_flow::defaults::MAPPING_SET_NAME_PREFIX));
     assert_eq!(
         a.len(),
@@ -870,15 +886,15 @@ fn mapping_set_names_follow_the_declaration() {
     );
     assert_ne!(
         a,
-        aep_flow::mapping_set_name("https://ns.adobe.com/x", &mappings())
+        aep_flow::mapping_set_name(&id("https://ns.adobe.com/x"), &mappings())
     );
     assert_ne!(
         a,
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("id", "_tenant.orderId")])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new("id", "_tenant.orderId")])
     );
     assert_ne!(
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "_b.c")]),
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::expression("a", "_b.c")])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new("a", "_b.c")]),
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::expression("a", "_b.c")])
     );
 }
 
@@ -888,20 +904,20 @@ fn mapping_set_names_follow_the_declaration() {
 #[test]
 fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_reused() {
     let s = setup();
-    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     for other in [
         vec![Mapping::new("customer", "_tenant.customer")],
         vec![Mapping::new("id", "_tenant.orderId")],
     ] {
         let foreign = s
             .client
-            .create_mapping_set(&aep_flow::NewMappingSet::new(SCHEMA, other).with_name(&name))
+            .create_mapping_set(&aep_flow::NewMappingSet::new(id(SCHEMA), other).with_name(&name))
             .unwrap()
             .id;
         let out = s.client.ensure_pipeline(&spec(&s)).unwrap();
         assert_ne!(out.mapping_set_id, foreign);
         assert!(
-            !out.warnings.iter().any(|w| w.contains(&foreign)),
+            !out.warnings.iter().any(|w| w.contains(foreign.as_str())),
             "{:?}",
             out.warnings
         );
@@ -911,7 +927,7 @@ fn a_mapping_set_named_like_the_declaration_but_holding_other_mappings_is_not_re
         assert!(s.client.ensure_pipeline(&spec(&s)).unwrap().is_unchanged());
         assert!(writes(&since(&s.fake, before)).is_empty());
         for f in s.fake.flows() {
-            s.client.delete_flow(&f.id).unwrap();
+            s.client.delete_flow(&id(&f.id)).unwrap();
         }
     }
 }
@@ -973,7 +989,7 @@ fn an_edited_version_of_the_declarations_mapping_set_is_drift() {
         let s = setup();
         let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
         let set_id = first.mapping_set_id.clone();
-        let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+        let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
         let mappings_json: Vec<Value> = edit
             .iter()
             .map(|(source, destination)| {
@@ -1053,11 +1069,11 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
         .ignore_property_filters()
         .start()
         .unwrap();
-    let base = fake.insert_connection(
+    let base: ConnectionId = id(&fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
         json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
-    );
+    ));
     fake.set_catalog(&base, demo_catalog());
     const OTHER: &str = "5c8c3c555033b814b69f9480";
     fake.add_dataset(DATASET, "orders", SCHEMA);
@@ -1066,7 +1082,7 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
     let client = Client::builder(common::platform(&fake)).build().unwrap();
     let a = client.ensure_pipeline(&spec_on(&base)).unwrap();
     let b = client
-        .ensure_pipeline(&spec_on(&base).with_dataset_id(OTHER))
+        .ensure_pipeline(&spec_on(&base).with_dataset_id(id(OTHER)))
         .unwrap();
     let (source, target_b) = (a.source_connection_id, b.target_connection_id);
     let target_a = a.target_connection_id;
@@ -1075,9 +1091,17 @@ fn find_flow_never_returns_a_flow_it_could_not_check() {
         client.find_flow(&source, &target_b).unwrap().map(|f| f.id),
         Some(b.flow_id)
     );
-    assert!(client.find_flow(&target_a, &target_b).unwrap().is_none());
+    // A target connection's id asked for as a source: an explicit
+    // conversion, as the types no longer let one kind pass for another.
+    let target_a_as_source: SourceConnectionId = id(target_a.as_str());
+    assert!(client
+        .find_flow(&target_a_as_source, &target_b)
+        .unwrap()
+        .is_none());
     fake.omit_in_listings("flows", &["sourceConnectionIds", "targetConnectionIds"]);
-    let err = client.find_flow(&target_a, &target_b).unwrap_err();
+    let err = client
+        .find_flow(&target_a_as_source, &target_b)
+        .unwrap_err();
     assert!(err.to_string().contains("sourceConnectionIds"), "{err}");
 }
 
@@ -1117,21 +1141,27 @@ fn a_delta_column_explore_gives_no_type_for_is_not_refused() {
 /// and fields are not run together: `a`+`bc` is not `ab`+`c`.
 #[test]
 fn mapping_set_names_are_pinned_and_unambiguous() {
-    let name = aep_flow::mapping_set_name(SCHEMA, &mappings());
+    let name = aep_flow::mapping_set_name(&id(SCHEMA), &mappings());
     // Two 64-bit FNV-1a (offsets cbf29ce484222325, 6c62272e07bb0142) over
     // the length-prefixed parts, computed independently.
     assert_eq!(name, "aep-flow-5bd29d474dd88e6e19dbb5af9ae17373");
     let n = |source: &str, destination: &str| {
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new(source, destination)])
+        aep_flow::mapping_set_name(&id(SCHEMA), &[Mapping::new(source, destination)])
     };
     assert_ne!(n("a", "bc"), n("ab", "c"));
     assert_ne!(
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "b"), Mapping::new("c", "d")]),
-        aep_flow::mapping_set_name(SCHEMA, &[Mapping::new("a", "d"), Mapping::new("c", "b")])
+        aep_flow::mapping_set_name(
+            &id(SCHEMA),
+            &[Mapping::new("a", "b"), Mapping::new("c", "d")]
+        ),
+        aep_flow::mapping_set_name(
+            &id(SCHEMA),
+            &[Mapping::new("a", "d"), Mapping::new("c", "b")]
+        )
     );
     assert_ne!(
-        aep_flow::mapping_set_name("s", &[Mapping::new("x", "y")]),
-        aep_flow::mapping_set_name("sx", &[Mapping::new("", "y")])
+        aep_flow::mapping_set_name(&id("s"), &[Mapping::new("x", "y")]),
+        aep_flow::mapping_set_name(&id("sx"), &[Mapping::new("", "y")])
     );
 }
 
@@ -1159,7 +1189,7 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         (
             PipelineSpec::new()
                 .with_table_path("public.orders")
-                .with_dataset_id(DATASET)
+                .with_dataset_id(id(DATASET))
                 .with_mappings(mappings())
                 .with_delta_column("updated_at")
                 .with_schedule(hourly()),
@@ -1167,8 +1197,8 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         ),
         (
             PipelineSpec::new()
-                .with_base_connection_id(&s.base)
-                .with_dataset_id(DATASET)
+                .with_base_connection_id(s.base.clone())
+                .with_dataset_id(id(DATASET))
                 .with_mappings(mappings())
                 .with_delta_column("updated_at")
                 .with_schedule(hourly()),
@@ -1176,7 +1206,7 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         ),
         (
             PipelineSpec::new()
-                .with_base_connection_id(&s.base)
+                .with_base_connection_id(s.base.clone())
                 .with_table_path("public.orders")
                 .with_mappings(mappings())
                 .with_delta_column("updated_at")
@@ -1185,27 +1215,27 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         ),
         (
             PipelineSpec::new()
-                .with_base_connection_id(&s.base)
+                .with_base_connection_id(s.base.clone())
                 .with_table_path("public.orders")
-                .with_dataset_id(DATASET)
+                .with_dataset_id(id(DATASET))
                 .with_delta_column("updated_at")
                 .with_schedule(hourly()),
             "mappings",
         ),
         (
             PipelineSpec::new()
-                .with_base_connection_id(&s.base)
+                .with_base_connection_id(s.base.clone())
                 .with_table_path("public.orders")
-                .with_dataset_id(DATASET)
+                .with_dataset_id(id(DATASET))
                 .with_mappings(mappings())
                 .with_schedule(hourly()),
             "delta_column",
         ),
         (
             PipelineSpec::new()
-                .with_base_connection_id(&s.base)
+                .with_base_connection_id(s.base.clone())
                 .with_table_path("public.orders")
-                .with_dataset_id(DATASET)
+                .with_dataset_id(id(DATASET))
                 .with_mappings(mappings())
                 .with_delta_column("updated_at"),
             "schedule",
@@ -1259,7 +1289,7 @@ fn a_plan_on_an_empty_sandbox_creates_everything_and_writes_nothing() {
             assert_eq!(
                 mapping_set,
                 &MappingSetPlan::Create {
-                    name: mapping_set_name(SCHEMA, &mappings())
+                    name: mapping_set_name(&id(SCHEMA), &mappings())
                 }
             );
         }
@@ -1287,7 +1317,7 @@ fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_re
             .with_enable(true)
             .with_schedule(hourly().without_backfill())
     };
-    let full = declared().with_schema_id(SCHEMA);
+    let full = declared().with_schema_id(id(SCHEMA));
     let made = s.client.ensure_pipeline(&full).unwrap();
     // A new flow may start disabled: the second run enables it.
     s.client.ensure_pipeline(&full).unwrap();
@@ -1297,16 +1327,16 @@ fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_re
     let planned = since(&s.fake, before);
     assert!(plan.is_in_sync(), "{plan:?}");
     assert!(plan.changes().is_empty());
-    assert_eq!(plan.flow_id(), Some(made.flow_id.as_str()));
+    assert_eq!(plan.flow_id(), Some(&made.flow_id));
     assert_eq!(
         plan.source_connection_id(),
-        Some(made.source_connection_id.as_str())
+        Some(&made.source_connection_id)
     );
     assert_eq!(
         plan.target_connection_id(),
-        Some(made.target_connection_id.as_str())
+        Some(&made.target_connection_id)
     );
-    assert_eq!(plan.mapping_set_id(), Some(made.mapping_set_id.as_str()));
+    assert_eq!(plan.mapping_set_id(), Some(&made.mapping_set_id));
     match &plan.flow {
         FlowPlan::Update(u) => {
             assert!(u.schedule.is_none() && u.state.is_none(), "{u:?}");
@@ -1395,7 +1425,7 @@ fn a_plan_shows_schedule_mapping_and_state_changes_with_old_and_new_values() {
     assert_eq!(
         mapping.mapping_set,
         MappingSetPlan::Create {
-            name: mapping_set_name(SCHEMA, &changed)
+            name: mapping_set_name(&id(SCHEMA), &changed)
         }
     );
     let state = update.state.as_ref().expect("a state change");
@@ -1443,7 +1473,7 @@ fn a_plan_shows_schedule_mapping_and_state_changes_with_old_and_new_values() {
             version: 0
         }
     );
-    assert_eq!(plan.mapping_set_id(), Some(made.mapping_set_id.as_str()));
+    assert_eq!(plan.mapping_set_id(), Some(&made.mapping_set_id));
     assert!(
         plan.warnings
             .iter()
@@ -1483,7 +1513,7 @@ fn a_different_delta_column_is_a_replace_that_ensure_refuses() {
     assert!(plan.changes().is_empty());
     assert_eq!(
         plan.source_connection_id(),
-        Some(made.source_connection_id.as_str())
+        Some(&made.source_connection_id)
     );
     assert!(!since(&s.fake, before).iter().any(is_mutation));
 
@@ -1527,6 +1557,6 @@ fn the_request_budget_is_exact_and_a_plan_only_reads() {
     assert_eq!(count(&spec(&s)), 4);
     assert!(plan_writes(&daily).is_empty());
     assert_eq!(count(&daily), 7);
-    assert!(plan_writes(&daily.clone().with_schema_id(SCHEMA)).is_empty());
-    assert_eq!(count(&daily.with_schema_id(SCHEMA)), 5);
+    assert!(plan_writes(&daily.clone().with_schema_id(id(SCHEMA))).is_empty());
+    assert_eq!(count(&daily.with_schema_id(id(SCHEMA))), 5);
 }

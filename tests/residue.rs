@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use aep_flow::{Client, Platform, PostgresConnection, Secret};
+use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::FakeFlowService;
 
 /// Copies left once everything is dropped (see README, Security).
@@ -269,14 +270,29 @@ fn run_probe(base_url: String) -> Result<(), String> {
     let mut stdin = File::open("/dev/stdin").map_err(|e| e.to_string())?;
     let password = read_secret_line(&mut stdin)?;
     let token = read_secret_line(&mut stdin)?;
-    let platform =
-        Platform::new(token, "probe-key", "PROBE@AdobeOrg", "prod").with_base_url(base_url);
+    let platform = Platform::new(
+        token,
+        "probe-key",
+        Sandbox {
+            org_id: "PROBE@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url(base_url);
     let mut builder = Client::builder(platform);
     if let Some(pem) = ca {
         builder = builder.with_root_certificates_pem(pem);
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    let conn = PostgresConnection::new("residue-probe", "db.internal", "orders", "etl", password);
+    let conn = PostgresConnection::new(
+        "residue-probe",
+        PostgresLogin {
+            server: "db.internal",
+            database: "orders",
+            username: "etl",
+            password,
+        },
+    );
     let created = client
         .create_postgres_connection(&conn)
         .map_err(|e| e.to_string())?;

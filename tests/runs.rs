@@ -3,10 +3,11 @@
 //! id, and a flow without runs.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
-use aep_flow::{Client, Error, RunError, RunFilter, RunStatus};
+use aep_flow::{Client, Error, RunError, RunFilter, RunId, RunStatus};
 use aep_flow_testing::{FakeFlowService, FakeRun};
 
 const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
@@ -50,9 +51,11 @@ fn runs_added_out_of_order_come_back_newest_first_across_pages() {
         .unwrap();
     let newest_first = seed(&fake);
     let c = client(&fake);
-    let runs = c.list_runs(RunFilter::new(FLOW)).unwrap();
+    let runs = c.list_runs(RunFilter::new(id(FLOW))).unwrap();
     assert_eq!(ids(&runs), newest_first);
-    assert!(runs.iter().all(|r| r.flow_id.as_deref() == Some(FLOW)));
+    assert!(runs
+        .iter()
+        .all(|r| r.flow_id.as_ref().map(|i| i.as_str()) == Some(FLOW)));
     // Seven runs in pages of two: four pages, each asking for the flow.
     let requests = fake.requests();
     assert_eq!(requests.len(), 4);
@@ -66,8 +69,8 @@ fn runs_added_out_of_order_come_back_newest_first_across_pages() {
         );
     }
     // The lazy listing keeps the service's (here: insertion) order.
-    let lazy: Vec<String> = c
-        .runs(RunFilter::new(FLOW).with_page_size(3))
+    let lazy: Vec<RunId> = c
+        .runs(RunFilter::new(id(FLOW)).with_page_size(3))
         .map(|r| r.unwrap().id)
         .collect();
     let mut sorted = lazy.clone();
@@ -82,7 +85,7 @@ fn the_status_filter_matches_any_casing_and_pages() {
     let newest_first = seed(&fake);
     let c = client(&fake);
     let failed = c
-        .list_runs(RunFilter::new(FLOW).with_status(RunStatus::Failed))
+        .list_runs(RunFilter::new(id(FLOW)).with_status(RunStatus::Failed))
         .unwrap();
     // r5 (`failed`) and r1 (`Failed`), newest first.
     assert_eq!(ids(&failed), [&newest_first[2], &newest_first[6]]);
@@ -95,14 +98,14 @@ fn the_status_filter_matches_any_casing_and_pages() {
         assert!(!r.path.contains("statusSummary"), "{}", r.path);
     }
     let success = c
-        .list_runs(RunFilter::new(FLOW).with_status(RunStatus::Success))
+        .list_runs(RunFilter::new(id(FLOW)).with_status(RunStatus::Success))
         .unwrap();
     assert_eq!(
         ids(&success),
         [&newest_first[3], &newest_first[4], &newest_first[5]]
     );
     let in_progress = c
-        .list_runs(RunFilter::new(FLOW).with_status(RunStatus::InProgress))
+        .list_runs(RunFilter::new(id(FLOW)).with_status(RunStatus::InProgress))
         .unwrap();
     assert_eq!(ids(&in_progress), [&newest_first[1]]);
 }
@@ -117,7 +120,7 @@ fn a_case_sensitive_service_cannot_drop_failed_runs() {
     fake.add_run(FLOW, FakeRun::new("success").with_created_at(3_000));
     let c = client(&fake);
     let failed = c
-        .list_runs(RunFilter::new(FLOW).with_status(RunStatus::Failed))
+        .list_runs(RunFilter::new(id(FLOW)).with_status(RunStatus::Failed))
         .unwrap();
     assert_eq!(ids(&failed), [documented.as_str(), lower.as_str()]);
 }
@@ -128,7 +131,7 @@ fn latest_finished_run_skips_runs_not_over() {
     let newest_first = seed(&fake);
     let c = client(&fake);
     // r7 is scheduled, r6 in progress: r5 (failed) is the latest finished.
-    let latest = c.latest_finished_run(FLOW).unwrap().unwrap();
+    let latest = c.latest_finished_run(&id(FLOW)).unwrap().unwrap();
     assert_eq!(latest.id, newest_first[2]);
     assert_eq!(latest.status, RunStatus::Failed);
     assert_eq!(fake.latest_run(FLOW).unwrap().id, newest_first[0].as_str());
@@ -147,9 +150,9 @@ fn get_reads_what_the_fake_holds() {
             .with_error("CONNECTOR-2001-500", "10 rows failed"),
     );
     let c = client(&fake);
-    let run = c.get_run(&id).unwrap();
+    let run = c.get_run(&common::id(&id)).unwrap();
     assert_eq!(run.id, id);
-    assert_eq!(run.flow_id.as_deref(), Some(FLOW));
+    assert_eq!(run.flow_id.as_ref().map(|i| i.as_str()), Some(FLOW));
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.created_at, Some(1_699_999_999_000));
     assert!(run.updated_at >= run.created_at);
@@ -179,13 +182,13 @@ fn get_reads_what_the_fake_holds() {
 
     // A run without metrics reads as nothing known.
     let bare = fake.add_run(FLOW, FakeRun::new("scheduled"));
-    let run = c.get_run(&bare).unwrap();
+    let run = c.get_run(&common::id(&bare)).unwrap();
     assert_eq!(run.status, RunStatus::Scheduled);
     assert_eq!((run.input_records, run.started_at), (None, None));
     assert!(run.created_at.is_some());
 
     let missing = "00000000-0000-4000-8000-0000000fffff";
-    let e = c.get_run(missing).unwrap_err();
+    let e = c.get_run(&common::id(missing)).unwrap_err();
     assert!(
         matches!(&e, Error::NotFound { resource: "run", id, .. } if id == missing),
         "{e}"
@@ -198,19 +201,17 @@ fn a_flow_without_runs_has_none() {
     seed(&fake);
     let c = client(&fake);
     let empty = "0f1e2d3c-0000-4000-8000-0000000000ee";
-    assert!(c.list_runs(RunFilter::new(empty)).unwrap().is_empty());
-    assert_eq!(c.latest_finished_run(empty).unwrap(), None);
+    assert!(c.list_runs(RunFilter::new(id(empty))).unwrap().is_empty());
+    assert_eq!(c.latest_finished_run(&id(empty)).unwrap(), None);
     assert!(fake.latest_run(empty).is_none());
     // A flow whose only run is still going has no finished one either.
     fake.add_run(empty, FakeRun::new("inProgress"));
-    assert_eq!(c.list_runs(RunFilter::new(empty)).unwrap().len(), 1);
-    assert_eq!(c.latest_finished_run(empty).unwrap(), None);
+    assert_eq!(c.list_runs(RunFilter::new(id(empty))).unwrap().len(), 1);
+    assert_eq!(c.latest_finished_run(&id(empty)).unwrap(), None);
     // Bad input sends nothing.
     let before = fake.requests().len();
-    assert!(c
-        .list_runs(RunFilter::new("a/b"))
-        .unwrap_err()
-        .is_invalid_input());
+    let err = "a/b".parse::<aep_flow::FlowId>().unwrap_err();
+    assert_eq!(err.kind(), "flow id");
     assert_eq!(fake.requests().len(), before);
 }
 
@@ -231,7 +232,7 @@ fn the_summary_reads_two_pages_when_the_service_sorts_newest_first() {
     let failed = long_lived(&fake);
     fake.add_run(FLOW, FakeRun::new("inProgress").with_created_at(6_000));
     let c = client(&fake);
-    let summary = c.run_summary(FLOW).unwrap();
+    let summary = c.run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest.unwrap().status, RunStatus::InProgress);
     assert_eq!(summary.latest_finished.unwrap().id, failed);
     // The page that holds the answer, and the next one: it shows that
@@ -245,12 +246,15 @@ fn the_summary_reads_every_page_when_the_service_ignores_the_order() {
     let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
     let failed = long_lived(&fake);
     let c = client(&fake);
-    let summary = c.run_summary(FLOW).unwrap();
+    let summary = c.run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest.as_ref().unwrap().id, failed);
     assert_eq!(summary.latest_finished.unwrap().id, failed);
     // 301 runs in pages of 50: every page.
     assert_eq!(fake.requests().len(), 7);
-    assert_eq!(c.latest_finished_run(FLOW).unwrap().unwrap().id, failed);
+    assert_eq!(
+        c.latest_finished_run(&id(FLOW)).unwrap().unwrap().id,
+        failed
+    );
 }
 
 /// A page of runs as a service might send it, scripted for `/runs`.
@@ -297,14 +301,14 @@ fn the_cap_reached_before_the_order_is_proven_is_an_error_not_a_guess() {
     let summary = {
         let fake = FakeFlowService::start().unwrap();
         script_oldest_first(&fake, 10_100);
-        let e = client(&fake).run_summary(FLOW).unwrap_err();
+        let e = client(&fake).run_summary(&id(FLOW)).unwrap_err();
         assert_eq!(fake.requests().len(), 201, "stopped at the cap");
         e
     };
     let latest = {
         let fake = FakeFlowService::start().unwrap();
         script_oldest_first(&fake, 10_100);
-        client(&fake).latest_runs(FLOW, 1).unwrap_err()
+        client(&fake).latest_runs(&id(FLOW), 1).unwrap_err()
     };
     for e in [summary, latest] {
         let text = e.to_string();
@@ -315,7 +319,7 @@ fn the_cap_reached_before_the_order_is_proven_is_an_error_not_a_guess() {
     let c = client(&fake);
     // Below the cap, every page is read and the failure found.
     script_oldest_first(&fake, 120);
-    let summary = c.run_summary(FLOW).unwrap();
+    let summary = c.run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest_finished.unwrap().id, "newest-failed");
 }
 
@@ -332,14 +336,14 @@ fn a_run_without_a_flow_id_cannot_be_attributed_and_is_an_error() {
         ]),
     );
     let c = client(&fake);
-    let e = c.run_summary(FLOW).unwrap_err();
+    let e = c.run_summary(&id(FLOW)).unwrap_err();
     assert!(e.to_string().contains("r-2"), "{e}");
     assert!(e.to_string().contains("flowId"), "{e}");
     scripted_runs(
         &fake,
         serde_json::json!([{"id": "r-2", "createdAt": 2_000}]),
     );
-    let e = c.list_runs(RunFilter::new(FLOW)).unwrap_err();
+    let e = c.list_runs(RunFilter::new(id(FLOW))).unwrap_err();
     assert!(e.to_string().contains("cannot be attributed"), "{e}");
 }
 
@@ -360,7 +364,7 @@ fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
             run("secs", 1_764_100_000.into(), "success"),
         ]),
     );
-    let summary = c.run_summary(FLOW).unwrap();
+    let summary = c.run_summary(&id(FLOW)).unwrap();
     let latest = summary.latest_finished.unwrap();
     assert_eq!(latest.id, "iso");
     assert_eq!(latest.created_at, Some(1_764_251_485_000));
@@ -371,7 +375,7 @@ fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
             run("secs", 1_764_100_000.into(), "failed"),
         ]),
     );
-    let latest = c.latest_finished_run(FLOW).unwrap().unwrap();
+    let latest = c.latest_finished_run(&id(FLOW)).unwrap().unwrap();
     assert_eq!(
         (latest.id.as_str(), latest.created_at),
         ("secs", Some(1_764_100_000_000))
@@ -389,7 +393,7 @@ fn run_times_in_iso_text_or_seconds_are_placed_and_unreadable_ones_refused() {
                 run("odd", unreadable.clone(), "failed"),
             ]),
         );
-        let e = c.run_summary(FLOW).unwrap_err();
+        let e = c.run_summary(&id(FLOW)).unwrap_err();
         assert!(e.to_string().contains("run odd"), "{unreadable}: {e}");
         assert!(e.to_string().contains("placed in time"), "{e}");
     }
@@ -404,12 +408,12 @@ fn the_newest_runs_take_a_page_more_than_they_fill_when_the_service_sorts() {
     }
     let newest_first = seed(&fake);
     let c = client(&fake);
-    let one = c.latest_runs(FLOW, 1).unwrap();
+    let one = c.latest_runs(&id(FLOW), 1).unwrap();
     assert_eq!(ids(&one), [&newest_first[0]]);
-    let three = c.latest_runs(FLOW, 3).unwrap();
+    let three = c.latest_runs(&id(FLOW), 3).unwrap();
     assert_eq!(ids(&three), &newest_first[..3]);
     assert_eq!(fake.requests().len(), 4, "two pages each");
-    assert_eq!(c.latest_runs(FLOW, 60).unwrap().len(), 60);
+    assert_eq!(c.latest_runs(&id(FLOW), 60).unwrap().len(), 60);
     assert_eq!(fake.requests().len(), 7, "three pages for 60");
     // Ignored order: every page, sorted.
     let fake = FakeFlowService::builder()
@@ -419,7 +423,10 @@ fn the_newest_runs_take_a_page_more_than_they_fill_when_the_service_sorts() {
         .unwrap();
     let newest_first = seed(&fake);
     let c = client(&fake);
-    assert_eq!(ids(&c.latest_runs(FLOW, 2).unwrap()), &newest_first[..2]);
+    assert_eq!(
+        ids(&c.latest_runs(&id(FLOW), 2).unwrap()),
+        &newest_first[..2]
+    );
     assert_eq!(fake.requests().len(), 4);
 }
 
@@ -465,11 +472,11 @@ fn a_service_that_sorts_each_page_but_not_the_listing_is_not_believed() {
     };
     let fake = FakeFlowService::start().unwrap();
     script_pages(&fake, &[page(0, None), page(50, Some(99))]);
-    let summary = client(&fake).run_summary(FLOW).unwrap();
+    let summary = client(&fake).run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest_finished.unwrap().id, "r-99");
     let fake = FakeFlowService::start().unwrap();
     script_pages(&fake, &[page(0, None), page(50, Some(99))]);
-    let latest = client(&fake).latest_runs(FLOW, 1).unwrap();
+    let latest = client(&fake).latest_runs(&id(FLOW), 1).unwrap();
     assert_eq!(latest[0].id, "r-99");
 }
 
@@ -490,16 +497,16 @@ fn runs_of_equal_time_across_a_page_boundary_are_all_weighed() {
     ];
     let fake = FakeFlowService::start().unwrap();
     script_pages(&fake, &pages);
-    let all = client(&fake).list_runs(RunFilter::new(FLOW)).unwrap();
+    let all = client(&fake).list_runs(RunFilter::new(id(FLOW))).unwrap();
     assert_eq!(ids(&all), ["going", "a-failed", "b-ok", "old"]);
     let fake = FakeFlowService::start().unwrap();
     script_pages(&fake, &pages);
-    let summary = client(&fake).run_summary(FLOW).unwrap();
+    let summary = client(&fake).run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest_finished.unwrap().id, "a-failed");
     let fake = FakeFlowService::start().unwrap();
     script_pages(&fake, &pages);
     assert_eq!(
-        ids(&client(&fake).latest_runs(FLOW, 2).unwrap()),
+        ids(&client(&fake).latest_runs(&id(FLOW), 2).unwrap()),
         ["going", "a-failed"]
     );
 }
@@ -525,7 +532,7 @@ fn a_run_timed_beyond_the_year_10000_cannot_be_placed() {
                  "metrics": {"statusSummary": {"status": "failed"}}}
             ]),
         );
-        let e = client(&fake).run_summary(FLOW).unwrap_err();
+        let e = client(&fake).run_summary(&id(FLOW)).unwrap_err();
         assert!(e.to_string().contains("run sentinel"), "{huge}: {e}");
     }
     // The last millisecond of 9999 is still a time.
@@ -537,7 +544,7 @@ fn a_run_timed_beyond_the_year_10000_cannot_be_placed() {
              "metrics": {"statusSummary": {"status": "failed"}}}
         ]),
     );
-    let summary = client(&fake).run_summary(FLOW).unwrap();
+    let summary = client(&fake).run_summary(&id(FLOW)).unwrap();
     assert_eq!(summary.latest_finished.unwrap().id, "late");
 }
 
@@ -556,8 +563,15 @@ fn two_runs_in_order_on_pages_of_one_prove_nothing() {
     let failed = fake.add_run(FLOW, FakeRun::new("failed").with_created_at(3_000));
     let c = client(&fake);
     assert_eq!(
-        c.run_summary(FLOW).unwrap().latest_finished.unwrap().id,
+        c.run_summary(&id(FLOW))
+            .unwrap()
+            .latest_finished
+            .unwrap()
+            .id,
         failed
     );
-    assert_eq!(ids(&c.latest_runs(FLOW, 1).unwrap()), [failed.as_str()]);
+    assert_eq!(
+        ids(&c.latest_runs(&id(FLOW), 1).unwrap()),
+        [failed.as_str()]
+    );
 }

@@ -4,14 +4,17 @@
 mod common;
 
 use aep_flow::{Client, ConnectionFilter, Platform, PostgresConnection, Secret};
+use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::FakeFlowService;
 
 fn client_in(fake: &FakeFlowService, sandbox: &str) -> Client {
     let platform = Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        sandbox,
+        Sandbox {
+            org_id: fake.org_id(),
+            name: sandbox,
+        },
     )
     .with_base_url(fake.base_url());
     Client::new(platform).unwrap()
@@ -28,7 +31,15 @@ fn a_create_in_one_sandbox_is_not_listed_in_another() {
     let prod = Client::new(common::platform(&fake)).unwrap();
     let dev = client_in(&fake, "dev");
     let conn = |name: &str| {
-        PostgresConnection::new(name, "db.example.com", "orders", "etl", Secret::from("pw"))
+        PostgresConnection::new(
+            name,
+            PostgresLogin {
+                server: "db.example.com",
+                database: "orders",
+                username: "etl",
+                password: Secret::from("pw"),
+            },
+        )
     };
     let made = dev.create_postgres_connection(&conn("in-dev")).unwrap();
     prod.create_postgres_connection(&conn("in-prod")).unwrap();

@@ -3,11 +3,13 @@
 //! connection a source connection still uses.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
 use aep_flow::{
-    spec::CONNECTION_STRING_AUTH, Client, Error, NewSourceConnection, SourceConnectionFilter,
+    spec::CONNECTION_STRING_AUTH, Client, ConnectionId, Error, NewSourceConnection,
+    SourceConnectionFilter,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, Reply};
 use serde_json::json;
@@ -20,7 +22,7 @@ fn client(fake: &FakeFlowService) -> Client {
 }
 
 /// A fake with one base connection that has the demo catalog.
-fn setup() -> (FakeFlowService, String) {
+fn setup() -> (FakeFlowService, ConnectionId) {
     let fake = FakeFlowService::start().unwrap();
     let id = fake.insert_connection(
         "pg",
@@ -28,7 +30,7 @@ fn setup() -> (FakeFlowService, String) {
         json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
     );
     fake.set_catalog(&id, demo_catalog());
-    (fake, id)
+    (fake, common::id(&id))
 }
 
 #[test]
@@ -36,14 +38,14 @@ fn create_get_list_delete() {
     let (fake, base) = setup();
     let c = client(&fake);
     let columns = c.explore_columns(&base, "public.orders").unwrap().columns;
-    let new = NewSourceConnection::new("orders", &base, "public.orders")
+    let new = NewSourceConnection::new("orders", base.clone(), "public.orders")
         .with_description("orders table")
         .with_columns(columns);
     let saved = c.create_source_connection(&new).unwrap();
     let got = c.get_source_connection(&saved.id).unwrap();
     assert_eq!(got.name, "orders");
     assert_eq!(got.description.as_deref(), Some("orders table"));
-    assert_eq!(got.base_connection_id.as_deref(), Some(base.as_str()));
+    assert_eq!(got.base_connection_id.as_ref(), Some(&base));
     assert_eq!(got.table_name.as_deref(), Some("public.orders"));
     assert_eq!(got.format.as_deref(), Some("tabular"));
     assert_eq!(got.etag, saved.etag);
@@ -56,7 +58,11 @@ fn create_get_list_delete() {
     );
 
     let customers = c
-        .create_source_connection(&NewSourceConnection::new("c", &base, "public.customers"))
+        .create_source_connection(&NewSourceConnection::new(
+            "c",
+            base.clone(),
+            "public.customers",
+        ))
         .unwrap();
     let all = c
         .list_source_connections(SourceConnectionFilter::new())
@@ -68,7 +74,9 @@ fn create_get_list_delete() {
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].id, customers.id);
     let by_base = c
-        .list_source_connections(SourceConnectionFilter::new().with_base_connection_id(&base))
+        .list_source_connections(
+            SourceConnectionFilter::new().with_base_connection_id(base.clone()),
+        )
         .unwrap();
     assert_eq!(by_base.len(), 2);
 
@@ -93,13 +101,13 @@ fn the_fake_refuses_unknown_base_connections_and_tables() {
     let e = c
         .create_source_connection(&NewSourceConnection::new(
             "x",
-            "missing-base",
+            id("missing-base"),
             "public.orders",
         ))
         .unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
     let e = c
-        .create_source_connection(&NewSourceConnection::new("x", &base, "public.nope"))
+        .create_source_connection(&NewSourceConnection::new("x", base.clone(), "public.nope"))
         .unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
     assert!(e.to_string().contains("public.nope"), "{e}");
@@ -110,7 +118,7 @@ fn the_fake_refuses_unknown_base_connections_and_tables() {
 fn ensure_creates_once_and_then_finds() {
     let (fake, base) = setup();
     let c = client(&fake);
-    let new = NewSourceConnection::new("orders", &base, "public.orders");
+    let new = NewSourceConnection::new("orders", base.clone(), "public.orders");
     let first = c.ensure_source_connection(&new).unwrap();
     assert!(first.created);
     let again = c.ensure_source_connection(&new).unwrap();
@@ -124,7 +132,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let (fake, base) = setup();
     let c = client(&fake);
     fake.push_reply(Reply::after_processing(Reply::json(503, "{}")).only_for("POST"));
-    let new = NewSourceConnection::new("orders", &base, "public.orders");
+    let new = NewSourceConnection::new("orders", base.clone(), "public.orders");
     let e = c.ensure_source_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.source_connections().len(), 1);
@@ -165,7 +173,11 @@ fn a_base_connection_in_use_cannot_be_deleted() {
     let (fake, base) = setup();
     let c = client(&fake);
     let sc = c
-        .create_source_connection(&NewSourceConnection::new("o", &base, "public.orders"))
+        .create_source_connection(&NewSourceConnection::new(
+            "o",
+            base.clone(),
+            "public.orders",
+        ))
         .unwrap();
     let e = c.delete_connection(&base).unwrap_err();
     assert!(e.is_in_use(), "{e}");
@@ -182,7 +194,11 @@ fn a_listing_without_the_checked_field_is_an_error_for_find() {
     let (fake, base) = setup();
     let c = client(&fake);
     let id = c
-        .create_source_connection(&NewSourceConnection::new("orders", &base, "public.orders"))
+        .create_source_connection(&NewSourceConnection::new(
+            "orders",
+            base.clone(),
+            "public.orders",
+        ))
         .unwrap()
         .id;
     fake.omit_in_listings("sourceConnections", &["params"]);
@@ -190,7 +206,7 @@ fn a_listing_without_the_checked_field_is_an_error_for_find() {
         .find_source_connection(&base, "public.orders")
         .unwrap_err();
     assert!(err.to_string().contains("params.tableName"), "{err}");
-    assert!(err.to_string().contains(&id), "{err}");
+    assert!(err.to_string().contains(id.as_str()), "{err}");
     fake.omit_in_listings("sourceConnections", &[]);
     assert_eq!(
         c.find_source_connection(&base, "public.orders")

@@ -3,6 +3,7 @@
 //! lost answer, from 8 threads), and the fake's checks.
 
 mod common;
+use common::id;
 
 use std::time::Duration;
 
@@ -32,20 +33,24 @@ fn setup() -> FakeFlowService {
 fn the_dataset_gives_the_schema_for_the_target_connection() {
     let fake = setup();
     let c = client(&fake);
-    let dataset = c.get_dataset(DATASET).unwrap();
+    let dataset = c.get_dataset(&id(DATASET)).unwrap();
     assert_eq!(dataset.name.as_deref(), Some("orders"));
-    assert_eq!(dataset.schema_id.as_deref(), Some(SCHEMA));
+    assert_eq!(dataset.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
     let request = &fake.requests()[0];
     assert_eq!(request.path, format!("{CATALOG_PATH}/dataSets/{DATASET}"));
 
-    let new = NewTargetConnection::new("orders dataset", &dataset.id, dataset.schema_id.unwrap())
-        .with_description("where orders land");
+    let new = NewTargetConnection::new(
+        "orders dataset",
+        dataset.id.clone(),
+        dataset.schema_id.unwrap(),
+    )
+    .with_description("where orders land");
     let saved = c.create_target_connection(&new).unwrap();
     let got = c.get_target_connection(&saved.id).unwrap();
     assert_eq!(got.name, "orders dataset");
     assert_eq!(got.description.as_deref(), Some("where orders land"));
-    assert_eq!(got.dataset_id.as_deref(), Some(DATASET));
-    assert_eq!(got.schema_id.as_deref(), Some(SCHEMA));
+    assert_eq!(got.dataset_id.as_ref().map(|i| i.as_str()), Some(DATASET));
+    assert_eq!(got.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
     assert_eq!(got.format.as_deref(), Some("parquet_xdm"));
     assert_eq!(
         got.connection_spec_id.as_deref(),
@@ -61,7 +66,7 @@ fn the_dataset_gives_the_schema_for_the_target_connection() {
 fn an_unknown_dataset_is_not_found_in_catalog_and_refused_for_a_target() {
     let fake = setup();
     let c = client(&fake);
-    let e = c.get_dataset("000000000000000000000000").unwrap_err();
+    let e = c.get_dataset(&id("000000000000000000000000")).unwrap_err();
     assert!(
         matches!(&e, Error::NotFound { resource: "dataset", id, .. } if id == "000000000000000000000000"),
         "{e}"
@@ -72,8 +77,8 @@ fn an_unknown_dataset_is_not_found_in_catalog_and_refused_for_a_target() {
     let e = c
         .create_target_connection(&NewTargetConnection::new(
             "x",
-            "000000000000000000000000",
-            SCHEMA,
+            id("000000000000000000000000"),
+            id(SCHEMA),
         ))
         .unwrap_err();
     match &e {
@@ -87,8 +92,8 @@ fn an_unknown_dataset_is_not_found_in_catalog_and_refused_for_a_target() {
     let e = c
         .create_target_connection(&NewTargetConnection::new(
             "x",
-            DATASET,
-            "https://ns.adobe.com/tenant/schemas/other",
+            id(DATASET),
+            id("https://ns.adobe.com/tenant/schemas/other"),
         ))
         .unwrap_err();
     assert_eq!(e.status(), Some(400), "{e}");
@@ -101,13 +106,13 @@ fn list_filters_by_dataset_and_delete_removes() {
     fake.add_dataset("5c8c3c555033b814b69f0002", "customers", SCHEMA);
     let c = client(&fake);
     let a = c
-        .create_target_connection(&NewTargetConnection::new("a", DATASET, SCHEMA))
+        .create_target_connection(&NewTargetConnection::new("a", id(DATASET), id(SCHEMA)))
         .unwrap();
     let b = c
         .create_target_connection(&NewTargetConnection::new(
             "b",
-            "5c8c3c555033b814b69f0002",
-            SCHEMA,
+            id("5c8c3c555033b814b69f0002"),
+            id(SCHEMA),
         ))
         .unwrap();
     let all = c
@@ -116,7 +121,7 @@ fn list_filters_by_dataset_and_delete_removes() {
     assert_eq!(all.len(), 2);
     let one = c
         .list_target_connections(
-            TargetConnectionFilter::new().with_dataset_id("5c8c3c555033b814b69f0002"),
+            TargetConnectionFilter::new().with_dataset_id(id("5c8c3c555033b814b69f0002")),
         )
         .unwrap();
     assert_eq!(one.len(), 1);
@@ -149,7 +154,7 @@ fn list_filters_by_dataset_and_delete_removes() {
 fn ensure_twice_creates_one() {
     let fake = setup();
     let c = client(&fake);
-    let new = NewTargetConnection::new("orders dataset", DATASET, SCHEMA);
+    let new = NewTargetConnection::new("orders dataset", id(DATASET), id(SCHEMA));
     let first = c.ensure_target_connection(&new).unwrap();
     assert!(first.created);
     let before = fake.requests().len();
@@ -167,7 +172,7 @@ fn ensure_after_a_lost_answer_makes_no_duplicate() {
     let fake = setup();
     let c = client(&fake);
     fake.push_reply(Reply::after_processing(Reply::json(503, "{}")).only_for("POST"));
-    let new = NewTargetConnection::new("orders dataset", DATASET, SCHEMA);
+    let new = NewTargetConnection::new("orders dataset", id(DATASET), id(SCHEMA));
     let e = c.ensure_target_connection(&new).unwrap();
     assert!(e.created);
     assert_eq!(fake.target_connections().len(), 1);
@@ -188,17 +193,17 @@ fn ensure_finds_a_match_on_a_later_page_when_filters_are_ignored() {
     let c = client(&fake);
     c.create_target_connection(&NewTargetConnection::new(
         "other",
-        "5c8c3c555033b814b69f0002",
-        SCHEMA,
+        id("5c8c3c555033b814b69f0002"),
+        id(SCHEMA),
     ))
     .unwrap();
     let made = c
-        .create_target_connection(&NewTargetConnection::new("mine", DATASET, SCHEMA))
+        .create_target_connection(&NewTargetConnection::new("mine", id(DATASET), id(SCHEMA)))
         .unwrap();
     let e = c
-        .ensure_target_connection(&NewTargetConnection::new("mine", DATASET, SCHEMA))
+        .ensure_target_connection(&NewTargetConnection::new("mine", id(DATASET), id(SCHEMA)))
         .unwrap();
-    assert_eq!((e.id(), e.created), (made.id.as_str(), false));
+    assert_eq!((e.id(), e.created), (&made.id, false));
     assert_eq!(fake.target_connections().len(), 2);
 }
 
@@ -211,8 +216,12 @@ fn concurrent_ensures_through_clones_create_exactly_one() {
             .map(|_| {
                 let c = c.clone();
                 s.spawn(move || {
-                    c.ensure_target_connection(&NewTargetConnection::new("t", DATASET, SCHEMA))
-                        .unwrap()
+                    c.ensure_target_connection(&NewTargetConnection::new(
+                        "t",
+                        id(DATASET),
+                        id(SCHEMA),
+                    ))
+                    .unwrap()
                 })
             })
             .collect();
@@ -230,12 +239,15 @@ fn concurrent_ensures_through_clones_create_exactly_one() {
 fn a_listing_without_the_dataset_id_is_an_error_not_none() {
     let fake = setup();
     let c = client(&fake);
-    let new = NewTargetConnection::new("orders dataset", DATASET, SCHEMA);
-    let id = c.create_target_connection(&new).unwrap().id;
+    let new = NewTargetConnection::new("orders dataset", id(DATASET), id(SCHEMA));
+    let made = c.create_target_connection(&new).unwrap().id;
     fake.omit_in_listings("targetConnections", &["params"]);
     let err = c.ensure_target_connection(&new).unwrap_err();
     assert!(err.to_string().contains("params.dataSetId"), "{err}");
     assert_eq!(fake.target_connections().len(), 1);
     fake.omit_in_listings("targetConnections", &[]);
-    assert_eq!(c.find_target_connection(DATASET).unwrap().unwrap().id, id);
+    assert_eq!(
+        c.find_target_connection(&id(DATASET)).unwrap().unwrap().id,
+        made
+    );
 }

@@ -34,12 +34,23 @@ pub(crate) struct BuildTimes {
     pub reqwest: Result<f64, String>,
 }
 
-const LIB_MAIN: &str = r#"use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+const LIB_MAIN: &str = r#"use aep_flow::{
+    create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
+};
 
 fn main() {
-    let platform = Platform::new(Secret::from("token"), "key", "ORG@AdobeOrg", "prod")
+    let sandbox = Sandbox { org_id: "ORG@AdobeOrg", name: "prod" };
+    let platform = Platform::new(Secret::from("token"), "key", sandbox)
         .with_base_url("http://127.0.0.1:9/data/foundation/flowservice");
-    let conn = PostgresConnection::new("n", "db.example.com", "orders", "etl", Secret::from("pw"));
+    let conn = PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "db.example.com",
+            database: "orders",
+            username: "etl",
+            password: Secret::from("pw"),
+        },
+    );
     match create_postgres_connection(platform, &conn) {
         Ok(created) => println!("{} {}", created.id, created.etag),
         Err(e) => eprintln!("{e}"),

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use aep_flow::{AuthSpec, ConnectionFilter, PostgresConnection};
+use aep_flow::{AuthSpec, ConnectionFilter, ConnectionId, PostgresConnection};
 use clap::Subcommand;
 
 use crate::env::{self, Common, Failure, Usage};
@@ -55,19 +55,19 @@ pub enum Command {
     Get {
         /// The connection's id.
         #[arg(value_name = "ID")]
-        id: String,
+        id: ConnectionId,
     },
     /// Asks the service to test the connection; prints {"result": true|false}.
     Test {
         /// The connection's id.
         #[arg(value_name = "ID")]
-        id: String,
+        id: ConnectionId,
     },
     /// Deletes the connection (nothing on stdout).
     Delete {
         /// The connection's id.
         #[arg(value_name = "ID")]
-        id: String,
+        id: ConnectionId,
     },
     /// Finds the connection by name or creates it; prints {"id","etag","created"}.
     Ensure {
@@ -86,14 +86,14 @@ pub enum Command {
     RotatePassword {
         /// The connection's id.
         #[arg(value_name = "ID")]
-        id: String,
+        id: ConnectionId,
     },
     /// Lists the database's tables, or one table's columns (--table), with
     /// sample rows (--preview).
     Explore {
         /// The connection's id.
         #[arg(value_name = "ID")]
-        id: String,
+        id: ConnectionId,
         /// A schema-qualified table path, e.g. public.orders.
         #[arg(long, value_name = "PATH")]
         table: Option<String>,

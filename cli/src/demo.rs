@@ -12,6 +12,7 @@ use std::env;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use aep_flow::Sandbox;
 use aep_flow::{Platform, Secret};
 use aep_flow_testing::FakeFlowService;
 use seed::{DEMO_DATASET_ID, DEMO_SCHEMA_FIELDS};
@@ -123,8 +124,10 @@ impl Demo {
         Platform::new(
             Secret::from(self.fake.access_token()),
             self.fake.api_key(),
-            self.fake.org_id(),
-            self.fake.sandbox_name(),
+            Sandbox {
+                org_id: self.fake.org_id(),
+                name: self.fake.sandbox_name(),
+            },
         )
         .with_base_url(self.fake.base_url())
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use aep_flow::{
     AuthSpec, Client, Error, ImsCredentials, Platform, PostgresConnection, Secret, SslMode,
 };
+use aep_flow::{PostgresLogin, Sandbox};
 
 /// Flow Service base URL override (kept for compatibility).
 pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
@@ -176,7 +177,14 @@ pub fn platform_from_env() -> Result<Platform, Usage> {
     let org = org.unwrap_or_default();
     let sandbox = sandbox.unwrap_or_default();
     let mut platform = match (token, client_secret) {
-        (Some(token), _) => Platform::new(token, api_key.unwrap_or_default(), org, sandbox),
+        (Some(token), _) => Platform::new(
+            token,
+            api_key.unwrap_or_default(),
+            Sandbox {
+                org_id: &org,
+                name: &sandbox,
+            },
+        ),
         (None, secret) => {
             let secret = secret.unwrap_or_else(|| Secret::from(String::new()));
             let mut ims = ImsCredentials::new(
@@ -187,7 +195,13 @@ pub fn platform_from_env() -> Result<Platform, Usage> {
             if let Some(url) = ims_url {
                 ims = ims.with_ims_url(url);
             }
-            let mut platform = Platform::from_ims(ims, org, sandbox);
+            let mut platform = Platform::from_ims(
+                ims,
+                Sandbox {
+                    org_id: &org,
+                    name: &sandbox,
+                },
+            );
             if let Some(key) = api_key {
                 platform = platform.with_api_key(key);
             }
@@ -272,10 +286,12 @@ pub fn postgres_from_env(
     };
     let mut conn = PostgresConnection::new(
         name,
-        host.unwrap_or_default(),
-        database.unwrap_or_default(),
-        user.unwrap_or_default(),
-        password.unwrap_or_else(|| Secret::from(String::new())),
+        PostgresLogin {
+            server: &host.unwrap_or_default(),
+            database: &database.unwrap_or_default(),
+            username: &user.unwrap_or_default(),
+            password: password.unwrap_or_else(|| Secret::from(String::new())),
+        },
     )
     .with_port(port)
     .with_auth_spec(auth);

@@ -147,6 +147,11 @@ fn usage_failure(e: &clap::Error) -> Failure {
             arg().map(|a| format!("{a} needs a value"))
         }
         ErrorKind::TooManyValues => arg().map(|a| format!("{a} takes no value")),
+        // A malformed id: named by the argument and the id's rule, never
+        // echoed (it may be long or garbled).
+        ErrorKind::ValueValidation => std::error::Error::source(e)
+            .and_then(|s| s.downcast_ref::<aep_flow::IdError>())
+            .and_then(|id| arg().map(|a| format!("{a}: {id}"))),
         ErrorKind::MissingRequiredArgument => arg().map(|a| {
             format!(
                 "{a} {} required",

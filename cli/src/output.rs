@@ -31,10 +31,10 @@ pub struct SavedLine<'a> {
     etag: &'a str,
 }
 
-impl<'a> From<&'a Saved> for SavedLine<'a> {
-    fn from(s: &'a Saved) -> Self {
+impl<'a, I: AsRef<str>> From<&'a Saved<I>> for SavedLine<'a> {
+    fn from(s: &'a Saved<I>) -> Self {
         SavedLine {
-            id: &s.id,
+            id: s.id.as_ref(),
             etag: &s.etag,
         }
     }
@@ -48,10 +48,10 @@ pub struct EnsuredLine<'a> {
     created: bool,
 }
 
-impl<'a> From<&'a Ensured> for EnsuredLine<'a> {
-    fn from(e: &'a Ensured) -> Self {
+impl<'a, I: AsRef<str>> From<&'a Ensured<I>> for EnsuredLine<'a> {
+    fn from(e: &'a Ensured<I>) -> Self {
         EnsuredLine {
-            id: e.id(),
+            id: e.id().as_ref(),
             etag: e.etag(),
             created: e.created,
         }
@@ -255,8 +255,8 @@ pub struct OutcomeLine<'a> {
     /// `true` for `--plan`: nothing was written, `changed` is what would
     /// be, and the ids are those of what exists.
     planned: bool,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    duplicates: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    duplicates: Vec<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
 }
@@ -270,7 +270,7 @@ impl<'a> From<&'a PipelineOutcome> for OutcomeLine<'a> {
             mapping_set_id: Some(&o.mapping_set_id),
             changed: o.changes.iter().map(|c| c.as_str()).collect(),
             planned: false,
-            duplicates: &o.duplicates,
+            duplicates: o.duplicates.iter().map(|d| d.as_str()).collect(),
             warnings: &o.warnings,
         }
     }
@@ -279,13 +279,13 @@ impl<'a> From<&'a PipelineOutcome> for OutcomeLine<'a> {
 impl<'a> From<&'a PipelinePlan> for OutcomeLine<'a> {
     fn from(p: &'a PipelinePlan) -> Self {
         OutcomeLine {
-            flow_id: p.flow_id(),
-            source_connection_id: p.source_connection_id(),
-            target_connection_id: p.target_connection_id(),
-            mapping_set_id: p.mapping_set_id(),
+            flow_id: p.flow_id().map(|i| i.as_str()),
+            source_connection_id: p.source_connection_id().map(|i| i.as_str()),
+            target_connection_id: p.target_connection_id().map(|i| i.as_str()),
+            mapping_set_id: p.mapping_set_id().map(|i| i.as_str()),
             changed: p.changes().iter().map(|c| c.as_str()).collect(),
             planned: true,
-            duplicates: &p.duplicates,
+            duplicates: p.duplicates.iter().map(|d| d.as_str()).collect(),
             warnings: &p.warnings,
         }
     }

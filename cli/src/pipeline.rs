@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Schedule};
+use aep_flow::{
+    Client, ConnectionId, DatasetId, FlowId, Frequency, Mapping, PipelineSpec, Schedule, SchemaId,
+};
 use clap::{Args, Subcommand};
 
 use crate::demo;
@@ -52,13 +54,13 @@ pub enum Command {
     Status {
         /// The flow's id.
         #[arg(value_name = "FLOW_ID")]
-        flow: String,
+        flow: FlowId,
     },
     /// Prints the flow's runs, newest first, one JSON line each.
     Runs {
         /// The flow's id.
         #[arg(value_name = "FLOW_ID")]
-        flow: String,
+        flow: FlowId,
         /// Only the newest N (1 to 10000).
         #[arg(long, value_name = "N", value_parser = limit, allow_negative_numbers = true)]
         limit: Option<usize>,
@@ -67,19 +69,19 @@ pub enum Command {
     Enable {
         /// The flow's id.
         #[arg(value_name = "FLOW_ID")]
-        flow: String,
+        flow: FlowId,
     },
     /// Disables the flow; prints {"id","etag"}.
     Disable {
         /// The flow's id.
         #[arg(value_name = "FLOW_ID")]
-        flow: String,
+        flow: FlowId,
     },
     /// Deletes the flow (never the base connection, never the dataset).
     Delete {
         /// The flow's id.
         #[arg(value_name = "FLOW_ID")]
-        flow: String,
+        flow: FlowId,
         /// Deletes its source and target connections too.
         #[arg(long)]
         with_connections: bool,
@@ -92,16 +94,16 @@ pub enum Command {
 pub struct EnsureArgs {
     /// The base connection (from `connections create` or `ensure`).
     #[arg(long, value_name = "BASE_ID")]
-    connection: String,
+    connection: ConnectionId,
     /// The table, schema-qualified, e.g. public.orders.
     #[arg(long, value_name = "PATH")]
     table: String,
     /// The dataset the rows go into.
     #[arg(long, value_name = "DATASET_ID")]
-    dataset: String,
+    dataset: DatasetId,
     /// The dataset's XDM schema (read from Catalog when not given).
     #[arg(long, value_name = "SCHEMA_ID")]
-    schema: Option<String>,
+    schema: Option<SchemaId>,
     /// A column and the XDM path it goes to; one or more.
     #[arg(long = "map", value_name = "COLUMN=XDM_PATH", required = true)]
     maps: Vec<String>,
@@ -220,15 +222,15 @@ fn parse_ensure(raw: &EnsureArgs) -> Result<Ensure, Usage> {
         }
     };
     let mut spec = PipelineSpec::new()
-        .with_base_connection_id(&raw.connection)
+        .with_base_connection_id(raw.connection.clone())
         .with_table_path(&raw.table)
-        .with_dataset_id(&raw.dataset)
+        .with_dataset_id(raw.dataset.clone())
         .with_mappings(maps)
         .with_delta_column(&raw.delta_column)
         .with_schedule(schedule)
         .with_enable(raw.enable);
     if let Some(s) = &raw.schema {
-        spec = spec.with_schema_id(s);
+        spec = spec.with_schema_id(s.clone());
     }
     if let Some(n) = &raw.name {
         spec = spec.with_name(n);
@@ -392,16 +394,15 @@ pub fn run(command: Command, common: &Common, out: &mut Output) -> Result<(), Fa
                 // one already gone is fine; the first other failure is the
                 // exit status, after the rest were tried.
                 let mut first_failure = None;
-                let deletes = sources
-                    .iter()
-                    .map(|id| ("source", id))
-                    .chain(targets.iter().map(|id| ("target", id)));
-                for (kind, id) in deletes {
-                    let result = if kind == "source" {
-                        client.delete_source_connection(id)
-                    } else {
-                        client.delete_target_connection(id)
-                    };
+                // Lazy: each delete is sent as the loop reaches it.
+                let deletes =
+                    sources
+                        .iter()
+                        .map(|id| ("source", id.as_str(), client.delete_source_connection(id)))
+                        .chain(targets.iter().map(|id| {
+                            ("target", id.as_str(), client.delete_target_connection(id))
+                        }));
+                for (kind, id, result) in deletes {
                     match result {
                         Ok(()) => {}
                         Err(e) if e.is_not_found() => {}

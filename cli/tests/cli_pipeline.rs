@@ -205,14 +205,14 @@ fn with_flow() -> (FakeFlowService, String) {
     fake.add_dataset(DATASET, "orders", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
     let spec = PipelineSpec::new()
-        .with_base_connection_id(&base)
+        .with_base_connection_id(base.parse().unwrap())
         .with_table_path("public.orders")
-        .with_dataset_id(DATASET)
+        .with_dataset_id(DATASET.parse().unwrap())
         .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
         .with_delta_column("updated_at")
         .with_schedule(Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap());
     let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
-    (fake, flow)
+    (fake, flow.into_string())
 }
 
 #[test]
@@ -463,9 +463,9 @@ fn delete_with_connections_keeps_a_connection_another_flow_uses() {
     let client = Client::new(common::platform(&fake)).unwrap();
     let base = fake.connections()[0].id.clone();
     let spec = PipelineSpec::new()
-        .with_base_connection_id(&base)
+        .with_base_connection_id(base.parse().unwrap())
         .with_table_path("public.orders")
-        .with_dataset_id(other)
+        .with_dataset_id(other.parse().unwrap())
         .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
         .with_delta_column("updated_at")
         .with_schedule(Schedule::once(1_764_230_400));
@@ -940,13 +940,13 @@ fn the_readme_walkthrough_prints_the_ids_it_shows() {
 fn with_twin_flows() -> (FakeFlowService, String, String) {
     let (fake, flow) = with_flow();
     let client = Client::new(common::platform(&fake)).unwrap();
-    let f = client.get_flow(&flow).unwrap();
+    let f = client.get_flow(&flow.parse().unwrap()).unwrap();
     let (_, set, version) = f.mapping().unwrap();
     let twin = client
         .create_flow(&aep_flow::NewFlow::new(
             "twin",
-            &f.source_connection_ids[0],
-            &f.target_connection_ids[0],
+            f.source_connection_ids[0].clone(),
+            f.target_connection_ids[0].clone(),
             "updated_at",
             set,
             version,
@@ -954,7 +954,7 @@ fn with_twin_flows() -> (FakeFlowService, String, String) {
         ))
         .unwrap()
         .id;
-    (fake, flow, twin)
+    (fake, flow, twin.into_string())
 }
 
 /// `--plan` on an existing pipeline: the ids it found, the field that
@@ -1023,4 +1023,72 @@ fn plan_names_the_drift_and_refuses_a_replace_as_ensure_does() {
     };
     assert_eq!(error_line(&plan_stderr), error_line(&ensure_stderr));
     assert!(error_line(&plan_stderr).is_some(), "{plan_stderr}");
+}
+
+/// Ids are parsed from the arguments before anything is sent: a malformed
+/// one, or one of another kind (a schema's URL where a dataset id goes, a
+/// long pasted value), is exit 2 naming the argument and the id's rule,
+/// without echoing the value.
+#[test]
+fn ids_of_the_wrong_kind_are_refused_at_parse_time() {
+    let (fake, flow) = with_flow();
+    let before = fake.requests().len();
+    let long = "x".repeat(300);
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec![
+                "ensure",
+                "--connection",
+                "0123456789abcdef",
+                "--table",
+                "public.orders",
+                "--dataset",
+                SCHEMA,
+                "--map",
+                "id=_tenant.orderId",
+                "--delta-column",
+                "updated_at",
+            ],
+            "--dataset",
+            "dataset id",
+        ),
+        (
+            vec![
+                "ensure",
+                "--connection",
+                "../base",
+                "--table",
+                "public.orders",
+                "--dataset",
+                DATASET,
+                "--map",
+                "id=_tenant.orderId",
+                "--delta-column",
+                "updated_at",
+            ],
+            "--connection",
+            "connection id",
+        ),
+        (vec!["status", SCHEMA], "<FLOW_ID>", "flow id"),
+        (vec!["enable", "a b"], "<FLOW_ID>", "flow id"),
+        (vec!["delete", &long], "<FLOW_ID>", "flow id"),
+    ];
+    for (args, arg, kind) in cases {
+        let (out, stdout, stderr) = real(&fake, &args);
+        assert_eq!(code(&out), 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains(arg) && stderr.contains(&format!("not a valid {kind}")),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("1 to 128 letters"), "{stderr}");
+        assert!(
+            !stderr.contains("xxxxxxxxxx") && !stderr.contains("ns.adobe.com"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(fake.requests().len(), before, "nothing sent");
+    // The flow's own id still works.
+    let (out, _, stderr) = real(&fake, &["status", &flow]);
+    assert_ne!(code(&out), 2, "{stderr}");
 }

@@ -32,7 +32,7 @@ pub use ims::{
 pub use input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 pub use paging::{ListingEnd, Pages};
 pub use platform::{
-    Platform, CATALOG_PATH, DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_PLATFORM_URL,
+    Platform, Sandbox, CATALOG_PATH, DATA_PREP_PATH, DEFAULT_BASE_URL, DEFAULT_PLATFORM_URL,
     FLOW_SERVICE_PATH,
 };
 pub use results::{Ensured, Saved};

@@ -25,12 +25,14 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 /// plus the base URL.
 ///
 /// ```
-/// use aep_flow::{Platform, Secret};
+/// use aep_flow::{Platform, Sandbox, Secret};
 /// let platform = Platform::new(
 ///     Secret::from(std::env::var("AEP_ACCESS_TOKEN").unwrap_or_default()),
 ///     "my-client-id",
-///     "ABC123@AdobeOrg",
-///     "prod",
+///     Sandbox {
+///         org_id: "ABC123@AdobeOrg",
+///         name: "prod",
+///     },
 /// );
 /// assert_eq!(platform.platform_url(), "https://platform.adobe.io");
 /// assert_eq!(platform.base_url(), aep_flow::spec::DEFAULT_BASE_URL);
@@ -63,21 +65,26 @@ impl fmt::Debug for TokenSource {
     }
 }
 
+/// The IMS organization and the sandbox every request names
+/// (`x-gw-ims-org-id`, `x-sandbox-name`), by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sandbox<'a> {
+    /// The IMS organization id (`...@AdobeOrg`).
+    pub org_id: &'a str,
+    /// The sandbox's name (`prod`).
+    pub name: &'a str,
+}
+
 impl Platform {
     /// Credentials for the production Flow Service: a bearer access token
-    /// (from Adobe IMS), the API key (the Developer Console client id), the
-    /// IMS organization id (`...@AdobeOrg`) and the sandbox name (`prod`).
-    pub fn new(
-        access_token: Secret,
-        api_key: impl Into<String>,
-        org_id: impl Into<String>,
-        sandbox_name: impl Into<String>,
-    ) -> Self {
+    /// (from Adobe IMS), the API key (the Developer Console client id), and
+    /// the organization and sandbox.
+    pub fn new(access_token: Secret, api_key: impl Into<String>, sandbox: Sandbox<'_>) -> Self {
         Platform {
             token: TokenSource::Static(Arc::new(access_token)),
             api_key: api_key.into(),
-            org_id: org_id.into(),
-            sandbox_name: sandbox_name.into(),
+            org_id: sandbox.org_id.to_owned(),
+            sandbox_name: sandbox.name.to_owned(),
             platform_url: DEFAULT_PLATFORM_URL.to_owned(),
         }
     }
@@ -87,16 +94,12 @@ impl Platform {
     /// one, reuses it, renews it 5 minutes before it expires, and on a 401
     /// renews once and retries the request once. The API key defaults to
     /// the client id ([`with_api_key`](Platform::with_api_key) changes it).
-    pub fn from_ims(
-        ims: ImsCredentials,
-        org_id: impl Into<String>,
-        sandbox_name: impl Into<String>,
-    ) -> Self {
+    pub fn from_ims(ims: ImsCredentials, sandbox: Sandbox<'_>) -> Self {
         Platform {
             api_key: ims.client_id().to_owned(),
             token: TokenSource::Ims(Box::new(ims)),
-            org_id: org_id.into(),
-            sandbox_name: sandbox_name.into(),
+            org_id: sandbox.org_id.to_owned(),
+            sandbox_name: sandbox.name.to_owned(),
             platform_url: DEFAULT_PLATFORM_URL.to_owned(),
         }
     }

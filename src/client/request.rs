@@ -7,6 +7,7 @@
 use super::results::{parse_saved, Saved};
 use super::Client;
 use crate::error::{Error, Service};
+use crate::ids::FromService;
 use crate::wire::response::RawResponse;
 use crate::wire::scrub::Scrubber;
 
@@ -166,12 +167,12 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
     }
 
     /// Sends it and reads the answer's `{id, etag}`.
-    pub(crate) fn saved(self) -> Result<Saved, Error> {
+    pub(crate) fn saved<I: FromService>(self) -> Result<Saved<I>, Error> {
         parse_saved(&self.send()?)
     }
 
     /// Sends a create (200 or 201 with `{id, etag}`).
-    pub(crate) fn created(self) -> Result<Saved, Error> {
+    pub(crate) fn created<I: FromService>(self) -> Result<Saved<I>, Error> {
         self.accept(&[200, 201]).saved()
     }
 

@@ -8,15 +8,17 @@ use serde::Deserialize;
 use super::input::check_from_service;
 use super::Client;
 use crate::error::Error;
+use crate::ids::FromService;
 use crate::wire::response::{describe_json_error, success_note, RawResponse};
 
 /// A resource the service created or changed: its id and its new etag.
-/// Create, update and enable/disable calls return this.
+/// Create, update and enable/disable calls return this; `I` is the
+/// resource's id type ([`FlowId`](crate::FlowId), ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct Saved {
+pub struct Saved<I = String> {
     /// The resource's id.
-    pub id: String,
+    pub id: I,
     /// Its etag, byte for byte as returned (it includes literal double
     /// quotes, e.g. `"\"1700e582-0000-0200-0000-5e3c85180000\""`). Send it
     /// as is in `If-Match`.
@@ -27,16 +29,16 @@ pub struct Saved {
 /// this call created it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Ensured {
+pub struct Ensured<I = String> {
     /// The resource's id and etag.
-    pub saved: Saved,
+    pub saved: Saved<I>,
     /// `true` when this call created it, `false` when it existed already.
     pub created: bool,
 }
 
-impl Ensured {
+impl<I> Ensured<I> {
     /// The resource's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &I {
         &self.saved.id
     }
 
@@ -87,7 +89,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) ->
 
 /// Parses a create or update answer `{"id", "etag"}`; both must be visible
 /// ASCII of a sane length.
-pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
+pub(crate) fn parse_saved<I: FromService>(resp: &RawResponse) -> Result<Saved<I>, Error> {
     #[derive(Deserialize)]
     struct Loose {
         #[serde(default)]
@@ -100,7 +102,10 @@ pub(crate) fn parse_saved(resp: &RawResponse) -> Result<Saved, Error> {
         (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
             check_from_service(resp, "an id", &id)?;
             check_from_service(resp, "an etag", &etag)?;
-            Ok(Saved { id, etag })
+            Ok(Saved {
+                id: I::from_service(id),
+                etag,
+            })
         }
         (id, _) => Err(Error::unexpected(
             resp,
@@ -123,12 +128,12 @@ impl Client {
     /// exists. Ensures of the same `key` through this client (and its
     /// clones) run one at a time, so threads never both find nothing and
     /// both create. Two processes can still race.
-    pub(crate) fn ensure_with(
+    pub(crate) fn ensure_with<I>(
         &self,
         key: String,
-        find: impl Fn() -> Result<Option<Saved>, Error>,
-        create: impl FnOnce() -> Result<Saved, Error>,
-    ) -> Result<Ensured, Error> {
+        find: impl Fn() -> Result<Option<Saved<I>>, Error>,
+        create: impl FnOnce() -> Result<Saved<I>, Error>,
+    ) -> Result<Ensured<I>, Error> {
         let _serialized = self.lock(key);
         if let Some(saved) = find()? {
             return Ok(Ensured {
@@ -145,11 +150,11 @@ impl Client {
 
     /// Reads the current etag with `read`, then writes with `write`; on 412
     /// reads again and writes once more.
-    pub(crate) fn update_with_retry<C>(
+    pub(crate) fn update_with_retry<C, I>(
         &self,
         mut read: impl FnMut() -> Result<C, Error>,
-        mut write: impl FnMut(&C) -> Result<Saved, Error>,
-    ) -> Result<Saved, Error> {
+        mut write: impl FnMut(&C) -> Result<Saved<I>, Error>,
+    ) -> Result<Saved<I>, Error> {
         let mut tries = 0;
         loop {
             tries += 1;

@@ -7,14 +7,22 @@ use std::time::Duration;
 use super::{Client, ClientBuilder, Platform};
 use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
+use crate::Sandbox;
 
 /// The bearer token the test clients send.
 pub(crate) const TOKEN: &str = "tok-canary-99";
 
 /// Credentials for `https://flow.example/data/foundation/flowservice`.
 pub(crate) fn platform() -> Platform {
-    Platform::new(Secret::from(TOKEN), "key", "ORG@AdobeOrg", "prod")
-        .with_base_url("https://flow.example/data/foundation/flowservice")
+    Platform::new(
+        Secret::from(TOKEN),
+        "key",
+        Sandbox {
+            org_id: "ORG@AdobeOrg",
+            name: "prod",
+        },
+    )
+    .with_base_url("https://flow.example/data/foundation/flowservice")
 }
 
 /// A client on `transport`, with fast retries. The transport is shared so

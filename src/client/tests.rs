@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::test_support::platform;
 use super::*;
 use crate::error::{Delivery, TransportErrorKind};
+use crate::ids::id;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
 
@@ -28,23 +29,58 @@ fn page(ids: &[&str]) -> String {
 fn header_values_must_be_visible_ascii() {
     let cases = [
         (
-            Platform::new(Secret::from("tok\r\nX-Evil: 1"), "k", "o", "s"),
+            Platform::new(
+                Secret::from("tok\r\nX-Evil: 1"),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.access_token",
         ),
         (
-            Platform::new(Secret::from(""), "k", "o", "s"),
+            Platform::new(
+                Secret::from(""),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.access_token",
         ),
         (
-            Platform::new(Secret::from("t"), "k y", "o", "s"),
+            Platform::new(
+                Secret::from("t"),
+                "k y",
+                Sandbox {
+                    org_id: "o",
+                    name: "s",
+                },
+            ),
             "platform.api_key",
         ),
         (
-            Platform::new(Secret::from("t"), "k", "", "s"),
+            Platform::new(
+                Secret::from("t"),
+                "k",
+                Sandbox {
+                    org_id: "",
+                    name: "s",
+                },
+            ),
             "platform.org_id",
         ),
         (
-            Platform::new(Secret::from("t"), "k", "o", "prod\u{a0}"),
+            Platform::new(
+                Secret::from("t"),
+                "k",
+                Sandbox {
+                    org_id: "o",
+                    name: "prod\u{a0}",
+                },
+            ),
             "platform.sandbox_name",
         ),
     ];
@@ -72,7 +108,15 @@ fn the_documented_defaults_are_the_defaults() {
     assert!(b.root_certificates_pem.is_none());
     assert!(b.deadline.is_none());
     assert_eq!(
-        Platform::new(Secret::from("t"), "k", "o", "s").base_url(),
+        Platform::new(
+            Secret::from("t"),
+            "k",
+            Sandbox {
+                org_id: "o",
+                name: "s"
+            }
+        )
+        .base_url(),
         DEFAULT_BASE_URL
     );
 }
@@ -120,8 +164,14 @@ mod ims_tokens {
         let creds = ImsCredentials::new("cid", Secret::from("s3cr3t-canary-xyz"), "openid")
             .with_ims_url("https://ims.example");
         Client::builder(
-            Platform::from_ims(creds, "ORG@AdobeOrg", "prod")
-                .with_base_url("https://flow.example/data/foundation/flowservice"),
+            Platform::from_ims(
+                creds,
+                Sandbox {
+                    org_id: "ORG@AdobeOrg",
+                    name: "prod",
+                },
+            )
+            .with_base_url("https://flow.example/data/foundation/flowservice"),
         )
         .with_retry_backoff(Duration::from_millis(1))
         .with_transport(Arc::clone(t))
@@ -142,7 +192,7 @@ mod ims_tokens {
             .reply(200, &token_reply(1))
             .reply(200, &page(&["a"]));
         let c = ims_client(&t);
-        c.get_connection("a").unwrap();
+        c.get_connection(&id("a")).unwrap();
         let seen = t.seen();
         assert_eq!(seen.len(), 5);
         assert!(seen[..4]
@@ -172,7 +222,7 @@ mod ims_tokens {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let c = c.clone();
-                std::thread::spawn(move || c.get_connection("a").unwrap_err().to_string())
+                std::thread::spawn(move || c.get_connection(&id("a")).unwrap_err().to_string())
             })
             .collect();
         for th in threads {
@@ -215,7 +265,7 @@ mod ims_tokens {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let c = c.clone();
-                std::thread::spawn(move || c.get_connection("a").map(|x| x.id))
+                std::thread::spawn(move || c.get_connection(&id("a")).map(|x| x.id))
             })
             .collect();
         for th in threads {
@@ -231,7 +281,7 @@ mod ims_tokens {
             400,
             r#"{"error":"invalid_request","error_description":"client_secret=s3cr3t-canary-xyz is wrong"}"#,
         );
-        let err = ims_client(&t).get_connection("a").unwrap_err();
+        let err = ims_client(&t).get_connection(&id("a")).unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(!text.contains("canary"), "{text}");
         assert!(text.contains("Adobe IMS"), "{text}");

@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::client::test_support::{client_on, client_with};
 use crate::error::{Delivery, Error, TransportError, TransportErrorKind};
+use crate::ids::id;
 use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
+use crate::PostgresLogin;
 use crate::{ConnectionFilter, PostgresCredentials, SslMode};
 
 fn page(ids: &[&str], next: Option<&str>) -> String {
@@ -35,7 +37,7 @@ fn every_request_carries_the_platform_headers() {
     let t = Arc::new(MemoryTransport::default());
     t.reply(200, &page(&["a"], None));
     let c = client_on(&t);
-    c.get_connection("a").unwrap();
+    c.get_connection(&id("a")).unwrap();
     let seen = &t.seen()[0];
     assert_eq!(
         seen.url,
@@ -55,7 +57,15 @@ fn a_429_is_retried_after_its_retry_after_and_a_create_is_not_repeated_after_a_5
     t.reply_retry_after(429, "", Duration::from_millis(5))
         .reply(201, r#"{"id":"new","etag":"\"1\""}"#);
     let c = client_on(&t);
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     assert_eq!(c.create_postgres_connection(&conn).unwrap().id, "new");
     assert_eq!(t.seen().len(), 2);
     assert!(
@@ -77,13 +87,13 @@ fn idempotent_calls_retry_502_and_lost_answers_then_give_up_with_the_count() {
         .fail(TransportErrorKind::Io, Delivery::Unknown)
         .reply(200, &page(&["a"], None));
     let c = client_on(&t);
-    assert_eq!(c.get_connection("a").unwrap().id, "a");
+    assert_eq!(c.get_connection(&id("a")).unwrap().id, "a");
     assert_eq!(t.seen().len(), 3);
 
     for _ in 0..4 {
         t.reply(504, "");
     }
-    let err = c.get_connection("a").unwrap_err();
+    let err = c.get_connection(&id("a")).unwrap_err();
     match &err {
         Error::Api(api) => assert_eq!((api.status, api.attempts), (504, 4)),
         other => panic!("{other}"),
@@ -97,12 +107,20 @@ fn failures_before_sending_are_retried_but_a_bad_certificate_is_not() {
         .fail(TransportErrorKind::Connect, Delivery::NotSent)
         .reply(201, r#"{"id":"x","etag":"\"1\""}"#);
     let c = client_on(&t);
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     c.create_postgres_connection(&conn).unwrap();
     assert_eq!(t.seen().len(), 3);
 
     t.fail(TransportErrorKind::Tls, Delivery::NotSent);
-    let err = c.get_connection("x").unwrap_err();
+    let err = c.get_connection(&id("x")).unwrap_err();
     assert!(!err.is_retryable());
     assert_eq!(t.seen().len(), 4);
 }
@@ -113,7 +131,7 @@ fn a_retry_after_beyond_the_budget_fails_at_once() {
     t.reply_retry_after(429, "", Duration::from_secs(3600));
     let c = client_on(&t);
     let started = Instant::now();
-    let err = c.get_connection("a").unwrap_err();
+    let err = c.get_connection(&id("a")).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
 }
@@ -142,13 +160,13 @@ fn the_deadline_bounds_retries_and_every_attempt() {
             .with_deadline(Instant::now() + Duration::from_millis(150))
     });
     let started = Instant::now();
-    let err = c.get_connection("a").unwrap_err();
+    let err = c.get_connection(&id("a")).unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(400), "{err}");
     assert!(timeouts.lock().unwrap().len() < 5);
     // Once the deadline has passed, nothing more is sent.
     let before = t.seen().len();
     std::thread::sleep(Duration::from_millis(160));
-    let err = c.get_connection("a").unwrap_err();
+    let err = c.get_connection(&id("a")).unwrap_err();
     assert!(err.to_string().contains("deadline"), "{err}");
     assert_eq!(t.seen().len(), before);
 }
@@ -294,17 +312,25 @@ fn filters_the_syntax_cannot_carry_are_matched_locally() {
 fn a_get_answered_with_another_id_is_unexpected() {
     let t = Arc::new(MemoryTransport::default());
     t.reply(200, &page(&["other"], None));
-    let err = client_on(&t).get_connection("asked").unwrap_err();
+    let err = client_on(&t).get_connection(&id("asked")).unwrap_err();
     assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err}");
     t.reply(200, r#"{"items":[]}"#);
-    let err = client_on(&t).get_connection("asked").unwrap_err();
+    let err = client_on(&t).get_connection(&id("asked")).unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
 #[test]
 fn ids_and_etags_from_the_service_must_be_printable() {
     let t = Arc::new(MemoryTransport::default());
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     for body in [
         r#"{"id":"x\u001b[31m\r\nSet-Cookie: a","etag":"\"1\""}"#,
         r#"{"id":"ok","etag":"\"1\"\r\n"}"#,
@@ -338,10 +364,15 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
         .reply(412, r#"{"type":"x/FLOW-1404-412","title":"stale"}"#)
         .reply(200, &item("\"v2\""))
         .reply(200, r#"{"id":"c1","etag":"\"v3\""}"#);
-    let creds = PostgresCredentials::new("h", "d", "u", Secret::from("new-pw"))
-        .with_ssl_mode(SslMode::VerifyFull);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("new-pw"),
+    })
+    .with_ssl_mode(SslMode::VerifyFull);
     let saved = client_on(&t)
-        .update_postgres_credentials("c1", &creds)
+        .update_postgres_credentials(&id("c1"), &creds)
         .unwrap();
     assert_eq!(saved.etag, "\"v3\"");
     let seen = t.seen();
@@ -356,7 +387,7 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
         .reply(200, &item("\"v2\""))
         .reply(412, "");
     let err = client_on(&t)
-        .update_postgres_credentials("c1", &creds)
+        .update_postgres_credentials(&id("c1"), &creds)
         .unwrap_err();
     assert_eq!(err.status(), Some(412));
 }
@@ -364,9 +395,14 @@ fn rotation_sends_if_match_and_rereads_once_on_412() {
 #[test]
 fn rotation_without_an_ssl_mode_is_refused_before_anything_is_sent() {
     let t = Arc::new(MemoryTransport::default());
-    let creds = PostgresCredentials::new("h", "d", "u", Secret::from("pw"));
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("pw"),
+    });
     let err = client_on(&t)
-        .update_postgres_credentials("c1", &creds)
+        .update_postgres_credentials(&id("c1"), &creds)
         .unwrap_err();
     match err {
         Error::InvalidInput { field, .. } => assert_eq!(field, "postgres.ssl_mode"),
@@ -382,10 +418,15 @@ fn rotating_a_connection_of_another_spec_says_nothing_was_written() {
         200,
         r#"{"items":[{"id":"c1","etag":"\"1\"","connectionSpec":{"id":"other-spec"}}]}"#,
     );
-    let creds =
-        PostgresCredentials::new("h", "d", "u", Secret::from("pw")).with_ssl_mode(SslMode::Require);
+    let creds = PostgresCredentials::new(PostgresLogin {
+        server: "h",
+        database: "d",
+        username: "u",
+        password: Secret::from("pw"),
+    })
+    .with_ssl_mode(SslMode::Require);
     let err = client_on(&t)
-        .update_postgres_credentials("c1", &creds)
+        .update_postgres_credentials(&id("c1"), &creds)
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("nothing was written"), "{text}");
@@ -399,7 +440,7 @@ fn delete_maps_404_and_in_use_and_forgives_404_after_a_lost_answer() {
     t.reply(404, r#"{"title":"not found"}"#);
     let c = client_on(&t);
     assert!(matches!(
-        c.delete_connection("a").unwrap_err(),
+        c.delete_connection(&id("a")).unwrap_err(),
         Error::NotFound { .. }
     ));
     t.reply(
@@ -407,12 +448,12 @@ fn delete_maps_404_and_in_use_and_forgives_404_after_a_lost_answer() {
         r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1418-400","title":"in use"}"#,
     );
     assert!(matches!(
-        c.delete_connection("a").unwrap_err(),
+        c.delete_connection(&id("a")).unwrap_err(),
         Error::InUse { .. }
     ));
     t.fail(TransportErrorKind::Io, Delivery::Unknown)
         .reply(404, "");
-    c.delete_connection("a").unwrap();
+    c.delete_connection(&id("a")).unwrap();
 }
 
 #[test]
@@ -421,9 +462,17 @@ fn ensure_looks_again_after_a_lost_create() {
     t.reply(200, r#"{"items":[]}"#)
         .fail(TransportErrorKind::Timeout, Delivery::Unknown)
         .reply(200, &page(&["made"], None).replace("n-made", "n"));
-    let conn = crate::PostgresConnection::new("n", "h", "d", "u", Secret::from("pw"));
+    let conn = crate::PostgresConnection::new(
+        "n",
+        PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        },
+    );
     let ensured = client_on(&t).ensure_postgres_connection(&conn).unwrap();
-    assert_eq!((ensured.id(), ensured.created), ("made", true));
+    assert_eq!((ensured.id().as_str(), ensured.created), ("made", true));
     assert_eq!(t.seen().len(), 3);
     assert_eq!(t.remaining(), 0);
 }
@@ -457,8 +506,15 @@ fn concurrent_ensures_of_one_name_in_one_client_create_once() {
         .map(|_| {
             let c = c.clone();
             std::thread::spawn(move || {
-                let conn =
-                    crate::PostgresConnection::new("same", "h", "d", "u", Secret::from("pw"));
+                let conn = crate::PostgresConnection::new(
+                    "same",
+                    PostgresLogin {
+                        server: "h",
+                        database: "d",
+                        username: "u",
+                        password: Secret::from("pw"),
+                    },
+                );
                 c.ensure_postgres_connection(&conn).unwrap().saved.id
             })
         })
@@ -476,7 +532,7 @@ fn error_answers_are_mapped_with_status_code_and_request_id() {
         403,
         r#"{"error_code":"403003","message":"Api Key is invalid"}"#,
     );
-    let err = client_on(&t).get_connection("a").unwrap_err();
+    let err = client_on(&t).get_connection(&id("a")).unwrap_err();
     match &err {
         Error::Api(api) => {
             assert_eq!(api.code.as_deref(), Some("403003"));
@@ -490,7 +546,7 @@ fn error_answers_are_mapped_with_status_code_and_request_id() {
         r.location = Some("https://elsewhere.example/".into());
         Ok(r)
     });
-    let err = client_on(&t).get_connection("a").unwrap_err();
+    let err = client_on(&t).get_connection(&id("a")).unwrap_err();
     assert!(err.to_string().contains("elsewhere.example"), "{err}");
     assert!(err.to_string().contains("not followed"), "{err}");
 }

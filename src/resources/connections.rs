@@ -12,6 +12,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Ensured, Saved, WireItem};
 use crate::client::{Client, Platform};
 use crate::error::Error;
+use crate::ids::{ConnectionId, FromService};
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
@@ -29,7 +30,7 @@ pub const DEFAULT_MAX_ITEMS: usize = 10_000;
 #[non_exhaustive]
 pub struct Connection {
     /// Connection id.
-    pub id: String,
+    pub id: ConnectionId,
     /// Name.
     pub name: String,
     /// Description, if any.
@@ -121,7 +122,7 @@ impl Filter<Connection> for ConnectionFilter {
 impl From<WireConnection> for Connection {
     fn from(w: WireConnection) -> Self {
         Connection {
-            id: w.id,
+            id: ConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description,
             state: w.state,
@@ -215,20 +216,26 @@ pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<us
 /// occasion (default timeouts and limits).
 ///
 /// ```no_run
-/// use aep_flow::{create_postgres_connection, Platform, PostgresConnection, Secret};
+/// use aep_flow::{
+///     create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
+/// };
 ///
 /// let platform = Platform::new(
 ///     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
 ///     "my-client-id",
-///     "ABC123@AdobeOrg",
-///     "prod",
+///     Sandbox {
+///         org_id: "ABC123@AdobeOrg",
+///         name: "prod",
+///     },
 /// );
 /// let conn = PostgresConnection::new(
 ///     "orders-db",
-///     "db.example.com",
-///     "orders",
-///     "etl_reader",
-///     Secret::from(std::env::var("PGPASSWORD")?),
+///     PostgresLogin {
+///         server: "db.example.com",
+///         database: "orders",
+///         username: "etl_reader",
+///         password: Secret::from(std::env::var("PGPASSWORD")?),
+///     },
 /// );
 /// let created = create_postgres_connection(platform, &conn)?;
 /// println!("{} {}", created.id, created.etag);
@@ -237,7 +244,7 @@ pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<us
 pub fn create_postgres_connection(
     platform: Platform,
     connection: &PostgresConnection,
-) -> Result<Saved, Error> {
+) -> Result<Saved<ConnectionId>, Error> {
     Client::new(platform)?.create_postgres_connection(connection)
 }
 
@@ -252,7 +259,7 @@ impl Client {
     pub fn create_postgres_connection(
         &self,
         connection: &PostgresConnection,
-    ) -> Result<Saved, Error> {
+    ) -> Result<Saved<ConnectionId>, Error> {
         let prepared = connection.request_body()?;
         self.request(Method::Post, "/connections")
             .secret_body(&prepared.body, connection.scrubber())
@@ -274,13 +281,14 @@ impl Client {
     }
 
     /// Reads one connection: `GET /connections/{id}`.
-    pub fn get_connection(&self, id: &str) -> Result<Connection, Error> {
-        self.get_resource::<Connection>(id)
+    pub fn get_connection(&self, id: &ConnectionId) -> Result<Connection, Error> {
+        self.get_resource::<Connection>(id.as_str())
     }
 
     /// Asks Flow Service to test the connection's connectivity:
     /// `GET /connections/{id}/test`, `{"result": true|false}`.
-    pub fn test_connection(&self, id: &str) -> Result<bool, Error> {
+    pub fn test_connection(&self, id: &ConnectionId) -> Result<bool, Error> {
+        let id = id.as_str();
         check_id("connection_id", id)?;
         let resp = self
             .request(Method::Get, format!("/connections/{id}/test"))
@@ -298,8 +306,8 @@ impl Client {
     /// [`Error::InUse`] while dataflows or source connections still use
     /// it. A 404 on a retry (after a 502/503/504 or a lost answer) counts
     /// as deleted.
-    pub fn delete_connection(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<Connection>(id)
+    pub fn delete_connection(&self, id: &ConnectionId) -> Result<(), Error> {
+        self.delete_resource::<Connection>(id.as_str())
     }
 
     /// Finds the PostgreSQL connection named `name` (searching every page).
@@ -324,7 +332,7 @@ impl Client {
     pub fn ensure_postgres_connection(
         &self,
         connection: &PostgresConnection,
-    ) -> Result<Ensured, Error> {
+    ) -> Result<Ensured<ConnectionId>, Error> {
         connection.validate()?;
         let find = || {
             Ok(self
@@ -356,10 +364,10 @@ impl Client {
     /// (someone else changed it) it reads again and retries once.
     pub fn update_postgres_credentials(
         &self,
-        id: &str,
+        id: &ConnectionId,
         credentials: &PostgresCredentials,
-    ) -> Result<Saved, Error> {
-        check_id("connection_id", id)?;
+    ) -> Result<Saved<ConnectionId>, Error> {
+        check_id("connection_id", id.as_str())?;
         if credentials.ssl_mode().is_none() && credentials.basic_ssl_mode_value().is_none() {
             return Err(Error::invalid_input(
                 "postgres.ssl_mode",
@@ -404,10 +412,10 @@ impl Client {
             },
             |(etag, spec)| {
                 let prepared = credentials.patch_body(*spec)?;
-                self.request(Method::Patch, Connection::path(id))
+                self.request(Method::Patch, Connection::path(id.as_str()))
                     .secret_body(&prepared.body, credentials.scrubber())
                     .if_match(etag)
-                    .resource(Connection::NAME, id)
+                    .resource(Connection::NAME, id.as_str())
                     .saved()
             },
         )

@@ -11,6 +11,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
+use crate::ids::{DatasetId, FromService, SchemaId};
 use crate::wire::body::SchemaRef;
 
 const RESOURCE: &str = "dataset";
@@ -20,13 +21,13 @@ const RESOURCE: &str = "dataset";
 #[non_exhaustive]
 pub struct Dataset {
     /// Its id (Catalog's, e.g. `5c8c3c555033b814b69f947f`).
-    pub id: String,
+    pub id: DatasetId,
     /// Name, if any.
     pub name: Option<String>,
     /// The `$id` URL of the XDM schema it follows (`schemaRef.id`, e.g.
     /// `https://ns.adobe.com/{TENANT}/schemas/...`): what target
     /// connections and mapping sets take. Never the schema's `meta:altId`.
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The schema's content type (`schemaRef.contentType`), e.g.
     /// `application/vnd.adobe.xed+json;version=1`.
     pub schema_content_type: Option<String>,
@@ -69,7 +70,8 @@ impl Client {
     /// [`Error::NotFound`] (resource `dataset`) when Catalog has no such
     /// dataset; an answer keyed by another id, or a schema id that could not
     /// be sent back, is an [`Error::UnexpectedResponse`].
-    pub fn get_dataset(&self, dataset_id: &str) -> Result<Dataset, Error> {
+    pub fn get_dataset(&self, id: &DatasetId) -> Result<Dataset, Error> {
+        let dataset_id = id.as_str();
         check_id("dataset_id", dataset_id)?;
         let resp = self
             .request(Method::Get, format!("/dataSets/{dataset_id}"))
@@ -112,9 +114,9 @@ impl Client {
             }
         }
         Ok(Dataset {
-            id: dataset_id.to_owned(),
+            id: id.clone(),
             name: wire.name,
-            schema_id,
+            schema_id: schema_id.map(SchemaId::from_service),
             schema_content_type,
         })
     }
@@ -122,6 +124,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -145,10 +148,10 @@ mod tests {
     fn get_reads_the_schema_ref_from_catalog() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &answer(ID));
-        let d = client_on(&t).get_dataset(ID).unwrap();
+        let d = client_on(&t).get_dataset(&id(ID)).unwrap();
         assert_eq!(d.id, ID);
         assert_eq!(d.name.as_deref(), Some("orders"));
-        assert_eq!(d.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!(d.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
         assert_eq!(
             d.schema_content_type.as_deref(),
             Some("application/vnd.adobe.xed+json;version=1")
@@ -166,7 +169,7 @@ mod tests {
     fn a_dataset_without_a_schema_ref_has_none() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &json!({ ID: {"name": "n"} }).to_string());
-        let d = client_on(&t).get_dataset(ID).unwrap();
+        let d = client_on(&t).get_dataset(&id(ID)).unwrap();
         assert_eq!((d.schema_id, d.schema_content_type), (None, None));
     }
 
@@ -178,7 +181,7 @@ mod tests {
             r#"{"type":"http://ns.adobe.com/aep/errors/CAT-1001-404","title":"Not Found",
                 "status":404,"report":{"detailed-message":"dataset not found"}}"#,
         );
-        let e = client_on(&t).get_dataset(ID).unwrap_err();
+        let e = client_on(&t).get_dataset(&id(ID)).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "dataset", id, .. } if id == ID),
             "{e}"
@@ -193,7 +196,7 @@ mod tests {
             r#"{"type":"http://ns.adobe.com/aep/errors/CAT-1104-403","title":"Forbidden",
                 "status":403,"report":{"detailed-message":"no access to this sandbox"}}"#,
         );
-        match client_on(&t).get_dataset(ID).unwrap_err() {
+        match client_on(&t).get_dataset(&id(ID)).unwrap_err() {
             Error::Api(api) => {
                 assert_eq!(api.service, Service::Catalog);
                 assert_eq!(api.code.as_deref(), Some("CAT-1104-403"));
@@ -217,7 +220,7 @@ mod tests {
         ] {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
-            let e = client_on(&t).get_dataset(ID).unwrap_err();
+            let e = client_on(&t).get_dataset(&id(ID)).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
     }
@@ -227,7 +230,7 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for bad in ["", "a/b", "../x", "a b"] {
-            let e = c.get_dataset(bad).unwrap_err();
+            let e = c.get_dataset(&id(bad)).unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "dataset_id"),
                 "{e}"

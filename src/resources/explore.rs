@@ -9,6 +9,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{named_enum, Error};
+use crate::ids::ConnectionId;
 use crate::wire::encode::{encode_into_string, Style};
 
 /// One entry of a database's root listing (a table, usually).
@@ -220,7 +221,8 @@ impl Client {
     /// such connection. The answer is read with the client's explore cap
     /// (`ClientBuilder::with_max_explore_bytes`, 64 MiB by default), well
     /// above the cap for other answers.
-    pub fn explore_tables(&self, base_connection_id: &str) -> Result<Vec<Table>, Error> {
+    pub fn explore_tables(&self, base_connection_id: &ConnectionId) -> Result<Vec<Table>, Error> {
+        let base_connection_id = base_connection_id.as_str();
         check_id("base_connection_id", base_connection_id)?;
         let resp = self
             .request(Method::Get, explore_path(base_connection_id, None, false))
@@ -239,10 +241,10 @@ impl Client {
     /// ([`Error::Api`], status 404, with its message).
     pub fn explore_columns(
         &self,
-        base_connection_id: &str,
+        base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        let answer = self.explore_table(base_connection_id, table_path, false)?;
+        let answer = self.explore_table(base_connection_id.as_str(), table_path, false)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -256,10 +258,10 @@ impl Client {
     /// sources: a refusal is a normal API error.
     pub fn preview_table(
         &self,
-        base_connection_id: &str,
+        base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        let answer = self.explore_table(base_connection_id, table_path, true)?;
+        let answer = self.explore_table(base_connection_id.as_str(), table_path, true)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
@@ -271,6 +273,7 @@ impl Client {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use super::*;
@@ -288,7 +291,7 @@ pub(crate) mod tests {
                 "canFetchSchema":true,"extra":{"x":1}},
                {"type":"view","name":"v","path":"public.v"}]"#,
         );
-        let tables = client_on(&t).explore_tables("base-1").unwrap();
+        let tables = client_on(&t).explore_tables(&id("base-1")).unwrap();
         assert_eq!(tables.len(), 2);
         assert_eq!(tables[0].path, "public.orders");
         assert!(tables[0].is_table() && tables[0].can_preview && tables[0].can_fetch_schema);
@@ -311,7 +314,7 @@ pub(crate) mod tests {
                 {"name":"geo","type":"geometry","new":true}]}}"#,
         );
         let schema = client_on(&t)
-            .explore_columns("base-1", "public.orders")
+            .explore_columns(&id("base-1"), "public.orders")
             .unwrap();
         assert_eq!(schema.format.as_deref(), Some("flat"));
         let types: Vec<ColumnType> = schema.columns.iter().map(Column::column_type).collect();
@@ -339,7 +342,9 @@ pub(crate) mod tests {
             r#"{"format":"flat","schema":{"columns":[{"name":"id","type":"integer"}]},
                 "data":[{"id":1},{"id":2}]}"#,
         );
-        let p = client_on(&t).preview_table("b", "public.orders").unwrap();
+        let p = client_on(&t)
+            .preview_table(&id("b"), "public.orders")
+            .unwrap();
         assert_eq!(p.rows.len(), 2);
         assert_eq!(p.rows[1]["id"], 2);
         assert!(t.seen()[0].url.ends_with("&preview=true"));
@@ -350,7 +355,7 @@ pub(crate) mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, r#"{"schema":{"columns":[]}}"#);
         client_on(&t)
-            .explore_columns("b", "public.\"odd table\".ü.x&y#z%+")
+            .explore_columns(&id("b"), "public.\"odd table\".ü.x&y#z%+")
             .unwrap();
         assert_eq!(
             t.seen()[0].url,
@@ -366,10 +371,10 @@ pub(crate) mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for e in [
-            c.explore_tables("a/b").unwrap_err(),
-            c.explore_columns("b", "").unwrap_err(),
-            c.preview_table("b", "x\ny").unwrap_err(),
-            c.explore_columns("", "t").unwrap_err(),
+            c.explore_tables(&id("a/b")).unwrap_err(),
+            c.explore_columns(&id("b"), "").unwrap_err(),
+            c.preview_table(&id("b"), "x\ny").unwrap_err(),
+            c.explore_columns(&id(""), "t").unwrap_err(),
         ] {
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         }
@@ -383,14 +388,14 @@ pub(crate) mod tests {
             .reply(200, r#"{"not":"an array"}"#);
         let c = client_on(&t);
         assert!(matches!(
-            c.explore_tables("gone").unwrap_err(),
+            c.explore_tables(&id("gone")).unwrap_err(),
             Error::NotFound {
                 resource: "connection",
                 ..
             }
         ));
         assert!(matches!(
-            c.explore_tables("b").unwrap_err(),
+            c.explore_tables(&id("b")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
     }
@@ -407,7 +412,7 @@ pub(crate) mod tests {
                 request_id: None,
             })
         });
-        let e = client_on(&t).explore_tables("b").unwrap_err();
+        let e = client_on(&t).explore_tables(&id("b")).unwrap_err();
         assert!(e.is_too_large(), "{e:?}");
         assert!(e.to_string().contains("10-byte limit"), "{e}");
         assert!(e.to_string().contains("with_max_explore_bytes"), "{e}");

@@ -20,6 +20,9 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Saved, WireItem};
 use crate::client::Client;
 use crate::error::{named_enum, Error};
+use crate::ids::{
+    FlowId, FromService, MappingSetId, RunId, SourceConnectionId, TargetConnectionId,
+};
 use crate::wire::body::{PatchOp, SpecRef};
 use crate::wire::read;
 use crate::wire::text::one_line;
@@ -37,12 +40,12 @@ impl Filter<Flow> for FlowFilter {
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("flows", self.page_size)?;
         if let Some(id) = &self.source_connection_id {
-            check_id("source_connection_id", id)?;
-            query = query.property("sourceConnectionIds[]", id);
+            check_id("source_connection_id", id.as_str())?;
+            query = query.property("sourceConnectionIds[]", id.as_str());
         }
         if let Some(id) = &self.target_connection_id {
-            check_id("target_connection_id", id)?;
-            query = query.property("targetConnectionIds[]", id);
+            check_id("target_connection_id", id.as_str())?;
+            query = query.property("targetConnectionIds[]", id.as_str());
         }
         if let Some(state) = &self.state {
             query = query.property("state", state.as_str());
@@ -157,7 +160,7 @@ pub struct Transformation {
 #[non_exhaustive]
 pub struct LastRun {
     /// The run's id.
-    pub id: Option<String>,
+    pub id: Option<RunId>,
     /// Its state, e.g. `success` or `failed`, as sent.
     pub state: Option<String>,
     /// When it started, epoch milliseconds.
@@ -171,7 +174,7 @@ pub struct LastRun {
 #[non_exhaustive]
 pub struct Flow {
     /// Its id.
-    pub id: String,
+    pub id: FlowId,
     /// Name.
     pub name: String,
     /// Description, if any.
@@ -181,9 +184,9 @@ pub struct Flow {
     /// The flow spec's id.
     pub flow_spec_id: Option<String>,
     /// Source connections it reads.
-    pub source_connection_ids: Vec<String>,
+    pub source_connection_ids: Vec<SourceConnectionId>,
     /// Target connections it writes.
-    pub target_connection_ids: Vec<String>,
+    pub target_connection_ids: Vec<TargetConnectionId>,
     /// Its transformations, in order (`Copy` first on a database flow).
     pub transformations: Vec<Transformation>,
     /// Its schedule; `None` when absent or not a valid schedule by the
@@ -207,12 +210,12 @@ impl Flow {
     /// [`transformations`](Self::transformations), `params.mappingId` and
     /// `params.mappingVersion` (a number or a numeric string). `None` when
     /// there is none or its parameters are not readable.
-    pub fn mapping(&self) -> Option<(usize, &str, i64)> {
+    pub fn mapping(&self) -> Option<(usize, MappingSetId, i64)> {
         let index = self.mapping_index()?;
         let params = &self.transformations[index].params;
         let id = read::text(params.get("mappingId")?)?;
         let version = read::int(params.get("mappingVersion")?)?;
-        Some((index, id, version))
+        Some((index, MappingSetId::from_service(id.to_owned()), version))
     }
 
     /// The delta column: `Copy`'s `params.deltaColumn.name`.
@@ -294,22 +297,30 @@ impl WireItem for WireFlow {
     }
 }
 
+/// Ids a flow lists, as the service sent them.
+fn ids_from_service<I: FromService>(ids: Option<Vec<String>>) -> Vec<I> {
+    ids.unwrap_or_default()
+        .into_iter()
+        .map(I::from_service)
+        .collect()
+}
+
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
         let last_run = w.last_run_details.map(|r| LastRun {
-            id: r.id,
+            id: r.id.map(RunId::from_service),
             state: r.state,
             started_at: r.started_at,
             completed_at: r.completed_at,
         });
         Flow {
-            id: w.id,
+            id: FlowId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
             state: FlowState::parse(w.state.as_deref().unwrap_or("")),
             flow_spec_id: w.flow_spec.and_then(SpecRef::into_id),
-            source_connection_ids: w.source_connection_ids.unwrap_or_default(),
-            target_connection_ids: w.target_connection_ids.unwrap_or_default(),
+            source_connection_ids: ids_from_service(w.source_connection_ids),
+            target_connection_ids: ids_from_service(w.target_connection_ids),
             transformations: w
                 .transformations
                 .unwrap_or_default()
@@ -341,10 +352,10 @@ impl From<WireFlow> for Flow {
 pub struct NewFlow {
     name: String,
     description: Option<String>,
-    source_connection_id: String,
-    target_connection_id: String,
+    source_connection_id: SourceConnectionId,
+    target_connection_id: TargetConnectionId,
     delta_column: String,
-    mapping_set_id: String,
+    mapping_set_id: MappingSetId,
     mapping_set_version: i64,
     schedule: Schedule,
 }
@@ -356,20 +367,20 @@ impl NewFlow {
     /// `mapping_set_version` the Data Prep mapping set.
     pub fn new(
         name: impl Into<String>,
-        source_connection_id: impl Into<String>,
-        target_connection_id: impl Into<String>,
+        source_connection_id: SourceConnectionId,
+        target_connection_id: TargetConnectionId,
         delta_column: impl Into<String>,
-        mapping_set_id: impl Into<String>,
+        mapping_set_id: MappingSetId,
         mapping_set_version: i64,
         schedule: Schedule,
     ) -> Self {
         NewFlow {
             name: name.into(),
             description: None,
-            source_connection_id: source_connection_id.into(),
-            target_connection_id: target_connection_id.into(),
+            source_connection_id,
+            target_connection_id,
             delta_column: delta_column.into(),
-            mapping_set_id: mapping_set_id.into(),
+            mapping_set_id,
             mapping_set_version,
             schedule,
         }
@@ -392,12 +403,12 @@ impl NewFlow {
     }
 
     /// The source connection's id.
-    pub fn source_connection_id(&self) -> &str {
+    pub fn source_connection_id(&self) -> &SourceConnectionId {
         &self.source_connection_id
     }
 
     /// The target connection's id.
-    pub fn target_connection_id(&self) -> &str {
+    pub fn target_connection_id(&self) -> &TargetConnectionId {
         &self.target_connection_id
     }
 
@@ -407,7 +418,7 @@ impl NewFlow {
     }
 
     /// The mapping set's id.
-    pub fn mapping_set_id(&self) -> &str {
+    pub fn mapping_set_id(&self) -> &MappingSetId {
         &self.mapping_set_id
     }
 
@@ -427,10 +438,10 @@ impl NewFlow {
         if let Some(d) = &self.description {
             check_description("description", d)?;
         }
-        check_id("source_connection_id", &self.source_connection_id)?;
-        check_id("target_connection_id", &self.target_connection_id)?;
+        check_id("source_connection_id", self.source_connection_id.as_str())?;
+        check_id("target_connection_id", self.target_connection_id.as_str())?;
         require_text("delta_column", &self.delta_column)?;
-        check_id("mapping_set_id", &self.mapping_set_id)?;
+        check_id("mapping_set_id", self.mapping_set_id.as_str())?;
         check_mapping_version(self.mapping_set_version)?;
         check_start_time("schedule.start_time", self.schedule.start_time())
     }
@@ -442,8 +453,8 @@ impl NewFlow {
             name: &self.name,
             description: self.description.as_deref().unwrap_or(""),
             flow_spec: SpecRef::new(&spec.id, &spec.version),
-            source_connection_ids: [&self.source_connection_id],
-            target_connection_ids: [&self.target_connection_id],
+            source_connection_ids: [self.source_connection_id.as_str()],
+            target_connection_ids: [self.target_connection_id.as_str()],
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
             transformations: (
@@ -457,7 +468,7 @@ impl NewFlow {
                         },
                     },
                 },
-                mapping_entry(&self.mapping_set_id, self.mapping_set_version),
+                mapping_entry(self.mapping_set_id.as_str(), self.mapping_set_version),
             ),
             schedule_params: self.schedule.to_wire(),
         };
@@ -567,8 +578,8 @@ fn check_mapping_version(version: i64) -> Result<(), Error> {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct FlowFilter {
-    source_connection_id: Option<String>,
-    target_connection_id: Option<String>,
+    source_connection_id: Option<SourceConnectionId>,
+    target_connection_id: Option<TargetConnectionId>,
     state: Option<FlowState>,
     page_size: u32,
     max_items: usize,
@@ -596,15 +607,15 @@ impl FlowFilter {
 
     /// Only flows reading this source connection
     /// (`property=sourceConnectionIds[]==X`, also checked locally).
-    pub fn with_source_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.source_connection_id = Some(id.into());
+    pub fn with_source_connection_id(mut self, id: SourceConnectionId) -> Self {
+        self.source_connection_id = Some(id);
         self
     }
 
     /// Only flows writing this target connection
     /// (`property=targetConnectionIds[]==X`, also checked locally).
-    pub fn with_target_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.target_connection_id = Some(id.into());
+    pub fn with_target_connection_id(mut self, id: TargetConnectionId) -> Self {
+        self.target_connection_id = Some(id);
         self
     }
 
@@ -616,13 +627,13 @@ impl FlowFilter {
     }
 
     /// The source connection filter, if set.
-    pub fn source_connection_id(&self) -> Option<&str> {
-        self.source_connection_id.as_deref()
+    pub fn source_connection_id(&self) -> Option<&SourceConnectionId> {
+        self.source_connection_id.as_ref()
     }
 
     /// The target connection filter, if set.
-    pub fn target_connection_id(&self) -> Option<&str> {
-        self.target_connection_id.as_deref()
+    pub fn target_connection_id(&self) -> Option<&TargetConnectionId> {
+        self.target_connection_id.as_ref()
     }
 
     /// The state filter, if set.
@@ -748,7 +759,7 @@ impl Client {
     /// mappingVersion}]` and `scheduleParams`. Input is checked before
     /// anything is sent. Never retried once it may have reached the
     /// service.
-    pub fn create_flow(&self, flow: &NewFlow) -> Result<Saved, Error> {
+    pub fn create_flow(&self, flow: &NewFlow) -> Result<Saved<FlowId>, Error> {
         flow.validate()?;
         let spec = self.postgres_flow_spec()?;
         let body = flow.request_body(&spec)?;
@@ -756,8 +767,8 @@ impl Client {
     }
 
     /// Reads one flow: `GET /flows/{id}`.
-    pub fn get_flow(&self, id: &str) -> Result<Flow, Error> {
-        self.get_resource::<Flow>(id)
+    pub fn get_flow(&self, id: &FlowId) -> Result<Flow, Error> {
+        self.get_resource::<Flow>(id.as_str())
     }
 
     /// Pages through the flows that match `filter`, lazily.
@@ -776,12 +787,12 @@ impl Client {
     /// an error naming the field, not an answer.
     pub fn find_flow(
         &self,
-        source_connection_id: &str,
-        target_connection_id: &str,
+        source_connection_id: &SourceConnectionId,
+        target_connection_id: &TargetConnectionId,
     ) -> Result<Option<Flow>, Error> {
         let filter = FlowFilter::new()
-            .with_source_connection_id(source_connection_id)
-            .with_target_connection_id(target_connection_id);
+            .with_source_connection_id(source_connection_id.clone())
+            .with_target_connection_id(target_connection_id.clone());
         self.find::<Flow>(filter)
     }
 
@@ -795,7 +806,12 @@ impl Client {
     /// The schedule's start time is **not** sent: the service forbids
     /// changing `startTime` once it has passed, so the flow keeps its own.
     /// A flow without `scheduleParams` is [`Error::Unsuitable`].
-    pub fn update_flow_schedule(&self, flow_id: &str, schedule: &Schedule) -> Result<Saved, Error> {
+    pub fn update_flow_schedule(
+        &self,
+        flow_id: &FlowId,
+        schedule: &Schedule,
+    ) -> Result<Saved<FlowId>, Error> {
+        let flow_id = flow_id.as_str();
         check_id("flow_id", flow_id)?;
         self.update_with_retry(
             || {
@@ -827,16 +843,17 @@ impl Client {
     /// once more.
     pub fn update_flow_mapping(
         &self,
-        flow_id: &str,
-        mapping_set_id: &str,
+        id: &FlowId,
+        mapping_set_id: &MappingSetId,
         mapping_set_version: i64,
-    ) -> Result<Saved, Error> {
+    ) -> Result<Saved<FlowId>, Error> {
+        let (flow_id, mapping_set_id) = (id.as_str(), mapping_set_id.as_str());
         check_id("flow_id", flow_id)?;
         check_id("mapping_set_id", mapping_set_id)?;
         check_mapping_version(mapping_set_version)?;
         self.update_with_retry(
             || {
-                let flow = self.get_flow(flow_id)?;
+                let flow = self.get_flow(id)?;
                 let Some(index) = flow.mapping_index() else {
                     return Err(Error::Unsuitable {
                         field: "flow_id".into(),
@@ -854,7 +871,12 @@ impl Client {
         )
     }
 
-    fn patch_flow(&self, flow_id: &str, etag: &str, ops: &[FlowPatch<'_>]) -> Result<Saved, Error> {
+    fn patch_flow(
+        &self,
+        flow_id: &str,
+        etag: &str,
+        ops: &[FlowPatch<'_>],
+    ) -> Result<Saved<FlowId>, Error> {
         let body =
             serde_json::to_vec(ops).map_err(|e| Error::invalid_input("flow", e.to_string()))?;
         self.request(Method::Patch, Flow::path(flow_id))
@@ -866,17 +888,17 @@ impl Client {
 
     /// Enables a flow: `POST /flows/{id}/action?op=enable`, no body →
     /// `{id, etag}`.
-    pub fn enable_flow(&self, id: &str) -> Result<Saved, Error> {
-        self.flow_action(id, "enable")
+    pub fn enable_flow(&self, id: &FlowId) -> Result<Saved<FlowId>, Error> {
+        self.flow_action(id.as_str(), "enable")
     }
 
     /// Disables a flow: `POST /flows/{id}/action?op=disable`, no body →
     /// `{id, etag}`.
-    pub fn disable_flow(&self, id: &str) -> Result<Saved, Error> {
-        self.flow_action(id, "disable")
+    pub fn disable_flow(&self, id: &FlowId) -> Result<Saved<FlowId>, Error> {
+        self.flow_action(id.as_str(), "disable")
     }
 
-    fn flow_action(&self, id: &str, op: &str) -> Result<Saved, Error> {
+    fn flow_action(&self, id: &str, op: &str) -> Result<Saved<FlowId>, Error> {
         check_id("flow_id", id)?;
         self.request(Method::Post, format!("/flows/{id}/action?op={op}"))
             .resource(Flow::NAME, id)
@@ -884,8 +906,8 @@ impl Client {
     }
 
     /// Deletes a flow: `DELETE /flows/{id}` → 204.
-    pub fn delete_flow(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<Flow>(id)
+    pub fn delete_flow(&self, id: &FlowId) -> Result<(), Error> {
+        self.delete_resource::<Flow>(id.as_str())
     }
 }
 
@@ -932,6 +954,7 @@ fn schedule_ops(
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -973,10 +996,10 @@ mod tests {
         let flow = |version, schedule| {
             NewFlow::new(
                 "orders flow",
-                "src-1",
-                "tgt-1",
+                id("src-1"),
+                id("tgt-1"),
                 "updated_at",
-                MS,
+                id(MS),
                 version,
                 schedule,
             )
@@ -1064,10 +1087,10 @@ mod tests {
     fn new_flow() -> NewFlow {
         NewFlow::new(
             "orders flow",
-            "src-1",
-            "tgt-1",
+            id("src-1"),
+            id("tgt-1"),
             "updated_at",
-            "e7c80e4c0d8f4a98a7d400b4e178b635",
+            id("e7c80e4c0d8f4a98a7d400b4e178b635"),
             0,
             Schedule::every(Frequency::Hour, 1, START).unwrap(),
         )
@@ -1241,7 +1264,7 @@ mod tests {
     fn get_reads_every_field_leniently() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &items(&[flow_item("flow-1", "\"e1\"")]));
-        let f = client_on(&t).get_flow("flow-1").unwrap();
+        let f = client_on(&t).get_flow(&id("flow-1")).unwrap();
         assert!(t.seen()[0].url.ends_with("/flows/flow-1"));
         assert_eq!(f.name, "orders flow");
         assert_eq!(f.description.as_deref(), Some("d"));
@@ -1253,11 +1276,11 @@ mod tests {
             f.schedule,
             Some(Schedule::every(Frequency::Hour, 1, START).unwrap())
         );
-        assert_eq!(f.mapping(), Some((1, "map1", 0)));
+        assert_eq!(f.mapping(), Some((1, id("map1"), 0)));
         assert_eq!(f.delta_column(), Some("updated_at"));
         assert_eq!(f.etag, "\"e1\"");
         let run = f.last_run.unwrap();
-        assert_eq!(run.id.as_deref(), Some("run-1"));
+        assert_eq!(run.id.as_ref().map(|i| i.as_str()), Some("run-1"));
         assert_eq!(run.state.as_deref(), Some("success"));
         assert_eq!((run.started_at, run.completed_at), (Some(1), Some(2)));
         assert_eq!((f.created_at, f.updated_at), (Some(10), Some(20)));
@@ -1279,8 +1302,8 @@ mod tests {
         item["state"] = json!("Disabled");
         item["scheduleParams"] = json!({"startTime": 1, "frequency": "minute", "interval": 5});
         t.reply(200, &items(&[item]));
-        let f = client_on(&t).get_flow("f").unwrap();
-        assert_eq!(f.mapping(), Some((1, "map1", 3)));
+        let f = client_on(&t).get_flow(&id("f")).unwrap();
+        assert_eq!(f.mapping(), Some((1, id("map1"), 3)));
         assert_eq!(f.state, FlowState::Disabled);
         // Not a schedule by the rules (interval 5 minutes): None.
         assert_eq!(f.schedule, None);
@@ -1301,7 +1324,7 @@ mod tests {
         ] {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
-            let e = client_on(&t).get_flow("f").unwrap_err();
+            let e = client_on(&t).get_flow(&id("f")).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
         // Odd but harmless shapes: read as absent.
@@ -1315,7 +1338,7 @@ mod tests {
                                                  {"name": "Copy"}]}),
             ]),
         );
-        let f = client_on(&t).get_flow("f").unwrap();
+        let f = client_on(&t).get_flow(&id("f")).unwrap();
         assert_eq!(f.schedule, None);
         assert_eq!(f.last_run, None);
         assert_eq!(f.created_at, None);
@@ -1325,7 +1348,7 @@ mod tests {
         // An empty list is NotFound.
         t.reply(200, r#"{"items": []}"#);
         assert!(matches!(
-            client_on(&t).get_flow("f").unwrap_err(),
+            client_on(&t).get_flow(&id("f")).unwrap_err(),
             Error::NotFound {
                 resource: "flow",
                 ..
@@ -1342,7 +1365,7 @@ mod tests {
             r#"{"type": "https://ns.adobe.com/aep/errors/FLOW-1404-404"}"#,
         );
         assert!(matches!(
-            c.get_flow("f").unwrap_err(),
+            c.get_flow(&id("f")).unwrap_err(),
             Error::NotFound { resource: "flow", ref id, .. } if id == "f"
         ));
         // A create refused with Flow Service's envelope.
@@ -1368,13 +1391,13 @@ mod tests {
         // A lost answer on an enable.
         t.fail(TransportErrorKind::Io, Delivery::Unknown);
         assert!(matches!(
-            c.enable_flow("f").unwrap_err(),
+            c.enable_flow(&id("f")).unwrap_err(),
             Error::Transport(_)
         ));
         // Deleting a flow that is gone.
         t.reply(404, "");
         assert!(matches!(
-            c.delete_flow("f").unwrap_err(),
+            c.delete_flow(&id("f")).unwrap_err(),
             Error::NotFound { .. }
         ));
         assert_eq!(t.remaining(), 0);
@@ -1395,8 +1418,8 @@ mod tests {
         let found = client_on(&t)
             .list_flows(
                 FlowFilter::new()
-                    .with_source_connection_id("src-1")
-                    .with_target_connection_id("tgt-1")
+                    .with_source_connection_id(id("src-1"))
+                    .with_target_connection_id(id("tgt-1"))
                     .with_state(FlowState::Enabled),
             )
             .unwrap();
@@ -1412,6 +1435,33 @@ mod tests {
         );
     }
 
+    /// Typed ids add no rule to what the service may send: a listing whose
+    /// ids are visible ASCII outside the input rule (dots, colons) reads as
+    /// before, each id kept byte for byte in its own type.
+    #[test]
+    fn ids_from_the_service_are_typed_without_a_new_rule() {
+        let t = Arc::new(MemoryTransport::default());
+        let mut item = flow_item("flow.1:a", "\"e\"");
+        item["sourceConnectionIds"] = json!(["src.1"]);
+        item["targetConnectionIds"] = json!(["tgt:1"]);
+        item["lastRunDetails"]["id"] = json!("run.1");
+        t.reply(200, &items(&[item]));
+        let flows = client_on(&t).list_flows(FlowFilter::new()).unwrap();
+        let f = &flows[0];
+        assert_eq!(f.id.as_str(), "flow.1:a");
+        assert_eq!(f.source_connection_ids, ["src.1"]);
+        assert_eq!(f.target_connection_ids, ["tgt:1"]);
+        assert_eq!(
+            f.last_run
+                .as_ref()
+                .and_then(|r| r.id.as_ref())
+                .map(|i| i.as_str()),
+            Some("run.1")
+        );
+        // The same text typed by a caller is refused by the input rule.
+        assert!("flow.1:a".parse::<FlowId>().is_err());
+    }
+
     #[test]
     fn find_flow_takes_one_request_when_the_first_page_has_it() {
         let t = Arc::new(MemoryTransport::default());
@@ -1422,11 +1472,11 @@ mod tests {
             .to_string(),
         );
         let c = client_on(&t);
-        let f = c.find_flow("src-1", "tgt-1").unwrap().unwrap();
+        let f = c.find_flow(&id("src-1"), &id("tgt-1")).unwrap().unwrap();
         assert_eq!(f.id, "a");
         assert_eq!(t.seen().len(), 1);
         t.reply(200, &items(&[]));
-        assert_eq!(c.find_flow("src-1", "tgt-9").unwrap(), None);
+        assert_eq!(c.find_flow(&id("src-1"), &id("tgt-9")).unwrap(), None);
     }
 
     #[test]
@@ -1437,7 +1487,7 @@ mod tests {
         t.reply(200, &items(&[flow_item("flow-1", "\"e1\"")]))
             .reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#);
         let saved = client_on(&t)
-            .update_flow_mapping("flow-1", "newmap", 4)
+            .update_flow_mapping(&id("flow-1"), &id("newmap"), 4)
             .unwrap();
         assert_eq!(saved.etag, "\"e2\"");
         let seen = t.seen();
@@ -1463,7 +1513,7 @@ mod tests {
         t.reply(200, &items(&[reordered]))
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
         client_on(&t)
-            .update_flow_mapping("flow-1", "newmap", 5)
+            .update_flow_mapping(&id("flow-1"), &id("newmap"), 5)
             .unwrap();
         assert_eq!(t.seen()[3].json()[0]["path"], "/transformations/0");
     }
@@ -1475,7 +1525,7 @@ mod tests {
         item["transformations"] = json!([item["transformations"][0]]);
         t.reply(200, &items(&[item]));
         let e = client_on(&t)
-            .update_flow_mapping("flow-1", "m", 0)
+            .update_flow_mapping(&id("flow-1"), &id("m"), 0)
             .unwrap_err();
         assert!(e.is_unsuitable(), "{e}");
         assert_eq!(field_of(&e), "flow_id");
@@ -1492,7 +1542,7 @@ mod tests {
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
         let c = client_on(&t);
         let schedule = Schedule::every(Frequency::Day, 1, START).unwrap();
-        let saved = c.update_flow_schedule("flow-1", &schedule).unwrap();
+        let saved = c.update_flow_schedule(&id("flow-1"), &schedule).unwrap();
         assert_eq!(saved.etag, "\"e3\"");
         let seen = t.seen();
         let methods: Vec<_> = seen.iter().map(|s| s.method).collect();
@@ -1504,7 +1554,9 @@ mod tests {
             .reply(412, stale)
             .reply(200, &items(&[flow_item("flow-1", "\"e2\"")]))
             .reply(412, stale);
-        let e = c.update_flow_mapping("flow-1", "m", 1).unwrap_err();
+        let e = c
+            .update_flow_mapping(&id("flow-1"), &id("m"), 1)
+            .unwrap_err();
         assert_eq!(e.status(), Some(412));
         assert_eq!(t.remaining(), 0);
     }
@@ -1518,7 +1570,7 @@ mod tests {
             item["scheduleParams"] = params;
             t.reply(200, &items(&[item]))
                 .reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#);
-            c.update_flow_schedule("flow-1", &schedule).unwrap();
+            c.update_flow_schedule(&id("flow-1"), &schedule).unwrap();
             let seen = t.seen();
             let last = seen.last().unwrap();
             assert_eq!(last.method, "PATCH");
@@ -1573,7 +1625,7 @@ mod tests {
         t.reply(200, &items(&[item]));
         let before = t.seen().len();
         let e = c
-            .update_flow_schedule("flow-1", &Schedule::once(START))
+            .update_flow_schedule(&id("flow-1"), &Schedule::once(START))
             .unwrap_err();
         assert!(e.is_unsuitable(), "{e}");
         assert_eq!(t.seen().len(), before + 1);
@@ -1585,8 +1637,8 @@ mod tests {
         let c = client_on(&t);
         t.reply(200, r#"{"id":"flow-1","etag":"\"e2\""}"#)
             .reply(200, r#"{"id":"flow-1","etag":"\"e3\""}"#);
-        assert_eq!(c.enable_flow("flow-1").unwrap().etag, "\"e2\"");
-        assert_eq!(c.disable_flow("flow-1").unwrap().etag, "\"e3\"");
+        assert_eq!(c.enable_flow(&id("flow-1")).unwrap().etag, "\"e2\"");
+        assert_eq!(c.disable_flow(&id("flow-1")).unwrap().etag, "\"e3\"");
         let seen = t.seen();
         assert_eq!(seen[0].method, "POST");
         assert!(seen[0].url.ends_with("/flows/flow-1/action?op=enable"));
@@ -1595,16 +1647,16 @@ mod tests {
         // A garbled answer is an error.
         t.reply(200, r#"{"id":"flow-1"}"#).reply(200, "ok");
         assert!(matches!(
-            c.enable_flow("flow-1").unwrap_err(),
+            c.enable_flow(&id("flow-1")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         assert!(matches!(
-            c.disable_flow("flow-1").unwrap_err(),
+            c.disable_flow(&id("flow-1")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         // Delete: 204.
         t.reply(204, "");
-        c.delete_flow("flow-1").unwrap();
+        c.delete_flow(&id("flow-1")).unwrap();
         assert_eq!(t.seen().last().unwrap().method, "DELETE");
     }
 
@@ -1623,14 +1675,14 @@ mod tests {
             ),
             (
                 NewFlow {
-                    source_connection_id: "a/b".into(),
+                    source_connection_id: id("a/b"),
                     ..base.clone()
                 },
                 "source_connection_id",
             ),
             (
                 NewFlow {
-                    target_connection_id: "".into(),
+                    target_connection_id: id(""),
                     ..base.clone()
                 },
                 "target_connection_id",
@@ -1644,7 +1696,7 @@ mod tests {
             ),
             (
                 NewFlow {
-                    mapping_set_id: "m m".into(),
+                    mapping_set_id: id("m m"),
                     ..base.clone()
                 },
                 "mapping_set_id",
@@ -1677,23 +1729,23 @@ mod tests {
             assert!(e.is_invalid_input(), "{e}");
             assert_eq!(field_of(&e), field);
         }
-        let e = c.update_flow_mapping("f", "m", -1).unwrap_err();
+        let e = c.update_flow_mapping(&id("f"), &id("m"), -1).unwrap_err();
         assert_eq!(field_of(&e), "mapping_set_version");
-        let e = c.update_flow_mapping("f", "", 0).unwrap_err();
+        let e = c.update_flow_mapping(&id("f"), &id(""), 0).unwrap_err();
         assert_eq!(field_of(&e), "mapping_set_id");
         let once = Schedule::once(START);
         for e in [
-            c.get_flow("").unwrap_err(),
-            c.delete_flow("a b").unwrap_err(),
-            c.enable_flow("../x").unwrap_err(),
-            c.disable_flow("").unwrap_err(),
-            c.update_flow_schedule("?", &once).unwrap_err(),
-            c.update_flow_mapping("f/1", "m", 0).unwrap_err(),
+            c.get_flow(&id("")).unwrap_err(),
+            c.delete_flow(&id("a b")).unwrap_err(),
+            c.enable_flow(&id("../x")).unwrap_err(),
+            c.disable_flow(&id("")).unwrap_err(),
+            c.update_flow_schedule(&id("?"), &once).unwrap_err(),
+            c.update_flow_mapping(&id("f/1"), &id("m"), 0).unwrap_err(),
         ] {
             assert_eq!(field_of(&e), "flow_id");
         }
         let e = c
-            .list_flows(FlowFilter::new().with_source_connection_id("x y"))
+            .list_flows(FlowFilter::new().with_source_connection_id(id("x y")))
             .unwrap_err();
         assert_eq!(field_of(&e), "source_connection_id");
         let e = c
@@ -1716,13 +1768,13 @@ mod tests {
         assert_eq!(n.schedule().interval(), Some(1));
         assert!(n.validate().is_ok());
         let f = FlowFilter::new()
-            .with_source_connection_id("s")
-            .with_target_connection_id("t")
+            .with_source_connection_id(id("s"))
+            .with_target_connection_id(id("t"))
             .with_state(FlowState::Disabled)
             .with_page_size(7)
             .with_max_items(9);
-        assert_eq!(f.source_connection_id(), Some("s"));
-        assert_eq!(f.target_connection_id(), Some("t"));
+        assert_eq!(f.source_connection_id().map(|i| i.as_str()), Some("s"));
+        assert_eq!(f.target_connection_id().map(|i| i.as_str()), Some("t"));
         assert_eq!(f.state(), Some(&FlowState::Disabled));
         assert_eq!((f.page_size(), f.max_items()), (7, 9));
     }

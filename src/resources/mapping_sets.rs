@@ -16,6 +16,7 @@ use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{named_enum, Error, Service};
+use crate::ids::{FromService, MappingSetId, SchemaId};
 use crate::wire::body::SchemaRef;
 use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
@@ -171,7 +172,7 @@ fn version_of(v: Option<i64>) -> Option<i64> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a builder does nothing until it is used"]
 pub struct NewMappingSet {
-    schema_id: String,
+    schema_id: SchemaId,
     mappings: Vec<Mapping>,
     source_columns: Option<Vec<Column>>,
     name: Option<String>,
@@ -180,9 +181,9 @@ pub struct NewMappingSet {
 impl NewMappingSet {
     /// Mappings into the XDM schema `schema_id` (its `$id` URL, as
     /// [`Client::get_dataset`] reads it).
-    pub fn new(schema_id: impl Into<String>, mappings: Vec<Mapping>) -> Self {
+    pub fn new(schema_id: SchemaId, mappings: Vec<Mapping>) -> Self {
         NewMappingSet {
-            schema_id: schema_id.into(),
+            schema_id,
             mappings,
             source_columns: None,
             name: None,
@@ -212,7 +213,7 @@ impl NewMappingSet {
     }
 
     /// The schema's id.
-    pub fn schema_id(&self) -> &str {
+    pub fn schema_id(&self) -> &SchemaId {
         &self.schema_id
     }
 
@@ -231,7 +232,7 @@ impl NewMappingSet {
     /// (`_tenant.orderId`), each mapped once. A refusal names the field,
     /// e.g. `mappings[2].destination`.
     pub fn validate(&self) -> Result<(), Error> {
-        check_schema_id("schema_id", &self.schema_id)?;
+        check_schema_id("schema_id", self.schema_id.as_str())?;
         if self.mappings.is_empty() {
             return Err(Error::invalid_input(
                 "mappings",
@@ -296,7 +297,7 @@ impl NewMappingSet {
         self.validate()?;
         let body = CreateBody {
             output_schema: OutputSchema {
-                schema_ref: SchemaRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
+                schema_ref: SchemaRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
             mappings: self.mappings.iter().map(Mapping::to_wire).collect(),
             input_schema: self.source_columns.as_deref().map(|columns| InputSchema {
@@ -416,7 +417,7 @@ fn json_schema_type(c: &Column) -> PropertyType<'_> {
 #[non_exhaustive]
 pub struct SavedMappingSet {
     /// Its id: 32 hex digits, no dashes.
-    pub id: String,
+    pub id: MappingSetId,
     /// Its version (0 for a new one).
     pub version: i64,
 }
@@ -426,14 +427,14 @@ pub struct SavedMappingSet {
 #[non_exhaustive]
 pub struct MappingSet {
     /// Its id: 32 hex digits, no dashes.
-    pub id: String,
+    pub id: MappingSetId,
     /// Its version.
     pub version: i64,
     /// Its name, if it has one.
     pub name: Option<String>,
     /// The XDM schema it fills (`outputSchema.schemaRef.id`; older mapping
     /// sets: `schemaRef.id` or `xdmSchema`).
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The mappings, read from current (`source`, `destination`) or legacy
     /// (`sourceAttribute`, `destinationXdmPath`) field names.
     pub mappings: Vec<Mapping>,
@@ -682,7 +683,10 @@ impl Client {
                 format!("the body lacks a version (a number){}", success_note(&resp)),
             )
         })?;
-        Ok(SavedMappingSet { id, version })
+        Ok(SavedMappingSet {
+            id: MappingSetId::from_service(id),
+            version,
+        })
     }
 
     /// Checks a mapping set without creating it: `POST
@@ -742,8 +746,8 @@ impl Client {
     /// Mappings are read from current (`source`/`destination`) and legacy
     /// (`sourceAttribute`/`destinationXdmPath`) field names.
     /// [`Error::NotFound`] (resource `mapping set`) when there is none.
-    pub fn get_mapping_set(&self, mapping_set_id: &str) -> Result<MappingSet, Error> {
-        self.get_mapping_set_at(mapping_set_id, None)
+    pub fn get_mapping_set(&self, mapping_set_id: &MappingSetId) -> Result<MappingSet, Error> {
+        self.get_mapping_set_at(mapping_set_id.as_str(), None)
     }
 
     /// The mapping sets named exactly `name`, each read in full (its latest
@@ -793,7 +797,9 @@ impl Client {
                 break;
             }
         }
-        ids.iter().map(|id| self.get_mapping_set(id)).collect()
+        ids.iter()
+            .map(|id| self.get_mapping_set_at(id, None))
+            .collect()
     }
 
     /// Reads one version of a mapping set (`GET
@@ -801,13 +807,13 @@ impl Client {
     /// `Mapping` entry, which need not be the latest.
     pub fn get_mapping_set_version(
         &self,
-        mapping_set_id: &str,
+        mapping_set_id: &MappingSetId,
         version: i64,
     ) -> Result<MappingSet, Error> {
         if version < 0 {
             return Err(Error::invalid_input("version", "must be 0 or more"));
         }
-        self.get_mapping_set_at(mapping_set_id, Some(version))
+        self.get_mapping_set_at(mapping_set_id.as_str(), Some(version))
     }
 
     fn get_mapping_set_at(
@@ -868,10 +874,10 @@ impl Client {
             .or(wire.xdm_schema)
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
-            id,
+            id: MappingSetId::from_service(id),
             version,
             name: wire.name.filter(|n| !n.is_empty()),
-            schema_id,
+            schema_id: schema_id.map(SchemaId::from_service),
             mappings,
             created_at: wire.created_date,
             updated_at: wire.modified_date,
@@ -881,6 +887,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::json;
@@ -909,7 +916,7 @@ mod tests {
             Mapping::new("order_id", "_tenant.orderId"),
             Mapping::expression("concat(a, \" \", b)", "_tenant.name"),
         ];
-        let plain = NewMappingSet::new(SCHEMA, mappings);
+        let plain = NewMappingSet::new(id(SCHEMA), mappings);
         let want = json!({
             "outputSchema": {"schemaRef": {"id": SCHEMA,
                 "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
@@ -954,7 +961,7 @@ mod tests {
 
     fn orders() -> NewMappingSet {
         NewMappingSet::new(
-            SCHEMA,
+            id(SCHEMA),
             vec![
                 Mapping::new("order_id", "_tenant.orderId"),
                 Mapping::new("amount", "_tenant.amount"),
@@ -982,7 +989,7 @@ mod tests {
         assert_eq!(
             saved,
             SavedMappingSet {
-                id: MS_ID.into(),
+                id: id(MS_ID),
                 version: 0
             }
         );
@@ -1007,7 +1014,7 @@ mod tests {
             &json!({"id": MS_ID.to_uppercase(), "version": "3"}).to_string(),
         );
         let new = NewMappingSet::new(
-            SCHEMA,
+            id(SCHEMA),
             vec![
                 Mapping::new("id", "_id"),
                 Mapping::expression("concat(first, \" \", last)", "person.name.fullName"),
@@ -1250,11 +1257,11 @@ mod tests {
                         {"sourceAttribute": "legacy", "destinationXdmPath": "_tenant.legacy"}]})
             .to_string(),
         );
-        let ms = client_on(&t).get_mapping_set(MS_ID).unwrap();
+        let ms = client_on(&t).get_mapping_set(&id(MS_ID)).unwrap();
         assert_eq!(t.seen()[0].url, format!("{BASE}/mappingSets/{MS_ID}"));
         assert_eq!(t.seen()[0].method, "GET");
         assert_eq!((ms.id.as_str(), ms.version), (MS_ID, 2));
-        assert_eq!(ms.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!(ms.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
         // A time without a zone cannot be placed: None, not a failure.
         assert_eq!((ms.created_at, ms.updated_at), (Some(1614909614000), None));
         assert_eq!(
@@ -1277,15 +1284,22 @@ mod tests {
             &json!({"id": MS_ID, "version": 0, "schemaRef": {"id": "https://s/1"}}).to_string(),
         );
         assert_eq!(
-            c.get_mapping_set(MS_ID).unwrap().schema_id.as_deref(),
+            c.get_mapping_set(&id(MS_ID))
+                .unwrap()
+                .schema_id
+                .as_ref()
+                .map(|i| i.as_str()),
             Some("https://s/1")
         );
         t.reply(
             200,
             &json!({"id": MS_ID, "version": 0, "xdmSchema": "https://s/2"}).to_string(),
         );
-        let ms = c.get_mapping_set(MS_ID).unwrap();
-        assert_eq!(ms.schema_id.as_deref(), Some("https://s/2"));
+        let ms = c.get_mapping_set(&id(MS_ID)).unwrap();
+        assert_eq!(
+            ms.schema_id.as_ref().map(|i| i.as_str()),
+            Some("https://s/2")
+        );
         assert!(ms.mappings.is_empty());
     }
 
@@ -1297,13 +1311,13 @@ mod tests {
             404,
             r#"{"status":404,"title":"Not Found","detail":"no such mapping set"}"#,
         );
-        let e = c.get_mapping_set(MS_ID).unwrap_err();
+        let e = c.get_mapping_set(&id(MS_ID)).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "mapping set", id, .. } if id == MS_ID),
             "{e}"
         );
         t.reply(500, "{}");
-        match c.get_mapping_set(MS_ID).unwrap_err() {
+        match c.get_mapping_set(&id(MS_ID)).unwrap_err() {
             Error::Api(api) => assert_eq!((api.service, api.status), (Service::DataPrep, 500)),
             other => panic!("{other}"),
         }
@@ -1327,7 +1341,7 @@ mod tests {
             String::new(),
         ] {
             t.reply(200, &body);
-            let e = c.get_mapping_set(MS_ID).unwrap_err();
+            let e = c.get_mapping_set(&id(MS_ID)).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
     }
@@ -1336,15 +1350,15 @@ mod tests {
     fn bad_input_sends_nothing() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        let one = |m: Mapping| NewMappingSet::new(SCHEMA, vec![m]);
+        let one = |m: Mapping| NewMappingSet::new(id(SCHEMA), vec![m]);
         for (new, field) in [
-            (NewMappingSet::new(SCHEMA, vec![]), "mappings"),
+            (NewMappingSet::new(id(SCHEMA), vec![]), "mappings"),
             (
-                NewMappingSet::new("", vec![Mapping::new("a", "b")]),
+                NewMappingSet::new(id(""), vec![Mapping::new("a", "b")]),
                 "schema_id",
             ),
             (
-                NewMappingSet::new("a b", vec![Mapping::new("a", "b")]),
+                NewMappingSet::new(id("a b"), vec![Mapping::new("a", "b")]),
                 "schema_id",
             ),
             (one(Mapping::new("", "_t.a")), "mappings[0].source"),
@@ -1365,7 +1379,7 @@ mod tests {
             ),
             (
                 NewMappingSet::new(
-                    SCHEMA,
+                    id(SCHEMA),
                     vec![
                         Mapping::new("a", "_t.a"),
                         Mapping::new("b", "_t.b"),
@@ -1393,7 +1407,7 @@ mod tests {
             "../e7c80e4c0d8f4a98a7d400b4e178b6",
         ] {
             assert_eq!(
-                field_of(c.get_mapping_set(bad).unwrap_err()),
+                field_of(c.get_mapping_set(&id(bad)).unwrap_err()),
                 "mapping_set_id"
             );
         }

@@ -24,6 +24,10 @@ use crate::client::input::{check_description, check_id, check_name, require_text
 use crate::client::results::created_or_found;
 use crate::client::Client;
 use crate::error::Error;
+use crate::ids::{
+    ConnectionId, DatasetId, FlowId, FromService, MappingSetId, SchemaId, SourceConnectionId,
+    TargetConnectionId,
+};
 
 /// What starts the name of every mapping set [`Client::ensure_pipeline`]
 /// makes; the rest is a digest of the schema and the mappings.
@@ -35,7 +39,7 @@ pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow-";
 /// in any order. The same declaration always gets the same name, so a
 /// later run can ask Data Prep for it (`GET /mappingSets?name=`); a
 /// mapping set found by name is still compared with the declaration.
-pub fn mapping_set_name(schema_id: &str, mappings: &[Mapping]) -> String {
+pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
     let mut keys: Vec<(bool, &str, &str)> = mappings
         .iter()
         .map(|m| {
@@ -89,9 +93,9 @@ const MAX_NAME: usize = 256;
 /// use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
 ///
 /// let spec = PipelineSpec::new()
-///     .with_base_connection_id("0123456789abcdef0123456789abcdef")
+///     .with_base_connection_id("0123456789abcdef0123456789abcdef".parse()?)
 ///     .with_table_path("public.orders")
-///     .with_dataset_id("5c8c3c555033b814b69f947f")
+///     .with_dataset_id("5c8c3c555033b814b69f947f".parse()?)
 ///     .with_mapping(Mapping::new("id", "_tenant.orderId"))
 ///     .with_mapping(Mapping::new("amount", "_tenant.amount"))
 ///     .with_delta_column("updated_at")
@@ -99,14 +103,15 @@ const MAX_NAME: usize = 256;
 ///     .with_enable(true);
 /// assert!(spec.validate().is_ok());
 /// assert!(PipelineSpec::new().validate().is_err());
+/// # Ok::<(), aep_flow::IdError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]
 pub struct PipelineSpec {
-    base_connection_id: String,
+    base_connection_id: Option<ConnectionId>,
     table_path: String,
-    dataset_id: String,
-    schema_id: Option<String>,
+    dataset_id: Option<DatasetId>,
+    schema_id: Option<SchemaId>,
     mappings: Vec<Mapping>,
     delta_column: String,
     schedule: Option<Schedule>,
@@ -124,8 +129,8 @@ impl PipelineSpec {
     }
 
     /// The PostgreSQL base connection the table is read through. Required.
-    pub fn with_base_connection_id(mut self, base_connection_id: impl Into<String>) -> Self {
-        self.base_connection_id = base_connection_id.into();
+    pub fn with_base_connection_id(mut self, base_connection_id: ConnectionId) -> Self {
+        self.base_connection_id = Some(base_connection_id);
         self
     }
 
@@ -137,8 +142,8 @@ impl PipelineSpec {
     }
 
     /// The dataset the rows go into. Required.
-    pub fn with_dataset_id(mut self, dataset_id: impl Into<String>) -> Self {
-        self.dataset_id = dataset_id.into();
+    pub fn with_dataset_id(mut self, dataset_id: DatasetId) -> Self {
+        self.dataset_id = Some(dataset_id);
         self
     }
 
@@ -170,8 +175,8 @@ impl PipelineSpec {
 
     /// The dataset's schema (`$id` URL), instead of reading it from
     /// Catalog. It must be the dataset's.
-    pub fn with_schema_id(mut self, schema_id: impl Into<String>) -> Self {
-        self.schema_id = Some(schema_id.into());
+    pub fn with_schema_id(mut self, schema_id: SchemaId) -> Self {
+        self.schema_id = Some(schema_id);
         self
     }
 
@@ -195,9 +200,9 @@ impl PipelineSpec {
         self
     }
 
-    /// The base connection's id (empty until set).
-    pub fn base_connection_id(&self) -> &str {
-        &self.base_connection_id
+    /// The base connection's id, once set.
+    pub fn base_connection_id(&self) -> Option<&ConnectionId> {
+        self.base_connection_id.as_ref()
     }
 
     /// The table's path (empty until set).
@@ -205,14 +210,14 @@ impl PipelineSpec {
         &self.table_path
     }
 
-    /// The dataset's id (empty until set).
-    pub fn dataset_id(&self) -> &str {
-        &self.dataset_id
+    /// The dataset's id, once set.
+    pub fn dataset_id(&self) -> Option<&DatasetId> {
+        self.dataset_id.as_ref()
     }
 
     /// The schema, if given.
-    pub fn schema_id(&self) -> Option<&str> {
-        self.schema_id.as_deref()
+    pub fn schema_id(&self) -> Option<&SchemaId> {
+        self.schema_id.as_ref()
     }
 
     /// The mappings.
@@ -251,14 +256,15 @@ impl PipelineSpec {
         let missing = |field: &str, setter: &str| {
             Error::invalid_input(field, format!("is required: set it with {setter}"))
         };
+        let base = self
+            .base_connection_id
+            .as_ref()
+            .map_or("", |id| id.as_str());
+        let dataset = self.dataset_id.as_ref().map_or("", |id| id.as_str());
         for (field, value, setter) in [
-            (
-                "base_connection_id",
-                &self.base_connection_id,
-                "with_base_connection_id",
-            ),
+            ("base_connection_id", base, "with_base_connection_id"),
             ("table_path", &self.table_path, "with_table_path"),
-            ("dataset_id", &self.dataset_id, "with_dataset_id"),
+            ("dataset_id", dataset, "with_dataset_id"),
             ("delta_column", &self.delta_column, "with_delta_column"),
         ] {
             if value.is_empty() {
@@ -271,11 +277,11 @@ impl PipelineSpec {
         let Some(schedule) = self.schedule else {
             return Err(missing("schedule", "with_schedule"));
         };
-        check_id("base_connection_id", &self.base_connection_id)?;
+        check_id("base_connection_id", base)?;
         require_text("table_path", &self.table_path)?;
-        check_id("dataset_id", &self.dataset_id)?;
+        check_id("dataset_id", dataset)?;
         if let Some(schema) = &self.schema_id {
-            require_text("schema_id", schema)?;
+            require_text("schema_id", schema.as_str())?;
         }
         require_text("delta_column", &self.delta_column)?;
         if let Some(name) = &self.name {
@@ -286,13 +292,14 @@ impl PipelineSpec {
         }
         // The mapping rules (at least one, XDM paths, no duplicate
         // destination) are the mapping set's.
-        self.mapping_set("schema").validate()?;
+        self.mapping_set(&SchemaId::from_service("schema".into()))
+            .validate()?;
         NewFlow::new(
             "name",
-            "source",
-            "target",
+            SourceConnectionId::from_service("source".into()),
+            TargetConnectionId::from_service("target".into()),
             &self.delta_column,
-            "0123456789abcdef0123456789abcdef",
+            MappingSetId::from_service("0123456789abcdef0123456789abcdef".into()),
             0,
             schedule,
         )
@@ -307,14 +314,35 @@ impl PipelineSpec {
         })
     }
 
-    fn mapping_set(&self, schema_id: &str) -> NewMappingSet {
-        NewMappingSet::new(schema_id, self.mappings.clone())
+    fn mapping_set(&self, schema_id: &SchemaId) -> NewMappingSet {
+        NewMappingSet::new(schema_id.clone(), self.mappings.clone())
+    }
+
+    /// The base connection of a validated spec.
+    fn base(&self) -> Result<&ConnectionId, Error> {
+        self.base_connection_id.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                "base_connection_id",
+                "is required: set it with with_base_connection_id",
+            )
+        })
+    }
+
+    /// The dataset of a validated spec.
+    fn dataset(&self) -> Result<&DatasetId, Error> {
+        self.dataset_id.as_ref().ok_or_else(|| {
+            Error::invalid_input("dataset_id", "is required: set it with with_dataset_id")
+        })
     }
 
     fn flow_name(&self) -> String {
         match &self.name {
             Some(n) => n.clone(),
-            None => clip(format!("{} to {}", self.table_path, self.dataset_id)),
+            None => clip(format!(
+                "{} to {}",
+                self.table_path,
+                self.dataset_id.as_ref().map_or("", |d| d.as_str())
+            )),
         }
     }
 
@@ -322,7 +350,9 @@ impl PipelineSpec {
     fn lock_key(&self) -> String {
         format!(
             "pipeline\u{0}{}\u{0}{}\u{0}{}",
-            self.base_connection_id, self.table_path, self.dataset_id
+            self.base_connection_id.as_ref().map_or("", |b| b.as_str()),
+            self.table_path,
+            self.dataset_id.as_ref().map_or("", |d| d.as_str())
         )
     }
 }
@@ -385,11 +415,11 @@ impl fmt::Display for PipelineChange {
 /// What a [`PipelinePlan`] does with the source or the target connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConnectionPlan {
+pub enum ConnectionPlan<I> {
     /// It exists: kept as it is.
     Keep {
         /// Its id.
-        id: String,
+        id: I,
     },
     /// It is missing: created, with this name.
     Create {
@@ -398,9 +428,9 @@ pub enum ConnectionPlan {
     },
 }
 
-impl ConnectionPlan {
+impl<I> ConnectionPlan<I> {
     /// The id of the connection kept; `None` for one to create.
-    pub fn id(&self) -> Option<&str> {
+    pub fn id(&self) -> Option<&I> {
         match self {
             ConnectionPlan::Keep { id } => Some(id),
             ConnectionPlan::Create { .. } => None,
@@ -421,7 +451,7 @@ pub enum MappingSetPlan {
     /// it: used, not made again.
     Reuse {
         /// Its id.
-        id: String,
+        id: MappingSetId,
         /// The version used.
         version: i64,
     },
@@ -429,7 +459,7 @@ pub enum MappingSetPlan {
 
 impl MappingSetPlan {
     /// The id of the mapping set reused; `None` for one to create.
-    pub fn id(&self) -> Option<&str> {
+    pub fn id(&self) -> Option<&MappingSetId> {
         match self {
             MappingSetPlan::Reuse { id, .. } => Some(id),
             MappingSetPlan::Create { .. } => None,
@@ -456,7 +486,7 @@ pub struct ScheduleChange {
 #[non_exhaustive]
 pub struct MappingChange {
     /// The mapping set the flow runs now.
-    pub old_mapping_set_id: String,
+    pub old_mapping_set_id: MappingSetId,
     /// The version of it the flow runs.
     pub old_version: i64,
     /// Its mappings; `None` when it could not be read (gone, or an id the
@@ -475,7 +505,7 @@ pub enum MappingPlan {
     /// As declared: the flow keeps running this mapping set.
     InSync {
         /// The mapping set the flow runs.
-        mapping_set_id: String,
+        mapping_set_id: MappingSetId,
     },
     /// Different: see the change.
     Change(MappingChange),
@@ -499,7 +529,7 @@ pub struct StateChange {
 #[non_exhaustive]
 pub struct FlowUpdate {
     /// The flow's id.
-    pub id: String,
+    pub id: FlowId,
     /// A different frequency, interval or backfill.
     pub schedule: Option<ScheduleChange>,
     /// The mapping: as declared, or changed.
@@ -525,7 +555,7 @@ impl FlowUpdate {
 #[non_exhaustive]
 pub struct FlowReplace {
     /// The flow's id.
-    pub id: String,
+    pub id: FlowId,
     /// The field of [`PipelineSpec`] that differs (`delta_column`,
     /// `mappings`).
     pub field: String,
@@ -569,15 +599,15 @@ pub enum FlowPlan {
 #[non_exhaustive]
 pub struct PipelinePlan {
     /// The source connection (the table).
-    pub source_connection: ConnectionPlan,
+    pub source_connection: ConnectionPlan<SourceConnectionId>,
     /// The target connection (the dataset).
-    pub target_connection: ConnectionPlan,
+    pub target_connection: ConnectionPlan<TargetConnectionId>,
     /// The flow, and with it the mapping set.
     pub flow: FlowPlan,
     /// Other flows joining the same table and dataset (made by two
     /// processes at once, or by hand), oldest first. The oldest flow (by
     /// `createdAt`, then id) is the one planned for; these are left alone.
-    pub duplicates: Vec<String>,
+    pub duplicates: Vec<FlowId>,
     /// What the caller should know but that is not an error: twin flows, a
     /// mapping set made from this declaration that does not read back as
     /// written, a mapping set an earlier run made that is reused.
@@ -640,7 +670,7 @@ impl PipelinePlan {
     }
 
     /// The existing flow's id; `None` when one is to be created.
-    pub fn flow_id(&self) -> Option<&str> {
+    pub fn flow_id(&self) -> Option<&FlowId> {
         match &self.flow {
             FlowPlan::Create { .. } => None,
             FlowPlan::Update(u) => Some(&u.id),
@@ -649,18 +679,18 @@ impl PipelinePlan {
     }
 
     /// The existing source connection's id.
-    pub fn source_connection_id(&self) -> Option<&str> {
+    pub fn source_connection_id(&self) -> Option<&SourceConnectionId> {
         self.source_connection.id()
     }
 
     /// The existing target connection's id.
-    pub fn target_connection_id(&self) -> Option<&str> {
+    pub fn target_connection_id(&self) -> Option<&TargetConnectionId> {
         self.target_connection.id()
     }
 
     /// The id of the mapping set the flow runs after the plan is applied,
     /// when it exists already (the flow's own, or one reused).
-    pub fn mapping_set_id(&self) -> Option<&str> {
+    pub fn mapping_set_id(&self) -> Option<&MappingSetId> {
         match &self.flow {
             FlowPlan::Create { mapping_set, .. } => mapping_set.id(),
             FlowPlan::Update(u) => match &u.mapping {
@@ -679,13 +709,13 @@ impl PipelinePlan {
 #[non_exhaustive]
 pub struct PipelineOutcome {
     /// The flow.
-    pub flow_id: String,
+    pub flow_id: FlowId,
     /// The source connection (the table).
-    pub source_connection_id: String,
+    pub source_connection_id: SourceConnectionId,
     /// The target connection (the dataset).
-    pub target_connection_id: String,
+    pub target_connection_id: TargetConnectionId,
     /// The mapping set the flow uses.
-    pub mapping_set_id: String,
+    pub mapping_set_id: MappingSetId,
     /// What this call created or updated; empty when the pipeline was as
     /// declared.
     pub changes: Vec<PipelineChange>,
@@ -693,7 +723,7 @@ pub struct PipelineOutcome {
     /// processes at once, or by hand), oldest first. The oldest flow (by
     /// `createdAt`, then id) is the one converged and reported as
     /// [`flow_id`](Self::flow_id); these are left alone.
-    pub duplicates: Vec<String>,
+    pub duplicates: Vec<FlowId>,
     /// What the caller should know but that is not an error: twin flows, a
     /// value that was written but does not read back as written, a mapping
     /// set an earlier run made that was reused.
@@ -713,17 +743,17 @@ impl PipelineOutcome {
 #[non_exhaustive]
 pub struct PipelineProgress {
     /// The flow, when found or made.
-    pub flow_id: Option<String>,
+    pub flow_id: Option<FlowId>,
     /// The source connection, when found or made.
-    pub source_connection_id: Option<String>,
+    pub source_connection_id: Option<SourceConnectionId>,
     /// The target connection, when found or made.
-    pub target_connection_id: Option<String>,
+    pub target_connection_id: Option<TargetConnectionId>,
     /// The mapping set the flow uses (or will), when known.
-    pub mapping_set_id: Option<String>,
+    pub mapping_set_id: Option<MappingSetId>,
     /// The writes made before the failure, in order.
     pub changes: Vec<PipelineChange>,
     /// As [`PipelineOutcome::duplicates`].
-    pub duplicates: Vec<String>,
+    pub duplicates: Vec<FlowId>,
     /// As [`PipelineOutcome::warnings`].
     pub warnings: Vec<String>,
 }
@@ -763,7 +793,7 @@ struct Found {
     target: Option<TargetConnection>,
     flow: Option<Flow>,
     /// Twin flows' ids (left alone), oldest first.
-    duplicates: Vec<String>,
+    duplicates: Vec<FlowId>,
     /// The flow cannot be changed in place: (field, reason).
     replace: Option<(String, String)>,
     /// The flow's mapping set matches the declaration.
@@ -778,7 +808,7 @@ struct Found {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Prepared {
     columns: Option<TableSchema>,
-    schema_id: Option<String>,
+    schema_id: Option<SchemaId>,
 }
 
 /// What the checks must make sure of.
@@ -813,9 +843,9 @@ const FIRST_MAPPING_SET_VERSION: i64 = 0;
 fn compare_mapping_set(
     current: &MappingSet,
     declared: &[Mapping],
-    schema: Option<&str>,
+    schema: Option<&SchemaId>,
 ) -> MappingVerdict {
-    if let (Some(have), Some(want)) = (current.schema_id.as_deref(), schema) {
+    if let (Some(have), Some(want)) = (current.schema_id.as_ref(), schema) {
         if have != want {
             return MappingVerdict::Differs;
         }
@@ -961,10 +991,10 @@ impl Client {
         spec.validate()?;
         let _locks = self.pipeline_locks(spec);
         let plan = self.plan_locked(spec)?;
-        progress.flow_id = plan.flow_id().map(str::to_owned);
-        progress.source_connection_id = plan.source_connection_id().map(str::to_owned);
-        progress.target_connection_id = plan.target_connection_id().map(str::to_owned);
-        progress.mapping_set_id = plan.mapping_set_id().map(str::to_owned);
+        progress.flow_id = plan.flow_id().cloned();
+        progress.source_connection_id = plan.source_connection_id().cloned();
+        progress.target_connection_id = plan.target_connection_id().cloned();
+        progress.mapping_set_id = plan.mapping_set_id().cloned();
         progress.duplicates = plan.duplicates.clone();
         progress.warnings = plan.warnings.clone();
         self.apply_pipeline(spec, plan, progress)
@@ -1010,7 +1040,7 @@ impl Client {
             (Prepared::default(), None)
         };
         let mut warnings = found.warnings;
-        let schema = prepared.schema_id.clone().unwrap_or_default();
+        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
         let mapping_set = match reusable {
             Some(reused) => MappingSetPlan::Reuse {
                 id: reused.id,
@@ -1020,14 +1050,16 @@ impl Client {
                 name: mapping_set_name(&schema, &spec.mappings),
             },
         };
-        let connection = |existing: Option<String>, what: &str| match existing {
-            Some(id) => ConnectionPlan::Keep { id },
-            None => ConnectionPlan::Create {
-                name: clip(format!("{flow_name}: {what}")),
-            },
-        };
-        let source_connection = connection(found.source.map(|s| s.id), "source");
-        let target_connection = connection(found.target.map(|t| t.id), "dataset");
+        fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
+            match existing {
+                Some(id) => ConnectionPlan::Keep { id },
+                None => ConnectionPlan::Create {
+                    name: clip(format!("{flow_name}: {what}")),
+                },
+            }
+        }
+        let source_connection = connection(found.source.map(|s| s.id), &flow_name, "source");
+        let target_connection = connection(found.target.map(|t| t.id), &flow_name, "dataset");
         let flow = match found.flow {
             None => FlowPlan::Create {
                 name: flow_name,
@@ -1048,13 +1080,13 @@ impl Client {
                         })?;
                     let mapping = if found.mapping_matches {
                         MappingPlan::InSync {
-                            mapping_set_id: current_id.to_owned(),
+                            mapping_set_id: current_id.clone(),
                         }
                     } else if let MappingSetPlan::Reuse { id, version } = &mapping_set {
                         // Made by an earlier run for this declaration: when
                         // the flow already runs it (a comparison that could
                         // not tell, for want of a schema), nothing changes.
-                        if id == current_id && *version == current_version {
+                        if *id == current_id && *version == current_version {
                             MappingPlan::InSync {
                                 mapping_set_id: id.clone(),
                             }
@@ -1064,7 +1096,7 @@ impl Client {
                                  declaration by an earlier run"
                             ));
                             MappingPlan::Change(MappingChange {
-                                old_mapping_set_id: current_id.to_owned(),
+                                old_mapping_set_id: current_id.clone(),
                                 old_version: current_version,
                                 old: found.current_mappings,
                                 new: spec.mappings.clone(),
@@ -1073,7 +1105,7 @@ impl Client {
                         }
                     } else {
                         MappingPlan::Change(MappingChange {
-                            old_mapping_set_id: current_id.to_owned(),
+                            old_mapping_set_id: current_id,
                             old_version: current_version,
                             old: found.current_mappings,
                             new: spec.mappings.clone(),
@@ -1116,15 +1148,15 @@ impl Client {
     }
 
     /// The dataset's schema from Catalog, which must be the one given.
-    fn dataset_schema(&self, spec: &PipelineSpec) -> Result<String, Error> {
-        let dataset = self.get_dataset(&spec.dataset_id)?;
-        let Some(dataset_schema) = dataset.schema_id.filter(|s| !s.is_empty()) else {
+    fn dataset_schema(&self, spec: &PipelineSpec) -> Result<SchemaId, Error> {
+        let dataset = self.get_dataset(spec.dataset()?)?;
+        let Some(dataset_schema) = dataset.schema_id.filter(|s| !s.as_str().is_empty()) else {
             return Err(Error::Unsuitable {
                 field: "dataset_id".into(),
                 rule: format!(
                     "dataset {} has no schema (schemaRef.id) in Catalog; use a dataset made \
                      from an XDM schema",
-                    spec.dataset_id
+                    spec.dataset()?
                 ),
             });
         };
@@ -1135,7 +1167,7 @@ impl Client {
                     rule: format!(
                         "dataset {} uses schema {dataset_schema}, not {given}; drop the schema \
                          or give the dataset's",
-                        spec.dataset_id
+                        spec.dataset()?
                     ),
                 });
             }
@@ -1147,13 +1179,13 @@ impl Client {
     /// each (more only when it holds duplicates made elsewhere).
     fn find_pipeline(&self, spec: &PipelineSpec) -> Result<Found, Error> {
         let source_filter = SourceConnectionFilter::new()
-            .with_base_connection_id(&spec.base_connection_id)
+            .with_base_connection_id(spec.base()?.clone())
             .with_table_name(&spec.table_path);
         let sources = self.list_source_connections(source_filter.clone())?;
         for s in &sources {
             source_filter.check_listed(s)?;
         }
-        let target_filter = TargetConnectionFilter::new().with_dataset_id(&spec.dataset_id);
+        let target_filter = TargetConnectionFilter::new().with_dataset_id(spec.dataset()?.clone());
         let targets = self.list_target_connections(target_filter.clone())?;
         for t in &targets {
             target_filter.check_listed(t)?;
@@ -1166,10 +1198,10 @@ impl Client {
             for (ti, t) in targets.iter().enumerate() {
                 let filter = if sources.len() == 1 {
                     FlowFilter::new()
-                        .with_source_connection_id(&sources[0].id)
-                        .with_target_connection_id(&t.id)
+                        .with_source_connection_id(sources[0].id.clone())
+                        .with_target_connection_id(t.id.clone())
                 } else {
-                    FlowFilter::new().with_target_connection_id(&t.id)
+                    FlowFilter::new().with_target_connection_id(t.id.clone())
                 };
                 for flow in self.flows(filter) {
                     let flow = flow?;
@@ -1193,7 +1225,7 @@ impl Client {
             key(&a.2).cmp(&key(&b.2))
         });
         let mut warnings = Vec::new();
-        let duplicates: Vec<String> = flows.iter().skip(1).map(|(_, _, f)| f.id.clone()).collect();
+        let duplicates: Vec<FlowId> = flows.iter().skip(1).map(|(_, _, f)| f.id.clone()).collect();
         let mut flows = flows.into_iter();
         let (source, target, flow) = match flows.next() {
             Some((si, ti, f)) => (sources.get(si).cloned(), targets.get(ti).cloned(), Some(f)),
@@ -1207,9 +1239,13 @@ impl Client {
                      leaving the others alone ({}); delete the ones not wanted",
                     duplicates.len() + 1,
                     spec.table_path,
-                    spec.dataset_id,
+                    spec.dataset()?,
                     flow.id,
-                    duplicates.join(", ")
+                    duplicates
+                        .iter()
+                        .map(FlowId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -1233,7 +1269,7 @@ impl Client {
         };
         if let Some((flow, (_, mapping_id, mapping_version))) = comparable {
             // The version the flow runs, which need not be the latest.
-            mapping_matches = match self.get_mapping_set_version(mapping_id, mapping_version) {
+            mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
                 Ok(current) => {
                     current_mappings = Some(current.mappings.clone());
                     // The schema given, else the target connection's, else
@@ -1241,9 +1277,9 @@ impl Client {
                     // checked against that schema).
                     let schema = spec
                         .schema_id
-                        .as_deref()
-                        .or(target.as_ref().and_then(|t| t.schema_id.as_deref()))
-                        .or(current.schema_id.as_deref());
+                        .as_ref()
+                        .or(target.as_ref().and_then(|t| t.schema_id.as_ref()))
+                        .or(current.schema_id.as_ref());
                     match compare_mapping_set(&current, &spec.mappings, schema) {
                         MappingVerdict::Matches => true,
                         MappingVerdict::Ours(warning) => {
@@ -1280,7 +1316,7 @@ impl Client {
         spec: &PipelineSpec,
         found: &Found,
         needs: &Needs,
-        catalog_schema: Option<String>,
+        catalog_schema: Option<SchemaId>,
     ) -> Result<(Prepared, Option<MappingSet>), Error> {
         let creates_source = needs.source;
         let creates_target = needs.target;
@@ -1290,10 +1326,10 @@ impl Client {
 
         if creates_source || creates_mapping || creates_flow {
             if creates_source {
-                let base = self.get_connection(&spec.base_connection_id)?;
+                let base = self.get_connection(spec.base()?)?;
                 check_postgres(&base)?;
             }
-            let columns = match self.explore_columns(&spec.base_connection_id, &spec.table_path) {
+            let columns = match self.explore_columns(spec.base()?, &spec.table_path) {
                 Ok(columns) => columns,
                 // The base connection is known to exist (read above, or a
                 // source connection uses it): a 404 here is the table's.
@@ -1304,7 +1340,8 @@ impl Client {
                         rule: format!(
                             "connection {} has no table {:?} (explore answered 404); name a \
                              table as explore lists it (schema-qualified, e.g. public.orders)",
-                            spec.base_connection_id, spec.table_path
+                            spec.base()?,
+                            spec.table_path
                         ),
                     });
                 }
@@ -1330,7 +1367,7 @@ impl Client {
             self.postgres_flow_spec()?;
         }
         if creates_mapping {
-            let schema = checked.schema_id.clone().unwrap_or_default();
+            let schema = checked.schema_id.clone().unwrap_or_else(no_schema);
             let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
             // then failed to use) is reused, not made again. Only one that
@@ -1386,7 +1423,7 @@ impl Client {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let mut new =
-                    NewSourceConnection::new(name, &spec.base_connection_id, &spec.table_path);
+                    NewSourceConnection::new(name, spec.base()?.clone(), &spec.table_path);
                 if let Some(columns) = prepared.columns.clone() {
                     new = new.with_columns(columns.columns);
                 }
@@ -1394,7 +1431,7 @@ impl Client {
                     || self.create_source_connection(&new).map(|s| s.id),
                     || {
                         Ok(self
-                            .find_source_connection(&spec.base_connection_id, &spec.table_path)?
+                            .find_source_connection(spec.base()?, &spec.table_path)?
                             .map(|s| s.id))
                     },
                 )?;
@@ -1405,14 +1442,14 @@ impl Client {
                 saved
             }
         };
-        let schema = prepared.schema_id.clone().unwrap_or_default();
+        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
         let target_id = match target_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
-                let new = NewTargetConnection::new(name, &spec.dataset_id, &schema);
+                let new = NewTargetConnection::new(name, spec.dataset()?.clone(), schema.clone());
                 let saved = created_or_found(
                     || self.create_target_connection(&new).map(|s| s.id),
-                    || Ok(self.find_target_connection(&spec.dataset_id)?.map(|t| t.id)),
+                    || Ok(self.find_target_connection(spec.dataset()?)?.map(|t| t.id)),
                 )?;
                 progress.target_connection_id = Some(saved.clone());
                 progress
@@ -1427,10 +1464,10 @@ impl Client {
                     self.apply_mapping_set(spec, &schema, mapping_set, progress)?;
                 let mut new = NewFlow::new(
                     name,
-                    &source_id,
-                    &target_id,
+                    source_id.clone(),
+                    target_id.clone(),
                     &spec.delta_column,
-                    &mapping_id,
+                    mapping_id.clone(),
                     mapping_version,
                     spec.declared_schedule()?,
                 );
@@ -1504,10 +1541,10 @@ impl Client {
     fn apply_mapping_set(
         &self,
         spec: &PipelineSpec,
-        schema: &str,
+        schema: &SchemaId,
         plan: MappingSetPlan,
         progress: &mut PipelineProgress,
-    ) -> Result<(String, i64), Error> {
+    ) -> Result<(MappingSetId, i64), Error> {
         let name = match plan {
             MappingSetPlan::Reuse { id, version } => return Ok((id, version)),
             MappingSetPlan::Create { name } => name,
@@ -1530,6 +1567,12 @@ impl Client {
         progress.changes.push(PipelineChange::MappingSetCreated);
         Ok(saved)
     }
+}
+
+/// The schema of a spec whose writes need none: empty, which no write
+/// takes (its check refuses it before anything is sent).
+fn no_schema() -> SchemaId {
+    SchemaId::from_service(String::new())
 }
 
 /// A listed flow that lacks the connection ids the lookup checks is an
@@ -1607,12 +1650,16 @@ fn delta_column_problem(flow: &Flow, spec: &PipelineSpec) -> Option<String> {
 fn source_key(spec: &PipelineSpec) -> String {
     format!(
         "sourceConnection\u{0}{}\u{0}{}",
-        spec.base_connection_id, spec.table_path
+        spec.base_connection_id.as_ref().map_or("", |b| b.as_str()),
+        spec.table_path
     )
 }
 
 fn target_key(spec: &PipelineSpec) -> String {
-    format!("targetConnection\u{0}{}", spec.dataset_id)
+    format!(
+        "targetConnection\u{0}{}",
+        spec.dataset_id.as_ref().map_or("", |d| d.as_str())
+    )
 }
 
 /// The base connection must be PostgreSQL's.

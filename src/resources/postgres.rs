@@ -125,10 +125,15 @@ named_enum! {
 /// nothing can be merged).
 ///
 /// ```
-/// use aep_flow::{PostgresCredentials, Secret, SslMode};
-/// let creds = PostgresCredentials::new("db.example.com", "orders", "etl_reader", Secret::from("s3cret"))
-///     .with_port(5433)
-///     .with_ssl_mode(SslMode::VerifyFull);
+/// use aep_flow::{PostgresCredentials, PostgresLogin, Secret, SslMode};
+/// let creds = PostgresCredentials::new(PostgresLogin {
+///     server: "db.example.com",
+///     database: "orders",
+///     username: "etl_reader",
+///     password: Secret::from("s3cret"),
+/// })
+/// .with_port(5433)
+/// .with_ssl_mode(SslMode::VerifyFull);
 /// assert_eq!(creds.port(), 5433);
 /// assert_eq!(creds.ssl_mode(), Some(SslMode::VerifyFull));
 /// ```
@@ -160,20 +165,48 @@ impl fmt::Debug for PostgresCredentials {
     }
 }
 
+/// Where and as whom to log in to PostgreSQL, by name: what
+/// [`PostgresCredentials::new`] and [`PostgresConnection::new`] take, so
+/// that the server, the database and the user cannot be swapped unseen.
+///
+/// ```
+/// use aep_flow::{PostgresLogin, Secret};
+///
+/// let login = PostgresLogin {
+///     server: "db.example.com",
+///     database: "orders",
+///     username: "etl_reader",
+///     password: Secret::from("s3cret"),
+/// };
+/// # let _ = login;
+/// ```
+#[derive(Debug)]
+pub struct PostgresLogin<'a> {
+    /// The host name or address.
+    pub server: &'a str,
+    /// The database.
+    pub database: &'a str,
+    /// The user.
+    pub username: &'a str,
+    /// The user's password.
+    pub password: Secret,
+}
+
 impl PostgresCredentials {
-    /// `database` on `server` (port 5432), logging in as `username` with
-    /// `password`, no SSL mode.
-    pub fn new(
-        server: impl Into<String>,
-        database: impl Into<String>,
-        username: impl Into<String>,
-        password: Secret,
-    ) -> Self {
+    /// `login.database` on `login.server` (port 5432), logging in as
+    /// `login.username` with `login.password`, no SSL mode.
+    pub fn new(login: PostgresLogin<'_>) -> Self {
+        let PostgresLogin {
+            server,
+            database,
+            username,
+            password,
+        } = login;
         PostgresCredentials {
-            server: server.into(),
+            server: server.to_owned(),
             port: DEFAULT_PORT,
-            database: database.into(),
-            username: username.into(),
+            database: database.to_owned(),
+            username: username.to_owned(),
             password,
             ssl_mode: None,
             basic_ssl_mode_value: None,
@@ -378,13 +411,15 @@ impl PostgresCredentials {
 /// description, the auth spec, and the [`PostgresCredentials`].
 ///
 /// ```
-/// use aep_flow::{AuthSpec, PostgresConnection, Secret, SslMode};
+/// use aep_flow::{AuthSpec, PostgresConnection, PostgresLogin, Secret, SslMode};
 /// let conn = PostgresConnection::new(
 ///     "orders-db",
-///     "db.example.com",
-///     "orders",
-///     "etl_reader",
-///     Secret::from(String::from("s3cret")),
+///     PostgresLogin {
+///         server: "db.example.com",
+///         database: "orders",
+///         username: "etl_reader",
+///         password: Secret::from(String::from("s3cret")),
+///     },
 /// )
 /// .with_description("Nightly orders import")
 /// .with_port(5433)
@@ -413,20 +448,10 @@ impl fmt::Debug for PostgresConnection {
 }
 
 impl PostgresConnection {
-    /// A connection named `name` to `database` on `server` (port 5432),
-    /// logging in as `username` with `password`, using the connection-string
-    /// auth spec and no SSL option.
-    pub fn new(
-        name: impl Into<String>,
-        server: impl Into<String>,
-        database: impl Into<String>,
-        username: impl Into<String>,
-        password: Secret,
-    ) -> Self {
-        PostgresConnection::from_credentials(
-            name,
-            PostgresCredentials::new(server, database, username, password),
-        )
+    /// A connection named `name` to the database of `login` (port 5432),
+    /// using the connection-string auth spec and no SSL option.
+    pub fn new(name: impl Into<String>, login: PostgresLogin<'_>) -> Self {
+        PostgresConnection::from_credentials(name, PostgresCredentials::new(login))
     }
 
     /// A connection named `name` with these credentials.
@@ -687,10 +712,12 @@ mod tests {
     fn conn(password: &str) -> PostgresConnection {
         PostgresConnection::new(
             "Test connection for PostgreSQL",
-            "pg.example.com",
-            "analytics",
-            "etl",
-            Secret::from(password),
+            PostgresLogin {
+                server: "pg.example.com",
+                database: "analytics",
+                username: "etl",
+                password: Secret::from(password),
+            },
         )
     }
 
@@ -776,27 +803,75 @@ mod tests {
             (conn(""), "postgres.password"),
             (conn("a\nb"), "postgres.password"),
             (
-                PostgresConnection::new(" ", "h", "d", "u", Secret::from("p")),
+                PostgresConnection::new(
+                    " ",
+                    PostgresLogin {
+                        server: "h",
+                        database: "d",
+                        username: "u",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "name",
             ),
             (
-                PostgresConnection::new("n", "", "d", "u", Secret::from("p")),
+                PostgresConnection::new(
+                    "n",
+                    PostgresLogin {
+                        server: "",
+                        database: "d",
+                        username: "u",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "postgres.server",
             ),
             (
-                PostgresConnection::new("n", "h", "", "u", Secret::from("p")),
+                PostgresConnection::new(
+                    "n",
+                    PostgresLogin {
+                        server: "h",
+                        database: "",
+                        username: "u",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "postgres.database",
             ),
             (
-                PostgresConnection::new("n", "h", "d", "", Secret::from("p")),
+                PostgresConnection::new(
+                    "n",
+                    PostgresLogin {
+                        server: "h",
+                        database: "d",
+                        username: "",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "postgres.username",
             ),
             (
-                PostgresConnection::new("n", "h", "d\u{7f}", "u", Secret::from("p")),
+                PostgresConnection::new(
+                    "n",
+                    PostgresLogin {
+                        server: "h",
+                        database: "d\u{7f}",
+                        username: "u",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "postgres.database",
             ),
             (
-                PostgresConnection::new("n", "h\r\n", "d", "u", Secret::from("p")),
+                PostgresConnection::new(
+                    "n",
+                    PostgresLogin {
+                        server: "h\r\n",
+                        database: "d",
+                        username: "u",
+                        password: Secret::from("p"),
+                    },
+                ),
                 "postgres.server",
             ),
         ];
@@ -934,7 +1009,13 @@ mod tests {
             port in 1u16..,
         ) {
             let c = PostgresConnection::new(
-                "n", server.clone(), database.clone(), username.clone(), Secret::from(password.as_str()),
+                "n",
+                PostgresLogin {
+                    server: &server.clone(),
+                    database: &database.clone(),
+                    username: &username.clone(),
+                    password: Secret::from(password.as_str()),
+                },
             ).with_port(port).with_ssl_mode(SslMode::Require);
             let s = c.connection_string().unwrap();
             let pairs = parse_connection_string(s.expose_secret()).unwrap();
@@ -959,7 +1040,15 @@ mod tests {
             let mut values = ["db.internal", "orders", "etl", "pw"].map(str::to_owned);
             values[field] = bad.clone();
             let [server, database, username, password] = values;
-            let c = PostgresConnection::new("n", server, database, username, Secret::from(password));
+            let c = PostgresConnection::new(
+                "n",
+                PostgresLogin {
+                    server: &server,
+                    database: &database,
+                    username: &username,
+                    password: Secret::from(password),
+                },
+            );
             let err = c.connection_string().unwrap_err();
             let name = ["postgres.server", "postgres.database", "postgres.username", "postgres.password"][field];
             prop_assert!(err.to_string().contains(name), "{}", err);

@@ -24,6 +24,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::WireItem;
 use crate::client::Client;
 use crate::error::{named_enum, Error};
+use crate::ids::{FlowId, FromService, RunId};
 use crate::wire::read;
 
 impl Resource for Run {
@@ -37,9 +38,9 @@ impl Resource for Run {
 
 impl Filter<Run> for RunFilter {
     fn query(&self) -> Result<Query, Error> {
-        check_id("flow_id", &self.flow_id)?;
+        check_id("flow_id", self.flow_id.as_str())?;
         // No status filter on the wire: see `with_status`.
-        let query = Query::new("runs", self.page_size)?.property("flowId", &self.flow_id);
+        let query = Query::new("runs", self.page_size)?.property("flowId", self.flow_id.as_str());
         // Newest first where the service honours `orderby` (the list's
         // order is not documented; `list_runs` sorts again either way).
         // With a cap below the flow's run count, this keeps the newest.
@@ -50,8 +51,8 @@ impl Filter<Run> for RunFilter {
     /// [`attributed`](Self::attributed) to refuse.
     fn matches(&self, run: &Run) -> bool {
         run.flow_id
-            .as_deref()
-            .is_none_or(|flow| flow == self.flow_id)
+            .as_ref()
+            .is_none_or(|flow| *flow == self.flow_id)
             && self.status.as_ref().is_none_or(|s| run.status.same_as(s))
     }
 }
@@ -119,9 +120,9 @@ pub struct RunError {
 #[non_exhaustive]
 pub struct Run {
     /// Its id.
-    pub id: String,
+    pub id: RunId,
     /// The flow it is a run of.
-    pub flow_id: Option<String>,
+    pub flow_id: Option<FlowId>,
     /// `metrics.statusSummary.status`; `RunStatus::Other("")` when the run
     /// has none (or it is not text).
     pub status: RunStatus,
@@ -259,8 +260,8 @@ impl From<WireRun> for Run {
         let sizes = metrics.size_summary.unwrap_or_default();
         let status = metrics.status_summary.unwrap_or_default();
         Run {
-            id: w.id,
-            flow_id: w.flow_id,
+            id: RunId::from_service(w.id),
+            flow_id: w.flow_id.map(FlowId::from_service),
             status: status
                 .status
                 .as_deref()
@@ -291,7 +292,7 @@ impl From<WireRun> for Run {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct RunFilter {
-    flow_id: String,
+    flow_id: FlowId,
     status: Option<RunStatus>,
     page_size: u32,
     max_items: usize,
@@ -305,9 +306,9 @@ paging_options!(
 impl RunFilter {
     /// The runs of flow `flow_id` (`property=flowId==X`, also checked
     /// locally).
-    pub fn new(flow_id: impl Into<String>) -> Self {
+    pub fn new(flow_id: FlowId) -> Self {
         RunFilter {
-            flow_id: flow_id.into(),
+            flow_id,
             status: None,
             page_size: DEFAULT_PAGE_SIZE,
             max_items: DEFAULT_MAX_ITEMS,
@@ -330,7 +331,7 @@ impl RunFilter {
     }
 
     /// The flow's id.
-    pub fn flow_id(&self) -> &str {
+    pub fn flow_id(&self) -> &FlowId {
         &self.flow_id
     }
 
@@ -342,7 +343,7 @@ impl RunFilter {
     /// A run the service listed for this flow but that does not say whose
     /// it is cannot be counted as this flow's (nor silently dropped: a
     /// monitor would call the flow healthy).
-    fn attributed(flow_id: &str, run: &Run) -> Result<(), Error> {
+    fn attributed(flow_id: &FlowId, run: &Run) -> Result<(), Error> {
         match run.flow_id {
             Some(_) => Ok(()),
             None => Err(Error::UnexpectedResponse {
@@ -387,8 +388,8 @@ impl Client {
     }
 
     /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
-    pub fn get_run(&self, id: &str) -> Result<Run, Error> {
-        self.get_resource::<Run>(id)
+    pub fn get_run(&self, id: &RunId) -> Result<Run, Error> {
+        self.get_resource::<Run>(id.as_str())
     }
 
     /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)
@@ -396,7 +397,7 @@ impl Client {
     /// ([`RunStatus::is_finished`]: success or failed); `None` when the
     /// flow has no finished run. Runs still in progress or scheduled are
     /// skipped.
-    pub fn latest_finished_run(&self, flow_id: &str) -> Result<Option<Run>, Error> {
+    pub fn latest_finished_run(&self, flow_id: &FlowId) -> Result<Option<Run>, Error> {
         Ok(self.run_summary(flow_id)?.latest_finished)
     }
 
@@ -416,7 +417,7 @@ impl Client {
     /// ignores the order and the flow has more runs), when a run has no
     /// `createdAt` this crate can read (epoch milliseconds or seconds, or
     /// ISO 8601 with a zone), or when a run carries no `flowId`.
-    pub fn run_summary(&self, flow_id: &str) -> Result<RunSummary, Error> {
+    pub fn run_summary(&self, flow_id: &FlowId) -> Result<RunSummary, Error> {
         let read =
             self.newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))?;
         let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
@@ -434,7 +435,7 @@ impl Client {
     /// [`run_summary`](Self::run_summary): the cap reached before the
     /// newest runs are known, a run that cannot be placed in time or
     /// attributed to the flow.
-    pub fn latest_runs(&self, flow_id: &str, count: usize) -> Result<Vec<Run>, Error> {
+    pub fn latest_runs(&self, flow_id: &FlowId, count: usize) -> Result<Vec<Run>, Error> {
         let mut read = self.newest_runs_until(flow_id, |read| read.len() >= count)?;
         read.truncate(count);
         Ok(read)
@@ -457,11 +458,12 @@ impl Client {
     /// 10 000-run cap is read, so that the newest 10 000 can be known.
     fn newest_runs_until(
         &self,
-        flow_id: &str,
+        flow_id: &FlowId,
         enough: impl Fn(&[Run]) -> bool,
     ) -> Result<Vec<Run>, Error> {
         let cap = DEFAULT_MAX_ITEMS;
-        let filter = RunFilter::new(flow_id).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
+        let filter =
+            RunFilter::new(flow_id.clone()).with_max_items(cap + DEFAULT_PAGE_SIZE as usize);
         let mut pages = self.runs(filter);
         let mut read: Vec<Run> = Vec::new();
         let mut in_order = true;
@@ -546,6 +548,7 @@ pub struct RunSummary {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::{json, Value};
@@ -619,13 +622,13 @@ mod tests {
             "not an object"
         ]);
         t.reply(200, &page(&[item]));
-        let r = client_on(&t).get_run("r-1").unwrap();
+        let r = client_on(&t).get_run(&id("r-1")).unwrap();
         assert!(t.seen()[0]
             .url
             .ends_with("/data/foundation/flowservice/runs/r-1"));
         assert_eq!(t.seen()[0].method, "GET");
         assert_eq!(r.id, "r-1");
-        assert_eq!(r.flow_id.as_deref(), Some("flow-1"));
+        assert_eq!(r.flow_id.as_ref().map(|i| i.as_str()), Some("flow-1"));
         assert_eq!(r.status, RunStatus::Failed);
         assert_eq!((r.created_at, r.updated_at), (Some(1700), Some(5)));
         assert_eq!((r.started_at, r.completed_at), (Some(10), Some(20)));
@@ -665,7 +668,7 @@ mod tests {
                     "sizeSummary": {"inputBytes": "1024", "outputBytes": 512}}
             })]),
         );
-        let r = client_on(&t).get_run("r-2").unwrap();
+        let r = client_on(&t).get_run(&id("r-2")).unwrap();
         assert_eq!(r.created_at, Some(1_700_000_000_000));
         assert_eq!(r.updated_at, Some(1_700_000_000_001));
         assert_eq!((r.started_at, r.completed_at), (Some(11), Some(12)));
@@ -700,26 +703,26 @@ mod tests {
         ];
         for item in &garbled {
             t.reply(200, &page(std::slice::from_ref(item)));
-            let id = item["id"].as_str().unwrap();
-            let r = client_on(&t).get_run(id).unwrap();
-            assert_eq!(r.output_records, None, "{id}");
-            assert_eq!(r.failed_records, None, "{id}");
-            assert_eq!((r.input_bytes, r.output_bytes), (None, None), "{id}");
-            assert_eq!((r.started_at, r.completed_at), (None, None), "{id}");
-            assert_eq!((r.created_at, r.updated_at), (None, None), "{id}");
-            assert_eq!(r.status, RunStatus::Other(String::new()), "{id}");
-            assert_eq!(r.flow_id, None, "{id}");
+            let id_text = item["id"].as_str().unwrap();
+            let r = client_on(&t).get_run(&id(id_text)).unwrap();
+            assert_eq!(r.output_records, None, "{id_text}");
+            assert_eq!(r.failed_records, None, "{id_text}");
+            assert_eq!((r.input_bytes, r.output_bytes), (None, None), "{id_text}");
+            assert_eq!((r.started_at, r.completed_at), (None, None), "{id_text}");
+            assert_eq!((r.created_at, r.updated_at), (None, None), "{id_text}");
+            assert_eq!(r.status, RunStatus::Other(String::new()), "{id_text}");
+            assert_eq!(r.flow_id, None, "{id_text}");
         }
         // Only the g3 error object survives, with nothing readable in it.
         // The largest count still fits.
         t.reply(200, &page(&[garbled[3].clone()]));
         assert_eq!(
-            client_on(&t).get_run("g4").unwrap().input_records,
+            client_on(&t).get_run(&id("g4")).unwrap().input_records,
             Some(u64::MAX)
         );
         t.reply(200, &page(&[garbled[2].clone()]));
         assert_eq!(
-            client_on(&t).get_run("g3").unwrap().errors,
+            client_on(&t).get_run(&id("g3")).unwrap().errors,
             [RunError {
                 code: None,
                 message: None
@@ -734,11 +737,11 @@ mod tests {
             "",
         ] {
             t.reply(200, body);
-            let e = client_on(&t).get_run("r-1").unwrap_err();
+            let e = client_on(&t).get_run(&id("r-1")).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
             t.reply(200, body);
             let e = client_on(&t)
-                .list_runs(RunFilter::new("flow-1"))
+                .list_runs(RunFilter::new(id("flow-1")))
                 .unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
@@ -749,16 +752,19 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&[]));
         let c = client_on(&t);
-        assert!(c.list_runs(RunFilter::new("flow-1")).unwrap().is_empty());
+        assert!(c
+            .list_runs(RunFilter::new(id("flow-1")))
+            .unwrap()
+            .is_empty());
         t.reply(200, &page(&[]));
         c.list_runs(
-            RunFilter::new("flow-1")
+            RunFilter::new(id("flow-1"))
                 .with_status(RunStatus::Failed)
                 .with_page_size(5),
         )
         .unwrap();
         t.reply(200, &page(&[]));
-        c.list_runs(RunFilter::new("flow-1").with_status(RunStatus::InProgress))
+        c.list_runs(RunFilter::new(id("flow-1")).with_status(RunStatus::InProgress))
             .unwrap();
         let urls: Vec<String> = t.seen().into_iter().map(|s| s.url).collect();
         assert!(
@@ -782,9 +788,14 @@ mod tests {
             urls[2]
         );
         assert!(urls.iter().all(|u| !u.contains("statusSummary")));
-        let f = RunFilter::new("f").with_status(RunStatus::Scheduled);
+        let f = RunFilter::new(id("f")).with_status(RunStatus::Scheduled);
         assert_eq!(
-            (f.flow_id(), f.status(), f.page_size(), f.max_items()),
+            (
+                f.flow_id().as_str(),
+                f.status(),
+                f.page_size(),
+                f.max_items()
+            ),
             (
                 "f",
                 Some(&RunStatus::Scheduled),
@@ -808,15 +819,17 @@ mod tests {
         t.reply(200, &page(&items));
         let c = client_on(&t);
         let failed = c
-            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Failed))
+            .list_runs(RunFilter::new(id("flow-1")).with_status(RunStatus::Failed))
             .unwrap();
         assert_eq!(ids(&failed), ["d", "a"]);
         t.reply(200, &page(&items));
-        let all = c.list_runs(RunFilter::new("flow-1")).unwrap();
+        let all = c.list_runs(RunFilter::new(id("flow-1"))).unwrap();
         assert_eq!(ids(&all), ["e", "d", "b", "a"]);
         t.reply(200, &page(&items));
         let other = c
-            .list_runs(RunFilter::new("flow-1").with_status(RunStatus::Other("cancelled".into())))
+            .list_runs(
+                RunFilter::new(id("flow-1")).with_status(RunStatus::Other("cancelled".into())),
+            )
             .unwrap();
         assert_eq!(ids(&other), ["e"]);
     }
@@ -855,7 +868,7 @@ mod tests {
             ]),
         );
         let runs = client_on(&t)
-            .list_runs(RunFilter::new(f).with_page_size(3))
+            .list_runs(RunFilter::new(id(f)).with_page_size(3))
             .unwrap();
         assert_eq!(
             ids(&runs),
@@ -882,7 +895,7 @@ mod tests {
         );
         let c = client_on(&t);
         let runs: Vec<Run> = c
-            .runs(RunFilter::new("f"))
+            .runs(RunFilter::new(id("f")))
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(ids(&runs), ["old", "new", "newer"]);
@@ -894,7 +907,9 @@ mod tests {
                 run("newer", "f", "success", json!(3)),
             ]),
         );
-        let capped = c.list_runs(RunFilter::new("f").with_max_items(2)).unwrap();
+        let capped = c
+            .list_runs(RunFilter::new(id("f")).with_max_items(2))
+            .unwrap();
         assert_eq!(ids(&capped), ["new", "old"]);
     }
 
@@ -912,7 +927,7 @@ mod tests {
                 run("odd", "f", "Cancelled", json!(300)),
             ]),
         );
-        let latest = c.latest_finished_run("f").unwrap().unwrap();
+        let latest = c.latest_finished_run(&id("f")).unwrap().unwrap();
         assert_eq!(latest.id, "failed");
         assert_eq!(latest.status, RunStatus::Failed);
         assert!(t.seen()[0]
@@ -925,9 +940,9 @@ mod tests {
                 run("later", "f", "scheduled", json!(500)),
             ]),
         );
-        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+        assert_eq!(c.latest_finished_run(&id("f")).unwrap(), None);
         t.reply(200, &page(&[]));
-        assert_eq!(c.latest_finished_run("f").unwrap(), None);
+        assert_eq!(c.latest_finished_run(&id("f")).unwrap(), None);
     }
 
     #[test]
@@ -939,7 +954,7 @@ mod tests {
             r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1404-404","title":"Not Found",
                 "status":404,"report":{"detailed-message":"Run with id r-9 not found"}}"#,
         );
-        let e = c.get_run("r-9").unwrap_err();
+        let e = c.get_run(&id("r-9")).unwrap_err();
         assert!(
             matches!(&e, Error::NotFound { resource: "run", id, .. } if id == "r-9"),
             "{e}"
@@ -947,13 +962,13 @@ mod tests {
         // An empty list for an id is NotFound too.
         t.reply(200, &page(&[]));
         assert!(matches!(
-            c.get_run("r-9").unwrap_err(),
+            c.get_run(&id("r-9")).unwrap_err(),
             Error::NotFound { .. }
         ));
         // Another run than the one asked for is refused.
         t.reply(200, &page(&[run("r-8", "f", "success", json!(1))]));
         assert!(matches!(
-            c.get_run("r-9").unwrap_err(),
+            c.get_run(&id("r-9")).unwrap_err(),
             Error::UnexpectedResponse { .. }
         ));
         t.reply(
@@ -961,7 +976,7 @@ mod tests {
             r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1401-400","title":"Bad Request",
                 "status":400,"report":{"detailed-message":"Unsupported property filter"}}"#,
         );
-        let e = c.list_runs(RunFilter::new("f")).unwrap_err();
+        let e = c.list_runs(RunFilter::new(id("f"))).unwrap_err();
         match &e {
             Error::Api(api) => {
                 assert_eq!(api.status, 400);
@@ -970,9 +985,12 @@ mod tests {
             other => panic!("{other}"),
         }
         t.reply(503, r#"{"message":"down"}"#);
-        assert_eq!(c.latest_finished_run("f").unwrap_err().status(), Some(503));
+        assert_eq!(
+            c.latest_finished_run(&id("f")).unwrap_err().status(),
+            Some(503)
+        );
         t.reply(500, "oops");
-        assert_eq!(c.get_run("r-1").unwrap_err().status(), Some(500));
+        assert_eq!(c.get_run(&id("r-1")).unwrap_err().status(), Some(500));
         assert_eq!(t.remaining(), 0);
     }
 
@@ -982,16 +1000,16 @@ mod tests {
         let c = client_on(&t);
         for bad in ["", "a b", "../runs", "f?x=1", &"x".repeat(129)] {
             for e in [
-                c.list_runs(RunFilter::new(bad)).unwrap_err(),
-                c.runs(RunFilter::new(bad)).next().unwrap().unwrap_err(),
-                c.latest_finished_run(bad).unwrap_err(),
+                c.list_runs(RunFilter::new(id(bad))).unwrap_err(),
+                c.runs(RunFilter::new(id(bad))).next().unwrap().unwrap_err(),
+                c.latest_finished_run(&id(bad)).unwrap_err(),
             ] {
                 assert!(
                     matches!(&e, Error::InvalidInput { field, .. } if field == "flow_id"),
                     "{bad:?}: {e}"
                 );
             }
-            let e = c.get_run(bad).unwrap_err();
+            let e = c.get_run(&id(bad)).unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "run_id"),
                 "{bad:?}: {e}"
@@ -999,7 +1017,7 @@ mod tests {
         }
         for size in [0, 1001] {
             let e = c
-                .list_runs(RunFilter::new("f").with_page_size(size))
+                .list_runs(RunFilter::new(id("f")).with_page_size(size))
                 .unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "page_size"),

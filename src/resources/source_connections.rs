@@ -13,6 +13,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::ids::{ConnectionId, FromService, SourceConnectionId};
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
@@ -29,8 +30,8 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("sourceConnections", self.page_size)?;
         if let Some(base) = &self.base_connection_id {
-            check_id("base_connection_id", base)?;
-            query = query.property("baseConnectionId", base);
+            check_id("base_connection_id", base.as_str())?;
+            query = query.property("baseConnectionId", base.as_str());
         }
         if let Some(table) = &self.table_name {
             require_text("table_name", table)?;
@@ -61,13 +62,13 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
 #[non_exhaustive]
 pub struct SourceConnection {
     /// Its id.
-    pub id: String,
+    pub id: SourceConnectionId,
     /// Name.
     pub name: String,
     /// Description, if any.
     pub description: Option<String>,
     /// The base connection it reads through.
-    pub base_connection_id: Option<String>,
+    pub base_connection_id: Option<ConnectionId>,
     /// The table it reads (`params.tableName`), schema-qualified.
     pub table_name: Option<String>,
     /// The data format (`data.format`), e.g. `tabular`.
@@ -134,10 +135,10 @@ impl WireItem for WireSourceConnection {
 impl From<WireSourceConnection> for SourceConnection {
     fn from(w: WireSourceConnection) -> Self {
         SourceConnection {
-            id: w.id,
+            id: SourceConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
-            base_connection_id: w.base_connection_id,
+            base_connection_id: w.base_connection_id.map(ConnectionId::from_service),
             table_name: w.params.and_then(|p| p.table_name),
             format: w.data.and_then(|d| d.format),
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
@@ -156,7 +157,7 @@ impl From<WireSourceConnection> for SourceConnection {
 pub struct NewSourceConnection {
     name: String,
     description: Option<String>,
-    base_connection_id: String,
+    base_connection_id: ConnectionId,
     table_path: String,
     columns: Option<Vec<Column>>,
 }
@@ -167,13 +168,13 @@ impl NewSourceConnection {
     /// the base connection `base_connection_id`.
     pub fn new(
         name: impl Into<String>,
-        base_connection_id: impl Into<String>,
+        base_connection_id: ConnectionId,
         table_path: impl Into<String>,
     ) -> Self {
         NewSourceConnection {
             name: name.into(),
             description: None,
-            base_connection_id: base_connection_id.into(),
+            base_connection_id,
             table_path: table_path.into(),
             columns: None,
         }
@@ -203,7 +204,7 @@ impl NewSourceConnection {
     }
 
     /// The base connection's id.
-    pub fn base_connection_id(&self) -> &str {
+    pub fn base_connection_id(&self) -> &ConnectionId {
         &self.base_connection_id
     }
 
@@ -223,7 +224,7 @@ impl NewSourceConnection {
         if let Some(d) = &self.description {
             check_description("description", d)?;
         }
-        check_id("base_connection_id", &self.base_connection_id)?;
+        check_id("base_connection_id", self.base_connection_id.as_str())?;
         require_text("table_path", &self.table_path)?;
         if let Some(columns) = &self.columns {
             for c in columns {
@@ -239,7 +240,7 @@ impl NewSourceConnection {
         let body = CreateBody {
             name: &self.name,
             description: self.description.as_deref().unwrap_or(""),
-            base_connection_id: &self.base_connection_id,
+            base_connection_id: self.base_connection_id.as_str(),
             data: DataFormat { format: "tabular" },
             params: CreateParams {
                 table_name: &self.table_path,
@@ -285,7 +286,7 @@ struct CreateParams<'a> {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct SourceConnectionFilter {
-    base_connection_id: Option<String>,
+    base_connection_id: Option<ConnectionId>,
     table_name: Option<String>,
     page_size: u32,
     max_items: usize,
@@ -315,8 +316,8 @@ impl SourceConnectionFilter {
 
     /// Only those reading through this base connection
     /// (`property=baseConnectionId==X`, also checked locally).
-    pub fn with_base_connection_id(mut self, id: impl Into<String>) -> Self {
-        self.base_connection_id = Some(id.into());
+    pub fn with_base_connection_id(mut self, id: ConnectionId) -> Self {
+        self.base_connection_id = Some(id);
         self
     }
 
@@ -328,8 +329,8 @@ impl SourceConnectionFilter {
     }
 
     /// The base connection filter, if set.
-    pub fn base_connection_id(&self) -> Option<&str> {
-        self.base_connection_id.as_deref()
+    pub fn base_connection_id(&self) -> Option<&ConnectionId> {
+        self.base_connection_id.as_ref()
     }
 
     /// The table filter, if set.
@@ -373,7 +374,10 @@ impl Client {
     /// Never retried once it may have reached the service;
     /// [`ensure_source_connection`](Self::ensure_source_connection) is the
     /// call to repeat safely.
-    pub fn create_source_connection(&self, source: &NewSourceConnection) -> Result<Saved, Error> {
+    pub fn create_source_connection(
+        &self,
+        source: &NewSourceConnection,
+    ) -> Result<Saved<SourceConnectionId>, Error> {
         let body = source.request_body()?;
         self.request(Method::Post, "/sourceConnections")
             .body(&body)
@@ -381,8 +385,11 @@ impl Client {
     }
 
     /// Reads one source connection: `GET /sourceConnections/{id}`.
-    pub fn get_source_connection(&self, id: &str) -> Result<SourceConnection, Error> {
-        self.get_resource::<SourceConnection>(id)
+    pub fn get_source_connection(
+        &self,
+        id: &SourceConnectionId,
+    ) -> Result<SourceConnection, Error> {
+        self.get_resource::<SourceConnection>(id.as_str())
     }
 
     /// Pages through the source connections that match `filter`, lazily.
@@ -400,19 +407,19 @@ impl Client {
     }
 
     /// Deletes a source connection: `DELETE /sourceConnections/{id}`.
-    pub fn delete_source_connection(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<SourceConnection>(id)
+    pub fn delete_source_connection(&self, id: &SourceConnectionId) -> Result<(), Error> {
+        self.delete_resource::<SourceConnection>(id.as_str())
     }
 
     /// Finds the source connection reading `table_path` through
     /// `base_connection_id`, if any.
     pub fn find_source_connection(
         &self,
-        base_connection_id: &str,
+        base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<Option<SourceConnection>, Error> {
         let filter = SourceConnectionFilter::new()
-            .with_base_connection_id(base_connection_id)
+            .with_base_connection_id(base_connection_id.clone())
             .with_table_name(table_path);
         self.find::<SourceConnection>(filter)
     }
@@ -424,7 +431,10 @@ impl Client {
     /// at a time, and a create that failed in a way that may have created
     /// it (5xx, timeout, lost answer) is followed by a second look, so a
     /// lost answer never leads to a duplicate.
-    pub fn ensure_source_connection(&self, source: &NewSourceConnection) -> Result<Ensured, Error> {
+    pub fn ensure_source_connection(
+        &self,
+        source: &NewSourceConnection,
+    ) -> Result<Ensured<SourceConnectionId>, Error> {
         source.validate()?;
         let (base, table) = (source.base_connection_id(), source.table_path());
         let find = || {
@@ -443,6 +453,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::{json, Value};
@@ -460,7 +471,7 @@ mod tests {
         let body = |s: &NewSourceConnection| -> Value {
             serde_json::from_slice(&s.request_body().unwrap()).unwrap()
         };
-        let plain = NewSourceConnection::new("orders", "base-1", "public.orders");
+        let plain = NewSourceConnection::new("orders", id("base-1"), "public.orders");
         assert_eq!(
             body(&plain),
             json!({"name": "orders", "description": "", "baseConnectionId": "base-1",
@@ -502,7 +513,7 @@ mod tests {
     fn create_sends_the_tutorial_body() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(201, r#"{"id":"sc-1","etag":"\"e\""}"#);
-        let new = NewSourceConnection::new("orders", "base-1", "public.orders")
+        let new = NewSourceConnection::new("orders", id("base-1"), "public.orders")
             .with_description("d")
             .with_columns(vec![Column::new("id", "integer")]);
         let saved = client_on(&t).create_source_connection(&new).unwrap();
@@ -524,9 +535,9 @@ mod tests {
     fn get_reads_the_fields() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&[item("sc-1", "b", "public.orders")]));
-        let s = client_on(&t).get_source_connection("sc-1").unwrap();
+        let s = client_on(&t).get_source_connection(&id("sc-1")).unwrap();
         assert_eq!(s.table_name.as_deref(), Some("public.orders"));
-        assert_eq!(s.base_connection_id.as_deref(), Some("b"));
+        assert_eq!(s.base_connection_id.as_ref().map(|i| i.as_str()), Some("b"));
         assert_eq!(s.format.as_deref(), Some("tabular"));
         assert_eq!(s.etag, "\"e1\"");
         assert_eq!((s.created_at, s.updated_at), (Some(1), Some(2)));
@@ -547,7 +558,7 @@ mod tests {
         let found = client_on(&t)
             .list_source_connections(
                 SourceConnectionFilter::new()
-                    .with_base_connection_id("b")
+                    .with_base_connection_id(id("b"))
                     .with_table_name("public.orders"),
             )
             .unwrap();
@@ -563,16 +574,16 @@ mod tests {
     fn ensure_finds_before_creating_and_looks_again_after_a_lost_answer() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        let new = NewSourceConnection::new("orders", "b", "public.orders");
+        let new = NewSourceConnection::new("orders", id("b"), "public.orders");
         t.reply(200, &page(&[item("sc-9", "b", "public.orders")]));
         let e = c.ensure_source_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("sc-9", false));
+        assert_eq!((e.id().as_str(), e.created), ("sc-9", false));
         // Not there; the create's answer is lost; the second look finds it.
         t.reply(200, &page(&[]))
             .fail(TransportErrorKind::Io, Delivery::Unknown)
             .reply(200, &page(&[item("sc-10", "b", "public.orders")]));
         let e = c.ensure_source_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("sc-10", true));
+        assert_eq!((e.id().as_str(), e.created), ("sc-10", true));
         assert_eq!(t.remaining(), 0);
         let posts = t.seen().iter().filter(|s| s.method == "POST").count();
         assert_eq!(posts, 1);
@@ -583,18 +594,18 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for new in [
-            NewSourceConnection::new(" ", "b", "t"),
-            NewSourceConnection::new("n", "b/../x", "t"),
-            NewSourceConnection::new("n", "b", ""),
-            NewSourceConnection::new("n", "b", "t\u{7}"),
+            NewSourceConnection::new(" ", id("b"), "t"),
+            NewSourceConnection::new("n", id("b/../x"), "t"),
+            NewSourceConnection::new("n", id("b"), ""),
+            NewSourceConnection::new("n", id("b"), "t\u{7}"),
         ] {
             let e = c.ensure_source_connection(&new).unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
             let e = c.create_source_connection(&new).unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         }
-        assert!(c.get_source_connection("").is_err());
-        assert!(c.delete_source_connection("a b").is_err());
+        assert!(c.get_source_connection(&id("")).is_err());
+        assert!(c.delete_source_connection(&id("a b")).is_err());
         assert!(t.seen().is_empty());
     }
 }

@@ -12,6 +12,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{Ensured, Saved, WireItem};
 use crate::client::Client;
 use crate::error::Error;
+use crate::ids::{DatasetId, FromService, SchemaId, TargetConnectionId};
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
@@ -28,8 +29,8 @@ impl Filter<TargetConnection> for TargetConnectionFilter {
     fn query(&self) -> Result<Query, Error> {
         let mut query = Query::new("targetConnections", self.page_size)?;
         if let Some(dataset) = &self.dataset_id {
-            check_id("dataset_id", dataset)?;
-            query = query.property("params.dataSetId", dataset);
+            check_id("dataset_id", dataset.as_str())?;
+            query = query.property("params.dataSetId", dataset.as_str());
         }
         Ok(query)
     }
@@ -70,15 +71,15 @@ pub const TARGET_DATA_FORMAT: &str = "parquet_xdm";
 #[non_exhaustive]
 pub struct TargetConnection {
     /// Its id.
-    pub id: String,
+    pub id: TargetConnectionId,
     /// Name.
     pub name: String,
     /// Description, if any.
     pub description: Option<String>,
     /// The dataset it writes to (`params.dataSetId`).
-    pub dataset_id: Option<String>,
+    pub dataset_id: Option<DatasetId>,
     /// The dataset's XDM schema (`data.schema.id`).
-    pub schema_id: Option<String>,
+    pub schema_id: Option<SchemaId>,
     /// The data format (`data.format`), e.g. `parquet_xdm`.
     pub format: Option<String>,
     /// Connection spec id ([`DATA_LAKE_CONNECTION_SPEC_ID`] for the data lake).
@@ -147,11 +148,14 @@ impl From<WireTargetConnection> for TargetConnection {
             None => (None, None),
         };
         TargetConnection {
-            id: w.id,
+            id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
-            dataset_id: w.params.and_then(|p| p.dataset_id),
-            schema_id,
+            dataset_id: w
+                .params
+                .and_then(|p| p.dataset_id)
+                .map(DatasetId::from_service),
+            schema_id: schema_id.map(SchemaId::from_service),
             format,
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
@@ -169,24 +173,20 @@ impl From<WireTargetConnection> for TargetConnection {
 pub struct NewTargetConnection {
     name: String,
     description: Option<String>,
-    dataset_id: String,
-    schema_id: String,
+    dataset_id: DatasetId,
+    schema_id: SchemaId,
 }
 
 impl NewTargetConnection {
     /// A target connection named `name` writing to dataset `dataset_id`,
     /// whose XDM schema is `schema_id` (the schema's `$id` URL, as
     /// [`Client::get_dataset`] reads it in [`Dataset::schema_id`](crate::Dataset::schema_id)).
-    pub fn new(
-        name: impl Into<String>,
-        dataset_id: impl Into<String>,
-        schema_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(name: impl Into<String>, dataset_id: DatasetId, schema_id: SchemaId) -> Self {
         NewTargetConnection {
             name: name.into(),
             description: None,
-            dataset_id: dataset_id.into(),
-            schema_id: schema_id.into(),
+            dataset_id,
+            schema_id,
         }
     }
 
@@ -207,12 +207,12 @@ impl NewTargetConnection {
     }
 
     /// The dataset's id.
-    pub fn dataset_id(&self) -> &str {
+    pub fn dataset_id(&self) -> &DatasetId {
         &self.dataset_id
     }
 
     /// The schema's id.
-    pub fn schema_id(&self) -> &str {
+    pub fn schema_id(&self) -> &SchemaId {
         &self.schema_id
     }
 
@@ -224,8 +224,8 @@ impl NewTargetConnection {
         if let Some(d) = &self.description {
             check_description("description", d)?;
         }
-        check_id("dataset_id", &self.dataset_id)?;
-        check_schema_id("schema_id", &self.schema_id)
+        check_id("dataset_id", self.dataset_id.as_str())?;
+        check_schema_id("schema_id", self.schema_id.as_str())
     }
 
     /// The `POST /targetConnections` body.
@@ -236,10 +236,10 @@ impl NewTargetConnection {
             description: self.description.as_deref().unwrap_or(""),
             data: CreateData {
                 format: TARGET_DATA_FORMAT,
-                schema: SpecRef::new(&self.schema_id, XDM_FULL_CONTENT_TYPE),
+                schema: SpecRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
             params: CreateParams {
-                dataset_id: &self.dataset_id,
+                dataset_id: self.dataset_id.as_str(),
             },
             connection_spec: SpecRef::new(
                 DATA_LAKE_CONNECTION_SPEC_ID,
@@ -280,7 +280,7 @@ struct CreateParams<'a> {
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct TargetConnectionFilter {
-    dataset_id: Option<String>,
+    dataset_id: Option<DatasetId>,
     page_size: u32,
     max_items: usize,
 }
@@ -308,14 +308,14 @@ impl TargetConnectionFilter {
 
     /// Only those writing to this dataset (`property=params.dataSetId==X`,
     /// also checked locally).
-    pub fn with_dataset_id(mut self, id: impl Into<String>) -> Self {
-        self.dataset_id = Some(id.into());
+    pub fn with_dataset_id(mut self, id: DatasetId) -> Self {
+        self.dataset_id = Some(id);
         self
     }
 
     /// The dataset filter, if set.
-    pub fn dataset_id(&self) -> Option<&str> {
-        self.dataset_id.as_deref()
+    pub fn dataset_id(&self) -> Option<&DatasetId> {
+        self.dataset_id.as_ref()
     }
 
     /// An item of this filter's listing that lacks `params.dataSetId` is an
@@ -350,7 +350,10 @@ impl Client {
     /// have reached the service;
     /// [`ensure_target_connection`](Self::ensure_target_connection) is the
     /// call to repeat safely.
-    pub fn create_target_connection(&self, target: &NewTargetConnection) -> Result<Saved, Error> {
+    pub fn create_target_connection(
+        &self,
+        target: &NewTargetConnection,
+    ) -> Result<Saved<TargetConnectionId>, Error> {
         let body = target.request_body()?;
         self.request(Method::Post, "/targetConnections")
             .body(&body)
@@ -358,8 +361,11 @@ impl Client {
     }
 
     /// Reads one target connection: `GET /targetConnections/{id}`.
-    pub fn get_target_connection(&self, id: &str) -> Result<TargetConnection, Error> {
-        self.get_resource::<TargetConnection>(id)
+    pub fn get_target_connection(
+        &self,
+        id: &TargetConnectionId,
+    ) -> Result<TargetConnection, Error> {
+        self.get_resource::<TargetConnection>(id.as_str())
     }
 
     /// Pages through the target connections that match `filter`, lazily.
@@ -378,17 +384,17 @@ impl Client {
 
     /// Deletes a target connection: `DELETE /targetConnections/{id}`.
     /// [`Error::InUse`] while dataflows use it.
-    pub fn delete_target_connection(&self, id: &str) -> Result<(), Error> {
-        self.delete_resource::<TargetConnection>(id)
+    pub fn delete_target_connection(&self, id: &TargetConnectionId) -> Result<(), Error> {
+        self.delete_resource::<TargetConnection>(id.as_str())
     }
 
     /// Finds a target connection writing to `dataset_id`, if any: the first
     /// one listed (one request when it is on the first page).
     pub fn find_target_connection(
         &self,
-        dataset_id: &str,
+        dataset_id: &DatasetId,
     ) -> Result<Option<TargetConnection>, Error> {
-        let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id);
+        let filter = TargetConnectionFilter::new().with_dataset_id(dataset_id.clone());
         self.find::<TargetConnection>(filter)
     }
 
@@ -401,7 +407,10 @@ impl Client {
     /// one at a time, and a create that failed in a way that may have
     /// created it (5xx, timeout, lost answer) is followed by a second look,
     /// so a lost answer never leads to a duplicate.
-    pub fn ensure_target_connection(&self, target: &NewTargetConnection) -> Result<Ensured, Error> {
+    pub fn ensure_target_connection(
+        &self,
+        target: &NewTargetConnection,
+    ) -> Result<Ensured<TargetConnectionId>, Error> {
         target.validate()?;
         let dataset = target.dataset_id();
         let find = || {
@@ -418,6 +427,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::id;
     use std::sync::Arc;
 
     use serde_json::{json, Value};
@@ -443,8 +453,11 @@ mod tests {
                    "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c",
                                       "version": "1.0"}})
         };
-        let plain =
-            NewTargetConnection::new("orders dataset", "ds-1", "https://ns.adobe.com/t/schemas/1");
+        let plain = NewTargetConnection::new(
+            "orders dataset",
+            id("ds-1"),
+            id("https://ns.adobe.com/t/schemas/1"),
+        );
         assert_eq!(body(&plain), want(""));
         assert_eq!(body(&plain.with_description("d")), want("d"));
     }
@@ -468,7 +481,8 @@ mod tests {
     fn create_sends_the_notes_body() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(201, r#"{"id":"tc-1","etag":"\"e\""}"#);
-        let new = NewTargetConnection::new("orders dataset", "ds1", SCHEMA).with_description("d");
+        let new =
+            NewTargetConnection::new("orders dataset", id("ds1"), id(SCHEMA)).with_description("d");
         let saved = client_on(&t).create_target_connection(&new).unwrap();
         assert_eq!((saved.id.as_str(), saved.etag.as_str()), ("tc-1", "\"e\""));
         let seen = &t.seen()[0];
@@ -499,7 +513,7 @@ mod tests {
                 "status":400,"report":{"detailed-message":"dataset not found"}}"#,
         );
         let c = client_on(&t);
-        let new = NewTargetConnection::new("n", "ds1", SCHEMA);
+        let new = NewTargetConnection::new("n", id("ds1"), id(SCHEMA));
         match c.create_target_connection(&new).unwrap_err() {
             Error::Api(api) => {
                 assert_eq!(api.status, 400);
@@ -524,10 +538,10 @@ mod tests {
     fn get_reads_the_fields() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&[item("tc-1", "ds1")]));
-        let tc = client_on(&t).get_target_connection("tc-1").unwrap();
+        let tc = client_on(&t).get_target_connection(&id("tc-1")).unwrap();
         assert_eq!(tc.name, "n-tc-1");
-        assert_eq!(tc.dataset_id.as_deref(), Some("ds1"));
-        assert_eq!(tc.schema_id.as_deref(), Some(SCHEMA));
+        assert_eq!(tc.dataset_id.as_ref().map(|i| i.as_str()), Some("ds1"));
+        assert_eq!(tc.schema_id.as_ref().map(|i| i.as_str()), Some(SCHEMA));
         assert_eq!(tc.format.as_deref(), Some("parquet_xdm"));
         assert_eq!(
             tc.connection_spec_id.as_deref(),
@@ -547,7 +561,7 @@ mod tests {
         let c = client_on(&t);
         t.reply(404, r#"{"title":"Not Found","status":404}"#);
         assert!(matches!(
-            c.get_target_connection("tc-1").unwrap_err(),
+            c.get_target_connection(&id("tc-1")).unwrap_err(),
             Error::NotFound {
                 resource: "target connection",
                 ..
@@ -555,7 +569,7 @@ mod tests {
         ));
         t.reply(200, r#"{"items": []}"#);
         assert!(matches!(
-            c.get_target_connection("tc-1").unwrap_err(),
+            c.get_target_connection(&id("tc-1")).unwrap_err(),
             Error::NotFound { .. }
         ));
         for body in [
@@ -565,7 +579,7 @@ mod tests {
             "<html>".to_owned(),
         ] {
             t.reply(200, &body);
-            let e = c.get_target_connection("tc-1").unwrap_err();
+            let e = c.get_target_connection(&id("tc-1")).unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
         // Odd times are None, not a failure (a time without a zone cannot
@@ -581,7 +595,7 @@ mod tests {
             let mut odd = item("tc-1", "ds1");
             odd["createdAt"] = time.clone();
             t.reply(200, &page(&[odd]));
-            let got = c.get_target_connection("tc-1").unwrap();
+            let got = c.get_target_connection(&id("tc-1")).unwrap();
             assert_eq!(got.created_at, want, "{time}");
         }
     }
@@ -594,7 +608,7 @@ mod tests {
         let found = client_on(&t)
             .list_target_connections(
                 TargetConnectionFilter::new()
-                    .with_dataset_id("ds1")
+                    .with_dataset_id(id("ds1"))
                     .with_page_size(20),
             )
             .unwrap();
@@ -640,33 +654,36 @@ mod tests {
             .to_string(),
         );
         let c = client_on(&t);
-        let found = c.find_target_connection("ds1").unwrap().unwrap();
+        let found = c.find_target_connection(&id("ds1")).unwrap().unwrap();
         assert_eq!(found.id, "y");
         assert_eq!(t.seen().len(), 1);
         t.reply(200, &page(&[]));
-        assert!(c.find_target_connection("ds2").unwrap().is_none());
+        assert!(c.find_target_connection(&id("ds2")).unwrap().is_none());
     }
 
     #[test]
     fn ensure_finds_before_creating_and_looks_again_after_a_lost_answer() {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
-        let new = NewTargetConnection::new("orders", "ds1", SCHEMA);
+        let new = NewTargetConnection::new("orders", id("ds1"), id(SCHEMA));
         t.reply(200, &page(&[item("tc-9", "ds1")]));
         let e = c.ensure_target_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("tc-9", false));
+        assert_eq!((e.id().as_str(), e.created), ("tc-9", false));
         assert_eq!(t.seen().len(), 1);
         // Not there; created.
         t.reply(200, &page(&[]))
             .reply(201, r#"{"id":"tc-10","etag":"\"e\""}"#);
         let e = c.ensure_target_connection(&new).unwrap();
-        assert_eq!((e.id(), e.etag(), e.created), ("tc-10", "\"e\"", true));
+        assert_eq!(
+            (e.id().as_str(), e.etag(), e.created),
+            ("tc-10", "\"e\"", true)
+        );
         // Not there; the create's answer is lost; the second look finds it.
         t.reply(200, &page(&[]))
             .fail(TransportErrorKind::Io, Delivery::Unknown)
             .reply(200, &page(&[item("tc-11", "ds1")]));
         let e = c.ensure_target_connection(&new).unwrap();
-        assert_eq!((e.id(), e.created), ("tc-11", true));
+        assert_eq!((e.id().as_str(), e.created), ("tc-11", true));
         assert_eq!(t.remaining(), 0);
         let posts = t.seen().iter().filter(|s| s.method == "POST").count();
         assert_eq!(posts, 2);
@@ -677,7 +694,7 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         t.reply(204, "");
-        c.delete_target_connection("tc-1").unwrap();
+        c.delete_target_connection(&id("tc-1")).unwrap();
         assert_eq!(t.seen()[0].method, "DELETE");
         assert!(t.seen()[0].url.ends_with("/targetConnections/tc-1"));
         t.reply(
@@ -686,7 +703,7 @@ mod tests {
                 "title":"Bad Request","report":{"detailed-message":"used by a flow"}}"#,
         );
         assert!(matches!(
-            c.delete_target_connection("tc-1").unwrap_err(),
+            c.delete_target_connection(&id("tc-1")).unwrap_err(),
             Error::InUse {
                 resource: "target connection",
                 ..
@@ -694,7 +711,7 @@ mod tests {
         ));
         t.reply(404, "{}");
         assert!(matches!(
-            c.delete_target_connection("tc-1").unwrap_err(),
+            c.delete_target_connection(&id("tc-1")).unwrap_err(),
             Error::NotFound { .. }
         ));
     }
@@ -711,27 +728,30 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         let c = client_on(&t);
         for (new, field) in [
-            (NewTargetConnection::new(" ", "ds", SCHEMA), "name"),
+            (NewTargetConnection::new(" ", id("ds"), id(SCHEMA)), "name"),
             (
-                NewTargetConnection::new("n", "d/../s", SCHEMA),
+                NewTargetConnection::new("n", id("d/../s"), id(SCHEMA)),
                 "dataset_id",
             ),
-            (NewTargetConnection::new("n", "", SCHEMA), "dataset_id"),
-            (NewTargetConnection::new("n", "ds", ""), "schema_id"),
             (
-                NewTargetConnection::new("n", "ds", "https://x/ y"),
+                NewTargetConnection::new("n", id(""), id(SCHEMA)),
+                "dataset_id",
+            ),
+            (NewTargetConnection::new("n", id("ds"), id("")), "schema_id"),
+            (
+                NewTargetConnection::new("n", id("ds"), id("https://x/ y")),
                 "schema_id",
             ),
             (
-                NewTargetConnection::new("n", "ds", "https://x/\u{7}"),
+                NewTargetConnection::new("n", id("ds"), id("https://x/\u{7}")),
                 "schema_id",
             ),
             (
-                NewTargetConnection::new("n", "ds", "h".repeat(1025)),
+                NewTargetConnection::new("n", id("ds"), id(&"h".repeat(1025))),
                 "schema_id",
             ),
             (
-                NewTargetConnection::new("n", "ds", SCHEMA).with_description("\u{1b}[2J"),
+                NewTargetConnection::new("n", id("ds"), id(SCHEMA)).with_description("\u{1b}[2J"),
                 "description",
             ),
         ] {
@@ -745,15 +765,17 @@ mod tests {
                 field
             );
         }
-        assert!(NewTargetConnection::new("n", "ds", "h".repeat(1024))
-            .validate()
-            .is_ok());
+        assert!(
+            NewTargetConnection::new("n", id("ds"), id(&"h".repeat(1024)))
+                .validate()
+                .is_ok()
+        );
         assert_eq!(
-            field_of(c.get_target_connection("").unwrap_err()),
+            field_of(c.get_target_connection(&id("")).unwrap_err()),
             "target_connection_id"
         );
-        assert!(c.delete_target_connection("a b").is_err());
-        assert!(c.find_target_connection("a/b").is_err());
+        assert!(c.delete_target_connection(&id("a b")).is_err());
+        assert!(c.find_target_connection(&id("a/b")).is_err());
         assert!(c
             .list_target_connections(TargetConnectionFilter::new().with_page_size(0))
             .is_err());
@@ -762,22 +784,26 @@ mod tests {
 
     #[test]
     fn getters_return_what_was_set() {
-        let new = NewTargetConnection::new("n", "ds", SCHEMA).with_description("d");
+        let new = NewTargetConnection::new("n", id("ds"), id(SCHEMA)).with_description("d");
         assert_eq!(
             (
                 new.name(),
                 new.description(),
-                new.dataset_id(),
-                new.schema_id()
+                new.dataset_id().as_str(),
+                new.schema_id().as_str()
             ),
             ("n", Some("d"), "ds", SCHEMA)
         );
         let f = TargetConnectionFilter::new()
-            .with_dataset_id("ds")
+            .with_dataset_id(id("ds"))
             .with_page_size(5)
             .with_max_items(7);
         assert_eq!(
-            (f.dataset_id(), f.page_size(), f.max_items()),
+            (
+                f.dataset_id().map(|i| i.as_str()),
+                f.page_size(),
+                f.max_items()
+            ),
             (Some("ds"), 5, 7)
         );
     }

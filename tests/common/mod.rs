@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use aep_flow::Sandbox;
 use aep_flow::{Clock, ImsCredentials, Platform, Secret};
 use aep_flow_testing::{FakeFlowService, ManualClock};
 
@@ -14,8 +15,10 @@ pub fn platform(fake: &FakeFlowService) -> Platform {
     Platform::new(
         Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        fake.sandbox_name(),
+        Sandbox {
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
+        },
     )
     .with_base_url(fake.base_url())
 }
@@ -32,8 +35,14 @@ pub fn ims_credentials(fake: &FakeFlowService) -> ImsCredentials {
 
 /// A [`Platform`] that gets its tokens from `fake`'s IMS.
 pub fn platform_with_ims(fake: &FakeFlowService) -> Platform {
-    Platform::from_ims(ims_credentials(fake), fake.org_id(), fake.sandbox_name())
-        .with_base_url(fake.base_url())
+    Platform::from_ims(
+        ims_credentials(fake),
+        Sandbox {
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
+        },
+    )
+    .with_base_url(fake.base_url())
 }
 
 /// The fake's [`ManualClock`] as the library's [`Clock`].
@@ -43,4 +52,15 @@ impl Clock for TestClock {
     fn now(&self) -> Instant {
         self.0.now()
     }
+}
+
+/// An id of the kind the call takes, parsed from `text` (which must follow
+/// the id rules: a test of a refused id parses it and checks the error).
+pub fn id<T>(text: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.parse()
+        .unwrap_or_else(|e| panic!("{text:?} is not an id: {e:?}"))
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+use aep_flow::Sandbox;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -162,8 +163,10 @@ pub fn platform(fake: &FakeFlowService) -> aep_flow::Platform {
     aep_flow::Platform::new(
         aep_flow::Secret::from(fake.access_token()),
         fake.api_key(),
-        fake.org_id(),
-        fake.sandbox_name(),
+        Sandbox {
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
+        },
     )
     .with_base_url(fake.base_url())
 }
