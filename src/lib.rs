@@ -2,48 +2,17 @@
 //!
 //! A blocking client for Adobe Experience Platform's **Flow Service** (and
 //! the Catalog and Data Prep calls a dataflow needs) that takes a
-//! PostgreSQL table to a scheduled dataflow into a dataset, with every
-//! secret in a zeroizing type.
+//! PostgreSQL table to a scheduled dataflow into a dataset. Every id has a
+//! type of its own and every secret lives in a zeroizing [`Secret`].
 //!
-//! - [`Client`] (built by [`Client::new`] or [`ClientBuilder`]) holds one
-//!   connection pool, the credentials ([`Platform`]: a given token, or
-//!   OAuth Server-to-Server credentials exchanged at Adobe IMS with
-//!   [`Platform::from_ims`], cached and renewed) and the retry policy.
-//! - [`Client::ensure_pipeline`]: one call from a table to a scheduled
-//!   dataflow. Given a [`PipelineSpec`] (base connection, table, dataset,
-//!   mappings, delta column, [`Schedule`]) it finds or creates the source
-//!   connection, the target connection, the mapping set and the flow,
-//!   converges a changed schedule or mapping, and reports what it did in a
-//!   [`PipelineOutcome`]. Re-running it is safe: a re-run that finds
-//!   everything as declared writes nothing.
-//! - The resources, one call per request, for what the pipeline does not
-//!   cover:
-//!   - connections: [`Client::create_postgres_connection`], the
-//!     idempotent [`Client::ensure_postgres_connection`],
-//!     [`Client::list_connections`], [`Client::get_connection`],
-//!     [`Client::test_connection`], [`Client::delete_connection`],
-//!     password rotation with `If-Match`
-//!     ([`Client::update_postgres_credentials`]); both PostgreSQL auth
-//!     specs ([`AuthSpec`]);
-//!   - explore the database behind a connection: [`Client::explore_tables`],
-//!     [`Client::explore_columns`], [`Client::preview_table`];
-//!   - source and target connections: [`Client::ensure_source_connection`],
-//!     [`Client::create_target_connection`] and their get, list and delete;
-//!   - datasets (Catalog): [`Client::get_dataset`];
-//!   - mapping sets (Data Prep): [`Client::create_mapping_set`],
-//!     [`Client::validate_mapping_set`], [`Client::get_mapping_set`];
-//!   - flows and schedules: [`Client::create_flow`], [`Client::find_flow`],
-//!     [`Client::update_flow_schedule`], [`Client::enable_flow`],
-//!     [`Client::disable_flow`], [`Client::delete_flow`];
-//!   - runs: [`Client::list_runs`], [`Client::latest_finished_run`],
-//!     [`Client::run_summary`].
-//! - Input is checked before anything is sent ([`Error::InvalidInput`] names
-//!   the field and the rule). Service errors keep the HTTP status, Adobe's
-//!   code, its message and the request id ([`ApiError`]).
-//! - 429 is retried after its `Retry-After` (up to 3 retries within a 30 s
-//!   budget); failures before sending are retried; a create that may have
-//!   reached the service is never retried blindly (the `ensure_*` calls
-//!   look again instead). All of it is configurable on [`ClientBuilder`].
+//! The sections below go top down: a first program, the [`Client`], typed
+//! ids, the pipeline call, one section per resource, errors, conventions,
+//! security, and how the crate is built.
+//!
+//! ## Quick start
+//!
+//! Declare the pipeline, ask what would change, then make it so. Running
+//! the same program again writes nothing.
 //!
 //! ```no_run
 //! use aep_flow::{Client, Frequency, Mapping, PipelineSpec, Platform, Sandbox, Schedule, Secret};
@@ -68,7 +37,138 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## Request budget of `ensure_pipeline`
+//! ## The client
+//!
+//! A [`Platform`] says who calls and where: the access token, the API key
+//! (the Developer Console project's client id), the IMS organization and
+//! the sandbox ([`Sandbox`], named fields). The token comes one of two ways:
+//!
+//! - [`Platform::new`] takes a token you got yourself, used as it is (a
+//!   token that expires is answered with 401: get a new one);
+//! - [`Platform::from_ims`] takes OAuth Server-to-Server credentials
+//!   ([`ImsCredentials`]): the client fetches a token from Adobe IMS on
+//!   its first call, caches it, renews it
+//!   [`RENEWAL_MARGIN`](defaults::RENEWAL_MARGIN) before it expires, and
+//!   renews it once more when the platform answers 401.
+//!
+//! [`Platform::with_platform_url`] points at another gateway (a stage
+//! environment, or a local fake; plain `http://` only for loopback hosts).
+//!
+//! [`Client::new`] builds a client with every default; [`Client::builder`]
+//! returns a [`ClientBuilder`] whose methods change them: the connect
+//! timeout, the time per attempt, a deadline for every call, the size caps
+//! on answers (and on explore answers), retries (count, time budget, first
+//! backoff), keep-alive after a request with a secret body, the root
+//! certificates, and the clock. Each method says its default; the values
+//! are in [`defaults`], and the ids, paths and limits Adobe documents are
+//! in [`spec`]. A `Client` holds one connection pool and the token cache;
+//! it is `Send + Sync`, and clones are cheap and share everything.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use aep_flow::{Client, ImsCredentials, Platform, Sandbox, Secret};
+//!
+//! let secret = Secret::from(std::env::var("AEP_CLIENT_SECRET")?);
+//! let ims = ImsCredentials::new("my-client-id", secret, "openid,AdobeID,read_organizations");
+//! let sandbox = Sandbox { org_id: "ABC123@AdobeOrg", name: "prod" };
+//! let client = Client::builder(Platform::from_ims(ims, sandbox))
+//!     .with_timeout(Duration::from_secs(30))
+//!     .with_max_retries(5)
+//!     .build()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Input is checked before anything is sent ([`Error::InvalidInput`] names
+//! the field and the rule). 429 is retried after its `Retry-After` (up to
+//! 3 retries within a 30 s budget); failures before sending are retried; a
+//! create that may have reached the service is never retried blindly (the
+//! `ensure_*` calls look again instead).
+//!
+//! ## Typed ids
+//!
+//! One type per kind of id: [`ConnectionId`] (a base connection),
+//! [`SourceConnectionId`], [`TargetConnectionId`], [`FlowId`],
+//! [`MappingSetId`], [`DatasetId`], [`SchemaId`] and [`RunId`]. Every call
+//! returns them and every call that takes an id takes its type, so a flow
+//! id cannot be passed where a source connection id is expected.
+//!
+//! Make one from text with `str::parse` (`FromStr`) or `TryFrom<&str>` /
+//! `TryFrom<String>`; serde reads and writes them as strings, with the
+//! same rule. A plain id is 1 to 128 ASCII letters, digits, `-` and `_`:
+//! empty text, longer text and any other character (`/`, `.`, `?`, `%`,
+//! white space, ...) are refused with an [`IdError`], before anything is
+//! sent, so an id can never change the path of a request. A [`SchemaId`]
+//! is the schema's `$id` URL (`https://ns.adobe.com/{tenant}/schemas/{hex}`):
+//! refused when blank, longer than 1024 characters, or holding white space
+//! or control characters. The error names the kind and the rule, never the
+//! text (which may be a secret pasted in the wrong place). Ids read from
+//! the service's answers are kept as sent. An id reads as its text
+//! (`as_str`, `Display`, `AsRef<str>`, `Deref<Target = str>`).
+//!
+//! ```
+//! use aep_flow::{DatasetId, FlowId, SchemaId};
+//!
+//! let dataset: DatasetId = "5c8c3c555033b814b69f947f".parse()?;
+//! assert_eq!(dataset.as_str(), "5c8c3c555033b814b69f947f");
+//! let schema: SchemaId = "https://ns.adobe.com/acme/schemas/0a1b2c".parse()?;
+//! assert_eq!(schema.to_string(), "https://ns.adobe.com/acme/schemas/0a1b2c");
+//!
+//! let refused = "../flows".parse::<FlowId>().unwrap_err();
+//! assert_eq!(refused.kind(), "flow id");
+//! # Ok::<(), aep_flow::IdError>(())
+//! ```
+//!
+//! ## Pipelines
+//!
+//! A [`PipelineSpec`] declares a pipeline: the base connection and the
+//! table, the dataset, the [`Mapping`]s, the delta column and the
+//! [`Schedule`]; optionally the schema (checked against the dataset's), a
+//! name, a description, and whether a disabled flow is enabled. Every
+//! field has a setter (`with_*`) and a getter.
+//!
+//! [`Client::plan_pipeline`] reads the live state and says what would be
+//! done, writing nothing: a [`PipelinePlan`], one decision per object. The
+//! source and the target connection are each a [`ConnectionPlan`] (`Keep`
+//! with its id, or `Create` with a name). The flow is a [`FlowPlan`]:
+//! `Create`, which always carries the [`MappingSetPlan`] of its mapping set
+//! (created, or reused from an earlier run that failed after making it);
+//! `Update`, a [`FlowUpdate`] with a [`ScheduleChange`], a [`MappingPlan`]
+//! and a [`StateChange`], each only when something differs; or `Replace`,
+//! a [`FlowReplace`] for what the service cannot change in place (the delta
+//! column, a flow without a `Mapping` transformation).
+//! [`PipelinePlan::is_in_sync`] and [`PipelinePlan::changes`] sum it up.
+//!
+//! [`Client::ensure_pipeline`] makes the plan and applies it under one
+//! lock, and returns a [`PipelineOutcome`]: the ids of the flow, both
+//! connections and the mapping set, the [`PipelineChange`]s made in order
+//! (empty when everything was as declared), twin flows it left alone
+//! (`duplicates`), and `warnings`. Before the first write it checks what
+//! the writes need (the base connection is PostgreSQL, the table has the
+//! delta column and every mapped column, the dataset exists, the flow spec
+//! accepts PostgreSQL, the mapping validates); a failed check writes
+//! nothing. A plan that needs a flow replaced is refused with the
+//! [`Error::Unsuitable`] of [`FlowReplace::error`].
+//!
+//! A failure after some writes leaves them in place, and the next run
+//! finishes the job: objects are found by what they join, never by name,
+//! and a mapping set is named after its declaration ([`mapping_set_name`])
+//! so that one made by a failed run is reused. To report what a failed run
+//! made, call [`Client::ensure_pipeline_partial`]: its
+//! [`PipelineFailure`] holds the error and the [`PipelineProgress`] (the
+//! ids known and the writes made before it stopped).
+//!
+//! ```no_run
+//! # use aep_flow::{Client, PipelineSpec};
+//! # fn run(client: &Client, spec: &PipelineSpec) {
+//! match client.ensure_pipeline_partial(spec) {
+//!     Ok(outcome) if outcome.is_unchanged() => println!("as declared"),
+//!     Ok(outcome) => println!("done: {:?}", outcome.changes),
+//!     Err(failure) => eprintln!("{failure}; made before: {:?}", failure.done.changes),
+//! }
+//! # }
+//! ```
+//!
+//! ### Request budget of `ensure_pipeline`
 //!
 //! Adobe publishes no rate limit, so the pipeline sends only what it needs
 //! (counted from the fake service's request log; `tests/pipeline.rs` holds
@@ -84,6 +184,232 @@
 //! - a schema given ([`PipelineSpec::with_schema_id`]): one more Catalog
 //!   read on a run over an existing pipeline (5 for a re-run); a first run
 //!   stays at 12.
+//!
+//! ## Resources
+//!
+//! For what the pipeline does not cover, every resource has its own calls
+//! on [`Client`], one request each (or one per page). They share a shape:
+//!
+//! - a create returns [`Saved`] (the id and the etag); an `ensure_*` call
+//!   finds before it creates and returns [`Ensured`] (`created` says which);
+//! - a get of an id that does not exist is [`Error::NotFound`];
+//! - each listing comes twice: lazily as [`Pages`] (an iterator of
+//!   `Result`s that reads a page when it needs one; [`Pages::end`] says
+//!   whether it reached the end or the cap), and collected into a `Vec` by
+//!   `list_*`. A filter narrows it and sets the page size and the item cap
+//!   (`with_page_size`, `with_max_items`; defaults
+//!   [`DEFAULT_PAGE_SIZE`](defaults::DEFAULT_PAGE_SIZE) and
+//!   [`DEFAULT_MAX_ITEMS`](defaults::DEFAULT_MAX_ITEMS));
+//! - a write to an existing object (a rotation, a schedule, a mapping)
+//!   sends the etag it read in `If-Match`, and reads again once on 412.
+//!
+//! ### Connections
+//!
+//! A base connection holds the database's address and login.
+//! [`Client::create_postgres_connection`] makes one from a
+//! [`PostgresConnection`] (a name and a [`PostgresLogin`] with named
+//! fields; an [`AuthSpec`] and an [`SslMode`] optional);
+//! [`Client::ensure_postgres_connection`] finds it by name first
+//! ([`Client::find_postgres_connection`]). Then
+//! [`Client::connections`] / [`Client::list_connections`] (a
+//! [`ConnectionFilter`]), [`Client::get_connection`] (a [`Connection`]),
+//! [`Client::test_connection`], [`Client::delete_connection`], and password
+//! rotation with `If-Match`: [`Client::update_postgres_credentials`] with
+//! new [`PostgresCredentials`]. [`create_postgres_connection`] is the
+//! one-shot form for a program that makes one connection and exits.
+//!
+//! ```no_run
+//! use aep_flow::{Client, PostgresConnection, PostgresLogin, Secret, SslMode};
+//! # fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+//! let login = PostgresLogin {
+//!     server: "db.example.com",
+//!     database: "shop",
+//!     username: "aep_reader",
+//!     password: Secret::from(std::env::var("PGPASSWORD")?),
+//! };
+//! let connection = PostgresConnection::new("shop-db", login).with_ssl_mode(SslMode::Require);
+//! let ensured = client.ensure_postgres_connection(&connection)?;
+//! println!("connection {} (created: {})", ensured.id(), ensured.created);
+//! assert!(client.test_connection(ensured.id())?);
+//! # Ok(()) }
+//! ```
+//!
+//! ### Explore
+//!
+//! What the database behind a base connection holds:
+//! [`Client::explore_tables`] (each a [`Table`]),
+//! [`Client::explore_columns`] (a [`TableSchema`] of [`Column`]s, typed by
+//! [`ColumnType`] and [`XdmType`]) and [`Client::preview_table`] (a
+//! [`TablePreview`] with sample rows). Explore answers of large databases
+//! are big: their cap is [`ClientBuilder::with_max_explore_bytes`], and an
+//! answer above it is [`Error::TooLarge`].
+//!
+//! ### Source connections
+//!
+//! A source connection is one table of a base connection's database, as a
+//! dataflow reads it: [`Client::create_source_connection`] and
+//! [`Client::ensure_source_connection`] with a [`NewSourceConnection`],
+//! [`Client::find_source_connection`] (by base connection and table),
+//! [`Client::get_source_connection`] (a [`SourceConnection`]),
+//! [`Client::source_connections`] / [`Client::list_source_connections`] (a
+//! [`SourceConnectionFilter`]) and [`Client::delete_source_connection`].
+//!
+//! ### Target connections
+//!
+//! A target connection is where a dataflow writes: a dataset in the data
+//! lake, with the XDM schema it follows.
+//! [`Client::create_target_connection`] and
+//! [`Client::ensure_target_connection`] with a [`NewTargetConnection`],
+//! [`Client::find_target_connection`] (by dataset),
+//! [`Client::get_target_connection`] (a [`TargetConnection`]),
+//! [`Client::target_connections`] / [`Client::list_target_connections`] (a
+//! [`TargetConnectionFilter`]) and [`Client::delete_target_connection`].
+//!
+//! ### Datasets
+//!
+//! Read only, from Catalog: [`Client::get_dataset`] returns a [`Dataset`]
+//! with the id of the XDM schema it follows. Schemas and datasets are made
+//! in Schema Registry and Catalog; this crate takes a dataset id.
+//!
+//! ### Mapping sets
+//!
+//! A mapping set (Data Prep) says where each source column lands in the
+//! dataset's schema. Build a [`NewMappingSet`] from a [`SchemaId`] and
+//! [`Mapping`]s ([`Mapping::new`] for a column, [`Mapping::expression`] for
+//! a calculated field), check it with [`Client::validate_mapping_set`] (a
+//! [`MappingValidation`] of [`MappingCheck`]s; nothing is created), make it
+//! with [`Client::create_mapping_set`] (a [`SavedMappingSet`]: id and
+//! version), and read one with [`Client::get_mapping_set`],
+//! [`Client::get_mapping_set_version`] or
+//! [`Client::find_mapping_sets_named`] (each a [`MappingSet`]).
+//!
+//! ```no_run
+//! use aep_flow::{Client, Mapping, NewMappingSet, SchemaId};
+//! # fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+//! let schema: SchemaId = "https://ns.adobe.com/acme/schemas/0a1b2c".parse()?;
+//! let set = NewMappingSet::new(schema, vec![Mapping::new("order_id", "_acme.orderId")]);
+//! let check = client.validate_mapping_set(&set)?;
+//! if check.is_valid() {
+//!     let saved = client.create_mapping_set(&set)?;
+//!     println!("mapping set {} version {}", saved.id, saved.version);
+//! } else {
+//!     eprintln!("{:?}", check.problems());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ### Flows and schedules
+//!
+//! A flow joins a source connection to a target connection through a
+//! mapping set, on a [`Schedule`]: [`Schedule::once`], or
+//! [`Schedule::every`] a [`Frequency`] and an interval (at least
+//! [`MIN_MINUTE_INTERVAL`](spec::MIN_MINUTE_INTERVAL) minutes), optionally
+//! [`without_backfill`](Schedule::without_backfill).
+//! [`Client::postgres_flow_spec`] reads the flow spec ([`FlowSpec`]);
+//! [`Client::create_flow`] makes a flow from a [`NewFlow`];
+//! [`Client::get_flow`] (a [`Flow`], with its [`FlowState`],
+//! [`Transformation`]s and [`LastRun`]), [`Client::flows`] /
+//! [`Client::list_flows`] (a [`FlowFilter`]) and [`Client::find_flow`] (by
+//! source and target connection) read them;
+//! [`Client::update_flow_schedule`], [`Client::update_flow_mapping`],
+//! [`Client::enable_flow`], [`Client::disable_flow`] and
+//! [`Client::delete_flow`] change them.
+//!
+//! ```no_run
+//! use aep_flow::{Client, FlowId, Frequency, Schedule};
+//! # fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+//! let flow: FlowId = "d8a68bd7-0000-4000-8000-0000000000f1".parse()?;
+//! let every_15_minutes = Schedule::every(Frequency::Minute, 15, 1_767_225_600)?;
+//! client.update_flow_schedule(&flow, &every_15_minutes)?;
+//! client.enable_flow(&flow)?;
+//! # Ok(()) }
+//! ```
+//!
+//! ### Runs
+//!
+//! A run is one execution of a flow ([`Run`], with its [`RunStatus`],
+//! times, counts and [`RunError`]s): [`Client::runs`] /
+//! [`Client::list_runs`] (a [`RunFilter`] for one flow, newest first),
+//! [`Client::get_run`], [`Client::latest_runs`],
+//! [`Client::latest_finished_run`] and [`Client::run_summary`] (a
+//! [`RunSummary`]: the newest run and the newest finished one).
+//!
+//! ```no_run
+//! use aep_flow::{Client, FlowId, RunFilter, RunStatus};
+//! # fn run(client: &Client, flow: FlowId) -> Result<(), aep_flow::Error> {
+//! if let Some(run) = client.run_summary(&flow)?.latest_finished {
+//!     println!("last finished run {}: {}", run.id, run.status);
+//! }
+//! for run in client.runs(RunFilter::new(flow).with_status(RunStatus::Failed)).take(5) {
+//!     let run = run?;
+//!     println!("failed run {} created at {:?}", run.id, run.created_at);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! Every call returns the one [`Error`] enum (`#[non_exhaustive]`,
+//! `Clone`; no variant holds a secret):
+//!
+//! - [`Error::InvalidInput`]: refused before anything was sent (the field
+//!   and the rule); [`Error::Unsuitable`]: what the input names exists but
+//!   cannot be used so (nothing was written);
+//! - [`Error::NotFound`] and [`Error::InUse`] (a delete refused because
+//!   others use it), with the kind of resource and the id;
+//! - [`Error::Api`]: any other error answer, an [`ApiError`] with the
+//!   [`Service`], the HTTP status, Adobe's code, its message, the request
+//!   id to quote to support, `Retry-After` and a [`hint`](ApiError::hint);
+//! - [`Error::Transport`]: the network failed, a [`TransportError`];
+//! - [`Error::TooLarge`]: an answer above the client's cap (the setting
+//!   that raises it is named); [`Error::UnexpectedResponse`]: an answer the
+//!   API does not promise.
+//!
+//! Test for a kind with the predicates, not by matching text:
+//! [`is_not_found`](Error::is_not_found), [`is_in_use`](Error::is_in_use),
+//! [`is_too_large`](Error::is_too_large),
+//! [`is_precondition_failed`](Error::is_precondition_failed) (a write with
+//! `If-Match` refused because the object changed), and
+//! [`is_invalid_input`](Error::is_invalid_input),
+//! [`is_unsuitable`](Error::is_unsuitable),
+//! [`is_retryable`](Error::is_retryable).
+//!
+//! What matters after a failed write is whether it happened. A
+//! [`TransportError`] carries a [`Delivery`]: [`Delivery::NotSent`]
+//! (nothing reached the service: safe to repeat) or [`Delivery::Unknown`]
+//! (the connection broke or timed out after the request was written).
+//! [`Error::may_have_been_processed`] is true then, after a 5xx, and after
+//! a success answer that could not be read; for a create, update, delete
+//! or action (`write` on [`TransportError`] and [`ApiError`]) the message
+//! says the change *may have been made* and to look it up before trying
+//! again. The `ensure_*` calls and [`Client::ensure_pipeline`] do that
+//! look-up themselves. A read that failed so changed nothing and says
+//! nothing of changes.
+//!
+//! ```no_run
+//! # use aep_flow::{Client, ConnectionId};
+//! # fn run(client: &Client, id: &ConnectionId) -> Result<(), aep_flow::Error> {
+//! match client.delete_connection(id) {
+//!     Ok(()) => println!("deleted"),
+//!     Err(e) if e.is_not_found() => println!("already gone"),
+//!     Err(e) if e.is_in_use() => eprintln!("still used by a dataflow: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Enums
+//!
+//! One convention for every enum that names a word of the service or of
+//! the library's messages ([`FlowState`], [`RunStatus`], [`Frequency`],
+//! [`SslMode`], [`AuthSpec`], [`ColumnType`], [`MappingSourceType`],
+//! [`Service`], [`Delivery`], [`TransportErrorKind`], [`ListingEnd`]):
+//! `as_str` and `Display` give the word, `FromStr` reads it (its error a
+//! [`ParseEnumError`] that names the type and the rule), and they derive
+//! `Clone`, `PartialEq`, `Eq` and `Hash`. Those whose set Adobe may grow
+//! are `#[non_exhaustive]` (all but [`SslMode`], libpq's fixed set), and
+//! those the service reports ([`FlowState`], [`RunStatus`], [`ColumnType`])
+//! keep an unknown word as `Other(word)`, so reading them never fails.
 //!
 //! ## Output models
 //!
@@ -135,19 +461,37 @@
 //!
 //! ## How the crate is built
 //!
-//! Layers, bottom up; each module imports only its own layer and the layers
-//! below it (a unit test, `src/layers.rs`, reads every module's `crate::`
-//! paths and fails on an import that runs upward):
-//! `secret` (a leaf) → `wire` (exact-size zeroizing buffers, encoders,
-//! one-line text, the scrubber, the raw answer, `Retry-After`) → `error`
-//! → `transport` (a crate-private trait; the only module that names
-//! `ureq`, through its stable API; an in-memory implementation for unit
-//! tests) → `client` (platform, auth, retries and the deadline, request
-//! building, and the plumbing every resource shares: get one, list pages,
-//! create, patch with `If-Match`, delete) → `resources` (one small module
-//! of types and paths per resource: connections, explore, source and
-//! target connections, datasets, mapping sets, flows, schedules, runs, and
-//! the pipeline on top of them). The hidden `fuzzing` feature sits on top.
+//! The public items are re-exported flat from private modules named after
+//! the domain; Adobe's facts live in [`spec`], the library's own defaults
+//! in [`defaults`]. The modules are layered, bottom up; each imports only
+//! its own layer and the layers below it (a unit test, `src/layers.rs`,
+//! reads every module's `crate::` paths and fails on an import that runs
+//! upward):
+//!
+//! 1. `ids`: the typed ids and their rules (a leaf);
+//! 2. `secret`: the zeroizing [`Secret`];
+//! 3. `wire`: exact-size zeroizing buffers, encoders, one-line text, the
+//!    scrubber, the raw answer, `Retry-After`, the one policy for reading
+//!    answered fields, and the pieces request bodies share;
+//! 4. `error`: [`Error`] and the reading of the services' error envelopes;
+//! 5. `transport`: a crate-private trait, the only module that names
+//!    `ureq` (through its stable API), and an in-memory implementation
+//!    that the unit tests of the layers above use, without sockets;
+//! 6. `client`: the core, split by concern: `platform` (credentials and
+//!    URLs), `config` ([`ClientBuilder`] and its checks), `auth` and `ims`
+//!    (where each request's token comes from), `request` (the one request
+//!    builder every call goes through), `send` (headers, retries, the
+//!    deadline, the 401 renewal, error mapping), `results` ([`Saved`],
+//!    [`Ensured`], create-or-find), `paging` ([`Pages`]) and `resource`
+//!    (the one shape every resource shares: get, pages, list, find,
+//!    delete, written once);
+//! 7. `resources`: one small module per resource (connections with
+//!    `postgres`, explore, source and target connections, datasets,
+//!    mapping sets, flows with `schedule`, runs) holding its types, paths
+//!    and filters, the public `Client` methods as one-line wrappers, and
+//!    the pipeline on top of them.
+//!
+//! The hidden `fuzzing` feature sits on top.
 //!
 //! ## Testing your own tools
 //!
@@ -155,6 +499,21 @@
 //! runs a fake Flow Service on 127.0.0.1 that checks requests like the real
 //! one, keeps one state per sandbox and can be scripted with failures. It
 //! shares no code with this crate, so it checks the client from outside.
+//! Point a [`Platform`] at it and call the client as in production:
+//!
+//! ```
+//! use aep_flow::{Client, ConnectionFilter, Platform, Sandbox, Secret};
+//! use aep_flow_testing::FakeFlowService;
+//!
+//! let fake = FakeFlowService::start()?;
+//! let sandbox = Sandbox { org_id: fake.org_id(), name: fake.sandbox_name() };
+//! let platform = Platform::new(Secret::from(fake.access_token()), fake.api_key(), sandbox)
+//!     .with_platform_url(fake.platform_url());
+//! let client = Client::new(platform)?;
+//! assert!(client.list_connections(ConnectionFilter::new().postgres())?.is_empty());
+//! assert_eq!(fake.requests().len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
