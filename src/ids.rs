@@ -8,7 +8,9 @@
 //! 1024 characters, no white space or control characters. An id read from
 //! a service answer is kept as the service sent it (the answer's checks
 //! apply, as for any answer), so a typed id never refuses an answer that
-//! the service gave.
+//! the service gave. A refused text is an [`IdError`], which names the
+//! kind and the rule, never the text (it may be a secret pasted in the
+//! wrong place).
 //!
 //! ```
 //! use aep_flow::{FlowId, SourceConnectionId};

@@ -468,28 +468,28 @@
 //! reads every module's `crate::` paths and fails on an import that runs
 //! upward):
 //!
-//! 1. `ids`: the typed ids and their rules (a leaf);
-//! 2. `secret`: the zeroizing [`Secret`];
-//! 3. `wire`: exact-size zeroizing buffers, encoders, one-line text, the
-//!    scrubber, the raw answer, `Retry-After`, the one policy for reading
-//!    answered fields, and the pieces request bodies share;
-//! 4. `error`: [`Error`] and the reading of the services' error envelopes;
-//! 5. `transport`: a crate-private trait, the only module that names
-//!    `ureq` (through its stable API), and an in-memory implementation
-//!    that the unit tests of the layers above use, without sockets;
-//! 6. `client`: the core, split by concern: `platform` (credentials and
-//!    URLs), `config` ([`ClientBuilder`] and its checks), `auth` and `ims`
-//!    (where each request's token comes from), `request` (the one request
-//!    builder every call goes through), `send` (headers, retries, the
-//!    deadline, the 401 renewal, error mapping), `results` ([`Saved`],
-//!    [`Ensured`], create-or-find), `paging` ([`Pages`]) and `resource`
-//!    (the one shape every resource shares: get, pages, list, find,
-//!    delete, written once);
-//! 7. `resources`: one small module per resource (connections with
-//!    `postgres`, explore, source and target connections, datasets,
-//!    mapping sets, flows with `schedule`, runs) holding its types, paths
-//!    and filters, the public `Client` methods as one-line wrappers, and
-//!    the pipeline on top of them.
+//! - `ids`: the typed ids and their rules (a leaf, at the bottom);
+//! - `secret`: the zeroizing [`Secret`];
+//! - `wire`: exact-size zeroizing buffers, encoders, one-line text, the
+//!   scrubber, the raw answer, `Retry-After`, the one policy for reading
+//!   answered fields, and the pieces request bodies share;
+//! - `error`: [`Error`] and the reading of the services' error envelopes;
+//! - `transport`: a crate-private trait, the only module that names
+//!   `ureq` (through its stable API), and an in-memory implementation
+//!   that the unit tests of the layers above use, without sockets;
+//! - `client`: the core, split by concern: `platform` (credentials and
+//!   URLs), `config` ([`ClientBuilder`] and its checks), `auth` and `ims`
+//!   (where each request's token comes from), `request` (the one request
+//!   builder every call goes through), `send` (headers, retries, the
+//!   deadline, the 401 renewal, error mapping), `results` ([`Saved`],
+//!   [`Ensured`], create-or-find), `paging` ([`Pages`]) and `resource`
+//!   (the one shape every resource shares: get, pages, list, find,
+//!   delete, written once);
+//! - `resources`: one small module per resource (connections with
+//!   `postgres`, explore, source and target connections, datasets,
+//!   mapping sets, flows with `schedule`, runs) holding its types, paths
+//!   and filters, the public `Client` methods as one-line wrappers, and
+//!   the pipeline on top of them.
 //!
 //! The hidden `fuzzing` feature sits on top.
 //!

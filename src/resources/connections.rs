@@ -1,4 +1,27 @@
-//! Base connections: create, list, get, test, delete, ensure, rotate.
+//! Base connections (`/connections`): a database's address and login, as
+//! Flow Service keeps them. The PostgreSQL parameters and request bodies
+//! are in `postgres`; this module sends them and reads the answers.
+//!
+//! Calls: [`Client::create_postgres_connection`] and the idempotent
+//! [`Client::ensure_postgres_connection`] (found by name first,
+//! [`Client::find_postgres_connection`]); the listings
+//! [`Client::connections`] (lazy) and [`Client::list_connections`], with a
+//! [`ConnectionFilter`]; [`Client::get_connection`],
+//! [`Client::test_connection`], [`Client::delete_connection`]; password
+//! rotation with `If-Match`, [`Client::update_postgres_credentials`]. The
+//! one-shot [`create_postgres_connection`] builds a client for one create.
+//!
+//! [`Client::create_postgres_connection`]: crate::Client::create_postgres_connection
+//! [`Client::ensure_postgres_connection`]: crate::Client::ensure_postgres_connection
+//! [`Client::find_postgres_connection`]: crate::Client::find_postgres_connection
+//! [`Client::connections`]: crate::Client::connections
+//! [`Client::list_connections`]: crate::Client::list_connections
+//! [`ConnectionFilter`]: crate::ConnectionFilter
+//! [`Client::get_connection`]: crate::Client::get_connection
+//! [`Client::test_connection`]: crate::Client::test_connection
+//! [`Client::delete_connection`]: crate::Client::delete_connection
+//! [`Client::update_postgres_credentials`]: crate::Client::update_postgres_credentials
+//! [`create_postgres_connection`]: crate::create_postgres_connection
 
 use serde::Deserialize;
 

@@ -1,7 +1,11 @@
 //! Datasets, as Catalog describes them (`GET {CATALOG_PATH}/dataSets/{id}`):
-//! read only, for the id of the XDM schema a dataset follows. Creating
-//! schemas and datasets is Schema Registry's and Catalog's job; users bring
-//! a dataset id.
+//! read only, for the id of the XDM schema a dataset follows
+//! ([`Client::get_dataset`] returns a [`Dataset`]). Creating schemas and
+//! datasets is Schema Registry's and Catalog's job; users bring a dataset
+//! id.
+//!
+//! [`Client::get_dataset`]: crate::Client::get_dataset
+//! [`Dataset`]: crate::Dataset
 
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -1,5 +1,13 @@
-//! Exploring a base connection's database: its tables, one table's
-//! columns, and sample rows (`GET /connections/{id}/explore`).
+//! Exploring a base connection's database (`GET /connections/{id}/explore`):
+//! its tables ([`Client::explore_tables`]), one table's columns
+//! ([`Client::explore_columns`]) and sample rows
+//! ([`Client::preview_table`]). Explore answers have their own, larger
+//! size cap ([`ClientBuilder::with_max_explore_bytes`]).
+//!
+//! [`Client::explore_tables`]: crate::Client::explore_tables
+//! [`Client::explore_columns`]: crate::Client::explore_columns
+//! [`Client::preview_table`]: crate::Client::preview_table
+//! [`ClientBuilder::with_max_explore_bytes`]: crate::ClientBuilder::with_max_explore_bytes
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

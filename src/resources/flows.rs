@@ -1,6 +1,29 @@
 //! Dataflows (`/flows`) from a PostgreSQL source connection to a target
-//! connection, through a mapping set, on a schedule; and the flow spec
-//! they are made from (`/flowSpecs`, `CRMToAEP`).
+//! connection, through a mapping set, on a schedule (written and read in
+//! `schedule`); and the flow spec they are made from (`/flowSpecs`,
+//! `CRMToAEP`).
+//!
+//! Calls: [`Client::postgres_flow_spec`]; [`Client::create_flow`] (a
+//! [`NewFlow`]); [`Client::get_flow`], the listings [`Client::flows`]
+//! (lazy) and [`Client::list_flows`] with a [`FlowFilter`], and
+//! [`Client::find_flow`] (by source and target connection); the changes
+//! [`Client::update_flow_schedule`] and [`Client::update_flow_mapping`]
+//! (both with `If-Match`), [`Client::enable_flow`],
+//! [`Client::disable_flow`] and [`Client::delete_flow`].
+//!
+//! [`Client::postgres_flow_spec`]: crate::Client::postgres_flow_spec
+//! [`Client::create_flow`]: crate::Client::create_flow
+//! [`NewFlow`]: crate::NewFlow
+//! [`Client::get_flow`]: crate::Client::get_flow
+//! [`Client::flows`]: crate::Client::flows
+//! [`Client::list_flows`]: crate::Client::list_flows
+//! [`FlowFilter`]: crate::FlowFilter
+//! [`Client::find_flow`]: crate::Client::find_flow
+//! [`Client::update_flow_schedule`]: crate::Client::update_flow_schedule
+//! [`Client::update_flow_mapping`]: crate::Client::update_flow_mapping
+//! [`Client::enable_flow`]: crate::Client::enable_flow
+//! [`Client::disable_flow`]: crate::Client::disable_flow
+//! [`Client::delete_flow`]: crate::Client::delete_flow
 
 use std::borrow::Cow;
 

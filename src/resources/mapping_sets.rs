@@ -1,6 +1,17 @@
 //! Mapping sets (Data Prep, under [`DATA_PREP_PATH`](crate::spec::DATA_PREP_PATH)):
 //! how a source's columns land in the fields of the dataset's XDM schema.
-//! Create, validate (nothing created) and read one.
+//!
+//! Calls: [`Client::validate_mapping_set`] (nothing created),
+//! [`Client::create_mapping_set`], and the reads
+//! [`Client::get_mapping_set`], [`Client::get_mapping_set_version`] and
+//! [`Client::find_mapping_sets_named`] (the pipeline's look-up of a mapping
+//! set an earlier run made).
+//!
+//! [`Client::validate_mapping_set`]: crate::Client::validate_mapping_set
+//! [`Client::create_mapping_set`]: crate::Client::create_mapping_set
+//! [`Client::get_mapping_set`]: crate::Client::get_mapping_set
+//! [`Client::get_mapping_set_version`]: crate::Client::get_mapping_set_version
+//! [`Client::find_mapping_sets_named`]: crate::Client::find_mapping_sets_named
 
 use std::collections::HashMap;
 

@@ -1,7 +1,9 @@
 //! One idempotent call from a PostgreSQL table to a scheduled dataflow:
 //! [`Client::ensure_pipeline`] finds what exists, creates what is missing,
 //! converges what drifted; [`Client::plan_pipeline`] says what it would
-//! do, one decision per object ([`PipelinePlan`]), without writing.
+//! do, one decision per object ([`PipelinePlan`]), without writing;
+//! [`Client::ensure_pipeline_partial`] says on failure what was already
+//! done ([`PipelineFailure`]).
 //!
 //! Identity is the triple (base connection and table, dataset, the flow
 //! joining their source and target connections), never a name. Mapping
@@ -9,6 +11,13 @@
 //! schema and the mappings), which Data Prep can be asked for: a mapping
 //! set an earlier, failed run made for the same declaration is reused, not
 //! made again.
+//!
+//! [`Client::ensure_pipeline`]: crate::Client::ensure_pipeline
+//! [`Client::plan_pipeline`]: crate::Client::plan_pipeline
+//! [`Client::ensure_pipeline_partial`]: crate::Client::ensure_pipeline_partial
+//! [`PipelinePlan`]: crate::PipelinePlan
+//! [`PipelineFailure`]: crate::PipelineFailure
+//! [`mapping_set_name`]: crate::mapping_set_name
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,5 +1,14 @@
-//! PostgreSQL connection parameters, the connection string and the create
-//! and rotation request bodies.
+//! PostgreSQL connection parameters ([`PostgresLogin`], named fields;
+//! [`PostgresCredentials`]; [`PostgresConnection`]), the two auth specs
+//! ([`AuthSpec`]) and [`SslMode`], the connection string (built in a
+//! zeroizing buffer sized once), and the create and rotation request
+//! bodies that `connections` sends.
+//!
+//! [`PostgresLogin`]: crate::PostgresLogin
+//! [`PostgresCredentials`]: crate::PostgresCredentials
+//! [`PostgresConnection`]: crate::PostgresConnection
+//! [`AuthSpec`]: crate::AuthSpec
+//! [`SslMode`]: crate::SslMode
 
 use std::borrow::Cow;
 use std::fmt;

@@ -2,16 +2,29 @@
 //! times, record and byte counts and errors, as Flow Service's
 //! `metrics` describe them.
 //!
+//! Calls: the listings [`Client::runs`] (lazy) and [`Client::list_runs`]
+//! with a [`RunFilter`] (one flow), [`Client::get_run`], and the monitor
+//! calls [`Client::latest_runs`], [`Client::latest_finished_run`] and
+//! [`Client::run_summary`].
+//!
 //! Adobe's sources disagree on the details, so runs are read leniently
 //! (the rules of [`crate::wire::read`]): counts and times may come as
 //! numbers or as numeric strings, the status in any casing (`failed`,
 //! `Failed`), the etag as `etag` or `eTag`, times as milliseconds, seconds
-//! or ISO 8601 text, any section of `metrics` missing or garbled. Only the run's `id` is
-//! required to read a run; a listing also needs its `flowId` (a run that
-//! cannot be attributed to the flow is an error), and the monitor calls
-//! its `createdAt` (a run that cannot be placed in time is an error). The
-//! order of a listing is not documented: [`Client::list_runs`] sorts
-//! newest first itself.
+//! or ISO 8601 text, any section of `metrics` missing or garbled. Only the
+//! run's `id` is required to read a run; a listing also needs its `flowId`
+//! (a run that cannot be attributed to the flow is an error), and the
+//! monitor calls its `createdAt` (a run that cannot be placed in time is an
+//! error). The order of a listing is not documented: [`Client::list_runs`]
+//! sorts newest first itself.
+//!
+//! [`Client::runs`]: crate::Client::runs
+//! [`Client::list_runs`]: crate::Client::list_runs
+//! [`RunFilter`]: crate::RunFilter
+//! [`Client::get_run`]: crate::Client::get_run
+//! [`Client::latest_runs`]: crate::Client::latest_runs
+//! [`Client::latest_finished_run`]: crate::Client::latest_finished_run
+//! [`Client::run_summary`]: crate::Client::run_summary
 
 use std::cmp::Ordering;
 

@@ -1,7 +1,9 @@
 //! A dataflow's schedule (`scheduleParams`): when it starts, how often it
-//! runs, whether the first run takes all existing data. The one place
-//! that decides how a schedule is written on the wire and how the
-//! service's answers are read back.
+//! runs ([`Frequency`] and an interval), whether the first run takes all
+//! existing data. The one place that decides how a schedule is written on
+//! the wire and how the service's answers are read back.
+//!
+//! [`Frequency`]: crate::Frequency
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;

@@ -1,5 +1,23 @@
 //! Source connections: one table of a base connection's database, as Flow
 //! Service reads it (`/sourceConnections`).
+//!
+//! Calls: [`Client::create_source_connection`] and the idempotent
+//! [`Client::ensure_source_connection`] (a [`NewSourceConnection`]),
+//! [`Client::find_source_connection`] (by base connection and table),
+//! [`Client::get_source_connection`], the listings
+//! [`Client::source_connections`] (lazy) and
+//! [`Client::list_source_connections`] with a [`SourceConnectionFilter`],
+//! and [`Client::delete_source_connection`].
+//!
+//! [`Client::create_source_connection`]: crate::Client::create_source_connection
+//! [`Client::ensure_source_connection`]: crate::Client::ensure_source_connection
+//! [`NewSourceConnection`]: crate::NewSourceConnection
+//! [`Client::find_source_connection`]: crate::Client::find_source_connection
+//! [`Client::get_source_connection`]: crate::Client::get_source_connection
+//! [`Client::source_connections`]: crate::Client::source_connections
+//! [`Client::list_source_connections`]: crate::Client::list_source_connections
+//! [`SourceConnectionFilter`]: crate::SourceConnectionFilter
+//! [`Client::delete_source_connection`]: crate::Client::delete_source_connection
 
 use serde::{Deserialize, Serialize};
 

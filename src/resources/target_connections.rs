@@ -1,5 +1,24 @@
 //! Target connections: where a dataflow writes, a dataset in Experience
-//! Platform's data lake (`/targetConnections`).
+//! Platform's data lake with the XDM schema it follows
+//! (`/targetConnections`).
+//!
+//! Calls: [`Client::create_target_connection`] and the idempotent
+//! [`Client::ensure_target_connection`] (a [`NewTargetConnection`]),
+//! [`Client::find_target_connection`] (by dataset),
+//! [`Client::get_target_connection`], the listings
+//! [`Client::target_connections`] (lazy) and
+//! [`Client::list_target_connections`] with a [`TargetConnectionFilter`],
+//! and [`Client::delete_target_connection`].
+//!
+//! [`Client::create_target_connection`]: crate::Client::create_target_connection
+//! [`Client::ensure_target_connection`]: crate::Client::ensure_target_connection
+//! [`NewTargetConnection`]: crate::NewTargetConnection
+//! [`Client::find_target_connection`]: crate::Client::find_target_connection
+//! [`Client::get_target_connection`]: crate::Client::get_target_connection
+//! [`Client::target_connections`]: crate::Client::target_connections
+//! [`Client::list_target_connections`]: crate::Client::list_target_connections
+//! [`TargetConnectionFilter`]: crate::TargetConnectionFilter
+//! [`Client::delete_target_connection`]: crate::Client::delete_target_connection
 
 use serde::{Deserialize, Serialize};
 
