@@ -56,10 +56,11 @@
 //!
 //! [`Client::new`] builds a client with every default; [`Client::builder`]
 //! returns a [`ClientBuilder`] whose methods change them: the connect
-//! timeout, the time per attempt, a deadline for every call, the size caps
-//! on answers (and on explore answers), retries (count, time budget, first
-//! backoff), keep-alive after a request with a secret body, the root
-//! certificates, and the clock. Each method says its default; the values
+//! timeout, the time per attempt, a deadline for a whole run (every call,
+//! retries included), the size caps on answers (and on explore answers),
+//! retries (count, time budget, first backoff), keep-alive after a request
+//! with a secret body, the root certificates, and the clock token expiry is
+//! measured with. Each method says its default; the values
 //! are in [`defaults`], and the ids, paths and limits Adobe documents are
 //! in [`spec`]. A `Client` holds one connection pool and the token cache;
 //! it is `Send + Sync`, and clones are cheap and share everything.
@@ -132,8 +133,9 @@
 //! with its id, or `Create` with a name). The flow is a [`FlowPlan`]:
 //! `Create`, which always carries the [`MappingSetPlan`] of its mapping set
 //! (created, or reused from an earlier run that failed after making it);
-//! `Update`, a [`FlowUpdate`] with a [`ScheduleChange`], a [`MappingPlan`]
-//! and a [`StateChange`], each only when something differs; or `Replace`,
+//! `Update`, a [`FlowUpdate`] (a [`ScheduleChange`] and a [`StateChange`]
+//! when they differ, and a [`MappingPlan`]: in sync, or a
+//! [`MappingChange`]); or `Replace`,
 //! a [`FlowReplace`] for what the service cannot change in place (the delta
 //! column, a flow without a `Mapping` transformation).
 //! [`PipelinePlan::is_in_sync`] and [`PipelinePlan::changes`] sum it up.
@@ -188,7 +190,8 @@
 //! ## Resources
 //!
 //! For what the pipeline does not cover, every resource has its own calls
-//! on [`Client`], one request each (or one per page). They share a shape:
+//! on [`Client`]; each call's docs name the requests it sends. They share
+//! a shape:
 //!
 //! - a create returns [`Saved`] (the id and the etag); an `ensure_*` call
 //!   finds before it creates and returns [`Ensured`] (`created` says which);
@@ -383,8 +386,8 @@
 //! or action (`write` on [`TransportError`] and [`ApiError`]) the message
 //! says the change *may have been made* and to look it up before trying
 //! again. The `ensure_*` calls and [`Client::ensure_pipeline`] do that
-//! look-up themselves. A read that failed so changed nothing and says
-//! nothing of changes.
+//! look-up themselves. A read (a GET, a validation) changes nothing, so
+//! its errors say nothing of changes.
 //!
 //! ```no_run
 //! # use aep_flow::{Client, ConnectionId};
@@ -406,10 +409,11 @@
 //! [`Service`], [`Delivery`], [`TransportErrorKind`], [`ListingEnd`]):
 //! `as_str` and `Display` give the word, `FromStr` reads it (its error a
 //! [`ParseEnumError`] that names the type and the rule), and they derive
-//! `Clone`, `PartialEq`, `Eq` and `Hash`. Those whose set Adobe may grow
-//! are `#[non_exhaustive]` (all but [`SslMode`], libpq's fixed set), and
-//! those the service reports ([`FlowState`], [`RunStatus`], [`ColumnType`])
-//! keep an unknown word as `Other(word)`, so reading them never fails.
+//! `Clone`, `PartialEq`, `Eq` and `Hash`. All but [`SslMode`] (libpq's
+//! fixed set) are `#[non_exhaustive]`, so a value Adobe (or the library)
+//! adds later is not a breaking change, and those the service reports
+//! freely ([`FlowState`], [`RunStatus`], [`ColumnType`]) keep an unknown
+//! word as `Other(word)`, so reading them never fails.
 //!
 //! ## Output models
 //!
