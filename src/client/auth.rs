@@ -211,6 +211,8 @@ impl Client {
                 Error::UnexpectedResponse { detail, .. } => {
                     *detail = format!("Adobe IMS token request: {detail}");
                 }
+                // Named by its service; not the platform call's answer.
+                Error::TooLarge { service, .. } => *service = Service::Ims,
                 _ => {}
             }
             e

@@ -112,9 +112,15 @@ impl Client {
                     }
                     Ok(resp) => Outcome::Answer(resp),
                     Err(mut e) => {
-                        // The explore cap has its own setting to name.
-                        if let (Error::TooLarge { setting, .. }, true) = (&mut e, call.large) {
-                            *setting = EXPLORE_CAP_SETTING;
+                        if let Error::TooLarge {
+                            service, setting, ..
+                        } = &mut e
+                        {
+                            *service = call.service;
+                            // The explore cap has its own setting to name.
+                            if call.large {
+                                *setting = EXPLORE_CAP_SETTING;
+                            }
                         }
                         Outcome::Failed(e)
                     }
