@@ -192,9 +192,9 @@ impl Client {
     ) -> Result<Arc<Secret>, Error> {
         match &self.inner.auth {
             Auth::Static(token) => Ok(Arc::clone(token)),
-            Auth::Ims(ims) => ims
-                .cache
-                .token(&*self.inner.clock, rejected, || self.fetch_token(ims)),
+            Auth::Ims(ims) => ims.cache.token(&*self.inner.config.clock, rejected, || {
+                self.fetch_token(ims)
+            }),
         }
     }
 
@@ -244,7 +244,7 @@ impl Client {
             };
             match inner
                 .transport
-                .send(&request, inner.max_response_bytes, scrubber)
+                .send(&request, inner.config.max_response_bytes, scrubber)
             {
                 Ok(resp) => Attempt::Answer(resp),
                 Err(e) => Attempt::Failed(e),

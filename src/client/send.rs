@@ -88,7 +88,7 @@ impl Client {
                     url: &url,
                     headers,
                     body: call.body.map(|b| ("application/json", b)),
-                    close: call.secret_body && !inner.keep_alive_after_secret_bodies,
+                    close: call.secret_body && !inner.config.keep_alive_after_secret_bodies,
                     secret_body: call.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
@@ -98,9 +98,9 @@ impl Client {
                         && !(call.method == Method::Post && call.idempotent),
                 };
                 let limit = if call.large {
-                    inner.max_explore_bytes
+                    inner.config.max_explore_bytes
                 } else {
-                    inner.max_response_bytes
+                    inner.config.max_response_bytes
                 };
                 match inner.transport.send(&request, limit, scrubber) {
                     // A 401 was not processed: renew once and send once more,
@@ -157,8 +157,8 @@ impl Client {
                 resp.attempts = attempts;
                 resp.earlier_attempt_may_have_landed = may_have_landed;
             }
-            let retries_left = attempts <= inner.retry.max_retries;
-            let backoff = || inner.retry.backoff(attempts - 1);
+            let retries_left = attempts <= inner.config.retry.max_retries;
+            let backoff = || inner.config.retry.backoff(attempts - 1);
             let (wait, landed) = match &result {
                 Ok(resp) if resp.status == 429 => (resp.retry_after.unwrap_or_else(backoff), false),
                 Ok(resp) if idempotent && matches!(resp.status, 502..=504) => {
@@ -178,8 +178,9 @@ impl Client {
             let fits_budget = started
                 .elapsed()
                 .checked_add(wait)
-                .is_some_and(|end| end <= inner.retry.budget);
+                .is_some_and(|end| end <= inner.config.retry.budget);
             let fits_deadline = inner
+                .config
                 .deadline
                 .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
@@ -207,11 +208,11 @@ impl Client {
     /// `None` once the deadline has passed.
     fn attempt_timeout(&self) -> Option<Duration> {
         let inner = &*self.inner;
-        match inner.deadline {
-            None => Some(inner.timeout),
+        match inner.config.deadline {
+            None => Some(inner.config.timeout),
             Some(d) => {
                 let left = d.checked_duration_since(Instant::now())?;
-                (!left.is_zero()).then(|| left.min(inner.timeout))
+                (!left.is_zero()).then(|| left.min(inner.config.timeout))
             }
         }
     }
