@@ -109,19 +109,13 @@ impl TokenCache {
             outcome: None,
         };
         let asked_at = clock.now();
-        let (result, outcome) = match fetch() {
-            Ok(fresh) => {
-                // Renew 5 minutes early, or at half-life for a token that short.
-                let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
-                let renew_at = asked_at + (fresh.expires_in - margin);
-                let token = Arc::new(fresh.access_token);
-                (Ok(Arc::clone(&token)), Ok((token, renew_at)))
-            }
-            Err(e) => {
-                let copy = e.clone();
-                (Err(e), Err(copy))
-            }
-        };
+        let outcome = fetch().map(|fresh| {
+            // Renew 5 minutes early, or at half-life for a token that short.
+            let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
+            let renew_at = asked_at + (fresh.expires_in - margin);
+            (Arc::new(fresh.access_token), renew_at)
+        });
+        let result = outcome.clone().map(|(token, _)| token);
         guard.outcome = Some(outcome);
         result
     }
