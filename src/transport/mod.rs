@@ -43,9 +43,10 @@ pub(crate) struct Request<'a> {
     pub writes: bool,
 }
 
+// Read by the in-memory transport (tests).
+#[cfg(test)]
 impl Request<'_> {
     /// A header's value (names are lower case).
-    #[allow(dead_code)] // used by the in-memory transport
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
