@@ -105,7 +105,7 @@ pub(crate) fn filter_can_carry(value: &str) -> bool {
 }
 
 /// A listing request: the collection, a page size and `property=` filters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Query {
     collection: &'static str,
     limit: u32,
@@ -271,14 +271,8 @@ impl<T: Send + 'static> Pages<T> {
     {
         let (query, pending) = match query {
             Ok(q) => (q, None),
-            Err(e) => (
-                Query {
-                    collection: "",
-                    limit: 1,
-                    params: String::new(),
-                },
-                Some(e),
-            ),
+            // Never sent: there is no first page.
+            Err(e) => (Query::default(), Some(e)),
         };
         Pages {
             client: client.clone(),
