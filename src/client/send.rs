@@ -185,13 +185,8 @@ impl Client {
                 .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
                 return match result {
-                    Ok(resp) => {
-                        let mut err = self.error_from(&resp, scrubber, service);
-                        if let Error::Api(api) = &mut err {
-                            api.attempts = attempts;
-                        }
-                        Err(err)
-                    }
+                    // `error_from` takes the attempts from the answer.
+                    Ok(resp) => Err(self.error_from(&resp, scrubber, service)),
                     Err(Error::Transport(mut t)) => {
                         t.attempts = attempts;
                         Err(Error::Transport(t))
@@ -225,28 +220,23 @@ impl Client {
         service: Service,
     ) -> Error {
         match resp.status {
-            300..=399 => Error::UnexpectedResponse {
-                status: resp.status,
-                detail: format!(
+            300..=399 => Error::unexpected(
+                resp,
+                format!(
                     "redirect to {} not followed (the access token is only sent to the configured base URL)",
                     resp.location
                         .as_deref()
                         .map(|l| scrubber.shown(l, 300))
                         .unwrap_or_else(|| "an unnamed location".into())
                 ),
-                request_id: resp.request_id.clone(),
-            },
+            ),
             400..=599 => {
                 let mut api = parse_api_error(resp, scrubber);
                 api.service = service;
                 api.attempts = resp.attempts;
                 Error::Api(Box::new(api))
             }
-            _ => Error::UnexpectedResponse {
-                status: resp.status,
-                detail: "a status this operation does not use".into(),
-                request_id: resp.request_id.clone(),
-            },
+            _ => Error::unexpected(resp, "a status this operation does not use"),
         }
     }
 }
