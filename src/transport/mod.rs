@@ -43,18 +43,6 @@ pub(crate) struct Request<'a> {
     pub writes: bool,
 }
 
-// Read by the in-memory transport (tests).
-#[cfg(test)]
-impl Request<'_> {
-    /// A header's value (names are lower case).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-    }
-}
-
 /// Carries requests. `Send + Sync`: one client is shared by threads.
 pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request` and reads the answer, refusing a body larger than
