@@ -74,6 +74,9 @@ pub enum Error {
     /// was not read. Raise the cap named by `setting` if answers this big
     /// are expected (explore answers of large databases can be).
     TooLarge {
+        /// Which service answered. [`Service::Ims`]: the answer to the
+        /// token request of a platform call, which was then not sent.
+        service: Service,
         /// HTTP status of the response.
         status: u16,
         /// The cap, in bytes.
@@ -477,9 +480,11 @@ impl Error {
         match self {
             Error::Transport(t) => t.delivery == Delivery::Unknown,
             Error::Api(api) => api.status >= 500,
-            Error::UnexpectedResponse { status, .. } | Error::TooLarge { status, .. } => {
-                (200..300).contains(status)
-            }
+            Error::UnexpectedResponse { status, .. } => (200..300).contains(status),
+            // A token answer: the platform request was not sent.
+            Error::TooLarge {
+                service, status, ..
+            } => *service != Service::Ims && (200..300).contains(status),
             _ => false,
         }
     }
@@ -637,6 +642,7 @@ impl fmt::Display for Error {
                  delete or update what uses it first (e.g. its dataflows)"
             )?,
             Error::TooLarge {
+                service,
                 status,
                 limit,
                 setting,
@@ -644,9 +650,14 @@ impl fmt::Display for Error {
                 ..
             } => write!(
                 f,
-                "answer too large (HTTP {status}): the body is larger than the {limit}-byte \
+                "{}answer too large (HTTP {status}): the body is larger than the {limit}-byte \
                  limit; it was not read{}; if answers this big are expected, raise the limit \
                  with {setting}",
+                if *service == Service::Ims {
+                    "Adobe IMS token request: "
+                } else {
+                    ""
+                },
                 write_success_note(*status, *write)
             )?,
             Error::UnexpectedResponse { status, detail, .. } => {
@@ -944,6 +955,7 @@ mod tests {
             request_id: None,
         };
         let too_large = Error::TooLarge {
+            service: Service::FlowService,
             status: 200,
             limit: 10,
             setting: EXPLORE_CAP_SETTING,
@@ -981,6 +993,7 @@ mod tests {
         assert!(text.contains("with_max_explore_bytes"), "{text}");
         assert!(!text.contains("the change was made"), "{text}");
         let created = Error::TooLarge {
+            service: Service::FlowService,
             status: 201,
             limit: 10,
             setting: RESPONSE_CAP_SETTING,

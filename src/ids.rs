@@ -96,7 +96,9 @@ impl FromService for String {
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident, $kind:literal, $ok:ident, $rule:ident;)*) => {$(
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // Read as a string, then checked by `TryFrom<String>`.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
 
         impl $name {
@@ -227,12 +229,6 @@ macro_rules! ids {
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::try_from(s).map_err(serde::de::Error::custom)
-            }
-        }
     )*};
 }
 

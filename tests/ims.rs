@@ -428,3 +428,34 @@ fn a_non_bearer_token_is_refused() {
     assert!(err.to_string().contains("Adobe IMS token request"), "{err}");
     assert!(platform_requests(&fake).is_empty());
 }
+
+/// An over-large token answer (review of the 1.0 pass, `docs` ad37b0a):
+/// the error names the token request, keeps its typed kind, and does not
+/// claim that the platform request, which was never sent, may have been
+/// processed.
+#[test]
+fn an_over_large_ims_answer_still_names_the_token_request() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.push_reply(Reply::huge(200, 4 * 1024 * 1024).only_for_path("/ims/token/v3"));
+    let client = Client::builder(common::platform_with_ims(&fake))
+        .with_retry_backoff(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let err = client
+        .list_connections(aep_flow::ConnectionFilter::new())
+        .unwrap_err();
+    assert!(
+        fake.requests().iter().all(|r| r.path.contains("/ims/")),
+        "the platform request was sent"
+    );
+    assert!(platform_requests(&fake).is_empty());
+    assert!(
+        err.to_string().contains("Adobe IMS token request"),
+        "the error no longer says the token request failed: {err}"
+    );
+    assert!(err.is_too_large(), "{err:?}");
+    assert!(
+        !err.may_have_been_processed(),
+        "the platform request was never sent: {err}"
+    );
+}

@@ -109,19 +109,13 @@ impl TokenCache {
             outcome: None,
         };
         let asked_at = clock.now();
-        let (result, outcome) = match fetch() {
-            Ok(fresh) => {
-                // Renew 5 minutes early, or at half-life for a token that short.
-                let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
-                let renew_at = asked_at + (fresh.expires_in - margin);
-                let token = Arc::new(fresh.access_token);
-                (Ok(Arc::clone(&token)), Ok((token, renew_at)))
-            }
-            Err(e) => {
-                let copy = e.clone();
-                (Err(e), Err(copy))
-            }
-        };
+        let outcome = fetch().map(|fresh| {
+            // Renew 5 minutes early, or at half-life for a token that short.
+            let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
+            let renew_at = asked_at + (fresh.expires_in - margin);
+            (Arc::new(fresh.access_token), renew_at)
+        });
+        let result = outcome.clone().map(|(token, _)| token);
         guard.outcome = Some(outcome);
         result
     }
@@ -192,9 +186,9 @@ impl Client {
     ) -> Result<Arc<Secret>, Error> {
         match &self.inner.auth {
             Auth::Static(token) => Ok(Arc::clone(token)),
-            Auth::Ims(ims) => ims
-                .cache
-                .token(&*self.inner.clock, rejected, || self.fetch_token(ims)),
+            Auth::Ims(ims) => ims.cache.token(&*self.inner.config.clock, rejected, || {
+                self.fetch_token(ims)
+            }),
         }
     }
 
@@ -211,6 +205,8 @@ impl Client {
                 Error::UnexpectedResponse { detail, .. } => {
                     *detail = format!("Adobe IMS token request: {detail}");
                 }
+                // Named by its service; not the platform call's answer.
+                Error::TooLarge { service, .. } => *service = Service::Ims,
                 _ => {}
             }
             e
@@ -242,7 +238,7 @@ impl Client {
             };
             match inner
                 .transport
-                .send(&request, inner.max_response_bytes, scrubber)
+                .send(&request, inner.config.max_response_bytes, scrubber)
             {
                 Ok(resp) => Attempt::Answer(resp),
                 Err(e) => Attempt::Failed(e),

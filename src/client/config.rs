@@ -32,7 +32,15 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Settings for a [`Client`]. Every setting has a default; see each method.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
-    pub(super) platform: Platform,
+    platform: Platform,
+    pub(super) config: Config,
+    pub(super) root_certificates_pem: Option<Vec<u8>>,
+    #[cfg(test)]
+    transport: Option<Box<dyn Transport>>,
+}
+
+/// The settings a client keeps, as the builder set them.
+pub(super) struct Config {
     pub(super) connect_timeout: Duration,
     pub(super) timeout: Duration,
     pub(super) deadline: Option<Instant>,
@@ -41,23 +49,20 @@ pub struct ClientBuilder {
     pub(super) retry: RetryPolicy,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) keep_alive_after_secret_bodies: bool,
-    pub(super) root_certificates_pem: Option<Vec<u8>>,
-    #[cfg(test)]
-    pub(super) transport: Option<Box<dyn Transport>>,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("platform", &self.platform)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("deadline", &self.deadline)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("retry", &self.retry)
+            .field("connect_timeout", &self.config.connect_timeout)
+            .field("timeout", &self.config.timeout)
+            .field("deadline", &self.config.deadline)
+            .field("max_response_bytes", &self.config.max_response_bytes)
+            .field("retry", &self.config.retry)
             .field(
                 "keep_alive_after_secret_bodies",
-                &self.keep_alive_after_secret_bodies,
+                &self.config.keep_alive_after_secret_bodies,
             )
             .field("custom_roots", &self.root_certificates_pem.is_some())
             .finish()
@@ -67,7 +72,7 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// Time allowed to connect (TCP and TLS). Defaults to 10 seconds.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.config.connect_timeout = timeout;
         self
     }
 
@@ -76,7 +81,7 @@ impl ClientBuilder {
     /// take longer (see [`with_retry_budget`](Self::with_retry_budget));
     /// [`with_deadline`](Self::with_deadline) bounds everything.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.config.timeout = timeout;
         self
     }
 
@@ -84,21 +89,21 @@ impl ClientBuilder {
     /// request in flight: the bound for a whole run of a command-line tool
     /// or a cron job, retries and several calls included. Defaults to none.
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
-        self.deadline = Some(deadline);
+        self.config.deadline = Some(deadline);
         self
     }
 
     /// Largest response body accepted; a larger one is refused without
     /// reading it all. Defaults to 1 MiB.
     pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
-        self.max_response_bytes = limit;
+        self.config.max_response_bytes = limit;
         self
     }
 
     /// Largest explore answer accepted (table listings, columns, previews).
     /// Defaults to 64 MiB ([`DEFAULT_MAX_EXPLORE_BYTES`]).
     pub fn with_max_explore_bytes(mut self, limit: u64) -> Self {
-        self.max_explore_bytes = limit;
+        self.config.max_explore_bytes = limit;
         self
     }
 
@@ -108,7 +113,7 @@ impl ClientBuilder {
     /// DELETE, the IMS token request) also for 502/503/504 and failures
     /// after sending. Defaults to 3. `0` disables retries.
     pub fn with_max_retries(mut self, retries: u32) -> Self {
-        self.retry.max_retries = retries;
+        self.config.retry.max_retries = retries;
         self
     }
 
@@ -117,14 +122,14 @@ impl ClientBuilder {
     /// A `Retry-After` that would end past it fails at once (the error
     /// carries the Retry-After) instead of sleeping. Defaults to 30 seconds.
     pub fn with_retry_budget(mut self, budget: Duration) -> Self {
-        self.retry.budget = budget;
+        self.config.retry.budget = budget;
         self
     }
 
     /// First wait when the service gives no `Retry-After`; doubled for each
     /// further retry, with random jitter of up to half. Defaults to 500 ms.
     pub fn with_retry_backoff(mut self, backoff: Duration) -> Self {
-        self.retry.backoff = backoff;
+        self.config.retry.backoff = backoff;
         self
     }
 
@@ -137,7 +142,7 @@ impl ClientBuilder {
     /// creates, where reusing the connection saves a TCP (and TLS)
     /// handshake per call.
     pub fn with_keep_alive_after_secret_bodies(mut self, keep: bool) -> Self {
-        self.keep_alive_after_secret_bodies = keep;
+        self.config.keep_alive_after_secret_bodies = keep;
         self
     }
 
@@ -162,7 +167,7 @@ impl ClientBuilder {
     /// clock; tests pass a manual one (e.g. `aep_flow_testing::ManualClock`
     /// behind a one-line `Clock` adapter).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.config.clock = clock;
         self
     }
 
@@ -184,8 +189,8 @@ impl ClientBuilder {
             loopback: root.loopback,
         };
         for (field, value) in [
-            ("timeout", self.timeout),
-            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.config.timeout),
+            ("connect_timeout", self.config.connect_timeout),
         ] {
             if value.is_zero() || value > DAY {
                 return Err(Error::invalid_input(
@@ -195,8 +200,8 @@ impl ClientBuilder {
             }
         }
         for (field, value) in [
-            ("max_response_bytes", self.max_response_bytes),
-            ("max_explore_bytes", self.max_explore_bytes),
+            ("max_response_bytes", self.config.max_response_bytes),
+            ("max_explore_bytes", self.config.max_explore_bytes),
         ] {
             if value == 0 {
                 return Err(Error::invalid_input(field, "must be greater than zero"));
@@ -236,8 +241,8 @@ impl ClientBuilder {
         let transport = match injected {
             Some(t) => t,
             None => Box::new(UreqTransport::new(&Settings {
-                connect_timeout: self.connect_timeout,
-                timeout: self.timeout,
+                connect_timeout: self.config.connect_timeout,
+                timeout: self.config.timeout,
                 root_certificates_pem: self.root_certificates_pem.as_deref(),
                 tls_used,
             })?),
@@ -251,13 +256,7 @@ impl ClientBuilder {
                 org_id,
                 sandbox_name,
                 auth,
-                clock: self.clock,
-                timeout: self.timeout,
-                deadline: self.deadline,
-                max_response_bytes: self.max_response_bytes,
-                max_explore_bytes: self.max_explore_bytes,
-                retry: self.retry,
-                keep_alive_after_secret_bodies: self.keep_alive_after_secret_bodies,
+                config: self.config,
                 locks: KeyedLocks::default(),
                 token_tables: Mutex::new(None),
                 memos: Mutex::new(std::collections::HashMap::new()),
@@ -276,14 +275,16 @@ impl Client {
     pub fn builder(platform: Platform) -> ClientBuilder {
         ClientBuilder {
             platform,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            deadline: None,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            max_explore_bytes: DEFAULT_MAX_EXPLORE_BYTES,
-            retry: RetryPolicy::default(),
-            clock: Arc::new(SystemClock),
-            keep_alive_after_secret_bodies: false,
+            config: Config {
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                timeout: DEFAULT_TIMEOUT,
+                deadline: None,
+                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+                max_explore_bytes: DEFAULT_MAX_EXPLORE_BYTES,
+                retry: RetryPolicy::default(),
+                clock: Arc::new(SystemClock),
+                keep_alive_after_secret_bodies: false,
+            },
             root_certificates_pem: None,
             #[cfg(test)]
             transport: None,

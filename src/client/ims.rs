@@ -1,6 +1,5 @@
 //! Access tokens from Adobe IMS (OAuth Server-to-Server), cached and renewed.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -27,6 +26,8 @@ pub const RENEWAL_MARGIN: Duration = Duration::from_secs(5 * 60);
 ///
 /// The client secret is a [`Secret`]: wiped on drop, never printed. The
 /// form body that carries it to IMS is built in a zeroizing buffer.
+// `Debug` shows the client secret as `Secret` does: redacted.
+#[derive(Debug)]
 #[must_use = "credentials do nothing until `Platform::from_ims` takes them"]
 pub struct ImsCredentials {
     client_id: String,
@@ -112,17 +113,6 @@ impl ImsCredentials {
     }
 }
 
-impl fmt::Debug for ImsCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImsCredentials")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("scopes", &self.scopes)
-            .field("ims_url", &self.ims_url)
-            .finish()
-    }
-}
-
 /// Longest token lifetime believed: IMS tokens live 24 hours.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -145,11 +135,7 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
         #[serde(default)]
         expires_in: Option<serde_json::Value>,
     }
-    let unexpected = |detail: String| Error::UnexpectedResponse {
-        status: resp.status,
-        detail,
-        request_id: resp.request_id.clone(),
-    };
+    let unexpected = |detail: String| Error::unexpected(resp, detail);
     let wire: Wire = serde_json::from_slice(&resp.body).map_err(|e| {
         unexpected(format!(
             "IMS's answer is not a token object ({})",

@@ -20,7 +20,6 @@ mod send;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EXPLORE_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
@@ -39,9 +38,9 @@ pub use results::{Ensured, Saved};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_RETRY_BUDGET};
 
 use auth::Auth;
+use config::Config;
 use locks::{KeyGuard, KeyedLocks};
 use platform::BaseUrl;
-use retry::RetryPolicy;
 
 use crate::error::Error;
 use crate::secret::Secret;
@@ -66,13 +65,7 @@ struct Inner {
     org_id: String,
     sandbox_name: String,
     auth: Auth,
-    clock: Arc<dyn Clock>,
-    timeout: Duration,
-    deadline: Option<Instant>,
-    max_response_bytes: u64,
-    max_explore_bytes: u64,
-    retry: RetryPolicy,
-    keep_alive_after_secret_bodies: bool,
+    config: Config,
     locks: KeyedLocks,
     /// The scrubber's spellings of the current bearer token, computed once
     /// per token rather than once per call.
@@ -90,9 +83,9 @@ impl fmt::Debug for Client {
             .field("org_id", &i.org_id)
             .field("sandbox_name", &i.sandbox_name)
             .field("auth", &i.auth)
-            .field("timeout", &i.timeout)
-            .field("max_response_bytes", &i.max_response_bytes)
-            .field("retry", &i.retry)
+            .field("timeout", &i.config.timeout)
+            .field("max_response_bytes", &i.config.max_response_bytes)
+            .field("retry", &i.config.retry)
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -106,7 +105,7 @@ pub(crate) fn filter_can_carry(value: &str) -> bool {
 }
 
 /// A listing request: the collection, a page size and `property=` filters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Query {
     collection: &'static str,
     limit: u32,
@@ -188,26 +187,31 @@ named_enum! {
     Capped => "capped";
 }
 
-/// Pages through a listing lazily, following `_links.next.href` (or a
-/// `continuationToken`), one item at a time. It stops when there is no
-/// next page or at the item cap; a page seen before, a page with a next
-/// link that brings only items already read or an item first read more
-/// than a page before (a loop), or a link outside the collection is an
-/// [`Error::UnexpectedResponse`]. Items that do not pass the local `keep`
-/// check are skipped; an item read twice is returned once.
-pub(crate) struct Pager<W, T> {
+/// Pages through a listing lazily, one item at a time, following the
+/// service's next-page links (`_links.next.href` or a
+/// `continuationToken`). Each item is a `Result`: a failed page ends the
+/// iteration with its error. It stops when there is no next page or at the
+/// listing's item cap; a page seen before (a loop) or a link outside the
+/// collection is an [`Error::UnexpectedResponse`].
+#[must_use = "a listing is lazy: it sends nothing until it is iterated"]
+pub struct Pages<T> {
+    // A page with a next link that brings only items already read or an
+    // item first read more than a page before (a loop) is also refused.
+    // Items that do not pass the local `keep` check are skipped; an item
+    // read twice is returned once.
     client: Client,
     query: Query,
     what: &'static str,
     keep: Box<dyn Fn(&T) -> bool + Send + Sync>,
-    convert: fn(W) -> T,
+    /// Reads a page of the resource's wire form into `(id, item)` pairs.
+    read: ReadPage<T>,
     next_path: Option<String>,
     seen_paths: HashSet<String>,
     /// Ids of every item read so far (kept or not), with the page each
     /// was first read on.
     seen_ids: HashMap<String, usize>,
     /// Items read from the service, kept or not.
-    read: usize,
+    read_items: usize,
     buffered: std::vec::IntoIter<T>,
     yielded: usize,
     max_items: usize,
@@ -222,39 +226,64 @@ pub(crate) struct Pager<W, T> {
     /// A check every returned item passes, or ends the listing: see
     /// [`Pages::checked`].
     check: Option<ItemCheck<T>>,
-    wire: PhantomData<fn() -> W>,
 }
 
-impl<W: WireItem, T> Pager<W, T> {
-    pub(crate) fn new(
+/// The check of [`Pages::checked`].
+type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
+
+type ReadPage<T> = fn(&RawResponse, &'static str) -> Result<WirePage<(String, T)>, Error>;
+
+/// A page of `W`s, each item's id and etag checked, as `(id, item)` pairs.
+fn read_page<W: WireItem, T: From<W>>(
+    resp: &RawResponse,
+    what: &'static str,
+) -> Result<WirePage<(String, T)>, Error> {
+    let page: WirePage<W> = parse_json(resp, what)?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|item| {
+            check_from_service(resp, "an item id", item.id())?;
+            if let Some(etag) = item.etag() {
+                check_from_service(resp, "an etag", etag)?;
+            }
+            Ok((item.id().to_owned(), T::from(item)))
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(WirePage {
+        items,
+        links: page.links,
+        page: page.page,
+    })
+}
+
+impl<T: Send + 'static> Pages<T> {
+    /// A listing of `W`s read as `T`s, or of nothing but `query`'s error.
+    pub(crate) fn new<W: WireItem>(
         client: &Client,
         query: Result<Query, Error>,
         what: &'static str,
         max_items: usize,
-        convert: fn(W) -> T,
         keep: impl Fn(&T) -> bool + Send + Sync + 'static,
-    ) -> Self {
+    ) -> Self
+    where
+        T: From<W>,
+    {
         let (query, pending) = match query {
             Ok(q) => (q, None),
-            Err(e) => (
-                Query {
-                    collection: "",
-                    limit: 1,
-                    params: String::new(),
-                },
-                Some(e),
-            ),
+            // Never sent: there is no first page.
+            Err(e) => (Query::default(), Some(e)),
         };
-        Pager {
+        Pages {
             client: client.clone(),
             next_path: pending.is_none().then(|| query.first_path()),
             query,
             what,
             keep: Box::new(keep),
-            convert,
+            read: read_page::<W, T>,
             seen_paths: HashSet::new(),
             seen_ids: HashMap::new(),
-            read: 0,
+            read_items: 0,
             buffered: Vec::new().into_iter(),
             yielded: 0,
             max_items,
@@ -264,45 +293,58 @@ impl<W: WireItem, T> Pager<W, T> {
             pending,
             after_buffered: None,
             check: None,
-            wire: PhantomData,
         }
     }
 
+    /// The same listing, each item also put through `check`: an item that
+    /// fails it (one the service matched but that cannot be checked) ends
+    /// the listing with that error, instead of being skipped.
+    pub(crate) fn checked(
+        mut self,
+        check: impl Fn(&T) -> Result<(), Error> + Send + 'static,
+    ) -> Self {
+        self.check = Some(Box::new(check));
+        self
+    }
+
+    /// Every item of the pages fetched so far has been returned: the next
+    /// item, if any, needs another request.
+    pub(crate) fn at_page_end(&self) -> bool {
+        self.buffered.as_slice().is_empty()
+    }
+}
+
+impl<T> Pages<T> {
     fn fetch_page(&mut self, path: String) -> Result<(), Error> {
         self.pages += 1;
         self.seen_paths.insert(path.clone());
         let resp = self.client.request(Method::Get, path).send()?;
-        let page: WirePage<W> = parse_json(&resp, self.what)?;
+        let page = (self.read)(&resp, self.what)?;
         let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
         let mut repeated: Option<String> = None;
         // An item first read before the page just before this one.
         let mut stale: Option<String> = None;
         let mut new_items = 0;
-        for item in page.items {
-            check_from_service(&resp, "an item id", item.id())?;
-            if let Some(etag) = item.etag() {
-                check_from_service(&resp, "an etag", etag)?;
-            }
+        for (id, item) in page.items {
             // An item read before is returned once: a listing that moved
             // while it was paged (a run created meanwhile) shifts items
             // from one page to the next. It shifts them by less than a
             // page: an item of a page further back coming again is a loop.
-            if let Some(&first) = self.seen_ids.get(item.id()) {
-                repeated.get_or_insert_with(|| item.id().to_owned());
+            if let Some(&first) = self.seen_ids.get(&id) {
                 if first + 1 < self.pages {
-                    stale.get_or_insert_with(|| item.id().to_owned());
+                    stale.get_or_insert_with(|| id.clone());
                 }
+                repeated.get_or_insert(id);
                 continue;
             }
-            self.seen_ids.insert(item.id().to_owned(), self.pages);
+            self.seen_ids.insert(id, self.pages);
             new_items += 1;
-            let item = (self.convert)(item);
             if (self.keep)(&item) {
                 items.push(item);
             }
         }
-        self.read += new_items;
+        self.read_items += new_items;
         if on_the_wire == 0 {
             self.empty_pages += 1;
         } else {
@@ -368,12 +410,12 @@ impl<W: WireItem, T> Pager<W, T> {
                          next-page link; stopped before the end of the listing"
                     ),
                 ));
-            } else if self.read >= MAX_ITEMS_READ {
+            } else if self.read_items >= MAX_ITEMS_READ {
                 Some(format!(
                     "read {} items ({} of them matched) and the listing goes on: \
                      stopped at the cap of {MAX_ITEMS_READ} items read, before the end \
                      of the listing",
-                    self.read,
+                    self.read_items,
                     self.yielded + self.buffered.len()
                 ))
             } else {
@@ -387,37 +429,23 @@ impl<W: WireItem, T> Pager<W, T> {
         self.next_path = next;
         Ok(())
     }
-}
 
-/// Pages through a listing lazily, one item at a time, following the
-/// service's next-page links (`_links.next.href` or a
-/// `continuationToken`). Each item is a `Result`: a failed page ends the
-/// iteration with its error. It stops when there is no next page or at the
-/// listing's item cap; a page seen before (a loop) or a link outside the
-/// collection is an [`Error::UnexpectedResponse`].
-#[must_use = "a listing is lazy: it sends nothing until it is iterated"]
-pub struct Pages<T> {
-    inner: Box<dyn PageSource<T>>,
-}
-
-/// What [`Pages`] drives: a [`Pager`] of any wire type.
-trait PageSource<T>: Iterator<Item = Result<T, Error>> + Send {
-    fn pages(&self) -> usize;
-    fn yielded(&self) -> usize;
-    fn end(&self) -> Option<ListingEnd>;
-    /// Every item of the pages fetched so far has been returned.
-    fn at_page_end(&self) -> bool;
-    fn set_check(&mut self, check: ItemCheck<T>);
-}
-
-impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
-    fn pages(&self) -> usize {
+    /// Pages fetched so far.
+    pub fn pages(&self) -> usize {
         self.pages
     }
-    fn yielded(&self) -> usize {
+
+    /// Items returned so far.
+    pub fn yielded(&self) -> usize {
         self.yielded
     }
-    fn end(&self) -> Option<ListingEnd> {
+
+    /// How the listing ended: [`ListingEnd::Complete`] once the service
+    /// said there is no further page and every item was returned,
+    /// [`ListingEnd::Capped`] once the item cap stopped it with more left
+    /// to read; `None` while it goes on, or after an error (which says
+    /// why it stopped).
+    pub fn end(&self) -> Option<ListingEnd> {
         if self.failed || self.pending.is_some() || self.after_buffered.is_some() {
             return None;
         }
@@ -429,61 +457,6 @@ impl<W: WireItem, T: Send> PageSource<T> for Pager<W, T> {
         } else {
             None
         }
-    }
-    fn at_page_end(&self) -> bool {
-        self.buffered.as_slice().is_empty()
-    }
-    fn set_check(&mut self, check: ItemCheck<T>) {
-        self.check = Some(check);
-    }
-}
-
-/// The check of [`Pages::checked`].
-type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
-
-impl<T: Send + 'static> Pages<T> {
-    pub(crate) fn new<W: WireItem + 'static>(pager: Pager<W, T>) -> Self {
-        Pages {
-            inner: Box::new(pager),
-        }
-    }
-
-    /// The same listing, each item also put through `check`: an item that
-    /// fails it (one the service matched but that cannot be checked) ends
-    /// the listing with that error, instead of being skipped.
-    pub(crate) fn checked(
-        mut self,
-        check: impl Fn(&T) -> Result<(), Error> + Send + 'static,
-    ) -> Self {
-        self.inner.set_check(Box::new(check));
-        self
-    }
-
-    /// Every item of the pages fetched so far has been returned: the next
-    /// item, if any, needs another request.
-    pub(crate) fn at_page_end(&self) -> bool {
-        self.inner.at_page_end()
-    }
-}
-
-impl<T> Pages<T> {
-    /// Pages fetched so far.
-    pub fn pages(&self) -> usize {
-        self.inner.pages()
-    }
-
-    /// Items returned so far.
-    pub fn yielded(&self) -> usize {
-        self.inner.yielded()
-    }
-
-    /// How the listing ended: [`ListingEnd::Complete`] once the service
-    /// said there is no further page and every item was returned,
-    /// [`ListingEnd::Capped`] once the item cap stopped it with more left
-    /// to read; `None` while it goes on, or after an error (which says
-    /// why it stopped).
-    pub fn end(&self) -> Option<ListingEnd> {
-        self.inner.end()
     }
 }
 
@@ -497,14 +470,6 @@ impl<T> fmt::Debug for Pages<T> {
 }
 
 impl<T> Iterator for Pages<T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
-    }
-}
-
-impl<W: WireItem, T> Iterator for Pager<W, T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -49,20 +49,12 @@ pub struct Platform {
 }
 
 /// Where the bearer token comes from.
+#[derive(Debug)]
 pub(crate) enum TokenSource {
     /// Given by the caller; never renewed.
     Static(Arc<Secret>),
     /// Fetched from IMS, cached, renewed.
     Ims(Box<ImsCredentials>),
-}
-
-impl fmt::Debug for TokenSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenSource::Static(t) => f.debug_tuple("Static").field(t).finish(),
-            TokenSource::Ims(ims) => f.debug_tuple("Ims").field(ims).finish(),
-        }
-    }
 }
 
 /// The IMS organization and the sandbox every request names

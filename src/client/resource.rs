@@ -4,7 +4,7 @@
 //! and its filter; the calls are written here once.
 
 use super::input::{check_from_service, check_id};
-use super::paging::{Paged, Pager, Pages, Query, WirePage};
+use super::paging::{Paged, Pages, Query, WirePage};
 use super::request::Method;
 use super::results::{parse_json, WireItem};
 use super::Client;
@@ -92,14 +92,7 @@ impl Client {
     pub(crate) fn pages<R: Resource>(&self, filter: R::Filter) -> Pages<R> {
         let query = filter.query();
         let max = filter.item_cap();
-        Pages::new(Pager::<R::Wire, R>::new(
-            self,
-            query,
-            R::PAGE,
-            max,
-            R::from,
-            move |item| filter.matches(item),
-        ))
+        Pages::new::<R::Wire>(self, query, R::PAGE, max, move |item| filter.matches(item))
     }
 
     /// Every resource that matches `filter`, up to its cap.

@@ -155,14 +155,9 @@ impl Client {
         mut read: impl FnMut() -> Result<C, Error>,
         mut write: impl FnMut(&C) -> Result<Saved<I>, Error>,
     ) -> Result<Saved<I>, Error> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let current = read()?;
-            match write(&current) {
-                Err(e) if e.is_precondition_failed() && tries < 2 => continue,
-                other => return other,
-            }
+        match write(&read()?) {
+            Err(e) if e.is_precondition_failed() => write(&read()?),
+            other => other,
         }
     }
 }

@@ -88,7 +88,7 @@ impl Client {
                     url: &url,
                     headers,
                     body: call.body.map(|b| ("application/json", b)),
-                    close: call.secret_body && !inner.keep_alive_after_secret_bodies,
+                    close: call.secret_body && !inner.config.keep_alive_after_secret_bodies,
                     secret_body: call.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
@@ -98,9 +98,9 @@ impl Client {
                         && !(call.method == Method::Post && call.idempotent),
                 };
                 let limit = if call.large {
-                    inner.max_explore_bytes
+                    inner.config.max_explore_bytes
                 } else {
-                    inner.max_response_bytes
+                    inner.config.max_response_bytes
                 };
                 match inner.transport.send(&request, limit, scrubber) {
                     // A 401 was not processed: renew once and send once more,
@@ -112,9 +112,15 @@ impl Client {
                     }
                     Ok(resp) => Outcome::Answer(resp),
                     Err(mut e) => {
-                        // The explore cap has its own setting to name.
-                        if let (Error::TooLarge { setting, .. }, true) = (&mut e, call.large) {
-                            *setting = EXPLORE_CAP_SETTING;
+                        if let Error::TooLarge {
+                            service, setting, ..
+                        } = &mut e
+                        {
+                            *service = call.service;
+                            // The explore cap has its own setting to name.
+                            if call.large {
+                                *setting = EXPLORE_CAP_SETTING;
+                            }
                         }
                         Outcome::Failed(e)
                     }
@@ -151,8 +157,8 @@ impl Client {
                 resp.attempts = attempts;
                 resp.earlier_attempt_may_have_landed = may_have_landed;
             }
-            let retries_left = attempts <= inner.retry.max_retries;
-            let backoff = || inner.retry.backoff(attempts - 1);
+            let retries_left = attempts <= inner.config.retry.max_retries;
+            let backoff = || inner.config.retry.backoff(attempts - 1);
             let (wait, landed) = match &result {
                 Ok(resp) if resp.status == 429 => (resp.retry_after.unwrap_or_else(backoff), false),
                 Ok(resp) if idempotent && matches!(resp.status, 502..=504) => {
@@ -172,19 +178,15 @@ impl Client {
             let fits_budget = started
                 .elapsed()
                 .checked_add(wait)
-                .is_some_and(|end| end <= inner.retry.budget);
+                .is_some_and(|end| end <= inner.config.retry.budget);
             let fits_deadline = inner
+                .config
                 .deadline
                 .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
                 return match result {
-                    Ok(resp) => {
-                        let mut err = self.error_from(&resp, scrubber, service);
-                        if let Error::Api(api) = &mut err {
-                            api.attempts = attempts;
-                        }
-                        Err(err)
-                    }
+                    // `error_from` takes the attempts from the answer.
+                    Ok(resp) => Err(self.error_from(&resp, scrubber, service)),
                     Err(Error::Transport(mut t)) => {
                         t.attempts = attempts;
                         Err(Error::Transport(t))
@@ -201,11 +203,11 @@ impl Client {
     /// `None` once the deadline has passed.
     fn attempt_timeout(&self) -> Option<Duration> {
         let inner = &*self.inner;
-        match inner.deadline {
-            None => Some(inner.timeout),
+        match inner.config.deadline {
+            None => Some(inner.config.timeout),
             Some(d) => {
                 let left = d.checked_duration_since(Instant::now())?;
-                (!left.is_zero()).then(|| left.min(inner.timeout))
+                (!left.is_zero()).then(|| left.min(inner.config.timeout))
             }
         }
     }
@@ -218,28 +220,23 @@ impl Client {
         service: Service,
     ) -> Error {
         match resp.status {
-            300..=399 => Error::UnexpectedResponse {
-                status: resp.status,
-                detail: format!(
+            300..=399 => Error::unexpected(
+                resp,
+                format!(
                     "redirect to {} not followed (the access token is only sent to the configured base URL)",
                     resp.location
                         .as_deref()
                         .map(|l| scrubber.shown(l, 300))
                         .unwrap_or_else(|| "an unnamed location".into())
                 ),
-                request_id: resp.request_id.clone(),
-            },
+            ),
             400..=599 => {
                 let mut api = parse_api_error(resp, scrubber);
                 api.service = service;
                 api.attempts = resp.attempts;
                 Error::Api(Box::new(api))
             }
-            _ => Error::UnexpectedResponse {
-                status: resp.status,
-                detail: "a status this operation does not use".into(),
-                request_id: resp.request_id.clone(),
-            },
+            _ => Error::unexpected(resp, "a status this operation does not use"),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::test_support::platform;
 use super::*;
@@ -98,15 +98,15 @@ fn header_values_must_be_visible_ascii() {
 #[test]
 fn the_documented_defaults_are_the_defaults() {
     let b = Client::builder(platform());
-    assert_eq!(b.connect_timeout, Duration::from_secs(10));
-    assert_eq!(b.timeout, Duration::from_secs(60));
-    assert_eq!(b.max_response_bytes, 1024 * 1024);
-    assert_eq!(b.retry.max_retries, 3);
-    assert_eq!(b.retry.budget, Duration::from_secs(30));
-    assert_eq!(b.retry.backoff, Duration::from_millis(500));
-    assert!(!b.keep_alive_after_secret_bodies);
+    assert_eq!(b.config.connect_timeout, Duration::from_secs(10));
+    assert_eq!(b.config.timeout, Duration::from_secs(60));
+    assert_eq!(b.config.max_response_bytes, 1024 * 1024);
+    assert_eq!(b.config.retry.max_retries, 3);
+    assert_eq!(b.config.retry.budget, Duration::from_secs(30));
+    assert_eq!(b.config.retry.backoff, Duration::from_millis(500));
+    assert!(!b.config.keep_alive_after_secret_bodies);
     assert!(b.root_certificates_pem.is_none());
-    assert!(b.deadline.is_none());
+    assert!(b.config.deadline.is_none());
     assert_eq!(
         Platform::new(
             Secret::from("t"),

@@ -413,6 +413,7 @@ pub(crate) mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.then(|_| {
             Err(Error::TooLarge {
+                service: crate::error::Service::FlowService,
                 status: 200,
                 limit: 10,
                 setting: crate::error::RESPONSE_CAP_SETTING,

@@ -43,17 +43,6 @@ pub(crate) struct Request<'a> {
     pub writes: bool,
 }
 
-impl Request<'_> {
-    /// A header's value (names are lower case).
-    #[allow(dead_code)] // used by the in-memory transport
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-    }
-}
-
 /// Carries requests. `Send + Sync`: one client is shared by threads.
 pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request` and reads the answer, refusing a body larger than

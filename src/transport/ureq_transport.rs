@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 use super::{Request, Transport};
-use crate::error::{Delivery, Error, TransportError, TransportErrorKind, RESPONSE_CAP_SETTING};
+use crate::error::{
+    Delivery, Error, Service, TransportError, TransportErrorKind, RESPONSE_CAP_SETTING,
+};
 use crate::wire::http_date::parse_retry_after;
 use crate::wire::response::{write_success_note, RawResponse};
 use crate::wire::scrub::Scrubber;
@@ -431,7 +433,9 @@ fn body_error(
 ) -> Error {
     let note = write_success_note(status, write);
     match e {
+        // The client names the service that answered.
         ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
+            service: Service::FlowService,
             status,
             limit,
             setting: RESPONSE_CAP_SETTING,

@@ -28,7 +28,7 @@ pub(crate) struct RawResponse {
 impl RawResponse {
     /// A JSON answer with just a status, a body and a request id: for
     /// the in-memory transport, tests and the fuzz entry points.
-    #[allow(dead_code)] // used by tests and the fuzzing feature
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn from_body(status: u16, body: Vec<u8>, request_id: Option<&str>) -> Self {
         RawResponse {
             status,
