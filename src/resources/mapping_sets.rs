@@ -17,7 +17,7 @@ use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{named_enum, Error, Service};
 use crate::ids::{FromService, MappingSetId, SchemaId};
-use crate::wire::body::SchemaRef;
+use crate::wire::body::{SchemaRef, SpecRef};
 use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
 use crate::wire::text::one_line;
@@ -529,7 +529,7 @@ struct WireMappingSet {
     #[serde(deserialize_with = "read::de::int")]
     version: Option<i64>,
     output_schema: Option<WireOutputSchema>,
-    schema_ref: Option<SchemaRef<'static>>,
+    schema_ref: Option<SpecRef<'static>>,
     xdm_schema: Option<String>,
     mappings: Option<Vec<WireMapping>>,
     #[serde(deserialize_with = "read::de::millis")]
@@ -548,7 +548,9 @@ struct WireMappingSetPage {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct WireOutputSchema {
-    schema_ref: Option<SchemaRef<'static>>,
+    /// Read by its `id` only (a `SpecRef` reads nothing else): the
+    /// `contentType` is not used, so its type cannot refuse the answer.
+    schema_ref: Option<SpecRef<'static>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -869,8 +871,8 @@ impl Client {
         let schema_id = wire
             .output_schema
             .and_then(|o| o.schema_ref)
-            .and_then(|r| r.into_parts().0)
-            .or_else(|| wire.schema_ref.and_then(|r| r.into_parts().0))
+            .and_then(SpecRef::into_id)
+            .or_else(|| wire.schema_ref.and_then(SpecRef::into_id))
             .or(wire.xdm_schema)
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
@@ -1442,5 +1444,34 @@ mod tests {
         assert_eq!(n.schema_id(), SCHEMA);
         assert_eq!(n.mappings().len(), 2);
         assert_eq!(n.source_columns(), Some(&[Column::new("c", "string")][..]));
+    }
+
+    /// Review regression: 1d25872 read a mapping set's `schemaRef` by its
+    /// `id` only (`WireSchemaRef { id }`); the shared `SchemaRef` now also
+    /// reads `contentType`, strictly, though nothing uses it from a
+    /// mapping set. A content type written as a number (Adobe writes
+    /// versions both ways: `"1.0"` and `1.0`) now refuses the whole answer,
+    /// and with it `ensure_pipeline` on a pipeline that used to converge.
+    /// (`SpecRef` skips its `version` for exactly this reason.)
+    #[test]
+    fn review_a_mapping_sets_content_type_of_another_type_does_not_refuse_it() {
+        for schema_ref in [
+            json!({"id": SCHEMA, "contentType": 1.0}),
+            json!({"id": SCHEMA, "contentType": {"version": 1}}),
+        ] {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(
+                200,
+                &json!({"id": MS_ID, "version": 0,
+                        "outputSchema": {"schemaRef": schema_ref},
+                        "mappings": [{"sourceType": "ATTRIBUTE", "source": "order_id",
+                                      "destination": "_tenant.orderId"}]})
+                .to_string(),
+            );
+            let ms = client_on(&t)
+                .get_mapping_set_version(&id(MS_ID), 0)
+                .unwrap_or_else(|e| panic!("{schema_ref}: {e}"));
+            assert_eq!(ms.schema_id.as_ref().map(|s| s.as_str()), Some(SCHEMA));
+        }
     }
 }
