@@ -347,6 +347,23 @@ impl From<WireFlow> for Flow {
 /// A dataflow to create: one source connection (a table) into one target
 /// connection (a dataset), through a mapping set, on a schedule, reading
 /// the rows whose delta column changed.
+///
+/// ```
+/// use aep_flow::{FlowParts, Frequency, NewFlow, Schedule};
+///
+/// let flow = NewFlow::new(FlowParts {
+///     name: "orders to dataset",
+///     source_connection_id: "SOURCE_ID".parse()?,
+///     target_connection_id: "TARGET_ID".parse()?,
+///     delta_column: "updated_at",
+///     mapping_set_id: "e7c80e4c0d8f4a98a7d400b4e178b635".parse()?,
+///     mapping_set_version: 0,
+///     schedule: Schedule::every(Frequency::Hour, 1, 1_764_230_400)?,
+/// })
+/// .with_description("hourly");
+/// assert_eq!(flow.delta_column(), "updated_at");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a builder does nothing until it is used"]
 pub struct NewFlow {
@@ -360,26 +377,45 @@ pub struct NewFlow {
     schedule: Schedule,
 }
 
+/// What a new flow joins, by name: what [`NewFlow::new`] takes, so that
+/// the connections, the delta column and the mapping set cannot be
+/// swapped unseen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowParts<'a> {
+    /// The flow's name.
+    pub name: &'a str,
+    /// The source connection it reads (a table).
+    pub source_connection_id: SourceConnectionId,
+    /// The target connection it writes (a dataset).
+    pub target_connection_id: TargetConnectionId,
+    /// The column that says a row changed: incremental runs compare it.
+    pub delta_column: &'a str,
+    /// The Data Prep mapping set.
+    pub mapping_set_id: MappingSetId,
+    /// The mapping set's version (0 for a new one).
+    pub mapping_set_version: i64,
+    /// When it runs.
+    pub schedule: Schedule,
+}
+
 impl NewFlow {
-    /// A flow named `name` from `source_connection_id` to
-    /// `target_connection_id`; `delta_column` is the column that says a
-    /// row changed (incremental runs compare it), `mapping_set_id` and
-    /// `mapping_set_version` the Data Prep mapping set.
-    pub fn new(
-        name: impl Into<String>,
-        source_connection_id: SourceConnectionId,
-        target_connection_id: TargetConnectionId,
-        delta_column: impl Into<String>,
-        mapping_set_id: MappingSetId,
-        mapping_set_version: i64,
-        schedule: Schedule,
-    ) -> Self {
+    /// A flow of `parts`, without a description.
+    pub fn new(parts: FlowParts<'_>) -> Self {
+        let FlowParts {
+            name,
+            source_connection_id,
+            target_connection_id,
+            delta_column,
+            mapping_set_id,
+            mapping_set_version,
+            schedule,
+        } = parts;
         NewFlow {
-            name: name.into(),
+            name: name.to_owned(),
             description: None,
             source_connection_id,
             target_connection_id,
-            delta_column: delta_column.into(),
+            delta_column: delta_column.to_owned(),
             mapping_set_id,
             mapping_set_version,
             schedule,
@@ -994,15 +1030,15 @@ mod tests {
         };
         let hourly = Schedule::every(Frequency::Hour, 1, START).unwrap();
         let flow = |version, schedule| {
-            NewFlow::new(
-                "orders flow",
-                id("src-1"),
-                id("tgt-1"),
-                "updated_at",
-                id(MS),
-                version,
+            NewFlow::new(FlowParts {
+                name: "orders flow",
+                source_connection_id: id("src-1"),
+                target_connection_id: id("tgt-1"),
+                delta_column: "updated_at",
+                mapping_set_id: id(MS),
+                mapping_set_version: version,
                 schedule,
-            )
+            })
         };
         assert_eq!(
             body(&flow(3, hourly).with_description("d")),
@@ -1085,15 +1121,15 @@ mod tests {
     }
 
     fn new_flow() -> NewFlow {
-        NewFlow::new(
-            "orders flow",
-            id("src-1"),
-            id("tgt-1"),
-            "updated_at",
-            id("e7c80e4c0d8f4a98a7d400b4e178b635"),
-            0,
-            Schedule::every(Frequency::Hour, 1, START).unwrap(),
-        )
+        NewFlow::new(FlowParts {
+            name: "orders flow",
+            source_connection_id: id("src-1"),
+            target_connection_id: id("tgt-1"),
+            delta_column: "updated_at",
+            mapping_set_id: id("e7c80e4c0d8f4a98a7d400b4e178b635"),
+            mapping_set_version: 0,
+            schedule: Schedule::every(Frequency::Hour, 1, START).unwrap(),
+        })
     }
 
     fn field_of(e: &Error) -> &str {
