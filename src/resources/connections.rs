@@ -5,11 +5,12 @@ use serde::Deserialize;
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
+use super::{unusable_answer, wire_item};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{parse_json, Ensured, Saved, WireItem};
+use crate::client::results::{parse_json, Ensured, Saved};
 use crate::client::{Client, Platform};
 use crate::error::Error;
 use crate::ids::{ConnectionId, FromService};
@@ -79,14 +80,7 @@ struct WireAuth {
     spec_name: Option<String>,
 }
 
-impl WireItem for WireConnection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireConnection);
 
 impl Resource for Connection {
     const NAME: &'static str = "connection";
@@ -201,7 +195,7 @@ impl ConnectionFilter {
 pub type Connections = Pages<Connection>;
 
 /// Parses one page of a listing (for the fuzz targets).
-#[allow(dead_code)] // used by the fuzzing feature
+#[cfg(feature = "fuzzing")]
 pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<usize, Error> {
     #[derive(Deserialize)]
     struct Page {
@@ -396,17 +390,15 @@ impl Client {
                     .as_deref()
                     .unwrap_or("")
                     .parse()
-                    .map_err(|_| Error::UnexpectedResponse {
-                        status: 200,
-                        detail: format!(
+                    .map_err(|_| {
+                        unusable_answer(format!(
                             "connection {id} uses auth spec {:?}, which this crate cannot write \
                              (nothing was written)",
                             crate::wire::text::one_line(
                                 current.auth_spec_name.as_deref().unwrap_or(""),
                                 80
                             )
-                        ),
-                        request_id: None,
+                        ))
                     })?;
                 Ok((current.etag, spec))
             },

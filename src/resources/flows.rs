@@ -11,13 +11,12 @@ use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
-use crate::client::input::{
-    check_description, check_from_service, check_id, check_name, require_text,
-};
+use super::{check_name_and_description, unusable_answer, wire_item};
+use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{parse_json, Saved, WireItem};
+use crate::client::results::{parse_json, Saved};
 use crate::client::Client;
 use crate::error::{named_enum, Error};
 use crate::ids::{
@@ -66,8 +65,22 @@ impl Filter<Flow> for FlowFilter {
             FlowState::parse(s.as_str()) == f.state
         })
     }
+    /// A flow that lacks `sourceConnectionIds` (or `targetConnectionIds`)
+    /// while the filter is on it is an error naming the field: it may be
+    /// the one sought, or any other flow.
     fn check_listed(&self, f: &Flow) -> Result<(), Error> {
-        FlowFilter::check_listed(self, f)
+        let lacks = if self.source_connection_id.is_some() && f.source_connection_ids.is_empty() {
+            "sourceConnectionIds"
+        } else if self.target_connection_id.is_some() && f.target_connection_ids.is_empty() {
+            "targetConnectionIds"
+        } else {
+            return Ok(());
+        };
+        Err(unusable_answer(format!(
+            "flow {} in the listing lacks {lacks}, so whether it is the one sought cannot be \
+             checked",
+            f.id
+        )))
     }
 }
 
@@ -288,14 +301,7 @@ struct WireTransformation {
     params: Option<Value>,
 }
 
-impl WireItem for WireFlow {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireFlow);
 
 /// Ids a flow lists, as the service sent them.
 fn ids_from_service<I: FromService>(ids: Option<Vec<String>>) -> Vec<I> {
@@ -470,10 +476,7 @@ impl NewFlow {
 
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("source_connection_id", self.source_connection_id.as_str())?;
         check_id("target_connection_id", self.target_connection_id.as_str())?;
         require_text("delta_column", &self.delta_column)?;
@@ -675,28 +678,6 @@ impl FlowFilter {
     /// The state filter, if set.
     pub fn state(&self) -> Option<&FlowState> {
         self.state.as_ref()
-    }
-
-    /// A flow of this filter's listing that lacks `sourceConnectionIds`
-    /// (or `targetConnectionIds`) while the filter is on it is an error
-    /// naming the field: it may be the one sought, or any other flow.
-    pub(crate) fn check_listed(&self, f: &Flow) -> Result<(), Error> {
-        let lacks = if self.source_connection_id.is_some() && f.source_connection_ids.is_empty() {
-            "sourceConnectionIds"
-        } else if self.target_connection_id.is_some() && f.target_connection_ids.is_empty() {
-            "targetConnectionIds"
-        } else {
-            return Ok(());
-        };
-        Err(Error::UnexpectedResponse {
-            status: 200,
-            detail: format!(
-                "flow {} in the listing lacks {lacks}, so whether it is the one sought cannot \
-                 be checked",
-                f.id
-            ),
-            request_id: None,
-        })
     }
 }
 

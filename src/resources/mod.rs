@@ -14,6 +14,42 @@ pub(crate) mod schedule;
 pub(crate) mod source_connections;
 pub(crate) mod target_connections;
 
+use crate::client::input::{check_description, check_name};
+use crate::error::Error;
+
+/// `WireItem` for a wire struct with `id: String` and `etag:
+/// Option<String>` fields.
+macro_rules! wire_item {
+    ($wire:ty) => {
+        impl $crate::client::results::WireItem for $wire {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn etag(&self) -> Option<&str> {
+                self.etag.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use wire_item;
+
+/// The name and the optional description every new resource has.
+fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {
+    check_name("name", name)?;
+    description.map_or(Ok(()), |d| check_description("description", d))
+}
+
+/// An answer (a success, 200) that was read but cannot be used, for
+/// `detail`: a listed item that cannot be checked, a run that cannot be
+/// placed.
+fn unusable_answer(detail: String) -> Error {
+    Error::UnexpectedResponse {
+        status: 200,
+        detail,
+        request_id: None,
+    }
+}
+
 // The client core (headers, retries, deadline, paging, errors, IMS tokens)
 // driven through the resource calls, so they sit at the resources layer.
 #[cfg(test)]

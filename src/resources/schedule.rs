@@ -3,7 +3,7 @@
 //! that decides how a schedule is written on the wire and how the
 //! service's answers are read back.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{named_enum, Error};
@@ -244,8 +244,9 @@ impl Schedule {
 }
 
 /// The value of one `scheduleParams` member, as sent: numbers and a
-/// boolean (see [`Schedule::wire_members`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// boolean (see [`Schedule::wire_members`]), each serialized as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub(crate) enum Member {
     /// `startTime`, epoch seconds.
     Seconds(i64),
@@ -257,28 +258,13 @@ pub(crate) enum Member {
     Flag(bool),
 }
 
-impl Serialize for Member {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Member::Seconds(n) => s.serialize_i64(n),
-            Member::Word(w) => s.serialize_str(w),
-            Member::Interval(n) => s.serialize_u32(n),
-            Member::Flag(b) => s.serialize_bool(b),
-        }
-    }
-}
-
 /// The `scheduleParams` object of a request body.
 #[derive(Debug)]
 pub(crate) struct ScheduleParams(Vec<(&'static str, Member)>);
 
 impl Serialize for ScheduleParams {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        s.collect_map(self.0.iter().map(|(key, value)| (key, value)))
     }
 }
 

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
-use crate::client::input::{check_description, check_id, check_name};
+use super::{check_name_and_description, unusable_answer, wire_item};
+use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{Ensured, Saved, WireItem};
+use crate::client::results::{Ensured, Saved};
 use crate::client::Client;
 use crate::error::Error;
 use crate::ids::{DatasetId, FromService, SchemaId, TargetConnectionId};
@@ -132,14 +133,7 @@ struct WireParams {
     dataset_id: Option<String>,
 }
 
-impl WireItem for WireTargetConnection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireTargetConnection);
 
 impl From<WireTargetConnection> for TargetConnection {
     fn from(w: WireTargetConnection) -> Self {
@@ -220,10 +214,7 @@ impl NewTargetConnection {
     /// must be visible text (no white space or control characters) of at
     /// most 1024 characters.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("dataset_id", self.dataset_id.as_str())?;
         check_schema_id("schema_id", self.schema_id.as_str())
     }
@@ -322,16 +313,12 @@ impl TargetConnectionFilter {
     /// error naming the field, not an absence.
     pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
         if self.dataset_id.is_some() && t.dataset_id.is_none() {
-            return Err(Error::UnexpectedResponse {
-                status: 200,
-                detail: format!(
-                    "target connection {} in the listing lacks params.dataSetId, so whether it \
-                     writes the dataset cannot be checked; refusing to treat it as absent (a \
-                     create would duplicate it)",
-                    t.id
-                ),
-                request_id: None,
-            });
+            return Err(unusable_answer(format!(
+                "target connection {} in the listing lacks params.dataSetId, so whether it writes \
+                 the dataset cannot be checked; refusing to treat it as absent (a create would \
+                 duplicate it)",
+                t.id
+            )));
         }
         Ok(())
     }
