@@ -254,9 +254,9 @@ impl Client {
         &self,
         connection: &PostgresConnection,
     ) -> Result<Saved<ConnectionId>, Error> {
-        let prepared = connection.request_body()?;
+        let body = connection.request_body()?;
         self.request(Method::Post, "/connections")
-            .secret_body(&prepared.body, connection.scrubber())
+            .secret_body(&body, connection.scrubber())
             .created()
     }
 
@@ -403,9 +403,9 @@ impl Client {
                 Ok((current.etag, spec))
             },
             |(etag, spec)| {
-                let prepared = credentials.patch_body(*spec)?;
+                let body = credentials.patch_body(*spec)?;
                 self.request(Method::Patch, Connection::path(id.as_str()))
-                    .secret_body(&prepared.body, credentials.scrubber())
+                    .secret_body(&body, credentials.scrubber())
                     .if_match(etag)
                     .resource(Connection::NAME, id.as_str())
                     .saved()
