@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,6 +12,7 @@ use super::datasets::check_schema_id;
 use super::explore::{Column, ColumnType};
 use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
+use crate::client::paging::Query;
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
@@ -47,17 +48,6 @@ named_enum! {
     "must be ATTRIBUTE or EXPRESSION";
     Attribute => "ATTRIBUTE", "text/x.schema-path";
     Expression => "EXPRESSION", "text/x.aep-xl";
-}
-
-impl MappingSourceType {
-    /// Reads a wire value, ignoring case. Data Prep's internal spellings
-    /// that mapping sets made in the UI carry are read too:
-    /// `text/x.schema-path` (an attribute) and `text/x.aep-xl` (an
-    /// expression). `None` for anything else. The public way in is
-    /// `FromStr`.
-    pub(crate) fn parse(value: &str) -> Option<Self> {
-        value.parse().ok()
-    }
 }
 
 /// One mapping: a source (a column, or an expression) into an XDM field.
@@ -146,19 +136,22 @@ pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
 /// refused.
 fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
     if is_mapping_set_id(id) {
-        Ok(())
-    } else {
-        Err(Error::unexpected(
-            resp,
-            format!(
-                "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
-                 refusing to use it{}",
-                id.len(),
-                // After a create that succeeded, the mapping set exists.
-                success_note(resp)
-            ),
-        ))
+        return Ok(());
     }
+    Err(refused(
+        resp,
+        &format!(
+            "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
+             refusing to use it",
+            id.len()
+        ),
+    ))
+}
+
+/// An answer refused for `what`, followed by what its status means (after
+/// a create that succeeded, the mapping set exists).
+fn refused(resp: &RawResponse, what: &str) -> Error {
+    Error::unexpected(resp, format!("{what}{}", success_note(resp)))
 }
 
 /// A version as Data Prep sends it: a number (a numeric string is taken
@@ -369,13 +362,11 @@ impl Serialize for Properties<'_> {
             .enumerate()
             .map(|(i, c)| (c.name.as_str(), i))
             .collect();
-        let mut map = s.serialize_map(Some(last.len()))?;
-        for (i, c) in self.0.iter().enumerate() {
-            if last.get(c.name.as_str()) == Some(&i) {
-                map.serialize_entry(&c.name, &json_schema_type(c))?;
-            }
-        }
-        map.end()
+        let kept = self.0.iter().enumerate();
+        s.collect_map(
+            kept.filter(|&(i, c)| last.get(c.name.as_str()) == Some(&i))
+                .map(|(_, c)| (&c.name, json_schema_type(c))),
+        )
     }
 }
 
@@ -607,15 +598,7 @@ fn describe_problem(v: &Value) -> String {
 }
 
 fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping, Error> {
-    let lacks = |what: &str| {
-        Error::unexpected(
-            resp,
-            format!(
-                "mapping {i} of the answer lacks {what}{}",
-                success_note(resp)
-            ),
-        )
-    };
+    let lacks = |what: &str| refused(resp, &format!("mapping {i} of the answer lacks {what}"));
     let source = w
         .source
         .filter(|s| !s.is_empty())
@@ -628,7 +611,7 @@ fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping
         .ok_or_else(|| lacks("a destination (`destination` or `destinationXdmPath`)"))?;
     let source_type = match w.source_type.as_deref() {
         None | Some("") => MappingSourceType::Attribute,
-        Some(t) => MappingSourceType::parse(t).ok_or_else(|| {
+        Some(t) => t.parse().map_err(|_| {
             Error::unexpected(
                 resp,
                 format!(
@@ -672,19 +655,13 @@ impl Client {
             ));
         }
         let wire: WireSaved = parse_json(&resp, "the JSON object {\"id\", \"version\"}")?;
-        let id = wire.id.filter(|i| !i.is_empty()).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks an id{}", success_note(&resp)),
-            )
-        })?;
+        let id = wire
+            .id
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| refused(&resp, "the body lacks an id"))?;
         check_answered_id(&resp, &id)?;
-        let version = version_of(wire.version).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks a version (a number){}", success_note(&resp)),
-            )
-        })?;
+        let version = version_of(wire.version)
+            .ok_or_else(|| refused(&resp, "the body lacks a version (a number)"))?;
         Ok(SavedMappingSet {
             id: MappingSetId::from_service(id),
             version,
@@ -711,23 +688,15 @@ impl Client {
             &resp,
             "the JSON object {\"validationResponse\": [{\"status\", \"errors\"}, ...]}",
         )?;
-        let checks = wire.validation_response.ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks validationResponse{}", success_note(&resp)),
-            )
-        })?;
+        let checks = wire
+            .validation_response
+            .ok_or_else(|| refused(&resp, "the body lacks validationResponse"))?;
         let mut results = Vec::with_capacity(checks.len());
         for (i, c) in checks.into_iter().enumerate() {
-            let status = c.status.filter(|s| !s.is_empty()).ok_or_else(|| {
-                Error::unexpected(
-                    &resp,
-                    format!(
-                        "validation result {i} lacks a status{}",
-                        success_note(&resp)
-                    ),
-                )
-            })?;
+            let status = c
+                .status
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| refused(&resp, &format!("validation result {i} lacks a status")))?;
             results.push(MappingCheck {
                 status: one_line(&status, 40),
                 errors: c
@@ -763,22 +732,13 @@ impl Client {
         const PAGE: usize = 50;
         const MAX_PAGES: usize = 10;
         require_text("name", name)?;
-        let mut encoded = String::new();
-        crate::wire::encode::encode_into_string(
-            &mut encoded,
-            name,
-            crate::wire::encode::Style::Query,
-        );
         let mut ids = Vec::new();
         for page in 0..MAX_PAGES {
+            let query = Query::new("mappingSets", PAGE as u32)?
+                .param("start", &(page * PAGE).to_string())
+                .param("name", name);
             let resp = self
-                .request(
-                    Method::Get,
-                    format!(
-                        "/mappingSets?limit={PAGE}&start={}&name={encoded}",
-                        page * PAGE
-                    ),
-                )
+                .request(Method::Get, query.first_path())
                 .service(Service::DataPrep)
                 .send()?;
             let wire: WireMappingSetPage =
@@ -841,15 +801,8 @@ impl Client {
                 ),
             ));
         }
-        let found_version = version_of(wire.version).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!(
-                    "the mapping set lacks a version (a number){}",
-                    success_note(&resp)
-                ),
-            )
-        })?;
+        let found_version = version_of(wire.version)
+            .ok_or_else(|| refused(&resp, "the mapping set lacks a version (a number)"))?;
         if version.is_some_and(|asked| asked != found_version) {
             return Err(Error::unexpected(
                 &resp,

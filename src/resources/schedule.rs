@@ -48,13 +48,6 @@ named_enum! {
 }
 
 impl Frequency {
-    /// Reads a wire word, ignoring case (`Hour` and `HOUR` are `Hour`).
-    /// `once` is not a frequency here: it is [`Schedule::once`]. The public
-    /// way in is `FromStr`.
-    pub(crate) fn parse(s: &str) -> Option<Frequency> {
-        s.parse().ok()
-    }
-
     /// The smallest interval the service takes for this frequency: 15 for
     /// minutes, 1 otherwise.
     pub fn min_interval(&self) -> u32 {
@@ -229,7 +222,8 @@ impl Schedule {
                 repeat: None,
             });
         }
-        let frequency = Frequency::parse(word)?;
+        // `once` is not a frequency: it is `Schedule::once`, read above.
+        let frequency: Frequency = word.parse().ok()?;
         let interval = u32::try_from(read::int(o.get("interval")?)?).ok()?;
         let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
         schedule.start_time = start_time;
@@ -303,14 +297,14 @@ mod tests {
             Frequency::Day,
             Frequency::Week,
         ] {
-            assert_eq!(Frequency::parse(f.as_str()), Some(f));
-            assert_eq!(Frequency::parse(&f.as_str().to_uppercase()), Some(f));
+            assert_eq!(f.as_str().parse::<Frequency>().ok(), Some(f));
+            assert_eq!(f.as_str().to_uppercase().parse::<Frequency>().ok(), Some(f));
             assert_eq!(f.to_string(), f.as_str());
         }
-        assert_eq!(Frequency::parse("Hour"), Some(Frequency::Hour));
-        assert_eq!(Frequency::parse("once"), None);
-        assert_eq!(Frequency::parse("hourly"), None);
-        assert_eq!(Frequency::parse(""), None);
+        assert_eq!("Hour".parse::<Frequency>().ok(), Some(Frequency::Hour));
+        assert_eq!("once".parse::<Frequency>().ok(), None);
+        assert_eq!("hourly".parse::<Frequency>().ok(), None);
+        assert_eq!("".parse::<Frequency>().ok(), None);
     }
 
     #[test]
