@@ -497,7 +497,7 @@ impl NewFlow {
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
             transformations: (
-                CopyEntry {
+                Entry {
                     name: COPY,
                     params: CopyParams {
                         delta_column: DeltaColumn {
@@ -519,8 +519,8 @@ impl NewFlow {
 /// a number, as the database tutorial and Data Prep's own answers have it
 /// (the flow spec's `transformationSpec` types it as a string); reads
 /// accept both.
-fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> MappingEntry<'_> {
-    MappingEntry {
+fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> Entry<MappingParams<'_>> {
+    Entry {
         name: MAPPING,
         params: MappingParams {
             mapping_id: mapping_set_id,
@@ -539,14 +539,15 @@ struct CreateBody<'a> {
     source_connection_ids: [&'a str; 1],
     target_connection_ids: [&'a str; 1],
     /// Serialized as a two-entry array.
-    transformations: (CopyEntry<'a>, MappingEntry<'a>),
+    transformations: (Entry<CopyParams<'a>>, Entry<MappingParams<'a>>),
     schedule_params: ScheduleParams,
 }
 
-#[derive(Serialize)]
-struct CopyEntry<'a> {
+/// One entry of `transformations`: `Copy` or `Mapping`, with its params.
+#[derive(Debug, Serialize)]
+struct Entry<P> {
     name: &'static str,
-    params: CopyParams<'a>,
+    params: P,
 }
 
 #[derive(Serialize)]
@@ -561,12 +562,6 @@ struct DeltaColumn<'a> {
     name: &'a str,
     date_format: &'static str,
     timezone: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct MappingEntry<'a> {
-    name: &'static str,
-    params: MappingParams<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -585,7 +580,7 @@ type FlowPatch<'a> = PatchOp<'static, PatchValue<'a>>;
 #[serde(untagged)]
 enum PatchValue<'a> {
     Member(Member),
-    Mapping(MappingEntry<'a>),
+    Mapping(Entry<MappingParams<'a>>),
     Read(Value),
 }
 
