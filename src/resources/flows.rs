@@ -407,24 +407,15 @@ pub struct FlowParts<'a> {
 impl NewFlow {
     /// A flow of `parts`, without a description.
     pub fn new(parts: FlowParts<'_>) -> Self {
-        let FlowParts {
-            name,
-            source_connection_id,
-            target_connection_id,
-            delta_column,
-            mapping_set_id,
-            mapping_set_version,
-            schedule,
-        } = parts;
         NewFlow {
-            name: name.to_owned(),
+            name: parts.name.to_owned(),
             description: None,
-            source_connection_id,
-            target_connection_id,
-            delta_column: delta_column.to_owned(),
-            mapping_set_id,
-            mapping_set_version,
-            schedule,
+            source_connection_id: parts.source_connection_id,
+            target_connection_id: parts.target_connection_id,
+            delta_column: parts.delta_column.to_owned(),
+            mapping_set_id: parts.mapping_set_id,
+            mapping_set_version: parts.mapping_set_version,
+            schedule: parts.schedule,
         }
     }
 

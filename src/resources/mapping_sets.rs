@@ -270,14 +270,12 @@ impl NewMappingSet {
                 ));
             }
         }
-        if let Some(columns) = &self.source_columns {
-            for (i, c) in columns.iter().enumerate() {
-                let field = format!("source_columns[{i}]");
-                if c.name.trim().is_empty() {
-                    return Err(Error::invalid_input(field, "must not be empty"));
-                }
-                require_text(&field, &c.name)?;
+        for (i, c) in self.source_columns.iter().flatten().enumerate() {
+            let field = format!("source_columns[{i}]");
+            if c.name.trim().is_empty() {
+                return Err(Error::invalid_input(field, "must not be empty"));
             }
+            require_text(&field, &c.name)?;
         }
         if let Some(name) = &self.name {
             require_text("name", name)?;

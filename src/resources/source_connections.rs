@@ -217,10 +217,8 @@ impl NewSourceConnection {
         check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("base_connection_id", self.base_connection_id.as_str())?;
         require_text("table_path", &self.table_path)?;
-        if let Some(columns) = &self.columns {
-            for c in columns {
-                require_text("columns.name", &c.name)?;
-            }
+        for c in self.columns.iter().flatten() {
+            require_text("columns.name", &c.name)?;
         }
         Ok(())
     }
