@@ -929,10 +929,9 @@ fn schedule_ops(
 ) -> Vec<FlowPatch<'static>> {
     let path = |key: &str| Cow::Owned(format!("/scheduleParams/{key}"));
     let mut ops = Vec::new();
-    let mut members = new.wire_members();
-    members.retain(|(k, _)| *k != "startTime");
-    for (key, value) in &members {
-        let op = if current.contains_key(*key) {
+    let members = new.wire_members().into_iter();
+    for (key, value) in members.filter(|(key, _)| *key != "startTime") {
+        let op = if current.contains_key(key) {
             "replace"
         } else {
             "add"
@@ -940,15 +939,16 @@ fn schedule_ops(
         ops.push(PatchOp {
             op,
             path: path(key),
-            value: PatchValue::Member(*value),
+            value: PatchValue::Member(value),
         });
     }
+    // A `once` schedule has neither member: each one there is removed.
     for key in ["interval", "backfill"] {
-        if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
+        if let (true, Some(read)) = (new.is_once(), current.get(key)) {
             ops.push(PatchOp {
                 op: "remove",
                 path: path(key),
-                value: PatchValue::Read(current[key].clone()),
+                value: PatchValue::Read(read.clone()),
             });
         }
     }

@@ -260,10 +260,8 @@ impl From<WireRun> for Run {
         Run {
             id: RunId::from_service(w.id),
             flow_id: w.flow_id.map(FlowId::from_service),
-            status: status
-                .status
-                .as_deref()
-                .map_or_else(|| RunStatus::Other(String::new()), RunStatus::parse),
+            // No status (or one that is not text): `Other("")`.
+            status: RunStatus::parse(status.status.as_deref().unwrap_or("")),
             created_at: w.created_at,
             updated_at: w.updated_at,
             started_at: duration.started_at,
