@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
-use super::{unusable_answer, wire_item};
+use super::{filter_default, unusable_answer, wire_item};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -139,16 +139,10 @@ pub struct ConnectionFilter {
     max_items: usize,
 }
 
-impl Default for ConnectionFilter {
-    fn default() -> Self {
-        ConnectionFilter {
-            name: None,
-            connection_spec_id: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(ConnectionFilter {
+    name,
+    connection_spec_id
+});
 
 paging_options!(
     ConnectionFilter,

@@ -7,11 +7,10 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
-use super::{check_name_and_description, unusable_answer, wire_item};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
 use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -610,17 +609,11 @@ pub struct FlowFilter {
     max_items: usize,
 }
 
-impl Default for FlowFilter {
-    fn default() -> Self {
-        FlowFilter {
-            source_connection_id: None,
-            target_connection_id: None,
-            state: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(FlowFilter {
+    source_connection_id,
+    target_connection_id,
+    state
+});
 
 paging_options!(FlowFilter, "Stop after this many. Defaults to 10 000.");
 

@@ -33,6 +33,24 @@ macro_rules! wire_item {
 }
 pub(crate) use wire_item;
 
+/// `Default` for a listing filter with these optional criteria: none
+/// set, pages of [`DEFAULT_PAGE_SIZE`](connections::DEFAULT_PAGE_SIZE),
+/// a cap of [`DEFAULT_MAX_ITEMS`](connections::DEFAULT_MAX_ITEMS).
+macro_rules! filter_default {
+    ($filter:ident { $($criterion:ident),+ }) => {
+        impl Default for $filter {
+            fn default() -> Self {
+                $filter {
+                    $($criterion: None,)+
+                    page_size: $crate::resources::connections::DEFAULT_PAGE_SIZE,
+                    max_items: $crate::resources::connections::DEFAULT_MAX_ITEMS,
+                }
+            }
+        }
+    };
+}
+pub(crate) use filter_default;
+
 /// The name and the optional description every new resource has.
 fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {
     check_name("name", name)?;

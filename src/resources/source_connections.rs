@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
-use super::{check_name_and_description, unusable_answer, wire_item};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -281,16 +280,10 @@ pub struct SourceConnectionFilter {
     max_items: usize,
 }
 
-impl Default for SourceConnectionFilter {
-    fn default() -> Self {
-        SourceConnectionFilter {
-            base_connection_id: None,
-            table_name: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(SourceConnectionFilter {
+    base_connection_id,
+    table_name
+});
 
 paging_options!(
     SourceConnectionFilter,

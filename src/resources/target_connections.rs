@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
-use super::{check_name_and_description, unusable_answer, wire_item};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -276,15 +275,7 @@ pub struct TargetConnectionFilter {
     max_items: usize,
 }
 
-impl Default for TargetConnectionFilter {
-    fn default() -> Self {
-        TargetConnectionFilter {
-            dataset_id: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(TargetConnectionFilter { dataset_id });
 
 paging_options!(
     TargetConnectionFilter,
