@@ -136,10 +136,7 @@ wire_item!(WireTargetConnection);
 
 impl From<WireTargetConnection> for TargetConnection {
     fn from(w: WireTargetConnection) -> Self {
-        let (format, schema_id) = match w.data {
-            Some(d) => (d.format, d.schema.and_then(SpecRef::into_id)),
-            None => (None, None),
-        };
+        let data = w.data.unwrap_or_default();
         TargetConnection {
             id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
@@ -148,8 +145,11 @@ impl From<WireTargetConnection> for TargetConnection {
                 .params
                 .and_then(|p| p.dataset_id)
                 .map(DatasetId::from_service),
-            schema_id: schema_id.map(SchemaId::from_service),
-            format,
+            schema_id: data
+                .schema
+                .and_then(SpecRef::into_id)
+                .map(SchemaId::from_service),
+            format: data.format,
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
             etag: w.etag.unwrap_or_default(),
