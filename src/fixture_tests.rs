@@ -43,7 +43,7 @@ fn golden(name: &str) -> String {
 
 #[test]
 fn connection_string_body_matches_golden_byte_for_byte() {
-    let body = golden_connection().request_body().unwrap().body;
+    let body = golden_connection().request_body().unwrap();
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
         golden("request_connection_string.json")
@@ -56,8 +56,7 @@ fn basic_body_matches_golden_byte_for_byte() {
         .with_auth_spec(AuthSpec::Basic)
         .with_ssl_mode(SslMode::Require)
         .request_body()
-        .unwrap()
-        .body;
+        .unwrap();
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
         golden("request_basic.json")
@@ -69,8 +68,7 @@ fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
     let body = golden_connection()
         .with_auth_spec(AuthSpec::Basic)
         .request_body()
-        .unwrap()
-        .body;
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["auth"]["params"].get("sslMode").is_none());
     let body = golden_connection()
@@ -78,8 +76,7 @@ fn basic_ssl_mode_can_be_overridden_and_is_omitted_when_unset() {
         .with_ssl_mode(SslMode::VerifyFull)
         .with_basic_ssl_mode_value("verify-full")
         .request_body()
-        .unwrap()
-        .body;
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["auth"]["params"]["sslMode"], "verify-full");
 }

@@ -786,6 +786,6 @@ mod layers;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 pub use resources::flows::{
-    Flow, FlowFilter, FlowSpec, FlowState, Flows, Frequency, LastRun, NewFlow, Schedule,
+    Flow, FlowFilter, FlowParts, FlowSpec, FlowState, Flows, Frequency, LastRun, NewFlow, Schedule,
     Transformation,
 };

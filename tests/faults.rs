@@ -630,8 +630,8 @@ fn a_server_echoing_the_request_leaks_nothing_in_any_auth_spec() {
 #[test]
 fn echoed_tokens_never_show_in_the_pipeline_calls() {
     use aep_flow::{
-        FlowFilter, Frequency, Mapping, NewFlow, NewMappingSet, NewTargetConnection, PipelineSpec,
-        RunFilter, Schedule,
+        FlowFilter, FlowParts, Frequency, Mapping, NewFlow, NewMappingSet, NewTargetConnection,
+        PipelineSpec, RunFilter, Schedule,
     };
     const SCHEMA: &str = "https://ns.adobe.com/t/schemas/orders";
     const MAPPING: &str = "e7c80e4c0d8f4a98a7d400b4e178b635";
@@ -680,15 +680,15 @@ fn echoed_tokens_never_show_in_the_pipeline_calls() {
         (
             "create_flow",
             Box::new(move |c| {
-                c.create_flow(&NewFlow::new(
-                    "f",
-                    id("s1"),
-                    id("t1"),
-                    "updated_at",
-                    id(MAPPING),
-                    0,
+                c.create_flow(&NewFlow::new(FlowParts {
+                    name: "f",
+                    source_connection_id: id("s1"),
+                    target_connection_id: id("t1"),
+                    delta_column: "updated_at",
+                    mapping_set_id: id(MAPPING),
+                    mapping_set_version: 0,
                     schedule,
-                ))
+                }))
                 .map(drop)
             }),
         ),

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use aep_flow::{
     spec::CONNECTION_STRING_AUTH, spec::CRM_TO_AEP_FLOW_SPEC_ID, Client, ConnectionId, Error,
-    FlowFilter, FlowId, FlowState, Frequency, NewFlow, NewSourceConnection, NewTargetConnection,
-    Schedule, SourceConnectionId, TargetConnectionId,
+    FlowFilter, FlowId, FlowParts, FlowState, Frequency, NewFlow, NewSourceConnection,
+    NewTargetConnection, Schedule, SourceConnectionId, TargetConnectionId,
 };
 use aep_flow_testing::{demo_catalog, FakeFlowService, Reply, DEMO_ACCESS_TOKEN};
 use serde_json::{json, Value};
@@ -92,15 +92,15 @@ fn hourly() -> Schedule {
 }
 
 fn new_flow(source: &SourceConnectionId) -> NewFlow {
-    NewFlow::new(
-        "orders to dataset",
-        source.clone(),
-        target(),
-        "updated_at",
-        id(MAPPING),
-        0,
-        hourly(),
-    )
+    NewFlow::new(FlowParts {
+        name: "orders to dataset",
+        source_connection_id: source.clone(),
+        target_connection_id: target(),
+        delta_column: "updated_at",
+        mapping_set_id: id(MAPPING),
+        mapping_set_version: 0,
+        schedule: hourly(),
+    })
 }
 
 /// A request to the fake outside the client, for bodies the client
@@ -197,15 +197,15 @@ fn create_then_get_round_trips() {
     assert_eq!((run.started_at, run.completed_at), (Some(5), Some(9)));
 
     // A once flow keeps only startTime and frequency.
-    let once = NewFlow::new(
-        "once",
-        orders.clone(),
-        target(),
-        "updated_at",
-        id(MAPPING),
-        2,
-        Schedule::once(FUTURE),
-    );
+    let once = NewFlow::new(FlowParts {
+        name: "once",
+        source_connection_id: orders.clone(),
+        target_connection_id: target(),
+        delta_column: "updated_at",
+        mapping_set_id: id(MAPPING),
+        mapping_set_version: 2,
+        schedule: Schedule::once(FUTURE),
+    });
     let saved = c.create_flow(&once).unwrap();
     let f = c.get_flow(&saved.id).unwrap();
     assert_eq!(f.schedule, Some(Schedule::once(FUTURE)));

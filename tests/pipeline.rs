@@ -491,15 +491,15 @@ fn duplicates_made_elsewhere_never_lead_to_a_second_flow() {
         .create_mapping_set(&aep_flow::NewMappingSet::new(id(SCHEMA), mappings()))
         .unwrap();
     let flow = c
-        .create_flow(&aep_flow::NewFlow::new(
-            "by hand",
-            s2.clone(),
-            t2.clone(),
-            "updated_at",
-            set.id.clone(),
-            set.version,
-            hourly(),
-        ))
+        .create_flow(&aep_flow::NewFlow::new(aep_flow::FlowParts {
+            name: "by hand",
+            source_connection_id: s2.clone(),
+            target_connection_id: t2.clone(),
+            delta_column: "updated_at",
+            mapping_set_id: set.id.clone(),
+            mapping_set_version: set.version,
+            schedule: hourly(),
+        }))
         .unwrap()
         .id;
     let out = c.ensure_pipeline(&spec(&s)).unwrap();
@@ -801,15 +801,15 @@ fn twin_flows_are_reported_and_the_oldest_converged() {
     std::thread::sleep(Duration::from_millis(5));
     let twin = s
         .client
-        .create_flow(&aep_flow::NewFlow::new(
-            "twin",
-            source.clone(),
-            target.clone(),
-            "updated_at",
-            set.clone(),
-            0,
-            hourly(),
-        ))
+        .create_flow(&aep_flow::NewFlow::new(aep_flow::FlowParts {
+            name: "twin",
+            source_connection_id: source.clone(),
+            target_connection_id: target.clone(),
+            delta_column: "updated_at",
+            mapping_set_id: set.clone(),
+            mapping_set_version: 0,
+            schedule: hourly(),
+        }))
         .unwrap()
         .id;
     let daily = Schedule::every(Frequency::Day, 1, START).unwrap();

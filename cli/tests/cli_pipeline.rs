@@ -943,15 +943,15 @@ fn with_twin_flows() -> (FakeFlowService, String, String) {
     let f = client.get_flow(&flow.parse().unwrap()).unwrap();
     let (_, set, version) = f.mapping().unwrap();
     let twin = client
-        .create_flow(&aep_flow::NewFlow::new(
-            "twin",
-            f.source_connection_ids[0].clone(),
-            f.target_connection_ids[0].clone(),
-            "updated_at",
-            set,
-            version,
-            Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
-        ))
+        .create_flow(&aep_flow::NewFlow::new(aep_flow::FlowParts {
+            name: "twin",
+            source_connection_id: f.source_connection_ids[0].clone(),
+            target_connection_id: f.target_connection_ids[0].clone(),
+            delta_column: "updated_at",
+            mapping_set_id: set,
+            mapping_set_version: version,
+            schedule: Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap(),
+        }))
         .unwrap()
         .id;
     (fake, flow, twin.into_string())

@@ -28,11 +28,12 @@ use serde::Deserialize;
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
+use super::{filter_default, unusable_answer, wire_item};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{parse_json, Ensured, Saved, WireItem};
+use crate::client::results::{parse_json, Ensured, Saved};
 use crate::client::{Client, Platform};
 use crate::error::Error;
 use crate::ids::{ConnectionId, FromService};
@@ -102,14 +103,7 @@ struct WireAuth {
     spec_name: Option<String>,
 }
 
-impl WireItem for WireConnection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireConnection);
 
 impl Resource for Connection {
     const NAME: &'static str = "connection";
@@ -168,16 +162,10 @@ pub struct ConnectionFilter {
     max_items: usize,
 }
 
-impl Default for ConnectionFilter {
-    fn default() -> Self {
-        ConnectionFilter {
-            name: None,
-            connection_spec_id: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(ConnectionFilter {
+    name,
+    connection_spec_id
+});
 
 paging_options!(
     ConnectionFilter,
@@ -224,7 +212,7 @@ impl ConnectionFilter {
 pub type Connections = Pages<Connection>;
 
 /// Parses one page of a listing (for the fuzz targets).
-#[allow(dead_code)] // used by the fuzzing feature
+#[cfg(feature = "fuzzing")]
 pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<usize, Error> {
     #[derive(Deserialize)]
     struct Page {
@@ -283,9 +271,9 @@ impl Client {
         &self,
         connection: &PostgresConnection,
     ) -> Result<Saved<ConnectionId>, Error> {
-        let prepared = connection.request_body()?;
+        let body = connection.request_body()?;
         self.request(Method::Post, "/connections")
-            .secret_body(&prepared.body, connection.scrubber())
+            .secret_body(&body, connection.scrubber())
             .created()
     }
 
@@ -419,24 +407,22 @@ impl Client {
                     .as_deref()
                     .unwrap_or("")
                     .parse()
-                    .map_err(|_| Error::UnexpectedResponse {
-                        status: 200,
-                        detail: format!(
+                    .map_err(|_| {
+                        unusable_answer(format!(
                             "connection {id} uses auth spec {:?}, which this crate cannot write \
                              (nothing was written)",
                             crate::wire::text::one_line(
                                 current.auth_spec_name.as_deref().unwrap_or(""),
                                 80
                             )
-                        ),
-                        request_id: None,
+                        ))
                     })?;
                 Ok((current.etag, spec))
             },
             |(etag, spec)| {
-                let prepared = credentials.patch_body(*spec)?;
+                let body = credentials.patch_body(*spec)?;
                 self.request(Method::Patch, Connection::path(id.as_str()))
-                    .secret_body(&prepared.body, credentials.scrubber())
+                    .secret_body(&body, credentials.scrubber())
                     .if_match(etag)
                     .resource(Connection::NAME, id.as_str())
                     .saved()

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::client::input::{check_id, check_no_control, MAX_TEXT_CHARS};
+use crate::client::input::{check_id, require_text};
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
@@ -45,18 +45,13 @@ struct WireDataset {
 }
 
 /// A schema id (`$id` URL) to send: not empty, no white space or control
-/// characters, at most [`MAX_TEXT_CHARS`] characters.
+/// characters, at most [`MAX_TEXT_CHARS`](crate::client::input::MAX_TEXT_CHARS) characters.
 pub(crate) fn check_schema_id(field: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
-    if value.chars().nth(MAX_TEXT_CHARS).is_some() {
-        return Err(Error::invalid_input(
-            field,
-            format!("must be at most {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    check_no_control(field, value, false)?;
+    // At most MAX_TEXT_CHARS characters, none of them a control character.
+    require_text(field, value)?;
     if value.chars().any(char::is_whitespace) {
         return Err(Error::invalid_input(
             field,
@@ -134,6 +129,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::client::input::MAX_TEXT_CHARS;
     use crate::client::test_support::client_on;
     use crate::transport::memory::MemoryTransport;
 

@@ -30,17 +30,15 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
-use crate::client::input::{
-    check_description, check_from_service, check_id, check_name, require_text,
-};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{parse_json, Saved, WireItem};
+use crate::client::results::{parse_json, Saved};
 use crate::client::Client;
 use crate::error::{named_enum, Error};
 use crate::ids::{
@@ -89,8 +87,22 @@ impl Filter<Flow> for FlowFilter {
             FlowState::parse(s.as_str()) == f.state
         })
     }
+    /// A flow that lacks `sourceConnectionIds` (or `targetConnectionIds`)
+    /// while the filter is on it is an error naming the field: it may be
+    /// the one sought, or any other flow.
     fn check_listed(&self, f: &Flow) -> Result<(), Error> {
-        FlowFilter::check_listed(self, f)
+        let lacks = if self.source_connection_id.is_some() && f.source_connection_ids.is_empty() {
+            "sourceConnectionIds"
+        } else if self.target_connection_id.is_some() && f.target_connection_ids.is_empty() {
+            "targetConnectionIds"
+        } else {
+            return Ok(());
+        };
+        Err(unusable_answer(format!(
+            "flow {} in the listing lacks {lacks}, so whether it is the one sought cannot be \
+             checked",
+            f.id
+        )))
     }
 }
 
@@ -311,14 +323,7 @@ struct WireTransformation {
     params: Option<Value>,
 }
 
-impl WireItem for WireFlow {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireFlow);
 
 /// Ids a flow lists, as the service sent them.
 fn ids_from_service<I: FromService>(ids: Option<Vec<String>>) -> Vec<I> {
@@ -370,6 +375,23 @@ impl From<WireFlow> for Flow {
 /// A dataflow to create: one source connection (a table) into one target
 /// connection (a dataset), through a mapping set, on a schedule, reading
 /// the rows whose delta column changed.
+///
+/// ```
+/// use aep_flow::{FlowParts, Frequency, NewFlow, Schedule};
+///
+/// let flow = NewFlow::new(FlowParts {
+///     name: "orders to dataset",
+///     source_connection_id: "SOURCE_ID".parse()?,
+///     target_connection_id: "TARGET_ID".parse()?,
+///     delta_column: "updated_at",
+///     mapping_set_id: "e7c80e4c0d8f4a98a7d400b4e178b635".parse()?,
+///     mapping_set_version: 0,
+///     schedule: Schedule::every(Frequency::Hour, 1, 1_764_230_400)?,
+/// })
+/// .with_description("hourly");
+/// assert_eq!(flow.delta_column(), "updated_at");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a builder does nothing until it is used"]
 pub struct NewFlow {
@@ -383,29 +405,39 @@ pub struct NewFlow {
     schedule: Schedule,
 }
 
+/// What a new flow joins, by name: what [`NewFlow::new`] takes, so that
+/// the connections, the delta column and the mapping set cannot be
+/// swapped unseen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowParts<'a> {
+    /// The flow's name.
+    pub name: &'a str,
+    /// The source connection it reads (a table).
+    pub source_connection_id: SourceConnectionId,
+    /// The target connection it writes (a dataset).
+    pub target_connection_id: TargetConnectionId,
+    /// The column that says a row changed: incremental runs compare it.
+    pub delta_column: &'a str,
+    /// The Data Prep mapping set.
+    pub mapping_set_id: MappingSetId,
+    /// The mapping set's version (0 for a new one).
+    pub mapping_set_version: i64,
+    /// When it runs.
+    pub schedule: Schedule,
+}
+
 impl NewFlow {
-    /// A flow named `name` from `source_connection_id` to
-    /// `target_connection_id`; `delta_column` is the column that says a
-    /// row changed (incremental runs compare it), `mapping_set_id` and
-    /// `mapping_set_version` the Data Prep mapping set.
-    pub fn new(
-        name: impl Into<String>,
-        source_connection_id: SourceConnectionId,
-        target_connection_id: TargetConnectionId,
-        delta_column: impl Into<String>,
-        mapping_set_id: MappingSetId,
-        mapping_set_version: i64,
-        schedule: Schedule,
-    ) -> Self {
+    /// A flow of `parts`, without a description.
+    pub fn new(parts: FlowParts<'_>) -> Self {
         NewFlow {
-            name: name.into(),
+            name: parts.name.to_owned(),
             description: None,
-            source_connection_id,
-            target_connection_id,
-            delta_column: delta_column.into(),
-            mapping_set_id,
-            mapping_set_version,
-            schedule,
+            source_connection_id: parts.source_connection_id,
+            target_connection_id: parts.target_connection_id,
+            delta_column: parts.delta_column.to_owned(),
+            mapping_set_id: parts.mapping_set_id,
+            mapping_set_version: parts.mapping_set_version,
+            schedule: parts.schedule,
         }
     }
 
@@ -457,10 +489,7 @@ impl NewFlow {
 
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("source_connection_id", self.source_connection_id.as_str())?;
         check_id("target_connection_id", self.target_connection_id.as_str())?;
         require_text("delta_column", &self.delta_column)?;
@@ -481,7 +510,7 @@ impl NewFlow {
             // Copy first, then Mapping: on a database flow the Mapping
             // entry is at index 1.
             transformations: (
-                CopyEntry {
+                Entry {
                     name: COPY,
                     params: CopyParams {
                         delta_column: DeltaColumn {
@@ -503,8 +532,8 @@ impl NewFlow {
 /// a number, as the database tutorial and Data Prep's own answers have it
 /// (the flow spec's `transformationSpec` types it as a string); reads
 /// accept both.
-fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> MappingEntry<'_> {
-    MappingEntry {
+fn mapping_entry(mapping_set_id: &str, mapping_set_version: i64) -> Entry<MappingParams<'_>> {
+    Entry {
         name: MAPPING,
         params: MappingParams {
             mapping_id: mapping_set_id,
@@ -523,14 +552,15 @@ struct CreateBody<'a> {
     source_connection_ids: [&'a str; 1],
     target_connection_ids: [&'a str; 1],
     /// Serialized as a two-entry array.
-    transformations: (CopyEntry<'a>, MappingEntry<'a>),
+    transformations: (Entry<CopyParams<'a>>, Entry<MappingParams<'a>>),
     schedule_params: ScheduleParams,
 }
 
-#[derive(Serialize)]
-struct CopyEntry<'a> {
+/// One entry of `transformations`: `Copy` or `Mapping`, with its params.
+#[derive(Debug, Serialize)]
+struct Entry<P> {
     name: &'static str,
-    params: CopyParams<'a>,
+    params: P,
 }
 
 #[derive(Serialize)]
@@ -545,12 +575,6 @@ struct DeltaColumn<'a> {
     name: &'a str,
     date_format: &'static str,
     timezone: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct MappingEntry<'a> {
-    name: &'static str,
-    params: MappingParams<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -569,7 +593,7 @@ type FlowPatch<'a> = PatchOp<'static, PatchValue<'a>>;
 #[serde(untagged)]
 enum PatchValue<'a> {
     Member(Member),
-    Mapping(MappingEntry<'a>),
+    Mapping(Entry<MappingParams<'a>>),
     Read(Value),
 }
 
@@ -608,17 +632,11 @@ pub struct FlowFilter {
     max_items: usize,
 }
 
-impl Default for FlowFilter {
-    fn default() -> Self {
-        FlowFilter {
-            source_connection_id: None,
-            target_connection_id: None,
-            state: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(FlowFilter {
+    source_connection_id,
+    target_connection_id,
+    state
+});
 
 paging_options!(FlowFilter, "Stop after this many. Defaults to 10 000.");
 
@@ -662,28 +680,6 @@ impl FlowFilter {
     /// The state filter, if set.
     pub fn state(&self) -> Option<&FlowState> {
         self.state.as_ref()
-    }
-
-    /// A flow of this filter's listing that lacks `sourceConnectionIds`
-    /// (or `targetConnectionIds`) while the filter is on it is an error
-    /// naming the field: it may be the one sought, or any other flow.
-    pub(crate) fn check_listed(&self, f: &Flow) -> Result<(), Error> {
-        let lacks = if self.source_connection_id.is_some() && f.source_connection_ids.is_empty() {
-            "sourceConnectionIds"
-        } else if self.target_connection_id.is_some() && f.target_connection_ids.is_empty() {
-            "targetConnectionIds"
-        } else {
-            return Ok(());
-        };
-        Err(Error::UnexpectedResponse {
-            status: 200,
-            detail: format!(
-                "flow {} in the listing lacks {lacks}, so whether it is the one sought cannot \
-                 be checked",
-                f.id
-            ),
-            request_id: None,
-        })
     }
 }
 
@@ -949,10 +945,9 @@ fn schedule_ops(
 ) -> Vec<FlowPatch<'static>> {
     let path = |key: &str| Cow::Owned(format!("/scheduleParams/{key}"));
     let mut ops = Vec::new();
-    let mut members = new.wire_members();
-    members.retain(|(k, _)| *k != "startTime");
-    for (key, value) in &members {
-        let op = if current.contains_key(*key) {
+    let members = new.wire_members().into_iter();
+    for (key, value) in members.filter(|(key, _)| *key != "startTime") {
+        let op = if current.contains_key(key) {
             "replace"
         } else {
             "add"
@@ -960,15 +955,16 @@ fn schedule_ops(
         ops.push(PatchOp {
             op,
             path: path(key),
-            value: PatchValue::Member(*value),
+            value: PatchValue::Member(value),
         });
     }
+    // A `once` schedule has neither member: each one there is removed.
     for key in ["interval", "backfill"] {
-        if current.contains_key(key) && !members.iter().any(|(k, _)| *k == key) {
+        if let (true, Some(read)) = (new.is_once(), current.get(key)) {
             ops.push(PatchOp {
                 op: "remove",
                 path: path(key),
-                value: PatchValue::Read(current[key].clone()),
+                value: PatchValue::Read(read.clone()),
             });
         }
     }
@@ -1017,15 +1013,15 @@ mod tests {
         };
         let hourly = Schedule::every(Frequency::Hour, 1, START).unwrap();
         let flow = |version, schedule| {
-            NewFlow::new(
-                "orders flow",
-                id("src-1"),
-                id("tgt-1"),
-                "updated_at",
-                id(MS),
-                version,
+            NewFlow::new(FlowParts {
+                name: "orders flow",
+                source_connection_id: id("src-1"),
+                target_connection_id: id("tgt-1"),
+                delta_column: "updated_at",
+                mapping_set_id: id(MS),
+                mapping_set_version: version,
                 schedule,
-            )
+            })
         };
         assert_eq!(
             body(&flow(3, hourly).with_description("d")),
@@ -1108,15 +1104,15 @@ mod tests {
     }
 
     fn new_flow() -> NewFlow {
-        NewFlow::new(
-            "orders flow",
-            id("src-1"),
-            id("tgt-1"),
-            "updated_at",
-            id("e7c80e4c0d8f4a98a7d400b4e178b635"),
-            0,
-            Schedule::every(Frequency::Hour, 1, START).unwrap(),
-        )
+        NewFlow::new(FlowParts {
+            name: "orders flow",
+            source_connection_id: id("src-1"),
+            target_connection_id: id("tgt-1"),
+            delta_column: "updated_at",
+            mapping_set_id: id("e7c80e4c0d8f4a98a7d400b4e178b635"),
+            mapping_set_version: 0,
+            schedule: Schedule::every(Frequency::Hour, 1, START).unwrap(),
+        })
     }
 
     fn field_of(e: &Error) -> &str {

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -23,12 +23,13 @@ use super::datasets::check_schema_id;
 use super::explore::{Column, ColumnType};
 use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
+use crate::client::paging::Query;
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{named_enum, Error, Service};
 use crate::ids::{FromService, MappingSetId, SchemaId};
-use crate::wire::body::SchemaRef;
+use crate::wire::body::{SchemaRef, SpecRef};
 use crate::wire::read;
 use crate::wire::response::{success_note, RawResponse};
 use crate::wire::text::one_line;
@@ -58,17 +59,6 @@ named_enum! {
     "must be ATTRIBUTE or EXPRESSION";
     Attribute => "ATTRIBUTE", "text/x.schema-path";
     Expression => "EXPRESSION", "text/x.aep-xl";
-}
-
-impl MappingSourceType {
-    /// Reads a wire value, ignoring case. Data Prep's internal spellings
-    /// that mapping sets made in the UI carry are read too:
-    /// `text/x.schema-path` (an attribute) and `text/x.aep-xl` (an
-    /// expression). `None` for anything else. The public way in is
-    /// `FromStr`.
-    pub(crate) fn parse(value: &str) -> Option<Self> {
-        value.parse().ok()
-    }
 }
 
 /// One mapping: a source (a column, or an expression) into an XDM field.
@@ -157,19 +147,22 @@ pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
 /// refused.
 fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
     if is_mapping_set_id(id) {
-        Ok(())
-    } else {
-        Err(Error::unexpected(
-            resp,
-            format!(
-                "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
-                 refusing to use it{}",
-                id.len(),
-                // After a create that succeeded, the mapping set exists.
-                success_note(resp)
-            ),
-        ))
+        return Ok(());
     }
+    Err(refused(
+        resp,
+        &format!(
+            "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
+             refusing to use it",
+            id.len()
+        ),
+    ))
+}
+
+/// An answer refused for `what`, followed by what its status means (after
+/// a create that succeeded, the mapping set exists).
+fn refused(resp: &RawResponse, what: &str) -> Error {
+    Error::unexpected(resp, format!("{what}{}", success_note(resp)))
 }
 
 /// A version as Data Prep sends it: a number (a numeric string is taken
@@ -288,14 +281,12 @@ impl NewMappingSet {
                 ));
             }
         }
-        if let Some(columns) = &self.source_columns {
-            for (i, c) in columns.iter().enumerate() {
-                let field = format!("source_columns[{i}]");
-                if c.name.trim().is_empty() {
-                    return Err(Error::invalid_input(field, "must not be empty"));
-                }
-                require_text(&field, &c.name)?;
+        for (i, c) in self.source_columns.iter().flatten().enumerate() {
+            let field = format!("source_columns[{i}]");
+            if c.name.trim().is_empty() {
+                return Err(Error::invalid_input(field, "must not be empty"));
             }
+            require_text(&field, &c.name)?;
         }
         if let Some(name) = &self.name {
             require_text("name", name)?;
@@ -380,13 +371,11 @@ impl Serialize for Properties<'_> {
             .enumerate()
             .map(|(i, c)| (c.name.as_str(), i))
             .collect();
-        let mut map = s.serialize_map(Some(last.len()))?;
-        for (i, c) in self.0.iter().enumerate() {
-            if last.get(c.name.as_str()) == Some(&i) {
-                map.serialize_entry(&c.name, &json_schema_type(c))?;
-            }
-        }
-        map.end()
+        let kept = self.0.iter().enumerate();
+        s.collect_map(
+            kept.filter(|&(i, c)| last.get(c.name.as_str()) == Some(&i))
+                .map(|(_, c)| (&c.name, json_schema_type(c))),
+        )
     }
 }
 
@@ -540,7 +529,7 @@ struct WireMappingSet {
     #[serde(deserialize_with = "read::de::int")]
     version: Option<i64>,
     output_schema: Option<WireOutputSchema>,
-    schema_ref: Option<SchemaRef<'static>>,
+    schema_ref: Option<SpecRef<'static>>,
     xdm_schema: Option<String>,
     mappings: Option<Vec<WireMapping>>,
     #[serde(deserialize_with = "read::de::millis")]
@@ -559,7 +548,9 @@ struct WireMappingSetPage {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct WireOutputSchema {
-    schema_ref: Option<SchemaRef<'static>>,
+    /// Read by its `id` only (a `SpecRef` reads nothing else): the
+    /// `contentType` is not used, so its type cannot refuse the answer.
+    schema_ref: Option<SpecRef<'static>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -616,15 +607,7 @@ fn describe_problem(v: &Value) -> String {
 }
 
 fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping, Error> {
-    let lacks = |what: &str| {
-        Error::unexpected(
-            resp,
-            format!(
-                "mapping {i} of the answer lacks {what}{}",
-                success_note(resp)
-            ),
-        )
-    };
+    let lacks = |what: &str| refused(resp, &format!("mapping {i} of the answer lacks {what}"));
     let source = w
         .source
         .filter(|s| !s.is_empty())
@@ -637,7 +620,7 @@ fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping
         .ok_or_else(|| lacks("a destination (`destination` or `destinationXdmPath`)"))?;
     let source_type = match w.source_type.as_deref() {
         None | Some("") => MappingSourceType::Attribute,
-        Some(t) => MappingSourceType::parse(t).ok_or_else(|| {
+        Some(t) => t.parse().map_err(|_| {
             Error::unexpected(
                 resp,
                 format!(
@@ -681,19 +664,13 @@ impl Client {
             ));
         }
         let wire: WireSaved = parse_json(&resp, "the JSON object {\"id\", \"version\"}")?;
-        let id = wire.id.filter(|i| !i.is_empty()).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks an id{}", success_note(&resp)),
-            )
-        })?;
+        let id = wire
+            .id
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| refused(&resp, "the body lacks an id"))?;
         check_answered_id(&resp, &id)?;
-        let version = version_of(wire.version).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks a version (a number){}", success_note(&resp)),
-            )
-        })?;
+        let version = version_of(wire.version)
+            .ok_or_else(|| refused(&resp, "the body lacks a version (a number)"))?;
         Ok(SavedMappingSet {
             id: MappingSetId::from_service(id),
             version,
@@ -720,23 +697,15 @@ impl Client {
             &resp,
             "the JSON object {\"validationResponse\": [{\"status\", \"errors\"}, ...]}",
         )?;
-        let checks = wire.validation_response.ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!("the body lacks validationResponse{}", success_note(&resp)),
-            )
-        })?;
+        let checks = wire
+            .validation_response
+            .ok_or_else(|| refused(&resp, "the body lacks validationResponse"))?;
         let mut results = Vec::with_capacity(checks.len());
         for (i, c) in checks.into_iter().enumerate() {
-            let status = c.status.filter(|s| !s.is_empty()).ok_or_else(|| {
-                Error::unexpected(
-                    &resp,
-                    format!(
-                        "validation result {i} lacks a status{}",
-                        success_note(&resp)
-                    ),
-                )
-            })?;
+            let status = c
+                .status
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| refused(&resp, &format!("validation result {i} lacks a status")))?;
             results.push(MappingCheck {
                 status: one_line(&status, 40),
                 errors: c
@@ -772,22 +741,13 @@ impl Client {
         const PAGE: usize = 50;
         const MAX_PAGES: usize = 10;
         require_text("name", name)?;
-        let mut encoded = String::new();
-        crate::wire::encode::encode_into_string(
-            &mut encoded,
-            name,
-            crate::wire::encode::Style::Query,
-        );
         let mut ids = Vec::new();
         for page in 0..MAX_PAGES {
+            let query = Query::new("mappingSets", PAGE as u32)?
+                .param("start", &(page * PAGE).to_string())
+                .param("name", name);
             let resp = self
-                .request(
-                    Method::Get,
-                    format!(
-                        "/mappingSets?limit={PAGE}&start={}&name={encoded}",
-                        page * PAGE
-                    ),
-                )
+                .request(Method::Get, query.first_path())
                 .service(Service::DataPrep)
                 .send()?;
             let wire: WireMappingSetPage =
@@ -850,15 +810,8 @@ impl Client {
                 ),
             ));
         }
-        let found_version = version_of(wire.version).ok_or_else(|| {
-            Error::unexpected(
-                &resp,
-                format!(
-                    "the mapping set lacks a version (a number){}",
-                    success_note(&resp)
-                ),
-            )
-        })?;
+        let found_version = version_of(wire.version)
+            .ok_or_else(|| refused(&resp, "the mapping set lacks a version (a number)"))?;
         if version.is_some_and(|asked| asked != found_version) {
             return Err(Error::unexpected(
                 &resp,
@@ -880,8 +833,8 @@ impl Client {
         let schema_id = wire
             .output_schema
             .and_then(|o| o.schema_ref)
-            .and_then(|r| r.into_parts().0)
-            .or_else(|| wire.schema_ref.and_then(|r| r.into_parts().0))
+            .and_then(SpecRef::into_id)
+            .or_else(|| wire.schema_ref.and_then(SpecRef::into_id))
             .or(wire.xdm_schema)
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
@@ -1453,5 +1406,34 @@ mod tests {
         assert_eq!(n.schema_id(), SCHEMA);
         assert_eq!(n.mappings().len(), 2);
         assert_eq!(n.source_columns(), Some(&[Column::new("c", "string")][..]));
+    }
+
+    /// Review regression: 1d25872 read a mapping set's `schemaRef` by its
+    /// `id` only (`WireSchemaRef { id }`); the shared `SchemaRef` now also
+    /// reads `contentType`, strictly, though nothing uses it from a
+    /// mapping set. A content type written as a number (Adobe writes
+    /// versions both ways: `"1.0"` and `1.0`) now refuses the whole answer,
+    /// and with it `ensure_pipeline` on a pipeline that used to converge.
+    /// (`SpecRef` skips its `version` for exactly this reason.)
+    #[test]
+    fn review_a_mapping_sets_content_type_of_another_type_does_not_refuse_it() {
+        for schema_ref in [
+            json!({"id": SCHEMA, "contentType": 1.0}),
+            json!({"id": SCHEMA, "contentType": {"version": 1}}),
+        ] {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(
+                200,
+                &json!({"id": MS_ID, "version": 0,
+                        "outputSchema": {"schemaRef": schema_ref},
+                        "mappings": [{"sourceType": "ATTRIBUTE", "source": "order_id",
+                                      "destination": "_tenant.orderId"}]})
+                .to_string(),
+            );
+            let ms = client_on(&t)
+                .get_mapping_set_version(&id(MS_ID), 0)
+                .unwrap_or_else(|e| panic!("{schema_ref}: {e}"));
+            assert_eq!(ms.schema_id.as_ref().map(|s| s.as_str()), Some(SCHEMA));
+        }
     }
 }

@@ -14,6 +14,60 @@ pub(crate) mod schedule;
 pub(crate) mod source_connections;
 pub(crate) mod target_connections;
 
+use crate::client::input::{check_description, check_name};
+use crate::error::Error;
+
+/// `WireItem` for a wire struct with `id: String` and `etag:
+/// Option<String>` fields.
+macro_rules! wire_item {
+    ($wire:ty) => {
+        impl $crate::client::results::WireItem for $wire {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn etag(&self) -> Option<&str> {
+                self.etag.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use wire_item;
+
+/// `Default` for a listing filter with these optional criteria: none
+/// set, pages of [`DEFAULT_PAGE_SIZE`](connections::DEFAULT_PAGE_SIZE),
+/// a cap of [`DEFAULT_MAX_ITEMS`](connections::DEFAULT_MAX_ITEMS).
+macro_rules! filter_default {
+    ($filter:ident { $($criterion:ident),+ }) => {
+        impl Default for $filter {
+            fn default() -> Self {
+                $filter {
+                    $($criterion: None,)+
+                    page_size: $crate::resources::connections::DEFAULT_PAGE_SIZE,
+                    max_items: $crate::resources::connections::DEFAULT_MAX_ITEMS,
+                }
+            }
+        }
+    };
+}
+pub(crate) use filter_default;
+
+/// The name and the optional description every new resource has.
+fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {
+    check_name("name", name)?;
+    description.map_or(Ok(()), |d| check_description("description", d))
+}
+
+/// An answer (a success, 200) that was read but cannot be used, for
+/// `detail`: a listed item that cannot be checked, a run that cannot be
+/// placed.
+fn unusable_answer(detail: String) -> Error {
+    Error::UnexpectedResponse {
+        status: 200,
+        detail,
+        request_id: None,
+    }
+}
+
 // The client core (headers, retries, deadline, paging, errors, IMS tokens)
 // driven through the resource calls, so they sit at the resources layer.
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::fmt;
 
 use super::connections::Connection;
 use super::explore::TableSchema;
-use super::flows::{Flow, FlowFilter, FlowState, NewFlow, Schedule};
+use super::flows::{Flow, FlowFilter, FlowParts, FlowState, NewFlow, Schedule};
 use super::mapping_sets::{Mapping, MappingSet, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
@@ -303,15 +303,15 @@ impl PipelineSpec {
         // destination) are the mapping set's.
         self.mapping_set(&SchemaId::from_service("schema".into()))
             .validate()?;
-        NewFlow::new(
-            "name",
-            SourceConnectionId::from_service("source".into()),
-            TargetConnectionId::from_service("target".into()),
-            &self.delta_column,
-            MappingSetId::from_service("0123456789abcdef0123456789abcdef".into()),
-            0,
+        NewFlow::new(FlowParts {
+            name: "name",
+            source_connection_id: SourceConnectionId::from_service("source".into()),
+            target_connection_id: TargetConnectionId::from_service("target".into()),
+            delta_column: &self.delta_column,
+            mapping_set_id: MappingSetId::from_service("0123456789abcdef0123456789abcdef".into()),
+            mapping_set_version: 0,
             schedule,
-        )
+        })
         .validate()?;
         Ok(())
     }
@@ -1471,15 +1471,15 @@ impl Client {
             FlowPlan::Create { name, mapping_set } => {
                 let (mapping_id, mapping_version) =
                     self.apply_mapping_set(spec, &schema, mapping_set, progress)?;
-                let mut new = NewFlow::new(
-                    name,
-                    source_id.clone(),
-                    target_id.clone(),
-                    &spec.delta_column,
-                    mapping_id.clone(),
-                    mapping_version,
-                    spec.declared_schedule()?,
-                );
+                let mut new = NewFlow::new(FlowParts {
+                    name: &name,
+                    source_connection_id: source_id.clone(),
+                    target_connection_id: target_id.clone(),
+                    delta_column: &spec.delta_column,
+                    mapping_set_id: mapping_id.clone(),
+                    mapping_set_version: mapping_version,
+                    schedule: spec.declared_schedule()?,
+                });
                 if let Some(d) = &spec.description {
                     new = new.with_description(d);
                 }

@@ -354,35 +354,28 @@ impl PostgresCredentials {
         Ok(Secret::from_zeroizing(out))
     }
 
-    /// Serializes the auth params for `spec` through `f`, borrowing the
-    /// secrets; the connection string (if any) is built once and handed
-    /// back with the body, for scrubbing.
+    /// Serializes the auth params for `spec` through `f` into a zeroizing
+    /// body, borrowing the secrets; the connection string (if any) is
+    /// built once and wiped when the body holds it.
     fn with_params(
         &self,
         spec: AuthSpec,
         f: impl FnOnce(Params<'_>) -> Result<Zeroizing<Vec<u8>>, Error>,
-    ) -> Result<Prepared, Error> {
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
         match spec {
-            AuthSpec::ConnectionString => {
-                let conn_string = self.connection_string()?;
-                let body = f(Params::ConnectionString {
-                    connection_string: conn_string.expose_secret(),
-                })?;
-                // The connection string is wiped here; the body holds it.
-                Ok(Prepared { body })
-            }
-            AuthSpec::Basic => Ok(Prepared {
-                body: f(Params::Basic {
-                    server: &self.server,
-                    port: PortString(self.port),
-                    database: &self.database,
-                    username: &self.username,
-                    password: self.password.expose_secret(),
-                    ssl_mode: self
-                        .basic_ssl_mode_value
-                        .as_deref()
-                        .or(self.ssl_mode.map(SslMode::basic_auth_value)),
-                })?,
+            AuthSpec::ConnectionString => f(Params::ConnectionString {
+                connection_string: self.connection_string()?.expose_secret(),
+            }),
+            AuthSpec::Basic => f(Params::Basic {
+                server: &self.server,
+                port: PortString(self.port),
+                database: &self.database,
+                username: &self.username,
+                password: self.password.expose_secret(),
+                ssl_mode: self
+                    .basic_ssl_mode_value
+                    .as_deref()
+                    .or(self.ssl_mode.map(SslMode::basic_auth_value)),
             }),
         }
     }
@@ -391,7 +384,7 @@ impl PostgresCredentials {
     /// credentials, written as `spec` wants them (the connection's own
     /// auth spec): `[{"op": "replace", "path": "/auth/params", "value":
     /// {...}}]`. Same code, same zeroizing buffer as the create body.
-    pub(crate) fn patch_body(&self, spec: AuthSpec) -> Result<Prepared, Error> {
+    pub(crate) fn patch_body(&self, spec: AuthSpec) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.validate(spec)?;
         self.with_params(spec, |params| {
             serialize(&[PatchOp {
@@ -437,23 +430,13 @@ impl PostgresCredentials {
 /// assert_eq!(conn.credentials().port(), 5433);
 /// assert_eq!(conn.auth_spec(), AuthSpec::Basic);
 /// ```
+#[derive(Debug)]
 #[must_use = "a builder does nothing until it is used"]
 pub struct PostgresConnection {
     name: String,
     description: Option<String>,
     auth_spec: AuthSpec,
     credentials: PostgresCredentials,
-}
-
-impl fmt::Debug for PostgresConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresConnection")
-            .field("name", &self.name)
-            .field("description", &self.description)
-            .field("auth_spec", &self.auth_spec)
-            .field("credentials", &self.credentials)
-            .finish()
-    }
 }
 
 impl PostgresConnection {
@@ -542,7 +525,7 @@ impl PostgresConnection {
     /// Serializes the create request body into a zeroizing buffer of exactly
     /// the right size (measured first, so it never reallocates and leaves a
     /// stray copy of the password behind).
-    pub(crate) fn request_body(&self) -> Result<Prepared, Error> {
+    pub(crate) fn request_body(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.validate()?;
         self.credentials.with_params(self.auth_spec, |params| {
             serialize(&CreateBody {
@@ -563,11 +546,6 @@ impl PostgresConnection {
     pub(crate) fn scrubber(&self) -> Scrubber<'static> {
         self.credentials.scrubber()
     }
-}
-
-/// A serialized request body (zeroizing).
-pub(crate) struct Prepared {
-    pub body: Zeroizing<Vec<u8>>,
 }
 
 fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Zeroizing<Vec<u8>>, Error> {
@@ -907,11 +885,7 @@ mod tests {
 
     #[test]
     fn body_buffer_is_exactly_sized() {
-        let body = conn("p;w}d")
-            .with_description("d")
-            .request_body()
-            .unwrap()
-            .body;
+        let body = conn("p;w}d").with_description("d").request_body().unwrap();
         assert_eq!(body.len(), body.capacity());
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -927,11 +901,7 @@ mod tests {
     fn bodies_are_the_documented_json_in_exact_buffers() {
         let spec = serde_json::json!({"id": POSTGRES_CONNECTION_SPEC_ID, "version": "1.0"});
         let cs = "Server=pg.example.com;Database=analytics;Port=5432;UID=etl;Password={p\"w}";
-        let body = conn("p\"w")
-            .with_description("d")
-            .request_body()
-            .unwrap()
-            .body;
+        let body = conn("p\"w").with_description("d").request_body().unwrap();
         assert_eq!(body.len(), body.capacity());
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
@@ -943,7 +913,7 @@ mod tests {
             .with_auth_spec(AuthSpec::Basic)
             .with_ssl_mode(SslMode::VerifyFull)
             .with_port(6543);
-        let body = basic.request_body().unwrap().body;
+        let body = basic.request_body().unwrap();
         assert_eq!(body.len(), body.capacity());
         let params = serde_json::json!({"server": "pg.example.com", "port": "6543",
             "database": "analytics", "username": "etl", "password": "p\"w",
@@ -953,11 +923,7 @@ mod tests {
             serde_json::json!({"name": "Test connection for PostgreSQL",
                 "auth": {"specName": BASIC_AUTH, "params": params}, "connectionSpec": spec})
         );
-        let patch = basic
-            .credentials()
-            .patch_body(AuthSpec::Basic)
-            .unwrap()
-            .body;
+        let patch = basic.credentials().patch_body(AuthSpec::Basic).unwrap();
         assert_eq!(patch.len(), patch.capacity());
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&patch).unwrap(),
@@ -966,8 +932,7 @@ mod tests {
         let patch = conn("p\"w")
             .credentials()
             .patch_body(AuthSpec::ConnectionString)
-            .unwrap()
-            .body;
+            .unwrap();
         assert_eq!(patch.len(), patch.capacity());
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&patch).unwrap(),

@@ -31,6 +31,7 @@ use std::cmp::Ordering;
 use serde::Deserialize;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
+use super::unusable_answer;
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
 use crate::client::resource::{Filter, Resource};
@@ -165,15 +166,12 @@ pub struct Run {
     pub etag: Option<String>,
 }
 
-/// Newest first by `createdAt`; runs without one last; ties by id.
+/// Newest first by `createdAt`; runs without one last (`None` is the
+/// smallest `Option`, so it sorts last in reverse); ties by id.
 fn newest_first(a: &Run, b: &Run) -> Ordering {
-    match (a.created_at, b.created_at) {
-        (Some(x), Some(y)) => y.cmp(&x),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-    .then_with(|| a.id.cmp(&b.id))
+    b.created_at
+        .cmp(&a.created_at)
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 #[derive(Deserialize)]
@@ -275,10 +273,8 @@ impl From<WireRun> for Run {
         Run {
             id: RunId::from_service(w.id),
             flow_id: w.flow_id.map(FlowId::from_service),
-            status: status
-                .status
-                .as_deref()
-                .map_or_else(|| RunStatus::Other(String::new()), RunStatus::parse),
+            // No status (or one that is not text): `Other("")`.
+            status: RunStatus::parse(status.status.as_deref().unwrap_or("")),
             created_at: w.created_at,
             updated_at: w.updated_at,
             started_at: duration.started_at,
@@ -359,15 +355,11 @@ impl RunFilter {
     fn attributed(flow_id: &FlowId, run: &Run) -> Result<(), Error> {
         match run.flow_id {
             Some(_) => Ok(()),
-            None => Err(Error::UnexpectedResponse {
-                status: 200,
-                detail: format!(
-                    "run {} in the listing for flow {flow_id} carries no flowId: it \
-                     cannot be attributed to the flow; stopped",
-                    run.id
-                ),
-                request_id: None,
-            }),
+            None => Err(unusable_answer(format!(
+                "run {} in the listing for flow {flow_id} carries no flowId: it cannot be \
+                 attributed to the flow; stopped",
+                run.id
+            ))),
         }
     }
 }
@@ -486,16 +478,12 @@ impl Client {
         while let Some(run) = pages.next() {
             let run = run?;
             let Some(now) = run.created_at else {
-                return Err(Error::UnexpectedResponse {
-                    status: 200,
-                    detail: format!(
-                        "run {} of flow {flow_id} has no createdAt that can be placed in \
-                         time (epoch milliseconds or seconds, or ISO 8601 with a zone): \
-                         which run is the newest is not known",
-                        run.id
-                    ),
-                    request_id: None,
-                });
+                return Err(unusable_answer(format!(
+                    "run {} of flow {flow_id} has no createdAt that can be placed in time (epoch \
+                     milliseconds or seconds, or ISO 8601 with a zone): which run is the newest \
+                     is not known",
+                    run.id
+                )));
             };
             if read
                 .last()
@@ -521,22 +509,18 @@ impl Client {
             }
         }
         if !proven && pages.end() != Some(ListingEnd::Complete) {
-            return Err(Error::UnexpectedResponse {
-                status: 200,
-                detail: if in_order {
-                    format!(
-                        "the newest {cap} runs of flow {flow_id} and a page more were read \
-                         (the cap) and what was asked for is not known from them"
-                    )
-                } else {
-                    format!(
-                        "the service did not list the runs of flow {flow_id} newest first \
-                         (orderby=-createdAt ignored) and the flow has more than {cap} runs \
-                         (the cap): which run is the newest is not known"
-                    )
-                },
-                request_id: None,
-            });
+            return Err(unusable_answer(if in_order {
+                format!(
+                    "the newest {cap} runs of flow {flow_id} and a page more were read \
+                     (the cap) and what was asked for is not known from them"
+                )
+            } else {
+                format!(
+                    "the service did not list the runs of flow {flow_id} newest first \
+                     (orderby=-createdAt ignored) and the flow has more than {cap} runs \
+                     (the cap): which run is the newest is not known"
+                )
+            }));
         }
         read.sort_by(newest_first);
         Ok(read)

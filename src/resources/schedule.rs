@@ -5,7 +5,7 @@
 //!
 //! [`Frequency`]: crate::Frequency
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{named_enum, Error};
@@ -50,13 +50,6 @@ named_enum! {
 }
 
 impl Frequency {
-    /// Reads a wire word, ignoring case (`Hour` and `HOUR` are `Hour`).
-    /// `once` is not a frequency here: it is [`Schedule::once`]. The public
-    /// way in is `FromStr`.
-    pub(crate) fn parse(s: &str) -> Option<Frequency> {
-        s.parse().ok()
-    }
-
     /// The smallest interval the service takes for this frequency: 15 for
     /// minutes, 1 otherwise.
     pub fn min_interval(&self) -> u32 {
@@ -231,7 +224,8 @@ impl Schedule {
                 repeat: None,
             });
         }
-        let frequency = Frequency::parse(word)?;
+        // `once` is not a frequency: it is `Schedule::once`, read above.
+        let frequency: Frequency = word.parse().ok()?;
         let interval = u32::try_from(read::int(o.get("interval")?)?).ok()?;
         let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
         schedule.start_time = start_time;
@@ -246,8 +240,9 @@ impl Schedule {
 }
 
 /// The value of one `scheduleParams` member, as sent: numbers and a
-/// boolean (see [`Schedule::wire_members`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// boolean (see [`Schedule::wire_members`]), each serialized as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub(crate) enum Member {
     /// `startTime`, epoch seconds.
     Seconds(i64),
@@ -259,28 +254,13 @@ pub(crate) enum Member {
     Flag(bool),
 }
 
-impl Serialize for Member {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Member::Seconds(n) => s.serialize_i64(n),
-            Member::Word(w) => s.serialize_str(w),
-            Member::Interval(n) => s.serialize_u32(n),
-            Member::Flag(b) => s.serialize_bool(b),
-        }
-    }
-}
-
 /// The `scheduleParams` object of a request body.
 #[derive(Debug)]
 pub(crate) struct ScheduleParams(Vec<(&'static str, Member)>);
 
 impl Serialize for ScheduleParams {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        s.collect_map(self.0.iter().map(|(key, value)| (key, value)))
     }
 }
 
@@ -319,14 +299,14 @@ mod tests {
             Frequency::Day,
             Frequency::Week,
         ] {
-            assert_eq!(Frequency::parse(f.as_str()), Some(f));
-            assert_eq!(Frequency::parse(&f.as_str().to_uppercase()), Some(f));
+            assert_eq!(f.as_str().parse::<Frequency>().ok(), Some(f));
+            assert_eq!(f.as_str().to_uppercase().parse::<Frequency>().ok(), Some(f));
             assert_eq!(f.to_string(), f.as_str());
         }
-        assert_eq!(Frequency::parse("Hour"), Some(Frequency::Hour));
-        assert_eq!(Frequency::parse("once"), None);
-        assert_eq!(Frequency::parse("hourly"), None);
-        assert_eq!(Frequency::parse(""), None);
+        assert_eq!("Hour".parse::<Frequency>().ok(), Some(Frequency::Hour));
+        assert_eq!("once".parse::<Frequency>().ok(), None);
+        assert_eq!("hourly".parse::<Frequency>().ok(), None);
+        assert_eq!("".parse::<Frequency>().ok(), None);
     }
 
     #[test]

@@ -21,14 +21,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
-use crate::client::input::{check_description, check_id, check_name, require_text};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{Ensured, Saved, WireItem};
+use crate::client::results::{Ensured, Saved};
 use crate::client::Client;
 use crate::error::Error;
 use crate::ids::{ConnectionId, FromService, SourceConnectionId};
@@ -141,14 +141,7 @@ struct WireParams {
     table_name: Option<String>,
 }
 
-impl WireItem for WireSourceConnection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireSourceConnection);
 
 impl From<WireSourceConnection> for SourceConnection {
     fn from(w: WireSourceConnection) -> Self {
@@ -238,16 +231,11 @@ impl NewSourceConnection {
 
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("base_connection_id", self.base_connection_id.as_str())?;
         require_text("table_path", &self.table_path)?;
-        if let Some(columns) = &self.columns {
-            for c in columns {
-                require_text("columns.name", &c.name)?;
-            }
+        for c in self.columns.iter().flatten() {
+            require_text("columns.name", &c.name)?;
         }
         Ok(())
     }
@@ -310,16 +298,10 @@ pub struct SourceConnectionFilter {
     max_items: usize,
 }
 
-impl Default for SourceConnectionFilter {
-    fn default() -> Self {
-        SourceConnectionFilter {
-            base_connection_id: None,
-            table_name: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(SourceConnectionFilter {
+    base_connection_id,
+    table_name
+});
 
 paging_options!(
     SourceConnectionFilter,
@@ -368,16 +350,11 @@ impl SourceConnectionFilter {
         } else {
             return Ok(());
         };
-        Err(Error::UnexpectedResponse {
-            status: 200,
-            detail: format!(
-                "source connection {} in the listing lacks {lacks}, so whether it is the one \
-                 sought cannot be checked; refusing to treat it as absent (a create would \
-                 duplicate it)",
-                s.id
-            ),
-            request_id: None,
-        })
+        Err(unusable_answer(format!(
+            "source connection {} in the listing lacks {lacks}, so whether it is the one sought \
+             cannot be checked; refusing to treat it as absent (a create would duplicate it)",
+            s.id
+        )))
     }
 }
 

@@ -22,13 +22,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
 use super::datasets::check_schema_id;
-use crate::client::input::{check_description, check_id, check_name};
+use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
-use crate::client::results::{Ensured, Saved, WireItem};
+use crate::client::results::{Ensured, Saved};
 use crate::client::Client;
 use crate::error::Error;
 use crate::ids::{DatasetId, FromService, SchemaId, TargetConnectionId};
@@ -151,21 +151,11 @@ struct WireParams {
     dataset_id: Option<String>,
 }
 
-impl WireItem for WireTargetConnection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-}
+wire_item!(WireTargetConnection);
 
 impl From<WireTargetConnection> for TargetConnection {
     fn from(w: WireTargetConnection) -> Self {
-        let (format, schema_id) = match w.data {
-            Some(d) => (d.format, d.schema.and_then(SpecRef::into_id)),
-            None => (None, None),
-        };
+        let data = w.data.unwrap_or_default();
         TargetConnection {
             id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
@@ -174,8 +164,11 @@ impl From<WireTargetConnection> for TargetConnection {
                 .params
                 .and_then(|p| p.dataset_id)
                 .map(DatasetId::from_service),
-            schema_id: schema_id.map(SchemaId::from_service),
-            format,
+            schema_id: data
+                .schema
+                .and_then(SpecRef::into_id)
+                .map(SchemaId::from_service),
+            format: data.format,
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
             etag: w.etag.unwrap_or_default(),
@@ -239,10 +232,7 @@ impl NewTargetConnection {
     /// must be visible text (no white space or control characters) of at
     /// most 1024 characters.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         check_id("dataset_id", self.dataset_id.as_str())?;
         check_schema_id("schema_id", self.schema_id.as_str())
     }
@@ -304,15 +294,7 @@ pub struct TargetConnectionFilter {
     max_items: usize,
 }
 
-impl Default for TargetConnectionFilter {
-    fn default() -> Self {
-        TargetConnectionFilter {
-            dataset_id: None,
-            page_size: DEFAULT_PAGE_SIZE,
-            max_items: DEFAULT_MAX_ITEMS,
-        }
-    }
-}
+filter_default!(TargetConnectionFilter { dataset_id });
 
 paging_options!(
     TargetConnectionFilter,
@@ -341,16 +323,12 @@ impl TargetConnectionFilter {
     /// error naming the field, not an absence.
     pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
         if self.dataset_id.is_some() && t.dataset_id.is_none() {
-            return Err(Error::UnexpectedResponse {
-                status: 200,
-                detail: format!(
-                    "target connection {} in the listing lacks params.dataSetId, so whether it \
-                     writes the dataset cannot be checked; refusing to treat it as absent (a \
-                     create would duplicate it)",
-                    t.id
-                ),
-                request_id: None,
-            });
+            return Err(unusable_answer(format!(
+                "target connection {} in the listing lacks params.dataSetId, so whether it writes \
+                 the dataset cannot be checked; refusing to treat it as absent (a create would \
+                 duplicate it)",
+                t.id
+            )));
         }
         Ok(())
     }

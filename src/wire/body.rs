@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 /// A reference by id and version: `connectionSpec`, `flowSpec`, a target
-/// connection's `data.schema` (`{"id", "version"}`).
+/// connection's `data.schema` (`{"id", "version"}`); also how a mapping
+/// set's `schemaRef` is read, by its id alone (see [`SchemaRef`]).
 ///
 /// Sent with both members. Read with the `id` only, strictly (a spec id is
 /// compared and sent back, so one of the wrong type refuses the answer);
@@ -40,7 +41,10 @@ impl<'a> SpecRef<'a> {
 
 /// A reference to an XDM schema by id and content type: `schemaRef` of a
 /// dataset or a mapping set's `outputSchema` (`{"id", "contentType"}`).
-/// Read strictly (both are text the service writes).
+/// Read strictly (both are text the service writes) where both are used
+/// (a dataset's); a mapping set uses only the id, so it reads its
+/// `schemaRef` as a [`SpecRef`], and a content type of another type does
+/// not refuse its answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SchemaRef<'a> {
     /// The schema's `$id` URL.
