@@ -1560,3 +1560,56 @@ fn the_request_budget_is_exact_and_a_plan_only_reads() {
     assert!(plan_writes(&daily.clone().with_schema_id(id(SCHEMA))).is_empty());
     assert_eq!(count(&daily.with_schema_id(id(SCHEMA))), 5);
 }
+
+/// Regression (review of the 1.0 pass, branch `docs` cfffd3a): a run
+/// refused by a pre-write check still reports what the lookups found (the
+/// flow, both connections, the twin flows and their warning) in
+/// `PipelineFailure::done`, as 1d25872 did, so that a twin flow is never
+/// hidden behind the check's error (the CLI prints `done.warnings` on
+/// failure).
+#[test]
+fn a_failed_check_still_reports_what_the_lookups_found() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let twin = s
+        .client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            first.source_connection_id.clone(),
+            first.target_connection_id.clone(),
+            "updated_at",
+            first.mapping_set_id.clone(),
+            0,
+            hourly(),
+        ))
+        .unwrap()
+        .id;
+    // A changed mapping from a column the table does not have: refused by
+    // the column check, after the lookups, before any write.
+    let bad = spec(&s).with_mappings(vec![Mapping::new("no_such_column", "_tenant.orderId")]);
+    let failed = s.client.ensure_pipeline_partial(&bad).unwrap_err();
+    assert!(
+        failed.error.is_invalid_input() || failed.error.is_unsuitable(),
+        "{}",
+        failed.error
+    );
+    assert!(failed.done.changes.is_empty());
+    assert_eq!(
+        failed.done.flow_id.as_ref(),
+        Some(&first.flow_id),
+        "the flow found is lost from done: {:?}",
+        failed.done
+    );
+    assert_eq!(
+        failed.done.source_connection_id.as_ref(),
+        Some(&first.source_connection_id)
+    );
+    assert_eq!(failed.done.duplicates, vec![twin.clone()]);
+    assert!(
+        failed.done.warnings.iter().any(|w| w.contains(twin.as_str())),
+        "the twin-flow warning is lost: {:?}",
+        failed.done.warnings
+    );
+    let _ = &s.fake;
+}
