@@ -414,8 +414,8 @@ fn a_plan_reports_and_writes_nothing() {
     assert_eq!(
         (
             plan.flow_id(),
-            plan.source_connection_id(),
-            plan.target_connection_id(),
+            plan.source_connection.id(),
+            plan.target_connection.id(),
             plan.mapping_set_id()
         ),
         (None, None, None, None)
@@ -1263,7 +1263,7 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         .with_mapping(Mapping::new("id", "_tenant.orderId"))
         .with_mapping(Mapping::new("amount", "_tenant.amount"));
     assert_eq!(one_by_one, full);
-    assert_eq!(full.schedule(), Some(&hourly()));
+    assert_eq!(full.schedule, Some(hourly()));
 }
 
 #[test]
@@ -1329,11 +1329,11 @@ fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_re
     assert!(plan.changes().is_empty());
     assert_eq!(plan.flow_id(), Some(&made.flow_id));
     assert_eq!(
-        plan.source_connection_id(),
+        plan.source_connection.id(),
         Some(&made.source_connection_id)
     );
     assert_eq!(
-        plan.target_connection_id(),
+        plan.target_connection.id(),
         Some(&made.target_connection_id)
     );
     assert_eq!(plan.mapping_set_id(), Some(&made.mapping_set_id));
@@ -1512,7 +1512,7 @@ fn a_different_delta_column_is_a_replace_that_ensure_refuses() {
     assert!(!plan.is_in_sync());
     assert!(plan.changes().is_empty());
     assert_eq!(
-        plan.source_connection_id(),
+        plan.source_connection.id(),
         Some(&made.source_connection_id)
     );
     assert!(!since(&s.fake, before).iter().any(is_mutation));
@@ -1607,9 +1607,25 @@ fn a_failed_check_still_reports_what_the_lookups_found() {
     );
     assert_eq!(failed.done.duplicates, vec![twin.clone()]);
     assert!(
-        failed.done.warnings.iter().any(|w| w.contains(twin.as_str())),
+        failed
+            .done
+            .warnings
+            .iter()
+            .any(|w| w.contains(twin.as_str())),
         "the twin-flow warning is lost: {:?}",
         failed.done.warnings
     );
-    let _ = &s.fake;
+    // A plan refused by the same check reports the same (`pipeline ensure
+    // --plan` prints those warnings too).
+    let planned = s.client.plan_pipeline_partial(&bad).unwrap_err();
+    assert_eq!(planned.error.to_string(), failed.error.to_string());
+    assert!(planned.done.changes.is_empty());
+    assert_eq!(planned.done.flow_id.as_ref(), Some(&first.flow_id));
+    assert_eq!(
+        planned.done.target_connection_id.as_ref(),
+        Some(&first.target_connection_id)
+    );
+    assert_eq!(planned.done.duplicates, vec![twin.clone()]);
+    assert_eq!(planned.done.warnings, failed.done.warnings);
+    assert_eq!(s.fake.flows().len(), 2, "nothing was written");
 }
