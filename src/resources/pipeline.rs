@@ -40,16 +40,7 @@ pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow-";
 /// later run can ask Data Prep for it (`GET /mappingSets?name=`); a
 /// mapping set found by name is still compared with the declaration.
 pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
-    let mut keys: Vec<(bool, &str, &str)> = mappings
-        .iter()
-        .map(|m| {
-            (
-                m.source_type() == MappingSourceType::Expression,
-                m.source(),
-                m.destination(),
-            )
-        })
-        .collect();
+    let mut keys: Vec<_> = mappings.iter().map(mapping_key).collect();
     keys.sort();
     keys.dedup();
     // Each part with its length first: no two declarations share a text.
@@ -73,6 +64,16 @@ pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
         "{MAPPING_SET_NAME_PREFIX}{:016x}{:016x}",
         fnv(0xcbf2_9ce4_8422_2325),
         fnv(0x6c62_272e_07bb_0142)
+    )
+}
+
+/// What identifies a mapping: (whether it is an expression, its source,
+/// its destination).
+fn mapping_key(m: &Mapping) -> (bool, &str, &str) {
+    (
+        m.source_type() == MappingSourceType::Expression,
+        m.source(),
+        m.destination(),
     )
 }
 
@@ -585,38 +586,31 @@ impl PipelinePlan {
     /// The writes applying it makes, in order (empty when in sync, or when
     /// a replace is needed).
     pub fn changes(&self) -> Vec<PipelineChange> {
+        use PipelineChange::*;
         let update = match &self.flow {
             FlowPlan::Update(u) => Some(u),
             _ => None,
         };
-        let creates_mapping_set =
-            matches!(self.new_mapping_set(), Some(MappingSetPlan::Create { .. }));
+        let new_set = matches!(self.new_mapping_set(), Some(MappingSetPlan::Create { .. }));
+        let new_flow = matches!(self.flow, FlowPlan::Create { .. });
+        let remaps = update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
         [
             (
                 self.source_connection.id().is_none(),
-                PipelineChange::SourceConnectionCreated,
+                SourceConnectionCreated,
             ),
             (
                 self.target_connection.id().is_none(),
-                PipelineChange::TargetConnectionCreated,
+                TargetConnectionCreated,
             ),
             (
                 update.is_some_and(|u| u.schedule.is_some()),
-                PipelineChange::FlowScheduleUpdated,
+                FlowScheduleUpdated,
             ),
-            (creates_mapping_set, PipelineChange::MappingSetCreated),
-            (
-                matches!(self.flow, FlowPlan::Create { .. }),
-                PipelineChange::FlowCreated,
-            ),
-            (
-                update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_))),
-                PipelineChange::FlowMappingUpdated,
-            ),
-            (
-                update.is_some_and(|u| u.state.is_some()),
-                PipelineChange::FlowEnabled,
-            ),
+            (new_set, MappingSetCreated),
+            (new_flow, FlowCreated),
+            (remaps, FlowMappingUpdated),
+            (update.is_some_and(|u| u.state.is_some()), FlowEnabled),
         ]
         .into_iter()
         .filter_map(|(made, change)| made.then_some(change))
@@ -823,15 +817,8 @@ fn compare_mapping_set(
             return MappingVerdict::Differs;
         }
     }
-    let key = |m: &Mapping| {
-        (
-            m.source_type() == MappingSourceType::Expression,
-            m.source().to_owned(),
-            m.destination().to_owned(),
-        )
-    };
-    let have: BTreeSet<_> = current.mappings.iter().map(key).collect();
-    let want: BTreeSet<_> = declared.iter().map(key).collect();
+    let have: BTreeSet<_> = current.mappings.iter().map(mapping_key).collect();
+    let want: BTreeSet<_> = declared.iter().map(mapping_key).collect();
     // Made by ensure for this declaration: its name says so, and it is
     // still the version ensure made (ensure creates mapping sets, never
     // updates them; an edit, in the UI or by `PUT`, is a later version,
@@ -1359,12 +1346,8 @@ impl Client {
             // holds every declared mapping: the name alone is no proof (a
             // set named so by someone else, or edited since, can hold
             // anything).
-            for candidate in self.find_mapping_sets_named(&name)? {
-                if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
-                    == MappingVerdict::Matches
-                {
-                    return Ok((checked, Some(candidate)));
-                }
+            if let Some(reusable) = self.mapping_set_named(&name, spec, &schema)? {
+                return Ok((checked, Some(reusable)));
             }
             let mut set = spec.mapping_set(&schema);
             if let Some(columns) = &checked.columns {
@@ -1393,18 +1376,11 @@ impl Client {
         plan: PipelinePlan,
         progress: &mut PipelineProgress,
     ) -> Result<PipelineOutcome, Error> {
-        let PipelinePlan {
-            source_connection,
-            target_connection,
-            flow,
-            duplicates,
-            warnings: _,
-            prepared,
-        } = plan;
-        if let FlowPlan::Replace(replace) = &flow {
+        if let Some(replace) = plan.replace_needed() {
             return Err(replace.error());
         }
-        let source_id = match source_connection {
+        let prepared = plan.prepared;
+        let source_id = match plan.source_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let mut new =
@@ -1428,7 +1404,7 @@ impl Client {
             }
         };
         let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
-        let target_id = match target_connection {
+        let target_id = match plan.target_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let new = NewTargetConnection::new(name, spec.dataset()?.clone(), schema.clone());
@@ -1443,7 +1419,7 @@ impl Client {
                 saved
             }
         };
-        let (flow_id, mapping_set_id) = match flow {
+        let (flow_id, mapping_set_id) = match plan.flow {
             FlowPlan::Create { name, mapping_set } => {
                 let (mapping_id, mapping_version) =
                     self.apply_mapping_set(spec, &schema, mapping_set, progress)?;
@@ -1515,7 +1491,7 @@ impl Client {
             target_connection_id: target_id,
             mapping_set_id,
             changes: std::mem::take(&mut progress.changes),
-            duplicates,
+            duplicates: plan.duplicates,
             warnings: std::mem::take(&mut progress.warnings),
         })
     }
@@ -1538,19 +1514,29 @@ impl Client {
         let saved = created_or_found(
             || self.create_mapping_set(&new).map(|m| (m.id, m.version)),
             || {
-                Ok(self
-                    .find_mapping_sets_named(&name)?
-                    .into_iter()
-                    .find(|m| {
-                        compare_mapping_set(m, &spec.mappings, Some(schema))
-                            == MappingVerdict::Matches
-                    })
-                    .map(|m| (m.id, m.version)))
+                let found = self.mapping_set_named(&name, spec, schema)?;
+                Ok(found.map(|m| (m.id, m.version)))
             },
         )?;
         progress.mapping_set_id = Some(saved.0.clone());
         progress.changes.push(PipelineChange::MappingSetCreated);
         Ok(saved)
+    }
+
+    /// The mapping set named `name` that holds the declared mappings (the
+    /// name alone is no proof: a set named so by someone else, or edited
+    /// since, can hold anything).
+    fn mapping_set_named(
+        &self,
+        name: &str,
+        spec: &PipelineSpec,
+        schema: &SchemaId,
+    ) -> Result<Option<MappingSet>, Error> {
+        let named = self.find_mapping_sets_named(name)?;
+        let matches = |m: &MappingSet| {
+            compare_mapping_set(m, &spec.mappings, Some(schema)) == MappingVerdict::Matches
+        };
+        Ok(named.into_iter().find(matches))
     }
 }
 
