@@ -778,14 +778,6 @@ struct Prepared {
     schema_id: Option<SchemaId>,
 }
 
-/// What the checks must make sure of.
-struct Needs {
-    source: bool,
-    target: bool,
-    mapping_set: bool,
-    flow: bool,
-}
-
 /// How a mapping set compares with the declaration.
 #[derive(Debug, PartialEq, Eq)]
 enum MappingVerdict {
@@ -975,7 +967,6 @@ impl Client {
         spec: &PipelineSpec,
         progress: &mut PipelineProgress,
     ) -> Result<PipelinePlan, Error> {
-        let schedule = spec.declared_schedule()?;
         // A schema given is checked against the dataset every time, not
         // only when something is created: otherwise the flow would be
         // re-pointed at it, and a run without it would flip it back.
@@ -1004,22 +995,17 @@ impl Client {
             warnings: found.warnings.clone(),
         };
         let enables = update.is_some_and(|u| spec.enable && u.flow.state != FlowState::Enabled);
-        let needs = Needs {
-            source: found.source.is_none(),
-            target: found.target.is_none(),
-            mapping_set: found.flow.is_none() || update.is_some_and(|u| !u.mapping_matches),
-            flow: found.flow.is_none(),
-        };
+        // A new flow comes with a new (or reused) mapping set.
+        let new_mapping_set = found.flow.is_none() || update.is_some_and(|u| !u.mapping_matches);
         // A flow found comes with both connections: a flow to replace
         // writes nothing, so it is not checked.
-        let writes = needs.source
-            || needs.target
-            || needs.mapping_set
-            || needs.flow
+        let writes = found.source.is_none()
+            || found.target.is_none()
+            || new_mapping_set
             || update.is_some_and(|u| !u.schedule_matches)
             || enables;
         let (prepared, reusable) = if writes {
-            self.check_pipeline(spec, &found, &needs, catalog_schema)?
+            self.check_pipeline(spec, &found, new_mapping_set, catalog_schema)?
         } else {
             (Prepared::default(), None)
         };
@@ -1074,7 +1060,7 @@ impl Client {
                 FlowPlan::Update(FlowUpdate {
                     schedule: (!found.schedule_matches).then_some(ScheduleChange {
                         old: found.flow.schedule,
-                        new: schedule,
+                        new: spec.declared_schedule()?,
                     }),
                     mapping,
                     state: enables.then(|| StateChange {
@@ -1286,18 +1272,20 @@ impl Client {
         })))
     }
 
-    /// The reads that make sure the planned writes can succeed.
+    /// The reads that make sure the planned writes can succeed: those of
+    /// what `found` lacks, and of a new mapping set when one is needed.
     fn check_pipeline(
         &self,
         spec: &PipelineSpec,
         found: &Found,
-        needs: &Needs,
+        new_mapping_set: bool,
         catalog_schema: Option<SchemaId>,
     ) -> Result<(Prepared, Option<MappingSet>), Error> {
         let mut checked = Prepared::default();
+        let new_flow = found.flow.is_none();
 
-        if needs.source || needs.mapping_set || needs.flow {
-            if needs.source {
+        if found.source.is_none() || new_mapping_set || new_flow {
+            if found.source.is_none() {
                 let base = self.get_connection(spec.base()?)?;
                 check_postgres(&base)?;
             }
@@ -1328,17 +1316,19 @@ impl Client {
         let known = catalog_schema
             .clone()
             .or_else(|| found.target.as_ref().and_then(|t| t.schema_id.clone()));
-        if catalog_schema.is_none() && (needs.target || (needs.mapping_set && known.is_none())) {
+        if catalog_schema.is_none()
+            && (found.target.is_none() || (new_mapping_set && known.is_none()))
+        {
             checked.schema_id = Some(self.dataset_schema(spec)?);
         } else {
             checked.schema_id = known;
         }
 
-        if needs.flow {
+        if new_flow {
             // Cached per client: one request the first time.
             self.postgres_flow_spec()?;
         }
-        if needs.mapping_set {
+        if new_mapping_set {
             let schema = checked.schema_id.clone().unwrap_or_else(no_schema);
             let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
