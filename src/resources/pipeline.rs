@@ -970,10 +970,11 @@ impl Client {
         // A schema given is checked against the dataset every time, not
         // only when something is created: otherwise the flow would be
         // re-pointed at it, and a run without it would flip it back.
-        let catalog_schema = match &spec.schema_id {
-            Some(_) => Some(self.dataset_schema(spec)?),
-            None => None,
-        };
+        let catalog_schema = spec
+            .schema_id
+            .as_ref()
+            .map(|_| self.dataset_schema(spec))
+            .transpose()?;
         let found = self.find_pipeline(spec)?;
         let update = match &found.flow {
             Some(FoundFlow::Update(u)) => Some(u),
@@ -1126,14 +1127,14 @@ impl Client {
             .with_base_connection_id(spec.base()?.clone())
             .with_table_name(&spec.table_path);
         let sources = self.list_source_connections(source_filter.clone())?;
-        for s in &sources {
-            source_filter.check_listed(s)?;
-        }
+        sources
+            .iter()
+            .try_for_each(|s| source_filter.check_listed(s))?;
         let target_filter = TargetConnectionFilter::new().with_dataset_id(spec.dataset()?.clone());
         let targets = self.list_target_connections(target_filter.clone())?;
-        for t in &targets {
-            target_filter.check_listed(t)?;
-        }
+        targets
+            .iter()
+            .try_for_each(|t| target_filter.check_listed(t))?;
         // A flow joins both: without one of them there is none. With
         // duplicates (made by hand, or by another tool), every flow joining
         // any of them is the pipeline's, so that no other flow is made.
@@ -1164,39 +1165,32 @@ impl Client {
         }
         // The oldest flow is the pipeline (by creation time, then id: the
         // same answer on every run); the others are reported, not touched.
-        flows.sort_by(|a, b| {
-            let key = |f: &Flow| (f.created_at.unwrap_or(i64::MAX), f.id.clone());
-            key(&a.2).cmp(&key(&b.2))
-        });
+        flows.sort_by_key(|(_, _, f)| (f.created_at.unwrap_or(i64::MAX), f.id.clone()));
         let mut warnings = Vec::new();
         let duplicates: Vec<FlowId> = flows.iter().skip(1).map(|(_, _, f)| f.id.clone()).collect();
-        let mut flows = flows.into_iter();
-        let (source, target, flow) = match flows.next() {
+        let (source, target, flow) = match flows.into_iter().next() {
             Some((si, ti, f)) => (sources.get(si).cloned(), targets.get(ti).cloned(), Some(f)),
             // The oldest of each (the service lists in creation order).
             None => (sources.into_iter().next(), targets.into_iter().next(), None),
         };
-        if let Some(flow) = &flow {
-            if !duplicates.is_empty() {
-                warnings.push(format!(
-                    "{} flows join table {} and dataset {}: converging the oldest, {}, and \
-                     leaving the others alone ({}); delete the ones not wanted",
-                    duplicates.len() + 1,
-                    spec.table_path,
-                    spec.dataset()?,
-                    flow.id,
-                    duplicates
-                        .iter()
-                        .map(FlowId::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+        if let Some(flow) = flow.as_ref().filter(|_| !duplicates.is_empty()) {
+            warnings.push(format!(
+                "{} flows join table {} and dataset {}: converging the oldest, {}, and leaving \
+                 the others alone ({}); delete the ones not wanted",
+                duplicates.len() + 1,
+                spec.table_path,
+                spec.dataset()?,
+                flow.id,
+                duplicates
+                    .iter()
+                    .map(FlowId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-        let flow = match flow {
-            Some(flow) => Some(self.compare_flow(spec, flow, target.as_ref(), &mut warnings)?),
-            None => None,
-        };
+        let flow = flow
+            .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
+            .transpose()?;
         Ok(Found {
             source,
             target,
