@@ -970,11 +970,10 @@ impl Client {
         // A schema given is checked against the dataset every time, not
         // only when something is created: otherwise the flow would be
         // re-pointed at it, and a run without it would flip it back.
-        let catalog_schema = spec
-            .schema_id
-            .as_ref()
-            .map(|_| self.dataset_schema(spec))
-            .transpose()?;
+        let catalog_schema = match &spec.schema_id {
+            Some(_) => Some(self.dataset_schema(spec)?),
+            None => None,
+        };
         let found = self.find_pipeline(spec)?;
         let update = match &found.flow {
             Some(FoundFlow::Update(u)) => Some(u),
@@ -1632,7 +1631,7 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
             .map(|c| format!(" (did you mean {:?}?)", c.name))
             .unwrap_or_default()
     };
-    if !has(&spec.delta_column) {
+    let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) else {
         return Err(Error::Unsuitable {
             field: "delta_column".into(),
             rule: format!(
@@ -1642,32 +1641,30 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
                 hint(&spec.delta_column)
             ),
         });
-    }
-    if let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) {
-        // Only a type explore states is checked: a column it gives no type
-        // for is not refused for want of one.
-        let typed = !delta.type_name.trim().is_empty()
-            || delta
-                .xdm
-                .as_ref()
-                .and_then(|x| x.kind.as_deref())
-                .is_some_and(|k| !k.trim().is_empty());
-        if typed && !is_date_or_time(delta) {
-            return Err(Error::Unsuitable {
-                field: "delta_column".into(),
-                rule: format!(
-                    "column {:?} of table {} is a {} column without a date or time format, so \
-                     it cannot say when a row changed; name a date or time column",
-                    delta.name,
-                    spec.table_path,
-                    if delta.type_name.is_empty() {
-                        "typeless"
-                    } else {
-                        delta.type_name.as_str()
-                    }
-                ),
-            });
-        }
+    };
+    // Only a type explore states is checked: a column it gives no type for
+    // is not refused for want of one.
+    let typed = !delta.type_name.trim().is_empty()
+        || delta
+            .xdm
+            .as_ref()
+            .and_then(|x| x.kind.as_deref())
+            .is_some_and(|k| !k.trim().is_empty());
+    if typed && !is_date_or_time(delta) {
+        return Err(Error::Unsuitable {
+            field: "delta_column".into(),
+            rule: format!(
+                "column {:?} of table {} is a {} column without a date or time format, so \
+                 it cannot say when a row changed; name a date or time column",
+                delta.name,
+                spec.table_path,
+                if delta.type_name.is_empty() {
+                    "typeless"
+                } else {
+                    delta.type_name.as_str()
+                }
+            ),
+        });
     }
     for (i, m) in spec.mappings.iter().enumerate() {
         if m.source_type() == MappingSourceType::Attribute && !has(m.source()) {
