@@ -311,13 +311,11 @@ fn required<'a, T>(value: &'a Option<T>, field: &str, setter: &str) -> Result<&'
 
 /// A name cut to what the service takes, on a character boundary.
 fn clip(mut name: String) -> String {
-    if name.len() > MAX_NAME {
-        let mut end = MAX_NAME;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name.truncate(end);
-    }
+    let end = (0..=MAX_NAME.min(name.len()))
+        .rev()
+        .find(|&end| name.is_char_boundary(end))
+        .unwrap_or(0);
+    name.truncate(end);
     name
 }
 
@@ -1691,4 +1689,20 @@ fn same_schedule(flow: &Flow, declared: &Schedule) -> bool {
             && current.interval() == declared.interval()
             && (!flow.schedule_states_backfill || current.backfill() == declared.backfill())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_long_names_on_a_character_boundary() {
+        assert_eq!(clip("short".into()), "short");
+        assert_eq!(clip("a".repeat(MAX_NAME)), "a".repeat(MAX_NAME));
+        assert_eq!(clip("a".repeat(MAX_NAME + 44)), "a".repeat(MAX_NAME));
+        // `é` is two bytes: it would end at byte 257, so it goes whole.
+        let name = format!("{}é", "a".repeat(MAX_NAME - 1));
+        assert_eq!(clip(name), "a".repeat(MAX_NAME - 1));
+        assert_eq!(clip("é".repeat(200)), "é".repeat(MAX_NAME / 2));
+    }
 }
