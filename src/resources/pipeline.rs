@@ -1360,13 +1360,12 @@ impl Client {
         if let Some(replace) = plan.replace_needed() {
             return Err(replace.error());
         }
-        let prepared = plan.prepared;
         let source_id = match plan.source_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let mut new =
                     NewSourceConnection::new(name, spec.base()?.clone(), &spec.table_path);
-                if let Some(columns) = prepared.columns.clone() {
+                if let Some(columns) = plan.prepared.columns {
                     new = new.with_columns(columns.columns);
                 }
                 let saved = created_or_found(
@@ -1384,7 +1383,7 @@ impl Client {
                 saved
             }
         };
-        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
+        let schema = plan.prepared.schema_id.unwrap_or_else(no_schema);
         let target_id = match plan.target_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
