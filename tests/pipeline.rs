@@ -414,8 +414,8 @@ fn a_plan_reports_and_writes_nothing() {
     assert_eq!(
         (
             plan.flow_id(),
-            plan.source_connection_id(),
-            plan.target_connection_id(),
+            plan.source_connection.id(),
+            plan.target_connection.id(),
             plan.mapping_set_id()
         ),
         (None, None, None, None)
@@ -1263,7 +1263,7 @@ fn a_spec_missing_a_required_field_names_it_before_anything_is_sent() {
         .with_mapping(Mapping::new("id", "_tenant.orderId"))
         .with_mapping(Mapping::new("amount", "_tenant.amount"));
     assert_eq!(one_by_one, full);
-    assert_eq!(full.schedule(), Some(&hourly()));
+    assert_eq!(full.schedule, Some(hourly()));
 }
 
 #[test]
@@ -1329,11 +1329,11 @@ fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_re
     assert!(plan.changes().is_empty());
     assert_eq!(plan.flow_id(), Some(&made.flow_id));
     assert_eq!(
-        plan.source_connection_id(),
+        plan.source_connection.id(),
         Some(&made.source_connection_id)
     );
     assert_eq!(
-        plan.target_connection_id(),
+        plan.target_connection.id(),
         Some(&made.target_connection_id)
     );
     assert_eq!(plan.mapping_set_id(), Some(&made.mapping_set_id));
@@ -1512,7 +1512,7 @@ fn a_different_delta_column_is_a_replace_that_ensure_refuses() {
     assert!(!plan.is_in_sync());
     assert!(plan.changes().is_empty());
     assert_eq!(
-        plan.source_connection_id(),
+        plan.source_connection.id(),
         Some(&made.source_connection_id)
     );
     assert!(!since(&s.fake, before).iter().any(is_mutation));
@@ -1559,4 +1559,73 @@ fn the_request_budget_is_exact_and_a_plan_only_reads() {
     assert_eq!(count(&daily), 7);
     assert!(plan_writes(&daily.clone().with_schema_id(id(SCHEMA))).is_empty());
     assert_eq!(count(&daily.with_schema_id(id(SCHEMA))), 5);
+}
+
+/// Regression (review of the 1.0 pass, branch `docs` cfffd3a): a run
+/// refused by a pre-write check still reports what the lookups found (the
+/// flow, both connections, the twin flows and their warning) in
+/// `PipelineFailure::done`, as 1d25872 did, so that a twin flow is never
+/// hidden behind the check's error (the CLI prints `done.warnings` on
+/// failure).
+#[test]
+fn a_failed_check_still_reports_what_the_lookups_found() {
+    let s = setup();
+    let first = s.client.ensure_pipeline(&spec(&s)).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let twin = s
+        .client
+        .create_flow(&aep_flow::NewFlow::new(
+            "twin",
+            first.source_connection_id.clone(),
+            first.target_connection_id.clone(),
+            "updated_at",
+            first.mapping_set_id.clone(),
+            0,
+            hourly(),
+        ))
+        .unwrap()
+        .id;
+    // A changed mapping from a column the table does not have: refused by
+    // the column check, after the lookups, before any write.
+    let bad = spec(&s).with_mappings(vec![Mapping::new("no_such_column", "_tenant.orderId")]);
+    let failed = s.client.ensure_pipeline_partial(&bad).unwrap_err();
+    assert!(
+        failed.error.is_invalid_input() || failed.error.is_unsuitable(),
+        "{}",
+        failed.error
+    );
+    assert!(failed.done.changes.is_empty());
+    assert_eq!(
+        failed.done.flow_id.as_ref(),
+        Some(&first.flow_id),
+        "the flow found is lost from done: {:?}",
+        failed.done
+    );
+    assert_eq!(
+        failed.done.source_connection_id.as_ref(),
+        Some(&first.source_connection_id)
+    );
+    assert_eq!(failed.done.duplicates, vec![twin.clone()]);
+    assert!(
+        failed
+            .done
+            .warnings
+            .iter()
+            .any(|w| w.contains(twin.as_str())),
+        "the twin-flow warning is lost: {:?}",
+        failed.done.warnings
+    );
+    // A plan refused by the same check reports the same (`pipeline ensure
+    // --plan` prints those warnings too).
+    let planned = s.client.plan_pipeline_partial(&bad).unwrap_err();
+    assert_eq!(planned.error.to_string(), failed.error.to_string());
+    assert!(planned.done.changes.is_empty());
+    assert_eq!(planned.done.flow_id.as_ref(), Some(&first.flow_id));
+    assert_eq!(
+        planned.done.target_connection_id.as_ref(),
+        Some(&first.target_connection_id)
+    );
+    assert_eq!(planned.done.duplicates, vec![twin.clone()]);
+    assert_eq!(planned.done.warnings, failed.done.warnings);
+    assert_eq!(s.fake.flows().len(), 2, "nothing was written");
 }

@@ -280,8 +280,8 @@ impl<'a> From<&'a PipelinePlan> for OutcomeLine<'a> {
     fn from(p: &'a PipelinePlan) -> Self {
         OutcomeLine {
             flow_id: p.flow_id().map(|i| i.as_str()),
-            source_connection_id: p.source_connection_id().map(|i| i.as_str()),
-            target_connection_id: p.target_connection_id().map(|i| i.as_str()),
+            source_connection_id: p.source_connection.id().map(|i| i.as_str()),
+            target_connection_id: p.target_connection.id().map(|i| i.as_str()),
             mapping_set_id: p.mapping_set_id().map(|i| i.as_str()),
             changed: p.changes().iter().map(|c| c.as_str()).collect(),
             planned: true,

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aep_flow::{
-    Client, ConnectionId, DatasetId, FlowId, Frequency, Mapping, PipelineSpec, Schedule, SchemaId,
+    Client, ConnectionId, DatasetId, FlowId, Frequency, Mapping, PipelineChange, PipelineFailure,
+    PipelineSpec, Schedule, SchemaId,
 };
 use clap::{Args, Subcommand};
 
@@ -260,10 +261,8 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
         // The same line as an ensure, `planned: true`, the ids of what
         // exists and what would change; a flow that must be replaced is
         // refused as `ensure` refuses it.
-        let plan = client.plan_pipeline(&spec)?;
-        for w in &plan.warnings {
-            let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
-        }
+        let plan = client.plan_pipeline_partial(&spec).map_err(failed)?;
+        warn(&plan.warnings);
         if let Some(replace) = plan.replace_needed() {
             return Err(replace.error().into());
         }
@@ -272,46 +271,44 @@ fn ensure(client: &Client, e: Ensure) -> Result<String, Failure> {
     // `{"flowId","sourceConnectionId","targetConnectionId","mappingSetId","changed","planned",
     // "duplicates","warnings"}`; the warnings (twin flows, values that do not
     // read back) go to stderr as well.
-    match client.ensure_pipeline_partial(&spec) {
-        Ok(outcome) => {
-            for w in &outcome.warnings {
-                let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
-            }
-            to_json(&OutcomeLine::from(&outcome))
-        }
-        Err(failure) => {
-            // A run that fails halfway says what it already made, so that
-            // nothing is left unexplained (the next run finds and reuses it).
-            let done = &failure.done;
-            // Warnings found before the failure (twin flows) still matter.
-            for w in &done.warnings {
-                let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
-            }
-            if !done.changes.is_empty() {
-                let id_of = |c: &aep_flow::PipelineChange| match c {
-                    aep_flow::PipelineChange::SourceConnectionCreated => {
-                        done.source_connection_id.as_deref()
-                    }
-                    aep_flow::PipelineChange::TargetConnectionCreated => {
-                        done.target_connection_id.as_deref()
-                    }
-                    aep_flow::PipelineChange::MappingSetCreated => done.mapping_set_id.as_deref(),
-                    _ => done.flow_id.as_deref(),
-                };
-                let list: Vec<String> = done
-                    .changes
-                    .iter()
-                    .map(|c| format!("{c} {}", id_of(c).unwrap_or("?")))
-                    .collect();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "note: pipeline: before failing, this run already did: {}",
-                    list.join(", ")
-                );
-            }
-            Err(failure.error.into())
-        }
+    let outcome = client.ensure_pipeline_partial(&spec).map_err(failed)?;
+    warn(&outcome.warnings);
+    to_json(&OutcomeLine::from(&outcome))
+}
+
+/// The warnings of an ensure or a plan, on stderr.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        let _ = writeln!(std::io::stderr(), "warning: pipeline: {w}");
     }
+}
+
+/// An ensure or a plan that failed: the warnings found before the failure
+/// (twin flows) still matter, and a run that fails halfway says what it
+/// already made, so that nothing is left unexplained (the next run finds
+/// and reuses it).
+fn failed(failure: Box<PipelineFailure>) -> Failure {
+    let done = &failure.done;
+    warn(&done.warnings);
+    if !done.changes.is_empty() {
+        let id_of = |c: &PipelineChange| match c {
+            PipelineChange::SourceConnectionCreated => done.source_connection_id.as_deref(),
+            PipelineChange::TargetConnectionCreated => done.target_connection_id.as_deref(),
+            PipelineChange::MappingSetCreated => done.mapping_set_id.as_deref(),
+            _ => done.flow_id.as_deref(),
+        };
+        let list: Vec<String> = done
+            .changes
+            .iter()
+            .map(|c| format!("{c} {}", id_of(c).unwrap_or("?")))
+            .collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: pipeline: before failing, this run already did: {}",
+            list.join(", ")
+        );
+    }
+    failure.error.into()
 }
 
 pub fn run(command: Command, common: &Common, out: &mut Output) -> Result<(), Failure> {

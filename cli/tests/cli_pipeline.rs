@@ -885,6 +885,39 @@ fn twin_flows_are_named_on_stderr_even_when_the_run_fails() {
     );
 }
 
+/// `--plan` refused by a check (a mapped column the table lacks) still
+/// names the twin flows the lookups found, as `ensure` does.
+#[test]
+fn twin_flows_are_named_on_stderr_even_when_a_plan_fails() {
+    let (fake, _, twin) = with_twin_flows();
+    let base = fake.connections()[0].id.clone();
+    let (out, stdout, stderr) = real(
+        &fake,
+        &[
+            "ensure",
+            "--connection",
+            &base,
+            "--table",
+            "public.orders",
+            "--dataset",
+            DATASET,
+            "--map",
+            "no_such_column=_tenant.orderId",
+            "--delta-column",
+            "updated_at",
+            "--plan",
+        ],
+    );
+    // Exit 2: the declaration does not suit the table.
+    assert_eq!(code(&out), 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("no_such_column"), "{stderr}");
+    assert!(
+        stderr.contains("warning: pipeline:") && stderr.contains(&twin),
+        "{stderr}"
+    );
+}
+
 /// The README's demo walkthrough, run as written: the ids it shows are
 /// the ids the command prints, and its `status` line names a real flow.
 #[test]

@@ -49,16 +49,7 @@ pub const MAPPING_SET_NAME_PREFIX: &str = "aep-flow-";
 /// later run can ask Data Prep for it (`GET /mappingSets?name=`); a
 /// mapping set found by name is still compared with the declaration.
 pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
-    let mut keys: Vec<(bool, &str, &str)> = mappings
-        .iter()
-        .map(|m| {
-            (
-                m.source_type() == MappingSourceType::Expression,
-                m.source(),
-                m.destination(),
-            )
-        })
-        .collect();
+    let mut keys: Vec<_> = mappings.iter().map(mapping_key).collect();
     keys.sort();
     keys.dedup();
     // Each part with its length first: no two declarations share a text.
@@ -82,6 +73,16 @@ pub fn mapping_set_name(schema_id: &SchemaId, mappings: &[Mapping]) -> String {
         "{MAPPING_SET_NAME_PREFIX}{:016x}{:016x}",
         fnv(0xcbf2_9ce4_8422_2325),
         fnv(0x6c62_272e_07bb_0142)
+    )
+}
+
+/// What identifies a mapping: (whether it is an expression, its source,
+/// its destination).
+fn mapping_key(m: &Mapping) -> (bool, &str, &str) {
+    (
+        m.source_type() == MappingSourceType::Expression,
+        m.source(),
+        m.destination(),
     )
 }
 
@@ -115,18 +116,32 @@ const MAX_NAME: usize = 256;
 /// # Ok::<(), aep_flow::IdError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 #[must_use]
 pub struct PipelineSpec {
-    base_connection_id: Option<ConnectionId>,
-    table_path: String,
-    dataset_id: Option<DatasetId>,
-    schema_id: Option<SchemaId>,
-    mappings: Vec<Mapping>,
-    delta_column: String,
-    schedule: Option<Schedule>,
-    name: Option<String>,
-    description: Option<String>,
-    enable: bool,
+    /// The PostgreSQL base connection the table is read through. Required.
+    pub base_connection_id: Option<ConnectionId>,
+    /// The table, schema-qualified as explore lists it (e.g.
+    /// `public.orders`). Required (empty until set).
+    pub table_path: String,
+    /// The dataset the rows go into. Required.
+    pub dataset_id: Option<DatasetId>,
+    /// The dataset's schema (`$id` URL), if given; else it is read from
+    /// Catalog.
+    pub schema_id: Option<SchemaId>,
+    /// The mappings (source column → XDM path). At least one is required.
+    pub mappings: Vec<Mapping>,
+    /// The date or time column that says which rows are new. Required
+    /// (empty until set).
+    pub delta_column: String,
+    /// When the flow runs. Required.
+    pub schedule: Option<Schedule>,
+    /// The flow's name, if given (default: `{table} to {dataset}`).
+    pub name: Option<String>,
+    /// The flow's description, if given.
+    pub description: Option<String>,
+    /// Whether a disabled flow is enabled. Defaults to `false`.
+    pub enable: bool,
 }
 
 impl PipelineSpec {
@@ -209,62 +224,9 @@ impl PipelineSpec {
         self
     }
 
-    /// The base connection's id, once set.
-    pub fn base_connection_id(&self) -> Option<&ConnectionId> {
-        self.base_connection_id.as_ref()
-    }
-
-    /// The table's path (empty until set).
-    pub fn table_path(&self) -> &str {
-        &self.table_path
-    }
-
-    /// The dataset's id, once set.
-    pub fn dataset_id(&self) -> Option<&DatasetId> {
-        self.dataset_id.as_ref()
-    }
-
-    /// The schema, if given.
-    pub fn schema_id(&self) -> Option<&SchemaId> {
-        self.schema_id.as_ref()
-    }
-
-    /// The mappings.
-    pub fn mappings(&self) -> &[Mapping] {
-        &self.mappings
-    }
-
-    /// The delta column (empty until set).
-    pub fn delta_column(&self) -> &str {
-        &self.delta_column
-    }
-
-    /// The schedule, once set.
-    pub fn schedule(&self) -> Option<&Schedule> {
-        self.schedule.as_ref()
-    }
-
-    /// The flow's name, if given.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// The flow's description, if given.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
-    }
-
-    /// Whether a disabled flow is enabled.
-    pub fn enable(&self) -> bool {
-        self.enable
-    }
-
     /// Checks every field; nothing is sent when one is wrong. A required
     /// field that was never set is an [`Error::InvalidInput`] naming it.
     pub fn validate(&self) -> Result<(), Error> {
-        let missing = |field: &str, setter: &str| {
-            Error::invalid_input(field, format!("is required: set it with {setter}"))
-        };
         let base = self
             .base_connection_id
             .as_ref()
@@ -283,9 +245,7 @@ impl PipelineSpec {
         if self.mappings.is_empty() {
             return Err(missing("mappings", "with_mapping or with_mappings"));
         }
-        let Some(schedule) = self.schedule else {
-            return Err(missing("schedule", "with_schedule"));
-        };
+        let schedule = self.declared_schedule()?;
         check_id("base_connection_id", base)?;
         require_text("table_path", &self.table_path)?;
         check_id("dataset_id", dataset)?;
@@ -318,30 +278,22 @@ impl PipelineSpec {
 
     /// The schedule of a validated spec.
     fn declared_schedule(&self) -> Result<Schedule, Error> {
-        self.schedule.ok_or_else(|| {
-            Error::invalid_input("schedule", "is required: set it with with_schedule")
-        })
-    }
-
-    fn mapping_set(&self, schema_id: &SchemaId) -> NewMappingSet {
-        NewMappingSet::new(schema_id.clone(), self.mappings.clone())
+        required(&self.schedule, "schedule", "with_schedule").copied()
     }
 
     /// The base connection of a validated spec.
     fn base(&self) -> Result<&ConnectionId, Error> {
-        self.base_connection_id.as_ref().ok_or_else(|| {
-            Error::invalid_input(
-                "base_connection_id",
-                "is required: set it with with_base_connection_id",
-            )
-        })
+        let setter = "with_base_connection_id";
+        required(&self.base_connection_id, "base_connection_id", setter)
     }
 
     /// The dataset of a validated spec.
     fn dataset(&self) -> Result<&DatasetId, Error> {
-        self.dataset_id.as_ref().ok_or_else(|| {
-            Error::invalid_input("dataset_id", "is required: set it with with_dataset_id")
-        })
+        required(&self.dataset_id, "dataset_id", "with_dataset_id")
+    }
+
+    fn mapping_set(&self, schema_id: &SchemaId) -> NewMappingSet {
+        NewMappingSet::new(schema_id.clone(), self.mappings.clone())
     }
 
     fn flow_name(&self) -> String {
@@ -354,27 +306,25 @@ impl PipelineSpec {
             )),
         }
     }
+}
 
-    /// Ensures of the same pipeline through one client run one at a time.
-    fn lock_key(&self) -> String {
-        format!(
-            "pipeline\u{0}{}\u{0}{}\u{0}{}",
-            self.base_connection_id.as_ref().map_or("", |b| b.as_str()),
-            self.table_path,
-            self.dataset_id.as_ref().map_or("", |d| d.as_str())
-        )
-    }
+/// The error for a required field of a [`PipelineSpec`] never set.
+fn missing(field: &str, setter: &str) -> Error {
+    Error::invalid_input(field, format!("is required: set it with {setter}"))
+}
+
+/// A required field of a validated [`PipelineSpec`].
+fn required<'a, T>(value: &'a Option<T>, field: &str, setter: &str) -> Result<&'a T, Error> {
+    value.as_ref().ok_or_else(|| missing(field, setter))
 }
 
 /// A name cut to what the service takes, on a character boundary.
 fn clip(mut name: String) -> String {
-    if name.len() > MAX_NAME {
-        let mut end = MAX_NAME;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name.truncate(end);
-    }
+    let end = (0..=MAX_NAME.min(name.len()))
+        .rev()
+        .find(|&end| name.is_char_boundary(end))
+        .unwrap_or(0);
+    name.truncate(end);
     name
 }
 
@@ -628,9 +578,7 @@ pub struct PipelinePlan {
 impl PipelinePlan {
     /// Whether everything is as declared: applying it writes nothing.
     pub fn is_in_sync(&self) -> bool {
-        matches!(self.source_connection, ConnectionPlan::Keep { .. })
-            && matches!(self.target_connection, ConnectionPlan::Keep { .. })
-            && matches!(&self.flow, FlowPlan::Update(u) if u.is_in_sync())
+        self.changes().is_empty() && self.replace_needed().is_none()
     }
 
     /// The flow that must be replaced, if one must
@@ -645,37 +593,35 @@ impl PipelinePlan {
     /// The writes applying it makes, in order (empty when in sync, or when
     /// a replace is needed).
     pub fn changes(&self) -> Vec<PipelineChange> {
-        let mut changes = Vec::new();
-        if let ConnectionPlan::Create { .. } = self.source_connection {
-            changes.push(PipelineChange::SourceConnectionCreated);
-        }
-        if let ConnectionPlan::Create { .. } = self.target_connection {
-            changes.push(PipelineChange::TargetConnectionCreated);
-        }
-        match &self.flow {
-            FlowPlan::Create { mapping_set, .. } => {
-                if let MappingSetPlan::Create { .. } = mapping_set {
-                    changes.push(PipelineChange::MappingSetCreated);
-                }
-                changes.push(PipelineChange::FlowCreated);
-            }
-            FlowPlan::Update(u) => {
-                if u.schedule.is_some() {
-                    changes.push(PipelineChange::FlowScheduleUpdated);
-                }
-                if let MappingPlan::Change(c) = &u.mapping {
-                    if let MappingSetPlan::Create { .. } = c.mapping_set {
-                        changes.push(PipelineChange::MappingSetCreated);
-                    }
-                    changes.push(PipelineChange::FlowMappingUpdated);
-                }
-                if u.state.is_some() {
-                    changes.push(PipelineChange::FlowEnabled);
-                }
-            }
-            FlowPlan::Replace(_) => {}
-        }
-        changes
+        use PipelineChange::*;
+        let update = match &self.flow {
+            FlowPlan::Update(u) => Some(u),
+            _ => None,
+        };
+        let new_set = matches!(self.new_mapping_set(), Some(MappingSetPlan::Create { .. }));
+        let new_flow = matches!(self.flow, FlowPlan::Create { .. });
+        let remaps = update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
+        [
+            (
+                self.source_connection.id().is_none(),
+                SourceConnectionCreated,
+            ),
+            (
+                self.target_connection.id().is_none(),
+                TargetConnectionCreated,
+            ),
+            (
+                update.is_some_and(|u| u.schedule.is_some()),
+                FlowScheduleUpdated,
+            ),
+            (new_set, MappingSetCreated),
+            (new_flow, FlowCreated),
+            (remaps, FlowMappingUpdated),
+            (update.is_some_and(|u| u.state.is_some()), FlowEnabled),
+        ]
+        .into_iter()
+        .filter_map(|(made, change)| made.then_some(change))
+        .collect()
     }
 
     /// The existing flow's id; `None` when one is to be created.
@@ -687,26 +633,27 @@ impl PipelinePlan {
         }
     }
 
-    /// The existing source connection's id.
-    pub fn source_connection_id(&self) -> Option<&SourceConnectionId> {
-        self.source_connection.id()
-    }
-
-    /// The existing target connection's id.
-    pub fn target_connection_id(&self) -> Option<&TargetConnectionId> {
-        self.target_connection.id()
-    }
-
     /// The id of the mapping set the flow runs after the plan is applied,
     /// when it exists already (the flow's own, or one reused).
     pub fn mapping_set_id(&self) -> Option<&MappingSetId> {
         match &self.flow {
-            FlowPlan::Create { mapping_set, .. } => mapping_set.id(),
-            FlowPlan::Update(u) => match &u.mapping {
-                MappingPlan::InSync { mapping_set_id } => Some(mapping_set_id),
-                MappingPlan::Change(c) => c.mapping_set.id(),
-            },
-            FlowPlan::Replace(_) => None,
+            FlowPlan::Update(FlowUpdate {
+                mapping: MappingPlan::InSync { mapping_set_id },
+                ..
+            }) => Some(mapping_set_id),
+            _ => self.new_mapping_set()?.id(),
+        }
+    }
+
+    /// The mapping set a new flow or a changed mapping uses.
+    fn new_mapping_set(&self) -> Option<&MappingSetPlan> {
+        match &self.flow {
+            FlowPlan::Create { mapping_set, .. } => Some(mapping_set),
+            FlowPlan::Update(FlowUpdate {
+                mapping: MappingPlan::Change(change),
+                ..
+            }) => Some(&change.mapping_set),
+            _ => None,
         }
     }
 }
@@ -746,8 +693,10 @@ impl PipelineOutcome {
     }
 }
 
-/// How far an ensure that failed got: the ids known (found, or made
-/// before the failure) and the writes made.
+/// How far an ensure (or a plan) that failed got: the ids known (found,
+/// or made before the failure), the writes made, and the twin flows and
+/// warnings the lookups found (reported even when a check failed after
+/// them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PipelineProgress {
@@ -767,9 +716,11 @@ pub struct PipelineProgress {
     pub warnings: Vec<String>,
 }
 
-/// An ensure that failed: the error, and what it had already done (the
-/// writes before the one that failed; empty when it failed before the
-/// first write). Made by [`Client::ensure_pipeline_partial`].
+/// An ensure (or a plan) that failed: the error, and what it had found
+/// and already done (the writes before the one that failed; empty when it
+/// failed before the first write). Made by
+/// [`Client::ensure_pipeline_partial`] and
+/// [`Client::plan_pipeline_partial`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct PipelineFailure {
@@ -800,17 +751,31 @@ impl std::error::Error for PipelineFailure {
 struct Found {
     source: Option<SourceConnection>,
     target: Option<TargetConnection>,
-    flow: Option<Flow>,
+    /// The flow, compared with the declaration.
+    flow: Option<FoundFlow>,
     /// Twin flows' ids (left alone), oldest first.
     duplicates: Vec<FlowId>,
-    /// The flow cannot be changed in place: (field, reason).
-    replace: Option<(String, String)>,
-    /// The flow's mapping set matches the declaration.
+    warnings: Vec<String>,
+}
+
+/// The flow found, compared with the declaration.
+enum FoundFlow {
+    /// It cannot be changed in place (and is not compared further).
+    Replace(FlowReplace),
+    /// It can be changed in place where it differs.
+    Update(Box<ComparedFlow>),
+}
+
+/// A flow that can be changed in place, and where it differs.
+struct ComparedFlow {
+    flow: Flow,
+    /// The mapping set and version its `Mapping` entry names.
+    mapping: (MappingSetId, i64),
+    /// That mapping set matches the declaration.
     mapping_matches: bool,
     /// The mappings of the mapping set the flow runs, when it could be read.
     current_mappings: Option<Vec<Mapping>>,
     schedule_matches: bool,
-    warnings: Vec<String>,
 }
 
 /// What the checks read that the writes use.
@@ -818,14 +783,6 @@ struct Found {
 struct Prepared {
     columns: Option<TableSchema>,
     schema_id: Option<SchemaId>,
-}
-
-/// What the checks must make sure of.
-struct Needs {
-    source: bool,
-    target: bool,
-    mapping_set: bool,
-    flow: bool,
 }
 
 /// How a mapping set compares with the declaration.
@@ -859,15 +816,8 @@ fn compare_mapping_set(
             return MappingVerdict::Differs;
         }
     }
-    let key = |m: &Mapping| {
-        (
-            m.source_type() == MappingSourceType::Expression,
-            m.source().to_owned(),
-            m.destination().to_owned(),
-        )
-    };
-    let have: BTreeSet<_> = current.mappings.iter().map(key).collect();
-    let want: BTreeSet<_> = declared.iter().map(key).collect();
+    let have: BTreeSet<_> = current.mappings.iter().map(mapping_key).collect();
+    let want: BTreeSet<_> = declared.iter().map(mapping_key).collect();
     // Made by ensure for this declaration: its name says so, and it is
     // still the version ensure made (ensure creates mapping sets, never
     // updates them; an edit, in the UI or by `PUT`, is a later version,
@@ -952,18 +902,15 @@ impl Client {
     }
 
     /// [`ensure_pipeline`](Self::ensure_pipeline), saying on failure what
-    /// was already done ([`PipelineFailure::done`]), so that a run that
-    /// fails halfway can report the objects it made.
+    /// was already found and done ([`PipelineFailure::done`]), so that a
+    /// run that fails halfway can report the objects it made, and a run
+    /// refused by a check the twin flows the lookups found.
     pub fn ensure_pipeline_partial(
         &self,
         spec: &PipelineSpec,
     ) -> Result<PipelineOutcome, Box<PipelineFailure>> {
-        let mut progress = PipelineProgress::default();
-        self.ensure_into(spec, &mut progress).map_err(|error| {
-            Box::new(PipelineFailure {
-                error,
-                done: progress,
-            })
+        self.planned(spec, |plan, progress| {
+            self.apply_pipeline(spec, plan, progress)
         })
     }
 
@@ -978,40 +925,55 @@ impl Client {
     /// A flow that differs where the service cannot change it in place is
     /// planned as [`FlowPlan::Replace`], not an error.
     pub fn plan_pipeline(&self, spec: &PipelineSpec) -> Result<PipelinePlan, Error> {
-        spec.validate()?;
-        let _locks = self.pipeline_locks(spec);
-        self.plan_locked(spec)
+        self.plan_pipeline_partial(spec).map_err(|f| f.error)
     }
 
-    /// The connections' keys first, then the pipeline's: ensures of two
-    /// pipelines sharing a table (or a dataset) do not both create it.
-    fn pipeline_locks(&self, spec: &PipelineSpec) -> impl Sized + '_ {
-        let source = self.lock(source_key(spec));
-        let target = self.lock(target_key(spec));
-        let pipeline = self.lock(spec.lock_key());
-        (source, target, pipeline)
+    /// [`plan_pipeline`](Self::plan_pipeline), saying on failure what the
+    /// lookups found before the check that failed
+    /// ([`PipelineFailure::done`]: the ids, the twin flows and their
+    /// warning; no changes).
+    pub fn plan_pipeline_partial(
+        &self,
+        spec: &PipelineSpec,
+    ) -> Result<PipelinePlan, Box<PipelineFailure>> {
+        self.planned(spec, |plan, _| Ok(plan))
     }
 
-    fn ensure_into(
+    /// Validates `spec`, plans it under its locks and hands the plan to
+    /// `then`; on failure, the error with what was found and done.
+    fn planned<T>(
+        &self,
+        spec: &PipelineSpec,
+        then: impl FnOnce(PipelinePlan, &mut PipelineProgress) -> Result<T, Error>,
+    ) -> Result<T, Box<PipelineFailure>> {
+        let mut progress = PipelineProgress::default();
+        let result = spec.validate().and_then(|()| {
+            let (base, dataset) = (spec.base()?, spec.dataset()?);
+            let table = &spec.table_path;
+            // The connections' keys first, then the pipeline's: ensures of
+            // two pipelines sharing a table (or a dataset) do not both
+            // create it.
+            let _source = self.lock(format!("sourceConnection\u{0}{base}\u{0}{table}"));
+            let _target = self.lock(format!("targetConnection\u{0}{dataset}"));
+            let _pipeline = self.lock(format!("pipeline\u{0}{base}\u{0}{table}\u{0}{dataset}"));
+            let plan = self.plan_locked(spec, &mut progress)?;
+            then(plan, &mut progress)
+        });
+        result.map_err(|error| {
+            Box::new(PipelineFailure {
+                error,
+                done: progress,
+            })
+        })
+    }
+
+    /// Finds, compares and (when something is to be written) checks. What
+    /// the lookups found is in `progress` before the checks run.
+    fn plan_locked(
         &self,
         spec: &PipelineSpec,
         progress: &mut PipelineProgress,
-    ) -> Result<PipelineOutcome, Error> {
-        spec.validate()?;
-        let _locks = self.pipeline_locks(spec);
-        let plan = self.plan_locked(spec)?;
-        progress.flow_id = plan.flow_id().cloned();
-        progress.source_connection_id = plan.source_connection_id().cloned();
-        progress.target_connection_id = plan.target_connection_id().cloned();
-        progress.mapping_set_id = plan.mapping_set_id().cloned();
-        progress.duplicates = plan.duplicates.clone();
-        progress.warnings = plan.warnings.clone();
-        self.apply_pipeline(spec, plan, progress)
-    }
-
-    /// Finds, compares and (when something is to be written) checks.
-    fn plan_locked(&self, spec: &PipelineSpec) -> Result<PipelinePlan, Error> {
-        let schedule = spec.declared_schedule()?;
+    ) -> Result<PipelinePlan, Error> {
         // A schema given is checked against the dataset every time, not
         // only when something is created: otherwise the flow would be
         // re-pointed at it, and a run without it would flip it back.
@@ -1020,35 +982,40 @@ impl Client {
             None => None,
         };
         let found = self.find_pipeline(spec)?;
-        let flow_name = spec.flow_name();
-        let (updates_flow, replaces_flow) = match &found.flow {
-            Some(_) => (found.replace.is_none(), found.replace.is_some()),
-            None => (false, false),
+        let update = match &found.flow {
+            Some(FoundFlow::Update(u)) => Some(u),
+            _ => None,
         };
-        let enables = updates_flow
-            && spec.enable
-            && found
-                .flow
-                .as_ref()
-                .is_some_and(|f| f.state != FlowState::Enabled);
-        let needs = Needs {
-            source: found.source.is_none(),
-            target: found.target.is_none(),
-            mapping_set: found.flow.is_none() || (updates_flow && !found.mapping_matches),
-            flow: found.flow.is_none(),
+        *progress = PipelineProgress {
+            flow_id: match &found.flow {
+                Some(FoundFlow::Replace(r)) => Some(r.id.clone()),
+                Some(FoundFlow::Update(u)) => Some(u.flow.id.clone()),
+                None => None,
+            },
+            source_connection_id: found.source.as_ref().map(|s| s.id.clone()),
+            target_connection_id: found.target.as_ref().map(|t| t.id.clone()),
+            mapping_set_id: update
+                .filter(|u| u.mapping_matches)
+                .map(|u| u.mapping.0.clone()),
+            changes: Vec::new(),
+            duplicates: found.duplicates.clone(),
+            warnings: found.warnings.clone(),
         };
-        let writes = needs.source
-            || needs.target
-            || needs.mapping_set
-            || needs.flow
-            || (updates_flow && !found.schedule_matches)
+        let enables = update.is_some_and(|u| spec.enable && u.flow.state != FlowState::Enabled);
+        // A new flow comes with a new (or reused) mapping set.
+        let new_mapping_set = found.flow.is_none() || update.is_some_and(|u| !u.mapping_matches);
+        // A flow found comes with both connections: a flow to replace
+        // writes nothing, so it is not checked.
+        let writes = found.source.is_none()
+            || found.target.is_none()
+            || new_mapping_set
+            || update.is_some_and(|u| !u.schedule_matches)
             || enables;
-        let (prepared, reusable) = if writes && !replaces_flow {
-            self.check_pipeline(spec, &found, &needs, catalog_schema)?
+        let (prepared, reusable) = if writes {
+            self.check_pipeline(spec, &found, new_mapping_set, catalog_schema)?
         } else {
             (Prepared::default(), None)
         };
-        let mut warnings = found.warnings;
         let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
         let mapping_set = match reusable {
             Some(reused) => MappingSetPlan::Reuse {
@@ -1059,6 +1026,7 @@ impl Client {
                 name: mapping_set_name(&schema, &spec.mappings),
             },
         };
+        let flow_name = spec.flow_name();
         fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
             match existing {
                 Some(id) => ConnectionPlan::Keep { id },
@@ -1074,86 +1042,60 @@ impl Client {
                 name: flow_name,
                 mapping_set,
             },
-            Some(flow) => {
-                if let Some((field, reason)) = found.replace {
-                    FlowPlan::Replace(FlowReplace {
-                        id: flow.id,
-                        field,
-                        reason,
-                    })
+            Some(FoundFlow::Replace(replace)) => FlowPlan::Replace(replace),
+            Some(FoundFlow::Update(found)) => {
+                let found = *found;
+                let (current_id, current_version) = found.mapping;
+                // A mapping set an earlier run made for this declaration
+                // that the flow already runs (a comparison that could not
+                // tell, for want of a schema) changes nothing.
+                let runs_reused = matches!(&mapping_set, MappingSetPlan::Reuse { id, version }
+                    if *id == current_id && *version == current_version);
+                let mapping = if found.mapping_matches || runs_reused {
+                    MappingPlan::InSync {
+                        mapping_set_id: current_id,
+                    }
                 } else {
-                    let (_, current_id, current_version) =
-                        flow.mapping().ok_or_else(|| Error::Unsuitable {
-                            field: "mappings".into(),
-                            rule: no_mapping_entry(&flow),
-                        })?;
-                    let mapping = if found.mapping_matches {
-                        MappingPlan::InSync {
-                            mapping_set_id: current_id.clone(),
-                        }
-                    } else if let MappingSetPlan::Reuse { id, version } = &mapping_set {
-                        // Made by an earlier run for this declaration: when
-                        // the flow already runs it (a comparison that could
-                        // not tell, for want of a schema), nothing changes.
-                        if *id == current_id && *version == current_version {
-                            MappingPlan::InSync {
-                                mapping_set_id: id.clone(),
-                            }
-                        } else {
-                            warnings.push(format!(
-                                "reusing mapping set {id} (version {version}), made for this \
-                                 declaration by an earlier run"
-                            ));
-                            MappingPlan::Change(MappingChange {
-                                old_mapping_set_id: current_id.clone(),
-                                old_version: current_version,
-                                old: found.current_mappings,
-                                new: spec.mappings.clone(),
-                                mapping_set,
-                            })
-                        }
-                    } else {
-                        MappingPlan::Change(MappingChange {
-                            old_mapping_set_id: current_id,
-                            old_version: current_version,
-                            old: found.current_mappings,
-                            new: spec.mappings.clone(),
-                            mapping_set,
-                        })
-                    };
-                    FlowPlan::Update(FlowUpdate {
-                        schedule: (!found.schedule_matches).then_some(ScheduleChange {
-                            old: flow.schedule,
-                            new: schedule,
-                        }),
-                        mapping,
-                        state: enables.then(|| StateChange {
-                            old: flow.state.clone(),
-                            new: FlowState::Enabled,
-                        }),
-                        id: flow.id,
+                    MappingPlan::Change(MappingChange {
+                        old_mapping_set_id: current_id,
+                        old_version: current_version,
+                        old: found.current_mappings,
+                        new: spec.mappings.clone(),
+                        mapping_set,
                     })
-                }
+                };
+                FlowPlan::Update(FlowUpdate {
+                    schedule: (!found.schedule_matches).then_some(ScheduleChange {
+                        old: found.flow.schedule,
+                        new: spec.declared_schedule()?,
+                    }),
+                    mapping,
+                    state: enables.then(|| StateChange {
+                        old: found.flow.state.clone(),
+                        new: FlowState::Enabled,
+                    }),
+                    id: found.flow.id,
+                })
             }
         };
-        if let FlowPlan::Create {
-            mapping_set: MappingSetPlan::Reuse { id, version },
-            ..
-        } = &flow
-        {
-            warnings.push(format!(
-                "reusing mapping set {id} (version {version}), made for this declaration by an \
-                 earlier run"
-            ));
-        }
-        Ok(PipelinePlan {
+        let mut plan = PipelinePlan {
             source_connection,
             target_connection,
             flow,
             duplicates: found.duplicates,
-            warnings,
+            warnings: found.warnings,
             prepared,
-        })
+        };
+        if let Some(MappingSetPlan::Reuse { id, version }) = plan.new_mapping_set() {
+            let reused = format!(
+                "reusing mapping set {id} (version {version}), made for this declaration by an \
+                 earlier run"
+            );
+            plan.warnings.push(reused);
+        }
+        progress.mapping_set_id = plan.mapping_set_id().cloned();
+        progress.warnings = plan.warnings.clone();
+        Ok(plan)
     }
 
     /// The dataset's schema from Catalog, which must be the one given.
@@ -1191,14 +1133,14 @@ impl Client {
             .with_base_connection_id(spec.base()?.clone())
             .with_table_name(&spec.table_path);
         let sources = self.list_source_connections(source_filter.clone())?;
-        for s in &sources {
-            source_filter.check_listed(s)?;
-        }
+        sources
+            .iter()
+            .try_for_each(|s| source_filter.check_listed(s))?;
         let target_filter = TargetConnectionFilter::new().with_dataset_id(spec.dataset()?.clone());
         let targets = self.list_target_connections(target_filter.clone())?;
-        for t in &targets {
-            target_filter.check_listed(t)?;
-        }
+        targets
+            .iter()
+            .try_for_each(|t| target_filter.check_listed(t))?;
         // A flow joins both: without one of them there is none. With
         // duplicates (made by hand, or by another tool), every flow joining
         // any of them is the pipeline's, so that no other flow is made.
@@ -1229,112 +1171,121 @@ impl Client {
         }
         // The oldest flow is the pipeline (by creation time, then id: the
         // same answer on every run); the others are reported, not touched.
-        flows.sort_by(|a, b| {
-            let key = |f: &Flow| (f.created_at.unwrap_or(i64::MAX), f.id.clone());
-            key(&a.2).cmp(&key(&b.2))
-        });
+        flows.sort_by_key(|(_, _, f)| (f.created_at.unwrap_or(i64::MAX), f.id.clone()));
         let mut warnings = Vec::new();
         let duplicates: Vec<FlowId> = flows.iter().skip(1).map(|(_, _, f)| f.id.clone()).collect();
-        let mut flows = flows.into_iter();
-        let (source, target, flow) = match flows.next() {
+        let (source, target, flow) = match flows.into_iter().next() {
             Some((si, ti, f)) => (sources.get(si).cloned(), targets.get(ti).cloned(), Some(f)),
             // The oldest of each (the service lists in creation order).
             None => (sources.into_iter().next(), targets.into_iter().next(), None),
         };
-        if let Some(flow) = &flow {
-            if !duplicates.is_empty() {
-                warnings.push(format!(
-                    "{} flows join table {} and dataset {}: converging the oldest, {}, and \
-                     leaving the others alone ({}); delete the ones not wanted",
-                    duplicates.len() + 1,
-                    spec.table_path,
-                    spec.dataset()?,
-                    flow.id,
-                    duplicates
-                        .iter()
-                        .map(FlowId::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+        if let Some(flow) = flow.as_ref().filter(|_| !duplicates.is_empty()) {
+            warnings.push(format!(
+                "{} flows join table {} and dataset {}: converging the oldest, {}, and leaving \
+                 the others alone ({}); delete the ones not wanted",
+                duplicates.len() + 1,
+                spec.table_path,
+                spec.dataset()?,
+                flow.id,
+                duplicates
+                    .iter()
+                    .map(FlowId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-        let (mut mapping_matches, mut schedule_matches) = (false, false);
-        let mut current_mappings = None;
-        let mut replace = None;
-        // A flow that must be replaced is not compared further.
-        let comparable = match &flow {
-            Some(flow) => match (delta_column_problem(flow, spec), flow.mapping()) {
-                (Some(problem), _) => {
-                    replace = Some(("delta_column".to_owned(), problem));
-                    None
-                }
-                (None, None) => {
-                    replace = Some(("mappings".to_owned(), no_mapping_entry(flow)));
-                    None
-                }
-                (None, Some(mapping)) => Some((flow, mapping)),
-            },
-            None => None,
-        };
-        if let Some((flow, (_, mapping_id, mapping_version))) = comparable {
-            // The version the flow runs, which need not be the latest.
-            mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
-                Ok(current) => {
-                    current_mappings = Some(current.mappings.clone());
-                    // The schema given, else the target connection's, else
-                    // the one the mapping set states (its name is then
-                    // checked against that schema).
-                    let schema = spec
-                        .schema_id
-                        .as_ref()
-                        .or(target.as_ref().and_then(|t| t.schema_id.as_ref()))
-                        .or(current.schema_id.as_ref());
-                    match compare_mapping_set(&current, &spec.mappings, schema) {
-                        MappingVerdict::Matches => true,
-                        MappingVerdict::Ours(warning) => {
-                            warnings.push(warning);
-                            true
-                        }
-                        MappingVerdict::Differs => false,
-                    }
-                }
-                // The flow names a mapping set that is gone, or an id or
-                // version no mapping set can have (the service's answer,
-                // not the caller's input): make another.
-                Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
-                Err(e) => return Err(e),
-            };
-            schedule_matches = same_schedule(flow, &spec.declared_schedule()?);
-        }
+        let flow = flow
+            .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
+            .transpose()?;
         Ok(Found {
             source,
             target,
             flow,
             duplicates,
-            replace,
-            mapping_matches,
-            current_mappings,
-            schedule_matches,
             warnings,
         })
     }
 
-    /// The reads that make sure the planned writes can succeed.
+    /// How the flow found compares with `spec`: a flow that must be
+    /// replaced is not compared further.
+    fn compare_flow(
+        &self,
+        spec: &PipelineSpec,
+        flow: Flow,
+        target: Option<&TargetConnection>,
+        warnings: &mut Vec<String>,
+    ) -> Result<FoundFlow, Error> {
+        let replace = |field: &str, reason| {
+            FoundFlow::Replace(FlowReplace {
+                id: flow.id.clone(),
+                field: field.into(),
+                reason,
+            })
+        };
+        let (_, mapping_id, mapping_version) =
+            match (delta_column_problem(&flow, spec), flow.mapping()) {
+                (Some(reason), _) => return Ok(replace("delta_column", reason)),
+                (None, None) => {
+                    let reason = format!(
+                        "flow {} has no Mapping transformation to update; delete the flow and \
+                         ensure again",
+                        flow.id
+                    );
+                    return Ok(replace("mappings", reason));
+                }
+                (None, Some(mapping)) => mapping,
+            };
+        let mut current_mappings = None;
+        // The version the flow runs, which need not be the latest.
+        let mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
+            Ok(current) => {
+                current_mappings = Some(current.mappings.clone());
+                // The schema given, else the target connection's, else
+                // the one the mapping set states (its name is then
+                // checked against that schema).
+                let schema = spec
+                    .schema_id
+                    .as_ref()
+                    .or(target.and_then(|t| t.schema_id.as_ref()))
+                    .or(current.schema_id.as_ref());
+                match compare_mapping_set(&current, &spec.mappings, schema) {
+                    MappingVerdict::Matches => true,
+                    MappingVerdict::Ours(warning) => {
+                        warnings.push(warning);
+                        true
+                    }
+                    MappingVerdict::Differs => false,
+                }
+            }
+            // The flow names a mapping set that is gone, or an id or
+            // version no mapping set can have (the service's answer,
+            // not the caller's input): make another.
+            Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        Ok(FoundFlow::Update(Box::new(ComparedFlow {
+            schedule_matches: same_schedule(&flow, &spec.declared_schedule()?),
+            flow,
+            mapping: (mapping_id, mapping_version),
+            mapping_matches,
+            current_mappings,
+        })))
+    }
+
+    /// The reads that make sure the planned writes can succeed: those of
+    /// what `found` lacks, and of a new mapping set when one is needed.
     fn check_pipeline(
         &self,
         spec: &PipelineSpec,
         found: &Found,
-        needs: &Needs,
+        new_mapping_set: bool,
         catalog_schema: Option<SchemaId>,
     ) -> Result<(Prepared, Option<MappingSet>), Error> {
-        let creates_source = needs.source;
-        let creates_target = needs.target;
-        let creates_mapping = needs.mapping_set;
-        let creates_flow = needs.flow;
         let mut checked = Prepared::default();
+        let new_flow = found.flow.is_none();
 
-        if creates_source || creates_mapping || creates_flow {
-            if creates_source {
+        if found.source.is_none() || new_mapping_set || new_flow {
+            if found.source.is_none() {
                 let base = self.get_connection(spec.base()?)?;
                 check_postgres(&base)?;
             }
@@ -1365,17 +1316,19 @@ impl Client {
         let known = catalog_schema
             .clone()
             .or_else(|| found.target.as_ref().and_then(|t| t.schema_id.clone()));
-        if catalog_schema.is_none() && (creates_target || (creates_mapping && known.is_none())) {
+        if catalog_schema.is_none()
+            && (found.target.is_none() || (new_mapping_set && known.is_none()))
+        {
             checked.schema_id = Some(self.dataset_schema(spec)?);
         } else {
             checked.schema_id = known;
         }
 
-        if creates_flow {
+        if new_flow {
             // Cached per client: one request the first time.
             self.postgres_flow_spec()?;
         }
-        if creates_mapping {
+        if new_mapping_set {
             let schema = checked.schema_id.clone().unwrap_or_else(no_schema);
             let name = mapping_set_name(&schema, &spec.mappings);
             // A mapping set an earlier run made for this declaration (and
@@ -1383,12 +1336,8 @@ impl Client {
             // holds every declared mapping: the name alone is no proof (a
             // set named so by someone else, or edited since, can hold
             // anything).
-            for candidate in self.find_mapping_sets_named(&name)? {
-                if compare_mapping_set(&candidate, &spec.mappings, Some(&schema))
-                    == MappingVerdict::Matches
-                {
-                    return Ok((checked, Some(candidate)));
-                }
+            if let Some(reusable) = self.mapping_set_named(&name, spec, &schema)? {
+                return Ok((checked, Some(reusable)));
             }
             let mut set = spec.mapping_set(&schema);
             if let Some(columns) = &checked.columns {
@@ -1417,23 +1366,15 @@ impl Client {
         plan: PipelinePlan,
         progress: &mut PipelineProgress,
     ) -> Result<PipelineOutcome, Error> {
-        let PipelinePlan {
-            source_connection,
-            target_connection,
-            flow,
-            duplicates,
-            warnings: _,
-            prepared,
-        } = plan;
-        if let FlowPlan::Replace(replace) = &flow {
+        if let Some(replace) = plan.replace_needed() {
             return Err(replace.error());
         }
-        let source_id = match source_connection {
+        let source_id = match plan.source_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let mut new =
                     NewSourceConnection::new(name, spec.base()?.clone(), &spec.table_path);
-                if let Some(columns) = prepared.columns.clone() {
+                if let Some(columns) = plan.prepared.columns {
                     new = new.with_columns(columns.columns);
                 }
                 let saved = created_or_found(
@@ -1451,8 +1392,8 @@ impl Client {
                 saved
             }
         };
-        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
-        let target_id = match target_connection {
+        let schema = plan.prepared.schema_id.unwrap_or_else(no_schema);
+        let target_id = match plan.target_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
                 let new = NewTargetConnection::new(name, spec.dataset()?.clone(), schema.clone());
@@ -1467,7 +1408,7 @@ impl Client {
                 saved
             }
         };
-        let (flow_id, mapping_set_id) = match flow {
+        let (flow_id, mapping_set_id) = match plan.flow {
             FlowPlan::Create { name, mapping_set } => {
                 let (mapping_id, mapping_version) =
                     self.apply_mapping_set(spec, &schema, mapping_set, progress)?;
@@ -1539,7 +1480,7 @@ impl Client {
             target_connection_id: target_id,
             mapping_set_id,
             changes: std::mem::take(&mut progress.changes),
-            duplicates,
+            duplicates: plan.duplicates,
             warnings: std::mem::take(&mut progress.warnings),
         })
     }
@@ -1562,19 +1503,29 @@ impl Client {
         let saved = created_or_found(
             || self.create_mapping_set(&new).map(|m| (m.id, m.version)),
             || {
-                Ok(self
-                    .find_mapping_sets_named(&name)?
-                    .into_iter()
-                    .find(|m| {
-                        compare_mapping_set(m, &spec.mappings, Some(schema))
-                            == MappingVerdict::Matches
-                    })
-                    .map(|m| (m.id, m.version)))
+                let found = self.mapping_set_named(&name, spec, schema)?;
+                Ok(found.map(|m| (m.id, m.version)))
             },
         )?;
         progress.mapping_set_id = Some(saved.0.clone());
         progress.changes.push(PipelineChange::MappingSetCreated);
         Ok(saved)
+    }
+
+    /// The mapping set named `name` that holds the declared mappings (the
+    /// name alone is no proof: a set named so by someone else, or edited
+    /// since, can hold anything).
+    fn mapping_set_named(
+        &self,
+        name: &str,
+        spec: &PipelineSpec,
+        schema: &SchemaId,
+    ) -> Result<Option<MappingSet>, Error> {
+        let named = self.find_mapping_sets_named(name)?;
+        let matches = |m: &MappingSet| {
+            compare_mapping_set(m, &spec.mappings, Some(schema)) == MappingVerdict::Matches
+        };
+        Ok(named.into_iter().find(matches))
     }
 }
 
@@ -1605,14 +1556,6 @@ fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
         ),
         request_id: None,
     })
-}
-
-/// Why a flow without a `Mapping` transformation must be replaced.
-fn no_mapping_entry(flow: &Flow) -> String {
-    format!(
-        "flow {} has no Mapping transformation to update; delete the flow and ensure again",
-        flow.id
-    )
 }
 
 /// The flow must read changes by the declared delta column; a flow without
@@ -1656,21 +1599,6 @@ fn delta_column_problem(flow: &Flow, spec: &PipelineSpec) -> Option<String> {
     ))
 }
 
-fn source_key(spec: &PipelineSpec) -> String {
-    format!(
-        "sourceConnection\u{0}{}\u{0}{}",
-        spec.base_connection_id.as_ref().map_or("", |b| b.as_str()),
-        spec.table_path
-    )
-}
-
-fn target_key(spec: &PipelineSpec) -> String {
-    format!(
-        "targetConnection\u{0}{}",
-        spec.dataset_id.as_ref().map_or("", |d| d.as_str())
-    )
-}
-
 /// The base connection must be PostgreSQL's.
 fn check_postgres(base: &Connection) -> Result<(), Error> {
     if base.connection_spec_id.as_deref() != Some(POSTGRES_CONNECTION_SPEC_ID) {
@@ -1709,7 +1637,7 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
             .map(|c| format!(" (did you mean {:?}?)", c.name))
             .unwrap_or_default()
     };
-    if !has(&spec.delta_column) {
+    let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) else {
         return Err(Error::Unsuitable {
             field: "delta_column".into(),
             rule: format!(
@@ -1719,32 +1647,30 @@ fn check_columns(spec: &PipelineSpec, table: &TableSchema) -> Result<(), Error> 
                 hint(&spec.delta_column)
             ),
         });
-    }
-    if let Some(delta) = table.columns.iter().find(|c| c.name == spec.delta_column) {
-        // Only a type explore states is checked: a column it gives no type
-        // for is not refused for want of one.
-        let typed = !delta.type_name.trim().is_empty()
-            || delta
-                .xdm
-                .as_ref()
-                .and_then(|x| x.kind.as_deref())
-                .is_some_and(|k| !k.trim().is_empty());
-        if typed && !is_date_or_time(delta) {
-            return Err(Error::Unsuitable {
-                field: "delta_column".into(),
-                rule: format!(
-                    "column {:?} of table {} is a {} column without a date or time format, so \
-                     it cannot say when a row changed; name a date or time column",
-                    delta.name,
-                    spec.table_path,
-                    if delta.type_name.is_empty() {
-                        "typeless"
-                    } else {
-                        delta.type_name.as_str()
-                    }
-                ),
-            });
-        }
+    };
+    // Only a type explore states is checked: a column it gives no type for
+    // is not refused for want of one.
+    let typed = !delta.type_name.trim().is_empty()
+        || delta
+            .xdm
+            .as_ref()
+            .and_then(|x| x.kind.as_deref())
+            .is_some_and(|k| !k.trim().is_empty());
+    if typed && !is_date_or_time(delta) {
+        return Err(Error::Unsuitable {
+            field: "delta_column".into(),
+            rule: format!(
+                "column {:?} of table {} is a {} column without a date or time format, so \
+                 it cannot say when a row changed; name a date or time column",
+                delta.name,
+                spec.table_path,
+                if delta.type_name.is_empty() {
+                    "typeless"
+                } else {
+                    delta.type_name.as_str()
+                }
+            ),
+        });
     }
     for (i, m) in spec.mappings.iter().enumerate() {
         if m.source_type() == MappingSourceType::Attribute && !has(m.source()) {
@@ -1771,4 +1697,20 @@ fn same_schedule(flow: &Flow, declared: &Schedule) -> bool {
             && current.interval() == declared.interval()
             && (!flow.schedule_states_backfill || current.backfill() == declared.backfill())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_long_names_on_a_character_boundary() {
+        assert_eq!(clip("short".into()), "short");
+        assert_eq!(clip("a".repeat(MAX_NAME)), "a".repeat(MAX_NAME));
+        assert_eq!(clip("a".repeat(MAX_NAME + 44)), "a".repeat(MAX_NAME));
+        // `é` is two bytes: it would end at byte 257, so it goes whole.
+        let name = format!("{}é", "a".repeat(MAX_NAME - 1));
+        assert_eq!(clip(name), "a".repeat(MAX_NAME - 1));
+        assert_eq!(clip("é".repeat(200)), "é".repeat(MAX_NAME / 2));
+    }
 }
