@@ -1574,15 +1574,15 @@ fn a_failed_check_still_reports_what_the_lookups_found() {
     std::thread::sleep(Duration::from_millis(5));
     let twin = s
         .client
-        .create_flow(&aep_flow::NewFlow::new(
-            "twin",
-            first.source_connection_id.clone(),
-            first.target_connection_id.clone(),
-            "updated_at",
-            first.mapping_set_id.clone(),
-            0,
-            hourly(),
-        ))
+        .create_flow(&aep_flow::NewFlow::new(aep_flow::FlowParts {
+            name: "twin",
+            source_connection_id: first.source_connection_id.clone(),
+            target_connection_id: first.target_connection_id.clone(),
+            delta_column: "updated_at",
+            mapping_set_id: first.mapping_set_id.clone(),
+            mapping_set_version: 0,
+            schedule: hourly(),
+        }))
         .unwrap()
         .id;
     // A changed mapping from a column the table does not have: refused by
