@@ -75,6 +75,15 @@ fn text_id<'de, D: Deserializer<'de>, I: FromService>(d: D) -> Result<Option<I>,
     Ok(read::de::text(d)?.map(I::from_service))
 }
 
+/// A listed item's field against a filter's criterion: a match when the
+/// criterion is unset, when they are equal, or when the item lacks the
+/// field (the service may have matched on it and only left it out).
+fn may_match<T: PartialEq>(criterion: &Option<T>, field: &Option<T>) -> bool {
+    criterion
+        .as_ref()
+        .is_none_or(|c| field.as_ref().is_none_or(|f| f == c))
+}
+
 /// An answer (a success, 200) that was read but cannot be used, for
 /// `detail`: a listed item that cannot be checked, a run that cannot be
 /// placed.
