@@ -402,21 +402,14 @@ impl Client {
                         ),
                     });
                 }
-                let spec: AuthSpec = current
-                    .auth_spec_name
-                    .as_deref()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|_| {
-                        unusable_answer(format!(
-                            "connection {id} uses auth spec {:?}, which this crate cannot write \
-                             (nothing was written)",
-                            crate::wire::text::one_line(
-                                current.auth_spec_name.as_deref().unwrap_or(""),
-                                80
-                            )
-                        ))
-                    })?;
+                let spec_name = current.auth_spec_name.as_deref().unwrap_or("");
+                let spec: AuthSpec = spec_name.parse().map_err(|_| {
+                    unusable_answer(format!(
+                        "connection {id} uses auth spec {:?}, which this crate cannot write \
+                         (nothing was written)",
+                        crate::wire::text::one_line(spec_name, 80)
+                    ))
+                })?;
                 Ok((current.etag, spec))
             },
             |(etag, spec)| {

@@ -7,6 +7,8 @@
 //! [`Client::get_dataset`]: crate::Client::get_dataset
 //! [`Dataset`]: crate::Dataset
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -98,8 +100,11 @@ impl Client {
                 ),
             )
         })?;
-        let (schema_id, schema_content_type) = wire.schema_ref.unwrap_or_default().into_parts();
-        let schema_id = schema_id.filter(|s| !s.is_empty());
+        let SchemaRef {
+            id: schema_id,
+            content_type,
+        } = wire.schema_ref.unwrap_or_default();
+        let schema_id = schema_id.map(Cow::into_owned).filter(|s| !s.is_empty());
         if let Some(schema) = &schema_id {
             if check_schema_id("schemaRef.id", schema).is_err() {
                 return Err(Error::unexpected(
@@ -116,7 +121,7 @@ impl Client {
             id: id.clone(),
             name: wire.name,
             schema_id: schema_id.map(SchemaId::from_service),
-            schema_content_type,
+            schema_content_type: content_type.map(Cow::into_owned),
         })
     }
 }

@@ -33,7 +33,9 @@ use serde_json::Value;
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
-use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use super::{
+    check_name_and_description, filter_default, or_default, text_id, unusable_answer, wire_item,
+};
 use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -181,26 +183,41 @@ named_enum! {
 
 /// One entry of a flow's `transformations`: `Copy` (with the delta column)
 /// or `Mapping` (with the mapping set), or another the service shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Transformation {
     /// Its name, e.g. `Copy` or `Mapping`.
+    #[serde(default, deserialize_with = "or_default")]
     pub name: String,
     /// Its parameters, as sent (`Value::Null` when it had none).
+    #[serde(default)]
     pub params: Value,
 }
 
-/// What the service says about a flow's last run (`lastRunDetails`).
-#[derive(Debug, Clone, PartialEq)]
+/// What the service says about a flow's last run (`lastRunDetails`), read
+/// as leniently as runs are.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct LastRun {
     /// The run's id.
+    #[serde(default, deserialize_with = "text_id")]
     pub id: Option<RunId>,
     /// Its state, e.g. `success` or `failed`, as sent.
+    #[serde(default, deserialize_with = "read::de::text")]
     pub state: Option<String>,
     /// When it started, epoch milliseconds.
+    #[serde(
+        default,
+        rename = "startedAtUTC",
+        deserialize_with = "read::de::millis"
+    )]
     pub started_at: Option<i64>,
     /// When it completed, epoch milliseconds.
+    #[serde(
+        default,
+        rename = "completedAtUTC",
+        deserialize_with = "read::de::millis"
+    )]
     pub completed_at: Option<i64>,
 }
 
@@ -289,38 +306,17 @@ pub(crate) struct WireFlow {
     #[serde(default)]
     target_connection_ids: Option<Vec<String>>,
     #[serde(default)]
-    transformations: Option<Vec<WireTransformation>>,
+    transformations: Option<Vec<Transformation>>,
     #[serde(default)]
     schedule_params: Option<Value>,
     #[serde(default)]
     etag: Option<String>,
     #[serde(default, deserialize_with = "read::de::section")]
-    last_run_details: Option<WireLastRun>,
+    last_run_details: Option<LastRun>,
     #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
     #[serde(default, deserialize_with = "read::de::millis")]
     updated_at: Option<i64>,
-}
-
-/// `lastRunDetails`: a run's report, read as leniently as runs are.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireLastRun {
-    #[serde(deserialize_with = "read::de::text")]
-    id: Option<String>,
-    #[serde(deserialize_with = "read::de::text")]
-    state: Option<String>,
-    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
-    started_at: Option<i64>,
-    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
-    completed_at: Option<i64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireTransformation {
-    name: Option<String>,
-    params: Option<Value>,
 }
 
 wire_item!(WireFlow);
@@ -335,12 +331,6 @@ fn ids_from_service<I: FromService>(ids: Option<Vec<String>>) -> Vec<I> {
 
 impl From<WireFlow> for Flow {
     fn from(w: WireFlow) -> Self {
-        let last_run = w.last_run_details.map(|r| LastRun {
-            id: r.id.map(RunId::from_service),
-            state: r.state,
-            started_at: r.started_at,
-            completed_at: r.completed_at,
-        });
         Flow {
             id: FlowId::from_service(w.id),
             name: w.name.unwrap_or_default(),
@@ -349,15 +339,7 @@ impl From<WireFlow> for Flow {
             flow_spec_id: w.flow_spec.and_then(SpecRef::into_id),
             source_connection_ids: ids_from_service(w.source_connection_ids),
             target_connection_ids: ids_from_service(w.target_connection_ids),
-            transformations: w
-                .transformations
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| Transformation {
-                    name: t.name.unwrap_or_default(),
-                    params: t.params.unwrap_or(Value::Null),
-                })
-                .collect(),
+            transformations: w.transformations.unwrap_or_default(),
             schedule: w.schedule_params.as_ref().and_then(Schedule::from_wire),
             schedule_states_backfill: w
                 .schedule_params
@@ -365,7 +347,7 @@ impl From<WireFlow> for Flow {
                 .and_then(|p| p.get("backfill"))
                 .is_some_and(|b| !b.is_null()),
             etag: w.etag.unwrap_or_default(),
-            last_run,
+            last_run: w.last_run_details,
             created_at: w.created_at,
             updated_at: w.updated_at,
         }

@@ -14,8 +14,12 @@ pub(crate) mod schedule;
 pub(crate) mod source_connections;
 pub(crate) mod target_connections;
 
+use serde::{Deserialize, Deserializer};
+
 use crate::client::input::{check_description, check_name};
 use crate::error::Error;
+use crate::ids::FromService;
+use crate::wire::read;
 
 /// `WireItem` for a wire struct with `id: String` and `etag:
 /// Option<String>` fields.
@@ -55,6 +59,29 @@ pub(crate) use filter_default;
 fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {
     check_name("name", name)?;
     description.map_or(Ok(()), |d| check_description("description", d))
+}
+
+/// A member whose `null` (or absence, with `#[serde(default)]`) means
+/// its type's default: `"name": null` is the empty name.
+fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An id read by the lenient text rule ([`read::de::text`]), kept as the
+/// service sent it: a number or another type is `None`.
+fn text_id<'de, D: Deserializer<'de>, I: FromService>(d: D) -> Result<Option<I>, D::Error> {
+    Ok(read::de::text(d)?.map(I::from_service))
+}
+
+/// A listed item's field against a filter's criterion: a match when the
+/// criterion is unset, when they are equal, or when the item lacks the
+/// field (the service may have matched on it and only left it out).
+fn may_match<T: PartialEq>(criterion: &Option<T>, field: &Option<T>) -> bool {
+    criterion
+        .as_ref()
+        .is_none_or(|c| field.as_ref().is_none_or(|f| f == c))
 }
 
 /// An answer (a success, 200) that was read but cannot be used, for

@@ -17,7 +17,8 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::client::input::{check_description, check_name, check_no_control};
+use super::check_name_and_description;
+use crate::client::input::check_no_control;
 use crate::error::{named_enum, Error};
 use crate::secret::Secret;
 use crate::wire::body::{PatchOp, SpecRef};
@@ -509,10 +510,7 @@ impl PostgresConnection {
 
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<(), Error> {
-        check_name("name", &self.name)?;
-        if let Some(d) = &self.description {
-            check_description("description", d)?;
-        }
+        check_name_and_description(&self.name, self.description.as_deref())?;
         self.credentials.validate(self.auth_spec)
     }
 

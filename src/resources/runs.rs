@@ -119,13 +119,15 @@ impl RunStatus {
 }
 
 /// One error a run reports (`metrics.statusSummary.errors[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct RunError {
     /// The error's code, e.g. `CONNECTOR-2001-500` (numbers are kept as
     /// their text).
+    #[serde(default, deserialize_with = "read::de::text_or_number")]
     pub code: Option<String>,
     /// The error's message.
+    #[serde(default, deserialize_with = "read::de::text_or_number")]
     pub message: Option<String>,
 }
 
@@ -242,16 +244,7 @@ struct WireStatus {
     status: Option<String>,
     /// Entries that are not objects are left out.
     #[serde(deserialize_with = "read::de::sections")]
-    errors: Vec<WireRunError>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WireRunError {
-    #[serde(deserialize_with = "read::de::text_or_number")]
-    code: Option<String>,
-    #[serde(deserialize_with = "read::de::text_or_number")]
-    message: Option<String>,
+    errors: Vec<RunError>,
 }
 
 impl WireItem for WireRun {
@@ -284,14 +277,7 @@ impl From<WireRun> for Run {
             failed_records: records.failed_record_count,
             input_bytes: sizes.input_bytes,
             output_bytes: sizes.output_bytes,
-            errors: status
-                .errors
-                .into_iter()
-                .map(|e| RunError {
-                    code: e.code,
-                    message: e.message,
-                })
-                .collect(),
+            errors: status.errors,
             etag: w.etag.or(w.e_tag),
         }
     }

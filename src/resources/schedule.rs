@@ -219,10 +219,7 @@ impl Schedule {
             if present("interval") || present("backfill") {
                 return None;
             }
-            return Some(Schedule {
-                start_time,
-                repeat: None,
-            });
+            return Some(Schedule::once(start_time));
         }
         // `once` is not a frequency: it is `Schedule::once`, read above.
         let frequency: Frequency = word.parse().ok()?;

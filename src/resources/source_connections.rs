@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
-use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use super::{check_name_and_description, filter_default, may_match, unusable_answer, wire_item};
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -62,13 +62,8 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
     /// and only left it out of the listing, so it is not "another
     /// table"; [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, s: &SourceConnection) -> bool {
-        self.base_connection_id
-            .as_ref()
-            .is_none_or(|b| s.base_connection_id.as_ref().is_none_or(|x| x == b))
-            && self
-                .table_name
-                .as_ref()
-                .is_none_or(|t| s.table_name.as_ref().is_none_or(|x| x == t))
+        may_match(&self.base_connection_id, &s.base_connection_id)
+            && may_match(&self.table_name, &s.table_name)
     }
     fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
         SourceConnectionFilter::check_listed(self, s)

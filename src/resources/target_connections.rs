@@ -23,7 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::datasets::check_schema_id;
-use super::{check_name_and_description, filter_default, unusable_answer, wire_item};
+use super::{check_name_and_description, filter_default, may_match, unusable_answer, wire_item};
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -57,9 +57,7 @@ impl Filter<TargetConnection> for TargetConnectionFilter {
     /// service may have matched it and only left the field out);
     /// [`check_listed`](Self::check_listed) turns it into an error.
     fn matches(&self, t: &TargetConnection) -> bool {
-        self.dataset_id
-            .as_ref()
-            .is_none_or(|d| t.dataset_id.as_ref().is_none_or(|x| x == d))
+        may_match(&self.dataset_id, &t.dataset_id)
     }
     fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
         TargetConnectionFilter::check_listed(self, t)

@@ -67,14 +67,6 @@ impl<'a> SchemaRef<'a> {
             content_type: Some(Cow::Borrowed(content_type)),
         }
     }
-
-    /// The id and content type read from an answer.
-    pub(crate) fn into_parts(self) -> (Option<String>, Option<String>) {
-        (
-            self.id.map(Cow::into_owned),
-            self.content_type.map(Cow::into_owned),
-        )
-    }
 }
 
 /// One JSON Patch operation (RFC 6902) as Flow Service takes it:
