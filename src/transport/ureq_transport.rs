@@ -129,7 +129,7 @@ fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
                 continue;
             }
         }
-        if open == Some(true) && !line.iter().all(|b| BASE64[usize::from(*b)]) {
+        if open == Some(true) && !line.iter().copied().all(is_base64) {
             return Err(INVALID);
         }
     }
@@ -140,17 +140,10 @@ fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// The bytes of base64 (standard alphabet and padding).
-const BASE64: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
-        b += 1;
-    }
-    table
-};
+/// A byte of base64 (standard alphabet and padding).
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
 
 fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
