@@ -195,37 +195,35 @@ impl Transport for UreqTransport {
             detail: "the request could not be formed from the URL (nothing was sent)".into(),
             request_id: None,
         };
-        match request.body {
-            Some((content_type, bytes)) if request.secret_body => {
-                let mut padded = PaddedBody::new(bytes, wipe_len(request, bytes));
-                let req = builder
-                    .header("content-type", content_type)
-                    .header("content-length", padded.len().to_string())
-                    .body(ureq::SendBody::from_reader(&mut padded))
-                    .map_err(invalid)?;
-                exchange(agent, req, request, max_response_bytes, scrubber)
-            }
-            Some((content_type, bytes)) => {
-                let req = builder
-                    .header("content-type", content_type)
-                    .body(bytes)
-                    .map_err(invalid)?;
-                exchange(agent, req, request, max_response_bytes, scrubber)
-            }
+        let Some((content_type, bytes)) = request.body else {
             // A POST (or PUT, PATCH) without a body, e.g. a flow's
             // `action?op=enable`: ureq would announce an empty body of
             // unknown length (`Transfer-Encoding: chunked`). Send what
             // `curl -X POST` sends and Adobe's spec expects instead: an
             // empty body of known length, `Content-Length: 0`.
-            None if method_has_body(request.method) => {
+            return if method_has_body(request.method) {
                 let req = builder.body(&[][..]).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
-            }
-            None => {
+            } else {
                 let req = builder.body(()).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
-            }
+            };
+        };
+        let builder = builder.header("content-type", content_type);
+        if !request.secret_body {
+            let req = builder.body(bytes).map_err(invalid)?;
+            return exchange(agent, req, request, max_response_bytes, scrubber);
         }
+        let mut padded = PaddedBody {
+            body: bytes,
+            sent: 0,
+            padding: wipe_len(request, bytes),
+        };
+        let req = builder
+            .header("content-length", padded.len().to_string())
+            .body(ureq::SendBody::from_reader(&mut padded))
+            .map_err(invalid)?;
+        exchange(agent, req, request, max_response_bytes, scrubber)
     }
 }
 
@@ -262,15 +260,7 @@ struct PaddedBody<'a> {
     padding: usize,
 }
 
-impl<'a> PaddedBody<'a> {
-    fn new(body: &'a [u8], padding: usize) -> Self {
-        PaddedBody {
-            body,
-            sent: 0,
-            padding,
-        }
-    }
-
+impl PaddedBody<'_> {
     fn len(&self) -> usize {
         self.body.len() + self.padding
     }
@@ -494,7 +484,11 @@ mod tests {
     #[test]
     fn a_secret_body_is_followed_by_white_space_in_a_separate_read() {
         use std::io::Read;
-        let mut padded = PaddedBody::new(br#"{"password":"pw"}"#, 40);
+        let mut padded = PaddedBody {
+            body: br#"{"password":"pw"}"#,
+            sent: 0,
+            padding: 40,
+        };
         assert_eq!(padded.len(), 57);
         let mut buf = [b'x'; 128];
         assert_eq!(padded.read(&mut buf).unwrap(), 17, "the body alone first");
