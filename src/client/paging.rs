@@ -128,12 +128,10 @@ impl Query {
 
     /// Adds `property={field}=={value}` when the filter syntax can carry
     /// the value; otherwise the caller's local match does the filtering.
-    pub(crate) fn property(mut self, field: &str, value: &str) -> Self {
+    pub(crate) fn property(self, field: &str, value: &str) -> Self {
         if filter_can_carry(value) {
-            self.params.push_str("&property=");
-            encode_into_string(&mut self.params, field, Style::Query);
-            self.params.push_str("%3D%3D");
-            encode_into_string(&mut self.params, value, Style::Query);
+            // `==` is encoded as `%3D%3D`, like the field and the value.
+            return self.param("property", &format!("{field}=={value}"));
         }
         self
     }
