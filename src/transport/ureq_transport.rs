@@ -106,28 +106,21 @@ fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
         let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
         let line = rest[..end].trim_ascii();
         rest = rest.get(end + 1..).unwrap_or_default();
-        if line.first() == Some(&b'-') {
-            if let Some(label) = line
-                .strip_prefix(b"-----BEGIN ")
-                .and_then(|l| l.strip_suffix(b"-----"))
-            {
-                if open.is_some() {
-                    return Err(INVALID);
-                }
-                open = Some(label == b"CERTIFICATE");
-                continue;
+        let label = |marker: &[u8]| line.strip_prefix(marker)?.strip_suffix(b"-----");
+        if let Some(label) = label(b"-----BEGIN ") {
+            if open.is_some() {
+                return Err(INVALID);
             }
-            if let Some(label) = line
-                .strip_prefix(b"-----END ")
-                .and_then(|l| l.strip_suffix(b"-----"))
-            {
-                match open.take() {
-                    Some(true) if label == b"CERTIFICATE" => certificates += 1,
-                    Some(false) if label != b"CERTIFICATE" => {}
-                    _ => return Err(INVALID),
-                }
-                continue;
+            open = Some(label == b"CERTIFICATE");
+            continue;
+        }
+        if let Some(label) = label(b"-----END ") {
+            match open.take() {
+                Some(true) if label == b"CERTIFICATE" => certificates += 1,
+                Some(false) if label != b"CERTIFICATE" => {}
+                _ => return Err(INVALID),
             }
+            continue;
         }
         if open == Some(true) && !line.iter().copied().all(is_base64) {
             return Err(INVALID);
