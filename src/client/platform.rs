@@ -229,6 +229,15 @@ impl BaseUrl {
     pub(crate) fn path(&self) -> &str {
         &self.url[self.path_start..]
     }
+
+    /// The URL with `path` appended (e.g. a service's path below the
+    /// gateway root); the same host, so its path starts where it did.
+    pub(crate) fn with_path(&self, path: &str) -> BaseUrl {
+        BaseUrl {
+            url: format!("{}{path}", self.url),
+            ..*self
+        }
+    }
 }
 
 /// Checks a base URL. `field` names it in errors.
