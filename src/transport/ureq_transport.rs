@@ -58,10 +58,11 @@ const ROOTS_FIELD: &str = "tls.root_certificates";
 /// fall back to the default roots in its place.
 fn tls_config(pem: Option<&[u8]>, tls_used: bool) -> Result<ureq::tls::TlsConfig, Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
+    let invalid = |rule| Error::invalid_input(ROOTS_FIELD, rule);
     match pem {
         None => {}
         Some(pem) if !tls_used => {
-            check_pem_shape(pem).map_err(|rule| Error::invalid_input(ROOTS_FIELD, rule))?;
+            check_pem_shape(pem).map_err(invalid)?;
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&[]));
         }
         Some(pem) => {
@@ -70,19 +71,11 @@ fn tls_config(pem: Option<&[u8]>, tls_used: bool) -> Result<ureq::tls::TlsConfig
                 match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
                     Ok(_) => {}
-                    Err(_) => {
-                        return Err(Error::invalid_input(
-                            ROOTS_FIELD,
-                            "is not a valid PEM bundle",
-                        ))
-                    }
+                    Err(_) => return Err(invalid("is not a valid PEM bundle")),
                 }
             }
             if certs.is_empty() {
-                return Err(Error::invalid_input(
-                    ROOTS_FIELD,
-                    "holds no CERTIFICATE section",
-                ));
+                return Err(invalid("holds no CERTIFICATE section"));
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
