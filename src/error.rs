@@ -734,14 +734,11 @@ struct Envelope<'v> {
 
 impl<'v> Envelope<'v> {
     fn read(v: &'v Value) -> Self {
-        let text = |key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
         let report = v.get("report");
-        let report_text = |key: &str| {
-            report
-                .and_then(|r| r.get(key))
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
+        let text_in = |object: Option<&'v Value>, key: &str| {
+            object?.get(key)?.as_str().filter(|s| !s.is_empty())
         };
+        let text = |key: &str| text_in(Some(v), key);
         // A code or an id, sent as a text or as a number.
         let text_or_number = |c: &Value| read::text_or_number(c).filter(|s| !s.is_empty());
         // Gateway: {"error_code": "401013", "message": ...}; the code may be a number.
@@ -759,7 +756,7 @@ impl<'v> Envelope<'v> {
         Envelope {
             code: gateway_code.or(type_code).or(oauth_code),
             title: text("title"),
-            message: report_text("detailed-message")
+            message: text_in(report, "detailed-message")
                 .or_else(|| text("errorMessage"))
                 .or_else(|| text("detail"))
                 .or_else(|| text("message"))

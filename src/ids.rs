@@ -93,6 +93,17 @@ impl FromService for String {
     }
 }
 
+/// `PartialEq` between two types that both read as text.
+macro_rules! eq_as_text {
+    ($($left:ty, $right:ty;)*) => {$(
+        impl PartialEq<$right> for $left {
+            fn eq(&self, other: &$right) -> bool {
+                AsRef::<str>::as_ref(self) == AsRef::<str>::as_ref(other)
+            }
+        }
+    )*};
+}
+
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident, $kind:literal, $ok:ident, $rule:ident;)*) => {$(
         $(#[$doc])*
@@ -175,52 +186,9 @@ macro_rules! ids {
             }
         }
 
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
-            }
-        }
-
-        impl PartialEq<String> for $name {
-            fn eq(&self, other: &String) -> bool {
-                &self.0 == other
-            }
-        }
-
-        impl PartialEq<$name> for str {
-            fn eq(&self, other: &$name) -> bool {
-                self == other.0
-            }
-        }
-
-        impl PartialEq<$name> for &str {
-            fn eq(&self, other: &$name) -> bool {
-                *self == other.0
-            }
-        }
-
-        impl PartialEq<$name> for String {
-            fn eq(&self, other: &$name) -> bool {
-                *self == other.0
-            }
-        }
-
-        impl PartialEq<String> for &$name {
-            fn eq(&self, other: &String) -> bool {
-                self.0 == *other
-            }
-        }
-
-        impl PartialEq<&$name> for String {
-            fn eq(&self, other: &&$name) -> bool {
-                *self == other.0
-            }
+        eq_as_text! {
+            $name, str; $name, &str; $name, String; str, $name; &str, $name;
+            String, $name; &$name, String; String, &$name;
         }
 
         impl serde::Serialize for $name {

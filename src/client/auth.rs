@@ -134,22 +134,19 @@ impl Drop for FetchGuard<'_> {
         state.fetching = false;
         state.fetches += 1;
         let n = state.fetches;
-        match self.outcome.take() {
-            Some(Ok(token)) => {
+        let outcome = self.outcome.take().unwrap_or_else(|| {
+            Err(Error::UnexpectedResponse {
+                status: 0,
+                detail: "the Adobe IMS token request of another thread panicked".into(),
+                request_id: None,
+            })
+        });
+        match outcome {
+            Ok(token) => {
                 state.token = Some(token);
                 state.failure = None;
             }
-            Some(Err(e)) => state.failure = Some((n, e)),
-            None => {
-                state.failure = Some((
-                    n,
-                    Error::UnexpectedResponse {
-                        status: 0,
-                        detail: "the Adobe IMS token request of another thread panicked".into(),
-                        request_id: None,
-                    },
-                ))
-            }
+            Err(e) => state.failure = Some((n, e)),
         }
         drop(state);
         self.cache.changed.notify_all();
@@ -236,13 +233,11 @@ impl Client {
                 // A token request creates nothing.
                 writes: false,
             };
-            match inner
-                .transport
-                .send(&request, inner.config.max_response_bytes, scrubber)
-            {
-                Ok(resp) => Attempt::Answer(resp),
-                Err(e) => Attempt::Failed(e),
-            }
+            Attempt::Sent(
+                inner
+                    .transport
+                    .send(&request, inner.config.max_response_bytes, scrubber),
+            )
         })?;
         match resp.status {
             200 => ims::parse_token(&resp),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::auth::{Auth, ImsAuth, TokenCache};
 use super::ims::{Clock, SystemClock, IMS_TOKEN_PATH};
 use super::locks::KeyedLocks;
-use super::platform::{parse_base_url, BaseUrl, Platform, TokenSource, FLOW_SERVICE_PATH};
+use super::platform::{parse_base_url, Platform, TokenSource, FLOW_SERVICE_PATH};
 use super::retry::RetryPolicy;
 use super::{Client, Inner};
 use crate::error::Error;
@@ -183,11 +183,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         self.platform.validate()?;
         let root = self.platform.parsed_root()?;
-        let base = BaseUrl {
-            url: format!("{}{FLOW_SERVICE_PATH}", root.url),
-            path_start: root.path_start,
-            loopback: root.loopback,
-        };
+        let base = root.with_path(FLOW_SERVICE_PATH);
         for (field, value) in [
             ("timeout", self.config.timeout),
             ("connect_timeout", self.config.connect_timeout),
@@ -217,11 +213,8 @@ impl ClientBuilder {
         let auth = match token {
             TokenSource::Static(token) => Auth::Static(token),
             TokenSource::Ims(credentials) => {
-                let ims = parse_base_url("ims.url", credentials.ims_url())?;
-                let token_url = BaseUrl {
-                    url: format!("{}{IMS_TOKEN_PATH}", ims.url),
-                    ..ims
-                };
+                let token_url =
+                    parse_base_url("ims.url", credentials.ims_url())?.with_path(IMS_TOKEN_PATH);
                 Auth::Ims(Box::new(ImsAuth {
                     credentials: *credentials,
                     token_url,

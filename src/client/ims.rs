@@ -130,9 +130,7 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
     #[derive(Deserialize)]
     struct Wire {
         access_token: Option<String>,
-        #[serde(default)]
         token_type: Option<String>,
-        #[serde(default)]
         expires_in: Option<serde_json::Value>,
     }
     let unexpected = |detail: String| Error::unexpected(resp, detail);

@@ -30,13 +30,11 @@ pub(crate) struct WirePage<W> {
 
 #[derive(Deserialize)]
 struct WireLinks {
-    #[serde(default)]
     next: Option<WireHref>,
 }
 
 #[derive(Deserialize)]
 struct WireHref {
-    #[serde(default)]
     href: Option<String>,
 }
 
@@ -44,7 +42,6 @@ struct WireHref {
 struct WirePageInfo {
     #[serde(default, rename = "continuationToken")]
     continuation_token: Option<String>,
-    #[serde(default)]
     next: Option<String>,
 }
 
@@ -131,12 +128,10 @@ impl Query {
 
     /// Adds `property={field}=={value}` when the filter syntax can carry
     /// the value; otherwise the caller's local match does the filtering.
-    pub(crate) fn property(mut self, field: &str, value: &str) -> Self {
+    pub(crate) fn property(self, field: &str, value: &str) -> Self {
         if filter_can_carry(value) {
-            self.params.push_str("&property=");
-            encode_into_string(&mut self.params, field, Style::Query);
-            self.params.push_str("%3D%3D");
-            encode_into_string(&mut self.params, value, Style::Query);
+            // `==` is encoded as `%3D%3D`, like the field and the value.
+            return self.param("property", &format!("{field}=={value}"));
         }
         self
     }
@@ -469,12 +464,10 @@ impl<T> fmt::Debug for Pages<T> {
     }
 }
 
-impl<T> Iterator for Pages<T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<T> Pages<T> {
+    /// The next item, or the error that ends the listing.
+    fn advance(&mut self) -> Option<Result<T, Error>> {
         if let Some(e) = self.pending.take() {
-            self.failed = true;
             return Some(Err(e));
         }
         loop {
@@ -483,22 +476,28 @@ impl<T> Iterator for Pages<T> {
             }
             if let Some(item) = self.buffered.next() {
                 self.yielded += 1;
-                if let Some(Err(e)) = self.check.as_ref().map(|check| check(&item)) {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
-                return Some(Ok(item));
+                let checked = self.check.as_ref().map_or(Ok(()), |check| check(&item));
+                return Some(checked.map(|()| item));
             }
             if let Some(e) = self.after_buffered.take() {
-                self.failed = true;
                 return Some(Err(e));
             }
             let path = self.next_path.take()?;
             if let Err(e) = self.fetch_page(path) {
-                self.failed = true;
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl<T> Iterator for Pages<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Every error ends the listing.
+        let next = self.advance();
+        self.failed |= matches!(next, Some(Err(_)));
+        next
     }
 }
 

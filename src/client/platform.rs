@@ -229,6 +229,15 @@ impl BaseUrl {
     pub(crate) fn path(&self) -> &str {
         &self.url[self.path_start..]
     }
+
+    /// The URL with `path` appended (e.g. a service's path below the
+    /// gateway root); the same host, so its path starts where it did.
+    pub(crate) fn with_path(&self, path: &str) -> BaseUrl {
+        BaseUrl {
+            url: format!("{}{path}", self.url),
+            ..*self
+        }
+    }
 }
 
 /// Checks a base URL. `field` names it in errors.
@@ -324,21 +333,13 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
 }
 
 fn percent_escapes_are_valid(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-            {
-                return false;
-            }
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    true
+    // What follows each `%` starts with two hex digits (never a `%`).
+    s.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|xx| xx.iter().all(u8::is_ascii_hexdigit))
+    })
 }
 
 #[cfg(test)]

@@ -92,9 +92,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(resp: &RawResponse, what: &str) ->
 pub(crate) fn parse_saved<I: FromService>(resp: &RawResponse) -> Result<Saved<I>, Error> {
     #[derive(Deserialize)]
     struct Loose {
-        #[serde(default)]
         id: Option<String>,
-        #[serde(default)]
         etag: Option<String>,
     }
     let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;

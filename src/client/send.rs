@@ -30,8 +30,8 @@ fn service_path(service: Service) -> &'static str {
 
 /// What one attempt came to.
 pub(super) enum Outcome {
-    Answer(RawResponse),
-    Failed(Error),
+    /// What the transport gave: an answer or a failure.
+    Sent(Result<RawResponse, Error>),
     /// Ends the call at once, whatever the retry policy says.
     Final(Error),
     /// Send again at once (a renewed token after a 401).
@@ -110,7 +110,7 @@ impl Client {
                         rejected = Some(token);
                         Outcome::Again
                     }
-                    Ok(resp) => Outcome::Answer(resp),
+                    Ok(resp) => Outcome::Sent(Ok(resp)),
                     Err(mut e) => {
                         if let Error::TooLarge {
                             service, setting, ..
@@ -122,7 +122,7 @@ impl Client {
                                 *setting = EXPLORE_CAP_SETTING;
                             }
                         }
-                        Outcome::Failed(e)
+                        Outcome::Sent(Err(e))
                     }
                 }
             },
@@ -143,13 +143,11 @@ impl Client {
         let mut may_have_landed = false;
         loop {
             attempts += 1;
-            let timeout = match self.attempt_timeout() {
-                Some(t) => t,
-                None => return Err(deadline_passed(attempts - 1)),
+            let Some(timeout) = self.attempt_timeout() else {
+                return Err(deadline_passed(attempts - 1));
             };
             let mut result = match attempt(scrubber, timeout) {
-                Outcome::Answer(resp) => Ok(resp),
-                Outcome::Failed(e) => Err(e),
+                Outcome::Sent(result) => result,
                 Outcome::Final(e) => return Err(e),
                 Outcome::Again => continue,
             };

@@ -58,10 +58,11 @@ const ROOTS_FIELD: &str = "tls.root_certificates";
 /// fall back to the default roots in its place.
 fn tls_config(pem: Option<&[u8]>, tls_used: bool) -> Result<ureq::tls::TlsConfig, Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
+    let invalid = |rule| Error::invalid_input(ROOTS_FIELD, rule);
     match pem {
         None => {}
         Some(pem) if !tls_used => {
-            check_pem_shape(pem).map_err(|rule| Error::invalid_input(ROOTS_FIELD, rule))?;
+            check_pem_shape(pem).map_err(invalid)?;
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&[]));
         }
         Some(pem) => {
@@ -70,19 +71,11 @@ fn tls_config(pem: Option<&[u8]>, tls_used: bool) -> Result<ureq::tls::TlsConfig
                 match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
                     Ok(_) => {}
-                    Err(_) => {
-                        return Err(Error::invalid_input(
-                            ROOTS_FIELD,
-                            "is not a valid PEM bundle",
-                        ))
-                    }
+                    Err(_) => return Err(invalid("is not a valid PEM bundle")),
                 }
             }
             if certs.is_empty() {
-                return Err(Error::invalid_input(
-                    ROOTS_FIELD,
-                    "holds no CERTIFICATE section",
-                ));
+                return Err(invalid("holds no CERTIFICATE section"));
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
@@ -106,30 +99,23 @@ fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
         let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
         let line = rest[..end].trim_ascii();
         rest = rest.get(end + 1..).unwrap_or_default();
-        if line.first() == Some(&b'-') {
-            if let Some(label) = line
-                .strip_prefix(b"-----BEGIN ")
-                .and_then(|l| l.strip_suffix(b"-----"))
-            {
-                if open.is_some() {
-                    return Err(INVALID);
-                }
-                open = Some(label == b"CERTIFICATE");
-                continue;
+        let label = |marker: &[u8]| line.strip_prefix(marker)?.strip_suffix(b"-----");
+        if let Some(label) = label(b"-----BEGIN ") {
+            if open.is_some() {
+                return Err(INVALID);
             }
-            if let Some(label) = line
-                .strip_prefix(b"-----END ")
-                .and_then(|l| l.strip_suffix(b"-----"))
-            {
-                match open.take() {
-                    Some(true) if label == b"CERTIFICATE" => certificates += 1,
-                    Some(false) if label != b"CERTIFICATE" => {}
-                    _ => return Err(INVALID),
-                }
-                continue;
-            }
+            open = Some(label == b"CERTIFICATE");
+            continue;
         }
-        if open == Some(true) && !line.iter().all(|b| BASE64[usize::from(*b)]) {
+        if let Some(label) = label(b"-----END ") {
+            match open.take() {
+                Some(true) if label == b"CERTIFICATE" => certificates += 1,
+                Some(false) if label != b"CERTIFICATE" => {}
+                _ => return Err(INVALID),
+            }
+            continue;
+        }
+        if open == Some(true) && !line.iter().copied().all(is_base64) {
             return Err(INVALID);
         }
     }
@@ -140,17 +126,10 @@ fn check_pem_shape(pem: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// The bytes of base64 (standard alphabet and padding).
-const BASE64: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
-        b += 1;
-    }
-    table
-};
+/// A byte of base64 (standard alphabet and padding).
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
 
 fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
@@ -202,37 +181,35 @@ impl Transport for UreqTransport {
             detail: "the request could not be formed from the URL (nothing was sent)".into(),
             request_id: None,
         };
-        match request.body {
-            Some((content_type, bytes)) if request.secret_body => {
-                let mut padded = PaddedBody::new(bytes, wipe_len(request, bytes));
-                let req = builder
-                    .header("content-type", content_type)
-                    .header("content-length", padded.len().to_string())
-                    .body(ureq::SendBody::from_reader(&mut padded))
-                    .map_err(invalid)?;
-                exchange(agent, req, request, max_response_bytes, scrubber)
-            }
-            Some((content_type, bytes)) => {
-                let req = builder
-                    .header("content-type", content_type)
-                    .body(bytes)
-                    .map_err(invalid)?;
-                exchange(agent, req, request, max_response_bytes, scrubber)
-            }
+        let Some((content_type, bytes)) = request.body else {
             // A POST (or PUT, PATCH) without a body, e.g. a flow's
             // `action?op=enable`: ureq would announce an empty body of
             // unknown length (`Transfer-Encoding: chunked`). Send what
             // `curl -X POST` sends and Adobe's spec expects instead: an
             // empty body of known length, `Content-Length: 0`.
-            None if method_has_body(request.method) => {
+            return if method_has_body(request.method) {
                 let req = builder.body(&[][..]).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
-            }
-            None => {
+            } else {
                 let req = builder.body(()).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
-            }
+            };
+        };
+        let builder = builder.header("content-type", content_type);
+        if !request.secret_body {
+            let req = builder.body(bytes).map_err(invalid)?;
+            return exchange(agent, req, request, max_response_bytes, scrubber);
         }
+        let mut padded = PaddedBody {
+            body: bytes,
+            sent: 0,
+            padding: wipe_len(request, bytes),
+        };
+        let req = builder
+            .header("content-length", padded.len().to_string())
+            .body(ureq::SendBody::from_reader(&mut padded))
+            .map_err(invalid)?;
+        exchange(agent, req, request, max_response_bytes, scrubber)
     }
 }
 
@@ -269,15 +246,7 @@ struct PaddedBody<'a> {
     padding: usize,
 }
 
-impl<'a> PaddedBody<'a> {
-    fn new(body: &'a [u8], padding: usize) -> Self {
-        PaddedBody {
-            body,
-            sent: 0,
-            padding,
-        }
-    }
-
+impl PaddedBody<'_> {
     fn len(&self) -> usize {
         self.body.len() + self.padding
     }
@@ -501,7 +470,11 @@ mod tests {
     #[test]
     fn a_secret_body_is_followed_by_white_space_in_a_separate_read() {
         use std::io::Read;
-        let mut padded = PaddedBody::new(br#"{"password":"pw"}"#, 40);
+        let mut padded = PaddedBody {
+            body: br#"{"password":"pw"}"#,
+            sent: 0,
+            padding: 40,
+        };
         assert_eq!(padded.len(), 57);
         let mut buf = [b'x'; 128];
         assert_eq!(padded.read(&mut buf).unwrap(), 17, "the body alone first");
