@@ -551,6 +551,17 @@ pub enum FlowPlan {
     Replace(FlowReplace),
 }
 
+impl FlowPlan {
+    /// The existing flow's id; `None` when one is to be created.
+    fn id(&self) -> Option<&FlowId> {
+        match self {
+            FlowPlan::Create { .. } => None,
+            FlowPlan::Update(u) => Some(&u.id),
+            FlowPlan::Replace(r) => Some(&r.id),
+        }
+    }
+}
+
 /// What [`Client::ensure_pipeline`] would do for a [`PipelineSpec`], from
 /// live state: one decision per object. Made by [`Client::plan_pipeline`],
 /// which writes nothing.
@@ -626,11 +637,7 @@ impl PipelinePlan {
 
     /// The existing flow's id; `None` when one is to be created.
     pub fn flow_id(&self) -> Option<&FlowId> {
-        match &self.flow {
-            FlowPlan::Create { .. } => None,
-            FlowPlan::Update(u) => Some(&u.id),
-            FlowPlan::Replace(r) => Some(&r.id),
-        }
+        self.flow.id()
     }
 
     /// The id of the mapping set the flow runs after the plan is applied,
@@ -751,31 +758,12 @@ impl std::error::Error for PipelineFailure {
 struct Found {
     source: Option<SourceConnection>,
     target: Option<TargetConnection>,
-    /// The flow, compared with the declaration.
-    flow: Option<FoundFlow>,
+    /// The flow, compared with the declaration: planned, except that a
+    /// changed mapping's mapping set is decided after the checks.
+    flow: Option<FlowPlan>,
     /// Twin flows' ids (left alone), oldest first.
     duplicates: Vec<FlowId>,
     warnings: Vec<String>,
-}
-
-/// The flow found, compared with the declaration.
-enum FoundFlow {
-    /// It cannot be changed in place (and is not compared further).
-    Replace(FlowReplace),
-    /// It can be changed in place where it differs.
-    Update(Box<ComparedFlow>),
-}
-
-/// A flow that can be changed in place, and where it differs.
-struct ComparedFlow {
-    flow: Flow,
-    /// The mapping set and version its `Mapping` entry names.
-    mapping: (MappingSetId, i64),
-    /// That mapping set matches the declaration.
-    mapping_matches: bool,
-    /// The mappings of the mapping set the flow runs, when it could be read.
-    current_mappings: Option<Vec<Mapping>>,
-    schedule_matches: bool,
 }
 
 /// What the checks read that the writes use.
@@ -983,34 +971,30 @@ impl Client {
         };
         let found = self.find_pipeline(spec)?;
         let update = match &found.flow {
-            Some(FoundFlow::Update(u)) => Some(u),
+            Some(FlowPlan::Update(u)) => Some(u),
             _ => None,
         };
         *progress = PipelineProgress {
-            flow_id: match &found.flow {
-                Some(FoundFlow::Replace(r)) => Some(r.id.clone()),
-                Some(FoundFlow::Update(u)) => Some(u.flow.id.clone()),
-                None => None,
-            },
+            flow_id: found.flow.as_ref().and_then(FlowPlan::id).cloned(),
             source_connection_id: found.source.as_ref().map(|s| s.id.clone()),
             target_connection_id: found.target.as_ref().map(|t| t.id.clone()),
-            mapping_set_id: update
-                .filter(|u| u.mapping_matches)
-                .map(|u| u.mapping.0.clone()),
+            mapping_set_id: update.and_then(|u| match &u.mapping {
+                MappingPlan::InSync { mapping_set_id } => Some(mapping_set_id.clone()),
+                MappingPlan::Change(_) => None,
+            }),
             changes: Vec::new(),
             duplicates: found.duplicates.clone(),
             warnings: found.warnings.clone(),
         };
-        let enables = update.is_some_and(|u| spec.enable && u.flow.state != FlowState::Enabled);
         // A new flow comes with a new (or reused) mapping set.
-        let new_mapping_set = found.flow.is_none() || update.is_some_and(|u| !u.mapping_matches);
+        let new_mapping_set = found.flow.is_none()
+            || update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
         // A flow found comes with both connections: a flow to replace
         // writes nothing, so it is not checked.
         let writes = found.source.is_none()
             || found.target.is_none()
-            || new_mapping_set
-            || update.is_some_and(|u| !u.schedule_matches)
-            || enables;
+            || found.flow.is_none()
+            || update.is_some_and(|u| !u.is_in_sync());
         let (prepared, reusable) = if writes {
             self.check_pipeline(spec, &found, new_mapping_set, catalog_schema)?
         } else {
@@ -1042,41 +1026,23 @@ impl Client {
                 name: flow_name,
                 mapping_set,
             },
-            Some(FoundFlow::Replace(replace)) => FlowPlan::Replace(replace),
-            Some(FoundFlow::Update(found)) => {
-                let found = *found;
-                let (current_id, current_version) = found.mapping;
-                // A mapping set an earlier run made for this declaration
-                // that the flow already runs (a comparison that could not
-                // tell, for want of a schema) changes nothing.
-                let runs_reused = matches!(&mapping_set, MappingSetPlan::Reuse { id, version }
-                    if *id == current_id && *version == current_version);
-                let mapping = if found.mapping_matches || runs_reused {
-                    MappingPlan::InSync {
-                        mapping_set_id: current_id,
+            Some(FlowPlan::Update(mut update)) => {
+                if let MappingPlan::Change(change) = &mut update.mapping {
+                    // A mapping set an earlier run made for this declaration
+                    // that the flow already runs (a comparison that could
+                    // not tell, for want of a schema) changes nothing.
+                    let runs_reused = matches!(&mapping_set, MappingSetPlan::Reuse { id, version }
+                        if *id == change.old_mapping_set_id && *version == change.old_version);
+                    if runs_reused {
+                        let mapping_set_id = change.old_mapping_set_id.clone();
+                        update.mapping = MappingPlan::InSync { mapping_set_id };
+                    } else {
+                        change.mapping_set = mapping_set;
                     }
-                } else {
-                    MappingPlan::Change(MappingChange {
-                        old_mapping_set_id: current_id,
-                        old_version: current_version,
-                        old: found.current_mappings,
-                        new: spec.mappings.clone(),
-                        mapping_set,
-                    })
-                };
-                FlowPlan::Update(FlowUpdate {
-                    schedule: (!found.schedule_matches).then_some(ScheduleChange {
-                        old: found.flow.schedule,
-                        new: spec.declared_schedule()?,
-                    }),
-                    mapping,
-                    state: enables.then(|| StateChange {
-                        old: found.flow.state.clone(),
-                        new: FlowState::Enabled,
-                    }),
-                    id: found.flow.id,
-                })
+                }
+                FlowPlan::Update(update)
             }
+            Some(replace) => replace,
         };
         let mut plan = PipelinePlan {
             source_connection,
@@ -1214,9 +1180,9 @@ impl Client {
         flow: Flow,
         target: Option<&TargetConnection>,
         warnings: &mut Vec<String>,
-    ) -> Result<FoundFlow, Error> {
+    ) -> Result<FlowPlan, Error> {
         let replace = |field: &str, reason| {
-            FoundFlow::Replace(FlowReplace {
+            FlowPlan::Replace(FlowReplace {
                 id: flow.id.clone(),
                 field: field.into(),
                 reason,
@@ -1235,11 +1201,11 @@ impl Client {
                 }
                 (None, Some(mapping)) => mapping,
             };
-        let mut current_mappings = None;
+        let mut old = None;
         // The version the flow runs, which need not be the latest.
         let mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
             Ok(current) => {
-                current_mappings = Some(current.mappings.clone());
+                old = Some(current.mappings.clone());
                 // The schema given, else the target connection's, else
                 // the one the mapping set states (its name is then
                 // checked against that schema).
@@ -1263,13 +1229,35 @@ impl Client {
             Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
             Err(e) => return Err(e),
         };
-        Ok(FoundFlow::Update(Box::new(ComparedFlow {
-            schedule_matches: same_schedule(&flow, &spec.declared_schedule()?),
-            flow,
-            mapping: (mapping_id, mapping_version),
-            mapping_matches,
-            current_mappings,
-        })))
+        let mapping = if mapping_matches {
+            MappingPlan::InSync {
+                mapping_set_id: mapping_id,
+            }
+        } else {
+            MappingPlan::Change(MappingChange {
+                old_mapping_set_id: mapping_id,
+                old_version: mapping_version,
+                old,
+                new: spec.mappings.clone(),
+                // Decided after the checks (created or reused).
+                mapping_set: MappingSetPlan::Create {
+                    name: String::new(),
+                },
+            })
+        };
+        let declared = spec.declared_schedule()?;
+        Ok(FlowPlan::Update(FlowUpdate {
+            schedule: (!same_schedule(&flow, &declared)).then_some(ScheduleChange {
+                old: flow.schedule,
+                new: declared,
+            }),
+            mapping,
+            state: (spec.enable && flow.state != FlowState::Enabled).then(|| StateChange {
+                old: flow.state.clone(),
+                new: FlowState::Enabled,
+            }),
+            id: flow.id,
+        }))
     }
 
     /// The reads that make sure the planned writes can succeed: those of
