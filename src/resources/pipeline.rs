@@ -32,7 +32,7 @@ use super::target_connections::{NewTargetConnection, TargetConnection, TargetCon
 use crate::client::input::{check_description, check_id, check_name, require_text};
 use crate::client::results::created_or_found;
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{named_enum, Error};
 use crate::ids::{
     ConnectionId, DatasetId, FlowId, FromService, MappingSetId, SchemaId, SourceConnectionId,
     TargetConnectionId,
@@ -349,26 +349,17 @@ pub enum PipelineChange {
     FlowEnabled,
 }
 
-impl PipelineChange {
+named_enum! {
     /// How the CLI prints it: `created sourceConnection`, `updated
     /// flow.schedule`, `enabled flow`...
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PipelineChange::SourceConnectionCreated => "created sourceConnection",
-            PipelineChange::TargetConnectionCreated => "created targetConnection",
-            PipelineChange::MappingSetCreated => "created mappingSet",
-            PipelineChange::FlowCreated => "created flow",
-            PipelineChange::FlowMappingUpdated => "updated flow.mapping",
-            PipelineChange::FlowScheduleUpdated => "updated flow.schedule",
-            PipelineChange::FlowEnabled => "enabled flow",
-        }
-    }
-}
-
-impl fmt::Display for PipelineChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    PipelineChange, str::eq, "must be a change as printed, e.g. `created flow`";
+    SourceConnectionCreated => "created sourceConnection";
+    TargetConnectionCreated => "created targetConnection";
+    MappingSetCreated => "created mappingSet";
+    FlowCreated => "created flow";
+    FlowMappingUpdated => "updated flow.mapping";
+    FlowScheduleUpdated => "updated flow.schedule";
+    FlowEnabled => "enabled flow";
 }
 
 /// What a [`PipelinePlan`] does with the source or the target connection.
@@ -1690,6 +1681,26 @@ fn same_schedule(flow: &Flow, declared: &Schedule) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipeline_changes_read_back_as_printed() {
+        use PipelineChange::*;
+        for change in [
+            SourceConnectionCreated,
+            TargetConnectionCreated,
+            MappingSetCreated,
+            FlowCreated,
+            FlowMappingUpdated,
+            FlowScheduleUpdated,
+            FlowEnabled,
+        ] {
+            assert_eq!(change.to_string(), change.as_str());
+            assert_eq!(change.as_str().parse::<PipelineChange>(), Ok(change));
+        }
+        assert_eq!(FlowEnabled.as_str(), "enabled flow");
+        let err = "Enabled Flow".parse::<PipelineChange>().unwrap_err();
+        assert_eq!(err.type_name(), "PipelineChange");
+    }
 
     #[test]
     fn clip_cuts_long_names_on_a_character_boundary() {
