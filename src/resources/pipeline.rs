@@ -643,6 +643,19 @@ impl PipelinePlan {
         }
     }
 
+    /// What the plan found (no changes made yet).
+    fn progress(&self) -> PipelineProgress {
+        PipelineProgress {
+            flow_id: self.flow_id().cloned(),
+            source_connection_id: self.source_connection.id().cloned(),
+            target_connection_id: self.target_connection.id().cloned(),
+            mapping_set_id: self.mapping_set_id().cloned(),
+            changes: Vec::new(),
+            duplicates: self.duplicates.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+
     /// The mapping set a new flow or a changed mapping uses.
     fn new_mapping_set(&self) -> Option<&MappingSetPlan> {
         match &self.flow {
@@ -961,46 +974,7 @@ impl Client {
             None => None,
         };
         let found = self.find_pipeline(spec)?;
-        let update = match &found.flow {
-            Some(FlowPlan::Update(u)) => Some(u),
-            _ => None,
-        };
-        *progress = PipelineProgress {
-            flow_id: found.flow.as_ref().and_then(FlowPlan::id).cloned(),
-            source_connection_id: found.source.as_ref().map(|s| s.id.clone()),
-            target_connection_id: found.target.as_ref().map(|t| t.id.clone()),
-            mapping_set_id: update.and_then(|u| match &u.mapping {
-                MappingPlan::InSync { mapping_set_id } => Some(mapping_set_id.clone()),
-                MappingPlan::Change(_) => None,
-            }),
-            changes: Vec::new(),
-            duplicates: found.duplicates.clone(),
-            warnings: found.warnings.clone(),
-        };
-        // A new flow comes with a new (or reused) mapping set.
-        let new_mapping_set = found.flow.is_none()
-            || update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
-        // A flow found comes with both connections: a flow to replace
-        // writes nothing, so it is not checked.
-        let writes = found.source.is_none()
-            || found.target.is_none()
-            || found.flow.is_none()
-            || update.is_some_and(|u| !u.is_in_sync());
-        let (prepared, reusable) = if writes {
-            self.check_pipeline(spec, &found, new_mapping_set, catalog_schema)?
-        } else {
-            (Prepared::default(), None)
-        };
-        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
-        let mapping_set = match reusable {
-            Some(reused) => MappingSetPlan::Reuse {
-                id: reused.id,
-                version: reused.version,
-            },
-            None => MappingSetPlan::Create {
-                name: mapping_set_name(&schema, &spec.mappings),
-            },
-        };
+        let target_schema = found.target.as_ref().and_then(|t| t.schema_id.clone());
         let flow_name = spec.flow_name();
         fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
             match existing {
@@ -1010,14 +984,40 @@ impl Client {
                 },
             }
         }
-        let source_connection = connection(found.source.map(|s| s.id), &flow_name, "source");
-        let target_connection = connection(found.target.map(|t| t.id), &flow_name, "dataset");
-        let flow = match found.flow {
-            None => FlowPlan::Create {
+        // Planned from the lookups, except the mapping set a new flow or a
+        // changed mapping uses: decided by the checks.
+        let mut plan = PipelinePlan {
+            source_connection: connection(found.source.map(|s| s.id), &flow_name, "source"),
+            target_connection: connection(found.target.map(|t| t.id), &flow_name, "dataset"),
+            flow: found.flow.unwrap_or(FlowPlan::Create {
                 name: flow_name,
-                mapping_set,
+                mapping_set: undecided_mapping_set(),
+            }),
+            duplicates: found.duplicates,
+            warnings: found.warnings,
+            prepared: Prepared::default(),
+        };
+        *progress = plan.progress();
+        // A flow to replace writes nothing, so it is not checked.
+        if plan.changes().is_empty() {
+            return Ok(plan);
+        }
+        let reusable;
+        (plan.prepared, reusable) =
+            self.check_pipeline(spec, &plan, target_schema, catalog_schema)?;
+        let schema = plan.prepared.schema_id.clone().unwrap_or_else(no_schema);
+        let mapping_set = match reusable {
+            Some(reused) => MappingSetPlan::Reuse {
+                id: reused.id,
+                version: reused.version,
             },
-            Some(FlowPlan::Update(mut update)) => {
+            None => MappingSetPlan::Create {
+                name: mapping_set_name(&schema, &spec.mappings),
+            },
+        };
+        match &mut plan.flow {
+            FlowPlan::Create { mapping_set: m, .. } => *m = mapping_set,
+            FlowPlan::Update(update) => {
                 if let MappingPlan::Change(change) = &mut update.mapping {
                     // A mapping set an earlier run made for this declaration
                     // that the flow already runs (a comparison that could
@@ -1031,18 +1031,9 @@ impl Client {
                         change.mapping_set = mapping_set;
                     }
                 }
-                FlowPlan::Update(update)
             }
-            Some(replace) => replace,
-        };
-        let mut plan = PipelinePlan {
-            source_connection,
-            target_connection,
-            flow,
-            duplicates: found.duplicates,
-            warnings: found.warnings,
-            prepared,
-        };
+            FlowPlan::Replace(_) => {}
+        }
         if let Some(MappingSetPlan::Reuse { id, version }) = plan.new_mapping_set() {
             let reused = format!(
                 "reusing mapping set {id} (version {version}), made for this declaration by an \
@@ -1050,8 +1041,7 @@ impl Client {
             );
             plan.warnings.push(reused);
         }
-        progress.mapping_set_id = plan.mapping_set_id().cloned();
-        progress.warnings = plan.warnings.clone();
+        *progress = plan.progress();
         Ok(plan)
     }
 
@@ -1230,10 +1220,7 @@ impl Client {
                 old_version: mapping_version,
                 old,
                 new: spec.mappings.clone(),
-                // Decided after the checks (created or reused).
-                mapping_set: MappingSetPlan::Create {
-                    name: String::new(),
-                },
+                mapping_set: undecided_mapping_set(),
             })
         };
         let declared = spec.declared_schedule()?;
@@ -1251,20 +1238,22 @@ impl Client {
         }))
     }
 
-    /// The reads that make sure the planned writes can succeed: those of
-    /// what `found` lacks, and of a new mapping set when one is needed.
+    /// The reads that make sure the writes of `plan` can succeed: those of
+    /// the connections it creates, and of a new mapping set (which a new
+    /// flow comes with) when one is needed.
     fn check_pipeline(
         &self,
         spec: &PipelineSpec,
-        found: &Found,
-        new_mapping_set: bool,
+        plan: &PipelinePlan,
+        target_schema: Option<SchemaId>,
         catalog_schema: Option<SchemaId>,
     ) -> Result<(Prepared, Option<MappingSet>), Error> {
         let mut checked = Prepared::default();
-        let new_flow = found.flow.is_none();
+        let new_source = plan.source_connection.id().is_none();
+        let new_mapping_set = plan.new_mapping_set().is_some();
 
-        if found.source.is_none() || new_mapping_set || new_flow {
-            if found.source.is_none() {
+        if new_source || new_mapping_set {
+            if new_source {
                 let base = self.get_connection(spec.base()?)?;
                 check_postgres(&base)?;
             }
@@ -1292,18 +1281,16 @@ impl Client {
 
         // The schema: Catalog's when given (already checked), else the
         // target connection's, else Catalog's.
-        let known = catalog_schema
-            .clone()
-            .or_else(|| found.target.as_ref().and_then(|t| t.schema_id.clone()));
+        let known = catalog_schema.clone().or(target_schema);
         if catalog_schema.is_none()
-            && (found.target.is_none() || (new_mapping_set && known.is_none()))
+            && (plan.target_connection.id().is_none() || (new_mapping_set && known.is_none()))
         {
             checked.schema_id = Some(self.dataset_schema(spec)?);
         } else {
             checked.schema_id = known;
         }
 
-        if new_flow {
+        if matches!(plan.flow, FlowPlan::Create { .. }) {
             // Cached per client: one request the first time.
             self.postgres_flow_spec()?;
         }
@@ -1505,6 +1492,14 @@ impl Client {
             compare_mapping_set(m, &spec.mappings, Some(schema)) == MappingVerdict::Matches
         };
         Ok(named.into_iter().find(matches))
+    }
+}
+
+/// The mapping set of a new flow or a changed mapping until the checks
+/// decide it (created, or reused).
+fn undecided_mapping_set() -> MappingSetPlan {
+    MappingSetPlan::Create {
+        name: String::new(),
     }
 }
 
