@@ -1094,13 +1094,10 @@ impl Client {
         let mut flows: Vec<(usize, usize, Flow)> = Vec::new();
         if !sources.is_empty() {
             for (ti, t) in targets.iter().enumerate() {
-                let filter = if sources.len() == 1 {
-                    FlowFilter::new()
-                        .with_source_connection_id(sources[0].id.clone())
-                        .with_target_connection_id(t.id.clone())
-                } else {
-                    FlowFilter::new().with_target_connection_id(t.id.clone())
-                };
+                let mut filter = FlowFilter::new().with_target_connection_id(t.id.clone());
+                if let [only] = sources.as_slice() {
+                    filter = filter.with_source_connection_id(only.id.clone());
+                }
                 for flow in self.flows(filter) {
                     let flow = flow?;
                     check_listed_flow(&flow)?;
@@ -1261,8 +1258,7 @@ impl Client {
                 Ok(columns) => columns,
                 // The base connection is known to exist (read above, or a
                 // source connection uses it): a 404 here is the table's.
-                Err(e) if e.status() == Some(404) || matches!(e, Error::NotFound { .. }) => {
-                    drop(e);
+                Err(e) if e.status() == Some(404) || e.is_not_found() => {
                     return Err(Error::Unsuitable {
                         field: "table_path".into(),
                         rule: format!(
@@ -1332,6 +1328,7 @@ impl Client {
         plan: PipelinePlan,
         progress: &mut PipelineProgress,
     ) -> Result<PipelineOutcome, Error> {
+        use PipelineChange::*;
         if let Some(replace) = plan.replace_needed() {
             return Err(replace.error());
         }
@@ -1352,9 +1349,7 @@ impl Client {
                     },
                 )?;
                 progress.source_connection_id = Some(saved.clone());
-                progress
-                    .changes
-                    .push(PipelineChange::SourceConnectionCreated);
+                progress.changes.push(SourceConnectionCreated);
                 saved
             }
         };
@@ -1368,9 +1363,7 @@ impl Client {
                     || Ok(self.find_target_connection(spec.dataset()?)?.map(|t| t.id)),
                 )?;
                 progress.target_connection_id = Some(saved.clone());
-                progress
-                    .changes
-                    .push(PipelineChange::TargetConnectionCreated);
+                progress.changes.push(TargetConnectionCreated);
                 saved
             }
         };
@@ -1395,13 +1388,13 @@ impl Client {
                     || Ok(self.find_flow(&source_id, &target_id)?.map(|f| f.id)),
                 )?;
                 progress.flow_id = Some(flow_id.clone());
-                progress.changes.push(PipelineChange::FlowCreated);
+                progress.changes.push(FlowCreated);
                 (flow_id, mapping_id)
             }
             FlowPlan::Update(update) => {
                 if let Some(change) = &update.schedule {
                     self.update_flow_schedule(&update.id, &change.new)?;
-                    progress.changes.push(PipelineChange::FlowScheduleUpdated);
+                    progress.changes.push(FlowScheduleUpdated);
                     // Read back once: a value that does not stick is said,
                     // and the next run compares only what the service states.
                     let after = self.get_flow(&update.id)?;
@@ -1428,13 +1421,13 @@ impl Client {
                         let (mapping_id, mapping_version) =
                             self.apply_mapping_set(spec, &schema, change.mapping_set, progress)?;
                         self.update_flow_mapping(&update.id, &mapping_id, mapping_version)?;
-                        progress.changes.push(PipelineChange::FlowMappingUpdated);
+                        progress.changes.push(FlowMappingUpdated);
                         mapping_id
                     }
                 };
                 if update.state.is_some() {
                     self.enable_flow(&update.id)?;
-                    progress.changes.push(PipelineChange::FlowEnabled);
+                    progress.changes.push(FlowEnabled);
                 }
                 (update.id, mapping_set_id)
             }
