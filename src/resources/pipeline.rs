@@ -1002,22 +1002,12 @@ impl Client {
         if plan.changes().is_empty() {
             return Ok(plan);
         }
-        let reusable;
-        (plan.prepared, reusable) =
+        let mapping_set;
+        (plan.prepared, mapping_set) =
             self.check_pipeline(spec, &plan, target_schema, catalog_schema)?;
-        let schema = plan.prepared.schema_id.clone().unwrap_or_else(no_schema);
-        let mapping_set = match reusable {
-            Some(reused) => MappingSetPlan::Reuse {
-                id: reused.id,
-                version: reused.version,
-            },
-            None => MappingSetPlan::Create {
-                name: mapping_set_name(&schema, &spec.mappings),
-            },
-        };
-        match &mut plan.flow {
-            FlowPlan::Create { mapping_set: m, .. } => *m = mapping_set,
-            FlowPlan::Update(update) => {
+        match (&mut plan.flow, mapping_set) {
+            (FlowPlan::Create { mapping_set: m, .. }, Some(mapping_set)) => *m = mapping_set,
+            (FlowPlan::Update(update), Some(mapping_set)) => {
                 if let MappingPlan::Change(change) = &mut update.mapping {
                     // A mapping set an earlier run made for this declaration
                     // that the flow already runs (a comparison that could
@@ -1032,7 +1022,7 @@ impl Client {
                     }
                 }
             }
-            FlowPlan::Replace(_) => {}
+            _ => {}
         }
         if let Some(MappingSetPlan::Reuse { id, version }) = plan.new_mapping_set() {
             let reused = format!(
@@ -1237,14 +1227,15 @@ impl Client {
 
     /// The reads that make sure the writes of `plan` can succeed: those of
     /// the connections it creates, and of a new mapping set (which a new
-    /// flow comes with) when one is needed.
+    /// flow comes with) when one is needed, and then that mapping set: one
+    /// an earlier run made, reused, or one to create.
     fn check_pipeline(
         &self,
         spec: &PipelineSpec,
         plan: &PipelinePlan,
         target_schema: Option<SchemaId>,
         catalog_schema: Option<SchemaId>,
-    ) -> Result<(Prepared, Option<MappingSet>), Error> {
+    ) -> Result<(Prepared, Option<MappingSetPlan>), Error> {
         let mut checked = Prepared::default();
         let new_source = plan.source_connection.id().is_none();
         let new_mapping_set = plan.new_mapping_set().is_some();
@@ -1298,8 +1289,9 @@ impl Client {
             // holds every declared mapping: the name alone is no proof (a
             // set named so by someone else, or edited since, can hold
             // anything).
-            if let Some(reusable) = self.mapping_set_named(&name, spec, &schema)? {
-                return Ok((checked, Some(reusable)));
+            if let Some(reused) = self.mapping_set_named(&name, spec, &schema)? {
+                let (id, version) = (reused.id, reused.version);
+                return Ok((checked, Some(MappingSetPlan::Reuse { id, version })));
             }
             let mut set = spec.mapping_set(&schema);
             if let Some(columns) = &checked.columns {
@@ -1315,6 +1307,7 @@ impl Client {
                     ),
                 });
             }
+            return Ok((checked, Some(MappingSetPlan::Create { name })));
         }
         Ok((checked, None))
     }
