@@ -1522,32 +1522,25 @@ fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
 /// a `Copy` transformation (or one without a delta column) is named as such.
 /// `None` when it does; else why it must be replaced.
 fn delta_column_problem(flow: &Flow, spec: &PipelineSpec) -> Option<String> {
-    let has_copy = flow
+    let mut names: Vec<&str> = flow
         .transformations
         .iter()
-        .any(|t| t.name.eq_ignore_ascii_case("Copy"));
+        .map(|t| t.name.as_str())
+        .collect();
+    let has_copy = names.iter().any(|n| n.eq_ignore_ascii_case("Copy"));
+    if names.is_empty() {
+        names.push("none");
+    }
     let problem = match flow.delta_column() {
         Some(c) if c == spec.delta_column => return None,
         Some(c) => format!(
             "reads changes by delta column {c:?}, not {:?}",
             spec.delta_column
         ),
-        None if !has_copy => {
-            let names: Vec<&str> = flow
-                .transformations
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect();
-            format!(
-                "has no Copy transformation (its transformations: {}), so it reads no delta \
-                 column",
-                if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                }
-            )
-        }
+        None if !has_copy => format!(
+            "has no Copy transformation (its transformations: {}), so it reads no delta column",
+            names.join(", ")
+        ),
         None => {
             "has a Copy transformation without a delta column (params.deltaColumn.name)".to_owned()
         }
