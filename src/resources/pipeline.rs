@@ -27,7 +27,7 @@ use super::explore::TableSchema;
 use super::flows::{Flow, FlowFilter, FlowParts, FlowState, NewFlow, Schedule};
 use super::mapping_sets::{Mapping, MappingSet, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
+use super::source_connections::{NewSourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
 use crate::client::results::created_or_found;
@@ -758,18 +758,6 @@ impl std::error::Error for PipelineFailure {
     }
 }
 
-/// What the finding step saw.
-struct Found {
-    source: Option<SourceConnection>,
-    target: Option<TargetConnection>,
-    /// The flow, compared with the declaration: planned, except that a
-    /// changed mapping's mapping set is decided after the checks.
-    flow: Option<FlowPlan>,
-    /// Twin flows' ids (left alone), oldest first.
-    duplicates: Vec<FlowId>,
-    warnings: Vec<String>,
-}
-
 /// What the checks read that the writes use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Prepared {
@@ -973,30 +961,7 @@ impl Client {
             Some(_) => Some(self.dataset_schema(spec)?),
             None => None,
         };
-        let found = self.find_pipeline(spec)?;
-        let target_schema = found.target.as_ref().and_then(|t| t.schema_id.clone());
-        let flow_name = spec.flow_name();
-        fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
-            match existing {
-                Some(id) => ConnectionPlan::Keep { id },
-                None => ConnectionPlan::Create {
-                    name: clip(format!("{flow_name}: {what}")),
-                },
-            }
-        }
-        // Planned from the lookups, except the mapping set a new flow or a
-        // changed mapping uses: decided by the checks.
-        let mut plan = PipelinePlan {
-            source_connection: connection(found.source.map(|s| s.id), &flow_name, "source"),
-            target_connection: connection(found.target.map(|t| t.id), &flow_name, "dataset"),
-            flow: found.flow.unwrap_or(FlowPlan::Create {
-                name: flow_name,
-                mapping_set: undecided_mapping_set(),
-            }),
-            duplicates: found.duplicates,
-            warnings: found.warnings,
-            prepared: Prepared::default(),
-        };
+        let (mut plan, target_schema) = self.find_pipeline(spec)?;
         *progress = plan.progress();
         // A flow to replace writes nothing, so it is not checked.
         if plan.changes().is_empty() {
@@ -1063,9 +1028,15 @@ impl Client {
         Ok(dataset_schema)
     }
 
-    /// Looks up what exists: four requests when the sandbox holds one of
-    /// each (more only when it holds duplicates made elsewhere).
-    fn find_pipeline(&self, spec: &PipelineSpec) -> Result<Found, Error> {
+    /// Looks up what exists (four requests when the sandbox holds one of
+    /// each, more only when it holds duplicates made elsewhere) and plans
+    /// from it, except the mapping set a new flow or a changed mapping
+    /// uses: the checks decide it. With the plan, the schema the target
+    /// connection found states.
+    fn find_pipeline(
+        &self,
+        spec: &PipelineSpec,
+    ) -> Result<(PipelinePlan, Option<SchemaId>), Error> {
         let source_filter = SourceConnectionFilter::new()
             .with_base_connection_id(spec.base()?.clone())
             .with_table_name(&spec.table_path);
@@ -1131,13 +1102,28 @@ impl Client {
         let flow = flow
             .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
             .transpose()?;
-        Ok(Found {
-            source,
-            target,
-            flow,
+        let flow_name = spec.flow_name();
+        fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
+            match existing {
+                Some(id) => ConnectionPlan::Keep { id },
+                None => ConnectionPlan::Create {
+                    name: clip(format!("{flow_name}: {what}")),
+                },
+            }
+        }
+        let target_schema = target.as_ref().and_then(|t| t.schema_id.clone());
+        let plan = PipelinePlan {
+            source_connection: connection(source.map(|s| s.id), &flow_name, "source"),
+            target_connection: connection(target.map(|t| t.id), &flow_name, "dataset"),
+            flow: flow.unwrap_or(FlowPlan::Create {
+                name: flow_name,
+                mapping_set: undecided_mapping_set(),
+            }),
             duplicates,
             warnings,
-        })
+            prepared: Prepared::default(),
+        };
+        Ok((plan, target_schema))
     }
 
     /// How the flow found compares with `spec`: a flow that must be
