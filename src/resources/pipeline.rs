@@ -329,7 +329,9 @@ fn clip(mut name: String) -> String {
 }
 
 /// One write [`Client::ensure_pipeline`] made (or, from a
-/// [`PipelinePlan`], would make).
+/// [`PipelinePlan`], would make). Named (`as_str`, `Display`, `FromStr`,
+/// exactly) as the CLI prints it: `created flow`, `updated
+/// flow.schedule`...
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PipelineChange {
