@@ -27,12 +27,12 @@ use super::explore::TableSchema;
 use super::flows::{Flow, FlowFilter, FlowParts, FlowState, NewFlow, Schedule};
 use super::mapping_sets::{Mapping, MappingSet, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
-use super::source_connections::{NewSourceConnection, SourceConnection, SourceConnectionFilter};
+use super::source_connections::{NewSourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
 use crate::client::results::created_or_found;
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{named_enum, Error};
 use crate::ids::{
     ConnectionId, DatasetId, FlowId, FromService, MappingSetId, SchemaId, SourceConnectionId,
     TargetConnectionId,
@@ -329,7 +329,9 @@ fn clip(mut name: String) -> String {
 }
 
 /// One write [`Client::ensure_pipeline`] made (or, from a
-/// [`PipelinePlan`], would make).
+/// [`PipelinePlan`], would make). Named (`as_str`, `Display`, `FromStr`,
+/// exactly) as the CLI prints it: `created flow`, `updated
+/// flow.schedule`...
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PipelineChange {
@@ -349,26 +351,17 @@ pub enum PipelineChange {
     FlowEnabled,
 }
 
-impl PipelineChange {
+named_enum! {
     /// How the CLI prints it: `created sourceConnection`, `updated
     /// flow.schedule`, `enabled flow`...
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PipelineChange::SourceConnectionCreated => "created sourceConnection",
-            PipelineChange::TargetConnectionCreated => "created targetConnection",
-            PipelineChange::MappingSetCreated => "created mappingSet",
-            PipelineChange::FlowCreated => "created flow",
-            PipelineChange::FlowMappingUpdated => "updated flow.mapping",
-            PipelineChange::FlowScheduleUpdated => "updated flow.schedule",
-            PipelineChange::FlowEnabled => "enabled flow",
-        }
-    }
-}
-
-impl fmt::Display for PipelineChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    PipelineChange, str::eq, "must be a change as printed, e.g. `created flow`";
+    SourceConnectionCreated => "created sourceConnection";
+    TargetConnectionCreated => "created targetConnection";
+    MappingSetCreated => "created mappingSet";
+    FlowCreated => "created flow";
+    FlowMappingUpdated => "updated flow.mapping";
+    FlowScheduleUpdated => "updated flow.schedule";
+    FlowEnabled => "enabled flow";
 }
 
 /// What a [`PipelinePlan`] does with the source or the target connection.
@@ -551,6 +544,17 @@ pub enum FlowPlan {
     Replace(FlowReplace),
 }
 
+impl FlowPlan {
+    /// The existing flow's id; `None` when one is to be created.
+    fn id(&self) -> Option<&FlowId> {
+        match self {
+            FlowPlan::Create { .. } => None,
+            FlowPlan::Update(u) => Some(&u.id),
+            FlowPlan::Replace(r) => Some(&r.id),
+        }
+    }
+}
+
 /// What [`Client::ensure_pipeline`] would do for a [`PipelineSpec`], from
 /// live state: one decision per object. Made by [`Client::plan_pipeline`],
 /// which writes nothing.
@@ -626,11 +630,7 @@ impl PipelinePlan {
 
     /// The existing flow's id; `None` when one is to be created.
     pub fn flow_id(&self) -> Option<&FlowId> {
-        match &self.flow {
-            FlowPlan::Create { .. } => None,
-            FlowPlan::Update(u) => Some(&u.id),
-            FlowPlan::Replace(r) => Some(&r.id),
-        }
+        self.flow.id()
     }
 
     /// The id of the mapping set the flow runs after the plan is applied,
@@ -642,6 +642,19 @@ impl PipelinePlan {
                 ..
             }) => Some(mapping_set_id),
             _ => self.new_mapping_set()?.id(),
+        }
+    }
+
+    /// What the plan found (no changes made yet).
+    fn progress(&self) -> PipelineProgress {
+        PipelineProgress {
+            flow_id: self.flow_id().cloned(),
+            source_connection_id: self.source_connection.id().cloned(),
+            target_connection_id: self.target_connection.id().cloned(),
+            mapping_set_id: self.mapping_set_id().cloned(),
+            changes: Vec::new(),
+            duplicates: self.duplicates.clone(),
+            warnings: self.warnings.clone(),
         }
     }
 
@@ -745,37 +758,6 @@ impl std::error::Error for PipelineFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
     }
-}
-
-/// What the finding step saw.
-struct Found {
-    source: Option<SourceConnection>,
-    target: Option<TargetConnection>,
-    /// The flow, compared with the declaration.
-    flow: Option<FoundFlow>,
-    /// Twin flows' ids (left alone), oldest first.
-    duplicates: Vec<FlowId>,
-    warnings: Vec<String>,
-}
-
-/// The flow found, compared with the declaration.
-enum FoundFlow {
-    /// It cannot be changed in place (and is not compared further).
-    Replace(FlowReplace),
-    /// It can be changed in place where it differs.
-    Update(Box<ComparedFlow>),
-}
-
-/// A flow that can be changed in place, and where it differs.
-struct ComparedFlow {
-    flow: Flow,
-    /// The mapping set and version its `Mapping` entry names.
-    mapping: (MappingSetId, i64),
-    /// That mapping set matches the declaration.
-    mapping_matches: bool,
-    /// The mappings of the mapping set the flow runs, when it could be read.
-    current_mappings: Option<Vec<Mapping>>,
-    schedule_matches: bool,
 }
 
 /// What the checks read that the writes use.
@@ -981,111 +963,34 @@ impl Client {
             Some(_) => Some(self.dataset_schema(spec)?),
             None => None,
         };
-        let found = self.find_pipeline(spec)?;
-        let update = match &found.flow {
-            Some(FoundFlow::Update(u)) => Some(u),
-            _ => None,
-        };
-        *progress = PipelineProgress {
-            flow_id: match &found.flow {
-                Some(FoundFlow::Replace(r)) => Some(r.id.clone()),
-                Some(FoundFlow::Update(u)) => Some(u.flow.id.clone()),
-                None => None,
-            },
-            source_connection_id: found.source.as_ref().map(|s| s.id.clone()),
-            target_connection_id: found.target.as_ref().map(|t| t.id.clone()),
-            mapping_set_id: update
-                .filter(|u| u.mapping_matches)
-                .map(|u| u.mapping.0.clone()),
-            changes: Vec::new(),
-            duplicates: found.duplicates.clone(),
-            warnings: found.warnings.clone(),
-        };
-        let enables = update.is_some_and(|u| spec.enable && u.flow.state != FlowState::Enabled);
-        // A new flow comes with a new (or reused) mapping set.
-        let new_mapping_set = found.flow.is_none() || update.is_some_and(|u| !u.mapping_matches);
-        // A flow found comes with both connections: a flow to replace
-        // writes nothing, so it is not checked.
-        let writes = found.source.is_none()
-            || found.target.is_none()
-            || new_mapping_set
-            || update.is_some_and(|u| !u.schedule_matches)
-            || enables;
-        let (prepared, reusable) = if writes {
-            self.check_pipeline(spec, &found, new_mapping_set, catalog_schema)?
-        } else {
-            (Prepared::default(), None)
-        };
-        let schema = prepared.schema_id.clone().unwrap_or_else(no_schema);
-        let mapping_set = match reusable {
-            Some(reused) => MappingSetPlan::Reuse {
-                id: reused.id,
-                version: reused.version,
-            },
-            None => MappingSetPlan::Create {
-                name: mapping_set_name(&schema, &spec.mappings),
-            },
-        };
-        let flow_name = spec.flow_name();
-        fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
-            match existing {
-                Some(id) => ConnectionPlan::Keep { id },
-                None => ConnectionPlan::Create {
-                    name: clip(format!("{flow_name}: {what}")),
-                },
-            }
+        let (mut plan, target_schema) = self.find_pipeline(spec)?;
+        *progress = plan.progress();
+        // A flow to replace writes nothing, so it is not checked.
+        if plan.changes().is_empty() {
+            return Ok(plan);
         }
-        let source_connection = connection(found.source.map(|s| s.id), &flow_name, "source");
-        let target_connection = connection(found.target.map(|t| t.id), &flow_name, "dataset");
-        let flow = match found.flow {
-            None => FlowPlan::Create {
-                name: flow_name,
-                mapping_set,
-            },
-            Some(FoundFlow::Replace(replace)) => FlowPlan::Replace(replace),
-            Some(FoundFlow::Update(found)) => {
-                let found = *found;
-                let (current_id, current_version) = found.mapping;
-                // A mapping set an earlier run made for this declaration
-                // that the flow already runs (a comparison that could not
-                // tell, for want of a schema) changes nothing.
-                let runs_reused = matches!(&mapping_set, MappingSetPlan::Reuse { id, version }
-                    if *id == current_id && *version == current_version);
-                let mapping = if found.mapping_matches || runs_reused {
-                    MappingPlan::InSync {
-                        mapping_set_id: current_id,
+        let mapping_set;
+        (plan.prepared, mapping_set) =
+            self.check_pipeline(spec, &plan, target_schema, catalog_schema)?;
+        match (&mut plan.flow, mapping_set) {
+            (FlowPlan::Create { mapping_set: m, .. }, Some(mapping_set)) => *m = mapping_set,
+            (FlowPlan::Update(update), Some(mapping_set)) => {
+                if let MappingPlan::Change(change) = &mut update.mapping {
+                    // A mapping set an earlier run made for this declaration
+                    // that the flow already runs (a comparison that could
+                    // not tell, for want of a schema) changes nothing.
+                    let runs_reused = matches!(&mapping_set, MappingSetPlan::Reuse { id, version }
+                        if *id == change.old_mapping_set_id && *version == change.old_version);
+                    if runs_reused {
+                        let mapping_set_id = change.old_mapping_set_id.clone();
+                        update.mapping = MappingPlan::InSync { mapping_set_id };
+                    } else {
+                        change.mapping_set = mapping_set;
                     }
-                } else {
-                    MappingPlan::Change(MappingChange {
-                        old_mapping_set_id: current_id,
-                        old_version: current_version,
-                        old: found.current_mappings,
-                        new: spec.mappings.clone(),
-                        mapping_set,
-                    })
-                };
-                FlowPlan::Update(FlowUpdate {
-                    schedule: (!found.schedule_matches).then_some(ScheduleChange {
-                        old: found.flow.schedule,
-                        new: spec.declared_schedule()?,
-                    }),
-                    mapping,
-                    state: enables.then(|| StateChange {
-                        old: found.flow.state.clone(),
-                        new: FlowState::Enabled,
-                    }),
-                    id: found.flow.id,
-                })
+                }
             }
-        };
-        let mut plan = PipelinePlan {
-            source_connection,
-            target_connection,
-            flow,
-            duplicates: found.duplicates,
-            warnings: found.warnings,
-            prepared,
-        };
+            _ => {}
+        }
         if let Some(MappingSetPlan::Reuse { id, version }) = plan.new_mapping_set() {
             let reused = format!(
                 "reusing mapping set {id} (version {version}), made for this declaration by an \
@@ -1093,8 +998,7 @@ impl Client {
             );
             plan.warnings.push(reused);
         }
-        progress.mapping_set_id = plan.mapping_set_id().cloned();
-        progress.warnings = plan.warnings.clone();
+        *progress = plan.progress();
         Ok(plan)
     }
 
@@ -1126,9 +1030,15 @@ impl Client {
         Ok(dataset_schema)
     }
 
-    /// Looks up what exists: four requests when the sandbox holds one of
-    /// each (more only when it holds duplicates made elsewhere).
-    fn find_pipeline(&self, spec: &PipelineSpec) -> Result<Found, Error> {
+    /// Looks up what exists (four requests when the sandbox holds one of
+    /// each, more only when it holds duplicates made elsewhere) and plans
+    /// from it, except the mapping set a new flow or a changed mapping
+    /// uses: the checks decide it. With the plan, the schema the target
+    /// connection found states.
+    fn find_pipeline(
+        &self,
+        spec: &PipelineSpec,
+    ) -> Result<(PipelinePlan, Option<SchemaId>), Error> {
         let source_filter = SourceConnectionFilter::new()
             .with_base_connection_id(spec.base()?.clone())
             .with_table_name(&spec.table_path);
@@ -1147,13 +1057,10 @@ impl Client {
         let mut flows: Vec<(usize, usize, Flow)> = Vec::new();
         if !sources.is_empty() {
             for (ti, t) in targets.iter().enumerate() {
-                let filter = if sources.len() == 1 {
-                    FlowFilter::new()
-                        .with_source_connection_id(sources[0].id.clone())
-                        .with_target_connection_id(t.id.clone())
-                } else {
-                    FlowFilter::new().with_target_connection_id(t.id.clone())
-                };
+                let mut filter = FlowFilter::new().with_target_connection_id(t.id.clone());
+                if let [only] = sources.as_slice() {
+                    filter = filter.with_source_connection_id(only.id.clone());
+                }
                 for flow in self.flows(filter) {
                     let flow = flow?;
                     check_listed_flow(&flow)?;
@@ -1197,13 +1104,28 @@ impl Client {
         let flow = flow
             .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
             .transpose()?;
-        Ok(Found {
-            source,
-            target,
-            flow,
+        let flow_name = spec.flow_name();
+        fn connection<I>(existing: Option<I>, flow_name: &str, what: &str) -> ConnectionPlan<I> {
+            match existing {
+                Some(id) => ConnectionPlan::Keep { id },
+                None => ConnectionPlan::Create {
+                    name: clip(format!("{flow_name}: {what}")),
+                },
+            }
+        }
+        let target_schema = target.as_ref().and_then(|t| t.schema_id.clone());
+        let plan = PipelinePlan {
+            source_connection: connection(source.map(|s| s.id), &flow_name, "source"),
+            target_connection: connection(target.map(|t| t.id), &flow_name, "dataset"),
+            flow: flow.unwrap_or(FlowPlan::Create {
+                name: flow_name,
+                mapping_set: undecided_mapping_set(),
+            }),
             duplicates,
             warnings,
-        })
+            prepared: Prepared::default(),
+        };
+        Ok((plan, target_schema))
     }
 
     /// How the flow found compares with `spec`: a flow that must be
@@ -1214,9 +1136,9 @@ impl Client {
         flow: Flow,
         target: Option<&TargetConnection>,
         warnings: &mut Vec<String>,
-    ) -> Result<FoundFlow, Error> {
+    ) -> Result<FlowPlan, Error> {
         let replace = |field: &str, reason| {
-            FoundFlow::Replace(FlowReplace {
+            FlowPlan::Replace(FlowReplace {
                 id: flow.id.clone(),
                 field: field.into(),
                 reason,
@@ -1235,11 +1157,11 @@ impl Client {
                 }
                 (None, Some(mapping)) => mapping,
             };
-        let mut current_mappings = None;
+        let mut old = None;
         // The version the flow runs, which need not be the latest.
         let mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
             Ok(current) => {
-                current_mappings = Some(current.mappings.clone());
+                old = Some(current.mappings.clone());
                 // The schema given, else the target connection's, else
                 // the one the mapping set states (its name is then
                 // checked against that schema).
@@ -1263,29 +1185,51 @@ impl Client {
             Err(Error::NotFound { .. } | Error::InvalidInput { .. }) => false,
             Err(e) => return Err(e),
         };
-        Ok(FoundFlow::Update(Box::new(ComparedFlow {
-            schedule_matches: same_schedule(&flow, &spec.declared_schedule()?),
-            flow,
-            mapping: (mapping_id, mapping_version),
-            mapping_matches,
-            current_mappings,
-        })))
+        let mapping = if mapping_matches {
+            MappingPlan::InSync {
+                mapping_set_id: mapping_id,
+            }
+        } else {
+            MappingPlan::Change(MappingChange {
+                old_mapping_set_id: mapping_id,
+                old_version: mapping_version,
+                old,
+                new: spec.mappings.clone(),
+                mapping_set: undecided_mapping_set(),
+            })
+        };
+        let declared = spec.declared_schedule()?;
+        Ok(FlowPlan::Update(FlowUpdate {
+            schedule: (!same_schedule(&flow, &declared)).then_some(ScheduleChange {
+                old: flow.schedule,
+                new: declared,
+            }),
+            mapping,
+            state: (spec.enable && flow.state != FlowState::Enabled).then(|| StateChange {
+                old: flow.state.clone(),
+                new: FlowState::Enabled,
+            }),
+            id: flow.id,
+        }))
     }
 
-    /// The reads that make sure the planned writes can succeed: those of
-    /// what `found` lacks, and of a new mapping set when one is needed.
+    /// The reads that make sure the writes of `plan` can succeed: those of
+    /// the connections it creates, and of a new mapping set (which a new
+    /// flow comes with) when one is needed, and then that mapping set: one
+    /// an earlier run made, reused, or one to create.
     fn check_pipeline(
         &self,
         spec: &PipelineSpec,
-        found: &Found,
-        new_mapping_set: bool,
+        plan: &PipelinePlan,
+        target_schema: Option<SchemaId>,
         catalog_schema: Option<SchemaId>,
-    ) -> Result<(Prepared, Option<MappingSet>), Error> {
+    ) -> Result<(Prepared, Option<MappingSetPlan>), Error> {
         let mut checked = Prepared::default();
-        let new_flow = found.flow.is_none();
+        let new_source = plan.source_connection.id().is_none();
+        let new_mapping_set = plan.new_mapping_set().is_some();
 
-        if found.source.is_none() || new_mapping_set || new_flow {
-            if found.source.is_none() {
+        if new_source || new_mapping_set {
+            if new_source {
                 let base = self.get_connection(spec.base()?)?;
                 check_postgres(&base)?;
             }
@@ -1293,8 +1237,7 @@ impl Client {
                 Ok(columns) => columns,
                 // The base connection is known to exist (read above, or a
                 // source connection uses it): a 404 here is the table's.
-                Err(e) if e.status() == Some(404) || matches!(e, Error::NotFound { .. }) => {
-                    drop(e);
+                Err(e) if e.status() == Some(404) || e.is_not_found() => {
                     return Err(Error::Unsuitable {
                         field: "table_path".into(),
                         rule: format!(
@@ -1313,18 +1256,16 @@ impl Client {
 
         // The schema: Catalog's when given (already checked), else the
         // target connection's, else Catalog's.
-        let known = catalog_schema
-            .clone()
-            .or_else(|| found.target.as_ref().and_then(|t| t.schema_id.clone()));
+        let known = catalog_schema.clone().or(target_schema);
         if catalog_schema.is_none()
-            && (found.target.is_none() || (new_mapping_set && known.is_none()))
+            && (plan.target_connection.id().is_none() || (new_mapping_set && known.is_none()))
         {
             checked.schema_id = Some(self.dataset_schema(spec)?);
         } else {
             checked.schema_id = known;
         }
 
-        if new_flow {
+        if matches!(plan.flow, FlowPlan::Create { .. }) {
             // Cached per client: one request the first time.
             self.postgres_flow_spec()?;
         }
@@ -1336,8 +1277,9 @@ impl Client {
             // holds every declared mapping: the name alone is no proof (a
             // set named so by someone else, or edited since, can hold
             // anything).
-            if let Some(reusable) = self.mapping_set_named(&name, spec, &schema)? {
-                return Ok((checked, Some(reusable)));
+            if let Some(reused) = self.mapping_set_named(&name, spec, &schema)? {
+                let (id, version) = (reused.id, reused.version);
+                return Ok((checked, Some(MappingSetPlan::Reuse { id, version })));
             }
             let mut set = spec.mapping_set(&schema);
             if let Some(columns) = &checked.columns {
@@ -1353,6 +1295,7 @@ impl Client {
                     ),
                 });
             }
+            return Ok((checked, Some(MappingSetPlan::Create { name })));
         }
         Ok((checked, None))
     }
@@ -1366,6 +1309,7 @@ impl Client {
         plan: PipelinePlan,
         progress: &mut PipelineProgress,
     ) -> Result<PipelineOutcome, Error> {
+        use PipelineChange::*;
         if let Some(replace) = plan.replace_needed() {
             return Err(replace.error());
         }
@@ -1386,9 +1330,7 @@ impl Client {
                     },
                 )?;
                 progress.source_connection_id = Some(saved.clone());
-                progress
-                    .changes
-                    .push(PipelineChange::SourceConnectionCreated);
+                progress.changes.push(SourceConnectionCreated);
                 saved
             }
         };
@@ -1402,9 +1344,7 @@ impl Client {
                     || Ok(self.find_target_connection(spec.dataset()?)?.map(|t| t.id)),
                 )?;
                 progress.target_connection_id = Some(saved.clone());
-                progress
-                    .changes
-                    .push(PipelineChange::TargetConnectionCreated);
+                progress.changes.push(TargetConnectionCreated);
                 saved
             }
         };
@@ -1429,13 +1369,13 @@ impl Client {
                     || Ok(self.find_flow(&source_id, &target_id)?.map(|f| f.id)),
                 )?;
                 progress.flow_id = Some(flow_id.clone());
-                progress.changes.push(PipelineChange::FlowCreated);
+                progress.changes.push(FlowCreated);
                 (flow_id, mapping_id)
             }
             FlowPlan::Update(update) => {
                 if let Some(change) = &update.schedule {
                     self.update_flow_schedule(&update.id, &change.new)?;
-                    progress.changes.push(PipelineChange::FlowScheduleUpdated);
+                    progress.changes.push(FlowScheduleUpdated);
                     // Read back once: a value that does not stick is said,
                     // and the next run compares only what the service states.
                     let after = self.get_flow(&update.id)?;
@@ -1462,13 +1402,13 @@ impl Client {
                         let (mapping_id, mapping_version) =
                             self.apply_mapping_set(spec, &schema, change.mapping_set, progress)?;
                         self.update_flow_mapping(&update.id, &mapping_id, mapping_version)?;
-                        progress.changes.push(PipelineChange::FlowMappingUpdated);
+                        progress.changes.push(FlowMappingUpdated);
                         mapping_id
                     }
                 };
                 if update.state.is_some() {
                     self.enable_flow(&update.id)?;
-                    progress.changes.push(PipelineChange::FlowEnabled);
+                    progress.changes.push(FlowEnabled);
                 }
                 (update.id, mapping_set_id)
             }
@@ -1529,6 +1469,14 @@ impl Client {
     }
 }
 
+/// The mapping set of a new flow or a changed mapping until the checks
+/// decide it (created, or reused).
+fn undecided_mapping_set() -> MappingSetPlan {
+    MappingSetPlan::Create {
+        name: String::new(),
+    }
+}
+
 /// The schema of a spec whose writes need none: empty, which no write
 /// takes (its check refuses it before anything is sent).
 fn no_schema() -> SchemaId {
@@ -1562,32 +1510,25 @@ fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
 /// a `Copy` transformation (or one without a delta column) is named as such.
 /// `None` when it does; else why it must be replaced.
 fn delta_column_problem(flow: &Flow, spec: &PipelineSpec) -> Option<String> {
-    let has_copy = flow
+    let mut names: Vec<&str> = flow
         .transformations
         .iter()
-        .any(|t| t.name.eq_ignore_ascii_case("Copy"));
+        .map(|t| t.name.as_str())
+        .collect();
+    let has_copy = names.iter().any(|n| n.eq_ignore_ascii_case("Copy"));
+    if names.is_empty() {
+        names.push("none");
+    }
     let problem = match flow.delta_column() {
         Some(c) if c == spec.delta_column => return None,
         Some(c) => format!(
             "reads changes by delta column {c:?}, not {:?}",
             spec.delta_column
         ),
-        None if !has_copy => {
-            let names: Vec<&str> = flow
-                .transformations
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect();
-            format!(
-                "has no Copy transformation (its transformations: {}), so it reads no delta \
-                 column",
-                if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                }
-            )
-        }
+        None if !has_copy => format!(
+            "has no Copy transformation (its transformations: {}), so it reads no delta column",
+            names.join(", ")
+        ),
         None => {
             "has a Copy transformation without a delta column (params.deltaColumn.name)".to_owned()
         }
@@ -1702,6 +1643,26 @@ fn same_schedule(flow: &Flow, declared: &Schedule) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipeline_changes_read_back_as_printed() {
+        use PipelineChange::*;
+        for change in [
+            SourceConnectionCreated,
+            TargetConnectionCreated,
+            MappingSetCreated,
+            FlowCreated,
+            FlowMappingUpdated,
+            FlowScheduleUpdated,
+            FlowEnabled,
+        ] {
+            assert_eq!(change.to_string(), change.as_str());
+            assert_eq!(change.as_str().parse::<PipelineChange>(), Ok(change));
+        }
+        assert_eq!(FlowEnabled.as_str(), "enabled flow");
+        let err = "Enabled Flow".parse::<PipelineChange>().unwrap_err();
+        assert_eq!(err.type_name(), "PipelineChange");
+    }
 
     #[test]
     fn clip_cuts_long_names_on_a_character_boundary() {
