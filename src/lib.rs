@@ -133,8 +133,8 @@
 //! with its id, or `Create` with a name). The flow is a [`FlowPlan`]:
 //! `Create`, which always carries the [`MappingSetPlan`] of its mapping set
 //! (created, or reused from an earlier run that failed after making it);
-//! `Update`, a [`FlowUpdate`] (a [`ScheduleChange`] and a [`StateChange`]
-//! when they differ, and a [`MappingPlan`]: in sync, or a
+//! `Update`, a [`FlowUpdate`] (a [`ScheduleChange`] and the state of a
+//! flow to enable when they differ, and a [`MappingPlan`]: in sync, or a
 //! [`MappingChange`]); or `Replace`,
 //! a [`FlowReplace`] for what the service cannot change in place (the delta
 //! column, a flow without a `Mapping` transformation).
@@ -560,7 +560,7 @@ pub use resources::mapping_sets::{
 pub use resources::pipeline::{
     mapping_set_name, ConnectionPlan, FlowPlan, FlowReplace, FlowUpdate, MappingChange,
     MappingPlan, MappingSetPlan, PipelineChange, PipelineFailure, PipelineOutcome, PipelinePlan,
-    PipelineProgress, PipelineSpec, ScheduleChange, StateChange,
+    PipelineProgress, PipelineSpec, ScheduleChange,
 };
 pub use resources::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, PostgresLogin, SslMode,

@@ -1339,7 +1339,7 @@ fn a_plan_right_after_an_ensure_is_in_sync_on_every_field_and_sends_the_no_op_re
     assert_eq!(plan.mapping_set_id(), Some(&made.mapping_set_id));
     match &plan.flow {
         FlowPlan::Update(u) => {
-            assert!(u.schedule.is_none() && u.state.is_none(), "{u:?}");
+            assert!(u.schedule.is_none() && u.enable.is_none(), "{u:?}");
             assert_eq!(
                 u.mapping,
                 MappingPlan::InSync {
@@ -1428,11 +1428,8 @@ fn a_plan_shows_schedule_mapping_and_state_changes_with_old_and_new_values() {
             name: mapping_set_name(&id(SCHEMA), &changed)
         }
     );
-    let state = update.state.as_ref().expect("a state change");
-    assert_eq!(
-        (&state.old, &state.new),
-        (&FlowState::Disabled, &FlowState::Enabled)
-    );
+    // The flow is disabled now and gets enabled.
+    assert_eq!(update.enable, Some(FlowState::Disabled));
     assert_eq!(
         plan.changes(),
         [

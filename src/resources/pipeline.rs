@@ -27,6 +27,7 @@ use super::explore::TableSchema;
 use super::flows::{Flow, FlowFilter, FlowParts, FlowState, NewFlow, Schedule};
 use super::mapping_sets::{Mapping, MappingSet, MappingSourceType, NewMappingSet};
 use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
+use super::schedule::check_start_time;
 use super::source_connections::{NewSourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
@@ -263,17 +264,8 @@ impl PipelineSpec {
         // destination) are the mapping set's.
         self.mapping_set(&SchemaId::from_service("schema".into()))
             .validate()?;
-        NewFlow::new(FlowParts {
-            name: "name",
-            source_connection_id: SourceConnectionId::from_service("source".into()),
-            target_connection_id: TargetConnectionId::from_service("target".into()),
-            delta_column: &self.delta_column,
-            mapping_set_id: MappingSetId::from_service("0123456789abcdef0123456789abcdef".into()),
-            mapping_set_version: 0,
-            schedule,
-        })
-        .validate()?;
-        Ok(())
+        // The rest of a new flow's rules (the start time) are the schedule's.
+        check_start_time("schedule.start_time", schedule.start_time())
     }
 
     /// The schedule of a validated spec.
@@ -463,17 +455,6 @@ pub enum MappingPlan {
     Change(MappingChange),
 }
 
-/// A flow's state as it is and as it is made (a disabled flow enabled
-/// because [`PipelineSpec::with_enable`] asks).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StateChange {
-    /// The flow's state.
-    pub old: FlowState,
-    /// The state it is put in.
-    pub new: FlowState,
-}
-
 /// An existing flow, changed in place where it differs from the
 /// declaration; in sync when nothing is (see
 /// [`is_in_sync`](Self::is_in_sync)).
@@ -486,8 +467,9 @@ pub struct FlowUpdate {
     pub schedule: Option<ScheduleChange>,
     /// The mapping: as declared, or changed.
     pub mapping: MappingPlan,
-    /// A disabled flow enabled.
-    pub state: Option<StateChange>,
+    /// A disabled flow enabled (because [`PipelineSpec::with_enable`]
+    /// asks): its state now, which becomes [`FlowState::Enabled`].
+    pub enable: Option<FlowState>,
 }
 
 impl FlowUpdate {
@@ -495,7 +477,7 @@ impl FlowUpdate {
     pub fn is_in_sync(&self) -> bool {
         self.schedule.is_none()
             && matches!(self.mapping, MappingPlan::InSync { .. })
-            && self.state.is_none()
+            && self.enable.is_none()
     }
 }
 
@@ -621,7 +603,7 @@ impl PipelinePlan {
             (new_set, MappingSetCreated),
             (new_flow, FlowCreated),
             (remaps, FlowMappingUpdated),
-            (update.is_some_and(|u| u.state.is_some()), FlowEnabled),
+            (update.is_some_and(|u| u.enable.is_some()), FlowEnabled),
         ]
         .into_iter()
         .filter_map(|(made, change)| made.then_some(change))
@@ -1205,10 +1187,7 @@ impl Client {
                 new: declared,
             }),
             mapping,
-            state: (spec.enable && flow.state != FlowState::Enabled).then(|| StateChange {
-                old: flow.state.clone(),
-                new: FlowState::Enabled,
-            }),
+            enable: (spec.enable && flow.state != FlowState::Enabled).then_some(flow.state),
             id: flow.id,
         }))
     }
@@ -1406,7 +1385,7 @@ impl Client {
                         mapping_id
                     }
                 };
-                if update.state.is_some() {
+                if update.enable.is_some() {
                     self.enable_flow(&update.id)?;
                     progress.changes.push(FlowEnabled);
                 }
