@@ -526,17 +526,6 @@ pub enum FlowPlan {
     Replace(FlowReplace),
 }
 
-impl FlowPlan {
-    /// The existing flow's id; `None` when one is to be created.
-    fn id(&self) -> Option<&FlowId> {
-        match self {
-            FlowPlan::Create { .. } => None,
-            FlowPlan::Update(u) => Some(&u.id),
-            FlowPlan::Replace(r) => Some(&r.id),
-        }
-    }
-}
-
 /// What [`Client::ensure_pipeline`] would do for a [`PipelineSpec`], from
 /// live state: one decision per object. Made by [`Client::plan_pipeline`],
 /// which writes nothing.
@@ -612,7 +601,11 @@ impl PipelinePlan {
 
     /// The existing flow's id; `None` when one is to be created.
     pub fn flow_id(&self) -> Option<&FlowId> {
-        self.flow.id()
+        match &self.flow {
+            FlowPlan::Create { .. } => None,
+            FlowPlan::Update(u) => Some(&u.id),
+            FlowPlan::Replace(r) => Some(&r.id),
+        }
     }
 
     /// The id of the mapping set the flow runs after the plan is applied,
@@ -1289,9 +1282,8 @@ impl Client {
         progress: &mut PipelineProgress,
     ) -> Result<PipelineOutcome, Error> {
         use PipelineChange::*;
-        if let Some(replace) = plan.replace_needed() {
-            return Err(replace.error());
-        }
+        // A flow to replace exists, so both connections are kept: nothing
+        // is written before the flow's arm refuses it.
         let source_id = match plan.source_connection {
             ConnectionPlan::Keep { id } => id,
             ConnectionPlan::Create { name } => {
