@@ -52,6 +52,18 @@ impl Client {
     /// [`Error::NotFound`]; an item with another id than the one asked for
     /// is an unexpected response.
     pub(crate) fn get_wire<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
+        self.read_one::<R>(id, false)
+    }
+
+    /// Reads resource `id` to write it with `If-Match`: as
+    /// [`get_resource`](Self::get_resource), and the answer must carry an
+    /// etag (one that is missing or empty is refused like a bad one).
+    pub(crate) fn get_to_write<R: Resource>(&self, id: &str) -> Result<R, Error> {
+        self.read_one::<R>(id, true).map(R::from)
+    }
+
+    /// [`get_wire`](Self::get_wire), requiring an etag if `etag_required`.
+    fn read_one<R: Resource>(&self, id: &str, etag_required: bool) -> Result<R::Wire, Error> {
         check_id(R::ID_FIELD, id)?;
         let resource = R::NAME;
         let resp = self
@@ -77,8 +89,8 @@ impl Client {
                 ),
             ));
         }
-        if let Some(etag) = item.etag() {
-            check_from_service(&resp, "an etag", etag)?;
+        if etag_required || item.etag().is_some() {
+            check_from_service(&resp, "an etag", item.etag().unwrap_or(""))?;
         }
         Ok(item)
     }
