@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
-use super::{filter_default, model_item, nested, or_default, service_id, spec_id, unusable_answer};
+use super::{filter_default, nested, or_default, service_id, spec_id, unusable_answer, wire_item};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -86,7 +86,7 @@ pub struct Connection {
 
 nested!(fn auth_spec_name, "specName");
 
-model_item!(Connection);
+wire_item!(Connection);
 
 impl Resource for Connection {
     const NAME: &'static str = "connection";

@@ -22,30 +22,14 @@ use crate::ids::FromService;
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
-/// `WireItem` for a wire struct with `id: String` and `etag:
-/// Option<String>` fields.
+/// `WireItem` for a type read from the service's JSON, with an `id` and
+/// an `etag: String` that is empty when the answer has none (an empty
+/// etag is read like a missing one; any other is checked).
 macro_rules! wire_item {
     ($wire:ty) => {
         impl $crate::client::results::WireItem for $wire {
             fn id(&self) -> &str {
-                &self.id
-            }
-            fn etag(&self) -> Option<&str> {
-                self.etag.as_deref()
-            }
-        }
-    };
-}
-pub(crate) use wire_item;
-
-/// `WireItem` for a model read directly from the service's JSON: a typed
-/// `id` and an `etag: String` that is empty when the answer has none (an
-/// empty etag is read like a missing one; any other is checked).
-macro_rules! model_item {
-    ($model:ty) => {
-        impl $crate::client::results::WireItem for $model {
-            fn id(&self) -> &str {
-                self.id.as_str()
+                self.id.as_ref()
             }
             fn etag(&self) -> Option<&str> {
                 Some(self.etag.as_str()).filter(|e| !e.is_empty())
@@ -53,7 +37,7 @@ macro_rules! model_item {
         }
     };
 }
-pub(crate) use model_item;
+pub(crate) use wire_item;
 
 /// A single text member of a nested object, read strictly:
 /// `nested!(fn table_name, "tableName")` reads `params.tableName` from

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use super::{
-    check_name_and_description, filter_default, may_match, maybe_service_id, model_item, nested,
-    non_empty, or_default, service_id, spec_id, unusable_answer,
+    check_name_and_description, filter_default, may_match, maybe_service_id, nested, non_empty,
+    or_default, service_id, spec_id, unusable_answer, wire_item,
 };
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
@@ -117,7 +117,7 @@ pub struct SourceConnection {
 nested!(fn table_name, "tableName");
 nested!(fn data_format, "format");
 
-model_item!(SourceConnection);
+wire_item!(SourceConnection);
 
 /// A source connection to create: one table of a PostgreSQL base
 /// connection, read as `tabular` data.
