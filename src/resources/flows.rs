@@ -1489,10 +1489,9 @@ mod tests {
         let mut missing = flow_item("flow-1", "");
         missing.as_object_mut().unwrap().remove("etag");
         for flow in [flow_item("flow-1", ""), missing] {
-            t.reply(200, &items(&[flow.clone()]));
+            let page = items(&[flow]);
+            t.reply(200, &page).reply(200, &page).reply(200, &page);
             assert_eq!(c.get_flow(&id("flow-1")).unwrap().etag, "");
-            t.reply(200, &items(&[flow.clone()]))
-                .reply(200, &items(&[flow]));
             let schedule = Schedule::every(Frequency::Hour, 2, 1_764_230_400).unwrap();
             for err in [
                 c.update_flow_schedule(&id("flow-1"), &schedule)
