@@ -47,11 +47,24 @@ pub(crate) trait Filter<R>: Paged + Clone + Send + Sync + 'static {
 }
 
 impl Client {
+    /// Reads resource `id`: `GET /{collection}/{id}`.
+    pub(crate) fn get_resource<R: Resource>(&self, id: &str) -> Result<R, Error> {
+        self.read_one::<R>(id, false).map(R::from)
+    }
+
+    /// Reads resource `id` in its wire form to write it with `If-Match`:
+    /// the answer must carry an etag (one that is missing or empty is
+    /// refused like a bad one).
+    pub(crate) fn get_to_write<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
+        self.read_one::<R>(id, true)
+    }
+
     /// Reads resource `id` in its wire form: `GET /{collection}/{id}`,
     /// answered as `{"items": [one]}`. An empty list is
     /// [`Error::NotFound`]; an item with another id than the one asked for
-    /// is an unexpected response.
-    pub(crate) fn get_wire<R: Resource>(&self, id: &str) -> Result<R::Wire, Error> {
+    /// is an unexpected response. An etag is checked when there is one, or
+    /// always if `etag_required`.
+    fn read_one<R: Resource>(&self, id: &str, etag_required: bool) -> Result<R::Wire, Error> {
         check_id(R::ID_FIELD, id)?;
         let resource = R::NAME;
         let resp = self
@@ -77,15 +90,10 @@ impl Client {
                 ),
             ));
         }
-        if let Some(etag) = item.etag() {
-            check_from_service(&resp, "an etag", etag)?;
+        if etag_required || item.etag().is_some() {
+            check_from_service(&resp, "an etag", item.etag().unwrap_or(""))?;
         }
         Ok(item)
-    }
-
-    /// Reads resource `id`: `GET /{collection}/{id}`.
-    pub(crate) fn get_resource<R: Resource>(&self, id: &str) -> Result<R, Error> {
-        self.get_wire::<R>(id).map(R::from)
     }
 
     /// Pages through the resources that match `filter`, lazily.

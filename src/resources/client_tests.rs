@@ -411,6 +411,48 @@ fn rotation_without_an_ssl_mode_is_refused_before_anything_is_sent() {
     assert!(t.seen().is_empty());
 }
 
+/// An empty etag is read like a missing one (both are stored as ""); any
+/// other etag is still checked, and a write that needs one refuses both.
+#[test]
+fn an_empty_etag_is_read_like_a_missing_one() {
+    let t = Arc::new(MemoryTransport::default());
+    let c = client_on(&t);
+    let spec = crate::resources::postgres::POSTGRES_CONNECTION_SPEC_ID;
+    let blank = serde_json::json!({"id": "c1", "etag": "", "connectionSpec": {"id": spec}});
+    let mut missing = blank.clone();
+    missing.as_object_mut().unwrap().remove("etag");
+    for item in [&blank, &missing] {
+        let page = serde_json::json!({ "items": [item] }).to_string();
+        t.reply(200, &page).reply(200, &page);
+        assert_eq!(c.get_connection(&id("c1")).unwrap().etag, "");
+        let listed = c.list_connections(ConnectionFilter::new()).unwrap();
+        assert_eq!(listed[0].etag, "");
+        // The rotation needs an etag for If-Match: refused, nothing written.
+        t.reply(200, &page);
+        let creds = PostgresCredentials::new(PostgresLogin {
+            server: "h",
+            database: "d",
+            username: "u",
+            password: Secret::from("pw"),
+        })
+        .with_ssl_mode(SslMode::Require);
+        let err = c
+            .update_postgres_credentials(&id("c1"), &creds)
+            .unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
+        assert!(err.to_string().contains("an etag that is not"), "{err}");
+    }
+    assert!(t.seen().iter().all(|s| s.method == "GET"));
+    // A non-empty etag is checked as before, by a get and by a listing.
+    let bad = r#"{"items":[{"id":"c1","etag":"\"bad etag\""}]}"#;
+    t.reply(200, bad).reply(200, bad);
+    let err = c.get_connection(&id("c1")).unwrap_err();
+    assert!(err.to_string().contains("an etag that is not"), "{err}");
+    let err = c.list_connections(ConnectionFilter::new()).unwrap_err();
+    assert!(err.to_string().contains("an etag that is not"), "{err}");
+    assert_eq!(t.remaining(), 0);
+}
+
 #[test]
 fn rotating_a_connection_of_another_spec_says_nothing_was_written() {
     let t = Arc::new(MemoryTransport::default());

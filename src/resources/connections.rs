@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::postgres::{
     AuthSpec, PostgresConnection, PostgresCredentials, POSTGRES_CONNECTION_SPEC_ID,
 };
-use super::{filter_default, unusable_answer, wire_item};
+use super::{filter_default, nested, or_default, service_id, spec_id, unusable_answer, wire_item};
 use crate::client::input::{check_id, check_name, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -36,8 +36,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Ensured, Saved};
 use crate::client::{Client, Platform};
 use crate::error::Error;
-use crate::ids::{ConnectionId, FromService};
-use crate::wire::body::SpecRef;
+use crate::ids::ConnectionId;
 use crate::wire::read;
 
 /// Default number of connections asked for per page.
@@ -45,72 +44,56 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Default cap on the number of connections a listing returns.
 pub const DEFAULT_MAX_ITEMS: usize = 10_000;
 
-/// A base connection as Flow Service describes it.
+/// A base connection as Flow Service describes it, read directly from the
+/// service's JSON (`Deserialize`).
 ///
 /// Auth parameters are deliberately absent: they may hold credentials, and
 /// this type is meant to be printed and logged. Only the auth spec's name is
-/// kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// kept; `auth.params` is skipped by serde without being copied out of the
+/// (zeroizing) response buffer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Connection {
     /// Connection id.
+    #[serde(deserialize_with = "service_id")]
     pub id: ConnectionId,
     /// Name.
+    #[serde(default, deserialize_with = "or_default")]
     pub name: String,
     /// Description, if any.
+    #[serde(default)]
     pub description: Option<String>,
     /// State, e.g. `enabled`.
+    #[serde(default)]
     pub state: Option<String>,
     /// Etag, byte for byte (with its quotes): send it as `If-Match`.
+    #[serde(default, deserialize_with = "or_default")]
     pub etag: String,
     /// Connection spec id (`74a1c565-...` for PostgreSQL).
+    #[serde(default, rename = "connectionSpec", deserialize_with = "spec_id")]
     pub connection_spec_id: Option<String>,
     /// Auth spec name, e.g. `Connection String Based Authentication`.
+    #[serde(default, rename = "auth", deserialize_with = "auth_spec_name")]
     pub auth_spec_name: Option<String>,
     /// Creation time, epoch milliseconds.
+    #[serde(default, deserialize_with = "read::de::millis")]
     pub created_at: Option<i64>,
     /// Last update time, epoch milliseconds.
+    #[serde(default, deserialize_with = "read::de::millis")]
     pub updated_at: Option<i64>,
 }
 
-/// What the wire carries; `auth.params` is skipped by serde without being
-/// copied out of the (zeroizing) response buffer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WireConnection {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    etag: Option<String>,
-    #[serde(default)]
-    connection_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
-    auth: Option<WireAuth>,
-    #[serde(default, deserialize_with = "read::de::millis")]
-    created_at: Option<i64>,
-    #[serde(default, deserialize_with = "read::de::millis")]
-    updated_at: Option<i64>,
-}
+nested!(fn auth_spec_name, "specName");
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireAuth {
-    spec_name: Option<String>,
-}
-
-wire_item!(WireConnection);
+wire_item!(Connection);
 
 impl Resource for Connection {
     const NAME: &'static str = "connection";
     const COLLECTION: &'static str = "connections";
     const ID_FIELD: &'static str = "connection_id";
     const PAGE: &'static str = "a page of connections {\"items\": [...]}";
-    type Wire = WireConnection;
+    type Wire = Connection;
     type Filter = ConnectionFilter;
 }
 
@@ -133,22 +116,6 @@ impl Filter<Connection> for ConnectionFilter {
                 .connection_spec_id
                 .as_ref()
                 .is_none_or(|s| c.connection_spec_id.as_ref() == Some(s))
-    }
-}
-
-impl From<WireConnection> for Connection {
-    fn from(w: WireConnection) -> Self {
-        Connection {
-            id: ConnectionId::from_service(w.id),
-            name: w.name.unwrap_or_default(),
-            description: w.description,
-            state: w.state,
-            etag: w.etag.unwrap_or_default(),
-            connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
-            auth_spec_name: w.auth.and_then(|a| a.spec_name),
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-        }
     }
 }
 
@@ -217,7 +184,7 @@ pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<us
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
-        items: Vec<WireConnection>,
+        items: Vec<Connection>,
     }
     let page: Page = parse_json(resp, "a page of connections {\"items\": [...]}")?;
     Ok(page.items.len())
@@ -392,7 +359,7 @@ impl Client {
         credentials.validate(AuthSpec::Basic)?;
         self.update_with_retry(
             || {
-                let current = self.get_connection(id)?;
+                let current = self.get_to_write::<Connection>(id.as_str())?;
                 if current.connection_spec_id.as_deref() != Some(POSTGRES_CONNECTION_SPEC_ID) {
                     return Err(Error::Unsuitable {
                         field: "connection_id".into(),

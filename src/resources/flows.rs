@@ -309,8 +309,8 @@ pub(crate) struct WireFlow {
     transformations: Option<Vec<Transformation>>,
     #[serde(default)]
     schedule_params: Option<Value>,
-    #[serde(default)]
-    etag: Option<String>,
+    #[serde(default, deserialize_with = "or_default")]
+    etag: String,
     #[serde(default, deserialize_with = "read::de::section")]
     last_run_details: Option<LastRun>,
     #[serde(default, deserialize_with = "read::de::millis")]
@@ -346,7 +346,7 @@ impl From<WireFlow> for Flow {
                 .as_ref()
                 .and_then(|p| p.get("backfill"))
                 .is_some_and(|b| !b.is_null()),
-            etag: w.etag.unwrap_or_default(),
+            etag: w.etag,
             last_run: w.last_run_details,
             created_at: w.created_at,
             updated_at: w.updated_at,
@@ -816,7 +816,7 @@ impl Client {
         check_id("flow_id", flow_id)?;
         self.update_with_retry(
             || {
-                let wire = self.get_wire::<Flow>(flow_id)?;
+                let wire = self.get_to_write::<Flow>(flow_id)?;
                 let Some(Value::Object(current)) = wire.schedule_params else {
                     return Err(Error::Unsuitable {
                         field: "flow_id".into(),
@@ -827,7 +827,7 @@ impl Client {
                     });
                 };
                 let ops = schedule_ops(&current, schedule);
-                Ok((wire.etag.unwrap_or_default(), ops))
+                Ok((wire.etag, ops))
             },
             |(etag, ops)| self.patch_flow(flow_id, etag, ops),
         )
@@ -854,7 +854,7 @@ impl Client {
         check_mapping_version(mapping_set_version)?;
         self.update_with_retry(
             || {
-                let flow = self.get_flow(id)?;
+                let flow = Flow::from(self.get_to_write::<Flow>(flow_id)?);
                 let Some(index) = flow.mapping_index() else {
                     return Err(Error::Unsuitable {
                         field: "flow_id".into(),
@@ -1478,6 +1478,32 @@ mod tests {
         assert_eq!(t.seen().len(), 1);
         t.reply(200, &items(&[]));
         assert_eq!(c.find_flow(&id("src-1"), &id("tgt-9")).unwrap(), None);
+    }
+
+    /// An empty etag is read like a missing one; an update, which needs
+    /// one for `If-Match`, refuses both before anything is written.
+    #[test]
+    fn an_empty_etag_is_read_like_a_missing_one_and_an_update_refuses_it() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        let mut missing = flow_item("flow-1", "");
+        missing.as_object_mut().unwrap().remove("etag");
+        for flow in [flow_item("flow-1", ""), missing] {
+            let page = items(&[flow]);
+            t.reply(200, &page).reply(200, &page).reply(200, &page);
+            assert_eq!(c.get_flow(&id("flow-1")).unwrap().etag, "");
+            let schedule = Schedule::every(Frequency::Hour, 2, 1_764_230_400).unwrap();
+            for err in [
+                c.update_flow_schedule(&id("flow-1"), &schedule)
+                    .unwrap_err(),
+                c.update_flow_mapping(&id("flow-1"), &id("newmap"), 4)
+                    .unwrap_err(),
+            ] {
+                assert!(err.to_string().contains("an etag that is not"), "{err}");
+            }
+        }
+        assert!(t.seen().iter().all(|s| s.method == "GET"));
+        assert_eq!(t.remaining(), 0);
     }
 
     #[test]

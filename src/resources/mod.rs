@@ -19,23 +19,42 @@ use serde::{Deserialize, Deserializer};
 use crate::client::input::{check_description, check_name};
 use crate::error::Error;
 use crate::ids::FromService;
+use crate::wire::body::SpecRef;
 use crate::wire::read;
 
-/// `WireItem` for a wire struct with `id: String` and `etag:
-/// Option<String>` fields.
+/// `WireItem` for a type read from the service's JSON, with an `id` and
+/// an `etag: String` that is empty when the answer has none (an empty
+/// etag is read like a missing one; any other is checked).
 macro_rules! wire_item {
     ($wire:ty) => {
         impl $crate::client::results::WireItem for $wire {
             fn id(&self) -> &str {
-                &self.id
+                self.id.as_ref()
             }
             fn etag(&self) -> Option<&str> {
-                self.etag.as_deref()
+                Some(self.etag.as_str()).filter(|e| !e.is_empty())
             }
         }
     };
 }
 pub(crate) use wire_item;
+
+/// A single text member of a nested object, read strictly:
+/// `nested!(fn table_name, "tableName")` reads `params.tableName` from
+/// the field it is put on. A missing or `null` object or member is `None`.
+macro_rules! nested {
+    (fn $name:ident, $member:literal) => {
+        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+            #[derive(serde::Deserialize)]
+            struct Outer {
+                #[serde(default, rename = $member)]
+                value: Option<String>,
+            }
+            Ok(Option::<Outer>::deserialize(d)?.and_then(|o| o.value))
+        }
+    };
+}
+pub(crate) use nested;
 
 /// `Default` for a listing filter with these optional criteria: none
 /// set, pages of [`DEFAULT_PAGE_SIZE`](connections::DEFAULT_PAGE_SIZE),
@@ -67,6 +86,29 @@ fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     d: D,
 ) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An id as the service sent it (checked by the reading call, not here).
+fn service_id<'de, D: Deserializer<'de>, I: FromService>(d: D) -> Result<I, D::Error> {
+    String::deserialize(d).map(I::from_service)
+}
+
+/// An optional id as the service sent it; `null` or missing is `None`.
+fn maybe_service_id<'de, D: Deserializer<'de>, I: FromService>(
+    d: D,
+) -> Result<Option<I>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(I::from_service))
+}
+
+/// A spec reference's id (`connectionSpec.id`); `null` or missing is
+/// `None`.
+fn spec_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<SpecRef<'static>>::deserialize(d)?.and_then(SpecRef::into_id))
+}
+
+/// Text where an empty string means none (a description).
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 
 /// An id read by the lenient text rule ([`read::de::text`]), kept as the

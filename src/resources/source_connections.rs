@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
-use super::{check_name_and_description, filter_default, may_match, unusable_answer, wire_item};
+use super::{
+    check_name_and_description, filter_default, may_match, maybe_service_id, nested, non_empty,
+    or_default, service_id, spec_id, unusable_answer, wire_item,
+};
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -31,7 +34,7 @@ use crate::client::resource::{Filter, Resource};
 use crate::client::results::{Ensured, Saved};
 use crate::client::Client;
 use crate::error::Error;
-use crate::ids::{ConnectionId, FromService, SourceConnectionId};
+use crate::ids::{ConnectionId, SourceConnectionId};
 use crate::wire::body::SpecRef;
 use crate::wire::read;
 
@@ -40,7 +43,7 @@ impl Resource for SourceConnection {
     const COLLECTION: &'static str = "sourceConnections";
     const ID_FIELD: &'static str = "source_connection_id";
     const PAGE: &'static str = "a page of source connections {\"items\": [...]}";
-    type Wire = WireSourceConnection;
+    type Wire = SourceConnection;
     type Filter = SourceConnectionFilter;
 }
 
@@ -70,91 +73,51 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
     }
 }
 
-/// A source connection as Flow Service describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A source connection as Flow Service describes it, read directly from
+/// the service's JSON (`Deserialize`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SourceConnection {
     /// Its id.
+    #[serde(deserialize_with = "service_id")]
     pub id: SourceConnectionId,
     /// Name.
+    #[serde(default, deserialize_with = "or_default")]
     pub name: String,
     /// Description, if any.
+    #[serde(default, deserialize_with = "non_empty")]
     pub description: Option<String>,
     /// The base connection it reads through.
+    #[serde(default, deserialize_with = "maybe_service_id")]
     pub base_connection_id: Option<ConnectionId>,
     /// The table it reads (`params.tableName`), schema-qualified.
+    #[serde(default, rename = "params", deserialize_with = "table_name")]
     pub table_name: Option<String>,
     /// The data format (`data.format`), e.g. `tabular`.
+    #[serde(default, rename = "data", deserialize_with = "data_format")]
     pub format: Option<String>,
     /// Connection spec id (`74a1c565-...` for PostgreSQL).
+    #[serde(default, rename = "connectionSpec", deserialize_with = "spec_id")]
     pub connection_spec_id: Option<String>,
     /// State, e.g. `enabled`.
+    #[serde(default)]
     pub state: Option<String>,
     /// Etag, byte for byte (with its quotes).
+    #[serde(default, deserialize_with = "or_default")]
     pub etag: String,
     /// Creation time, epoch milliseconds.
+    #[serde(default, deserialize_with = "read::de::millis")]
     pub created_at: Option<i64>,
     /// Last update time, epoch milliseconds.
+    #[serde(default, deserialize_with = "read::de::millis")]
     pub updated_at: Option<i64>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WireSourceConnection {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    base_connection_id: Option<String>,
-    #[serde(default)]
-    data: Option<WireData>,
-    #[serde(default)]
-    params: Option<WireParams>,
-    #[serde(default)]
-    connection_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    etag: Option<String>,
-    #[serde(default, deserialize_with = "read::de::millis")]
-    created_at: Option<i64>,
-    #[serde(default, deserialize_with = "read::de::millis")]
-    updated_at: Option<i64>,
-}
+nested!(fn table_name, "tableName");
+nested!(fn data_format, "format");
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireData {
-    format: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireParams {
-    table_name: Option<String>,
-}
-
-wire_item!(WireSourceConnection);
-
-impl From<WireSourceConnection> for SourceConnection {
-    fn from(w: WireSourceConnection) -> Self {
-        SourceConnection {
-            id: SourceConnectionId::from_service(w.id),
-            name: w.name.unwrap_or_default(),
-            description: w.description.filter(|d| !d.is_empty()),
-            base_connection_id: w.base_connection_id.map(ConnectionId::from_service),
-            table_name: w.params.and_then(|p| p.table_name),
-            format: w.data.and_then(|d| d.format),
-            connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
-            state: w.state,
-            etag: w.etag.unwrap_or_default(),
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-        }
-    }
-}
+wire_item!(SourceConnection);
 
 /// A source connection to create: one table of a PostgreSQL base
 /// connection, read as `tabular` data.

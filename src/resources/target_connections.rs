@@ -23,7 +23,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::datasets::check_schema_id;
-use super::{check_name_and_description, filter_default, may_match, unusable_answer, wire_item};
+use super::{
+    check_name_and_description, filter_default, may_match, or_default, unusable_answer, wire_item,
+};
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
@@ -127,8 +129,8 @@ pub(crate) struct WireTargetConnection {
     connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
     state: Option<String>,
-    #[serde(default)]
-    etag: Option<String>,
+    #[serde(default, deserialize_with = "or_default")]
+    etag: String,
     #[serde(default, deserialize_with = "read::de::millis")]
     created_at: Option<i64>,
     #[serde(default, deserialize_with = "read::de::millis")]
@@ -169,7 +171,7 @@ impl From<WireTargetConnection> for TargetConnection {
             format: data.format,
             connection_spec_id: w.connection_spec.and_then(SpecRef::into_id),
             state: w.state,
-            etag: w.etag.unwrap_or_default(),
+            etag: w.etag,
             created_at: w.created_at,
             updated_at: w.updated_at,
         }
