@@ -626,7 +626,17 @@ impl PipelinePlan {
             flow_id: self.flow_id().cloned(),
             source_connection_id: self.source_connection.id().cloned(),
             target_connection_id: self.target_connection.id().cloned(),
-            mapping_set_id: self.mapping_set_id().cloned(),
+            // The set the flow will run, else the one it runs now.
+            mapping_set_id: self
+                .mapping_set_id()
+                .or(match &self.flow {
+                    FlowPlan::Update(FlowUpdate {
+                        mapping: MappingPlan::Change(change),
+                        ..
+                    }) => Some(&change.old_mapping_set_id),
+                    _ => None,
+                })
+                .cloned(),
             changes: Vec::new(),
             duplicates: self.duplicates.clone(),
             warnings: self.warnings.clone(),
