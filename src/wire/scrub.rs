@@ -127,7 +127,7 @@ type Window = [char; RUN];
 /// secret is added: most calls show no service text at all, and a long
 /// secret with many escapable characters has many spellings.
 pub(crate) struct Scrubber<'a> {
-    sources: Vec<Source<'a>>,
+    sources: Vec<&'a str>,
     tables: OnceCell<Tables>,
     /// Spellings computed once and shared (the bearer token's, reused by
     /// every call with that token).
@@ -142,23 +142,6 @@ impl SecretTables {
         let mut t = Tables::default();
         t.learn(secret);
         SecretTables(t)
-    }
-}
-
-/// A secret to scrub: borrowed for the call, or shared with a token cache.
-enum Source<'a> {
-    Borrowed(&'a str),
-    #[cfg(test)]
-    Shared(Arc<Secret>),
-}
-
-impl Source<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Source::Borrowed(s) => s,
-            #[cfg(test)]
-            Source::Shared(s) => s.expose_secret(),
-        }
     }
 }
 
@@ -222,13 +205,18 @@ impl<'a> Scrubber<'a> {
 
     /// A secret borrowed for the call.
     pub(crate) fn add(&mut self, secret: &'a str) {
-        self.push(Source::Borrowed(secret));
+        if self.sources.contains(&secret) {
+            return;
+        }
+        self.sources.push(secret);
+        // Computed again, with the new secret, when next needed.
+        self.tables = OnceCell::new();
     }
 
     /// A secret shared with a token cache.
     #[cfg(test)]
     pub(crate) fn add_shared(&mut self, secret: Arc<Secret>) {
-        self.push(Source::Shared(secret));
+        self.add_tables(Arc::new(SecretTables::new(secret.expose_secret())));
     }
 
     /// A secret whose spellings were computed before.
@@ -250,20 +238,11 @@ impl<'a> Scrubber<'a> {
         cover
     }
 
-    fn push(&mut self, source: Source<'a>) {
-        if self.sources.iter().any(|s| s.as_str() == source.as_str()) {
-            return;
-        }
-        self.sources.push(source);
-        // Computed again, with the new secret, when next needed.
-        self.tables = OnceCell::new();
-    }
-
     fn tables(&self) -> &Tables {
         self.tables.get_or_init(|| {
             let mut t = Tables::default();
             for s in &self.sources {
-                t.learn(s.as_str());
+                t.learn(s);
             }
             t
         })
