@@ -339,22 +339,11 @@ impl Tables {
             return;
         }
         if chars.len() < RUN {
-            let mut found = Zeroizing::new(Vec::new());
             for scheme in SCHEMES {
-                let alts = alternatives(scheme, &chars);
-                let mut these = Zeroizing::new(Vec::new());
-                if !whole_spellings(&alts, &mut these) {
-                    these.zeroize();
-                    for uniform in uniform_choices(&alts) {
-                        whole_spellings(&uniform, &mut these);
-                    }
-                }
+                let mut these = spellings(&alternatives(scheme, &chars), whole_spellings);
                 for s in these.iter_mut() {
-                    zpush(&mut found, std::mem::take(s));
+                    zpush(&mut self.whole, std::mem::take(s));
                 }
-            }
-            for s in found.iter_mut() {
-                zpush(&mut self.whole, std::mem::take(s));
             }
             self.whole.sort_unstable();
             self.whole.dedup_by(|a, b| {
@@ -366,25 +355,16 @@ impl Tables {
             });
             return;
         }
-        let mut found = Zeroizing::new(Vec::new());
         for scheme in SCHEMES {
-            let alts = alternatives(scheme, &chars);
-            let mut these = Zeroizing::new(Vec::new());
-            if !mixed_windows(&alts, &mut these) {
-                these.zeroize();
-                for uniform in uniform_choices(&alts) {
-                    mixed_windows(&uniform, &mut these);
-                }
-            }
+            let mut these = spellings(&alternatives(scheme, &chars), mixed_windows);
             these.sort_unstable();
             these.dedup();
-            zextend(&mut found, &these);
+            zextend(&mut self.windows, &these);
         }
         for form in CANONICAL {
             let bytes = canonical_bytes(form, &chars);
-            base64_windows(&bytes, &mut found);
+            base64_windows(&bytes, &mut self.windows);
         }
-        zextend(&mut self.windows, &found);
         self.windows.sort_unstable();
         self.windows.dedup();
     }
@@ -587,6 +567,22 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
             alts
         })
         .collect()
+}
+
+/// What `all` finds of the mixed spellings `alts`, or, when that is over its
+/// cap, of the uniform ones.
+fn spellings<T: Zeroize>(
+    alts: &[Alts],
+    all: fn(&[Alts], &mut Zeroizing<Vec<T>>) -> bool,
+) -> Zeroizing<Vec<T>> {
+    let mut found = Zeroizing::new(Vec::new());
+    if !all(alts, &mut found) {
+        found.zeroize();
+        for uniform in uniform_choices(alts) {
+            all(&uniform, &mut found);
+        }
+    }
+    found
 }
 
 /// The uniform spellings: for each k, every character takes its k-th
