@@ -174,25 +174,11 @@ const SCHEMES: [Scheme; 5] = [
     Scheme::Odbc,
 ];
 
-/// The whole-string spellings base64 is taken of.
-#[derive(Clone, Copy)]
-enum Canonical {
-    Raw,
-    Json,
-    Json2,
-    Form,
-    Html,
-    Odbc,
-}
+/// Writes one character's spelling.
+type Spell = fn(char, &mut Vec<char>);
 
-const CANONICAL: [Canonical; 6] = [
-    Canonical::Raw,
-    Canonical::Json,
-    Canonical::Json2,
-    Canonical::Form,
-    Canonical::Html,
-    Canonical::Odbc,
-];
+/// The whole-string spellings base64 is taken of.
+const CANONICAL: [Spell; 6] = [raw, json_std, json_twice, form, html_named_or_raw, odbc];
 
 impl<'a> Scrubber<'a> {
     pub(crate) fn new() -> Self {
@@ -361,8 +347,8 @@ impl Tables {
             these.dedup();
             zextend(&mut self.windows, &these);
         }
-        for form in CANONICAL {
-            let bytes = canonical_bytes(form, &chars);
+        for spell in CANONICAL {
+            let bytes = canonical_bytes(spell, &chars);
             base64_windows(&bytes, &mut self.windows);
         }
         self.windows.sort_unstable();
@@ -507,10 +493,7 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                         add(&|a| json_u(c, a));
                     }
                     if scheme == Scheme::Json2 {
-                        add(&|a| {
-                            json_std(c, a);
-                            escape_again(a);
-                        });
+                        add(&|a| json_twice(c, a));
                         if !plain {
                             add(&|a| {
                                 json_u(c, a);
@@ -536,9 +519,7 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                     }
                 }
                 Scheme::Html => {
-                    if let Some(name) = html_named(c) {
-                        add(&|a| a.extend(name.chars()));
-                    }
+                    add(&|a| html_named_or_raw(c, a));
                     if c == '\'' {
                         add(&|a| a.extend("&apos;".chars()));
                         add(&|a| a.extend("&#039;".chars()));
@@ -549,20 +530,11 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                         add(&|a| {
                             let mut j = Zeroizing::new(Vec::with_capacity(ALT_CAP));
                             json_std(c, &mut j);
-                            for &x in j.iter() {
-                                match html_named(x) {
-                                    Some(name) => a.extend(name.chars()),
-                                    None => a.push(x),
-                                }
-                            }
+                            j.iter().for_each(|&x| html_named_or_raw(x, a));
                         });
                     }
                 }
-                Scheme::Odbc => {
-                    if c == '}' {
-                        add(&|a| a.extend(['}', '}']));
-                    }
-                }
+                Scheme::Odbc => add(&|a| odbc(c, a)),
             }
             alts
         })
@@ -793,40 +765,51 @@ fn html_hex(c: char, a: &mut Vec<char>) {
     a.push(';');
 }
 
+fn raw(c: char, a: &mut Vec<char>) {
+    a.push(c);
+}
+
+/// `c` as serde_json writes it, escaped once more.
+fn json_twice(c: char, a: &mut Vec<char>) {
+    json_std(c, a);
+    escape_again(a);
+}
+
+/// `c` form-encoded.
+fn form(c: char, a: &mut Vec<char>) {
+    if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+        a.push(c);
+    } else if c == ' ' {
+        a.push('+');
+    } else {
+        percent(c, a);
+    }
+}
+
+/// `c` as its named HTML reference, or raw when it has none.
+fn html_named_or_raw(c: char, a: &mut Vec<char>) {
+    match html_named(c) {
+        Some(name) => a.extend(name.chars()),
+        None => a.push(c),
+    }
+}
+
+/// `c` in ODBC brace quoting (`}` doubled).
+fn odbc(c: char, a: &mut Vec<char>) {
+    a.push(c);
+    if c == '}' {
+        a.push('}');
+    }
+}
+
 /// The secret's bytes in one whole-string spelling, for base64.
-fn canonical_bytes(form: Canonical, chars: &[char]) -> Zeroizing<Vec<u8>> {
+fn canonical_bytes(spell: Spell, chars: &[char]) -> Zeroizing<Vec<u8>> {
     let mut out: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
     let mut piece: Zeroizing<Vec<char>> = Zeroizing::new(Vec::with_capacity(ALT_CAP));
     let mut utf8 = [0u8; 4];
     for &c in chars {
         piece.clear();
-        match form {
-            Canonical::Raw => piece.push(c),
-            Canonical::Json => json_std(c, &mut piece),
-            Canonical::Json2 => {
-                json_std(c, &mut piece);
-                escape_again(&mut piece);
-            }
-            Canonical::Form => {
-                if c.is_ascii_alphanumeric() || "-._~".contains(c) {
-                    piece.push(c);
-                } else if c == ' ' {
-                    piece.push('+');
-                } else {
-                    percent(c, &mut piece);
-                }
-            }
-            Canonical::Html => match html_named(c) {
-                Some(name) => piece.extend(name.chars()),
-                None => piece.push(c),
-            },
-            Canonical::Odbc => {
-                piece.push(c);
-                if c == '}' {
-                    piece.push('}');
-                }
-            }
-        }
+        spell(c, &mut piece);
         for &p in piece.iter() {
             for &b in p.encode_utf8(&mut utf8).as_bytes() {
                 zpush(&mut out, b);
