@@ -345,7 +345,9 @@ impl Tables {
             let mut these = spellings(&alternatives(scheme, &chars), mixed_windows);
             these.sort_unstable();
             these.dedup();
-            zextend(&mut self.windows, &these);
+            for &w in these.iter() {
+                zpush(&mut self.windows, w);
+            }
         }
         for spell in CANONICAL {
             let bytes = canonical_bytes(spell, &chars);
@@ -444,17 +446,6 @@ fn zpush<T: Zeroize>(v: &mut Zeroizing<Vec<T>>, x: T) {
         *v = bigger;
     }
     v.push(x);
-}
-
-fn zextend<T: Zeroize + Copy>(v: &mut Zeroizing<Vec<T>>, xs: &[T]) {
-    if v.capacity() - v.len() < xs.len() {
-        let mut bigger = Zeroizing::new(Vec::with_capacity(
-            (v.capacity() * 2).max(v.len() + xs.len()),
-        ));
-        bigger.extend(v.drain(..));
-        *v = bigger;
-    }
-    v.extend_from_slice(xs);
 }
 
 /// Room for the longest escape of one character (`\\ud83d\\ude00`, 14).
