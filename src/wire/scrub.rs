@@ -261,18 +261,15 @@ impl<'a> Scrubber<'a> {
         for _ in 0..MAX_PASSES {
             let folded: Vec<Zeroizing<Vec<char>>> = parts.iter().map(|p| fold_str(p)).collect();
             let mut covers: Vec<Vec<bool>> = folded.iter().map(|f| vec![false; f.len()]).collect();
-            for with_separator in [true, false] {
-                let seps = if with_separator {
-                    sep.len() * parts.len().saturating_sub(1)
-                } else {
-                    0
-                };
+            // As displayed, then as if written one after the other.
+            for sep in [&sep[..], &[]] {
+                let seps = sep.len() * parts.len().saturating_sub(1);
                 let total = folded.iter().map(|f| f.len()).sum::<usize>() + seps;
                 let mut view = Zeroizing::new(Vec::with_capacity(total));
                 let mut map = Vec::with_capacity(total);
                 for (pi, f) in folded.iter().enumerate() {
-                    if pi > 0 && with_separator {
-                        view.extend_from_slice(&sep);
+                    if pi > 0 {
+                        view.extend_from_slice(sep);
                         map.extend(std::iter::repeat_n(None, sep.len()));
                     }
                     view.extend_from_slice(f);
@@ -316,11 +313,7 @@ impl<'a> Scrubber<'a> {
 impl Tables {
     /// Registers every run (long secret) or whole spelling (short secret).
     fn learn(&mut self, secret: &str) {
-        let chars = {
-            let mut v = Zeroizing::new(Vec::with_capacity(secret.chars().count()));
-            v.extend(secret.chars());
-            v
-        };
+        let chars = map_chars(secret, |c| c);
         if chars.is_empty() {
             return;
         }
@@ -405,8 +398,14 @@ fn fold(c: char) -> char {
 /// The folded characters of `s`, in a zeroizing buffer of exactly the right
 /// size.
 fn fold_str(s: &str) -> Zeroizing<Vec<char>> {
+    map_chars(s, fold)
+}
+
+/// The characters of `s` through `f`, in a zeroizing buffer of exactly the
+/// right size.
+fn map_chars(s: &str, f: fn(char) -> char) -> Zeroizing<Vec<char>> {
     let mut v = Zeroizing::new(Vec::with_capacity(s.chars().count()));
-    v.extend(s.chars().map(fold));
+    v.extend(s.chars().map(f));
     v
 }
 
@@ -556,13 +555,8 @@ fn uniform_choices(alts: &[Alts]) -> Vec<Vec<Alts>> {
         .map(|k| {
             alts.iter()
                 .map(|a| {
-                    let mut one: Alts = Zeroizing::new(Vec::with_capacity(1));
-                    if let Some(s) = a.get(k.min(a.len().saturating_sub(1))) {
-                        let mut copy = Vec::with_capacity(s.len());
-                        copy.extend_from_slice(s);
-                        one.push(copy);
-                    }
-                    one
+                    let last = a.len().saturating_sub(1);
+                    Zeroizing::new(a.get(k.min(last)).cloned().into_iter().collect())
                 })
                 .collect()
         })
