@@ -485,10 +485,7 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                     if scheme == Scheme::Json2 {
                         add(&|a| json_twice(c, a));
                         if !plain {
-                            add(&|a| {
-                                json_u(c, a);
-                                escape_again(a);
-                            });
+                            add(&|a| twice(json_u, json_std, c, a));
                         }
                         if c == '/' {
                             add(&|a| a.extend(['\\', '\\', '/']));
@@ -498,11 +495,7 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                 Scheme::Percent => {
                     if !plain {
                         add(&|a| percent(c, a));
-                        add(&|a| {
-                            let mut j = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-                            json_std(c, &mut j);
-                            j.iter().for_each(|&x| percent(x, a));
-                        });
+                        add(&|a| twice(json_std, percent, c, a));
                     }
                     if c == ' ' {
                         add(&|a| a.push('+'));
@@ -517,11 +510,7 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                     if !plain {
                         add(&|a| html_decimal(c, a));
                         add(&|a| html_hex(c, a));
-                        add(&|a| {
-                            let mut j = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-                            json_std(c, &mut j);
-                            j.iter().for_each(|&x| html_named_or_raw(x, a));
-                        });
+                        add(&|a| twice(json_std, html_named_or_raw, c, a));
                     }
                 }
                 Scheme::Odbc => add(&|a| odbc(c, a)),
@@ -684,14 +673,12 @@ fn push_u(u: u16, a: &mut Vec<char>) {
     }
 }
 
-/// Escapes an escape once more: `\` becomes `\\`, `"` becomes `\"`.
-fn escape_again(a: &mut Vec<char>) {
+/// `c` spelled by `first`, then each character of that spelled by `then`
+/// (an escape escaped once more, or the percent-encoded JSON escape).
+fn twice(first: Spell, then: Spell, c: char, a: &mut Vec<char>) {
     let mut once = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-    once.extend_from_slice(a);
-    a.zeroize();
-    for &c in once.iter() {
-        json_std(c, a);
-    }
+    first(c, &mut once);
+    once.iter().for_each(|&x| then(x, a));
 }
 
 /// `%XX` for each UTF-8 byte of `c`.
@@ -756,8 +743,7 @@ fn raw(c: char, a: &mut Vec<char>) {
 
 /// `c` as serde_json writes it, escaped once more.
 fn json_twice(c: char, a: &mut Vec<char>) {
-    json_std(c, a);
-    escape_again(a);
+    twice(json_std, json_std, c, a);
 }
 
 /// `c` form-encoded.
