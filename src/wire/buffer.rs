@@ -25,12 +25,7 @@ pub(crate) fn serialize_exact<T: Serialize + ?Sized>(
 /// The parts joined, in a zeroizing string of exactly their total length.
 pub(crate) fn concat_exact(parts: &[&str]) -> Zeroizing<String> {
     let len = parts.iter().map(|p| p.len()).sum();
-    let mut out = Zeroizing::new(String::with_capacity(len));
-    for p in parts {
-        out.push_str(p);
-    }
-    debug_assert_eq!(out.capacity(), len, "the buffer must not reallocate");
-    out
+    exact_string(len, |out| parts.iter().for_each(|p| out.push_str(p)))
 }
 
 /// A zeroizing string of capacity `len`, filled by `fill`, which must write

@@ -135,10 +135,7 @@ pub(crate) fn parse_iso8601_millis(s: &str) -> Option<i64> {
             sign * (h * 3600 + m * 60)
         }
     };
-    let month: u64 = d[1].parse().ok()?;
-    if !(1..=12).contains(&month) {
-        return None;
-    }
+    let month = d[1].parse().ok()?;
     let at = civil(d[0].parse().ok()?, month, d[2].parse().ok()?, time)?;
     let secs = at.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64 - offset_secs;
     Some(secs * 1000 + millis)
@@ -155,6 +152,7 @@ fn civil(year: u64, month: u64, day: u64, time: &str) -> Option<SystemTime> {
         .map(|p| (p.len() == 2).then(|| p.parse().ok()).flatten())
         .collect::<Option<_>>()?;
     if hms.len() != 3
+        || !(1..=12).contains(&month)
         || !(1..=31).contains(&day)
         || !(1970..=9999).contains(&year)
         || hms[0] > 23

@@ -196,10 +196,7 @@ pub(crate) mod de {
     }
 
     fn read_section<T: DeserializeOwned>(v: &Value) -> Option<T> {
-        match v {
-            Value::Object(_) => T::deserialize(v).ok(),
-            _ => None,
-        }
+        v.is_object().then(|| T::deserialize(v).ok()).flatten()
     }
 }
 

@@ -127,7 +127,7 @@ type Window = [char; RUN];
 /// secret is added: most calls show no service text at all, and a long
 /// secret with many escapable characters has many spellings.
 pub(crate) struct Scrubber<'a> {
-    sources: Vec<Source<'a>>,
+    sources: Vec<&'a str>,
     tables: OnceCell<Tables>,
     /// Spellings computed once and shared (the bearer token's, reused by
     /// every call with that token).
@@ -142,23 +142,6 @@ impl SecretTables {
         let mut t = Tables::default();
         t.learn(secret);
         SecretTables(t)
-    }
-}
-
-/// A secret to scrub: borrowed for the call, or shared with a token cache.
-enum Source<'a> {
-    Borrowed(&'a str),
-    #[cfg(test)]
-    Shared(Arc<Secret>),
-}
-
-impl Source<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Source::Borrowed(s) => s,
-            #[cfg(test)]
-            Source::Shared(s) => s.expose_secret(),
-        }
     }
 }
 
@@ -191,25 +174,11 @@ const SCHEMES: [Scheme; 5] = [
     Scheme::Odbc,
 ];
 
-/// The whole-string spellings base64 is taken of.
-#[derive(Clone, Copy)]
-enum Canonical {
-    Raw,
-    Json,
-    Json2,
-    Form,
-    Html,
-    Odbc,
-}
+/// Writes one character's spelling.
+type Spell = fn(char, &mut Vec<char>);
 
-const CANONICAL: [Canonical; 6] = [
-    Canonical::Raw,
-    Canonical::Json,
-    Canonical::Json2,
-    Canonical::Form,
-    Canonical::Html,
-    Canonical::Odbc,
-];
+/// The whole-string spellings base64 is taken of.
+const CANONICAL: [Spell; 6] = [raw, json_std, json_twice, form, html_named_or_raw, odbc];
 
 impl<'a> Scrubber<'a> {
     pub(crate) fn new() -> Self {
@@ -222,13 +191,18 @@ impl<'a> Scrubber<'a> {
 
     /// A secret borrowed for the call.
     pub(crate) fn add(&mut self, secret: &'a str) {
-        self.push(Source::Borrowed(secret));
+        if self.sources.contains(&secret) {
+            return;
+        }
+        self.sources.push(secret);
+        // Computed again, with the new secret, when next needed.
+        self.tables = OnceCell::new();
     }
 
     /// A secret shared with a token cache.
     #[cfg(test)]
     pub(crate) fn add_shared(&mut self, secret: Arc<Secret>) {
-        self.push(Source::Shared(secret));
+        self.add_tables(Arc::new(SecretTables::new(secret.expose_secret())));
     }
 
     /// A secret whose spellings were computed before.
@@ -250,20 +224,11 @@ impl<'a> Scrubber<'a> {
         cover
     }
 
-    fn push(&mut self, source: Source<'a>) {
-        if self.sources.iter().any(|s| s.as_str() == source.as_str()) {
-            return;
-        }
-        self.sources.push(source);
-        // Computed again, with the new secret, when next needed.
-        self.tables = OnceCell::new();
-    }
-
     fn tables(&self) -> &Tables {
         self.tables.get_or_init(|| {
             let mut t = Tables::default();
             for s in &self.sources {
-                t.learn(s.as_str());
+                t.learn(s);
             }
             t
         })
@@ -296,18 +261,15 @@ impl<'a> Scrubber<'a> {
         for _ in 0..MAX_PASSES {
             let folded: Vec<Zeroizing<Vec<char>>> = parts.iter().map(|p| fold_str(p)).collect();
             let mut covers: Vec<Vec<bool>> = folded.iter().map(|f| vec![false; f.len()]).collect();
-            for with_separator in [true, false] {
-                let seps = if with_separator {
-                    sep.len() * parts.len().saturating_sub(1)
-                } else {
-                    0
-                };
+            // As displayed, then as if written one after the other.
+            for sep in [&sep[..], &[]] {
+                let seps = sep.len() * parts.len().saturating_sub(1);
                 let total = folded.iter().map(|f| f.len()).sum::<usize>() + seps;
                 let mut view = Zeroizing::new(Vec::with_capacity(total));
                 let mut map = Vec::with_capacity(total);
                 for (pi, f) in folded.iter().enumerate() {
-                    if pi > 0 && with_separator {
-                        view.extend_from_slice(&sep);
+                    if pi > 0 {
+                        view.extend_from_slice(sep);
                         map.extend(std::iter::repeat_n(None, sep.len()));
                     }
                     view.extend_from_slice(f);
@@ -351,31 +313,16 @@ impl<'a> Scrubber<'a> {
 impl Tables {
     /// Registers every run (long secret) or whole spelling (short secret).
     fn learn(&mut self, secret: &str) {
-        let chars = {
-            let mut v = Zeroizing::new(Vec::with_capacity(secret.chars().count()));
-            v.extend(secret.chars());
-            v
-        };
+        let chars = map_chars(secret, |c| c);
         if chars.is_empty() {
             return;
         }
         if chars.len() < RUN {
-            let mut found = Zeroizing::new(Vec::new());
             for scheme in SCHEMES {
-                let alts = alternatives(scheme, &chars);
-                let mut these = Zeroizing::new(Vec::new());
-                if !whole_spellings(&alts, &mut these) {
-                    these.zeroize();
-                    for uniform in uniform_choices(&alts) {
-                        whole_spellings(&uniform, &mut these);
-                    }
-                }
+                let mut these = spellings(&alternatives(scheme, &chars), whole_spellings);
                 for s in these.iter_mut() {
-                    zpush(&mut found, std::mem::take(s));
+                    zpush(&mut self.whole, std::mem::take(s));
                 }
-            }
-            for s in found.iter_mut() {
-                zpush(&mut self.whole, std::mem::take(s));
             }
             self.whole.sort_unstable();
             self.whole.dedup_by(|a, b| {
@@ -387,25 +334,18 @@ impl Tables {
             });
             return;
         }
-        let mut found = Zeroizing::new(Vec::new());
         for scheme in SCHEMES {
-            let alts = alternatives(scheme, &chars);
-            let mut these = Zeroizing::new(Vec::new());
-            if !mixed_windows(&alts, &mut these) {
-                these.zeroize();
-                for uniform in uniform_choices(&alts) {
-                    mixed_windows(&uniform, &mut these);
-                }
-            }
+            let mut these = spellings(&alternatives(scheme, &chars), mixed_windows);
             these.sort_unstable();
             these.dedup();
-            zextend(&mut found, &these);
+            for &w in these.iter() {
+                zpush(&mut self.windows, w);
+            }
         }
-        for form in CANONICAL {
-            let bytes = canonical_bytes(form, &chars);
-            base64_windows(&bytes, &mut found);
+        for spell in CANONICAL {
+            let bytes = canonical_bytes(spell, &chars);
+            base64_windows(&bytes, &mut self.windows);
         }
-        zextend(&mut self.windows, &found);
         self.windows.sort_unstable();
         self.windows.dedup();
     }
@@ -458,8 +398,14 @@ fn fold(c: char) -> char {
 /// The folded characters of `s`, in a zeroizing buffer of exactly the right
 /// size.
 fn fold_str(s: &str) -> Zeroizing<Vec<char>> {
+    map_chars(s, fold)
+}
+
+/// The characters of `s` through `f`, in a zeroizing buffer of exactly the
+/// right size.
+fn map_chars(s: &str, f: fn(char) -> char) -> Zeroizing<Vec<char>> {
     let mut v = Zeroizing::new(Vec::with_capacity(s.chars().count()));
-    v.extend(s.chars().map(fold));
+    v.extend(s.chars().map(f));
     v
 }
 
@@ -501,17 +447,6 @@ fn zpush<T: Zeroize>(v: &mut Zeroizing<Vec<T>>, x: T) {
     v.push(x);
 }
 
-fn zextend<T: Zeroize + Copy>(v: &mut Zeroizing<Vec<T>>, xs: &[T]) {
-    if v.capacity() - v.len() < xs.len() {
-        let mut bigger = Zeroizing::new(Vec::with_capacity(
-            (v.capacity() * 2).max(v.len() + xs.len()),
-        ));
-        bigger.extend(v.drain(..));
-        *v = bigger;
-    }
-    v.extend_from_slice(xs);
-}
-
 /// Room for the longest escape of one character (`\\ud83d\\ude00`, 14).
 const ALT_CAP: usize = 24;
 
@@ -548,15 +483,9 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                         add(&|a| json_u(c, a));
                     }
                     if scheme == Scheme::Json2 {
-                        add(&|a| {
-                            json_std(c, a);
-                            escape_again(a);
-                        });
+                        add(&|a| json_twice(c, a));
                         if !plain {
-                            add(&|a| {
-                                json_u(c, a);
-                                escape_again(a);
-                            });
+                            add(&|a| twice(json_u, json_std, c, a));
                         }
                         if c == '/' {
                             add(&|a| a.extend(['\\', '\\', '/']));
@@ -566,20 +495,14 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                 Scheme::Percent => {
                     if !plain {
                         add(&|a| percent(c, a));
-                        add(&|a| {
-                            let mut j = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-                            json_std(c, &mut j);
-                            j.iter().for_each(|&x| percent(x, a));
-                        });
+                        add(&|a| twice(json_std, percent, c, a));
                     }
                     if c == ' ' {
                         add(&|a| a.push('+'));
                     }
                 }
                 Scheme::Html => {
-                    if let Some(name) = html_named(c) {
-                        add(&|a| a.extend(name.chars()));
-                    }
+                    add(&|a| html_named_or_raw(c, a));
                     if c == '\'' {
                         add(&|a| a.extend("&apos;".chars()));
                         add(&|a| a.extend("&#039;".chars()));
@@ -587,27 +510,30 @@ fn alternatives(scheme: Scheme, chars: &[char]) -> Vec<Alts> {
                     if !plain {
                         add(&|a| html_decimal(c, a));
                         add(&|a| html_hex(c, a));
-                        add(&|a| {
-                            let mut j = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-                            json_std(c, &mut j);
-                            for &x in j.iter() {
-                                match html_named(x) {
-                                    Some(name) => a.extend(name.chars()),
-                                    None => a.push(x),
-                                }
-                            }
-                        });
+                        add(&|a| twice(json_std, html_named_or_raw, c, a));
                     }
                 }
-                Scheme::Odbc => {
-                    if c == '}' {
-                        add(&|a| a.extend(['}', '}']));
-                    }
-                }
+                Scheme::Odbc => add(&|a| odbc(c, a)),
             }
             alts
         })
         .collect()
+}
+
+/// What `all` finds of the mixed spellings `alts`, or, when that is over its
+/// cap, of the uniform ones.
+fn spellings<T: Zeroize>(
+    alts: &[Alts],
+    all: fn(&[Alts], &mut Zeroizing<Vec<T>>) -> bool,
+) -> Zeroizing<Vec<T>> {
+    let mut found = Zeroizing::new(Vec::new());
+    if !all(alts, &mut found) {
+        found.zeroize();
+        for uniform in uniform_choices(alts) {
+            all(&uniform, &mut found);
+        }
+    }
+    found
 }
 
 /// The uniform spellings: for each k, every character takes its k-th
@@ -618,13 +544,8 @@ fn uniform_choices(alts: &[Alts]) -> Vec<Vec<Alts>> {
         .map(|k| {
             alts.iter()
                 .map(|a| {
-                    let mut one: Alts = Zeroizing::new(Vec::with_capacity(1));
-                    if let Some(s) = a.get(k.min(a.len().saturating_sub(1))) {
-                        let mut copy = Vec::with_capacity(s.len());
-                        copy.extend_from_slice(s);
-                        one.push(copy);
-                    }
-                    one
+                    let last = a.len().saturating_sub(1);
+                    Zeroizing::new(a.get(k.min(last)).cloned().into_iter().collect())
                 })
                 .collect()
         })
@@ -752,14 +673,12 @@ fn push_u(u: u16, a: &mut Vec<char>) {
     }
 }
 
-/// Escapes an escape once more: `\` becomes `\\`, `"` becomes `\"`.
-fn escape_again(a: &mut Vec<char>) {
+/// `c` spelled by `first`, then each character of that spelled by `then`
+/// (an escape escaped once more, or the percent-encoded JSON escape).
+fn twice(first: Spell, then: Spell, c: char, a: &mut Vec<char>) {
     let mut once = Zeroizing::new(Vec::with_capacity(ALT_CAP));
-    once.extend_from_slice(a);
-    a.zeroize();
-    for &c in once.iter() {
-        json_std(c, a);
-    }
+    first(c, &mut once);
+    once.iter().for_each(|&x| then(x, a));
 }
 
 /// `%XX` for each UTF-8 byte of `c`.
@@ -818,40 +737,50 @@ fn html_hex(c: char, a: &mut Vec<char>) {
     a.push(';');
 }
 
+fn raw(c: char, a: &mut Vec<char>) {
+    a.push(c);
+}
+
+/// `c` as serde_json writes it, escaped once more.
+fn json_twice(c: char, a: &mut Vec<char>) {
+    twice(json_std, json_std, c, a);
+}
+
+/// `c` form-encoded.
+fn form(c: char, a: &mut Vec<char>) {
+    if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+        a.push(c);
+    } else if c == ' ' {
+        a.push('+');
+    } else {
+        percent(c, a);
+    }
+}
+
+/// `c` as its named HTML reference, or raw when it has none.
+fn html_named_or_raw(c: char, a: &mut Vec<char>) {
+    match html_named(c) {
+        Some(name) => a.extend(name.chars()),
+        None => a.push(c),
+    }
+}
+
+/// `c` in ODBC brace quoting (`}` doubled).
+fn odbc(c: char, a: &mut Vec<char>) {
+    a.push(c);
+    if c == '}' {
+        a.push('}');
+    }
+}
+
 /// The secret's bytes in one whole-string spelling, for base64.
-fn canonical_bytes(form: Canonical, chars: &[char]) -> Zeroizing<Vec<u8>> {
+fn canonical_bytes(spell: Spell, chars: &[char]) -> Zeroizing<Vec<u8>> {
     let mut out: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
     let mut piece: Zeroizing<Vec<char>> = Zeroizing::new(Vec::with_capacity(ALT_CAP));
     let mut utf8 = [0u8; 4];
     for &c in chars {
         piece.clear();
-        match form {
-            Canonical::Raw => piece.push(c),
-            Canonical::Json => json_std(c, &mut piece),
-            Canonical::Json2 => {
-                json_std(c, &mut piece);
-                escape_again(&mut piece);
-            }
-            Canonical::Form => {
-                if c.is_ascii_alphanumeric() || "-._~".contains(c) {
-                    piece.push(c);
-                } else if c == ' ' {
-                    piece.push('+');
-                } else {
-                    percent(c, &mut piece);
-                }
-            }
-            Canonical::Html => match html_named(c) {
-                Some(name) => piece.extend(name.chars()),
-                None => piece.push(c),
-            },
-            Canonical::Odbc => {
-                piece.push(c);
-                if c == '}' {
-                    piece.push('}');
-                }
-            }
-        }
+        spell(c, &mut piece);
         for &p in piece.iter() {
             for &b in p.encode_utf8(&mut utf8).as_bytes() {
                 zpush(&mut out, b);
