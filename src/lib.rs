@@ -125,7 +125,7 @@
 //! table, the dataset, the [`Mapping`]s, the delta column and the
 //! [`Schedule`]; optionally the schema (checked against the dataset's), a
 //! name, a description, and whether a disabled flow is enabled. Every
-//! field has a setter (`with_*`) and a getter.
+//! field has a setter (`with_*`) and is a public field you can read.
 //!
 //! [`Client::plan_pipeline`] reads the live state and says what would be
 //! done, writing nothing: a [`PipelinePlan`], one decision per object. The
@@ -428,9 +428,11 @@
 //! request bodies the library sends are built by private `Serialize`
 //! structs of their own, never by serializing an output model.
 //! `Deserialize` stays where a model is read from the service's JSON.
-//! One exception: `Column` and `XdmType` keep a `Serialize` derive,
+//! Two exceptions: `Column` and `XdmType` keep a `Serialize` derive,
 //! because a source connection's request body carries the explore
-//! columns exactly as they were read.
+//! columns exactly as they were read; and the typed ids ([`FlowId`], ...)
+//! serialize as their plain string, so a program can store the ids it was
+//! given and read them back.
 //!
 //! ## Security
 //!
