@@ -8,7 +8,9 @@
 //! 1024 characters, no white space or control characters. An id read from
 //! a service answer is kept as the service sent it (the answer's checks
 //! apply, as for any answer), so a typed id never refuses an answer that
-//! the service gave. A refused text is an [`IdError`], which names the
+//! the service gave, and serde also reads any id the service could have
+//! sent (1 to 256 visible ASCII characters), so ids a program stored read
+//! back. A refused text is an [`IdError`], which names the
 //! kind and the rule, never the text (it may be a secret pasted in the
 //! wrong place).
 //!
@@ -81,6 +83,15 @@ fn schema_ok(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Longest id or etag accepted from the service.
+pub(crate) const MAX_SERVICE_ID_LEN: usize = 256;
+
+/// What the service may send as an id: 1 to 256 visible ASCII characters,
+/// safe to print and to send back in a path.
+pub(crate) fn from_service_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_SERVICE_ID_LEN && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Builds an id from what the service sent, without the rule for input.
 pub(crate) trait FromService: Sized {
     /// The id as the service sent it.
@@ -107,10 +118,22 @@ macro_rules! eq_as_text {
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident, $kind:literal, $ok:ident, $rule:ident;)*) => {$(
         $(#[$doc])*
-        // Read as a string, then checked by `TryFrom<String>`.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
-        #[serde(try_from = "String")]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
+
+        /// Reads a string that meets the input rule or could have come from
+        /// the service (1 to 256 visible ASCII characters): an id a program
+        /// stored reads back, whatever the service made it.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                if !$ok(&s) && !from_service_ok(&s) {
+                    let e = IdError { kind: $kind, rule: $rule, len: s.len() };
+                    return Err(serde::de::Error::custom(e));
+                }
+                Ok(Self(s))
+            }
+        }
 
         impl $name {
             /// The id as text.
@@ -303,8 +326,16 @@ mod tests {
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"f-1\"");
         let back: FlowId = serde_json::from_str("\"f-1\"").unwrap();
         assert_eq!(back, id);
-        let e = serde_json::from_str::<FlowId>("\"a/b\"").unwrap_err();
-        assert!(e.to_string().contains("flow id"), "{e}");
+        // What the service could have sent reads back; what neither rule
+        // allows is refused, named, never echoed.
+        let odd: FlowId = serde_json::from_str("\"src.v2:0a1b\"").unwrap();
+        assert_eq!(odd, "src.v2:0a1b");
+        for bad in ["\"a b\"", "\"\"", "\"café\""] {
+            let e = serde_json::from_str::<FlowId>(bad).unwrap_err();
+            assert!(e.to_string().contains("flow id"), "{e}");
+        }
+        let long = format!("\"{}\"", "a".repeat(MAX_SERVICE_ID_LEN + 1));
+        assert!(serde_json::from_str::<FlowId>(&long).is_err());
         assert!(serde_json::from_str::<RunId>("12").is_err());
         let schema: SchemaId =
             serde_json::from_str("\"https://ns.adobe.com/t/schemas/1\"").unwrap();

@@ -204,7 +204,7 @@ fn review_failed_check_reports_what_the_lookups_found() {
 /// the same answer as `Saved<FlowId>` applies the input rule and refuses
 /// it. At 1d25872 `serde_json::from_str::<Saved>` accepted it.
 #[test]
-fn review_saved_deserialize_refuses_an_id_the_service_gave() {
+fn saved_deserializes_an_id_the_service_gave() {
     use aep_flow::{FlowId, Saved};
     let answer = r#"{"id": "flow.v2:0a1b", "etag": "\"1700e582\""}"#;
     // What 1d25872's `Saved` (String id) read, still readable untyped:
@@ -299,7 +299,7 @@ fn review_plan_right_after_ensure_is_in_sync_for_each_shape() {
 /// program that stores the ids it got (the CLI prints them as JSON) cannot
 /// read them back. At 1d25872 ids were `String`s: any id round-tripped.
 #[test]
-fn review_service_id_does_not_survive_a_serde_round_trip() {
+fn a_service_id_survives_a_serde_round_trip() {
     use aep_flow::{NewSourceConnection, SourceConnectionId};
     let s = setup();
     s.fake.push_reply(

@@ -2,6 +2,7 @@
 //! ids and etags that come back from the service.
 
 use crate::error::Error;
+use crate::ids::{from_service_ok, MAX_SERVICE_ID_LEN};
 use crate::wire::response::{success_note, RawResponse};
 
 /// Longest name accepted (characters). Adobe's UI takes far less than a
@@ -11,8 +12,6 @@ pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 /// Longest other text field accepted (host, database, user, table path).
 pub(crate) const MAX_TEXT_CHARS: usize = 1024;
-/// Longest id or etag believed from the service.
-const MAX_SERVICE_ID_LEN: usize = 256;
 
 /// A required text field: not empty, no control characters, at most
 /// [`MAX_TEXT_CHARS`].
@@ -104,10 +103,7 @@ pub(crate) fn check_id(field: &str, id: &str) -> Result<(), Error> {
 /// An id or etag the service sent: visible ASCII of a sane length, so that
 /// it is safe to print and to send back in a path or `If-Match`.
 pub(crate) fn check_from_service(resp: &RawResponse, what: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty()
-        || value.len() > MAX_SERVICE_ID_LEN
-        || !value.bytes().all(|b| b.is_ascii_graphic())
-    {
+    if !from_service_ok(value) {
         return Err(Error::unexpected(
             resp,
             format!(
