@@ -202,8 +202,6 @@ impl Client {
                 Error::UnexpectedResponse { detail, .. } => {
                     *detail = format!("Adobe IMS token request: {detail}");
                 }
-                // Named by its service; not the platform call's answer.
-                Error::TooLarge { service, .. } => *service = Service::Ims,
                 _ => {}
             }
             e
@@ -211,7 +209,6 @@ impl Client {
     }
 
     fn request_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
-        let inner = &*self.inner;
         let body = ims.credentials.form_body();
         // The client secret; its form-encoded spelling in the body is one
         // the scrubber knows.
@@ -233,11 +230,9 @@ impl Client {
                 // A token request creates nothing.
                 writes: false,
             };
-            Attempt::Sent(
-                inner
-                    .transport
-                    .send(&request, inner.config.max_response_bytes, scrubber),
-            )
+            // An answer over the cap is named for IMS, not for the
+            // platform call (which was then not sent).
+            Attempt::Sent(self.transmit(&request, Service::Ims, false, scrubber))
         })?;
         match resp.status {
             200 => ims::parse_token(&resp),

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
-use super::request::{Call, Method};
+use super::request::{Method, RequestBuilder};
 use super::Client;
 use crate::error::{
     parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
-    EXPLORE_CAP_SETTING,
+    EXPLORE_CAP_SETTING, RESPONSE_CAP_SETTING,
 };
 use crate::secret::Secret;
 use crate::transport::Request;
@@ -38,40 +38,36 @@ pub(super) enum Outcome {
     Again,
 }
 
-impl Client {
-    /// Sends a Flow Service request with the platform headers and the
-    /// retry policy. Retried: 429 (not processed), failures before anything
-    /// was sent, and, when `idempotent`, 502/503/504 and failures after
-    /// sending. A 401 with IMS tokens renews the token (unless another
-    /// thread already did) and sends once more. Everything else is
-    /// returned as it came.
-    pub(crate) fn send<'s>(
-        &'s self,
-        call: &Call<'_>,
-        scrubber: &mut Scrubber<'s>,
-    ) -> Result<RawResponse, Error> {
-        let inner = &*self.inner;
+impl RequestBuilder<'_, '_> {
+    /// Sends it with the platform headers and the retry policy. Retried:
+    /// 429 (not processed), failures before anything was sent, and, when
+    /// `idempotent`, 502/503/504 and failures after sending. A 401 with IMS
+    /// tokens renews the token (unless another thread already did) and
+    /// sends once more. Everything else is returned as it came.
+    pub(super) fn dispatch(&mut self) -> Result<RawResponse, Error> {
+        let client = self.client;
+        let inner = &*client.inner;
         let url = format!(
             "{}{}{}",
             inner.root.url,
-            service_path(call.service),
-            call.path
+            service_path(self.service),
+            self.path
         );
-        let uses_ims = self.uses_ims();
+        let uses_ims = client.uses_ims();
         let mut renewed = false;
         let mut rejected: Option<Arc<Secret>> = None;
-        self.retrying(
-            call.service,
-            call.idempotent,
-            scrubber,
+        client.retrying(
+            self.service,
+            self.idempotent,
+            &mut self.scrubber,
             |scrubber, timeout| {
                 // A failed token request ends the call: the platform request
                 // was not sent, so it says nothing about what may have landed.
-                let token = match self.bearer_token(rejected.take().as_ref()) {
+                let token = match client.bearer_token(rejected.take().as_ref()) {
                     Ok(t) => t,
                     Err(e) => return Outcome::Final(e),
                 };
-                scrubber.add_tables(self.token_tables(&token));
+                scrubber.add_tables(client.token_tables(&token));
                 let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
                 let mut headers = vec![
                     ("authorization", authorization.as_str()),
@@ -80,29 +76,24 @@ impl Client {
                     ("x-sandbox-name", inner.sandbox_name.as_str()),
                     ("accept", "application/json"),
                 ];
-                if let Some(etag) = call.if_match {
+                if let Some(etag) = self.if_match {
                     headers.push(("if-match", etag));
                 }
                 let request = Request {
-                    method: call.method.as_str(),
+                    method: self.method.as_str(),
                     url: &url,
                     headers,
-                    body: call.body.map(|b| ("application/json", b)),
-                    close: call.secret_body && !inner.config.keep_alive_after_secret_bodies,
-                    secret_body: call.secret_body,
+                    body: self.body.map(|b| ("application/json", b)),
+                    close: self.secret_body && !inner.config.keep_alive_after_secret_bodies,
+                    secret_body: self.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
                     // A POST that is safe to repeat (a validation) changes
                     // nothing; DELETE is idempotent but a write.
-                    writes: call.method != Method::Get
-                        && !(call.method == Method::Post && call.idempotent),
+                    writes: self.method != Method::Get
+                        && !(self.method == Method::Post && self.idempotent),
                 };
-                let limit = if call.large {
-                    inner.config.max_explore_bytes
-                } else {
-                    inner.config.max_response_bytes
-                };
-                match inner.transport.send(&request, limit, scrubber) {
+                match client.transmit(&request, self.service, self.large, scrubber) {
                     // A 401 was not processed: renew once and send once more,
                     // whatever the method.
                     Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
@@ -110,23 +101,40 @@ impl Client {
                         rejected = Some(token);
                         Outcome::Again
                     }
-                    Ok(resp) => Outcome::Sent(Ok(resp)),
-                    Err(mut e) => {
-                        if let Error::TooLarge {
-                            service, setting, ..
-                        } = &mut e
-                        {
-                            *service = call.service;
-                            // The explore cap has its own setting to name.
-                            if call.large {
-                                *setting = EXPLORE_CAP_SETTING;
-                            }
-                        }
-                        Outcome::Sent(Err(e))
-                    }
+                    sent => Outcome::Sent(sent),
                 }
             },
         )
+    }
+}
+
+impl Client {
+    /// One attempt through the transport, read under the response cap (the
+    /// explore cap when `large`). An answer over the cap names `service`
+    /// and the setting that raises that cap.
+    pub(super) fn transmit(
+        &self,
+        request: &Request<'_>,
+        service: Service,
+        large: bool,
+        scrubber: &Scrubber<'_>,
+    ) -> Result<RawResponse, Error> {
+        let config = &self.inner.config;
+        let (limit, cap_setting) = if large {
+            (config.max_explore_bytes, EXPLORE_CAP_SETTING)
+        } else {
+            (config.max_response_bytes, RESPONSE_CAP_SETTING)
+        };
+        let mut result = self.inner.transport.send(request, limit, scrubber);
+        if let Err(Error::TooLarge {
+            service: named,
+            setting,
+            ..
+        }) = &mut result
+        {
+            (*named, *setting) = (service, cap_setting);
+        }
+        result
     }
 
     /// The retry loop shared by platform calls and the IMS token request.
