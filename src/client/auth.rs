@@ -3,9 +3,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::ims::{self, Clock, ImsCredentials, ImsToken, RENEWAL_MARGIN};
+use super::ims::{self, Clock, ImsCredentials, RENEWAL_MARGIN};
 use super::platform::BaseUrl;
 use super::send::Outcome as Attempt;
 use super::Client;
@@ -77,7 +77,7 @@ impl TokenCache {
         &self,
         clock: &dyn Clock,
         rejected: Option<&Arc<Secret>>,
-        fetch: impl FnOnce() -> Result<ImsToken, Error>,
+        fetch: impl FnOnce() -> Result<(Secret, Duration), Error>,
     ) -> Result<Arc<Secret>, Error> {
         let mut state = self.lock();
         loop {
@@ -109,11 +109,10 @@ impl TokenCache {
             outcome: None,
         };
         let asked_at = clock.now();
-        let outcome = fetch().map(|fresh| {
+        let outcome = fetch().map(|(token, lifetime)| {
             // Renew 5 minutes early, or at half-life for a token that short.
-            let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
-            let renew_at = asked_at + (fresh.expires_in - margin);
-            (Arc::new(fresh.access_token), renew_at)
+            let margin = RENEWAL_MARGIN.min(lifetime / 2);
+            (Arc::new(token), asked_at + (lifetime - margin))
         });
         let result = outcome.clone().map(|(token, _)| token);
         guard.outcome = Some(outcome);
@@ -192,7 +191,7 @@ impl Client {
     /// `POST {ims}/ims/token/v3` with the form body, retried like any
     /// request that creates nothing. Its failures name Adobe IMS; a
     /// transport failure here means the platform request was not sent.
-    fn fetch_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
+    fn fetch_token(&self, ims: &ImsAuth) -> Result<(Secret, Duration), Error> {
         self.request_token(ims).map_err(|mut e| {
             match &mut e {
                 Error::Transport(t) => {
@@ -208,7 +207,7 @@ impl Client {
         })
     }
 
-    fn request_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
+    fn request_token(&self, ims: &ImsAuth) -> Result<(Secret, Duration), Error> {
         let body = ims.credentials.form_body();
         // The client secret; its form-encoded spelling in the body is one
         // the scrubber knows.

@@ -144,7 +144,9 @@ impl Client {
     }
 }
 
-/// The public types a caller shares between threads.
+/// The public types a caller shares between threads: checked whenever the
+/// tests compile.
+#[cfg(test)]
 #[allow(dead_code)]
 fn assert_send_sync() {
     fn is<T: Send + Sync>() {}

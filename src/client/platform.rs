@@ -72,13 +72,8 @@ impl Platform {
     /// (from Adobe IMS), the API key (the Developer Console client id), and
     /// the organization and sandbox.
     pub fn new(access_token: Secret, api_key: impl Into<String>, sandbox: Sandbox<'_>) -> Self {
-        Platform {
-            token: TokenSource::Static(Arc::new(access_token)),
-            api_key: api_key.into(),
-            org_id: sandbox.org_id.to_owned(),
-            sandbox_name: sandbox.name.to_owned(),
-            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
-        }
+        let token = TokenSource::Static(Arc::new(access_token));
+        Platform::with_token(token, api_key.into(), sandbox)
     }
 
     /// Credentials that get their access tokens from Adobe IMS (OAuth
@@ -87,9 +82,14 @@ impl Platform {
     /// renews once and retries the request once. The API key defaults to
     /// the client id ([`with_api_key`](Platform::with_api_key) changes it).
     pub fn from_ims(ims: ImsCredentials, sandbox: Sandbox<'_>) -> Self {
+        let api_key = ims.client_id().to_owned();
+        Platform::with_token(TokenSource::Ims(Box::new(ims)), api_key, sandbox)
+    }
+
+    fn with_token(token: TokenSource, api_key: String, sandbox: Sandbox<'_>) -> Self {
         Platform {
-            api_key: ims.client_id().to_owned(),
-            token: TokenSource::Ims(Box::new(ims)),
+            token,
+            api_key,
             org_id: sandbox.org_id.to_owned(),
             sandbox_name: sandbox.name.to_owned(),
             platform_url: DEFAULT_PLATFORM_URL.to_owned(),
@@ -306,8 +306,9 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
         ));
     }
     if let Some(port) = port {
-        let valid = !port.is_empty()
-            && port.len() <= 5
+        // Digits only (`u32` parsing would take `+1`), at most five (it
+        // would take `000001`); an empty port does not parse.
+        let valid = port.len() <= 5
             && port.bytes().all(|b| b.is_ascii_digit())
             && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
         if !valid {
