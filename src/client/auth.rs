@@ -1,7 +1,6 @@
 //! Where each request's bearer token comes from: a static token, or IMS
 //! credentials with their cache, and the IMS token fetch.
 
-use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,9 @@ use crate::secret::Secret;
 use crate::transport::Request;
 use crate::wire::scrub::{Scrubber, SecretTables};
 
-/// How a client authenticates.
+/// How a client authenticates. `Debug` shows no token: [`Secret`]s print
+/// redacted.
+#[derive(Debug)]
 pub(crate) enum Auth {
     /// A token the caller gave; never renewed.
     Static(Arc<Secret>),
@@ -23,6 +24,7 @@ pub(crate) enum Auth {
 }
 
 /// IMS credentials, the token endpoint and the cache.
+#[derive(Debug)]
 pub(crate) struct ImsAuth {
     pub credentials: ImsCredentials,
     /// `{ims}/ims/token/v3`, checked.
@@ -30,29 +32,16 @@ pub(crate) struct ImsAuth {
     pub cache: TokenCache,
 }
 
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::Static(t) => f.debug_tuple("Static").field(t).finish(),
-            Auth::Ims(ims) => f
-                .debug_struct("Ims")
-                .field("credentials", &ims.credentials)
-                .field("token_url", &ims.token_url.url)
-                .finish_non_exhaustive(),
-        }
-    }
-}
-
 /// The token cache. One fetch at a time: threads that need a token while
 /// one is being fetched wait for that fetch and share its outcome, token
 /// or error, instead of each asking IMS in turn.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     state: Mutex<CacheState>,
     changed: Condvar,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CacheState {
     /// The token and the instant to renew it at.
     token: Option<(Arc<Secret>, Instant)>,

@@ -202,6 +202,20 @@ mod ims_tokens {
     }
 
     #[test]
+    fn debug_of_an_ims_client_hides_the_cached_token_and_the_client_secret() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &token_reply(1)).reply(200, &page(&["a"]));
+        let c = ims_client(&t);
+        c.get_connection(&id("a")).unwrap();
+        let text = format!("{c:?}");
+        assert!(
+            !text.contains("tok-1") && !text.contains("canary"),
+            "{text}"
+        );
+        assert!(text.contains("https://ims.example/ims/token/v3"), "{text}");
+    }
+
+    #[test]
     fn waiters_share_one_fetch_and_its_failure() {
         let t = Arc::new(MemoryTransport::default());
         let fetches = Arc::new(AtomicUsize::new(0));
