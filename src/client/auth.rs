@@ -1,6 +1,7 @@
 //! Where each request's bearer token comes from: a static token, or IMS
 //! credentials with their cache, and the IMS token fetch.
 
+use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,9 +19,30 @@ use crate::wire::scrub::{Scrubber, SecretTables};
 #[derive(Debug)]
 pub(crate) enum Auth {
     /// A token the caller gave; never renewed.
-    Static(Arc<Secret>),
+    Static(Arc<Bearer>),
     /// Tokens fetched from IMS, cached and renewed.
     Ims(Box<ImsAuth>),
+}
+
+/// A bearer token and the scrubber's spellings of it, computed once per
+/// token rather than once per call.
+pub(crate) struct Bearer {
+    pub token: Secret,
+    pub tables: Arc<SecretTables>,
+}
+
+impl Bearer {
+    pub(crate) fn new(token: Secret) -> Arc<Bearer> {
+        let tables = Arc::new(SecretTables::new(token.expose_secret()));
+        Arc::new(Bearer { token, tables })
+    }
+}
+
+// The token as `Secret` shows it (redacted); the spellings not at all.
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.token.fmt(f)
+    }
 }
 
 /// IMS credentials, the token endpoint and the cache.
@@ -44,7 +66,7 @@ pub(crate) struct TokenCache {
 #[derive(Debug, Default)]
 struct CacheState {
     /// The token and the instant to renew it at.
-    token: Option<(Arc<Secret>, Instant)>,
+    token: Option<(Arc<Bearer>, Instant)>,
     /// A fetch is under way.
     fetching: bool,
     /// Completed fetches so far.
@@ -65,9 +87,9 @@ impl TokenCache {
     pub(crate) fn token(
         &self,
         clock: &dyn Clock,
-        rejected: Option<&Arc<Secret>>,
+        rejected: Option<&Arc<Bearer>>,
         fetch: impl FnOnce() -> Result<(Secret, Duration), Error>,
-    ) -> Result<Arc<Secret>, Error> {
+    ) -> Result<Arc<Bearer>, Error> {
         let mut state = self.lock();
         loop {
             if let Some((token, renew_at)) = &state.token {
@@ -101,7 +123,7 @@ impl TokenCache {
         let outcome = fetch().map(|(token, lifetime)| {
             // Renew 5 minutes early, or at half-life for a token that short.
             let margin = RENEWAL_MARGIN.min(lifetime / 2);
-            (Arc::new(token), asked_at + (lifetime - margin))
+            (Bearer::new(token), asked_at + (lifetime - margin))
         });
         let result = outcome.clone().map(|(token, _)| token);
         guard.outcome = Some(outcome);
@@ -109,7 +131,7 @@ impl TokenCache {
     }
 }
 
-type Outcome = Result<(Arc<Secret>, Instant), Error>;
+type Outcome = Result<(Arc<Bearer>, Instant), Error>;
 
 struct FetchGuard<'a> {
     cache: &'a TokenCache,
@@ -146,29 +168,13 @@ impl Client {
     pub(super) fn uses_ims(&self) -> bool {
         matches!(self.inner.auth, Auth::Ims(_))
     }
-    /// The scrubber's spellings of `token`, cached while it is the token.
-    pub(super) fn token_tables(&self, token: &Arc<Secret>) -> Arc<SecretTables> {
-        let mut cached = self
-            .inner
-            .token_tables
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match &*cached {
-            Some((t, tables)) if Arc::ptr_eq(t, token) => Arc::clone(tables),
-            _ => {
-                let tables = Arc::new(SecretTables::new(token.expose_secret()));
-                *cached = Some((Arc::clone(token), Arc::clone(&tables)));
-                tables
-            }
-        }
-    }
 
     /// The bearer token for the next request: the static one, or IMS's
     /// (cached; fetched when missing, near expiry, or `rejected` by a 401).
     pub(super) fn bearer_token(
         &self,
-        rejected: Option<&Arc<Secret>>,
-    ) -> Result<Arc<Secret>, Error> {
+        rejected: Option<&Arc<Bearer>>,
+    ) -> Result<Arc<Bearer>, Error> {
         match &self.inner.auth {
             Auth::Static(token) => Ok(Arc::clone(token)),
             Auth::Ims(ims) => ims.cache.token(&*self.inner.config.clock, rejected, || {

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use super::ims::ImsCredentials;
 use super::input::check_header_value;
@@ -52,7 +51,7 @@ pub struct Platform {
 #[derive(Debug)]
 pub(crate) enum TokenSource {
     /// Given by the caller; never renewed.
-    Static(Arc<Secret>),
+    Static(Secret),
     /// Fetched from IMS, cached, renewed.
     Ims(Box<ImsCredentials>),
 }
@@ -72,7 +71,7 @@ impl Platform {
     /// (from Adobe IMS), the API key (the Developer Console client id), and
     /// the organization and sandbox.
     pub fn new(access_token: Secret, api_key: impl Into<String>, sandbox: Sandbox<'_>) -> Self {
-        let token = TokenSource::Static(Arc::new(access_token));
+        let token = TokenSource::Static(access_token);
         Platform::with_token(token, api_key.into(), sandbox)
     }
 

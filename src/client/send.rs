@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::auth::Bearer;
 use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
 use super::request::{Method, RequestBuilder};
 use super::Client;
@@ -12,7 +13,6 @@ use crate::error::{
     parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
     EXPLORE_CAP_SETTING, RESPONSE_CAP_SETTING,
 };
-use crate::secret::Secret;
 use crate::transport::Request;
 use crate::wire::buffer::concat_exact;
 use crate::wire::response::RawResponse;
@@ -55,7 +55,7 @@ impl RequestBuilder<'_, '_> {
         );
         let uses_ims = client.uses_ims();
         let mut renewed = false;
-        let mut rejected: Option<Arc<Secret>> = None;
+        let mut rejected: Option<Arc<Bearer>> = None;
         client.retrying(
             self.service,
             self.idempotent,
@@ -63,12 +63,12 @@ impl RequestBuilder<'_, '_> {
             |scrubber, timeout| {
                 // A failed token request ends the call: the platform request
                 // was not sent, so it says nothing about what may have landed.
-                let token = match client.bearer_token(rejected.take().as_ref()) {
-                    Ok(t) => t,
+                let bearer = match client.bearer_token(rejected.take().as_ref()) {
+                    Ok(b) => b,
                     Err(e) => return Outcome::Final(e),
                 };
-                scrubber.add_tables(client.token_tables(&token));
-                let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
+                scrubber.add_tables(Arc::clone(&bearer.tables));
+                let authorization = concat_exact(&["Bearer ", bearer.token.expose_secret()]);
                 let mut headers = vec![
                     ("authorization", authorization.as_str()),
                     ("x-api-key", inner.api_key.as_str()),
@@ -98,7 +98,7 @@ impl RequestBuilder<'_, '_> {
                     // whatever the method.
                     Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
                         renewed = true;
-                        rejected = Some(token);
+                        rejected = Some(bearer);
                         Outcome::Again
                     }
                     sent => Outcome::Sent(sent),

@@ -12,6 +12,7 @@ use super::test_support::platform;
 use super::*;
 use crate::error::{Delivery, TransportErrorKind};
 use crate::ids::id;
+use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
 
