@@ -187,28 +187,12 @@ impl Client {
     /// request that creates nothing. Its failures name Adobe IMS; a
     /// transport failure here means the platform request was not sent.
     fn fetch_token(&self, ims: &ImsAuth) -> Result<(Secret, Duration), Error> {
-        self.request_token(ims).map_err(|mut e| {
-            match &mut e {
-                Error::Transport(t) => {
-                    t.detail = format!("Adobe IMS token request: {}", t.detail);
-                    t.delivery = Delivery::NotSent;
-                }
-                Error::UnexpectedResponse { detail, .. } => {
-                    *detail = format!("Adobe IMS token request: {detail}");
-                }
-                _ => {}
-            }
-            e
-        })
-    }
-
-    fn request_token(&self, ims: &ImsAuth) -> Result<(Secret, Duration), Error> {
         let body = ims.credentials.form_body();
         // The client secret; its form-encoded spelling in the body is one
         // the scrubber knows.
         let mut scrubber = Scrubber::new();
         scrubber.add(ims.credentials.client_secret().expose_secret());
-        let resp = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
+        let sent = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
             let request = Request {
                 method: "POST",
                 url: &ims.token_url.url,
@@ -227,10 +211,23 @@ impl Client {
             // An answer over the cap is named for IMS, not for the
             // platform call (which was then not sent).
             Attempt::Sent(self.transmit(&request, Service::Ims, false, scrubber))
-        })?;
-        match resp.status {
+        });
+        let token = sent.and_then(|resp| match resp.status {
             200 => ims::parse_token(&resp),
             _ => Err(self.error_from(&resp, &scrubber, Service::Ims)),
-        }
+        });
+        token.map_err(|mut e| {
+            match &mut e {
+                Error::Transport(t) => {
+                    t.detail = format!("Adobe IMS token request: {}", t.detail);
+                    t.delivery = Delivery::NotSent;
+                }
+                Error::UnexpectedResponse { detail, .. } => {
+                    *detail = format!("Adobe IMS token request: {detail}");
+                }
+                _ => {}
+            }
+            e
+        })
     }
 }

@@ -159,9 +159,13 @@ impl Client {
                 Outcome::Final(e) => return Err(e),
                 Outcome::Again => continue,
             };
-            if let Ok(resp) = &mut result {
-                resp.attempts = attempts;
-                resp.earlier_attempt_may_have_landed = may_have_landed;
+            match &mut result {
+                Ok(resp) => {
+                    resp.attempts = attempts;
+                    resp.earlier_attempt_may_have_landed = may_have_landed;
+                }
+                Err(Error::Transport(t)) => t.attempts = attempts,
+                Err(_) => {}
             }
             let retries_left = attempts <= inner.config.retry.max_retries;
             let backoff = || inner.config.retry.backoff(attempts - 1);
@@ -190,15 +194,8 @@ impl Client {
                 .deadline
                 .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
-                return match result {
-                    // `error_from` takes the attempts from the answer.
-                    Ok(resp) => Err(self.error_from(&resp, scrubber, service)),
-                    Err(Error::Transport(mut t)) => {
-                        t.attempts = attempts;
-                        Err(Error::Transport(t))
-                    }
-                    other => other,
-                };
+                // `error_from` takes the attempts from the answer.
+                return result.and_then(|resp| Err(self.error_from(&resp, scrubber, service)));
             }
             may_have_landed |= landed;
             std::thread::sleep(wait);

@@ -302,3 +302,18 @@ mod ims_tokens {
         assert!(text.contains("Adobe IMS"), "{text}");
     }
 }
+
+#[test]
+fn a_failure_that_ends_the_retries_carries_the_count_of_attempts() {
+    let t = Arc::new(MemoryTransport::default());
+    t.reply_retry_after(429, "", Duration::from_millis(1))
+        .fail(TransportErrorKind::Tls, Delivery::NotSent);
+    let err = super::test_support::client_on(&t)
+        .get_connection(&id("a"))
+        .unwrap_err();
+    match &err {
+        Error::Transport(e) => assert_eq!((e.kind, e.attempts), (TransportErrorKind::Tls, 2)),
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("after 2 attempts"), "{err}");
+}
