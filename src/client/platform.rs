@@ -1,7 +1,6 @@
 //! Who is calling and where: the credentials every Platform call carries
 //! and the base URL.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use super::ims::ImsCredentials;
@@ -37,14 +36,17 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 /// assert_eq!(platform.base_url(), aep_flow::spec::DEFAULT_BASE_URL);
 /// assert_eq!(platform.sandbox_name(), "prod");
 /// ```
+#[derive(Debug)]
 #[must_use = "a `Platform` does nothing until a `Client` is built with it"]
 pub struct Platform {
     pub(crate) token: TokenSource,
     pub(crate) api_key: String,
     pub(crate) org_id: String,
     pub(crate) sandbox_name: String,
-    /// The gateway root; each service's base is derived from it.
-    pub(crate) platform_url: String,
+    /// The gateway root; each service's base is derived from it. `Err`:
+    /// a `with_base_url` value that does not end in the Flow Service path,
+    /// kept as given for the build to refuse with a clear message.
+    pub(crate) platform_url: Result<String, String>,
 }
 
 /// Where the bearer token comes from.
@@ -91,7 +93,7 @@ impl Platform {
             api_key,
             org_id: sandbox.org_id.to_owned(),
             sandbox_name: sandbox.name.to_owned(),
-            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
+            platform_url: Ok(DEFAULT_PLATFORM_URL.to_owned()),
         }
     }
 
@@ -106,7 +108,7 @@ impl Platform {
     /// Data Prep and Catalog are reached below it. Must be `https://` unless
     /// the host is a loopback address. Defaults to [`DEFAULT_PLATFORM_URL`].
     pub fn with_platform_url(mut self, url: impl Into<String>) -> Self {
-        self.platform_url = url.into();
+        self.platform_url = Ok(url.into());
         self
     }
 
@@ -119,19 +121,17 @@ impl Platform {
         let url: String = base_url.into();
         let trimmed = url.trim_end_matches('/');
         self.platform_url = match trimmed.strip_suffix(FLOW_SERVICE_PATH) {
-            Some(root) if !root.is_empty() => root.to_owned(),
-            // Kept as given, with a marker the build refuses with a clear
-            // message.
-            _ => format!("{NOT_A_FLOW_SERVICE_URL}{url}"),
+            Some(root) if !root.is_empty() => Ok(root.to_owned()),
+            _ => Err(url),
         };
         self
     }
 
     /// The gateway root.
     pub fn platform_url(&self) -> &str {
-        self.platform_url
-            .strip_prefix(NOT_A_FLOW_SERVICE_URL)
-            .unwrap_or(&self.platform_url)
+        match &self.platform_url {
+            Ok(url) | Err(url) => url,
+        }
     }
 
     /// Flow Service's base URL: the gateway root and [`FLOW_SERVICE_PATH`].
@@ -144,17 +144,18 @@ impl Platform {
 
     /// The checked gateway root.
     pub(crate) fn parsed_root(&self) -> Result<BaseUrl, Error> {
-        if let Some(raw) = self.platform_url.strip_prefix(NOT_A_FLOW_SERVICE_URL) {
-            parse_base_url("platform.base_url", raw)?;
-            return Err(Error::invalid_input(
-                "platform.base_url",
-                format!(
-                    "must end in {FLOW_SERVICE_PATH} (Data Prep and Catalog are reached from the \
-                     gateway root: use Platform::with_platform_url for it)"
-                ),
-            ));
-        }
-        parse_base_url("platform.platform_url", &self.platform_url)
+        let raw = match &self.platform_url {
+            Ok(root) => return parse_base_url("platform.platform_url", root),
+            Err(raw) => raw,
+        };
+        parse_base_url("platform.base_url", raw)?;
+        Err(Error::invalid_input(
+            "platform.base_url",
+            format!(
+                "must end in {FLOW_SERVICE_PATH} (Data Prep and Catalog are reached from the \
+                 gateway root: use Platform::with_platform_url for it)"
+            ),
+        ))
     }
 
     /// The API key (`x-api-key`).
@@ -197,22 +198,6 @@ impl Platform {
         Ok(())
     }
 }
-
-impl fmt::Debug for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Platform")
-            .field("token", &self.token)
-            .field("api_key", &self.api_key)
-            .field("org_id", &self.org_id)
-            .field("sandbox_name", &self.sandbox_name)
-            .field("platform_url", &self.platform_url())
-            .finish()
-    }
-}
-
-/// Marks a `with_base_url` value that does not end in the Flow Service
-/// path (refused at build time).
-const NOT_A_FLOW_SERVICE_URL: &str = "\u{0}not-flow-service:";
 
 /// A checked base URL: `scheme://host[:port]/path`, no query or fragment,
 /// no trailing slash.
@@ -351,6 +336,36 @@ mod tests {
             Error::InvalidInput { field, .. } => field,
             other => panic!("expected InvalidInput, got {other}"),
         }
+    }
+
+    #[test]
+    fn a_base_url_outside_flow_service_is_shown_as_given_and_refused_at_build() {
+        let sandbox = Sandbox {
+            org_id: "ORG@AdobeOrg",
+            name: "prod",
+        };
+        let platform = Platform::new(Secret::from("tok"), "key", sandbox)
+            .with_base_url("https://h.example/data/foundation/catalog");
+        assert_eq!(
+            platform.platform_url(),
+            "https://h.example/data/foundation/catalog"
+        );
+        let e = platform.parsed_root().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("must end in /data/foundation/flowservice"),
+            "{e}"
+        );
+        assert_eq!(field_of(e), "platform.base_url");
+        let fixed = platform.with_platform_url("https://h.example");
+        assert_eq!(fixed.parsed_root().unwrap().url, "https://h.example");
+        let fixed = Platform::new(Secret::from("tok"), "key", sandbox)
+            .with_base_url("https://h.example/x")
+            .with_base_url("https://h.example/data/foundation/flowservice/");
+        assert_eq!(
+            fixed.base_url(),
+            "https://h.example/data/foundation/flowservice"
+        );
     }
 
     #[test]
