@@ -685,19 +685,41 @@ impl StdError for Error {}
 /// Turns an error answer into [`ApiError`], whatever envelope it uses
 /// (gateway, Flow Service, platform generic), or none (empty, HTML).
 pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> ApiError {
+    fn text<'v>(object: Option<&'v Value>, key: &str) -> Option<&'v str> {
+        object?.get(key)?.as_str().filter(|s| !s.is_empty())
+    }
+    // A code or an id, sent as a text or as a number.
+    let text_or_number = |c: &Value| read::text_or_number(c).filter(|s| !s.is_empty());
     let mut value: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     let error = {
-        let envelope = Envelope::read(&value);
-        let mut message = envelope
-            .message
+        let (top, report) = (Some(&value), value.get("report"));
+        // Gateway: {"error_code": "401013", "message": ...}; the code may be a number.
+        let gateway_code = value.get("error_code").and_then(text_or_number);
+        // Flow Service / generic: the code is the last path segment of `type`.
+        let type_code = text(top, "type").and_then(|t| {
+            let last = t.rsplit('/').next().unwrap_or(t);
+            (!last.is_empty() && last.chars().any(|c| c.is_ascii_digit())).then_some(last)
+        });
+        // IMS: {"error": "invalid_client", "error_description": ...}
+        let mut code = (gateway_code.as_deref().or(type_code))
+            .or_else(|| text(top, "error"))
+            .map(|c| scrubber.shown(c, 100));
+        let mut title = text(top, "title").map(|t| scrubber.shown(t, 200));
+        let mut message = text(report, "detailed-message")
+            .or_else(|| text(top, "errorMessage"))
+            .or_else(|| text(top, "detail"))
+            .or_else(|| text(top, "message"))
+            .or_else(|| text(top, "error_description"))
+            .or_else(|| text(top, "title"))
             .map(|m| scrubber.shown(m, 1000))
             .unwrap_or_else(|| body_summary(resp, scrubber));
         if message.trim().is_empty() {
             message = reason_phrase(resp.status).to_owned();
         }
-        let mut code = envelope.code.map(|c| scrubber.shown(&c, 100));
-        let mut title = envelope.title.map(|t| scrubber.shown(t, 200));
-        let mut request_id = envelope.request_id.map(|r| scrubber.shown(&r, 200));
+        let mut request_id = report
+            .and_then(|r| r.get("request-id"))
+            .and_then(text_or_number)
+            .map(|r| scrubber.shown(&r, 200));
         // Scrubbed again as `Display` shows them side by side: a secret
         // split across two fields is caught in the joined text.
         {
@@ -723,48 +745,6 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
     // The parsed JSON may hold an echoed secret: wipe it before it is freed.
     wipe(&mut value);
     error
-}
-
-struct Envelope<'v> {
-    code: Option<String>,
-    title: Option<&'v str>,
-    message: Option<&'v str>,
-    request_id: Option<String>,
-}
-
-impl<'v> Envelope<'v> {
-    fn read(v: &'v Value) -> Self {
-        let report = v.get("report");
-        let text_in = |object: Option<&'v Value>, key: &str| {
-            object?.get(key)?.as_str().filter(|s| !s.is_empty())
-        };
-        let text = |key: &str| text_in(Some(v), key);
-        // A code or an id, sent as a text or as a number.
-        let text_or_number = |c: &Value| read::text_or_number(c).filter(|s| !s.is_empty());
-        // Gateway: {"error_code": "401013", "message": ...}; the code may be a number.
-        let gateway_code = v.get("error_code").and_then(text_or_number);
-        // Flow Service / generic: the code is the last path segment of `type`.
-        let type_code = text("type").and_then(|t| {
-            let last = t.rsplit('/').next().unwrap_or(t);
-            (!last.is_empty() && last.chars().any(|c| c.is_ascii_digit())).then(|| last.to_owned())
-        });
-        let request_id = report
-            .and_then(|r| r.get("request-id"))
-            .and_then(text_or_number);
-        // IMS: {"error": "invalid_client", "error_description": ...}
-        let oauth_code = text("error").map(str::to_owned);
-        Envelope {
-            code: gateway_code.or(type_code).or(oauth_code),
-            title: text("title"),
-            message: text_in(report, "detailed-message")
-                .or_else(|| text("errorMessage"))
-                .or_else(|| text("detail"))
-                .or_else(|| text("message"))
-                .or_else(|| text("error_description"))
-                .or_else(|| text("title")),
-            request_id,
-        }
-    }
 }
 
 /// A one-line account of a body that is not a JSON error envelope: the

@@ -98,6 +98,8 @@ pub(crate) trait FromService: Sized {
     fn from_service(id: String) -> Self;
 }
 
+// Untyped ids: for the tests and the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
 impl FromService for String {
     fn from_service(id: String) -> Self {
         id

@@ -3,9 +3,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::ims::{self, Clock, ImsCredentials, ImsToken, RENEWAL_MARGIN};
+use super::ims::{self, Clock, ImsCredentials, RENEWAL_MARGIN};
 use super::platform::BaseUrl;
 use super::send::Outcome as Attempt;
 use super::Client;
@@ -14,15 +14,39 @@ use crate::secret::Secret;
 use crate::transport::Request;
 use crate::wire::scrub::{Scrubber, SecretTables};
 
-/// How a client authenticates.
+/// How a client authenticates. `Debug` shows no token: [`Secret`]s print
+/// redacted.
+#[derive(Debug)]
 pub(crate) enum Auth {
     /// A token the caller gave; never renewed.
-    Static(Arc<Secret>),
+    Static(Arc<Bearer>),
     /// Tokens fetched from IMS, cached and renewed.
     Ims(Box<ImsAuth>),
 }
 
+/// A bearer token and the scrubber's spellings of it, computed once per
+/// token rather than once per call.
+pub(crate) struct Bearer {
+    pub token: Secret,
+    pub tables: Arc<SecretTables>,
+}
+
+impl Bearer {
+    pub(crate) fn new(token: Secret) -> Arc<Bearer> {
+        let tables = Arc::new(SecretTables::new(token.expose_secret()));
+        Arc::new(Bearer { token, tables })
+    }
+}
+
+// The token as `Secret` shows it (redacted); the spellings not at all.
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.token.fmt(f)
+    }
+}
+
 /// IMS credentials, the token endpoint and the cache.
+#[derive(Debug)]
 pub(crate) struct ImsAuth {
     pub credentials: ImsCredentials,
     /// `{ims}/ims/token/v3`, checked.
@@ -30,32 +54,19 @@ pub(crate) struct ImsAuth {
     pub cache: TokenCache,
 }
 
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::Static(t) => f.debug_tuple("Static").field(t).finish(),
-            Auth::Ims(ims) => f
-                .debug_struct("Ims")
-                .field("credentials", &ims.credentials)
-                .field("token_url", &ims.token_url.url)
-                .finish_non_exhaustive(),
-        }
-    }
-}
-
 /// The token cache. One fetch at a time: threads that need a token while
 /// one is being fetched wait for that fetch and share its outcome, token
 /// or error, instead of each asking IMS in turn.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     state: Mutex<CacheState>,
     changed: Condvar,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CacheState {
     /// The token and the instant to renew it at.
-    token: Option<(Arc<Secret>, Instant)>,
+    token: Option<(Arc<Bearer>, Instant)>,
     /// A fetch is under way.
     fetching: bool,
     /// Completed fetches so far.
@@ -76,9 +87,9 @@ impl TokenCache {
     pub(crate) fn token(
         &self,
         clock: &dyn Clock,
-        rejected: Option<&Arc<Secret>>,
-        fetch: impl FnOnce() -> Result<ImsToken, Error>,
-    ) -> Result<Arc<Secret>, Error> {
+        rejected: Option<&Arc<Bearer>>,
+        fetch: impl FnOnce() -> Result<(Secret, Duration), Error>,
+    ) -> Result<Arc<Bearer>, Error> {
         let mut state = self.lock();
         loop {
             if let Some((token, renew_at)) = &state.token {
@@ -109,11 +120,10 @@ impl TokenCache {
             outcome: None,
         };
         let asked_at = clock.now();
-        let outcome = fetch().map(|fresh| {
+        let outcome = fetch().map(|(token, lifetime)| {
             // Renew 5 minutes early, or at half-life for a token that short.
-            let margin = RENEWAL_MARGIN.min(fresh.expires_in / 2);
-            let renew_at = asked_at + (fresh.expires_in - margin);
-            (Arc::new(fresh.access_token), renew_at)
+            let margin = RENEWAL_MARGIN.min(lifetime / 2);
+            (Bearer::new(token), asked_at + (lifetime - margin))
         });
         let result = outcome.clone().map(|(token, _)| token);
         guard.outcome = Some(outcome);
@@ -121,7 +131,7 @@ impl TokenCache {
     }
 }
 
-type Outcome = Result<(Arc<Secret>, Instant), Error>;
+type Outcome = Result<(Arc<Bearer>, Instant), Error>;
 
 struct FetchGuard<'a> {
     cache: &'a TokenCache,
@@ -158,29 +168,13 @@ impl Client {
     pub(super) fn uses_ims(&self) -> bool {
         matches!(self.inner.auth, Auth::Ims(_))
     }
-    /// The scrubber's spellings of `token`, cached while it is the token.
-    pub(super) fn token_tables(&self, token: &Arc<Secret>) -> Arc<SecretTables> {
-        let mut cached = self
-            .inner
-            .token_tables
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match &*cached {
-            Some((t, tables)) if Arc::ptr_eq(t, token) => Arc::clone(tables),
-            _ => {
-                let tables = Arc::new(SecretTables::new(token.expose_secret()));
-                *cached = Some((Arc::clone(token), Arc::clone(&tables)));
-                tables
-            }
-        }
-    }
 
     /// The bearer token for the next request: the static one, or IMS's
     /// (cached; fetched when missing, near expiry, or `rejected` by a 401).
     pub(super) fn bearer_token(
         &self,
-        rejected: Option<&Arc<Secret>>,
-    ) -> Result<Arc<Secret>, Error> {
+        rejected: Option<&Arc<Bearer>>,
+    ) -> Result<Arc<Bearer>, Error> {
         match &self.inner.auth {
             Auth::Static(token) => Ok(Arc::clone(token)),
             Auth::Ims(ims) => ims.cache.token(&*self.inner.config.clock, rejected, || {
@@ -192,32 +186,13 @@ impl Client {
     /// `POST {ims}/ims/token/v3` with the form body, retried like any
     /// request that creates nothing. Its failures name Adobe IMS; a
     /// transport failure here means the platform request was not sent.
-    fn fetch_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
-        self.request_token(ims).map_err(|mut e| {
-            match &mut e {
-                Error::Transport(t) => {
-                    t.detail = format!("Adobe IMS token request: {}", t.detail);
-                    t.delivery = Delivery::NotSent;
-                }
-                Error::UnexpectedResponse { detail, .. } => {
-                    *detail = format!("Adobe IMS token request: {detail}");
-                }
-                // Named by its service; not the platform call's answer.
-                Error::TooLarge { service, .. } => *service = Service::Ims,
-                _ => {}
-            }
-            e
-        })
-    }
-
-    fn request_token(&self, ims: &ImsAuth) -> Result<ImsToken, Error> {
-        let inner = &*self.inner;
+    fn fetch_token(&self, ims: &ImsAuth) -> Result<(Secret, Duration), Error> {
         let body = ims.credentials.form_body();
         // The client secret; its form-encoded spelling in the body is one
         // the scrubber knows.
         let mut scrubber = Scrubber::new();
         scrubber.add(ims.credentials.client_secret().expose_secret());
-        let resp = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
+        let sent = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
             let request = Request {
                 method: "POST",
                 url: &ims.token_url.url,
@@ -233,15 +208,26 @@ impl Client {
                 // A token request creates nothing.
                 writes: false,
             };
-            Attempt::Sent(
-                inner
-                    .transport
-                    .send(&request, inner.config.max_response_bytes, scrubber),
-            )
-        })?;
-        match resp.status {
+            // An answer over the cap is named for IMS, not for the
+            // platform call (which was then not sent).
+            Attempt::Sent(self.transmit(&request, Service::Ims, false, scrubber))
+        });
+        let token = sent.and_then(|resp| match resp.status {
             200 => ims::parse_token(&resp),
             _ => Err(self.error_from(&resp, &scrubber, Service::Ims)),
-        }
+        });
+        token.map_err(|mut e| {
+            match &mut e {
+                Error::Transport(t) => {
+                    t.detail = format!("Adobe IMS token request: {}", t.detail);
+                    t.delivery = Delivery::NotSent;
+                }
+                Error::UnexpectedResponse { detail, .. } => {
+                    *detail = format!("Adobe IMS token request: {detail}");
+                }
+                _ => {}
+            }
+            e
+        })
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::auth::{Auth, ImsAuth, TokenCache};
+use super::auth::{Auth, Bearer, ImsAuth, TokenCache};
 use super::ims::{Clock, SystemClock, IMS_TOKEN_PATH};
 use super::locks::KeyedLocks;
 use super::platform::{parse_base_url, Platform, TokenSource, FLOW_SERVICE_PATH};
@@ -211,7 +211,7 @@ impl ClientBuilder {
             ..
         } = self.platform;
         let auth = match token {
-            TokenSource::Static(token) => Auth::Static(token),
+            TokenSource::Static(token) => Auth::Static(Bearer::new(token)),
             TokenSource::Ims(credentials) => {
                 let token_url =
                     parse_base_url("ims.url", credentials.ims_url())?.with_path(IMS_TOKEN_PATH);
@@ -251,7 +251,6 @@ impl ClientBuilder {
                 auth,
                 config: self.config,
                 locks: KeyedLocks::default(),
-                token_tables: Mutex::new(None),
                 memos: Mutex::new(std::collections::HashMap::new()),
             }),
         })

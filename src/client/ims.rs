@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::secret::Secret;
 use crate::wire::buffer::exact_bytes;
 use crate::wire::encode::{encode_into, encoded_len, Style};
+use crate::wire::read;
 use crate::wire::response::{describe_json_error, RawResponse};
 use crate::wire::text::one_line;
 
@@ -116,22 +117,18 @@ impl ImsCredentials {
 /// Longest token lifetime believed: IMS tokens live 24 hours.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A token from IMS.
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct ImsToken {
-    /// The bearer token.
-    pub access_token: Secret,
-    /// Lifetime from the moment it was issued (at most 24 h).
-    pub expires_in: Duration,
-}
-
-/// Parses IMS's `{"access_token", "token_type", "expires_in"}`.
-pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
+/// Parses IMS's `{"access_token", "token_type", "expires_in"}` into the
+/// bearer token and its lifetime from the moment it was issued (at most
+/// 24 h).
+pub(crate) fn parse_token(resp: &RawResponse) -> Result<(Secret, Duration), Error> {
     #[derive(Deserialize)]
     struct Wire {
         access_token: Option<String>,
         token_type: Option<String>,
-        expires_in: Option<serde_json::Value>,
+        // Adobe documents seconds (86399); read as every count is (a number
+        // or a numeric string).
+        #[serde(default, deserialize_with = "read::de::count")]
+        expires_in: Option<u64>,
     }
     let unexpected = |detail: String| Error::unexpected(resp, detail);
     let wire: Wire = serde_json::from_slice(&resp.body).map_err(|e| {
@@ -154,13 +151,9 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
             "IMS's access_token has characters a header cannot carry".into(),
         ));
     }
-    // Adobe documents seconds (86399); accept a number or a numeric string.
-    let expires_in = match &wire.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_u64(),
-        Some(serde_json::Value::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| unexpected("IMS's answer has no usable expires_in".into()))?;
+    let expires_in = wire
+        .expires_in
+        .ok_or_else(|| unexpected("IMS's answer has no usable expires_in".into()))?;
     if let Some(kind) = wire.token_type.as_deref() {
         if !kind.eq_ignore_ascii_case("bearer") {
             return Err(unexpected(format!(
@@ -169,10 +162,10 @@ pub(crate) fn parse_token(resp: &RawResponse) -> Result<ImsToken, Error> {
             )));
         }
     }
-    Ok(ImsToken {
+    Ok((
         access_token,
-        expires_in: Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME),
-    })
+        Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME),
+    ))
 }
 
 /// Where "now" comes from, for token expiry. Tests inject a manual clock

@@ -43,9 +43,7 @@ use locks::{KeyGuard, KeyedLocks};
 use platform::BaseUrl;
 
 use crate::error::Error;
-use crate::secret::Secret;
 use crate::transport::Transport;
-use crate::wire::scrub::SecretTables;
 
 /// A reusable Flow Service client: one connection pool, the credentials,
 /// the token cache and the settings. `Clone` is cheap: clones share all of
@@ -67,9 +65,6 @@ struct Inner {
     auth: Auth,
     config: Config,
     locks: KeyedLocks,
-    /// The scrubber's spellings of the current bearer token, computed once
-    /// per token rather than once per call.
-    token_tables: Mutex<Option<(Arc<Secret>, Arc<SecretTables>)>>,
     /// Answers read once per client and kept (the flow spec), by key.
     memos: Mutex<std::collections::HashMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>>,
 }
@@ -144,7 +139,9 @@ impl Client {
     }
 }
 
-/// The public types a caller shares between threads.
+/// The public types a caller shares between threads: checked whenever the
+/// tests compile.
+#[cfg(test)]
 #[allow(dead_code)]
 fn assert_send_sync() {
     fn is<T: Send + Sync>() {}
@@ -152,7 +149,7 @@ fn assert_send_sync() {
     is::<ClientBuilder>();
     is::<Platform>();
     is::<Error>();
-    is::<Secret>();
+    is::<crate::secret::Secret>();
     is::<ImsCredentials>();
 }
 

@@ -1,9 +1,7 @@
 //! Who is calling and where: the credentials every Platform call carries
 //! and the base URL.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use super::ims::ImsCredentials;
 use super::input::check_header_value;
@@ -38,21 +36,24 @@ pub const DEFAULT_BASE_URL: &str = "https://platform.adobe.io/data/foundation/fl
 /// assert_eq!(platform.base_url(), aep_flow::spec::DEFAULT_BASE_URL);
 /// assert_eq!(platform.sandbox_name(), "prod");
 /// ```
+#[derive(Debug)]
 #[must_use = "a `Platform` does nothing until a `Client` is built with it"]
 pub struct Platform {
     pub(crate) token: TokenSource,
     pub(crate) api_key: String,
     pub(crate) org_id: String,
     pub(crate) sandbox_name: String,
-    /// The gateway root; each service's base is derived from it.
-    pub(crate) platform_url: String,
+    /// The gateway root; each service's base is derived from it. `Err`:
+    /// a `with_base_url` value that does not end in the Flow Service path,
+    /// kept as given for the build to refuse with a clear message.
+    pub(crate) platform_url: Result<String, String>,
 }
 
 /// Where the bearer token comes from.
 #[derive(Debug)]
 pub(crate) enum TokenSource {
     /// Given by the caller; never renewed.
-    Static(Arc<Secret>),
+    Static(Secret),
     /// Fetched from IMS, cached, renewed.
     Ims(Box<ImsCredentials>),
 }
@@ -72,13 +73,8 @@ impl Platform {
     /// (from Adobe IMS), the API key (the Developer Console client id), and
     /// the organization and sandbox.
     pub fn new(access_token: Secret, api_key: impl Into<String>, sandbox: Sandbox<'_>) -> Self {
-        Platform {
-            token: TokenSource::Static(Arc::new(access_token)),
-            api_key: api_key.into(),
-            org_id: sandbox.org_id.to_owned(),
-            sandbox_name: sandbox.name.to_owned(),
-            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
-        }
+        let token = TokenSource::Static(access_token);
+        Platform::with_token(token, api_key.into(), sandbox)
     }
 
     /// Credentials that get their access tokens from Adobe IMS (OAuth
@@ -87,12 +83,17 @@ impl Platform {
     /// renews once and retries the request once. The API key defaults to
     /// the client id ([`with_api_key`](Platform::with_api_key) changes it).
     pub fn from_ims(ims: ImsCredentials, sandbox: Sandbox<'_>) -> Self {
+        let api_key = ims.client_id().to_owned();
+        Platform::with_token(TokenSource::Ims(Box::new(ims)), api_key, sandbox)
+    }
+
+    fn with_token(token: TokenSource, api_key: String, sandbox: Sandbox<'_>) -> Self {
         Platform {
-            api_key: ims.client_id().to_owned(),
-            token: TokenSource::Ims(Box::new(ims)),
+            token,
+            api_key,
             org_id: sandbox.org_id.to_owned(),
             sandbox_name: sandbox.name.to_owned(),
-            platform_url: DEFAULT_PLATFORM_URL.to_owned(),
+            platform_url: Ok(DEFAULT_PLATFORM_URL.to_owned()),
         }
     }
 
@@ -107,7 +108,7 @@ impl Platform {
     /// Data Prep and Catalog are reached below it. Must be `https://` unless
     /// the host is a loopback address. Defaults to [`DEFAULT_PLATFORM_URL`].
     pub fn with_platform_url(mut self, url: impl Into<String>) -> Self {
-        self.platform_url = url.into();
+        self.platform_url = Ok(url.into());
         self
     }
 
@@ -120,19 +121,17 @@ impl Platform {
         let url: String = base_url.into();
         let trimmed = url.trim_end_matches('/');
         self.platform_url = match trimmed.strip_suffix(FLOW_SERVICE_PATH) {
-            Some(root) if !root.is_empty() => root.to_owned(),
-            // Kept as given, with a marker the build refuses with a clear
-            // message.
-            _ => format!("{NOT_A_FLOW_SERVICE_URL}{url}"),
+            Some(root) if !root.is_empty() => Ok(root.to_owned()),
+            _ => Err(url),
         };
         self
     }
 
     /// The gateway root.
     pub fn platform_url(&self) -> &str {
-        self.platform_url
-            .strip_prefix(NOT_A_FLOW_SERVICE_URL)
-            .unwrap_or(&self.platform_url)
+        match &self.platform_url {
+            Ok(url) | Err(url) => url,
+        }
     }
 
     /// Flow Service's base URL: the gateway root and [`FLOW_SERVICE_PATH`].
@@ -145,17 +144,18 @@ impl Platform {
 
     /// The checked gateway root.
     pub(crate) fn parsed_root(&self) -> Result<BaseUrl, Error> {
-        if let Some(raw) = self.platform_url.strip_prefix(NOT_A_FLOW_SERVICE_URL) {
-            parse_base_url("platform.base_url", raw)?;
-            return Err(Error::invalid_input(
-                "platform.base_url",
-                format!(
-                    "must end in {FLOW_SERVICE_PATH} (Data Prep and Catalog are reached from the \
-                     gateway root: use Platform::with_platform_url for it)"
-                ),
-            ));
-        }
-        parse_base_url("platform.platform_url", &self.platform_url)
+        let raw = match &self.platform_url {
+            Ok(root) => return parse_base_url("platform.platform_url", root),
+            Err(raw) => raw,
+        };
+        parse_base_url("platform.base_url", raw)?;
+        Err(Error::invalid_input(
+            "platform.base_url",
+            format!(
+                "must end in {FLOW_SERVICE_PATH} (Data Prep and Catalog are reached from the \
+                 gateway root: use Platform::with_platform_url for it)"
+            ),
+        ))
     }
 
     /// The API key (`x-api-key`).
@@ -198,22 +198,6 @@ impl Platform {
         Ok(())
     }
 }
-
-impl fmt::Debug for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Platform")
-            .field("token", &self.token)
-            .field("api_key", &self.api_key)
-            .field("org_id", &self.org_id)
-            .field("sandbox_name", &self.sandbox_name)
-            .field("platform_url", &self.platform_url())
-            .finish()
-    }
-}
-
-/// Marks a `with_base_url` value that does not end in the Flow Service
-/// path (refused at build time).
-const NOT_A_FLOW_SERVICE_URL: &str = "\u{0}not-flow-service:";
 
 /// A checked base URL: `scheme://host[:port]/path`, no query or fragment,
 /// no trailing slash.
@@ -306,8 +290,9 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
         ));
     }
     if let Some(port) = port {
-        let valid = !port.is_empty()
-            && port.len() <= 5
+        // Digits only (`u32` parsing would take `+1`), at most five (it
+        // would take `000001`); an empty port does not parse.
+        let valid = port.len() <= 5
             && port.bytes().all(|b| b.is_ascii_digit())
             && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
         if !valid {
@@ -351,6 +336,36 @@ mod tests {
             Error::InvalidInput { field, .. } => field,
             other => panic!("expected InvalidInput, got {other}"),
         }
+    }
+
+    #[test]
+    fn a_base_url_outside_flow_service_is_shown_as_given_and_refused_at_build() {
+        let sandbox = Sandbox {
+            org_id: "ORG@AdobeOrg",
+            name: "prod",
+        };
+        let platform = Platform::new(Secret::from("tok"), "key", sandbox)
+            .with_base_url("https://h.example/data/foundation/catalog");
+        assert_eq!(
+            platform.platform_url(),
+            "https://h.example/data/foundation/catalog"
+        );
+        let e = platform.parsed_root().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("must end in /data/foundation/flowservice"),
+            "{e}"
+        );
+        assert_eq!(field_of(e), "platform.base_url");
+        let fixed = platform.with_platform_url("https://h.example");
+        assert_eq!(fixed.parsed_root().unwrap().url, "https://h.example");
+        let fixed = Platform::new(Secret::from("tok"), "key", sandbox)
+            .with_base_url("https://h.example/x")
+            .with_base_url("https://h.example/data/foundation/flowservice/");
+        assert_eq!(
+            fixed.base_url(),
+            "https://h.example/data/foundation/flowservice"
+        );
     }
 
     #[test]

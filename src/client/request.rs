@@ -1,8 +1,8 @@
 //! The one way a resource sends a request: `client.request(Method::Get,
 //! path)`, a few settings, then a terminal call (the raw answer, a
 //! [`Saved`], a delete). Retries, delivery notes and error
-//! mapping happen in [`Client::send`] and [`Client::error_from`], the same
-//! for every call.
+//! mapping happen in [`RequestBuilder::dispatch`] and
+//! [`Client::error_from`], the same for every call.
 
 use super::results::{parse_saved, Saved};
 use super::Client;
@@ -48,31 +48,27 @@ impl Method {
     }
 }
 
-/// One request to a Platform service: what [`Client::send`] needs to know.
-pub(crate) struct Call<'b> {
-    pub method: Method,
-    /// Which service (its path below the gateway root).
-    pub service: Service,
-    /// Path and query under the service's path, starting with `/`.
-    pub path: String,
-    pub body: Option<&'b [u8]>,
-    /// The body holds a secret: close the connection after it.
-    pub secret_body: bool,
-    /// Sent as `If-Match`, exactly as given.
-    pub if_match: Option<&'b str>,
-    /// Safe to repeat: also retried on 502/503/504 and on failures after
-    /// sending.
-    pub idempotent: bool,
-    /// Read with the explore cap instead of the response cap.
-    pub large: bool,
-}
-
-/// A request being put together: see [`Client::request`].
+/// A request being put together: see [`Client::request`]. What it holds is
+/// what [`RequestBuilder::dispatch`] sends.
 #[must_use = "a request is sent by one of its terminal calls"]
 pub(crate) struct RequestBuilder<'c, 'b> {
-    client: &'c Client,
-    call: Call<'b>,
-    scrubber: Scrubber<'c>,
+    pub(super) client: &'c Client,
+    pub(super) method: Method,
+    /// Which service (its path below the gateway root).
+    pub(super) service: Service,
+    /// Path and query under the service's path, starting with `/`.
+    pub(super) path: String,
+    pub(super) body: Option<&'b [u8]>,
+    /// The body holds a secret: close the connection after it.
+    pub(super) secret_body: bool,
+    /// Sent as `If-Match`, exactly as given.
+    pub(super) if_match: Option<&'b str>,
+    /// Safe to repeat: also retried on 502/503/504 and on failures after
+    /// sending.
+    pub(super) idempotent: bool,
+    /// Read with the explore cap instead of the response cap.
+    pub(super) large: bool,
+    pub(super) scrubber: Scrubber<'c>,
     /// The resource and id a 404 or a "still in use" answer names.
     resource: Option<(&'static str, &'b str)>,
     accepted: &'static [u16],
@@ -88,16 +84,14 @@ impl Client {
     ) -> RequestBuilder<'_, 'b> {
         RequestBuilder {
             client: self,
-            call: Call {
-                method,
-                service: Service::FlowService,
-                path: path.into(),
-                body: None,
-                secret_body: false,
-                if_match: None,
-                idempotent: method.idempotent(),
-                large: false,
-            },
+            method,
+            service: Service::FlowService,
+            path: path.into(),
+            body: None,
+            secret_body: false,
+            if_match: None,
+            idempotent: method.idempotent(),
+            large: false,
             scrubber: Scrubber::new(),
             resource: None,
             accepted: method.accepted(),
@@ -108,13 +102,13 @@ impl Client {
 impl<'c, 'b> RequestBuilder<'c, 'b> {
     /// Another service than Flow Service.
     pub(crate) fn service(mut self, service: Service) -> Self {
-        self.call.service = service;
+        self.service = service;
         self
     }
 
     /// A JSON body without a secret in it.
     pub(crate) fn body(mut self, body: &'b [u8]) -> Self {
-        self.call.body = Some(body);
+        self.body = Some(body);
         self
     }
 
@@ -122,21 +116,21 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
     /// (unless the client keeps it alive), and `scrubber` (which knows the
     /// secret) cleans what comes back.
     pub(crate) fn secret_body(mut self, body: &'b [u8], scrubber: Scrubber<'c>) -> Self {
-        self.call.body = Some(body);
-        self.call.secret_body = true;
+        self.body = Some(body);
+        self.secret_body = true;
         self.scrubber = scrubber;
         self
     }
 
     /// `If-Match: etag`, exactly as given.
     pub(crate) fn if_match(mut self, etag: &'b str) -> Self {
-        self.call.if_match = Some(etag);
+        self.if_match = Some(etag);
         self
     }
 
     /// Read with the explore cap instead of the response cap.
     pub(crate) fn large(mut self) -> Self {
-        self.call.large = true;
+        self.large = true;
         self
     }
 
@@ -156,7 +150,7 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
 
     /// A POST that changes nothing (a validation): retried like a GET.
     pub(crate) fn idempotent(mut self) -> Self {
-        self.call.idempotent = true;
+        self.idempotent = true;
         self
     }
 
@@ -184,14 +178,12 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
     }
 
     fn finish(mut self, also_ok: impl Fn(&RawResponse) -> bool) -> Result<RawResponse, Error> {
-        let resp = self.client.send(&self.call, &mut self.scrubber)?;
+        let resp = self.dispatch()?;
         if self.accepted.contains(&resp.status) || also_ok(&resp) {
             return Ok(resp);
         }
         // 404 and "in use" named for the resource, when there is one.
-        let err = self
-            .client
-            .error_from(&resp, &self.scrubber, self.call.service);
+        let err = self.client.error_from(&resp, &self.scrubber, self.service);
         let (Some((resource, id)), Error::Api(api)) = (self.resource, &err) else {
             return Err(err);
         };

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::auth::Bearer;
 use super::platform::{CATALOG_PATH, DATA_PREP_PATH, FLOW_SERVICE_PATH};
-use super::request::{Call, Method};
+use super::request::{Method, RequestBuilder};
 use super::Client;
 use crate::error::{
     parse_api_error, Delivery, Error, Service, TransportError, TransportErrorKind,
-    EXPLORE_CAP_SETTING,
+    EXPLORE_CAP_SETTING, RESPONSE_CAP_SETTING,
 };
-use crate::secret::Secret;
 use crate::transport::Request;
 use crate::wire::buffer::concat_exact;
 use crate::wire::response::RawResponse;
@@ -38,41 +38,37 @@ pub(super) enum Outcome {
     Again,
 }
 
-impl Client {
-    /// Sends a Flow Service request with the platform headers and the
-    /// retry policy. Retried: 429 (not processed), failures before anything
-    /// was sent, and, when `idempotent`, 502/503/504 and failures after
-    /// sending. A 401 with IMS tokens renews the token (unless another
-    /// thread already did) and sends once more. Everything else is
-    /// returned as it came.
-    pub(crate) fn send<'s>(
-        &'s self,
-        call: &Call<'_>,
-        scrubber: &mut Scrubber<'s>,
-    ) -> Result<RawResponse, Error> {
-        let inner = &*self.inner;
+impl RequestBuilder<'_, '_> {
+    /// Sends it with the platform headers and the retry policy. Retried:
+    /// 429 (not processed), failures before anything was sent, and, when
+    /// `idempotent`, 502/503/504 and failures after sending. A 401 with IMS
+    /// tokens renews the token (unless another thread already did) and
+    /// sends once more. Everything else is returned as it came.
+    pub(super) fn dispatch(&mut self) -> Result<RawResponse, Error> {
+        let client = self.client;
+        let inner = &*client.inner;
         let url = format!(
             "{}{}{}",
             inner.root.url,
-            service_path(call.service),
-            call.path
+            service_path(self.service),
+            self.path
         );
-        let uses_ims = self.uses_ims();
+        let uses_ims = client.uses_ims();
         let mut renewed = false;
-        let mut rejected: Option<Arc<Secret>> = None;
-        self.retrying(
-            call.service,
-            call.idempotent,
-            scrubber,
+        let mut rejected: Option<Arc<Bearer>> = None;
+        client.retrying(
+            self.service,
+            self.idempotent,
+            &mut self.scrubber,
             |scrubber, timeout| {
                 // A failed token request ends the call: the platform request
                 // was not sent, so it says nothing about what may have landed.
-                let token = match self.bearer_token(rejected.take().as_ref()) {
-                    Ok(t) => t,
+                let bearer = match client.bearer_token(rejected.take().as_ref()) {
+                    Ok(b) => b,
                     Err(e) => return Outcome::Final(e),
                 };
-                scrubber.add_tables(self.token_tables(&token));
-                let authorization = concat_exact(&["Bearer ", token.expose_secret()]);
+                scrubber.add_tables(Arc::clone(&bearer.tables));
+                let authorization = concat_exact(&["Bearer ", bearer.token.expose_secret()]);
                 let mut headers = vec![
                     ("authorization", authorization.as_str()),
                     ("x-api-key", inner.api_key.as_str()),
@@ -80,53 +76,65 @@ impl Client {
                     ("x-sandbox-name", inner.sandbox_name.as_str()),
                     ("accept", "application/json"),
                 ];
-                if let Some(etag) = call.if_match {
+                if let Some(etag) = self.if_match {
                     headers.push(("if-match", etag));
                 }
                 let request = Request {
-                    method: call.method.as_str(),
+                    method: self.method.as_str(),
                     url: &url,
                     headers,
-                    body: call.body.map(|b| ("application/json", b)),
-                    close: call.secret_body && !inner.config.keep_alive_after_secret_bodies,
-                    secret_body: call.secret_body,
+                    body: self.body.map(|b| ("application/json", b)),
+                    close: self.secret_body && !inner.config.keep_alive_after_secret_bodies,
+                    secret_body: self.secret_body,
                     timeout,
                     loopback: inner.base.loopback,
                     // A POST that is safe to repeat (a validation) changes
                     // nothing; DELETE is idempotent but a write.
-                    writes: call.method != Method::Get
-                        && !(call.method == Method::Post && call.idempotent),
+                    writes: self.method != Method::Get
+                        && !(self.method == Method::Post && self.idempotent),
                 };
-                let limit = if call.large {
-                    inner.config.max_explore_bytes
-                } else {
-                    inner.config.max_response_bytes
-                };
-                match inner.transport.send(&request, limit, scrubber) {
+                match client.transmit(&request, self.service, self.large, scrubber) {
                     // A 401 was not processed: renew once and send once more,
                     // whatever the method.
                     Ok(resp) if resp.status == 401 && uses_ims && !renewed => {
                         renewed = true;
-                        rejected = Some(token);
+                        rejected = Some(bearer);
                         Outcome::Again
                     }
-                    Ok(resp) => Outcome::Sent(Ok(resp)),
-                    Err(mut e) => {
-                        if let Error::TooLarge {
-                            service, setting, ..
-                        } = &mut e
-                        {
-                            *service = call.service;
-                            // The explore cap has its own setting to name.
-                            if call.large {
-                                *setting = EXPLORE_CAP_SETTING;
-                            }
-                        }
-                        Outcome::Sent(Err(e))
-                    }
+                    sent => Outcome::Sent(sent),
                 }
             },
         )
+    }
+}
+
+impl Client {
+    /// One attempt through the transport, read under the response cap (the
+    /// explore cap when `large`). An answer over the cap names `service`
+    /// and the setting that raises that cap.
+    pub(super) fn transmit(
+        &self,
+        request: &Request<'_>,
+        service: Service,
+        large: bool,
+        scrubber: &Scrubber<'_>,
+    ) -> Result<RawResponse, Error> {
+        let config = &self.inner.config;
+        let (limit, cap_setting) = if large {
+            (config.max_explore_bytes, EXPLORE_CAP_SETTING)
+        } else {
+            (config.max_response_bytes, RESPONSE_CAP_SETTING)
+        };
+        let mut result = self.inner.transport.send(request, limit, scrubber);
+        if let Err(Error::TooLarge {
+            service: named,
+            setting,
+            ..
+        }) = &mut result
+        {
+            (*named, *setting) = (service, cap_setting);
+        }
+        result
     }
 
     /// The retry loop shared by platform calls and the IMS token request.
@@ -151,9 +159,13 @@ impl Client {
                 Outcome::Final(e) => return Err(e),
                 Outcome::Again => continue,
             };
-            if let Ok(resp) = &mut result {
-                resp.attempts = attempts;
-                resp.earlier_attempt_may_have_landed = may_have_landed;
+            match &mut result {
+                Ok(resp) => {
+                    resp.attempts = attempts;
+                    resp.earlier_attempt_may_have_landed = may_have_landed;
+                }
+                Err(Error::Transport(t)) => t.attempts = attempts,
+                Err(_) => {}
             }
             let retries_left = attempts <= inner.config.retry.max_retries;
             let backoff = || inner.config.retry.backoff(attempts - 1);
@@ -182,15 +194,8 @@ impl Client {
                 .deadline
                 .is_none_or(|d| Instant::now().checked_add(wait).is_some_and(|end| end < d));
             if !(retries_left && fits_budget && fits_deadline) {
-                return match result {
-                    // `error_from` takes the attempts from the answer.
-                    Ok(resp) => Err(self.error_from(&resp, scrubber, service)),
-                    Err(Error::Transport(mut t)) => {
-                        t.attempts = attempts;
-                        Err(Error::Transport(t))
-                    }
-                    other => other,
-                };
+                // `error_from` takes the attempts from the answer.
+                return result.and_then(|resp| Err(self.error_from(&resp, scrubber, service)));
             }
             may_have_landed |= landed;
             std::thread::sleep(wait);

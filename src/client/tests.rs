@@ -12,6 +12,7 @@ use super::test_support::platform;
 use super::*;
 use crate::error::{Delivery, TransportErrorKind};
 use crate::ids::id;
+use crate::secret::Secret;
 use crate::transport::memory::MemoryTransport;
 use crate::wire::response::RawResponse;
 
@@ -202,6 +203,20 @@ mod ims_tokens {
     }
 
     #[test]
+    fn debug_of_an_ims_client_hides_the_cached_token_and_the_client_secret() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &token_reply(1)).reply(200, &page(&["a"]));
+        let c = ims_client(&t);
+        c.get_connection(&id("a")).unwrap();
+        let text = format!("{c:?}");
+        assert!(
+            !text.contains("tok-1") && !text.contains("canary"),
+            "{text}"
+        );
+        assert!(text.contains("https://ims.example/ims/token/v3"), "{text}");
+    }
+
+    #[test]
     fn waiters_share_one_fetch_and_its_failure() {
         let t = Arc::new(MemoryTransport::default());
         let fetches = Arc::new(AtomicUsize::new(0));
@@ -286,4 +301,19 @@ mod ims_tokens {
         assert!(!text.contains("canary"), "{text}");
         assert!(text.contains("Adobe IMS"), "{text}");
     }
+}
+
+#[test]
+fn a_failure_that_ends_the_retries_carries_the_count_of_attempts() {
+    let t = Arc::new(MemoryTransport::default());
+    t.reply_retry_after(429, "", Duration::from_millis(1))
+        .fail(TransportErrorKind::Tls, Delivery::NotSent);
+    let err = super::test_support::client_on(&t)
+        .get_connection(&id("a"))
+        .unwrap_err();
+    match &err {
+        Error::Transport(e) => assert_eq!((e.kind, e.attempts), (TransportErrorKind::Tls, 2)),
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("after 2 attempts"), "{err}");
 }
