@@ -479,7 +479,9 @@ impl Error {
     pub fn may_have_been_processed(&self) -> bool {
         match self {
             Error::Transport(t) => t.delivery == Delivery::Unknown,
-            Error::Api(api) => api.status >= 500,
+            // An IMS answer: the token request failed, the platform
+            // request was not sent.
+            Error::Api(api) => api.status >= 500 && api.service != Service::Ims,
             Error::UnexpectedResponse { status, .. } => (200..300).contains(status),
             // A token answer: the platform request was not sent.
             Error::TooLarge {
@@ -908,6 +910,14 @@ mod tests {
         assert!(api(429).is_retryable() && !api(429).may_have_been_processed());
         assert_eq!(api(429).retry_after(), Some(Duration::from_secs(3)));
         assert!(api(502).is_retryable() && api(502).may_have_been_processed());
+        // An IMS 5xx: the token request failed, the platform request was
+        // never sent.
+        let Error::Api(mut ims) = api(503) else {
+            unreachable!()
+        };
+        ims.service = Service::Ims;
+        let ims = Error::Api(ims);
+        assert!(ims.is_retryable() && !ims.may_have_been_processed());
         assert!(!api(400).is_retryable() && !api(400).may_have_been_processed());
         let input = Error::invalid_input("name", "must not be empty");
         assert!(!input.is_retryable() && !input.may_have_been_processed());
