@@ -317,3 +317,137 @@ fn a_failure_that_ends_the_retries_carries_the_count_of_attempts() {
     }
     assert!(err.to_string().contains("after 2 attempts"), "{err}");
 }
+
+mod rev2_canaries {
+    use super::*;
+    use crate::client::ims::ImsCredentials;
+    use crate::wire::scrub::{b64, json_inner};
+
+    const TOKEN: &str = "eyJ4NTU/c2Vj+cmV0=&tOk<en>\"q'u%ote-9f8e7d6c5b4a";
+    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    fn spellings() -> Vec<(String, String)> {
+        let pct: String = TOKEN
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let html: String = TOKEN
+            .chars()
+            .map(|c| match c {
+                '&' => "&amp;".into(),
+                '<' => "&lt;".into(),
+                '>' => "&gt;".into(),
+                '"' => "&quot;".into(),
+                '\'' => "&#39;".into(),
+                c => c.to_string(),
+            })
+            .collect();
+        let mut out = vec![
+            ("raw".to_owned(), TOKEN.to_owned()),
+            ("json".to_owned(), json_inner(TOKEN)),
+            ("json2".to_owned(), json_inner(&json_inner(TOKEN))),
+            ("percent".to_owned(), pct),
+            ("html".to_owned(), html),
+        ];
+        for (name, alphabet) in [("std", STD), ("url", URL)] {
+            for prefix in ["", "x", "xy"] {
+                let mut bytes = prefix.as_bytes().to_vec();
+                bytes.extend_from_slice(b"Bearer ");
+                bytes.extend_from_slice(TOKEN.as_bytes());
+                out.push((format!("b64 {name} +{}", prefix.len()), b64(&bytes, alphabet)));
+            }
+        }
+        out
+    }
+
+    /// A long middle run of `spelled` (the scrubber may leave a few edge
+    /// characters of an encoding).
+    fn core(spelled: &str) -> &str {
+        let n = spelled.len();
+        &spelled[n / 4..n - n / 4]
+    }
+
+    fn check(c: &Client, t: &MemoryTransport, before_reply: impl Fn(&MemoryTransport)) {
+        for (name, spelled) in spellings() {
+            for field in ["title", "message", "detail"] {
+                let body = serde_json::json!({
+                    "type": "https://ns.adobe.com/aep/errors/FLOW-1234-400",
+                    field: format!("bad token {spelled} end"),
+                })
+                .to_string();
+                before_reply(t);
+                t.reply(400, &body);
+                let err = c.get_connection(&id("a")).unwrap_err();
+                let shown = format!("{err} {err:?}");
+                assert!(
+                    !shown.contains(core(&spelled)),
+                    "{name} in {field} shown: {shown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rev2_static_token_echoed_in_an_api_error_is_removed_in_every_spelling() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = Client::builder(
+            Platform::new(
+                Secret::from(TOKEN),
+                "key",
+                Sandbox {
+                    org_id: "ORG@AdobeOrg",
+                    name: "prod",
+                },
+            )
+            .with_base_url("https://flow.example/data/foundation/flowservice"),
+        )
+        .with_retry_backoff(Duration::from_millis(1))
+        .with_transport(Arc::clone(&t))
+        .build()
+        .unwrap();
+        check(&c, &t, |_| {});
+    }
+
+    #[test]
+    fn rev2_ims_token_rejected_then_echoed_is_removed_in_every_spelling() {
+        let t = Arc::new(MemoryTransport::default());
+        let creds = ImsCredentials::new("cid", Secret::from("s3cr3t-canary-xyz"), "openid")
+            .with_ims_url("https://ims.example");
+        let c = Client::builder(
+            Platform::from_ims(
+                creds,
+                Sandbox {
+                    org_id: "ORG@AdobeOrg",
+                    name: "prod",
+                },
+            )
+            .with_base_url("https://flow.example/data/foundation/flowservice"),
+        )
+        .with_retry_backoff(Duration::from_millis(1))
+        .with_transport(Arc::clone(&t))
+        .build()
+        .unwrap();
+        let tok = |s: &str| {
+            serde_json::json!({"access_token": s, "token_type": "bearer", "expires_in": 86399})
+                .to_string()
+        };
+        // The first call fetches TOKEN; each later call is answered 401
+        // (TOKEN rejected), renews to another token, and gets the error
+        // that echoes the rejected TOKEN.
+        t.reply(200, &tok(TOKEN));
+        let first = std::cell::Cell::new(true);
+        check(&c, &t, |t| {
+            if first.replace(false) {
+                return;
+            }
+            t.reply(401, "{}").reply(200, &tok(TOKEN));
+        });
+    }
+}
