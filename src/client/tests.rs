@@ -451,3 +451,88 @@ mod rev2_canaries {
         });
     }
 }
+
+mod rev2_debug_and_models {
+    use super::*;
+    use crate::client::ims::ImsCredentials;
+    use crate::resources::connections::Connection;
+    use crate::resources::source_connections::SourceConnection;
+
+    const CS: &str = "cl1ent-S3cret/+=&<canary>";
+
+    #[test]
+    fn rev2_alt_debug_with_a_cached_ims_failure_shows_no_secret() {
+        let t = Arc::new(MemoryTransport::default());
+        let creds = ImsCredentials::new("cid", Secret::from(CS), "openid")
+            .with_ims_url("https://ims.example");
+        let body = serde_json::json!({
+            "error": "invalid_client",
+            "error_description": format!("bad secret {CS} / {}", crate::wire::scrub::json_inner(CS)),
+        })
+        .to_string();
+        t.reply(400, &body);
+        let c = Client::builder(
+            Platform::from_ims(
+                creds,
+                Sandbox {
+                    org_id: "ORG@AdobeOrg",
+                    name: "prod",
+                },
+            )
+            .with_base_url("https://flow.example/data/foundation/flowservice"),
+        )
+        .with_retry_backoff(Duration::from_millis(1))
+        .with_transport(Arc::clone(&t))
+        .build()
+        .unwrap();
+        let err = c.get_connection(&id("a")).unwrap_err();
+        let text = format!("{c:#?} {c:?} {err} {err:?} {err:#?}");
+        assert!(!text.contains("S3cret") && !text.contains("canary"), "{text}");
+        assert!(err.to_string().contains("IMS"), "{err}");
+    }
+
+    #[test]
+    fn rev2_models_read_edge_json_as_before() {
+        let c: Connection = serde_json::from_value(serde_json::json!({
+            "id": "c1", "name": null, "etag": null, "state": null,
+            "auth": {"specName": "Basic", "params": {"password": "pw"}},
+            "connectionSpec": {"id": "spec", "version": 1},
+            "createdAt": "1700000000000", "updatedAt": 1.7e12
+        }))
+        .unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.etag.as_str(), c.auth_spec_name.as_deref()),
+            ("", "", Some("Basic"))
+        );
+        assert_eq!(c.connection_spec_id.as_deref(), Some("spec"));
+        assert_eq!((c.created_at, c.updated_at), (Some(1_700_000_000_000), Some(1_700_000_000_000)));
+        let s: SourceConnection = serde_json::from_value(serde_json::json!({
+            "id": "s1", "description": "", "baseConnectionId": null,
+            "params": {"tableName": "public.t", "other": 5},
+            "data": {"format": "tabular", "schema": null}
+        }))
+        .unwrap();
+        assert_eq!(s.description, None);
+        assert_eq!(s.table_name.as_deref(), Some("public.t"));
+        assert_eq!(s.format.as_deref(), Some("tabular"));
+        assert!(serde_json::from_value::<Connection>(serde_json::json!({"id": "c", "name": 5})).is_err());
+    }
+}
+
+#[test]
+fn rev2_expires_in_forms_read_as_before() {
+    use crate::client::ims::parse_token;
+    let read = |v: serde_json::Value| {
+        let body = serde_json::json!({"access_token": "tok", "token_type": "bearer", "expires_in": v});
+        parse_token(&RawResponse::from_body(200, body.to_string().into_bytes(), None))
+            .map(|(_, d)| d.as_secs())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(read(serde_json::json!(86399)), Ok(86399));
+    assert_eq!(read(serde_json::json!("86399")), Ok(86399));
+    assert_eq!(read(serde_json::json!(10_000_000)), Ok(24 * 3600));
+    for bad in [serde_json::json!(null), serde_json::json!(-1), serde_json::json!("x"), serde_json::json!(1.5), serde_json::json!(true)] {
+        let e = read(bad.clone()).unwrap_err();
+        assert!(e.contains("expires_in"), "{bad}: {e}");
+    }
+}
