@@ -395,7 +395,7 @@ mod rev2_canaries {
     }
 
     #[test]
-    fn rev2_static_token_echoed_in_an_api_error_is_removed_in_every_spelling() {
+    fn static_token_echoed_in_an_api_error_is_removed_in_every_spelling() {
         let t = Arc::new(MemoryTransport::default());
         let c = Client::builder(
             Platform::new(
@@ -416,7 +416,7 @@ mod rev2_canaries {
     }
 
     #[test]
-    fn rev2_ims_token_rejected_then_echoed_is_removed_in_every_spelling() {
+    fn ims_token_rejected_then_echoed_is_removed_in_every_spelling() {
         let t = Arc::new(MemoryTransport::default());
         let creds = ImsCredentials::new("cid", Secret::from("s3cr3t-canary-xyz"), "openid")
             .with_ims_url("https://ims.example");
@@ -461,7 +461,7 @@ mod rev2_debug_and_models {
     const CS: &str = "cl1ent-S3cret/+=&<canary>";
 
     #[test]
-    fn rev2_alt_debug_with_a_cached_ims_failure_shows_no_secret() {
+    fn alt_debug_with_a_cached_ims_failure_shows_no_secret() {
         let t = Arc::new(MemoryTransport::default());
         let creds = ImsCredentials::new("cid", Secret::from(CS), "openid")
             .with_ims_url("https://ims.example");
@@ -492,7 +492,7 @@ mod rev2_debug_and_models {
     }
 
     #[test]
-    fn rev2_models_read_edge_json_as_before() {
+    fn models_read_edge_json_as_before() {
         let c: Connection = serde_json::from_value(serde_json::json!({
             "id": "c1", "name": null, "etag": null, "state": null,
             "auth": {"specName": "Basic", "params": {"password": "pw"}},
@@ -520,7 +520,7 @@ mod rev2_debug_and_models {
 }
 
 #[test]
-fn rev2_expires_in_forms_read_as_before() {
+fn expires_in_forms_read_as_before() {
     use crate::client::ims::parse_token;
     let read = |v: serde_json::Value| {
         let body = serde_json::json!({"access_token": "tok", "token_type": "bearer", "expires_in": v});
