@@ -592,3 +592,41 @@ fn error_answers_are_mapped_with_status_code_and_request_id() {
     assert!(err.to_string().contains("elsewhere.example"), "{err}");
     assert!(err.to_string().contains("not followed"), "{err}");
 }
+
+#[test]
+fn models_read_edge_json_as_before() {
+    use crate::resources::connections::Connection;
+    use crate::resources::source_connections::SourceConnection;
+    let c: Connection = serde_json::from_value(serde_json::json!({
+        "id": "c1", "name": null, "etag": null, "state": null,
+        "auth": {"specName": "Basic", "params": {"password": "pw"}},
+        "connectionSpec": {"id": "spec", "version": 1},
+        "createdAt": "1700000000000", "updatedAt": 1.7e12
+    }))
+    .unwrap();
+    assert_eq!(
+        (
+            c.name.as_str(),
+            c.etag.as_str(),
+            c.auth_spec_name.as_deref()
+        ),
+        ("", "", Some("Basic"))
+    );
+    assert_eq!(c.connection_spec_id.as_deref(), Some("spec"));
+    assert_eq!(
+        (c.created_at, c.updated_at),
+        (Some(1_700_000_000_000), Some(1_700_000_000_000))
+    );
+    let s: SourceConnection = serde_json::from_value(serde_json::json!({
+        "id": "s1", "description": "", "baseConnectionId": null,
+        "params": {"tableName": "public.t", "other": 5},
+        "data": {"format": "tabular", "schema": null}
+    }))
+    .unwrap();
+    assert_eq!(s.description, None);
+    assert_eq!(s.table_name.as_deref(), Some("public.t"));
+    assert_eq!(s.format.as_deref(), Some("tabular"));
+    assert!(
+        serde_json::from_value::<Connection>(serde_json::json!({"id": "c", "name": 5})).is_err()
+    );
+}
