@@ -254,7 +254,8 @@ fn review_budget_exact_counts() {
 
 #[test]
 fn review_plan_right_after_ensure_is_in_sync_for_each_shape() {
-    let shapes: Vec<(&str, Box<dyn Fn(PipelineSpec) -> PipelineSpec>)> = vec![
+    type Shape = Box<dyn Fn(PipelineSpec) -> PipelineSpec>;
+    let shapes: Vec<(&str, Shape)> = vec![
         ("once", Box::new(|p| p.with_schedule(Schedule::once(START)))),
         (
             "no backfill",
