@@ -56,12 +56,8 @@ pub(crate) fn created_or_found<T>(
     find: impl FnOnce() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     match create() {
-        Ok(made) => Ok(made),
-        Err(e) if e.may_have_been_processed() => match find() {
-            Ok(Some(made)) => Ok(made),
-            _ => Err(e),
-        },
-        Err(e) => Err(e),
+        Err(e) if e.may_have_been_processed() => find().ok().flatten().ok_or(e),
+        made => made,
     }
 }
 
