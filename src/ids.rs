@@ -129,11 +129,11 @@ macro_rules! ids {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                if !$ok(&s) && !from_service_ok(&s) {
-                    let e = IdError { kind: $kind, rule: $rule, len: s.len() };
-                    return Err(serde::de::Error::custom(e));
+                if from_service_ok(&s) {
+                    return Ok(Self(s));
                 }
-                Ok(Self(s))
+                // The input rule, with its error.
+                Self::try_from(s).map_err(serde::de::Error::custom)
             }
         }
 
