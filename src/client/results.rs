@@ -129,17 +129,11 @@ impl Client {
         create: impl FnOnce() -> Result<Saved<I>, Error>,
     ) -> Result<Ensured<I>, Error> {
         let _serialized = self.lock(key);
-        if let Some(saved) = find()? {
-            return Ok(Ensured {
-                saved,
-                created: false,
-            });
-        }
-        let saved = created_or_found(create, find)?;
-        Ok(Ensured {
-            saved,
-            created: true,
-        })
+        let (saved, created) = match find()? {
+            Some(saved) => (saved, false),
+            None => (created_or_found(create, find)?, true),
+        };
+        Ok(Ensured { saved, created })
     }
 
     /// Reads the current etag with `read`, then writes with `write`; on 412

@@ -335,8 +335,7 @@ pub(crate) fn classify(e: &ureq::Error) -> Result<(TransportErrorKind, Delivery)
     use TransportErrorKind as K;
     Ok(match e {
         U::HostNotFound => (K::Dns, NotSent),
-        U::ConnectionFailed => (K::Connect, NotSent),
-        U::ConnectProxyFailed(_) => (K::Connect, NotSent),
+        U::ConnectionFailed | U::ConnectProxyFailed(_) => (K::Connect, NotSent),
         U::Timeout(t) => (
             K::Timeout,
             match t {
