@@ -68,7 +68,7 @@ impl fmt::Display for IdError {
 impl std::error::Error for IdError {}
 
 /// 1 to 128 letters, digits, `-` and `_`: what goes into a URL path.
-fn plain_ok(s: &str) -> bool {
+pub(crate) fn plain_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.bytes()
