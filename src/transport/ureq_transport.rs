@@ -297,22 +297,40 @@ fn exchange(
     let location = header("location");
     let content_type = header("content-type");
 
+    let note = write_success_note(status, writes);
+    let body_error = |e: ureq::Error, request_id| match e {
+        // The client names the service that answered.
+        ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
+            service: Service::FlowService,
+            status,
+            limit: max_response_bytes,
+            setting: RESPONSE_CAP_SETTING,
+            write: writes,
+            request_id,
+        },
+        ureq::Error::Timeout(_) => Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            delivery: Delivery::Unknown,
+            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
+            attempts: 1,
+            write: writes,
+        }),
+        other => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "the body could not be read in full ({}){note}",
+                scrubber.shown(&other.to_string(), 300)
+            ),
+            request_id,
+        },
+    };
     let body = response
         .body_mut()
         .with_config()
         .limit(max_response_bytes)
         .read_to_vec()
         .map(Zeroizing::new)
-        .map_err(|e| {
-            body_error(
-                &e,
-                status,
-                writes,
-                request_id.clone(),
-                max_response_bytes,
-                scrubber,
-            )
-        })?;
+        .map_err(|e| body_error(e, request_id.clone()))?;
     Ok(RawResponse {
         status,
         request_id,
@@ -388,43 +406,6 @@ fn transport_error(e: &ureq::Error, write: bool, scrubber: &Scrubber<'_>) -> Err
             write,
         }),
         Err(rule) => Error::invalid_input("platform.base_url", rule),
-    }
-}
-
-fn body_error(
-    e: &ureq::Error,
-    status: u16,
-    write: bool,
-    request_id: Option<String>,
-    limit: u64,
-    scrubber: &Scrubber<'_>,
-) -> Error {
-    let note = write_success_note(status, write);
-    match e {
-        // The client names the service that answered.
-        ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
-            service: Service::FlowService,
-            status,
-            limit,
-            setting: RESPONSE_CAP_SETTING,
-            write,
-            request_id,
-        },
-        ureq::Error::Timeout(_) => Error::Transport(TransportError {
-            kind: TransportErrorKind::Timeout,
-            delivery: Delivery::Unknown,
-            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
-            attempts: 1,
-            write,
-        }),
-        other => Error::UnexpectedResponse {
-            status,
-            detail: format!(
-                "the body could not be read in full ({}){note}",
-                scrubber.shown(&other.to_string(), 300)
-            ),
-            request_id,
-        },
     }
 }
 
