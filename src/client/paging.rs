@@ -453,18 +453,7 @@ impl<T> Pages<T> {
             None
         }
     }
-}
 
-impl<T> fmt::Debug for Pages<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pages")
-            .field("yielded", &self.yielded())
-            .field("pages", &self.pages())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> Pages<T> {
     /// The next item, or the error that ends the listing.
     fn advance(&mut self) -> Option<Result<T, Error>> {
         if let Some(e) = self.pending.take() {
@@ -487,6 +476,15 @@ impl<T> Pages<T> {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("yielded", &self.yielded())
+            .field("pages", &self.pages())
+            .finish_non_exhaustive()
     }
 }
 

@@ -187,7 +187,7 @@ impl Transport for UreqTransport {
             // unknown length (`Transfer-Encoding: chunked`). Send what
             // `curl -X POST` sends and Adobe's spec expects instead: an
             // empty body of known length, `Content-Length: 0`.
-            return if method_has_body(request.method) {
+            return if matches!(request.method, "POST" | "PUT" | "PATCH") {
                 let req = builder.body(&[][..]).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
             } else {
@@ -211,11 +211,6 @@ impl Transport for UreqTransport {
             .map_err(invalid)?;
         exchange(agent, req, request, max_response_bytes, scrubber)
     }
-}
-
-/// Methods whose requests carry a body (possibly empty) by definition.
-fn method_has_body(method: &str) -> bool {
-    matches!(method, "POST" | "PUT" | "PATCH")
 }
 
 /// How much white space follows a secret body: enough to cover the request
