@@ -233,9 +233,8 @@ fn read_page<W: WireItem, T: From<W>>(
     resp: &RawResponse,
     what: &'static str,
 ) -> Result<WirePage<(String, T)>, Error> {
-    let page: WirePage<W> = parse_json(resp, what)?;
-    let items = page
-        .items
+    let WirePage::<W> { items, links, page } = parse_json(resp, what)?;
+    let items = items
         .into_iter()
         .map(|item| {
             check_from_service(resp, "an item id", item.id())?;
@@ -245,11 +244,7 @@ fn read_page<W: WireItem, T: From<W>>(
             Ok((item.id().to_owned(), T::from(item)))
         })
         .collect::<Result<_, Error>>()?;
-    Ok(WirePage {
-        items,
-        links: page.links,
-        page: page.page,
-    })
+    Ok(WirePage { items, links, page })
 }
 
 impl<T: Send + 'static> Pages<T> {

@@ -141,11 +141,7 @@ fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) ->
         .max_redirects(0)
         .https_only(!loopback)
         // Loopback traffic never goes through a proxy from the environment.
-        .proxy(if loopback {
-            None
-        } else {
-            ureq::Proxy::try_from_env()
-        })
+        .proxy((!loopback).then(ureq::Proxy::try_from_env).flatten())
         .timeout_connect(Some(settings.connect_timeout))
         .timeout_global(Some(settings.timeout))
         .user_agent(USER_AGENT)
