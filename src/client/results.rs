@@ -92,28 +92,22 @@ pub(crate) fn parse_saved<I: FromService>(resp: &RawResponse) -> Result<Saved<I>
         etag: Option<String>,
     }
     let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;
-    match (parsed.id, parsed.etag) {
-        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
-            check_from_service(resp, "an id", &id)?;
-            check_from_service(resp, "an etag", &etag)?;
-            Ok(Saved {
-                id: I::from_service(id),
-                etag,
-            })
-        }
-        (id, _) => Err(Error::unexpected(
-            resp,
-            format!(
-                "the body lacks {}{}",
-                if id.as_deref().is_none_or(str::is_empty) {
-                    "an id"
-                } else {
-                    "an etag"
-                },
-                success_note(resp)
-            ),
-        )),
-    }
+    let lacks =
+        |what| Error::unexpected(resp, format!("the body lacks {what}{}", success_note(resp)));
+    let id = parsed
+        .id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| lacks("an id"))?;
+    let etag = parsed
+        .etag
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| lacks("an etag"))?;
+    check_from_service(resp, "an id", &id)?;
+    check_from_service(resp, "an etag", &etag)?;
+    Ok(Saved {
+        id: I::from_service(id),
+        etag,
+    })
 }
 
 impl Client {
