@@ -173,10 +173,18 @@ pub struct TransportError {
 /// with `Other` in place of the rule, kept as `Other(word)`: then `FromStr`
 /// never fails, and a crate-private `parse` returns the value itself.
 macro_rules! named_enum {
-    (@display $name:ident) => {
+    (@impls $name:ident, $word:ident => $read:expr) => {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::ParseEnumError;
+
+            fn from_str($word: &str) -> Result<Self, Self::Err> {
+                $read
             }
         }
     };
@@ -202,15 +210,7 @@ macro_rules! named_enum {
             }
         }
 
-        $crate::error::named_enum!(@display $name);
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::error::ParseEnumError;
-
-            fn from_str(word: &str) -> Result<Self, Self::Err> {
-                Ok($name::parse(word))
-            }
-        }
+        $crate::error::named_enum!(@impls $name, word => Ok($name::parse(word)));
     };
     (
         $(#[$doc:meta])* $name:ident, $same:expr, $rule:expr;
@@ -225,18 +225,12 @@ macro_rules! named_enum {
             }
         }
 
-        $crate::error::named_enum!(@display $name);
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::error::ParseEnumError;
-
-            fn from_str(word: &str) -> Result<Self, Self::Err> {
-                let names = [$(($name::$variant, [$spelling $(, $alias)*].as_slice()),)+];
-                $crate::error::find_named(names, $same, word).ok_or_else(|| {
-                    $crate::error::ParseEnumError::new(stringify!($name), $rule, word)
-                })
-            }
-        }
+        $crate::error::named_enum!(@impls $name, word => {
+            let names = [$(($name::$variant, [$spelling $(, $alias)*].as_slice()),)+];
+            $crate::error::find_named(names, $same, word).ok_or_else(|| {
+                $crate::error::ParseEnumError::new(stringify!($name), $rule, word)
+            })
+        });
     };
 }
 pub(crate) use named_enum;

@@ -68,7 +68,7 @@ impl fmt::Display for IdError {
 impl std::error::Error for IdError {}
 
 /// 1 to 128 letters, digits, `-` and `_`: what goes into a URL path.
-fn plain_ok(s: &str) -> bool {
+pub(crate) fn plain_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.bytes()
@@ -129,11 +129,11 @@ macro_rules! ids {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                if !$ok(&s) && !from_service_ok(&s) {
-                    let e = IdError { kind: $kind, rule: $rule, len: s.len() };
-                    return Err(serde::de::Error::custom(e));
+                if from_service_ok(&s) {
+                    return Ok(Self(s));
                 }
-                Ok(Self(s))
+                // The input rule, with its error.
+                Self::try_from(s).map_err(serde::de::Error::custom)
             }
         }
 

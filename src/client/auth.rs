@@ -143,7 +143,6 @@ impl Drop for FetchGuard<'_> {
         let mut state = self.cache.lock();
         state.fetching = false;
         state.fetches += 1;
-        let n = state.fetches;
         let outcome = self.outcome.take().unwrap_or_else(|| {
             Err(Error::UnexpectedResponse {
                 status: 0,
@@ -156,7 +155,7 @@ impl Drop for FetchGuard<'_> {
                 state.token = Some(token);
                 state.failure = None;
             }
-            Err(e) => state.failure = Some((n, e)),
+            Err(e) => state.failure = Some((state.fetches, e)),
         }
         drop(state);
         self.cache.changed.notify_all();

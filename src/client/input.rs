@@ -2,7 +2,7 @@
 //! ids and etags that come back from the service.
 
 use crate::error::Error;
-use crate::ids::{from_service_ok, MAX_SERVICE_ID_LEN};
+use crate::ids::{from_service_ok, plain_ok, MAX_SERVICE_ID_LEN};
 use crate::wire::response::{success_note, RawResponse};
 
 /// Longest name accepted (characters). Adobe's UI takes far less than a
@@ -19,8 +19,7 @@ pub(crate) fn require_text(field: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
-    check_length(field, value, MAX_TEXT_CHARS)?;
-    check_no_control(field, value, false)
+    check_text(field, value, MAX_TEXT_CHARS, false)
 }
 
 /// A name: not blank, one line, at most [`MAX_NAME_CHARS`].
@@ -28,18 +27,18 @@ pub(crate) fn check_name(field: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
-    check_length(field, value, MAX_NAME_CHARS)?;
-    check_no_control(field, value, false)
+    check_text(field, value, MAX_NAME_CHARS, false)
 }
 
 /// A description: may hold new lines and tabs, at most
 /// [`MAX_DESCRIPTION_CHARS`].
 pub(crate) fn check_description(field: &str, value: &str) -> Result<(), Error> {
-    check_length(field, value, MAX_DESCRIPTION_CHARS)?;
-    check_no_control(field, value, true)
+    check_text(field, value, MAX_DESCRIPTION_CHARS, true)
 }
 
-fn check_length(field: &str, value: &str, max: usize) -> Result<(), Error> {
+/// At most `max` characters, then no control characters (new lines and
+/// tabs allowed when `allow_newlines`).
+fn check_text(field: &str, value: &str, max: usize, allow_newlines: bool) -> Result<(), Error> {
     // Counting stops early: a megabyte name costs no more than a short one.
     if value.chars().nth(max).is_some() {
         return Err(Error::invalid_input(
@@ -47,7 +46,7 @@ fn check_length(field: &str, value: &str, max: usize) -> Result<(), Error> {
             format!("must be at most {max} characters"),
         ));
     }
-    Ok(())
+    check_no_control(field, value, allow_newlines)
 }
 
 pub(crate) fn check_no_control(
@@ -88,10 +87,8 @@ pub(crate) fn check_id(field: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() || id.len() > 128 {
         return Err(Error::invalid_input(field, "must be 1 to 128 characters"));
     }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    // The length is in range: what fails the id rule is a character.
+    if !plain_ok(id) {
         return Err(Error::invalid_input(
             field,
             "may contain only letters, digits, `-` and `_`",

@@ -233,9 +233,8 @@ fn read_page<W: WireItem, T: From<W>>(
     resp: &RawResponse,
     what: &'static str,
 ) -> Result<WirePage<(String, T)>, Error> {
-    let page: WirePage<W> = parse_json(resp, what)?;
-    let items = page
-        .items
+    let WirePage::<W> { items, links, page } = parse_json(resp, what)?;
+    let items = items
         .into_iter()
         .map(|item| {
             check_from_service(resp, "an item id", item.id())?;
@@ -245,11 +244,7 @@ fn read_page<W: WireItem, T: From<W>>(
             Ok((item.id().to_owned(), T::from(item)))
         })
         .collect::<Result<_, Error>>()?;
-    Ok(WirePage {
-        items,
-        links: page.links,
-        page: page.page,
-    })
+    Ok(WirePage { items, links, page })
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -453,18 +448,7 @@ impl<T> Pages<T> {
             None
         }
     }
-}
 
-impl<T> fmt::Debug for Pages<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pages")
-            .field("yielded", &self.yielded())
-            .field("pages", &self.pages())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> Pages<T> {
     /// The next item, or the error that ends the listing.
     fn advance(&mut self) -> Option<Result<T, Error>> {
         if let Some(e) = self.pending.take() {
@@ -487,6 +471,15 @@ impl<T> Pages<T> {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("yielded", &self.yielded())
+            .field("pages", &self.pages())
+            .finish_non_exhaustive()
     }
 }
 

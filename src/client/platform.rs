@@ -261,21 +261,18 @@ pub(crate) fn parse_base_url(field: &str, raw: &str) -> Result<BaseUrl, Error> {
         if inside.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(bad("has a bracketed host that is not an IPv6 address"));
         }
-        match after {
-            "" => (inside, None),
-            p => (
-                inside,
-                Some(
-                    p.strip_prefix(':')
-                        .ok_or_else(|| bad("has text after the IPv6 address"))?,
-                ),
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| bad("has text after the IPv6 address"))?,
             ),
-        }
+        };
+        (inside, port)
     } else {
-        match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
+        authority
+            .split_once(':')
+            .map_or((authority, None), |(h, p)| (h, Some(p)))
     };
     if host.is_empty() {
         return Err(bad("must name a host"));

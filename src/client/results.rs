@@ -56,12 +56,8 @@ pub(crate) fn created_or_found<T>(
     find: impl FnOnce() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     match create() {
-        Ok(made) => Ok(made),
-        Err(e) if e.may_have_been_processed() => match find() {
-            Ok(Some(made)) => Ok(made),
-            _ => Err(e),
-        },
-        Err(e) => Err(e),
+        Err(e) if e.may_have_been_processed() => find().ok().flatten().ok_or(e),
+        made => made,
     }
 }
 
@@ -96,28 +92,22 @@ pub(crate) fn parse_saved<I: FromService>(resp: &RawResponse) -> Result<Saved<I>
         etag: Option<String>,
     }
     let parsed: Loose = parse_json(resp, "the JSON object {\"id\", \"etag\"}")?;
-    match (parsed.id, parsed.etag) {
-        (Some(id), Some(etag)) if !id.is_empty() && !etag.is_empty() => {
-            check_from_service(resp, "an id", &id)?;
-            check_from_service(resp, "an etag", &etag)?;
-            Ok(Saved {
-                id: I::from_service(id),
-                etag,
-            })
-        }
-        (id, _) => Err(Error::unexpected(
-            resp,
-            format!(
-                "the body lacks {}{}",
-                if id.as_deref().is_none_or(str::is_empty) {
-                    "an id"
-                } else {
-                    "an etag"
-                },
-                success_note(resp)
-            ),
-        )),
-    }
+    let lacks =
+        |what| Error::unexpected(resp, format!("the body lacks {what}{}", success_note(resp)));
+    let id = parsed
+        .id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| lacks("an id"))?;
+    let etag = parsed
+        .etag
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| lacks("an etag"))?;
+    check_from_service(resp, "an id", &id)?;
+    check_from_service(resp, "an etag", &etag)?;
+    Ok(Saved {
+        id: I::from_service(id),
+        etag,
+    })
 }
 
 impl Client {
@@ -133,17 +123,11 @@ impl Client {
         create: impl FnOnce() -> Result<Saved<I>, Error>,
     ) -> Result<Ensured<I>, Error> {
         let _serialized = self.lock(key);
-        if let Some(saved) = find()? {
-            return Ok(Ensured {
-                saved,
-                created: false,
-            });
-        }
-        let saved = created_or_found(create, find)?;
-        Ok(Ensured {
-            saved,
-            created: true,
-        })
+        let (saved, created) = match find()? {
+            Some(saved) => (saved, false),
+            None => (created_or_found(create, find)?, true),
+        };
+        Ok(Ensured { saved, created })
     }
 
     /// Reads the current etag with `read`, then writes with `write`; on 412

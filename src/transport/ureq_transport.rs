@@ -141,11 +141,7 @@ fn agent(settings: &Settings<'_>, tls: &ureq::tls::TlsConfig, loopback: bool) ->
         .max_redirects(0)
         .https_only(!loopback)
         // Loopback traffic never goes through a proxy from the environment.
-        .proxy(if loopback {
-            None
-        } else {
-            ureq::Proxy::try_from_env()
-        })
+        .proxy((!loopback).then(ureq::Proxy::try_from_env).flatten())
         .timeout_connect(Some(settings.connect_timeout))
         .timeout_global(Some(settings.timeout))
         .user_agent(USER_AGENT)
@@ -187,7 +183,7 @@ impl Transport for UreqTransport {
             // unknown length (`Transfer-Encoding: chunked`). Send what
             // `curl -X POST` sends and Adobe's spec expects instead: an
             // empty body of known length, `Content-Length: 0`.
-            return if method_has_body(request.method) {
+            return if matches!(request.method, "POST" | "PUT" | "PATCH") {
                 let req = builder.body(&[][..]).map_err(invalid)?;
                 exchange(agent, req, request, max_response_bytes, scrubber)
             } else {
@@ -211,11 +207,6 @@ impl Transport for UreqTransport {
             .map_err(invalid)?;
         exchange(agent, req, request, max_response_bytes, scrubber)
     }
-}
-
-/// Methods whose requests carry a body (possibly empty) by definition.
-fn method_has_body(method: &str) -> bool {
-    matches!(method, "POST" | "PUT" | "PATCH")
 }
 
 /// How much white space follows a secret body: enough to cover the request
@@ -297,22 +288,40 @@ fn exchange(
     let location = header("location");
     let content_type = header("content-type");
 
+    let note = write_success_note(status, writes);
+    let body_error = |e: ureq::Error, request_id| match e {
+        // The client names the service that answered.
+        ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
+            service: Service::FlowService,
+            status,
+            limit: max_response_bytes,
+            setting: RESPONSE_CAP_SETTING,
+            write: writes,
+            request_id,
+        },
+        ureq::Error::Timeout(_) => Error::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            delivery: Delivery::Unknown,
+            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
+            attempts: 1,
+            write: writes,
+        }),
+        other => Error::UnexpectedResponse {
+            status,
+            detail: format!(
+                "the body could not be read in full ({}){note}",
+                scrubber.shown(&other.to_string(), 300)
+            ),
+            request_id,
+        },
+    };
     let body = response
         .body_mut()
         .with_config()
         .limit(max_response_bytes)
         .read_to_vec()
         .map(Zeroizing::new)
-        .map_err(|e| {
-            body_error(
-                &e,
-                status,
-                writes,
-                request_id.clone(),
-                max_response_bytes,
-                scrubber,
-            )
-        })?;
+        .map_err(|e| body_error(e, request_id.clone()))?;
     Ok(RawResponse {
         status,
         request_id,
@@ -335,8 +344,7 @@ pub(crate) fn classify(e: &ureq::Error) -> Result<(TransportErrorKind, Delivery)
     use TransportErrorKind as K;
     Ok(match e {
         U::HostNotFound => (K::Dns, NotSent),
-        U::ConnectionFailed => (K::Connect, NotSent),
-        U::ConnectProxyFailed(_) => (K::Connect, NotSent),
+        U::ConnectionFailed | U::ConnectProxyFailed(_) => (K::Connect, NotSent),
         U::Timeout(t) => (
             K::Timeout,
             match t {
@@ -389,43 +397,6 @@ fn transport_error(e: &ureq::Error, write: bool, scrubber: &Scrubber<'_>) -> Err
             write,
         }),
         Err(rule) => Error::invalid_input("platform.base_url", rule),
-    }
-}
-
-fn body_error(
-    e: &ureq::Error,
-    status: u16,
-    write: bool,
-    request_id: Option<String>,
-    limit: u64,
-    scrubber: &Scrubber<'_>,
-) -> Error {
-    let note = write_success_note(status, write);
-    match e {
-        // The client names the service that answered.
-        ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
-            service: Service::FlowService,
-            status,
-            limit,
-            setting: RESPONSE_CAP_SETTING,
-            write,
-            request_id,
-        },
-        ureq::Error::Timeout(_) => Error::Transport(TransportError {
-            kind: TransportErrorKind::Timeout,
-            delivery: Delivery::Unknown,
-            detail: format!("timed out reading the body of an HTTP {status} answer{note}"),
-            attempts: 1,
-            write,
-        }),
-        other => Error::UnexpectedResponse {
-            status,
-            detail: format!(
-                "the body could not be read in full ({}){note}",
-                scrubber.shown(&other.to_string(), 300)
-            ),
-            request_id,
-        },
     }
 }
 

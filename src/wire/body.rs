@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SpecRef<'a> {
     /// The spec's or schema's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Cow<'a, str>>,
     /// Its version (sent only).
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub version: Option<Cow<'a, str>>,
 }
 
@@ -48,14 +48,10 @@ impl<'a> SpecRef<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SchemaRef<'a> {
     /// The schema's `$id` URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Cow<'a, str>>,
     /// Its content type, e.g. `application/vnd.adobe.xed-full+json;version=1`.
-    #[serde(
-        default,
-        rename = "contentType",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
     pub content_type: Option<Cow<'a, str>>,
 }
 

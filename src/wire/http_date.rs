@@ -39,9 +39,9 @@ const LONG_DAYS: [&str; 7] = [
 /// - `Sun Nov  6 08:49:37 1994` (asctime)
 pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
     if let Some((day_name, rest)) = s.split_once(", ") {
+        let p: Vec<&str> = rest.split(' ').collect();
         if DAYS.contains(&day_name) {
             // IMF-fixdate
-            let p: Vec<&str> = rest.split(' ').collect();
             if p.len() != 5 || p[4] != "GMT" || p[0].len() != 2 || p[2].len() != 4 {
                 return None;
             }
@@ -49,7 +49,6 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         }
         if LONG_DAYS.contains(&day_name) {
             // RFC 850
-            let p: Vec<&str> = rest.split(' ').collect();
             if p.len() != 3 || p[2] != "GMT" {
                 return None;
             }
@@ -72,11 +71,9 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     // asctime: `Sun Nov  6 08:49:37 1994` (the day is space-padded)
+    // (split_whitespace yields no empty part, so the day has 1 or 2 digits.)
     let p: Vec<&str> = s.split_whitespace().collect();
-    if p.len() != 5 || !DAYS.contains(&p[0]) || !s.starts_with(p[0]) {
-        return None;
-    }
-    if p[2].is_empty() || p[2].len() > 2 {
+    if p.len() != 5 || !DAYS.contains(&p[0]) || !s.starts_with(p[0]) || p[2].len() > 2 {
         return None;
     }
     civil(p[4].parse().ok()?, month(p[1])?, p[2].parse().ok()?, p[3])
@@ -93,11 +90,9 @@ pub(crate) fn parse_iso8601_millis(s: &str) -> Option<i64> {
     }
     let (date, rest) = s.split_at(10);
     let d: Vec<&str> = date.split('-').collect();
-    if d.len() != 3 || d[0].len() != 4 || d[1].len() != 2 || d[2].len() != 2 {
-        return None;
-    }
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    if !d.iter().all(|p| digits(p)) {
+    // `yyyy-mm-dd`: three parts of 4, 2 and 2 digits.
+    if !d.iter().map(|p| p.len()).eq([4, 2, 2]) || !d.iter().all(|p| digits(p)) {
         return None;
     }
     let rest = rest
