@@ -62,11 +62,19 @@ named_enum! {
 }
 
 /// One mapping: a source (a column, or an expression) into an XDM field.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serialized as sent: `{"sourceType", "source", "destination"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Mapping {
+    #[serde(serialize_with = "wire_name")]
+    source_type: MappingSourceType,
     source: String,
     destination: String,
-    source_type: MappingSourceType,
+}
+
+/// A source type by its wire name (`ATTRIBUTE`).
+fn wire_name<S: Serializer>(t: &MappingSourceType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.as_str())
 }
 
 impl Mapping {
@@ -103,14 +111,6 @@ impl Mapping {
     /// Attribute or expression.
     pub fn source_type(&self) -> MappingSourceType {
         self.source_type
-    }
-
-    fn to_wire(&self) -> WireMappingOut<'_> {
-        WireMappingOut {
-            source_type: self.source_type.as_str(),
-            source: &self.source,
-            destination: &self.destination,
-        }
     }
 }
 
@@ -301,7 +301,7 @@ impl NewMappingSet {
             output_schema: OutputSchema {
                 schema_ref: SchemaRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
-            mappings: self.mappings.iter().map(Mapping::to_wire).collect(),
+            mappings: &self.mappings,
             input_schema: self.source_columns.as_deref().map(|columns| InputSchema {
                 json_schema: JsonSchema {
                     kind: "object",
@@ -319,7 +319,7 @@ impl NewMappingSet {
 #[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
     output_schema: OutputSchema<'a>,
-    mappings: Vec<WireMappingOut<'a>>,
+    mappings: &'a [Mapping],
     #[serde(skip_serializing_if = "Option::is_none")]
     input_schema: Option<InputSchema<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,15 +330,6 @@ struct CreateBody<'a> {
 #[serde(rename_all = "camelCase")]
 struct OutputSchema<'a> {
     schema_ref: SchemaRef<'a>,
-}
-
-/// One mapping as sent.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireMappingOut<'a> {
-    source_type: &'static str,
-    source: &'a str,
-    destination: &'a str,
 }
 
 /// `inputSchema` for the source's columns: a `SchemaRepresentation` with an
@@ -608,15 +599,12 @@ fn describe_problem(v: &Value) -> String {
 
 fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping, Error> {
     let lacks = |what: &str| refused(resp, &format!("mapping {i} of the answer lacks {what}"));
-    let source = w
-        .source
-        .filter(|s| !s.is_empty())
-        .or(w.source_attribute.filter(|s| !s.is_empty()))
+    // The current name's text if not empty, else the legacy name's.
+    let either =
+        |current: Option<String>, legacy| current.into_iter().chain(legacy).find(|s| !s.is_empty());
+    let source = either(w.source, w.source_attribute)
         .ok_or_else(|| lacks("a source (`source` or `sourceAttribute`)"))?;
-    let destination = w
-        .destination
-        .filter(|s| !s.is_empty())
-        .or(w.destination_xdm_path.filter(|s| !s.is_empty()))
+    let destination = either(w.destination, w.destination_xdm_path)
         .ok_or_else(|| lacks("a destination (`destination` or `destinationXdmPath`)"))?;
     let source_type = match w.source_type.as_deref() {
         None | Some("") => MappingSourceType::Attribute,
@@ -700,22 +688,22 @@ impl Client {
         let checks = wire
             .validation_response
             .ok_or_else(|| refused(&resp, "the body lacks validationResponse"))?;
-        let mut results = Vec::with_capacity(checks.len());
-        for (i, c) in checks.into_iter().enumerate() {
+        let check = |(i, c): (usize, WireCheck)| {
             let status = c
                 .status
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| refused(&resp, &format!("validation result {i} lacks a status")))?;
-            results.push(MappingCheck {
+            let errors = c.errors.unwrap_or_default();
+            Ok(MappingCheck {
                 status: one_line(&status, 40),
-                errors: c
-                    .errors
-                    .unwrap_or_default()
-                    .iter()
-                    .map(describe_problem)
-                    .collect(),
-            });
-        }
+                errors: errors.iter().map(describe_problem).collect(),
+            })
+        };
+        let results = checks
+            .into_iter()
+            .enumerate()
+            .map(check)
+            .collect::<Result<_, Error>>()?;
         Ok(MappingValidation {
             results,
             mappings_sent: mapping_set.mappings.len(),
@@ -812,17 +800,15 @@ impl Client {
         }
         let found_version = version_of(wire.version)
             .ok_or_else(|| refused(&resp, "the mapping set lacks a version (a number)"))?;
-        if version.is_some_and(|asked| asked != found_version) {
+        if let Some(asked) = version.filter(|&asked| asked != found_version) {
             return Err(Error::unexpected(
                 &resp,
                 format!(
-                    "asked for version {} of mapping set {mapping_set_id}, the answer is version \
-                     {found_version}",
-                    version.unwrap_or_default()
+                    "asked for version {asked} of mapping set {mapping_set_id}, the answer is \
+                     version {found_version}"
                 ),
             ));
         }
-        let version = found_version;
         let mappings = wire
             .mappings
             .unwrap_or_default()
@@ -839,7 +825,7 @@ impl Client {
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
             id: MappingSetId::from_service(id),
-            version,
+            version: found_version,
             name: wire.name.filter(|n| !n.is_empty()),
             schema_id: schema_id.map(SchemaId::from_service),
             mappings,
