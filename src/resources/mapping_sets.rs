@@ -356,17 +356,10 @@ struct Properties<'a>(&'a [Column]);
 
 impl Serialize for Properties<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let last: HashMap<&str, usize> = self
-            .0
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.as_str(), i))
-            .collect();
-        let kept = self.0.iter().enumerate();
-        s.collect_map(
-            kept.filter(|&(i, c)| last.get(c.name.as_str()) == Some(&i))
-                .map(|(_, c)| (&c.name, json_schema_type(c))),
-        )
+        let columns = self.0.iter().enumerate();
+        // A column is kept when no later one has its name.
+        let last = columns.filter(|&(i, c)| self.0[i + 1..].iter().all(|d| d.name != c.name));
+        s.collect_map(last.map(|(_, c)| (&c.name, json_schema_type(c))))
     }
 }
 
