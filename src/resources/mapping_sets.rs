@@ -125,15 +125,10 @@ fn is_xdm_path(path: &str) -> bool {
     })
 }
 
-/// Mapping set ids are 32 hex digits, no dashes
+/// A mapping set id from the caller: 32 hex digits, no dashes
 /// (`e7c80e4c0d8f4a98a7d400b4e178b635`).
-fn is_mapping_set_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A mapping set id from the caller: 32 hex digits.
 pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
-    if is_mapping_set_id(id) {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
         Err(Error::invalid_input(
@@ -143,20 +138,17 @@ pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
     }
 }
 
-/// A mapping set id from the service: 32 hex digits, else the answer is
-/// refused.
+/// A mapping set id from the service: 32 hex digits (the caller's rule),
+/// else the answer is refused.
 fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
-    if is_mapping_set_id(id) {
-        return Ok(());
-    }
-    Err(refused(
-        resp,
-        &format!(
+    check_mapping_set_id("id", id).map_err(|_| {
+        let what = format!(
             "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
              refusing to use it",
             id.len()
-        ),
-    ))
+        );
+        refused(resp, &what)
+    })
 }
 
 /// An answer refused for `what`, followed by what its status means (after
