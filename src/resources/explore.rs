@@ -85,7 +85,7 @@ named_enum! {
 #[non_exhaustive]
 pub struct XdmType {
     /// The XDM type, e.g. `string`, `number`, `integer`, `boolean`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Its format, e.g. `date-time`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,11 +103,7 @@ pub struct Column {
     #[serde(rename = "type", default)]
     pub type_name: String,
     /// `meta:xdmType`, e.g. `date-time`, if sent.
-    #[serde(
-        rename = "meta:xdmType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "meta:xdmType", skip_serializing_if = "Option::is_none")]
     pub meta_xdm_type: Option<String>,
     /// The XDM type, if sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,11 +164,8 @@ pub struct TablePreview {
 
 #[derive(Deserialize)]
 struct WireTableAnswer {
-    #[serde(default)]
     format: Option<String>,
-    #[serde(default)]
     schema: Option<WireSchema>,
-    #[serde(default)]
     data: Option<Vec<Map<String, Value>>>,
 }
 

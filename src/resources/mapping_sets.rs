@@ -62,11 +62,19 @@ named_enum! {
 }
 
 /// One mapping: a source (a column, or an expression) into an XDM field.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serialized as sent: `{"sourceType", "source", "destination"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Mapping {
+    #[serde(serialize_with = "wire_name")]
+    source_type: MappingSourceType,
     source: String,
     destination: String,
-    source_type: MappingSourceType,
+}
+
+/// A source type by its wire name (`ATTRIBUTE`).
+fn wire_name<S: Serializer>(t: &MappingSourceType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.as_str())
 }
 
 impl Mapping {
@@ -104,14 +112,6 @@ impl Mapping {
     pub fn source_type(&self) -> MappingSourceType {
         self.source_type
     }
-
-    fn to_wire(&self) -> WireMappingOut<'_> {
-        WireMappingOut {
-            source_type: self.source_type.as_str(),
-            source: &self.source,
-            destination: &self.destination,
-        }
-    }
 }
 
 /// Whether `path` looks like an XDM field path: names of ASCII letters,
@@ -125,15 +125,10 @@ fn is_xdm_path(path: &str) -> bool {
     })
 }
 
-/// Mapping set ids are 32 hex digits, no dashes
+/// A mapping set id from the caller: 32 hex digits, no dashes
 /// (`e7c80e4c0d8f4a98a7d400b4e178b635`).
-fn is_mapping_set_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A mapping set id from the caller: 32 hex digits.
 pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
-    if is_mapping_set_id(id) {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
         Err(Error::invalid_input(
@@ -143,20 +138,17 @@ pub(crate) fn check_mapping_set_id(field: &str, id: &str) -> Result<(), Error> {
     }
 }
 
-/// A mapping set id from the service: 32 hex digits, else the answer is
-/// refused.
+/// A mapping set id from the service: 32 hex digits (the caller's rule),
+/// else the answer is refused.
 fn check_answered_id(resp: &RawResponse, id: &str) -> Result<(), Error> {
-    if is_mapping_set_id(id) {
-        return Ok(());
-    }
-    Err(refused(
-        resp,
-        &format!(
+    check_mapping_set_id("id", id).map_err(|_| {
+        let what = format!(
             "the service sent a mapping set id that is not 32 hexadecimal digits ({} bytes); \
              refusing to use it",
             id.len()
-        ),
-    ))
+        );
+        refused(resp, &what)
+    })
 }
 
 /// An answer refused for `what`, followed by what its status means (after
@@ -301,7 +293,7 @@ impl NewMappingSet {
             output_schema: OutputSchema {
                 schema_ref: SchemaRef::new(self.schema_id.as_str(), XDM_FULL_CONTENT_TYPE),
             },
-            mappings: self.mappings.iter().map(Mapping::to_wire).collect(),
+            mappings: &self.mappings,
             input_schema: self.source_columns.as_deref().map(|columns| InputSchema {
                 json_schema: JsonSchema {
                     kind: "object",
@@ -319,7 +311,7 @@ impl NewMappingSet {
 #[serde(rename_all = "camelCase")]
 struct CreateBody<'a> {
     output_schema: OutputSchema<'a>,
-    mappings: Vec<WireMappingOut<'a>>,
+    mappings: &'a [Mapping],
     #[serde(skip_serializing_if = "Option::is_none")]
     input_schema: Option<InputSchema<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,15 +322,6 @@ struct CreateBody<'a> {
 #[serde(rename_all = "camelCase")]
 struct OutputSchema<'a> {
     schema_ref: SchemaRef<'a>,
-}
-
-/// One mapping as sent.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireMappingOut<'a> {
-    source_type: &'static str,
-    source: &'a str,
-    destination: &'a str,
 }
 
 /// `inputSchema` for the source's columns: a `SchemaRepresentation` with an
@@ -365,17 +348,10 @@ struct Properties<'a>(&'a [Column]);
 
 impl Serialize for Properties<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let last: HashMap<&str, usize> = self
-            .0
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.as_str(), i))
-            .collect();
-        let kept = self.0.iter().enumerate();
-        s.collect_map(
-            kept.filter(|&(i, c)| last.get(c.name.as_str()) == Some(&i))
-                .map(|(_, c)| (&c.name, json_schema_type(c))),
-        )
+        let columns = self.0.iter().enumerate();
+        // A column is kept when no later one has its name.
+        let last = columns.filter(|&(i, c)| self.0[i + 1..].iter().all(|d| d.name != c.name));
+        s.collect_map(last.map(|(_, c)| (&c.name, json_schema_type(c))))
     }
 }
 
@@ -608,15 +584,12 @@ fn describe_problem(v: &Value) -> String {
 
 fn parse_mapping(resp: &RawResponse, i: usize, w: WireMapping) -> Result<Mapping, Error> {
     let lacks = |what: &str| refused(resp, &format!("mapping {i} of the answer lacks {what}"));
-    let source = w
-        .source
-        .filter(|s| !s.is_empty())
-        .or(w.source_attribute.filter(|s| !s.is_empty()))
+    // The current name's text if not empty, else the legacy name's.
+    let either =
+        |current: Option<String>, legacy| current.into_iter().chain(legacy).find(|s| !s.is_empty());
+    let source = either(w.source, w.source_attribute)
         .ok_or_else(|| lacks("a source (`source` or `sourceAttribute`)"))?;
-    let destination = w
-        .destination
-        .filter(|s| !s.is_empty())
-        .or(w.destination_xdm_path.filter(|s| !s.is_empty()))
+    let destination = either(w.destination, w.destination_xdm_path)
         .ok_or_else(|| lacks("a destination (`destination` or `destinationXdmPath`)"))?;
     let source_type = match w.source_type.as_deref() {
         None | Some("") => MappingSourceType::Attribute,
@@ -700,22 +673,22 @@ impl Client {
         let checks = wire
             .validation_response
             .ok_or_else(|| refused(&resp, "the body lacks validationResponse"))?;
-        let mut results = Vec::with_capacity(checks.len());
-        for (i, c) in checks.into_iter().enumerate() {
+        let check = |(i, c): (usize, WireCheck)| {
             let status = c
                 .status
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| refused(&resp, &format!("validation result {i} lacks a status")))?;
-            results.push(MappingCheck {
+            let errors = c.errors.unwrap_or_default();
+            Ok(MappingCheck {
                 status: one_line(&status, 40),
-                errors: c
-                    .errors
-                    .unwrap_or_default()
-                    .iter()
-                    .map(describe_problem)
-                    .collect(),
-            });
-        }
+                errors: errors.iter().map(describe_problem).collect(),
+            })
+        };
+        let results = checks
+            .into_iter()
+            .enumerate()
+            .map(check)
+            .collect::<Result<_, Error>>()?;
         Ok(MappingValidation {
             results,
             mappings_sent: mapping_set.mappings.len(),
@@ -812,17 +785,15 @@ impl Client {
         }
         let found_version = version_of(wire.version)
             .ok_or_else(|| refused(&resp, "the mapping set lacks a version (a number)"))?;
-        if version.is_some_and(|asked| asked != found_version) {
+        if let Some(asked) = version.filter(|&asked| asked != found_version) {
             return Err(Error::unexpected(
                 &resp,
                 format!(
-                    "asked for version {} of mapping set {mapping_set_id}, the answer is version \
-                     {found_version}",
-                    version.unwrap_or_default()
+                    "asked for version {asked} of mapping set {mapping_set_id}, the answer is \
+                     version {found_version}"
                 ),
             ));
         }
-        let version = found_version;
         let mappings = wire
             .mappings
             .unwrap_or_default()
@@ -839,7 +810,7 @@ impl Client {
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
             id: MappingSetId::from_service(id),
-            version,
+            version: found_version,
             name: wire.name.filter(|n| !n.is_empty()),
             schema_id: schema_id.map(SchemaId::from_service),
             mappings,

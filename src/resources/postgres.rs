@@ -18,7 +18,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::check_name_and_description;
-use crate::client::input::check_no_control;
+use crate::client::input::{check_no_control, require_text};
 use crate::error::{named_enum, Error};
 use crate::secret::Secret;
 use crate::wire::body::{PatchOp, SpecRef};
@@ -206,18 +206,12 @@ impl PostgresCredentials {
     /// `login.database` on `login.server` (port 5432), logging in as
     /// `login.username` with `login.password`, no SSL mode.
     pub fn new(login: PostgresLogin<'_>) -> Self {
-        let PostgresLogin {
-            server,
-            database,
-            username,
-            password,
-        } = login;
         PostgresCredentials {
-            server: server.to_owned(),
+            server: login.server.to_owned(),
             port: DEFAULT_PORT,
-            database: database.to_owned(),
-            username: username.to_owned(),
-            password,
+            database: login.database.to_owned(),
+            username: login.username.to_owned(),
+            password: login.password,
             ssl_mode: None,
             basic_ssl_mode_value: None,
             scrub_tables: OnceLock::new(),
@@ -282,13 +276,12 @@ impl PostgresCredentials {
                 "must be between 1 and 65535",
             ));
         }
-        let conn_string = spec == AuthSpec::ConnectionString;
         for (field, value) in [
             ("postgres.server", self.server.as_str()),
             ("postgres.database", self.database.as_str()),
             ("postgres.username", self.username.as_str()),
         ] {
-            crate::client::input::require_text(field, value)?;
+            require_text(field, value)?;
         }
         let password = self.password.expose_secret();
         if password.is_empty() {
@@ -303,7 +296,7 @@ impl PostgresCredentials {
                 "must be at most 4096 bytes",
             ));
         }
-        if conn_string {
+        if spec == AuthSpec::ConnectionString {
             check_no_control("postgres.password", password, false).map_err(|_| {
                 Error::invalid_input(
                     "postgres.password",
@@ -318,7 +311,7 @@ impl PostgresCredentials {
             ));
         }
         if let Some(v) = &self.basic_ssl_mode_value {
-            crate::client::input::require_text("postgres.ssl_mode", v)?;
+            require_text("postgres.ssl_mode", v)?;
         }
         Ok(())
     }
@@ -369,7 +362,7 @@ impl PostgresCredentials {
             }),
             AuthSpec::Basic => f(Params::Basic {
                 server: &self.server,
-                port: PortString(self.port),
+                port: self.port,
                 database: &self.database,
                 username: &self.username,
                 password: self.password.expose_secret(),
@@ -577,7 +570,8 @@ enum Params<'a> {
     },
     Basic {
         server: &'a str,
-        port: PortString,
+        #[serde(serialize_with = "as_text")]
+        port: u16,
         database: &'a str,
         username: &'a str,
         password: &'a str,
@@ -587,12 +581,8 @@ enum Params<'a> {
 }
 
 /// Adobe's examples send the port as a JSON string.
-struct PortString(u16);
-
-impl Serialize for PortString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
+fn as_text<S: serde::Serializer>(port: &u16, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(port)
 }
 
 fn needs_braces(value: &str) -> bool {

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::datasets::check_schema_id;
 use super::{
-    check_name_and_description, filter_default, may_match, or_default, unusable_answer, wire_item,
+    check_name_and_description, filter_default, may_match, nested, or_default, unusable_answer,
+    wire_item,
 };
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
@@ -117,17 +118,12 @@ pub struct TargetConnection {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireTargetConnection {
     id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     data: Option<WireData>,
-    #[serde(default)]
-    params: Option<WireParams>,
-    #[serde(default)]
+    #[serde(default, rename = "params", deserialize_with = "dataset_in_params")]
+    dataset_id: Option<String>,
     connection_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
     state: Option<String>,
     #[serde(default, deserialize_with = "or_default")]
     etag: String,
@@ -144,12 +140,7 @@ struct WireData {
     schema: Option<SpecRef<'static>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireParams {
-    #[serde(rename = "dataSetId")]
-    dataset_id: Option<String>,
-}
+nested!(fn dataset_in_params, "dataSetId");
 
 wire_item!(WireTargetConnection);
 
@@ -160,10 +151,7 @@ impl From<WireTargetConnection> for TargetConnection {
             id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
-            dataset_id: w
-                .params
-                .and_then(|p| p.dataset_id)
-                .map(DatasetId::from_service),
+            dataset_id: w.dataset_id.map(DatasetId::from_service),
             schema_id: data
                 .schema
                 .and_then(SpecRef::into_id)
