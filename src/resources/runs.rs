@@ -334,20 +334,6 @@ impl RunFilter {
     pub fn status(&self) -> Option<&RunStatus> {
         self.status.as_ref()
     }
-
-    /// A run the service listed for this flow but that does not say whose
-    /// it is cannot be counted as this flow's (nor silently dropped: a
-    /// monitor would call the flow healthy).
-    fn attributed(flow_id: &FlowId, run: &Run) -> Result<(), Error> {
-        match run.flow_id {
-            Some(_) => Ok(()),
-            None => Err(unusable_answer(format!(
-                "run {} in the listing for flow {flow_id} carries no flowId: it cannot be \
-                 attributed to the flow; stopped",
-                run.id
-            ))),
-        }
-    }
 }
 
 /// Pages through a listing of runs, in the service's order. Made by
@@ -364,8 +350,18 @@ impl Client {
     /// be attributed to the flow.
     pub fn runs(&self, filter: RunFilter) -> Runs {
         let flow_id = filter.flow_id.clone();
+        // A run listed for this flow that does not say whose it is cannot
+        // be counted as this flow's (nor silently dropped: a monitor would
+        // call the flow healthy).
         self.pages::<Run>(filter)
-            .checked(move |r| RunFilter::attributed(&flow_id, r))
+            .checked(move |run| match run.flow_id {
+                Some(_) => Ok(()),
+                None => Err(unusable_answer(format!(
+                    "run {} in the listing for flow {flow_id} carries no flowId: it cannot be \
+                     attributed to the flow; stopped",
+                    run.id
+                ))),
+            })
     }
 
     /// Lists the runs that match `filter`, every page up to the filter's
