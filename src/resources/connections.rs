@@ -84,7 +84,7 @@ pub struct Connection {
     pub updated_at: Option<i64>,
 }
 
-nested!(fn auth_spec_name, "specName");
+nested!(fn auth_spec_name, "specName", String);
 
 wire_item!(Connection);
 

@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::nested;
 use crate::client::input::{check_id, require_text};
 use crate::client::request::Method;
 use crate::client::results::parse_json;
@@ -170,17 +171,14 @@ pub struct TablePreview {
 struct WireTableAnswer {
     #[serde(default)]
     format: Option<String>,
-    #[serde(default)]
-    schema: Option<WireSchema>,
+    /// `schema.columns`.
+    #[serde(default, rename = "schema", deserialize_with = "columns")]
+    columns: Option<Vec<Column>>,
     #[serde(default)]
     data: Option<Vec<Map<String, Value>>>,
 }
 
-#[derive(Deserialize)]
-struct WireSchema {
-    #[serde(default)]
-    columns: Vec<Column>,
-}
+nested!(fn columns, "columns", Vec<Column>);
 
 const RESOURCE: &str = "connection";
 
@@ -256,7 +254,7 @@ impl Client {
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
-            columns: answer.schema.map(|s| s.columns).unwrap_or_default(),
+            columns: answer.columns.unwrap_or_default(),
         })
     }
 
@@ -273,7 +271,7 @@ impl Client {
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
-            columns: answer.schema.map(|s| s.columns).unwrap_or_default(),
+            columns: answer.columns.unwrap_or_default(),
             rows: answer.data.unwrap_or_default(),
         })
     }

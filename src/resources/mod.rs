@@ -39,16 +39,17 @@ macro_rules! wire_item {
 }
 pub(crate) use wire_item;
 
-/// A single text member of a nested object, read strictly:
-/// `nested!(fn table_name, "tableName")` reads `params.tableName` from
-/// the field it is put on. A missing or `null` object or member is `None`.
+/// A single member of a nested object, read strictly:
+/// `nested!(fn table_name, "tableName", String)` reads `params.tableName`
+/// from the field it is put on. A missing or `null` object or member is
+/// `None`.
 macro_rules! nested {
-    (fn $name:ident, $member:literal) => {
-        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    (fn $name:ident, $member:literal, $ty:ty) => {
+        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
             #[derive(serde::Deserialize)]
             struct Outer {
                 #[serde(default, rename = $member)]
-                value: Option<String>,
+                value: Option<$ty>,
             }
             Ok(Option::<Outer>::deserialize(d)?.and_then(|o| o.value))
         }

@@ -114,8 +114,8 @@ pub struct SourceConnection {
     pub updated_at: Option<i64>,
 }
 
-nested!(fn table_name, "tableName");
-nested!(fn data_format, "format");
+nested!(fn table_name, "tableName", String);
+nested!(fn data_format, "format", String);
 
 wire_item!(SourceConnection);
 

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::datasets::check_schema_id;
 use super::{
-    check_name_and_description, filter_default, may_match, or_default, unusable_answer, wire_item,
+    check_name_and_description, filter_default, may_match, nested, or_default, unusable_answer,
+    wire_item,
 };
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
@@ -123,8 +124,9 @@ pub(crate) struct WireTargetConnection {
     description: Option<String>,
     #[serde(default)]
     data: Option<WireData>,
-    #[serde(default)]
-    params: Option<WireParams>,
+    /// `params.dataSetId`.
+    #[serde(default, rename = "params", deserialize_with = "dataset_id")]
+    dataset_id: Option<String>,
     #[serde(default)]
     connection_spec: Option<SpecRef<'static>>,
     #[serde(default)]
@@ -144,12 +146,7 @@ struct WireData {
     schema: Option<SpecRef<'static>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireParams {
-    #[serde(rename = "dataSetId")]
-    dataset_id: Option<String>,
-}
+nested!(fn dataset_id, "dataSetId", String);
 
 wire_item!(WireTargetConnection);
 
@@ -160,10 +157,7 @@ impl From<WireTargetConnection> for TargetConnection {
             id: TargetConnectionId::from_service(w.id),
             name: w.name.unwrap_or_default(),
             description: w.description.filter(|d| !d.is_empty()),
-            dataset_id: w
-                .params
-                .and_then(|p| p.dataset_id)
-                .map(DatasetId::from_service),
+            dataset_id: w.dataset_id.map(DatasetId::from_service),
             schema_id: data
                 .schema
                 .and_then(SpecRef::into_id)
