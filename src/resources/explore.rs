@@ -169,12 +169,10 @@ pub struct TablePreview {
 
 #[derive(Deserialize)]
 struct WireTableAnswer {
-    #[serde(default)]
     format: Option<String>,
     /// `schema.columns`.
     #[serde(default, rename = "schema", deserialize_with = "columns")]
     columns: Option<Vec<Column>>,
-    #[serde(default)]
     data: Option<Vec<Map<String, Value>>>,
 }
 

@@ -293,21 +293,13 @@ impl Flow {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireFlow {
     id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     state: Option<String>,
-    #[serde(default)]
     flow_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
     source_connection_ids: Option<Vec<String>>,
-    #[serde(default)]
     target_connection_ids: Option<Vec<String>>,
-    #[serde(default)]
     transformations: Option<Vec<Transformation>>,
-    #[serde(default)]
     schedule_params: Option<Value>,
     #[serde(default, deserialize_with = "or_default")]
     etag: String,

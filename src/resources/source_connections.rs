@@ -101,7 +101,6 @@ pub struct SourceConnection {
     #[serde(default, rename = "connectionSpec", deserialize_with = "spec_id")]
     pub connection_spec_id: Option<String>,
     /// State, e.g. `enabled`.
-    #[serde(default)]
     pub state: Option<String>,
     /// Etag, byte for byte (with its quotes).
     #[serde(default, deserialize_with = "or_default")]

@@ -118,18 +118,13 @@ pub struct TargetConnection {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireTargetConnection {
     id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     data: Option<WireData>,
     /// `params.dataSetId`.
     #[serde(default, rename = "params", deserialize_with = "dataset_id")]
     dataset_id: Option<String>,
-    #[serde(default)]
     connection_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
     state: Option<String>,
     #[serde(default, deserialize_with = "or_default")]
     etag: String,
