@@ -168,11 +168,6 @@ impl Schedule {
         self.repeat.is_none()
     }
 
-    /// The `frequency` wire word (`once` included).
-    pub(crate) fn frequency_word(&self) -> &'static str {
-        self.frequency().map_or("once", |f| f.as_str())
-    }
-
     /// The `scheduleParams` members, in order: `startTime`, `frequency`,
     /// then `interval` and `backfill` unless the flow runs once.
     ///
@@ -183,9 +178,11 @@ impl Schedule {
     /// `"interval": "15"`, `"backfill": "true"`). We send what the schema
     /// says: numbers and a boolean. [`Schedule::from_wire`] reads both.
     pub(crate) fn wire_members(&self) -> Vec<(&'static str, Member)> {
+        // The `frequency` wire word (`once` included).
+        let frequency = self.frequency().map_or("once", |f| f.as_str());
         let mut members = vec![
             ("startTime", Member::Seconds(self.start_time)),
-            ("frequency", Member::Word(self.frequency_word())),
+            ("frequency", Member::Word(frequency)),
         ];
         if let Some(r) = self.repeat {
             members.push(("interval", Member::Interval(r.interval)));
@@ -226,12 +223,9 @@ impl Schedule {
         let interval = u32::try_from(read::int(o.get("interval")?)?).ok()?;
         let mut schedule = Schedule::every(frequency, interval, 1).ok()?;
         schedule.start_time = start_time;
-        match o.get("backfill") {
-            None | Some(Value::Null) => Some(schedule),
-            Some(b) => match read::bool(b)? {
-                true => Some(schedule),
-                false => Some(schedule.without_backfill()),
-            },
+        match o.get("backfill").filter(|b| !b.is_null()) {
+            Some(b) if !read::bool(b)? => Some(schedule.without_backfill()),
+            _ => Some(schedule),
         }
     }
 }
