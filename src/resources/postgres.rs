@@ -369,7 +369,7 @@ impl PostgresCredentials {
             }),
             AuthSpec::Basic => f(Params::Basic {
                 server: &self.server,
-                port: PortString(self.port),
+                port: self.port.to_string(),
                 database: &self.database,
                 username: &self.username,
                 password: self.password.expose_secret(),
@@ -577,22 +577,14 @@ enum Params<'a> {
     },
     Basic {
         server: &'a str,
-        port: PortString,
+        /// Adobe's examples send the port as a JSON string.
+        port: String,
         database: &'a str,
         username: &'a str,
         password: &'a str,
         #[serde(rename = "sslMode", skip_serializing_if = "Option::is_none")]
         ssl_mode: Option<&'a str>,
     },
-}
-
-/// Adobe's examples send the port as a JSON string.
-struct PortString(u16);
-
-impl Serialize for PortString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
 }
 
 fn needs_braces(value: &str) -> bool {
