@@ -34,7 +34,8 @@ use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use super::{
-    check_name_and_description, filter_default, or_default, text_id, unusable_answer, wire_item,
+    check_name_and_description, filter_default, name_and_description, or_default, text_id,
+    unusable_answer, wire_item,
 };
 use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
@@ -400,6 +401,8 @@ pub struct FlowParts<'a> {
     pub schedule: Schedule,
 }
 
+name_and_description!(NewFlow);
+
 impl NewFlow {
     /// A flow of `parts`, without a description.
     pub fn new(parts: FlowParts<'_>) -> Self {
@@ -413,22 +416,6 @@ impl NewFlow {
             mapping_set_version: parts.mapping_set_version,
             schedule: parts.schedule,
         }
-    }
-
-    /// Sets the description.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The source connection's id.

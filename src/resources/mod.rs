@@ -75,6 +75,31 @@ macro_rules! filter_default {
 }
 pub(crate) use filter_default;
 
+/// `with_description`, `name` and `description` for a resource to
+/// create, over its `name: String` and `description: Option<String>`.
+macro_rules! name_and_description {
+    ($new:ty) => {
+        impl $new {
+            /// Sets the description (shown in the Platform UI).
+            pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                self.description = Some(description.into());
+                self
+            }
+
+            /// The name.
+            pub fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// The description, if set.
+            pub fn description(&self) -> Option<&str> {
+                self.description.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use name_and_description;
+
 /// The name and the optional description every new resource has.
 fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {
     check_name("name", name)?;

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use super::{
-    check_name_and_description, filter_default, may_match, maybe_service_id, nested, non_empty,
-    or_default, service_id, spec_id, unusable_answer, wire_item,
+    check_name_and_description, filter_default, may_match, maybe_service_id, name_and_description,
+    nested, non_empty, or_default, service_id, spec_id, unusable_answer, wire_item,
 };
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
@@ -130,6 +130,8 @@ pub struct NewSourceConnection {
     columns: Option<Vec<Column>>,
 }
 
+name_and_description!(NewSourceConnection);
+
 impl NewSourceConnection {
     /// A source connection named `name` reading `table_path` (as
     /// [`Client::explore_tables`] lists it, e.g. `public.orders`) through
@@ -148,27 +150,11 @@ impl NewSourceConnection {
         }
     }
 
-    /// Sets the description.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
     /// Sends these columns as `params.columns` (e.g. from
     /// [`Client::explore_columns`]); optional.
     pub fn with_columns(mut self, columns: Vec<Column>) -> Self {
         self.columns = Some(columns);
         self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The base connection's id.
