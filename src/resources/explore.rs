@@ -9,6 +9,7 @@
 //! [`Client::preview_table`]: crate::Client::preview_table
 //! [`ClientBuilder::with_max_explore_bytes`]: crate::ClientBuilder::with_max_explore_bytes
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -179,6 +180,8 @@ struct WireTableAnswer {
 nested!(fn columns, "columns", Vec<Column>);
 
 const RESOURCE: &str = "connection";
+/// What a table's answer is.
+const TABLE: &str = "a table description {\"format\", \"schema\": {\"columns\": [...]}}";
 
 /// `/connections/{id}/explore?objectType=...`. The tutorials send
 /// `objectType` in lower case (`root`, `table`) while the OpenAPI enum is
@@ -199,22 +202,24 @@ fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
 }
 
 impl Client {
-    /// `GET .../explore?objectType=table&object={PATH}` (with
-    /// `&preview=true` for sample rows), read with the explore cap.
-    fn explore_table(
+    /// `GET .../explore?objectType=root`, or `table&object={PATH}` (with
+    /// `&preview=true` for sample rows), read with the explore cap as
+    /// `what`. A 404 of the root listing means there is no such connection.
+    fn explore<T: DeserializeOwned>(
         &self,
         base_connection_id: &str,
-        table_path: &str,
+        table_path: Option<&str>,
         preview: bool,
-    ) -> Result<WireTableAnswer, Error> {
+        what: &str,
+    ) -> Result<T, Error> {
         check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let path = explore_path(base_connection_id, Some(table_path), preview);
-        let resp = self.request(Method::Get, path).large().send()?;
-        parse_json(
-            &resp,
-            "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
-        )
+        let path = explore_path(base_connection_id, table_path, preview);
+        let mut request = self.request(Method::Get, path).large();
+        match table_path {
+            None => request = request.resource(RESOURCE, base_connection_id),
+            Some(table_path) => require_text("table_path", table_path)?,
+        }
+        parse_json(&request.send()?, what)
     }
 
     /// Lists the tables of a base connection's database:
@@ -226,17 +231,8 @@ impl Client {
     /// (`ClientBuilder::with_max_explore_bytes`, 64 MiB by default), well
     /// above the cap for other answers.
     pub fn explore_tables(&self, base_connection_id: &ConnectionId) -> Result<Vec<Table>, Error> {
-        let base_connection_id = base_connection_id.as_str();
-        check_id("base_connection_id", base_connection_id)?;
-        let resp = self
-            .request(Method::Get, explore_path(base_connection_id, None, false))
-            .large()
-            .resource(RESOURCE, base_connection_id)
-            .send()?;
-        parse_json(
-            &resp,
-            "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]",
-        )
+        let what = "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]";
+        self.explore(base_connection_id.as_str(), None, false, what)
     }
 
     /// Reads one table's columns: `GET
@@ -248,7 +244,8 @@ impl Client {
         base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        let answer = self.explore_table(base_connection_id.as_str(), table_path, false)?;
+        let answer: WireTableAnswer =
+            self.explore(base_connection_id.as_str(), Some(table_path), false, TABLE)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -265,7 +262,8 @@ impl Client {
         base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        let answer = self.explore_table(base_connection_id.as_str(), table_path, true)?;
+        let answer: WireTableAnswer =
+            self.explore(base_connection_id.as_str(), Some(table_path), true, TABLE)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
