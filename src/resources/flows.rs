@@ -334,11 +334,11 @@ impl From<WireFlow> for Flow {
             target_connection_ids: ids_from_service(w.target_connection_ids),
             transformations: w.transformations.unwrap_or_default(),
             schedule: w.schedule_params.as_ref().and_then(Schedule::from_wire),
+            // A missing member (or a section that is no object) reads as null.
             schedule_states_backfill: w
                 .schedule_params
                 .as_ref()
-                .and_then(|p| p.get("backfill"))
-                .is_some_and(|b| !b.is_null()),
+                .is_some_and(|p| !p["backfill"].is_null()),
             etag: w.etag,
             last_run: w.last_run_details,
             created_at: w.created_at,

@@ -821,7 +821,6 @@ impl Client {
                 ),
             ));
         }
-        let version = found_version;
         let mappings = wire
             .mappings
             .unwrap_or_default()
@@ -837,7 +836,7 @@ impl Client {
             .filter(|s| !s.is_empty());
         Ok(MappingSet {
             id: MappingSetId::from_service(id),
-            version,
+            version: found_version,
             name: wire.name.filter(|n| !n.is_empty()),
             schema_id: schema_id.map(SchemaId::from_service),
             mappings,
