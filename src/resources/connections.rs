@@ -62,10 +62,8 @@ pub struct Connection {
     #[serde(default, deserialize_with = "or_default")]
     pub name: String,
     /// Description, if any.
-    #[serde(default)]
     pub description: Option<String>,
     /// State, e.g. `enabled`.
-    #[serde(default)]
     pub state: Option<String>,
     /// Etag, byte for byte (with its quotes): send it as `If-Match`.
     #[serde(default, deserialize_with = "or_default")]
@@ -84,7 +82,7 @@ pub struct Connection {
     pub updated_at: Option<i64>,
 }
 
-nested!(fn auth_spec_name, "specName");
+nested!(fn auth_spec_name, "specName", String);
 
 wire_item!(Connection);
 

@@ -34,7 +34,8 @@ use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::{check_start_time, Member, ScheduleParams};
 pub use super::schedule::{Frequency, Schedule, MIN_MINUTE_INTERVAL};
 use super::{
-    check_name_and_description, filter_default, or_default, text_id, unusable_answer, wire_item,
+    check_name_and_description, filter_default, name_and_description, or_default, text_id,
+    unusable_answer, wire_item,
 };
 use crate::client::input::{check_from_service, check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
@@ -293,21 +294,13 @@ impl Flow {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireFlow {
     id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     state: Option<String>,
-    #[serde(default)]
     flow_spec: Option<SpecRef<'static>>,
-    #[serde(default)]
     source_connection_ids: Option<Vec<String>>,
-    #[serde(default)]
     target_connection_ids: Option<Vec<String>>,
-    #[serde(default)]
     transformations: Option<Vec<Transformation>>,
-    #[serde(default)]
     schedule_params: Option<Value>,
     #[serde(default, deserialize_with = "or_default")]
     etag: String,
@@ -341,11 +334,11 @@ impl From<WireFlow> for Flow {
             target_connection_ids: ids_from_service(w.target_connection_ids),
             transformations: w.transformations.unwrap_or_default(),
             schedule: w.schedule_params.as_ref().and_then(Schedule::from_wire),
+            // A missing member (or a section that is no object) reads as null.
             schedule_states_backfill: w
                 .schedule_params
                 .as_ref()
-                .and_then(|p| p.get("backfill"))
-                .is_some_and(|b| !b.is_null()),
+                .is_some_and(|p| !p["backfill"].is_null()),
             etag: w.etag,
             last_run: w.last_run_details,
             created_at: w.created_at,
@@ -408,6 +401,8 @@ pub struct FlowParts<'a> {
     pub schedule: Schedule,
 }
 
+name_and_description!(NewFlow);
+
 impl NewFlow {
     /// A flow of `parts`, without a description.
     pub fn new(parts: FlowParts<'_>) -> Self {
@@ -421,22 +416,6 @@ impl NewFlow {
             mapping_set_version: parts.mapping_set_version,
             schedule: parts.schedule,
         }
-    }
-
-    /// Sets the description.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The source connection's id.

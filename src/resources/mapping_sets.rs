@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::datasets::check_schema_id;
 use super::explore::{Column, ColumnType};
+use super::nested;
 use super::target_connections::XDM_FULL_CONTENT_TYPE;
 use crate::client::input::{check_description, require_text, MAX_TEXT_CHARS};
 use crate::client::paging::Query;
@@ -504,7 +505,11 @@ struct WireMappingSet {
     name: Option<String>,
     #[serde(deserialize_with = "read::de::int")]
     version: Option<i64>,
-    output_schema: Option<WireOutputSchema>,
+    /// `outputSchema.schemaRef`, read by its `id` only (a `SpecRef` reads
+    /// nothing else): the `contentType` is not used, so its type cannot
+    /// refuse the answer.
+    #[serde(deserialize_with = "output_schema_ref")]
+    output_schema: Option<SpecRef<'static>>,
     schema_ref: Option<SpecRef<'static>>,
     xdm_schema: Option<String>,
     mappings: Option<Vec<WireMapping>>,
@@ -521,13 +526,7 @@ struct WireMappingSetPage {
     items: Option<Vec<WireMappingSet>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireOutputSchema {
-    /// Read by its `id` only (a `SpecRef` reads nothing else): the
-    /// `contentType` is not used, so its type cannot refuse the answer.
-    schema_ref: Option<SpecRef<'static>>,
-}
+nested!(fn output_schema_ref, "schemaRef", SpecRef<'static>);
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
@@ -803,7 +802,6 @@ impl Client {
             .collect::<Result<Vec<_>, _>>()?;
         let schema_id = wire
             .output_schema
-            .and_then(|o| o.schema_ref)
             .and_then(SpecRef::into_id)
             .or_else(|| wire.schema_ref.and_then(SpecRef::into_id))
             .or(wire.xdm_schema)

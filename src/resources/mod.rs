@@ -39,16 +39,17 @@ macro_rules! wire_item {
 }
 pub(crate) use wire_item;
 
-/// A single text member of a nested object, read strictly:
-/// `nested!(fn table_name, "tableName")` reads `params.tableName` from
-/// the field it is put on. A missing or `null` object or member is `None`.
+/// A single member of a nested object, read strictly:
+/// `nested!(fn table_name, "tableName", String)` reads `params.tableName`
+/// from the field it is put on. A missing or `null` object or member is
+/// `None`.
 macro_rules! nested {
-    (fn $name:ident, $member:literal) => {
-        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    (fn $name:ident, $member:literal, $ty:ty) => {
+        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
             #[derive(serde::Deserialize)]
             struct Outer {
                 #[serde(default, rename = $member)]
-                value: Option<String>,
+                value: Option<$ty>,
             }
             Ok(Option::<Outer>::deserialize(d)?.and_then(|o| o.value))
         }
@@ -73,6 +74,31 @@ macro_rules! filter_default {
     };
 }
 pub(crate) use filter_default;
+
+/// `with_description`, `name` and `description` for a resource to
+/// create, over its `name: String` and `description: Option<String>`.
+macro_rules! name_and_description {
+    ($new:ty) => {
+        impl $new {
+            /// Sets the description (shown in the Platform UI).
+            pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                self.description = Some(description.into());
+                self
+            }
+
+            /// The name.
+            pub fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// The description, if set.
+            pub fn description(&self) -> Option<&str> {
+                self.description.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use name_and_description;
 
 /// The name and the optional description every new resource has.
 fn check_name_and_description(name: &str, description: Option<&str>) -> Result<(), Error> {

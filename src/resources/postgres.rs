@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::check_name_and_description;
+use super::{check_name_and_description, name_and_description};
 use crate::client::input::{check_no_control, require_text};
 use crate::error::{named_enum, Error};
 use crate::secret::Secret;
@@ -433,6 +433,8 @@ pub struct PostgresConnection {
     credentials: PostgresCredentials,
 }
 
+name_and_description!(PostgresConnection);
+
 impl PostgresConnection {
     /// A connection named `name` to the database of `login` (port 5432),
     /// using the connection-string auth spec and no SSL option.
@@ -448,12 +450,6 @@ impl PostgresConnection {
             auth_spec: AuthSpec::default(),
             credentials,
         }
-    }
-
-    /// Sets the description shown in the Platform UI.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
     }
 
     /// Sets the port (1–65535). Defaults to 5432.
@@ -479,16 +475,6 @@ impl PostgresConnection {
     pub fn with_auth_spec(mut self, spec: AuthSpec) -> Self {
         self.auth_spec = spec;
         self
-    }
-
-    /// The connection's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The auth spec that will be used.

@@ -31,6 +31,7 @@ use std::cmp::Ordering;
 use serde::Deserialize;
 
 use super::connections::{DEFAULT_MAX_ITEMS, DEFAULT_PAGE_SIZE};
+use super::flows::LastRun;
 use super::unusable_answer;
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
@@ -198,23 +199,16 @@ pub(crate) struct WireRun {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct WireMetrics {
+    /// `startedAtUTC` and `completedAtUTC`, the members (and rules) of a
+    /// flow's `lastRunDetails`; an `id` or `state` here is not used.
     #[serde(deserialize_with = "read::de::section")]
-    duration_summary: Option<WireDuration>,
+    duration_summary: Option<LastRun>,
     #[serde(deserialize_with = "read::de::section")]
     record_summary: Option<WireRecords>,
     #[serde(deserialize_with = "read::de::section")]
     size_summary: Option<WireSizes>,
     #[serde(deserialize_with = "read::de::section")]
     status_summary: Option<WireStatus>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WireDuration {
-    #[serde(rename = "startedAtUTC", deserialize_with = "read::de::millis")]
-    started_at: Option<i64>,
-    #[serde(rename = "completedAtUTC", deserialize_with = "read::de::millis")]
-    completed_at: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -259,7 +253,7 @@ impl WireItem for WireRun {
 impl From<WireRun> for Run {
     fn from(w: WireRun) -> Self {
         let metrics = w.metrics.unwrap_or_default();
-        let duration = metrics.duration_summary.unwrap_or_default();
+        let duration = metrics.duration_summary;
         let records = metrics.record_summary.unwrap_or_default();
         let sizes = metrics.size_summary.unwrap_or_default();
         let status = metrics.status_summary.unwrap_or_default();
@@ -270,8 +264,8 @@ impl From<WireRun> for Run {
             status: RunStatus::parse(status.status.as_deref().unwrap_or("")),
             created_at: w.created_at,
             updated_at: w.updated_at,
-            started_at: duration.started_at,
-            completed_at: duration.completed_at,
+            started_at: duration.as_ref().and_then(|d| d.started_at),
+            completed_at: duration.and_then(|d| d.completed_at),
             input_records: records.input_record_count,
             output_records: records.output_record_count,
             failed_records: records.failed_record_count,

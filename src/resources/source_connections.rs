@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use super::explore::Column;
 use super::postgres::{POSTGRES_CONNECTION_SPEC_ID, POSTGRES_CONNECTION_SPEC_VERSION};
 use super::{
-    check_name_and_description, filter_default, may_match, maybe_service_id, nested, non_empty,
-    or_default, service_id, spec_id, unusable_answer, wire_item,
+    check_name_and_description, filter_default, may_match, maybe_service_id, name_and_description,
+    nested, non_empty, or_default, service_id, spec_id, unusable_answer, wire_item,
 };
 use crate::client::input::{check_id, require_text};
 use crate::client::paging::{paging_options, Pages, Query};
@@ -101,7 +101,6 @@ pub struct SourceConnection {
     #[serde(default, rename = "connectionSpec", deserialize_with = "spec_id")]
     pub connection_spec_id: Option<String>,
     /// State, e.g. `enabled`.
-    #[serde(default)]
     pub state: Option<String>,
     /// Etag, byte for byte (with its quotes).
     #[serde(default, deserialize_with = "or_default")]
@@ -114,8 +113,8 @@ pub struct SourceConnection {
     pub updated_at: Option<i64>,
 }
 
-nested!(fn table_name, "tableName");
-nested!(fn data_format, "format");
+nested!(fn table_name, "tableName", String);
+nested!(fn data_format, "format", String);
 
 wire_item!(SourceConnection);
 
@@ -130,6 +129,8 @@ pub struct NewSourceConnection {
     table_path: String,
     columns: Option<Vec<Column>>,
 }
+
+name_and_description!(NewSourceConnection);
 
 impl NewSourceConnection {
     /// A source connection named `name` reading `table_path` (as
@@ -149,27 +150,11 @@ impl NewSourceConnection {
         }
     }
 
-    /// Sets the description.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
     /// Sends these columns as `params.columns` (e.g. from
     /// [`Client::explore_columns`]); optional.
     pub fn with_columns(mut self, columns: Vec<Column>) -> Self {
         self.columns = Some(columns);
         self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The base connection's id.

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::datasets::check_schema_id;
 use super::{
-    check_name_and_description, filter_default, may_match, nested, or_default, unusable_answer,
-    wire_item,
+    check_name_and_description, filter_default, may_match, name_and_description, nested,
+    or_default, unusable_answer, wire_item,
 };
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, Pages, Query};
@@ -140,7 +140,7 @@ struct WireData {
     schema: Option<SpecRef<'static>>,
 }
 
-nested!(fn dataset_in_params, "dataSetId");
+nested!(fn dataset_in_params, "dataSetId", String);
 
 wire_item!(WireTargetConnection);
 
@@ -177,6 +177,8 @@ pub struct NewTargetConnection {
     schema_id: SchemaId,
 }
 
+name_and_description!(NewTargetConnection);
+
 impl NewTargetConnection {
     /// A target connection named `name` writing to dataset `dataset_id`,
     /// whose XDM schema is `schema_id` (the schema's `$id` URL, as
@@ -188,22 +190,6 @@ impl NewTargetConnection {
             dataset_id,
             schema_id,
         }
-    }
-
-    /// Sets the description.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The description, if set.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
     }
 
     /// The dataset's id.
