@@ -9,6 +9,7 @@
 //! [`Client::preview_table`]: crate::Client::preview_table
 //! [`ClientBuilder::with_max_explore_bytes`]: crate::ClientBuilder::with_max_explore_bytes
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -196,22 +197,30 @@ fn explore_path(base_id: &str, table: Option<&str>, preview: bool) -> String {
 }
 
 impl Client {
-    /// `GET .../explore?objectType=table&object={PATH}` (with
-    /// `&preview=true` for sample rows), read with the explore cap.
-    fn explore_table(
+    /// `GET .../explore` for the root listing (`table` is `None`) or a
+    /// table, read with the explore cap and parsed as `T`. Only the root
+    /// listing names the connection on a 404.
+    fn explore<T: DeserializeOwned>(
         &self,
-        base_connection_id: &str,
-        table_path: &str,
+        base_connection_id: &ConnectionId,
+        table: Option<&str>,
         preview: bool,
-    ) -> Result<WireTableAnswer, Error> {
+    ) -> Result<T, Error> {
+        let base_connection_id = base_connection_id.as_str();
         check_id("base_connection_id", base_connection_id)?;
-        require_text("table_path", table_path)?;
-        let path = explore_path(base_connection_id, Some(table_path), preview);
-        let resp = self.request(Method::Get, path).large().send()?;
-        parse_json(
-            &resp,
-            "a table description {\"format\", \"schema\": {\"columns\": [...]}}",
-        )
+        let path = explore_path(base_connection_id, table, preview);
+        let mut request = self.request(Method::Get, path).large();
+        let expected = match table {
+            Some(table_path) => {
+                require_text("table_path", table_path)?;
+                "a table description {\"format\", \"schema\": {\"columns\": [...]}}"
+            }
+            None => {
+                request = request.resource(RESOURCE, base_connection_id);
+                "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]"
+            }
+        };
+        parse_json(&request.send()?, expected)
     }
 
     /// Lists the tables of a base connection's database:
@@ -223,17 +232,7 @@ impl Client {
     /// (`ClientBuilder::with_max_explore_bytes`, 64 MiB by default), well
     /// above the cap for other answers.
     pub fn explore_tables(&self, base_connection_id: &ConnectionId) -> Result<Vec<Table>, Error> {
-        let base_connection_id = base_connection_id.as_str();
-        check_id("base_connection_id", base_connection_id)?;
-        let resp = self
-            .request(Method::Get, explore_path(base_connection_id, None, false))
-            .large()
-            .resource(RESOURCE, base_connection_id)
-            .send()?;
-        parse_json(
-            &resp,
-            "a JSON array of tables [{\"type\", \"name\", \"path\", ...}]",
-        )
+        self.explore(base_connection_id, None, false)
     }
 
     /// Reads one table's columns: `GET
@@ -245,7 +244,7 @@ impl Client {
         base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TableSchema, Error> {
-        let answer = self.explore_table(base_connection_id.as_str(), table_path, false)?;
+        let answer: WireTableAnswer = self.explore(base_connection_id, Some(table_path), false)?;
         Ok(TableSchema {
             path: table_path.to_owned(),
             format: answer.format,
@@ -262,7 +261,7 @@ impl Client {
         base_connection_id: &ConnectionId,
         table_path: &str,
     ) -> Result<TablePreview, Error> {
-        let answer = self.explore_table(base_connection_id.as_str(), table_path, true)?;
+        let answer: WireTableAnswer = self.explore(base_connection_id, Some(table_path), true)?;
         Ok(TablePreview {
             path: table_path.to_owned(),
             format: answer.format,
