@@ -576,19 +576,13 @@ impl PipelinePlan {
         let new_set = matches!(self.new_mapping_set(), Some(MappingSetPlan::Create { .. }));
         let new_flow = matches!(self.flow, FlowPlan::Create { .. });
         let remaps = update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
+        let new_source = self.source_connection.id().is_none();
+        let new_target = self.target_connection.id().is_none();
+        let reschedules = update.is_some_and(|u| u.schedule.is_some());
         [
-            (
-                self.source_connection.id().is_none(),
-                SourceConnectionCreated,
-            ),
-            (
-                self.target_connection.id().is_none(),
-                TargetConnectionCreated,
-            ),
-            (
-                update.is_some_and(|u| u.schedule.is_some()),
-                FlowScheduleUpdated,
-            ),
+            (new_source, SourceConnectionCreated),
+            (new_target, TargetConnectionCreated),
+            (reschedules, FlowScheduleUpdated),
             (new_set, MappingSetCreated),
             (new_flow, FlowCreated),
             (remaps, FlowMappingUpdated),
