@@ -1123,7 +1123,7 @@ impl Client {
                 reason,
             })
         };
-        let (_, mapping_id, mapping_version) =
+        let (_, mapping_set_id, mapping_version) =
             match (delta_column_problem(&flow, spec), flow.mapping()) {
                 (Some(reason), _) => return Ok(replace("delta_column", reason)),
                 (None, None) => {
@@ -1138,7 +1138,7 @@ impl Client {
             };
         let mut old = None;
         // The version the flow runs, which need not be the latest.
-        let mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
+        let mapping_matches = match self.get_mapping_set_version(&mapping_set_id, mapping_version) {
             Ok(current) => {
                 old = Some(current.mappings.clone());
                 // The schema given, else the target connection's, else
@@ -1165,12 +1165,10 @@ impl Client {
             Err(e) => return Err(e),
         };
         let mapping = if mapping_matches {
-            MappingPlan::InSync {
-                mapping_set_id: mapping_id,
-            }
+            MappingPlan::InSync { mapping_set_id }
         } else {
             MappingPlan::Change(MappingChange {
-                old_mapping_set_id: mapping_id,
+                old_mapping_set_id: mapping_set_id,
                 old_version: mapping_version,
                 old,
                 new: spec.mappings.clone(),
