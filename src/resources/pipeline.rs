@@ -623,13 +623,7 @@ impl PipelinePlan {
             // The set the flow will run, else the one it runs now.
             mapping_set_id: self
                 .mapping_set_id()
-                .or(match &self.flow {
-                    FlowPlan::Update(FlowUpdate {
-                        mapping: MappingPlan::Change(change),
-                        ..
-                    }) => Some(&change.old_mapping_set_id),
-                    _ => None,
-                })
+                .or(self.mapping_change().map(|c| &c.old_mapping_set_id))
                 .cloned(),
             changes: Vec::new(),
             duplicates: self.duplicates.clone(),
@@ -641,10 +635,17 @@ impl PipelinePlan {
     fn new_mapping_set(&self) -> Option<&MappingSetPlan> {
         match &self.flow {
             FlowPlan::Create { mapping_set, .. } => Some(mapping_set),
+            _ => self.mapping_change().map(|c| &c.mapping_set),
+        }
+    }
+
+    /// The existing flow's mapping change, when it has one.
+    fn mapping_change(&self) -> Option<&MappingChange> {
+        match &self.flow {
             FlowPlan::Update(FlowUpdate {
                 mapping: MappingPlan::Change(change),
                 ..
-            }) => Some(&change.mapping_set),
+            }) => Some(change),
             _ => None,
         }
     }
