@@ -576,19 +576,13 @@ impl PipelinePlan {
         let new_set = matches!(self.new_mapping_set(), Some(MappingSetPlan::Create { .. }));
         let new_flow = matches!(self.flow, FlowPlan::Create { .. });
         let remaps = update.is_some_and(|u| matches!(u.mapping, MappingPlan::Change(_)));
+        let new_source = self.source_connection.id().is_none();
+        let new_target = self.target_connection.id().is_none();
+        let reschedules = update.is_some_and(|u| u.schedule.is_some());
         [
-            (
-                self.source_connection.id().is_none(),
-                SourceConnectionCreated,
-            ),
-            (
-                self.target_connection.id().is_none(),
-                TargetConnectionCreated,
-            ),
-            (
-                update.is_some_and(|u| u.schedule.is_some()),
-                FlowScheduleUpdated,
-            ),
+            (new_source, SourceConnectionCreated),
+            (new_target, TargetConnectionCreated),
+            (reschedules, FlowScheduleUpdated),
             (new_set, MappingSetCreated),
             (new_flow, FlowCreated),
             (remaps, FlowMappingUpdated),
@@ -629,13 +623,7 @@ impl PipelinePlan {
             // The set the flow will run, else the one it runs now.
             mapping_set_id: self
                 .mapping_set_id()
-                .or(match &self.flow {
-                    FlowPlan::Update(FlowUpdate {
-                        mapping: MappingPlan::Change(change),
-                        ..
-                    }) => Some(&change.old_mapping_set_id),
-                    _ => None,
-                })
+                .or(self.mapping_change().map(|c| &c.old_mapping_set_id))
                 .cloned(),
             changes: Vec::new(),
             duplicates: self.duplicates.clone(),
@@ -647,10 +635,17 @@ impl PipelinePlan {
     fn new_mapping_set(&self) -> Option<&MappingSetPlan> {
         match &self.flow {
             FlowPlan::Create { mapping_set, .. } => Some(mapping_set),
+            _ => self.mapping_change().map(|c| &c.mapping_set),
+        }
+    }
+
+    /// The existing flow's mapping change, when it has one.
+    fn mapping_change(&self) -> Option<&MappingChange> {
+        match &self.flow {
             FlowPlan::Update(FlowUpdate {
                 mapping: MappingPlan::Change(change),
                 ..
-            }) => Some(&change.mapping_set),
+            }) => Some(change),
             _ => None,
         }
     }
@@ -1129,7 +1124,7 @@ impl Client {
                 reason,
             })
         };
-        let (_, mapping_id, mapping_version) =
+        let (_, mapping_set_id, mapping_version) =
             match (delta_column_problem(&flow, spec), flow.mapping()) {
                 (Some(reason), _) => return Ok(replace("delta_column", reason)),
                 (None, None) => {
@@ -1144,7 +1139,7 @@ impl Client {
             };
         let mut old = None;
         // The version the flow runs, which need not be the latest.
-        let mapping_matches = match self.get_mapping_set_version(&mapping_id, mapping_version) {
+        let mapping_matches = match self.get_mapping_set_version(&mapping_set_id, mapping_version) {
             Ok(current) => {
                 old = Some(current.mappings.clone());
                 // The schema given, else the target connection's, else
@@ -1171,12 +1166,10 @@ impl Client {
             Err(e) => return Err(e),
         };
         let mapping = if mapping_matches {
-            MappingPlan::InSync {
-                mapping_set_id: mapping_id,
-            }
+            MappingPlan::InSync { mapping_set_id }
         } else {
             MappingPlan::Change(MappingChange {
-                old_mapping_set_id: mapping_id,
+                old_mapping_set_id: mapping_set_id,
                 old_version: mapping_version,
                 old,
                 new: spec.mappings.clone(),
