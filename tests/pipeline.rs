@@ -1626,3 +1626,6 @@ fn a_failed_check_still_reports_what_the_lookups_found() {
     assert_eq!(planned.done.warnings, failed.done.warnings);
     assert_eq!(s.fake.flows().len(), 2, "nothing was written");
 }
+
+#[path = "pipeline/review.rs"]
+mod review;

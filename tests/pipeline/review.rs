@@ -1,69 +1,9 @@
-//! Adversarial review of the changes after ff496c4: request budgets of
-//! `ensure_pipeline`, plan right after ensure, update retry, paging.
+//! Adversarial review of the 1.0 pass: request budgets of
+//! `ensure_pipeline`, plan right after ensure, update retry, paging. A child
+//! of `tests/pipeline.rs`, whose setup it shares.
 
-mod common;
-use common::id;
-
-use std::time::Duration;
-
-use aep_flow::{
-    spec::CONNECTION_STRING_AUTH, Client, ConnectionId, Frequency, Mapping, PipelineSpec, Schedule,
-    SchemaId,
-};
-use aep_flow_testing::{demo_catalog, FakeFlowService, RecordedRequest};
-use serde_json::json;
-
-const DATASET: &str = "5c8c3c555033b814b69f947f";
-const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
-const START: i64 = 1_764_230_400;
-
-struct Setup {
-    fake: FakeFlowService,
-    client: Client,
-    base: ConnectionId,
-}
-
-fn setup() -> Setup {
-    let fake = FakeFlowService::start().unwrap();
-    let base: ConnectionId = id(&fake.insert_connection(
-        "pg",
-        CONNECTION_STRING_AUTH,
-        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
-    ));
-    fake.set_catalog(&base, demo_catalog());
-    fake.add_dataset(DATASET, "orders", SCHEMA);
-    fake.set_schema_fields(
-        SCHEMA,
-        &[
-            "_tenant.orderId",
-            "_tenant.customer",
-            "_tenant.amount",
-            "_tenant.updatedAt",
-        ],
-    );
-    let client = Client::builder(common::platform(&fake))
-        .with_retry_backoff(Duration::from_millis(5))
-        .build()
-        .unwrap();
-    Setup { fake, client, base }
-}
-
-fn spec(s: &Setup) -> PipelineSpec {
-    PipelineSpec::new()
-        .with_base_connection_id(s.base.clone())
-        .with_table_path("public.orders")
-        .with_dataset_id(id(DATASET))
-        .with_mappings(vec![
-            Mapping::new("id", "_tenant.orderId"),
-            Mapping::new("amount", "_tenant.amount"),
-        ])
-        .with_delta_column("updated_at")
-        .with_schedule(Schedule::every(Frequency::Hour, 1, START).unwrap())
-}
-
-fn since(fake: &FakeFlowService, from: usize) -> Vec<RecordedRequest> {
-    fake.requests().split_off(from)
-}
+use super::*;
+use aep_flow::SchemaId;
 
 fn lines(r: &[RecordedRequest]) -> Vec<String> {
     r.iter()
