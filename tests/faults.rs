@@ -15,6 +15,12 @@ use aep_flow::{
 use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::{FakeFlowService, Reply};
 
+/// The org and sandbox every platform in this file uses.
+const SANDBOX: Sandbox<'static> = Sandbox {
+    org_id: "o@AdobeOrg",
+    name: "prod",
+};
+
 const TOKEN: &str = "tok-canary-Hx81Lq";
 const PASSWORD: &str = "pw-canary-Zt55\"{;}";
 
@@ -311,15 +317,8 @@ fn a_dropped_connection_after_sending_is_not_retried() {
 fn connection_refused_is_retried_within_the_budget_then_reported() {
     // Port 1 (tcpmux): nothing listens there, and no parallel test can
     // take it, unlike a port released by a dropped listener.
-    let platform = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url("http://127.0.0.1:1/data/foundation/flowservice");
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX)
+        .with_base_url("http://127.0.0.1:1/data/foundation/flowservice");
     let client = Client::builder(platform)
         .with_retry_backoff(Duration::from_millis(50))
         .with_max_retries(2)
@@ -391,18 +390,11 @@ impl Helper {
 #[test]
 fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
     let server = Helper::start("tls_flow_server.py", "20");
-    let platform = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url(format!(
-        "https://127.0.0.1:{}/data/foundation/flowservice",
-        server.port
-    ));
+    let platform =
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX).with_base_url(format!(
+            "https://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     // Default retry settings: a certificate failure is not retried.
     let client = Client::builder(platform)
         .with_connect_timeout(Duration::from_secs(5))
@@ -429,18 +421,11 @@ fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
 fn a_server_trusted_through_its_ca_is_reached_over_tls() {
     let server = Helper::start("tls_flow_server.py", "20");
     let pem = std::fs::read(&server.extra).unwrap();
-    let platform = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url(format!(
-        "https://127.0.0.1:{}/data/foundation/flowservice",
-        server.port
-    ));
+    let platform =
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX).with_base_url(format!(
+            "https://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     let client = Client::builder(platform)
         .with_root_certificates_pem(pem)
         .build()
@@ -453,14 +438,7 @@ fn a_server_trusted_through_its_ca_is_reached_over_tls() {
         "{log}"
     );
 
-    let bad = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    );
+    let bad = aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX);
     let err = Client::builder(bad)
         .with_root_certificates_pem("not a pem")
         .build()
@@ -493,15 +471,7 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
     // naming the field, and nothing is sent.
     let fake = fake();
     let https = || {
-        aep_flow::Platform::new(
-            Secret::from(TOKEN),
-            "k",
-            Sandbox {
-                org_id: "o@AdobeOrg",
-                name: "prod",
-            },
-        )
-        .with_base_url(format!(
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX).with_base_url(format!(
             "https://{}/data/foundation/flowservice",
             fake.addr()
         ))
@@ -521,14 +491,7 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
     // request.
     let ims = aep_flow::ImsCredentials::new("client-id", Secret::from("s3cret"), "openid")
         .with_ims_url(format!("https://{}", fake.addr()));
-    let platform = aep_flow::Platform::from_ims(
-        ims,
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url(fake.base_url());
+    let platform = aep_flow::Platform::from_ims(ims, SANDBOX).with_base_url(fake.base_url());
     let err = Client::builder(platform)
         .with_root_certificates_pem("not a pem")
         .build()
@@ -540,18 +503,9 @@ fn a_ca_bundle_is_decoded_only_when_a_url_is_https_and_a_bad_one_always_stops_th
 #[test]
 fn https_to_a_plain_http_server_fails_and_sends_nothing() {
     let fake = fake();
-    let platform = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url(format!(
-        "https://{}/data/foundation/flowservice",
-        fake.addr()
-    ));
+    let platform = aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX).with_base_url(
+        format!("https://{}/data/foundation/flowservice", fake.addr()),
+    );
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(3))
@@ -569,18 +523,11 @@ fn https_to_a_plain_http_server_fails_and_sends_nothing() {
 #[test]
 fn a_connect_timeout_is_reported_as_not_sent() {
     let server = Helper::start("backlog_server.py", "20");
-    let platform = aep_flow::Platform::new(
-        Secret::from(TOKEN),
-        "k",
-        Sandbox {
-            org_id: "o@AdobeOrg",
-            name: "prod",
-        },
-    )
-    .with_base_url(format!(
-        "http://127.0.0.1:{}/data/foundation/flowservice",
-        server.port
-    ));
+    let platform =
+        aep_flow::Platform::new(Secret::from(TOKEN), "k", SANDBOX).with_base_url(format!(
+            "http://127.0.0.1:{}/data/foundation/flowservice",
+            server.port
+        ));
     let client = Client::builder(platform)
         .with_max_retries(0)
         .with_connect_timeout(Duration::from_secs(1))
