@@ -142,11 +142,6 @@ macro_rules! ids {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
-
-            /// The id as an owned `String`.
-            pub fn into_string(self) -> String {
-                self.0
-            }
         }
 
         impl FromService for $name {

@@ -212,7 +212,7 @@ fn with_flow() -> (FakeFlowService, String) {
         .with_delta_column("updated_at")
         .with_schedule(Schedule::every(Frequency::Day, 1, 1_764_230_400).unwrap());
     let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
-    (fake, flow.into_string())
+    (fake, String::from(flow))
 }
 
 #[test]
@@ -987,7 +987,7 @@ fn with_twin_flows() -> (FakeFlowService, String, String) {
         }))
         .unwrap()
         .id;
-    (fake, flow, twin.into_string())
+    (fake, flow, String::from(twin))
 }
 
 /// `--plan` on an existing pipeline: the ids it found, the field that
