@@ -31,6 +31,7 @@ use super::schedule::check_start_time;
 use super::source_connections::{NewSourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
 use crate::client::input::{check_description, check_id, check_name, require_text};
+use crate::client::resource::Filter;
 use crate::client::results::created_or_found;
 use crate::client::Client;
 use crate::error::{named_enum, Error};

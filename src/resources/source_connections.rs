@@ -68,8 +68,23 @@ impl Filter<SourceConnection> for SourceConnectionFilter {
         may_match(&self.base_connection_id, &s.base_connection_id)
             && may_match(&self.table_name, &s.table_name)
     }
+    /// An item of this filter's listing that cannot be checked against it
+    /// (it lacks `baseConnectionId` or `params.tableName`) is an error
+    /// naming the field: treating it as absent would create a duplicate on
+    /// every run.
     fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
-        SourceConnectionFilter::check_listed(self, s)
+        let lacks = if self.base_connection_id.is_some() && s.base_connection_id.is_none() {
+            "baseConnectionId"
+        } else if self.table_name.is_some() && s.table_name.is_none() {
+            "params.tableName"
+        } else {
+            return Ok(());
+        };
+        Err(unusable_answer(format!(
+            "source connection {} in the listing lacks {lacks}, so whether it is the one sought \
+             cannot be checked; refusing to treat it as absent (a create would duplicate it)",
+            s.id
+        )))
     }
 }
 
@@ -279,25 +294,6 @@ impl SourceConnectionFilter {
     /// The table filter, if set.
     pub fn table_name(&self) -> Option<&str> {
         self.table_name.as_deref()
-    }
-
-    /// An item of this filter's listing that cannot be checked against it
-    /// (it lacks `baseConnectionId` or `params.tableName`) is an error
-    /// naming the field: treating it as absent would create a duplicate on
-    /// every run.
-    pub(crate) fn check_listed(&self, s: &SourceConnection) -> Result<(), Error> {
-        let lacks = if self.base_connection_id.is_some() && s.base_connection_id.is_none() {
-            "baseConnectionId"
-        } else if self.table_name.is_some() && s.table_name.is_none() {
-            "params.tableName"
-        } else {
-            return Ok(());
-        };
-        Err(unusable_answer(format!(
-            "source connection {} in the listing lacks {lacks}, so whether it is the one sought \
-             cannot be checked; refusing to treat it as absent (a create would duplicate it)",
-            s.id
-        )))
     }
 }
 

@@ -62,8 +62,18 @@ impl Filter<TargetConnection> for TargetConnectionFilter {
     fn matches(&self, t: &TargetConnection) -> bool {
         may_match(&self.dataset_id, &t.dataset_id)
     }
+    /// An item of this filter's listing that lacks `params.dataSetId` is an
+    /// error naming the field, not an absence.
     fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
-        TargetConnectionFilter::check_listed(self, t)
+        if self.dataset_id.is_some() && t.dataset_id.is_none() {
+            return Err(unusable_answer(format!(
+                "target connection {} in the listing lacks params.dataSetId, so whether it writes \
+                 the dataset cannot be checked; refusing to treat it as absent (a create would \
+                 duplicate it)",
+                t.id
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -291,20 +301,6 @@ impl TargetConnectionFilter {
     /// The dataset filter, if set.
     pub fn dataset_id(&self) -> Option<&DatasetId> {
         self.dataset_id.as_ref()
-    }
-
-    /// An item of this filter's listing that lacks `params.dataSetId` is an
-    /// error naming the field, not an absence.
-    pub(crate) fn check_listed(&self, t: &TargetConnection) -> Result<(), Error> {
-        if self.dataset_id.is_some() && t.dataset_id.is_none() {
-            return Err(unusable_answer(format!(
-                "target connection {} in the listing lacks params.dataSetId, so whether it writes \
-                 the dataset cannot be checked; refusing to treat it as absent (a create would \
-                 duplicate it)",
-                t.id
-            )));
-        }
-        Ok(())
     }
 }
 
