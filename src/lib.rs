@@ -218,8 +218,8 @@
 //! [`ConnectionFilter`]), [`Client::get_connection`] (a [`Connection`]),
 //! [`Client::test_connection`], [`Client::delete_connection`], and password
 //! rotation with `If-Match`: [`Client::update_postgres_credentials`] with
-//! new [`PostgresCredentials`]. [`create_postgres_connection`] is the
-//! one-shot form for a program that makes one connection and exits.
+//! new [`PostgresCredentials`]. A program that makes one connection and
+//! exits writes `Client::new(platform)?.create_postgres_connection(&conn)`.
 //!
 //! ```no_run
 //! use aep_flow::{Client, PostgresConnection, PostgresLogin, Secret, SslMode};
@@ -550,9 +550,7 @@ pub use ids::{
     ConnectionId, DatasetId, FlowId, IdError, MappingSetId, RunId, SchemaId, SourceConnectionId,
     TargetConnectionId,
 };
-pub use resources::connections::{
-    create_postgres_connection, Connection, ConnectionFilter, Connections,
-};
+pub use resources::connections::{Connection, ConnectionFilter, Connections};
 pub use resources::datasets::Dataset;
 pub use resources::explore::{Column, ColumnType, Table, TablePreview, TableSchema, XdmType};
 pub use resources::mapping_sets::{

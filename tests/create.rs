@@ -3,11 +3,18 @@
 mod common;
 
 use aep_flow::{
-    create_postgres_connection, AuthSpec, Client, Error, Platform, PostgresConnection, Secret,
-    SslMode,
+    AuthSpec, Client, ConnectionId, Error, Platform, PostgresConnection, Saved, Secret, SslMode,
 };
 use aep_flow::{PostgresLogin, Sandbox};
 use aep_flow_testing::{self, FakeFlowService, Reply};
+
+/// The one-shot create: a client built for one call.
+fn create_once(
+    platform: Platform,
+    conn: &PostgresConnection,
+) -> Result<Saved<ConnectionId>, Error> {
+    Client::new(platform)?.create_postgres_connection(conn)
+}
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -76,8 +83,7 @@ fn basic_authentication_create() {
 #[test]
 fn free_function_and_reused_client_both_work() {
     let fake = FakeFlowService::start().unwrap();
-    let created =
-        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
+    let created = create_once(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(created.id, "056dd1b4-da33-42f9-add1-b4da3392f94e");
 
     let client = Client::new(common::platform(&fake)).unwrap();
@@ -95,8 +101,7 @@ fn free_function_and_reused_client_both_work() {
 fn a_200_answer_is_accepted_too() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(200, r#"{"id":"abc","etag":"\"e1\""}"#));
-    let created =
-        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap();
+    let created = create_once(common::platform(&fake), &golden_connection()).unwrap();
     assert_eq!(
         (created.id.as_str(), created.etag.as_str()),
         ("abc", "\"e1\"")
@@ -149,7 +154,7 @@ fn invalid_input_sends_nothing() {
         },
     )
     .with_base_url("http://example.com/flowservice");
-    let err = create_postgres_connection(bad_platform, &golden_connection()).unwrap_err();
+    let err = create_once(bad_platform, &golden_connection()).unwrap_err();
     assert!(err.to_string().contains("platform.base_url"), "{err}");
     assert!(fake.requests().is_empty(), "nothing may be sent");
 }
@@ -256,7 +261,7 @@ fn the_fake_rejects_what_flow_service_rejects() {
         },
     )
     .with_base_url(fake.base_url());
-    let err = create_postgres_connection(wrong, &golden_connection()).unwrap_err();
+    let err = create_once(wrong, &golden_connection()).unwrap_err();
     let Error::Api(api) = err else { panic!() };
     assert_eq!((api.status, api.code.as_deref()), (401, Some("401013")));
     assert!(api.to_string().contains("hint"), "{api}");
@@ -271,7 +276,7 @@ fn the_fake_rejects_what_flow_service_rejects() {
         },
     )
     .with_base_url(fake.base_url());
-    let err = create_postgres_connection(wrong, &golden_connection()).unwrap_err();
+    let err = create_once(wrong, &golden_connection()).unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert!(err
         .request_id()
@@ -283,8 +288,7 @@ fn the_fake_rejects_what_flow_service_rejects() {
 fn a_201_without_etag_is_an_unexpected_response() {
     let fake = FakeFlowService::start().unwrap();
     fake.push_reply(Reply::json(201, r#"{"id":"abc"}"#).header("x-request-id", "r-9"));
-    let err =
-        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
+    let err = create_once(common::platform(&fake), &golden_connection()).unwrap_err();
     match &err {
         Error::UnexpectedResponse {
             status, request_id, ..
@@ -298,8 +302,7 @@ fn a_201_without_etag_is_an_unexpected_response() {
             .header("Content-Type", "text/html")
             .body("<html>ok</html>"),
     );
-    let err =
-        create_postgres_connection(common::platform(&fake), &golden_connection()).unwrap_err();
+    let err = create_once(common::platform(&fake), &golden_connection()).unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedResponse { status: 201, .. }),
         "{err:?}"

@@ -35,7 +35,7 @@ pub(crate) struct BuildTimes {
 }
 
 const LIB_MAIN: &str = r#"use aep_flow::{
-    create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
+    Client, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
 };
 
 fn main() {
@@ -51,7 +51,7 @@ fn main() {
             password: Secret::from("pw"),
         },
     );
-    match create_postgres_connection(platform, &conn) {
+    match Client::new(platform).and_then(|c| c.create_postgres_connection(&conn)) {
         Ok(created) => println!("{} {}", created.id, created.etag),
         Err(e) => eprintln!("{e}"),
     }

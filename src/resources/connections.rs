@@ -8,8 +8,7 @@
 //! [`Client::connections`] (lazy) and [`Client::list_connections`], with a
 //! [`ConnectionFilter`]; [`Client::get_connection`],
 //! [`Client::test_connection`], [`Client::delete_connection`]; password
-//! rotation with `If-Match`, [`Client::update_postgres_credentials`]. The
-//! one-shot [`create_postgres_connection`] builds a client for one create.
+//! rotation with `If-Match`, [`Client::update_postgres_credentials`].
 //!
 //! [`Client::create_postgres_connection`]: crate::Client::create_postgres_connection
 //! [`Client::ensure_postgres_connection`]: crate::Client::ensure_postgres_connection
@@ -21,7 +20,6 @@
 //! [`Client::test_connection`]: crate::Client::test_connection
 //! [`Client::delete_connection`]: crate::Client::delete_connection
 //! [`Client::update_postgres_credentials`]: crate::Client::update_postgres_credentials
-//! [`create_postgres_connection`]: crate::create_postgres_connection
 
 use serde::Deserialize;
 
@@ -34,7 +32,7 @@ use crate::client::paging::{paging_options, Pages, Query};
 use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
 use crate::client::results::{parse_json, Ensured, Saved};
-use crate::client::{Client, Platform};
+use crate::client::Client;
 use crate::error::Error;
 use crate::ids::ConnectionId;
 use crate::wire::read;
@@ -186,42 +184,6 @@ pub(crate) fn parse_page(resp: &crate::wire::response::RawResponse) -> Result<us
     }
     let page: Page = parse_json(resp, "a page of connections {\"items\": [...]}")?;
     Ok(page.items.len())
-}
-
-/// Creates a PostgreSQL connection in one call, with a client built for the
-/// occasion (default timeouts and limits).
-///
-/// ```no_run
-/// use aep_flow::{
-///     create_postgres_connection, Platform, PostgresConnection, PostgresLogin, Sandbox, Secret,
-/// };
-///
-/// let platform = Platform::new(
-///     Secret::from(std::env::var("AEP_ACCESS_TOKEN")?),
-///     "my-client-id",
-///     Sandbox {
-///         org_id: "ABC123@AdobeOrg",
-///         name: "prod",
-///     },
-/// );
-/// let conn = PostgresConnection::new(
-///     "orders-db",
-///     PostgresLogin {
-///         server: "db.example.com",
-///         database: "orders",
-///         username: "etl_reader",
-///         password: Secret::from(std::env::var("PGPASSWORD")?),
-///     },
-/// );
-/// let created = create_postgres_connection(platform, &conn)?;
-/// println!("{} {}", created.id, created.etag);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn create_postgres_connection(
-    platform: Platform,
-    connection: &PostgresConnection,
-) -> Result<Saved<ConnectionId>, Error> {
-    Client::new(platform)?.create_postgres_connection(connection)
 }
 
 impl Client {
