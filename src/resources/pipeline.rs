@@ -30,6 +30,7 @@ use super::postgres::POSTGRES_CONNECTION_SPEC_ID;
 use super::schedule::check_start_time;
 use super::source_connections::{NewSourceConnection, SourceConnectionFilter};
 use super::target_connections::{NewTargetConnection, TargetConnection, TargetConnectionFilter};
+use super::unusable_answer;
 use crate::client::input::{check_description, check_id, check_name, require_text};
 use crate::client::resource::Filter;
 use crate::client::results::created_or_found;
@@ -1469,16 +1470,12 @@ fn check_listed_flow(flow: &Flow) -> Result<(), Error> {
     } else {
         return Ok(());
     };
-    Err(Error::UnexpectedResponse {
-        status: 200,
-        detail: format!(
-            "flow {} in the listing lacks {lacks}, so whether it joins this pipeline's \
-             connections cannot be checked; refusing to treat it as absent (a create would \
-             duplicate it)",
-            flow.id
-        ),
-        request_id: None,
-    })
+    Err(unusable_answer(format!(
+        "flow {} in the listing lacks {lacks}, so whether it joins this pipeline's \
+         connections cannot be checked; refusing to treat it as absent (a create would \
+         duplicate it)",
+        flow.id
+    )))
 }
 
 /// The flow must read changes by the declared delta column; a flow without
