@@ -127,38 +127,39 @@ const MAPPING: &str = "Mapping";
 const FLOW_SPEC_MEMO: &str = "flowSpec.CRMToAEP";
 
 /// A flow spec: which source and target connection specs a dataflow of
-/// this kind joins.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// this kind joins, read directly from the service's JSON
+/// (`Deserialize`; a member that is missing or `null` reads as empty).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct FlowSpec {
     /// Its id (`14518937-...` for `CRMToAEP`).
+    #[serde(default, deserialize_with = "or_default")]
     pub id: String,
     /// Its name (`CRMToAEP`).
+    #[serde(default, deserialize_with = "or_default")]
     pub name: String,
-    /// Its version (`1.0`).
+    /// Its version (`1.0`): text, or a number kept as written.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub version: String,
     /// The connection specs a flow of this spec may read from.
+    #[serde(default, deserialize_with = "or_default")]
     pub source_connection_spec_ids: Vec<String>,
     /// The connection specs a flow of this spec may write to.
+    #[serde(default, deserialize_with = "or_default")]
     pub target_connection_spec_ids: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default)]
 struct WireFlowSpecs {
-    items: Vec<WireFlowSpec>,
+    items: Vec<FlowSpec>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireFlowSpec {
-    id: Option<String>,
-    name: Option<String>,
-    /// Text, or a number (`1.0`) kept as written.
-    #[serde(deserialize_with = "read::de::text_or_number")]
-    version: Option<String>,
-    source_connection_spec_ids: Option<Vec<String>>,
-    target_connection_spec_ids: Option<Vec<String>>,
+/// Text, or a number kept as written ([`read::de::text_or_number`]);
+/// anything else, or nothing, is empty.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(read::de::text_or_number(d)?.unwrap_or_default())
 }
 
 /// A flow's state. Read (`FromStr`, which never fails) case-insensitively;
@@ -667,16 +668,14 @@ impl Client {
         let page: WireFlowSpecs = parse_json(&resp, "a list of flow specs {\"items\": [...]}")?;
         // Checked locally too: a service that ignores the filter answers
         // with every spec.
-        let mut named: Vec<WireFlowSpec> = page
+        let mut named: Vec<FlowSpec> = page
             .items
             .into_iter()
-            .filter(|s| s.name.as_deref() == Some(CRM_TO_AEP_FLOW_SPEC_NAME))
+            .filter(|s| s.name == CRM_TO_AEP_FLOW_SPEC_NAME)
             .collect();
         // Two specs of that name: the one with the documented id; without
         // it there is no telling which one makes database dataflows.
-        let documented = named
-            .iter()
-            .position(|s| s.id.as_deref() == Some(CRM_TO_AEP_FLOW_SPEC_ID));
+        let documented = named.iter().position(|s| s.id == CRM_TO_AEP_FLOW_SPEC_ID);
         let spec = match (named.len(), documented) {
             (0, _) => {
                 return Err(Error::Unsuitable {
@@ -701,16 +700,15 @@ impl Client {
                 })
             }
         };
-        let id = spec.id.unwrap_or_default();
-        check_from_service(&resp, "a flow spec id", &id)?;
-        let Some(version) = spec.version else {
+        check_from_service(&resp, "a flow spec id", &spec.id)?;
+        if spec.version.is_empty() {
             return Err(Error::unexpected(
                 &resp,
                 format!("flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} has no version"),
             ));
-        };
-        check_from_service(&resp, "a flow spec version", &version)?;
-        let sources = spec.source_connection_spec_ids.unwrap_or_default();
+        }
+        check_from_service(&resp, "a flow spec version", &spec.version)?;
+        let sources = &spec.source_connection_spec_ids;
         if !sources.iter().any(|s| s == POSTGRES_CONNECTION_SPEC_ID) {
             return Err(Error::Unsuitable {
                 field: "flow_spec".into(),
@@ -718,18 +716,12 @@ impl Client {
                     "flow spec {CRM_TO_AEP_FLOW_SPEC_NAME} ({}) does not list the PostgreSQL \
                      connection spec {POSTGRES_CONNECTION_SPEC_ID} in sourceConnectionSpecIds \
                      ({} listed): it cannot make a dataflow from PostgreSQL in this sandbox",
-                    one_line(&id, 80),
+                    one_line(&spec.id, 80),
                     sources.len()
                 ),
             });
         }
-        Ok(FlowSpec {
-            id,
-            name: CRM_TO_AEP_FLOW_SPEC_NAME.to_owned(),
-            version,
-            source_connection_spec_ids: sources,
-            target_connection_spec_ids: spec.target_connection_spec_ids.unwrap_or_default(),
-        })
+        Ok(spec)
     }
 
     /// Creates a dataflow: `POST /flows` with the flow spec from
