@@ -158,16 +158,6 @@ impl ConnectionFilter {
     pub fn postgres(self) -> Self {
         self.with_connection_spec_id(POSTGRES_CONNECTION_SPEC_ID)
     }
-
-    /// The name filter, if set.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// The connection spec filter, if set.
-    pub fn connection_spec_id(&self) -> Option<&str> {
-        self.connection_spec_id.as_deref()
-    }
 }
 
 /// Pages through a listing of connections, one at a time. Made by

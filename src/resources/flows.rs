@@ -628,21 +628,6 @@ impl FlowFilter {
         self.state = Some(state);
         self
     }
-
-    /// The source connection filter, if set.
-    pub fn source_connection_id(&self) -> Option<&SourceConnectionId> {
-        self.source_connection_id.as_ref()
-    }
-
-    /// The target connection filter, if set.
-    pub fn target_connection_id(&self) -> Option<&TargetConnectionId> {
-        self.target_connection_id.as_ref()
-    }
-
-    /// The state filter, if set.
-    pub fn state(&self) -> Option<&FlowState> {
-        self.state.as_ref()
-    }
 }
 
 /// Pages through a listing of flows. Made by [`Client::flows`].
@@ -1771,9 +1756,15 @@ mod tests {
             .with_state(FlowState::Disabled)
             .with_page_size(7)
             .with_max_items(9);
-        assert_eq!(f.source_connection_id().map(|i| i.as_str()), Some("s"));
-        assert_eq!(f.target_connection_id().map(|i| i.as_str()), Some("t"));
-        assert_eq!(f.state(), Some(&FlowState::Disabled));
+        assert_eq!(
+            f.source_connection_id.as_ref().map(|i| i.as_str()),
+            Some("s")
+        );
+        assert_eq!(
+            f.target_connection_id.as_ref().map(|i| i.as_str()),
+            Some("t")
+        );
+        assert_eq!(f.state.as_ref(), Some(&FlowState::Disabled));
         assert_eq!((f.page_size(), f.max_items()), (7, 9));
     }
 }

@@ -285,16 +285,6 @@ impl SourceConnectionFilter {
         self.table_name = Some(table.into());
         self
     }
-
-    /// The base connection filter, if set.
-    pub fn base_connection_id(&self) -> Option<&ConnectionId> {
-        self.base_connection_id.as_ref()
-    }
-
-    /// The table filter, if set.
-    pub fn table_name(&self) -> Option<&str> {
-        self.table_name.as_deref()
-    }
 }
 
 /// Pages through a listing of source connections. Made by

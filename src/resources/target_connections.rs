@@ -297,11 +297,6 @@ impl TargetConnectionFilter {
         self.dataset_id = Some(id);
         self
     }
-
-    /// The dataset filter, if set.
-    pub fn dataset_id(&self) -> Option<&DatasetId> {
-        self.dataset_id.as_ref()
-    }
 }
 
 /// Pages through a listing of target connections. Made by
@@ -767,7 +762,7 @@ mod tests {
             .with_max_items(7);
         assert_eq!(
             (
-                f.dataset_id().map(|i| i.as_str()),
+                f.dataset_id.as_ref().map(|i| i.as_str()),
                 f.page_size(),
                 f.max_items()
             ),
