@@ -173,14 +173,6 @@ impl Platform {
         &self.sandbox_name
     }
 
-    /// The IMS credentials, when tokens come from IMS.
-    pub fn ims(&self) -> Option<&ImsCredentials> {
-        match &self.token {
-            TokenSource::Ims(ims) => Some(ims),
-            TokenSource::Static(_) => None,
-        }
-    }
-
     pub(crate) fn validate(&self) -> Result<(), Error> {
         match &self.token {
             TokenSource::Static(token) => {

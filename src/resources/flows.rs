@@ -419,36 +419,6 @@ impl NewFlow {
         }
     }
 
-    /// The source connection's id.
-    pub fn source_connection_id(&self) -> &SourceConnectionId {
-        &self.source_connection_id
-    }
-
-    /// The target connection's id.
-    pub fn target_connection_id(&self) -> &TargetConnectionId {
-        &self.target_connection_id
-    }
-
-    /// The delta column.
-    pub fn delta_column(&self) -> &str {
-        &self.delta_column
-    }
-
-    /// The mapping set's id.
-    pub fn mapping_set_id(&self) -> &MappingSetId {
-        &self.mapping_set_id
-    }
-
-    /// The mapping set's version.
-    pub fn mapping_set_version(&self) -> i64 {
-        self.mapping_set_version
-    }
-
-    /// The schedule.
-    pub fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
-
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
         check_name_and_description(&self.name, self.description.as_deref())?;
@@ -1743,12 +1713,12 @@ mod tests {
         let n = new_flow().with_description("d");
         assert_eq!(n.name(), "orders flow");
         assert_eq!(n.description(), Some("d"));
-        assert_eq!(n.source_connection_id(), "src-1");
-        assert_eq!(n.target_connection_id(), "tgt-1");
-        assert_eq!(n.delta_column(), "updated_at");
-        assert_eq!(n.mapping_set_id(), "e7c80e4c0d8f4a98a7d400b4e178b635");
-        assert_eq!(n.mapping_set_version(), 0);
-        assert_eq!(n.schedule().interval(), Some(1));
+        assert_eq!(&n.source_connection_id, "src-1");
+        assert_eq!(&n.target_connection_id, "tgt-1");
+        assert_eq!(n.delta_column, "updated_at");
+        assert_eq!(&n.mapping_set_id, "e7c80e4c0d8f4a98a7d400b4e178b635");
+        assert_eq!(n.mapping_set_version, 0);
+        assert_eq!(n.schedule.interval(), Some(1));
         assert!(n.validate().is_ok());
         let f = FlowFilter::new()
             .with_source_connection_id(id("s"))

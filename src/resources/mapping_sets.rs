@@ -204,24 +204,9 @@ impl NewMappingSet {
         self
     }
 
-    /// The name, if set.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// The schema's id.
-    pub fn schema_id(&self) -> &SchemaId {
-        &self.schema_id
-    }
-
     /// The mappings.
     pub fn mappings(&self) -> &[Mapping] {
         &self.mappings
-    }
-
-    /// The source columns, if set.
-    pub fn source_columns(&self) -> Option<&[Column]> {
-        self.source_columns.as_deref()
     }
 
     /// Checks every field; nothing is sent when one is wrong: at least one
@@ -1372,9 +1357,12 @@ mod tests {
             ("e", "d", MappingSourceType::Expression)
         );
         let n = orders().with_source_columns(vec![Column::new("c", "string")]);
-        assert_eq!(n.schema_id(), SCHEMA);
+        assert_eq!(&n.schema_id, SCHEMA);
         assert_eq!(n.mappings().len(), 2);
-        assert_eq!(n.source_columns(), Some(&[Column::new("c", "string")][..]));
+        assert_eq!(
+            n.source_columns.as_deref(),
+            Some(&[Column::new("c", "string")][..])
+        );
     }
 
     /// Review regression: 1d25872 read a mapping set's `schemaRef` by its

@@ -238,24 +238,9 @@ impl PostgresCredentials {
         self
     }
 
-    /// The database host.
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
     /// The port that will be sent.
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The database name.
-    pub fn database(&self) -> &str {
-        &self.database
-    }
-
-    /// The user name.
-    pub fn username(&self) -> &str {
-        &self.username
     }
 
     /// The SSL mode, if set.

@@ -172,21 +172,6 @@ impl NewSourceConnection {
         self
     }
 
-    /// The base connection's id.
-    pub fn base_connection_id(&self) -> &ConnectionId {
-        &self.base_connection_id
-    }
-
-    /// The table's path.
-    pub fn table_path(&self) -> &str {
-        &self.table_path
-    }
-
-    /// The columns, if set.
-    pub fn columns(&self) -> Option<&[Column]> {
-        self.columns.as_deref()
-    }
-
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
         check_name_and_description(&self.name, self.description.as_deref())?;
@@ -360,7 +345,7 @@ impl Client {
         source: &NewSourceConnection,
     ) -> Result<Ensured<SourceConnectionId>, Error> {
         source.validate()?;
-        let (base, table) = (source.base_connection_id(), source.table_path());
+        let (base, table) = (&source.base_connection_id, &source.table_path);
         let find = || {
             Ok(self.find_source_connection(base, table)?.map(|s| Saved {
                 id: s.id,

@@ -202,16 +202,6 @@ impl NewTargetConnection {
         }
     }
 
-    /// The dataset's id.
-    pub fn dataset_id(&self) -> &DatasetId {
-        &self.dataset_id
-    }
-
-    /// The schema's id.
-    pub fn schema_id(&self) -> &SchemaId {
-        &self.schema_id
-    }
-
     /// Checks every field; nothing is sent when one is wrong. The schema id
     /// must be visible text (no white space or control characters) of at
     /// most 1024 characters.
@@ -374,7 +364,7 @@ impl Client {
         target: &NewTargetConnection,
     ) -> Result<Ensured<TargetConnectionId>, Error> {
         target.validate()?;
-        let dataset = target.dataset_id();
+        let dataset = &target.dataset_id;
         let find = || {
             Ok(self.find_target_connection(dataset)?.map(|t| Saved {
                 id: t.id,
@@ -751,8 +741,8 @@ mod tests {
             (
                 new.name(),
                 new.description(),
-                new.dataset_id().as_str(),
-                new.schema_id().as_str()
+                new.dataset_id.as_str(),
+                new.schema_id.as_str()
             ),
             ("n", Some("d"), "ds", SCHEMA)
         );
