@@ -419,6 +419,11 @@ impl NewFlow {
         }
     }
 
+    /// The delta column.
+    pub fn delta_column(&self) -> &str {
+        &self.delta_column
+    }
+
     /// Checks every field; nothing is sent when one is wrong.
     pub fn validate(&self) -> Result<(), Error> {
         check_name_and_description(&self.name, self.description.as_deref())?;
@@ -1715,7 +1720,7 @@ mod tests {
         assert_eq!(n.description(), Some("d"));
         assert_eq!(&n.source_connection_id, "src-1");
         assert_eq!(&n.target_connection_id, "tgt-1");
-        assert_eq!(n.delta_column, "updated_at");
+        assert_eq!(n.delta_column(), "updated_at");
         assert_eq!(&n.mapping_set_id, "e7c80e4c0d8f4a98a7d400b4e178b635");
         assert_eq!(n.mapping_set_version, 0);
         assert_eq!(n.schedule.interval(), Some(1));
