@@ -18,6 +18,7 @@ mod demo;
 mod env;
 mod output;
 mod pipeline;
+mod project;
 mod target;
 
 use std::process::ExitCode;
