@@ -57,9 +57,9 @@ pub struct SandboxDecl {
     /// The key: the `x-sandbox-name`.
     pub name: String,
     /// The environment prefix of its credentials (`AEP_DEV`:
-    /// `AEP_DEV_ACCESS_TOKEN` or `AEP_DEV_CLIENT_ID` + `AEP_DEV_CLIENT_SECRET`
-    /// + `AEP_DEV_SCOPES`; `AEP_DEV_API_KEY`, `AEP_DEV_ORG_ID`; optional
-    /// `AEP_DEV_PLATFORM_URL`, `AEP_DEV_IMS_URL`).
+    /// `AEP_DEV_ACCESS_TOKEN`, or `AEP_DEV_CLIENT_ID` with
+    /// `AEP_DEV_CLIENT_SECRET` and `AEP_DEV_SCOPES`; `AEP_DEV_API_KEY`,
+    /// `AEP_DEV_ORG_ID`; optional `AEP_DEV_PLATFORM_URL`, `AEP_DEV_IMS_URL`).
     pub credentials: String,
     /// The `[sandboxes.NAME]` header.
     pub at: At,
