@@ -679,6 +679,14 @@ impl Sandbox {
             .map(RunView::from_json)
     }
 
+    /// What a run re-triggered from now on (`POST
+    /// /runs/{id}/action?op=re-trigger`) becomes: `run`'s status, counts
+    /// and errors (its `createdAt` is the time of the action). Default:
+    /// `FakeRun::new("inProgress")`.
+    pub fn retrigger_runs_as(&self, run: FakeRun) {
+        self.with(|s| s.runs.retrigger_as = Some(run));
+    }
+
     /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
     /// answers it), following the XDM schema `schema_id` (its `$id` URL).
     /// Target connections to it must name that schema. Replaces a dataset

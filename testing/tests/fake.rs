@@ -486,3 +486,114 @@ fn a_request_in_flight_when_stopped_is_neither_answered_nor_saved() {
     );
     assert!(fake.connections().is_empty());
 }
+
+#[test]
+fn a_failed_run_is_re_triggered_into_a_linked_child_and_nothing_else_is() {
+    use aep_flow_testing::FakeRun;
+    let fake = FakeFlowService::start().unwrap();
+    let failed = fake.add_run(
+        "flow-1",
+        FakeRun::new("Failed")
+            .with_created_at(1_000)
+            .with_error("CONNECTOR-2001-500", "boom"),
+    );
+    let ok = fake.add_run("flow-1", FakeRun::new("success").with_created_at(2_000));
+    let path = |id: &str, op: &str| format!("/runs/{id}/action?op={op}");
+
+    let (status, body) = send(&fake, "prod", "POST", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 200, "{body}");
+    let child = body["id"].as_str().unwrap().to_owned();
+    assert!(body["etag"].as_str().is_some_and(|e| !e.is_empty()));
+    let (_, got) = send(&fake, "prod", "GET", &format!("/runs/{child}"), None);
+    let run = &got["items"][0];
+    assert_eq!(run["flowId"], "flow-1");
+    assert_eq!(run["parentFlowRunId"], failed.as_str());
+    assert_eq!(run["metrics"]["statusSummary"]["status"], "inProgress");
+    let (_, parent) = send(&fake, "prod", "GET", &format!("/runs/{failed}"), None);
+    assert_eq!(parent["items"][0]["childFlowRunIds"], json!([child]));
+    assert!(parent["items"][0].get("parentFlowRunId").is_none());
+
+    // The status a retry takes is the test's; the spec's spelling works too.
+    fake.retrigger_runs_as(FakeRun::new("failed").with_error("E", "again"));
+    let (status, body) = send(&fake, "prod", "POST", &path(&failed, "RE_TRIGGER"), None);
+    assert_eq!(status, 200);
+    let second = body["id"].as_str().unwrap().to_owned();
+    let (_, parent) = send(&fake, "prod", "GET", &format!("/runs/{failed}"), None);
+    assert_eq!(
+        parent["items"][0]["childFlowRunIds"],
+        json!([child, second])
+    );
+    // A retry of a retry: its own child.
+    let (status, _) = send(&fake, "prod", "POST", &path(&second, "re-trigger"), None);
+    assert_eq!(status, 200);
+    assert_eq!(fake.runs().len(), 5);
+
+    // Refusals, in the service's error shape, changing nothing.
+    for (id, op, want) in [
+        (ok.as_str(), "re-trigger", 400),
+        (child.as_str(), "re-trigger", 400),
+        (failed.as_str(), "cancel", 400),
+        (failed.as_str(), "", 400),
+        ("nope", "re-trigger", 404),
+    ] {
+        let (status, body) = send(&fake, "prod", "POST", &path(id, op), None);
+        assert_eq!(status, want, "{id} {op}: {body}");
+        assert!(body["type"].as_str().unwrap().contains("FLOW-"), "{body}");
+        assert_eq!(body["status"], want);
+    }
+    let (status, body) = send(&fake, "prod", "POST", &path(&ok, "re-trigger"), None);
+    assert_eq!(status, 400);
+    assert!(body["errorMessage"].as_str().unwrap().contains("success"));
+    assert_eq!(fake.runs().len(), 5);
+    // No action without the POST.
+    let (status, _) = send(&fake, "prod", "GET", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 405);
+    // Runs of another sandbox are not found.
+    let (status, _) = send(&fake, "dev", "POST", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn runs_show_missing_or_garbled_times_and_may_come_oldest_first() {
+    use aep_flow_testing::FakeRun;
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let a = fake.add_run("f", FakeRun::new("success").with_created_at(1_000));
+    let b = fake.add_run("f", FakeRun::new("success").without_created_at());
+    let c = fake.add_run(
+        "f",
+        FakeRun::new("success")
+            .with_created_at(3_000)
+            .with_garbled_created_at("yesterday"),
+    );
+    let d = fake.add_run("f", FakeRun::new("failed").with_created_at(4_000));
+    let (status, body) = send(
+        &fake,
+        "prod",
+        "GET",
+        "/runs?property=flowId%3D%3Df&orderby=-createdAt",
+        None,
+    );
+    assert_eq!(status, 200);
+    let items = body["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Oldest first: `orderby` ignored.
+    assert_eq!(ids, [a.as_str(), b.as_str(), c.as_str(), d.as_str()]);
+    assert_eq!(items[0]["createdAt"], 1_000);
+    assert!(items[1].get("createdAt").is_none());
+    assert_eq!(items[2]["createdAt"], "yesterday");
+    assert_eq!(items[3]["createdAt"], 4_000);
+
+    // A service that honours it: newest first.
+    let fake = FakeFlowService::start().unwrap();
+    let old = fake.add_run("f", FakeRun::new("success").with_created_at(1_000));
+    let new = fake.add_run("f", FakeRun::new("success").with_created_at(2_000));
+    let (_, body) = send(
+        &fake,
+        "prod",
+        "GET",
+        "/runs?property=flowId%3D%3Df&orderby=-createdAt",
+        None,
+    );
+    assert_eq!(body["items"][0]["id"], new.as_str());
+    assert_eq!(body["items"][1]["id"], old.as_str());
+}
