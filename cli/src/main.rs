@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod connections;
 mod demo;
 mod env;
@@ -106,6 +107,10 @@ enum Top {
     /// enable, disable, delete.
     #[command(subcommand, after_help = pipeline::HELP)]
     Pipeline(pipeline::Command),
+    /// Whether the data is arriving: each pipeline missing, disabled,
+    /// failed, partial, stale or ok; exit 3 when any is not ok.
+    #[command(after_help = check::HELP)]
+    Check(Box<check::CheckArgs>),
 }
 
 /// Every command's help ends with the common options and the environment.
@@ -234,6 +239,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),
         Top::Pipeline(command) => pipeline::run(command, &common, out),
+        Top::Check(args) => check::run(*args, &common, out),
     }
 }
 
