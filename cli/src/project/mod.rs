@@ -164,3 +164,10 @@ impl Project {
         self.connections.iter().find(|c| c.name == name)
     }
 }
+
+// plan / apply (C2): live state, planning, applying.
+pub mod apply;
+pub mod live;
+mod pending;
+pub mod plan;
+use pending as creds;
