@@ -164,3 +164,6 @@ impl Project {
         self.connections.iter().find(|c| c.name == name)
     }
 }
+
+pub mod creds;
+pub mod file;
