@@ -165,9 +165,10 @@ impl Project {
     }
 }
 
+pub mod creds;
+pub mod file;
+
 // plan / apply (C2): live state, planning, applying.
 pub mod apply;
 pub mod live;
-mod pending;
 pub mod plan;
-use pending as creds;

@@ -569,7 +569,7 @@ impl Session {
             .file
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
-        let project = super::pending::load(&file)?;
+        let project = super::file::load(&file)?;
         let chosen: Vec<usize> = live::select(&project, &selection.sandboxes)?
             .into_iter()
             .map(|s| {
