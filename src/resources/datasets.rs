@@ -1,26 +1,52 @@
-//! Datasets, as Catalog describes them (`GET {CATALOG_PATH}/dataSets/{id}`):
-//! read only, for the id of the XDM schema a dataset follows
-//! ([`Client::get_dataset`] returns a [`Dataset`]). Creating schemas and
-//! datasets is Schema Registry's and Catalog's job; users bring a dataset
-//! id.
+//! Datasets, as Catalog describes them (`GET {CATALOG_PATH}/dataSets/{id}`
+//! and the listing `GET {CATALOG_PATH}/dataSets`): read only, for the id of
+//! the XDM schema a dataset follows and whether it is Profile-enabled
+//! ([`Client::get_dataset`], [`Client::datasets`],
+//! [`Client::find_datasets_named`] return [`Dataset`]s). Creating schemas
+//! and datasets is Schema Registry's and Catalog's job; users bring a
+//! dataset id or name.
+//!
+//! Catalog answers an object keyed by dataset id, not `{"items": [...]}`,
+//! and pages by offset (`start`, `limit`), without next-page links.
 //!
 //! [`Client::get_dataset`]: crate::Client::get_dataset
+//! [`Client::datasets`]: crate::Client::datasets
+//! [`Client::find_datasets_named`]: crate::Client::find_datasets_named
 //! [`Dataset`]: crate::Dataset
 
 use std::borrow::Cow;
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::client::input::{check_id, require_text};
+use crate::client::input::{check_from_service, check_id, require_text};
+use crate::client::paging::{Paged, Pages, Query, WirePage};
 use crate::client::request::Method;
 use crate::client::results::parse_json;
 use crate::client::Client;
 use crate::error::{Error, Service};
 use crate::ids::{DatasetId, FromService, SchemaId};
 use crate::wire::body::SchemaRef;
+use crate::wire::response::RawResponse;
 
 const RESOURCE: &str = "dataset";
+/// Catalog's collection of datasets.
+const COLLECTION: &str = "dataSets";
+/// What a page of the listing is, for answers that are not one.
+const PAGE: &str = "a JSON object keyed by dataset id";
+/// The largest `limit` Catalog takes (its default is 20).
+const MAX_PAGE_SIZE: u32 = 100;
+/// The members a listing asks for (`properties=`): what [`Dataset`] reads.
+const PROPERTIES: &str = "name,schemaRef,tags";
+/// A stable order for offset paging: oldest first, so datasets created
+/// while the listing runs come last instead of shifting earlier pages.
+/// The spec's form (`orderBy=asc:created,updated`), `asc:` made explicit.
+const ORDER_BY: &str = "asc:created";
+/// The tag that says a dataset feeds Real-Time Customer Profile.
+const PROFILE_TAG: &str = "unifiedProfile";
+/// Its value on a Profile-enabled dataset.
+const PROFILE_ENABLED: &str = "enabled:true";
 
 /// A dataset as Catalog describes it: what a target connection needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +63,11 @@ pub struct Dataset {
     /// The schema's content type (`schemaRef.contentType`), e.g.
     /// `application/vnd.adobe.xed+json;version=1`.
     pub schema_content_type: Option<String>,
+    /// Whether it feeds Real-Time Customer Profile: its `tags.unifiedProfile`
+    /// holds `"enabled:true"`. Batches into such datasets count against
+    /// the platform's 90 Profile batches a day per sandbox. Tags that are
+    /// missing, of another shape or with other values read as `false`.
+    pub profile_enabled: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -44,7 +75,192 @@ pub struct Dataset {
 struct WireDataset {
     name: Option<String>,
     schema_ref: Option<SchemaRef<'static>>,
+    /// Read leniently (any JSON): only `unifiedProfile` matters.
+    tags: Value,
 }
+
+/// Whether `tags` (a dataset's `tags` member, as sent) marks it
+/// Profile-enabled; anything garbled is `false`, never an error.
+fn profile_enabled(tags: &Value) -> bool {
+    tags.get(PROFILE_TAG)
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().any(|v| v.as_str() == Some(PROFILE_ENABLED)))
+}
+
+/// Reads dataset `id` from its entry in Catalog's answer (`resp`, for
+/// errors): the same rules for a read by id and a listing.
+fn read_dataset(resp: &RawResponse, id: &str, entry: Value) -> Result<Dataset, Error> {
+    let wire: WireDataset = serde_json::from_value(entry).map_err(|e| {
+        Error::unexpected(
+            resp,
+            format!(
+                "dataset {id} is not described as {{\"name\", \"schemaRef\": {{\"id\", \
+                 \"contentType\"}}}} ({})",
+                crate::wire::response::describe_json_error(&e)
+            ),
+        )
+    })?;
+    let SchemaRef {
+        id: schema_id,
+        content_type,
+    } = wire.schema_ref.unwrap_or_default();
+    let schema_id = schema_id.map(Cow::into_owned).filter(|s| !s.is_empty());
+    if let Some(schema) = &schema_id {
+        if check_schema_id("schemaRef.id", schema).is_err() {
+            return Err(Error::unexpected(
+                resp,
+                format!(
+                    "dataset {id} names a schema id that is not a URL without white \
+                     space or control characters ({} bytes); refusing to use it",
+                    schema.len()
+                ),
+            ));
+        }
+    }
+    Ok(Dataset {
+        id: DatasetId::from_service(id.to_owned()),
+        name: wire.name,
+        schema_id: schema_id.map(SchemaId::from_service),
+        schema_content_type: content_type.map(Cow::into_owned),
+        profile_enabled: profile_enabled(&wire.tags),
+    })
+}
+
+/// Catalog's answer to a listing, in the order sent (a `Map` would sort
+/// it by id).
+struct Keyed(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Keyed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyedVisitor;
+        impl<'de> Visitor<'de> for KeyedVisitor {
+            type Value = Keyed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(PAGE)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keyed, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1000));
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Keyed(entries))
+            }
+        }
+        deserializer.deserialize_map(KeyedVisitor)
+    }
+}
+
+/// A page of Catalog's listing as `(id, dataset)` pairs, in the order
+/// sent; each id checked like any id from a service.
+fn read_page(resp: &RawResponse, what: &'static str) -> Result<WirePage<(String, Dataset)>, Error> {
+    let Keyed(entries) = parse_json(resp, what)?;
+    let items = entries
+        .into_iter()
+        .map(|(id, entry)| {
+            check_from_service(resp, "a dataset id", &id)?;
+            let dataset = read_dataset(resp, &id, entry)?;
+            Ok((id, dataset))
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(WirePage::of(items))
+}
+
+/// Which datasets to list: every one, or those with one name. Catalog's
+/// `name=` filter is sent, and the name is compared exactly on this side
+/// too (Catalog does not document its filter as exact).
+#[derive(Debug, Clone)]
+#[must_use = "a filter does nothing until a listing takes it"]
+pub struct DatasetFilter {
+    name: Option<String>,
+    page_size: u32,
+    max_items: usize,
+}
+
+impl Default for DatasetFilter {
+    fn default() -> Self {
+        DatasetFilter {
+            name: None,
+            page_size: MAX_PAGE_SIZE,
+            max_items: crate::resources::connections::DEFAULT_MAX_ITEMS,
+        }
+    }
+}
+
+impl DatasetFilter {
+    /// Every dataset (up to the cap).
+    pub fn new() -> Self {
+        DatasetFilter::default()
+    }
+
+    /// Only datasets with exactly this name (any text: quotes, commas,
+    /// `&`, `#`, unicode are sent encoded and compared exactly).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Items per page (`limit`, 1–100: Catalog's maximum). Defaults to
+    /// 100, the fewest requests.
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.page_size = size;
+        self
+    }
+
+    /// Stop after this many datasets. Defaults to 10 000.
+    pub fn with_max_items(mut self, cap: usize) -> Self {
+        self.max_items = cap;
+        self
+    }
+
+    /// The name filter, if set.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Items per page.
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// The item cap.
+    pub fn max_items(&self) -> usize {
+        self.max_items
+    }
+
+    /// The first request: `limit`, `start=0`, the order, the members
+    /// wanted and the name; or why it cannot be sent.
+    fn query(&self) -> Result<Query, Error> {
+        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
+            return Err(Error::invalid_input(
+                "page_size",
+                "must be between 1 and 100 (Catalog's largest page)",
+            ));
+        }
+        let mut query = Query::new(COLLECTION, self.page_size)?
+            .of_service(Service::Catalog)
+            .by_offset()
+            .param("orderBy", ORDER_BY)
+            .param("properties", PROPERTIES);
+        if let Some(name) = &self.name {
+            if name.is_empty() {
+                return Err(Error::invalid_input("name", "must not be empty"));
+            }
+            require_text("name", name)?;
+            query = query.param("name", name);
+        }
+        Ok(query)
+    }
+}
+
+impl Paged for DatasetFilter {
+    fn item_cap(&self) -> usize {
+        self.max_items
+    }
+}
+
+/// Pages through a listing of datasets, one at a time. Made by
+/// [`Client::datasets`].
+pub type Datasets = Pages<Dataset>;
 
 /// A schema id (`$id` URL) to send: not empty, no white space or control
 /// characters, at most [`MAX_TEXT_CHARS`](crate::client::input::MAX_TEXT_CHARS) characters.
@@ -90,39 +306,41 @@ impl Client {
                 ),
             ));
         };
-        let wire: WireDataset = serde_json::from_value(entry).map_err(|e| {
-            Error::unexpected(
-                &resp,
-                format!(
-                    "dataset {dataset_id} is not described as {{\"name\", \"schemaRef\": {{\"id\", \
-                     \"contentType\"}}}} ({})",
-                    crate::wire::response::describe_json_error(&e)
-                ),
-            )
-        })?;
-        let SchemaRef {
-            id: schema_id,
-            content_type,
-        } = wire.schema_ref.unwrap_or_default();
-        let schema_id = schema_id.map(Cow::into_owned).filter(|s| !s.is_empty());
-        if let Some(schema) = &schema_id {
-            if check_schema_id("schemaRef.id", schema).is_err() {
-                return Err(Error::unexpected(
-                    &resp,
-                    format!(
-                        "dataset {dataset_id} names a schema id that is not a URL without white \
-                         space or control characters ({} bytes); refusing to use it",
-                        schema.len()
-                    ),
-                ));
-            }
-        }
-        Ok(Dataset {
-            id: id.clone(),
-            name: wire.name,
-            schema_id: schema_id.map(SchemaId::from_service),
-            schema_content_type: content_type.map(Cow::into_owned),
-        })
+        read_dataset(&resp, dataset_id, entry)
+    }
+
+    /// Pages through Catalog's datasets that match `filter`, lazily:
+    /// `GET {CATALOG_PATH}/dataSets?limit=..&start=..&orderBy=asc:created&properties=name,schemaRef,tags[&name=..]`,
+    /// by offset until a page comes back shorter than `limit` (or longer:
+    /// a service that ignores `limit` sent everything). Each item is a
+    /// `Result`: a failed page ends the iteration with its error, and so
+    /// does a page of datasets all read before (the listing loops) or a
+    /// listing that never ends, as for every listing. A dataset listed
+    /// twice is returned once.
+    pub fn datasets(&self, filter: &DatasetFilter) -> Datasets {
+        let name = filter.name.clone();
+        Pages::read_by(
+            self,
+            filter.query(),
+            PAGE,
+            filter.item_cap(),
+            move |d: &Dataset| name.as_ref().is_none_or(|n| d.name.as_ref() == Some(n)),
+            read_page,
+        )
+    }
+
+    /// Lists the datasets that match `filter`, following every page, up
+    /// to the filter's cap (10 000 by default).
+    pub fn list_datasets(&self, filter: &DatasetFilter) -> Result<Vec<Dataset>, Error> {
+        self.datasets(filter).collect()
+    }
+
+    /// Every dataset named exactly `name` (Catalog's `name=` filter, every
+    /// page, compared exactly here too), in Catalog's order: none, one, or
+    /// several (Catalog lets datasets share a name), so a caller can say
+    /// "no dataset named X" or "two datasets named X".
+    pub fn find_datasets_named(&self, name: &str) -> Result<Vec<Dataset>, Error> {
+        self.list_datasets(&DatasetFilter::new().with_name(name))
     }
 }
 
