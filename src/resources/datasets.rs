@@ -158,6 +158,16 @@ fn read_page(resp: &RawResponse, what: &'static str) -> Result<WirePage<(String,
         .into_iter()
         .map(|(id, entry)| {
             check_from_service(resp, "a dataset id", &id)?;
+            // It goes into paths later (a read by id, a target connection).
+            if check_id("dataset_id", &id).is_err() {
+                return Err(Error::unexpected(
+                    resp,
+                    format!(
+                        "the service listed dataset id {id:?}, which is not 1 to 128 letters, \
+                         digits, `-` and `_`; refusing to use it"
+                    ),
+                ));
+            }
             let dataset = read_dataset(resp, &id, entry)?;
             Ok((id, dataset))
         })
@@ -460,6 +470,313 @@ mod tests {
             );
         }
         assert!(t.seen().is_empty());
+    }
+
+    const LIST_URL: &str = "https://flow.example/data/foundation/catalog/dataSets";
+
+    /// A listing page of datasets `ids` (in this order), each named `name`.
+    fn page(ids: &[&str], name: &str) -> String {
+        let mut out = String::from("{");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&format!(
+                "{}:{}",
+                json!(id),
+                json!({"name": name, "schemaRef": {"id": SCHEMA}})
+            ));
+        }
+        out.push('}');
+        out
+    }
+
+    /// The `start=` of each request seen.
+    fn starts(t: &MemoryTransport) -> Vec<String> {
+        t.seen()
+            .iter()
+            .map(|s| {
+                let q = s.url.split_once('?').unwrap().1;
+                q.split('&')
+                    .find_map(|p| p.strip_prefix("start="))
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_listing_asks_catalog_for_a_sorted_page_of_the_members_it_reads() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, "{}");
+        let all = client_on(&t).list_datasets(&DatasetFilter::new()).unwrap();
+        assert!(all.is_empty());
+        let seen = t.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "GET");
+        assert_eq!(
+            seen[0].url,
+            format!(
+                "{LIST_URL}?limit=100&start=0&orderBy=asc%3Acreated\
+                 &properties=name%2CschemaRef%2Ctags"
+            )
+        );
+    }
+
+    #[test]
+    fn pages_follow_by_offset_in_the_order_sent_until_a_short_page() {
+        let t = Arc::new(MemoryTransport::default());
+        // Ids in reverse order: the order sent is kept (not sorted by id).
+        t.reply(200, &page(&["e5", "d4"], "n"))
+            .reply(200, &page(&["c3", "b2"], "n"))
+            .reply(200, &page(&["a1"], "n"));
+        let c = client_on(&t);
+        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        let ids: Vec<String> = pages
+            .by_ref()
+            .map(|d| d.unwrap().id.as_str().to_owned())
+            .collect();
+        assert_eq!(ids, ["e5", "d4", "c3", "b2", "a1"]);
+        assert_eq!(starts(&t), ["0", "2", "4"]);
+        assert_eq!(pages.end(), Some(crate::ListingEnd::Complete));
+        assert_eq!(pages.pages(), 3);
+        assert!(t.seen().iter().all(|s| s.url.contains("limit=2&")));
+    }
+
+    #[test]
+    fn a_full_last_page_costs_one_empty_page() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&["a1", "b2"], "n")).reply(200, "{}");
+        let all = client_on(&t)
+            .list_datasets(&DatasetFilter::new().with_page_size(2))
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(starts(&t), ["0", "2"]);
+    }
+
+    #[test]
+    fn a_service_that_ignores_limit_is_read_in_one_request() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&["a1", "b2", "c3", "d4", "e5"], "n"));
+        let c = client_on(&t);
+        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        assert_eq!(pages.by_ref().count(), 5);
+        assert_eq!(pages.end(), Some(crate::ListingEnd::Complete));
+        assert_eq!(t.seen().len(), 1);
+    }
+
+    #[test]
+    fn a_service_that_repeats_a_page_is_stopped() {
+        let t = Arc::new(MemoryTransport::default());
+        // Ignores `start`: the same full page again and again.
+        for _ in 0..5 {
+            t.reply(200, &page(&["a1", "b2"], "n"));
+        }
+        let c = client_on(&t);
+        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        let got: Vec<_> = pages.by_ref().collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[..2].iter().all(Result::is_ok));
+        let e = got[2].as_ref().unwrap_err();
+        assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e}");
+        assert!(e.to_string().contains("loops"), "{e}");
+        assert_eq!(pages.end(), None);
+        assert_eq!(t.seen().len(), 2);
+    }
+
+    #[test]
+    fn a_dataset_listed_twice_across_pages_is_returned_once() {
+        let t = Arc::new(MemoryTransport::default());
+        // A dataset created meanwhile shifted b2 onto the second page.
+        t.reply(200, &page(&["a1", "b2"], "n"))
+            .reply(200, &page(&["b2", "c3"], "n"))
+            .reply(200, "{}");
+        let ids: Vec<String> = client_on(&t)
+            .list_datasets(&DatasetFilter::new().with_page_size(2))
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id.as_str().to_owned())
+            .collect();
+        assert_eq!(ids, ["a1", "b2", "c3"]);
+    }
+
+    #[test]
+    fn the_cap_stops_a_listing() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&["a1", "b2"], "n"));
+        let c = client_on(&t);
+        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2).with_max_items(2));
+        assert_eq!(pages.by_ref().count(), 2);
+        assert_eq!(pages.end(), Some(crate::ListingEnd::Capped));
+        assert_eq!(t.seen().len(), 1);
+    }
+
+    #[test]
+    fn names_are_sent_encoded_and_compared_exactly() {
+        let name = "Orders \"EU\", a&b #1 = ü/%";
+        let t = Arc::new(MemoryTransport::default());
+        let mut entries = Map::new();
+        for (id, n) in [
+            ("a1", Some(name.to_owned())),
+            ("b2", Some(name.to_lowercase())),
+            ("c3", Some(format!("{name} "))),
+            ("d4", Some(name.to_owned())),
+            ("e5", None),
+        ] {
+            entries.insert(id.to_owned(), json!({"name": n}));
+        }
+        t.reply(200, &Value::Object(entries).to_string());
+        let found = client_on(&t).find_datasets_named(name).unwrap();
+        let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "d4"]);
+        let url = &t.seen()[0].url;
+        let sent = url
+            .split('&')
+            .find_map(|p| p.strip_prefix("name="))
+            .unwrap();
+        assert!(
+            sent.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%-._~".contains(&b)),
+            "{sent}"
+        );
+        assert_eq!(decode(sent), name);
+        assert!(!url.contains('#') && !url.contains('"') && !url.contains(' '));
+    }
+
+    /// `%XX` decoding, for what the tests above sent.
+    fn decode(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn profile_tags_in_every_form() {
+        let cases = [
+            (json!({"unifiedProfile": ["enabled:true"]}), true),
+            (
+                json!({"unifiedProfile": ["enabledAt:2026-01-01", "enabled:true"], "x": 1}),
+                true,
+            ),
+            (json!({"unifiedProfile": ["enabled:false"]}), false),
+            (json!({"unifiedProfile": ["enabled: true"]}), false),
+            (json!({"unifiedProfile": ["ENABLED:TRUE"]}), false),
+            (json!({"unifiedProfile": "enabled:true"}), false),
+            (
+                json!({"unifiedProfile": [true, 1, null, {"enabled": true}]}),
+                false,
+            ),
+            (json!({"unifiedProfile": []}), false),
+            (json!({"unifiedProfile": null}), false),
+            (json!({"unifiedIdentity": ["enabled:true"]}), false),
+            (json!({}), false),
+            (json!(null), false),
+            (json!("unifiedProfile"), false),
+            (json!(["enabled:true"]), false),
+            (json!(7), false),
+        ];
+        for (tags, expected) in cases {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(200, &json!({ ID: {"name": "n", "tags": tags} }).to_string());
+            t.reply(200, &json!({ ID: {"name": "n", "tags": tags} }).to_string());
+            let c = client_on(&t);
+            let d = c.get_dataset(&id(ID)).unwrap();
+            assert_eq!(d.profile_enabled, expected, "{tags}");
+            let listed = c.list_datasets(&DatasetFilter::new()).unwrap();
+            assert_eq!(listed[0].profile_enabled, expected, "{tags}");
+        }
+        // Without tags at all.
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &json!({ ID: {"name": "n"} }).to_string());
+        assert!(!client_on(&t).get_dataset(&id(ID)).unwrap().profile_enabled);
+    }
+
+    #[test]
+    fn garbled_listings_are_unexpected() {
+        for body in [
+            "[]".to_owned(),
+            "\"text\"".to_owned(),
+            "not json".to_owned(),
+            json!({"items": [{"id": ID}]}).to_string(),
+            json!({ ID: "text" }).to_string(),
+            json!({ ID: {"name": 7} }).to_string(),
+            json!({"a/b": {"name": "n"}}).to_string(),
+            json!({"": {"name": "n"}}).to_string(),
+            json!({"a\u{1b}[2J": {"name": "n"}}).to_string(),
+            json!({ ID: {"schemaRef": {"id": "https://x/a b"}} }).to_string(),
+        ] {
+            let t = Arc::new(MemoryTransport::default());
+            t.reply(200, &body);
+            let e = client_on(&t)
+                .list_datasets(&DatasetFilter::new())
+                .unwrap_err();
+            assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn catalog_errors_on_a_listing_name_catalog() {
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(
+            400,
+            r#"{"type":"http://ns.adobe.com/aep/errors/CAT-1400-400","title":"Bad Request",
+                "status":400,"report":{"detailed-message":"limit must be at most 100"}}"#,
+        );
+        match client_on(&t)
+            .list_datasets(&DatasetFilter::new())
+            .unwrap_err()
+        {
+            Error::Api(api) => {
+                assert_eq!(api.service, Service::Catalog);
+                assert_eq!(api.code.as_deref(), Some("CAT-1400-400"));
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn bad_filters_send_nothing() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        for (filter, field) in [
+            (DatasetFilter::new().with_page_size(0), "page_size"),
+            (DatasetFilter::new().with_page_size(101), "page_size"),
+            (DatasetFilter::new().with_name(""), "name"),
+            (DatasetFilter::new().with_name("a\u{7}b"), "name"),
+            (
+                DatasetFilter::new().with_name("x".repeat(MAX_TEXT_CHARS + 1)),
+                "name",
+            ),
+        ] {
+            let e = c.list_datasets(&filter).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field: f, .. } if f == field),
+                "{filter:?}: {e}"
+            );
+        }
+        assert!(c.find_datasets_named("").is_err());
+        assert!(t.seen().is_empty());
+    }
+
+    #[test]
+    fn filter_defaults() {
+        let f = DatasetFilter::new();
+        assert_eq!(
+            (f.name(), f.page_size(), f.max_items()),
+            (None, 100, 10_000)
+        );
+        let f = f.with_name("x").with_page_size(5).with_max_items(7);
+        assert_eq!((f.name(), f.page_size(), f.max_items()), (Some("x"), 5, 7));
     }
 
     #[test]
