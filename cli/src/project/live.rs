@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use aep_flow::{
-    Client, Connection, ConnectionFilter, ConnectionId, DatasetId, Error, Mapping, PipelinePlan,
+    Client, Connection, ConnectionFilter, ConnectionId, DatasetFilter, DatasetId, Error, Mapping, PipelinePlan,
     PipelineSpec, Platform,
 };
 
@@ -306,7 +306,18 @@ fn find_base(
 
 /// Every dataset of the sandbox: one Catalog listing (paged).
 fn sandbox_datasets(client: &Client) -> Result<Vec<DatasetEntry>, Error> {
-    super::pending::list_datasets(client)
+    let listed = client.list_datasets(&DatasetFilter::new())?;
+    Ok(listed
+        .into_iter()
+        // A dataset without a name cannot be named by the file.
+        .filter_map(|d| {
+            Some(DatasetEntry {
+                name: d.name?,
+                id: d.id,
+                profile_enabled: d.profile_enabled,
+            })
+        })
+        .collect())
 }
 
 /// The longest flow name made up here (the service takes 256).
