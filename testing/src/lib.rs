@@ -692,6 +692,16 @@ impl Sandbox {
         });
     }
 
+    /// Adds a Profile-enabled dataset, as [`add_dataset`](Self::add_dataset)
+    /// does: Catalog shows it tagged `"unifiedProfile": ["enabled:true"]`.
+    pub fn add_profile_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
+        self.with(|s| {
+            let mut dataset = catalog::Dataset::new(name, schema_id);
+            dataset.profile = true;
+            s.catalog.datasets.insert(dataset_id.to_owned(), dataset)
+        });
+    }
+
     /// Sets the fields of XDM schema `schema_id` (paths like
     /// `_tenant.orderId`): mapping set validation accepts only these as
     /// destinations. A schema is known to Data Prep once its fields are set
