@@ -680,7 +680,8 @@ impl Sandbox {
     }
 
     /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
-    /// answers it), following the XDM schema `schema_id` (its `$id` URL).
+    /// answers it, and the listing `GET {CATALOG_PATH}/dataSets` holds it),
+    /// following the XDM schema `schema_id` (its `$id` URL).
     /// Target connections to it must name that schema. Replaces a dataset
     /// with the same id.
     pub fn add_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
