@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use aep_flow::{
-    Client, Connection, ConnectionFilter, ConnectionId, DatasetFilter, DatasetId, Error, Mapping, PipelinePlan,
-    PipelineSpec, Platform,
+    Client, Connection, ConnectionFilter, ConnectionId, DatasetFilter, DatasetId, Error, Mapping,
+    PipelinePlan, PipelineSpec, Platform,
 };
 
 use super::{ConnectionDecl, PipelineDecl, Project, SandboxDecl};
