@@ -131,6 +131,39 @@ impl Demo {
         )
         .with_base_url(self.fake.base_url())
     }
+
+    /// The platform that reaches sandbox `name` of the fake (`plan`,
+    /// `apply`: every sandbox of the file), seeded with the demo datasets
+    /// ([`seed::DEMO_FILE_DATASETS`], ids of its own) and catalog.
+    pub fn platform_for(&self, name: &str) -> Platform {
+        seed::seed_sandbox(&self.fake, name);
+        Platform::new(
+            Secret::from(self.fake.access_token()),
+            self.fake.api_key(),
+            Sandbox {
+                org_id: self.fake.org_id(),
+                name,
+            },
+        )
+        .with_base_url(self.fake.base_url())
+    }
+}
+
+/// The demo's PostgreSQL password, used by `apply --demo` when a
+/// connection's `password_env` is unset.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The datasets every demo sandbox of a file holds, for `--demo`'s note.
+pub fn file_datasets_note() -> String {
+    format!(
+        "every demo sandbox holds datasets {} (ids of its own) and the demo database's tables \
+         public.orders and public.customers",
+        seed::DEMO_FILE_DATASETS
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// What the demo Catalog holds, for `pipeline`'s note on stderr.

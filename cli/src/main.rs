@@ -5,6 +5,7 @@
 //! aep-flow [--demo|--demo-reset] [--timeout SECS] connections create --name NAME ...
 //! aep-flow connections list|get|test|delete|ensure|rotate-password|explore ...
 //! aep-flow pipeline ensure|status|runs|enable|disable|delete ...
+//! aep-flow plan|apply [-f FILE] [--sandbox NAME]... ...
 //! ```
 //!
 //! Output is JSON, one object per line. Exit codes: 0 ok, 1 service or
@@ -111,6 +112,14 @@ enum Top {
     /// failed, partial, stale or ok; exit 3 when any is not ok.
     #[command(after_help = check::HELP)]
     Check(Box<check::CheckArgs>),
+    /// Says, per pipeline and sandbox of the declarative file, what apply
+    /// would do (read live; writes nothing).
+    #[command(after_help = project::plan::HELP)]
+    Plan(project::plan::PlanArgs),
+    /// Converges every sandbox to the declarative file: base connections,
+    /// then pipelines, N at a time.
+    #[command(after_help = project::apply::HELP)]
+    Apply(project::apply::ApplyArgs),
 }
 
 /// Every command's help ends with the common options and the environment.
@@ -240,6 +249,8 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Top::Connections(command) => connections::run(command, &common, out),
         Top::Pipeline(command) => pipeline::run(command, &common, out),
         Top::Check(args) => check::run(*args, &common, out),
+        Top::Plan(args) => project::plan::run(args, &common, out),
+        Top::Apply(args) => project::apply::run(args, &common, out),
     }
 }
 

@@ -164,3 +164,11 @@ impl Project {
         self.connections.iter().find(|c| c.name == name)
     }
 }
+
+pub mod creds;
+pub mod file;
+
+// plan / apply (C2): live state, planning, applying.
+pub mod apply;
+pub mod live;
+pub mod plan;
