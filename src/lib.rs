@@ -553,7 +553,7 @@ pub use ids::{
 pub use resources::connections::{
     create_postgres_connection, Connection, ConnectionFilter, Connections,
 };
-pub use resources::datasets::Dataset;
+pub use resources::datasets::{Dataset, DatasetFilter, Datasets};
 pub use resources::explore::{Column, ColumnType, Table, TablePreview, TableSchema, XdmType};
 pub use resources::mapping_sets::{
     Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,
