@@ -106,6 +106,10 @@ enum Top {
     /// enable, disable, delete.
     #[command(subcommand, after_help = pipeline::HELP)]
     Pipeline(pipeline::Command),
+    /// Writes the sandbox's PostgreSQL dataflows as a declarative file
+    /// (stdout).
+    #[command(after_help = project::export::HELP)]
+    Export(project::export::ExportArgs),
 }
 
 /// Every command's help ends with the common options and the environment.
@@ -234,6 +238,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),
         Top::Pipeline(command) => pipeline::run(command, &common, out),
+        Top::Export(args) => project::export::run(args, &common, out),
     }
 }
 

@@ -714,14 +714,16 @@ impl<'a> Reader<'a> {
                 let text = match item {
                     Item::Value(Value::String(s)) => s.value().to_owned(),
                     Item::Value(Value::Datetime(d)) => d.value().to_string(),
-                    _ => return Err(self.err(
-                        line,
-                        &path,
-                        format!(
+                    _ => {
+                        return Err(self.err(
+                            line,
+                            &path,
+                            format!(
                             "must be an ISO 8601 UTC time (a string or a TOML date-time), not {}",
                             type_name(item)
                         ),
-                    )),
+                        ))
+                    }
                 };
                 parse_utc(&text).map_err(|rule| self.err(line, &path, rule))?
             }

@@ -166,4 +166,5 @@ impl Project {
 }
 
 pub mod creds;
+pub mod export;
 pub mod file;
