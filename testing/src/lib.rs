@@ -680,7 +680,8 @@ impl Sandbox {
     }
 
     /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
-    /// answers it), following the XDM schema `schema_id` (its `$id` URL).
+    /// answers it, and the listing `GET {CATALOG_PATH}/dataSets` holds it),
+    /// following the XDM schema `schema_id` (its `$id` URL).
     /// Target connections to it must name that schema. Replaces a dataset
     /// with the same id.
     pub fn add_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
@@ -689,6 +690,16 @@ impl Sandbox {
                 dataset_id.to_owned(),
                 catalog::Dataset::new(name, schema_id),
             )
+        });
+    }
+
+    /// Adds a Profile-enabled dataset, as [`add_dataset`](Self::add_dataset)
+    /// does: Catalog shows it tagged `"unifiedProfile": ["enabled:true"]`.
+    pub fn add_profile_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
+        self.with(|s| {
+            let mut dataset = catalog::Dataset::new(name, schema_id);
+            dataset.profile = true;
+            s.catalog.datasets.insert(dataset_id.to_owned(), dataset)
         });
     }
 
