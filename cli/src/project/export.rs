@@ -310,7 +310,13 @@ pub fn export(
     let connections: Vec<ConnectionDecl> = used
         .iter()
         .map(|base| match file.and_then(|p| p.connection(&base.name)) {
-            Some(c) => c.clone(),
+            Some(c) => {
+                // Placeholders kept from an earlier export keep their note.
+                if [&c.host, &c.database, &c.user].contains(&&PLACEHOLDER.to_owned()) {
+                    masked.push(c.name.clone());
+                }
+                c.clone()
+            }
             None => {
                 masked.push(base.name.clone());
                 ConnectionDecl {
