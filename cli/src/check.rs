@@ -10,7 +10,6 @@
 //! service lists (no state file).
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aep_flow::{
@@ -854,10 +853,15 @@ fn report(checked: &[Checked], json: bool, out: &mut Output) -> Result<(), Failu
 pub fn run(args: CheckArgs, common: &Common, out: &mut Output) -> Result<(), Failure> {
     let options = parse_options(&args)?;
     let Some(flow_id) = args.flow.clone() else {
-        return Err(Usage(
-            "check needs --flow FLOW_ID (the file form, check -f, is not wired yet)".into(),
-        )
-        .into());
+        if args.max_age.is_some() || args.max_failed_records.is_some() {
+            return Err(Usage(
+                "--max-age and --max-failed-records go with --flow; in the file they are each \
+                 pipeline's max_age and max_failed_records"
+                    .into(),
+            )
+            .into());
+        }
+        return check_file(&args, &options, common, out);
     };
     if args.file.is_some() || !args.sandboxes.is_empty() || !args.pipelines.is_empty() {
         return Err(Usage(
@@ -882,21 +886,164 @@ pub fn run(args: CheckArgs, common: &Common, out: &mut Output) -> Result<(), Fai
         dataset: None,
         flow_id: Some(flow_id.to_string()),
     };
-    let mut checked = check_flow(
-        &client,
+    let checked = match &flow {
+        Some(flow) => check_flow(
+            &client,
+            subject,
+            Some(flow),
+            &options.limits,
+            options.retrigger,
+            &secret_refs,
+        ),
+        None => missing(subject, format!("flow {flow_id} not found")),
+    };
+    report(&[checked], options.json, out)
+}
+
+/// A pipeline without a flow, and why.
+fn missing(subject: Subject, reason: String) -> Checked {
+    Checked {
         subject,
-        flow.as_ref(),
-        &options.limits,
-        options.retrigger,
-        &secret_refs,
-    );
-    if flow.is_none() {
-        if let Some(v) = checked.verdict.as_mut() {
-            v.reasons = vec![format!("flow {flow_id} not found")];
+        verdict: Some(Verdict {
+            state: State::Missing,
+            reasons: vec![reason],
+            latest_finished: None,
+            last_success: None,
+            max_age: None,
+        }),
+        runs: Vec::new(),
+        error: None,
+        retrigger: None,
+        now: now_millis(),
+    }
+}
+
+/// `check -f FILE`: every declared pipeline (of the `--pipeline` tables)
+/// in every sandbox (of `--sandbox`), the flow found as `plan` finds it:
+/// the base connection by name and the datasets by name once per sandbox
+/// ([`live::resolve`]), then per pipeline its source (base connection,
+/// table), its target (dataset) and the flow joining them, and one page of
+/// its runs: four requests for a healthy pipeline.
+fn check_file(
+    args: &CheckArgs,
+    options: &Options,
+    common: &Common,
+    out: &mut Output,
+) -> Result<(), Failure> {
+    use crate::project::{live, plan};
+    let selection = plan::Selection {
+        file: args.file.clone(),
+        sandboxes: args.sandboxes.clone(),
+        json: args.json,
+        prune: false,
+    };
+    let (session, platforms, chosen) = plan::Session::open("check", &selection, common)?;
+    let project = &session.project;
+    // Every --pipeline names a declared table, before anything is sent.
+    for table in &args.pipelines {
+        if !project.pipelines.iter().any(|p| &p.table == table) {
+            return Err(Usage(format!(
+                "--pipeline {:?}: {} declares no pipeline of that table",
+                table.escape_debug().to_string(),
+                project.file.display()
+            ))
+            .into());
         }
     }
-    let _ = std::io::stderr().flush();
-    report(&[checked], options.json, out)
+    let wanted =
+        |table: &str| args.pipelines.is_empty() || args.pipelines.iter().any(|t| t == table);
+    let sandboxes: Vec<&crate::project::SandboxDecl> =
+        chosen.iter().map(|&i| &project.sandboxes[i]).collect();
+    // What runs may echo: the sandboxes' tokens and client secrets, the
+    // databases' passwords.
+    let prefixes: Vec<&str> = sandboxes.iter().map(|s| s.credentials.as_str()).collect();
+    let password_vars: Vec<&str> = project
+        .connections
+        .iter()
+        .map(|c| c.password_env.as_str())
+        .chain(["PGPASSWORD"])
+        .collect();
+    let secrets = env_secrets(&prefixes, &password_vars);
+    let secret_refs: Vec<&Secret> = secrets.iter().collect();
+    let connected = live::connect(&sandboxes, platforms, common)?;
+    let mut checked = Vec::new();
+    for c in &connected {
+        let state = live::resolve(project, c)?;
+        for r in state.pipelines.iter().filter(|r| wanted(&r.decl.table)) {
+            let subject = Subject {
+                sandbox: c.sandbox.name.clone(),
+                table: Some(r.decl.table.clone()),
+                dataset: Some(r.decl.dataset.clone()),
+                flow_id: None,
+            };
+            let limits = Limits {
+                max_age: r.decl.max_age,
+                max_failed_records: r.decl.max_failed_records,
+            };
+            let base = state
+                .base(&r.decl.connection)
+                .and_then(|b| b.found.as_ref());
+            checked.push(match find_flow(&c.client, base, r) {
+                Ok(Ok(flow)) => {
+                    let subject = Subject {
+                        flow_id: Some(flow.id.to_string()),
+                        ..subject
+                    };
+                    check_flow(
+                        &c.client,
+                        subject,
+                        Some(&flow),
+                        &limits,
+                        options.retrigger,
+                        &secret_refs,
+                    )
+                }
+                Ok(Err(reason)) => missing(subject, reason),
+                Err(e) => Checked {
+                    error: Some(e.to_string()),
+                    ..missing(subject, String::new())
+                },
+            });
+        }
+    }
+    let result = report(&checked, options.json, out);
+    drop(session);
+    result
+}
+
+/// The flow of a declared pipeline, found as `plan` finds it: the source
+/// connection reading the table through the base connection, the target
+/// connection writing the dataset, the flow joining them. `Ok(Err(why))`
+/// when one of them is missing.
+fn find_flow(
+    client: &Client,
+    base: Option<&aep_flow::Connection>,
+    r: &crate::project::live::Resolved<'_>,
+) -> Result<Result<Flow, String>, Error> {
+    let Some(base) = base else {
+        return Ok(Err(format!(
+            "no base connection named {:?}",
+            r.decl.connection
+        )));
+    };
+    let Some(source) = client.find_source_connection(&base.id, &r.decl.table)? else {
+        return Ok(Err(format!(
+            "no source connection reads {} through {:?}",
+            r.decl.table, r.decl.connection
+        )));
+    };
+    let Some(target) = client.find_target_connection(&r.dataset.id)? else {
+        return Ok(Err(format!(
+            "no target connection writes dataset {:?} ({})",
+            r.dataset.name, r.dataset.id
+        )));
+    };
+    Ok(client.find_flow(&source.id, &target.id)?.ok_or_else(|| {
+        format!(
+            "no flow from source connection {} to target connection {}",
+            source.id, target.id
+        )
+    }))
 }
 
 #[cfg(test)]

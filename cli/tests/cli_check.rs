@@ -4,6 +4,7 @@
 //! service echoes never printed, bad input refused with nothing sent.
 
 mod common;
+mod project_support;
 
 use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -426,4 +427,187 @@ fn bad_input_is_exit_2_with_nothing_sent() {
     let (code, _, stderr) = check(&fake, &["--flow", "a b"]);
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(fake.requests().len(), before);
+}
+
+// ---- check -f: the declarative file ----
+
+/// The flow of `table to dataset` in `sandbox`.
+fn flow_named(fake: &FakeFlowService, sandbox: &str, dataset: &str) -> String {
+    fake.sandbox(sandbox)
+        .flows()
+        .into_iter()
+        .find(|f| f.name == format!("public.orders to {dataset}"))
+        .unwrap_or_else(|| panic!("no flow into {dataset} in {sandbox}"))
+        .id
+}
+
+fn run_in(fake: &FakeFlowService, sandbox: &str, flow: &str, run: FakeRun) -> String {
+    fake.sandbox(sandbox).add_run(flow, run)
+}
+
+#[test]
+fn the_file_form_checks_every_pipeline_in_every_sandbox() {
+    use project_support::{fake as project_fake, head, pipeline, Project, DB_PASSWORD};
+    let fake = project_fake();
+    let file = format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", "max_age = \"2h\"\n"),
+        pipeline("Customers", "max_failed_records = 1\n")
+    );
+    let project = Project::new(&file);
+    project.run("apply", &fake).expect(0);
+    // dev: Orders ok, Customers partial (2 failed records, 1 allowed).
+    run_in(
+        &fake,
+        "dev",
+        &flow_named(&fake, "dev", "Orders"),
+        success(30 * MIN, 0),
+    );
+    run_in(
+        &fake,
+        "dev",
+        &flow_named(&fake, "dev", "Customers"),
+        success(MIN, 2),
+    );
+    // prod: Orders failed (echoing the database password and the token),
+    // Customers disabled and stale.
+    let t = now() - MIN;
+    run_in(
+        &fake,
+        "prod",
+        &flow_named(&fake, "prod", "Orders"),
+        FakeRun::new("failed").with_created_at(t).with_error(
+            "CONNECTOR-2001-500",
+            format!("password {DB_PASSWORD} refused for {}", fake.access_token()),
+        ),
+    );
+    let customers = flow_named(&fake, "prod", "Customers");
+    run_in(&fake, "prod", &customers, success(5 * HOUR, 0));
+    assert!(fake.sandbox("prod").set_flow_state(&customers, "disabled"));
+    // A pipeline declared after the apply: missing everywhere.
+    project.rewrite(&format!(
+        "{file}{}",
+        pipeline("Orders", "").replace("public.orders", "public.customers")
+    ));
+    let run = project.run("check --json", &fake).expect(3);
+    for secret in [DB_PASSWORD, fake.access_token()] {
+        assert_no_run_of(secret, &run.out);
+        assert_no_run_of(secret, &run.err);
+    }
+    let lines = run.json();
+    let states: Vec<(String, String, String, String)> = lines[..lines.len() - 1]
+        .iter()
+        .map(|v| {
+            (
+                v["sandbox"].as_str().unwrap().to_owned(),
+                v["table"].as_str().unwrap().to_owned(),
+                v["dataset"].as_str().unwrap().to_owned(),
+                v["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = |sb: &str, t: &str, d: &str, s: &str| (sb.into(), t.into(), d.into(), s.into());
+    assert_eq!(
+        states,
+        vec![
+            want("dev", "public.orders", "Orders", "ok"),
+            want("dev", "public.orders", "Customers", "partial"),
+            want("dev", "public.customers", "Orders", "missing"),
+            want("prod", "public.orders", "Orders", "failed"),
+            want("prod", "public.orders", "Customers", "disabled"),
+            want("prod", "public.customers", "Orders", "missing"),
+        ]
+    );
+    assert_eq!(lines[0]["maxAgeSeconds"], 2 * 3600);
+    assert!(lines[3]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("[REDACTED]"));
+    assert!(lines[2]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no source connection reads public.customers"));
+    assert_eq!(lines[2]["flowId"], Value::Null);
+    let summary = &lines[lines.len() - 1]["summary"];
+    assert_eq!(summary["pipelines"], 6);
+    assert_eq!(summary["ok"], 1);
+    assert_eq!(summary["missing"], 2);
+    // The people's lines: table → dataset, state.
+    let run = project
+        .run("check --sandbox dev --pipeline public.orders", &fake)
+        .expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.out);
+    assert!(
+        lines[0].starts_with("dev  public.orders → Orders  ok  last success "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("dev  public.orders → Customers  partial  "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("records 3/1/2 read/written/failed"),
+        "{}",
+        lines[1]
+    );
+    // Only the healthy one: exit 0.
+    project.rewrite(&format!(
+        "{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", "max_age = \"2h\"\n")
+    ));
+    project.run("check --sandbox dev", &fake).expect(0);
+    // A --pipeline the file does not declare: exit 2, nothing sent.
+    let before = fake.requests().len();
+    let run = project.run("check --pipeline public.nope", &fake).expect(2);
+    assert!(
+        run.err.contains("declares no pipeline of that table"),
+        "{}",
+        run.err
+    );
+    let run = project.run("check --max-age 2h", &fake).expect(2);
+    assert!(run.err.contains("go with --flow"), "{}", run.err);
+    assert_eq!(fake.requests().len(), before);
+}
+
+#[test]
+fn the_file_form_sends_four_requests_per_healthy_pipeline() {
+    use project_support::{head, pipeline, seed, Project};
+    let mut measured = Vec::new();
+    for n in [1usize, 10] {
+        let fake = FakeFlowService::builder().start().unwrap();
+        let names: Vec<String> = (0..n).map(|i| format!("Set {i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        seed(&fake, "dev", &refs, 0);
+        let mut file = head("crm-ingest");
+        for name in &names {
+            file.push_str(&pipeline(name, ""));
+        }
+        let project = Project::new(&file);
+        project.run("apply --sandbox dev", &fake).expect(0);
+        for name in &names {
+            run_in(
+                &fake,
+                "dev",
+                &flow_named(&fake, "dev", name),
+                success(MIN, 0),
+            );
+        }
+        let before = fake.requests().len();
+        let run = project.run("check --sandbox dev", &fake).expect(0);
+        assert_eq!(run.out.lines().count(), n + 1);
+        measured.push(fake.requests().len() - before);
+    }
+    eprintln!(
+        "check -f requests: 1 pipeline {}, 10 pipelines {}",
+        measured[0], measured[1]
+    );
+    // Four per pipeline (source, target, flow, one page of runs) and a
+    // constant per sandbox (the base connection by name, the datasets).
+    assert_eq!(measured[1] - measured[0], 9 * 4, "{measured:?}");
+    assert!(measured[0] <= 4 + 2, "{measured:?}");
 }
