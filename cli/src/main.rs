@@ -115,6 +115,10 @@ enum Top {
     /// then pipelines, N at a time.
     #[command(after_help = project::apply::HELP)]
     Apply(project::apply::ApplyArgs),
+    /// Writes the sandbox's PostgreSQL dataflows as a declarative file
+    /// (stdout).
+    #[command(after_help = project::export::HELP)]
+    Export(project::export::ExportArgs),
 }
 
 /// Every command's help ends with the common options and the environment.
@@ -245,6 +249,7 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Top::Pipeline(command) => pipeline::run(command, &common, out),
         Top::Plan(args) => project::plan::run(args, &common, out),
         Top::Apply(args) => project::apply::run(args, &common, out),
+        Top::Export(args) => project::export::run(args, &common, out),
     }
 }
 

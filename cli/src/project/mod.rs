@@ -166,6 +166,7 @@ impl Project {
 }
 
 pub mod creds;
+pub mod export;
 pub mod file;
 
 // plan / apply (C2): live state, planning, applying.
