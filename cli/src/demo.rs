@@ -102,6 +102,12 @@ impl Demo {
             .start()
             .map_err(|e| cannot_start(e.to_string()))?;
         seed::seed(&fake, fresh);
+        // The file's datasets, in every sandbox a file's apply has used
+        // (the state file keeps objects, not the Catalog's seed): `export`
+        // and `pipeline` read them there too.
+        for name in fake.sandbox_names() {
+            seed::seed_sandbox(&fake, &name);
+        }
         // Written once at start: a file that cannot be written is an
         // error now, not a sandbox silently lost later.
         persist::save(state, &fake.export_state()).map_err(|e| {

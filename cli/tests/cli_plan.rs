@@ -298,8 +298,61 @@ fn plan_sends_at_most_4_requests_per_in_sync_pipeline_plus_a_constant() {
 }
 
 #[test]
+fn odd_identifiers_and_short_pages_plan_in_sync_after_apply() {
+    // Pages of two items: the Catalog, flow and connection listings page.
+    let fake = FakeFlowService::builder().max_page_size(2).start().unwrap();
+    let names = [
+        "Ordres \"été\", v2",
+        "a.b&c#d",
+        "Orders",
+        "Orders 2",
+        "Orders 3",
+    ];
+    seed(&fake, "dev", &names, 9);
+    let dev = fake.sandbox("dev");
+    let base = dev.insert_connection(
+        "orders-db",
+        "Connection String Based Authentication",
+        serde_json::json!({}),
+    );
+    let table = "sales.\"Ordres.été\"";
+    dev.set_catalog(
+        &base,
+        vec![aep_flow_testing::FakeTable::new(table)
+            .column("id", "integer")
+            .column("montant €", "double")
+            .column_with_format("modifié", "string", "date-time")],
+    );
+    let mut text = head("crm-ingest").replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", "");
+    for name in names {
+        text.push_str(&format!(
+            r#"
+[[pipelines]]
+connection = "orders-db"
+table = '{table}'
+dataset = '{name}'
+delta_column = "modifié"
+schedule = {{ frequency = "day", interval = 2, start = "2026-12-01T00:00:00Z", backfill = false }}
+mappings = {{ "montant €" = "_tenant.amount", id = "_tenant.orderId" }}
+"#
+        ));
+    }
+    let p = Project::new(&text);
+    let run = p.run("apply", &fake).expect(0);
+    assert!(run.summary().starts_with("5 created"), "{}", run.out);
+    p.run("plan --detailed-exitcode", &fake).expect(0);
+    assert_eq!(dev.flows().len(), 5);
+}
+
+#[test]
 fn secrets_appear_in_no_output() {
-    let fake = fake();
+    let fake = FakeFlowService::builder()
+        .ims_client("ims-client-id", "ims-secret-canary-7Hq2")
+        .start()
+        .unwrap();
+    for (i, sandbox) in ["dev", "prod"].iter().enumerate() {
+        seed(&fake, sandbox, &["Orders"], i);
+    }
     let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
     let mut all = String::new();
     for words in [
@@ -308,12 +361,26 @@ fn secrets_appear_in_no_output() {
         "plan --json",
         "apply --rotate-passwords --json",
     ] {
-        let run = p.run(words, &fake);
+        // prod gets its tokens from IMS.
+        let mut cmd = p.cmd(words, &fake);
+        cmd.env_remove("AEP_PROD_ACCESS_TOKEN")
+            .env("AEP_PROD_CLIENT_ID", "ims-client-id")
+            .env("AEP_PROD_CLIENT_SECRET", "ims-secret-canary-7Hq2")
+            .env("AEP_PROD_SCOPES", "openid,AdobeID")
+            .env("AEP_PROD_IMS_URL", fake.ims_url());
+        let run = Run::of(cmd.output().unwrap());
         assert!(run.code == 0, "{words}: {}{}", run.out, run.err);
         all.push_str(&run.out);
         all.push_str(&run.err);
     }
-    for secret in [DB_PASSWORD, &token(&fake)] {
+    assert!(!fake.issued_tokens().is_empty(), "prod used IMS");
+    let mut secrets = vec![
+        DB_PASSWORD.to_owned(),
+        token(&fake),
+        "ims-secret-canary-7Hq2".to_owned(),
+    ];
+    secrets.extend(fake.issued_tokens());
+    for secret in &secrets {
         for window in secret.as_bytes().windows(6) {
             let w = std::str::from_utf8(window).unwrap();
             assert!(!all.contains(w), "{w:?} of a secret in:\n{all}");

@@ -117,7 +117,15 @@ impl Done {
     fn text(&self, head: &str) -> String {
         let mut line = format!("{head}: {}", self.result);
         if !self.changes.is_empty() {
-            line.push_str(&format!(" ({})", self.changes.join(", ")));
+            // `created (sourceConnection, flow)`, not `created (created
+            // sourceConnection, created flow)`.
+            let prefix = format!("{} ", self.result);
+            let changes: Vec<&str> = self
+                .changes
+                .iter()
+                .map(|c| c.strip_prefix(&prefix).unwrap_or(c))
+                .collect();
+            line.push_str(&format!(" ({})", changes.join(", ")));
         }
         if let Some(e) = &self.error {
             line.push_str(&format!(": {e}"));
