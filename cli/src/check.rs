@@ -251,15 +251,16 @@ pub fn classify(flow: Option<&FlowFacts>, runs: &[RunFacts], now: i64, limits: &
                     .failed_records
                     .filter(|n| *n > limits.max_failed_records)
                 {
-                    found.push((
-                        State::Partial,
-                        format!(
-                            "run {} succeeded with {n} failed record{} (max_failed_records {})",
-                            run.id,
-                            if n == 1 { "" } else { "s" },
-                            limits.max_failed_records
-                        ),
-                    ));
+                    let mut reason = format!(
+                        "run {} succeeded with {n} failed record{} (max_failed_records {})",
+                        run.id,
+                        if n == 1 { "" } else { "s" },
+                        limits.max_failed_records
+                    );
+                    if !run.error.is_empty() {
+                        reason.push_str(&format!(": {}", run.error));
+                    }
+                    found.push((State::Partial, reason));
                 }
             }
             _ => {}
@@ -965,6 +966,12 @@ fn check_file(
         .collect();
     let secrets = env_secrets(&prefixes, &password_vars);
     let secret_refs: Vec<&Secret> = secrets.iter().collect();
+    if let Some(demo) = &session.demo {
+        // The README's file under --demo: one partial pipeline to show.
+        for s in &sandboxes {
+            crate::demo::check_seed::seed_partial(demo, &s.name);
+        }
+    }
     let connected = live::connect(&sandboxes, platforms, common)?;
     let mut checked = Vec::new();
     for c in &connected {

@@ -4,6 +4,7 @@
 //! This module (with `demo/`) is the only place that names the fake
 //! (`aep_flow_testing`).
 
+pub mod check_seed;
 mod lock;
 mod persist;
 mod seed;

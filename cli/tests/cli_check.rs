@@ -611,3 +611,63 @@ fn the_file_form_sends_four_requests_per_healthy_pipeline() {
     assert_eq!(measured[1] - measured[0], 9 * 4, "{measured:?}");
     assert!(measured[0] <= 4 + 2, "{measured:?}");
 }
+
+#[test]
+fn the_demo_shows_a_healthy_and_a_partial_pipeline_for_the_readme_file() {
+    use project_support::Run;
+    // The README's example file, as the walkthrough shows it.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("```toml\nproject = ")
+        .expect("the README's file")
+        + 8;
+    let file = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = common::TempDir::new("check-demo");
+    let path = dir.file("aep-flow.toml", file.as_bytes());
+    let state = common::fresh_demo_state();
+    let demo = |words: &str| {
+        let mut cmd = aep_flow(words);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .arg("--demo")
+            .arg("-f")
+            .arg(&path);
+        Run::of(cmd.output().unwrap())
+    };
+    demo("apply").expect(0);
+    let run = demo("check").expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.out);
+    assert!(
+        lines[0].starts_with("dev  public.orders → Orders  ok  "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("prod  public.orders → Orders  ok  "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("prod  public.orders → Customers  partial  "),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("records 120/117/3"), "{}", lines[2]);
+    assert!(
+        lines[2].ends_with("_tenant.customer is required"),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        lines[3],
+        "3 pipelines: 2 ok, 0 missing, 0 disabled, 0 failed, 1 partial, 0 stale, 0 errors"
+    );
+    // Checking again shows the same.
+    let again = demo("check --json").expect(3);
+    let v = again.json();
+    assert_eq!(v[2]["state"], "partial");
+    assert_eq!(v[2]["latestRun"]["failedRecords"], 3);
+    assert_eq!(v[3]["summary"]["partial"], 1);
+    let _ = std::fs::remove_file(&state);
+}
