@@ -38,8 +38,10 @@ what it prints: one line per pipeline (sandbox, table → dataset or the flow id
 state, last success in ISO 8601 UTC and its age, records read/written/failed of
 the latest finished run, the reasons), then a summary line; with --json one
 object per pipeline, then {\"summary\":{...}}.
-  --max-age DURATION        whole numbers with units s, m, h, d, w (`2h`, `1h30m`, `7d`)
-  --max-failed-records N    failed records a successful run may have (default 0)
+  --max-age DURATION        (with --flow; in the file: each pipeline's max_age) whole
+                            numbers with units s, m, h, d, w (`2h`, `1h30m`, `7d`)
+  --max-failed-records N    (with --flow; in the file: max_failed_records) failed records
+                            a successful run may have (default 0)
   --retrigger N             (0 to 10) re-trigger the latest finished run when the service
                             reports it failed, unless the original run (followed through
                             parentFlowRunId) already has N re-triggers among the listed runs,

@@ -6,11 +6,13 @@
 //! aep-flow connections list|get|test|delete|ensure|rotate-password|explore ...
 //! aep-flow pipeline ensure|status|runs|enable|disable|delete ...
 //! aep-flow plan|apply [-f FILE] [--sandbox NAME]... ...
+//! aep-flow check [-f FILE] [--sandbox NAME]... [--pipeline TABLE]... | check --flow FLOW_ID
 //! ```
 //!
 //! Output is JSON, one object per line. Exit codes: 0 ok, 1 service or
 //! network failure, 2 bad usage or input (nothing sent), 3 from
-//! `pipeline status` when the latest finished run failed.
+//! `pipeline status` when the latest finished run failed and from `check`
+//! when a pipeline needs attention.
 
 #![forbid(unsafe_code)]
 
@@ -57,7 +59,8 @@ A variable is either unset or a non-empty UTF-8 value; an empty or garbled one i
 an error (exit 2), never replaced by a default. With no AEP_* variable set, the
 run stops (exit 2) unless --demo is given.
 exit codes: 0 ok, 1 service or network failure, 2 bad usage or input (nothing sent),
-3 from `pipeline status` when the latest finished run failed.";
+3 from `pipeline status` when the latest finished run failed, and from `check` when
+a pipeline is missing, disabled, failed, partial or stale.";
 
 /// Manages PostgreSQL source connections and scheduled dataflows in Adobe
 /// Experience Platform's Flow Service. Output is JSON, one object per line.
