@@ -271,8 +271,15 @@
 //! ### Datasets
 //!
 //! Read only, from Catalog: [`Client::get_dataset`] returns a [`Dataset`]
-//! with the id of the XDM schema it follows. Schemas and datasets are made
-//! in Schema Registry and Catalog; this crate takes a dataset id.
+//! with the id of the XDM schema it follows and whether it is
+//! Profile-enabled ([`Dataset::profile_enabled`]). Ids differ per sandbox,
+//! names do not: [`Client::find_datasets_named`] returns every dataset with
+//! exactly that name (none, one, or several: Catalog lets names repeat),
+//! and [`Client::datasets`] / [`Client::list_datasets`] (a
+//! [`DatasetFilter`]) page through them all, 100 at a time by default, so
+//! that many names resolve with one listing per sandbox. Schemas and
+//! datasets are made in Schema Registry and Catalog; this crate takes a
+//! dataset id or name.
 //!
 //! ### Mapping sets
 //!
@@ -551,7 +558,7 @@ pub use ids::{
     TargetConnectionId,
 };
 pub use resources::connections::{Connection, ConnectionFilter, Connections};
-pub use resources::datasets::Dataset;
+pub use resources::datasets::{Dataset, DatasetFilter, Datasets};
 pub use resources::explore::{Column, ColumnType, Table, TablePreview, TableSchema, XdmType};
 pub use resources::mapping_sets::{
     Mapping, MappingCheck, MappingSet, MappingSourceType, MappingValidation, NewMappingSet,

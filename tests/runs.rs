@@ -575,3 +575,140 @@ fn two_runs_in_order_on_pages_of_one_prove_nothing() {
         [failed.as_str()]
     );
 }
+
+#[test]
+fn a_failed_run_is_re_triggered_and_the_runs_carry_their_links() {
+    let fake = FakeFlowService::start().unwrap();
+    let failed = fake.add_run(
+        FLOW,
+        FakeRun::new("failed")
+            .with_created_at(1_000)
+            .with_error("CONNECTOR-2001-500", "down"),
+    );
+    let c = client(&fake);
+    c.retrigger_run(&id(&failed)).unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "POST");
+    assert!(
+        requests[0]
+            .path
+            .ends_with(&format!("/runs/{failed}/action?op=re-trigger")),
+        "{}",
+        requests[0].path
+    );
+    assert!(requests[0].body.is_empty());
+    let runs = c.list_runs(RunFilter::new(id(FLOW))).unwrap();
+    assert_eq!(runs.len(), 2);
+    let child = runs.iter().find(|r| r.id != failed.as_str()).unwrap();
+    let parent = runs.iter().find(|r| r.id == failed.as_str()).unwrap();
+    assert_eq!(
+        child.parent_run_id.as_ref().map(|i| i.as_str()),
+        Some(failed.as_str())
+    );
+    assert_eq!(child.status, RunStatus::InProgress);
+    assert!(child.child_run_ids.is_empty());
+    assert_eq!(parent.parent_run_id, None);
+    assert_eq!(
+        parent
+            .child_run_ids
+            .iter()
+            .map(|i| i.as_str())
+            .collect::<Vec<_>>(),
+        [child.id.as_str()]
+    );
+}
+
+#[test]
+fn a_run_that_did_not_fail_is_refused_and_an_unknown_one_not_found() {
+    let fake = FakeFlowService::start().unwrap();
+    let ok = fake.add_run(FLOW, FakeRun::new("success"));
+    let going = fake.add_run(FLOW, FakeRun::new("inProgress"));
+    let c = client(&fake);
+    for run in [&ok, &going] {
+        let e = c.retrigger_run(&id(run)).unwrap_err();
+        match &e {
+            Error::Api(api) => assert_eq!(api.status, 400, "{e}"),
+            other => panic!("{other}"),
+        }
+        assert!(!e.may_have_been_processed());
+    }
+    let e = c.retrigger_run(&id("r-unknown")).unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { resource: "run", id, .. } if id == "r-unknown"),
+        "{e}"
+    );
+    assert_eq!(fake.runs().len(), 2);
+}
+
+#[test]
+fn a_lost_answer_to_a_re_trigger_is_never_sent_again() {
+    use aep_flow_testing::Reply;
+    // The connection closes after the request was read: it may have been
+    // processed. Sent once, and said so.
+    let fake = FakeFlowService::start().unwrap();
+    let failed = fake.add_run(FLOW, FakeRun::new("failed"));
+    fake.push_reply(Reply::close());
+    let c = client(&fake);
+    let e = c.retrigger_run(&id(&failed)).unwrap_err();
+    assert!(e.may_have_been_processed(), "{e}");
+    assert!(matches!(e, Error::Transport(_)), "{e}");
+    assert!(e.to_string().contains("may have"), "{e}");
+    assert_eq!(fake.requests().len(), 1);
+    // A 502/503/504 is not retried either (a GET would be).
+    for status in [502, 503, 504] {
+        let fake = FakeFlowService::start().unwrap();
+        let failed = fake.add_run(FLOW, FakeRun::new("failed"));
+        fake.push_reply(Reply::json(status, r#"{"message":"busy"}"#));
+        let e = client(&fake).retrigger_run(&id(&failed)).unwrap_err();
+        assert_eq!(e.status(), Some(status));
+        assert!(e.may_have_been_processed(), "{e}");
+        assert_eq!(
+            fake.requests().len(),
+            1,
+            "HTTP {status} re-trigger was retried"
+        );
+    }
+    // A 429 was not processed: retried, and the run re-triggered once.
+    let fake = FakeFlowService::start().unwrap();
+    let failed = fake.add_run(FLOW, FakeRun::new("failed"));
+    fake.push_reply(Reply::json(429, "{}").header("retry-after", "0"));
+    client(&fake).retrigger_run(&id(&failed)).unwrap();
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.runs().len(), 2);
+}
+
+#[test]
+fn run_errors_are_shown_scrubbed_of_the_secrets_given() {
+    let canary = "canary-Tok3n;pw";
+    let token = aep_flow::Secret::from(canary.to_owned());
+    let fake = FakeFlowService::start().unwrap();
+    let echo = fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error(
+            "CONNECTOR-2001-500",
+            format!(
+                "login failed\nwith {canary} and \"{canary}\" (%22{})",
+                canary.replace(';', "%3B")
+            ),
+        ),
+    );
+    let blank = fake.add_run(FLOW, FakeRun::new("failed").with_error("", ""));
+    let long = fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error("", "x".repeat(5000)),
+    );
+    let c = client(&fake);
+    let shown = c.get_run(&id(&echo)).unwrap().errors[0].shown(&[&token]);
+    assert!(!shown.to_lowercase().contains("tok3n"), "{shown}");
+    assert!(!shown.contains('\n'), "{shown}");
+    assert!(
+        shown.starts_with("CONNECTOR-2001-500: login failed with "),
+        "{shown}"
+    );
+    assert!(shown.contains(aep_flow::Secret::REDACTED), "{shown}");
+    assert_eq!(c.get_run(&id(&blank)).unwrap().errors[0].shown(&[]), "");
+    let cut = c.get_run(&id(&long)).unwrap().errors[0].shown(&[]);
+    // 300 characters and the ellipsis that says it was cut.
+    assert!(cut.chars().count() <= 301, "{}", cut.chars().count());
+}

@@ -15,10 +15,13 @@ use aep_flow::{
 use aep_flow::{PostgresLogin, Sandbox};
 
 /// Flow Service base URL override (kept for compatibility).
+#[allow(dead_code)] // the names; the contract reads them by prefix
 pub const URL_VAR: &str = "AEP_FLOW_SERVICE_URL";
 /// Gateway root override: Flow Service, Data Prep and Catalog below it.
+#[allow(dead_code)] // the names; the contract reads them by prefix
 pub const PLATFORM_URL_VAR: &str = "AEP_PLATFORM_URL";
 /// IMS base URL override.
+#[allow(dead_code)] // the names; the contract reads them by prefix
 pub const IMS_URL_VAR: &str = "AEP_IMS_URL";
 /// A PEM bundle replacing the built-in roots, as curl and OpenSSL read it.
 pub const CA_VAR: &str = "SSL_CERT_FILE";
@@ -112,67 +115,132 @@ pub fn args() -> Result<Vec<String>, Usage> {
 
 /// `AEP_ACCESS_TOKEN` wins; without it the IMS variables are used.
 pub fn platform_from_env() -> Result<Platform, Usage> {
+    platform_from_prefix("AEP", SandboxFrom::Var).map_err(|e| match e {
+        CredsError::NoneSet => Usage(
+            "no Platform credentials in the environment: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
+             and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME, or pass --demo to run \
+             against the built-in fake Flow Service"
+                .into(),
+        ),
+        CredsError::Missing { missing, ims } => {
+            let needed = if ims {
+                "AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES, AEP_ORG_ID and AEP_SANDBOX_NAME are needed for IMS tokens"
+            } else {
+                "AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME are needed once any AEP_* variable is set"
+            };
+            Usage(format!(
+                "missing Platform credentials: set {} ({needed})",
+                missing.join(", ")
+            ))
+        }
+        // Not reached with the sandbox from `AEP_SANDBOX_NAME`.
+        CredsError::SandboxConflict(var) => Usage(format!("{var} names another sandbox")),
+        CredsError::Bad(u) => u,
+    })
+}
+
+/// Where the sandbox name comes from.
+pub enum SandboxFrom<'a> {
+    /// `P_SANDBOX_NAME`, required (the plain `AEP_*` contract).
+    Var,
+    /// A declared name (a `[sandboxes.NAME]` of the file); `P_SANDBOX_NAME`
+    /// set to another name is a conflict.
+    Declared(&'a str),
+}
+
+/// Why the credentials under a prefix cannot be had.
+pub enum CredsError {
+    /// No variable of the contract is set.
+    NoneSet,
+    /// These are needed and not set; `ims`: tokens from IMS were asked for.
+    Missing { missing: Vec<String>, ims: bool },
+    /// `P_SANDBOX_NAME` is set to another sandbox than the declared one
+    /// (the variable's name).
+    SandboxConflict(String),
+    /// A variable is set but empty or garbled, or the URLs are wrong.
+    Bad(Usage),
+}
+
+/// The credentials contract under the prefix `P` (`AEP` for the plain
+/// variables): `P_ACCESS_TOKEN` wins; without it `P_CLIENT_ID`,
+/// `P_CLIENT_SECRET` and `P_SCOPES` get tokens from IMS (`P_IMS_URL`
+/// optional; `P_API_KEY` defaults to the client id). `P_API_KEY`,
+/// `P_ORG_ID`; optional `P_PLATFORM_URL` or `P_FLOW_SERVICE_URL`. The one
+/// implementation behind the plain contract and the file's per-sandbox
+/// prefixes.
+pub fn platform_from_prefix(
+    prefix: &str,
+    sandbox_from: SandboxFrom<'_>,
+) -> Result<Platform, CredsError> {
+    let name = |suffix: &str| format!("{prefix}_{suffix}");
+    let bad = CredsError::Bad;
     // Every variable is checked, used or not: a garbled one is a broken
     // environment.
-    let token = secret_var("AEP_ACCESS_TOKEN")?;
-    let api_key = var("AEP_API_KEY")?;
-    let org = var("AEP_ORG_ID")?;
-    let sandbox = var("AEP_SANDBOX_NAME")?;
-    let client_id = var("AEP_CLIENT_ID")?;
-    let client_secret = secret_var("AEP_CLIENT_SECRET")?;
-    let scopes = var("AEP_SCOPES")?;
-    let ims_url = var(IMS_URL_VAR)?;
-    let base_url = var(URL_VAR)?;
-    let platform_url = var(PLATFORM_URL_VAR)?;
-    let root = gateway_root(base_url.as_deref(), platform_url.as_deref())?;
+    let token = secret_var(&name("ACCESS_TOKEN")).map_err(bad)?;
+    let api_key = var(&name("API_KEY")).map_err(bad)?;
+    let org = var(&name("ORG_ID")).map_err(bad)?;
+    let sandbox_var = var(&name("SANDBOX_NAME")).map_err(bad)?;
+    let client_id = var(&name("CLIENT_ID")).map_err(bad)?;
+    let client_secret = secret_var(&name("CLIENT_SECRET")).map_err(bad)?;
+    let scopes = var(&name("SCOPES")).map_err(bad)?;
+    let ims_url = var(&name("IMS_URL")).map_err(bad)?;
+    let base_url = var(&name("FLOW_SERVICE_URL")).map_err(bad)?;
+    let platform_url = var(&name("PLATFORM_URL")).map_err(bad)?;
+    let root = gateway_root_named(
+        &name("FLOW_SERVICE_URL"),
+        &name("PLATFORM_URL"),
+        base_url.as_deref(),
+        platform_url.as_deref(),
+    )
+    .map_err(bad)?;
+    let (sandbox, sandbox_given) = match sandbox_from {
+        SandboxFrom::Var => (sandbox_var, None),
+        SandboxFrom::Declared(declared) => {
+            if sandbox_var.as_deref().is_some_and(|s| s != declared) {
+                return Err(CredsError::SandboxConflict(name("SANDBOX_NAME")));
+            }
+            (Some(declared.to_owned()), Some(()))
+        }
+    };
 
     let any_ims =
         client_id.is_some() || client_secret.is_some() || scopes.is_some() || ims_url.is_some();
     let any = token.is_some()
         || api_key.is_some()
         || org.is_some()
-        || sandbox.is_some()
+        || (sandbox_given.is_none() && sandbox.is_some())
         || root.is_some()
         || any_ims;
     if !any {
-        return Err(Usage(
-            "no Platform credentials in the environment: set AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET \
-             and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME, or pass --demo to run \
-             against the built-in fake Flow Service"
-                .into(),
-        ));
+        return Err(CredsError::NoneSet);
     }
     let ims_mode = token.is_none() && any_ims;
-    let required: Vec<(&str, bool)> = if ims_mode {
+    let mut required: Vec<(String, bool)> = if ims_mode {
         vec![
-            ("AEP_CLIENT_ID", client_id.is_some()),
-            ("AEP_CLIENT_SECRET", client_secret.is_some()),
-            ("AEP_SCOPES", scopes.is_some()),
-            ("AEP_ORG_ID", org.is_some()),
-            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+            (name("CLIENT_ID"), client_id.is_some()),
+            (name("CLIENT_SECRET"), client_secret.is_some()),
+            (name("SCOPES"), scopes.is_some()),
+            (name("ORG_ID"), org.is_some()),
         ]
     } else {
         vec![
-            ("AEP_ACCESS_TOKEN", token.is_some()),
-            ("AEP_API_KEY", api_key.is_some()),
-            ("AEP_ORG_ID", org.is_some()),
-            ("AEP_SANDBOX_NAME", sandbox.is_some()),
+            (name("ACCESS_TOKEN"), token.is_some()),
+            (name("API_KEY"), api_key.is_some()),
+            (name("ORG_ID"), org.is_some()),
         ]
     };
-    let missing: Vec<&str> = required
+    if sandbox_given.is_none() {
+        required.push((name("SANDBOX_NAME"), sandbox.is_some()));
+    }
+    let missing: Vec<String> = required
         .into_iter()
         .filter_map(|(name, set)| (!set).then_some(name))
         .collect();
     if !missing.is_empty() {
-        let needed = if ims_mode {
-            "AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_SCOPES, AEP_ORG_ID and AEP_SANDBOX_NAME are needed for IMS tokens"
-        } else {
-            "AEP_ACCESS_TOKEN (or AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES), AEP_API_KEY, AEP_ORG_ID and AEP_SANDBOX_NAME are needed once any AEP_* variable is set"
-        };
-        return Err(Usage(format!(
-            "missing Platform credentials: set {} ({needed})",
-            missing.join(", ")
-        )));
+        return Err(CredsError::Missing {
+            missing,
+            ims: ims_mode,
+        });
     }
     let org = org.unwrap_or_default();
     let sandbox = sandbox.unwrap_or_default();
@@ -217,7 +285,12 @@ pub fn platform_from_env() -> Result<Platform, Usage> {
 /// The gateway root from `AEP_PLATFORM_URL`, or from an
 /// `AEP_FLOW_SERVICE_URL` ending in the Flow Service path (what precedes
 /// the suffix). Anything else, or the two disagreeing, is exit 2.
-fn gateway_root(flow: Option<&str>, root: Option<&str>) -> Result<Option<String>, Usage> {
+fn gateway_root_named(
+    url_var: &str,
+    platform_url_var: &str,
+    flow: Option<&str>,
+    root: Option<&str>,
+) -> Result<Option<String>, Usage> {
     const SUFFIX: &str = aep_flow::spec::FLOW_SERVICE_PATH;
     let from_flow = match flow {
         None => None,
@@ -225,15 +298,15 @@ fn gateway_root(flow: Option<&str>, root: Option<&str>) -> Result<Option<String>
             Some(r) if !r.is_empty() => Some(r.to_owned()),
             _ => {
                 return Err(Usage(format!(
-                    "{URL_VAR} must end in {SUFFIX}; for a gateway root (Flow Service, Data Prep \
-                     and Catalog below it) set {PLATFORM_URL_VAR} instead"
+                    "{url_var} must end in {SUFFIX}; for a gateway root (Flow Service, Data Prep \
+                     and Catalog below it) set {platform_url_var} instead"
                 )))
             }
         },
     };
     match (from_flow, root) {
         (Some(a), Some(b)) if a != b.trim_end_matches('/') => Err(Usage(format!(
-            "{URL_VAR} and {PLATFORM_URL_VAR} disagree: {URL_VAR} must be {PLATFORM_URL_VAR} \
+            "{url_var} and {platform_url_var} disagree: {url_var} must be {platform_url_var} \
              followed by {SUFFIX}; set only one of them"
         ))),
         (Some(a), _) => Ok(Some(a)),

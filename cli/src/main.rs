@@ -5,19 +5,24 @@
 //! aep-flow [--demo|--demo-reset] [--timeout SECS] connections create --name NAME ...
 //! aep-flow connections list|get|test|delete|ensure|rotate-password|explore ...
 //! aep-flow pipeline ensure|status|runs|enable|disable|delete ...
+//! aep-flow plan|apply [-f FILE] [--sandbox NAME]... ...
+//! aep-flow check [-f FILE] [--sandbox NAME]... [--pipeline TABLE]... | check --flow FLOW_ID
 //! ```
 //!
 //! Output is JSON, one object per line. Exit codes: 0 ok, 1 service or
 //! network failure, 2 bad usage or input (nothing sent), 3 from
-//! `pipeline status` when the latest finished run failed.
+//! `pipeline status` when the latest finished run failed and from `check`
+//! when a pipeline needs attention.
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod connections;
 mod demo;
 mod env;
 mod output;
 mod pipeline;
+mod project;
 mod target;
 
 use std::process::ExitCode;
@@ -54,7 +59,8 @@ A variable is either unset or a non-empty UTF-8 value; an empty or garbled one i
 an error (exit 2), never replaced by a default. With no AEP_* variable set, the
 run stops (exit 2) unless --demo is given.
 exit codes: 0 ok, 1 service or network failure, 2 bad usage or input (nothing sent),
-3 from `pipeline status` when the latest finished run failed.";
+3 from `pipeline status` when the latest finished run failed, and from `check` when
+a pipeline is missing, disabled, failed, partial or stale.";
 
 /// Manages PostgreSQL source connections and scheduled dataflows in Adobe
 /// Experience Platform's Flow Service. Output is JSON, one object per line.
@@ -105,6 +111,22 @@ enum Top {
     /// enable, disable, delete.
     #[command(subcommand, after_help = pipeline::HELP)]
     Pipeline(pipeline::Command),
+    /// Whether the data is arriving: each pipeline missing, disabled,
+    /// failed, partial, stale or ok; exit 3 when any is not ok.
+    #[command(after_help = check::HELP)]
+    Check(Box<check::CheckArgs>),
+    /// Says, per pipeline and sandbox of the declarative file, what apply
+    /// would do (read live; writes nothing).
+    #[command(after_help = project::plan::HELP)]
+    Plan(project::plan::PlanArgs),
+    /// Converges every sandbox to the declarative file: base connections,
+    /// then pipelines, N at a time.
+    #[command(after_help = project::apply::HELP)]
+    Apply(project::apply::ApplyArgs),
+    /// Writes the sandbox's PostgreSQL dataflows as a declarative file
+    /// (stdout).
+    #[command(after_help = project::export::HELP)]
+    Export(project::export::ExportArgs),
 }
 
 /// Every command's help ends with the common options and the environment.
@@ -233,6 +255,10 @@ fn run(out: &mut Output) -> Result<(), Failure> {
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),
         Top::Pipeline(command) => pipeline::run(command, &common, out),
+        Top::Check(args) => check::run(*args, &common, out),
+        Top::Plan(args) => project::plan::run(args, &common, out),
+        Top::Apply(args) => project::apply::run(args, &common, out),
+        Top::Export(args) => project::export::run(args, &common, out),
     }
 }
 

@@ -12,7 +12,7 @@ use super::input::check_from_service;
 use super::request::Method;
 use super::results::{parse_json, WireItem};
 use super::Client;
-use crate::error::{named_enum, Error};
+use crate::error::{named_enum, Error, Service};
 use crate::wire::encode::{encode_into_string, Style};
 use crate::wire::response::RawResponse;
 use crate::wire::text::one_line;
@@ -26,6 +26,18 @@ pub(crate) struct WirePage<W> {
     links: Option<WireLinks>,
     #[serde(default, rename = "_page")]
     page: Option<WirePageInfo>,
+}
+
+impl<W> WirePage<W> {
+    /// A page of `items` without a next-page link or token (offset paging
+    /// finds the next page by itself: [`Query::by_offset`]).
+    pub(crate) fn of(items: Vec<W>) -> Self {
+        WirePage {
+            items,
+            links: None,
+            page: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,6 +119,11 @@ pub(crate) struct Query {
     collection: &'static str,
     limit: u32,
     params: String,
+    /// Who answers (Flow Service when `None`).
+    service: Option<Service>,
+    /// Offset paging (`start=`, for services without next-page links:
+    /// Catalog): the offset of the page to ask for.
+    start: Option<usize>,
 }
 
 impl Query {
@@ -123,7 +140,24 @@ impl Query {
             collection,
             limit: page_size,
             params: String::new(),
+            service: None,
+            start: None,
         })
+    }
+
+    /// The same listing, asked of `service`.
+    pub(crate) fn of_service(mut self, service: Service) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// The same listing, paged by offset (`start=0`, then `start=` the
+    /// items read so far while a page comes back full): a page shorter
+    /// than `limit` ends it, and so does a longer one (a service that
+    /// ignores `limit` answers everything at once).
+    pub(crate) fn by_offset(mut self) -> Self {
+        self.start = Some(0);
+        self
     }
 
     /// Adds `property={field}=={value}` when the filter syntax can carry
@@ -146,7 +180,14 @@ impl Query {
     }
 
     pub(crate) fn first_path(&self) -> String {
-        format!("/{}?limit={}{}", self.collection, self.limit, self.params)
+        let start = self
+            .start
+            .map(|s| format!("&start={s}"))
+            .unwrap_or_default();
+        format!(
+            "/{}?limit={}{start}{}",
+            self.collection, self.limit, self.params
+        )
     }
 }
 
@@ -226,7 +267,8 @@ pub struct Pages<T> {
 /// The check of [`Pages::checked`].
 type ItemCheck<T> = Box<dyn Fn(&T) -> Result<(), Error> + Send>;
 
-type ReadPage<T> = fn(&RawResponse, &'static str) -> Result<WirePage<(String, T)>, Error>;
+pub(crate) type ReadPage<T> =
+    fn(&RawResponse, &'static str) -> Result<WirePage<(String, T)>, Error>;
 
 /// A page of `W`s, each item's id and etag checked, as `(id, item)` pairs.
 fn read_page<W: WireItem, T: From<W>>(
@@ -259,6 +301,19 @@ impl<T: Send + 'static> Pages<T> {
     where
         T: From<W>,
     {
+        Self::read_by(client, query, what, max_items, keep, read_page::<W, T>)
+    }
+
+    /// A listing whose pages `read` reads (a service that does not answer
+    /// `{"items": [...]}`: Catalog's object keyed by id).
+    pub(crate) fn read_by(
+        client: &Client,
+        query: Result<Query, Error>,
+        what: &'static str,
+        max_items: usize,
+        keep: impl Fn(&T) -> bool + Send + Sync + 'static,
+        read: ReadPage<T>,
+    ) -> Self {
         let (query, pending) = match query {
             Ok(q) => (q, None),
             // Never sent: there is no first page.
@@ -270,7 +325,7 @@ impl<T: Send + 'static> Pages<T> {
             query,
             what,
             keep: Box::new(keep),
-            read: read_page::<W, T>,
+            read,
             seen_paths: HashSet::new(),
             seen_ids: HashMap::new(),
             read_items: 0,
@@ -308,7 +363,11 @@ impl<T> Pages<T> {
     fn fetch_page(&mut self, path: String) -> Result<(), Error> {
         self.pages += 1;
         self.seen_paths.insert(path.clone());
-        let resp = self.client.request(Method::Get, path).send()?;
+        let resp = self
+            .client
+            .request(Method::Get, path)
+            .service(self.query.service.unwrap_or(Service::FlowService))
+            .send()?;
         let page = (self.read)(&resp, self.what)?;
         let on_the_wire = page.items.len();
         let mut items = Vec::with_capacity(page.items.len());
@@ -361,7 +420,16 @@ impl<T> Pages<T> {
                     .param("continuationToken", &token)
                     .first_path()))
             })
-            .transpose()?;
+            .transpose()?
+            .or_else(|| {
+                // Offset paging: a full page, and the next one starts
+                // after every item read on the wire so far.
+                let start = self.query.start?;
+                (on_the_wire == self.query.limit as usize).then(|| {
+                    self.query.start = Some(start + on_the_wire);
+                    self.query.first_path()
+                })
+            });
         if let Some(next) = &next {
             // A page of items all read before, and yet another page: the
             // same items under a fresh next link, which a finite listing

@@ -5,7 +5,7 @@
 //! Calls: the listings [`Client::runs`] (lazy) and [`Client::list_runs`]
 //! with a [`RunFilter`] (one flow), [`Client::get_run`], and the monitor
 //! calls [`Client::latest_runs`], [`Client::latest_finished_run`] and
-//! [`Client::run_summary`].
+//! [`Client::run_summary`]; the action [`Client::retrigger_run`].
 //!
 //! Adobe's sources disagree on the details, so runs are read leniently
 //! (the rules of [`crate::wire::read`]): counts and times may come as
@@ -25,6 +25,7 @@
 //! [`Client::latest_runs`]: crate::Client::latest_runs
 //! [`Client::latest_finished_run`]: crate::Client::latest_finished_run
 //! [`Client::run_summary`]: crate::Client::run_summary
+//! [`Client::retrigger_run`]: crate::Client::retrigger_run
 
 use std::cmp::Ordering;
 
@@ -35,12 +36,16 @@ use super::flows::LastRun;
 use super::unusable_answer;
 use crate::client::input::check_id;
 use crate::client::paging::{paging_options, ListingEnd, Pages, Query};
+use crate::client::request::Method;
 use crate::client::resource::{Filter, Resource};
 use crate::client::results::WireItem;
 use crate::client::Client;
 use crate::error::{named_enum, Error};
 use crate::ids::{FlowId, FromService, RunId};
+use crate::secret::Secret;
 use crate::wire::read;
+use crate::wire::response::wipe;
+use crate::wire::scrub::Scrubber;
 
 impl Resource for Run {
     const NAME: &'static str = "run";
@@ -132,6 +137,38 @@ pub struct RunError {
     pub message: Option<String>,
 }
 
+/// Longest text [`RunError::shown`] returns, in characters.
+const MAX_SHOWN_CHARS: usize = 300;
+
+impl RunError {
+    /// The code and the message as one line (`CODE: MESSAGE`, or either
+    /// alone; empty when the run sent neither), fit to print: scrubbed of
+    /// `secrets` by the library's scrubber (every spelling it knows, see
+    /// the crate's security notes), white space runs made one space,
+    /// control characters dropped, cut to 300 characters (and an ellipsis
+    /// marking the cut). The text comes
+    /// from the service, which may echo what it was given (a database
+    /// password in a connection error, a token): pass every secret the
+    /// caller holds.
+    pub fn shown(&self, secrets: &[&Secret]) -> String {
+        let mut scrubber = Scrubber::new();
+        for secret in secrets {
+            scrubber.add(secret.expose_secret());
+        }
+        let mut code = self.code.clone().unwrap_or_default();
+        let mut message = self.message.clone().unwrap_or_default();
+        // A secret split between the code and the message is caught too.
+        scrubber.scrub_joined(&mut [&mut code, &mut message], ": ");
+        let joined = match (code.trim().is_empty(), message.trim().is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => code,
+            (true, false) => message,
+            (false, false) => format!("{code}: {message}"),
+        };
+        scrubber.shown(&joined, MAX_SHOWN_CHARS)
+    }
+}
+
 /// A dataflow run as Flow Service describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -167,6 +204,13 @@ pub struct Run {
     pub errors: Vec<RunError>,
     /// Etag (`etag` or `eTag`), byte for byte.
     pub etag: Option<String>,
+    /// `parentFlowRunId`: the run this one re-triggers
+    /// ([`Client::retrigger_run`]); `None` when absent or not text.
+    pub parent_run_id: Option<RunId>,
+    /// `childFlowRunIds`: the runs that re-trigger this one, in the
+    /// service's order; entries that are not text are left out, anything
+    /// but a list is empty.
+    pub child_run_ids: Vec<RunId>,
 }
 
 /// Newest first by `createdAt`; runs without one last (`None` is the
@@ -193,6 +237,28 @@ pub(crate) struct WireRun {
     e_tag: Option<String>,
     #[serde(default, deserialize_with = "read::de::section")]
     metrics: Option<WireMetrics>,
+    #[serde(default, deserialize_with = "read::de::text")]
+    parent_flow_run_id: Option<String>,
+    #[serde(default, deserialize_with = "texts")]
+    child_flow_run_ids: Vec<String>,
+}
+
+/// A list of texts: entries that are not text are left out, anything but
+/// a list is empty (what was read and not kept is wiped).
+fn texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let mut v = serde_json::Value::deserialize(d)?;
+    let out = match &mut v {
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .filter_map(|item| match item {
+                serde_json::Value::String(s) => Some(std::mem::take(s)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    wipe(&mut v);
+    Ok(out)
 }
 
 /// `metrics`: every section may be missing or of another shape.
@@ -273,6 +339,12 @@ impl From<WireRun> for Run {
             output_bytes: sizes.output_bytes,
             errors: status.errors,
             etag: w.etag.or(w.e_tag),
+            parent_run_id: w.parent_flow_run_id.map(RunId::from_service),
+            child_run_ids: w
+                .child_flow_run_ids
+                .into_iter()
+                .map(RunId::from_service)
+                .collect(),
         }
     }
 }
@@ -371,6 +443,35 @@ impl Client {
     /// Reads one run: `GET /runs/{id}` (answering `{"items": [run]}`).
     pub fn get_run(&self, id: &RunId) -> Result<Run, Error> {
         self.get_resource::<Run>(id.as_str())
+    }
+
+    /// Re-triggers a failed run: `POST /runs/{id}/action?op=re-trigger`,
+    /// no body, as Adobe's "Retry failed dataflow runs" tutorial writes it.
+    /// The service makes a new run of the same flow whose
+    /// [`parent_run_id`](Run::parent_run_id) is `id` (and lists it in the
+    /// run's [`child_run_ids`](Run::child_run_ids)); what it answers is
+    /// not read. It refuses runs that did not fail (a 400,
+    /// [`Error::Api`]); an unknown run is [`Error::NotFound`].
+    ///
+    /// Not idempotent: every success starts one more run, so the request
+    /// is never sent again once it may have reached the service (a lost
+    /// answer, a 502/503/504); the error then says so
+    /// ([`Error::may_have_been_processed`]): list the flow's runs to see
+    /// whether a child appeared before trying again. A 429 or a request
+    /// that was not sent is retried as any call is.
+    pub fn retrigger_run(&self, id: &RunId) -> Result<(), Error> {
+        check_id("run_id", id.as_str())?;
+        // The reference spec (flow-service.yaml, `postAction`) spells the
+        // op as the enum `RE_TRIGGER`; Adobe's tutorial and its example
+        // request use `re-trigger`. The tutorials are followed (the
+        // project's rule when the two disagree on case or spelling).
+        self.request(
+            Method::Post,
+            format!("/{}/{}/action?op=re-trigger", Run::COLLECTION, id.as_str()),
+        )
+        .resource(Run::NAME, id.as_str())
+        .send()
+        .map(drop)
     }
 
     /// The newest run (by `createdAt`, as [`list_runs`](Self::list_runs)
@@ -624,6 +725,63 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn retrigger_links_are_read_leniently() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        let mut item = run("r-1", "f", "failed", json!(1));
+        item["parentFlowRunId"] = json!("r-0");
+        item["childFlowRunIds"] = json!(["r-2", 7, null, {"id": "x"}, "r-3"]);
+        t.reply(200, &page(&[item]));
+        let r = c.get_run(&id("r-1")).unwrap();
+        assert_eq!(r.parent_run_id.as_ref().map(|i| i.as_str()), Some("r-0"));
+        assert_eq!(
+            r.child_run_ids
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>(),
+            ["r-2", "r-3"]
+        );
+        for (parent, children) in [
+            (json!(12), json!("r-2")),
+            (json!(null), json!({"r-2": 1})),
+            (json!(["r-0"]), json!(null)),
+        ] {
+            let mut item = run("r-1", "f", "failed", json!(1));
+            item["parentFlowRunId"] = parent;
+            item["childFlowRunIds"] = children;
+            t.reply(200, &page(&[item]));
+            let r = c.get_run(&id("r-1")).unwrap();
+            assert_eq!(r.parent_run_id, None);
+            assert!(r.child_run_ids.is_empty());
+        }
+        // Absent: none.
+        t.reply(200, &page(&[run("r-1", "f", "failed", json!(1))]));
+        let r = c.get_run(&id("r-1")).unwrap();
+        assert_eq!((r.parent_run_id, r.child_run_ids.len()), (None, 0));
+    }
+
+    #[test]
+    fn retrigger_posts_the_action_and_refuses_a_bad_id_unsent() {
+        let t = Arc::new(MemoryTransport::default());
+        let c = client_on(&t);
+        t.reply(200, r#"{"id":"r-2","etag":"\"1\""}"#);
+        c.retrigger_run(&id("r-1")).unwrap();
+        let seen = t.seen();
+        assert_eq!(seen[0].method, "POST");
+        assert!(seen[0]
+            .url
+            .ends_with("/data/foundation/flowservice/runs/r-1/action?op=re-trigger"));
+        for bad in ["", "a b", "../runs", "r?op=x"] {
+            let e = c.retrigger_run(&id(bad)).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field, .. } if field == "run_id"),
+                "{bad:?}: {e}"
+            );
+        }
+        assert_eq!(t.seen().len(), 1);
     }
 
     #[test]

@@ -679,8 +679,17 @@ impl Sandbox {
             .map(RunView::from_json)
     }
 
+    /// What a run re-triggered from now on (`POST
+    /// /runs/{id}/action?op=re-trigger`) becomes: `run`'s status, counts
+    /// and errors (its `createdAt` is the time of the action). Default:
+    /// `FakeRun::new("inProgress")`.
+    pub fn retrigger_runs_as(&self, run: FakeRun) {
+        self.with(|s| s.runs.retrigger_as = Some(run));
+    }
+
     /// Adds a dataset to the fake Catalog (`GET {CATALOG_PATH}/dataSets/{id}`
-    /// answers it), following the XDM schema `schema_id` (its `$id` URL).
+    /// answers it, and the listing `GET {CATALOG_PATH}/dataSets` holds it),
+    /// following the XDM schema `schema_id` (its `$id` URL).
     /// Target connections to it must name that schema. Replaces a dataset
     /// with the same id.
     pub fn add_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
@@ -689,6 +698,16 @@ impl Sandbox {
                 dataset_id.to_owned(),
                 catalog::Dataset::new(name, schema_id),
             )
+        });
+    }
+
+    /// Adds a Profile-enabled dataset, as [`add_dataset`](Self::add_dataset)
+    /// does: Catalog shows it tagged `"unifiedProfile": ["enabled:true"]`.
+    pub fn add_profile_dataset(&self, dataset_id: &str, name: &str, schema_id: &str) {
+        self.with(|s| {
+            let mut dataset = catalog::Dataset::new(name, schema_id);
+            dataset.profile = true;
+            s.catalog.datasets.insert(dataset_id.to_owned(), dataset)
         });
     }
 

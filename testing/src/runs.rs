@@ -1,6 +1,8 @@
 //! `/runs`: list (filters `flowId` and `metrics.statusSummary.status`,
-//! the status compared case-sensitively, as a strict service may; paging)
-//! and get by id. The
+//! the status compared case-sensitively, as a strict service may; paging),
+//! get by id, and the re-trigger action (`POST
+//! /runs/{id}/action?op=re-trigger`, failed runs only: a new run of the
+//! same flow, linked by `parentFlowRunId` and `childFlowRunIds`). The
 //! service makes runs as flows execute; the fake gets them from tests
 //! through [`FakeFlowService::add_run`](crate::Sandbox::add_run).
 
@@ -46,6 +48,22 @@ pub struct FakeRun {
     completed_at: Option<i64>,
     created_at: Option<i64>,
     errors: Vec<(String, String)>,
+    /// How `createdAt` is shown when not as the number (missing or
+    /// garbled).
+    #[serde(default)]
+    created_at_shown: Option<Shown>,
+    /// `parentFlowRunId`: the run this one re-triggers.
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+/// A time shown otherwise than as epoch milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Shown {
+    /// Left out of the run's JSON.
+    Missing,
+    /// This text instead of the number.
+    Garbled(String),
 }
 
 impl FakeRun {
@@ -63,6 +81,8 @@ impl FakeRun {
             completed_at: None,
             created_at: None,
             errors: Vec::new(),
+            created_at_shown: None,
+            parent: None,
         }
     }
 
@@ -94,6 +114,29 @@ impl FakeRun {
         self
     }
 
+    /// No `createdAt` in the run's JSON (it still sorts by the time it
+    /// was added, or [`with_created_at`](Self::with_created_at)'s, where
+    /// the fake orders runs).
+    pub fn without_created_at(mut self) -> Self {
+        self.created_at_shown = Some(Shown::Missing);
+        self
+    }
+
+    /// `createdAt` shown as this text (e.g. `yesterday`) instead of a
+    /// number.
+    pub fn with_garbled_created_at(mut self, text: impl Into<String>) -> Self {
+        self.created_at_shown = Some(Shown::Garbled(text.into()));
+        self
+    }
+
+    /// `parentFlowRunId`: this run re-triggers run `parent_id` (as the
+    /// re-trigger action makes them); [`add_run`](crate::Sandbox::add_run)
+    /// also lists it in the parent's `childFlowRunIds`.
+    pub fn with_parent(mut self, parent_id: impl Into<String>) -> Self {
+        self.parent = Some(parent_id.into());
+        self
+    }
+
     /// Adds `{code, message}` to `metrics.statusSummary.errors`.
     pub fn with_error(mut self, code: impl Into<String>, message: impl Into<String>) -> Self {
         self.errors.push((code.into(), message.into()));
@@ -119,6 +162,9 @@ pub(crate) struct Run {
     run: FakeRun,
     created_at: i64,
     updated_at: i64,
+    /// `childFlowRunIds`, in the order they were made.
+    #[serde(default)]
+    children: Vec<String>,
 }
 
 impl Resource for Run {
@@ -139,7 +185,7 @@ impl Resource for Run {
             .iter()
             .map(|(code, message)| json!({"code": code, "message": message}))
             .collect();
-        json!({
+        let mut run = json!({
             "id": meta.id,
             "flowId": self.flow_id,
             "createdAt": self.created_at,
@@ -154,7 +200,21 @@ impl Resource for Run {
                 "statusSummary": {"status": r.status, "errors": errors},
             },
             "activities": [],
-        })
+        });
+        match &r.created_at_shown {
+            None => {}
+            Some(Shown::Missing) => {
+                run.as_object_mut().map(|o| o.remove("createdAt"));
+            }
+            Some(Shown::Garbled(text)) => run["createdAt"] = Value::String(text.clone()),
+        }
+        if let Some(parent) = &r.parent {
+            run["parentFlowRunId"] = Value::String(parent.clone());
+        }
+        if !self.children.is_empty() {
+            run["childFlowRunIds"] = json!(self.children);
+        }
+        run
     }
 }
 
@@ -167,26 +227,61 @@ fn put<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>
 /// The runs.
 pub(crate) struct Runs {
     pub(crate) store: Store<Run>,
+    /// What a re-triggered run becomes (default: `inProgress`).
+    pub(crate) retrigger_as: Option<FakeRun>,
 }
 
 impl Runs {
     pub(crate) fn new(serial: Serial) -> Self {
         Runs {
             store: Store::new(serial),
+            retrigger_as: None,
         }
     }
 
-    /// Stores `run` as a run of `flow_id`; returns its id.
+    /// Stores `run` as a run of `flow_id`; returns its id. A run with a
+    /// parent ([`FakeRun::with_parent`]) is added to the parent's
+    /// `childFlowRunIds` when the parent is stored.
     pub(crate) fn add(&mut self, flow_id: &str, run: FakeRun) -> String {
         let now = now_millis();
         let created_at = run.created_at.unwrap_or(now);
+        let parent = run.parent.clone();
         let entry = self.store.insert(Run {
             flow_id: flow_id.to_owned(),
             run,
             created_at,
             updated_at: created_at.max(now),
+            children: Vec::new(),
         });
-        entry.meta.id.clone()
+        let id = entry.meta.id.clone();
+        if let Some(parent) = parent {
+            if let Some(p) = self.store.get_mut_unversioned(&parent) {
+                p.value.children.push(id.clone());
+            }
+        }
+        id
+    }
+
+    /// The re-trigger action on run `id`: a new run of the same flow (as
+    /// [`Runs::retrigger_as`] says, `inProgress` by default) whose parent
+    /// is `id`, listed in `id`'s `childFlowRunIds` (the parent gets a new
+    /// etag). `Err` with the refusal when `id` is not a failed run.
+    fn retrigger(&mut self, id: &str) -> Result<(String, String), Refused> {
+        let parent = self.store.get(id).ok_or(Refused::NotFound)?;
+        if !parent.value.run.status.eq_ignore_ascii_case("failed") {
+            return Err(Refused::NotFailed(parent.value.run.status.clone()));
+        }
+        let flow_id = parent.value.flow_id.clone();
+        let template = self
+            .retrigger_as
+            .clone()
+            .unwrap_or_else(|| FakeRun::new("inProgress"));
+        // A retry is made now, whatever time its template names.
+        let mut run = template.with_parent(id);
+        run.created_at = None;
+        let child = self.add(&flow_id, run);
+        self.store.update(id, |_| {});
+        Ok((child, flow_id))
     }
 
     /// The newest run of `flow_id` (by `createdAt`; of equal ones, the one
@@ -217,6 +312,13 @@ impl Runs {
     }
 }
 
+/// Why a re-trigger is refused.
+enum Refused {
+    NotFound,
+    /// The run's status, as stored.
+    NotFailed(String),
+}
+
 /// Everything under `/runs`.
 pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expected) -> Reply {
     let request_id = call.request_id;
@@ -226,7 +328,52 @@ pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, expected: &Expec
             Some(r) => Reply::json(200, json!({"items": [r.to_json()]}).to_string()),
             None => call::not_found("Run", id, request_id),
         },
+        ("POST", [id, "action"]) => action(call, state, id),
         _ => call::method_not_allowed(request_id),
+    }
+}
+
+/// `POST /runs/{id}/action?op=re-trigger` (the tutorial's spelling; the
+/// reference spec's `RE_TRIGGER` is taken too, ignoring case): a new run
+/// of the failed run's flow, answered `{id, etag}` of the new run. Any
+/// other op, or none, is a 400; an unknown run a 404; a run that did not
+/// fail a 400, in the service's error shape.
+fn action(call: &Call<'_>, state: &mut SandboxState, id: &str) -> Reply {
+    let request_id = call.request_id;
+    let ops: Vec<String> = call
+        .query
+        .split('&')
+        .filter_map(|p| p.strip_prefix("op=").map(percent_decode))
+        .collect();
+    let known = |op: &str| op == "re-trigger" || op.eq_ignore_ascii_case("RE_TRIGGER");
+    if ops.len() != 1 || !known(&ops[0]) {
+        return flow_error(
+            400,
+            "FLOW-1401-400",
+            "Unsupported or missing op: the only action on a run is re-trigger",
+            request_id,
+        );
+    }
+    match state.runs.retrigger(id) {
+        Ok((child, flow_id)) => {
+            crate::flows::refresh_last_run(state, &flow_id);
+            let etag = state
+                .runs
+                .store
+                .get(&child)
+                .map(|e| e.meta.etag.clone())
+                .unwrap_or_default();
+            Reply::json(200, json!({"id": child, "etag": etag}).to_string())
+        }
+        Err(Refused::NotFound) => call::not_found("Run", id, request_id),
+        Err(Refused::NotFailed(status)) => flow_error(
+            400,
+            "FLOW-1402-400",
+            &format!(
+                "Run {id} cannot be re-triggered: only failed runs can (its status is {status:?})"
+            ),
+            request_id,
+        ),
     }
 }
 

@@ -6,8 +6,8 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 
 use aep_flow_testing::{
-    FakeFlowService, BASE_PATH, BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_CONNECTION_SPEC_ID,
-    REDACTED,
+    FakeFlowService, BASE_PATH, BASIC_AUTH, CATALOG_PATH, CONNECTION_STRING_AUTH,
+    POSTGRES_CONNECTION_SPEC_ID, REDACTED,
 };
 use serde_json::{json, Value};
 
@@ -485,4 +485,266 @@ fn a_request_in_flight_when_stopped_is_neither_answered_nor_saved() {
         String::from_utf8_lossy(&rest).lines().next()
     );
     assert!(fake.connections().is_empty());
+}
+
+#[test]
+fn a_failed_run_is_re_triggered_into_a_linked_child_and_nothing_else_is() {
+    use aep_flow_testing::FakeRun;
+    let fake = FakeFlowService::start().unwrap();
+    let failed = fake.add_run(
+        "flow-1",
+        FakeRun::new("Failed")
+            .with_created_at(1_000)
+            .with_error("CONNECTOR-2001-500", "boom"),
+    );
+    let ok = fake.add_run("flow-1", FakeRun::new("success").with_created_at(2_000));
+    let path = |id: &str, op: &str| format!("/runs/{id}/action?op={op}");
+
+    let (status, body) = send(&fake, "prod", "POST", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 200, "{body}");
+    let child = body["id"].as_str().unwrap().to_owned();
+    assert!(body["etag"].as_str().is_some_and(|e| !e.is_empty()));
+    let (_, got) = send(&fake, "prod", "GET", &format!("/runs/{child}"), None);
+    let run = &got["items"][0];
+    assert_eq!(run["flowId"], "flow-1");
+    assert_eq!(run["parentFlowRunId"], failed.as_str());
+    assert_eq!(run["metrics"]["statusSummary"]["status"], "inProgress");
+    let (_, parent) = send(&fake, "prod", "GET", &format!("/runs/{failed}"), None);
+    assert_eq!(parent["items"][0]["childFlowRunIds"], json!([child]));
+    assert!(parent["items"][0].get("parentFlowRunId").is_none());
+
+    // The status a retry takes is the test's; the spec's spelling works too.
+    fake.retrigger_runs_as(FakeRun::new("failed").with_error("E", "again"));
+    let (status, body) = send(&fake, "prod", "POST", &path(&failed, "RE_TRIGGER"), None);
+    assert_eq!(status, 200);
+    let second = body["id"].as_str().unwrap().to_owned();
+    let (_, parent) = send(&fake, "prod", "GET", &format!("/runs/{failed}"), None);
+    assert_eq!(
+        parent["items"][0]["childFlowRunIds"],
+        json!([child, second])
+    );
+    // A retry of a retry: its own child.
+    let (status, _) = send(&fake, "prod", "POST", &path(&second, "re-trigger"), None);
+    assert_eq!(status, 200);
+    assert_eq!(fake.runs().len(), 5);
+
+    // Refusals, in the service's error shape, changing nothing.
+    for (id, op, want) in [
+        (ok.as_str(), "re-trigger", 400),
+        (child.as_str(), "re-trigger", 400),
+        (failed.as_str(), "cancel", 400),
+        (failed.as_str(), "", 400),
+        ("nope", "re-trigger", 404),
+    ] {
+        let (status, body) = send(&fake, "prod", "POST", &path(id, op), None);
+        assert_eq!(status, want, "{id} {op}: {body}");
+        assert!(body["type"].as_str().unwrap().contains("FLOW-"), "{body}");
+        assert_eq!(body["status"], want);
+    }
+    let (status, body) = send(&fake, "prod", "POST", &path(&ok, "re-trigger"), None);
+    assert_eq!(status, 400);
+    assert!(body["errorMessage"].as_str().unwrap().contains("success"));
+    assert_eq!(fake.runs().len(), 5);
+    // No action without the POST.
+    let (status, _) = send(&fake, "prod", "GET", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 405);
+    // Runs of another sandbox are not found.
+    let (status, _) = send(&fake, "dev", "POST", &path(&failed, "re-trigger"), None);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn runs_show_missing_or_garbled_times_and_may_come_oldest_first() {
+    use aep_flow_testing::FakeRun;
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let a = fake.add_run("f", FakeRun::new("success").with_created_at(1_000));
+    let b = fake.add_run("f", FakeRun::new("success").without_created_at());
+    let c = fake.add_run(
+        "f",
+        FakeRun::new("success")
+            .with_created_at(3_000)
+            .with_garbled_created_at("yesterday"),
+    );
+    let d = fake.add_run("f", FakeRun::new("failed").with_created_at(4_000));
+    let (status, body) = send(
+        &fake,
+        "prod",
+        "GET",
+        "/runs?property=flowId%3D%3Df&orderby=-createdAt",
+        None,
+    );
+    assert_eq!(status, 200);
+    let items = body["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Oldest first: `orderby` ignored.
+    assert_eq!(ids, [a.as_str(), b.as_str(), c.as_str(), d.as_str()]);
+    assert_eq!(items[0]["createdAt"], 1_000);
+    assert!(items[1].get("createdAt").is_none());
+    assert_eq!(items[2]["createdAt"], "yesterday");
+    assert_eq!(items[3]["createdAt"], 4_000);
+
+    // A service that honours it: newest first.
+    let fake = FakeFlowService::start().unwrap();
+    let old = fake.add_run("f", FakeRun::new("success").with_created_at(1_000));
+    let new = fake.add_run("f", FakeRun::new("success").with_created_at(2_000));
+    let (_, body) = send(
+        &fake,
+        "prod",
+        "GET",
+        "/runs?property=flowId%3D%3Df&orderby=-createdAt",
+        None,
+    );
+    assert_eq!(body["items"][0]["id"], new.as_str());
+    assert_eq!(body["items"][1]["id"], old.as_str());
+}
+
+/// `GET {CATALOG_PATH}{path}` in `sandbox`: the status and the body as
+/// sent (its keys' order matters).
+fn catalog_get(fake: &FakeFlowService, sandbox: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(fake.addr()).unwrap();
+    let head = format!(
+        "GET {CATALOG_PATH}{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         x-api-key: {}\r\nx-gw-ims-org-id: {}\r\nx-sandbox-name: {sandbox}\r\n\
+         Connection: close\r\n\r\n",
+        fake.addr(),
+        fake.access_token(),
+        fake.api_key(),
+        fake.org_id(),
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    (status, body.to_owned())
+}
+
+/// The ids of a Catalog listing, in the order sent.
+fn keyed_ids(body: &str) -> Vec<String> {
+    // serde_json's `Map` sorts keys: read the order from the text.
+    let object: Value = serde_json::from_str(body).unwrap();
+    let mut ids: Vec<(usize, String)> = object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| {
+            (
+                body.find(&format!("{}:", Value::from(k.as_str()))).unwrap(),
+                k.clone(),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids.into_iter().map(|(_, k)| k).collect()
+}
+
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/0a1b2c";
+
+#[test]
+fn catalog_lists_datasets_by_offset_with_catalogs_limits() {
+    let fake = FakeFlowService::start().unwrap();
+    for i in 0..45 {
+        fake.add_dataset(&format!("ds{i:03}"), &format!("name {i}"), SCHEMA);
+    }
+    // Default page: 20, in id order when no order is asked.
+    let (status, body) = catalog_get(&fake, "prod", "/dataSets");
+    assert_eq!(status, 200);
+    let ids = keyed_ids(&body);
+    assert_eq!(ids.len(), 20);
+    assert_eq!(ids[0], "ds000");
+    // Offsets, ending with a short page.
+    let mut all = Vec::new();
+    for start in [0, 20, 40] {
+        let (status, body) = catalog_get(
+            &fake,
+            "prod",
+            &format!("/dataSets?limit=20&start={start}&orderBy=asc%3Acreated"),
+        );
+        assert_eq!(status, 200);
+        all.extend(keyed_ids(&body));
+    }
+    assert_eq!(all.len(), 45);
+    let expected: Vec<String> = (0..45).map(|i| format!("ds{i:03}")).collect();
+    assert_eq!(all, expected);
+    // Descending, and past the end.
+    let (_, body) = catalog_get(&fake, "prod", "/dataSets?limit=3&orderBy=desc:created");
+    assert_eq!(keyed_ids(&body), ["ds044", "ds043", "ds042"]);
+    let (status, body) = catalog_get(&fake, "prod", "/dataSets?start=45");
+    assert_eq!((status, body.as_str()), (200, "{}"));
+    // 100 is the largest page; above it, or garbled, is Catalog's 400.
+    let (status, body) = catalog_get(&fake, "prod", "/dataSets?limit=100");
+    assert_eq!((status, keyed_ids(&body).len()), (200, 45));
+    for bad in [
+        "limit=101",
+        "limit=0",
+        "limit=x",
+        "start=-1",
+        "orderBy=asc:color",
+    ] {
+        let (status, body) = catalog_get(&fake, "prod", &format!("/dataSets?{bad}"));
+        assert_eq!(status, 400, "{bad}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["status"], 400, "{bad}");
+        assert!(
+            error["type"].as_str().unwrap().contains("CAT-"),
+            "{bad}: {error}"
+        );
+        assert!(error["report"]["detailed-message"].is_string(), "{bad}");
+    }
+}
+
+#[test]
+fn catalog_answers_only_the_asked_members_and_tags_profile_datasets() {
+    let fake = FakeFlowService::start().unwrap();
+    fake.add_dataset("plain1", "Plain", SCHEMA);
+    fake.add_profile_dataset("profile1", "Profiled", SCHEMA);
+    let (_, body) = catalog_get(
+        &fake,
+        "prod",
+        "/dataSets?properties=name%2CschemaRef%2Ctags",
+    );
+    let listing: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        listing,
+        json!({
+            "plain1": {"name": "Plain", "tags": {},
+                       "schemaRef": {"id": SCHEMA,
+                                     "contentType": "application/vnd.adobe.xed+json;version=1"}},
+            "profile1": {"name": "Profiled", "tags": {"unifiedProfile": ["enabled:true"]},
+                         "schemaRef": {"id": SCHEMA,
+                                       "contentType": "application/vnd.adobe.xed+json;version=1"}},
+        })
+    );
+    // Without `properties`, every member; the read by id tags it too.
+    let (_, body) = catalog_get(&fake, "prod", "/dataSets/profile1");
+    let one: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        one["profile1"]["tags"]["unifiedProfile"],
+        json!(["enabled:true"])
+    );
+    assert!(one["profile1"]["imsOrg"].is_string());
+}
+
+#[test]
+fn catalog_filters_by_exact_name_per_sandbox() {
+    let fake = FakeFlowService::start().unwrap();
+    let odd = "Orders \"EU\", a&b #1 = ü/%+";
+    fake.add_dataset("a1", odd, SCHEMA);
+    fake.add_dataset("a2", "orders \"eu\", a&b #1 = ü/%+", SCHEMA);
+    fake.add_dataset("a3", odd, SCHEMA);
+    fake.sandbox("dev").add_dataset("d1", odd, SCHEMA);
+    let mut encoded = String::new();
+    for b in odd.bytes() {
+        encoded.push_str(&format!("%{b:02X}"));
+    }
+    let (status, body) = catalog_get(&fake, "prod", &format!("/dataSets?name={encoded}"));
+    assert_eq!(status, 200);
+    assert_eq!(keyed_ids(&body), ["a1", "a3"]);
+    let (_, body) = catalog_get(&fake, "dev", &format!("/dataSets?name={encoded}"));
+    assert_eq!(keyed_ids(&body), ["d1"]);
+    let (_, body) = catalog_get(&fake, "qa", &format!("/dataSets?name={encoded}"));
+    assert_eq!(body, "{}");
+    let (_, body) = catalog_get(&fake, "prod", "/dataSets?name=Orders");
+    assert_eq!(body, "{}");
 }

@@ -1,0 +1,673 @@
+//! `aep-flow check` as cron runs it, against the fake over 127.0.0.1:
+//! every state, the clock edges the binary can show, a service that lists
+//! runs oldest first, re-trigger bounds across invocations, secrets the
+//! service echoes never printed, bad input refused with nothing sent.
+
+mod common;
+mod project_support;
+
+use std::process::Output;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aep_flow::{spec::CONNECTION_STRING_AUTH, Client, Frequency, Mapping, PipelineSpec, Schedule};
+use aep_flow_testing::{demo_catalog, FakeFlowService, FakeRun, Reply};
+use common::{aep_flow, text, with_platform};
+use serde_json::{json, Value};
+
+const DATASET: &str = "5c8c3c555033b814b69f947f";
+const SCHEMA: &str = "https://ns.adobe.com/tenant/schemas/orders";
+/// What `with_platform` sets: the token and the database password.
+const TOKEN_CANARY: &str = "tok-cli-7788";
+const PG_CANARY: &str = "pw-canary-4411";
+const MIN: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn assert_no_run_of(secret: &str, text: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for run in chars.windows(6) {
+        let run: String = run.iter().collect();
+        assert!(!text.contains(&run), "{run:?} leaked: {text}");
+    }
+}
+
+/// A fake with an hourly flow made through the library; its id.
+fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
+    let base = fake.insert_connection(
+        "pg",
+        CONNECTION_STRING_AUTH,
+        json!({"connectionString": "Server=db;Database=d;Port=5432;UID=u;Password=p"}),
+    );
+    fake.set_catalog(&base, demo_catalog());
+    fake.add_dataset(DATASET, "orders", SCHEMA);
+    let client = Client::new(common::platform(&fake)).unwrap();
+    let spec = PipelineSpec::new()
+        .with_base_connection_id(base.parse().unwrap())
+        .with_table_path("public.orders")
+        .with_dataset_id(DATASET.parse().unwrap())
+        .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
+        .with_delta_column("updated_at")
+        .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap());
+    let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
+    (fake, flow.into_string())
+}
+
+fn hourly() -> (FakeFlowService, String) {
+    with_flow(FakeFlowService::start().unwrap())
+}
+
+/// A success `ago` ms ago, 3 read, 3 written, `failed` failed.
+fn success(ago: i64, failed: u64) -> FakeRun {
+    let t = now() - ago;
+    FakeRun::new("success")
+        .with_created_at(t - MIN)
+        .with_times(t - MIN, t)
+        .with_counts(3, 3 - failed.min(3), failed)
+}
+
+/// `aep-flow check ARGS` against `fake`: exit code, stdout, stderr, with
+/// no secret in either.
+fn check(fake: &FakeFlowService, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = aep_flow("check");
+    with_platform(&mut cmd, fake);
+    cmd.args(args);
+    let out: Output = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    for secret in [TOKEN_CANARY, PG_CANARY] {
+        assert_no_run_of(secret, &stdout);
+        assert_no_run_of(secret, &stderr);
+    }
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// Runs `check --flow FLOW --json` and returns (exit, the pipeline's
+/// object).
+fn check_json(fake: &FakeFlowService, flow: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["--flow", flow, "--json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = check(fake, &args);
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2, "{stdout}{stderr}");
+    assert_eq!(lines[1]["summary"]["pipelines"], 1);
+    (code, lines[0].clone())
+}
+
+#[test]
+fn a_healthy_flow_is_ok_exit_0_with_two_requests() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(10 * MIN, 0));
+    let before = fake.requests().len();
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(&format!("prod  flow {flow}  ok  last success 20")));
+    assert!(lines[0].contains("(10m ago)"), "{}", lines[0]);
+    assert!(lines[0].contains("records 3/3/0 read/written/failed"));
+    assert_eq!(
+        lines[1],
+        "1 pipeline: 1 ok, 0 missing, 0 disabled, 0 failed, 0 partial, 0 stale, 0 errors"
+    );
+    // The flow and one page of runs, newest first.
+    let sent = &fake.requests()[before..];
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent[1].path.contains("orderby=-createdAt"),
+        "{}",
+        sent[1].path
+    );
+    assert!(sent[1].path.contains("limit=100"), "{}", sent[1].path);
+
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["state"], "ok");
+    assert_eq!(v["sandbox"], "prod");
+    assert_eq!(v["flowId"], flow.as_str());
+    assert_eq!(v["reasons"], json!([]));
+    assert_eq!(v["maxAgeSeconds"], 3 * 3600);
+    let age = v["lastSuccessAgeSeconds"].as_i64().unwrap();
+    assert!((600..700).contains(&age), "{age}");
+    assert!(v["lastSuccess"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(v["latestRun"]["status"], "success");
+    assert_eq!(v["latestRun"]["inputRecords"], 3);
+    assert_eq!(v["retrigger"], Value::Null);
+}
+
+#[test]
+fn missing_and_disabled_flows_exit_3() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(MIN, 0));
+    let (code, v) = check_json(&fake, "0f1e2d3c-0000-4000-8000-00000000dead", &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["state"], "missing");
+    assert_eq!(
+        v["reasons"],
+        json!(["flow 0f1e2d3c-0000-4000-8000-00000000dead not found"])
+    );
+    assert!(fake.set_flow_state(&flow, "disabled"));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 3);
+    assert!(
+        stdout.contains("  disabled  last success") && stdout.contains("the flow is disabled"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_failed_run_exits_3_with_its_error_scrubbed_of_echoed_secrets() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(2 * HOUR, 0));
+    let t = now() - MIN;
+    fake.add_run(
+        &flow,
+        FakeRun::new("Failed")
+            .with_created_at(t)
+            .with_times(t, t + 1_000)
+            .with_counts(10, 0, 10)
+            .with_error(
+                "CONNECTOR-2001-500",
+                format!(
+                    "login as reader with password {PG_CANARY} failed; token \"{TOKEN_CANARY}\"\n\
+                     next line"
+                ),
+            ),
+    );
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 3, "{stdout}");
+    let line = stdout.lines().next().unwrap();
+    assert!(line.contains("  failed  last success "), "{line}");
+    assert!(line.contains("records 10/0/10"), "{line}");
+    assert!(line.contains("failed at "), "{line}");
+    assert!(
+        line.contains(": CONNECTOR-2001-500: login as reader with password [REDACTED] failed"),
+        "{line}"
+    );
+    assert!(!stdout.contains("\nnext line"));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["state"], "failed");
+    assert_eq!(v["latestRun"]["status"], "failed");
+    assert!(v["reasons"][0].as_str().unwrap().contains("[REDACTED]"));
+}
+
+#[test]
+fn partial_and_its_limit() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(5 * MIN, 2));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["state"], "partial");
+    assert!(v["reasons"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("succeeded with 2 failed records (max_failed_records 0)"));
+    let (code, v) = check_json(&fake, &flow, &["--max-failed-records", "2"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")));
+}
+
+#[test]
+fn stale_by_default_after_three_intervals_or_after_max_age() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(4 * HOUR, 0));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["state"], "stale");
+    assert!(v["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no successful run within max_age 3h (the last, "));
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "5h"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")));
+    assert_eq!(v["maxAgeSeconds"], 5 * 3600);
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "3h59m"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")));
+    // No run at all: stale, never ok.
+    let (fake, flow) = hourly();
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")));
+    assert_eq!(v["lastSuccess"], Value::Null);
+}
+
+#[test]
+fn runs_with_missing_or_garbled_times_never_count_as_a_success() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(MIN, 0).without_created_at());
+    fake.add_run(&flow, success(MIN, 0).with_garbled_created_at("yesterday"));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["state"], "stale");
+    assert_eq!(v["lastSuccess"], Value::Null);
+    // A readable one next to them counts.
+    fake.add_run(&flow, success(2 * MIN, 0));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")));
+}
+
+#[test]
+fn a_service_listing_oldest_first_is_sorted_here() {
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let (fake, flow) = with_flow(fake);
+    // Added (and listed) oldest first: a success, then the newer failure.
+    fake.add_run(&flow, success(2 * HOUR, 0));
+    fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E-1", "broken"),
+    );
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("failed")));
+    // More runs than a page, oldest first: the newest are on the last
+    // page, which is read too (never a verdict from the oldest hundred).
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let (fake, flow) = with_flow(fake);
+    for i in 0..120 {
+        fake.add_run(&flow, success(10 * HOUR - i * MIN, 0));
+    }
+    fake.add_run(&flow, success(MIN, 7));
+    let before = fake.requests().len();
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("partial")), "{v}");
+    assert!(fake.requests().len() - before > 2);
+    // The same with a service that honours the order: one page.
+    let (fake, flow) = hourly();
+    for i in 0..120 {
+        fake.add_run(&flow, success(10 * HOUR - i * MIN, 0));
+    }
+    fake.add_run(&flow, success(MIN, 7));
+    let before = fake.requests().len();
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("partial")));
+    assert_eq!(fake.requests().len() - before, 2);
+}
+
+#[test]
+fn retrigger_bounds_hold_across_invocations() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(3 * HOUR, 0));
+    let original = fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - HOUR)
+            .with_error("E", "down"),
+    );
+    // Every retry fails at once.
+    fake.retrigger_runs_as(FakeRun::new("failed").with_error("E", "still down"));
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let (code, v) = check_json(&fake, &flow, &["--retrigger", "2"]);
+        assert_eq!(code, 3);
+        assert_eq!(v["state"], "failed");
+        outcomes.push(v["retrigger"].clone());
+    }
+    let runs = fake.runs();
+    let retries: Vec<_> = runs
+        .iter()
+        .filter(|r| r.raw().get("parentFlowRunId").is_some())
+        .collect();
+    assert_eq!(retries.len(), 2, "{runs:?}");
+    assert_eq!(outcomes[0]["outcome"], "re-triggered");
+    assert_eq!(outcomes[0]["runId"], original.as_str());
+    assert_eq!(outcomes[0]["originalRunId"], original.as_str());
+    assert_eq!(outcomes[0]["count"], 1);
+    // The second re-triggers the retry, counted against the original.
+    assert_eq!(outcomes[1]["outcome"], "re-triggered");
+    assert_eq!(outcomes[1]["runId"], retries[0].id.as_str());
+    assert_eq!(outcomes[1]["originalRunId"], original.as_str());
+    assert_eq!(outcomes[1]["count"], 2);
+    assert_eq!(outcomes[2]["outcome"], "skipped");
+    assert!(outcomes[2]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("already has 2 re-triggers"));
+    // The human line says what was done.
+    let (fake, flow) = hourly();
+    let failed = fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow, "--retrigger", "1"]);
+    assert_eq!(code, 3);
+    assert!(
+        stdout.contains(&format!(
+            "re-triggered run {failed} (1 of 1 for run {failed})"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains(", 1 re-triggered"), "{stdout}");
+    // The retry is in progress: not re-triggered again, even with room.
+    let (_, stdout, _) = check(&fake, &["--flow", &flow, "--retrigger", "5"]);
+    assert!(stdout.contains("already re-triggered"), "{stdout}");
+    assert_eq!(fake.runs().len(), 2);
+}
+
+#[test]
+fn only_runs_reported_failed_are_re_triggered() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(4 * HOUR, 0));
+    fake.add_run(&flow, FakeRun::new("inProgress").with_created_at(now()));
+    fake.add_run(
+        &flow,
+        FakeRun::new("Cancelled").with_created_at(now() - MIN),
+    );
+    let before = fake.runs().len();
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "3"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")));
+    assert_eq!(v["retrigger"], Value::Null);
+    assert_eq!(fake.runs().len(), before);
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+}
+
+#[test]
+fn a_lost_re_trigger_answer_is_exit_1_and_said_so() {
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    fake.push_reply(Reply::close().only_for("POST"));
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow, "--retrigger", "2"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("may have"), "{stderr}");
+    assert!(stdout.contains("  error  "), "{stdout}");
+    assert_eq!(
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.contains("/action"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_service_failure_is_exit_1() {
+    let (fake, flow) = hourly();
+    fake.push_reply(Reply::json(500, r#"{"message":"oops"}"#).only_for_path("/runs"));
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.starts_with("error: check: "), "{stderr}");
+}
+
+#[test]
+fn bad_input_is_exit_2_with_nothing_sent() {
+    let (fake, flow) = hourly();
+    let before = fake.requests().len();
+    for (args, says) in [
+        (
+            vec!["--retrigger", "11"],
+            "--retrigger \"11\" must be a whole number from 0 to 10",
+        ),
+        (vec!["--retrigger", "-1"], "--retrigger"),
+        (
+            vec!["--max-age", "0h"],
+            "--max-age \"0h\" must be whole numbers",
+        ),
+        (vec!["--max-age", "2 hours"], "--max-age"),
+        (vec!["--max-failed-records", "-1"], "--max-failed-records"),
+        (vec!["-f", "x.toml"], "takes no -f"),
+        (
+            vec!["--sandbox", "dev"],
+            "takes no -f, --sandbox or --pipeline",
+        ),
+    ] {
+        let mut all = vec!["--flow", flow.as_str()];
+        all.extend(args.iter());
+        let (code, stdout, stderr) = check(&fake, &all);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stdout.is_empty());
+    }
+    let (code, _, stderr) = check(&fake, &["--flow", "a b"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(fake.requests().len(), before);
+}
+
+// ---- check -f: the declarative file ----
+
+/// The flow of `table to dataset` in `sandbox`.
+fn flow_named(fake: &FakeFlowService, sandbox: &str, dataset: &str) -> String {
+    fake.sandbox(sandbox)
+        .flows()
+        .into_iter()
+        .find(|f| f.name == format!("public.orders to {dataset}"))
+        .unwrap_or_else(|| panic!("no flow into {dataset} in {sandbox}"))
+        .id
+}
+
+fn run_in(fake: &FakeFlowService, sandbox: &str, flow: &str, run: FakeRun) -> String {
+    fake.sandbox(sandbox).add_run(flow, run)
+}
+
+#[test]
+fn the_file_form_checks_every_pipeline_in_every_sandbox() {
+    use project_support::{fake as project_fake, head, pipeline, Project, DB_PASSWORD};
+    let fake = project_fake();
+    let file = format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", "max_age = \"2h\"\n"),
+        pipeline("Customers", "max_failed_records = 1\n")
+    );
+    let project = Project::new(&file);
+    project.run("apply", &fake).expect(0);
+    // dev: Orders ok, Customers partial (2 failed records, 1 allowed).
+    run_in(
+        &fake,
+        "dev",
+        &flow_named(&fake, "dev", "Orders"),
+        success(30 * MIN, 0),
+    );
+    run_in(
+        &fake,
+        "dev",
+        &flow_named(&fake, "dev", "Customers"),
+        success(MIN, 2),
+    );
+    // prod: Orders failed (echoing the database password and the token),
+    // Customers disabled and stale.
+    let t = now() - MIN;
+    run_in(
+        &fake,
+        "prod",
+        &flow_named(&fake, "prod", "Orders"),
+        FakeRun::new("failed").with_created_at(t).with_error(
+            "CONNECTOR-2001-500",
+            format!("password {DB_PASSWORD} refused for {}", fake.access_token()),
+        ),
+    );
+    let customers = flow_named(&fake, "prod", "Customers");
+    run_in(&fake, "prod", &customers, success(5 * HOUR, 0));
+    assert!(fake.sandbox("prod").set_flow_state(&customers, "disabled"));
+    // A pipeline declared after the apply: missing everywhere.
+    project.rewrite(&format!(
+        "{file}{}",
+        pipeline("Orders", "").replace("public.orders", "public.customers")
+    ));
+    let run = project.run("check --json", &fake).expect(3);
+    for secret in [DB_PASSWORD, fake.access_token()] {
+        assert_no_run_of(secret, &run.out);
+        assert_no_run_of(secret, &run.err);
+    }
+    let lines = run.json();
+    let states: Vec<(String, String, String, String)> = lines[..lines.len() - 1]
+        .iter()
+        .map(|v| {
+            (
+                v["sandbox"].as_str().unwrap().to_owned(),
+                v["table"].as_str().unwrap().to_owned(),
+                v["dataset"].as_str().unwrap().to_owned(),
+                v["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = |sb: &str, t: &str, d: &str, s: &str| (sb.into(), t.into(), d.into(), s.into());
+    assert_eq!(
+        states,
+        vec![
+            want("dev", "public.orders", "Orders", "ok"),
+            want("dev", "public.orders", "Customers", "partial"),
+            want("dev", "public.customers", "Orders", "missing"),
+            want("prod", "public.orders", "Orders", "failed"),
+            want("prod", "public.orders", "Customers", "disabled"),
+            want("prod", "public.customers", "Orders", "missing"),
+        ]
+    );
+    assert_eq!(lines[0]["maxAgeSeconds"], 2 * 3600);
+    assert!(lines[3]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("[REDACTED]"));
+    assert!(lines[2]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no source connection reads public.customers"));
+    assert_eq!(lines[2]["flowId"], Value::Null);
+    let summary = &lines[lines.len() - 1]["summary"];
+    assert_eq!(summary["pipelines"], 6);
+    assert_eq!(summary["ok"], 1);
+    assert_eq!(summary["missing"], 2);
+    // The people's lines: table → dataset, state.
+    let run = project
+        .run("check --sandbox dev --pipeline public.orders", &fake)
+        .expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.out);
+    assert!(
+        lines[0].starts_with("dev  public.orders → Orders  ok  last success "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("dev  public.orders → Customers  partial  "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("records 3/1/2 read/written/failed"),
+        "{}",
+        lines[1]
+    );
+    // Only the healthy one: exit 0.
+    project.rewrite(&format!(
+        "{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", "max_age = \"2h\"\n")
+    ));
+    project.run("check --sandbox dev", &fake).expect(0);
+    // A --pipeline the file does not declare: exit 2, nothing sent.
+    let before = fake.requests().len();
+    let run = project.run("check --pipeline public.nope", &fake).expect(2);
+    assert!(
+        run.err.contains("declares no pipeline of that table"),
+        "{}",
+        run.err
+    );
+    let run = project.run("check --max-age 2h", &fake).expect(2);
+    assert!(run.err.contains("go with --flow"), "{}", run.err);
+    assert_eq!(fake.requests().len(), before);
+}
+
+#[test]
+fn the_file_form_sends_four_requests_per_healthy_pipeline() {
+    use project_support::{head, pipeline, seed, Project};
+    let mut measured = Vec::new();
+    for n in [1usize, 10] {
+        let fake = FakeFlowService::builder().start().unwrap();
+        let names: Vec<String> = (0..n).map(|i| format!("Set {i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        seed(&fake, "dev", &refs, 0);
+        let mut file = head("crm-ingest");
+        for name in &names {
+            file.push_str(&pipeline(name, ""));
+        }
+        let project = Project::new(&file);
+        project.run("apply --sandbox dev", &fake).expect(0);
+        for name in &names {
+            run_in(
+                &fake,
+                "dev",
+                &flow_named(&fake, "dev", name),
+                success(MIN, 0),
+            );
+        }
+        let before = fake.requests().len();
+        let run = project.run("check --sandbox dev", &fake).expect(0);
+        assert_eq!(run.out.lines().count(), n + 1);
+        measured.push(fake.requests().len() - before);
+    }
+    eprintln!(
+        "check -f requests: 1 pipeline {}, 10 pipelines {}",
+        measured[0], measured[1]
+    );
+    // Four per pipeline (source, target, flow, one page of runs) and a
+    // constant per sandbox (the base connection by name, the datasets).
+    assert_eq!(measured[1] - measured[0], 9 * 4, "{measured:?}");
+    assert!(measured[0] <= 4 + 2, "{measured:?}");
+}
+
+#[test]
+fn the_demo_shows_a_healthy_and_a_partial_pipeline_for_the_readme_file() {
+    use project_support::Run;
+    // The README's example file, as the walkthrough shows it.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("```toml\nproject = ")
+        .expect("the README's file")
+        + 8;
+    let file = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = common::TempDir::new("check-demo");
+    let path = dir.file("aep-flow.toml", file.as_bytes());
+    let state = common::fresh_demo_state();
+    let demo = |words: &str| {
+        let mut cmd = aep_flow(words);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .arg("--demo")
+            .arg("-f")
+            .arg(&path);
+        Run::of(cmd.output().unwrap())
+    };
+    demo("apply").expect(0);
+    let run = demo("check").expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.out);
+    assert!(
+        lines[0].starts_with("dev  public.orders → Orders  ok  "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("prod  public.orders → Orders  ok  "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("prod  public.orders → Customers  partial  "),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("records 120/117/3"), "{}", lines[2]);
+    assert!(
+        lines[2].ends_with("_tenant.customer is required"),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        lines[3],
+        "3 pipelines: 2 ok, 0 missing, 0 disabled, 0 failed, 1 partial, 0 stale, 0 errors"
+    );
+    // Checking again shows the same.
+    let again = demo("check --json").expect(3);
+    let v = again.json();
+    assert_eq!(v[2]["state"], "partial");
+    assert_eq!(v[2]["latestRun"]["failedRecords"], 3);
+    assert_eq!(v[3]["summary"]["partial"], 1);
+    let _ = std::fs::remove_file(&state);
+}
