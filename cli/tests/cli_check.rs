@@ -55,7 +55,7 @@ fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
         .with_delta_column("updated_at")
         .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap());
     let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
-    (fake, flow.into_string())
+    (fake, String::from(flow))
 }
 
 fn hourly() -> (FakeFlowService, String) {
