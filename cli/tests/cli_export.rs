@@ -313,3 +313,58 @@ fn credentials_from_the_files_prefix() {
     assert!(stdout.contains("credentials = \"AEP_PROD\""));
     assert_eq!(stdout.matches("[[pipelines]]").count(), 4);
 }
+
+#[test]
+fn demo_export_shows_a_pipeline_made_in_the_demo() {
+    let state = common::fresh_demo_state();
+    let demo = |words: &str, args: &[&str]| {
+        let mut cmd = aep_flow(words);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .env("PGPASSWORD", DB_CANARY)
+            .arg("--demo")
+            .args(args);
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(!stdout.contains(DB_CANARY) && !stderr.contains(DB_CANARY));
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = demo("connections create", &["--name", "orders-db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let base = line["id"].as_str().unwrap().to_owned();
+    let (code, _, stderr) = demo(
+        "pipeline",
+        &[
+            "ensure",
+            "--connection",
+            &base,
+            "--dataset",
+            common::DEMO_DATASET_ID,
+            "--table",
+            "public.orders",
+            "--map",
+            "id=_demo.orderId",
+            "--delta-column",
+            "updated_at",
+            "--frequency",
+            "hour",
+            "--start",
+            "1796083200",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = demo("export", &["--sandbox", "prod"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("[connections.orders-db]"), "{stdout}");
+    assert!(stdout.contains("table = \"public.orders\""), "{stdout}");
+    assert!(stdout.contains(
+        "schedule = { frequency = \"hour\", interval = 1, start = \"2026-12-01T00:00:00Z\", backfill = true }"
+    ));
+    let (code, _, stderr) = demo("export", &["--sandbox", "dev"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("--demo serves sandbox prod, not dev"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&state);
+}

@@ -86,6 +86,16 @@ pub fn run(args: ExportArgs, common: &Common, out: &mut Output) -> Result<(), Fa
         .and_then(|p| p.sandboxes.iter().find(|s| s.name == args.sandbox));
     let (platform, demo) = if common.demo {
         let target = Target::from_env("aep-flow", common)?;
+        // The demo fake serves its own sandbox; reading it under another
+        // name would mislabel the file.
+        if target.platform.sandbox_name() != args.sandbox {
+            return Err(Usage(format!(
+                "--demo serves sandbox {}, not {}",
+                target.platform.sandbox_name(),
+                args.sandbox
+            ))
+            .into());
+        }
         (target.platform, target.demo)
     } else {
         let platform = match (declared, &project) {
