@@ -368,3 +368,47 @@ fn demo_export_shows_a_pipeline_made_in_the_demo() {
     );
     let _ = std::fs::remove_file(&state);
 }
+
+#[test]
+fn the_files_connections_and_check_keys_are_kept() {
+    let (fake, _) = fake_with_flows();
+    let dir = TempDir::new("export-keep");
+    let file = dir.file(
+        "keep.toml",
+        "project = \"crm\"
+[sandboxes.prod]
+credentials = \"AEP\"
+[connections.orders-db]
+host = \"db.internal\"
+port = 6543
+database = \"orders\"
+user = \"reader\"
+password_env = \"MY_PW\"
+ssl_mode = \"require\"
+[[pipelines]]
+connection = \"orders-db\"
+table = \"public.orders\"
+dataset = \"Orders\"
+delta_column = \"updated_at\"
+schedule = { frequency = \"hour\", start = \"2026-12-01T00:00:00Z\" }
+mappings = { id = \"_tenant.orderId\", amount = \"_tenant.amount\" }
+max_age = \"90m\"
+max_failed_records = 3
+"
+        .as_bytes(),
+    );
+    let (out, stdout, stderr) = export(
+        &fake,
+        &dir,
+        &["--sandbox", "prod", "-f", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains(
+        "[connections.orders-db]\nhost = \"db.internal\"\nport = 6543\ndatabase = \"orders\"\nuser = \"reader\"\npassword_env = \"MY_PW\"\nssl_mode = \"require\"\n"
+    ), "{stdout}");
+    assert!(
+        stdout.contains("max_age = \"1h30m\"\nmax_failed_records = 3\n"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("max_age").count(), 1);
+}
