@@ -102,6 +102,12 @@ impl Demo {
             .start()
             .map_err(|e| cannot_start(e.to_string()))?;
         seed::seed(&fake, fresh);
+        // The file's datasets, in every sandbox a file's apply has used
+        // (the state file keeps objects, not the Catalog's seed): `export`
+        // and `pipeline` read them there too.
+        for name in fake.sandbox_names() {
+            seed::seed_sandbox(&fake, &name);
+        }
         // Written once at start: a file that cannot be written is an
         // error now, not a sandbox silently lost later.
         persist::save(state, &fake.export_state()).map_err(|e| {
@@ -131,6 +137,39 @@ impl Demo {
         )
         .with_base_url(self.fake.base_url())
     }
+
+    /// The platform that reaches sandbox `name` of the fake (`plan`,
+    /// `apply`: every sandbox of the file), seeded with the demo datasets
+    /// ([`seed::DEMO_FILE_DATASETS`], ids of its own) and catalog.
+    pub fn platform_for(&self, name: &str) -> Platform {
+        seed::seed_sandbox(&self.fake, name);
+        Platform::new(
+            Secret::from(self.fake.access_token()),
+            self.fake.api_key(),
+            Sandbox {
+                org_id: self.fake.org_id(),
+                name,
+            },
+        )
+        .with_base_url(self.fake.base_url())
+    }
+}
+
+/// The demo's PostgreSQL password, used by `apply --demo` when a
+/// connection's `password_env` is unset.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The datasets every demo sandbox of a file holds, for `--demo`'s note.
+pub fn file_datasets_note() -> String {
+    format!(
+        "every demo sandbox holds datasets {} (ids of its own) and the demo database's tables \
+         public.orders and public.customers",
+        seed::DEMO_FILE_DATASETS
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// What the demo Catalog holds, for `pipeline`'s note on stderr.

@@ -5,6 +5,7 @@
 //! aep-flow [--demo|--demo-reset] [--timeout SECS] connections create --name NAME ...
 //! aep-flow connections list|get|test|delete|ensure|rotate-password|explore ...
 //! aep-flow pipeline ensure|status|runs|enable|disable|delete ...
+//! aep-flow plan|apply [-f FILE] [--sandbox NAME]... ...
 //! ```
 //!
 //! Output is JSON, one object per line. Exit codes: 0 ok, 1 service or
@@ -106,6 +107,14 @@ enum Top {
     /// enable, disable, delete.
     #[command(subcommand, after_help = pipeline::HELP)]
     Pipeline(pipeline::Command),
+    /// Says, per pipeline and sandbox of the declarative file, what apply
+    /// would do (read live; writes nothing).
+    #[command(after_help = project::plan::HELP)]
+    Plan(project::plan::PlanArgs),
+    /// Converges every sandbox to the declarative file: base connections,
+    /// then pipelines, N at a time.
+    #[command(after_help = project::apply::HELP)]
+    Apply(project::apply::ApplyArgs),
     /// Writes the sandbox's PostgreSQL dataflows as a declarative file
     /// (stdout).
     #[command(after_help = project::export::HELP)]
@@ -238,6 +247,8 @@ fn run(out: &mut Output) -> Result<(), Failure> {
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),
         Top::Pipeline(command) => pipeline::run(command, &common, out),
+        Top::Plan(args) => project::plan::run(args, &common, out),
+        Top::Apply(args) => project::apply::run(args, &common, out),
         Top::Export(args) => project::export::run(args, &common, out),
     }
 }

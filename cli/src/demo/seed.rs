@@ -40,3 +40,43 @@ pub fn seed(fake: &FakeFlowService, fresh: bool) {
         );
     }
 }
+
+/// The datasets (by name) every sandbox of a file holds under `--demo`,
+/// as the README's example file names them.
+pub const DEMO_FILE_DATASETS: &[&str] = &["Orders", "Customers"];
+
+/// The id of demo dataset `name` in `sandbox`: 24 hex digits of a digest
+/// of both, so that every sandbox has ids of its own (as on Platform).
+pub fn demo_dataset_id(sandbox: &str, name: &str) -> String {
+    let digest = |offset: u64| {
+        sandbox
+            .bytes()
+            .chain([0])
+            .chain(name.bytes())
+            .fold(offset, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+    };
+    format!(
+        "{:016x}{:08x}",
+        digest(0xcbf2_9ce4_8422_2325),
+        digest(0x6c62_272e_07bb_0142) as u32
+    )
+}
+
+/// Seeds sandbox `name` of the fake for a file's `plan`/`apply`: the demo
+/// database's tables behind every base connection, and the datasets
+/// [`DEMO_FILE_DATASETS`] (their schemas take any field). Done at every
+/// start (seeding is not a change: the state file does not keep it).
+pub fn seed_sandbox(fake: &FakeFlowService, name: &str) {
+    let sandbox = fake.sandbox(name);
+    sandbox.use_demo_catalog();
+    sandbox.complete_new_flows(true);
+    for dataset in DEMO_FILE_DATASETS {
+        let schema = format!(
+            "https://ns.adobe.com/demo/schemas/{}",
+            dataset.to_ascii_lowercase()
+        );
+        sandbox.add_dataset(&demo_dataset_id(name, dataset), dataset, &schema);
+    }
+}

@@ -168,3 +168,8 @@ impl Project {
 pub mod creds;
 pub mod export;
 pub mod file;
+
+// plan / apply (C2): live state, planning, applying.
+pub mod apply;
+pub mod live;
+pub mod plan;

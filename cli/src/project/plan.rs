@@ -1,0 +1,764 @@
+//! `aep-flow plan`: what `apply` would do, per pipeline and sandbox, read
+//! from live state; writes nothing.
+//!
+//! The decisions (in sync, create, update in place, replace, delete) are
+//! made here from the library's plan and shared with `apply`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use aep_flow::{
+    Flow, FlowFilter, FlowId, FlowPlan, Frequency, MappingPlan, PipelineChange, Schedule,
+    SourceConnectionId, TargetConnectionId,
+};
+use clap::Args;
+use serde::Serialize;
+
+use super::live::{self, Connected, Live, PipelineLive, SandboxState};
+use super::{Project, DEFAULT_FILE};
+use crate::demo::{self, Demo};
+use crate::env::{Common, Failure};
+use crate::output::{to_json, Output};
+
+pub const HELP: &str = "prints, per pipeline and sandbox, one of:
+  in sync; create (what); update in place (field: old → new); replace needed (why;
+  apply needs --allow-replace); delete (with --prune only: flows whose description
+  carries this project's marker, `aep-flow project: NAME`, that the file no longer
+  declares, and their source and target connections when no other flow uses them;
+  never a base connection, never a dataset, never an unmarked object);
+then `N to create, N to update, N to replace, N to delete, N in sync`.
+--json: one object per pipeline and sandbox {\"sandbox\",\"connection\",\"table\",
+  \"dataset\",\"action\",\"changes\",\"flowId\",\"sourceConnectionId\",
+  \"targetConnectionId\",\"datasetId\"[,\"error\"]}, then one summary object
+  {\"create\",\"update\",\"replace\",\"delete\",\"inSync\",\"failed\"}.
+warnings (stderr): sandboxes whose planned batches into Profile-enabled datasets
+  exceed 90 a day, naming the pipelines.
+exit codes: 0 (even with changes pending), 1 a service failure, 2 bad input;
+  with --detailed-exitcode: 0 in sync, 2 changes pending, 1 any error (bad input
+  included).";
+
+/// The selection and output flags `plan` and `apply` share.
+#[derive(Args, Clone)]
+pub struct Selection {
+    /// The declarative file (default aep-flow.toml).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Only this sandbox of the file (repeatable; default: every one).
+    #[arg(long = "sandbox", value_name = "NAME")]
+    pub sandboxes: Vec<String>,
+    /// One JSON object per pipeline and sandbox, then a summary object.
+    #[arg(long)]
+    pub json: bool,
+    /// Flows this project made that the file no longer declares are
+    /// deleted (with their source and target connections when unused).
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// `plan`'s flags.
+#[derive(Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Exit 0 in sync, 2 changes pending, 1 any error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// What is to be done with one pipeline in one sandbox (or one flow to
+/// prune).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// As declared.
+    InSync,
+    /// To create: what.
+    Create,
+    /// Changed in place.
+    Update,
+    /// Only deleting the flow and creating it again converges it.
+    Replace,
+    /// A flow this project made that the file no longer declares.
+    Delete,
+    /// It could not be planned.
+    Error,
+}
+
+impl Action {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::InSync => "in sync",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Error => "error",
+        }
+    }
+}
+
+/// One line of the plan: a pipeline in a sandbox, or a flow to prune.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub sandbox: String,
+    pub connection: Option<String>,
+    pub table: Option<String>,
+    pub dataset: Option<String>,
+    #[serde(serialize_with = "action_str")]
+    pub action: Action,
+    /// What is created (create), `field: old → new` (update), why
+    /// (replace), what is deleted (delete).
+    pub changes: Vec<String>,
+    pub flow_id: Option<String>,
+    pub source_connection_id: Option<String>,
+    pub target_connection_id: Option<String>,
+    pub dataset_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn action_str<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.as_str())
+}
+
+impl Row {
+    /// The line `plan` prints (and, as the line's head, `apply`).
+    pub fn head(&self) -> String {
+        match (&self.connection, &self.table, &self.dataset) {
+            (Some(c), Some(t), Some(d)) => format!("[{}] {c}: {t} → {d}", self.sandbox),
+            _ => format!(
+                "[{}] flow {}",
+                self.sandbox,
+                self.flow_id.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+
+    fn text(&self) -> String {
+        let head = self.head();
+        match self.action {
+            Action::InSync => format!("{head}: in sync"),
+            Action::Create => format!("{head}: create {}", self.changes.join(", ")),
+            Action::Update => {
+                let mut s = format!("{head}: update in place");
+                for c in &self.changes {
+                    s.push_str(&format!("\n    {c}"));
+                }
+                s
+            }
+            Action::Replace => format!(
+                "{head}: replace needed (apply needs --allow-replace): {}",
+                self.changes.join("; ")
+            ),
+            Action::Delete => format!("{head}: delete {}", self.changes.join(", ")),
+            Action::Error => format!(
+                "{head}: error: {}",
+                self.error.as_deref().unwrap_or("unknown")
+            ),
+        }
+    }
+}
+
+/// How a schedule reads in a change.
+fn frequency(s: &Schedule) -> &'static str {
+    s.frequency().map_or("once", |f| f.as_str())
+}
+
+/// `field: old → new` for each schedule field that differs.
+fn schedule_changes(old: Option<&Schedule>, new: &Schedule, out: &mut Vec<String>) {
+    let Some(old) = old else {
+        out.push(format!(
+            "schedule: (none the service states) → {}",
+            describe_schedule(new)
+        ));
+        return;
+    };
+    if old.frequency() != new.frequency() {
+        out.push(format!(
+            "schedule.frequency: {} → {}",
+            frequency(old),
+            frequency(new)
+        ));
+    }
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "(none)".into());
+    if old.interval() != new.interval() {
+        out.push(format!(
+            "schedule.interval: {} → {}",
+            opt(old.interval().map(|i| i.to_string())),
+            opt(new.interval().map(|i| i.to_string()))
+        ));
+    }
+    if old.backfill() != new.backfill() && old.frequency() == new.frequency() {
+        out.push(format!(
+            "schedule.backfill: {} → {}",
+            opt(old.backfill().map(|b| b.to_string())),
+            opt(new.backfill().map(|b| b.to_string()))
+        ));
+    }
+}
+
+fn describe_schedule(s: &Schedule) -> String {
+    match (s.frequency(), s.interval()) {
+        (Some(f), Some(i)) => format!(
+            "every {i} {f}{}",
+            if s.backfill() == Some(false) {
+                ", no backfill"
+            } else {
+                ""
+            }
+        ),
+        _ => "once".into(),
+    }
+}
+
+/// `mappings.COLUMN: old → new` for each column mapped differently.
+fn mapping_changes(change: &aep_flow::MappingChange, out: &mut Vec<String>) {
+    let Some(old) = &change.old else {
+        out.push(format!(
+            "mappings: (mapping set {} version {} cannot be read) → {} mapping{}",
+            change.old_mapping_set_id,
+            change.old_version,
+            change.new.len(),
+            if change.new.len() == 1 { "" } else { "s" }
+        ));
+        return;
+    };
+    let pairs = |m: &[aep_flow::Mapping]| -> BTreeSet<(String, String)> {
+        m.iter()
+            .map(|m| (m.source().to_owned(), m.destination().to_owned()))
+            .collect()
+    };
+    let (have, want) = (pairs(old), pairs(&change.new));
+    let columns: BTreeSet<&String> = have
+        .symmetric_difference(&want)
+        .map(|(source, _)| source)
+        .collect();
+    for column in columns {
+        let dests = |set: &BTreeSet<(String, String)>| {
+            let d: Vec<&str> = set
+                .iter()
+                .filter(|(s, _)| s == column)
+                .map(|(_, d)| d.as_str())
+                .collect();
+            if d.is_empty() {
+                "(none)".to_owned()
+            } else {
+                d.join(", ")
+            }
+        };
+        out.push(format!(
+            "mappings.{column}: {} → {}",
+            dests(&have),
+            dests(&want)
+        ));
+    }
+    if out.is_empty() {
+        // The same pairs, read differently (a count the service added).
+        out.push(format!(
+            "mappings: mapping set {} differs from the declaration (same pairs, another shape)",
+            change.old_mapping_set_id
+        ));
+    }
+}
+
+fn created(c: PipelineChange) -> Option<&'static str> {
+    match c {
+        PipelineChange::SourceConnectionCreated => Some("source connection"),
+        PipelineChange::TargetConnectionCreated => Some("target connection"),
+        PipelineChange::MappingSetCreated => Some("mapping set"),
+        PipelineChange::FlowCreated => Some("flow"),
+        _ => None,
+    }
+}
+
+/// The row of one pipeline in one sandbox: the library's plan read as the
+/// file declares (`enabled = false` included).
+pub fn row(state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
+    let decl = p.resolved.decl;
+    let mut row = Row {
+        sandbox: state.connected.sandbox.name.clone(),
+        connection: Some(decl.connection.clone()),
+        table: Some(decl.table.clone()),
+        dataset: Some(decl.dataset.clone()),
+        action: Action::InSync,
+        changes: Vec::new(),
+        flow_id: None,
+        source_connection_id: None,
+        target_connection_id: None,
+        dataset_id: Some(p.resolved.dataset.id.to_string()),
+        error: None,
+    };
+    let disabled = if decl.enabled { "" } else { " (disabled)" };
+    match &p.live {
+        Live::NoBase => {
+            row.action = Action::Create;
+            row.changes = vec![
+                format!("base connection {}", decl.connection),
+                "source connection".into(),
+                "target connection".into(),
+                "mapping set".into(),
+                format!("flow{disabled}"),
+            ];
+        }
+        Live::Failed(e) => {
+            row.action = Action::Error;
+            row.error = Some(e.to_string());
+        }
+        Live::Planned(plan) => {
+            row.flow_id = plan.flow_id().map(ToString::to_string);
+            row.source_connection_id = plan.source_connection.id().map(ToString::to_string);
+            row.target_connection_id = plan.target_connection.id().map(ToString::to_string);
+            match &plan.flow {
+                FlowPlan::Replace(r) => {
+                    row.action = Action::Replace;
+                    row.changes = vec![format!("{}: {}", r.field, r.reason)];
+                }
+                FlowPlan::Create { .. } => {
+                    row.action = Action::Create;
+                    row.changes = plan
+                        .changes()
+                        .into_iter()
+                        .filter_map(created)
+                        .map(str::to_owned)
+                        .collect();
+                    if let Some(flow) = row.changes.last_mut() {
+                        flow.push_str(disabled);
+                    }
+                }
+                FlowPlan::Update(u) => {
+                    if let Some(s) = &u.schedule {
+                        schedule_changes(s.old.as_ref(), &s.new, &mut row.changes);
+                    }
+                    if let MappingPlan::Change(c) = &u.mapping {
+                        let mut m = Vec::new();
+                        mapping_changes(c, &mut m);
+                        row.changes.extend(m);
+                    }
+                    let enabled_now = u.enable.is_none();
+                    if enabled_now != decl.enabled {
+                        row.changes
+                            .push(format!("enabled: {enabled_now} → {}", decl.enabled));
+                    }
+                    if !row.changes.is_empty() {
+                        row.action = Action::Update;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    row
+}
+
+/// The flows `--prune` deletes in one sandbox: those carrying this
+/// project's marker that no declared pipeline found (neither as its flow
+/// nor as a twin), with the source and target connections no other flow
+/// uses. `None` (and a warning) when a pipeline could not be planned: its
+/// flow is unknown, so nothing can be called undeclared.
+pub struct Prune {
+    pub flow: Flow,
+    pub sources: Vec<SourceConnectionId>,
+    pub targets: Vec<TargetConnectionId>,
+}
+
+/// Reads the sandbox's flows (one paged listing) and picks what to prune.
+pub fn prunable(
+    project: &Project,
+    state: &SandboxState<'_>,
+    planned: &[PipelineLive<'_>],
+) -> Result<Option<Vec<Prune>>, Failure> {
+    let sandbox = &state.connected.sandbox.name;
+    let mut declared: BTreeSet<FlowId> = BTreeSet::new();
+    for p in planned {
+        match &p.live {
+            Live::Planned(plan) => {
+                declared.extend(plan.flow_id().cloned());
+                declared.extend(plan.duplicates.iter().cloned());
+            }
+            Live::NoBase => {}
+            Live::Failed(_) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: --prune: sandbox {sandbox}: nothing is pruned there, because \
+                     {} could not be planned (its flow is unknown)",
+                    p.resolved.decl.at("table").key
+                );
+                return Ok(None);
+            }
+        }
+    }
+    let flows = state.connected.client.list_flows(FlowFilter::new())?;
+    let doomed: Vec<&Flow> = flows
+        .iter()
+        .filter(|f| live::is_marked_by(f.description.as_deref(), &project.project))
+        .filter(|f| !declared.contains(&f.id))
+        .collect();
+    let kept = |f: &&Flow| !doomed.iter().any(|d| d.id == f.id);
+    let prunes = doomed
+        .iter()
+        .map(|f| Prune {
+            flow: (*f).clone(),
+            sources: f
+                .source_connection_ids
+                .iter()
+                .filter(|s| {
+                    !flows
+                        .iter()
+                        .filter(kept)
+                        .any(|o| o.source_connection_ids.contains(s))
+                })
+                .cloned()
+                .collect(),
+            targets: f
+                .target_connection_ids
+                .iter()
+                .filter(|t| {
+                    !flows
+                        .iter()
+                        .filter(kept)
+                        .any(|o| o.target_connection_ids.contains(t))
+                })
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    Ok(Some(prunes))
+}
+
+/// The row of a flow to prune.
+pub fn prune_row(sandbox: &str, p: &Prune) -> Row {
+    let mut changes = vec![format!("flow {:?}", p.flow.name)];
+    changes.extend(p.sources.iter().map(|s| format!("source connection {s}")));
+    changes.extend(p.targets.iter().map(|t| format!("target connection {t}")));
+    Row {
+        sandbox: sandbox.to_owned(),
+        connection: None,
+        table: None,
+        dataset: None,
+        action: Action::Delete,
+        changes,
+        flow_id: Some(p.flow.id.to_string()),
+        source_connection_id: p.sources.first().map(ToString::to_string),
+        target_connection_id: p.targets.first().map(ToString::to_string),
+        dataset_id: None,
+        error: None,
+    }
+}
+
+/// Batches a day a schedule makes (`once`: none counted).
+pub fn batches_per_day(s: &Schedule) -> f64 {
+    let interval = f64::from(s.interval().unwrap_or(1).max(1));
+    match s.frequency() {
+        Some(Frequency::Minute) => 1440.0 / interval,
+        Some(Frequency::Hour) => 24.0 / interval,
+        Some(Frequency::Day) => 1.0 / interval,
+        Some(Frequency::Week) => 1.0 / (7.0 * interval),
+        _ => 0.0,
+    }
+}
+
+/// The documented soft limit: Profile batches per sandbox per day.
+pub const PROFILE_BATCHES_PER_DAY: f64 = 90.0;
+
+/// The Profile guardrail of one sandbox: a warning naming the pipelines
+/// when their planned batches into Profile-enabled datasets exceed 90 a
+/// day.
+pub fn profile_warning(state: &SandboxState<'_>) -> Option<String> {
+    let feeding: Vec<_> = state
+        .pipelines
+        .iter()
+        .filter(|p| p.dataset.profile_enabled && p.decl.enabled)
+        .map(|p| (p, batches_per_day(&p.decl.schedule)))
+        .filter(|(_, n)| *n > 0.0)
+        .collect();
+    let total: f64 = feeding.iter().map(|(_, n)| n).sum();
+    if total <= PROFILE_BATCHES_PER_DAY {
+        return None;
+    }
+    let names: Vec<String> = feeding
+        .iter()
+        .map(|(p, n)| {
+            format!(
+                "pipelines[{}] ({} → {}, {} a day)",
+                p.decl.index,
+                p.decl.table,
+                p.decl.dataset,
+                round(*n)
+            )
+        })
+        .collect();
+    Some(format!(
+        "sandbox {}: {} batches a day are planned into Profile-enabled datasets, over the \
+         documented guardrail of 90 a day: {}; schedule them less often (at most one batch per \
+         dataset per day is Adobe's advice)",
+        state.connected.sandbox.name,
+        round(total),
+        names.join(", ")
+    ))
+}
+
+fn round(n: f64) -> String {
+    if (n - n.round()).abs() < 1e-9 {
+        format!("{}", n.round() as i64)
+    } else {
+        format!("{n:.2}")
+    }
+}
+
+/// The counts of a plan (or an apply's rows).
+#[derive(Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub in_sync: usize,
+    pub failed: usize,
+}
+
+impl Summary {
+    pub fn of(rows: &[Row]) -> Summary {
+        let mut s = Summary::default();
+        for r in rows {
+            match r.action {
+                Action::InSync => s.in_sync += 1,
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::Error => s.failed += 1,
+            }
+        }
+        s
+    }
+
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} to create, {} to update, {} to replace, {} to delete, {} in sync",
+            self.create, self.update, self.replace, self.delete, self.in_sync
+        );
+        if self.failed > 0 {
+            line.push_str(&format!(", {} could not be planned", self.failed));
+        }
+        line
+    }
+
+    pub fn pending(&self) -> bool {
+        self.create + self.update + self.replace + self.delete > 0
+    }
+}
+
+/// The file, the selected sandboxes and their live state, read before
+/// anything is written; shared by `plan` and `apply`.
+pub struct Session {
+    pub project: Project,
+    pub demo: Option<Demo>,
+}
+
+impl Session {
+    /// Reads the file, checks the selection and every sandbox's
+    /// credentials (or starts the demo), before anything is sent.
+    pub fn open(
+        program: &str,
+        selection: &Selection,
+        common: &Common,
+    ) -> Result<(Session, Vec<aep_flow::Platform>, Vec<usize>), Failure> {
+        let file = selection
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
+        let project = super::file::load(&file)?;
+        let chosen: Vec<usize> = live::select(&project, &selection.sandboxes)?
+            .into_iter()
+            .map(|s| {
+                project
+                    .sandboxes
+                    .iter()
+                    .position(|d| d.name == s.name)
+                    .expect("selected from the file")
+            })
+            .collect();
+        let sandboxes: Vec<&super::SandboxDecl> =
+            chosen.iter().map(|&i| &project.sandboxes[i]).collect();
+        let (demo, platforms) = if common.demo {
+            let state = demo::state_from_env()?;
+            let demo = Demo::start(program, &state, common)?;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {program}: --demo: {}",
+                demo::file_datasets_note()
+            );
+            let platforms = live::platforms(&project, &sandboxes, Some(&demo))?;
+            (Some(demo), platforms)
+        } else {
+            (None, live::platforms(&project, &sandboxes, None)?)
+        };
+        Ok((Session { project, demo }, platforms, chosen))
+    }
+}
+
+/// Everything read, per sandbox: the state and the plans.
+pub struct Read<'p> {
+    pub states: Vec<SandboxState<'p>>,
+    pub planned: Vec<Vec<PipelineLive<'p>>>,
+    pub prunes: Vec<Vec<Prune>>,
+}
+
+/// Resolves every sandbox first (a bad dataset name stops the run before
+/// any plan), then plans each, then (with `--prune`) lists what to prune.
+pub fn read_all<'p>(
+    project: &'p Project,
+    connected: &'p [Connected<'p>],
+    prune: bool,
+) -> Result<Read<'p>, Failure> {
+    let states = connected
+        .iter()
+        .map(|c| live::resolve(project, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let planned: Vec<Vec<PipelineLive<'p>>> =
+        states.iter().map(|s| live::plan_all(project, s)).collect();
+    let mut prunes = Vec::new();
+    for (state, planned) in states.iter().zip(&planned) {
+        prunes.push(if prune {
+            prunable(project, state, planned)?.unwrap_or_default()
+        } else {
+            Vec::new()
+        });
+    }
+    Ok(Read {
+        states,
+        planned,
+        prunes,
+    })
+}
+
+impl Read<'_> {
+    /// Every row, sandbox by sandbox, pipelines in file order then the
+    /// flows to prune.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for ((state, planned), prunes) in self.states.iter().zip(&self.planned).zip(&self.prunes) {
+            rows.extend(planned.iter().map(|p| row(state, p)));
+            rows.extend(
+                prunes
+                    .iter()
+                    .map(|p| prune_row(&state.connected.sandbox.name, p)),
+            );
+        }
+        rows
+    }
+
+    /// The guardrail warnings, on stderr.
+    pub fn warn(&self, program: &str) {
+        for state in &self.states {
+            if let Some(w) = profile_warning(state) {
+                let _ = writeln!(std::io::stderr(), "warning: {program}: {w}");
+            }
+        }
+        for planned in &self.planned {
+            for p in planned {
+                if let Live::Planned(plan) = &p.live {
+                    for w in &plan.warnings {
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "warning: {program}: {}: {w}",
+                            p.resolved.decl.at("table").key
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn run(args: PlanArgs, common: &Common, out: &mut Output) -> Result<(), Failure> {
+    let detailed = args.detailed_exitcode;
+    let result = plan(&args.selection, common, out);
+    match result {
+        // Terraform's codes: bad input is an error like any other.
+        Err(Failure(2, m)) if detailed => Err(Failure(1, m)),
+        Ok(summary) if detailed && summary.failed > 0 => Err(Failure(
+            1,
+            "error: plan: some pipelines could not be planned (see above)".into(),
+        )),
+        Ok(summary) if summary.failed > 0 => Err(Failure(
+            1,
+            "error: plan: some pipelines could not be planned (see above)".into(),
+        )),
+        Ok(summary) if detailed && summary.pending() => Err(Failure(2, String::new())),
+        Ok(_) => Ok(()),
+        Err(f) => Err(f),
+    }
+}
+
+fn plan(selection: &Selection, common: &Common, out: &mut Output) -> Result<Summary, Failure> {
+    let (session, platforms, chosen) = Session::open("plan", selection, common)?;
+    let project = &session.project;
+    let sandboxes: Vec<&super::SandboxDecl> =
+        chosen.iter().map(|&i| &project.sandboxes[i]).collect();
+    let connected = live::connect(&sandboxes, platforms, common)?;
+    let read = read_all(project, &connected, selection.prune)?;
+    read.warn("plan");
+    let rows = read.rows();
+    let summary = Summary::of(&rows);
+    for r in &rows {
+        if selection.json {
+            out.line(&to_json(r)?)?;
+        } else {
+            out.line(&r.text())?;
+        }
+    }
+    if selection.json {
+        out.line(&to_json(&summary)?)?;
+    } else {
+        out.line(&summary.line())?;
+    }
+    drop(session);
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_per_day_by_frequency() {
+        let start = 1_767_225_600;
+        let every = |f, i| Schedule::every(f, i, start).unwrap();
+        assert_eq!(batches_per_day(&every(Frequency::Minute, 15)), 96.0);
+        assert_eq!(batches_per_day(&every(Frequency::Hour, 1)), 24.0);
+        assert_eq!(batches_per_day(&every(Frequency::Day, 1)), 1.0);
+        assert!((batches_per_day(&every(Frequency::Week, 1)) - 1.0 / 7.0).abs() < 1e-9);
+        assert_eq!(batches_per_day(&Schedule::once(start)), 0.0);
+    }
+
+    #[test]
+    fn the_marker_is_parsed_exactly() {
+        use live::{is_marked_by, marked_project, marker};
+        assert_eq!(marker("crm-ingest"), "aep-flow project: crm-ingest");
+        assert!(is_marked_by(
+            Some("aep-flow project: crm-ingest"),
+            "crm-ingest"
+        ));
+        assert!(!is_marked_by(
+            Some("aep-flow project: crm-ingest-2"),
+            "crm-ingest"
+        ));
+        assert!(!is_marked_by(
+            Some("aep-flow project: crm-ingest "),
+            "crm-ingest"
+        ));
+        assert!(!is_marked_by(Some("aep-flow project: crm"), "crm-ingest"));
+        assert!(!is_marked_by(
+            Some("x aep-flow project: crm-ingest"),
+            "crm-ingest"
+        ));
+        assert!(!is_marked_by(None, "crm-ingest"));
+        assert_eq!(
+            marked_project("made by hand\naep-flow project: a.b\r\n"),
+            Some("a.b")
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! `aep-flow apply` against the fake on 127.0.0.1: lost answers, a
+//! failure in the middle of a parallel apply, replace with and without
+//! `--allow-replace`, prune safety, `--demo` over every sandbox.
+
+mod common;
+mod project_support;
+
+use aep_flow::{Frequency, Mapping, PipelineSpec, Schedule};
+use aep_flow_testing::Reply;
+use project_support::*;
+
+/// Flows per target dataset in `sandbox`.
+fn flows_per_dataset(fake: &aep_flow_testing::FakeFlowService, sandbox: &str) -> Vec<usize> {
+    let s = fake.sandbox(sandbox);
+    let targets = s.target_connections();
+    let flows = s.flows();
+    let mut datasets: Vec<&str> = targets.iter().map(|t| t.dataset_id.as_str()).collect();
+    datasets.sort();
+    datasets.dedup();
+    datasets
+        .iter()
+        .map(|d| {
+            flows
+                .iter()
+                .filter(|f| {
+                    f.target_connection_ids
+                        .iter()
+                        .any(|t| targets.iter().any(|tc| &tc.id == t && tc.dataset_id == *d))
+                })
+                .count()
+        })
+        .collect()
+}
+
+#[test]
+fn lost_answers_during_apply_converge_without_duplicates_on_rerun() {
+    let fake = fake();
+    let p = Project::new(&format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    ));
+    // The service acts, the answer is lost: the base connection, a source
+    // connection, a target connection, a flow.
+    for path in [
+        "/connections",
+        "/sourceConnections",
+        "/targetConnections",
+        "/flows",
+    ] {
+        fake.push_reply(
+            Reply::after_processing(Reply::close())
+                .only_for("POST")
+                .only_for_path(path),
+        );
+    }
+    let first = p.run("apply --parallel 2", &fake);
+    assert!(
+        first.code == 0 || first.code == 1,
+        "{}{}",
+        first.out,
+        first.err
+    );
+    // Every lost answer was met.
+    assert!(
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count()
+            >= 4
+    );
+    p.run("apply", &fake).expect(0);
+    p.run("plan --detailed-exitcode", &fake).expect(0);
+    for sandbox in ["dev", "prod"] {
+        let s = fake.sandbox(sandbox);
+        assert_eq!(s.connections().len(), 1, "{sandbox}: one base connection");
+        assert_eq!(s.source_connections().len(), 1, "{sandbox}: one source");
+        assert_eq!(s.target_connections().len(), 2, "{sandbox}: two targets");
+        assert_eq!(flows_per_dataset(&fake, sandbox), vec![1, 1], "{sandbox}");
+    }
+}
+
+#[test]
+fn a_pipeline_failing_in_a_parallel_apply_is_named_and_the_others_are_done() {
+    let fake = aep_flow_testing::FakeFlowService::builder()
+        .start()
+        .unwrap();
+    let names = ["A1", "A2", "A3", "A4", "A5"];
+    seed(&fake, "dev", &names, 5);
+    let mut text = head("crm-ingest").replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", "");
+    for n in names {
+        text.push_str(&pipeline(n, ""));
+    }
+    let p = Project::new(&text);
+    // Let the base connection and some pipelines through, then refuse one
+    // flow.
+    fake.push_reply(
+        Reply::json(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1234-400","title":"refused","status":400}"#,
+        )
+        .only_for("POST")
+        .only_for_path("/flows"),
+    );
+    let run = p.run("apply --parallel 3", &fake).expect(1);
+    assert_eq!(run.out.matches(": failed").count(), 1, "{}", run.out);
+    assert_eq!(run.out.matches(": created").count(), 4, "{}", run.out);
+    assert!(
+        run.summary().contains("4 created") && run.summary().contains("1 failed"),
+        "{}",
+        run.out
+    );
+    let failed = run.out.lines().find(|l| l.contains(": failed")).unwrap();
+    let head_of_failed = failed.split(": failed").next().unwrap();
+    assert!(
+        run.err.contains(head_of_failed),
+        "the failure is named: {}",
+        run.err
+    );
+    assert_eq!(fake.sandbox("dev").flows().len(), 4);
+    // The next apply finishes it, without duplicates.
+    let again = p.run("apply --parallel 3", &fake).expect(0);
+    assert!(again.summary().starts_with("1 created"), "{}", again.out);
+    assert_eq!(flows_per_dataset(&fake, "dev"), vec![1; 5]);
+}
+
+#[test]
+fn parallel_is_checked() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    for bad in ["0", "65", "x", "-1"] {
+        let run = p.run(&format!("apply --parallel={bad}"), &fake).expect(2);
+        assert!(run.err.contains("--parallel"), "{}", run.err);
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn a_replace_is_untouched_without_allow_replace_and_delete_then_create_with_it() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let old = dev.flows().remove(0);
+    // Someone made it read another delta column.
+    assert!(dev.modify_flow(&old.id, |f| {
+        for t in f["transformations"].as_array_mut().unwrap() {
+            if t["name"] == "Copy" {
+                t["params"]["deltaColumn"]["name"] = "created_at".into();
+            }
+        }
+    }));
+    let plan = p
+        .run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(2);
+    assert!(plan.out.contains("replace needed"), "{}", plan.out);
+    assert!(plan
+        .summary()
+        .starts_with("0 to create, 0 to update, 1 to replace"));
+    let before = fake.requests().len();
+    let run = p.run("apply --sandbox dev", &fake).expect(3);
+    assert!(run.out.contains(": untouched"), "{}", run.out);
+    assert!(run.err.contains("--allow-replace"), "{}", run.err);
+    assert!(writes_since(&fake, before).is_empty());
+    assert_eq!(dev.flows()[0].id, old.id);
+
+    let before = fake.requests().len();
+    let run = p
+        .run("apply --sandbox dev --allow-replace", &fake)
+        .expect(0);
+    assert!(run.out.contains(": replaced"), "{}", run.out);
+    let writes = writes_since(&fake, before);
+    let delete = writes
+        .iter()
+        .position(|w| w.starts_with("DELETE") && w.contains(&old.id));
+    let create = writes
+        .iter()
+        .position(|w| w.starts_with("POST") && w.ends_with("/flows"));
+    assert!(
+        matches!((delete, create), (Some(d), Some(c)) if d < c),
+        "delete, then create: {writes:?}"
+    );
+    let flows = dev.flows();
+    assert_eq!(flows.len(), 1);
+    assert_ne!(flows[0].id, old.id);
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+}
+
+#[test]
+fn prune_deletes_only_this_projects_undeclared_flows() {
+    let fake = fake();
+    for (salt, sandbox) in ["dev", "prod"].iter().enumerate() {
+        seed(
+            &fake,
+            sandbox,
+            &["Orders", "Customers", "Hand", "Other"],
+            salt,
+        );
+    }
+    let both = format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    );
+    let p = Project::new(&both);
+    p.run("apply", &fake).expect(0);
+    // Look-alikes in dev: a flow made by hand, one of another project whose
+    // name starts the same, both from the same base connection and table.
+    let client = library_client(&fake, "dev");
+    let base = fake.sandbox("dev").connections()[0].id.clone();
+    for (dataset, description) in [
+        ("Hand", "made by hand in the UI"),
+        ("Other", "aep-flow project: crm-ingest-2"),
+    ] {
+        let j = ["Orders", "Customers", "Hand", "Other"]
+            .iter()
+            .position(|n| *n == dataset)
+            .unwrap();
+        let spec = PipelineSpec::new()
+            .with_base_connection_id(base.parse().unwrap())
+            .with_table_path("public.orders")
+            .with_dataset_id(dataset_id(0, j).parse().unwrap())
+            .with_mapping(Mapping::new("id", "_tenant.orderId"))
+            .with_delta_column("updated_at")
+            .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_547_200).unwrap())
+            .with_description(description);
+        client.ensure_pipeline(&spec).unwrap();
+    }
+    let dev = fake.sandbox("dev");
+    assert_eq!(dev.flows().len(), 4);
+
+    // Customers leaves the file.
+    p.rewrite(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let plain = p.run("plan --detailed-exitcode", &fake).expect(0);
+    assert!(!plain.out.contains(": delete"), "{}", plain.out);
+    let plan = p.run("plan --prune --json", &fake).expect(0).json();
+    let deletes: Vec<&serde_json::Value> =
+        plan.iter().filter(|o| o["action"] == "delete").collect();
+    assert_eq!(deletes.len(), 2, "one per sandbox: {plan:?}");
+    let customers_dev = dataset_id(0, 1);
+    let doomed_dev_target = dev
+        .target_connections()
+        .into_iter()
+        .find(|t| t.dataset_id == customers_dev)
+        .unwrap()
+        .id;
+    let run = p.run("apply --prune", &fake).expect(0);
+    assert!(run.summary().contains("2 deleted"), "{}", run.out);
+    let flows = dev.flows();
+    assert_eq!(flows.len(), 3, "Orders, Hand, Other stay");
+    // The Customers target connection went; the source connection (which
+    // other flows use), the base connection and the datasets stay.
+    assert!(!dev
+        .target_connections()
+        .iter()
+        .any(|t| t.id == doomed_dev_target));
+    assert_eq!(dev.source_connections().len(), 1);
+    assert_eq!(dev.connections().len(), 1);
+    assert_eq!(fake.sandbox("prod").flows().len(), 1);
+    p.run("plan --prune --detailed-exitcode", &fake).expect(0);
+}
+
+#[test]
+fn demo_serves_every_sandbox_of_the_file_without_credentials() {
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let state = common::fresh_demo_state();
+    let run = |words: &str, password: Option<&str>| {
+        let mut cmd = common::aep_flow(words);
+        cmd.arg("-f").arg(&p.path).env("AEP_DEMO_STATE", &state);
+        if let Some(pw) = password {
+            cmd.env("ORDERS_DB_PASSWORD", pw);
+        }
+        Run::of(cmd.output().unwrap())
+    };
+    let plan = run("--demo plan --detailed-exitcode", None).expect(2);
+    assert!(plan.out.contains("[dev] orders-db"), "{}", plan.out);
+    assert!(plan.out.contains("[prod] orders-db"), "{}", plan.out);
+    let apply = run("--demo apply", None).expect(0);
+    assert!(
+        apply.err.contains("ORDERS_DB_PASSWORD is not set"),
+        "{}",
+        apply.err
+    );
+    assert!(apply.summary().starts_with("2 created"), "{}", apply.out);
+    run("--demo plan --detailed-exitcode", None).expect(0);
+    // The two sandboxes' datasets have ids of their own.
+    let json = run("--demo plan --json", None).expect(0).json();
+    assert_ne!(json[0]["datasetId"], json[1]["datasetId"]);
+    // A password given is used (rotation), and never stored.
+    let rotate = run("--demo apply --rotate-passwords", Some(DB_PASSWORD)).expect(0);
+    assert!(!rotate.err.contains("not set"), "{}", rotate.err);
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(!saved.contains(DB_PASSWORD));
+    assert!(!saved.contains("pw-canary"));
+    // Set and garbled is an error as always.
+    let mut cmd = common::aep_flow("--demo apply --rotate-passwords");
+    cmd.arg("-f")
+        .arg(&p.path)
+        .env("AEP_DEMO_STATE", &state)
+        .env("ORDERS_DB_PASSWORD", common::garbled(b"\xff\xfe"));
+    let garbled = Run::of(cmd.output().unwrap()).expect(2);
+    assert!(
+        garbled.err.contains("ORDERS_DB_PASSWORD"),
+        "{}",
+        garbled.err
+    );
+}
