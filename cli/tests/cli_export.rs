@@ -360,12 +360,11 @@ fn demo_export_shows_a_pipeline_made_in_the_demo() {
     assert!(stdout.contains(
         "schedule = { frequency = \"hour\", interval = 1, start = \"2026-12-01T00:00:00Z\", backfill = true }"
     ));
-    let (code, _, stderr) = demo("export", &["--sandbox", "dev"]);
-    assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("--demo serves sandbox prod, not dev"),
-        "{stderr}"
-    );
+    // Another sandbox of the demo: its own state, empty.
+    let (code, stdout, stderr) = demo("export", &["--sandbox", "dev"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("[sandboxes.dev]"), "{stdout}");
+    assert!(!stdout.contains("[[pipelines]]"), "{stdout}");
     let _ = std::fs::remove_file(&state);
 }
 
@@ -411,4 +410,29 @@ max_failed_records = 3
         "{stdout}"
     );
     assert_eq!(stdout.matches("max_age").count(), 1);
+}
+
+#[test]
+fn export_then_plan_is_in_sync() {
+    let (fake, all) = fake_with_flows();
+    let dir = TempDir::new("export-plan");
+    let (out, stdout, stderr) = export(&fake, &dir, &["--sandbox", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let file = dir.file("exported.toml", stdout.as_bytes());
+    let mut cmd = aep_flow("plan --detailed-exitcode -f");
+    cmd.arg(&file);
+    with_platform(&mut cmd, &fake);
+    let out = cmd.output().unwrap();
+    let (plan, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{plan}\n{stderr}");
+    assert!(
+        plan.contains(&format!(
+            "0 to create, 0 to update, 0 to replace, 0 to delete, {} in sync",
+            all.len()
+        )),
+        "{plan}"
+    );
+    for s in [&plan, &stderr] {
+        assert!(!s.contains(DB_CANARY) && !s.contains(BASIC_CANARY));
+    }
 }

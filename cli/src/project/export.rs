@@ -85,18 +85,13 @@ pub fn run(args: ExportArgs, common: &Common, out: &mut Output) -> Result<(), Fa
         .as_ref()
         .and_then(|p| p.sandboxes.iter().find(|s| s.name == args.sandbox));
     let (platform, demo) = if common.demo {
+        // The demo fake serves every sandbox, each with state of its own.
         let target = Target::from_env("aep-flow", common)?;
-        // The demo fake serves its own sandbox; reading it under another
-        // name would mislabel the file.
-        if target.platform.sandbox_name() != args.sandbox {
-            return Err(Usage(format!(
-                "--demo serves sandbox {}, not {}",
-                target.platform.sandbox_name(),
-                args.sandbox
-            ))
-            .into());
-        }
-        (target.platform, target.demo)
+        let platform = match &target.demo {
+            Some(demo) => demo.platform_for(&args.sandbox),
+            None => target.platform,
+        };
+        (platform, target.demo)
     } else {
         let platform = match (declared, &project) {
             (Some(s), Some(p)) => creds::platform_for(s, p)?,
