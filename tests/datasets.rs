@@ -181,3 +181,46 @@ fn bad_filters_send_nothing() {
         .is_err());
     assert!(fake.requests().is_empty());
 }
+
+mod any_name {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One fake for every case (each case adds its own datasets).
+    fn fake() -> &'static FakeFlowService {
+        static FAKE: OnceLock<FakeFlowService> = OnceLock::new();
+        FAKE.get_or_init(|| FakeFlowService::start().unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any name without control characters goes to Catalog and comes
+        /// back exact: the one dataset with it, not its look-alikes.
+        #[test]
+        fn any_name_round_trips(name in "[^\\p{Cc}]{1,40}") {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let fake = fake();
+            let sandbox = format!("sb{n}");
+            fake.sandbox(&sandbox).add_dataset("theOne", &name, SCHEMA);
+            fake.sandbox(&sandbox).add_dataset("upper", &name.to_uppercase(), SCHEMA);
+            fake.sandbox(&sandbox).add_dataset("padded", &format!(" {name}"), SCHEMA);
+            let client = client_in(fake, &sandbox);
+            let found = client.find_datasets_named(&name).unwrap();
+            let mut ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+            ids.sort_unstable();
+            let mut expected = vec!["theOne"];
+            if name.to_uppercase() == name {
+                expected.push("upper");
+            }
+            expected.sort_unstable();
+            prop_assert_eq!(ids, expected);
+            prop_assert!(found.iter().all(|d| d.name.as_deref() == Some(name.as_str())));
+        }
+    }
+}

@@ -313,3 +313,126 @@ fn credentials_from_the_files_prefix() {
     assert!(stdout.contains("credentials = \"AEP_PROD\""));
     assert_eq!(stdout.matches("[[pipelines]]").count(), 4);
 }
+
+#[test]
+fn demo_export_shows_a_pipeline_made_in_the_demo() {
+    let state = common::fresh_demo_state();
+    let demo = |words: &str, args: &[&str]| {
+        let mut cmd = aep_flow(words);
+        cmd.env("AEP_DEMO_STATE", &state)
+            .env("PGPASSWORD", DB_CANARY)
+            .arg("--demo")
+            .args(args);
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(!stdout.contains(DB_CANARY) && !stderr.contains(DB_CANARY));
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = demo("connections create", &["--name", "orders-db"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let base = line["id"].as_str().unwrap().to_owned();
+    let (code, _, stderr) = demo(
+        "pipeline",
+        &[
+            "ensure",
+            "--connection",
+            &base,
+            "--dataset",
+            common::DEMO_DATASET_ID,
+            "--table",
+            "public.orders",
+            "--map",
+            "id=_demo.orderId",
+            "--delta-column",
+            "updated_at",
+            "--frequency",
+            "hour",
+            "--start",
+            "1796083200",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = demo("export", &["--sandbox", "prod"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("[connections.orders-db]"), "{stdout}");
+    assert!(stdout.contains("table = \"public.orders\""), "{stdout}");
+    assert!(stdout.contains(
+        "schedule = { frequency = \"hour\", interval = 1, start = \"2026-12-01T00:00:00Z\", backfill = true }"
+    ));
+    // Another sandbox of the demo: its own state, empty.
+    let (code, stdout, stderr) = demo("export", &["--sandbox", "dev"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("[sandboxes.dev]"), "{stdout}");
+    assert!(!stdout.contains("[[pipelines]]"), "{stdout}");
+    let _ = std::fs::remove_file(&state);
+}
+
+#[test]
+fn the_files_connections_and_check_keys_are_kept() {
+    let (fake, _) = fake_with_flows();
+    let dir = TempDir::new("export-keep");
+    let file = dir.file(
+        "keep.toml",
+        "project = \"crm\"
+[sandboxes.prod]
+credentials = \"AEP\"
+[connections.orders-db]
+host = \"db.internal\"
+port = 6543
+database = \"orders\"
+user = \"reader\"
+password_env = \"MY_PW\"
+ssl_mode = \"require\"
+[[pipelines]]
+connection = \"orders-db\"
+table = \"public.orders\"
+dataset = \"Orders\"
+delta_column = \"updated_at\"
+schedule = { frequency = \"hour\", start = \"2026-12-01T00:00:00Z\" }
+mappings = { id = \"_tenant.orderId\", amount = \"_tenant.amount\" }
+max_age = \"90m\"
+max_failed_records = 3
+"
+        .as_bytes(),
+    );
+    let (out, stdout, stderr) = export(
+        &fake,
+        &dir,
+        &["--sandbox", "prod", "-f", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains(
+        "[connections.orders-db]\nhost = \"db.internal\"\nport = 6543\ndatabase = \"orders\"\nuser = \"reader\"\npassword_env = \"MY_PW\"\nssl_mode = \"require\"\n"
+    ), "{stdout}");
+    assert!(
+        stdout.contains("max_age = \"1h30m\"\nmax_failed_records = 3\n"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("max_age").count(), 1);
+}
+
+#[test]
+fn export_then_plan_is_in_sync() {
+    let (fake, all) = fake_with_flows();
+    let dir = TempDir::new("export-plan");
+    let (out, stdout, stderr) = export(&fake, &dir, &["--sandbox", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let file = dir.file("exported.toml", stdout.as_bytes());
+    let mut cmd = aep_flow("plan --detailed-exitcode -f");
+    cmd.arg(&file);
+    with_platform(&mut cmd, &fake);
+    let out = cmd.output().unwrap();
+    let (plan, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{plan}\n{stderr}");
+    assert!(
+        plan.contains(&format!(
+            "0 to create, 0 to update, 0 to replace, 0 to delete, {} in sync",
+            all.len()
+        )),
+        "{plan}"
+    );
+    for s in [&plan, &stderr] {
+        assert!(!s.contains(DB_CANARY) && !s.contains(BASIC_CANARY));
+    }
+}

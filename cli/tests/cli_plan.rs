@@ -387,3 +387,120 @@ fn secrets_appear_in_no_output() {
         }
     }
 }
+
+#[test]
+fn every_field_of_the_file_plans_in_sync_right_after_apply() {
+    let fake = FakeFlowService::builder().start().unwrap();
+    let names = ["Once", "Weekly", "Minutes", "Wide", "ProdOnly"];
+    for (i, sandbox) in ["dev", "prod"].iter().enumerate() {
+        seed(&fake, sandbox, &names, 20 + i);
+    }
+    let text = r#"project = "every.field"
+
+[sandboxes.dev]
+credentials = "AEP_DEV"
+
+[sandboxes.prod]
+credentials = "AEP_PROD"
+
+[connections.basic-db]
+host = "db.example.com"
+database = "orders"
+user = "etl_reader"
+password_env = "ORDERS_DB_PASSWORD"
+auth = "basic"
+
+[[pipelines]]
+connection = "basic-db"
+table = "public.orders"
+dataset = "Once"
+delta_column = "updated_at"
+schedule = { frequency = "once", start = "2026-12-01T00:00:00Z" }
+mappings = { id = "_tenant.orderId" }
+
+[[pipelines]]
+connection = "basic-db"
+table = "public.orders"
+dataset = "Weekly"
+delta_column = "updated_at"
+schedule = { frequency = "week", interval = 2, start = 2026-12-01T00:00:00Z, backfill = false }
+mappings = { amount = "_tenant.amount", id = "_tenant.orderId" }
+enabled = false
+
+[[pipelines]]
+connection = "basic-db"
+table = "public.orders"
+dataset = "Minutes"
+delta_column = "updated_at"
+schedule = { frequency = "minute", interval = 45, start = "2026-12-01T00:00:00Z" }
+mappings = { id = "_tenant.orderId" }
+
+[[pipelines]]
+connection = "basic-db"
+table = "public.orders"
+dataset = "Wide"
+delta_column = "updated_at"
+schedule = { frequency = "day", interval = 3, start = "2026-12-01T00:00:00Z" }
+mappings = { updated_at = "_tenant.updatedAt", customer = "_tenant.customer", amount = "_tenant.amount", id = "_tenant.orderId" }
+
+[[pipelines]]
+connection = "basic-db"
+table = "public.orders"
+dataset = "ProdOnly"
+delta_column = "updated_at"
+schedule = { frequency = "hour", interval = 6, start = "2026-12-01T00:00:00Z" }
+mappings = { id = "_tenant.orderId" }
+sandboxes = ["prod"]
+"#;
+    let p = Project::new(text);
+    let applied = p.run("apply --json", &fake).expect(0).json();
+    // One object per pipeline and sandbox, then the summary.
+    assert_eq!(applied.len(), 10);
+    assert!(
+        applied[..9].iter().all(|o| o["result"] == "created"),
+        "{applied:?}"
+    );
+    assert_eq!(applied[9]["created"], 9);
+    assert_eq!(fake.sandbox("dev").flows().len(), 4);
+    assert_eq!(fake.sandbox("prod").flows().len(), 5);
+    let run = p.run("plan --detailed-exitcode --prune", &fake).expect(0);
+    assert_eq!(
+        run.summary(),
+        "0 to create, 0 to update, 0 to replace, 0 to delete, 9 in sync",
+        "{}",
+        run.out
+    );
+    let before = fake.requests().len();
+    p.run("apply --prune", &fake).expect(0);
+    assert_eq!(writes_since(&fake, before), Vec::<String>::new());
+}
+
+#[test]
+fn the_enabled_state_drifts_both_ways_and_apply_restores_it() {
+    let fake = fake();
+    let p = Project::new(&format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "enabled = false\n")
+    ));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    for f in dev.flows() {
+        let flipped = if f.state == "enabled" {
+            "disabled"
+        } else {
+            "enabled"
+        };
+        assert!(dev.set_flow_state(&f.id, flipped));
+    }
+    let drift = p.run("plan --sandbox dev", &fake).expect(0);
+    assert!(drift.out.contains("enabled: false → true"), "{}", drift.out);
+    assert!(drift.out.contains("enabled: true → false"), "{}", drift.out);
+    assert!(drift.summary().starts_with("0 to create, 2 to update"));
+    let applied = p.run("apply --sandbox dev", &fake).expect(0);
+    assert!(applied.out.contains("disabled flow"), "{}", applied.out);
+    assert!(applied.out.contains("enabled flow"), "{}", applied.out);
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+}

@@ -225,7 +225,8 @@ named_enum! {
 
 /// Pages through a listing lazily, one item at a time, following the
 /// service's next-page links (`_links.next.href` or a
-/// `continuationToken`). Each item is a `Result`: a failed page ends the
+/// `continuationToken`), or, for Catalog, by offset (`start=`) while pages
+/// come back full. Each item is a `Result`: a failed page ends the
 /// iteration with its error. It stops when there is no next page or at the
 /// listing's item cap; a page seen before (a loop) or a link outside the
 /// collection is an [`Error::UnexpectedResponse`].

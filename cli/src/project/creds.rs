@@ -68,3 +68,66 @@ pub fn password_for(conn: &ConnectionDecl, project: &Project) -> Result<Secret, 
         Err(Usage(m)) => Err(project.error_at(&at, m)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn project(password_env: &str) -> Project {
+        let text = format!(
+            "project = \"p\"\n[sandboxes.prod]\ncredentials = \"C1_TEST_PROD\"\n\
+             [connections.db]\nhost = \"h\"\ndatabase = \"d\"\nuser = \"u\"\npassword_env = \"{password_env}\"\n"
+        );
+        crate::project::file::parse(Path::new("f.toml"), text.as_bytes())
+            .unwrap_or_else(|Usage(m)| panic!("{m}"))
+    }
+
+    // Variable names of their own: no other test reads them.
+    #[test]
+    fn password_from_its_variable() {
+        let p = project("C1_TEST_PW_SET");
+        std::env::set_var("C1_TEST_PW_SET", "pw-Canary-55");
+        let secret = password_for(&p.connections[0], &p).unwrap_or_else(|Usage(m)| panic!("{m}"));
+        assert_eq!(secret.expose_secret(), "pw-Canary-55");
+        assert!(!format!("{secret:?}").contains("Canary"));
+
+        let p = project("C1_TEST_PW_UNSET");
+        let Err(Usage(m)) = password_for(&p.connections[0], &p) else {
+            panic!()
+        };
+        assert_eq!(
+            m,
+            "f.toml:4: connections.db.password_env: C1_TEST_PW_UNSET is not set (the password of connection db)"
+        );
+        let p = project("C1_TEST_PW_EMPTY");
+        std::env::set_var("C1_TEST_PW_EMPTY", "");
+        let Err(Usage(m)) = password_for(&p.connections[0], &p) else {
+            panic!()
+        };
+        assert_eq!(
+            m,
+            "f.toml:4: connections.db.password_env: C1_TEST_PW_EMPTY is set but empty"
+        );
+    }
+
+    #[test]
+    fn platform_from_the_prefix_with_the_files_sandbox() {
+        let p = project("X");
+        std::env::set_var("C1_TEST_PROD_ACCESS_TOKEN", "tok-Canary-77");
+        std::env::set_var("C1_TEST_PROD_API_KEY", "key");
+        let Err(Usage(m)) = platform_for(&p.sandboxes[0], &p) else {
+            panic!()
+        };
+        assert_eq!(
+            m,
+            "f.toml:2: sandboxes.prod.credentials: C1_TEST_PROD_ORG_ID is not set"
+        );
+        std::env::set_var("C1_TEST_PROD_ORG_ID", "org@AdobeOrg");
+        let platform = platform_for(&p.sandboxes[0], &p).unwrap_or_else(|Usage(m)| panic!("{m}"));
+        assert_eq!(platform.sandbox_name(), "prod");
+        assert_eq!(platform.api_key(), "key");
+        assert_eq!(platform.org_id(), "org@AdobeOrg");
+        assert!(!format!("{platform:?}").contains("Canary"));
+    }
+}

@@ -85,8 +85,13 @@ pub fn run(args: ExportArgs, common: &Common, out: &mut Output) -> Result<(), Fa
         .as_ref()
         .and_then(|p| p.sandboxes.iter().find(|s| s.name == args.sandbox));
     let (platform, demo) = if common.demo {
+        // The demo fake serves every sandbox, each with state of its own.
         let target = Target::from_env("aep-flow", common)?;
-        (target.platform, target.demo)
+        let platform = match &target.demo {
+            Some(demo) => demo.platform_for(&args.sandbox),
+            None => target.platform,
+        };
+        (platform, target.demo)
     } else {
         let platform = match (declared, &project) {
             (Some(s), Some(p)) => creds::platform_for(s, p)?,
@@ -285,7 +290,14 @@ pub fn export(
         if !used.iter().any(|c| c.name == base.name) {
             used.push(base);
         }
+        // `check`'s keys are the file's (the service knows nothing of them).
+        let declared = file.and_then(|p| {
+            p.pipelines_in(sandbox)
+                .find(|d| d.connection == base.name && d.table == table && d.dataset == dataset)
+        });
         pipelines.push(PipelineDecl {
+            max_age: declared.and_then(|d| d.max_age),
+            max_failed_records: declared.map_or(0, |d| d.max_failed_records),
             index: pipelines.len(),
             connection: base.name.clone(),
             table,
@@ -295,8 +307,6 @@ pub fn export(
             mappings,
             enabled: flow.state == FlowState::Enabled,
             sandboxes: None,
-            max_age: None,
-            max_failed_records: 0,
             line: 0,
             lines: BTreeMap::new(),
         });
@@ -440,6 +450,27 @@ pub fn toml_key(s: &str) -> String {
     }
 }
 
+/// Seconds as `1h30m` (what `max_age` reads back).
+pub fn format_duration(mut secs: u64) -> String {
+    let mut out = String::new();
+    for (unit, size) in [
+        ('w', 604_800),
+        ('d', 86_400),
+        ('h', 3600),
+        ('m', 60),
+        ('s', 1),
+    ] {
+        if secs >= size {
+            let _ = write!(out, "{}{unit}", secs / size);
+            secs %= size;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
 fn frequency_word(s: &Schedule) -> &'static str {
     match s.frequency() {
         None => "once",
@@ -518,7 +549,11 @@ pub fn render(project: &Project, masked: &[String]) -> String {
             let _ = writeln!(w, "sandboxes = [{}]", list.join(", "));
         }
         if let Some(age) = p.max_age {
-            let _ = writeln!(w, "max_age = \"{}s\"", age.as_secs());
+            let _ = writeln!(
+                w,
+                "max_age = {}",
+                toml_string(&format_duration(age.as_secs()))
+            );
         }
         if p.max_failed_records != 0 {
             let _ = writeln!(w, "max_failed_records = {}", p.max_failed_records);
@@ -606,6 +641,9 @@ mod tests {
                 ),
             ],
         };
+        let mut p = p;
+        p.pipelines[1].max_age = Some(std::time::Duration::from_secs(5400));
+        p.pipelines[1].max_failed_records = 7;
         let text = render(&p, &["orders \"db\"".to_owned()]);
         let back = super::super::file::parse(Path::new("x.toml"), text.as_bytes())
             .unwrap_or_else(|Usage(m)| panic!("{m}\n{text}"));
@@ -646,7 +684,10 @@ mod tests {
             assert_eq!(a.mappings, b.mappings);
             assert_eq!(a.enabled, b.enabled);
             assert_eq!(a.sandboxes, b.sandboxes);
+            assert_eq!(a.max_age, b.max_age);
+            assert_eq!(a.max_failed_records, b.max_failed_records);
         }
+        assert!(text.contains("max_age = \"1h30m\""));
     }
 
     #[test]
@@ -658,6 +699,8 @@ mod tests {
         assert_eq!(password_env_for("9db"), "PG_9DB_PASSWORD");
         assert_eq!(password_env_for("ünï"), "_N__PASSWORD");
         assert_eq!(export_project_name("prod"), "prod-export");
+        assert_eq!(format_duration(694_861), "1w1d1h1m1s");
+        assert_eq!(format_duration(1800), "30m");
         assert!(super::super::file::is_project_token(&export_project_name(
             &"x".repeat(256)
         )));

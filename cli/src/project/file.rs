@@ -345,7 +345,9 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.missing(root, "sandboxes", "at least one [sandboxes.NAME]"))?;
         let mut out = Vec::new();
         for (name, _) in node.table.iter() {
-            let sandbox = self.table(&node, name)?.expect("the key was just listed");
+            let Some(sandbox) = self.table(&node, name)? else {
+                continue;
+            };
             if !is_sandbox_name(name) {
                 return Err(self.err(
                     sandbox.line,
@@ -395,7 +397,9 @@ impl<'a> Reader<'a> {
         };
         let mut out = Vec::new();
         for (name, _) in node.table.iter() {
-            let conn = self.table(&node, name)?.expect("the key was just listed");
+            let Some(conn) = self.table(&node, name)? else {
+                continue;
+            };
             if name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
                 return Err(self.err(
                     conn.line,
@@ -1621,6 +1625,36 @@ a = "_tenant.a"
         assert!(
             m.starts_with("aep-flow.toml:1: project: is required"),
             "{m}"
+        );
+    }
+
+    #[test]
+    fn other_shapes() {
+        let m = err("project = \"p\"\nsandboxes = { prod = \"AEP\" }\n");
+        assert_eq!(
+            m,
+            "aep-flow.toml:2: sandboxes.prod: must be a table, not a string"
+        );
+        let m = err(&with("[connections.orders-db]", "[connections.\"\"]"));
+        assert!(
+            m.contains("connections.\"\": a connection name is 1 to 256"),
+            "{m}"
+        );
+        // Dotted keys and inline pipelines are the same file.
+        let p = load_str(
+            "project = \"p\"\nsandboxes.dev.credentials = \"D\"\n\
+             connections.db = { host = \"h\", database = \"d\", user = \"u\", password_env = \"P\" }\n\
+             pipelines = [\n  { connection = \"db\", table = \"t\", dataset = \"D\", delta_column = \"c\", \
+             schedule = { frequency = \"day\", start = \"2026-12-01T00:00:00Z\" }, mappings = { a = \"_t.a\" } },\n]\n",
+        )
+        .unwrap();
+        assert_eq!(p.sandboxes[0].at.line, 2);
+        assert_eq!(p.pipelines[0].line, 5);
+        assert_eq!(p.pipelines[0].at("table").line, 5);
+        let m = err("project = \"p\"\nsandboxes.dev.credentials = \"D\"\npipelines = [1]\n");
+        assert_eq!(
+            m,
+            "aep-flow.toml:3: pipelines[0]: must be a table ([[pipelines]])"
         );
     }
 
