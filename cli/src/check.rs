@@ -924,7 +924,7 @@ fn missing(subject: Subject, reason: String) -> Checked {
 /// `check -f FILE`: every declared pipeline (of the `--pipeline` tables)
 /// in every sandbox (of `--sandbox`), the flow found as `plan` finds it:
 /// the base connection by name and the datasets by name once per sandbox
-/// ([`live::resolve`]), then per pipeline its source (base connection,
+/// ([`crate::project::live::resolve`]), then per pipeline its source (base connection,
 /// table), its target (dataset) and the flow joining them, and one page of
 /// its runs: four requests for a healthy pipeline.
 fn check_file(
