@@ -235,22 +235,39 @@ fn flag_name(arg: &str) -> String {
     arg.split([' ', '=']).next().unwrap_or(arg).to_owned()
 }
 
-fn run(out: &mut Output) -> Result<(), Failure> {
-    // Refused before clap sees them: a garbled argument is wiped, never
-    // echoed.
-    let args = env::args()?;
-    let command = with_common_help(Cli::command());
-    let matches = command
-        .try_get_matches_from(std::iter::once("aep-flow".to_owned()).chain(args.iter().cloned()));
-    let matches = match matches {
-        Ok(m) => m,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            return out.line(e.render().to_string().trim_end());
+/// Whether the command line is `plan ... --detailed-exitcode`, read from
+/// the raw arguments (before they are checked): under it, Terraform's rule
+/// holds for every error, usage errors included (exit 1, never 2, which
+/// means "changes pending"). The command is the first word that is not a
+/// common option (or `--timeout`'s value).
+fn plan_detailed_exitcode(args: &[std::ffi::OsString]) -> bool {
+    let mut words = args.iter().take_while(|a| *a != "--");
+    let mut command = None;
+    while let Some(a) = words.next() {
+        if a == "--timeout" {
+            words.next();
+        } else if !a.to_string_lossy().starts_with('-') {
+            command = Some(a);
+            break;
         }
-        Err(e) => return Err(usage_failure(&e)),
+    }
+    command.is_some_and(|c| c == "plan")
+        && words.any(|a| {
+            let a = a.to_string_lossy();
+            a == "--detailed-exitcode" || a.starts_with("--detailed-exitcode=")
+        })
+}
+
+fn run(out: &mut Output) -> Result<(), Failure> {
+    let detailed = plan_detailed_exitcode(&std::env::args_os().skip(1).collect::<Vec<_>>());
+    let cli = match parse(out) {
+        Ok(Some(cli)) => cli,
+        Ok(None) => return Ok(()),
+        // `plan --detailed-exitcode`: 2 means changes pending; a bad
+        // argument is an error like any other.
+        Err(Failure(2, m)) if detailed => return Err(Failure(1, m)),
+        Err(e) => return Err(e),
     };
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| usage_failure(&e))?;
-    common_flags_once(&args)?;
     let common = Common::new(cli.common.timeout, cli.common.demo, cli.common.demo_reset);
     match cli.command {
         Top::Connections(command) => connections::run(command, &common, out),
@@ -260,6 +277,28 @@ fn run(out: &mut Output) -> Result<(), Failure> {
         Top::Apply(args) => project::apply::run(args, &common, out),
         Top::Export(args) => project::export::run(args, &common, out),
     }
+}
+
+/// The command line, checked; `None` when help or the version was asked
+/// for (and printed).
+fn parse(out: &mut Output) -> Result<Option<Cli>, Failure> {
+    // Refused before clap sees them: a garbled argument is wiped, never
+    // echoed.
+    let args = env::args()?;
+    let command = with_common_help(Cli::command());
+    let matches = command
+        .try_get_matches_from(std::iter::once("aep-flow".to_owned()).chain(args.iter().cloned()));
+    let matches = match matches {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            out.line(e.render().to_string().trim_end())?;
+            return Ok(None);
+        }
+        Err(e) => return Err(usage_failure(&e)),
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| usage_failure(&e))?;
+    common_flags_once(&args)?;
+    Ok(Some(cli))
 }
 
 fn main() -> ExitCode {

@@ -13,7 +13,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use aep_flow::{Client, ConnectionId, PipelineChange, PostgresConnection, PostgresLogin, Secret};
+use aep_flow::{
+    Client, ConnectionFilter, ConnectionId, PipelineChange, PostgresConnection, PostgresLogin, Secret};
 use clap::Args;
 use serde::Serialize;
 
@@ -134,6 +135,92 @@ impl Done {
     }
 }
 
+/// One base connection in one sandbox, as `apply` left it (`--json`:
+/// `{"sandbox","baseConnection","result","id"[,"error"]}`; result one of
+/// unchanged, created, rotated, failed). Never a credential.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaseDone {
+    pub sandbox: String,
+    pub base_connection: String,
+    pub result: &'static str,
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl BaseDone {
+    fn text(&self) -> String {
+        let mut line = format!(
+            "[{}] base connection {}: {}",
+            self.sandbox, self.base_connection, self.result
+        );
+        if let Some(id) = &self.id {
+            line.push_str(&format!(" ({id})"));
+        }
+        if let Some(e) = &self.error {
+            line.push_str(&format!(": {e}"));
+        }
+        line
+    }
+}
+
+/// After creating base connection `name` (`ours`): another apply running
+/// at the same time may have created one of that name too. Lists again by
+/// name; when there are several, every run keeps the same one, the oldest
+/// (by creation time, then id), and the run whose connection is not that
+/// one deletes its own (nothing uses it yet: the pipelines come after).
+/// Returns the id to use. A listing or delete that fails keeps ours, said
+/// on stderr (`connections list` shows the twins).
+fn keep_oldest(client: &Client, name: &str, ours: &ConnectionId, line: &mut BaseDone) -> ConnectionId {
+    let named = match client.list_connections(ConnectionFilter::new().with_name(name)) {
+        Ok(listed) => listed,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: apply: [{}] base connection {name}: created ({ours}), but could not \
+                 check for another of that name: {e}",
+                line.sandbox
+            );
+            return ours.clone();
+        }
+    };
+    let oldest = named
+        .iter()
+        .filter(|c| {
+            c.name == name
+                && c.connection_spec_id.as_deref()
+                    == Some(aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID)
+        })
+        .min_by_key(|c| (c.created_at.unwrap_or(i64::MAX), c.id.clone()));
+    let Some(oldest) = oldest.filter(|c| &c.id != ours) else {
+        return ours.clone();
+    };
+    match client.delete_connection(ours) {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: apply: [{}] base connection {name}: another apply created one of that \
+                 name too ({}); deleting ours ({ours}) failed: {e}; delete it by hand",
+                line.sandbox,
+                oldest.id
+            );
+            return oldest.id.clone();
+        }
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: apply: [{}] base connection {name}: another apply created one of that name at the \
+         same time; keeping the oldest ({}) and deleting ours ({ours})",
+        line.sandbox,
+        oldest.id
+    );
+    line.result = "unchanged";
+    oldest.id.clone()
+}
+
 /// The base connection's password: from its `password_env`; with
 /// `--demo`, an unset variable falls back to the demo's password (said on
 /// stderr). A set but garbled variable is an error as always.
@@ -201,25 +288,31 @@ pub fn run(args: ApplyArgs, common: &Common, out: &mut Output) -> Result<(), Fai
 
     // The base connections, sandbox by sandbox: their ids, or why not.
     let mut bases: Vec<BTreeMap<String, Result<ConnectionId, String>>> = Vec::new();
-    let mut base_lines: Vec<String> = Vec::new();
+    let mut base_done: Vec<BaseDone> = Vec::new();
     for state in &read.states {
         let client = &state.connected.client;
         let sandbox = &state.connected.sandbox.name;
         let mut ids = BTreeMap::new();
         for base in &state.bases {
             let name = &base.decl.name;
+            let mut line = BaseDone {
+                sandbox: sandbox.clone(),
+                base_connection: name.clone(),
+                result: "unchanged",
+                id: None,
+                error: None,
+            };
             let id = match &base.found {
                 Some(found) => {
+                    line.id = Some(found.id.to_string());
                     if args.rotate_passwords {
                         let pg = postgres(base.decl, &passwords[name]);
                         match client.update_postgres_credentials(&found.id, pg.credentials()) {
-                            Ok(_) => base_lines.push(format!(
-                                "[{sandbox}] base connection {name}: password re-sent ({})",
-                                found.id
-                            )),
-                            Err(e) => base_lines.push(format!(
-                                "[{sandbox}] base connection {name}: password not re-sent: {e}"
-                            )),
+                            Ok(_) => line.result = "rotated",
+                            Err(e) => {
+                                line.result = "failed";
+                                line.error = Some(format!("password not re-sent: {e}"));
+                            }
                         }
                     }
                     Ok(found.id.clone())
@@ -228,24 +321,38 @@ pub fn run(args: ApplyArgs, common: &Common, out: &mut Output) -> Result<(), Fai
                     let pg = postgres(base.decl, &passwords[name]);
                     match client.ensure_postgres_connection(&pg) {
                         Ok(ensured) => {
-                            base_lines.push(format!(
-                                "[{sandbox}] base connection {name}: {} ({})",
-                                if ensured.created { "created" } else { "found" },
-                                ensured.id()
-                            ));
-                            Ok(ensured.id().clone())
+                            let ours = ensured.id().clone();
+                            let kept = if ensured.created {
+                                line.result = "created";
+                                keep_oldest(client, name, &ours, &mut line)
+                            } else {
+                                ours
+                            };
+                            line.id = Some(kept.to_string());
+                            Ok(kept)
                         }
-                        Err(e) => Err(format!("base connection {name} could not be created: {e}")),
+                        Err(e) => {
+                            line.result = "failed";
+                            line.error = Some(format!("could not be created: {e}"));
+                            Err(format!("base connection {name} could not be created: {e}"))
+                        }
                     }
                 }
             };
             ids.insert(name.clone(), id);
+            base_done.push(line);
         }
         bases.push(ids);
     }
     drop(passwords);
-    for line in &base_lines {
-        let _ = writeln!(std::io::stderr(), "{line}");
+    // `--json`: one object per base connection, first; else a line each
+    // on stderr (stdout is the pipelines' report).
+    for line in &base_done {
+        if args.selection.json {
+            out.line(&to_json(line)?)?;
+        } else {
+            let _ = writeln!(std::io::stderr(), "{}", line.text());
+        }
     }
 
     // Every pipeline, N at a time.
@@ -268,8 +375,9 @@ pub fn run(args: ApplyArgs, common: &Common, out: &mut Output) -> Result<(), Fai
                 let Some(&(s, p)) = jobs.get(i) else { break };
                 let state = &read.states[s];
                 let pipeline = &read.planned[s][p];
-                let row = plan::row(state, pipeline);
-                let done = apply_one(project, state, pipeline, &row, &bases[s], &args);
+                let row = read.row_of(s, p);
+                let moved = read.moved_prune(s, p);
+                let done = apply_one(project, state, pipeline, moved, &row, &bases[s], &args);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((row.head(), done));
             });
         }
@@ -321,12 +429,21 @@ pub fn run(args: ApplyArgs, common: &Common, out: &mut Output) -> Result<(), Fai
     drop(read);
     drop(connected);
     drop(session);
-    let failed = count("failed");
+    let base_failed: Vec<String> = base_done
+        .iter()
+        .filter(|b| b.result == "failed")
+        .map(|b| format!("[{}] base connection {}", b.sandbox, b.base_connection))
+        .collect();
+    let failed = count("failed") + base_failed.len();
     if failed > 0 {
-        let names: Vec<&str> = done
+        let names: Vec<&str> = base_failed
             .iter()
-            .filter(|(_, d)| d.result == "failed")
-            .map(|(h, _)| h.as_str())
+            .map(String::as_str)
+            .chain(
+                done.iter()
+                    .filter(|(_, d)| d.result == "failed")
+                    .map(|(h, _)| h.as_str()),
+            )
             .collect();
         return Err(Failure(
             1,
@@ -349,6 +466,7 @@ fn apply_one(
     project: &Project,
     state: &SandboxState<'_>,
     p: &PipelineLive<'_>,
+    moved: Option<&Prune>,
     row: &Row,
     bases: &BTreeMap<String, Result<ConnectionId, String>>,
     args: &ApplyArgs,
@@ -375,7 +493,34 @@ fn apply_one(
         None => return done.failed("its base connection was not read"),
     };
     let mut changes = Vec::new();
-    if row.action == Action::Replace {
+    // What a replace deleted, for the error when the create then fails.
+    let mut deleted: Option<String> = None;
+    if let Some(old) = moved.filter(|_| row.action == Action::Replace) {
+        // The file moved the table to another dataset: the old flow goes
+        // first (with its target connection; the source connection, which
+        // the new flow reads, stays), then the new one is created.
+        let kept_source = match &p.live {
+            Live::Planned(plan) => plan.source_connection.id().cloned(),
+            _ => None,
+        };
+        let old = Prune {
+            flow: old.flow.clone(),
+            sources: old
+                .sources
+                .iter()
+                .filter(|s| Some(*s) != kept_source.as_ref())
+                .cloned()
+                .collect(),
+            targets: old.targets.clone(),
+        };
+        let gone = prune_one(client, &old, row);
+        changes.extend(gone.changes);
+        if let Some(e) = gone.error {
+            done.changes = changes;
+            return done.failed(e);
+        }
+        deleted = Some(format!("flow {} ({:?})", old.flow.id, old.flow.name));
+    } else if row.action == Action::Replace {
         let Some(flow) = p_flow_id(p) else {
             return done.failed("the flow to replace is unknown");
         };
@@ -386,6 +531,7 @@ fn apply_one(
             Err(e) => return done.failed(format!("could not delete flow {flow}: {e}")),
         }
         changes.push(format!("deleted flow {flow}"));
+        deleted = Some(format!("flow {flow}"));
     }
     let spec = live::spec(project, &p.resolved, base, decl.enabled);
     let outcome = match client.ensure_pipeline_partial(&spec) {
@@ -394,7 +540,15 @@ fn apply_one(
             changes.extend(failure.done.changes.iter().map(|c| c.as_str().to_owned()));
             done.changes = changes;
             done.flow_id = failure.done.flow_id.as_ref().map(ToString::to_string);
-            return done.failed(failure.error);
+            return match deleted {
+                // Half a replace: say what is gone and how to finish.
+                Some(gone) => done.failed(format!(
+                    "replace: {gone} was deleted, but its successor could not be created: {}; \
+                     nothing reads {} into {} now: run apply again to create it",
+                    failure.error, decl.table, decl.dataset
+                )),
+                None => done.failed(failure.error),
+            };
         }
     };
     changes.extend(outcome.changes.iter().map(|c| c.as_str().to_owned()));
@@ -439,9 +593,10 @@ fn p_flow_id(p: &PipelineLive<'_>) -> Option<aep_flow::FlowId> {
 /// no other flow uses (one another flow started using since is kept).
 fn prune_all(read: &Read<'_>) -> Vec<(String, Done)> {
     let mut done = Vec::new();
-    for (state, prunes) in read.states.iter().zip(&read.prunes) {
+    for (s, (state, prunes)) in read.states.iter().zip(&read.prunes).enumerate() {
         let sandbox = &state.connected.sandbox.name;
-        for p in prunes {
+        // A prune a pipeline replaces was done (or left) by that pipeline.
+        for p in read.unpaired(s).map(|i| &prunes[i]) {
             let row = plan::prune_row(sandbox, p);
             done.push((row.head(), prune_one(&state.connected.client, p, &row)));
         }

@@ -372,10 +372,10 @@ pub fn prunable(
     let mut declared: BTreeSet<FlowId> = BTreeSet::new();
     for p in planned {
         match &p.live {
-            Live::Planned(plan) => {
-                declared.extend(plan.flow_id().cloned());
-                declared.extend(plan.duplicates.iter().cloned());
-            }
+            // Only the flow each pipeline uses: a twin (another flow
+            // joining the same table and dataset, left by a lost answer or
+            // another run) is pruned when it carries the marker.
+            Live::Planned(plan) => declared.extend(plan.flow_id().cloned()),
             Live::NoBase => {}
             Live::Failed(_) => {
                 let _ = writeln!(
@@ -389,6 +389,7 @@ pub fn prunable(
         }
     }
     let flows = state.connected.client.list_flows(FlowFilter::new())?;
+    warn_unmarked(project, state, planned, &flows);
     let doomed: Vec<&Flow> = flows
         .iter()
         .filter(|f| live::is_marked_by(f.description.as_deref(), &project.project))
@@ -424,6 +425,80 @@ pub fn prunable(
         })
         .collect();
     Ok(Some(prunes))
+}
+
+/// `--prune` knows this project's flows by their marker only. Warns about
+/// the flows it can no longer recognise: a declared pipeline's flow without
+/// the marker (removed in the UI, or made elsewhere), which would not be
+/// pruned once it leaves the file; and an undeclared flow named as this
+/// project names its flows (`TABLE to DATASET`, DATASET one of the
+/// sandbox's) that carries no project's marker, which is not pruned.
+fn warn_unmarked(
+    project: &Project,
+    state: &SandboxState<'_>,
+    planned: &[PipelineLive<'_>],
+    flows: &[Flow],
+) {
+    let sandbox = &state.connected.sandbox.name;
+    let marker = live::marker(&project.project);
+    let mut used: BTreeSet<&FlowId> = BTreeSet::new();
+    for p in planned {
+        let Live::Planned(plan) = &p.live else {
+            continue;
+        };
+        let Some(id) = plan.flow_id() else { continue };
+        used.insert(id);
+        let Some(flow) = flows.iter().find(|f| &f.id == id) else {
+            continue;
+        };
+        if !live::is_marked_by(flow.description.as_deref(), &project.project) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: --prune: sandbox {sandbox}: {} uses flow {id}, whose description lacks \
+                 this project's marker line `{marker}` (removed in the UI, or made elsewhere): \
+                 once it leaves the file it can no longer be recognised as this project's and \
+                 will not be pruned; put the line back in its description to keep it managed",
+                p.resolved.decl.at("table").key
+            );
+        }
+    }
+    let dataset_names: BTreeSet<&str> = state.datasets.values().map(|d| d.name.as_str()).collect();
+    for flow in flows {
+        let description = flow.description.as_deref().unwrap_or("");
+        if used.contains(&flow.id) || live::marked_project(description).is_some() {
+            continue;
+        }
+        let named_as_ours = flow
+            .name
+            .rsplit_once(" to ")
+            .is_some_and(|(table, dataset)| !table.is_empty() && dataset_names.contains(dataset));
+        if named_as_ours {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: --prune: sandbox {sandbox}: flow {} ({:?}) is named as this project \
+                 names its flows but carries no project marker: if this project made it (the \
+                 marker removed in the UI), it can no longer be recognised as this project's and \
+                 will not be pruned; delete it by hand (`pipeline delete`) if it is not wanted",
+                flow.id, flow.name
+            );
+        }
+    }
+}
+
+/// A declared pipeline to create whose table another flow to prune reads
+/// (the file moved it to another dataset): the flow is replaced, never
+/// left running beside the new one. Index into the sandbox's prunes.
+fn moved_from(p: &PipelineLive<'_>, prunes: &[Prune]) -> Option<usize> {
+    let Live::Planned(plan) = &p.live else {
+        return None;
+    };
+    if !matches!(plan.flow, FlowPlan::Create { .. }) {
+        return None;
+    }
+    let source = plan.source_connection.id()?;
+    prunes
+        .iter()
+        .position(|d| d.flow.source_connection_ids.contains(source))
 }
 
 /// The row of a flow to prune.
@@ -604,6 +679,11 @@ pub struct Read<'p> {
     pub states: Vec<SandboxState<'p>>,
     pub planned: Vec<Vec<PipelineLive<'p>>>,
     pub prunes: Vec<Vec<Prune>>,
+    /// Per sandbox and pipeline: the prune (index into `prunes`) the
+    /// pipeline replaces, when the file moved its table to another dataset
+    /// (`--prune` only). Such a prune is done by the pipeline's replace,
+    /// not listed on its own.
+    pub moved: Vec<Vec<Option<usize>>>,
 }
 
 /// Resolves every sandbox first (a bad dataset name stops the run before
@@ -620,17 +700,27 @@ pub fn read_all<'p>(
     let planned: Vec<Vec<PipelineLive<'p>>> =
         states.iter().map(|s| live::plan_all(project, s)).collect();
     let mut prunes = Vec::new();
+    let mut moved = Vec::new();
     for (state, planned) in states.iter().zip(&planned) {
-        prunes.push(if prune {
+        let these = if prune {
             prunable(project, state, planned)?.unwrap_or_default()
         } else {
             Vec::new()
-        });
+        };
+        let mut taken = BTreeSet::new();
+        moved.push(
+            planned
+                .iter()
+                .map(|p| moved_from(p, &these).filter(|i| taken.insert(*i)))
+                .collect(),
+        );
+        prunes.push(these);
     }
     Ok(Read {
         states,
         planned,
         prunes,
+        moved,
     })
 }
 
@@ -639,15 +729,47 @@ impl Read<'_> {
     /// flows to prune.
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
-        for ((state, planned), prunes) in self.states.iter().zip(&self.planned).zip(&self.prunes) {
-            rows.extend(planned.iter().map(|p| row(state, p)));
+        for (s, (state, prunes)) in self.states.iter().zip(&self.prunes).enumerate() {
+            rows.extend((0..self.planned[s].len()).map(|i| self.row_of(s, i)));
             rows.extend(
-                prunes
-                    .iter()
-                    .map(|p| prune_row(&state.connected.sandbox.name, p)),
+                self.unpaired(s)
+                    .map(|p| prune_row(&state.connected.sandbox.name, &prunes[p])),
             );
         }
         rows
+    }
+
+    /// The row of pipeline `i` of sandbox `s`: as planned, or, when the
+    /// file moved its table to another dataset, a replace of the old flow.
+    pub fn row_of(&self, s: usize, i: usize) -> Row {
+        let state = &self.states[s];
+        let p = &self.planned[s][i];
+        let mut r = row(state, p);
+        if let Some(old) = self.moved_prune(s, i) {
+            let old_dataset = old.flow.name.rsplit_once(" to ").map(|(_, d)| d);
+            r.action = Action::Replace;
+            r.flow_id = Some(old.flow.id.to_string());
+            r.changes = vec![format!(
+                "dataset: {} → {}: flow {} ({:?}) reads this table into another dataset; it is \
+                 deleted first (with its connections no other flow uses), then the new flow is \
+                 created",
+                old_dataset.unwrap_or("(another)"),
+                p.resolved.decl.dataset,
+                old.flow.id,
+                old.flow.name
+            )];
+        }
+        r
+    }
+
+    /// The flow pipeline `i` of sandbox `s` replaces, if the file moved it.
+    pub fn moved_prune(&self, s: usize, i: usize) -> Option<&Prune> {
+        self.moved[s][i].map(|p| &self.prunes[s][p])
+    }
+
+    /// The prunes of sandbox `s` that no pipeline replaces.
+    pub fn unpaired(&self, s: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.prunes[s].len()).filter(move |p| !self.moved[s].contains(&Some(*p)))
     }
 
     /// The guardrail warnings, on stderr.
