@@ -308,3 +308,246 @@ fn demo_serves_every_sandbox_of_the_file_without_credentials() {
         garbled.err
     );
 }
+
+/// Look-alikes of this project's flows are never pruned: another project's
+/// marker (`crm-ingest-2`), the marker in the flow's name instead of its
+/// description, the marker with a suffix, a prefix of the project's name,
+/// the marker not at a line's start. Only the marked, undeclared flow goes
+/// (with its unused target connection); never a base connection, never a
+/// dataset.
+#[test]
+fn look_alikes_are_never_pruned_nor_base_connections_or_datasets() {
+    let fake = fake();
+    let names = ["Orders", "Customers", "L1", "L2", "L3", "L4", "L5"];
+    seed(&fake, "dev", &names, 0);
+    let text = head("crm-ingest").replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", "");
+    let p = Project::new(&format!(
+        "{text}{}{}",
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    ));
+    p.run("apply", &fake).expect(0);
+    let client = library_client(&fake, "dev");
+    let dev = fake.sandbox("dev");
+    let base = dev.connections()[0].id.clone();
+    let look_alikes = [
+        ("L1", "x", "aep-flow project: crm-ingest-2"),
+        ("L2", "aep-flow project: crm-ingest", "made by hand"),
+        ("L3", "x", "aep-flow project: crm-ingest "),
+        ("L4", "x", "aep-flow project: crm"),
+        ("L5", "x", "see: aep-flow project: crm-ingest"),
+    ];
+    for (dataset, name, description) in look_alikes {
+        let j = names.iter().position(|n| *n == dataset).unwrap();
+        let spec = PipelineSpec::new()
+            .with_base_connection_id(base.parse().unwrap())
+            .with_table_path("public.orders")
+            .with_dataset_id(dataset_id(0, j).parse().unwrap())
+            .with_mapping(Mapping::new("id", "_tenant.orderId"))
+            .with_delta_column("updated_at")
+            .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_547_200).unwrap())
+            .with_name(name)
+            .with_description(description);
+        client.ensure_pipeline(&spec).unwrap();
+    }
+    assert_eq!(dev.flows().len(), 7);
+    let customers = dev
+        .flows()
+        .into_iter()
+        .find(|f| f.name.ends_with(" to Customers"))
+        .unwrap();
+
+    // Customers leaves the file: it alone is planned as delete.
+    p.rewrite(&format!("{text}{}", pipeline("Orders", "")));
+    let plan = p.run("plan --prune --json", &fake).expect(0).json();
+    let deletes: Vec<&serde_json::Value> =
+        plan.iter().filter(|o| o["action"] == "delete").collect();
+    assert_eq!(deletes.len(), 1, "{plan:?}");
+    assert_eq!(deletes[0]["flowId"], customers.id.as_str());
+
+    let before = fake.requests().len();
+    p.run("apply --prune", &fake).expect(0);
+    let writes = writes_since(&fake, before);
+    assert!(
+        writes
+            .iter()
+            .all(|w| w.starts_with("DELETE /data/foundation/flowservice/flows/")
+                || w.starts_with("DELETE /data/foundation/flowservice/targetConnections/")
+                || w.starts_with("DELETE /data/foundation/flowservice/sourceConnections/")),
+        "only flows and their source and target connections: {writes:?}"
+    );
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| w.contains("/flows/"))
+            .collect::<Vec<_>>(),
+        vec![&format!("DELETE /data/foundation/flowservice/flows/{}", customers.id)]
+    );
+    assert_eq!(dev.flows().len(), 6, "every look-alike stays");
+    assert_eq!(dev.connections().len(), 1, "the base connection stays");
+    // Every dataset is still listed by name.
+    let datasets = client
+        .list_datasets(&aep_flow::DatasetFilter::new())
+        .unwrap();
+    assert_eq!(datasets.len(), names.len());
+}
+
+/// A failed `apply --rotate-passwords` exits 1 and names the base
+/// connection; the password appears nowhere.
+#[test]
+fn a_failed_password_rotation_exits_1() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    fake.push_reply(
+        Reply::json(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1234-400","title":"refused","status":400}"#,
+        )
+        .only_for("PATCH")
+        .only_for_path(&format!(
+            "/connections/{}",
+            fake.sandbox("dev").connections()[0].id
+        )),
+    );
+    let run = p.run("apply --sandbox dev --rotate-passwords", &fake).expect(1);
+    assert!(
+        run.err.contains("base connection orders-db") && run.err.contains("not re-sent"),
+        "{}",
+        run.err
+    );
+    assert!(run.summary().contains("0 failed"), "the pipelines: {}", run.out);
+    for text in [&run.out, &run.err] {
+        assert!(!text.contains(DB_PASSWORD) && !text.contains("pw-canary"));
+    }
+    // It goes through the next time: 0.
+    let json = p
+        .run("apply --sandbox dev --rotate-passwords --json", &fake)
+        .expect(0)
+        .json();
+    assert_eq!(json[0]["result"], "rotated", "{json:?}");
+}
+
+/// `apply --json`: one object per base connection and sandbox, then one
+/// per pipeline and sandbox, then the summary; every line is JSON and no
+/// secret appears, whatever the run did.
+#[test]
+fn apply_json_reports_base_connections_and_holds_no_secret() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let secrets = [DB_PASSWORD, "pw-canary", fake.access_token()];
+    let check = |run: &Run| -> Vec<serde_json::Value> {
+        for text in [&run.out, &run.err] {
+            for s in secrets {
+                assert!(!text.contains(s), "{s:?} in {text}");
+            }
+        }
+        run.json()
+    };
+    let first = check(&p.run("apply --json", &fake).expect(0));
+    let bases: Vec<&serde_json::Value> = first
+        .iter()
+        .filter(|o| o.get("baseConnection").is_some())
+        .collect();
+    assert_eq!(bases.len(), 2, "{first:?}");
+    for (b, sandbox) in bases.iter().zip(["dev", "prod"]) {
+        let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["baseConnection", "id", "result", "sandbox"], "{b}");
+        assert_eq!(b["sandbox"], sandbox);
+        assert_eq!(b["baseConnection"], "orders-db");
+        assert_eq!(b["result"], "created");
+        assert_eq!(
+            b["id"],
+            fake.sandbox(sandbox).connections()[0].id.as_str()
+        );
+    }
+    assert_eq!(first.iter().filter(|o| o.get("table").is_some()).count(), 2);
+    assert!(first.last().unwrap().get("created").is_some(), "the summary last");
+    let again = check(&p.run("apply --json", &fake).expect(0));
+    assert_eq!(again[0]["result"], "unchanged", "{again:?}");
+    assert_eq!(again[1]["result"], "unchanged", "{again:?}");
+    let rotated = check(&p.run("apply --json --rotate-passwords", &fake).expect(0));
+    assert_eq!(rotated[0]["result"], "rotated", "{rotated:?}");
+    // An echoing service (the password in its answer) is scrubbed too.
+    fake.push_reply(Reply::echo(400).only_for("PATCH"));
+    let echoed = p.run("apply --json --rotate-passwords --sandbox dev", &fake).expect(1);
+    let echoed = check(&echoed);
+    assert_eq!(echoed[0]["result"], "failed", "{echoed:?}");
+    assert!(echoed[0]["error"].as_str().is_some());
+}
+
+/// Two base connections of one name made by two applies at once: after
+/// creating, the run lists again, keeps the oldest and deletes its own.
+/// Here the race is made certain: the run's two look-ups by name are
+/// answered "none" while another run's connection (older) exists.
+#[test]
+fn a_twin_base_connection_made_at_the_same_time_is_settled_on_the_oldest() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let dev = fake.sandbox("dev");
+    let theirs = dev.insert_connection(
+        "orders-db",
+        "Connection String Based Authentication",
+        serde_json::json!({
+            "connectionString": "Server=db.example.com;Database=orders;Port=5432;UID=etl_reader;Password=other;sslmode=verify-full"
+        }),
+    );
+    for _ in 0..2 {
+        fake.push_reply(
+            Reply::json(200, r#"{"items":[]}"#)
+                .only_for("GET")
+                .only_for_path("/connections"),
+        );
+    }
+    let run = p.run("apply --sandbox dev --json", &fake).expect(0);
+    let json = run.json();
+    assert_eq!(json[0]["id"], theirs.as_str(), "{json:?}");
+    assert!(run.err.contains("keeping the oldest"), "{}", run.err);
+    let left = dev.connections();
+    assert_eq!(left.len(), 1, "ours was deleted");
+    assert_eq!(left[0].id, theirs);
+    // The pipeline reads from the one kept.
+    for s in dev.source_connections() {
+        assert_eq!(s.base_connection_id, theirs);
+    }
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+}
+
+/// Two `apply` processes on one file at once: one base connection of the
+/// name stays in each sandbox, and every source connection reads from it.
+#[test]
+fn two_applies_at_once_leave_one_base_connection_per_sandbox() {
+    for round in 0..3 {
+        let fake = fake();
+        let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+        let spawn = || {
+            p.cmd("apply", &fake)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        for out in [&a, &b] {
+            let run = Run::of(out.clone());
+            assert!(run.code == 0, "round {round}: {}{}", run.out, run.err);
+        }
+        for sandbox in ["dev", "prod"] {
+            let s = fake.sandbox(sandbox);
+            let bases = s.connections();
+            assert_eq!(bases.len(), 1, "round {round}, {sandbox}: {bases:?}");
+            for source in s.source_connections() {
+                assert_eq!(source.base_connection_id, bases[0].id);
+            }
+        }
+        // Flows the two runs both made are marked twins: `--prune` settles
+        // them, and the file is in sync.
+        p.run("apply --prune", &fake).expect(0);
+        p.run("plan --prune --detailed-exitcode", &fake).expect(0);
+        for sandbox in ["dev", "prod"] {
+            assert_eq!(flows_per_dataset(&fake, sandbox), vec![1], "{sandbox}");
+        }
+    }
+}

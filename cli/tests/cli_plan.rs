@@ -504,3 +504,182 @@ fn the_enabled_state_drifts_both_ways_and_apply_restores_it() {
     p.run("plan --sandbox dev --detailed-exitcode", &fake)
         .expect(0);
 }
+
+/// `plan --detailed-exitcode`: Terraform's rule for every error, usage
+/// errors included (exit 1, never 2, which means "changes pending"); the
+/// same errors without the flag stay 2. Nothing is sent.
+#[test]
+fn under_detailed_exitcode_every_usage_error_exits_1() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let garbled_file = p.dir.file("garbled.toml", b"project = \"crm\xff\xfe\"\n");
+    let bad_key = p.dir.file(
+        "bad-key.toml",
+        format!("{}{}", head("crm-ingest"), pipeline("Orders", "colour = \"red\"")).as_bytes(),
+    );
+    let run = |args: &[&std::ffi::OsStr]| {
+        let mut cmd = common::aep_flow("");
+        for prefix in ["AEP_DEV", "AEP_PROD"] {
+            cmd.env(format!("{prefix}_ACCESS_TOKEN"), fake.access_token())
+                .env(format!("{prefix}_API_KEY"), fake.api_key())
+                .env(format!("{prefix}_ORG_ID"), fake.org_id())
+                .env(format!("{prefix}_PLATFORM_URL"), fake.platform_url());
+        }
+        Run::of(cmd.args(args).output().unwrap())
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let file = p.path.as_os_str();
+    let cases: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
+        ("an unknown flag", vec![os("plan"), os("-f"), file, os("--bogus")]),
+        (
+            "an unknown flag after a common option",
+            vec![os("--timeout"), os("30"), os("plan"), os("-f"), file, os("--bogus")],
+        ),
+        ("a flag without its value", vec![os("plan"), os("-f"), file, os("--sandbox")]),
+        ("a sandbox the file lacks", vec![os("plan"), os("-f"), file, os("--sandbox"), os("stage")]),
+        ("a missing file", vec![os("plan"), os("-f"), os("/nonexistent/aep-flow.toml")]),
+        ("a garbled file", vec![os("plan"), os("-f"), garbled_file.as_os_str()]),
+        ("an unknown key in the file", vec![os("plan"), os("-f"), bad_key.as_os_str()]),
+        (
+            "a garbled argument",
+            vec![os("plan"), os("-f"), file, common::garbled(b"--x\xff")],
+        ),
+        ("a bad timeout", vec![os("--timeout"), os("-1"), os("plan"), os("-f"), file]),
+    ];
+    for (what, args) in &cases {
+        let mut with: Vec<&std::ffi::OsStr> = args.clone();
+        with.push(os("--detailed-exitcode"));
+        let detailed = run(&with);
+        assert_eq!(
+            detailed.code, 1,
+            "{what}, with --detailed-exitcode: {}{}",
+            detailed.out, detailed.err
+        );
+        assert!(detailed.err.contains("error"), "{what}: {}", detailed.err);
+        let plain = run(args);
+        assert_eq!(plain.code, 2, "{what}, plain: {}{}", plain.out, plain.err);
+    }
+    // The flag given a value is itself a usage error under the flag.
+    let valued = run(&[os("plan"), os("-f"), file, os("--detailed-exitcode=yes")]);
+    assert_eq!(valued.code, 1, "{}", valued.err);
+    // The flag belongs to plan: on apply it is an unknown flag, exit 2.
+    let apply = run(&[os("apply"), os("-f"), file, os("--detailed-exitcode")]);
+    assert_eq!(apply.code, 2, "{}", apply.err);
+    assert!(fake.requests().is_empty(), "nothing is sent");
+    // The codes that are not errors are untouched: 2 pending, 0 in sync.
+    run(&[os("plan"), os("-f"), file, os("--detailed-exitcode")])
+        .expect(2);
+}
+
+/// Two flows carrying this project's marker join one declared table and
+/// dataset (an apply's answer lost, another run): the one the pipeline does
+/// not use is planned as delete under `--prune` and pruned by `apply
+/// --prune`; an unmarked twin is warned about and never touched.
+#[test]
+fn a_marked_twin_is_pruned_and_an_unmarked_one_never() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let used = dev.flows().remove(0);
+    // Twins: the same source and target connections, one marked, one not.
+    let client = library_client(&fake, "dev");
+    let flow = client.get_flow(&used.id.parse().unwrap()).unwrap();
+    let (mapping_set, version) = (&used.mappings[0].0, used.mappings[0].1);
+    let twin = |description: &str| -> String {
+        let new = aep_flow::NewFlow::new(aep_flow::FlowParts {
+            name: "public.orders to Orders",
+            source_connection_id: flow.source_connection_ids[0].clone(),
+            target_connection_id: flow.target_connection_ids[0].clone(),
+            delta_column: "updated_at",
+            mapping_set_id: mapping_set.parse().unwrap(),
+            mapping_set_version: version,
+            schedule: flow.schedule.unwrap(),
+        })
+        .with_description(description);
+        client.create_flow(&new).unwrap().id.to_string()
+    };
+    let marked = twin("aep-flow project: crm-ingest");
+    let unmarked = twin("aep-flow project: crm-ingest-2");
+    assert_eq!(dev.flows().len(), 3);
+
+    let plan = p.run("plan --sandbox dev --prune --json", &fake).expect(0);
+    let rows = plan.json();
+    let deletes: Vec<&serde_json::Value> =
+        rows.iter().filter(|o| o["action"] == "delete").collect();
+    assert_eq!(deletes.len(), 1, "{rows:?}");
+    assert_eq!(deletes[0]["flowId"], marked.as_str());
+    assert_eq!(rows[0]["action"], "in sync", "{rows:?}");
+    assert_eq!(rows[0]["flowId"], used.id.as_str());
+    // Without --prune nothing is to delete.
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+
+    let before = fake.requests().len();
+    let run = p.run("apply --sandbox dev --prune", &fake).expect(0);
+    assert!(run.summary().contains("1 deleted"), "{}", run.out);
+    let writes = writes_since(&fake, before);
+    assert_eq!(
+        writes,
+        vec![format!("DELETE /data/foundation/flowservice/flows/{marked}")],
+        "only the marked twin goes; its connections are the used flow's"
+    );
+    let ids: Vec<String> = dev.flows().into_iter().map(|f| f.id).collect();
+    assert!(ids.contains(&used.id) && ids.contains(&unmarked), "{ids:?}");
+    assert_eq!(ids.len(), 2);
+    p.run("plan --sandbox dev --prune --detailed-exitcode", &fake)
+        .expect(0);
+}
+
+/// A flow whose marker was removed in the UI: while declared, `plan
+/// --prune` warns that it is no longer recognisable; once it leaves the
+/// file it is warned about again and never pruned.
+#[test]
+fn a_flow_whose_marker_was_removed_is_warned_about_and_never_pruned() {
+    let fake = fake();
+    let both = format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    );
+    let p = Project::new(&both);
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let customers = dev
+        .flows()
+        .into_iter()
+        .find(|f| f.name.ends_with(" to Customers"))
+        .unwrap();
+    assert!(dev.modify_flow(&customers.id, |f| {
+        f["description"] = "edited in the UI".into();
+    }));
+    let plan = p
+        .run("plan --sandbox dev --prune --detailed-exitcode", &fake)
+        .expect(0);
+    assert!(
+        plan.err.contains(&customers.id) && plan.err.contains("can no longer be recognised"),
+        "{}",
+        plan.err
+    );
+    // Without --prune it does not matter yet: no warning.
+    let quiet = p.run("plan --sandbox dev", &fake).expect(0);
+    assert!(!quiet.err.contains("recognised"), "{}", quiet.err);
+
+    p.rewrite(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let plan = p
+        .run("plan --sandbox dev --prune --detailed-exitcode", &fake)
+        .expect(0);
+    assert!(!plan.out.contains(": delete"), "{}", plan.out);
+    assert!(
+        plan.err.contains(&customers.id)
+            && plan.err.contains("will not be pruned")
+            && plan.err.contains("carries no project marker"),
+        "{}",
+        plan.err
+    );
+    let before = fake.requests().len();
+    p.run("apply --sandbox dev --prune", &fake).expect(0);
+    assert!(writes_since(&fake, before).is_empty());
+    assert!(dev.flows().iter().any(|f| f.id == customers.id));
+}

@@ -350,7 +350,7 @@ pub fn run(args: ApplyArgs, common: &Common, out: &mut Output) -> Result<(), Fai
     for line in &base_done {
         if args.selection.json {
             out.line(&to_json(line)?)?;
-        } else {
+        } else if line.result != "unchanged" || line.error.is_some() {
             let _ = writeln!(std::io::stderr(), "{}", line.text());
         }
     }
