@@ -62,6 +62,17 @@ fn lost_answers_during_apply_converge_without_duplicates_on_rerun() {
         first.out,
         first.err
     );
+    // The same run found, before creating again, what the lost answers
+    // had made: no duplicate even before the re-run.
+    for sandbox in ["dev", "prod"] {
+        let s = fake.sandbox(sandbox);
+        assert_eq!(s.connections().len(), 1, "{sandbox}: {}", first.err);
+        assert!(s.source_connections().len() <= 1, "{sandbox}");
+        assert!(
+            flows_per_dataset(&fake, sandbox).iter().all(|n| *n <= 1),
+            "{sandbox}"
+        );
+    }
     // Every lost answer was met.
     assert!(
         fake.requests()
@@ -103,7 +114,7 @@ fn a_pipeline_failing_in_a_parallel_apply_is_named_and_the_others_are_done() {
         .only_for("POST")
         .only_for_path("/flows"),
     );
-    let run = p.run("apply --parallel 3", &fake).expect(1);
+    let run = p.run("apply --parallel 4", &fake).expect(1);
     assert_eq!(run.out.matches(": failed").count(), 1, "{}", run.out);
     assert_eq!(run.out.matches(": created").count(), 4, "{}", run.out);
     assert!(
@@ -550,4 +561,115 @@ fn two_applies_at_once_leave_one_base_connection_per_sandbox() {
             assert_eq!(flows_per_dataset(&fake, sandbox), vec![1], "{sandbox}");
         }
     }
+}
+
+/// The file moves a table to another dataset: under `--prune` the old
+/// flow is a replace, not a delete beside a create. Without
+/// `--allow-replace` nothing is touched, the replace is named, exit 3;
+/// with it the old flow (and its target connection) is deleted first, then
+/// the new flow created, reading the same source connection.
+#[test]
+fn a_dataset_changed_in_the_file_is_a_replace_delete_first() {
+    let fake = fake();
+    let dev_only = |dataset: &str| {
+        format!(
+            "{}{}",
+            head("crm-ingest").replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", ""),
+            pipeline(dataset, "")
+        )
+    };
+    let p = Project::new(&dev_only("Orders"));
+    p.run("apply", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let old = dev.flows().remove(0);
+    let old_target = old.target_connection_ids[0].clone();
+    let source = old.source_connection_ids[0].clone();
+
+    p.rewrite(&dev_only("Customers"));
+    // Without --prune the old flow is not this run's business: a create.
+    let plain = p.run("plan", &fake).expect(0);
+    assert!(plain.summary().starts_with("1 to create, 0 to update, 0 to replace, 0 to delete"));
+    let plan = p.run("plan --prune --detailed-exitcode", &fake).expect(2);
+    assert_eq!(
+        plan.summary(),
+        "0 to create, 0 to update, 1 to replace, 0 to delete, 0 in sync",
+        "{}",
+        plan.out
+    );
+    assert!(
+        plan.out.contains("replace needed") && plan.out.contains("dataset: Orders → Customers"),
+        "{}",
+        plan.out
+    );
+    assert!(plan.out.contains(&old.id), "{}", plan.out);
+
+    let before = fake.requests().len();
+    let run = p.run("apply --prune", &fake).expect(3);
+    assert!(run.out.contains(": untouched"), "{}", run.out);
+    assert!(run.err.contains("--allow-replace"), "{}", run.err);
+    assert!(writes_since(&fake, before).is_empty());
+    assert_eq!(dev.flows().len(), 1);
+
+    let before = fake.requests().len();
+    let run = p.run("apply --prune --allow-replace", &fake).expect(0);
+    assert!(run.out.contains(": replaced"), "{}", run.out);
+    assert!(run.summary().starts_with("0 created, 0 updated, 1 replaced, 0 deleted"));
+    let writes = writes_since(&fake, before);
+    let at = |w: &str| writes.iter().position(|x| x == w);
+    let flow_deleted = at(&format!("DELETE /data/foundation/flowservice/flows/{}", old.id));
+    let target_deleted = at(&format!(
+        "DELETE /data/foundation/flowservice/targetConnections/{old_target}"
+    ));
+    let flow_created = at("POST /data/foundation/flowservice/flows");
+    assert!(
+        matches!((flow_deleted, target_deleted, flow_created), (Some(d), Some(t), Some(c)) if d < t && t < c),
+        "the old flow, its target connection, then the new flow: {writes:?}"
+    );
+    assert!(!writes.iter().any(|w| w.contains("/sourceConnections")), "{writes:?}");
+    let flows = dev.flows();
+    assert_eq!(flows.len(), 1);
+    assert_ne!(flows[0].id, old.id);
+    assert_eq!(flows[0].source_connection_ids, vec![source]);
+    p.run("plan --prune --detailed-exitcode", &fake).expect(0);
+}
+
+/// A replace whose create fails after the delete: the error says what was
+/// deleted and what to do; exit 1; the next apply creates it.
+#[test]
+fn a_replace_whose_create_fails_says_what_was_deleted_and_what_to_do() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let old = dev.flows().remove(0);
+    assert!(dev.modify_flow(&old.id, |f| {
+        for t in f["transformations"].as_array_mut().unwrap() {
+            if t["name"] == "Copy" {
+                t["params"]["deltaColumn"]["name"] = "created_at".into();
+            }
+        }
+    }));
+    fake.push_reply(
+        Reply::json(
+            400,
+            r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1234-400","title":"refused","status":400}"#,
+        )
+        .only_for("POST")
+        .only_for_path("/flows"),
+    );
+    let run = p
+        .run("apply --sandbox dev --allow-replace", &fake)
+        .expect(1);
+    let failed = run.out.lines().find(|l| l.contains(": failed")).unwrap();
+    assert!(
+        failed.contains(&format!("flow {} was deleted", old.id))
+            && failed.contains("run apply again"),
+        "{failed}"
+    );
+    assert!(dev.flows().is_empty());
+    // As said: apply again creates it.
+    let again = p.run("apply --sandbox dev", &fake).expect(0);
+    assert!(again.summary().starts_with("1 created"), "{}", again.out);
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
 }

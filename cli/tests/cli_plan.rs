@@ -453,8 +453,16 @@ mappings = { id = "_tenant.orderId" }
 sandboxes = ["prod"]
 "#;
     let p = Project::new(text);
-    let applied = p.run("apply --json", &fake).expect(0).json();
-    // One object per pipeline and sandbox, then the summary.
+    let (bases, applied): (Vec<serde_json::Value>, Vec<serde_json::Value>) = p
+        .run("apply --json", &fake)
+        .expect(0)
+        .json()
+        .into_iter()
+        .partition(|o| o.get("baseConnection").is_some());
+    // One object per base connection and sandbox (first), one per pipeline
+    // and sandbox, then the summary.
+    assert_eq!(bases.len(), 2, "{bases:?}");
+    assert!(bases.iter().all(|b| b["result"] == "created"), "{bases:?}");
     assert_eq!(applied.len(), 10);
     assert!(
         applied[..9].iter().all(|o| o["result"] == "created"),
@@ -682,4 +690,51 @@ fn a_flow_whose_marker_was_removed_is_warned_about_and_never_pruned() {
     p.run("apply --sandbox dev --prune", &fake).expect(0);
     assert!(writes_since(&fake, before).is_empty());
     assert!(dev.flows().iter().any(|f| f.id == customers.id));
+}
+
+/// A delta column other than the demo table's: in sync right after apply,
+/// and the flow reads that column.
+#[test]
+fn another_delta_column_plans_in_sync_right_after_apply() {
+    let fake = fake();
+    let dev = fake.sandbox("dev");
+    let base = dev.insert_connection(
+        "orders-db",
+        "Connection String Based Authentication",
+        serde_json::json!({
+            "connectionString": "Server=db.example.com;Database=orders;Port=5432;UID=etl_reader;Password=x;sslmode=verify-full"
+        }),
+    );
+    dev.set_catalog(
+        &base,
+        vec![aep_flow_testing::FakeTable::new("public.orders")
+            .column("id", "integer")
+            .column_with_format("modified_at", "string", "date-time")
+            .row(serde_json::json!({"id": 1, "modified_at": "2024-05-01T09:30:00Z"}))],
+    );
+    let p = Project::new(&format!(
+        r#"{}
+[[pipelines]]
+connection = "orders-db"
+table = "public.orders"
+dataset = "Orders"
+delta_column = "modified_at"
+schedule = {{ frequency = "day", interval = 1, start = "2026-12-01T00:00:00Z", backfill = false }}
+mappings = {{ id = "_tenant.orderId" }}
+sandboxes = ["dev"]
+"#,
+        head("crm-ingest")
+    ));
+    p.run("apply", &fake).expect(0);
+    p.run("plan --detailed-exitcode", &fake).expect(0);
+    let flow = dev.flows().remove(0);
+    let mut delta = String::new();
+    dev.modify_flow(&flow.id, |f| {
+        for t in f["transformations"].as_array().unwrap() {
+            if t["name"] == "Copy" {
+                delta = t["params"]["deltaColumn"]["name"].as_str().unwrap().to_owned();
+            }
+        }
+    });
+    assert_eq!(delta, "modified_at");
 }
