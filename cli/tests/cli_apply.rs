@@ -380,11 +380,11 @@ fn look_alikes_are_never_pruned_nor_base_connections_or_datasets() {
     p.run("apply --prune", &fake).expect(0);
     let writes = writes_since(&fake, before);
     assert!(
-        writes
-            .iter()
-            .all(|w| w.starts_with("DELETE /data/foundation/flowservice/flows/")
+        writes.iter().all(
+            |w| w.starts_with("DELETE /data/foundation/flowservice/flows/")
                 || w.starts_with("DELETE /data/foundation/flowservice/targetConnections/")
-                || w.starts_with("DELETE /data/foundation/flowservice/sourceConnections/")),
+                || w.starts_with("DELETE /data/foundation/flowservice/sourceConnections/")
+        ),
         "only flows and their source and target connections: {writes:?}"
     );
     assert_eq!(
@@ -392,7 +392,10 @@ fn look_alikes_are_never_pruned_nor_base_connections_or_datasets() {
             .iter()
             .filter(|w| w.contains("/flows/"))
             .collect::<Vec<_>>(),
-        vec![&format!("DELETE /data/foundation/flowservice/flows/{}", customers.id)]
+        vec![&format!(
+            "DELETE /data/foundation/flowservice/flows/{}",
+            customers.id
+        )]
     );
     assert_eq!(dev.flows().len(), 6, "every look-alike stays");
     assert_eq!(dev.connections().len(), 1, "the base connection stays");
@@ -421,13 +424,19 @@ fn a_failed_password_rotation_exits_1() {
             fake.sandbox("dev").connections()[0].id
         )),
     );
-    let run = p.run("apply --sandbox dev --rotate-passwords", &fake).expect(1);
+    let run = p
+        .run("apply --sandbox dev --rotate-passwords", &fake)
+        .expect(1);
     assert!(
         run.err.contains("base connection orders-db") && run.err.contains("not re-sent"),
         "{}",
         run.err
     );
-    assert!(run.summary().contains("0 failed"), "the pipelines: {}", run.out);
+    assert!(
+        run.summary().contains("0 failed"),
+        "the pipelines: {}",
+        run.out
+    );
     for text in [&run.out, &run.err] {
         assert!(!text.contains(DB_PASSWORD) && !text.contains("pw-canary"));
     }
@@ -467,13 +476,13 @@ fn apply_json_reports_base_connections_and_holds_no_secret() {
         assert_eq!(b["sandbox"], sandbox);
         assert_eq!(b["baseConnection"], "orders-db");
         assert_eq!(b["result"], "created");
-        assert_eq!(
-            b["id"],
-            fake.sandbox(sandbox).connections()[0].id.as_str()
-        );
+        assert_eq!(b["id"], fake.sandbox(sandbox).connections()[0].id.as_str());
     }
     assert_eq!(first.iter().filter(|o| o.get("table").is_some()).count(), 2);
-    assert!(first.last().unwrap().get("created").is_some(), "the summary last");
+    assert!(
+        first.last().unwrap().get("created").is_some(),
+        "the summary last"
+    );
     let again = check(&p.run("apply --json", &fake).expect(0));
     assert_eq!(again[0]["result"], "unchanged", "{again:?}");
     assert_eq!(again[1]["result"], "unchanged", "{again:?}");
@@ -481,7 +490,9 @@ fn apply_json_reports_base_connections_and_holds_no_secret() {
     assert_eq!(rotated[0]["result"], "rotated", "{rotated:?}");
     // An echoing service (the password in its answer) is scrubbed too.
     fake.push_reply(Reply::echo(400).only_for("PATCH"));
-    let echoed = p.run("apply --json --rotate-passwords --sandbox dev", &fake).expect(1);
+    let echoed = p
+        .run("apply --json --rotate-passwords --sandbox dev", &fake)
+        .expect(1);
     let echoed = check(&echoed);
     assert_eq!(echoed[0]["result"], "failed", "{echoed:?}");
     assert!(echoed[0]["error"].as_str().is_some());
@@ -588,7 +599,9 @@ fn a_dataset_changed_in_the_file_is_a_replace_delete_first() {
     p.rewrite(&dev_only("Customers"));
     // Without --prune the old flow is not this run's business: a create.
     let plain = p.run("plan", &fake).expect(0);
-    assert!(plain.summary().starts_with("1 to create, 0 to update, 0 to replace, 0 to delete"));
+    assert!(plain
+        .summary()
+        .starts_with("1 to create, 0 to update, 0 to replace, 0 to delete"));
     let plan = p.run("plan --prune --detailed-exitcode", &fake).expect(2);
     assert_eq!(
         plan.summary(),
@@ -613,10 +626,15 @@ fn a_dataset_changed_in_the_file_is_a_replace_delete_first() {
     let before = fake.requests().len();
     let run = p.run("apply --prune --allow-replace", &fake).expect(0);
     assert!(run.out.contains(": replaced"), "{}", run.out);
-    assert!(run.summary().starts_with("0 created, 0 updated, 1 replaced, 0 deleted"));
+    assert!(run
+        .summary()
+        .starts_with("0 created, 0 updated, 1 replaced, 0 deleted"));
     let writes = writes_since(&fake, before);
     let at = |w: &str| writes.iter().position(|x| x == w);
-    let flow_deleted = at(&format!("DELETE /data/foundation/flowservice/flows/{}", old.id));
+    let flow_deleted = at(&format!(
+        "DELETE /data/foundation/flowservice/flows/{}",
+        old.id
+    ));
     let target_deleted = at(&format!(
         "DELETE /data/foundation/flowservice/targetConnections/{old_target}"
     ));
@@ -625,7 +643,10 @@ fn a_dataset_changed_in_the_file_is_a_replace_delete_first() {
         matches!((flow_deleted, target_deleted, flow_created), (Some(d), Some(t), Some(c)) if d < t && t < c),
         "the old flow, its target connection, then the new flow: {writes:?}"
     );
-    assert!(!writes.iter().any(|w| w.contains("/sourceConnections")), "{writes:?}");
+    assert!(
+        !writes.iter().any(|w| w.contains("/sourceConnections")),
+        "{writes:?}"
+    );
     let flows = dev.flows();
     assert_eq!(flows.len(), 1);
     assert_ne!(flows[0].id, old.id);

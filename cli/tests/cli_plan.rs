@@ -523,7 +523,12 @@ fn under_detailed_exitcode_every_usage_error_exits_1() {
     let garbled_file = p.dir.file("garbled.toml", b"project = \"crm\xff\xfe\"\n");
     let bad_key = p.dir.file(
         "bad-key.toml",
-        format!("{}{}", head("crm-ingest"), pipeline("Orders", "colour = \"red\"")).as_bytes(),
+        format!(
+            "{}{}",
+            head("crm-ingest"),
+            pipeline("Orders", "colour = \"red\"")
+        )
+        .as_bytes(),
     );
     let run = |args: &[&std::ffi::OsStr]| {
         let mut cmd = common::aep_flow("");
@@ -538,21 +543,49 @@ fn under_detailed_exitcode_every_usage_error_exits_1() {
     let os = |s: &'static str| std::ffi::OsStr::new(s);
     let file = p.path.as_os_str();
     let cases: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
-        ("an unknown flag", vec![os("plan"), os("-f"), file, os("--bogus")]),
+        (
+            "an unknown flag",
+            vec![os("plan"), os("-f"), file, os("--bogus")],
+        ),
         (
             "an unknown flag after a common option",
-            vec![os("--timeout"), os("30"), os("plan"), os("-f"), file, os("--bogus")],
+            vec![
+                os("--timeout"),
+                os("30"),
+                os("plan"),
+                os("-f"),
+                file,
+                os("--bogus"),
+            ],
         ),
-        ("a flag without its value", vec![os("plan"), os("-f"), file, os("--sandbox")]),
-        ("a sandbox the file lacks", vec![os("plan"), os("-f"), file, os("--sandbox"), os("stage")]),
-        ("a missing file", vec![os("plan"), os("-f"), os("/nonexistent/aep-flow.toml")]),
-        ("a garbled file", vec![os("plan"), os("-f"), garbled_file.as_os_str()]),
-        ("an unknown key in the file", vec![os("plan"), os("-f"), bad_key.as_os_str()]),
+        (
+            "a flag without its value",
+            vec![os("plan"), os("-f"), file, os("--sandbox")],
+        ),
+        (
+            "a sandbox the file lacks",
+            vec![os("plan"), os("-f"), file, os("--sandbox"), os("stage")],
+        ),
+        (
+            "a missing file",
+            vec![os("plan"), os("-f"), os("/nonexistent/aep-flow.toml")],
+        ),
+        (
+            "a garbled file",
+            vec![os("plan"), os("-f"), garbled_file.as_os_str()],
+        ),
+        (
+            "an unknown key in the file",
+            vec![os("plan"), os("-f"), bad_key.as_os_str()],
+        ),
         (
             "a garbled argument",
             vec![os("plan"), os("-f"), file, common::garbled(b"--x\xff")],
         ),
-        ("a bad timeout", vec![os("--timeout"), os("-1"), os("plan"), os("-f"), file]),
+        (
+            "a bad timeout",
+            vec![os("--timeout"), os("-1"), os("plan"), os("-f"), file],
+        ),
     ];
     for (what, args) in &cases {
         let mut with: Vec<&std::ffi::OsStr> = args.clone();
@@ -575,8 +608,7 @@ fn under_detailed_exitcode_every_usage_error_exits_1() {
     assert_eq!(apply.code, 2, "{}", apply.err);
     assert!(fake.requests().is_empty(), "nothing is sent");
     // The codes that are not errors are untouched: 2 pending, 0 in sync.
-    run(&[os("plan"), os("-f"), file, os("--detailed-exitcode")])
-        .expect(2);
+    run(&[os("plan"), os("-f"), file, os("--detailed-exitcode")]).expect(2);
 }
 
 /// Two flows carrying this project's marker join one declared table and
@@ -629,7 +661,9 @@ fn a_marked_twin_is_pruned_and_an_unmarked_one_never() {
     let writes = writes_since(&fake, before);
     assert_eq!(
         writes,
-        vec![format!("DELETE /data/foundation/flowservice/flows/{marked}")],
+        vec![format!(
+            "DELETE /data/foundation/flowservice/flows/{marked}"
+        )],
         "only the marked twin goes; its connections are the used flow's"
     );
     let ids: Vec<String> = dev.flows().into_iter().map(|f| f.id).collect();
@@ -732,7 +766,10 @@ sandboxes = ["dev"]
     dev.modify_flow(&flow.id, |f| {
         for t in f["transformations"].as_array().unwrap() {
             if t["name"] == "Copy" {
-                delta = t["params"]["deltaColumn"]["name"].as_str().unwrap().to_owned();
+                delta = t["params"]["deltaColumn"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
             }
         }
     });

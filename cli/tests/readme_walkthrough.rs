@@ -41,6 +41,7 @@ fn the_readme_walkthrough_is_real_output() {
         }
     }
     assert!(steps.len() >= 6, "{steps:?}");
+    let mut codes = Vec::new();
     for (command, expected) in &steps {
         let mut cmd = aep_flow(command);
         cmd.current_dir(&dir.0).env("AEP_DEMO_STATE", &state);
@@ -50,5 +51,30 @@ fn the_readme_walkthrough_is_real_output() {
             &stdout, expected,
             "`aep-flow {command}` printed (stderr: {stderr})"
         );
+        let code = out.status.code();
+        assert_eq!(
+            code,
+            Some(exit_code_shown(command, expected)),
+            "`aep-flow {command}` exited so (stderr: {stderr})"
+        );
+        codes.push(code.unwrap_or(-1));
     }
+    // The walkthrough shows both codes of `--detailed-exitcode`.
+    assert!(codes.contains(&0) && codes.contains(&2), "{codes:?}");
+}
+
+/// The exit code the README's text implies for a shown command: `plan
+/// --detailed-exitcode` is 2 when its summary shows changes pending, 0 in
+/// sync; every other shown command succeeds (0).
+fn exit_code_shown(command: &str, output: &str) -> i32 {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    if words.contains(&"plan") && words.contains(&"--detailed-exitcode") {
+        let summary = output.lines().last().unwrap_or("");
+        let pending = summary
+            .split(", ")
+            .filter(|part| !part.ends_with("in sync"))
+            .any(|part| !part.starts_with("0 "));
+        return if pending { 2 } else { 0 };
+    }
+    0
 }

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use aep_flow::{
-    Client, ConnectionFilter, ConnectionId, PipelineChange, PostgresConnection, PostgresLogin, Secret};
+    Client, ConnectionFilter, ConnectionId, PipelineChange, PostgresConnection, PostgresLogin,
+    Secret,
+};
 use clap::Args;
 use serde::Serialize;
 
@@ -28,16 +30,26 @@ pub const HELP: &str = "resolves and plans everything first (nothing is written 
 input is wrong), then ensures the base connections (created when missing, the
 password from password_env), then every pipeline, N at a time, continuing past one
 that fails; pipelines in sync are not touched.
-prints one line per pipeline and sandbox (`--json`: {\"sandbox\",\"connection\",
-  \"table\",\"dataset\",\"result\",\"changes\",\"flowId\",\"sourceConnectionId\",
-  \"targetConnectionId\",\"datasetId\"[,\"error\"]}, result one of unchanged, created,
-  updated, replaced, deleted, untouched, failed), then a summary.
-  --allow-replace  a flow that must be replaced (another delta column) is deleted,
+a base connection this run created is listed again by name: when another apply
+made one of that name at the same time, the oldest (creation time, then id) is
+kept and ours deleted.
+prints one line per pipeline and sandbox (`--json`: first one object per base
+  connection and sandbox {\"sandbox\",\"baseConnection\",\"result\",\"id\"
+  [,\"error\"]}, result one of unchanged, created, rotated, failed; then
+  {\"sandbox\",\"connection\",\"table\",\"dataset\",\"result\",\"changes\",\"flowId\",
+  \"sourceConnectionId\",\"targetConnectionId\",\"datasetId\"[,\"error\"]}, result one
+  of unchanged, created, updated, replaced, deleted, untouched, failed), then a
+  summary.
+  --allow-replace  a flow that must be replaced (another delta column; with
+                   --prune, a table the file moved to another dataset) is deleted,
                    then created again (never created first: a dataset has at most
-                   one dataflow); without it, it is left untouched and named
+                   one dataflow); without it, it is left untouched and named. When
+                   the create fails after the delete, the error says so: run
+                   apply again
   --prune          deletes what `plan --prune` lists
   --rotate-passwords  re-sends the password of every existing base connection
-                   (If-Match), with every other parameter from the file
+                   (If-Match), with every other parameter from the file; one
+                   that fails is exit 1
   --parallel N     pipelines applied at once (1 to 64, default 4)
   --demo           an unset password_env falls back to the demo's password
 exit codes: 0 done, 1 a pipeline (or anything else) failed, 2 bad input (nothing
@@ -172,7 +184,12 @@ impl BaseDone {
 /// one deletes its own (nothing uses it yet: the pipelines come after).
 /// Returns the id to use. A listing or delete that fails keeps ours, said
 /// on stderr (`connections list` shows the twins).
-fn keep_oldest(client: &Client, name: &str, ours: &ConnectionId, line: &mut BaseDone) -> ConnectionId {
+fn keep_oldest(
+    client: &Client,
+    name: &str,
+    ours: &ConnectionId,
+    line: &mut BaseDone,
+) -> ConnectionId {
     let named = match client.list_connections(ConnectionFilter::new().with_name(name)) {
         Ok(listed) => listed,
         Err(e) => {

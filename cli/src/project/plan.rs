@@ -25,15 +25,18 @@ pub const HELP: &str = "prints, per pipeline and sandbox, one of:
   in sync; create (what); update in place (field: old → new); replace needed (why;
   apply needs --allow-replace); delete (with --prune only: flows whose description
   carries this project's marker, `aep-flow project: NAME`, that the file no longer
-  declares, and their source and target connections when no other flow uses them;
-  never a base connection, never a dataset, never an unmarked object);
+  declares, twins of a declared flow included, and their source and target
+  connections when no other flow uses them; never a base connection, never a
+  dataset, never an unmarked object; a table the file moved to another dataset
+  is a replace of its old flow);
 then `N to create, N to update, N to replace, N to delete, N in sync`.
 --json: one object per pipeline and sandbox {\"sandbox\",\"connection\",\"table\",
   \"dataset\",\"action\",\"changes\",\"flowId\",\"sourceConnectionId\",
   \"targetConnectionId\",\"datasetId\"[,\"error\"]}, then one summary object
   {\"create\",\"update\",\"replace\",\"delete\",\"inSync\",\"failed\"}.
 warnings (stderr): sandboxes whose planned batches into Profile-enabled datasets
-  exceed 90 a day, naming the pipelines.
+  exceed 90 a day, naming the pipelines; with --prune, flows that look like this
+  project's but lack its marker (removed in the UI): never pruned.
 exit codes: 0 (even with changes pending), 1 a service failure, 2 bad input;
   with --detailed-exitcode: 0 in sync, 2 changes pending, 1 any error (bad input
   included).";
@@ -479,7 +482,8 @@ fn warn_unmarked(
                  names its flows but carries no project marker: if this project made it (the \
                  marker removed in the UI), it can no longer be recognised as this project's and \
                  will not be pruned; delete it by hand (`pipeline delete`) if it is not wanted",
-                flow.id, flow.name
+                flow.id,
+                flow.name
             );
         }
     }
