@@ -419,7 +419,7 @@ fn a_failed_password_rotation_exits_1() {
             r#"{"type":"https://ns.adobe.com/aep/errors/FLOW-1234-400","title":"refused","status":400}"#,
         )
         .only_for("PATCH")
-        .only_for_path(&format!(
+        .only_for_path(format!(
             "/connections/{}",
             fake.sandbox("dev").connections()[0].id
         )),
