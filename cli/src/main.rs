@@ -55,6 +55,13 @@ const ENVIRONMENT_HELP: &str = "environment:
   PGHOST, PGPORT (5432), PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE   the PostgreSQL database
   SSL_CERT_FILE                                                PEM bundle trusted instead of the built-in roots (optional)
   AEP_DEMO_STATE                                               the demo's state file (with --demo only)
+with a declarative file (plan, apply, check -f, export), per sandbox, under the prefix of its
+[sandboxes.NAME] credentials = \"PREFIX\" (e.g. AEP_PROD), instead of the AEP_* above:
+  <PREFIX>_ACCESS_TOKEN, <PREFIX>_API_KEY, <PREFIX>_ORG_ID      Platform credentials of that sandbox
+  or <PREFIX>_CLIENT_ID, <PREFIX>_CLIENT_SECRET, <PREFIX>_SCOPES  tokens from Adobe IMS (<PREFIX>_API_KEY defaults to the client id)
+  <PREFIX>_IMS_URL, <PREFIX>_PLATFORM_URL, <PREFIX>_FLOW_SERVICE_URL  overrides, as above (optional)
+  <PREFIX>_SANDBOX_NAME                                        optional; if set, must be NAME (the file names the sandbox)
+  the variable each [connections.NAME] password_env names      that database's password (never in the file)
 A variable is either unset or a non-empty UTF-8 value; an empty or garbled one is
 an error (exit 2), never replaced by a default. With no AEP_* variable set, the
 run stops (exit 2) unless --demo is given.

@@ -485,10 +485,13 @@ fn the_file_form_checks_every_pipeline_in_every_sandbox() {
     let customers = flow_named(&fake, "prod", "Customers");
     run_in(&fake, "prod", &customers, success(5 * HOUR, 0));
     assert!(fake.sandbox("prod").set_flow_state(&customers, "disabled"));
-    // A pipeline declared after the apply: missing everywhere.
+    // A pipeline declared after the apply: missing everywhere (into a
+    // dataset of its own: a dataset takes one pipeline).
+    project_support::seed(&fake, "dev", &["Returns"], 10);
+    project_support::seed(&fake, "prod", &["Returns"], 11);
     project.rewrite(&format!(
         "{file}{}",
-        pipeline("Orders", "").replace("public.orders", "public.customers")
+        pipeline("Returns", "").replace("public.orders", "public.customers")
     ));
     let run = project.run("check --json", &fake).expect(3);
     for secret in [DB_PASSWORD, fake.access_token()] {
@@ -513,10 +516,10 @@ fn the_file_form_checks_every_pipeline_in_every_sandbox() {
         vec![
             want("dev", "public.orders", "Orders", "ok"),
             want("dev", "public.orders", "Customers", "partial"),
-            want("dev", "public.customers", "Orders", "missing"),
+            want("dev", "public.customers", "Returns", "missing"),
             want("prod", "public.orders", "Orders", "failed"),
             want("prod", "public.orders", "Customers", "disabled"),
-            want("prod", "public.customers", "Orders", "missing"),
+            want("prod", "public.customers", "Returns", "missing"),
         ]
     );
     assert_eq!(lines[0]["maxAgeSeconds"], 2 * 3600);

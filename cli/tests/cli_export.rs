@@ -436,3 +436,241 @@ fn export_then_plan_is_in_sync() {
         assert!(!s.contains(DB_CANARY) && !s.contains(BASIC_CANARY));
     }
 }
+
+/// Base connections (PostgreSQL, by name, each created once) and one
+/// hourly flow per `(connection, table, dataset name)`, made through the
+/// library on `fake`'s sandbox `prod`; datasets get ids of their own.
+/// Returns the flow ids, in order.
+fn make_flows(fake: &FakeFlowService, flows: &[(&str, &str, &str)]) -> Vec<String> {
+    let client = Client::new(common::platform(fake)).unwrap();
+    let mut bases: Vec<(String, String)> = Vec::new();
+    let mut ids = Vec::new();
+    for (i, (conn, table, dataset)) in flows.iter().enumerate() {
+        let base = match bases.iter().find(|(n, _)| n == conn) {
+            Some((_, id)) => id.clone(),
+            None => {
+                let id = fake.insert_connection(
+                    conn,
+                    BASIC_AUTH,
+                    json!({"server": "h", "port": "5432", "database": "d", "username": "u", "password": BASIC_CANARY}),
+                );
+                bases.push(((*conn).to_owned(), id.clone()));
+                id
+            }
+        };
+        let tables: Vec<FakeTable> = flows
+            .iter()
+            .filter(|(c, _, _)| c == conn)
+            .map(|(_, t, _)| {
+                FakeTable::new(*t)
+                    .column("id", "string")
+                    .column_with_format("updated_at", "string", "date-time")
+            })
+            .collect();
+        fake.set_catalog(&base, tables);
+        let dataset_id = format!("6d8c3c555033b814b69f94{i:02}");
+        fake.add_dataset(&dataset_id, dataset, SCHEMA);
+        let spec = PipelineSpec::new()
+            .with_base_connection_id(base.parse().unwrap())
+            .with_table_path(*table)
+            .with_dataset_id(dataset_id.parse().unwrap())
+            .with_mappings(vec![Mapping::new("id", "_tenant.id")])
+            .with_delta_column("updated_at")
+            .with_schedule(Schedule::every(Frequency::Hour, 1, 1_796_083_200).unwrap())
+            .with_enable(true);
+        ids.push(client.ensure_pipeline(&spec).unwrap().flow_id.to_string());
+    }
+    ids
+}
+
+/// `plan --detailed-exitcode -f FILE` on the fake: (exit code, stdout).
+fn plan(fake: &FakeFlowService, file: &std::path::Path) -> (Option<i32>, String) {
+    let mut cmd = aep_flow("plan --detailed-exitcode -f");
+    cmd.arg(file);
+    with_platform(&mut cmd, fake);
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    for s in [&stdout, &stderr] {
+        assert!(!s.contains(BASIC_CANARY), "{s}");
+    }
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+#[test]
+fn connections_named_alike_get_distinct_password_placeholders() {
+    let fake = FakeFlowService::start().unwrap();
+    // Four names that all read ORDERS_DB_PASSWORD, and one whose own
+    // placeholder is the second's fallback.
+    make_flows(
+        &fake,
+        &[
+            ("orders-db", "public.a", "A"),
+            ("orders_db", "public.b", "B"),
+            ("Orders DB", "public.c", "C"),
+            ("ORDERS.DB", "public.d", "D"),
+            ("orders-db-2", "public.e", "E"),
+        ],
+    );
+    let dir = TempDir::new("export-placeholders");
+    let (out, stdout, stderr) = export(&fake, &dir, &["--sandbox", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc = toml_edit::Document::parse(stdout.as_str()).unwrap();
+    let envs: Vec<(&str, &str)> = doc["connections"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k, v["password_env"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        envs,
+        [
+            ("orders-db", "ORDERS_DB_PASSWORD"),
+            ("orders_db", "ORDERS_DB_2_PASSWORD"),
+            ("Orders DB", "ORDERS_DB_3_PASSWORD"),
+            ("ORDERS.DB", "ORDERS_DB_4_PASSWORD"),
+            ("orders-db-2", "ORDERS_DB_2_2_PASSWORD"),
+        ]
+    );
+    // The file loads (export -f reads it back) and exports again the same.
+    let file = dir.file("exported.toml", stdout.as_bytes());
+    let (out, again, stderr) = export(
+        &fake,
+        &dir,
+        &["--sandbox", "prod", "-f", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(again, stdout);
+    // And plans in sync.
+    let (code, plan) = plan(&fake, &file);
+    assert_eq!(code, Some(0), "{plan}");
+    assert!(
+        plan.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 5 in sync"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn flows_the_file_cannot_declare_are_left_out_and_named() {
+    let fake = FakeFlowService::start().unwrap();
+    let ids = make_flows(
+        &fake,
+        &[
+            ("orders-db", "public.orders", "Orders"),
+            ("orders-db", "public.t1", "D1"),
+            ("orders-db", "public.t2", "D2"),
+            ("orders-db", "public.t3", "D3"),
+            ("orders-db", "public.t4", "D4"),
+            ("orders-db", "public.t5", "D5"),
+            ("gone-db", "public.t6", "D6"),
+            ("crm-api", "public.t7", "D7"),
+            ("orders-db", "public.t8", "Trailing "),
+            ("orders-db", "public.t9", "D9"),
+        ],
+    );
+    let s = fake.sandbox("prod");
+    // 1: streaming-like, no schedule; 2: no mapping set; 3: a state
+    // neither enabled nor disabled; 4: into flow 0's dataset; 9: disabled.
+    assert!(s.modify_flow(&ids[1], |f| {
+        f.as_object_mut().unwrap().remove("scheduleParams");
+    }));
+    assert!(s.modify_flow(&ids[2], |f| {
+        f["transformations"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|t| t["name"] != "Mapping");
+    }));
+    assert!(s.set_flow_state(&ids[3], "draft"));
+    let target0 = s.flows().into_iter().find(|f| f.id == ids[0]).unwrap();
+    let target0 = target0.target_connection_ids.clone();
+    assert!(s.modify_flow(&ids[4], |f| f["targetConnectionIds"] = json!(target0)));
+    assert!(s.set_flow_state(&ids[9], "disabled"));
+    // 5: its dataset deleted; 6: its base connection deleted; 7: its base
+    // connection of another connection spec. Edited in the fake's state,
+    // restored into a second fake whose Catalog lacks D5.
+    let mut state: serde_json::Value = serde_json::from_str(&fake.export_state()).unwrap();
+    let conns = state["sandboxes"]["prod"]["connections"]
+        .as_array_mut()
+        .unwrap();
+    conns.retain(|c| c["value"]["name"] != "gone-db");
+    for c in conns.iter_mut() {
+        if c["value"]["name"] == "crm-api" {
+            c["value"]["spec_id"] = json!("b3ba5556-48be-44b7-8b85-ff2b69b46dc4");
+            c["value"]["spec_name"] = json!("OAuth2");
+        }
+    }
+    let fake = FakeFlowService::builder()
+        .restore_state(&state.to_string())
+        .unwrap()
+        .start()
+        .unwrap();
+    for (i, name) in [
+        "Orders",
+        "D1",
+        "D2",
+        "D3",
+        "D4",
+        "",
+        "D6",
+        "D7",
+        "Trailing ",
+        "D9",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if !name.is_empty() {
+            fake.add_dataset(&format!("6d8c3c555033b814b69f94{i:02}"), name, SCHEMA);
+        }
+    }
+    let dir = TempDir::new("export-left-out");
+    let (out, stdout, stderr) = export(&fake, &dir, &["--sandbox", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let reasons = [
+        (1, "left out: it has no schedule the file can declare (a streaming or unscheduled flow"),
+        (2, "left out: it has no mapping set"),
+        (4, "left out: it writes into the dataset of pipelines[0] (\"Orders\"), and the file takes one dataflow per dataset"),
+        (5, "left out: its dataset 6d8c3c555033b814b69f9405 is not found in Catalog"),
+        (6, "left out: its base connection"),
+        (7, "left out: not a PostgreSQL flow: its base connection"),
+        (8, "left out: its dataset 6d8c3c555033b814b69f9408 has a name the file cannot take (\"Trailing \"): a name must not begin or end with white space"),
+        (3, "its state \"draft\" is neither enabled nor disabled: exported with enabled = false"),
+    ];
+    for (i, why) in reasons {
+        let line = format!("warning: export: flow {}: ", ids[i]);
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&line) && l.contains(why)),
+            "flow {i}: wanted {why:?} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("no longer exists"), "{stderr}");
+    assert_eq!(stderr.lines().count(), reasons.len(), "{stderr}");
+    // What is written: flows 0, 3 (enabled = false) and 9 (disabled).
+    let doc = toml_edit::Document::parse(stdout.as_str()).unwrap();
+    let pipelines = doc["pipelines"].as_array_of_tables().unwrap();
+    let tables: Vec<(&str, bool)> = pipelines
+        .iter()
+        .map(|p| {
+            (
+                p["table"].as_str().unwrap(),
+                p.get("enabled").and_then(|e| e.as_bool()).unwrap_or(true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("public.orders", true),
+            ("public.t3", false),
+            ("public.t9", false)
+        ]
+    );
+    assert!(doc["connections"].get("gone-db").is_none());
+    assert!(doc["connections"].get("crm-api").is_none());
+    // The file loads and plans in sync.
+    let file = dir.file("exported.toml", stdout.as_bytes());
+    let (code, plan) = plan(&fake, &file);
+    assert_eq!(code, Some(0), "{plan}");
+    assert!(plan.contains(", 3 in sync"), "{plan}");
+}

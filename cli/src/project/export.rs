@@ -10,7 +10,7 @@
 //! visible placeholder with a comment, unless the file declares the
 //! connection already.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ use aep_flow::{
 };
 use clap::Args;
 
-use super::file::{format_utc, is_env_name, is_sandbox_name};
+use super::file::{format_utc, is_env_name, is_sandbox_name, is_unsafe_char, name_problem};
 use super::{creds, At, ConnectionDecl, PipelineDecl, Project, SandboxDecl, DEFAULT_FILE};
 use crate::env::{platform_from_prefix, Common, CredsError, Failure, SandboxFrom, Usage};
 use crate::output::Output;
@@ -136,8 +136,11 @@ fn plain_platform(sandbox: &str) -> Result<aep_flow::Platform, Usage> {
 }
 
 /// Reads the sandbox's PostgreSQL dataflows and renders the file.
-/// `warn` gets what the file cannot say exactly (flows left out, shared
-/// dataset names).
+/// `warn` gets what the file cannot say exactly: each flow left out, with
+/// the reason (not a PostgreSQL flow, no schedule, no mapping set, a
+/// dataset or base connection that is gone, a name the file refuses, a
+/// second flow into one dataset), a state other than enabled or disabled,
+/// shared names.
 pub fn export(
     client: &Client,
     sandbox: &str,
@@ -145,17 +148,19 @@ pub fn export(
     only: &[String],
     warn: &mut dyn FnMut(String),
 ) -> Result<String, aep_flow::Error> {
+    // Every base connection, PostgreSQL or not: a flow from another source
+    // is named as such, not mistaken for one whose connection is gone.
     let bases: BTreeMap<String, Connection> = client
         .list_connections(ConnectionFilter::new())?
         .into_iter()
-        .filter(|c| {
-            c.connection_spec_id.as_deref() == Some(aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID)
-        })
         .map(|c| (c.id.as_str().to_owned(), c))
         .collect();
+    let is_postgres = |c: &Connection| {
+        c.connection_spec_id.as_deref() == Some(aep_flow::spec::POSTGRES_CONNECTION_SPEC_ID)
+    };
     // Base connection names used twice cannot be told apart by name.
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in bases.values() {
+    for c in bases.values().filter(|c| is_postgres(c)) {
         *names.entry(c.name.as_str()).or_default() += 1;
     }
     let sources: BTreeMap<String, aep_flow::SourceConnection> = client
@@ -172,86 +177,164 @@ pub fn export(
     // Oldest first: of twin flows, the one `ensure_pipeline` converges.
     flows.sort_by_key(|f| (f.created_at.unwrap_or(i64::MAX), f.id.as_str().to_owned()));
 
-    let mut dataset_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut dataset_names: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut used: Vec<&Connection> = Vec::new();
     let mut pipelines: Vec<PipelineDecl> = Vec::new();
     for flow in &flows {
-        let Some(source) = flow
-            .source_connection_ids
-            .first()
-            .and_then(|id| sources.get(id.as_str()))
-        else {
+        let what = format!("flow {}", flow.id);
+        let left_out = |warn: &mut dyn FnMut(String), why: String| {
+            warn(format!("{what}: left out: {why}"));
+        };
+        // Before the base connection's name is known, a flow is named only
+        // when no --connection narrows the export.
+        let Some(source_id) = flow.source_connection_ids.first() else {
+            if only.is_empty() {
+                left_out(warn, "it names no source connection".into());
+            }
             continue;
         };
-        let Some(base) = source
-            .base_connection_id
-            .as_ref()
-            .and_then(|id| bases.get(id.as_str()))
-        else {
-            // Not a PostgreSQL source.
+        let Some(source) = sources.get(source_id.as_str()) else {
+            if only.is_empty() {
+                left_out(
+                    warn,
+                    format!("its source connection {source_id} is not listed"),
+                );
+            }
+            continue;
+        };
+        let Some(base_id) = source.base_connection_id.as_ref() else {
+            if only.is_empty() {
+                left_out(
+                    warn,
+                    "its source connection has no base connection: not a PostgreSQL flow".into(),
+                );
+            }
+            continue;
+        };
+        let Some(base) = bases.get(base_id.as_str()) else {
+            if only.is_empty() {
+                left_out(
+                    warn,
+                    format!(
+                        "its base connection {base_id} no longer exists (the file names a \
+                         connection by its name)"
+                    ),
+                );
+            }
             continue;
         };
         if !only.is_empty() && !only.contains(&base.name) {
             continue;
         }
-        let what = format!("flow {}", flow.id);
-        if base.name.is_empty() || base.name.chars().any(char::is_control) {
-            warn(format!(
-                "{what}: left out: its base connection {} has no usable name",
-                base.id
-            ));
+        if !is_postgres(base) {
+            left_out(
+                warn,
+                format!(
+                    "not a PostgreSQL flow: its base connection {} is of connection spec {}",
+                    base.id,
+                    shown(base.connection_spec_id.as_deref().unwrap_or("(none)"))
+                ),
+            );
+            continue;
+        }
+        if let Some(rule) = name_problem(&base.name) {
+            left_out(
+                warn,
+                format!(
+                    "its base connection {} has a name the file cannot take ({}): a name {rule}",
+                    base.id,
+                    shown(&base.name)
+                ),
+            );
             continue;
         }
         if names.get(base.name.as_str()).copied().unwrap_or(0) > 1 {
             warn(format!(
-                "{what}: base connection name {:?} is shared by several base connections: \
+                "{what}: base connection name {} is shared by several base connections: \
                  the file names connections by name, so plan will see only one of them",
-                base.name
+                shown(&base.name)
             ));
         }
         let Some(table) = source.table_name.clone().filter(|t| !t.is_empty()) else {
-            warn(format!(
-                "{what}: left out: its source connection names no table"
-            ));
+            left_out(warn, "its source connection names no table".into());
             continue;
         };
+        if let Some(rule) = name_problem(&table) {
+            left_out(
+                warn,
+                format!(
+                    "its table {} is a name the file cannot take: a table {rule}",
+                    shown(&table)
+                ),
+            );
+            continue;
+        }
+        let Some(schedule) = flow.schedule else {
+            left_out(
+                warn,
+                "it has no schedule the file can declare (a streaming or unscheduled flow; the \
+                 file declares scheduled batch flows)"
+                    .into(),
+            );
+            continue;
+        };
+        if frequency_word(&schedule).is_none() {
+            left_out(
+                warn,
+                "its schedule's frequency is not one the file declares".into(),
+            );
+            continue;
+        }
         let Some(target) = flow
             .target_connection_ids
             .first()
             .and_then(|id| targets.get(id.as_str()))
         else {
-            warn(format!(
-                "{what}: left out: its target connection is not listed"
-            ));
+            left_out(warn, "its target connection is not listed".into());
             continue;
         };
         let Some(dataset_id) = target.dataset_id.clone() else {
-            warn(format!(
-                "{what}: left out: its target connection names no dataset"
-            ));
+            left_out(warn, "its target connection names no dataset".into());
             continue;
         };
         let Some(delta_column) = flow.delta_column().map(str::to_owned) else {
-            warn(format!("{what}: left out: it has no delta column"));
+            left_out(warn, "it has no delta column".into());
             continue;
         };
-        let Some(schedule) = flow.schedule else {
-            warn(format!("{what}: left out: its schedule cannot be read"));
+        if delta_column.is_empty() || delta_column.chars().any(is_unsafe_char) {
+            left_out(
+                warn,
+                "its delta column is empty or holds control or invisible characters".into(),
+            );
             continue;
-        };
+        }
         let Some((_, mapping_id, version)) = flow.mapping() else {
-            warn(format!("{what}: left out: it has no readable mapping"));
+            left_out(
+                warn,
+                "it has no mapping set (the file declares each pipeline's mappings)".into(),
+            );
             continue;
         };
-        let set = client.get_mapping_set_version(&mapping_id, version)?;
+        let set = match client.get_mapping_set_version(&mapping_id, version) {
+            Ok(set) => set,
+            Err(e) if e.is_not_found() => {
+                left_out(
+                    warn,
+                    format!("its mapping set {mapping_id} (version {version}) is not found"),
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if set
             .mappings
             .iter()
             .any(|m| m.source_type() != MappingSourceType::Attribute)
         {
-            warn(format!(
-                "{what}: left out: its mapping set uses expressions, which the file cannot declare"
-            ));
+            left_out(
+                warn,
+                "its mapping set uses expressions, which the file cannot declare".into(),
+            );
             continue;
         }
         let mappings: Vec<(String, String)> = set
@@ -259,34 +342,71 @@ pub fn export(
             .iter()
             .map(|m| (m.source().to_owned(), m.destination().to_owned()))
             .collect();
-        if mappings.is_empty() {
-            warn(format!("{what}: left out: its mapping set maps no column"));
+        if let Some(why) = mappings_problem(&mappings) {
+            left_out(warn, why);
             continue;
         }
         let dataset = match dataset_names.get(dataset_id.as_str()) {
             Some(n) => n.clone(),
             None => {
                 let name = dataset_name(client, &dataset_id, warn)?;
-                let Some(name) = name else {
-                    warn(format!(
-                        "{what}: left out: dataset {dataset_id} has no name in Catalog"
-                    ));
-                    continue;
-                };
                 dataset_names.insert(dataset_id.as_str().to_owned(), name.clone());
                 name
             }
         };
-        if let Some(twin) = pipelines
-            .iter()
-            .find(|p| p.connection == base.name && p.table == table && p.dataset == dataset)
-        {
-            warn(format!(
-                "{what}: left out: it is a twin of pipelines[{}] (same connection, table and dataset)",
-                twin.index
-            ));
+        let Some(dataset) = dataset else {
+            left_out(
+                warn,
+                format!(
+                    "its dataset {dataset_id} is not found in Catalog, or has no name (the file \
+                     names datasets by name)"
+                ),
+            );
+            continue;
+        };
+        if let Some(rule) = name_problem(&dataset) {
+            left_out(
+                warn,
+                format!(
+                    "its dataset {dataset_id} has a name the file cannot take ({}): a name {rule}",
+                    shown(&dataset)
+                ),
+            );
             continue;
         }
+        if let Some(twin) = pipelines.iter().find(|p| p.dataset == dataset) {
+            let why = if twin.connection == base.name && twin.table == table {
+                format!(
+                    "it is a twin of pipelines[{}] (same connection, table and dataset)",
+                    twin.index
+                )
+            } else {
+                format!(
+                    "it writes into the dataset of pipelines[{}] ({}), and the file takes one \
+                     dataflow per dataset",
+                    twin.index,
+                    shown(&dataset)
+                )
+            };
+            left_out(warn, why);
+            continue;
+        }
+        let enabled = match &flow.state {
+            FlowState::Enabled => true,
+            FlowState::Disabled => false,
+            other => {
+                let state = match other {
+                    FlowState::Other(s) => s.clone(),
+                    s => s.to_string(),
+                };
+                warn(format!(
+                    "{what}: its state {} is neither enabled nor disabled: exported with \
+                     enabled = false",
+                    shown(&state)
+                ));
+                false
+            }
+        };
         if !used.iter().any(|c| c.name == base.name) {
             used.push(base);
         }
@@ -305,7 +425,7 @@ pub fn export(
             delta_column,
             schedule,
             mappings,
-            enabled: flow.state == FlowState::Enabled,
+            enabled,
             sandboxes: None,
             line: 0,
             lines: BTreeMap::new(),
@@ -317,6 +437,25 @@ pub fn export(
         key: String::new(),
     };
     let mut masked = Vec::new();
+    // Placeholders: no two connections share one (`orders-db`, `orders_db`
+    // and `Orders DB` would all read ORDERS_DB_PASSWORD), nor take one the
+    // file declares for another connection.
+    let mut taken: BTreeSet<String> = file
+        .map(|p| {
+            p.connections
+                .iter()
+                .map(|c| c.password_env.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut placeholders: BTreeMap<&str, String> = BTreeMap::new();
+    for base in &used {
+        if file.and_then(|p| p.connection(&base.name)).is_none() {
+            let env = distinct_password_env(&base.name, &taken);
+            taken.insert(env.clone());
+            placeholders.insert(base.name.as_str(), env);
+        }
+    }
     let connections: Vec<ConnectionDecl> = used
         .iter()
         .map(|base| match file.and_then(|p| p.connection(&base.name)) {
@@ -335,7 +474,7 @@ pub fn export(
                     port: aep_flow::defaults::DEFAULT_PORT,
                     database: PLACEHOLDER.into(),
                     user: PLACEHOLDER.into(),
-                    password_env: password_env_for(&base.name),
+                    password_env: placeholders[base.name.as_str()].clone(),
                     ssl_mode: None,
                     auth: match base.auth_spec_name.as_deref() {
                         Some(aep_flow::spec::BASIC_AUTH) => Some(AuthSpec::Basic),
@@ -368,7 +507,11 @@ fn dataset_name(
     id: &DatasetId,
     warn: &mut dyn FnMut(String),
 ) -> Result<Option<String>, aep_flow::Error> {
-    let dataset = client.get_dataset(id)?;
+    let dataset = match client.get_dataset(id) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let Some(name) = dataset.name.filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
@@ -376,8 +519,9 @@ fn dataset_name(
     if same.len() > 1 {
         let ids: Vec<&str> = same.iter().map(|d| d.id.as_str()).collect();
         warn(format!(
-            "dataset name {name:?} is shared by {} datasets ({}): plan will refuse it until \
+            "dataset name {} is shared by {} datasets ({}): plan will refuse it until \
              one is renamed",
+            shown(&name),
             same.len(),
             ids.join(", ")
         ));
@@ -412,6 +556,59 @@ pub fn password_env_for(name: &str) -> String {
     s.push_str("_PASSWORD");
     debug_assert!(is_env_name(&s));
     s
+}
+
+/// [`password_env_for`]`(name)`, or, when another connection has it,
+/// the first free of `STEM_2_PASSWORD`, `STEM_3_PASSWORD`, ...
+pub fn distinct_password_env(name: &str, taken: &BTreeSet<String>) -> String {
+    let first = password_env_for(name);
+    if !taken.contains(&first) {
+        return first;
+    }
+    let stem = first.strip_suffix("_PASSWORD").unwrap_or(&first).to_owned();
+    (2..)
+        .map(|n| format!("{stem}_{n}_PASSWORD"))
+        .find(|c| !taken.contains(c))
+        .expect("an unbounded range has a free name")
+}
+
+/// A value from the service as shown in a warning: quoted, control
+/// characters escaped, at most 100 characters.
+fn shown(s: &str) -> String {
+    let cut: String = s.chars().take(100).collect();
+    let more = if cut.len() < s.len() { "..." } else { "" };
+    format!("{cut:?}{more}")
+}
+
+/// Why these mappings cannot be written into the file (its rules for
+/// `mappings`); `None` when they can.
+fn mappings_problem(mappings: &[(String, String)]) -> Option<String> {
+    if mappings.is_empty() {
+        return Some("its mapping set maps no column".into());
+    }
+    let mut seen = BTreeSet::new();
+    for (column, dest) in mappings {
+        if column.is_empty() || column.chars().any(is_unsafe_char) {
+            return Some(
+                "its mapping set has a source column that is empty or holds control or \
+                 invisible characters"
+                    .into(),
+            );
+        }
+        if dest.is_empty() || dest.chars().any(|c| is_unsafe_char(c) || c.is_whitespace()) {
+            return Some(
+                "its mapping set has a destination that is not an XDM path without spaces".into(),
+            );
+        }
+        if !seen.insert(dest.as_str()) {
+            return Some(format!(
+                "its mapping set maps two columns to {} (the file maps each XDM path from one \
+                 column)",
+                shown(dest)
+            ));
+        }
+    }
+    None
 }
 
 /// A TOML basic string: `"`, `\` and control characters escaped, the rest
@@ -471,14 +668,16 @@ pub fn format_duration(mut secs: u64) -> String {
     out
 }
 
-fn frequency_word(s: &Schedule) -> &'static str {
+/// The file's word for the schedule's frequency; `None` for one the file
+/// has no word for.
+fn frequency_word(s: &Schedule) -> Option<&'static str> {
     match s.frequency() {
-        None => "once",
-        Some(Frequency::Minute) => "minute",
-        Some(Frequency::Hour) => "hour",
-        Some(Frequency::Day) => "day",
-        Some(Frequency::Week) => "week",
-        Some(_) => "once",
+        None => Some("once"),
+        Some(Frequency::Minute) => Some("minute"),
+        Some(Frequency::Hour) => Some("hour"),
+        Some(Frequency::Day) => Some("day"),
+        Some(Frequency::Week) => Some("week"),
+        Some(_) => None,
     }
 }
 
@@ -528,7 +727,9 @@ pub fn render(project: &Project, masked: &[String]) -> String {
         let _ = writeln!(w, "dataset = {}", toml_string(&p.dataset));
         let _ = writeln!(w, "delta_column = {}", toml_string(&p.delta_column));
         let s = &p.schedule;
-        let mut schedule = format!("frequency = {}", toml_string(frequency_word(s)));
+        // Unknown frequencies are left out before rendering.
+        let word = frequency_word(s).unwrap_or("once");
+        let mut schedule = format!("frequency = {}", toml_string(word));
         if let Some(i) = s.interval() {
             let _ = write!(schedule, ", interval = {i}");
         }

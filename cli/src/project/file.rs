@@ -27,21 +27,68 @@ use crate::env::Usage;
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads and checks the file at `path`.
+///
+/// Only a regular file (or a link to one) is read: a FIFO would block the
+/// run until something writes into it, a device may never end, a
+/// directory is no file. The type is checked before the file is opened
+/// (opening a FIFO for reading blocks), and again on the opened handle.
 pub fn load(path: &Path) -> Result<Project, Usage> {
     let shown = show_path(path);
-    let file = std::fs::File::open(path)
-        .map_err(|e| Usage(format!("{shown}: cannot be read: {}", io_reason(&e))))?;
+    let cannot = |e: &std::io::Error| Usage(format!("{shown}: cannot be read: {}", io_reason(e)));
+    let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
+    not_a_regular_file(&shown, &meta)?;
+    too_large(&shown, meta.len())?;
+    let file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+    // Replaced between the two looks: the opened handle is what is read.
+    not_a_regular_file(&shown, &file.metadata().map_err(|e| cannot(&e))?)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Usage(format!("{shown}: cannot be read: {}", io_reason(&e))))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+        .map_err(|e| cannot(&e))?;
+    too_large(&shown, bytes.len() as u64)?;
+    parse(path, &bytes)
+}
+
+/// Refuses what is not a regular file, naming its type.
+fn not_a_regular_file(shown: &str, meta: &std::fs::Metadata) -> Result<(), Usage> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let kind = file_kind(&meta.file_type());
+    Err(Usage(format!(
+        "{shown}: is {kind}, not a regular file (-f names the declarative file)"
+    )))
+}
+
+/// The kind of a file that is not a regular one, for messages.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
+}
+
+fn too_large(shown: &str, len: u64) -> Result<(), Usage> {
+    if len > MAX_FILE_BYTES {
         return Err(Usage(format!(
             "{shown}: is larger than {} MiB; a declarative file is far smaller",
             MAX_FILE_BYTES / (1024 * 1024)
         )));
     }
-    parse(path, &bytes)
+    Ok(())
 }
 
 /// An I/O error's reason, without the OS's echo of the path.
@@ -54,14 +101,53 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// A path as shown in messages: control characters escaped.
-fn show_path(path: &Path) -> String {
-    let s = path.display().to_string();
-    if s.chars().any(char::is_control) {
-        s.escape_debug().to_string()
-    } else {
-        s
+/// A path as shown in every message of the file reader, `export`, `plan`
+/// and `apply`: as is when every character is printable, else between
+/// double quotes with control and invisible formatting characters
+/// (newlines, ESC, bidirectional overrides) escaped as `\n`, `\u{1b}`,
+/// bytes that are not UTF-8 as `\xFF`, and `"` and `\` escaped. A crafted
+/// file name cannot forge a line of output or hide what follows it.
+pub(crate) fn show_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes: &[u8] = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let lossy = path.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes: &[u8] = lossy.as_bytes();
+    let plain = std::str::from_utf8(bytes).is_ok_and(|s| !s.chars().any(is_unsafe_char));
+    if plain {
+        return String::from_utf8_lossy(bytes).into_owned();
     }
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters that move the cursor, end a line, or change how the text
+/// around them shows: control characters, line and paragraph separators,
+/// zero-width and bidirectional formatting characters, the BOM.
+pub(crate) fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// Checks the file's contents; `path` names it in errors.
@@ -128,20 +214,21 @@ struct Node<'a> {
 /// Keys that name a secret: refused wherever they appear (their value is
 /// never read).
 fn looks_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', ' '], "_");
+    let k = key.to_ascii_lowercase().replace(['-', ' ', '.'], "_");
     k != "password_env"
-        && [
-            "password",
-            "passwd",
-            "pwd",
-            "secret",
-            "token",
-            "api_key",
-            "apikey",
-            "private_key",
-        ]
-        .iter()
-        .any(|s| k.contains(s))
+        && (k == "pw"
+            || [
+                "pass",
+                "pwd",
+                "credential",
+                "secret",
+                "token",
+                "api_key",
+                "apikey",
+                "private_key",
+            ]
+            .iter()
+            .any(|s| k.contains(s)))
 }
 
 /// A key as shown in a path: bare when it is a bare TOML key, quoted
@@ -249,8 +336,17 @@ impl<'a> Reader<'a> {
         if s.is_empty() {
             return Err(self.err(line, &path, "must not be empty"));
         }
-        if s.chars().any(char::is_control) {
-            return Err(self.err(line, &path, "must not contain control characters"));
+        if s.chars().any(is_unsafe_char) {
+            return Err(self.err(line, &path, UNSAFE_RULE));
+        }
+        Ok((s, line))
+    }
+
+    /// A name ([`text`](Self::text), and [`name_problem`]'s rule).
+    fn name(&self, node: &Node<'_>, key: &str, what: &str) -> Result<(String, usize), Usage> {
+        let (s, line) = self.text(node, key, what)?;
+        if let Some(rule) = name_problem(&s) {
+            return Err(self.err(line, &Self::child_path(node, key), rule));
         }
         Ok((s, line))
     }
@@ -400,12 +496,10 @@ impl<'a> Reader<'a> {
             let Some(conn) = self.table(&node, name)? else {
                 continue;
             };
-            if name.is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
-                return Err(self.err(
-                    conn.line,
-                    &conn.path,
-                    "a connection name is 1 to 256 characters, without control characters",
-                ));
+            if let Some(rule) = name_problem(name).or_else(|| {
+                (name.chars().count() > 256).then_some("must be at most 256 characters")
+            }) {
+                return Err(self.err(conn.line, &conn.path, format!("a connection name {rule}")));
             }
             self.known_keys(
                 &conn,
@@ -443,10 +537,14 @@ impl<'a> Reader<'a> {
                 "the environment variable that holds the password",
             )?;
             if !is_env_name(&password_env) {
+                // The value is not shown: it may be the password itself,
+                // pasted in by mistake.
                 return Err(self.err(
                     line,
                     &format!("{}.password_env", conn.path),
-                    "must be an environment variable name: letters, digits and `_`, not starting with a digit",
+                    "must name an environment variable, [A-Z_][A-Z0-9_]* (uppercase letters, \
+                     digits and `_`, not starting with a digit, at most 128): the variable that \
+                     holds the password, never the password (the value is not shown)",
                 ));
             }
             let ssl_mode = match self.string(&conn, "ssl_mode")? {
@@ -532,26 +630,38 @@ impl<'a> Reader<'a> {
         for (index, node) in nodes.iter().enumerate() {
             out.push(self.pipeline(index, node, sandboxes, connections)?);
         }
-        // Two pipelines with the same (connection, table, dataset) in one
-        // sandbox.
+        // Two pipelines into one dataset in one sandbox: the same
+        // (connection, table, dataset) twice, or two tables into one
+        // dataset. A dataset takes one dataflow (Adobe: a strict
+        // one-to-one relationship), and `ensure_pipeline` finds the target
+        // connection and the flow by the dataset: the two would rewrite
+        // each other's flow on every apply.
         for (j, b) in out.iter().enumerate() {
             for a in &out[..j] {
-                if (&a.connection, &a.table, &a.dataset) != (&b.connection, &b.table, &b.dataset) {
+                if a.dataset != b.dataset {
                     continue;
                 }
-                if let Some(s) = sandboxes
+                let Some(s) = sandboxes
                     .iter()
                     .find(|s| a.in_sandbox(&s.name) && b.in_sandbox(&s.name))
-                {
-                    return Err(self.err(
-                        b.line,
-                        &format!("pipelines[{}]", b.index),
-                        format!(
-                            "declares the same (connection, table, dataset) as pipelines[{}] (line {}) in sandbox {}",
-                            a.index, a.line, s.name
-                        ),
-                    ));
-                }
+                else {
+                    continue;
+                };
+                let rule = if (&a.connection, &a.table) == (&b.connection, &b.table) {
+                    format!(
+                        "declares the same (connection, table, dataset) as pipelines[{}] (line {}) in sandbox {}",
+                        a.index, a.line, s.name
+                    )
+                } else {
+                    format!(
+                        "writes into the same dataset as pipelines[{}] (line {}) in sandbox {}: a \
+                         dataset takes one dataflow (its target connection and flow are found by \
+                         the dataset), so the two would overwrite each other; use another dataset, \
+                         or `sandboxes` to keep them apart",
+                        a.index, a.line, s.name
+                    )
+                };
+                return Err(self.err(b.line, &format!("pipelines[{}]", b.index), rule));
             }
         }
         Ok(out)
@@ -595,8 +705,8 @@ impl<'a> Reader<'a> {
                 "names no [connections.NAME] of this file",
             ));
         }
-        let (table, _) = self.text(node, "table", "the table's path, e.g. public.orders")?;
-        let (dataset, _) = self.text(node, "dataset", "the dataset's name in Catalog")?;
+        let (table, _) = self.name(node, "table", "the table's path, e.g. public.orders")?;
+        let (dataset, _) = self.name(node, "dataset", "the dataset's name in Catalog")?;
         let (delta_column, _) = self.text(
             node,
             "delta_column",
@@ -799,11 +909,11 @@ impl<'a> Reader<'a> {
         for (column, item) in m.table.iter() {
             let line = self.key_line(&m, column);
             let path = Self::child_path(&m, column);
-            if column.is_empty() || column.chars().any(char::is_control) {
+            if column.is_empty() || column.chars().any(is_unsafe_char) {
                 return Err(self.err(
                     line,
                     &path,
-                    "a column name must be non-empty, without control characters",
+                    "a column name must be non-empty, without control or invisible formatting characters",
                 ));
             }
             let Some(dest) = item.as_str() else {
@@ -813,7 +923,7 @@ impl<'a> Reader<'a> {
                     format!("must be an XDM path (a string), not {}", type_name(item)),
                 ));
             };
-            if dest.is_empty() || dest.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            if dest.is_empty() || dest.chars().any(|c| is_unsafe_char(c) || c.is_whitespace()) {
                 return Err(self.err(line, &path, "must be a non-empty XDM path without spaces"));
             }
             if let Some(other) = seen.get(dest) {
@@ -874,12 +984,42 @@ pub fn is_env_prefix(s: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
 }
 
-/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128.
+/// `password_env`: a shell variable name as the file takes it,
+/// `[A-Z_][A-Z0-9_]*`, at most 128.
 pub fn is_env_name(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=128).contains(&b.len())
         && !b[0].is_ascii_digit()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+/// The rule for text values: no control or invisible formatting
+/// characters.
+const UNSAFE_RULE: &str =
+    "must not contain control characters or invisible formatting characters (zero-width, bidirectional)";
+
+/// Why `s` cannot be a connection, table or dataset name of the file;
+/// `None` when it can. Adobe takes free text for connection and dataset
+/// names, and a table path is as the source explores it: spaces, dots,
+/// quotes and any letter inside a name are accepted and round-tripped
+/// (`export` writes them back). Refused: the empty name, control and
+/// invisible formatting characters (they forge or hide output, and no
+/// reviewer sees them), and white space at either end (invisible in
+/// review; a name that differs only there is another name to Catalog and
+/// Flow Service). Column names (`delta_column`, `mappings`) are not held to
+/// the white space rule: a quoted PostgreSQL identifier may have spaces at
+/// its ends, and the source shows it so.
+pub(crate) fn name_problem(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("must not be empty")
+    } else if s.chars().any(is_unsafe_char) {
+        Some(UNSAFE_RULE)
+    } else if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        Some("must not begin or end with white space")
+    } else {
+        None
+    }
 }
 
 /// `30m`, `2h`, `1d`, `1h30m`, `45s`, `1w`: one or more NUMBER UNIT
@@ -1039,6 +1179,7 @@ pub fn format_utc(t: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     const GOOD: &str = r#"project = "crm-ingest"
 
@@ -1637,7 +1778,7 @@ a = "_tenant.a"
         );
         let m = err(&with("[connections.orders-db]", "[connections.\"\"]"));
         assert!(
-            m.contains("connections.\"\": a connection name is 1 to 256"),
+            m.contains("connections.\"\": a connection name must not be empty"),
             "{m}"
         );
         // Dotted keys and inline pipelines are the same file.
@@ -1659,6 +1800,204 @@ a = "_tenant.a"
     }
 
     #[test]
+    fn paths_are_shown_escaped() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let show = |b: &[u8]| show_path(Path::new(OsStr::from_bytes(b)));
+        assert_eq!(show(b"dir/aep-flow.toml"), "dir/aep-flow.toml");
+        assert_eq!(show("ünï \"q\" \\.toml".as_bytes()), "ünï \"q\" \\.toml");
+        assert_eq!(
+            show(b"a.toml\nerror: forged\r\t\x1b[31m"),
+            "\"a.toml\\nerror: forged\\r\\t\\u{1b}[31m\""
+        );
+        assert_eq!(show(b"a\xff\xfeb\"\\\n"), "\"a\\xFF\\xFEb\\\"\\\\\\n\"");
+        assert_eq!(
+            show("x\u{202E}lmth.toml\u{200B}".as_bytes()),
+            "\"x\\u{202e}lmth.toml\\u{200b}\""
+        );
+        // Every message of the reader uses it.
+        let Err(Usage(m)) = parse(Path::new(OsStr::from_bytes(b"f\n\xff.toml")), b"x") else {
+            panic!()
+        };
+        assert!(m.starts_with("\"f\\n\\xFF.toml\":1: not valid TOML"), "{m}");
+        assert_eq!(m.lines().count(), 1);
+        let mut p = load_str(GOOD).unwrap();
+        p.file = PathBuf::from(OsStr::from_bytes(b"e\x1b]0;x\x07.toml"));
+        let Usage(m) = p.error_at(&p.sandboxes[0].at, "rule");
+        assert_eq!(m, "\"e\\u{1b}]0;x\\u{7}.toml\":3: sandboxes.dev: rule");
+    }
+
+    #[test]
+    fn password_env_is_a_shell_name_and_never_echoed() {
+        for bad in [
+            "orders_db_password",
+            "Orders_Pw",
+            "9PW",
+            "PW-1",
+            "PW 1",
+            "pw-Canary-31!",
+            "Tr0ub4dor&3",
+            "PWÉ",
+        ] {
+            let m = err(&with("\"ORDERS_DB_PASSWORD\"", &toml_string_for_test(bad)));
+            assert_eq!(
+                m,
+                "aep-flow.toml:13: connections.orders-db.password_env: must name an environment \
+                 variable, [A-Z_][A-Z0-9_]* (uppercase letters, digits and `_`, not starting with a \
+                 digit, at most 128): the variable that holds the password, never the password \
+                 (the value is not shown)"
+            );
+        }
+        for ok in ["_PW", "PW_9", "A", &"A".repeat(128)] {
+            let p = load_str(&with("\"ORDERS_DB_PASSWORD\"", &format!("\"{ok}\""))).unwrap();
+            assert_eq!(p.connections[0].password_env, ok);
+        }
+        let m = err(&with(
+            "\"ORDERS_DB_PASSWORD\"",
+            &format!("\"{}\"", "A".repeat(129)),
+        ));
+        assert!(
+            m.contains("password_env: must name an environment variable"),
+            "{m}"
+        );
+        // Password-like keys: refused, the value never read.
+        for key in [
+            "pass",
+            "Pass",
+            "passwd",
+            "pw",
+            "pwd",
+            "db-pass",
+            "passphrase",
+            "credentials",
+        ] {
+            let m = err(&with(
+                "user = \"etl_reader\"",
+                &format!("user = \"etl_reader\"\n{key} = \"Canary-pw-3141\""),
+            ));
+            assert_eq!(
+                m,
+                format!("aep-flow.toml:13: connections.orders-db.{key}: passwords come from the environment: use password_env")
+            );
+        }
+    }
+
+    /// `s` as a TOML basic string (tests only).
+    fn toml_string_for_test(s: &str) -> String {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+
+    #[test]
+    fn names_are_refused_with_their_rule() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("[connections.orders-db]", "[connections.\" orders-db\"]", "aep-flow.toml:8: connections.\" orders-db\": a connection name must not begin or end with white space"),
+            ("[connections.orders-db]", "[connections.\"orders-db\\t\"]", "aep-flow.toml:8: connections.\"orders-db\\t\": a connection name must not contain control characters"),
+            ("[connections.orders-db]", "[connections.\"orders\\u200Bdb\"]", "a connection name must not contain control characters or invisible formatting"),
+            ("table = \"public.orders\"", "table = \"public.orders \"", "aep-flow.toml:18: pipelines[0].table: must not begin or end with white space"),
+            ("table = \"public.orders\"", "table = \"\\u00A0public.orders\"", "aep-flow.toml:18: pipelines[0].table: must not begin or end with white space"),
+            ("table = \"public.orders\"", "table = \"public.\\u202Eorders\"", "pipelines[0].table: must not contain control characters or invisible"),
+            ("dataset = \"Orders\"", "dataset = \" Orders\"", "aep-flow.toml:19: pipelines[0].dataset: must not begin or end with white space"),
+            ("dataset = \"Orders\"", "dataset = \"Orders\\n\"", "aep-flow.toml:19: pipelines[0].dataset: must not contain control"),
+            ("dataset = \"Orders\"", "dataset = \"   \"", "pipelines[0].dataset: must not begin or end with white space"),
+            ("dataset = \"Orders\"", "dataset = \"\"", "aep-flow.toml:19: pipelines[0].dataset: must not be empty"),
+            ("[sandboxes.dev]", "[sandboxes.\" dev\"]", "sandboxes.\" dev\": a sandbox name is"),
+            ("[sandboxes.dev]", "[sandboxes.\"dev\\n\"]", "sandboxes.\"dev\\n\": a sandbox name is"),
+        ];
+        for (from, to, want) in cases {
+            let m = err(&with(from, to));
+            assert!(m.contains(want), "{to}: {m}");
+            assert_eq!(m.lines().count(), 1, "{m}");
+        }
+        // Spaces, dots, quotes and letters inside a name: taken as written.
+        let p = load_str(
+            &with(
+                "[connections.orders-db]",
+                "[connections.\"Orders DB.eu \\\"ü\\\"\"]",
+            )
+            .replace(
+                "connection = \"orders-db\"",
+                "connection = \"Orders DB.eu \\\"ü\\\"\"",
+            )
+            .replace(
+                "dataset = \"Orders\"",
+                "dataset = \"Ordérs  (v2) \\\"x\\\"\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(p.connections[0].name, "Orders DB.eu \"ü\"");
+        assert_eq!(p.pipelines[0].dataset, "Ordérs  (v2) \"x\"");
+    }
+
+    #[test]
+    fn two_pipelines_into_one_dataset_in_a_sandbox_are_refused() {
+        // Another table into pipelines[1]'s dataset, in every sandbox.
+        let text = with("table = \"public.orders\"", "table = \"public.orders\"")
+            .replace("dataset = \"Orders\"", "dataset = \"Sales \\\"2026\\\"\"")
+            .replace("sandboxes = [\"dev\"]\n", "");
+        let m = err(&text);
+        assert_eq!(
+            m,
+            "aep-flow.toml:26: pipelines[1]: writes into the same dataset as pipelines[0] \
+             (line 16) in sandbox dev: a dataset takes one dataflow (its target connection and \
+             flow are found by the dataset), so the two would overwrite each other; use another \
+             dataset, or `sandboxes` to keep them apart"
+        );
+        // One in dev, the other in prod: fine.
+        let apart = text.replace("enabled = false", "enabled = false\nsandboxes = [\"prod\"]");
+        let apart = apart.replacen("max_age", "sandboxes = [\"dev\"]\nmax_age", 1);
+        let p = load_str(&apart).unwrap();
+        assert_eq!(p.pipelines_in("dev").count(), 1);
+        assert_eq!(p.pipelines_in("prod").count(), 1);
+        // The second in both sandboxes: the first sandbox they share is named.
+        let m = err(&text.replacen("max_age", "sandboxes = [\"prod\"]\nmax_age", 1));
+        assert!(m.contains("pipelines[0] (line 16) in sandbox prod"), "{m}");
+    }
+
+    #[test]
+    fn truncated_files_are_named_by_line() {
+        for (text, line) in [
+            (
+                GOOD.replace(
+                    "\n[[pipelines]]\nconnection = \"orders-db\"\ntable = 'sales",
+                    "\n[[pipelines",
+                ),
+                27,
+            ),
+            (
+                GOOD[..GOOD.find("backfill = false").unwrap()].to_owned(),
+                21,
+            ),
+            (
+                GOOD[..GOOD.find("\"db.example.com\"").unwrap() + 5].to_owned(),
+                9,
+            ),
+            ("project = \"p\"\n[sandboxes.dev".to_owned(), 2),
+            ("project = \"p\"\n[[".to_owned(), 2),
+        ] {
+            let m = err(&text);
+            assert!(
+                m.starts_with(&format!("aep-flow.toml:{line}: not valid TOML: ")),
+                "{m}\n{text}"
+            );
+            assert_eq!(m.lines().count(), 1, "{m}");
+        }
+        // Cut at a line's end: what is there is checked, the missing keys named.
+        let cut = &GOOD[..GOOD.find("mappings = { id").unwrap()];
+        let m = err(cut);
+        assert_eq!(
+            m,
+            "aep-flow.toml:16: pipelines[0].mappings: is required ({ column = \"xdm.path\", ... })"
+        );
+        // Every byte boundary of the file: an answer, never a panic.
+        for end in 0..GOOD.len() {
+            if GOOD.is_char_boundary(end) {
+                let _ = load_str(&GOOD[..end]);
+            }
+            let _ = parse(Path::new("x"), &GOOD.as_bytes()[..end]);
+        }
+    }
+
+    #[test]
     fn files() {
         let dir = std::env::temp_dir().join(format!("aep-flow-file-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1671,10 +2010,56 @@ a = "_tenant.a"
             format!("{}: cannot be read: no such file", missing.display())
         );
         let Err(Usage(m)) = load(&dir) else { panic!() };
-        assert!(
-            m.starts_with(&format!("{}: cannot be read", dir.display())),
-            "{m}"
+        assert_eq!(
+            m,
+            format!(
+                "{}: is a directory, not a regular file (-f names the declarative file)",
+                dir.display()
+            )
         );
+        // A device: refused by its type, not read (`/dev/zero` never ends).
+        for device in ["/dev/null", "/dev/zero"] {
+            let Err(Usage(m)) = load(Path::new(device)) else {
+                panic!()
+            };
+            assert_eq!(
+                m,
+                format!(
+                    "{device}: is a device, not a regular file (-f names the declarative file)"
+                )
+            );
+        }
+        // A FIFO nobody writes into: refused at once, never opened (opening
+        // it would block). Run in a thread so that a regression fails
+        // instead of hanging.
+        let fifo = dir.join("fifo.toml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&path).err().map(|Usage(m)| m));
+        });
+        let m = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("load blocked on a FIFO")
+            .expect("a FIFO was accepted");
+        assert_eq!(
+            m,
+            format!(
+                "{}: is a FIFO (named pipe), not a regular file (-f names the declarative file)",
+                fifo.display()
+            )
+        );
+        // A link to a regular file is the file.
+        let link = dir.join("link.toml");
+        let good0 = dir.join("good0.toml");
+        std::fs::write(&good0, GOOD).unwrap();
+        std::os::unix::fs::symlink(&good0, &link).unwrap();
+        load(&link).map_err(|Usage(m)| m).unwrap();
         let huge = dir.join("huge.toml");
         let mut text = GOOD.to_owned();
         while text.len() as u64 <= MAX_FILE_BYTES {

@@ -79,7 +79,7 @@ pub fn select<'p>(project: &'p Project, names: &[String]) -> Result<Vec<&'p Sand
             return Err(Usage(format!(
                 "--sandbox {:?}: {} declares no such sandbox (it declares {})",
                 name.escape_debug().to_string(),
-                project.file.display(),
+                project.shown_file(),
                 if declared.is_empty() {
                     "none".to_owned()
                 } else {

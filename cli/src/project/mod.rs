@@ -145,10 +145,17 @@ impl Project {
     pub fn error_at(&self, at: &At, rule: impl fmt::Display) -> Usage {
         Usage(format!(
             "{}:{}: {}: {rule}",
-            self.file.display(),
+            self.shown_file(),
             at.line,
             at.key
         ))
+    }
+
+    /// The file's path as every message shows it ([`file::show_path`]:
+    /// escaped when it holds control characters or bytes that are not
+    /// UTF-8).
+    pub fn shown_file(&self) -> String {
+        file::show_path(&self.file)
     }
 
     /// The pipelines declared for `sandbox`, in file order.
