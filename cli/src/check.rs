@@ -145,12 +145,13 @@ pub struct RunFacts {
 }
 
 impl RunFacts {
-    /// `run`'s facts, its error text scrubbed of `secrets`.
-    pub fn of(run: &Run, secrets: &[&Secret]) -> Self {
+    /// `run`'s facts, its error text scrubbed of `secrets` and of every
+    /// secret `client` holds (the token IMS issued it included).
+    pub fn of(run: &Run, client: &Client, secrets: &[&Secret]) -> Self {
         let error = run
             .errors
             .iter()
-            .map(|e| e.shown(secrets))
+            .map(|e| client.shown_run_error(e, secrets))
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
@@ -700,7 +701,10 @@ pub fn check_flow(
             return checked;
         }
     };
-    let facts: Vec<RunFacts> = runs.iter().map(|r| RunFacts::of(r, secrets)).collect();
+    let facts: Vec<RunFacts> = runs
+        .iter()
+        .map(|r| RunFacts::of(r, client, secrets))
+        .collect();
     let verdict = classify(Some(&FlowFacts::from(flow)), &facts, now, limits);
     if retrigger > 0 {
         checked.retrigger = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {

@@ -671,3 +671,51 @@ fn the_demo_shows_a_healthy_and_a_partial_pipeline_for_the_readme_file() {
     assert_eq!(v[3]["summary"]["partial"], 1);
     let _ = std::fs::remove_file(&state);
 }
+
+#[test]
+fn a_run_error_echoing_the_token_ims_issued_or_the_client_secret_is_scrubbed() {
+    const CLIENT_SECRET: &str = "cs-canary-Secr3t9";
+    for json in [&[][..], &["--json"][..]] {
+        let fake = FakeFlowService::builder()
+            .ims_client(aep_flow_testing::DEMO_CLIENT_ID, CLIENT_SECRET)
+            .start()
+            .unwrap();
+        let (fake, flow) = with_flow(fake);
+        // The first token the fake IMS issues is `fake-ims-token-1`: the
+        // command's client will get it, and the run's error echoes it.
+        let t = now() - MIN;
+        fake.add_run(
+            &flow,
+            FakeRun::new("failed").with_created_at(t).with_error(
+                "CONNECTOR-2001-500",
+                format!(
+                    "Authorization: Bearer fake-ims-token-1 rejected \
+                     (client_secret={CLIENT_SECRET})"
+                ),
+            ),
+        );
+        let mut cmd = aep_flow("check");
+        cmd.env("AEP_CLIENT_ID", aep_flow_testing::DEMO_CLIENT_ID)
+            .env("AEP_CLIENT_SECRET", CLIENT_SECRET)
+            .env("AEP_SCOPES", aep_flow_testing::DEMO_SCOPES)
+            .env("AEP_IMS_URL", fake.ims_url())
+            .env("AEP_ORG_ID", "CLI@AdobeOrg")
+            .env("AEP_SANDBOX_NAME", "prod")
+            .env("AEP_FLOW_SERVICE_URL", fake.base_url())
+            .args(["--flow", &flow])
+            .args(json);
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+        // The canary really is a token the command was issued.
+        assert_eq!(fake.issued_tokens(), ["fake-ims-token-1"]);
+        for secret in ["fake-ims-token-1", CLIENT_SECRET] {
+            assert_no_run_of(secret, &stdout);
+            assert_no_run_of(secret, &stderr);
+        }
+        assert!(
+            stdout.contains(": CONNECTOR-2001-500: Authorization: Bearer [REDACTED] rejected"),
+            "{stdout}"
+        );
+    }
+}
