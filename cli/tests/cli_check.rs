@@ -719,3 +719,130 @@ fn a_run_error_echoing_the_token_ims_issued_or_the_client_secret_is_scrubbed() {
         );
     }
 }
+
+#[test]
+fn a_declared_dataset_that_does_not_exist_is_missing_not_bad_input() {
+    use project_support::{fake as project_fake, head, pipeline, writes_since, Project};
+    let fake = project_fake();
+    let applied = format!("{}{}", head("crm-ingest"), pipeline("Orders", ""));
+    let project = Project::new(&applied);
+    project.run("apply", &fake).expect(0);
+    for sandbox in ["dev", "prod"] {
+        run_in(
+            &fake,
+            sandbox,
+            &flow_named(&fake, sandbox, "Orders"),
+            success(MIN, 0),
+        );
+    }
+    // The file is ahead of the sandboxes: a dataset nobody made yet, in
+    // prod only.
+    project.rewrite(&format!(
+        "{applied}{}sandboxes = [\"prod\"]\n",
+        pipeline("Orders \\\"2027\\\"", "")
+    ));
+    let before = fake.requests().len();
+    let run = project.run("check", &fake).expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.out);
+    assert!(lines[0].starts_with("dev  public.orders → Orders  ok  "));
+    assert!(lines[1].starts_with("prod  public.orders → Orders  ok  "));
+    assert_eq!(
+        lines[2],
+        "prod  public.orders → Orders \"2027\"  missing  last success never  no dataset named \
+         \"Orders \\\"2027\\\"\" in sandbox prod (Catalog lists 2 datasets)"
+    );
+    assert_eq!(
+        lines[3],
+        "3 pipelines: 2 ok, 1 missing, 0 disabled, 0 failed, 0 partial, 0 stale, 0 errors"
+    );
+    assert!(
+        run.err.lines().all(|l| !l.starts_with("error")),
+        "{}",
+        run.err
+    );
+    assert!(writes_since(&fake, before).is_empty());
+    let run = project.run("check --json --sandbox prod", &fake).expect(3);
+    let v = run.json();
+    assert_eq!(v[1]["state"], "missing");
+    assert_eq!(v[1]["dataset"], "Orders \"2027\"");
+    assert_eq!(v[1]["flowId"], Value::Null);
+    assert!(v[1]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no dataset named "));
+    // Only the missing one selected: still exit 3, not 2.
+    project
+        .run("check --sandbox prod --pipeline public.orders", &fake)
+        .expect(3);
+    // plan and apply keep their rule: exit 2 naming the file, line and key,
+    // nothing written.
+    let before = fake.requests().len();
+    for words in ["plan", "apply"] {
+        let run = project.run(words, &fake).expect(2);
+        assert!(
+            run.err.contains(":dataset: no dataset named")
+                || run.err.contains(".dataset: no dataset named"),
+            "{words}: {}",
+            run.err
+        );
+    }
+    assert!(writes_since(&fake, before).is_empty());
+}
+
+#[test]
+fn file_paths_are_printed_escaped_never_raw() {
+    use project_support::{fake as project_fake, head, pipeline, Project};
+    use std::os::unix::ffi::OsStrExt;
+    let fake = project_fake();
+    // A directory whose name would start a forged line and colour the
+    // terminal (arguments that are not UTF-8 are refused before: the
+    // unit tests of `show_path` cover those bytes).
+    let dir = common::TempDir::new("odd-path");
+    let odd = dir.0.join(std::ffi::OsStr::from_bytes(
+        b"x\nerror: all pipelines ok\x1b[32m",
+    ));
+    std::fs::create_dir_all(&odd).unwrap();
+    let path = odd.join("aep-flow.toml");
+    std::fs::write(
+        &path,
+        format!("{}{}", head("crm-ingest"), pipeline("Orders", "")),
+    )
+    .unwrap();
+    let shown_dir = format!(
+        "{}/x\\nerror: all pipelines ok\\u{{1b}}[32m/aep-flow.toml",
+        dir.0.display()
+    );
+    let project = Project { dir, path };
+    let check = |words: &str| project.run(words, &fake);
+    let before = fake.requests().len();
+    // check.rs: a --pipeline the file does not declare.
+    let run = check("check --pipeline public.nope").expect(2);
+    // live.rs: a --sandbox the file does not declare.
+    let run2 = check("check --sandbox nope").expect(2);
+    assert_eq!(fake.requests().len(), before);
+    for (run, says) in [
+        (&run, "declares no pipeline of that table"),
+        (&run2, "declares no such sandbox"),
+    ] {
+        assert_eq!(run.err.lines().count(), 1, "{:?}", run.err);
+        assert!(!run.err.contains('\u{1b}'), "{:?}", run.err);
+        assert!(!run.err.contains('\u{fffd}'), "{:?}", run.err);
+        assert!(run.err.contains(&shown_dir), "{:?}", run.err);
+        assert!(run.err.contains(says), "{:?}", run.err);
+    }
+    // The project's FILE:LINE: KEY errors (two datasets of one name).
+    fake.sandbox("dev").add_dataset(
+        "0000d5e7a0b1c2ffffffffff",
+        "Orders",
+        project_support::SCHEMA,
+    );
+    let run = check("check --sandbox dev").expect(2);
+    assert_eq!(run.err.lines().count(), 1, "{:?}", run.err);
+    assert!(!run.err.contains('\u{1b}'), "{:?}", run.err);
+    assert!(
+        run.err.contains(&format!("{shown_dir}:")) && run.err.contains("2 datasets are named"),
+        "{:?}",
+        run.err
+    );
+}

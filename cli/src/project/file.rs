@@ -54,14 +54,32 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// A path as shown in messages: control characters escaped.
-fn show_path(path: &Path) -> String {
-    let s = path.display().to_string();
-    if s.chars().any(char::is_control) {
-        s.escape_debug().to_string()
-    } else {
-        s
+/// A path as shown in messages, on one line and unable to forge output:
+/// control characters (and other characters that do not print, such as
+/// bidirectional overrides) escaped as Rust does (`\n`, `\u{1b}`), and
+/// bytes that are not UTF-8 as `\xNN`. Every printed path goes through
+/// it.
+pub(crate) fn show_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let lossy = path.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    let mut shown = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                // Printable as they are (escape_debug would double them).
+                '\\' | '"' | '\'' => shown.push(c),
+                c => shown.extend(c.escape_debug()),
+            }
+        }
+        for b in chunk.invalid() {
+            shown.push_str(&format!("\\x{b:02x}"));
+        }
     }
+    shown
 }
 
 /// Checks the file's contents; `path` names it in errors.
@@ -1688,5 +1706,39 @@ a = "_tenant.a"
         let p = load(&good).map_err(|Usage(m)| m).unwrap();
         assert_eq!(p.file, good);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn paths_are_shown_on_one_line_with_odd_bytes_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let show = |bytes: &[u8]| show_path(Path::new(std::ffi::OsStr::from_bytes(bytes)));
+        assert_eq!(show(b"conf/aep-flow.toml"), "conf/aep-flow.toml");
+        assert_eq!(
+            show("d\u{e9}j\u{e0}/a b.toml".as_bytes()),
+            "d\u{e9}j\u{e0}/a b.toml"
+        );
+        // A newline and an ESC cannot start a forged line or colour it.
+        assert_eq!(
+            show(b"x\nerror: forged\x1b[31m.toml"),
+            "x\\nerror: forged\\u{1b}[31m.toml"
+        );
+        assert_eq!(show(b"a\rb\tc\0"), "a\\rb\\tc\\0");
+        // Bytes that are not UTF-8, each as \xNN (never U+FFFD, which
+        // would make two paths look alike).
+        assert_eq!(show(b"bad\xff\xfe.toml"), "bad\\xff\\xfe.toml");
+        assert_eq!(show(b"cut\xc3"), "cut\\xc3");
+        // A right-to-left override (does not print, reorders what does).
+        assert_eq!(show("a\u{202e}b".as_bytes()), "a\\u{202e}b");
+        // Quotes and backslashes stay as they are.
+        assert_eq!(show(br#"a"b'c\d"#), r#"a"b'c\d"#);
+        for bytes in [&b"x\ny"[..], b"\x1b]0;t\x07", b"\xc0\x80\n"] {
+            let shown = show(bytes);
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        }
+        // The messages of the reader use it.
+        let Err(Usage(m)) = parse(Path::new("a\nb.toml"), b"project = 1") else {
+            panic!()
+        };
+        assert!(m.starts_with("a\\nb.toml:1: "), "{m}");
     }
 }

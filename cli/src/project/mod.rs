@@ -145,7 +145,7 @@ impl Project {
     pub fn error_at(&self, at: &At, rule: impl fmt::Display) -> Usage {
         Usage(format!(
             "{}:{}: {}: {rule}",
-            self.file.display(),
+            file::show_path(&self.file),
             at.line,
             at.key
         ))
