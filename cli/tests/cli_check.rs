@@ -39,6 +39,14 @@ fn assert_no_run_of(secret: &str, text: &str) {
 
 /// A fake with an hourly flow made through the library; its id.
 fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
+    with_flow_scheduled(
+        fake,
+        Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap(),
+    )
+}
+
+/// A fake with a flow on `schedule` made through the library; its id.
+fn with_flow_scheduled(fake: FakeFlowService, schedule: Schedule) -> (FakeFlowService, String) {
     let base = fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
@@ -53,7 +61,7 @@ fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
         .with_dataset_id(DATASET.parse().unwrap())
         .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
         .with_delta_column("updated_at")
-        .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap());
+        .with_schedule(schedule);
     let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
     (fake, String::from(flow))
 }
@@ -844,5 +852,140 @@ fn file_paths_are_printed_escaped_never_raw() {
         run.err.contains(&format!("{shown_dir}:")) && run.err.contains("2 datasets are named"),
         "{:?}",
         run.err
+    );
+}
+
+#[test]
+fn a_flow_that_runs_once_is_never_stale() {
+    let (fake, flow) = with_flow_scheduled(
+        FakeFlowService::start().unwrap(),
+        Schedule::once(1_764_230_400),
+    );
+    // No run at all, or a success a year old: ok, whatever --max-age says.
+    for extra in [&[][..], &["--max-age", "1m"][..]] {
+        let (code, v) = check_json(&fake, &flow, extra);
+        assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+        assert_eq!(v["maxAgeSeconds"], Value::Null);
+    }
+    fake.add_run(&flow, success(365 * 24 * HOUR, 0));
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "1m"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    // It can still fail.
+    fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("failed")));
+}
+
+#[test]
+fn max_age_edges_as_the_binary_sees_them() {
+    // The binary's clock cannot be pinned: a success a few seconds inside
+    // max_age is ok, one a second beyond it is stale. The exact edge (a
+    // success exactly max_age old is ok, a millisecond more is stale) is
+    // `check::classify`'s unit test `the_clock_edges_of_max_age`.
+    let (fake, flow) = hourly();
+    // Created 2h 1m ago, completed 5 s inside the window: the success
+    // time is the completion, so it is ok.
+    let inside = now() - 2 * HOUR + 5_000;
+    fake.add_run(
+        &flow,
+        FakeRun::new("success")
+            .with_created_at(now() - 2 * HOUR - MIN)
+            .with_times(now() - 2 * HOUR - MIN, inside),
+    );
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "2h"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    let (fake, flow) = hourly();
+    let beyond = now() - 2 * HOUR - 1_000;
+    fake.add_run(
+        &flow,
+        FakeRun::new("success")
+            .with_created_at(beyond - MIN)
+            .with_times(beyond - MIN, beyond),
+    );
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "2h"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")), "{v}");
+    assert!(v["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no successful run within max_age 2h (the last, "));
+}
+
+#[test]
+fn status_casing_from_the_service_does_not_matter() {
+    for (word, state) in [
+        ("FAILED", "failed"),
+        ("failed", "failed"),
+        ("Failed", "failed"),
+        ("SUCCESS", "ok"),
+        ("Success", "ok"),
+    ] {
+        let (fake, flow) = hourly();
+        let run = fake.add_run(
+            &flow,
+            FakeRun::new(word)
+                .with_created_at(now() - MIN)
+                .with_times(now() - MIN, now() - 1_000)
+                .with_counts(5, 5, 0),
+        );
+        let (code, v) = check_json(&fake, &flow, &["--retrigger", "1"]);
+        assert_eq!(v["state"], state, "{word}: {v}");
+        assert_eq!(code, if state == "ok" { 0 } else { 3 }, "{word}");
+        // A failure in any casing is one the service reported: re-triggered.
+        if state == "failed" {
+            assert_eq!(v["retrigger"]["outcome"], "re-triggered", "{word}: {v}");
+            assert_eq!(v["retrigger"]["runId"], run.as_str());
+        } else {
+            assert_eq!(v["retrigger"], Value::Null);
+            assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+        }
+    }
+}
+
+/// Scripts the next `/runs` listing: `items` as the service sends them.
+fn script_runs(fake: &FakeFlowService, items: Value) {
+    fake.push_reply(Reply::json(200, json!({ "items": items }).to_string()).only_for_path("/runs"));
+}
+
+#[test]
+fn counts_and_times_sent_as_strings_are_read() {
+    let (fake, flow) = hourly();
+    let run = |failed: &str| {
+        json!([{
+            "id": "run-strings",
+            "flowId": flow,
+            "createdAt": (now() - 2 * MIN).to_string(),
+            "metrics": {
+                "statusSummary": {"status": "Success"},
+                "durationSummary": {"completedAtUTC": (now() - MIN).to_string()},
+                "recordSummary": {"inputRecordCount": "10", "outputRecordCount": "7",
+                                  "failedRecordCount": failed}
+            }
+        }])
+    };
+    script_runs(&fake, run("3"));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 3, "{stdout}");
+    let line = stdout.lines().next().unwrap();
+    assert!(line.contains("  partial  last success "), "{line}");
+    assert!(
+        line.contains("records 10/7/3 read/written/failed"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("run run-strings succeeded with 3 failed records (max_failed_records 0)"),
+        "{line}"
+    );
+    script_runs(&fake, run("3"));
+    let (code, v) = check_json(&fake, &flow, &["--max-failed-records", "3"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    assert_eq!(v["latestRun"]["failedRecords"], 3);
+    // A count that is not a number is unknown, never taken as failures
+    // (nor as none: the line shows `?`).
+    script_runs(&fake, run("three"));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("records 10/7/? read/written/failed"),
+        "{stdout}"
     );
 }
