@@ -1,7 +1,11 @@
 //! `aep-flow check` as cron runs it, against the fake over 127.0.0.1:
 //! every state, the clock edges the binary can show, a service that lists
-//! runs oldest first, re-trigger bounds across invocations, secrets the
-//! service echoes never printed, bad input refused with nothing sent.
+//! runs oldest first, status casing and counts sent as strings, flows that
+//! run once, re-trigger bounds across invocations, secrets the service
+//! echoes never printed (the token IMS issued included), a declared
+//! dataset that does not exist (missing, not bad input), file paths
+//! printed escaped, bad input refused with nothing sent, and the requests
+//! per healthy pipeline.
 
 mod common;
 mod project_support;
