@@ -7,7 +7,9 @@ use common::id;
 
 use std::time::Duration;
 
-use aep_flow::{Client, Error, RunError, RunFilter, RunId, RunStatus};
+use aep_flow::{
+    Client, Error, ImsCredentials, Platform, RunError, RunFilter, RunId, RunStatus, Sandbox, Secret,
+};
 use aep_flow_testing::{FakeFlowService, FakeRun};
 
 const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
@@ -711,4 +713,77 @@ fn run_errors_are_shown_scrubbed_of_the_secrets_given() {
     let cut = c.get_run(&id(&long)).unwrap().errors[0].shown(&[]);
     // 300 characters and the ellipsis that says it was cut.
     assert!(cut.chars().count() <= 301, "{}", cut.chars().count());
+}
+
+#[test]
+fn run_errors_are_scrubbed_of_every_secret_the_client_holds() {
+    // IMS client credentials: the client secret is the caller's, the
+    // access token is one IMS issued the client (the caller never sees it).
+    let fake = FakeFlowService::builder()
+        .ims_client(aep_flow_testing::DEMO_CLIENT_ID, "client-Secr3t-canary")
+        .start()
+        .unwrap();
+    let platform = Platform::from_ims(
+        ImsCredentials::new(
+            fake.ims_client_id(),
+            Secret::from("client-Secr3t-canary"),
+            fake.ims_scopes(),
+        )
+        .with_ims_url(fake.ims_url()),
+        Sandbox {
+            org_id: fake.org_id(),
+            name: fake.sandbox_name(),
+        },
+    )
+    .with_base_url(fake.base_url());
+    let c = Client::new(platform).unwrap();
+    // The first token the fake IMS issues is `fake-ims-token-1`; a run's
+    // error echoes it (raw and JSON-quoted) and the client secret.
+    let echo = fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error(
+            "CONNECTOR-2001-500",
+            "bearer fake-ims-token-1 refused; \"fake-ims-token-1\"; secret client-Secr3t-canary",
+        ),
+    );
+    let run = c.get_run(&id(&echo)).unwrap();
+    assert_eq!(fake.issued_tokens(), ["fake-ims-token-1"]);
+    let shown = c.shown_run_error(&run.errors[0], &[]);
+    for piece in ["ims-token", "token-1", "Secr3t", "canary"] {
+        assert!(!shown.contains(piece), "{piece}: {shown}");
+    }
+    assert!(
+        shown.starts_with("CONNECTOR-2001-500: bearer [REDACTED] refused"),
+        "{shown}"
+    );
+    // Without the client's secrets (what a caller alone can pass), the
+    // issued token would show: this is what the method adds.
+    assert!(run.errors[0].shown(&[]).contains("fake-ims-token-1"));
+    // A token renewed after a 401: the old one and the new one are both
+    // scrubbed.
+    fake.revoke_tokens();
+    let again = fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error("E", "fake-ims-token-1 then fake-ims-token-2"),
+    );
+    let run = c.get_run(&id(&again)).unwrap();
+    assert_eq!(fake.issued_tokens().len(), 2);
+    let shown = c.shown_run_error(&run.errors[0], &[]);
+    assert_eq!(shown, "E: [REDACTED] then [REDACTED]");
+    // A static token, and the caller's own secrets, as before.
+    let fake = FakeFlowService::builder()
+        .access_token("static-Tok3n-canary")
+        .start()
+        .unwrap();
+    let c = client(&fake);
+    let echo = fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error("E", "static-Tok3n-canary and pw-Db-canary"),
+    );
+    let run = c.get_run(&id(&echo)).unwrap();
+    let pw = Secret::from("pw-Db-canary");
+    assert_eq!(
+        c.shown_run_error(&run.errors[0], &[&pw]),
+        "E: [REDACTED] and [REDACTED]"
+    );
 }

@@ -24,7 +24,8 @@ use crate::output::{iso, to_json, Output, RunLine};
 use crate::target::Target;
 
 pub const HELP: &str = "states, in precedence (the first that holds is the pipeline's):
-  missing   no flow (check -f: none joins the table's source and the dataset)
+  missing   no flow (check -f: none joins the table's source and the dataset,
+            or the declared dataset does not exist in the sandbox)
   disabled  the flow is disabled
   failed    the latest finished run failed (its error code and message, scrubbed)
   partial   the latest finished run succeeded with more failed records than
@@ -145,12 +146,13 @@ pub struct RunFacts {
 }
 
 impl RunFacts {
-    /// `run`'s facts, its error text scrubbed of `secrets`.
-    pub fn of(run: &Run, secrets: &[&Secret]) -> Self {
+    /// `run`'s facts, its error text scrubbed of `secrets` and of every
+    /// secret `client` holds (the token IMS issued it included).
+    pub fn of(run: &Run, client: &Client, secrets: &[&Secret]) -> Self {
         let error = run
             .errors
             .iter()
-            .map(|e| e.shown(secrets))
+            .map(|e| client.shown_run_error(e, secrets))
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
@@ -700,7 +702,10 @@ pub fn check_flow(
             return checked;
         }
     };
-    let facts: Vec<RunFacts> = runs.iter().map(|r| RunFacts::of(r, secrets)).collect();
+    let facts: Vec<RunFacts> = runs
+        .iter()
+        .map(|r| RunFacts::of(r, client, secrets))
+        .collect();
     let verdict = classify(Some(&FlowFacts::from(flow)), &facts, now, limits);
     if retrigger > 0 {
         checked.retrigger = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {
@@ -924,7 +929,8 @@ fn missing(subject: Subject, reason: String) -> Checked {
 /// `check -f FILE`: every declared pipeline (of the `--pipeline` tables)
 /// in every sandbox (of `--sandbox`), the flow found as `plan` finds it:
 /// the base connection by name and the datasets by name once per sandbox
-/// ([`crate::project::live::resolve`]), then per pipeline its source (base connection,
+/// ([`crate::project::live::resolve_tolerating_missing_datasets`]: a
+/// declared dataset that does not exist is that pipeline missing), then per pipeline its source (base connection,
 /// table), its target (dataset) and the flow joining them, and one page of
 /// its runs: four requests for a healthy pipeline.
 fn check_file(
@@ -948,7 +954,7 @@ fn check_file(
             return Err(Usage(format!(
                 "--pipeline {:?}: {} declares no pipeline of that table",
                 table.escape_debug().to_string(),
-                project.file.display()
+                project.shown_file()
             ))
             .into());
         }
@@ -977,13 +983,28 @@ fn check_file(
     let connected = live::connect(&sandboxes, platforms, common)?;
     let mut checked = Vec::new();
     for c in &connected {
-        let state = live::resolve(project, c)?;
-        for r in state.pipelines.iter().filter(|r| wanted(&r.decl.table)) {
+        // A declared dataset that does not exist here is that pipeline's
+        // state (missing), not bad input: the file may be ahead of the
+        // sandbox.
+        let state = live::resolve_tolerating_missing_datasets(project, c)?;
+        for decl in project
+            .pipelines_in(&c.sandbox.name)
+            .filter(|p| wanted(&p.table))
+        {
             let subject = Subject {
                 sandbox: c.sandbox.name.clone(),
-                table: Some(r.decl.table.clone()),
-                dataset: Some(r.decl.dataset.clone()),
+                table: Some(decl.table.clone()),
+                dataset: Some(decl.dataset.clone()),
                 flow_id: None,
+            };
+            let Some(r) = state.pipelines.iter().find(|r| std::ptr::eq(r.decl, decl)) else {
+                let why = state
+                    .without_dataset
+                    .iter()
+                    .find(|(p, _)| std::ptr::eq(*p, decl))
+                    .map_or_else(|| "no dataset".to_owned(), |(_, why)| why.clone());
+                checked.push(missing(subject, why));
+                continue;
             };
             let limits = Limits {
                 max_age: r.decl.max_age,

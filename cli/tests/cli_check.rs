@@ -1,7 +1,11 @@
 //! `aep-flow check` as cron runs it, against the fake over 127.0.0.1:
 //! every state, the clock edges the binary can show, a service that lists
-//! runs oldest first, re-trigger bounds across invocations, secrets the
-//! service echoes never printed, bad input refused with nothing sent.
+//! runs oldest first, status casing and counts sent as strings, flows that
+//! run once, re-trigger bounds across invocations, secrets the service
+//! echoes never printed (the token IMS issued included), a declared
+//! dataset that does not exist (missing, not bad input), file paths
+//! printed escaped, bad input refused with nothing sent, and the requests
+//! per healthy pipeline.
 
 mod common;
 mod project_support;
@@ -39,6 +43,14 @@ fn assert_no_run_of(secret: &str, text: &str) {
 
 /// A fake with an hourly flow made through the library; its id.
 fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
+    with_flow_scheduled(
+        fake,
+        Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap(),
+    )
+}
+
+/// A fake with a flow on `schedule` made through the library; its id.
+fn with_flow_scheduled(fake: FakeFlowService, schedule: Schedule) -> (FakeFlowService, String) {
     let base = fake.insert_connection(
         "pg",
         CONNECTION_STRING_AUTH,
@@ -53,7 +65,7 @@ fn with_flow(fake: FakeFlowService) -> (FakeFlowService, String) {
         .with_dataset_id(DATASET.parse().unwrap())
         .with_mappings(vec![Mapping::new("id", "_tenant.orderId")])
         .with_delta_column("updated_at")
-        .with_schedule(Schedule::every(Frequency::Hour, 1, 1_764_230_400).unwrap());
+        .with_schedule(schedule);
     let flow = client.ensure_pipeline(&spec).unwrap().flow_id;
     (fake, String::from(flow))
 }
@@ -673,4 +685,314 @@ fn the_demo_shows_a_healthy_and_a_partial_pipeline_for_the_readme_file() {
     assert_eq!(v[2]["latestRun"]["failedRecords"], 3);
     assert_eq!(v[3]["summary"]["partial"], 1);
     let _ = std::fs::remove_file(&state);
+}
+
+#[test]
+fn a_run_error_echoing_the_token_ims_issued_or_the_client_secret_is_scrubbed() {
+    const CLIENT_SECRET: &str = "cs-canary-Secr3t9";
+    for json in [&[][..], &["--json"][..]] {
+        let fake = FakeFlowService::builder()
+            .ims_client(aep_flow_testing::DEMO_CLIENT_ID, CLIENT_SECRET)
+            .start()
+            .unwrap();
+        let (fake, flow) = with_flow(fake);
+        // The first token the fake IMS issues is `fake-ims-token-1`: the
+        // command's client will get it, and the run's error echoes it.
+        let t = now() - MIN;
+        fake.add_run(
+            &flow,
+            FakeRun::new("failed").with_created_at(t).with_error(
+                "CONNECTOR-2001-500",
+                format!(
+                    "Authorization: Bearer fake-ims-token-1 rejected \
+                     (client_secret={CLIENT_SECRET})"
+                ),
+            ),
+        );
+        let mut cmd = aep_flow("check");
+        cmd.env("AEP_CLIENT_ID", aep_flow_testing::DEMO_CLIENT_ID)
+            .env("AEP_CLIENT_SECRET", CLIENT_SECRET)
+            .env("AEP_SCOPES", aep_flow_testing::DEMO_SCOPES)
+            .env("AEP_IMS_URL", fake.ims_url())
+            .env("AEP_ORG_ID", "CLI@AdobeOrg")
+            .env("AEP_SANDBOX_NAME", "prod")
+            .env("AEP_FLOW_SERVICE_URL", fake.base_url())
+            .args(["--flow", &flow])
+            .args(json);
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+        // The canary really is a token the command was issued.
+        assert_eq!(fake.issued_tokens(), ["fake-ims-token-1"]);
+        for secret in ["fake-ims-token-1", CLIENT_SECRET] {
+            assert_no_run_of(secret, &stdout);
+            assert_no_run_of(secret, &stderr);
+        }
+        assert!(
+            stdout.contains(": CONNECTOR-2001-500: Authorization: Bearer [REDACTED] rejected"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_declared_dataset_that_does_not_exist_is_missing_not_bad_input() {
+    use project_support::{fake as project_fake, head, pipeline, writes_since, Project};
+    let fake = project_fake();
+    let applied = format!("{}{}", head("crm-ingest"), pipeline("Orders", ""));
+    let project = Project::new(&applied);
+    project.run("apply", &fake).expect(0);
+    for sandbox in ["dev", "prod"] {
+        run_in(
+            &fake,
+            sandbox,
+            &flow_named(&fake, sandbox, "Orders"),
+            success(MIN, 0),
+        );
+    }
+    // The file is ahead of the sandboxes: a dataset nobody made yet, in
+    // prod only.
+    project.rewrite(&format!(
+        "{applied}{}sandboxes = [\"prod\"]\n",
+        pipeline("Orders \\\"2027\\\"", "")
+    ));
+    let before = fake.requests().len();
+    let run = project.run("check", &fake).expect(3);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.out);
+    assert!(lines[0].starts_with("dev  public.orders → Orders  ok  "));
+    assert!(lines[1].starts_with("prod  public.orders → Orders  ok  "));
+    assert_eq!(
+        lines[2],
+        "prod  public.orders → Orders \"2027\"  missing  last success never  no dataset named \
+         \"Orders \\\"2027\\\"\" in sandbox prod (Catalog lists 2 datasets)"
+    );
+    assert_eq!(
+        lines[3],
+        "3 pipelines: 2 ok, 1 missing, 0 disabled, 0 failed, 0 partial, 0 stale, 0 errors"
+    );
+    assert!(
+        run.err.lines().all(|l| !l.starts_with("error")),
+        "{}",
+        run.err
+    );
+    assert!(writes_since(&fake, before).is_empty());
+    let run = project.run("check --json --sandbox prod", &fake).expect(3);
+    let v = run.json();
+    assert_eq!(v[1]["state"], "missing");
+    assert_eq!(v[1]["dataset"], "Orders \"2027\"");
+    assert_eq!(v[1]["flowId"], Value::Null);
+    assert!(v[1]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no dataset named "));
+    // Only the missing one selected: still exit 3, not 2.
+    project
+        .run("check --sandbox prod --pipeline public.orders", &fake)
+        .expect(3);
+    // plan and apply keep their rule: exit 2 naming the file, line and key,
+    // nothing written.
+    let before = fake.requests().len();
+    for words in ["plan", "apply"] {
+        let run = project.run(words, &fake).expect(2);
+        assert!(
+            run.err.contains(":dataset: no dataset named")
+                || run.err.contains(".dataset: no dataset named"),
+            "{words}: {}",
+            run.err
+        );
+    }
+    assert!(writes_since(&fake, before).is_empty());
+}
+
+#[test]
+fn file_paths_are_printed_escaped_never_raw() {
+    use project_support::{fake as project_fake, head, pipeline, Project};
+    use std::os::unix::ffi::OsStrExt;
+    let fake = project_fake();
+    // A directory whose name would start a forged line and colour the
+    // terminal (arguments that are not UTF-8 are refused before: the
+    // unit tests of `show_path` cover those bytes).
+    let dir = common::TempDir::new("odd-path");
+    let odd = dir.0.join(std::ffi::OsStr::from_bytes(
+        b"x\nerror: all pipelines ok\x1b[32m",
+    ));
+    std::fs::create_dir_all(&odd).unwrap();
+    let path = odd.join("aep-flow.toml");
+    std::fs::write(
+        &path,
+        format!("{}{}", head("crm-ingest"), pipeline("Orders", "")),
+    )
+    .unwrap();
+    let shown_dir = format!(
+        "\"{}/x\\nerror: all pipelines ok\\u{{1b}}[32m/aep-flow.toml\"",
+        dir.0.display()
+    );
+    let project = Project { dir, path };
+    let check = |words: &str| project.run(words, &fake);
+    let before = fake.requests().len();
+    // check.rs: a --pipeline the file does not declare.
+    let run = check("check --pipeline public.nope").expect(2);
+    // live.rs: a --sandbox the file does not declare.
+    let run2 = check("check --sandbox nope").expect(2);
+    assert_eq!(fake.requests().len(), before);
+    for (run, says) in [
+        (&run, "declares no pipeline of that table"),
+        (&run2, "declares no such sandbox"),
+    ] {
+        assert_eq!(run.err.lines().count(), 1, "{:?}", run.err);
+        assert!(!run.err.contains('\u{1b}'), "{:?}", run.err);
+        assert!(!run.err.contains('\u{fffd}'), "{:?}", run.err);
+        assert!(run.err.contains(&shown_dir), "{:?}", run.err);
+        assert!(run.err.contains(says), "{:?}", run.err);
+    }
+    // The project's FILE:LINE: KEY errors (two datasets of one name).
+    fake.sandbox("dev").add_dataset(
+        "0000d5e7a0b1c2ffffffffff",
+        "Orders",
+        project_support::SCHEMA,
+    );
+    let run = check("check --sandbox dev").expect(2);
+    assert_eq!(run.err.lines().count(), 1, "{:?}", run.err);
+    assert!(!run.err.contains('\u{1b}'), "{:?}", run.err);
+    assert!(
+        run.err.contains(&format!("{shown_dir}:")) && run.err.contains("2 datasets are named"),
+        "{:?}",
+        run.err
+    );
+}
+
+#[test]
+fn a_flow_that_runs_once_is_never_stale() {
+    let (fake, flow) = with_flow_scheduled(
+        FakeFlowService::start().unwrap(),
+        Schedule::once(1_764_230_400),
+    );
+    // No run at all, or a success a year old: ok, whatever --max-age says.
+    for extra in [&[][..], &["--max-age", "1m"][..]] {
+        let (code, v) = check_json(&fake, &flow, extra);
+        assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+        assert_eq!(v["maxAgeSeconds"], Value::Null);
+    }
+    fake.add_run(&flow, success(365 * 24 * HOUR, 0));
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "1m"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    // It can still fail.
+    fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("failed")));
+}
+
+#[test]
+fn max_age_edges_as_the_binary_sees_them() {
+    // The binary's clock cannot be pinned: a success a few seconds inside
+    // max_age is ok, one a second beyond it is stale. The exact edge (a
+    // success exactly max_age old is ok, a millisecond more is stale) is
+    // `check::classify`'s unit test `the_clock_edges_of_max_age`.
+    let (fake, flow) = hourly();
+    // Created 2h 1m ago, completed 5 s inside the window: the success
+    // time is the completion, so it is ok.
+    let inside = now() - 2 * HOUR + 5_000;
+    fake.add_run(
+        &flow,
+        FakeRun::new("success")
+            .with_created_at(now() - 2 * HOUR - MIN)
+            .with_times(now() - 2 * HOUR - MIN, inside),
+    );
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "2h"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    let (fake, flow) = hourly();
+    let beyond = now() - 2 * HOUR - 1_000;
+    fake.add_run(
+        &flow,
+        FakeRun::new("success")
+            .with_created_at(beyond - MIN)
+            .with_times(beyond - MIN, beyond),
+    );
+    let (code, v) = check_json(&fake, &flow, &["--max-age", "2h"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")), "{v}");
+    assert!(v["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no successful run within max_age 2h (the last, "));
+}
+
+#[test]
+fn status_casing_from_the_service_does_not_matter() {
+    for (word, state) in [
+        ("FAILED", "failed"),
+        ("failed", "failed"),
+        ("Failed", "failed"),
+        ("SUCCESS", "ok"),
+        ("Success", "ok"),
+    ] {
+        let (fake, flow) = hourly();
+        let run = fake.add_run(
+            &flow,
+            FakeRun::new(word)
+                .with_created_at(now() - MIN)
+                .with_times(now() - MIN, now() - 1_000)
+                .with_counts(5, 5, 0),
+        );
+        let (code, v) = check_json(&fake, &flow, &["--retrigger", "1"]);
+        assert_eq!(v["state"], state, "{word}: {v}");
+        assert_eq!(code, if state == "ok" { 0 } else { 3 }, "{word}");
+        // A failure in any casing is one the service reported: re-triggered.
+        if state == "failed" {
+            assert_eq!(v["retrigger"]["outcome"], "re-triggered", "{word}: {v}");
+            assert_eq!(v["retrigger"]["runId"], run.as_str());
+        } else {
+            assert_eq!(v["retrigger"], Value::Null);
+            assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+        }
+    }
+}
+
+/// Scripts the next `/runs` listing: `items` as the service sends them.
+fn script_runs(fake: &FakeFlowService, items: Value) {
+    fake.push_reply(Reply::json(200, json!({ "items": items }).to_string()).only_for_path("/runs"));
+}
+
+#[test]
+fn counts_and_times_sent_as_strings_are_read() {
+    let (fake, flow) = hourly();
+    let run = |failed: &str| {
+        json!([{
+            "id": "run-strings",
+            "flowId": flow,
+            "createdAt": (now() - 2 * MIN).to_string(),
+            "metrics": {
+                "statusSummary": {"status": "Success"},
+                "durationSummary": {"completedAtUTC": (now() - MIN).to_string()},
+                "recordSummary": {"inputRecordCount": "10", "outputRecordCount": "7",
+                                  "failedRecordCount": failed}
+            }
+        }])
+    };
+    script_runs(&fake, run("3"));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 3, "{stdout}");
+    let line = stdout.lines().next().unwrap();
+    assert!(line.contains("  partial  last success "), "{line}");
+    assert!(
+        line.contains("records 10/7/3 read/written/failed"),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("run run-strings succeeded with 3 failed records (max_failed_records 0)"),
+        "{line}"
+    );
+    script_runs(&fake, run("3"));
+    let (code, v) = check_json(&fake, &flow, &["--max-failed-records", "3"]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("ok")), "{v}");
+    assert_eq!(v["latestRun"]["failedRecords"], 3);
+    // A count that is not a number is unknown, never taken as failures
+    // (nor as none: the line shows `?`).
+    script_runs(&fake, run("three"));
+    let (code, stdout, _) = check(&fake, &["--flow", &flow]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("records 10/7/? read/written/failed"),
+        "{stdout}"
+    );
 }

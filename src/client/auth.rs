@@ -73,11 +73,26 @@ struct CacheState {
     fetches: u64,
     /// The error of the last fetch, if it failed, by fetch number.
     failure: Option<(u64, Error)>,
+    /// Tokens issued before the current one (the newest last, at most
+    /// [`RETIRED_KEPT`]): the service may still echo them.
+    retired: Vec<Arc<Bearer>>,
 }
+
+/// How many replaced IMS tokens a client keeps for scrubbing.
+const RETIRED_KEPT: usize = 4;
 
 impl TokenCache {
     fn lock(&self) -> MutexGuard<'_, CacheState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every token issued so far that the cache still knows (the current
+    /// one and a few it replaced), without fetching one.
+    fn issued(&self) -> Vec<Arc<Bearer>> {
+        let state = self.lock();
+        let mut all = state.retired.clone();
+        all.extend(state.token.as_ref().map(|(t, _)| Arc::clone(t)));
+        all
     }
 
     /// The token to send. The cached one while it has more than the
@@ -152,7 +167,12 @@ impl Drop for FetchGuard<'_> {
         });
         match outcome {
             Ok(token) => {
-                state.token = Some(token);
+                if let Some((old, _)) = state.token.replace(token) {
+                    state.retired.push(old);
+                    if state.retired.len() > RETIRED_KEPT {
+                        state.retired.remove(0);
+                    }
+                }
                 state.failure = None;
             }
             Err(e) => state.failure = Some((state.fetches, e)),
@@ -163,6 +183,21 @@ impl Drop for FetchGuard<'_> {
 }
 
 impl Client {
+    /// Adds every secret this client holds to `scrubber`: the access token
+    /// it was given, or the IMS client secret and the tokens IMS issued it
+    /// (the current one and the last few it replaced). Nothing is fetched.
+    pub(crate) fn add_held_secrets<'a>(&'a self, scrubber: &mut Scrubber<'a>) {
+        match &self.inner.auth {
+            Auth::Static(token) => scrubber.add_tables(Arc::clone(&token.tables)),
+            Auth::Ims(ims) => {
+                scrubber.add(ims.credentials.client_secret().expose_secret());
+                for token in ims.cache.issued() {
+                    scrubber.add_tables(Arc::clone(&token.tables));
+                }
+            }
+        }
+    }
+
     /// Tokens come from IMS (a 401 renews them).
     pub(super) fn uses_ims(&self) -> bool {
         matches!(self.inner.auth, Auth::Ims(_))

@@ -150,11 +150,18 @@ impl RunError {
     /// from the service, which may echo what it was given (a database
     /// password in a connection error, a token): pass every secret the
     /// caller holds.
+    ///
+    /// A [`Client`] holds secrets its caller may not have (the token IMS
+    /// issued it): [`Client::shown_run_error`] adds those.
     pub fn shown(&self, secrets: &[&Secret]) -> String {
         let mut scrubber = Scrubber::new();
         for secret in secrets {
             scrubber.add(secret.expose_secret());
         }
+        self.shown_with(&scrubber)
+    }
+
+    fn shown_with(&self, scrubber: &Scrubber<'_>) -> String {
         let mut code = self.code.clone().unwrap_or_default();
         let mut message = self.message.clone().unwrap_or_default();
         // A secret split between the code and the message is caught too.
@@ -407,6 +414,19 @@ impl RunFilter {
 pub type Runs = Pages<Run>;
 
 impl Client {
+    /// `error` fit to print, as [`RunError::shown`] makes it, scrubbed of
+    /// `secrets` and of every secret this client holds: the access token
+    /// it was given, or the IMS client secret and the access tokens IMS
+    /// issued it (which its caller never sees). Sends nothing.
+    pub fn shown_run_error(&self, error: &RunError, secrets: &[&Secret]) -> String {
+        let mut scrubber = Scrubber::new();
+        for secret in secrets {
+            scrubber.add(secret.expose_secret());
+        }
+        self.add_held_secrets(&mut scrubber);
+        error.shown_with(&scrubber)
+    }
+
     /// Pages through the runs that match `filter`, lazily, in the
     /// service's order (which is not documented): `GET
     /// /runs?limit=N&property=flowId==X&orderby=-createdAt`, the status

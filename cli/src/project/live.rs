@@ -160,6 +160,10 @@ pub struct SandboxState<'p> {
     pub pipelines: Vec<Resolved<'p>>,
     /// Catalog's datasets, by id (for names and guardrails).
     pub datasets: BTreeMap<DatasetId, DatasetEntry>,
+    /// Pipelines whose dataset name matches no dataset, and why: only
+    /// with [`resolve_tolerating_missing_datasets`] (`check` reports them
+    /// missing); [`resolve`] refuses them.
+    pub without_dataset: Vec<(&'p PipelineDecl, String)>,
 }
 
 impl<'p> SandboxState<'p> {
@@ -177,6 +181,25 @@ impl<'p> SandboxState<'p> {
 pub fn resolve<'p>(
     project: &'p Project,
     connected: &'p Connected<'p>,
+) -> Result<SandboxState<'p>, Failure> {
+    resolve_with(project, connected, false)
+}
+
+/// [`resolve`] for `check`: a dataset name that matches no dataset in the
+/// sandbox is not an input error but the pipeline's state (missing), its
+/// reason in [`SandboxState::without_dataset`]. Everything else is as
+/// [`resolve`] (a name matching two datasets is still exit 2).
+pub fn resolve_tolerating_missing_datasets<'p>(
+    project: &'p Project,
+    connected: &'p Connected<'p>,
+) -> Result<SandboxState<'p>, Failure> {
+    resolve_with(project, connected, true)
+}
+
+fn resolve_with<'p>(
+    project: &'p Project,
+    connected: &'p Connected<'p>,
+    missing_ok: bool,
 ) -> Result<SandboxState<'p>, Failure> {
     let sandbox = &connected.sandbox.name;
     let client = &connected.client;
@@ -209,22 +232,27 @@ pub fn resolve<'p>(
         by_name.entry(d.name.as_str()).or_default().push(d);
     }
     let mut pipelines = Vec::new();
+    let mut without_dataset = Vec::new();
     for p in project.pipelines_in(sandbox) {
         let dataset = match by_name.get(p.dataset.as_str()).map(Vec::as_slice) {
             Some([one]) => (*one).clone(),
             None | Some([]) => {
+                let why = format!(
+                    "no dataset named {:?} in sandbox {sandbox} (Catalog lists {} dataset{})",
+                    p.dataset,
+                    listed.len(),
+                    if listed.len() == 1 { "" } else { "s" }
+                );
+                if missing_ok {
+                    without_dataset.push((p, why));
+                    continue;
+                }
                 return Err(project
                     .error_at(
                         &p.at("dataset"),
-                        format!(
-                            "no dataset named {:?} in sandbox {sandbox} (Catalog lists {} \
-                             dataset{}); create it, or name an existing one",
-                            p.dataset,
-                            listed.len(),
-                            if listed.len() == 1 { "" } else { "s" }
-                        ),
+                        format!("{why}; create it, or name an existing one"),
                     )
-                    .into())
+                    .into());
             }
             Some(many) => {
                 let ids: Vec<&str> = many.iter().map(|d| d.id.as_str()).collect();
@@ -250,6 +278,7 @@ pub fn resolve<'p>(
         bases,
         pipelines,
         datasets,
+        without_dataset,
     })
 }
 
