@@ -513,6 +513,91 @@ fn the_enabled_state_drifts_both_ways_and_apply_restores_it() {
         .expect(0);
 }
 
+/// A flow this project made (it carries the marker) renamed in the UI is
+/// drift: `name: old → new`, and apply renames it back (one PATCH of
+/// `/name` with If-Match), after which the plan is in sync. A flow without
+/// the marker (adopted by `export`, named by whoever made it) keeps its
+/// name: in sync, nothing written.
+#[test]
+fn a_flow_renamed_in_the_ui_is_drift_and_apply_renames_it_back() {
+    let fake = fake();
+    let p = Project::new(&format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    ));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let flows = dev.flows();
+    let ours = flows
+        .iter()
+        .find(|f| f.name == "public.orders to Orders")
+        .unwrap();
+    let adopted = flows
+        .iter()
+        .find(|f| f.name == "public.orders to Customers")
+        .unwrap();
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        "Orders (renamed in the UI)".into()));
+    assert!(dev.modify_flow(&adopted.id, |f| {
+        f["name"] = "hand-made name".into();
+        f["description"] = "made by hand".into();
+    }));
+    let drift = p
+        .run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(2);
+    assert!(
+        drift.out.contains(
+            "[dev] orders-db: public.orders → Orders: update in place\n    \
+             name: \"Orders (renamed in the UI)\" → \"public.orders to Orders\""
+        ),
+        "{}",
+        drift.out
+    );
+    assert!(
+        drift
+            .out
+            .contains("[dev] orders-db: public.orders → Customers: in sync"),
+        "{}",
+        drift.out
+    );
+    assert_eq!(
+        drift.summary(),
+        "0 to create, 1 to update, 0 to replace, 0 to delete, 1 in sync"
+    );
+    let json = p.run("plan --sandbox dev --json", &fake).expect(0).json();
+    assert_eq!(json[0]["action"], "update");
+    assert_eq!(
+        json[0]["changes"],
+        serde_json::json!(["name: \"Orders (renamed in the UI)\" → \"public.orders to Orders\""])
+    );
+    let before = fake.requests().len();
+    let applied = p.run("apply --sandbox dev", &fake).expect(0);
+    assert!(
+        applied
+            .out
+            .contains("[dev] orders-db: public.orders → Orders: updated (renamed flow)"),
+        "{}",
+        applied.out
+    );
+    assert_eq!(
+        writes_since(&fake, before),
+        vec![format!(
+            "PATCH /data/foundation/flowservice/flows/{}",
+            ours.id
+        )]
+    );
+    let names: Vec<String> = dev.flows().into_iter().map(|f| f.name).collect();
+    assert!(
+        names.contains(&"public.orders to Orders".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"hand-made name".to_owned()), "{names:?}");
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+}
+
 /// `plan --detailed-exitcode`: Terraform's rule for every error, usage
 /// errors included (exit 1, never 2, which means "changes pending"); the
 /// same errors without the flag stay 2. Nothing is sent.

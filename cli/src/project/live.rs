@@ -364,11 +364,7 @@ pub fn spec(
     base: &ConnectionId,
     enable: bool,
 ) -> PipelineSpec {
-    let name: String = format!("{} to {}", p.decl.table, p.decl.dataset)
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let name = flow_name(p.decl);
     PipelineSpec::new()
         .with_base_connection_id(base.clone())
         .with_table_path(&p.decl.table)
@@ -384,6 +380,35 @@ pub fn spec(
         .with_name(name)
         .with_description(marker(&project.project))
         .with_enable(enable)
+}
+
+/// The name this file gives the flow of `decl`: `TABLE to DATASET`
+/// (control characters left out, at most 256 characters).
+pub fn flow_name(decl: &PipelineDecl) -> String {
+    format!("{} to {}", decl.table, decl.dataset)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect()
+}
+
+/// The existing flow's name and the one the file gives it, when they
+/// differ and the flow carries `project`'s marker (this project made it,
+/// and named it: a rename in the UI is drift). A flow without the marker
+/// (made by hand or by another tool, adopted by `export`) keeps the name
+/// it has.
+pub fn rename(project: &Project, p: &PipelineLive<'_>) -> Option<(String, String)> {
+    let Live::Planned(plan) = &p.live else {
+        return None;
+    };
+    let aep_flow::FlowPlan::Update(u) = &plan.flow else {
+        return None;
+    };
+    if !is_marked_by(u.description.as_deref(), &project.project) {
+        return None;
+    }
+    let want = flow_name(p.resolved.decl);
+    (u.name != want).then(|| (u.name.clone(), want))
 }
 
 /// What one pipeline is in one sandbox.

@@ -277,7 +277,7 @@ fn created(c: PipelineChange) -> Option<&'static str> {
 
 /// The row of one pipeline in one sandbox: the library's plan read as the
 /// file declares (`enabled = false` included).
-pub fn row(state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
+pub fn row(project: &Project, state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
     let decl = p.resolved.decl;
     let mut row = Row {
         sandbox: state.connected.sandbox.name.clone(),
@@ -342,6 +342,9 @@ pub fn row(state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
                     if enabled_now != decl.enabled {
                         row.changes
                             .push(format!("enabled: {enabled_now} → {}", decl.enabled));
+                    }
+                    if let Some((old, new)) = live::rename(project, p) {
+                        row.changes.push(format!("name: {old:?} → {new:?}"));
                     }
                     if !row.changes.is_empty() {
                         row.action = Action::Update;
@@ -680,6 +683,7 @@ impl Session {
 
 /// Everything read, per sandbox: the state and the plans.
 pub struct Read<'p> {
+    pub project: &'p Project,
     pub states: Vec<SandboxState<'p>>,
     pub planned: Vec<Vec<PipelineLive<'p>>>,
     pub prunes: Vec<Vec<Prune>>,
@@ -721,6 +725,7 @@ pub fn read_all<'p>(
         prunes.push(these);
     }
     Ok(Read {
+        project,
         states,
         planned,
         prunes,
@@ -748,7 +753,7 @@ impl Read<'_> {
     pub fn row_of(&self, s: usize, i: usize) -> Row {
         let state = &self.states[s];
         let p = &self.planned[s][i];
-        let mut r = row(state, p);
+        let mut r = row(self.project, state, p);
         if let Some(old) = self.moved_prune(s, i) {
             let old_dataset = old.flow.name.rsplit_once(" to ").map(|(_, d)| d);
             r.action = Action::Replace;
