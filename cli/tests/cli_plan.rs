@@ -598,6 +598,50 @@ fn a_flow_renamed_in_the_ui_is_drift_and_apply_renames_it_back() {
         .expect(0);
 }
 
+/// A service whose flow listing leaves out `transformations` and
+/// `scheduleParams` (a GET by id still shows them): the flow is read again
+/// by id, so a plan right after apply is in sync, and `apply
+/// --allow-replace` deletes nothing. Before: "replace needed: no Copy
+/// transformation", and `--allow-replace` deleted a flow that was fine.
+/// Drift made in the "UI" still shows.
+#[test]
+fn a_listing_without_transformations_or_schedule_is_no_replace() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox prod", &fake).expect(0);
+    let prod = fake.sandbox("prod");
+    prod.omit_in_listings("flows", &["transformations", "scheduleParams"]);
+    let plan = p
+        .run("plan --sandbox prod --detailed-exitcode", &fake)
+        .expect(0);
+    assert_eq!(
+        plan.summary(),
+        "0 to create, 0 to update, 0 to replace, 0 to delete, 1 in sync",
+        "{}",
+        plan.out
+    );
+    let before = fake.requests().len();
+    let applied = p
+        .run("apply --sandbox prod --allow-replace", &fake)
+        .expect(0);
+    assert!(applied.out.contains(": unchanged"), "{}", applied.out);
+    assert_eq!(writes_since(&fake, before), Vec::<String>::new());
+    assert_eq!(prod.flows().len(), 1);
+    let flow = prod.flows().remove(0);
+    assert!(
+        prod.modify_flow(&flow.id, |f| f["scheduleParams"]["frequency"] =
+            "day".into())
+    );
+    let drift = p
+        .run("plan --sandbox prod --detailed-exitcode", &fake)
+        .expect(2);
+    assert!(
+        drift.out.contains("schedule.frequency: day → hour"),
+        "{}",
+        drift.out
+    );
+}
+
 /// `plan --detailed-exitcode`: Terraform's rule for every error, usage
 /// errors included (exit 1, never 2, which means "changes pending"); the
 /// same errors without the flag stay 2. Nothing is sent.

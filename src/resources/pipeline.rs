@@ -1092,6 +1092,17 @@ impl Client {
                     .join(", ")
             ));
         }
+        // A listing may leave out what the comparison reads (a service
+        // that shortens listed items): a flow listed without
+        // transformations or a readable schedule is read again by id (one
+        // request, only then) before it is called one to replace or to
+        // reschedule.
+        let flow = match flow {
+            Some(f) if f.transformations.is_empty() || f.schedule.is_none() => {
+                Some(self.get_flow(&f.id)?)
+            }
+            other => other,
+        };
         let flow = flow
             .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
             .transpose()?;
