@@ -596,6 +596,12 @@ fn a_flow_renamed_in_the_ui_is_drift_and_apply_renames_it_back() {
     assert!(names.contains(&"hand-made name".to_owned()), "{names:?}");
     p.run("plan --sandbox dev --detailed-exitcode", &fake)
         .expect(0);
+    // A service that stores the name normalised otherwise (case, white
+    // space, decomposed accents) makes no rename on every run.
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        " PUBLIC.orders  to\u{a0}Orders ".into()));
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
 }
 
 /// A service whose flow listing leaves out `transformations` and

@@ -393,7 +393,8 @@ pub fn flow_name(decl: &PipelineDecl) -> String {
 }
 
 /// The existing flow's name and the one the file gives it, when they
-/// differ and the flow carries `project`'s marker (this project made it,
+/// differ ([`name_skeleton`]: not merely as a service normalises text)
+/// and the flow carries `project`'s marker (this project made it,
 /// and named it: a rename in the UI is drift). A flow without the marker
 /// (made by hand or by another tool, adopted by `export`) keeps the name
 /// it has.
@@ -408,7 +409,42 @@ pub fn rename(project: &Project, p: &PipelineLive<'_>) -> Option<(String, String
         return None;
     }
     let want = flow_name(p.resolved.decl);
-    (u.name != want).then(|| (u.name.clone(), want))
+    (name_skeleton(&u.name) != name_skeleton(&want)).then(|| (u.name.clone(), want))
+}
+
+/// What of a flow name is compared: its ASCII letters (lower-cased) and
+/// digits, in order. A service that stores names normalised otherwise
+/// (Unicode composed or decomposed, white space trimmed or collapsed,
+/// another case, punctuation) must not make a rename on every run: such
+/// differences are not drift. A letter followed by a combining mark is
+/// left out with it (`e` + U+0301 is `é`, which is left out whole).
+fn name_skeleton(name: &str) -> String {
+    let mut out = String::new();
+    let mut last_pushed = false;
+    for c in name.chars() {
+        if is_combining_mark(c) {
+            if last_pushed {
+                out.pop();
+            }
+            last_pushed = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            last_pushed = true;
+        } else {
+            last_pushed = false;
+        }
+    }
+    out
+}
+
+/// The blocks of combining marks (diacritics) decomposed text uses.
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// What one pipeline is in one sandbox.
@@ -473,5 +509,30 @@ pub fn plan_one(project: &Project, state: &SandboxState<'_>, r: &Resolved<'_>) -
     match state.connected.client.plan_pipeline(&spec) {
         Ok(plan) => Live::Planned(Box::new(plan)),
         Err(e) => Live::Failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_skeleton;
+
+    #[test]
+    fn names_normalised_by_the_service_have_one_skeleton() {
+        let nfc = "ventes.donn\u{e9}es to Caf\u{e9} \u{fc}n\u{ef}";
+        let nfd = "ventes.donne\u{301}es  to Cafe\u{301} u\u{308}ni\u{308} ";
+        assert_eq!(name_skeleton(nfc), name_skeleton(nfd));
+        assert_eq!(name_skeleton(nfc), "ventesdonnestocafn");
+        assert_eq!(
+            name_skeleton("public.orders to Orders"),
+            name_skeleton("PUBLIC.ORDERS TO ORDERS")
+        );
+        assert_ne!(
+            name_skeleton("public.orders to Orders"),
+            name_skeleton("Orders (renamed in the UI)")
+        );
+        assert_ne!(
+            name_skeleton("ventes to Caf\u{e9} 2"),
+            name_skeleton("ventes to Caf\u{e9}")
+        );
     }
 }
