@@ -513,6 +513,39 @@ fn the_enabled_state_drifts_both_ways_and_apply_restores_it() {
         .expect(0);
 }
 
+/// A dataset name in the file that Catalog holds normalised otherwise
+/// (decomposed accents, a trailing space) matches nothing (another name to
+/// Catalog): exit 2 naming the file, line and key, and the look-alike with
+/// its id, both names escaped so that the difference shows. Before: only
+/// "no dataset named \"Café\"", with two names that look the same.
+#[test]
+fn a_dataset_name_normalised_otherwise_in_catalog_is_shown_escaped() {
+    let fake = fake();
+    let nfd = "Cafe\u{301} ";
+    fake.sandbox("dev")
+        .add_dataset("ffff00000000000000000002", nfd, SCHEMA);
+    let text = format!("{}{}", head("crm-ingest"), pipeline("Caf\u{e9}", ""))
+        .replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", "");
+    let p = Project::new(&text);
+    let run = p.run("plan", &fake).expect(2);
+    let file = p.path.display().to_string();
+    assert!(
+        run.err.contains(&format!("{file}:"))
+            && run.err.contains("pipelines[0].dataset: no dataset named"),
+        "{}",
+        run.err
+    );
+    assert!(
+        run.err.contains(
+            "Catalog has \"Cafe\\u{301} \" (ffff00000000000000000002), which differs from \
+             \"Caf\\u{e9}\" only in case, white space, punctuation or accents"
+        ),
+        "{}",
+        run.err
+    );
+    assert_eq!(writes_since(&fake, 0), Vec::<String>::new());
+}
+
 /// A flow this project made (it carries the marker) renamed in the UI is
 /// drift: `name: old → new`, and apply renames it back (one PATCH of
 /// `/name` with If-Match), after which the plan is in sync. A flow without

@@ -250,7 +250,10 @@ fn resolve_with<'p>(
                 return Err(project
                     .error_at(
                         &p.at("dataset"),
-                        format!("{why}; create it, or name an existing one"),
+                        format!(
+                            "{why}{}; create it, or name an existing one",
+                            near(p, &listed)
+                        ),
                     )
                     .into());
             }
@@ -280,6 +283,48 @@ fn resolve_with<'p>(
         datasets,
         without_dataset,
     })
+}
+
+/// For a dataset name that matches none: the datasets whose names differ
+/// from it only in case, white space, punctuation or accents (Unicode
+/// composed or decomposed look alike but are other names to Catalog),
+/// both names shown with every character beyond ASCII as `\u{..}`.
+fn near(p: &PipelineDecl, listed: &[DatasetEntry]) -> String {
+    let want = name_skeleton(&p.dataset);
+    if want.is_empty() {
+        return String::new();
+    }
+    let alike: Vec<String> = listed
+        .iter()
+        .filter(|d| name_skeleton(&d.name) == want)
+        .map(|d| format!("\"{}\" ({})", ascii_shown(&d.name), d.id))
+        .collect();
+    if alike.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; Catalog has {}, which differs from \"{}\" only in case, white space, punctuation or \
+         accents: name it exactly as Catalog does",
+        alike.join(", "),
+        ascii_shown(&p.dataset)
+    )
+}
+
+/// `s` with `"`, `\\` and every character beyond printable ASCII escaped
+/// (`\u{301}`), so that names that look alike show how they differ.
+fn ascii_shown(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    out
 }
 
 /// The base connection named as declared: one listing by name. Two, or
