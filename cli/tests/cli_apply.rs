@@ -654,6 +654,97 @@ fn a_dataset_changed_in_the_file_is_a_replace_delete_first() {
     p.run("plan --prune --detailed-exitcode", &fake).expect(0);
 }
 
+/// The file puts another table into the same dataset: with `--prune` the
+/// old flow is a replace (deleted first: a dataset has at most one
+/// dataflow), never a create beside it then a delete; and the plan never
+/// lists for deletion the dataset's target connection, which the new flow
+/// keeps. Before: "1 to create, 1 to delete" with the target connection in
+/// the delete, the new flow created while the old one still fed the
+/// dataset, and the target's delete left to the service's refusal.
+#[test]
+fn another_table_into_the_same_dataset_is_a_replace_that_keeps_the_target() {
+    let fake = fake();
+    let text = format!(
+        "{}{}",
+        head("crm-ingest").replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", ""),
+        pipeline("Orders", "")
+    );
+    let p = Project::new(&text);
+    p.run("apply", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let old = dev.flows().remove(0);
+    let old_source = old.source_connection_ids[0].clone();
+    let target = old.target_connection_ids[0].clone();
+    let base = dev.connections()[0].id.clone();
+    let table = |name: &str| {
+        aep_flow_testing::FakeTable::new(name)
+            .column("id", "integer")
+            .column("amount", "double")
+            .column_with_format("updated_at", "string", "date-time")
+    };
+    dev.set_catalog(
+        &base,
+        vec![table("public.orders"), table("public.orders_v2")],
+    );
+    p.rewrite(&text.replace("table = \"public.orders\"", "table = \"public.orders_v2\""));
+
+    let plan = p.run("plan --prune --detailed-exitcode", &fake).expect(2);
+    assert_eq!(
+        plan.summary(),
+        "0 to create, 0 to update, 1 to replace, 0 to delete, 0 in sync",
+        "{}",
+        plan.out
+    );
+    assert!(
+        plan.out.contains("replace needed")
+            && plan.out.contains("table: public.orders → public.orders_v2")
+            && plan.out.contains(&old.id),
+        "{}",
+        plan.out
+    );
+    assert!(!plan.out.contains(&target), "{}", plan.out);
+    let json = p.run("plan --prune --json", &fake).expect(0).json();
+    assert_eq!(json.len(), 2, "{json:?}");
+    assert_eq!(json[0]["action"], "replace");
+    assert_eq!(json[0]["targetConnectionId"], target.as_str());
+
+    let before = fake.requests().len();
+    p.run("apply --prune", &fake).expect(3);
+    assert!(writes_since(&fake, before).is_empty());
+
+    let before = fake.requests().len();
+    let run = p.run("apply --prune --allow-replace", &fake).expect(0);
+    assert!(
+        run.summary()
+            .starts_with("0 created, 0 updated, 1 replaced, 0 deleted"),
+        "{}",
+        run.out
+    );
+    let writes = writes_since(&fake, before);
+    let at = |w: &str| writes.iter().position(|x| x == w);
+    let flow_deleted = at(&format!(
+        "DELETE /data/foundation/flowservice/flows/{}",
+        old.id
+    ));
+    let source_deleted = at(&format!(
+        "DELETE /data/foundation/flowservice/sourceConnections/{old_source}"
+    ));
+    let flow_created = at("POST /data/foundation/flowservice/flows");
+    assert!(
+        matches!((flow_deleted, source_deleted, flow_created), (Some(d), Some(s), Some(c)) if d < s && s < c),
+        "the old flow, its source connection, then the new flow: {writes:?}"
+    );
+    assert!(
+        !writes.iter().any(|w| w.contains("/targetConnections")),
+        "{writes:?}"
+    );
+    let flows = dev.flows();
+    assert_eq!(flows.len(), 1);
+    assert_ne!(flows[0].id, old.id);
+    assert_eq!(flows[0].target_connection_ids, vec![target]);
+    p.run("plan --prune --detailed-exitcode", &fake).expect(0);
+}
+
 /// A replace whose create fails after the delete: the error says what was
 /// deleted and what to do; exit 1; the next apply creates it.
 #[test]

@@ -437,6 +437,36 @@ fn export_then_plan_is_in_sync() {
     }
 }
 
+/// A service whose flow listing leaves out `transformations` and
+/// `scheduleParams` (a GET by id still shows them): export reads each such
+/// flow again by id and declares every one; the file then plans in sync.
+/// Before: every flow was left out ("no schedule the file can declare").
+#[test]
+fn flows_listed_without_schedule_or_transformations_are_read_again_and_exported() {
+    let (fake, all) = fake_with_flows();
+    fake.sandbox(fake.sandbox_name())
+        .omit_in_listings("flows", &["transformations", "scheduleParams"]);
+    let dir = TempDir::new("export-short-listing");
+    let (out, stdout, stderr) = export(&fake, &dir, &["--sandbox", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("left out"), "{stderr}");
+    assert_eq!(
+        stdout.matches("[[pipelines]]").count(),
+        all.len(),
+        "{stdout}\n{stderr}"
+    );
+    let file = dir.file("exported.toml", stdout.as_bytes());
+    let (code, plan) = plan(&fake, &file);
+    assert_eq!(code, Some(0), "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "0 to create, 0 to update, 0 to replace, 0 to delete, {} in sync",
+            all.len()
+        )),
+        "{plan}"
+    );
+}
+
 /// Base connections (PostgreSQL, by name, each created once) and one
 /// hourly flow per `(connection, table, dataset name)`, made through the
 /// library on `fake`'s sandbox `prod`; datasets get ids of their own.

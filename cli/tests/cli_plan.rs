@@ -513,6 +513,174 @@ fn the_enabled_state_drifts_both_ways_and_apply_restores_it() {
         .expect(0);
 }
 
+/// A dataset name in the file that Catalog holds normalised otherwise
+/// (decomposed accents, a trailing space) matches nothing (another name to
+/// Catalog): exit 2 naming the file, line and key, and the look-alike with
+/// its id, both names escaped so that the difference shows. Before: only
+/// "no dataset named \"Café\"", with two names that look the same.
+#[test]
+fn a_dataset_name_normalised_otherwise_in_catalog_is_shown_escaped() {
+    let fake = fake();
+    let nfd = "Cafe\u{301} ";
+    fake.sandbox("dev")
+        .add_dataset("ffff00000000000000000002", nfd, SCHEMA);
+    let text = format!("{}{}", head("crm-ingest"), pipeline("Caf\u{e9}", ""))
+        .replace("[sandboxes.prod]\ncredentials = \"AEP_PROD\"\n", "");
+    let p = Project::new(&text);
+    let run = p.run("plan", &fake).expect(2);
+    let file = p.path.display().to_string();
+    assert!(
+        run.err.contains(&format!("{file}:"))
+            && run.err.contains("pipelines[0].dataset: no dataset named"),
+        "{}",
+        run.err
+    );
+    assert!(
+        run.err.contains(
+            "Catalog has \"Cafe\\u{301} \" (ffff00000000000000000002), which differs from \
+             \"Caf\\u{e9}\" only in case, white space, punctuation or accents"
+        ),
+        "{}",
+        run.err
+    );
+    assert_eq!(writes_since(&fake, 0), Vec::<String>::new());
+}
+
+/// A flow this project made (it carries the marker) renamed in the UI is
+/// drift: `name: old → new`, and apply renames it back (one PATCH of
+/// `/name` with If-Match), after which the plan is in sync. A flow without
+/// the marker (adopted by `export`, named by whoever made it) keeps its
+/// name: in sync, nothing written.
+#[test]
+fn a_flow_renamed_in_the_ui_is_drift_and_apply_renames_it_back() {
+    let fake = fake();
+    let p = Project::new(&format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    ));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let flows = dev.flows();
+    let ours = flows
+        .iter()
+        .find(|f| f.name == "public.orders to Orders")
+        .unwrap();
+    let adopted = flows
+        .iter()
+        .find(|f| f.name == "public.orders to Customers")
+        .unwrap();
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        "Orders (renamed in the UI)".into()));
+    assert!(dev.modify_flow(&adopted.id, |f| {
+        f["name"] = "hand-made name".into();
+        f["description"] = "made by hand".into();
+    }));
+    let drift = p
+        .run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(2);
+    assert!(
+        drift.out.contains(
+            "[dev] orders-db: public.orders → Orders: update in place\n    \
+             name: \"Orders (renamed in the UI)\" → \"public.orders to Orders\""
+        ),
+        "{}",
+        drift.out
+    );
+    assert!(
+        drift
+            .out
+            .contains("[dev] orders-db: public.orders → Customers: in sync"),
+        "{}",
+        drift.out
+    );
+    assert_eq!(
+        drift.summary(),
+        "0 to create, 1 to update, 0 to replace, 0 to delete, 1 in sync"
+    );
+    let json = p.run("plan --sandbox dev --json", &fake).expect(0).json();
+    assert_eq!(json[0]["action"], "update");
+    assert_eq!(
+        json[0]["changes"],
+        serde_json::json!(["name: \"Orders (renamed in the UI)\" → \"public.orders to Orders\""])
+    );
+    let before = fake.requests().len();
+    let applied = p.run("apply --sandbox dev", &fake).expect(0);
+    assert!(
+        applied
+            .out
+            .contains("[dev] orders-db: public.orders → Orders: updated (renamed flow)"),
+        "{}",
+        applied.out
+    );
+    assert_eq!(
+        writes_since(&fake, before),
+        vec![format!(
+            "PATCH /data/foundation/flowservice/flows/{}",
+            ours.id
+        )]
+    );
+    let names: Vec<String> = dev.flows().into_iter().map(|f| f.name).collect();
+    assert!(
+        names.contains(&"public.orders to Orders".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"hand-made name".to_owned()), "{names:?}");
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+    // A service that stores the name normalised otherwise (case, white
+    // space, decomposed accents) makes no rename on every run.
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        " PUBLIC.orders  to\u{a0}Orders ".into()));
+    p.run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+}
+
+/// A service whose flow listing leaves out `transformations` and
+/// `scheduleParams` (a GET by id still shows them): the flow is read again
+/// by id, so a plan right after apply is in sync, and `apply
+/// --allow-replace` deletes nothing. Before: "replace needed: no Copy
+/// transformation", and `--allow-replace` deleted a flow that was fine.
+/// Drift made in the "UI" still shows.
+#[test]
+fn a_listing_without_transformations_or_schedule_is_no_replace() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox prod", &fake).expect(0);
+    let prod = fake.sandbox("prod");
+    prod.omit_in_listings("flows", &["transformations", "scheduleParams"]);
+    let plan = p
+        .run("plan --sandbox prod --detailed-exitcode", &fake)
+        .expect(0);
+    assert_eq!(
+        plan.summary(),
+        "0 to create, 0 to update, 0 to replace, 0 to delete, 1 in sync",
+        "{}",
+        plan.out
+    );
+    let before = fake.requests().len();
+    let applied = p
+        .run("apply --sandbox prod --allow-replace", &fake)
+        .expect(0);
+    assert!(applied.out.contains(": unchanged"), "{}", applied.out);
+    assert_eq!(writes_since(&fake, before), Vec::<String>::new());
+    assert_eq!(prod.flows().len(), 1);
+    let flow = prod.flows().remove(0);
+    assert!(
+        prod.modify_flow(&flow.id, |f| f["scheduleParams"]["frequency"] =
+            "day".into())
+    );
+    let drift = p
+        .run("plan --sandbox prod --detailed-exitcode", &fake)
+        .expect(2);
+    assert!(
+        drift.out.contains("schedule.frequency: day → hour"),
+        "{}",
+        drift.out
+    );
+}
+
 /// `plan --detailed-exitcode`: Terraform's rule for every error, usage
 /// errors included (exit 1, never 2, which means "changes pending"); the
 /// same errors without the flag stay 2. Nothing is sent.

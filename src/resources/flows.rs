@@ -803,6 +803,28 @@ impl Client {
         )
     }
 
+    /// Renames a flow: reads it, then `PATCH /flows/{id}` with its etag in
+    /// `If-Match` and `[{"op": "replace", "path": "/name", "value": NAME}]`
+    /// (a name the service takes: not empty, at most 256 characters, no
+    /// control characters). On 412 it reads again and tries once more.
+    pub fn update_flow_name(&self, id: &FlowId, name: &str) -> Result<Saved<FlowId>, Error> {
+        let flow_id = id.as_str();
+        check_id("flow_id", flow_id)?;
+        crate::client::input::check_name("name", name)?;
+        self.update_with_retry(
+            || {
+                let wire = self.get_to_write::<Flow>(flow_id)?;
+                let ops = vec![PatchOp {
+                    op: "replace",
+                    path: Cow::Borrowed("/name"),
+                    value: PatchValue::Read(Value::String(name.to_owned())),
+                }];
+                Ok((wire.etag, ops))
+            },
+            |(etag, ops)| self.patch_flow(flow_id, etag, ops),
+        )
+    }
+
     fn patch_flow(
         &self,
         flow_id: &str,

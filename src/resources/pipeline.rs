@@ -472,6 +472,15 @@ pub struct FlowUpdate {
     /// A disabled flow enabled (because [`PipelineSpec::with_enable`]
     /// asks): its state now, which becomes [`FlowState::Enabled`].
     pub enable: Option<FlowState>,
+    /// The flow's name, as the service states it. Not compared here (the
+    /// spec's name is used at creation only); a caller that manages names
+    /// compares it ([`Client::update_flow_name`] renames).
+    ///
+    /// [`Client::update_flow_name`]: crate::Client::update_flow_name
+    pub name: String,
+    /// The flow's description, as the service states it (`None` when it
+    /// states none).
+    pub description: Option<String>,
 }
 
 impl FlowUpdate {
@@ -1083,6 +1092,17 @@ impl Client {
                     .join(", ")
             ));
         }
+        // A listing may leave out what the comparison reads (a service
+        // that shortens listed items): a flow listed without
+        // transformations or a readable schedule is read again by id (one
+        // request, only then) before it is called one to replace or to
+        // reschedule.
+        let flow = match flow {
+            Some(f) if f.transformations.is_empty() || f.schedule.is_none() => {
+                Some(self.get_flow(&f.id)?)
+            }
+            other => other,
+        };
         let flow = flow
             .map(|flow| self.compare_flow(spec, flow, target.as_ref(), &mut warnings))
             .transpose()?;
@@ -1186,6 +1206,8 @@ impl Client {
             }),
             mapping,
             enable: (spec.enable && flow.state != FlowState::Enabled).then_some(flow.state),
+            name: flow.name,
+            description: flow.description,
             id: flow.id,
         }))
     }

@@ -575,6 +575,16 @@ fn apply_one(
     for w in &outcome.warnings {
         let _ = writeln!(std::io::stderr(), "warning: apply: {}: {w}", row.head());
     }
+    // A flow this project made, renamed in the UI: its name back.
+    if let Some((_, name)) = live::rename(project, p) {
+        match client.update_flow_name(&outcome.flow_id, &name) {
+            Ok(_) => changes.push("renamed flow".into()),
+            Err(e) => {
+                done.changes = changes;
+                return done.failed(format!("could not rename flow {}: {e}", outcome.flow_id));
+            }
+        }
+    }
     // `enabled = false`: a new flow starts enabled, and a flow enabled in
     // the UI is disabled.
     let created = outcome.changes.contains(&PipelineChange::FlowCreated);

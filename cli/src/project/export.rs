@@ -269,6 +269,24 @@ pub fn export(
             );
             continue;
         }
+        // A listing may leave out what the file needs (a service that
+        // shortens listed items): a flow listed without transformations or
+        // a readable schedule is read again by id (one request, only then)
+        // before it is left out for want of them.
+        let reread;
+        let flow = if flow.transformations.is_empty() || flow.schedule.is_none() {
+            reread = match client.get_flow(&flow.id) {
+                Ok(f) => f,
+                Err(e) if e.is_not_found() => {
+                    left_out(warn, "it was deleted while the export read it".into());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            &reread
+        } else {
+            flow
+        };
         let Some(schedule) = flow.schedule else {
             left_out(
                 warn,

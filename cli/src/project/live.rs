@@ -250,7 +250,10 @@ fn resolve_with<'p>(
                 return Err(project
                     .error_at(
                         &p.at("dataset"),
-                        format!("{why}; create it, or name an existing one"),
+                        format!(
+                            "{why}{}; create it, or name an existing one",
+                            near(p, &listed)
+                        ),
                     )
                     .into());
             }
@@ -280,6 +283,48 @@ fn resolve_with<'p>(
         datasets,
         without_dataset,
     })
+}
+
+/// For a dataset name that matches none: the datasets whose names differ
+/// from it only in case, white space, punctuation or accents (Unicode
+/// composed or decomposed look alike but are other names to Catalog),
+/// both names shown with every character beyond ASCII as `\u{..}`.
+fn near(p: &PipelineDecl, listed: &[DatasetEntry]) -> String {
+    let want = name_skeleton(&p.dataset);
+    if want.is_empty() {
+        return String::new();
+    }
+    let alike: Vec<String> = listed
+        .iter()
+        .filter(|d| name_skeleton(&d.name) == want)
+        .map(|d| format!("\"{}\" ({})", ascii_shown(&d.name), d.id))
+        .collect();
+    if alike.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; Catalog has {}, which differs from \"{}\" only in case, white space, punctuation or \
+         accents: name it exactly as Catalog does",
+        alike.join(", "),
+        ascii_shown(&p.dataset)
+    )
+}
+
+/// `s` with `"`, `\\` and every character beyond printable ASCII escaped
+/// (`\u{301}`), so that names that look alike show how they differ.
+fn ascii_shown(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    out
 }
 
 /// The base connection named as declared: one listing by name. Two, or
@@ -364,11 +409,7 @@ pub fn spec(
     base: &ConnectionId,
     enable: bool,
 ) -> PipelineSpec {
-    let name: String = format!("{} to {}", p.decl.table, p.decl.dataset)
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let name = flow_name(p.decl);
     PipelineSpec::new()
         .with_base_connection_id(base.clone())
         .with_table_path(&p.decl.table)
@@ -384,6 +425,71 @@ pub fn spec(
         .with_name(name)
         .with_description(marker(&project.project))
         .with_enable(enable)
+}
+
+/// The name this file gives the flow of `decl`: `TABLE to DATASET`
+/// (control characters left out, at most 256 characters).
+pub fn flow_name(decl: &PipelineDecl) -> String {
+    format!("{} to {}", decl.table, decl.dataset)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect()
+}
+
+/// The existing flow's name and the one the file gives it, when they
+/// differ ([`name_skeleton`]: not merely as a service normalises text)
+/// and the flow carries `project`'s marker (this project made it,
+/// and named it: a rename in the UI is drift). A flow without the marker
+/// (made by hand or by another tool, adopted by `export`) keeps the name
+/// it has.
+pub fn rename(project: &Project, p: &PipelineLive<'_>) -> Option<(String, String)> {
+    let Live::Planned(plan) = &p.live else {
+        return None;
+    };
+    let aep_flow::FlowPlan::Update(u) = &plan.flow else {
+        return None;
+    };
+    if !is_marked_by(u.description.as_deref(), &project.project) {
+        return None;
+    }
+    let want = flow_name(p.resolved.decl);
+    (name_skeleton(&u.name) != name_skeleton(&want)).then(|| (u.name.clone(), want))
+}
+
+/// What of a flow name is compared: its ASCII letters (lower-cased) and
+/// digits, in order. A service that stores names normalised otherwise
+/// (Unicode composed or decomposed, white space trimmed or collapsed,
+/// another case, punctuation) must not make a rename on every run: such
+/// differences are not drift. A letter followed by a combining mark is
+/// left out with it (`e` + U+0301 is `é`, which is left out whole).
+fn name_skeleton(name: &str) -> String {
+    let mut out = String::new();
+    let mut last_pushed = false;
+    for c in name.chars() {
+        if is_combining_mark(c) {
+            if last_pushed {
+                out.pop();
+            }
+            last_pushed = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            last_pushed = true;
+        } else {
+            last_pushed = false;
+        }
+    }
+    out
+}
+
+/// The blocks of combining marks (diacritics) decomposed text uses.
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// What one pipeline is in one sandbox.
@@ -448,5 +554,30 @@ pub fn plan_one(project: &Project, state: &SandboxState<'_>, r: &Resolved<'_>) -
     match state.connected.client.plan_pipeline(&spec) {
         Ok(plan) => Live::Planned(Box::new(plan)),
         Err(e) => Live::Failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_skeleton;
+
+    #[test]
+    fn names_normalised_by_the_service_have_one_skeleton() {
+        let nfc = "ventes.donn\u{e9}es to Caf\u{e9} \u{fc}n\u{ef}";
+        let nfd = "ventes.donne\u{301}es  to Cafe\u{301} u\u{308}ni\u{308} ";
+        assert_eq!(name_skeleton(nfc), name_skeleton(nfd));
+        assert_eq!(name_skeleton(nfc), "ventesdonnestocafn");
+        assert_eq!(
+            name_skeleton("public.orders to Orders"),
+            name_skeleton("PUBLIC.ORDERS TO ORDERS")
+        );
+        assert_ne!(
+            name_skeleton("public.orders to Orders"),
+            name_skeleton("Orders (renamed in the UI)")
+        );
+        assert_ne!(
+            name_skeleton("ventes to Caf\u{e9} 2"),
+            name_skeleton("ventes to Caf\u{e9}")
+        );
     }
 }

@@ -27,8 +27,9 @@ pub const HELP: &str = "prints, per pipeline and sandbox, one of:
   carries this project's marker, `aep-flow project: NAME`, that the file no longer
   declares, twins of a declared flow included, and their source and target
   connections when no other flow uses them; never a base connection, never a
-  dataset, never an unmarked object; a table the file moved to another dataset
-  is a replace of its old flow);
+  dataset, never an unmarked object, never a connection a declared pipeline
+  keeps; a table the file moved to another dataset, or another table the file
+  put into a dataset, is a replace of the old flow);
 then `N to create, N to update, N to replace, N to delete, N in sync`.
 --json: one object per pipeline and sandbox {\"sandbox\",\"connection\",\"table\",
   \"dataset\",\"action\",\"changes\",\"flowId\",\"sourceConnectionId\",
@@ -277,7 +278,7 @@ fn created(c: PipelineChange) -> Option<&'static str> {
 
 /// The row of one pipeline in one sandbox: the library's plan read as the
 /// file declares (`enabled = false` included).
-pub fn row(state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
+pub fn row(project: &Project, state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
     let decl = p.resolved.decl;
     let mut row = Row {
         sandbox: state.connected.sandbox.name.clone(),
@@ -343,6 +344,9 @@ pub fn row(state: &SandboxState<'_>, p: &PipelineLive<'_>) -> Row {
                         row.changes
                             .push(format!("enabled: {enabled_now} → {}", decl.enabled));
                     }
+                    if let Some((old, new)) = live::rename(project, p) {
+                        row.changes.push(format!("name: {old:?} → {new:?}"));
+                    }
                     if !row.changes.is_empty() {
                         row.action = Action::Update;
                     }
@@ -373,12 +377,20 @@ pub fn prunable(
 ) -> Result<Option<Vec<Prune>>, Failure> {
     let sandbox = &state.connected.sandbox.name;
     let mut declared: BTreeSet<FlowId> = BTreeSet::new();
+    // The connections declared pipelines keep (a table's source, a
+    // dataset's target, found for a flow to create too): never pruned.
+    let mut kept_sources: BTreeSet<SourceConnectionId> = BTreeSet::new();
+    let mut kept_targets: BTreeSet<TargetConnectionId> = BTreeSet::new();
     for p in planned {
         match &p.live {
             // Only the flow each pipeline uses: a twin (another flow
             // joining the same table and dataset, left by a lost answer or
             // another run) is pruned when it carries the marker.
-            Live::Planned(plan) => declared.extend(plan.flow_id().cloned()),
+            Live::Planned(plan) => {
+                declared.extend(plan.flow_id().cloned());
+                kept_sources.extend(plan.source_connection.id().cloned());
+                kept_targets.extend(plan.target_connection.id().cloned());
+            }
             Live::NoBase => {}
             Live::Failed(_) => {
                 let _ = writeln!(
@@ -407,10 +419,11 @@ pub fn prunable(
                 .source_connection_ids
                 .iter()
                 .filter(|s| {
-                    !flows
-                        .iter()
-                        .filter(kept)
-                        .any(|o| o.source_connection_ids.contains(s))
+                    !kept_sources.contains(*s)
+                        && !flows
+                            .iter()
+                            .filter(kept)
+                            .any(|o| o.source_connection_ids.contains(s))
                 })
                 .cloned()
                 .collect(),
@@ -418,10 +431,11 @@ pub fn prunable(
                 .target_connection_ids
                 .iter()
                 .filter(|t| {
-                    !flows
-                        .iter()
-                        .filter(kept)
-                        .any(|o| o.target_connection_ids.contains(t))
+                    !kept_targets.contains(*t)
+                        && !flows
+                            .iter()
+                            .filter(kept)
+                            .any(|o| o.target_connection_ids.contains(t))
                 })
                 .cloned()
                 .collect(),
@@ -490,7 +504,9 @@ fn warn_unmarked(
 }
 
 /// A declared pipeline to create whose table another flow to prune reads
-/// (the file moved it to another dataset): the flow is replaced, never
+/// (the file moved it to another dataset), or whose dataset another flow
+/// to prune feeds (the file put another table into it): the flow is
+/// replaced, deleted first (a dataset has at most one dataflow), never
 /// left running beside the new one. Index into the sandbox's prunes.
 fn moved_from(p: &PipelineLive<'_>, prunes: &[Prune]) -> Option<usize> {
     let Live::Planned(plan) = &p.live else {
@@ -499,10 +515,12 @@ fn moved_from(p: &PipelineLive<'_>, prunes: &[Prune]) -> Option<usize> {
     if !matches!(plan.flow, FlowPlan::Create { .. }) {
         return None;
     }
-    let source = plan.source_connection.id()?;
-    prunes
-        .iter()
-        .position(|d| d.flow.source_connection_ids.contains(source))
+    let source = plan.source_connection.id();
+    let target = plan.target_connection.id();
+    prunes.iter().position(|d| {
+        source.is_some_and(|s| d.flow.source_connection_ids.contains(s))
+            || target.is_some_and(|t| d.flow.target_connection_ids.contains(t))
+    })
 }
 
 /// The row of a flow to prune.
@@ -680,6 +698,7 @@ impl Session {
 
 /// Everything read, per sandbox: the state and the plans.
 pub struct Read<'p> {
+    pub project: &'p Project,
     pub states: Vec<SandboxState<'p>>,
     pub planned: Vec<Vec<PipelineLive<'p>>>,
     pub prunes: Vec<Vec<Prune>>,
@@ -721,6 +740,7 @@ pub fn read_all<'p>(
         prunes.push(these);
     }
     Ok(Read {
+        project,
         states,
         planned,
         prunes,
@@ -748,19 +768,37 @@ impl Read<'_> {
     pub fn row_of(&self, s: usize, i: usize) -> Row {
         let state = &self.states[s];
         let p = &self.planned[s][i];
-        let mut r = row(state, p);
+        let mut r = row(self.project, state, p);
         if let Some(old) = self.moved_prune(s, i) {
-            let old_dataset = old.flow.name.rsplit_once(" to ").map(|(_, d)| d);
+            let (old_table, old_dataset) = match old.flow.name.rsplit_once(" to ") {
+                Some((t, d)) => (t, d),
+                None => ("(another)", "(another)"),
+            };
+            let decl = p.resolved.decl;
+            let same_target = match &p.live {
+                Live::Planned(plan) => plan
+                    .target_connection
+                    .id()
+                    .is_some_and(|t| old.flow.target_connection_ids.contains(t)),
+                _ => false,
+            };
+            let (field, what) = if same_target {
+                (
+                    format!("table: {old_table} → {}", decl.table),
+                    "reads another table into this dataset",
+                )
+            } else {
+                (
+                    format!("dataset: {old_dataset} → {}", decl.dataset),
+                    "reads this table into another dataset",
+                )
+            };
             r.action = Action::Replace;
             r.flow_id = Some(old.flow.id.to_string());
             r.changes = vec![format!(
-                "dataset: {} → {}: flow {} ({:?}) reads this table into another dataset; it is \
-                 deleted first (with its connections no other flow uses), then the new flow is \
-                 created",
-                old_dataset.unwrap_or("(another)"),
-                p.resolved.decl.dataset,
-                old.flow.id,
-                old.flow.name
+                "{field}: flow {} ({:?}) {what}; it is deleted first (with its connections no \
+                 other flow uses), then the new flow is created",
+                old.flow.id, old.flow.name
             )];
         }
         r
