@@ -1,0 +1,107 @@
+//! Secrets the service echoes, in every kind of answer, never reach
+//! stdout or stderr of `plan`, `apply`, `apply --json`, `export`, `check`
+//! and `check --json`: the database password (from `password_env`) and
+//! the access token, echoed in error answers to reads (which carry no
+//! secret, so the library has no reason to scrub them) and in run errors.
+
+mod common;
+mod project_support;
+
+use aep_flow_testing::{FakeFlowService, FakeRun, Reply};
+use project_support::{fake, head, pipeline, Project, DB_PASSWORD};
+use serde_json::json;
+
+/// No run of six characters of `secret` in `text`.
+fn assert_no_run_of(secret: &str, text: &str, what: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for run in chars.windows(6) {
+        let run: String = run.iter().collect();
+        assert!(!text.contains(&run), "{what}: {run:?} leaked:\n{text}");
+    }
+}
+
+/// An error answer that echoes both secrets, as a service that quotes
+/// what it was configured with might.
+fn echoing(status: u16, token: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({
+            "type": "https://ns.adobe.com/aep/errors/FLOW-1999-400",
+            "title": format!("connection Password={DB_PASSWORD} refused"),
+            "report": {"detailed-message": format!("login with {DB_PASSWORD} and Bearer {token} failed")},
+            "message": format!("pwd {DB_PASSWORD}; token {token}"),
+        })
+        .to_string(),
+    )
+}
+
+fn commands() -> [&'static str; 6] {
+    [
+        "plan",
+        "apply",
+        "apply --json",
+        "export --sandbox dev",
+        "check",
+        "check --json",
+    ]
+}
+
+/// Runs `words` on `project`, asserting no run of a canary in its output.
+fn run_clean(project: &Project, words: &str, fake: &FakeFlowService) -> project_support::Run {
+    let r = project.run(words, fake);
+    let token = fake.access_token().to_owned();
+    for secret in [DB_PASSWORD, token.as_str()] {
+        assert_no_run_of(secret, &r.out, &format!("{words} stdout"));
+        assert_no_run_of(secret, &r.err, &format!("{words} stderr"));
+    }
+    r
+}
+
+#[test]
+fn a_read_answered_with_an_error_echoing_the_secrets_prints_neither() {
+    let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    // The first read of each kind answered with the echo: the flows, the
+    // runs, the connections, the datasets, the source and target
+    // connections, Catalog's explore.
+    for path in [
+        "/flows",
+        "/runs",
+        "/connections",
+        "/dataSets",
+        "/sourceConnections",
+        "/targetConnections",
+    ] {
+        for words in commands() {
+            // A fresh fake each time: a reply a command did not consume
+            // would otherwise answer the next one.
+            let fake = fake();
+            project.run("apply", &fake).expect(0);
+            let token = fake.access_token().to_owned();
+            fake.push_reply(echoing(400, &token).only_for("GET").only_for_path(path));
+            run_clean(&project, words, &fake);
+        }
+    }
+}
+
+#[test]
+fn run_errors_echoing_the_secrets_are_scrubbed_in_check() {
+    let fake = fake();
+    let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    project.run("apply", &fake).expect(0);
+    let token = fake.access_token().to_owned();
+    for sandbox in ["dev", "prod"] {
+        let s = fake.sandbox(sandbox);
+        let flow = s.flows()[0].id.clone();
+        s.add_run(
+            &flow,
+            FakeRun::new("failed").with_error(
+                format!("CODE-{DB_PASSWORD}"),
+                format!("password {DB_PASSWORD} rejected; Bearer {token}"),
+            ),
+        );
+    }
+    for words in ["check", "check --json", "check --retrigger 1"] {
+        let r = run_clean(&project, words, &fake);
+        assert_eq!(r.code, 3, "{words}: {}{}", r.out, r.err);
+    }
+}
