@@ -70,6 +70,8 @@ fn a_read_answered_with_an_error_echoing_the_secrets_prints_neither() {
         "/dataSets",
         "/sourceConnections",
         "/targetConnections",
+        "/explore",
+        "/flowSpecs",
     ] {
         for words in commands() {
             // A fresh fake each time: a reply a command did not consume
@@ -79,6 +81,20 @@ fn a_read_answered_with_an_error_echoing_the_secrets_prints_neither() {
             let token = fake.access_token().to_owned();
             fake.push_reply(echoing(400, &token).only_for("GET").only_for_path(path));
             run_clean(&project, words, &fake);
+        }
+    }
+}
+
+#[test]
+fn a_write_answered_with_an_error_echoing_the_password_prints_none_of_it() {
+    let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    for path in ["/sourceConnections", "/targetConnections", "/flows", "/mappingSets"] {
+        for words in ["apply", "apply --json"] {
+            let fake = fake();
+            let token = fake.access_token().to_owned();
+            fake.push_reply(echoing(400, &token).only_for("POST").only_for_path(path));
+            let r = run_clean(&project, words, &fake);
+            assert_eq!(r.code, 1, "{words} {path}: {}{}", r.out, r.err);
         }
     }
 }
