@@ -350,19 +350,32 @@ pub fn retrigger_decision(
     Ok(Some((run.id.clone(), original, count)))
 }
 
-/// The original run of `id`: followed through `parentFlowRunId` while the
+/// The original run of `id`: followed through the parent links while the
 /// parent is listed (a parent not listed is the original), never looping.
+/// A run's parent is its `parentFlowRunId`, else the listed run whose
+/// `childFlowRunIds` names it: a service that fills only one side of the
+/// link still has every retry counted against its original.
 pub fn original_of(runs: &[RunFacts], id: &str) -> String {
-    let by_id: HashMap<&str, &RunFacts> = runs.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut parent_of: HashMap<&str, &str> = HashMap::new();
+    for r in runs {
+        if let Some(p) = r.parent.as_deref() {
+            parent_of.insert(r.id.as_str(), p);
+        }
+    }
+    for r in runs {
+        for c in &r.children {
+            parent_of.entry(c.as_str()).or_insert(r.id.as_str());
+        }
+    }
     let mut seen = BTreeSet::new();
-    let mut current = id.to_owned();
-    while seen.insert(current.clone()) {
-        match by_id.get(current.as_str()).and_then(|r| r.parent.clone()) {
+    let mut current = id;
+    while seen.insert(current) {
+        match parent_of.get(current) {
             Some(parent) => current = parent,
             None => break,
         }
     }
-    current
+    current.to_owned()
 }
 
 /// How many re-triggers count against `original`: the listed runs whose
@@ -1377,6 +1390,26 @@ mod tests {
         let o = original_of(&looped, "l1");
         assert!(o == "l1" || o == "l2");
         assert!(retriggers_of(&looped, &o) <= 1);
+    }
+
+    #[test]
+    fn retries_linked_only_by_child_flow_run_ids_count_against_the_original() {
+        // The service names each retry in its parent's childFlowRunIds
+        // but sends no parentFlowRunId on the retry.
+        let mut r0 = run("r0", RunStatus::Failed, Some(1));
+        r0.children = vec!["r1".into()];
+        let mut r1 = run("r1", RunStatus::Failed, Some(2));
+        r1.children = vec!["r2".into()];
+        let r2 = run("r2", RunStatus::Failed, Some(3));
+        let runs = vec![r2, r1, r0];
+        assert_eq!(original_of(&runs, "r2"), "r0");
+        assert_eq!(retriggers_of(&runs, "r0"), 2);
+        let refused = retrigger_decision(&runs, Some(0), 2).unwrap_err();
+        assert!(refused.contains("already has 2 re-triggers"), "{refused}");
+        assert_eq!(
+            retrigger_decision(&runs, Some(0), 3),
+            Ok(Some(("r2".into(), "r0".into(), 2)))
+        );
     }
 
     #[test]

@@ -996,3 +996,42 @@ fn counts_and_times_sent_as_strings_are_read() {
         "{stdout}"
     );
 }
+
+#[test]
+fn retries_named_only_in_child_flow_run_ids_still_bound_re_triggers() {
+    // A service that links a retry to its run only through the run's
+    // childFlowRunIds (no parentFlowRunId on the retry): two retries of
+    // r0 listed, --retrigger 2, so nothing more is sent.
+    let (fake, flow) = hourly();
+    let failed = |id: &str, ago: i64, children: &[&str]| {
+        json!({
+            "id": id,
+            "flowId": flow,
+            "createdAt": now() - ago,
+            "childFlowRunIds": children,
+            "metrics": {"statusSummary": {"status": "failed",
+                        "errors": [{"code": "E", "message": "down"}]}}
+        })
+    };
+    for _ in 0..3 {
+        script_runs(
+            &fake,
+            json!([
+                failed("r2", MIN, &[]),
+                failed("r1", 2 * MIN, &["r2"]),
+                failed("r0", 3 * MIN, &["r1"]),
+            ]),
+        );
+        let (code, v) = check_json(&fake, &flow, &["--retrigger", "2"]);
+        assert_eq!((code, v["state"].as_str()), (3, Some("failed")), "{v}");
+        assert_eq!(v["retrigger"]["outcome"], "skipped", "{v}");
+        assert!(
+            v["retrigger"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("run r0 already has 2 re-triggers"),
+            "{v}"
+        );
+    }
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+}
