@@ -76,7 +76,7 @@ pub struct CheckArgs {
     flow: Option<FlowId>,
     /// With --flow: the age after which a flow without a successful run is
     /// stale (default: three schedule intervals).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     max_age: Option<String>,
     /// With --flow: failed records a successful run may have (default 0).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -404,7 +404,7 @@ pub fn retriggers_of(runs: &[RunFacts], original: &str) -> usize {
 /// zero, at most 100 years.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let rule = "must be whole numbers with units s, m, h, d or w (`2h`, `1h30m`, `7d`), more \
-                than zero";
+                than zero and at most 100 years";
     let bad = || format!("{:?} {rule}", text.escape_debug().to_string());
     let mut total: u64 = 0;
     let mut digits = String::new();

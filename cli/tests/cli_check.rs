@@ -422,6 +422,20 @@ fn bad_input_is_exit_2_with_nothing_sent() {
             "--max-age \"0h\" must be whole numbers",
         ),
         (vec!["--max-age", "2 hours"], "--max-age"),
+        // A leading `-` is the value's, not a flag: the message names
+        // --max-age and its rule.
+        (
+            vec!["--max-age", "-1h"],
+            "--max-age \"-1h\" must be whole numbers",
+        ),
+        (vec!["--max-age", "0"], "--max-age \"0\" must be whole numbers"),
+        (vec!["--max-age", "1.5h"], "--max-age \"1.5h\" must be whole"),
+        (
+            vec!["--max-age", "99999999999d"],
+            "--max-age \"99999999999d\" must be whole numbers with units s, m, h, d or w \
+             (`2h`, `1h30m`, `7d`), more than zero and at most 100 years",
+        ),
+        (vec!["--max-age", "\u{663}h"], "--max-age \"\u{663}h\" must be whole"),
         (vec!["--max-failed-records", "-1"], "--max-failed-records"),
         (vec!["-f", "x.toml"], "takes no -f"),
         (
