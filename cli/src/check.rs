@@ -33,7 +33,8 @@ pub const HELP: &str = "states, in precedence (the first that holds is the pipel
   stale     no successful run within max_age (default: three schedule intervals;
             flows that run once are never stale). A run exactly max_age old is NOT
             stale. The success time is the run's completion, else its creation;
-            a run without a readable createdAt never counts.
+            a run without a readable createdAt never counts (a time more
+            than a day ahead of this machine's clock is not readable).
   ok        none of the above
 what it prints: one line per pipeline (sandbox, table → dataset or the flow id,
 state, last success in ISO 8601 UTC and its age, records read/written/failed of
@@ -56,6 +57,9 @@ exit codes: 0 every pipeline ok, 3 any missing, disabled, failed, partial or sta
 pub const EXIT_ATTENTION: u8 = 3;
 /// Runs asked for per flow: one page.
 pub const RUNS_PAGE: u32 = 100;
+/// How far ahead of this machine's clock a run's time may be (clock skew)
+/// before it is read as garbled: a day, in ms.
+pub const MAX_AHEAD_MS: i64 = 86_400_000;
 /// Most re-triggers `--retrigger` allows per original run.
 pub const MAX_RETRIGGER: u32 = 10;
 
@@ -225,6 +229,19 @@ pub fn classify(flow: Option<&FlowFacts>, runs: &[RunFacts], now: i64, limits: &
             max_age: None,
         };
     };
+    // A time more than a day ahead of this clock is garbled, not skew: it
+    // would make its run the latest (hiding every newer failure) or a
+    // success that never grows old. Such a time is read as absent.
+    let placeable = |t: Option<i64>| t.filter(|t| *t <= now.saturating_add(MAX_AHEAD_MS));
+    let sane: Vec<RunFacts> = runs
+        .iter()
+        .map(|r| RunFacts {
+            created_at: placeable(r.created_at),
+            completed_at: placeable(r.completed_at),
+            ..r.clone()
+        })
+        .collect();
+    let runs = &sane[..];
     let mut found: Vec<(State, String)> = Vec::new();
     if flow.disabled {
         found.push((State::Disabled, "the flow is disabled".into()));
@@ -1297,6 +1314,32 @@ mod tests {
         no_end.completed_at = None;
         let v = classify(Some(&hourly()), &[no_end], NOW, &l);
         assert_eq!((v.state, v.last_success), (State::Ok, Some(NOW - 2 * H)));
+    }
+
+    #[test]
+    fn times_far_in_the_future_are_garbled_not_the_latest_nor_a_success() {
+        let l = Limits::default();
+        const YEAR: i64 = 365 * 24 * H;
+        // A success stamped decades ahead does not hide a newer failure.
+        let future_ok = ok_at("future", NOW + 70 * YEAR);
+        let failed = run("f", RunStatus::Failed, Some(NOW - 60_000));
+        let v = classify(Some(&hourly()), &[future_ok.clone(), failed], NOW, &l);
+        assert_eq!(v.state, State::Failed, "{v:?}");
+        assert_eq!(v.latest_finished, Some(1));
+        // Nor keeps a flow that stopped running fresh forever.
+        let v = classify(Some(&hourly()), &[future_ok], NOW, &l);
+        assert_eq!((v.state, v.last_success), (State::Stale, None));
+        // A garbled completion falls back to the creation time.
+        let mut late_end = ok_at("e", NOW - 10 * H);
+        late_end.completed_at = Some(NOW + 70 * YEAR);
+        let v = classify(Some(&hourly()), &[late_end], NOW, &l);
+        assert_eq!(
+            (v.state, v.last_success),
+            (State::Stale, Some(NOW - 10 * H - 60_000))
+        );
+        // Skew within a day is still a time.
+        let v = classify(Some(&hourly()), &[ok_at("s", NOW + 23 * H)], NOW, &l);
+        assert_eq!(v.state, State::Ok);
     }
 
     #[test]

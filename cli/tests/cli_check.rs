@@ -428,14 +428,23 @@ fn bad_input_is_exit_2_with_nothing_sent() {
             vec!["--max-age", "-1h"],
             "--max-age \"-1h\" must be whole numbers",
         ),
-        (vec!["--max-age", "0"], "--max-age \"0\" must be whole numbers"),
-        (vec!["--max-age", "1.5h"], "--max-age \"1.5h\" must be whole"),
+        (
+            vec!["--max-age", "0"],
+            "--max-age \"0\" must be whole numbers",
+        ),
+        (
+            vec!["--max-age", "1.5h"],
+            "--max-age \"1.5h\" must be whole",
+        ),
         (
             vec!["--max-age", "99999999999d"],
             "--max-age \"99999999999d\" must be whole numbers with units s, m, h, d or w \
              (`2h`, `1h30m`, `7d`), more than zero and at most 100 years",
         ),
-        (vec!["--max-age", "\u{663}h"], "--max-age \"\u{663}h\" must be whole"),
+        (
+            vec!["--max-age", "\u{663}h"],
+            "--max-age \"\u{663}h\" must be whole",
+        ),
         (vec!["--max-failed-records", "-1"], "--max-failed-records"),
         (vec!["-f", "x.toml"], "takes no -f"),
         (
@@ -1048,4 +1057,27 @@ fn retries_named_only_in_child_flow_run_ids_still_bound_re_triggers() {
         );
     }
     assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+}
+
+#[test]
+fn a_run_stamped_far_in_the_future_hides_no_failure_and_is_no_success() {
+    // A garbled createdAt decades ahead (a success) next to a real failure
+    // a minute ago: the failure is the latest finished run.
+    let (fake, flow) = hourly();
+    let decades = 70 * 365 * 24 * HOUR;
+    fake.add_run(&flow, success(-decades, 0));
+    fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("failed")), "{v}");
+    // Alone, it is not a success that never grows old.
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(-decades, 0));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")), "{v}");
+    assert_eq!(v["lastSuccess"], Value::Null, "{v}");
 }

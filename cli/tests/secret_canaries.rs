@@ -88,7 +88,12 @@ fn a_read_answered_with_an_error_echoing_the_secrets_prints_neither() {
 #[test]
 fn a_write_answered_with_an_error_echoing_the_password_prints_none_of_it() {
     let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
-    for path in ["/sourceConnections", "/targetConnections", "/flows", "/mappingSets"] {
+    for path in [
+        "/sourceConnections",
+        "/targetConnections",
+        "/flows",
+        "/mappingSets",
+    ] {
         for words in ["apply", "apply --json"] {
             let fake = fake();
             let token = fake.access_token().to_owned();

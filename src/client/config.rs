@@ -13,9 +13,9 @@ use super::retry::RetryPolicy;
 use super::{Client, Inner};
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::wire::scrub::SecretTables;
 use crate::transport::ureq_transport::{Settings, UreqTransport};
 use crate::transport::Transport;
+use crate::wire::scrub::SecretTables;
 
 /// Default time allowed to open the TCP connection (and TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
