@@ -1081,3 +1081,39 @@ fn a_run_stamped_far_in_the_future_hides_no_failure_and_is_no_success() {
     assert_eq!((code, v["state"].as_str()), (3, Some("stale")), "{v}");
     assert_eq!(v["lastSuccess"], Value::Null, "{v}");
 }
+
+#[test]
+fn a_re_trigger_the_service_made_but_whose_answer_was_lost_is_sent_once_and_counted() {
+    let (fake, flow) = hourly();
+    let failed = fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    fake.push_reply(Reply::after_processing(Reply::close()).only_for("POST"));
+    let actions = |fake: &FakeFlowService| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.contains("/action"))
+            .count()
+    };
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow, "--retrigger", "3"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("may have"), "{stderr}");
+    // Sent once: never again after the answer was lost.
+    assert_eq!(actions(&fake), 1);
+    // The service made the retry; the next invocation sees it and sends
+    // nothing while it runs, nor once it failed with the bound reached.
+    let runs = fake.runs();
+    let retry = runs
+        .iter()
+        .find(|r| r.raw()["parentFlowRunId"] == failed.as_str())
+        .expect("the retry the service made");
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "3"]);
+    assert_eq!(
+        (code, v["retrigger"]["outcome"].as_str()),
+        (3, Some("skipped")),
+        "{v}"
+    );
+    assert_eq!(actions(&fake), 1);
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "1"]);
+    assert_eq!(code, 3, "{v}");
+    assert!(retry.raw()["id"].is_string());
+    assert_eq!(actions(&fake), 1);
+}
