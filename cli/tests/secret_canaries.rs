@@ -126,3 +126,63 @@ fn run_errors_echoing_the_secrets_are_scrubbed_in_check() {
         assert_eq!(r.code, 3, "{words}: {}{}", r.out, r.err);
     }
 }
+
+/// One sandbox signs in through IMS with a client secret, the other with
+/// a token: the other sandbox's service echoing the client secret (with
+/// the password and its own token) in run errors and error answers
+/// prints none of them.
+#[test]
+fn another_sandboxs_client_secret_echoed_is_scrubbed_too() {
+    const CLIENT_SECRET: &str = "cs-Canary-Wq7Rt5";
+    let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    let start = || {
+        let fake = FakeFlowService::builder()
+            .ims_client(aep_flow_testing::DEMO_CLIENT_ID, CLIENT_SECRET)
+            .start()
+            .unwrap();
+        for (i, sandbox) in ["dev", "prod"].iter().enumerate() {
+            project_support::seed(&fake, sandbox, &["Orders", "Customers"], i);
+        }
+        fake
+    };
+    let run = |words: &str, fake: &FakeFlowService| {
+        let mut cmd = project.cmd(words, fake);
+        cmd.env_remove("AEP_DEV_ACCESS_TOKEN")
+            .env("AEP_DEV_CLIENT_ID", aep_flow_testing::DEMO_CLIENT_ID)
+            .env("AEP_DEV_CLIENT_SECRET", CLIENT_SECRET)
+            .env("AEP_DEV_SCOPES", aep_flow_testing::DEMO_SCOPES)
+            .env("AEP_DEV_IMS_URL", fake.ims_url());
+        let r = project_support::Run::of(cmd.output().unwrap());
+        let token = fake.access_token().to_owned();
+        for secret in [DB_PASSWORD, token.as_str(), CLIENT_SECRET] {
+            assert_no_run_of(secret, &r.out, &format!("{words} stdout"));
+            assert_no_run_of(secret, &r.err, &format!("{words} stderr"));
+        }
+        r
+    };
+    let echo = |fake: &FakeFlowService| {
+        let token = fake.access_token().to_owned();
+        Reply::json(
+            400,
+            json!({"message": format!("client_secret={CLIENT_SECRET} pwd={DB_PASSWORD} token={token}")})
+                .to_string(),
+        )
+    };
+    for words in commands() {
+        let fake = start();
+        run("apply", &fake).expect(0);
+        let s = fake.sandbox("prod");
+        let flow = s.flows()[0].id.clone();
+        s.add_run(
+            &flow,
+            FakeRun::new("failed").with_error(
+                "E",
+                format!("client_secret={CLIENT_SECRET} pwd={DB_PASSWORD}"),
+            ),
+        );
+        fake.push_reply(echo(&fake).only_for("GET").only_for_path("/flows"));
+        // Only prod is read: its client never held dev's client secret.
+        let words = words.replace("--sandbox dev", "");
+        run(&format!("{words} --sandbox prod"), &fake);
+    }
+}
