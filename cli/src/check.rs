@@ -674,15 +674,17 @@ fn summarize(checked: &[Checked]) -> Summary {
 
 /// One page of the flow's runs, newest first (sorted here). A service
 /// that did not list them newest first and has more than a page: every
-/// page, sorted (the newest may be on the last).
-pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, Error> {
+/// page, sorted (the newest may be on the last); when even that is cut
+/// at the library's listing cap, the newest runs are not known and the
+/// flow cannot be checked (an error, never a verdict from the oldest).
+pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, String> {
     let filter = RunFilter::new(flow.clone())
         .with_page_size(RUNS_PAGE)
         .with_max_items(RUNS_PAGE as usize);
     let mut pages = client.runs(filter);
     let mut runs = Vec::new();
     for run in pages.by_ref() {
-        runs.push(run?);
+        runs.push(run.map_err(|e| e.to_string())?);
     }
     let newest_first = runs
         .iter()
@@ -691,7 +693,19 @@ pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, Error> {
         .windows(2)
         .all(|w| w[0] >= w[1]);
     if pages.end() == Some(ListingEnd::Capped) && !newest_first {
-        return client.list_runs(RunFilter::new(flow.clone()));
+        let mut all = client.runs(RunFilter::new(flow.clone()));
+        runs.clear();
+        for run in all.by_ref() {
+            runs.push(run.map_err(|e| e.to_string())?);
+        }
+        if all.end() != Some(ListingEnd::Complete) {
+            return Err(format!(
+                "the service did not list the runs of flow {flow} newest first (orderby \
+                 ignored) and the flow has more than the {} runs read: which run is the newest \
+                 is not known",
+                runs.len()
+            ));
+        }
     }
     // Newest first; runs without a readable time last (ties by id).
     runs.sort_by(|a, b| {
@@ -728,7 +742,7 @@ pub fn check_flow(
     let runs = match read_runs(client, &flow.id) {
         Ok(runs) => runs,
         Err(e) => {
-            checked.error = Some(e.to_string());
+            checked.error = Some(e);
             return checked;
         }
     };

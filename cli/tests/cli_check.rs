@@ -1117,3 +1117,29 @@ fn a_re_trigger_the_service_made_but_whose_answer_was_lost_is_sent_once_and_coun
     assert!(retry.raw()["id"].is_string());
     assert_eq!(actions(&fake), 1);
 }
+
+#[test]
+fn a_service_ignoring_orderby_with_more_runs_than_the_cap_is_an_error_not_a_verdict() {
+    // Oldest first, 10 050 runs (a week of minutes): the listing stops at
+    // the library's cap of 10 000, before the newest run (a failure a
+    // minute ago). A verdict from the oldest runs ("stale") would hide it.
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let (fake, flow) = with_flow(fake);
+    for i in 0..10_049 {
+        fake.add_run(&flow, success(30 * 24 * HOUR - i * MIN, 0));
+    }
+    fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow, "--json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let v = json_lines(&stdout);
+    assert_eq!(v[0]["state"], "error", "{stdout}");
+    assert!(
+        stderr.contains("did not list the runs of flow") && stderr.contains("newest first"),
+        "{stderr}"
+    );
+}
