@@ -49,7 +49,7 @@ object per pipeline, then {\"summary\":{...}}.
                             parentFlowRunId) already has N re-triggers among the listed runs,
                             or the failed run already has one; each one is printed
 runs read: one page of 100 per flow, newest first; a service that ignores the order
-and lists more than a page is read to the end.
+and lists more than a page is read to the end (past 10 000 runs: an error, exit 1).
 exit codes: 0 every pipeline ok, 3 any missing, disabled, failed, partial or stale,
 1 a service or network failure, 2 bad input (nothing sent).";
 
