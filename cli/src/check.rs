@@ -47,7 +47,8 @@ object per pipeline, then {\"summary\":{...}}.
   --retrigger N             (0 to 10) re-trigger the latest finished run when the service
                             reports it failed, unless the original run (followed through
                             parentFlowRunId) already has N re-triggers among the listed runs,
-                            or the failed run already has one; each one is printed
+                            or the failed run already has one, or the flow is disabled;
+                            each one is printed
 runs read: one page of 100 per flow, newest first; a service that ignores the order
 and lists more than a page is read to the end (past 10 000 runs: an error, exit 1).
 exit codes: 0 every pipeline ok, 3 any missing, disabled, failed, partial or stale,
@@ -751,8 +752,16 @@ pub fn check_flow(
         .map(|r| RunFacts::of(r, client, secrets))
         .collect();
     let verdict = classify(Some(&FlowFacts::from(flow)), &facts, now, limits);
+    // A disabled flow's failed run is left alone: whoever disabled the
+    // flow stopped its ingestion on purpose.
+    let decision = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {
+        Ok(Some((run, _, _))) if verdict.state == State::Disabled => Err(format!(
+            "not re-triggered: run {run} failed but the flow is disabled"
+        )),
+        other => other,
+    };
     if retrigger > 0 {
-        checked.retrigger = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {
+        checked.retrigger = match decision {
             Ok(None) => None,
             Err(detail) => Some(Retriggered {
                 outcome: "skipped",

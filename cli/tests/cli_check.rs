@@ -1143,3 +1143,24 @@ fn a_service_ignoring_orderby_with_more_runs_than_the_cap_is_an_error_not_a_verd
         "{stderr}"
     );
 }
+
+#[test]
+fn a_disabled_flows_failed_run_is_not_re_triggered() {
+    let (fake, flow) = hourly();
+    let failed = fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    assert!(fake.set_flow_state(&flow, "disabled"));
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "3"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("disabled")), "{v}");
+    assert_eq!(v["retrigger"]["outcome"], "skipped", "{v}");
+    assert_eq!(
+        v["retrigger"]["detail"],
+        format!("not re-triggered: run {failed} failed but the flow is disabled")
+    );
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+    assert_eq!(fake.runs().len(), 1);
+}
