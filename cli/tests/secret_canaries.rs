@@ -186,3 +186,37 @@ fn another_sandboxs_client_secret_echoed_is_scrubbed_too() {
         run(&format!("{words} --sandbox prod"), &fake);
     }
 }
+
+/// A service that returns the stored password in the base connection's
+/// body (real AEP masks it), with a host that differs from the file's
+/// (so plan has drift to show): no command prints any of the password.
+#[test]
+fn connection_bodies_that_carry_the_password_print_none_of_it() {
+    let project = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    for params in [
+        json!({"connectionString": format!(
+            "Server=other.example.com;Database=orders;Port=5432;UID=etl_reader;Password={DB_PASSWORD};sslmode=verify-full"
+        )}),
+        json!({"server": "other.example.com", "port": "5432", "database": "orders",
+               "username": "etl_reader", "password": DB_PASSWORD, "sslMode": "verify-full"}),
+    ] {
+        for words in commands()
+            .iter()
+            .copied()
+            .chain(["plan --json", "apply --rotate-passwords"])
+        {
+            let fake = fake();
+            for sandbox in ["dev", "prod"] {
+                let s = fake.sandbox(sandbox);
+                let spec = if params.get("connectionString").is_some() {
+                    aep_flow::spec::CONNECTION_STRING_AUTH
+                } else {
+                    aep_flow::spec::BASIC_AUTH
+                };
+                let base = s.insert_connection("orders-db", spec, params.clone());
+                s.set_catalog(&base, aep_flow_testing::demo_catalog());
+            }
+            run_clean(&project, words, &fake);
+        }
+    }
+}
