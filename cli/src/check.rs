@@ -1039,7 +1039,35 @@ fn check_file(
         // A declared dataset that does not exist here is that pipeline's
         // state (missing), not bad input: the file may be ahead of the
         // sandbox.
-        let state = live::resolve_tolerating_missing_datasets(project, c)?;
+        // A service or network failure reading this sandbox is its
+        // pipelines' error (exit 1); the other sandboxes are still checked
+        // and printed. Bad input (exit 2) still stops the command.
+        let state = match live::resolve_tolerating_missing_datasets(project, c) {
+            Ok(state) => state,
+            Err(Failure(1, message)) => {
+                let message = message
+                    .strip_prefix("error: ")
+                    .unwrap_or(&message)
+                    .to_owned();
+                for decl in project
+                    .pipelines_in(&c.sandbox.name)
+                    .filter(|p| wanted(&p.table))
+                {
+                    let subject = Subject {
+                        sandbox: c.sandbox.name.clone(),
+                        table: Some(decl.table.clone()),
+                        dataset: Some(decl.dataset.clone()),
+                        flow_id: None,
+                    };
+                    checked.push(Checked {
+                        error: Some(message.clone()),
+                        ..missing(subject, String::new())
+                    });
+                }
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         for decl in project
             .pipelines_in(&c.sandbox.name)
             .filter(|p| wanted(&p.table))

@@ -1164,3 +1164,28 @@ fn a_disabled_flows_failed_run_is_not_re_triggered() {
     assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
     assert_eq!(fake.runs().len(), 1);
 }
+
+#[test]
+fn a_sandbox_whose_reads_fail_leaves_the_other_sandboxes_lines_printed() {
+    use project_support::{fake, head, pipeline, Project};
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    p.run("apply", &fake).expect(0);
+    for sandbox in ["dev", "prod"] {
+        let s = fake.sandbox(sandbox);
+        let flow = s.flows()[0].id.clone();
+        s.add_run(&flow, success(MIN, 0));
+    }
+    // The first Catalog listing (dev's) fails.
+    fake.push_reply(Reply::json(400, r#"{"message":"no"}"#).only_for_path("/dataSets"));
+    let r = p.run("check --json", &fake);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    let lines = r.json();
+    let prod: Vec<_> = lines.iter().filter(|l| l["sandbox"] == "prod").collect();
+    assert_eq!(prod.len(), 1, "{}", r.out);
+    assert_eq!(prod[0]["state"], "ok", "{}", r.out);
+    let dev: Vec<_> = lines.iter().filter(|l| l["sandbox"] == "dev").collect();
+    assert_eq!(dev.len(), 1, "{}", r.out);
+    assert_eq!(dev[0]["state"], "error", "{}", r.out);
+    assert_eq!(lines.last().unwrap()["summary"]["errors"], 1, "{}", r.out);
+}
