@@ -33,7 +33,8 @@ pub const HELP: &str = "states, in precedence (the first that holds is the pipel
   stale     no successful run within max_age (default: three schedule intervals;
             flows that run once are never stale). A run exactly max_age old is NOT
             stale. The success time is the run's completion, else its creation;
-            a run without a readable createdAt never counts.
+            a run without a readable createdAt never counts (a time more
+            than a day ahead of this machine's clock is not readable).
   ok        none of the above
 what it prints: one line per pipeline (sandbox, table → dataset or the flow id,
 state, last success in ISO 8601 UTC and its age, records read/written/failed of
@@ -46,9 +47,10 @@ object per pipeline, then {\"summary\":{...}}.
   --retrigger N             (0 to 10) re-trigger the latest finished run when the service
                             reports it failed, unless the original run (followed through
                             parentFlowRunId) already has N re-triggers among the listed runs,
-                            or the failed run already has one; each one is printed
+                            or the failed run already has one, or the flow is disabled;
+                            each one is printed
 runs read: one page of 100 per flow, newest first; a service that ignores the order
-and lists more than a page is read to the end.
+and lists more than a page is read to the end (past 10 000 runs: an error, exit 1).
 exit codes: 0 every pipeline ok, 3 any missing, disabled, failed, partial or stale,
 1 a service or network failure, 2 bad input (nothing sent).";
 
@@ -56,6 +58,9 @@ exit codes: 0 every pipeline ok, 3 any missing, disabled, failed, partial or sta
 pub const EXIT_ATTENTION: u8 = 3;
 /// Runs asked for per flow: one page.
 pub const RUNS_PAGE: u32 = 100;
+/// How far ahead of this machine's clock a run's time may be (clock skew)
+/// before it is read as garbled: a day, in ms.
+pub const MAX_AHEAD_MS: i64 = 86_400_000;
 /// Most re-triggers `--retrigger` allows per original run.
 pub const MAX_RETRIGGER: u32 = 10;
 
@@ -76,7 +81,7 @@ pub struct CheckArgs {
     flow: Option<FlowId>,
     /// With --flow: the age after which a flow without a successful run is
     /// stale (default: three schedule intervals).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     max_age: Option<String>,
     /// With --flow: failed records a successful run may have (default 0).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -225,6 +230,19 @@ pub fn classify(flow: Option<&FlowFacts>, runs: &[RunFacts], now: i64, limits: &
             max_age: None,
         };
     };
+    // A time more than a day ahead of this clock is garbled, not skew: it
+    // would make its run the latest (hiding every newer failure) or a
+    // success that never grows old. Such a time is read as absent.
+    let placeable = |t: Option<i64>| t.filter(|t| *t <= now.saturating_add(MAX_AHEAD_MS));
+    let sane: Vec<RunFacts> = runs
+        .iter()
+        .map(|r| RunFacts {
+            created_at: placeable(r.created_at),
+            completed_at: placeable(r.completed_at),
+            ..r.clone()
+        })
+        .collect();
+    let runs = &sane[..];
     let mut found: Vec<(State, String)> = Vec::new();
     if flow.disabled {
         found.push((State::Disabled, "the flow is disabled".into()));
@@ -350,19 +368,32 @@ pub fn retrigger_decision(
     Ok(Some((run.id.clone(), original, count)))
 }
 
-/// The original run of `id`: followed through `parentFlowRunId` while the
+/// The original run of `id`: followed through the parent links while the
 /// parent is listed (a parent not listed is the original), never looping.
+/// A run's parent is its `parentFlowRunId`, else the listed run whose
+/// `childFlowRunIds` names it: a service that fills only one side of the
+/// link still has every retry counted against its original.
 pub fn original_of(runs: &[RunFacts], id: &str) -> String {
-    let by_id: HashMap<&str, &RunFacts> = runs.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut parent_of: HashMap<&str, &str> = HashMap::new();
+    for r in runs {
+        if let Some(p) = r.parent.as_deref() {
+            parent_of.insert(r.id.as_str(), p);
+        }
+    }
+    for r in runs {
+        for c in &r.children {
+            parent_of.entry(c.as_str()).or_insert(r.id.as_str());
+        }
+    }
     let mut seen = BTreeSet::new();
-    let mut current = id.to_owned();
-    while seen.insert(current.clone()) {
-        match by_id.get(current.as_str()).and_then(|r| r.parent.clone()) {
+    let mut current = id;
+    while seen.insert(current) {
+        match parent_of.get(current) {
             Some(parent) => current = parent,
             None => break,
         }
     }
-    current
+    current.to_owned()
 }
 
 /// How many re-triggers count against `original`: the listed runs whose
@@ -391,7 +422,7 @@ pub fn retriggers_of(runs: &[RunFacts], original: &str) -> usize {
 /// zero, at most 100 years.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let rule = "must be whole numbers with units s, m, h, d or w (`2h`, `1h30m`, `7d`), more \
-                than zero";
+                than zero and at most 100 years";
     let bad = || format!("{:?} {rule}", text.escape_debug().to_string());
     let mut total: u64 = 0;
     let mut digits = String::new();
@@ -644,15 +675,17 @@ fn summarize(checked: &[Checked]) -> Summary {
 
 /// One page of the flow's runs, newest first (sorted here). A service
 /// that did not list them newest first and has more than a page: every
-/// page, sorted (the newest may be on the last).
-pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, Error> {
+/// page, sorted (the newest may be on the last); when even that is cut
+/// at the library's listing cap, the newest runs are not known and the
+/// flow cannot be checked (an error, never a verdict from the oldest).
+pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, String> {
     let filter = RunFilter::new(flow.clone())
         .with_page_size(RUNS_PAGE)
         .with_max_items(RUNS_PAGE as usize);
     let mut pages = client.runs(filter);
     let mut runs = Vec::new();
     for run in pages.by_ref() {
-        runs.push(run?);
+        runs.push(run.map_err(|e| e.to_string())?);
     }
     let newest_first = runs
         .iter()
@@ -661,7 +694,19 @@ pub fn read_runs(client: &Client, flow: &FlowId) -> Result<Vec<Run>, Error> {
         .windows(2)
         .all(|w| w[0] >= w[1]);
     if pages.end() == Some(ListingEnd::Capped) && !newest_first {
-        return client.list_runs(RunFilter::new(flow.clone()));
+        let mut all = client.runs(RunFilter::new(flow.clone()));
+        runs.clear();
+        for run in all.by_ref() {
+            runs.push(run.map_err(|e| e.to_string())?);
+        }
+        if all.end() != Some(ListingEnd::Complete) {
+            return Err(format!(
+                "the service did not list the runs of flow {flow} newest first (orderby \
+                 ignored) and the flow has more than the {} runs read: which run is the newest \
+                 is not known",
+                runs.len()
+            ));
+        }
     }
     // Newest first; runs without a readable time last (ties by id).
     runs.sort_by(|a, b| {
@@ -698,7 +743,7 @@ pub fn check_flow(
     let runs = match read_runs(client, &flow.id) {
         Ok(runs) => runs,
         Err(e) => {
-            checked.error = Some(e.to_string());
+            checked.error = Some(e);
             return checked;
         }
     };
@@ -707,8 +752,16 @@ pub fn check_flow(
         .map(|r| RunFacts::of(r, client, secrets))
         .collect();
     let verdict = classify(Some(&FlowFacts::from(flow)), &facts, now, limits);
+    // A disabled flow's failed run is left alone: whoever disabled the
+    // flow stopped its ingestion on purpose.
+    let decision = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {
+        Ok(Some((run, _, _))) if verdict.state == State::Disabled => Err(format!(
+            "not re-triggered: run {run} failed but the flow is disabled"
+        )),
+        other => other,
+    };
     if retrigger > 0 {
-        checked.retrigger = match retrigger_decision(&facts, verdict.latest_finished, retrigger) {
+        checked.retrigger = match decision {
             Ok(None) => None,
             Err(detail) => Some(Retriggered {
                 outcome: "skipped",
@@ -986,7 +1039,35 @@ fn check_file(
         // A declared dataset that does not exist here is that pipeline's
         // state (missing), not bad input: the file may be ahead of the
         // sandbox.
-        let state = live::resolve_tolerating_missing_datasets(project, c)?;
+        // A service or network failure reading this sandbox is its
+        // pipelines' error (exit 1); the other sandboxes are still checked
+        // and printed. Bad input (exit 2) still stops the command.
+        let state = match live::resolve_tolerating_missing_datasets(project, c) {
+            Ok(state) => state,
+            Err(Failure(1, message)) => {
+                let message = message
+                    .strip_prefix("error: ")
+                    .unwrap_or(&message)
+                    .to_owned();
+                for decl in project
+                    .pipelines_in(&c.sandbox.name)
+                    .filter(|p| wanted(&p.table))
+                {
+                    let subject = Subject {
+                        sandbox: c.sandbox.name.clone(),
+                        table: Some(decl.table.clone()),
+                        dataset: Some(decl.dataset.clone()),
+                        flow_id: None,
+                    };
+                    checked.push(Checked {
+                        error: Some(message.clone()),
+                        ..missing(subject, String::new())
+                    });
+                }
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         for decl in project
             .pipelines_in(&c.sandbox.name)
             .filter(|p| wanted(&p.table))
@@ -1287,6 +1368,32 @@ mod tests {
     }
 
     #[test]
+    fn times_far_in_the_future_are_garbled_not_the_latest_nor_a_success() {
+        let l = Limits::default();
+        const YEAR: i64 = 365 * 24 * H;
+        // A success stamped decades ahead does not hide a newer failure.
+        let future_ok = ok_at("future", NOW + 70 * YEAR);
+        let failed = run("f", RunStatus::Failed, Some(NOW - 60_000));
+        let v = classify(Some(&hourly()), &[future_ok.clone(), failed], NOW, &l);
+        assert_eq!(v.state, State::Failed, "{v:?}");
+        assert_eq!(v.latest_finished, Some(1));
+        // Nor keeps a flow that stopped running fresh forever.
+        let v = classify(Some(&hourly()), &[future_ok], NOW, &l);
+        assert_eq!((v.state, v.last_success), (State::Stale, None));
+        // A garbled completion falls back to the creation time.
+        let mut late_end = ok_at("e", NOW - 10 * H);
+        late_end.completed_at = Some(NOW + 70 * YEAR);
+        let v = classify(Some(&hourly()), &[late_end], NOW, &l);
+        assert_eq!(
+            (v.state, v.last_success),
+            (State::Stale, Some(NOW - 10 * H - 60_000))
+        );
+        // Skew within a day is still a time.
+        let v = classify(Some(&hourly()), &[ok_at("s", NOW + 23 * H)], NOW, &l);
+        assert_eq!(v.state, State::Ok);
+    }
+
+    #[test]
     fn runs_in_any_order_and_runs_not_over() {
         let l = Limits::default();
         let mut failed = run("new-fail", RunStatus::Failed, Some(NOW - 1_000));
@@ -1377,6 +1484,26 @@ mod tests {
         let o = original_of(&looped, "l1");
         assert!(o == "l1" || o == "l2");
         assert!(retriggers_of(&looped, &o) <= 1);
+    }
+
+    #[test]
+    fn retries_linked_only_by_child_flow_run_ids_count_against_the_original() {
+        // The service names each retry in its parent's childFlowRunIds
+        // but sends no parentFlowRunId on the retry.
+        let mut r0 = run("r0", RunStatus::Failed, Some(1));
+        r0.children = vec!["r1".into()];
+        let mut r1 = run("r1", RunStatus::Failed, Some(2));
+        r1.children = vec!["r2".into()];
+        let r2 = run("r2", RunStatus::Failed, Some(3));
+        let runs = vec![r2, r1, r0];
+        assert_eq!(original_of(&runs, "r2"), "r0");
+        assert_eq!(retriggers_of(&runs, "r0"), 2);
+        let refused = retrigger_decision(&runs, Some(0), 2).unwrap_err();
+        assert!(refused.contains("already has 2 re-triggers"), "{refused}");
+        assert_eq!(
+            retrigger_decision(&runs, Some(0), 3),
+            Ok(Some(("r2".into(), "r0".into(), 2)))
+        );
     }
 
     #[test]

@@ -86,6 +86,35 @@ pub fn secret_var(name: &str) -> Result<Option<Secret>, Usage> {
     }
 }
 
+/// Variables holding secrets the service may echo in answers to calls that
+/// do not send them (the databases' `password_env`, other sandboxes'
+/// tokens): every client [`Common::client`] makes after they are named
+/// scrubs their values from its errors. `PGPASSWORD` always is.
+static SCRUBBED_VARS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Names variables whose values every client made from now on scrubs
+/// (see [`SCRUBBED_VARS`]).
+pub fn scrub_values_of<'a>(names: impl IntoIterator<Item = &'a str>) {
+    let mut held = SCRUBBED_VARS.lock().unwrap_or_else(|e| e.into_inner());
+    for name in names {
+        if !held.iter().any(|h| h == name) {
+            held.push(name.to_owned());
+        }
+    }
+}
+
+/// The values of the variables [`scrub_values_of`] named, and of
+/// `PGPASSWORD`; unset, empty and garbled ones left out (a garbled one is
+/// refused where it is used).
+fn scrubbed_values() -> Vec<Secret> {
+    let held = SCRUBBED_VARS.lock().unwrap_or_else(|e| e.into_inner());
+    held.iter()
+        .map(String::as_str)
+        .chain(["PGPASSWORD"])
+        .filter_map(|n| secret_var(n).ok().flatten())
+        .collect()
+}
+
 /// Names of the set environment variables that start with `AEP_`.
 pub fn aep_vars_set() -> Vec<String> {
     let mut names: Vec<String> = env::vars_os()
@@ -411,6 +440,9 @@ impl Common {
     /// requests included); `SSL_CERT_FILE` replaces the built-in roots.
     pub fn client(&self, platform: Platform) -> Result<Client, Failure> {
         let mut builder = Client::builder(platform);
+        for secret in scrubbed_values() {
+            builder = builder.with_scrubbed_secret(&secret);
+        }
         if let Some(t) = self.timeout {
             builder = builder
                 .with_timeout(t)

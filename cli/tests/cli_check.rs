@@ -422,6 +422,29 @@ fn bad_input_is_exit_2_with_nothing_sent() {
             "--max-age \"0h\" must be whole numbers",
         ),
         (vec!["--max-age", "2 hours"], "--max-age"),
+        // A leading `-` is the value's, not a flag: the message names
+        // --max-age and its rule.
+        (
+            vec!["--max-age", "-1h"],
+            "--max-age \"-1h\" must be whole numbers",
+        ),
+        (
+            vec!["--max-age", "0"],
+            "--max-age \"0\" must be whole numbers",
+        ),
+        (
+            vec!["--max-age", "1.5h"],
+            "--max-age \"1.5h\" must be whole",
+        ),
+        (
+            vec!["--max-age", "99999999999d"],
+            "--max-age \"99999999999d\" must be whole numbers with units s, m, h, d or w \
+             (`2h`, `1h30m`, `7d`), more than zero and at most 100 years",
+        ),
+        (
+            vec!["--max-age", "\u{663}h"],
+            "--max-age \"\u{663}h\" must be whole",
+        ),
         (vec!["--max-failed-records", "-1"], "--max-failed-records"),
         (vec!["-f", "x.toml"], "takes no -f"),
         (
@@ -995,4 +1018,174 @@ fn counts_and_times_sent_as_strings_are_read() {
         stdout.contains("records 10/7/? read/written/failed"),
         "{stdout}"
     );
+}
+
+#[test]
+fn retries_named_only_in_child_flow_run_ids_still_bound_re_triggers() {
+    // A service that links a retry to its run only through the run's
+    // childFlowRunIds (no parentFlowRunId on the retry): two retries of
+    // r0 listed, --retrigger 2, so nothing more is sent.
+    let (fake, flow) = hourly();
+    let failed = |id: &str, ago: i64, children: &[&str]| {
+        json!({
+            "id": id,
+            "flowId": flow,
+            "createdAt": now() - ago,
+            "childFlowRunIds": children,
+            "metrics": {"statusSummary": {"status": "failed",
+                        "errors": [{"code": "E", "message": "down"}]}}
+        })
+    };
+    for _ in 0..3 {
+        script_runs(
+            &fake,
+            json!([
+                failed("r2", MIN, &[]),
+                failed("r1", 2 * MIN, &["r2"]),
+                failed("r0", 3 * MIN, &["r1"]),
+            ]),
+        );
+        let (code, v) = check_json(&fake, &flow, &["--retrigger", "2"]);
+        assert_eq!((code, v["state"].as_str()), (3, Some("failed")), "{v}");
+        assert_eq!(v["retrigger"]["outcome"], "skipped", "{v}");
+        assert!(
+            v["retrigger"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("run r0 already has 2 re-triggers"),
+            "{v}"
+        );
+    }
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+}
+
+#[test]
+fn a_run_stamped_far_in_the_future_hides_no_failure_and_is_no_success() {
+    // A garbled createdAt decades ahead (a success) next to a real failure
+    // a minute ago: the failure is the latest finished run.
+    let (fake, flow) = hourly();
+    let decades = 70 * 365 * 24 * HOUR;
+    fake.add_run(&flow, success(-decades, 0));
+    fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("failed")), "{v}");
+    // Alone, it is not a success that never grows old.
+    let (fake, flow) = hourly();
+    fake.add_run(&flow, success(-decades, 0));
+    let (code, v) = check_json(&fake, &flow, &[]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("stale")), "{v}");
+    assert_eq!(v["lastSuccess"], Value::Null, "{v}");
+}
+
+#[test]
+fn a_re_trigger_the_service_made_but_whose_answer_was_lost_is_sent_once_and_counted() {
+    let (fake, flow) = hourly();
+    let failed = fake.add_run(&flow, FakeRun::new("failed").with_created_at(now() - MIN));
+    fake.push_reply(Reply::after_processing(Reply::close()).only_for("POST"));
+    let actions = |fake: &FakeFlowService| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.contains("/action"))
+            .count()
+    };
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow, "--retrigger", "3"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("may have"), "{stderr}");
+    // Sent once: never again after the answer was lost.
+    assert_eq!(actions(&fake), 1);
+    // The service made the retry; the next invocation sees it and sends
+    // nothing while it runs, nor once it failed with the bound reached.
+    let runs = fake.runs();
+    let retry = runs
+        .iter()
+        .find(|r| r.raw()["parentFlowRunId"] == failed.as_str())
+        .expect("the retry the service made");
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "3"]);
+    assert_eq!(
+        (code, v["retrigger"]["outcome"].as_str()),
+        (3, Some("skipped")),
+        "{v}"
+    );
+    assert_eq!(actions(&fake), 1);
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "1"]);
+    assert_eq!(code, 3, "{v}");
+    assert!(retry.raw()["id"].is_string());
+    assert_eq!(actions(&fake), 1);
+}
+
+#[test]
+fn a_service_ignoring_orderby_with_more_runs_than_the_cap_is_an_error_not_a_verdict() {
+    // Oldest first, 10 050 runs (a week of minutes): the listing stops at
+    // the library's cap of 10 000, before the newest run (a failure a
+    // minute ago). A verdict from the oldest runs ("stale") would hide it.
+    let fake = FakeFlowService::builder().ignore_orderby().start().unwrap();
+    let (fake, flow) = with_flow(fake);
+    for i in 0..10_049 {
+        fake.add_run(&flow, success(30 * 24 * HOUR - i * MIN, 0));
+    }
+    fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    let (code, stdout, stderr) = check(&fake, &["--flow", &flow, "--json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let v = json_lines(&stdout);
+    assert_eq!(v[0]["state"], "error", "{stdout}");
+    assert!(
+        stderr.contains("did not list the runs of flow") && stderr.contains("newest first"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_disabled_flows_failed_run_is_not_re_triggered() {
+    let (fake, flow) = hourly();
+    let failed = fake.add_run(
+        &flow,
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("E", "down"),
+    );
+    assert!(fake.set_flow_state(&flow, "disabled"));
+    let (code, v) = check_json(&fake, &flow, &["--retrigger", "3"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("disabled")), "{v}");
+    assert_eq!(v["retrigger"]["outcome"], "skipped", "{v}");
+    assert_eq!(
+        v["retrigger"]["detail"],
+        format!("not re-triggered: run {failed} failed but the flow is disabled")
+    );
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/action")));
+    assert_eq!(fake.runs().len(), 1);
+}
+
+#[test]
+fn a_sandbox_whose_reads_fail_leaves_the_other_sandboxes_lines_printed() {
+    use project_support::{fake, head, pipeline, Project};
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm"), pipeline("Orders", "")));
+    p.run("apply", &fake).expect(0);
+    for sandbox in ["dev", "prod"] {
+        let s = fake.sandbox(sandbox);
+        let flow = s.flows()[0].id.clone();
+        s.add_run(&flow, success(MIN, 0));
+    }
+    // The first Catalog listing (dev's) fails.
+    fake.push_reply(Reply::json(400, r#"{"message":"no"}"#).only_for_path("/dataSets"));
+    let r = p.run("check --json", &fake);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    let lines = r.json();
+    let prod: Vec<_> = lines.iter().filter(|l| l["sandbox"] == "prod").collect();
+    assert_eq!(prod.len(), 1, "{}", r.out);
+    assert_eq!(prod[0]["state"], "ok", "{}", r.out);
+    let dev: Vec<_> = lines.iter().filter(|l| l["sandbox"] == "dev").collect();
+    assert_eq!(dev.len(), 1, "{}", r.out);
+    assert_eq!(dev[0]["state"], "error", "{}", r.out);
+    assert_eq!(lines.last().unwrap()["summary"]["errors"], 1, "{}", r.out);
 }

@@ -187,6 +187,7 @@ impl Client {
     /// it was given, or the IMS client secret and the tokens IMS issued it
     /// (the current one and the last few it replaced). Nothing is fetched.
     pub(crate) fn add_held_secrets<'a>(&'a self, scrubber: &mut Scrubber<'a>) {
+        self.add_caller_secrets(scrubber);
         match &self.inner.auth {
             Auth::Static(token) => scrubber.add_tables(Arc::clone(&token.tables)),
             Auth::Ims(ims) => {
@@ -195,6 +196,22 @@ impl Client {
                     scrubber.add_tables(Arc::clone(&token.tables));
                 }
             }
+        }
+    }
+
+    /// A scrubber that knows the secrets the caller asked to be scrubbed
+    /// ([`ClientBuilder::with_scrubbed_secret`](crate::ClientBuilder::with_scrubbed_secret)),
+    /// for a call to add its own to.
+    pub(crate) fn caller_scrubber(&self) -> Scrubber<'static> {
+        let mut scrubber = Scrubber::new();
+        self.add_caller_secrets(&mut scrubber);
+        scrubber
+    }
+
+    /// Adds the caller's secrets to `scrubber` (see [`Self::caller_scrubber`]).
+    pub(crate) fn add_caller_secrets(&self, scrubber: &mut Scrubber<'_>) {
+        for tables in &self.inner.config.scrubbed {
+            scrubber.add_tables(Arc::clone(tables));
         }
     }
 
@@ -224,7 +241,7 @@ impl Client {
         let body = ims.credentials.form_body();
         // The client secret; its form-encoded spelling in the body is one
         // the scrubber knows.
-        let mut scrubber = Scrubber::new();
+        let mut scrubber = self.caller_scrubber();
         scrubber.add(ims.credentials.client_secret().expose_secret());
         let sent = self.retrying(Service::Ims, true, &mut scrubber, |scrubber, timeout| {
             let request = Request {

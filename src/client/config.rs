@@ -12,8 +12,10 @@ use super::platform::{parse_base_url, Platform, TokenSource, FLOW_SERVICE_PATH};
 use super::retry::RetryPolicy;
 use super::{Client, Inner};
 use crate::error::Error;
+use crate::secret::Secret;
 use crate::transport::ureq_transport::{Settings, UreqTransport};
 use crate::transport::Transport;
+use crate::wire::scrub::SecretTables;
 
 /// Default time allowed to open the TCP connection (and TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +51,10 @@ pub(super) struct Config {
     pub(super) retry: RetryPolicy,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) keep_alive_after_secret_bodies: bool,
+    /// Secrets of the caller's that no call sends (a database password a
+    /// service may have stored and echoes back): scrubbed from every
+    /// error and run error, as the call's own secrets are.
+    pub(super) scrubbed: Vec<Arc<SecretTables>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -130,6 +136,21 @@ impl ClientBuilder {
     /// further retry, with random jitter of up to half. Defaults to 500 ms.
     pub fn with_retry_backoff(mut self, backoff: Duration) -> Self {
         self.config.retry.backoff = backoff;
+        self
+    }
+
+    /// Scrubs `secret` from every error this client returns and every run
+    /// error it shows ([`Client::shown_run_error`]), as it scrubs the
+    /// secrets a call sends: for secrets the caller holds that the service
+    /// may echo in answers to calls that do not carry them (a database
+    /// password stored in a connection, quoted back in an error to a
+    /// listing). An empty secret is ignored. Repeatable.
+    pub fn with_scrubbed_secret(mut self, secret: &Secret) -> Self {
+        if !secret.expose_secret().is_empty() {
+            self.config
+                .scrubbed
+                .push(Arc::new(SecretTables::new(secret.expose_secret())));
+        }
         self
     }
 
@@ -276,6 +297,7 @@ impl Client {
                 retry: RetryPolicy::default(),
                 clock: Arc::new(SystemClock),
                 keep_alive_after_secret_bodies: false,
+                scrubbed: Vec::new(),
             },
             root_certificates_pem: None,
             #[cfg(test)]

@@ -92,7 +92,7 @@ impl Client {
             if_match: None,
             idempotent: method.idempotent(),
             large: false,
-            scrubber: Scrubber::new(),
+            scrubber: self.caller_scrubber(),
             resource: None,
             accepted: method.accepted(),
         }
@@ -119,6 +119,8 @@ impl<'c, 'b> RequestBuilder<'c, 'b> {
         self.body = Some(body);
         self.secret_body = true;
         self.scrubber = scrubber;
+        // The caller's secrets stay scrubbed too.
+        self.client.add_caller_secrets(&mut self.scrubber);
         self
     }
 

@@ -81,6 +81,9 @@ pub fn run(args: ExportArgs, common: &Common, out: &mut Output) -> Result<(), Fa
             }
         }
     };
+    if let Some(p) = &project {
+        p.scrub_its_secrets();
+    }
     let declared = project
         .as_ref()
         .and_then(|p| p.sandboxes.iter().find(|s| s.name == args.sandbox));

@@ -170,6 +170,24 @@ impl Project {
     pub fn connection(&self, name: &str) -> Option<&ConnectionDecl> {
         self.connections.iter().find(|c| c.name == name)
     }
+
+    /// Every client made from now on scrubs the secrets this file names
+    /// from what the service answers: the connections' passwords (sent
+    /// only when a connection is written, yet stored by the service, which
+    /// may echo them in any answer) and each sandbox's token and client
+    /// secret.
+    pub fn scrub_its_secrets(&self) {
+        let mut names: Vec<String> = self
+            .connections
+            .iter()
+            .map(|c| c.password_env.clone())
+            .collect();
+        for s in &self.sandboxes {
+            names.push(format!("{}_ACCESS_TOKEN", s.credentials));
+            names.push(format!("{}_CLIENT_SECRET", s.credentials));
+        }
+        crate::env::scrub_values_of(names.iter().map(String::as_str));
+    }
 }
 
 pub mod creds;

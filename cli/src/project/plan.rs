@@ -667,6 +667,7 @@ impl Session {
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
         let project = super::file::load(&file)?;
+        project.scrub_its_secrets();
         let chosen: Vec<usize> = live::select(&project, &selection.sandboxes)?
             .into_iter()
             .map(|s| {

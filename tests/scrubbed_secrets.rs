@@ -1,0 +1,64 @@
+//! `ClientBuilder::with_scrubbed_secret`: a secret the caller holds but no
+//! call sends (a database password the service stored) is scrubbed from
+//! the errors of every call and from the run errors the client shows,
+//! against the fake over 127.0.0.1.
+
+mod common;
+
+use aep_flow::{Client, FlowId, RunFilter, Secret};
+use aep_flow_testing::{FakeFlowService, FakeRun, Reply};
+
+const PASSWORD: &str = "db-Pw-Canary-7Hq2";
+const FLOW: &str = "0f1e2d3c-0000-4000-8000-00000000f1a0";
+
+fn assert_no_run_of(secret: &str, text: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for run in chars.windows(6) {
+        let run: String = run.iter().collect();
+        assert!(!text.contains(&run), "{run:?} leaked: {text}");
+    }
+}
+
+fn echo(fake: &FakeFlowService) {
+    fake.push_reply(Reply::json(
+        400,
+        format!(
+            r#"{{"type":"x/FLOW-1400-400","title":"Password={PASSWORD}","report":{{"detailed-message":"login {PASSWORD} refused"}}}}"#
+        ),
+    ));
+}
+
+#[test]
+fn a_registered_secret_is_scrubbed_from_errors_to_calls_that_do_not_send_it() {
+    let fake = FakeFlowService::start().unwrap();
+    let flow: FlowId = FLOW.parse().unwrap();
+    // Without it, the service's text is shown as it came (the test sees
+    // the echo)...
+    let plain = Client::new(common::platform(&fake)).unwrap();
+    echo(&fake);
+    let e = plain.get_flow(&flow).unwrap_err();
+    assert!(e.to_string().contains(PASSWORD), "{e}");
+    // ...with it, no run of it in Display or Debug, for a read by id or a
+    // listing.
+    let client = Client::builder(common::platform(&fake))
+        .with_scrubbed_secret(&Secret::from(PASSWORD))
+        .with_scrubbed_secret(&Secret::from(""))
+        .build()
+        .unwrap();
+    echo(&fake);
+    let e = client.get_flow(&flow).unwrap_err();
+    assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
+    assert!(e.to_string().contains("[REDACTED]"), "{e}");
+    echo(&fake);
+    let e = client.list_runs(RunFilter::new(flow.clone())).unwrap_err();
+    assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
+    // A run's error shown by the client.
+    fake.add_run(
+        FLOW,
+        FakeRun::new("failed").with_error("E", format!("bad password {PASSWORD}")),
+    );
+    let runs = client.list_runs(RunFilter::new(flow)).unwrap();
+    let shown = client.shown_run_error(&runs[0].errors[0], &[]);
+    assert_no_run_of(PASSWORD, &shown);
+    assert!(shown.starts_with("E: bad password "), "{shown}");
+}
