@@ -35,8 +35,13 @@ const RESOURCE: &str = "dataset";
 const COLLECTION: &str = "dataSets";
 /// What a page of the listing is, for answers that are not one.
 const PAGE: &str = "a JSON object keyed by dataset id";
-/// The largest `limit` Catalog takes (its default is 20).
-const MAX_PAGE_SIZE: u32 = 100;
+/// The largest `limit` asked of Catalog, and the default. The reference
+/// spec (catalog.yaml, `limit`) says at most 100; Adobe's guide "Filter
+/// Catalog data using query parameters" says 20 for service tokens (the
+/// OAuth Server-to-Server tokens this crate gets) and that a `limit` out of
+/// range is a 400. The guide is followed: a listing at 100 would be refused,
+/// or cut to 20 and then read as a short last page, losing datasets.
+const MAX_PAGE_SIZE: u32 = 20;
 /// The members a listing asks for (`properties=`): what [`Dataset`] reads.
 const PROPERTIES: &str = "name,schemaRef,tags";
 /// A stable order for offset paging: oldest first, so datasets created
@@ -209,8 +214,8 @@ impl DatasetFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–100: Catalog's maximum). Defaults to
-    /// 100, the fewest requests.
+    /// Items per page (`limit`, 1–20: Catalog's maximum for service
+    /// tokens). Defaults to 20, the fewest requests.
     pub fn with_page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
@@ -243,7 +248,7 @@ impl DatasetFilter {
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(Error::invalid_input(
                 "page_size",
-                "must be between 1 and 100 (Catalog's largest page)",
+                "must be between 1 and 20 (Catalog's largest page for service tokens)",
             ));
         }
         let mut query = Query::new(COLLECTION, self.page_size)?
@@ -517,7 +522,7 @@ mod tests {
         assert_eq!(
             seen[0].url,
             format!(
-                "{LIST_URL}?limit=100&start=0&orderBy=asc%3Acreated\
+                "{LIST_URL}?limit=20&start=0&orderBy=asc%3Acreated\
                  &properties=name%2CschemaRef%2Ctags"
             )
         );
@@ -750,6 +755,7 @@ mod tests {
         let c = client_on(&t);
         for (filter, field) in [
             (DatasetFilter::new().with_page_size(0), "page_size"),
+            (DatasetFilter::new().with_page_size(21), "page_size"),
             (DatasetFilter::new().with_page_size(101), "page_size"),
             (DatasetFilter::new().with_name(""), "name"),
             (DatasetFilter::new().with_name("a\u{7}b"), "name"),
@@ -771,10 +777,7 @@ mod tests {
     #[test]
     fn filter_defaults() {
         let f = DatasetFilter::new();
-        assert_eq!(
-            (f.name(), f.page_size(), f.max_items()),
-            (None, 100, 10_000)
-        );
+        assert_eq!((f.name(), f.page_size(), f.max_items()), (None, 20, 10_000));
         let f = f.with_name("x").with_page_size(5).with_max_items(7);
         assert_eq!((f.name(), f.page_size(), f.max_items()), (Some("x"), 5, 7));
     }

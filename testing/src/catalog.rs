@@ -125,12 +125,15 @@ struct ListQuery {
     name: Option<String>,
 }
 
-/// Catalog's default page size, and its largest.
+/// Catalog's default page size, and its largest for service tokens (the
+/// OAuth Server-to-Server tokens clients of this fake use): Adobe's guide
+/// "Filter Catalog data using query parameters" says 20, and a `limit` out
+/// of range is a 400 (the reference spec's 100 is the global limit).
 const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 20;
 
 impl ListQuery {
-    /// Reads `limit` (1–100, default 20), `start` (default 0), `orderBy`
+    /// Reads `limit` (1–20, default 20), `start` (default 0), `orderBy`
     /// (`created`, `asc:created`, `desc:created` or `-created`; also
     /// `updated`, `name`, `id`), `properties` and `name`; other parameters
     /// are ignored. Refusals say what is wrong, as Catalog's 400s do.
