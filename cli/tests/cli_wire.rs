@@ -473,6 +473,11 @@ fn the_fake_refuses_malformed_writes_as_the_service_would() {
     let with_tag = format!("{json}If-Match: {etag}\r\n");
     let (got, _) = dev_request("PATCH", &flow_path, &with_tag, r#"{"op":"replace"}"#);
     assert_eq!(got, 400);
+    for content_type in ["", "Content-Type: text/plain\r\n"] {
+        let headers = format!("{content_type}If-Match: {etag}\r\n");
+        let (got, body) = dev_request("PATCH", &flow_path, &headers, patch);
+        assert_eq!(got, 415, "{content_type:?}: {body}");
+    }
     // An action with an op the service does not know, or none.
     for query in ["", "?op=start", "?op=enabled"] {
         let (got, body) = dev_request("POST", &format!("{flow_path}/action{query}"), "", "");
