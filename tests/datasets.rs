@@ -96,6 +96,11 @@ fn names_find_every_exact_match_and_only_those() {
         "données clients ü 注文",
         "it's 'quoted'",
         "semi;colon/slash\\back",
+        // Catalog's simple filter reads `,` as a list, a leading `!` as
+        // "not", `*` as a wildcard: sent as they are, these find others.
+        "Orders, EU",
+        "!Orders",
+        "te*st",
     ];
     for (i, name) in odd.iter().enumerate() {
         fake.add_dataset(&format!("one{i}"), name, SCHEMA);
@@ -104,6 +109,8 @@ fn names_find_every_exact_match_and_only_those() {
     fake.add_dataset("look1", "orders", SCHEMA);
     fake.add_dataset("look2", "Orders ", SCHEMA);
     fake.add_dataset("look3", "Orders2", SCHEMA);
+    fake.add_dataset("look4", "test", SCHEMA);
+    fake.add_dataset("look5", " EU", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
     for (i, name) in odd.iter().enumerate() {
         let found = client.find_datasets_named(name).unwrap();
@@ -111,8 +118,11 @@ fn names_find_every_exact_match_and_only_those() {
         assert_eq!(ids, [format!("one{i}")], "{name}");
         assert_eq!(found[0].name.as_deref(), Some(*name));
     }
-    // One request per name.
-    assert_eq!(listings(&fake).len(), odd.len());
+    // One request per name; `name=` sent for those the filter carries.
+    let sent = listings(&fake);
+    assert_eq!(sent.len(), odd.len());
+    let filtered = sent.iter().filter(|p| p.contains("&name=")).count();
+    assert_eq!(filtered, odd.len() - 4, "{sent:?}");
     assert!(client.find_datasets_named("Nothing").unwrap().is_empty());
     // Two datasets sharing a name: both, so the caller can say so.
     fake.add_dataset("dup", "Orders", SCHEMA);

@@ -181,8 +181,9 @@ fn read_page(resp: &RawResponse, what: &'static str) -> Result<WirePage<(String,
 }
 
 /// Which datasets to list: every one, or those with one name. Catalog's
-/// `name=` filter is sent, and the name is compared exactly on this side
-/// too (Catalog does not document its filter as exact).
+/// `name=` filter is sent when it can carry the name (see
+/// [`catalog_can_filter_by`]), and the name is compared exactly on this
+/// side too (Catalog does not document its filter as exact).
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct DatasetFilter {
@@ -261,10 +262,25 @@ impl DatasetFilter {
                 return Err(Error::invalid_input("name", "must not be empty"));
             }
             require_text("name", name)?;
-            query = query.param("name", name);
+            if catalog_can_filter_by(name) {
+                query = query.param("name", name);
+            }
         }
         Ok(query)
     }
+}
+
+/// Whether Catalog's simple filter `name={VALUE}` finds a dataset named
+/// exactly `name`. Adobe's guide "Filter Catalog data using query
+/// parameters" makes the value a comma-separated list (any one matches), a
+/// leading `!` its negation, and `*` a wildcard in names (`**` a literal
+/// one); the reference spec (catalog.yaml) calls it only "Filter on the
+/// name". The guide is followed: a name holding `,` or `*`, or starting
+/// with `!`, would ask for other datasets (`Orders, EU` finds `Orders` and
+/// ` EU` but not itself), so it is not sent: every dataset is listed and
+/// the name matched here.
+fn catalog_can_filter_by(name: &str) -> bool {
+    !name.starts_with('!') && !name.contains([',', '*'])
 }
 
 impl Paged for DatasetFilter {
@@ -618,7 +634,8 @@ mod tests {
 
     #[test]
     fn names_are_sent_encoded_and_compared_exactly() {
-        let name = "Orders \"EU\", a&b #1 = ü/%";
+        // No `,` (see the next test): everything else a query must encode.
+        let name = "Orders \"EU\"; a&b #1 = ü/% +!";
         let t = Arc::new(MemoryTransport::default());
         let mut entries = Map::new();
         for (id, n) in [
@@ -646,6 +663,28 @@ mod tests {
         );
         assert_eq!(decode(sent), name);
         assert!(!url.contains('#') && !url.contains('"') && !url.contains(' '));
+    }
+
+    #[test]
+    fn names_catalogs_simple_filter_misreads_are_matched_here_only() {
+        // A list (`,`), a negation (leading `!`), a wildcard (`*`): sent,
+        // Catalog would answer other datasets and not these.
+        for name in ["Orders, EU", "!Orders", "te*st", "a,b*c"] {
+            let t = Arc::new(MemoryTransport::default());
+            let mut entries = Map::new();
+            for (id, n) in [("a1", "Orders"), ("b2", name), ("c3", "test")] {
+                entries.insert(id.to_owned(), json!({"name": n}));
+            }
+            t.reply(200, &Value::Object(entries).to_string());
+            let found = client_on(&t).find_datasets_named(name).unwrap();
+            let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+            assert_eq!(ids, ["b2"], "{name}");
+            let url = &t.seen()[0].url;
+            assert!(!url.contains("name="), "{name}: {url}");
+            assert!(url.contains("limit=20&start=0&"), "{url}");
+        }
+        // `!` elsewhere than first is an ordinary character.
+        assert!(catalog_can_filter_by("a!b"));
     }
 
     /// `%XX` decoding, for what the tests above sent.
