@@ -181,9 +181,10 @@ fn read_page(resp: &RawResponse, what: &'static str) -> Result<WirePage<(String,
 }
 
 /// Which datasets to list: every one, or those with one name. Catalog's
-/// `name=` filter is sent when it can carry the name (see
-/// [`catalog_can_filter_by`]), and the name is compared exactly on this
-/// side too (Catalog does not document its filter as exact).
+/// `name=` filter is sent when it can carry the name (not one holding `,`
+/// or `*` or starting with `!`, which Catalog reads as a list, a wildcard
+/// or a negation: such a name is matched here over every dataset), and the
+/// name is compared exactly on this side too.
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct DatasetFilter {
