@@ -276,8 +276,9 @@
 //! names do not: [`Client::find_datasets_named`] returns every dataset with
 //! exactly that name (none, one, or several: Catalog lets names repeat),
 //! and [`Client::datasets`] / [`Client::list_datasets`] (a
-//! [`DatasetFilter`]) page through them all, 100 at a time by default, so
-//! that many names resolve with one listing per sandbox. Schemas and
+//! [`DatasetFilter`]) page through them all, 20 at a time (Catalog's
+//! largest page for service tokens), so that many names resolve with one
+//! listing per sandbox. Schemas and
 //! datasets are made in Schema Registry and Catalog; this crate takes a
 //! dataset id or name.
 //!

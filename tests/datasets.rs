@@ -34,8 +34,8 @@ fn listings(fake: &FakeFlowService) -> Vec<String> {
 
 #[test]
 fn every_dataset_is_listed_once_in_the_fewest_pages() {
-    // (datasets, requests at Catalog's largest page of 100)
-    for (count, requests) in [(0, 1), (1, 1), (20, 1), (100, 2), (101, 2), (250, 3)] {
+    // (datasets, requests at Catalog's largest page for service tokens, 20)
+    for (count, requests) in [(0, 1), (1, 1), (19, 1), (20, 2), (21, 2), (250, 13)] {
         let fake = FakeFlowService::start().unwrap();
         for i in 0..count {
             fake.add_dataset(&format!("ds{i:04}"), &format!("dataset {i}"), SCHEMA);
@@ -54,8 +54,8 @@ fn every_dataset_is_listed_once_in_the_fewest_pages() {
         let sent = listings(&fake);
         assert_eq!(sent.len(), requests, "{count}: {sent:?}");
         for (i, path) in sent.iter().enumerate() {
-            assert!(path.contains(&format!("start={}", i * 100)), "{path}");
-            assert!(path.contains("limit=100"), "{path}");
+            assert!(path.contains(&format!("start={}", i * 20)), "{path}");
+            assert!(path.contains("limit=20&"), "{path}");
             assert!(
                 path.contains("properties=name%2CschemaRef%2Ctags"),
                 "{path}"
@@ -96,6 +96,11 @@ fn names_find_every_exact_match_and_only_those() {
         "données clients ü 注文",
         "it's 'quoted'",
         "semi;colon/slash\\back",
+        // Catalog's simple filter reads `,` as a list, a leading `!` as
+        // "not", `*` as a wildcard: sent as they are, these find others.
+        "Orders, EU",
+        "!Orders",
+        "te*st",
     ];
     for (i, name) in odd.iter().enumerate() {
         fake.add_dataset(&format!("one{i}"), name, SCHEMA);
@@ -104,6 +109,8 @@ fn names_find_every_exact_match_and_only_those() {
     fake.add_dataset("look1", "orders", SCHEMA);
     fake.add_dataset("look2", "Orders ", SCHEMA);
     fake.add_dataset("look3", "Orders2", SCHEMA);
+    fake.add_dataset("look4", "test", SCHEMA);
+    fake.add_dataset("look5", " EU", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
     for (i, name) in odd.iter().enumerate() {
         let found = client.find_datasets_named(name).unwrap();
@@ -111,8 +118,11 @@ fn names_find_every_exact_match_and_only_those() {
         assert_eq!(ids, [format!("one{i}")], "{name}");
         assert_eq!(found[0].name.as_deref(), Some(*name));
     }
-    // One request per name.
-    assert_eq!(listings(&fake).len(), odd.len());
+    // One request per name; `name=` sent for those the filter carries.
+    let sent = listings(&fake);
+    assert_eq!(sent.len(), odd.len());
+    let filtered = sent.iter().filter(|p| p.contains("&name=")).count();
+    assert_eq!(filtered, odd.len() - 4, "{sent:?}");
     assert!(client.find_datasets_named("Nothing").unwrap().is_empty());
     // Two datasets sharing a name: both, so the caller can say so.
     fake.add_dataset("dup", "Orders", SCHEMA);
@@ -176,10 +186,40 @@ fn bad_filters_send_nothing() {
     let client = Client::new(common::platform(&fake)).unwrap();
     assert!(client.find_datasets_named("").is_err());
     assert!(client.find_datasets_named("a\nb").is_err());
-    assert!(client
-        .list_datasets(&DatasetFilter::new().with_page_size(101))
-        .is_err());
+    for size in [0, 21, 101] {
+        let e = client
+            .list_datasets(&DatasetFilter::new().with_page_size(size))
+            .unwrap_err();
+        assert!(e.to_string().contains("page_size"), "{e}");
+    }
     assert!(fake.requests().is_empty());
+}
+
+/// Catalog takes at most `limit=20` from a service token (Adobe's guide
+/// "Filter Catalog data using query parameters"; the spec's 100 is the
+/// global limit) and refuses more with a 400: the fake does too, so a
+/// listing at 100 (what the client asked before) fails here as it would
+/// against the service, and `plan`, which lists every dataset, with it.
+#[test]
+fn catalog_refuses_pages_above_the_service_token_limit() {
+    let fake = FakeFlowService::start().unwrap();
+    for i in 0..45 {
+        fake.add_dataset(&format!("ds{i:04}"), &format!("dataset {i}"), SCHEMA);
+    }
+    let client = Client::new(common::platform(&fake)).unwrap();
+    // The default listing fits: every dataset, in pages of 20.
+    let all = client.list_datasets(&DatasetFilter::new()).unwrap();
+    assert_eq!(all.len(), 45);
+    let sent = listings(&fake);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(sent.iter().all(|p| p.contains("?limit=20&")), "{sent:?}");
+    // What the service answers a page of 21 or 100: a 400 naming the range.
+    for limit in [21, 100] {
+        let path = format!("{CATALOG_PATH}/dataSets?limit={limit}&start=0");
+        let (status, body) = common::raw_request(&fake, "GET", &path, "", "");
+        assert_eq!(status, 400, "{limit}: {body}");
+        assert!(body.contains("maximum of 20"), "{body}");
+    }
 }
 
 mod any_name {

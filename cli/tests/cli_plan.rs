@@ -267,7 +267,9 @@ fn profile_guardrail_warns_naming_the_pipelines() {
 }
 
 /// Requests a `plan` sends for `n` in-sync pipelines in one sandbox.
-fn plan_requests(n: usize) -> usize {
+/// Requests `plan` sends for `n` in-sync pipelines (into `n` datasets):
+/// (those outside Catalog's dataset listing, the listing's pages).
+fn plan_requests(n: usize) -> (usize, usize) {
     let fake = FakeFlowService::builder().start().unwrap();
     let names: Vec<String> = (0..n).map(|i| format!("Orders {i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -285,16 +287,23 @@ fn plan_requests(n: usize) -> usize {
         "{}",
         run.out
     );
-    fake.requests().len() - before
+    let sent = &fake.requests()[before..];
+    let listing = format!("{}/dataSets?", aep_flow_testing::CATALOG_PATH);
+    let pages = sent.iter().filter(|r| r.path.starts_with(&listing)).count();
+    (sent.len() - pages, pages)
 }
 
 #[test]
 fn plan_sends_at_most_4_requests_per_in_sync_pipeline_plus_a_constant() {
-    let one = plan_requests(1);
-    let twenty = plan_requests(20);
+    let (one, one_pages) = plan_requests(1);
+    let (twenty, twenty_pages) = plan_requests(20);
     assert!(twenty - one <= 4 * 19, "1: {one}, 20: {twenty}");
-    // The constant: the base connection by name and one Catalog page.
-    assert!(one <= 4 + 2, "1 pipeline: {one} requests");
+    // The constant: the base connection by name.
+    assert!(one <= 4 + 1, "1 pipeline: {one} requests");
+    // And Catalog's listing, 20 datasets a page (its largest for service
+    // tokens): one page for one dataset; a full page and an empty one for
+    // twenty.
+    assert_eq!((one_pages, twenty_pages), (1, 2));
 }
 
 #[test]

@@ -35,8 +35,13 @@ const RESOURCE: &str = "dataset";
 const COLLECTION: &str = "dataSets";
 /// What a page of the listing is, for answers that are not one.
 const PAGE: &str = "a JSON object keyed by dataset id";
-/// The largest `limit` Catalog takes (its default is 20).
-const MAX_PAGE_SIZE: u32 = 100;
+/// The largest `limit` asked of Catalog, and the default. The reference
+/// spec (catalog.yaml, `limit`) says at most 100; Adobe's guide "Filter
+/// Catalog data using query parameters" says 20 for service tokens (the
+/// OAuth Server-to-Server tokens this crate gets) and that a `limit` out of
+/// range is a 400. The guide is followed: a listing at 100 would be refused,
+/// or cut to 20 and then read as a short last page, losing datasets.
+const MAX_PAGE_SIZE: u32 = 20;
 /// The members a listing asks for (`properties=`): what [`Dataset`] reads.
 const PROPERTIES: &str = "name,schemaRef,tags";
 /// A stable order for offset paging: oldest first, so datasets created
@@ -176,8 +181,10 @@ fn read_page(resp: &RawResponse, what: &'static str) -> Result<WirePage<(String,
 }
 
 /// Which datasets to list: every one, or those with one name. Catalog's
-/// `name=` filter is sent, and the name is compared exactly on this side
-/// too (Catalog does not document its filter as exact).
+/// `name=` filter is sent when it can carry the name (not one holding `,`
+/// or `*` or starting with `!`, which Catalog reads as a list, a wildcard
+/// or a negation: such a name is matched here over every dataset), and the
+/// name is compared exactly on this side too.
 #[derive(Debug, Clone)]
 #[must_use = "a filter does nothing until a listing takes it"]
 pub struct DatasetFilter {
@@ -209,8 +216,8 @@ impl DatasetFilter {
         self
     }
 
-    /// Items per page (`limit`, 1–100: Catalog's maximum). Defaults to
-    /// 100, the fewest requests.
+    /// Items per page (`limit`, 1–20: Catalog's maximum for service
+    /// tokens). Defaults to 20, the fewest requests.
     pub fn with_page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
@@ -243,7 +250,7 @@ impl DatasetFilter {
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(Error::invalid_input(
                 "page_size",
-                "must be between 1 and 100 (Catalog's largest page)",
+                "must be between 1 and 20 (Catalog's largest page for service tokens)",
             ));
         }
         let mut query = Query::new(COLLECTION, self.page_size)?
@@ -256,10 +263,25 @@ impl DatasetFilter {
                 return Err(Error::invalid_input("name", "must not be empty"));
             }
             require_text("name", name)?;
-            query = query.param("name", name);
+            if catalog_can_filter_by(name) {
+                query = query.param("name", name);
+            }
         }
         Ok(query)
     }
+}
+
+/// Whether Catalog's simple filter `name={VALUE}` finds a dataset named
+/// exactly `name`. Adobe's guide "Filter Catalog data using query
+/// parameters" makes the value a comma-separated list (any one matches), a
+/// leading `!` its negation, and `*` a wildcard in names (`**` a literal
+/// one); the reference spec (catalog.yaml) calls it only "Filter on the
+/// name". The guide is followed: a name holding `,` or `*`, or starting
+/// with `!`, would ask for other datasets (`Orders, EU` finds `Orders` and
+/// ` EU` but not itself), so it is not sent: every dataset is listed and
+/// the name matched here.
+fn catalog_can_filter_by(name: &str) -> bool {
+    !name.starts_with('!') && !name.contains([',', '*'])
 }
 
 impl Paged for DatasetFilter {
@@ -517,7 +539,7 @@ mod tests {
         assert_eq!(
             seen[0].url,
             format!(
-                "{LIST_URL}?limit=100&start=0&orderBy=asc%3Acreated\
+                "{LIST_URL}?limit=20&start=0&orderBy=asc%3Acreated\
                  &properties=name%2CschemaRef%2Ctags"
             )
         );
@@ -613,7 +635,8 @@ mod tests {
 
     #[test]
     fn names_are_sent_encoded_and_compared_exactly() {
-        let name = "Orders \"EU\", a&b #1 = ü/%";
+        // No `,` (see the next test): everything else a query must encode.
+        let name = "Orders \"EU\"; a&b #1 = ü/% +!";
         let t = Arc::new(MemoryTransport::default());
         let mut entries = Map::new();
         for (id, n) in [
@@ -641,6 +664,28 @@ mod tests {
         );
         assert_eq!(decode(sent), name);
         assert!(!url.contains('#') && !url.contains('"') && !url.contains(' '));
+    }
+
+    #[test]
+    fn names_catalogs_simple_filter_misreads_are_matched_here_only() {
+        // A list (`,`), a negation (leading `!`), a wildcard (`*`): sent,
+        // Catalog would answer other datasets and not these.
+        for name in ["Orders, EU", "!Orders", "te*st", "a,b*c"] {
+            let t = Arc::new(MemoryTransport::default());
+            let mut entries = Map::new();
+            for (id, n) in [("a1", "Orders"), ("b2", name), ("c3", "test")] {
+                entries.insert(id.to_owned(), json!({"name": n}));
+            }
+            t.reply(200, &Value::Object(entries).to_string());
+            let found = client_on(&t).find_datasets_named(name).unwrap();
+            let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+            assert_eq!(ids, ["b2"], "{name}");
+            let url = &t.seen()[0].url;
+            assert!(!url.contains("name="), "{name}: {url}");
+            assert!(url.contains("limit=20&start=0&"), "{url}");
+        }
+        // `!` elsewhere than first is an ordinary character.
+        assert!(catalog_can_filter_by("a!b"));
     }
 
     /// `%XX` decoding, for what the tests above sent.
@@ -750,6 +795,7 @@ mod tests {
         let c = client_on(&t);
         for (filter, field) in [
             (DatasetFilter::new().with_page_size(0), "page_size"),
+            (DatasetFilter::new().with_page_size(21), "page_size"),
             (DatasetFilter::new().with_page_size(101), "page_size"),
             (DatasetFilter::new().with_name(""), "name"),
             (DatasetFilter::new().with_name("a\u{7}b"), "name"),
@@ -771,10 +817,7 @@ mod tests {
     #[test]
     fn filter_defaults() {
         let f = DatasetFilter::new();
-        assert_eq!(
-            (f.name(), f.page_size(), f.max_items()),
-            (None, 100, 10_000)
-        );
+        assert_eq!((f.name(), f.page_size(), f.max_items()), (None, 20, 10_000));
         let f = f.with_name("x").with_page_size(5).with_max_items(7);
         assert_eq!((f.name(), f.page_size(), f.max_items()), (Some("x"), 5, 7));
     }

@@ -854,6 +854,11 @@ impl Client {
 
     fn flow_action(&self, id: &str, op: &str) -> Result<Saved<FlowId>, Error> {
         check_id("flow_id", id)?;
+        // The reference spec (flow-service.yaml, `postStateTransition`)
+        // spells `op` as the enum `ENABLE`/`DISABLE` and marks a `subOp`
+        // (`APPLY`, `ROLLBACK`, `PROGRESS`) required; Adobe's "Update
+        // dataflows" tutorial sends `?op=enable` (or `disable`) alone, no
+        // body, no If-Match. The tutorial is followed.
         self.request(Method::Post, format!("/flows/{id}/action?op={op}"))
             .resource(Flow::NAME, id)
             .saved()

@@ -114,8 +114,9 @@ pub(crate) fn named_body(call: &Call<'_>) -> Result<(serde_json::Value, String),
 }
 
 /// A PATCH's JSON Patch operations, once `If-Match` has been checked
-/// against `etag`: 400 without it, 412 when it is stale, 400 when the body
-/// is not an array.
+/// against `etag`: 400 without it, 412 when it is stale, 415 without a JSON
+/// content type (the tutorials send `application/json`, as for every
+/// body), 400 when the body is not an array.
 pub(crate) fn patch_ops(call: &Call<'_>, etag: &str) -> Result<Vec<serde_json::Value>, Reply> {
     let Some(if_match) = call.req.header("if-match") else {
         return Err(flow_error(
@@ -133,8 +134,8 @@ pub(crate) fn patch_ops(call: &Call<'_>, etag: &str) -> Result<Vec<serde_json::V
             call.request_id,
         ));
     }
-    match serde_json::from_slice(&call.req.body) {
-        Ok(serde_json::Value::Array(ops)) => Ok(ops),
+    match json_body(call)? {
+        serde_json::Value::Array(ops) => Ok(ops),
         _ => Err(flow_error(
             400,
             "FLOW-1415-400",

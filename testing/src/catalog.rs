@@ -77,7 +77,11 @@ impl Catalog {
         let mut found: Vec<(&String, &Dataset)> = self
             .datasets
             .iter()
-            .filter(|(_, d)| q.name.as_ref().is_none_or(|n| &d.name == n))
+            .filter(|(_, d)| {
+                q.name
+                    .as_ref()
+                    .is_none_or(|n| simple_filter_matches(n, &d.name))
+            })
             .collect();
         if let Some((field, descending)) = &q.order_by {
             // Ties broken by id, so offsets are stable.
@@ -114,6 +118,53 @@ impl Catalog {
     }
 }
 
+/// Catalog's simple filter `name={VALUE}` as Adobe's guide "Filter Catalog
+/// data using query parameters" describes it: a comma-separated list of
+/// values, any of which matches; a leading `!` inverts the list; `*` in a
+/// value is a wildcard that also matches nothing (`te*st` finds `test`),
+/// and `**` is a literal asterisk. A name holding `,` or `*`, or starting
+/// with `!`, is thus not found by sending it as it is.
+fn simple_filter_matches(filter: &str, name: &str) -> bool {
+    let (negate, list) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter),
+    };
+    list.split(',').any(|value| wildcard_matches(value, name)) != negate
+}
+
+/// `pattern` (`*` any run of characters, `**` one literal `*`) against
+/// the whole of `text`.
+fn wildcard_matches(pattern: &str, text: &str) -> bool {
+    // Tokens: Some(c) a literal character, None a wildcard.
+    let mut tokens = Vec::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('*', Some('*')) => {
+                chars.next();
+                tokens.push(Some('*'));
+            }
+            ('*', _) => tokens.push(None),
+            (c, _) => tokens.push(Some(c)),
+        }
+    }
+    let text: Vec<char> = text.chars().collect();
+    // matches[j]: the tokens so far match text[..j].
+    let mut matches = vec![false; text.len() + 1];
+    matches[0] = true;
+    for token in tokens {
+        let mut next = vec![false; text.len() + 1];
+        for j in 0..=text.len() {
+            next[j] = match token {
+                None => matches[j] || (j > 0 && next[j - 1]),
+                Some(c) => j > 0 && matches[j - 1] && text[j - 1] == c,
+            };
+        }
+        matches = next;
+    }
+    matches[text.len()]
+}
+
 /// What a listing asks for.
 struct ListQuery {
     limit: usize,
@@ -125,12 +176,15 @@ struct ListQuery {
     name: Option<String>,
 }
 
-/// Catalog's default page size, and its largest.
+/// Catalog's default page size, and its largest for service tokens (the
+/// OAuth Server-to-Server tokens clients of this fake use): Adobe's guide
+/// "Filter Catalog data using query parameters" says 20, and a `limit` out
+/// of range is a 400 (the reference spec's 100 is the global limit).
 const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 20;
 
 impl ListQuery {
-    /// Reads `limit` (1–100, default 20), `start` (default 0), `orderBy`
+    /// Reads `limit` (1–20, default 20), `start` (default 0), `orderBy`
     /// (`created`, `asc:created`, `desc:created` or `-created`; also
     /// `updated`, `name`, `id`), `properties` and `name`; other parameters
     /// are ignored. Refusals say what is wrong, as Catalog's 400s do.
@@ -251,5 +305,34 @@ pub(crate) fn handle(call: &Call<'_>, state: &mut SandboxState, _expected: &Expe
             ),
         },
         _ => catalog_error(405, "CAT-1405-405", "Method not allowed", request_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_filters_are_lists_with_wildcards() {
+        for (filter, name, hit) in [
+            ("Orders", "Orders", true),
+            ("Orders", "orders", false),
+            ("Orders, EU", "Orders, EU", false),
+            ("Orders, EU", "Orders", true),
+            ("Orders, EU", " EU", true),
+            // Every name but `Orders`: `!Orders` too, among all others.
+            ("!Orders", "!Orders", true),
+            ("!Orders", "Orders", false),
+            ("!Orders", "Customers", true),
+            ("te*st", "test", true),
+            ("te*st", "te*st", true),
+            ("te*st", "teXYst", true),
+            ("te**st", "te*st", true),
+            ("te**st", "teXst", false),
+            ("*", "", true),
+            ("ü*", "über", true),
+        ] {
+            assert_eq!(simple_filter_matches(filter, name), hit, "{filter} {name}");
+        }
     }
 }

@@ -307,10 +307,18 @@ impl ListQuery {
                         None => return Err("Invalid continuationToken"),
                     }
                 }
-                "property" => match v.split_once("==") {
-                    Some((name, value)) => out.filters.push((name.to_owned(), value.to_owned())),
-                    None => return Err("Unsupported property filter"),
-                },
+                // A comma-separated list of conditions (flow-service.yaml:
+                // "A comma-separated list of top-level object properties").
+                "property" => {
+                    for condition in v.split(',') {
+                        match condition.split_once("==") {
+                            Some((name, value)) => {
+                                out.filters.push((name.to_owned(), value.to_owned()))
+                            }
+                            None => return Err("Unsupported property filter"),
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -507,6 +515,15 @@ mod tests {
         assert!(names(&list(&store, "property=spec==x", &ALL)).is_empty());
         // A quoted value is the grammar's, not a literal: it matches nothing.
         assert!(names(&list(&store, "property=name==%22t3%22", &ALL)).is_empty());
+        // `property` is a comma-separated list (flow-service.yaml): a value
+        // holding a comma is two filters, not one value.
+        let q = "property=spec.kind%3D%3Dodd%2Cname%3D%3Dt3";
+        assert_eq!(names(&list(&store, q, &ALL)), ["t3"]);
+        let q = "property=name%3D%3Dt3%2Ct5";
+        assert_eq!(
+            ListQuery::parse(q).unwrap_err(),
+            "Unsupported property filter"
+        );
         // `field[]==value` looks inside an array field.
         let mut tagged = Store::new(Serial::default());
         tagged.insert(Tagged(vec!["a", "b"]));

@@ -64,3 +64,39 @@ where
     text.parse()
         .unwrap_or_else(|e| panic!("{text:?} is not an id: {e:?}"))
 }
+
+/// One request written by hand to `fake` (its own credentials and sandbox,
+/// `Connection: close`), not through the client: `method`, `path` (with
+/// its query, sent as given), extra header lines (each ending `\r\n`) and
+/// a body. The answer's status and body.
+pub fn raw_request(
+    fake: &FakeFlowService,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(fake.addr()).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         x-api-key: {}\r\nx-gw-ims-org-id: {}\r\nx-sandbox-name: {}\r\n{headers}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        fake.access_token(),
+        fake.api_key(),
+        fake.org_id(),
+        fake.sandbox_name(),
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
