@@ -418,44 +418,17 @@ pub fn retriggers_of(runs: &[RunFacts], original: &str) -> usize {
     family.len()
 }
 
-/// `2h`, `1h30m`, `7d`, `90s`, `1w`: whole numbers with units; more than
-/// zero, at most 100 years.
+/// `--max-age`: a duration as the file's `max_age` reads it
+/// ([`crate::project::file::parse_duration`]), white space around it
+/// ignored.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let rule = "must be whole numbers with units s, m, h, d or w (`2h`, `1h30m`, `7d`), more \
-                than zero and at most 100 years";
-    let bad = || format!("{:?} {rule}", text.escape_debug().to_string());
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let mut any = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        if digits.is_empty() || digits.len() > 12 {
-            return Err(bad());
-        }
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|s| total.checked_add(s))
-            .ok_or_else(bad)?;
-        digits.clear();
-        any = true;
-    }
-    const MAX: u64 = 100 * 366 * 86_400;
-    if !digits.is_empty() || !any || total == 0 || total > MAX {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
+    crate::project::file::parse_duration(text.trim()).ok_or_else(|| {
+        format!(
+            "{:?} must be whole numbers with units s, m, h, d or w, each unit once (`2h`, \
+             `1h30m`, `7d`), more than zero and at most 100 years",
+            text.escape_debug().to_string()
+        )
+    })
 }
 
 /// `3d 4h`, `2h 5m`, `35m`, `45s`: the two largest units.
@@ -1535,6 +1508,8 @@ mod tests {
             "99999999999999w",
             "2h\u{0}",
             "２h",
+            "1h1h",
+            "36601d",
         ] {
             let e = parse_duration(bad).unwrap_err();
             assert!(e.contains("must be whole numbers"), "{bad:?}: {e}");

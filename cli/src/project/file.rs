@@ -764,7 +764,8 @@ impl<'a> Reader<'a> {
                 self.err(
                     line,
                     &path,
-                    "must be a duration above zero such as 30m, 2h, 1d or 1h30m (units s, m, h, d, w)",
+                    "must be a duration above zero and at most 100 years such as 30m, 2h, 1d or 1h30m \
+                     (units s, m, h, d, w, each once)",
                 )
             })?),
         };
@@ -1023,8 +1024,10 @@ pub(crate) fn name_problem(s: &str) -> Option<&'static str> {
 }
 
 /// `30m`, `2h`, `1d`, `1h30m`, `45s`, `1w`: one or more NUMBER UNIT
-/// parts, each unit once, above zero in total.
+/// parts, each unit once, above zero and at most 100 years in total. The
+/// one reading of a duration: the file's `max_age` and `check --max-age`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
+    const MAX_SECS: u64 = 100 * 366 * 86_400;
     let mut total: u64 = 0;
     let mut units_seen = BTreeSet::new();
     let mut rest = s;
@@ -1052,7 +1055,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         total = total.checked_add(n.checked_mul(secs)?)?;
         rest = &rest[digits + 1..];
     }
-    (total > 0).then(|| Duration::from_secs(total))
+    (total > 0 && total <= MAX_SECS).then(|| Duration::from_secs(total))
 }
 
 /// ISO 8601 / RFC 3339 date-time with a zone (`Z` or `±HH:MM`) into epoch
