@@ -438,8 +438,8 @@ fn bad_input_is_exit_2_with_nothing_sent() {
         ),
         (
             vec!["--max-age", "99999999999d"],
-            "--max-age \"99999999999d\" must be whole numbers with units s, m, h, d or w \
-             (`2h`, `1h30m`, `7d`), more than zero and at most 100 years",
+            "--max-age \"99999999999d\" must be whole numbers with units s, m, h, d or w, \
+             each unit once (`2h`, `1h30m`, `7d`), more than zero and at most 100 years",
         ),
         (
             vec!["--max-age", "\u{663}h"],
