@@ -724,7 +724,7 @@ pub(crate) fn parse_api_error(resp: &RawResponse, scrubber: &Scrubber<'_>) -> Ap
             parts.extend(title.as_mut());
             parts.push(&mut message);
             parts.extend(request_id.as_mut());
-            scrubber.scrub_joined(&mut parts, " ");
+            scrubber.rescrub_joined(&mut parts, " ");
         }
         ApiError {
             service: Service::FlowService,

@@ -1189,3 +1189,45 @@ fn a_sandbox_whose_reads_fail_leaves_the_other_sandboxes_lines_printed() {
     assert_eq!(dev[0]["state"], "error", "{}", r.out);
     assert_eq!(lines.last().unwrap()["summary"]["errors"], 1, "{}", r.out);
 }
+
+/// A one-letter database password (`e`) that a failed run's message
+/// shares letters with: the letter is removed from the message once
+/// (a mangled message beats a leaked secret), and the line stays about as
+/// long as the message. Before: every scrub pass scrubbed its own
+/// `[REDACTED]` markers again, and the reason became a nest of
+/// `[R[R[R[REDACTED]DACT…` cut at the display limit.
+#[test]
+fn a_one_letter_password_removes_the_letter_not_the_message() {
+    use project_support::{fake as project_fake, head, pipeline, Project, Run};
+    let fake = project_fake();
+    let project = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    project.run("apply --sandbox dev", &fake).expect(0);
+    run_in(
+        &fake,
+        "dev",
+        &flow_named(&fake, "dev", "Orders"),
+        FakeRun::new("failed")
+            .with_created_at(now() - MIN)
+            .with_error("CONNECTOR-2015-400", "3 rows failed: e"),
+    );
+    let run = Run::of(
+        project
+            .cmd("check --sandbox dev", &fake)
+            .env("ORDERS_DB_PASSWORD", "e")
+            .output()
+            .unwrap(),
+    )
+    .expect(3);
+    assert!(
+        run.out.contains(
+            "CONN[REDACTED]CTOR-2015-400: 3 rows fail[REDACTED]d: [REDACTED]; no successful"
+        ),
+        "{}",
+        run.out
+    );
+    assert!(
+        !run.out.contains("[R[") && !run.out.contains('…'),
+        "{}",
+        run.out
+    );
+}

@@ -172,7 +172,7 @@ impl RunError {
             (true, false) => message,
             (false, false) => format!("{code}: {message}"),
         };
-        scrubber.shown(&joined, MAX_SHOWN_CHARS)
+        scrubber.reshown(&joined, MAX_SHOWN_CHARS)
     }
 }
 

@@ -236,11 +236,20 @@ impl<'a> Scrubber<'a> {
 
     /// `text` without any run of a secret (see the module docs).
     pub(crate) fn scrub(&self, text: &str) -> String {
+        self.scrub_passes(text, false)
+    }
+
+    /// [`scrub`](Self::scrub); with `scrubbed`, `text` is already the
+    /// output of a scrub, so its markers are kept from the first pass on.
+    fn scrub_passes(&self, text: &str, scrubbed: bool) -> String {
         let mut current: Option<Zeroizing<String>> = None;
-        for _ in 0..MAX_PASSES {
+        for pass in 0..MAX_PASSES {
             let src = current.as_deref().map_or(text, String::as_str);
             let folded = fold_str(src);
-            let cover = self.cover(&folded);
+            let mut cover = self.cover(&folded);
+            if scrubbed || pass > 0 {
+                keep_markers(&folded, &mut cover);
+            }
             if !cover.contains(&true) {
                 break;
             }
@@ -257,8 +266,19 @@ impl<'a> Scrubber<'a> {
     /// `separator` or from the end of one field straight into the start of
     /// the next. Each field keeps its own `[REDACTED]` for its part of a run.
     pub(crate) fn scrub_joined(&self, parts: &mut [&mut String], separator: &str) {
+        self.scrub_joined_passes(parts, separator, false);
+    }
+
+    /// [`scrub_joined`](Self::scrub_joined) of fields that are each already
+    /// the output of a scrub ([`shown`](Self::shown)): their markers are
+    /// kept from the first pass on.
+    pub(crate) fn rescrub_joined(&self, parts: &mut [&mut String], separator: &str) {
+        self.scrub_joined_passes(parts, separator, true);
+    }
+
+    fn scrub_joined_passes(&self, parts: &mut [&mut String], separator: &str, scrubbed: bool) {
         let sep = fold_str(separator);
-        for _ in 0..MAX_PASSES {
+        for pass in 0..MAX_PASSES {
             let folded: Vec<Zeroizing<Vec<char>>> = parts.iter().map(|p| fold_str(p)).collect();
             let mut covers: Vec<Vec<bool>> = folded.iter().map(|f| vec![false; f.len()]).collect();
             // As displayed, then as if written one after the other.
@@ -282,6 +302,11 @@ impl<'a> Scrubber<'a> {
                     }
                 }
             }
+            if scrubbed || pass > 0 {
+                for (f, cover) in folded.iter().zip(covers.iter_mut()) {
+                    keep_markers(f, cover);
+                }
+            }
             if !covers.iter().any(|c| c.contains(&true)) {
                 break;
             }
@@ -301,11 +326,21 @@ impl<'a> Scrubber<'a> {
     /// the raw text, and one split by control characters (`a\u0000bc`
     /// for `abc`) once they are gone.
     pub(crate) fn shown(&self, text: &str, max_chars: usize) -> String {
+        self.shown_passes(text, max_chars, false)
+    }
+
+    /// [`shown`](Self::shown) of text that is already the output of a
+    /// scrub ([`scrub_joined`](Self::scrub_joined)): its markers are kept.
+    pub(crate) fn reshown(&self, text: &str, max_chars: usize) -> String {
+        self.shown_passes(text, max_chars, true)
+    }
+
+    fn shown_passes(&self, text: &str, max_chars: usize, scrubbed: bool) -> String {
         // Cut only at the end: a cut first could leave part of a secret
         // that the second scrub no longer recognises.
-        let first = Zeroizing::new(self.scrub(text));
+        let first = Zeroizing::new(self.scrub_passes(text, scrubbed));
         let flat = Zeroizing::new(one_line(&first, usize::MAX));
-        let scrubbed = Zeroizing::new(self.scrub(&flat));
+        let scrubbed = Zeroizing::new(self.scrub_passes(&flat, true));
         one_line(&scrubbed, max_chars)
     }
 }
@@ -407,6 +442,23 @@ fn map_chars(s: &str, f: fn(char) -> char) -> Zeroizing<Vec<char>> {
     let mut v = Zeroizing::new(Vec::with_capacity(s.chars().count()));
     v.extend(s.chars().map(f));
     v
+}
+
+/// Uncovers every marker in `folded` (text a pass has already scrubbed):
+/// a marker is never scrubbed again. Else a secret sharing letters with
+/// it (a one-letter password `e`) would nest markers inside markers on
+/// every pass. A marker in the service's text went through the first pass
+/// like any text, and what is left of it there held no secret.
+fn keep_markers(folded: &[char], cover: &mut [bool]) {
+    let marker: Vec<char> = REDACTED.chars().map(fold).collect();
+    if folded.len() < marker.len() {
+        return;
+    }
+    for i in 0..=folded.len() - marker.len() {
+        if folded[i..].starts_with(&marker) {
+            cover[i..i + marker.len()].fill(false);
+        }
+    }
 }
 
 /// `text` with each maximal run of covered characters replaced by the
@@ -1148,6 +1200,41 @@ mod tests {
         let s = scrubber(PW);
         assert_eq!(s.scrub("a pwCANARY123 b"), "a [REDACTED] b");
         assert_eq!(s.scrub("pwCANARY123pwCANARY123"), "[REDACTED]");
+    }
+
+    /// A secret that shares letters with the marker (a one-letter
+    /// password, `e`; a long one taking in `REDACTED`) removes those
+    /// letters from the text once, never from the markers it put there:
+    /// before, each later pass scrubbed the markers again, and a
+    /// one-letter password turned a 60-character run error into a nest of
+    /// `[R[R[R[REDACTED]DACT…` thousands of characters long.
+    #[test]
+    fn the_marker_is_never_scrubbed_again() {
+        let s = scrubber("e");
+        assert_eq!(s.scrub("the rows"), "th[REDACTED] rows");
+        assert_eq!(
+            s.shown("3 rows failed XDM validation", 200),
+            "3 rows fail[REDACTED]d XDM validation"
+        );
+        let mut title = "CONNECTOR-2015-400".to_owned();
+        let mut message = "rows failed".to_owned();
+        s.scrub_joined(&mut [&mut title, &mut message], ": ");
+        assert_eq!(
+            (title.as_str(), message.as_str()),
+            ("CONN[REDACTED]CTOR-2015-400", "rows fail[REDACTED]d")
+        );
+        let joined = format!("{title}: {message}");
+        assert_eq!(s.reshown(&joined, 200), joined);
+        let mut again = [title.clone(), message.clone()];
+        let [a, b] = &mut again;
+        s.rescrub_joined(&mut [a, b], ": ");
+        assert_eq!(again, [title, message]);
+        let s = scrubber("xREDACTEDx");
+        assert_eq!(s.scrub("a xredactedx b"), "a [REDACTED] b");
+        assert_eq!(s.shown("a xredactedx b", 200), "a [REDACTED] b");
+        // A marker the service sent is scrubbed like any text in the first
+        // pass: a secret that contains it is still caught.
+        assert_eq!(s.scrub("a [REDACTED]x b"), "a [[REDACTED]]x b");
     }
 
     #[test]
