@@ -952,3 +952,66 @@ sandboxes = ["dev"]
     });
     assert_eq!(delta, "modified_at");
 }
+
+/// `export -f FILE` of a sandbox where a flow this project made (it
+/// carries the marker) was renamed in the UI: the file cannot declare a
+/// flow's name, so export says on stderr that plan will name it back,
+/// and the plan of the exported file shows exactly that one drift.
+#[test]
+fn export_of_a_renamed_project_flow_says_plan_names_it_back() {
+    let fake = fake();
+    let p = Project::new(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let ours = dev.flows().remove(0);
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        "Orders (renamed in the UI)".into()));
+    let exported = p.run("export --sandbox dev", &fake).expect(0);
+    assert!(
+        exported.err.contains(&format!(
+            "flow {}: named \"Orders (renamed in the UI)\", carries this project's marker \
+             `aep-flow project: crm-ingest`: plan shows `name: \"Orders (renamed in the UI)\" → \
+             \"public.orders to Orders\"` and apply names it back",
+            ours.id
+        )),
+        "{}",
+        exported.err
+    );
+    let q = Project::new(&exported.out);
+    let plan = q
+        .run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(2);
+    assert_eq!(
+        plan.summary(),
+        "0 to create, 1 to update, 0 to replace, 0 to delete, 0 in sync",
+        "{}",
+        plan.out
+    );
+    // Renamed back, or renamed only as a service normalises names: export
+    // says nothing, and the file plans in sync.
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        " PUBLIC.orders  to\u{a0}Orders ".into()));
+    let exported = p.run("export --sandbox dev", &fake).expect(0);
+    assert!(!exported.err.contains("named"), "{}", exported.err);
+    Project::new(&exported.out)
+        .run("plan --sandbox dev --detailed-exitcode", &fake)
+        .expect(0);
+    // Another project's export (no -f: `dev-export`) adopts the flow as
+    // it is, its name included: nothing to say.
+    assert!(dev.modify_flow(&ours.id, |f| f["name"] =
+        "Orders (renamed in the UI)".into()));
+    let mut cmd = crate::common::aep_flow("export --sandbox dev");
+    cmd.current_dir(&p.dir.0)
+        .env("AEP_ACCESS_TOKEN", fake.access_token())
+        .env("AEP_API_KEY", fake.api_key())
+        .env("AEP_ORG_ID", fake.org_id())
+        .env("AEP_PLATFORM_URL", fake.platform_url());
+    std::fs::remove_file(&p.path).unwrap();
+    let other = Run::of(cmd.output().unwrap()).expect(0);
+    assert!(
+        other.out.contains("project = \"dev-export\""),
+        "{}",
+        other.out
+    );
+    assert!(!other.err.contains("marker"), "{}", other.err);
+}

@@ -22,7 +22,7 @@ use aep_flow::{
 use clap::Args;
 
 use super::file::{format_utc, is_env_name, is_sandbox_name, is_unsafe_char, name_problem};
-use super::{creds, At, ConnectionDecl, PipelineDecl, Project, SandboxDecl, DEFAULT_FILE};
+use super::{creds, live, At, ConnectionDecl, PipelineDecl, Project, SandboxDecl, DEFAULT_FILE};
 use crate::env::{platform_from_prefix, Common, CredsError, Failure, SandboxFrom, Usage};
 use crate::output::Output;
 use crate::target::Target;
@@ -52,7 +52,10 @@ pub const HELP: &str = "export --sandbox NAME [-f FILE] [--connection NAME]...
   come from the file's [sandboxes.NAME] (FILE, default aep-flow.toml if it exists),
   else from the plain AEP_* variables (AEP_SANDBOX_NAME, if set, must be NAME).
   Passwords are never written: each connection gets a password_env variable name;
-  what the service masks is written as CHANGE-ME with a comment.";
+  what the service masks is written as CHANGE-ME with a comment.
+  stderr names what the file cannot say: each flow left out (with the reason), and
+  each flow carrying the project's marker whose name is not `TABLE to DATASET`
+  (renamed in the UI: plan shows the rename, apply names it back).";
 
 pub fn run(args: ExportArgs, common: &Common, out: &mut Output) -> Result<(), Failure> {
     if !is_sandbox_name(&args.sandbox) {
@@ -143,7 +146,7 @@ fn plain_platform(sandbox: &str) -> Result<aep_flow::Platform, Usage> {
 /// the reason (not a PostgreSQL flow, no schedule, no mapping set, a
 /// dataset or base connection that is gone, a name the file refuses, a
 /// second flow into one dataset), a state other than enabled or disabled,
-/// shared names.
+/// shared names, a flow of this project renamed (apply names it back).
 pub fn export(
     client: &Client,
     sandbox: &str,
@@ -180,6 +183,7 @@ pub fn export(
     // Oldest first: of twin flows, the one `ensure_pipeline` converges.
     flows.sort_by_key(|f| (f.created_at.unwrap_or(i64::MAX), f.id.as_str().to_owned()));
 
+    let project_name = file.map_or_else(|| export_project_name(sandbox), |p| p.project.clone());
     let mut dataset_names: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut used: Vec<&Connection> = Vec::new();
     let mut pipelines: Vec<PipelineDecl> = Vec::new();
@@ -436,7 +440,7 @@ pub fn export(
             p.pipelines_in(sandbox)
                 .find(|d| d.connection == base.name && d.table == table && d.dataset == dataset)
         });
-        pipelines.push(PipelineDecl {
+        let decl = PipelineDecl {
             max_age: declared.and_then(|d| d.max_age),
             max_failed_records: declared.map_or(0, |d| d.max_failed_records),
             index: pipelines.len(),
@@ -450,7 +454,24 @@ pub fn export(
             sandboxes: None,
             line: 0,
             lines: BTreeMap::new(),
-        });
+        };
+        // The file cannot declare a flow's name: one this project made
+        // (its marker) and someone renamed is named back by `apply`.
+        let want = live::flow_name(&decl);
+        if live::is_marked_by(flow.description.as_deref(), &project_name)
+            && live::names_differ(&flow.name, &want)
+        {
+            warn(format!(
+                "{what}: named {}, carries this project's marker `{}`: plan shows \
+                 `name: {} → {}` and apply names it back (the file cannot declare a flow's \
+                 name; to keep it, remove the marker line from its description)",
+                shown(&flow.name),
+                live::marker(&project_name),
+                shown(&flow.name),
+                shown(&want)
+            ));
+        }
+        pipelines.push(decl);
     }
 
     let nowhere = At {
@@ -509,7 +530,7 @@ pub fn export(
     let declared = file.and_then(|p| p.sandboxes.iter().find(|s| s.name == sandbox));
     let project = Project {
         file: PathBuf::new(),
-        project: file.map_or_else(|| export_project_name(sandbox), |p| p.project.clone()),
+        project: project_name,
         sandboxes: vec![SandboxDecl {
             name: sandbox.to_owned(),
             credentials: declared.map_or_else(|| "AEP".to_owned(), |s| s.credentials.clone()),

@@ -454,7 +454,13 @@ pub fn rename(project: &Project, p: &PipelineLive<'_>) -> Option<(String, String
         return None;
     }
     let want = flow_name(p.resolved.decl);
-    (name_skeleton(&u.name) != name_skeleton(&want)).then(|| (u.name.clone(), want))
+    names_differ(&u.name, &want).then(|| (u.name.clone(), want))
+}
+
+/// Whether a flow named `have` must be renamed to `want`: they differ
+/// other than as a service normalises text ([`name_skeleton`]).
+pub fn names_differ(have: &str, want: &str) -> bool {
+    name_skeleton(have) != name_skeleton(want)
 }
 
 /// What of a flow name is compared: its ASCII letters (lower-cased) and
