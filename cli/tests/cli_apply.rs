@@ -318,6 +318,24 @@ fn demo_serves_every_sandbox_of_the_file_without_credentials() {
         "{}",
         garbled.err
     );
+    // Set and empty too, named as without --demo: the file, the line and
+    // the key (before: only the variable, as if no file were involved).
+    let file = p.path.display().to_string();
+    for value in [std::ffi::OsStr::new(""), common::garbled(b"\xff\xfe")] {
+        let mut cmd = common::aep_flow("--demo apply --rotate-passwords");
+        cmd.arg("-f")
+            .arg(&p.path)
+            .env("AEP_DEMO_STATE", &state)
+            .env("ORDERS_DB_PASSWORD", value);
+        let bad = Run::of(cmd.output().unwrap()).expect(2);
+        assert!(
+            bad.err.contains(&format!(
+                "{file}:9: connections.orders-db.password_env: ORDERS_DB_PASSWORD"
+            )),
+            "{}",
+            bad.err
+        );
+    }
 }
 
 /// Look-alikes of this project's flows are never pruned: another project's

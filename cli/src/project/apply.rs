@@ -242,7 +242,9 @@ fn keep_oldest(
 /// `--demo`, an unset variable falls back to the demo's password (said on
 /// stderr). A set but garbled variable is an error as always.
 fn password(conn: &ConnectionDecl, project: &Project, demo: bool) -> Result<Secret, Usage> {
-    if demo && env::secret_var(&conn.password_env)?.is_none() {
+    // A garbled or empty variable goes to `password_for`, whose error
+    // names the file, line and key.
+    if demo && matches!(env::secret_var(&conn.password_env), Ok(None)) {
         let _ = writeln!(
             std::io::stderr(),
             "note: apply: --demo: {} is not set; connection {} gets the demo's password",
