@@ -1015,3 +1015,63 @@ fn export_of_a_renamed_project_flow_says_plan_names_it_back() {
     );
     assert!(!other.err.contains("marker"), "{}", other.err);
 }
+
+/// Flow names come from the service: one that echoes the database
+/// password and the access token (a flow renamed to them, a server that
+/// echoes) shows them as `[REDACTED]` in plan's drift (`name: old →
+/// new`), in `--prune`'s deletes and in export's warning. Before: printed
+/// whole, on stdout and in `--json`.
+#[test]
+fn flow_names_echoing_secrets_are_scrubbed_in_plan_prune_and_export() {
+    let fake = fake();
+    let file = format!(
+        "{}{}{}",
+        head("crm-ingest"),
+        pipeline("Orders", ""),
+        pipeline("Customers", "")
+    );
+    let p = Project::new(&file);
+    p.run("apply --sandbox dev", &fake).expect(0);
+    let dev = fake.sandbox("dev");
+    let token = token(&fake);
+    let echo = format!("pw {DB_PASSWORD} tok {token}");
+    for f in dev.flows() {
+        assert!(dev.modify_flow(&f.id, |v| v["name"] = format!("{echo} {}", f.name).into()));
+    }
+    // Customers leaves the file: pruned, its (echoing) name listed.
+    p.rewrite(&format!("{}{}", head("crm-ingest"), pipeline("Orders", "")));
+    let runs = [
+        p.run("plan --sandbox dev --prune", &fake).expect(0),
+        p.run("plan --sandbox dev --prune --json", &fake).expect(0),
+        p.run("export --sandbox dev", &fake).expect(0),
+    ];
+    for run in &runs {
+        for text in [&run.out, &run.err] {
+            for secret in [DB_PASSWORD, token.as_str()] {
+                for w in secret.as_bytes().windows(6) {
+                    let w = std::str::from_utf8(w).unwrap();
+                    assert!(!text.contains(w), "{w} of a secret in:\n{text}");
+                }
+            }
+        }
+    }
+    assert!(
+        runs[0].out.contains("    name: \"pw [REDACTED] tok [REDACTED] public.orders to Orders\" → \"public.orders to Orders\""),
+        "{}",
+        runs[0].out
+    );
+    assert!(
+        runs[0]
+            .out
+            .contains("flow \"pw [REDACTED] tok [REDACTED] public.orders to Customers\""),
+        "{}",
+        runs[0].out
+    );
+    assert!(
+        runs[2]
+            .err
+            .contains("named \"pw [REDACTED] tok [REDACTED] public.orders to"),
+        "{}",
+        runs[2].err
+    );
+}

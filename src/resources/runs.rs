@@ -427,6 +427,17 @@ impl Client {
         error.shown_with(&scrubber)
     }
 
+    /// `text` from the service (a flow's name, a mapping's path) scrubbed
+    /// of every secret this client holds, as [`shown_run_error`](Self::shown_run_error)
+    /// scrubs a run's error, and of the secrets registered with
+    /// [`with_scrubbed_secret`](crate::ClientBuilder::with_scrubbed_secret);
+    /// not cut, nor flattened. Sends nothing.
+    pub fn scrubbed(&self, text: &str) -> String {
+        let mut scrubber = Scrubber::new();
+        self.add_held_secrets(&mut scrubber);
+        scrubber.scrub(text)
+    }
+
     /// Pages through the runs that match `filter`, lazily, in the
     /// service's order (which is not documented): `GET
     /// /runs?limit=N&property=flowId==X&orderby=-createdAt`, the status

@@ -623,10 +623,9 @@ fn p_flow_id(p: &PipelineLive<'_>) -> Option<aep_flow::FlowId> {
 fn prune_all(read: &Read<'_>) -> Vec<(String, Done)> {
     let mut done = Vec::new();
     for (s, (state, prunes)) in read.states.iter().zip(&read.prunes).enumerate() {
-        let sandbox = &state.connected.sandbox.name;
         // A prune a pipeline replaces was done (or left) by that pipeline.
         for p in read.unpaired(s).map(|i| &prunes[i]) {
-            let row = plan::prune_row(sandbox, p);
+            let row = plan::prune_row(state, p);
             done.push((row.head(), prune_one(&state.connected.client, p, &row)));
         }
     }

@@ -465,9 +465,9 @@ pub fn export(
                 "{what}: named {}, carries this project's marker `{}`: plan shows \
                  `name: {} → {}` and apply names it back (the file cannot declare a flow's \
                  name; to keep it, remove the marker line from its description)",
-                shown(&flow.name),
+                shown(&client.scrubbed(&flow.name)),
                 live::marker(&project_name),
-                shown(&flow.name),
+                shown(&client.scrubbed(&flow.name)),
                 shown(&want)
             ));
         }

@@ -355,7 +355,18 @@ pub fn row(project: &Project, state: &SandboxState<'_>, p: &PipelineLive<'_>) ->
             }
         }
     }
+    // Old values come from the service (a flow renamed in the UI, a
+    // mapping's path): never a secret the command holds, whatever it echoes.
+    scrub_changes(&mut row, &state.connected.client);
     row
+}
+
+/// The row's changes and error scrubbed of every secret `client` holds
+/// (the database passwords the file names, the token, the client secret).
+fn scrub_changes(row: &mut Row, client: &aep_flow::Client) {
+    for c in &mut row.changes {
+        *c = client.scrubbed(c);
+    }
 }
 
 /// The flows `--prune` deletes in one sandbox: those carrying this
@@ -497,7 +508,7 @@ fn warn_unmarked(
                  marker removed in the UI), it can no longer be recognised as this project's and \
                  will not be pruned; delete it by hand (`pipeline delete`) if it is not wanted",
                 flow.id,
-                flow.name
+                state.connected.client.scrubbed(&flow.name)
             );
         }
     }
@@ -524,11 +535,12 @@ fn moved_from(p: &PipelineLive<'_>, prunes: &[Prune]) -> Option<usize> {
 }
 
 /// The row of a flow to prune.
-pub fn prune_row(sandbox: &str, p: &Prune) -> Row {
+pub fn prune_row(state: &SandboxState<'_>, p: &Prune) -> Row {
+    let sandbox = &state.connected.sandbox.name;
     let mut changes = vec![format!("flow {:?}", p.flow.name)];
     changes.extend(p.sources.iter().map(|s| format!("source connection {s}")));
     changes.extend(p.targets.iter().map(|t| format!("target connection {t}")));
-    Row {
+    let mut row = Row {
         sandbox: sandbox.to_owned(),
         connection: None,
         table: None,
@@ -540,7 +552,9 @@ pub fn prune_row(sandbox: &str, p: &Prune) -> Row {
         target_connection_id: p.targets.first().map(ToString::to_string),
         dataset_id: None,
         error: None,
-    }
+    };
+    scrub_changes(&mut row, &state.connected.client);
+    row
 }
 
 /// Batches a day a schedule makes (`once`: none counted).
@@ -756,10 +770,7 @@ impl Read<'_> {
         let mut rows = Vec::new();
         for (s, (state, prunes)) in self.states.iter().zip(&self.prunes).enumerate() {
             rows.extend((0..self.planned[s].len()).map(|i| self.row_of(s, i)));
-            rows.extend(
-                self.unpaired(s)
-                    .map(|p| prune_row(&state.connected.sandbox.name, &prunes[p])),
-            );
+            rows.extend(self.unpaired(s).map(|p| prune_row(state, &prunes[p])));
         }
         rows
     }
