@@ -62,3 +62,55 @@ fn a_registered_secret_is_scrubbed_from_errors_to_calls_that_do_not_send_it() {
     assert_no_run_of(PASSWORD, &shown);
     assert!(shown.starts_with("E: bad password "), "{shown}");
 }
+
+/// A listing whose pages loop names the item it saw again: an id is
+/// service text like any other, and a service that stored the password
+/// where an id goes (or echoes it as one) must not get it into the error.
+#[test]
+fn a_registered_secret_is_scrubbed_from_the_loop_error_of_a_listing() {
+    let fake = FakeFlowService::start().unwrap();
+    let client = Client::builder(common::platform(&fake))
+        .with_scrubbed_secret(&Secret::from(PASSWORD))
+        .build()
+        .unwrap();
+    let page = |next: &str| {
+        Reply::json(
+            200,
+            format!(
+                r#"{{"items":[{{"id":"{PASSWORD}","flowId":"{FLOW}","createdAt":1}}],
+                    "_links":{{"next":{{"href":"/runs?limit=50&page={next}"}}}}}}"#
+            ),
+        )
+    };
+    fake.push_reply(page("2"));
+    fake.push_reply(page("3"));
+    let e = client
+        .list_runs(RunFilter::new(FLOW.parse().unwrap()))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
+}
+
+/// Catalog's offset paging that ignores `start=` answers the same full
+/// page again: the loop error names the dataset id, scrubbed.
+#[test]
+fn a_registered_secret_is_scrubbed_from_the_loop_error_of_offset_paging() {
+    let fake = FakeFlowService::start().unwrap();
+    let client = Client::builder(common::platform(&fake))
+        .with_scrubbed_secret(&Secret::from(PASSWORD))
+        .build()
+        .unwrap();
+    let page = || {
+        Reply::json(
+            200,
+            format!(r#"{{"{PASSWORD}":{{"name":"d1"}},"other-{PASSWORD}":{{"name":"d2"}}}}"#),
+        )
+    };
+    fake.push_reply(page());
+    fake.push_reply(page());
+    let e = client
+        .list_datasets(&aep_flow::DatasetFilter::new().with_page_size(2))
+        .unwrap_err();
+    assert!(e.to_string().contains("loops"), "{e}");
+    assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
+}

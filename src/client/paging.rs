@@ -559,7 +559,9 @@ impl<T> Iterator for Pages<T> {
         // Every error ends the listing.
         let next = self.advance();
         self.failed |= matches!(next, Some(Err(_)));
-        next
+        // An error may quote an item id or other text of a page: the
+        // secrets the client holds are scrubbed from it.
+        next.map(|item| item.map_err(|e| self.client.scrub_error(e)))
     }
 }
 

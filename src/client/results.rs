@@ -137,9 +137,11 @@ impl Client {
         mut read: impl FnMut() -> Result<C, Error>,
         mut write: impl FnMut(&C) -> Result<Saved<I>, Error>,
     ) -> Result<Saved<I>, Error> {
-        match write(&read()?) {
+        let result = match write(&read()?) {
             Err(e) if e.is_precondition_failed() => write(&read()?),
             other => other,
-        }
+        };
+        // A check of what was read may quote it (a spec name, an id).
+        result.map_err(|e| self.scrub_error(e))
     }
 }
