@@ -114,3 +114,33 @@ fn a_registered_secret_is_scrubbed_from_the_loop_error_of_offset_paging() {
     assert!(e.to_string().contains("loops"), "{e}");
     assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
 }
+
+/// Neither the builder nor the client shows a secret it holds in Debug:
+/// the access token, the IMS client secret, or a registered secret.
+#[test]
+fn debug_of_the_builder_and_the_client_shows_no_secret() {
+    // Canaries that share no 6 characters with the other settings.
+    let fake = FakeFlowService::builder()
+        .access_token("Tok-Canary-Zq81xw")
+        .ims_client("client-id-x", "Ims-Canary-Kv57jp")
+        .start()
+        .unwrap();
+    for platform in [
+        common::platform(&fake),
+        common::platform_with_ims(&fake),
+    ] {
+        let builder = Client::builder(platform).with_scrubbed_secret(&Secret::from(PASSWORD));
+        let shown = format!("{builder:?} {builder:#?}");
+        let client = builder.build().unwrap();
+        // After a call, the IMS client holds an issued token too.
+        client.list_runs(RunFilter::new(FLOW.parse().unwrap())).unwrap();
+        let shown = format!("{shown} {client:?} {client:#?}");
+        for secret in [
+            PASSWORD,
+            fake.access_token(),
+            fake.ims_client_secret(),
+        ] {
+            assert_no_run_of(secret, &shown);
+        }
+    }
+}
