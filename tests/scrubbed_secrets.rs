@@ -125,22 +125,38 @@ fn debug_of_the_builder_and_the_client_shows_no_secret() {
         .ims_client("client-id-x", "Ims-Canary-Kv57jp")
         .start()
         .unwrap();
-    for platform in [
-        common::platform(&fake),
-        common::platform_with_ims(&fake),
-    ] {
+    for platform in [common::platform(&fake), common::platform_with_ims(&fake)] {
         let builder = Client::builder(platform).with_scrubbed_secret(&Secret::from(PASSWORD));
         let shown = format!("{builder:?} {builder:#?}");
         let client = builder.build().unwrap();
         // After a call, the IMS client holds an issued token too.
-        client.list_runs(RunFilter::new(FLOW.parse().unwrap())).unwrap();
+        client
+            .list_runs(RunFilter::new(FLOW.parse().unwrap()))
+            .unwrap();
         let shown = format!("{shown} {client:?} {client:#?}");
-        for secret in [
-            PASSWORD,
-            fake.access_token(),
-            fake.ims_client_secret(),
-        ] {
+        for secret in [PASSWORD, fake.access_token(), fake.ims_client_secret()] {
             assert_no_run_of(secret, &shown);
         }
     }
+}
+
+/// A check of what a read found quotes it (the flow spec's id when it
+/// cannot take PostgreSQL): scrubbed like the service's own messages.
+#[test]
+fn a_registered_secret_is_scrubbed_from_a_check_that_quotes_the_answer() {
+    let fake = FakeFlowService::start().unwrap();
+    let client = Client::builder(common::platform(&fake))
+        .with_scrubbed_secret(&Secret::from(PASSWORD))
+        .build()
+        .unwrap();
+    fake.push_reply(Reply::json(
+        200,
+        format!(
+            r#"{{"items":[{{"id":"{PASSWORD}","name":"CRMToAEP","version":"1.0",
+                "sourceConnectionSpecIds":["other"]}}]}}"#
+        ),
+    ));
+    let e = client.postgres_flow_spec().unwrap_err();
+    assert!(e.is_unsuitable(), "{e}");
+    assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
 }

@@ -113,7 +113,8 @@ impl Client {
     pub(crate) fn find<R: Resource>(&self, filter: R::Filter) -> Result<Option<R>, Error> {
         let found = self.pages::<R>(filter.clone()).next().transpose()?;
         if let Some(item) = &found {
-            filter.check_listed(item)?;
+            // Its error may quote the item.
+            filter.check_listed(item).map_err(|e| self.scrub_error(e))?;
         }
         Ok(found)
     }

@@ -520,8 +520,9 @@ impl Client {
     /// `createdAt` this crate can read (epoch milliseconds or seconds, or
     /// ISO 8601 with a zone), or when a run carries no `flowId`.
     pub fn run_summary(&self, flow_id: &FlowId) -> Result<RunSummary, Error> {
-        let read =
-            self.newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))?;
+        let read = self
+            .newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))
+            .map_err(|e| self.scrub_error(e))?;
         let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
         Ok(RunSummary {
             latest: read.into_iter().next(),
@@ -538,7 +539,9 @@ impl Client {
     /// newest runs are known, a run that cannot be placed in time or
     /// attributed to the flow.
     pub fn latest_runs(&self, flow_id: &FlowId, count: usize) -> Result<Vec<Run>, Error> {
-        let mut read = self.newest_runs_until(flow_id, |read| read.len() >= count)?;
+        let mut read = self
+            .newest_runs_until(flow_id, |read| read.len() >= count)
+            .map_err(|e| self.scrub_error(e))?;
         read.truncate(count);
         Ok(read)
     }
