@@ -109,7 +109,7 @@ fn a_registered_secret_is_scrubbed_from_the_loop_error_of_offset_paging() {
     fake.push_reply(page());
     fake.push_reply(page());
     let e = client
-        .list_datasets(&aep_flow::DatasetFilter::new().with_page_size(2))
+        .list_datasets(aep_flow::DatasetFilter::new().with_page_size(2))
         .unwrap_err();
     assert!(e.to_string().contains("loops"), "{e}");
     assert_no_run_of(PASSWORD, &format!("{e} {e:?}"));
