@@ -290,6 +290,9 @@ fn read_page<W: WireItem, T: From<W>>(
             if let Some(etag) = item.etag() {
                 check_from_service(resp, "an etag", etag)?;
             }
+            for linked in item.linked_ids() {
+                check_from_service(resp, "a linked id", linked)?;
+            }
             Ok((item.id().to_owned(), T::from(item)))
         })
         .collect::<Result<_, Error>>()?;

@@ -93,6 +93,9 @@ impl Client {
         if etag_required || item.etag().is_some() {
             check_from_service(&resp, "an etag", item.etag().unwrap_or(""))?;
         }
+        for linked in item.linked_ids() {
+            check_from_service(&resp, "a linked id", linked)?;
+        }
         Ok(item)
     }
 

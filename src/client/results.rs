@@ -67,6 +67,12 @@ pub(crate) trait WireItem: DeserializeOwned {
     fn etag(&self) -> Option<&str> {
         None
     }
+    /// Ids of other objects the item names (a run's parent and children),
+    /// checked like its own id: one a caller cannot pass back, or print,
+    /// refuses the item.
+    fn linked_ids(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// Parses JSON of type `T`, naming `what` was expected if it is not.

@@ -321,6 +321,18 @@ impl WireItem for WireRun {
     fn etag(&self) -> Option<&str> {
         self.etag.as_deref().or(self.e_tag.as_deref())
     }
+    /// The re-trigger links: a garbled one refuses the run rather than
+    /// being dropped, since a caller that saw no child would re-trigger
+    /// the run again.
+    fn linked_ids(&self) -> Vec<&str> {
+        self.parent_flow_run_id
+            .iter()
+            .chain(&self.child_flow_run_ids)
+            .map(String::as_str)
+            // Empty: no link (as absent).
+            .filter(|id| !id.is_empty())
+            .collect()
+    }
 }
 
 impl From<WireRun> for Run {
@@ -346,10 +358,14 @@ impl From<WireRun> for Run {
             output_bytes: sizes.output_bytes,
             errors: status.errors,
             etag: w.etag.or(w.e_tag),
-            parent_run_id: w.parent_flow_run_id.map(RunId::from_service),
+            parent_run_id: w
+                .parent_flow_run_id
+                .filter(|id| !id.is_empty())
+                .map(RunId::from_service),
             child_run_ids: w
                 .child_flow_run_ids
                 .into_iter()
+                .filter(|id| !id.is_empty())
                 .map(RunId::from_service)
                 .collect(),
         }
@@ -771,6 +787,8 @@ mod tests {
             (json!(12), json!("r-2")),
             (json!(null), json!({"r-2": 1})),
             (json!(["r-0"]), json!(null)),
+            // Empty text: no link.
+            (json!(""), json!([""])),
         ] {
             let mut item = run("r-1", "f", "failed", json!(1));
             item["parentFlowRunId"] = parent;
@@ -779,6 +797,34 @@ mod tests {
             let r = c.get_run(&id("r-1")).unwrap();
             assert_eq!(r.parent_run_id, None);
             assert!(r.child_run_ids.is_empty());
+        }
+        // Text that is no id (control characters, a megabyte, empty):
+        // the run is refused, in a read by id and in a listing, rather
+        // than read without its link (a caller that sees no child would
+        // re-trigger the run again).
+        for bad in [
+            json!("r-2\u{1b}[2J"),
+            json!("x".repeat(100_000)),
+            json!("a b"),
+        ] {
+            for field in ["parentFlowRunId", "childFlowRunIds"] {
+                let mut item = run("r-1", "f", "failed", json!(1));
+                item[field] = if field == "childFlowRunIds" {
+                    json!([bad.clone()])
+                } else {
+                    bad.clone()
+                };
+                t.reply(200, &page(&[item.clone()]));
+                let e = c.get_run(&id("r-1")).unwrap_err();
+                assert!(
+                    matches!(e, Error::UnexpectedResponse { .. }),
+                    "{field}: {e}"
+                );
+                assert!(e.to_string().contains("linked id"), "{e}");
+                t.reply(200, &page(&[item]));
+                let e = c.list_runs(RunFilter::new(id("f"))).unwrap_err();
+                assert!(e.to_string().contains("linked id"), "{e}");
+            }
         }
         // Absent: none.
         t.reply(200, &page(&[run("r-1", "f", "failed", json!(1))]));
