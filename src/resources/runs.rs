@@ -212,11 +212,15 @@ pub struct Run {
     /// Etag (`etag` or `eTag`), byte for byte.
     pub etag: Option<String>,
     /// `parentFlowRunId`: the run this one re-triggers
-    /// ([`Client::retrigger_run`]); `None` when absent or not text.
+    /// ([`Client::retrigger_run`]); `None` when absent, empty or not
+    /// text. Text that is not an id the service could have made (control
+    /// characters, spaces, over 256 bytes) refuses the run
+    /// ([`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse)).
     pub parent_run_id: Option<RunId>,
     /// `childFlowRunIds`: the runs that re-trigger this one, in the
-    /// service's order; entries that are not text are left out, anything
-    /// but a list is empty.
+    /// service's order; entries that are empty or not text are left out,
+    /// anything but a list is empty; text that is not an id refuses the
+    /// run, as for [`parent_run_id`](Self::parent_run_id).
     pub child_run_ids: Vec<RunId>,
 }
 
