@@ -507,6 +507,51 @@ impl Error {
         }
     }
 
+    /// The same error with every text that may hold service text (an id,
+    /// a status, a name quoted in a detail or rule, a request id) put
+    /// through `scrubber` once more: for errors built from a parsed answer,
+    /// after the call's own scrubbing of the raw body. An [`Error::Api`]
+    /// was scrubbed when it was read and is left as it is.
+    pub(crate) fn scrubbed(mut self, scrubber: &Scrubber<'_>) -> Self {
+        if scrubber.is_empty() {
+            return self;
+        }
+        let clean = |s: &mut String| {
+            let cleaned = scrubber.scrub(s);
+            if cleaned != *s {
+                *s = cleaned;
+            }
+        };
+        let clean_id = |r: &mut Option<String>| r.iter_mut().for_each(clean);
+        match &mut self {
+            Error::InvalidInput { rule, .. } | Error::Unsuitable { rule, .. } => clean(rule),
+            Error::Transport(t) => clean(&mut t.detail),
+            Error::NotFound { id, request_id, .. } => {
+                clean(id);
+                clean_id(request_id);
+            }
+            Error::InUse {
+                id,
+                message,
+                request_id,
+                ..
+            } => {
+                clean(id);
+                clean(message);
+                clean_id(request_id);
+            }
+            Error::TooLarge { request_id, .. } => clean_id(request_id),
+            Error::UnexpectedResponse {
+                detail, request_id, ..
+            } => {
+                clean(detail);
+                clean_id(request_id);
+            }
+            Error::Api(_) => {}
+        }
+        self
+    }
+
     /// An error for an answer the API does not promise.
     pub(crate) fn unexpected(resp: &RawResponse, detail: impl Into<String>) -> Self {
         Error::UnexpectedResponse {

@@ -59,8 +59,10 @@
 //! timeout, the time per attempt, a deadline for a whole run (every call,
 //! retries included), the size caps on answers (and on explore answers),
 //! retries (count, time budget, first backoff), keep-alive after a request
-//! with a secret body, the root certificates, and the clock token expiry is
-//! measured with. Each method says its default; the values
+//! with a secret body, the root certificates, the clock token expiry is
+//! measured with, and secrets of yours that no call sends but the service
+//! may echo (a database password it stored:
+//! [`ClientBuilder::with_scrubbed_secret`], see [Security](#security)). Each method says its default; the values
 //! are in [`defaults`], and the ids, paths and limits Adobe documents are
 //! in [`spec`]. A `Client` holds one connection pool and the token cache;
 //! it is `Send + Sync`, and clones are cheap and share everything.
@@ -323,8 +325,11 @@
 //! [`Client::list_flows`] (a [`FlowFilter`]) and [`Client::find_flow`] (by
 //! source and target connection) read them;
 //! [`Client::update_flow_schedule`], [`Client::update_flow_mapping`],
-//! [`Client::enable_flow`], [`Client::disable_flow`] and
-//! [`Client::delete_flow`] change them.
+//! [`Client::update_flow_name`] (a rename), [`Client::enable_flow`],
+//! [`Client::disable_flow`] and [`Client::delete_flow`] change them. The
+//! pipeline leaves a flow's name as it found it: a [`FlowUpdate`] states
+//! the flow's `name` and `description` for a caller that manages names to
+//! compare and rename.
 //!
 //! ```no_run
 //! use aep_flow::{Client, FlowId, Frequency, Schedule};
@@ -344,6 +349,14 @@
 //! [`Client::get_run`], [`Client::latest_runs`],
 //! [`Client::latest_finished_run`] and [`Client::run_summary`] (a
 //! [`RunSummary`]: the newest run and the newest finished one).
+//! [`Client::retrigger_run`] runs a failed run again: the new run names
+//! it in [`Run::parent_run_id`], and it lists the new one in
+//! [`Run::child_run_ids`]. It is not idempotent, so it is never sent twice
+//! once it may have reached the service: after an error with
+//! [`Error::may_have_been_processed`], look for a child run before trying
+//! again. A run's errors are service text that may quote a secret: print
+//! them with [`RunError::shown`] (scrubbed of the secrets given) or
+//! [`Client::shown_run_error`] (and of every secret the client holds).
 //!
 //! ```no_run
 //! use aep_flow::{Client, FlowId, RunFilter, RunStatus};
@@ -457,7 +470,13 @@
 //! reallocates), the serialized request body (same), the `Authorization`
 //! header value the library builds, every response body, and parsed error
 //! JSON. Error messages are scrubbed of the call's secrets (raw and
-//! JSON-escaped) even when the service echoes them back. `Debug` of every
+//! JSON-escaped) even when the service echoes them back, and of the
+//! secrets given to [`ClientBuilder::with_scrubbed_secret`] in every error
+//! the client returns (the service's text, and the ids or names of an
+//! answer an error quotes). These are fixed when the client is built:
+//! an [`Error`] is scrubbed when it is made, by the client that makes it,
+//! and one made elsewhere (by another client, or before this one was
+//! built) is not scrubbed again. `Debug` of every
 //! public type prints `[REDACTED]` for secrets.
 //!
 //! A request whose body holds a secret (create, rotation, IMS token) is sent

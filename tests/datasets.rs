@@ -41,7 +41,7 @@ fn every_dataset_is_listed_once_in_the_fewest_pages() {
             fake.add_dataset(&format!("ds{i:04}"), &format!("dataset {i}"), SCHEMA);
         }
         let client = Client::new(common::platform(&fake)).unwrap();
-        let mut pages = client.datasets(&DatasetFilter::new());
+        let mut pages = client.datasets(DatasetFilter::new());
         let listed: Vec<_> = pages.by_ref().map(Result::unwrap).collect();
         assert_eq!(pages.end(), Some(ListingEnd::Complete), "{count}");
         let mut ids: Vec<&str> = listed.iter().map(|d| d.id.as_str()).collect();
@@ -73,13 +73,13 @@ fn small_pages_and_the_cap() {
     }
     let client = Client::new(common::platform(&fake)).unwrap();
     let all = client
-        .list_datasets(&DatasetFilter::new().with_page_size(20))
+        .list_datasets(DatasetFilter::new().with_page_size(20))
         .unwrap();
     assert_eq!(all.len(), 250);
     // 12 full pages of 20, then a short one of 10.
     assert_eq!(listings(&fake).len(), 13);
 
-    let mut pages = client.datasets(&DatasetFilter::new().with_page_size(20).with_max_items(30));
+    let mut pages = client.datasets(DatasetFilter::new().with_page_size(20).with_max_items(30));
     assert_eq!(pages.by_ref().count(), 30);
     assert_eq!(pages.end(), Some(ListingEnd::Capped));
     assert_eq!(pages.pages(), 2);
@@ -138,7 +138,7 @@ fn profile_enabled_datasets_are_told_apart() {
     fake.add_dataset("plain", "Plain", SCHEMA);
     fake.add_profile_dataset("prof", "Profiled", SCHEMA);
     let client = Client::new(common::platform(&fake)).unwrap();
-    let listed = client.list_datasets(&DatasetFilter::new()).unwrap();
+    let listed = client.list_datasets(DatasetFilter::new()).unwrap();
     let flags: Vec<(&str, bool)> = listed
         .iter()
         .map(|d| (d.id.as_str(), d.profile_enabled))
@@ -188,7 +188,7 @@ fn bad_filters_send_nothing() {
     assert!(client.find_datasets_named("a\nb").is_err());
     for size in [0, 21, 101] {
         let e = client
-            .list_datasets(&DatasetFilter::new().with_page_size(size))
+            .list_datasets(DatasetFilter::new().with_page_size(size))
             .unwrap_err();
         assert!(e.to_string().contains("page_size"), "{e}");
     }
@@ -208,7 +208,7 @@ fn catalog_refuses_pages_above_the_service_token_limit() {
     }
     let client = Client::new(common::platform(&fake)).unwrap();
     // The default listing fits: every dataset, in pages of 20.
-    let all = client.list_datasets(&DatasetFilter::new()).unwrap();
+    let all = client.list_datasets(DatasetFilter::new()).unwrap();
     assert_eq!(all.len(), 45);
     let sent = listings(&fake);
     assert_eq!(sent.len(), 3, "{sent:?}");

@@ -674,3 +674,78 @@ fn a_flow_spec_without_postgres_is_unsuitable_and_nothing_is_created() {
         ["c604ff05-7f1a-43c0-8e18-33bf874cb11c"]
     );
 }
+
+#[test]
+fn a_rename_patches_the_name_with_if_match_rereads_once_on_412_and_is_never_resent() {
+    let (fake, c, orders, _) = setup();
+    let saved = c.create_flow(&new_flow(&orders)).unwrap();
+    // An odd name: quotes, a dot, a backslash, unicode.
+    let name = "Orders \"EU\" v1.2 \\ Zürich ☃";
+    let s = c.update_flow_name(&saved.id, name).unwrap();
+    assert_ne!(s.etag, saved.etag);
+    let patch = fake.requests().last().unwrap().clone();
+    assert_eq!(patch.method, "PATCH");
+    assert_eq!(patch.header("if-match"), Some(saved.etag.as_str()));
+    assert_eq!(
+        patch.json(),
+        json!([{"op": "replace", "path": "/name", "value": name}])
+    );
+    assert_eq!(c.get_flow(&saved.id).unwrap().name, name);
+
+    // 412 (someone wrote first): one re-read, one more PATCH with the new
+    // etag; a second 412 is the caller's to see.
+    fake.push_reply(
+        Reply::json(412, json!({"type": "x/FLOW-1404-412"}).to_string()).only_for("PATCH"),
+    );
+    let s2 = c.update_flow_name(&saved.id, "second").unwrap();
+    let last: Vec<_> = fake.requests().into_iter().rev().take(4).collect();
+    let methods: Vec<&str> = last.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["PATCH", "GET", "PATCH", "GET"]);
+    assert_eq!(last[0].header("if-match"), Some(s.etag.as_str()));
+    assert_ne!(s2.etag, s.etag);
+    for _ in 0..2 {
+        fake.push_reply(
+            Reply::json(412, json!({"type": "x/FLOW-1404-412"}).to_string()).only_for("PATCH"),
+        );
+    }
+    let before = fake.requests().len();
+    let e = c.update_flow_name(&saved.id, "third").unwrap_err();
+    assert!(e.is_precondition_failed(), "{e}");
+    assert_eq!(
+        fake.requests().len() - before,
+        4,
+        "read, patch, read, patch"
+    );
+
+    // A lost answer after the rename landed, and a 502/503/504: sent once.
+    fake.push_reply(Reply::after_processing(Reply::close()).only_for("PATCH"));
+    let before = fake.requests().len();
+    let e = c.update_flow_name(&saved.id, "fourth").unwrap_err();
+    assert!(e.may_have_been_processed(), "{e}");
+    let patches = fake.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1);
+    assert_eq!(c.get_flow(&saved.id).unwrap().name, "fourth");
+    for status in [502, 503, 504] {
+        fake.push_reply(Reply::json(status, "{}").only_for("PATCH"));
+        let before = fake.requests().len();
+        let e = c.update_flow_name(&saved.id, "fifth").unwrap_err();
+        assert_eq!(e.status(), Some(status));
+        assert!(e.may_have_been_processed(), "{e}");
+        let patches = fake.requests()[before..]
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count();
+        assert_eq!(patches, 1, "HTTP {status} rename was resent");
+    }
+
+    // A name the service does not take: refused, nothing sent.
+    let before = fake.requests().len();
+    for bad in ["", "   ", "a\nb", &"x".repeat(257)] {
+        let e = c.update_flow_name(&saved.id, bad).unwrap_err();
+        assert!(e.is_invalid_input(), "{bad:?}: {e}");
+    }
+    assert_eq!(fake.requests().len(), before);
+}

@@ -419,7 +419,7 @@ fn look_alikes_are_never_pruned_nor_base_connections_or_datasets() {
     assert_eq!(dev.connections().len(), 1, "the base connection stays");
     // Every dataset is still listed by name.
     let datasets = client
-        .list_datasets(&aep_flow::DatasetFilter::new())
+        .list_datasets(aep_flow::DatasetFilter::new())
         .unwrap();
     assert_eq!(datasets.len(), names.len());
 }

@@ -199,6 +199,16 @@ impl Client {
         }
     }
 
+    /// `error` with every secret this client holds scrubbed from its text
+    /// ([`Error::scrubbed`]): for errors built from a parsed answer (an id
+    /// or a status quoted back), which did not pass through a call's
+    /// scrubber.
+    pub(crate) fn scrub_error(&self, error: Error) -> Error {
+        let mut scrubber = Scrubber::new();
+        self.add_held_secrets(&mut scrubber);
+        error.scrubbed(&scrubber)
+    }
+
     /// A scrubber that knows the secrets the caller asked to be scrubbed
     /// ([`ClientBuilder::with_scrubbed_secret`](crate::ClientBuilder::with_scrubbed_secret)),
     /// for a call to add its own to.

@@ -145,6 +145,13 @@ impl ClientBuilder {
     /// may echo in answers to calls that do not carry them (a database
     /// password stored in a connection, quoted back in an error to a
     /// listing). An empty secret is ignored. Repeatable.
+    ///
+    /// The text of an error is scrubbed when the error is made, by the
+    /// client that makes it: every error of a client built with the
+    /// secret is free of it (the service's message, and an id, name or
+    /// status of an answer that an error quotes); an [`Error`] made by
+    /// another client, or before this one was built, is not scrubbed
+    /// again.
     pub fn with_scrubbed_secret(mut self, secret: &Secret) -> Self {
         if !secret.expose_secret().is_empty() {
             self.config

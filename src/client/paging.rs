@@ -124,6 +124,9 @@ pub(crate) struct Query {
     /// Offset paging (`start=`, for services without next-page links:
     /// Catalog): the offset of the page to ask for.
     start: Option<usize>,
+    /// Offset paging: the longest page read so far (a service that
+    /// ignores `limit` pages by a size of its own).
+    widest: usize,
 }
 
 impl Query {
@@ -142,6 +145,7 @@ impl Query {
             params: String::new(),
             service: None,
             start: None,
+            widest: 0,
         })
     }
 
@@ -153,8 +157,10 @@ impl Query {
 
     /// The same listing, paged by offset (`start=0`, then `start=` the
     /// items read so far while a page comes back full): a page shorter
-    /// than `limit` ends it, and so does a longer one (a service that
-    /// ignores `limit` answers everything at once).
+    /// than `limit` ends it. A longer one does not: a service that
+    /// ignores `limit` may page by a size of its own (Catalog's default
+    /// is 50), so the listing goes on while pages are as long as the
+    /// longest so far, and one request more (empty, or shorter) ends it.
     pub(crate) fn by_offset(mut self) -> Self {
         self.start = Some(0);
         self
@@ -283,6 +289,9 @@ fn read_page<W: WireItem, T: From<W>>(
             check_from_service(resp, "an item id", item.id())?;
             if let Some(etag) = item.etag() {
                 check_from_service(resp, "an etag", etag)?;
+            }
+            for linked in item.linked_ids() {
+                check_from_service(resp, "a linked id", linked)?;
             }
             Ok((item.id().to_owned(), T::from(item)))
         })
@@ -423,10 +432,14 @@ impl<T> Pages<T> {
             })
             .transpose()?
             .or_else(|| {
-                // Offset paging: a full page, and the next one starts
-                // after every item read on the wire so far.
+                // Offset paging: a full page (as long as `limit`, or as
+                // the longest page so far when the service pages by a
+                // larger size of its own), and the next one starts after
+                // every item read on the wire so far.
                 let start = self.query.start?;
-                (on_the_wire == self.query.limit as usize).then(|| {
+                let full = self.query.widest.max(self.query.limit as usize);
+                (on_the_wire >= full).then(|| {
+                    self.query.widest = on_the_wire;
                     self.query.start = Some(start + on_the_wire);
                     self.query.first_path()
                 })
@@ -559,7 +572,9 @@ impl<T> Iterator for Pages<T> {
         // Every error ends the listing.
         let next = self.advance();
         self.failed |= matches!(next, Some(Err(_)));
-        next
+        // An error may quote an item id or other text of a page: the
+        // secrets the client holds are scrubbed from it.
+        next.map(|item| item.map_err(|e| self.client.scrub_error(e)))
     }
 }
 

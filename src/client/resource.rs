@@ -93,6 +93,9 @@ impl Client {
         if etag_required || item.etag().is_some() {
             check_from_service(&resp, "an etag", item.etag().unwrap_or(""))?;
         }
+        for linked in item.linked_ids() {
+            check_from_service(&resp, "a linked id", linked)?;
+        }
         Ok(item)
     }
 
@@ -113,7 +116,8 @@ impl Client {
     pub(crate) fn find<R: Resource>(&self, filter: R::Filter) -> Result<Option<R>, Error> {
         let found = self.pages::<R>(filter.clone()).next().transpose()?;
         if let Some(item) = &found {
-            filter.check_listed(item)?;
+            // Its error may quote the item.
+            filter.check_listed(item).map_err(|e| self.scrub_error(e))?;
         }
         Ok(found)
     }

@@ -67,6 +67,12 @@ pub(crate) trait WireItem: DeserializeOwned {
     fn etag(&self) -> Option<&str> {
         None
     }
+    /// Ids of other objects the item names (a run's parent and children),
+    /// checked like its own id: one a caller cannot pass back, or print,
+    /// refuses the item.
+    fn linked_ids(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// Parses JSON of type `T`, naming `what` was expected if it is not.
@@ -137,9 +143,11 @@ impl Client {
         mut read: impl FnMut() -> Result<C, Error>,
         mut write: impl FnMut(&C) -> Result<Saved<I>, Error>,
     ) -> Result<Saved<I>, Error> {
-        match write(&read()?) {
+        let result = match write(&read()?) {
             Err(e) if e.is_precondition_failed() => write(&read()?),
             other => other,
-        }
+        };
+        // A check of what was read may quote it (a spec name, an id).
+        result.map_err(|e| self.scrub_error(e))
     }
 }

@@ -343,13 +343,14 @@ impl Client {
 
     /// Pages through Catalog's datasets that match `filter`, lazily:
     /// `GET {CATALOG_PATH}/dataSets?limit=..&start=..&orderBy=asc:created&properties=name,schemaRef,tags[&name=..]`,
-    /// by offset until a page comes back shorter than `limit` (or longer:
-    /// a service that ignores `limit` sent everything). Each item is a
+    /// by offset until a page comes back shorter than `limit` (a service
+    /// that ignores `limit` and sends longer pages is read on until a page
+    /// is shorter than the longest so far, or empty). Each item is a
     /// `Result`: a failed page ends the iteration with its error, and so
     /// does a page of datasets all read before (the listing loops) or a
     /// listing that never ends, as for every listing. A dataset listed
     /// twice is returned once.
-    pub fn datasets(&self, filter: &DatasetFilter) -> Datasets {
+    pub fn datasets(&self, filter: DatasetFilter) -> Datasets {
         let name = filter.name.clone();
         Pages::read_by(
             self,
@@ -363,7 +364,7 @@ impl Client {
 
     /// Lists the datasets that match `filter`, following every page, up
     /// to the filter's cap (10 000 by default).
-    pub fn list_datasets(&self, filter: &DatasetFilter) -> Result<Vec<Dataset>, Error> {
+    pub fn list_datasets(&self, filter: DatasetFilter) -> Result<Vec<Dataset>, Error> {
         self.datasets(filter).collect()
     }
 
@@ -372,7 +373,7 @@ impl Client {
     /// several (Catalog lets datasets share a name), so a caller can say
     /// "no dataset named X" or "two datasets named X".
     pub fn find_datasets_named(&self, name: &str) -> Result<Vec<Dataset>, Error> {
-        self.list_datasets(&DatasetFilter::new().with_name(name))
+        self.list_datasets(DatasetFilter::new().with_name(name))
     }
 }
 
@@ -531,7 +532,7 @@ mod tests {
     fn a_listing_asks_catalog_for_a_sorted_page_of_the_members_it_reads() {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, "{}");
-        let all = client_on(&t).list_datasets(&DatasetFilter::new()).unwrap();
+        let all = client_on(&t).list_datasets(DatasetFilter::new()).unwrap();
         assert!(all.is_empty());
         let seen = t.seen();
         assert_eq!(seen.len(), 1);
@@ -553,7 +554,7 @@ mod tests {
             .reply(200, &page(&["c3", "b2"], "n"))
             .reply(200, &page(&["a1"], "n"));
         let c = client_on(&t);
-        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        let mut pages = c.datasets(DatasetFilter::new().with_page_size(2));
         let ids: Vec<String> = pages
             .by_ref()
             .map(|d| d.unwrap().id.as_str().to_owned())
@@ -570,21 +571,41 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&["a1", "b2"], "n")).reply(200, "{}");
         let all = client_on(&t)
-            .list_datasets(&DatasetFilter::new().with_page_size(2))
+            .list_datasets(DatasetFilter::new().with_page_size(2))
             .unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(starts(&t), ["0", "2"]);
     }
 
     #[test]
-    fn a_service_that_ignores_limit_is_read_in_one_request() {
+    fn a_service_that_ignores_limit_and_sends_everything_costs_one_empty_page() {
         let t = Arc::new(MemoryTransport::default());
-        t.reply(200, &page(&["a1", "b2", "c3", "d4", "e5"], "n"));
+        t.reply(200, &page(&["a1", "b2", "c3", "d4", "e5"], "n"))
+            .reply(200, "{}");
         let c = client_on(&t);
-        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        let mut pages = c.datasets(DatasetFilter::new().with_page_size(2));
         assert_eq!(pages.by_ref().count(), 5);
         assert_eq!(pages.end(), Some(crate::ListingEnd::Complete));
-        assert_eq!(t.seen().len(), 1);
+        assert_eq!(starts(&t), ["0", "5"]);
+    }
+
+    #[test]
+    fn a_service_that_ignores_limit_and_pages_by_its_own_size_is_read_to_the_end() {
+        // Asked for 2, it pages by 3: a page longer than asked is not the
+        // end (before, the listing stopped after a1..c3 and said Complete).
+        let t = Arc::new(MemoryTransport::default());
+        t.reply(200, &page(&["a1", "b2", "c3"], "n"))
+            .reply(200, &page(&["d4", "e5", "f6"], "n"))
+            .reply(200, &page(&["g7", "h8"], "n"));
+        let c = client_on(&t);
+        let mut pages = c.datasets(DatasetFilter::new().with_page_size(2));
+        let ids: Vec<String> = pages
+            .by_ref()
+            .map(|d| d.unwrap().id.as_str().to_owned())
+            .collect();
+        assert_eq!(ids, ["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8"]);
+        assert_eq!(pages.end(), Some(crate::ListingEnd::Complete));
+        assert_eq!(starts(&t), ["0", "3", "6"]);
     }
 
     #[test]
@@ -595,7 +616,7 @@ mod tests {
             t.reply(200, &page(&["a1", "b2"], "n"));
         }
         let c = client_on(&t);
-        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2));
+        let mut pages = c.datasets(DatasetFilter::new().with_page_size(2));
         let got: Vec<_> = pages.by_ref().collect();
         assert_eq!(got.len(), 3, "{got:?}");
         assert!(got[..2].iter().all(Result::is_ok));
@@ -614,7 +635,7 @@ mod tests {
             .reply(200, &page(&["b2", "c3"], "n"))
             .reply(200, "{}");
         let ids: Vec<String> = client_on(&t)
-            .list_datasets(&DatasetFilter::new().with_page_size(2))
+            .list_datasets(DatasetFilter::new().with_page_size(2))
             .unwrap()
             .into_iter()
             .map(|d| d.id.as_str().to_owned())
@@ -627,7 +648,7 @@ mod tests {
         let t = Arc::new(MemoryTransport::default());
         t.reply(200, &page(&["a1", "b2"], "n"));
         let c = client_on(&t);
-        let mut pages = c.datasets(&DatasetFilter::new().with_page_size(2).with_max_items(2));
+        let mut pages = c.datasets(DatasetFilter::new().with_page_size(2).with_max_items(2));
         assert_eq!(pages.by_ref().count(), 2);
         assert_eq!(pages.end(), Some(crate::ListingEnd::Capped));
         assert_eq!(t.seen().len(), 1);
@@ -737,7 +758,7 @@ mod tests {
             let c = client_on(&t);
             let d = c.get_dataset(&id(ID)).unwrap();
             assert_eq!(d.profile_enabled, expected, "{tags}");
-            let listed = c.list_datasets(&DatasetFilter::new()).unwrap();
+            let listed = c.list_datasets(DatasetFilter::new()).unwrap();
             assert_eq!(listed[0].profile_enabled, expected, "{tags}");
         }
         // Without tags at all.
@@ -763,7 +784,7 @@ mod tests {
             let t = Arc::new(MemoryTransport::default());
             t.reply(200, &body);
             let e = client_on(&t)
-                .list_datasets(&DatasetFilter::new())
+                .list_datasets(DatasetFilter::new())
                 .unwrap_err();
             assert!(matches!(e, Error::UnexpectedResponse { .. }), "{body}: {e}");
         }
@@ -778,7 +799,7 @@ mod tests {
                 "status":400,"report":{"detailed-message":"limit must be at most 100"}}"#,
         );
         match client_on(&t)
-            .list_datasets(&DatasetFilter::new())
+            .list_datasets(DatasetFilter::new())
             .unwrap_err()
         {
             Error::Api(api) => {
@@ -804,7 +825,7 @@ mod tests {
                 "name",
             ),
         ] {
-            let e = c.list_datasets(&filter).unwrap_err();
+            let e = c.list_datasets(filter.clone()).unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field: f, .. } if f == field),
                 "{filter:?}: {e}"

@@ -619,6 +619,7 @@ impl Client {
     /// nothing. A failure is not kept; the next call asks again.
     pub fn postgres_flow_spec(&self) -> Result<FlowSpec, Error> {
         self.memo(FLOW_SPEC_MEMO, || self.fetch_postgres_flow_spec())
+            .map_err(|e| self.scrub_error(e))
     }
 
     fn fetch_postgres_flow_spec(&self) -> Result<FlowSpec, Error> {

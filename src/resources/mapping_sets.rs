@@ -685,6 +685,7 @@ impl Client {
     /// [`Error::NotFound`] (resource `mapping set`) when there is none.
     pub fn get_mapping_set(&self, mapping_set_id: &MappingSetId) -> Result<MappingSet, Error> {
         self.get_mapping_set_at(mapping_set_id.as_str(), None)
+            .map_err(|e| self.scrub_error(e))
     }
 
     /// The mapping sets named exactly `name`, each read in full (its latest
@@ -742,6 +743,7 @@ impl Client {
             return Err(Error::invalid_input("version", "must be 0 or more"));
         }
         self.get_mapping_set_at(mapping_set_id.as_str(), Some(version))
+            .map_err(|e| self.scrub_error(e))
     }
 
     fn get_mapping_set_at(

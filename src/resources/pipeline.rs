@@ -934,7 +934,9 @@ impl Client {
         });
         result.map_err(|error| {
             Box::new(PipelineFailure {
-                error,
+                // The checks quote what the lookups read (a schema, a
+                // connection spec, a column).
+                error: self.scrub_error(error),
                 done: progress,
             })
         })

@@ -212,11 +212,15 @@ pub struct Run {
     /// Etag (`etag` or `eTag`), byte for byte.
     pub etag: Option<String>,
     /// `parentFlowRunId`: the run this one re-triggers
-    /// ([`Client::retrigger_run`]); `None` when absent or not text.
+    /// ([`Client::retrigger_run`]); `None` when absent, empty or not
+    /// text. Text that is not an id the service could have made (control
+    /// characters, spaces, over 256 bytes) refuses the run
+    /// ([`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse)).
     pub parent_run_id: Option<RunId>,
     /// `childFlowRunIds`: the runs that re-trigger this one, in the
-    /// service's order; entries that are not text are left out, anything
-    /// but a list is empty.
+    /// service's order; entries that are empty or not text are left out,
+    /// anything but a list is empty; text that is not an id refuses the
+    /// run, as for [`parent_run_id`](Self::parent_run_id).
     pub child_run_ids: Vec<RunId>,
 }
 
@@ -321,6 +325,18 @@ impl WireItem for WireRun {
     fn etag(&self) -> Option<&str> {
         self.etag.as_deref().or(self.e_tag.as_deref())
     }
+    /// The re-trigger links: a garbled one refuses the run rather than
+    /// being dropped, since a caller that saw no child would re-trigger
+    /// the run again.
+    fn linked_ids(&self) -> Vec<&str> {
+        self.parent_flow_run_id
+            .iter()
+            .chain(&self.child_flow_run_ids)
+            .map(String::as_str)
+            // Empty: no link (as absent).
+            .filter(|id| !id.is_empty())
+            .collect()
+    }
 }
 
 impl From<WireRun> for Run {
@@ -346,10 +362,14 @@ impl From<WireRun> for Run {
             output_bytes: sizes.output_bytes,
             errors: status.errors,
             etag: w.etag.or(w.e_tag),
-            parent_run_id: w.parent_flow_run_id.map(RunId::from_service),
+            parent_run_id: w
+                .parent_flow_run_id
+                .filter(|id| !id.is_empty())
+                .map(RunId::from_service),
             child_run_ids: w
                 .child_flow_run_ids
                 .into_iter()
+                .filter(|id| !id.is_empty())
                 .map(RunId::from_service)
                 .collect(),
         }
@@ -531,8 +551,9 @@ impl Client {
     /// `createdAt` this crate can read (epoch milliseconds or seconds, or
     /// ISO 8601 with a zone), or when a run carries no `flowId`.
     pub fn run_summary(&self, flow_id: &FlowId) -> Result<RunSummary, Error> {
-        let read =
-            self.newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))?;
+        let read = self
+            .newest_runs_until(flow_id, |read| read.iter().any(|r| r.status.is_finished()))
+            .map_err(|e| self.scrub_error(e))?;
         let latest_finished = read.iter().find(|r| r.status.is_finished()).cloned();
         Ok(RunSummary {
             latest: read.into_iter().next(),
@@ -549,7 +570,9 @@ impl Client {
     /// newest runs are known, a run that cannot be placed in time or
     /// attributed to the flow.
     pub fn latest_runs(&self, flow_id: &FlowId, count: usize) -> Result<Vec<Run>, Error> {
-        let mut read = self.newest_runs_until(flow_id, |read| read.len() >= count)?;
+        let mut read = self
+            .newest_runs_until(flow_id, |read| read.len() >= count)
+            .map_err(|e| self.scrub_error(e))?;
         read.truncate(count);
         Ok(read)
     }
@@ -779,6 +802,8 @@ mod tests {
             (json!(12), json!("r-2")),
             (json!(null), json!({"r-2": 1})),
             (json!(["r-0"]), json!(null)),
+            // Empty text: no link.
+            (json!(""), json!([""])),
         ] {
             let mut item = run("r-1", "f", "failed", json!(1));
             item["parentFlowRunId"] = parent;
@@ -787,6 +812,34 @@ mod tests {
             let r = c.get_run(&id("r-1")).unwrap();
             assert_eq!(r.parent_run_id, None);
             assert!(r.child_run_ids.is_empty());
+        }
+        // Text that is no id (control characters, a megabyte, empty):
+        // the run is refused, in a read by id and in a listing, rather
+        // than read without its link (a caller that sees no child would
+        // re-trigger the run again).
+        for bad in [
+            json!("r-2\u{1b}[2J"),
+            json!("x".repeat(100_000)),
+            json!("a b"),
+        ] {
+            for field in ["parentFlowRunId", "childFlowRunIds"] {
+                let mut item = run("r-1", "f", "failed", json!(1));
+                item[field] = if field == "childFlowRunIds" {
+                    json!([bad.clone()])
+                } else {
+                    bad.clone()
+                };
+                t.reply(200, &page(&[item.clone()]));
+                let e = c.get_run(&id("r-1")).unwrap_err();
+                assert!(
+                    matches!(e, Error::UnexpectedResponse { .. }),
+                    "{field}: {e}"
+                );
+                assert!(e.to_string().contains("linked id"), "{e}");
+                t.reply(200, &page(&[item]));
+                let e = c.list_runs(RunFilter::new(id("f"))).unwrap_err();
+                assert!(e.to_string().contains("linked id"), "{e}");
+            }
         }
         // Absent: none.
         t.reply(200, &page(&[run("r-1", "f", "failed", json!(1))]));

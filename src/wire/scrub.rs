@@ -189,6 +189,11 @@ impl<'a> Scrubber<'a> {
         }
     }
 
+    /// No secret registered: scrubbing changes nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.shared.is_empty()
+    }
+
     /// A secret borrowed for the call.
     pub(crate) fn add(&mut self, secret: &'a str) {
         if self.sources.contains(&secret) {

@@ -380,7 +380,7 @@ fn find_base(
 
 /// Every dataset of the sandbox: one Catalog listing (paged).
 fn sandbox_datasets(client: &Client) -> Result<Vec<DatasetEntry>, Error> {
-    let listed = client.list_datasets(&DatasetFilter::new())?;
+    let listed = client.list_datasets(DatasetFilter::new())?;
     Ok(listed
         .into_iter()
         // A dataset without a name cannot be named by the file.
