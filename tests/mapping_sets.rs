@@ -292,3 +292,52 @@ fn a_create_answered_with_an_unusable_id_says_the_mapping_set_was_made() {
     assert!(err.may_have_been_processed(), "{err}");
     assert!(err.to_string().contains("the change was made"), "{err}");
 }
+
+/// A service that ignores `name=` and answers ten full pages of other
+/// mapping sets: the search says it could not see them all (a match may lie
+/// beyond), never "none", which would make a pipeline create a duplicate.
+#[test]
+fn ten_full_pages_of_other_names_are_an_error_not_none() {
+    let fake = setup();
+    let c = client(&fake);
+    for page in 0..10 {
+        let items: Vec<String> = (0..50)
+            .map(|i| {
+                format!(
+                    r#"{{"id": "{:032x}", "name": "someone else's {page}-{i}"}}"#,
+                    page * 50 + i + 1
+                )
+            })
+            .collect();
+        fake.push_reply(
+            aep_flow_testing::Reply::json(200, format!(r#"{{"data": [{}]}}"#, items.join(",")))
+                .only_for("GET"),
+        );
+    }
+    let e = c.find_mapping_sets_named("aep-flow orders").unwrap_err();
+    assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e:?}");
+    assert!(e.to_string().contains("ignore name="), "{e}");
+    let listings = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/mappingSets?"))
+        .count();
+    assert_eq!(listings, 10);
+    // Nine full pages and a short one: read to the end, and "none" holds.
+    let fake = setup();
+    let c = client(&fake);
+    for page in 0..9 {
+        let items: Vec<String> = (0..50)
+            .map(|i| format!(r#"{{"id": "{:032x}", "name": "other"}}"#, page * 50 + i + 1))
+            .collect();
+        fake.push_reply(
+            aep_flow_testing::Reply::json(200, format!(r#"{{"data": [{}]}}"#, items.join(",")))
+                .only_for("GET"),
+        );
+    }
+    fake.push_reply(aep_flow_testing::Reply::json(200, r#"{"data": []}"#).only_for("GET"));
+    assert!(c
+        .find_mapping_sets_named("aep-flow orders")
+        .unwrap()
+        .is_empty());
+}

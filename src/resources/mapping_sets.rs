@@ -694,7 +694,9 @@ impl Client {
     /// `name` filters; the answer is `{"data": [...]}`), then `GET
     /// /mappingSets/{id}` for each item whose name matches locally too.
     /// Pages until a short page, and at most 10 pages (500 mapping sets):
-    /// a service that ignores `name` is not read to the end.
+    /// a service that ignores `name` is not read to the end, and ten full
+    /// pages are [`Error::UnexpectedResponse`] rather than "none", since a
+    /// match may lie beyond them (a pipeline would make a duplicate).
     pub fn find_mapping_sets_named(&self, name: &str) -> Result<Vec<MappingSet>, Error> {
         const PAGE: usize = 50;
         const MAX_PAGES: usize = 10;
@@ -724,6 +726,16 @@ impl Client {
             }
             if count < PAGE {
                 break;
+            }
+            if page + 1 == MAX_PAGES {
+                return Err(self.scrub_error(Error::unexpected(
+                    &resp,
+                    format!(
+                        "{MAX_PAGES} full pages of mapping sets answered a search by name \
+                         (did the service ignore name=?); a match may lie beyond them, so \
+                         none is not assumed"
+                    ),
+                )));
             }
         }
         ids.iter()
