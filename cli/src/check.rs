@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aep_flow::{
     Client, Error, Flow, FlowId, FlowState, Frequency, ListingEnd, Run, RunFilter, RunId,
-    RunStatus, Schedule, Secret,
+    RunStatus, Schedule,
 };
 use clap::Args;
 use serde::Serialize;
@@ -151,13 +151,14 @@ pub struct RunFacts {
 }
 
 impl RunFacts {
-    /// `run`'s facts, its error text scrubbed of `secrets` and of every
-    /// secret `client` holds (the token IMS issued it included).
-    pub fn of(run: &Run, client: &Client, secrets: &[&Secret]) -> Self {
+    /// `run`'s facts, its error text scrubbed of every secret `client`
+    /// holds: the token IMS issued it, and the command's secrets it was
+    /// built to scrub ([`env::scrub_values_of`]).
+    pub fn of(run: &Run, client: &Client) -> Self {
         let error = run
             .errors
             .iter()
-            .map(|e| client.shown_run_error(e, secrets))
+            .map(|e| client.shown_run_error(e, &[]))
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
@@ -698,7 +699,6 @@ pub fn check_flow(
     flow: Option<&Flow>,
     limits: &Limits,
     retrigger: u32,
-    secrets: &[&Secret],
 ) -> Checked {
     let now = now_millis();
     let mut checked = Checked {
@@ -720,10 +720,7 @@ pub fn check_flow(
             return checked;
         }
     };
-    let facts: Vec<RunFacts> = runs
-        .iter()
-        .map(|r| RunFacts::of(r, client, secrets))
-        .collect();
+    let facts: Vec<RunFacts> = runs.iter().map(|r| RunFacts::of(r, client)).collect();
     let verdict = classify(Some(&FlowFacts::from(flow)), &facts, now, limits);
     // A disabled flow's failed run is left alone: whoever disabled the
     // flow stopped its ingestion on purpose.
@@ -779,23 +776,6 @@ pub fn check_flow(
     checked.verdict = Some(verdict);
     checked.runs = runs;
     checked
-}
-
-/// The secrets the command holds, for scrubbing what runs echo: the
-/// platform's token or client secret, and `PGPASSWORD` (set or not,
-/// garbled ones skipped: they were refused elsewhere if used).
-pub fn env_secrets(prefixes: &[&str], extra_vars: &[&str]) -> Vec<Secret> {
-    let mut names: Vec<String> = Vec::new();
-    for p in prefixes {
-        names.push(format!("{p}_ACCESS_TOKEN"));
-        names.push(format!("{p}_CLIENT_SECRET"));
-    }
-    names.extend(extra_vars.iter().map(|v| (*v).to_owned()));
-    names
-        .iter()
-        .filter_map(|n| env::secret_var(n).ok().flatten())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Checked flags.
@@ -905,10 +885,11 @@ pub fn run(args: CheckArgs, common: &Common, out: &mut Output) -> Result<(), Fai
     }
     let target = Target::from_env("aep-flow", common)?;
     let sandbox = target.platform.sandbox_name().to_owned();
+    // What runs may echo, besides the secrets the client holds itself
+    // (PGPASSWORD always is).
+    env::scrub_values_of(["AEP_ACCESS_TOKEN", "AEP_CLIENT_SECRET"]);
     let client = common.client(target.platform)?;
     let _demo = target.demo;
-    let secrets = env_secrets(&["AEP"], &["PGPASSWORD"]);
-    let secret_refs: Vec<&Secret> = secrets.iter().collect();
     let flow = match client.get_flow(&flow_id) {
         Ok(f) => Some(f),
         Err(e) if e.is_not_found() => None,
@@ -927,7 +908,6 @@ pub fn run(args: CheckArgs, common: &Common, out: &mut Output) -> Result<(), Fai
             Some(flow),
             &options.limits,
             options.retrigger,
-            &secret_refs,
         ),
         None => missing(subject, format!("flow {flow_id} not found")),
     };
@@ -989,17 +969,9 @@ fn check_file(
         |table: &str| args.pipelines.is_empty() || args.pipelines.iter().any(|t| t == table);
     let sandboxes: Vec<&crate::project::SandboxDecl> =
         chosen.iter().map(|&i| &project.sandboxes[i]).collect();
-    // What runs may echo: the sandboxes' tokens and client secrets, the
-    // databases' passwords.
-    let prefixes: Vec<&str> = sandboxes.iter().map(|s| s.credentials.as_str()).collect();
-    let password_vars: Vec<&str> = project
-        .connections
-        .iter()
-        .map(|c| c.password_env.as_str())
-        .chain(["PGPASSWORD"])
-        .collect();
-    let secrets = env_secrets(&prefixes, &password_vars);
-    let secret_refs: Vec<&Secret> = secrets.iter().collect();
+    // What runs may echo (the sandboxes' tokens and client secrets, the
+    // databases' passwords) every client scrubs: Session::open registered
+    // them (Project::scrub_its_secrets).
     if let Some(demo) = &session.demo {
         // The README's file under --demo: one partial pipeline to show.
         for s in &sandboxes {
@@ -1073,14 +1045,7 @@ fn check_file(
                         flow_id: Some(flow.id.to_string()),
                         ..subject
                     };
-                    check_flow(
-                        &c.client,
-                        subject,
-                        Some(&flow),
-                        &limits,
-                        options.retrigger,
-                        &secret_refs,
-                    )
+                    check_flow(&c.client, subject, Some(&flow), &limits, options.retrigger)
                 }
                 Ok(Err(reason)) => missing(subject, reason),
                 Err(e) => Checked {

@@ -204,9 +204,24 @@ impl Client {
     /// or a status quoted back), which did not pass through a call's
     /// scrubber.
     pub(crate) fn scrub_error(&self, error: Error) -> Error {
+        error.scrubbed(&self.held_scrubber())
+    }
+
+    /// A scrubber that knows every secret this client holds
+    /// ([`Self::add_held_secrets`]).
+    pub(crate) fn held_scrubber(&self) -> Scrubber<'_> {
         let mut scrubber = Scrubber::new();
         self.add_held_secrets(&mut scrubber);
-        error.scrubbed(&scrubber)
+        scrubber
+    }
+
+    /// `text` from the service (a flow's name, a mapping's path) scrubbed
+    /// of every secret this client holds, as [`shown_run_error`](Self::shown_run_error)
+    /// scrubs a run's error, and of the secrets registered with
+    /// [`with_scrubbed_secret`](crate::ClientBuilder::with_scrubbed_secret);
+    /// not cut, nor flattened. Sends nothing.
+    pub fn scrubbed(&self, text: &str) -> String {
+        self.held_scrubber().scrub(text)
     }
 
     /// A scrubber that knows the secrets the caller asked to be scrubbed

@@ -439,23 +439,11 @@ impl Client {
     /// it was given, or the IMS client secret and the access tokens IMS
     /// issued it (which its caller never sees). Sends nothing.
     pub fn shown_run_error(&self, error: &RunError, secrets: &[&Secret]) -> String {
-        let mut scrubber = Scrubber::new();
+        let mut scrubber = self.held_scrubber();
         for secret in secrets {
             scrubber.add(secret.expose_secret());
         }
-        self.add_held_secrets(&mut scrubber);
         error.shown_with(&scrubber)
-    }
-
-    /// `text` from the service (a flow's name, a mapping's path) scrubbed
-    /// of every secret this client holds, as [`shown_run_error`](Self::shown_run_error)
-    /// scrubs a run's error, and of the secrets registered with
-    /// [`with_scrubbed_secret`](crate::ClientBuilder::with_scrubbed_secret);
-    /// not cut, nor flattened. Sends nothing.
-    pub fn scrubbed(&self, text: &str) -> String {
-        let mut scrubber = Scrubber::new();
-        self.add_held_secrets(&mut scrubber);
-        scrubber.scrub(text)
     }
 
     /// Pages through the runs that match `filter`, lazily, in the
