@@ -988,29 +988,11 @@ fn check_file(
         // pipelines' error (exit 1); the other sandboxes are still checked
         // and printed. Bad input (exit 2) still stops the command.
         let state = match live::resolve_tolerating_missing_datasets(project, c) {
-            Ok(state) => state,
-            Err(Failure(1, message)) => {
-                let message = message
-                    .strip_prefix("error: ")
-                    .unwrap_or(&message)
-                    .to_owned();
-                for decl in project
-                    .pipelines_in(&c.sandbox.name)
-                    .filter(|p| wanted(&p.table))
-                {
-                    let subject = Subject {
-                        sandbox: c.sandbox.name.clone(),
-                        table: Some(decl.table.clone()),
-                        dataset: Some(decl.dataset.clone()),
-                        flow_id: None,
-                    };
-                    checked.push(Checked {
-                        error: Some(message.clone()),
-                        ..missing(subject, String::new())
-                    });
-                }
-                continue;
-            }
+            Ok(state) => Ok(state),
+            Err(Failure(1, message)) => Err(message
+                .strip_prefix("error: ")
+                .unwrap_or(&message)
+                .to_owned()),
             Err(other) => return Err(other),
         };
         for decl in project
@@ -1022,6 +1004,16 @@ fn check_file(
                 table: Some(decl.table.clone()),
                 dataset: Some(decl.dataset.clone()),
                 flow_id: None,
+            };
+            let state = match &state {
+                Ok(state) => state,
+                Err(message) => {
+                    checked.push(Checked {
+                        error: Some(message.clone()),
+                        ..missing(subject, String::new())
+                    });
+                    continue;
+                }
             };
             let Some(r) = state.pipelines.iter().find(|r| std::ptr::eq(r.decl, decl)) else {
                 let why = state
