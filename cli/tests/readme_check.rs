@@ -177,3 +177,57 @@ fn the_readme_check_example_is_real_output() {
     }
     let _ = std::fs::remove_file(&state);
 }
+
+/// A full disk (stdout on `/dev/full`): plan, apply, export and check say
+/// they could not write their output and exit 1, never 0 with the output
+/// lost; a second apply (output readable) still converges to in sync.
+#[test]
+fn a_full_disk_is_exit_1_naming_the_output() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let readme = readme();
+    let file = section(&readme, "plan-walkthrough")
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```\n").next())
+        .expect("the README's example file");
+    let dir = TempDir::new("full-disk");
+    dir.file("aep-flow.toml", file.as_bytes());
+    let state = common::fresh_demo_state();
+    let run = |words: &str, full: bool| {
+        let mut cmd = aep_flow(words);
+        cmd.current_dir(&dir.0).env("AEP_DEMO_STATE", &state);
+        if full {
+            cmd.stdout(std::fs::File::create("/dev/full").unwrap());
+        }
+        cmd.output().unwrap()
+    };
+    for words in [
+        "--demo plan",
+        "--demo plan --json",
+        "--demo apply",
+        "--demo export --sandbox dev",
+        "--demo check",
+    ] {
+        let out = run(words, true);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{words}: {err}");
+        assert!(err.contains("could not write the output"), "{words}: {err}");
+    }
+    let out = run("--demo apply", false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run("--demo plan --detailed-exitcode", false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
